@@ -1,0 +1,115 @@
+# imaddr: plain GNU make. `make demo` and `make check` are the quick start.
+PREFIX ?= /usr/local
+DESTDIR ?=
+bindir ?= $(PREFIX)/bin
+libdir ?= $(PREFIX)/lib
+includedir ?= $(PREFIX)/include
+mandir ?= $(PREFIX)/share/man
+man1dir ?= $(mandir)/man1
+
+BUILD ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS := icu-uc icu-i18n sqlite3 ldap lber
+IMADDR_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
+	-Iinclude -Isrc -MMD -MP
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
+ALL_CFLAGS = $(IMADDR_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+TOOL_SRCS := $(wildcard src/tool_*.c)
+LIB_SRCS := $(filter-out $(TOOL_SRCS),$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/support/%.o)
+
+LIB := $(BUILD)/libimaddr.a
+BIN := $(BUILD)/imaddr
+
+.PHONY: all deps demo check test unit cases asan bench install uninstall clean
+all: $(BIN)
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(TOOL_OBJS) $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(PKG_LIBS) $(ALL_LDFLAGS)
+
+$(BUILD)/tests/support/%.o: tests/support/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/support -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(TEST_SUPPORT_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT_OBJS) $(LIB) \
+		$(PKG_LIBS) -lcriterion $(ALL_LDFLAGS)
+
+# The quick start: install what is missing, audit samples/, print the summary.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p out
+	$(BIN) audit --csv samples/cucm-export.csv --scheme userid \
+		--default-domain example.com --bat out/cucm-bat.csv --db out/report.sqlite \
+		--fail-on never
+	$(BIN) audit --csv samples/ad-users.csv --scheme directory-uri \
+		--im-domains example.com,example.org,münchen.example --bat out/ad-bat.csv \
+		--db out/report.sqlite --fail-on never
+
+check: deps
+	@$(MAKE) --no-print-directory test
+
+test: unit cases
+
+unit: $(BIN) $(UNIT_BINS)
+	@IMADDR=$(BIN) tests/run-unit $(UNIT_BINS)
+
+cases: $(BIN)
+	@tests/run-cases $(BIN)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+
+bench: all
+	@scripts/install-deps --bench
+	@bench/run
+
+install: $(BIN) $(LIB)
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(man1dir)
+	install -m 755 $(BIN) $(DESTDIR)$(bindir)/imaddr
+	install -m 644 $(LIB) $(DESTDIR)$(libdir)/libimaddr.a
+	install -m 644 include/imaddr.h $(DESTDIR)$(includedir)/imaddr.h
+	install -m 644 docs/imaddr.1 $(DESTDIR)$(man1dir)/imaddr.1
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/imaddr $(DESTDIR)$(libdir)/libimaddr.a \
+		$(DESTDIR)$(includedir)/imaddr.h $(DESTDIR)$(man1dir)/imaddr.1
+
+clean:
+	rm -rf build build-asan out
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/tests/support/*.d)

@@ -1,0 +1,498 @@
+#include "address.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "normalize.h"
+
+void imaddr_check_list_init(struct imaddr_check_list *list)
+{
+	list->count = 0;
+	for (size_t i = 0; i < IMADDR_CHECK_MAX_FINDINGS; i++) {
+		imaddr_buf_init(&list->items[i].message, 4096);
+		imaddr_buf_init(&list->items[i].suggestion, 0);
+	}
+}
+
+void imaddr_check_list_reset(struct imaddr_check_list *list)
+{
+	list->count = 0;
+}
+
+void imaddr_check_list_release(struct imaddr_check_list *list)
+{
+	for (size_t i = 0; i < IMADDR_CHECK_MAX_FINDINGS; i++) {
+		imaddr_buf_release(&list->items[i].message);
+		imaddr_buf_release(&list->items[i].suggestion);
+	}
+	list->count = 0;
+}
+
+struct imaddr_check_item *imaddr_check_add(struct imaddr_check_list *list,
+					   enum imaddr_code code, const char *field,
+					   const char *value, const char *format, ...)
+{
+	if (list->count < IMADDR_CHECK_MAX_FINDINGS)
+		list->count++;
+	struct imaddr_check_item *item = &list->items[list->count - 1];
+	item->code = code;
+	item->field = field;
+	item->value = value;
+	imaddr_buf_reset(&item->message);
+	imaddr_buf_reset(&item->suggestion);
+
+	char small[512];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(small, sizeof(small), format, args);
+	va_end(args);
+	imaddr_buf_append_str(&item->message, small);
+	return item;
+}
+
+bool imaddr_check_list_has(const struct imaddr_check_list *list, enum imaddr_code code)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		if (list->items[i].code == code)
+			return true;
+	}
+	return false;
+}
+
+void imaddr_address_init(struct imaddr_address *address)
+{
+	imaddr_buf_init(&address->local, 0);
+	imaddr_buf_init(&address->domain_ascii, 0);
+	imaddr_buf_init(&address->domain_unicode, 0);
+	imaddr_buf_init(&address->canonical, 0);
+	imaddr_buf_init(&address->unicode, 0);
+	imaddr_buf_init(&address->key, 0);
+}
+
+void imaddr_address_release(struct imaddr_address *address)
+{
+	imaddr_buf_release(&address->local);
+	imaddr_buf_release(&address->domain_ascii);
+	imaddr_buf_release(&address->domain_unicode);
+	imaddr_buf_release(&address->canonical);
+	imaddr_buf_release(&address->unicode);
+	imaddr_buf_release(&address->key);
+}
+
+static void reset_address(struct imaddr_address *address)
+{
+	imaddr_buf_reset(&address->local);
+	imaddr_buf_reset(&address->domain_ascii);
+	imaddr_buf_reset(&address->domain_unicode);
+	imaddr_buf_reset(&address->canonical);
+	imaddr_buf_reset(&address->unicode);
+	imaddr_buf_reset(&address->key);
+}
+
+static bool is_ipv4(const char *host, size_t len)
+{
+	char text[INET_ADDRSTRLEN];
+	struct in_addr parsed;
+	if (len >= sizeof(text))
+		return false;
+	memcpy(text, host, len);
+	text[len] = '\0';
+	return inet_pton(AF_INET, text, &parsed) == 1;
+}
+
+/* A short, printable rendering of a code point for messages. */
+static void describe_char(int32_t codepoint, char *out, size_t size)
+{
+	struct imaddr_buf text;
+	imaddr_buf_init(&text, 0);
+	imaddr_normalize_describe_codepoint(codepoint, &text);
+	snprintf(out, size, "%s", text.data);
+	imaddr_buf_release(&text);
+}
+
+bool imaddr_check_domain(const char *domain, size_t len, const char *field, const char *value,
+			 struct imaddr_address *address, struct imaddr_check_list *list)
+{
+	struct imaddr_buf why;
+	bool valid = false;
+
+	imaddr_buf_init(&why, 0);
+	uint32_t errors = imaddr_normalize_domain(domain, len, &address->domain_ascii,
+						  &address->domain_unicode);
+	if (len == 0) {
+		imaddr_buf_append_str(&why, "the domain is empty");
+	} else if (errors) {
+		imaddr_buf_append_str(&why, "IDNA (UTS #46) rejects it: ");
+		imaddr_normalize_describe_domain_errors(errors, &why);
+	} else if (address->domain_ascii.len > IMADDR_DOMAIN_MAX) {
+		imaddr_buf_appendf(&why, "longer than %d characters", IMADDR_DOMAIN_MAX);
+	} else if (address->domain_ascii.data[address->domain_ascii.len - 1] == '.') {
+		/* UTS #46 allows the root label; an IM domain is never written so. */
+		imaddr_buf_append_str(&why, "ends with a dot");
+	} else if (!strchr(address->domain_ascii.data, '.')) {
+		imaddr_buf_append_str(&why, "not a fully qualified domain name (no dot)");
+	} else {
+		const char *ascii = address->domain_ascii.data;
+		const char *last = strrchr(ascii, '.') + 1;
+		size_t bad = strspn(ascii, "abcdefghijklmnopqrstuvwxyz0123456789-.");
+		if (ascii[bad])
+			imaddr_buf_appendf(&why, "IM and Presence allows only a-z, 0-9, '-' and "
+					   "'.' in a domain, not '%c'", ascii[bad]);
+		else if (ascii[0] == '-' || strstr(ascii, ".-"))
+			imaddr_buf_append_str(&why, "a label starts with '-'");
+		else if (*last >= '0' && *last <= '9')
+			imaddr_buf_appendf(&why, "the last label '%s' starts with a digit", last);
+		else
+			valid = true;
+	}
+	if (!valid && list)
+		imaddr_check_add(list, IMADDR_CODE_DOMAIN_INVALID, field, value,
+				 "domain '%.*s' is invalid: %s", (int)(len > 300 ? 300 : len),
+				 domain, why.data);
+	imaddr_buf_release(&why);
+	return valid;
+}
+
+/*
+ * Unified CM's directory URI user part: these characters are taken as
+ * they are, those in PERCENT_ENCODED are taken but stored percent-encoded
+ * (each counts three towards the 254-character limit), the rest of ASCII
+ * is refused. Non-ASCII characters are taken and stored percent-encoded.
+ */
+#define URI_USER_PLAIN \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!$%&*_+~-=\\?',./"
+#define URI_USER_PERCENT_ENCODED "#%^`{}|\\:\"<>[] "
+
+static size_t encoded_user_length(const char *user, size_t len)
+{
+	size_t length = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)user[i];
+		if (c >= 0x80 || (c != '%' && c != '\\' && strchr(URI_USER_PERCENT_ENCODED, c)))
+			length += 3;
+		else
+			length += 1;
+	}
+	return length;
+}
+
+static int32_t first_rejected_user_char(const char *user, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)user[i];
+		if (c >= 0x80)
+			continue;
+		if (!c || !strchr(URI_USER_PLAIN URI_USER_PERCENT_ENCODED, c))
+			return c;
+	}
+	return -1;
+}
+
+static bool has_sip_prefix(const char *s, size_t len)
+{
+	return len >= 4 && !strncasecmp(s, "sip:", 4);
+}
+
+bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip_attribute,
+		      struct imaddr_address *address, struct imaddr_check_list *list)
+{
+	char why[256] = "";
+	char notes[256] = "";
+	size_t bad_offset, start;
+	size_t notes_len = 0;
+	int32_t bad;
+
+	reset_address(address);
+#define NOTE(text) \
+	notes_len += (size_t)snprintf(notes + notes_len, sizeof(notes) - notes_len, "%s%s", \
+				      notes_len ? ", " : "", text)
+	if (!imaddr_normalize_utf8_valid(value, len, &bad_offset)) {
+		snprintf(why, sizeof(why), "invalid UTF-8 at byte %zu", bad_offset + 1);
+		goto invalid;
+	}
+	size_t trimmed = imaddr_normalize_trim(value, len, &start);
+	if (trimmed != len)
+		NOTE("surrounding white space");
+	const char *uri = value + start;
+	len = trimmed;
+	if (has_sip_prefix(uri, len)) {
+		if (!sip_attribute)
+			NOTE("a 'sip:' prefix");
+		uri += 4;
+		len -= 4;
+	}
+	if ((bad = imaddr_normalize_first_control(uri, len, &bad_offset)) >= 0) {
+		char name[96];
+		describe_char(bad, name, sizeof(name));
+		snprintf(why, sizeof(why), "control character %s", name);
+		goto invalid;
+	}
+	const char *at = memchr(uri, '@', len);
+	if (!at || memchr(at + 1, '@', len - (size_t)(at + 1 - uri))) {
+		snprintf(why, sizeof(why), "%s", at ? "more than one '@'" : "no '@'");
+		goto invalid;
+	}
+	const char *user = uri, *host = at + 1;
+	size_t user_len = (size_t)(at - uri), host_len = len - user_len - 1;
+	if (!user_len || !host_len) {
+		snprintf(why, sizeof(why), "the %s part is empty", user_len ? "host" : "user");
+		goto invalid;
+	}
+	if (imaddr_normalize_nfc(user, user_len, &address->local))
+		NOTE("not in NFC");
+	size_t user_chars = imaddr_normalize_codepoints(address->local.data, address->local.len);
+	if (user_chars > IMADDR_URI_USER_MAX_CHARS) {
+		snprintf(why, sizeof(why), "the user part has %zu characters; at most %d",
+			 user_chars, IMADDR_URI_USER_MAX_CHARS);
+		goto invalid;
+	}
+	if ((bad = first_rejected_user_char(address->local.data, address->local.len)) >= 0) {
+		snprintf(why, sizeof(why), "Unified CM does not accept '%c' in the user part",
+			 (char)bad);
+		goto invalid;
+	}
+	if (is_ipv4(host, host_len)) {
+		imaddr_buf_append(&address->domain_ascii, host, host_len);
+		imaddr_buf_append(&address->domain_unicode, host, host_len);
+	} else {
+		if (!memchr(host, '.', host_len)) {
+			snprintf(why, sizeof(why),
+				 "the host '%.*s' is neither a fully qualified domain name nor "
+				 "an IPv4 address", (int)(host_len > 100 ? 100 : host_len), host);
+			goto invalid;
+		}
+		if (!imaddr_check_domain(host, host_len, field, NULL, address, list))
+			return false;
+		bool ascii_host = true;
+		for (size_t i = 0; i < host_len; i++)
+			ascii_host &= (unsigned char)host[i] < 0x80;
+		if (!ascii_host)
+			NOTE("a Unicode (U-label) host");
+		else if (host_len != address->domain_ascii.len ||
+			 memcmp(host, address->domain_ascii.data, host_len))
+			NOTE("an upper-case host");
+	}
+	size_t encoded = encoded_user_length(address->local.data, address->local.len) + 1 +
+			 address->domain_ascii.len;
+	if (encoded > IMADDR_URI_MAX_ENCODED) {
+		snprintf(why, sizeof(why), "%zu characters once percent-encoded; at most %d",
+			 encoded, IMADDR_URI_MAX_ENCODED);
+		goto invalid;
+	}
+	imaddr_buf_appendf(&address->canonical, "%s@%s", address->local.data,
+			   address->domain_ascii.data);
+	imaddr_buf_appendf(&address->unicode, "%s@%s", address->local.data,
+			   address->domain_unicode.data);
+	imaddr_normalize_key(address->local.data, address->local.len, &address->key);
+	imaddr_buf_appendf(&address->key, "@%s", address->domain_ascii.data);
+	if (notes_len && list) {
+		struct imaddr_check_item *item = imaddr_check_add(list,
+			IMADDR_CODE_URI_NOT_CANONICAL, field, NULL,
+			"directory URI is valid but written with %s", notes);
+		imaddr_buf_append(&item->suggestion, address->canonical.data,
+				  address->canonical.len);
+	}
+	return true;
+#undef NOTE
+invalid:
+	if (list)
+		imaddr_check_add(list, IMADDR_CODE_URI_INVALID, field, NULL,
+				 "directory URI is invalid: %s", why);
+	return false;
+}
+
+bool imaddr_check_userid(const char *value, size_t len, const char *field,
+			 struct imaddr_buf *canonical, struct imaddr_buf *key,
+			 struct imaddr_check_list *list)
+{
+	size_t bad_offset, start;
+	int32_t bad;
+
+	imaddr_buf_reset(canonical);
+	imaddr_buf_reset(key);
+	if (!imaddr_normalize_utf8_valid(value, len, &bad_offset)) {
+		imaddr_check_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
+				 "user ID is not valid UTF-8 (byte %zu)", bad_offset + 1);
+		return false;
+	}
+	size_t trimmed = imaddr_normalize_trim(value, len, &start);
+	if (!trimmed) {
+		imaddr_check_add(list, IMADDR_CODE_USERID_MISSING, field, NULL,
+				 "user ID is blank");
+		return false;
+	}
+	if ((bad = imaddr_normalize_first_control(value, len, &bad_offset)) >= 0) {
+		char name[96];
+		describe_char(bad, name, sizeof(name));
+		imaddr_check_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
+				 "user ID has the control character %s at byte %zu", name,
+				 bad_offset + 1);
+		return false;
+	}
+	bool not_nfc = imaddr_normalize_nfc(value + start, trimmed, canonical);
+	size_t chars = imaddr_normalize_codepoints(canonical->data, canonical->len);
+	if (chars > IMADDR_USERID_MAX_CHARS) {
+		imaddr_check_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
+				 "user ID has %zu characters; at most %d", chars,
+				 IMADDR_USERID_MAX_CHARS);
+		return false;
+	}
+	if (not_nfc || trimmed != len) {
+		struct imaddr_check_item *item = imaddr_check_add(list,
+			IMADDR_CODE_USERID_NOT_CANONICAL, field, NULL, "user ID %s",
+			trimmed != len && not_nfc ? "has surrounding white space and is not in NFC"
+			: trimmed != len ? "has surrounding white space" : "is not in NFC");
+		imaddr_buf_append(&item->suggestion, canonical->data, canonical->len);
+	}
+	imaddr_normalize_key(canonical->data, canonical->len, key);
+	return true;
+}
+
+/* RFC 7622 forbids these in a localpart; XEP-0106 escapes them as \XX. */
+static const char *jid_escape(unsigned char c)
+{
+	switch (c) {
+	case ' ': return "\\20";
+	case '"': return "\\22";
+	case '&': return "\\26";
+	case '\'': return "\\27";
+	case '/': return "\\2f";
+	case ':': return "\\3a";
+	case '<': return "\\3c";
+	case '>': return "\\3e";
+	case '@': return "\\40";
+	default: return NULL;
+	}
+}
+
+/* XEP-0106 escapes a backslash only where it would read as an escape. */
+static bool backslash_needs_escape(const char *s, size_t len, size_t i)
+{
+	static const char *const sequences[] = { "20", "22", "26", "27", "2f", "3a", "3c",
+						  "3e", "40", "5c" };
+	if (len - i < 3)
+		return false;
+	for (size_t k = 0; k < sizeof(sequences) / sizeof(*sequences); k++) {
+		if (!strncasecmp(s + i + 1, sequences[k], 2))
+			return true;
+	}
+	return false;
+}
+
+static bool is_jabber_safe(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_' || c == '~' || c == '#';
+}
+
+bool imaddr_check_im_address(const char *local, size_t local_len, const char *domain,
+			     const char *field, const char *value, bool userid_is_address,
+			     struct imaddr_check_list *list)
+{
+	size_t offset;
+	bool needs_escaping = false;
+	int32_t unsupported = -1;
+
+	if (!local_len || !domain || !*domain) {
+		imaddr_check_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
+				 "IM address has an empty %s", local_len ? "domain" : "local part");
+		return false;
+	}
+	if (is_ipv4(domain, strlen(domain))) {
+		imaddr_check_add(list, IMADDR_CODE_DOMAIN_INVALID, field, value,
+				 "IM domain '%s' is an IP address; IM and Presence needs a domain "
+				 "name", domain);
+		return false;
+	}
+	if (local_len > IMADDR_JID_PART_MAX_OCTETS) {
+		imaddr_check_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
+				 "IM address local part has %zu octets; XMPP allows %d",
+				 local_len, IMADDR_JID_PART_MAX_OCTETS);
+		return false;
+	}
+	/* Check each run between characters that escaping takes care of. */
+	size_t run_start = 0;
+	for (size_t i = 0; i <= local_len; i++) {
+		unsigned char c = i < local_len ? (unsigned char)local[i] : 0;
+		bool escaped = i < local_len && jid_escape(c) != NULL;
+		if (i < local_len && !escaped)
+			continue;
+		int32_t bad = imaddr_normalize_precis_disallowed(local + run_start, i - run_start,
+								 &offset);
+		if (bad >= 0) {
+			char name[96];
+			describe_char(bad, name, sizeof(name));
+			imaddr_check_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
+					 "IM address local part has %s, which XMPP (PRECIS "
+					 "IdentifierClass) does not allow", name);
+			return false;
+		}
+		if (escaped && !(c == '@' && userid_is_address))
+			needs_escaping = true;
+		run_start = i + 1;
+	}
+	if (needs_escaping) {
+		struct imaddr_check_item *item = imaddr_check_add(list,
+			IMADDR_CODE_IM_ADDRESS_NEEDS_ESCAPING, field, value,
+			"IM address local part has characters XMPP carries only "
+			"XEP-0106-escaped");
+		for (size_t i = 0; i < local_len; i++) {
+			unsigned char c = (unsigned char)local[i];
+			const char *escape = jid_escape(c);
+			if (c == '\\' && backslash_needs_escape(local, local_len, i))
+				escape = "\\5c";
+			if (escape)
+				imaddr_buf_append_str(&item->suggestion, escape);
+			else
+				imaddr_buf_append_char(&item->suggestion, (char)c);
+		}
+		imaddr_buf_appendf(&item->suggestion, "@%s", domain);
+	}
+	for (size_t i = 0; i < local_len; i++) {
+		unsigned char c = (unsigned char)local[i];
+		if (!is_jabber_safe(c) && !jid_escape(c)) {
+			unsupported = imaddr_normalize_codepoint_at(local, local_len, i);
+			break;
+		}
+	}
+	if (unsupported >= 0) {
+		char name[96];
+		describe_char(unsupported, name, sizeof(name));
+		imaddr_check_add(list, IMADDR_CODE_JABBER_UNSUPPORTED_CHAR, field, value,
+				 "IM address local part has %s; Jabber supports only A-Z a-z "
+				 "0-9 . - _ ~ # there", name);
+	}
+	return true;
+}
+
+void imaddr_address_mail_key(const char *value, size_t len, struct imaddr_address *scratch,
+			     struct imaddr_buf *key)
+{
+	size_t start;
+	imaddr_buf_reset(key);
+	len = imaddr_normalize_trim(value, len, &start);
+	value += start;
+	const char *at = NULL;
+	for (size_t i = len; i-- > 0;) {
+		if (value[i] == '@') {
+			at = value + i;
+			break;
+		}
+	}
+	if (!at) {
+		imaddr_normalize_key(value, len, key);
+		return;
+	}
+	size_t local_len = (size_t)(at - value);
+	imaddr_normalize_key(value, local_len, key);
+	imaddr_normalize_domain(at + 1, len - local_len - 1, &scratch->domain_ascii,
+				&scratch->domain_unicode);
+	/* A domain IDNA rejects still needs a key: fold it like a local part. */
+	if (!scratch->domain_ascii.len)
+		imaddr_normalize_key(at + 1, len - local_len - 1, &scratch->domain_ascii);
+	imaddr_buf_append_char(key, '@');
+	imaddr_buf_append(key, scratch->domain_ascii.data, scratch->domain_ascii.len);
+}

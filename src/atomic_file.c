@@ -1,0 +1,78 @@
+#include "atomic_file.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "status.h"
+
+enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, const char *path,
+					   struct imaddr_error *err)
+{
+	struct imaddr_buf temp;
+	imaddr_buf_init(&temp, 0);
+	imaddr_buf_appendf(&temp, "%s.tmp-XXXXXX", path);
+	memset(file, 0, sizeof(*file));
+
+	int fd = mkstemp(temp.data);
+	if (fd < 0) {
+		enum imaddr_status status = imaddr_error_set(err, IMADDR_ERR_IO,
+			"cannot create '%s': %s", path, strerror(errno));
+		imaddr_buf_release(&temp);
+		return status;
+	}
+	/* mkstemp makes 0600; an output should read like any file the user makes. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	file->stream = fdopen(fd, "w");
+	if (!file->stream) {
+		close(fd);
+		unlink(temp.data);
+		imaddr_buf_release(&temp);
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s", path,
+					strerror(errno));
+	}
+	setvbuf(file->stream, NULL, _IOFBF, 1 << 16);
+	file->path = imaddr_xstrdup(path);
+	file->temp_path = imaddr_buf_detach(&temp);
+	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_atomic_file_commit(struct imaddr_atomic_file *file,
+					     struct imaddr_error *err)
+{
+	int failed = fflush(file->stream) != 0 || ferror(file->stream) ||
+		     fsync(fileno(file->stream)) != 0;
+	int saved = errno;
+	failed |= fclose(file->stream) != 0;
+	file->stream = NULL;
+	if (failed || rename(file->temp_path, file->path) != 0) {
+		if (!failed)
+			saved = errno;
+		unlink(file->temp_path);
+		enum imaddr_status status = imaddr_error_set(err, IMADDR_ERR_IO,
+			"cannot write '%s': %s", file->path, strerror(saved));
+		imaddr_atomic_file_abort(file);
+		return status;
+	}
+	free(file->temp_path);
+	free(file->path);
+	file->temp_path = NULL;
+	file->path = NULL;
+	return IMADDR_OK;
+}
+
+void imaddr_atomic_file_abort(struct imaddr_atomic_file *file)
+{
+	if (file->stream)
+		fclose(file->stream);
+	if (file->temp_path)
+		unlink(file->temp_path);
+	free(file->temp_path);
+	free(file->path);
+	memset(file, 0, sizeof(*file));
+}

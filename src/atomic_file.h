@@ -1,0 +1,27 @@
+/*
+ * Output files that appear whole or not at all: written to a temporary file
+ * beside the target and renamed over it only when complete.
+ */
+#ifndef IMADDR_ATOMIC_FILE_H
+#define IMADDR_ATOMIC_FILE_H
+
+#include <stdio.h>
+
+#include "imaddr.h"
+
+struct imaddr_atomic_file {
+	FILE *stream;        /* write here */
+	char *path;          /* the final name */
+	char *temp_path;     /* NULL once committed or aborted */
+};
+
+/** Creates path's temporary sibling (mode 0644 less the umask). */
+enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, const char *path,
+					   struct imaddr_error *err);
+/** Flushes, syncs and renames the file into place; aborts it on failure. */
+enum imaddr_status imaddr_atomic_file_commit(struct imaddr_atomic_file *file,
+					     struct imaddr_error *err);
+/** Removes the temporary file; harmless after commit or on a closed file. */
+void imaddr_atomic_file_abort(struct imaddr_atomic_file *file);
+
+#endif /* IMADDR_ATOMIC_FILE_H */

@@ -1,0 +1,171 @@
+#include "bat_writer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#include "atomic_file.h"
+#include "buffer.h"
+#include "status.h"
+
+struct bat_writer {
+	struct imaddr_sink base;
+	char *path;
+	uint64_t chunk_rows;
+	struct imaddr_atomic_file *files;   /* one per chunk, committed together */
+	size_t file_count;
+	uint64_t rows_in_file;
+};
+
+/* "out/bat.csv", 3 -> "out/bat-003.csv" */
+static char *chunk_path(const char *path, size_t number)
+{
+	struct imaddr_buf name;
+	imaddr_buf_init(&name, 0);
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+	if (!dot || (slash && dot < slash) || dot == path || (slash && dot == slash + 1))
+		dot = path + strlen(path);
+	imaddr_buf_appendf(&name, "%.*s-%03zu%s", (int)(dot - path), path, number, dot);
+	return imaddr_buf_detach(&name);
+}
+
+static enum imaddr_status open_next_file(struct bat_writer *writer, struct imaddr_error *err)
+{
+	char *path = writer->chunk_rows ? chunk_path(writer->path, writer->file_count + 1)
+					: imaddr_xstrdup(writer->path);
+	writer->files = imaddr_xrealloc(writer->files,
+					(writer->file_count + 1) * sizeof(*writer->files));
+	enum imaddr_status status = imaddr_atomic_file_open(&writer->files[writer->file_count],
+							    path, err);
+	free(path);
+	if (status != IMADDR_OK)
+		return status;
+	FILE *stream = writer->files[writer->file_count++].stream;
+	fputs(IMADDR_BAT_HEADER "\r\n", stream);
+	writer->rows_in_file = 0;
+	return IMADDR_OK;
+}
+
+/* RFC 4180: quote (through libcsv) only the fields that need it. */
+static void write_field(FILE *stream, const char *value)
+{
+	if (strpbrk(value, ",\"\r\n"))
+		csv_fwrite(stream, value, strlen(value));
+	else
+		fputs(value, stream);
+}
+
+static enum imaddr_status write_user(void *context, const struct imaddr_user *user,
+				     struct imaddr_error *err)
+{
+	struct bat_writer *writer = context;
+	if (user->has_error || !user->uri_valid || !user->user_id || !user->directory_uri)
+		return IMADDR_OK;
+	/* A CUCM export says what CUCM holds: only changes need importing. */
+	if (user->current_uri && !strcmp(user->current_uri, user->directory_uri))
+		return IMADDR_OK;
+	if (writer->chunk_rows && writer->rows_in_file == writer->chunk_rows) {
+		enum imaddr_status status = open_next_file(writer, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	FILE *stream = writer->files[writer->file_count - 1].stream;
+	write_field(stream, user->user_id);
+	fputc(',', stream);
+	write_field(stream, user->directory_uri);
+	fputs("\r\n", stream);
+	writer->rows_in_file++;
+	return IMADDR_OK;
+}
+
+static void abort_files(struct bat_writer *writer)
+{
+	for (size_t i = 0; i < writer->file_count; i++)
+		imaddr_atomic_file_abort(&writer->files[i]);
+	free(writer->files);
+	writer->files = NULL;
+	writer->file_count = 0;
+}
+
+/* Chunks left over from an earlier, longer run would be imported by mistake. */
+static void remove_stale_chunks(struct bat_writer *writer)
+{
+	for (size_t number = writer->file_count + 1;; number++) {
+		char *path = chunk_path(writer->path, number);
+		int removed = unlink(path);
+		free(path);
+		if (removed != 0)
+			break;
+	}
+}
+
+static enum imaddr_status end(struct imaddr_sink *sink, struct imaddr_audit *audit,
+			      const struct imaddr_run_totals *totals, struct imaddr_error *err)
+{
+	struct bat_writer *writer = (struct bat_writer *)sink;
+	enum imaddr_status status = open_next_file(writer, err);
+	if (status == IMADDR_OK)
+		status = imaddr_audit_each_user(audit, write_user, writer, err);
+	for (size_t i = 0; status == IMADDR_OK && i < writer->file_count; i++)
+		status = imaddr_atomic_file_commit(&writer->files[i], err);
+	if (status != IMADDR_OK) {
+		abort_files(writer);
+		return status;
+	}
+	if (writer->chunk_rows)
+		remove_stale_chunks(writer);
+	free(writer->files);
+	writer->files = NULL;
+	writer->file_count = 0;
+	return IMADDR_OK;
+}
+
+static void bat_abort(struct imaddr_sink *sink)
+{
+	abort_files((struct bat_writer *)sink);
+}
+
+static void bat_free(struct imaddr_sink *sink)
+{
+	struct bat_writer *writer = (struct bat_writer *)sink;
+	abort_files(writer);
+	free(writer->path);
+	free(writer);
+}
+
+static const struct imaddr_sink_ops bat_writer_ops = {
+	.name = "bat",
+	.end = end,
+	.abort = bat_abort,
+	.free = bat_free,
+};
+
+struct imaddr_sink *imaddr_bat_writer_open(const char *path, uint64_t chunk_rows,
+					   struct imaddr_error *err)
+{
+	struct stat st;
+	/* Refuse at once what would only fail after a long run. */
+	char *dir = imaddr_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	int dir_ok = stat(slash ? dir : ".", &st) == 0 && S_ISDIR(st.st_mode);
+	int saved = errno;
+	free(dir);
+	if (!dir_ok) {
+		imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s", path,
+				 saved ? strerror(saved) : "not a directory");
+		return NULL;
+	}
+	struct bat_writer *writer = imaddr_xcalloc(1, sizeof(*writer));
+	writer->base.ops = &bat_writer_ops;
+	writer->path = imaddr_xstrdup(path);
+	writer->chunk_rows = chunk_rows;
+	return &writer->base;
+}

@@ -1,0 +1,153 @@
+#include "buffer.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char empty_string[1];
+
+static void die_out_of_memory(void)
+{
+	fputs("imaddr: out of memory\n", stderr);
+	abort();
+}
+
+void *imaddr_xmalloc(size_t size)
+{
+	void *pointer = malloc(size ? size : 1);
+	if (!pointer)
+		die_out_of_memory();
+	return pointer;
+}
+
+void *imaddr_xcalloc(size_t count, size_t size)
+{
+	void *pointer = calloc(count ? count : 1, size ? size : 1);
+	if (!pointer)
+		die_out_of_memory();
+	return pointer;
+}
+
+void *imaddr_xrealloc(void *pointer, size_t size)
+{
+	void *grown = realloc(pointer, size ? size : 1);
+	if (!grown)
+		die_out_of_memory();
+	return grown;
+}
+
+char *imaddr_xstrndup(const char *string, size_t length)
+{
+	char *copy = imaddr_xmalloc(length + 1);
+	memcpy(copy, string, length);
+	copy[length] = '\0';
+	return copy;
+}
+
+char *imaddr_xstrdup(const char *string)
+{
+	return imaddr_xstrndup(string, strlen(string));
+}
+
+void imaddr_buf_init(struct imaddr_buf *buf, size_t limit)
+{
+	buf->data = empty_string;
+	buf->len = 0;
+	buf->cap = 0;
+	buf->limit = limit;
+}
+
+void imaddr_buf_release(struct imaddr_buf *buf)
+{
+	if (buf->cap)
+		free(buf->data);
+	imaddr_buf_init(buf, buf->limit);
+}
+
+void imaddr_buf_reset(struct imaddr_buf *buf)
+{
+	buf->len = 0;
+	if (buf->cap)
+		buf->data[0] = '\0';
+}
+
+bool imaddr_buf_reserve(struct imaddr_buf *buf, size_t extra)
+{
+	if (extra > SIZE_MAX / 2 - buf->len)
+		return false;
+	size_t wanted = buf->len + extra;
+	if (buf->limit && wanted > buf->limit)
+		return false;
+	if (wanted + 1 <= buf->cap)
+		return true;
+	size_t cap = buf->cap ? buf->cap : 64;
+	while (cap < wanted + 1)
+		cap *= 2;
+	if (buf->cap) {
+		buf->data = imaddr_xrealloc(buf->data, cap);
+	} else {
+		buf->data = imaddr_xmalloc(cap);
+		buf->data[0] = '\0';
+	}
+	buf->cap = cap;
+	return true;
+}
+
+bool imaddr_buf_append(struct imaddr_buf *buf, const void *bytes, size_t length)
+{
+	if (!imaddr_buf_reserve(buf, length))
+		return false;
+	if (length)
+		memcpy(buf->data + buf->len, bytes, length);
+	buf->len += length;
+	buf->data[buf->len] = '\0';
+	return true;
+}
+
+bool imaddr_buf_append_str(struct imaddr_buf *buf, const char *string)
+{
+	return imaddr_buf_append(buf, string, strlen(string));
+}
+
+bool imaddr_buf_append_char(struct imaddr_buf *buf, char c)
+{
+	return imaddr_buf_append(buf, &c, 1);
+}
+
+bool imaddr_buf_appendf(struct imaddr_buf *buf, const char *format, ...)
+{
+	va_list args;
+	char small[256];
+
+	va_start(args, format);
+	int length = vsnprintf(small, sizeof(small), format, args);
+	va_end(args);
+	if (length < 0)
+		return false;
+	if ((size_t)length < sizeof(small))
+		return imaddr_buf_append(buf, small, (size_t)length);
+	if (!imaddr_buf_reserve(buf, (size_t)length))
+		return false;
+	va_start(args, format);
+	vsnprintf(buf->data + buf->len, (size_t)length + 1, format, args);
+	va_end(args);
+	buf->len += (size_t)length;
+	return true;
+}
+
+void imaddr_buf_truncate(struct imaddr_buf *buf, size_t length)
+{
+	if (length >= buf->len)
+		return;
+	buf->len = length;
+	buf->data[length] = '\0';
+}
+
+char *imaddr_buf_detach(struct imaddr_buf *buf)
+{
+	char *data = buf->cap ? buf->data : imaddr_xstrdup("");
+	imaddr_buf_init(buf, buf->limit);
+	return data;
+}

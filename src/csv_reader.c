@@ -1,0 +1,431 @@
+#include "csv_reader.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buffer.h"
+#include "status.h"
+
+#define READ_CHUNK (256 * 1024)
+#define UTF8_BOM "\xEF\xBB\xBF"
+
+struct cell {
+	size_t offset;
+	size_t len;
+	bool too_long;
+};
+
+struct csv_reader {
+	struct imaddr_reader base;
+	char *path;
+	FILE *file;
+
+	/* Header: column names, the column of each role, -1 when absent. */
+	char **columns;
+	size_t column_count;
+	int role_column[IMADDR_ROLE_COUNT];
+	int dn_column;
+
+	/* The row being read: cells point into row_data. */
+	struct imaddr_buf row_data;
+	struct cell *cells;
+	size_t cell_count;
+	size_t cell_cap;
+	uint64_t physical_line;
+	uint64_t row_line;
+	bool row_started;
+	bool header_done;
+
+	const struct imaddr_reader_request *request;
+	struct imaddr_record record;
+	enum imaddr_status status;
+	struct imaddr_error *err;
+};
+
+static int never_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+static void *capped_realloc(void *pointer, size_t size)
+{
+	if (size > IMADDR_CSV_PARSER_MAX)
+		return NULL;
+	return realloc(pointer, size);
+}
+
+static uint64_t count_newlines(const char *s, size_t len)
+{
+	uint64_t n = 0;
+	for (const char *end = s + len; (s = memchr(s, '\n', (size_t)(end - s))); s++)
+		n++;
+	return n;
+}
+
+static void on_field(void *data, size_t len, void *context)
+{
+	struct csv_reader *reader = context;
+	if (reader->status != IMADDR_OK)
+		return;
+	if (!reader->row_started) {
+		reader->row_started = true;
+		/* The field just ended on this line; it began that many lines up. */
+		reader->row_line = reader->physical_line - (data ? count_newlines(data, len) : 0);
+	}
+	if (reader->cell_count == reader->cell_cap) {
+		reader->cell_cap = reader->cell_cap ? reader->cell_cap * 2 : 16;
+		reader->cells = imaddr_xrealloc(reader->cells,
+						reader->cell_cap * sizeof(*reader->cells));
+	}
+	struct cell *cell = &reader->cells[reader->cell_count++];
+	cell->offset = reader->row_data.len;
+	cell->len = 0;
+	cell->too_long = len > IMADDR_CSV_FIELD_MAX;
+	if (cell->too_long || !data)
+		return;
+	/* The header is always kept; of the rows, only the mapped columns. */
+	size_t column = reader->cell_count - 1;
+	bool wanted = !reader->header_done || (int)column == reader->dn_column;
+	for (int role = 0; !wanted && role < IMADDR_ROLE_COUNT; role++)
+		wanted = reader->role_column[role] == (int)column;
+	if (!wanted)
+		return;
+	imaddr_buf_append(&reader->row_data, data, len);
+	cell->len = len;
+}
+
+static bool header_has(void *context, const char *name)
+{
+	struct csv_reader *reader = context;
+	for (size_t i = 0; i < reader->column_count; i++) {
+		if (!strcasecmp(reader->columns[i], name))
+			return true;
+	}
+	return false;
+}
+
+static int column_of(const struct csv_reader *reader, const char *name)
+{
+	for (size_t i = 0; name && i < reader->column_count; i++) {
+		if (!strcasecmp(reader->columns[i], name))
+			return (int)i;
+	}
+	return -1;
+}
+
+static void trim_ascii(char *name)
+{
+	size_t len = strlen(name);
+	while (len && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+		name[--len] = '\0';
+	size_t start = strspn(name, " \t");
+	memmove(name, name + start, len - start + 1);
+}
+
+static void read_header(struct csv_reader *reader)
+{
+	reader->column_count = reader->cell_count;
+	reader->columns = imaddr_xcalloc(reader->column_count, sizeof(*reader->columns));
+	for (size_t i = 0; i < reader->column_count; i++) {
+		const struct cell *cell = &reader->cells[i];
+		if (cell->too_long) {
+			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+				"%s:%llu: header column %zu is longer than %d bytes",
+				reader->path, (unsigned long long)reader->row_line, i + 1,
+				IMADDR_CSV_FIELD_MAX);
+			return;
+		}
+		reader->columns[i] = imaddr_xstrndup(reader->row_data.data + cell->offset,
+						     cell->len);
+		trim_ascii(reader->columns[i]);
+	}
+	for (size_t i = 0; i < reader->column_count; i++) {
+		if (!reader->columns[i][0])
+			continue;
+		int first = column_of(reader, reader->columns[i]);
+		if (first != (int)i) {
+			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+				"%s:%llu: duplicate column '%s' (columns %d and %zu)",
+				reader->path, (unsigned long long)reader->row_line,
+				reader->columns[i], first + 1, i + 1);
+			return;
+		}
+	}
+	const struct imaddr_reader_request *request = reader->request;
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		const char *name = imaddr_mapping_resolve(request->mapping, role, header_has, reader);
+		reader->role_column[role] = column_of(reader, name);
+		if (reader->role_column[role] < 0 && (request->required_roles & (1u << role))) {
+			char names[256];
+			imaddr_mapping_describe(request->mapping, role, names, sizeof(names));
+			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+				"%s:%llu: no column for the %s: looked for %s in the header",
+				reader->path, (unsigned long long)reader->row_line,
+				imaddr_role_name(role), names);
+			return;
+		}
+	}
+	reader->dn_column = column_of(reader, "dn");
+	reader->header_done = true;
+}
+
+static void emit_row(struct csv_reader *reader)
+{
+	struct imaddr_record *record = &reader->record;
+	imaddr_record_reset(record, reader->row_line);
+	if (reader->cell_count != reader->column_count)
+		imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED, NULL,
+			"%zu fields where the header has %zu columns",
+			reader->cell_count, reader->column_count);
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		int column = reader->role_column[role];
+		if (column < 0)
+			continue;
+		struct imaddr_value *value = &record->values[role];
+		value->attribute = reader->columns[column];
+		if ((size_t)column >= reader->cell_count)
+			continue;
+		const struct cell *cell = &reader->cells[column];
+		if (cell->too_long) {
+			imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED,
+				value->attribute, "field is longer than %d bytes and was ignored",
+				IMADDR_CSV_FIELD_MAX);
+			continue;
+		}
+		value->data = reader->row_data.data + cell->offset;
+		value->len = cell->len;
+		/* An empty cell is an absent value, as LDAP has no empty values. */
+		value->present = cell->len > 0;
+	}
+	if (reader->dn_column >= 0 && (size_t)reader->dn_column < reader->cell_count) {
+		const struct cell *cell = &reader->cells[reader->dn_column];
+		/* Cells are not NUL-terminated in row_data; the dn is copied out. */
+		if (cell->len && !cell->too_long)
+			record->dn = reader->row_data.data + cell->offset;
+	}
+	reader->status = reader->request->record(reader->request->context, record, reader->err);
+}
+
+static void on_row_end(int terminator, void *context)
+{
+	struct csv_reader *reader = context;
+	(void)terminator;
+	if (reader->status != IMADDR_OK || !reader->row_started)
+		goto reset;
+	if (!reader->header_done) {
+		read_header(reader);
+		goto reset;
+	}
+	/* The dn column must be a C string: give it its own NUL. */
+	if (reader->dn_column >= 0 && (size_t)reader->dn_column < reader->cell_count) {
+		struct cell *cell = &reader->cells[reader->dn_column];
+		if (cell->len && !cell->too_long) {
+			size_t offset = reader->row_data.len;
+			/* Reserve first: appending from the buffer itself must not realloc. */
+			imaddr_buf_reserve(&reader->row_data, cell->len + 1);
+			imaddr_buf_append(&reader->row_data, reader->row_data.data + cell->offset,
+					  cell->len);
+			imaddr_buf_append_char(&reader->row_data, '\0');
+			cell->offset = offset;
+		}
+	}
+	emit_row(reader);
+reset:
+	reader->cell_count = 0;
+	reader->row_started = false;
+	imaddr_buf_reset(&reader->row_data);
+}
+
+static void reset_row(struct csv_reader *reader)
+{
+	reader->cell_count = 0;
+	reader->row_started = false;
+	imaddr_buf_reset(&reader->row_data);
+}
+
+static enum imaddr_status parser_init(struct csv_reader *reader, struct csv_parser *parser)
+{
+	if (csv_init(parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+					"%s: cannot set up the CSV parser", reader->path);
+	/* Surrounding white space is data here: it is reported, not hidden. */
+	csv_set_space_func(parser, never_space);
+	csv_set_realloc_func(parser, capped_realloc);
+	csv_set_blk_size(parser, 4096);
+	return IMADDR_OK;
+}
+
+/*
+ * A malformed row (a stray quote) is reported and skipped; parsing starts
+ * again on the next line so that one bad row does not cost the whole file.
+ */
+static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_parser *parser)
+{
+	uint64_t line = reader->row_started ? reader->row_line : reader->physical_line;
+	int error = csv_error(parser);
+	csv_free(parser);
+	reset_row(reader);
+	if (error == CSV_ENOMEM)
+		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+			"%s:%llu: a field grows past %d bytes: an unbalanced quote?",
+			reader->path, (unsigned long long)line, IMADDR_CSV_PARSER_MAX);
+	if (!reader->header_done)
+		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+			"%s:%llu: the header row is not valid CSV: %s", reader->path,
+			(unsigned long long)line, csv_strerror(error));
+	char message[160];
+	snprintf(message, sizeof(message),
+		 "row skipped: not valid CSV (%s): a quote inside an unquoted field, "
+		 "or text after a closing quote", csv_strerror(error));
+	enum imaddr_status status = reader->request->notice(reader->request->context,
+		IMADDR_CODE_RECORD_MALFORMED, line, NULL, NULL, NULL, message, reader->err);
+	if (status != IMADDR_OK)
+		return status;
+	return parser_init(reader, parser);
+}
+
+static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser *parser,
+				    const char *line, size_t len, bool *skip_rest)
+{
+	if (*skip_rest)
+		return IMADDR_OK;
+	size_t parsed = csv_parse(parser, line, len, on_field, on_row_end, reader);
+	if (reader->status != IMADDR_OK)
+		return reader->status;
+	if (parsed == len)
+		return IMADDR_OK;
+	*skip_rest = true;
+	return skip_bad_row(reader, parser);
+}
+
+static enum imaddr_status run(struct imaddr_reader *base,
+			      const struct imaddr_reader_request *request,
+			      struct imaddr_error *err)
+{
+	struct csv_reader *reader = (struct csv_reader *)base;
+	struct csv_parser parser;
+	char *chunk = imaddr_xmalloc(READ_CHUNK);
+	struct imaddr_buf pending;   /* a line split across two chunks */
+	bool skip_rest = false, first_chunk = true, saw_bytes = false;
+
+	imaddr_buf_init(&pending, 0);
+	reader->request = request;
+	reader->err = err;
+	reader->status = IMADDR_OK;
+	reader->physical_line = 1;
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
+		reader->role_column[role] = -1;
+	reader->dn_column = -1;
+
+	enum imaddr_status status = parser_init(reader, &parser);
+	if (status != IMADDR_OK)
+		goto out_free;
+	for (;;) {
+		size_t got = fread(chunk, 1, READ_CHUNK, reader->file);
+		if (got == 0) {
+			if (ferror(reader->file)) {
+				status = imaddr_error_set(err, IMADDR_ERR_IO, "%s: read error: %s",
+							  reader->path, strerror(errno));
+				goto out;
+			}
+			break;
+		}
+		const char *p = chunk, *end = chunk + got;
+		if (first_chunk && got >= 3 && !memcmp(p, UTF8_BOM, 3))
+			p += 3;
+		first_chunk = false;
+		if (p < end)
+			saw_bytes = true;
+		/* Feed line by line so that rows and errors know their line number. */
+		while (p < end) {
+			const char *newline = memchr(p, '\n', (size_t)(end - p));
+			if (!newline) {
+				imaddr_buf_append(&pending, p, (size_t)(end - p));
+				break;
+			}
+			size_t len = (size_t)(newline + 1 - p);
+			if (pending.len) {
+				imaddr_buf_append(&pending, p, len);
+				status = feed_line(reader, &parser, pending.data, pending.len,
+						   &skip_rest);
+				imaddr_buf_reset(&pending);
+			} else {
+				status = feed_line(reader, &parser, p, len, &skip_rest);
+			}
+			if (status != IMADDR_OK)
+				goto out;
+			skip_rest = false;
+			reader->physical_line++;
+			p = newline + 1;
+		}
+		/* A line with no end in sight is one huge field: keep memory bounded. */
+		if (pending.len > IMADDR_CSV_PARSER_MAX) {
+			status = feed_line(reader, &parser, pending.data, pending.len, &skip_rest);
+			imaddr_buf_reset(&pending);
+			if (status != IMADDR_OK)
+				goto out;
+		}
+	}
+	if (pending.len) {
+		status = feed_line(reader, &parser, pending.data, pending.len, &skip_rest);
+		if (status != IMADDR_OK)
+			goto out;
+	}
+	if (csv_fini(&parser, on_field, on_row_end, reader) != 0) {
+		status = imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s:%llu: unbalanced quote: the quoted field that starts here never ends",
+			reader->path, (unsigned long long)reader->row_line);
+		goto out;
+	}
+	status = reader->status;
+	if (status == IMADDR_OK && (!saw_bytes || !reader->header_done))
+		status = imaddr_error_set(err, IMADDR_ERR_INPUT,
+					  "%s: empty file: no header row", reader->path);
+out:
+	csv_free(&parser);
+out_free:
+	imaddr_buf_release(&pending);
+	free(chunk);
+	return status;
+}
+
+static void csv_reader_free(struct imaddr_reader *base)
+{
+	struct csv_reader *reader = (struct csv_reader *)base;
+	if (reader->file && reader->file != stdin)
+		fclose(reader->file);
+	for (size_t i = 0; i < reader->column_count; i++)
+		free(reader->columns[i]);
+	free(reader->columns);
+	free(reader->cells);
+	imaddr_buf_release(&reader->row_data);
+	free(reader->path);
+	free(reader);
+}
+
+static const struct imaddr_reader_ops csv_reader_ops = {
+	.name = "csv",
+	.run = run,
+	.free = csv_reader_free,
+};
+
+struct imaddr_reader *imaddr_csv_reader_open(const char *path, struct imaddr_error *err)
+{
+	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!file) {
+		imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
+				 strerror(errno));
+		return NULL;
+	}
+	struct csv_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
+	reader->base.ops = &csv_reader_ops;
+	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
+	reader->file = file;
+	imaddr_buf_init(&reader->row_data, 0);
+	return &reader->base;
+}

@@ -1,0 +1,38 @@
+/*
+ * Duplicate detection without keeping records in memory: 16 bytes per key
+ * (a 64-bit hash and the user's ordinal), sorted once after the read. Equal
+ * hashes are only candidates; the caller confirms them on the real keys,
+ * so a hash collision can never report a false duplicate.
+ */
+#ifndef IMADDR_DUPINDEX_H
+#define IMADDR_DUPINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct imaddr_dupindex_entry {
+	uint64_t hash;
+	uint64_t ordinal;
+};
+
+struct imaddr_dupindex {
+	struct imaddr_dupindex_entry *entries;
+	size_t count;
+	size_t capacity;
+};
+
+void imaddr_dupindex_init(struct imaddr_dupindex *index);
+void imaddr_dupindex_release(struct imaddr_dupindex *index);
+void imaddr_dupindex_add(struct imaddr_dupindex *index, const char *key, size_t len,
+			 uint64_t ordinal);
+/** Sorts by hash, then ordinal, so candidate groups are runs in input order. */
+void imaddr_dupindex_sort(struct imaddr_dupindex *index);
+/**
+ * After sorting: the next run of two or more equal hashes at or after
+ * *position. Sets *start and *count and moves *position past the run;
+ * returns 0 when there is none left.
+ */
+int imaddr_dupindex_next_group(const struct imaddr_dupindex *index, size_t *position,
+			       size_t *start, size_t *count);
+
+#endif /* IMADDR_DUPINDEX_H */

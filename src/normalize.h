@@ -1,0 +1,76 @@
+/*
+ * Every ICU call of imaddr lives here: UTF-8 validation, NFC, comparison keys
+ * (NFKC_Casefold), UTS #46 domain processing and the character classes the
+ * address checks need (PRECIS IdentifierClass, controls).
+ *
+ * Input is UTF-8 with an explicit length (embedded NULs are allowed and are
+ * treated as the code point U+0000). Output goes into caller-owned buffers,
+ * which are reset first. The functions are safe to call from several threads
+ * once imaddr_normalize_init() has succeeded.
+ */
+#ifndef IMADDR_NORMALIZE_H
+#define IMADDR_NORMALIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buffer.h"
+#include "imaddr.h"
+
+/** Opens the ICU services once per process; later calls return at once. */
+enum imaddr_status imaddr_normalize_init(struct imaddr_error *err);
+
+/** True when s is well-formed UTF-8; else *bad_offset is the first bad byte. */
+bool imaddr_normalize_utf8_valid(const char *s, size_t len, size_t *bad_offset);
+
+/** The number of code points in well-formed UTF-8. */
+size_t imaddr_normalize_codepoints(const char *s, size_t len);
+
+/**
+ * Strips Unicode White_Space from both ends: sets *start and returns the new
+ * length of s + *start. Well-formed UTF-8 only.
+ */
+size_t imaddr_normalize_trim(const char *s, size_t len, size_t *start);
+
+/** Writes the NFC form of s to out; returns true when it differs from s. */
+bool imaddr_normalize_nfc(const char *s, size_t len, struct imaddr_buf *out);
+
+/**
+ * Writes the comparison key of s: NFKC_Casefold, so that case and width
+ * variants ("JSmith", "ｊｓｍｉｔｈ") and NFC/NFD spellings share one key.
+ */
+void imaddr_normalize_key(const char *s, size_t len, struct imaddr_buf *out);
+
+/**
+ * UTS #46 processing of a domain: nontransitional, CheckHyphens, CheckBidi,
+ * CheckJoiners, UseSTD3ASCIIRules and VerifyDnsLength. Writes the lowercase
+ * A-label form to `ascii` and the U-label form to `unicode` (both written
+ * even on error, as far as ICU produced them) and returns the UTS #46 error
+ * bits (ICU's UIDNA_ERROR_* values); 0 means the domain is valid. Agrees with
+ * every line of IdnaTestV2.txt 15.0 (toAsciiN).
+ */
+uint32_t imaddr_normalize_domain(const char *s, size_t len, struct imaddr_buf *ascii,
+				 struct imaddr_buf *unicode);
+
+/** Describes UTS #46 error bits in words, e.g. "label too long, bidi rule". */
+void imaddr_normalize_describe_domain_errors(uint32_t errors, struct imaddr_buf *out);
+
+/**
+ * The first code point of s that the PRECIS IdentifierClass (RFC 8264,
+ * section 4.2: the class of XMPP localparts, RFC 7622) disallows, or -1 when
+ * all are allowed. *offset is its byte offset. Well-formed UTF-8 only.
+ */
+int32_t imaddr_normalize_precis_disallowed(const char *s, size_t len, size_t *offset);
+
+/** The first control character (general category Cc) of s, or -1. */
+int32_t imaddr_normalize_first_control(const char *s, size_t len, size_t *offset);
+
+/** Writes "U+00E9 LATIN SMALL LETTER E WITH ACUTE" for a code point. */
+void imaddr_normalize_describe_codepoint(int32_t codepoint, struct imaddr_buf *out);
+
+/** The code point that starts at byte `offset` of s, or -1 when the bytes
+ *  there are ill-formed or offset is past the end. */
+int32_t imaddr_normalize_codepoint_at(const char *s, size_t len, size_t offset);
+
+#endif /* IMADDR_NORMALIZE_H */

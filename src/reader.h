@@ -1,0 +1,99 @@
+/*
+ * The reader interface. A reader turns its input (CSV, LDIF, LDAP) into
+ * records and pushes them, one at a time and in input order, to the audit.
+ * Adding an input format means writing one file with one ops table.
+ */
+#ifndef IMADDR_READER_H
+#define IMADDR_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imaddr.h"
+
+/** One role's value in a record: a view, valid only during the callback. */
+struct imaddr_value {
+	const char *data;        /* not NUL-terminated; may hold NUL bytes */
+	size_t len;
+	/* The input attribute the role is read from; NULL when the input has no
+	 * such attribute at all (a CSV without that column), so that a missing
+	 * last name is reported only where the input could have carried one. */
+	const char *attribute;
+	bool present;            /* the record has a non-empty value */
+};
+
+#define IMADDR_RECORD_MAX_PROBLEMS 8
+
+/** A problem a reader found in one record that does not stop the run. */
+struct imaddr_record_problem {
+	enum imaddr_code code;   /* record-malformed or value-multiple */
+	const char *field;
+	char message[200];
+};
+
+struct imaddr_record {
+	uint64_t line;           /* first line in the file; 0 when not from a file */
+	const char *dn;          /* NUL-terminated, or NULL */
+	struct imaddr_value values[IMADDR_ROLE_COUNT];
+	size_t problem_count;
+	struct imaddr_record_problem problems[IMADDR_RECORD_MAX_PROBLEMS];
+};
+
+/** Clears a record and records the line it starts at. */
+void imaddr_record_reset(struct imaddr_record *record, uint64_t line);
+/** Adds a problem; past IMADDR_RECORD_MAX_PROBLEMS the rest are dropped. */
+void imaddr_record_add_problem(struct imaddr_record *record, enum imaddr_code code,
+			       const char *field, const char *format, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/** What the audit asks of a reader. */
+struct imaddr_reader_request {
+	const struct imaddr_mapping *mapping;
+	unsigned required_roles;             /* bit (1u << role) per required role */
+	/* Called once per record; a status other than IMADDR_OK stops the run. */
+	enum imaddr_status (*record)(void *context, const struct imaddr_record *record,
+				     struct imaddr_error *err);
+	/* A problem that belongs to no user (a skipped row, a referral). */
+	enum imaddr_status (*notice)(void *context, enum imaddr_code code, uint64_t line,
+				     const char *dn, const char *field, const char *value,
+				     const char *message, struct imaddr_error *err);
+	void *context;
+};
+
+struct imaddr_reader_ops {
+	const char *name;
+	/* Reads the whole input; IMADDR_ERR_INPUT when it cannot be read as a
+	 * whole, IMADDR_ERR_IO or IMADDR_ERR_LDAP when reading fails. */
+	enum imaddr_status (*run)(struct imaddr_reader *reader,
+				  const struct imaddr_reader_request *request,
+				  struct imaddr_error *err);
+	void (*free)(struct imaddr_reader *reader);
+};
+
+/** The common head of every reader; implementations embed it first. */
+struct imaddr_reader {
+	const struct imaddr_reader_ops *ops;
+};
+
+enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
+				     const struct imaddr_reader_request *request,
+				     struct imaddr_error *err);
+
+/**
+ * The first name of a role's list that `has_attribute` accepts, or NULL.
+ * Readers with a fixed attribute set (a CSV header) use it once; readers
+ * whose entries differ (LDIF) use it per entry.
+ */
+const char *imaddr_mapping_resolve(const struct imaddr_mapping *mapping, enum imaddr_role role,
+				   bool (*has_attribute)(void *context, const char *name),
+				   void *context);
+
+/** "sAMAccountName, USER ID": the names of a role, for messages. */
+void imaddr_mapping_describe(const struct imaddr_mapping *mapping, enum imaddr_role role,
+			     char *out, size_t size);
+
+/** The role's name in messages: "user ID", "directory URI"... */
+const char *imaddr_role_name(enum imaddr_role role);
+
+#endif /* IMADDR_READER_H */

@@ -1,0 +1,39 @@
+#include "status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+const char *imaddr_strerror(enum imaddr_status status)
+{
+	switch (status) {
+	case IMADDR_OK:
+		return "success";
+	case IMADDR_ERR_USAGE:
+		return "usage error";
+	case IMADDR_ERR_INPUT:
+		return "input error";
+	case IMADDR_ERR_IO:
+		return "I/O error";
+	case IMADDR_ERR_LDAP:
+		return "LDAP error";
+	case IMADDR_ERR_DB:
+		return "report database error";
+	case IMADDR_ERR_UNICODE:
+		return "Unicode library error";
+	case IMADDR_ERR_INTERRUPTED:
+		return "interrupted";
+	}
+	return "unknown error";
+}
+
+enum imaddr_status imaddr_error_set(struct imaddr_error *err, enum imaddr_status status,
+				    const char *format, ...)
+{
+	if (err) {
+		va_list args;
+		va_start(args, format);
+		vsnprintf(err->message, sizeof(err->message), format, args);
+		va_end(args);
+	}
+	return status;
+}

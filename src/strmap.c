@@ -1,0 +1,94 @@
+#include "strmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+
+uint64_t imaddr_hash(const void *bytes, size_t length)
+{
+	const unsigned char *p = bytes;
+	uint64_t hash = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < length; i++) {
+		hash ^= p[i];
+		hash *= 0x100000001b3ULL;
+	}
+	return hash;
+}
+
+void imaddr_strmap_init(struct imaddr_strmap *map)
+{
+	map->slots = NULL;
+	map->slot_count = 0;
+	map->used = 0;
+}
+
+void imaddr_strmap_release(struct imaddr_strmap *map)
+{
+	for (size_t i = 0; i < map->slot_count; i++) {
+		free(map->slots[i].key);
+		free(map->slots[i].text);
+	}
+	free(map->slots);
+	imaddr_strmap_init(map);
+}
+
+static struct imaddr_strmap_entry *slot_for(struct imaddr_strmap_entry *slots, size_t count,
+					    const char *key)
+{
+	size_t i = imaddr_hash(key, strlen(key)) & (count - 1);
+	while (slots[i].key && strcmp(slots[i].key, key))
+		i = (i + 1) & (count - 1);
+	return &slots[i];
+}
+
+struct imaddr_strmap_entry *imaddr_strmap_find(const struct imaddr_strmap *map, const char *key)
+{
+	if (!map->slot_count)
+		return NULL;
+	struct imaddr_strmap_entry *entry = slot_for(map->slots, map->slot_count, key);
+	return entry->key ? entry : NULL;
+}
+
+static void grow(struct imaddr_strmap *map)
+{
+	size_t count = map->slot_count ? map->slot_count * 2 : 64;
+	struct imaddr_strmap_entry *slots = imaddr_xcalloc(count, sizeof(*slots));
+	for (size_t i = 0; i < map->slot_count; i++) {
+		if (map->slots[i].key)
+			*slot_for(slots, count, map->slots[i].key) = map->slots[i];
+	}
+	free(map->slots);
+	map->slots = slots;
+	map->slot_count = count;
+}
+
+struct imaddr_strmap_entry *imaddr_strmap_get(struct imaddr_strmap *map, const char *key)
+{
+	if ((map->used + 1) * 2 > map->slot_count)
+		grow(map);
+	struct imaddr_strmap_entry *entry = slot_for(map->slots, map->slot_count, key);
+	if (!entry->key) {
+		entry->key = imaddr_xstrdup(key);
+		map->used++;
+	}
+	return entry;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct imaddr_strmap_entry *const *x = a, *const *y = b;
+	return strcmp((*x)->key, (*y)->key);
+}
+
+struct imaddr_strmap_entry **imaddr_strmap_sorted(const struct imaddr_strmap *map)
+{
+	struct imaddr_strmap_entry **sorted = imaddr_xcalloc(map->used + 1, sizeof(*sorted));
+	size_t n = 0;
+	for (size_t i = 0; i < map->slot_count; i++) {
+		if (map->slots[i].key)
+			sorted[n++] = &map->slots[i];
+	}
+	qsort(sorted, n, sizeof(*sorted), by_key);
+	return sorted;
+}

@@ -1,0 +1,162 @@
+#include "summary.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+
+struct summary {
+	struct imaddr_sink base;
+	FILE *out;
+	const struct imaddr_audit_options *options;
+	const char *input;
+	/* The first findings of each error code, as printed lines. */
+	char *examples[IMADDR_CODE_COUNT][IMADDR_SUMMARY_EXAMPLES];
+	size_t example_count[IMADDR_CODE_COUNT];
+};
+
+static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
+				struct imaddr_error *err)
+{
+	struct summary *summary = (struct summary *)sink;
+	summary->options = info->options;
+	return IMADDR_OK;
+}
+
+static void describe_row(struct imaddr_buf *out, const struct imaddr_finding *finding)
+{
+	if (finding->dn)
+		imaddr_buf_appendf(out, "%s", finding->dn);
+	else if (finding->line)
+		imaddr_buf_appendf(out, "line %llu", (unsigned long long)finding->line);
+	else
+		imaddr_buf_append_str(out, "run");
+}
+
+static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
+				  struct imaddr_error *err)
+{
+	struct summary *summary = (struct summary *)sink;
+	if (f->severity != IMADDR_SEVERITY_ERROR ||
+	    summary->example_count[f->code] == IMADDR_SUMMARY_EXAMPLES)
+		return IMADDR_OK;
+	struct imaddr_buf line;
+	imaddr_buf_init(&line, 0);
+	describe_row(&line, f);
+	if (f->field)
+		imaddr_buf_appendf(&line, " [%s]", f->field);
+	imaddr_buf_appendf(&line, ": %s", f->message);
+	summary->examples[f->code][summary->example_count[f->code]++] = imaddr_buf_detach(&line);
+	return IMADDR_OK;
+}
+
+static void print_findings(struct summary *summary, const struct imaddr_run_totals *totals)
+{
+	FILE *out = summary->out;
+	uint64_t total = totals->by_severity[0] + totals->by_severity[1] +
+			 totals->by_severity[2];
+	fprintf(out, "\nfindings: %llu errors, %llu warnings, %llu info\n",
+		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_ERROR],
+		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_WARNING],
+		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_INFO]);
+	if (!total) {
+		fputs("  none\n", out);
+		return;
+	}
+	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
+		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+			if (!totals->by_code[code] || (int)imaddr_code_severity(code) != severity)
+				continue;
+			fprintf(out, "  %-8s %-26s %8llu  %s\n",
+				imaddr_severity_name(severity), imaddr_code_name(code),
+				(unsigned long long)totals->by_code[code],
+				imaddr_code_summary(code));
+		}
+	}
+}
+
+static void print_domains(struct summary *summary, const struct imaddr_run_totals *totals)
+{
+	FILE *out = summary->out;
+	fprintf(out, "\nIM domains: %zu\n", totals->domain_count);
+	if (!totals->domain_count)
+		return;
+	fprintf(out, "  %-32s %-32s %8s\n", "A-label", "U-label", "users");
+	for (size_t i = 0; i < totals->domain_count; i++) {
+		const struct imaddr_domain_count *d = &totals->domains[i];
+		fprintf(out, "  %-32s %-32s %8llu%s\n", d->ascii, d->unicode,
+			(unsigned long long)d->users, d->configured ? "" : "  (not configured)");
+	}
+	fputs("  Subject Alt Names for the cup-xmpp-s2s certificate:", out);
+	for (size_t i = 0; i < totals->domain_count; i++)
+		fprintf(out, "%s%s", i ? ", " : " ", totals->domains[i].ascii);
+	fputc('\n', out);
+}
+
+static void print_examples(struct summary *summary, const struct imaddr_run_totals *totals)
+{
+	bool any = false;
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		if (!summary->example_count[code])
+			continue;
+		if (!any)
+			fputs("\nfirst errors:\n", summary->out);
+		any = true;
+		fprintf(summary->out, "  %s (%llu):\n", imaddr_code_name(code),
+			(unsigned long long)totals->by_code[code]);
+		for (size_t i = 0; i < summary->example_count[code]; i++)
+			fprintf(summary->out, "    %s\n", summary->examples[code][i]);
+	}
+}
+
+static enum imaddr_status end(struct imaddr_sink *sink, struct imaddr_audit *audit,
+			      const struct imaddr_run_totals *totals, struct imaddr_error *err)
+{
+	struct summary *summary = (struct summary *)sink;
+	const struct imaddr_audit_options *options = summary->options;
+	FILE *out = summary->out;
+
+	fprintf(out, "imaddr audit of %s\n", options->input_name ? options->input_name : "input");
+	if (options->scheme == IMADDR_SCHEME_USERID)
+		fprintf(out, "scheme: UserID@Default_Domain (default domain %s)\n",
+			options->default_domain);
+	else
+		fputs("scheme: Directory URI\n", out);
+	fprintf(out, "users: %llu, with an IM address: %llu, without: %llu, with errors: %llu\n",
+		(unsigned long long)totals->users,
+		(unsigned long long)totals->users_with_im_address,
+		(unsigned long long)(totals->users - totals->users_with_im_address),
+		(unsigned long long)totals->users_with_error);
+	print_findings(summary, totals);
+	print_domains(summary, totals);
+	print_examples(summary, totals);
+	fflush(out);
+	return IMADDR_OK;
+}
+
+static void summary_free(struct imaddr_sink *sink)
+{
+	struct summary *summary = (struct summary *)sink;
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		for (size_t i = 0; i < summary->example_count[code]; i++)
+			free(summary->examples[code][i]);
+	}
+	free(summary);
+}
+
+static const struct imaddr_sink_ops summary_ops = {
+	.name = "summary",
+	.begin = begin,
+	.finding = finding,
+	.end = end,
+	.free = summary_free,
+};
+
+struct imaddr_sink *imaddr_summary_open(void *out)
+{
+	struct summary *summary = imaddr_xcalloc(1, sizeof(*summary));
+	summary->base.ops = &summary_ops;
+	summary->out = out;
+	return &summary->base;
+}

@@ -1,0 +1,401 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+static const char usage[] =
+	"usage: imaddr audit (--csv FILE | --ldif FILE | --ldap URI) [options]\n"
+	"\n"
+	"Input:\n"
+	"  --csv FILE             CSV with a header row ('-': standard input)\n"
+	"  --ldif FILE            LDIF, e.g. from ldapsearch or ldifde ('-': standard input)\n"
+	"  --ldap URI             an ldap://, ldaps:// or ldapi:// directory server\n"
+	"Directory (with --ldap):\n"
+	"  --base DN  --scope sub|one  --filter FILTER\n"
+	"  --directory-type ad|ad-lds|openldap   CUCM's default filter and user ID\n"
+	"  --bind-dn DN  --password-file FILE    (or IMADDR_LDAP_PASSWORD, or a prompt)\n"
+	"  --sasl-mech EXTERNAL|GSSAPI  --starttls  --ca-file FILE\n"
+	"  --page-size N (1000)  --timeout SECONDS\n"
+	"Mapping:\n"
+	"  --userid-attr NAME     user ID attribute (sAMAccountName, else USER ID)\n"
+	"  --uri-attr NAME        directory URI attribute (DIRECTORY URI, else mail)\n"
+	"Scheme:\n"
+	"  --scheme userid|directory-uri   (userid)\n"
+	"  --default-domain DOMAIN         required for userid\n"
+	"  --im-domains LIST               configured IM domains, comma-separated\n"
+	"Output:\n"
+	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
+	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
+	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
+
+enum option_id {
+	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CSV, OPT_DB,
+	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
+	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
+	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
+	OPT_USERID_ATTR
+};
+
+/* Sorted by name. */
+static const struct option long_options[] = {
+	{ "base", required_argument, NULL, OPT_BASE },
+	{ "bat", required_argument, NULL, OPT_BAT },
+	{ "bat-chunk", required_argument, NULL, OPT_BAT_CHUNK },
+	{ "bind-dn", required_argument, NULL, OPT_BIND_DN },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "default-domain", required_argument, NULL, OPT_DEFAULT_DOMAIN },
+	{ "directory-type", required_argument, NULL, OPT_DIRECTORY_TYPE },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
+	{ "ldap", required_argument, NULL, OPT_LDAP },
+	{ "ldif", required_argument, NULL, OPT_LDIF },
+	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "sasl-mech", required_argument, NULL, OPT_SASL_MECH },
+	{ "scheme", required_argument, NULL, OPT_SCHEME },
+	{ "scope", required_argument, NULL, OPT_SCOPE },
+	{ "starttls", no_argument, NULL, OPT_STARTTLS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
+	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct audit_config {
+	struct imaddr_audit_options audit;
+	struct imaddr_ldap_options ldap;
+	const char *csv;
+	const char *ldif;
+	const char *bat;
+	const char *db;
+	const char *password_file;
+	const char *userid_attr;
+	const char *uri_attr;
+	bool directory_type_given;
+	uint64_t bat_chunk;
+	bool quiet;
+	bool fail_never;
+	enum imaddr_severity fail_on;
+	char *password;
+};
+
+static bool parse_count(const char *option, const char *text, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (errno || end == text || *end || value < min || value > max) {
+		tool_error("%s takes a whole number from %ld to %ld, not '%s'", option, min, max,
+			   text);
+		return false;
+	}
+	*out = value;
+	return true;
+}
+
+static int parse_options(int argc, char **argv, struct audit_config *config)
+{
+	int option, inputs = 0;
+	long number;
+
+	while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (option) {
+		case OPT_BASE: config->ldap.base = optarg; break;
+		case OPT_BAT: config->bat = optarg; break;
+		case OPT_BAT_CHUNK:
+			if (!parse_count("--bat-chunk", optarg, 1, LONG_MAX, &number))
+				return TOOL_EXIT_USAGE;
+			config->bat_chunk = (uint64_t)number;
+			break;
+		case OPT_BIND_DN: config->ldap.bind_dn = optarg; break;
+		case OPT_CA_FILE: config->ldap.ca_file = optarg; break;
+		case OPT_CSV: config->csv = optarg; inputs++; break;
+		case OPT_DB: config->db = optarg; break;
+		case OPT_DEFAULT_DOMAIN: config->audit.default_domain = optarg; break;
+		case OPT_DIRECTORY_TYPE:
+			config->directory_type_given = true;
+			if (!strcmp(optarg, "ad"))
+				config->ldap.directory_type = IMADDR_DIRECTORY_AD;
+			else if (!strcmp(optarg, "ad-lds"))
+				config->ldap.directory_type = IMADDR_DIRECTORY_AD_LDS;
+			else if (!strcmp(optarg, "openldap"))
+				config->ldap.directory_type = IMADDR_DIRECTORY_OPENLDAP;
+			else {
+				tool_error("--directory-type takes ad, ad-lds or openldap, not '%s'",
+					   optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case OPT_FAIL_ON:
+			if (!strcmp(optarg, "never")) {
+				config->fail_never = true;
+			} else if (!imaddr_severity_parse(optarg, &config->fail_on) ||
+				   config->fail_on == IMADDR_SEVERITY_INFO) {
+				tool_error("--fail-on takes error, warning or never, not '%s'", optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case OPT_FILTER: config->ldap.filter = optarg; break;
+		case OPT_HELP:
+			fputs(usage, stdout);
+			exit(TOOL_EXIT_CLEAN);
+		case OPT_IM_DOMAINS: config->audit.im_domains = optarg; break;
+		case OPT_LDAP: config->ldap.uri = optarg; inputs++; break;
+		case OPT_LDIF: config->ldif = optarg; inputs++; break;
+		case OPT_PAGE_SIZE:
+			if (!parse_count("--page-size", optarg, 1, 100000, &number))
+				return TOOL_EXIT_USAGE;
+			config->ldap.page_size = (int)number;
+			break;
+		case OPT_PASSWORD_FILE: config->password_file = optarg; break;
+		case OPT_QUIET: config->quiet = true; break;
+		case OPT_SASL_MECH: config->ldap.sasl_mech = optarg; break;
+		case OPT_SCHEME:
+			if (!strcmp(optarg, "userid"))
+				config->audit.scheme = IMADDR_SCHEME_USERID;
+			else if (!strcmp(optarg, "directory-uri"))
+				config->audit.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+			else {
+				tool_error("--scheme takes userid or directory-uri, not '%s'", optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case OPT_SCOPE:
+			if (!strcmp(optarg, "sub"))
+				config->ldap.scope = IMADDR_LDAP_SCOPE_SUB;
+			else if (!strcmp(optarg, "one"))
+				config->ldap.scope = IMADDR_LDAP_SCOPE_ONE;
+			else {
+				tool_error("--scope takes sub or one, not '%s'", optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case OPT_STARTTLS: config->ldap.starttls = true; break;
+		case OPT_TIMEOUT:
+			if (!parse_count("--timeout", optarg, 1, 86400, &number))
+				return TOOL_EXIT_USAGE;
+			config->ldap.timeout_seconds = (int)number;
+			break;
+		case OPT_URI_ATTR: config->uri_attr = optarg; break;
+		case OPT_USERID_ATTR: config->userid_attr = optarg; break;
+		default:
+			fputs(usage, stderr);
+			return TOOL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		tool_error("unexpected argument '%s' (passwords never go on the command line: "
+			   "use --password-file or IMADDR_LDAP_PASSWORD)", argv[optind]);
+		return TOOL_EXIT_USAGE;
+	}
+	if (inputs != 1) {
+		tool_error(inputs ? "give only one of --csv, --ldif and --ldap"
+				  : "no input: give --csv FILE, --ldif FILE or --ldap URI");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!config->ldap.uri && (config->ldap.base || config->ldap.filter ||
+				  config->ldap.bind_dn || config->ldap.starttls ||
+				  config->ldap.sasl_mech || config->password_file)) {
+		tool_error("--base, --filter, --bind-dn, --sasl-mech, --starttls and "
+			   "--password-file go with --ldap");
+		return TOOL_EXIT_USAGE;
+	}
+	if (config->bat_chunk && !config->bat) {
+		tool_error("--bat-chunk goes with --bat");
+		return TOOL_EXIT_USAGE;
+	}
+	return TOOL_EXIT_CLEAN;
+}
+
+static void apply_mapping(struct audit_config *config)
+{
+	struct imaddr_mapping *mapping = &config->audit.mapping;
+	if (config->userid_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_USER_ID, config->userid_attr);
+	else if (config->directory_type_given &&
+		 config->ldap.directory_type == IMADDR_DIRECTORY_OPENLDAP)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_USER_ID, "uid");
+	if (config->uri_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_DIRECTORY_URI, config->uri_attr);
+}
+
+/* Reads a password without echo from the terminal. */
+static char *prompt_password(const char *bind_dn)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	FILE *tty = fdopen(fd, "r+");
+	if (!tty) {
+		close(fd);
+		return NULL;
+	}
+	struct termios saved, quiet;
+	bool restore = tcgetattr(fd, &saved) == 0;
+	if (restore) {
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	fprintf(tty, "LDAP password for %s: ", bind_dn);
+	fflush(tty);
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t length = getline(&line, &size, tty);
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &saved);
+	fputc('\n', tty);
+	fclose(tty);
+	if (length < 0) {
+		free(line);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+static int read_password(struct audit_config *config)
+{
+	if (!config->ldap.bind_dn || config->ldap.sasl_mech)
+		return TOOL_EXIT_CLEAN;
+	if (config->password_file) {
+		FILE *file = fopen(config->password_file, "r");
+		if (!file) {
+			tool_error("cannot open '%s': %s", config->password_file, strerror(errno));
+			return TOOL_EXIT_USAGE;
+		}
+		size_t size = 0;
+		ssize_t length = getline(&config->password, &size, file);
+		fclose(file);
+		if (length < 0) {
+			tool_error("'%s' is empty: no password", config->password_file);
+			return TOOL_EXIT_USAGE;
+		}
+		config->password[strcspn(config->password, "\r\n")] = '\0';
+	} else if (getenv("IMADDR_LDAP_PASSWORD")) {
+		config->password = strdup(getenv("IMADDR_LDAP_PASSWORD"));
+	} else if (isatty(STDIN_FILENO)) {
+		config->password = prompt_password(config->ldap.bind_dn);
+	}
+	if (!config->password) {
+		tool_error("--bind-dn needs a password: --password-file FILE, the "
+			   "IMADDR_LDAP_PASSWORD environment variable, or a terminal to ask on");
+		return TOOL_EXIT_USAGE;
+	}
+	config->ldap.password = config->password;
+	return TOOL_EXIT_CLEAN;
+}
+
+static void on_signal(int signal_number)
+{
+	(void)signal_number;
+	imaddr_audit_request_stop();
+}
+
+static void catch_signals(void)
+{
+	struct sigaction action;
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_signal;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+}
+
+static struct imaddr_reader *open_reader(struct audit_config *config, struct imaddr_error *err)
+{
+	if (config->csv)
+		return imaddr_csv_reader_open(config->csv, err);
+	if (config->ldif)
+		return imaddr_ldif_reader_open(config->ldif, err);
+	config->ldap.progress = isatty(STDERR_FILENO);
+	return imaddr_ldap_reader_open(&config->ldap, err);
+}
+
+static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
+				      struct imaddr_error *err)
+{
+	struct imaddr_sink *sink;
+	if (config->bat) {
+		if (!(sink = imaddr_bat_writer_open(config->bat, config->bat_chunk, err)))
+			return IMADDR_ERR_IO;
+		imaddr_audit_add_sink(audit, sink);
+	}
+	if (config->db) {
+		if (!(sink = imaddr_report_db_open(config->db, err)))
+			return IMADDR_ERR_DB;
+		imaddr_audit_add_sink(audit, sink);
+	}
+	if (!config->quiet)
+		imaddr_audit_add_sink(audit, imaddr_summary_open(stdout));
+	return IMADDR_OK;
+}
+
+int tool_audit(int argc, char **argv)
+{
+	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR };
+	struct imaddr_audit *audit = NULL;
+	struct imaddr_reader *reader = NULL;
+	struct imaddr_run_totals totals;
+	struct imaddr_error err = { "" };
+	enum imaddr_status status;
+
+	imaddr_audit_options_init(&config.audit);
+	imaddr_ldap_options_init(&config.ldap);
+	int exit_status = parse_options(argc, argv, &config);
+	if (exit_status != TOOL_EXIT_CLEAN)
+		return exit_status;
+	apply_mapping(&config);
+	config.audit.input_name = config.csv ? config.csv : config.ldif ? config.ldif
+									 : config.ldap.uri;
+	exit_status = read_password(&config);
+	if (exit_status != TOOL_EXIT_CLEAN)
+		goto out;
+
+	status = imaddr_audit_new(&config.audit, &audit, &err);
+	if (status == IMADDR_OK) {
+		reader = open_reader(&config, &err);
+		if (!reader)
+			status = config.ldap.uri && !config.csv && !config.ldif ? IMADDR_ERR_USAGE
+										: IMADDR_ERR_INPUT;
+	}
+	if (status == IMADDR_OK)
+		status = add_outputs(&config, audit, &err);
+	if (status == IMADDR_OK) {
+		catch_signals();
+		status = imaddr_audit_run(audit, reader, &totals, &err);
+	}
+	if (status != IMADDR_OK) {
+		tool_error("%s", err.message[0] ? err.message : imaddr_strerror(status));
+		exit_status = tool_exit_for(status);
+		goto out;
+	}
+	exit_status = TOOL_EXIT_CLEAN;
+	for (int severity = config.fail_on; !config.fail_never && severity <= IMADDR_SEVERITY_ERROR;
+	     severity++) {
+		if (totals.by_severity[severity])
+			exit_status = TOOL_EXIT_FINDINGS;
+	}
+out:
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	if (config.password) {
+		/* The password leaves memory with the run. */
+		memset(config.password, 0, strlen(config.password));
+		free(config.password);
+	}
+	return exit_status;
+}
