@@ -38,6 +38,7 @@ LIB := $(BUILD)/libimaddr.a
 BIN := $(BUILD)/imaddr
 
 .PHONY: all deps demo check test unit cases asan bench install uninstall clean
+.SECONDARY:
 all: $(BIN)
 
 deps:

@@ -257,6 +257,17 @@ static void fill_values(struct imaddr_check_list *list, size_t from, const char 
 	}
 }
 
+/* A value the reader had to drop is reported once, not again as missing. */
+static bool reader_dropped(const struct imaddr_record *record, enum imaddr_role role)
+{
+	const char *attribute = record->values[role].attribute;
+	for (size_t i = 0; attribute && i < record->problem_count; i++) {
+		if (record->problems[i].field == attribute)
+			return true;
+	}
+	return false;
+}
+
 static void check_text_field(struct imaddr_audit *audit, const struct imaddr_record *record,
 			     enum imaddr_role role, const char *value)
 {
@@ -281,8 +292,9 @@ static void check_user_id(struct imaddr_audit *audit, const struct imaddr_record
 	size_t before = audit->checks.count;
 
 	if (!value->present) {
-		imaddr_check_add(&audit->checks, IMADDR_CODE_USERID_MISSING, field, NULL,
-				 "the user has no user ID");
+		if (!reader_dropped(record, IMADDR_ROLE_USER_ID))
+			imaddr_check_add(&audit->checks, IMADDR_CODE_USERID_MISSING, field, NULL,
+					 "the user has no user ID");
 		return;
 	}
 	bool valid = imaddr_check_userid(value->data, value->len, field, &audit->userid,
@@ -302,7 +314,8 @@ static void check_directory_uri(struct imaddr_audit *audit, const struct imaddr_
 	size_t before = audit->checks.count;
 
 	if (!value->present) {
-		if (audit->options.scheme == IMADDR_SCHEME_DIRECTORY_URI)
+		if (audit->options.scheme == IMADDR_SCHEME_DIRECTORY_URI &&
+		    !reader_dropped(record, IMADDR_ROLE_DIRECTORY_URI))
 			imaddr_check_add(&audit->checks, IMADDR_CODE_URI_MISSING, field, NULL,
 					 "the directory URI scheme needs a directory URI (%s)",
 					 field);
@@ -424,7 +437,8 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	}
 	check_text_field(audit, record, IMADDR_ROLE_FIRST_NAME, user.first_name);
 	check_text_field(audit, record, IMADDR_ROLE_LAST_NAME, user.last_name);
-	if (record->values[IMADDR_ROLE_LAST_NAME].attribute && !user.last_name)
+	if (record->values[IMADDR_ROLE_LAST_NAME].attribute && !user.last_name &&
+	    !reader_dropped(record, IMADDR_ROLE_LAST_NAME))
 		imaddr_check_add(&audit->checks, IMADDR_CODE_LASTNAME_MISSING,
 				 record->values[IMADDR_ROLE_LAST_NAME].attribute, "",
 				 "the user has no last name: LDAP sync skips such users and BAT "

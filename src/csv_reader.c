@@ -37,7 +37,8 @@ struct csv_reader {
 	size_t cell_cap;
 	uint64_t physical_line;
 	uint64_t row_line;
-	bool row_started;
+	bool row_started;       /* a field of the row has ended */
+	bool between_rows;      /* the next non-blank line starts a row */
 	bool header_done;
 
 	const struct imaddr_reader_request *request;
@@ -59,24 +60,12 @@ static void *capped_realloc(void *pointer, size_t size)
 	return realloc(pointer, size);
 }
 
-static uint64_t count_newlines(const char *s, size_t len)
-{
-	uint64_t n = 0;
-	for (const char *end = s + len; (s = memchr(s, '\n', (size_t)(end - s))); s++)
-		n++;
-	return n;
-}
-
 static void on_field(void *data, size_t len, void *context)
 {
 	struct csv_reader *reader = context;
 	if (reader->status != IMADDR_OK)
 		return;
-	if (!reader->row_started) {
-		reader->row_started = true;
-		/* The field just ended on this line; it began that many lines up. */
-		reader->row_line = reader->physical_line - (data ? count_newlines(data, len) : 0);
-	}
+	reader->row_started = true;
 	if (reader->cell_count == reader->cell_cap) {
 		reader->cell_cap = reader->cell_cap ? reader->cell_cap * 2 : 16;
 		reader->cells = imaddr_xrealloc(reader->cells,
@@ -211,6 +200,14 @@ static void emit_row(struct csv_reader *reader)
 	reader->status = reader->request->record(reader->request->context, record, reader->err);
 }
 
+static void reset_row(struct csv_reader *reader)
+{
+	reader->cell_count = 0;
+	reader->row_started = false;
+	reader->between_rows = true;
+	imaddr_buf_reset(&reader->row_data);
+}
+
 static void on_row_end(int terminator, void *context)
 {
 	struct csv_reader *reader = context;
@@ -236,16 +233,7 @@ static void on_row_end(int terminator, void *context)
 	}
 	emit_row(reader);
 reset:
-	reader->cell_count = 0;
-	reader->row_started = false;
-	imaddr_buf_reset(&reader->row_data);
-}
-
-static void reset_row(struct csv_reader *reader)
-{
-	reader->cell_count = 0;
-	reader->row_started = false;
-	imaddr_buf_reset(&reader->row_data);
+	reset_row(reader);
 }
 
 static enum imaddr_status parser_init(struct csv_reader *reader, struct csv_parser *parser)
@@ -266,7 +254,7 @@ static enum imaddr_status parser_init(struct csv_reader *reader, struct csv_pars
  */
 static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_parser *parser)
 {
-	uint64_t line = reader->row_started ? reader->row_line : reader->physical_line;
+	uint64_t line = reader->row_line;
 	int error = csv_error(parser);
 	csv_free(parser);
 	reset_row(reader);
@@ -289,11 +277,25 @@ static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_par
 	return parser_init(reader, parser);
 }
 
+static bool is_blank_line(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (line[i] != '\r' && line[i] != '\n')
+			return false;
+	}
+	return true;
+}
+
 static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser *parser,
 				    const char *line, size_t len, bool *skip_rest)
 {
 	if (*skip_rest)
 		return IMADDR_OK;
+	/* Rows begin at the start of a line, and libcsv skips blank lines. */
+	if (reader->between_rows && !is_blank_line(line, len)) {
+		reader->row_line = reader->physical_line;
+		reader->between_rows = false;
+	}
 	size_t parsed = csv_parse(parser, line, len, on_field, on_row_end, reader);
 	if (reader->status != IMADDR_OK)
 		return reader->status;
@@ -318,6 +320,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	reader->err = err;
 	reader->status = IMADDR_OK;
 	reader->physical_line = 1;
+	reader->between_rows = true;
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
 		reader->role_column[role] = -1;
 	reader->dn_column = -1;

@@ -1,0 +1,386 @@
+/* The audit end to end through the library: one test per finding code. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+
+static struct capture *run_userid(const char *csv)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	struct capture *capture = capture_audit_csv(csv, &options);
+	cr_assert_eq(capture->status, IMADDR_OK, "%s", capture->err.message);
+	return capture;
+}
+
+static struct capture *run_uri(const char *csv, const char *im_domains)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	options.im_domains = im_domains;
+	struct capture *capture = capture_audit_csv(csv, &options);
+	cr_assert_eq(capture->status, IMADDR_OK, "%s", capture->err.message);
+	return capture;
+}
+
+static void expect_code(struct capture *capture, enum imaddr_code code, size_t count)
+{
+	cr_expect_eq(capture_count(capture, code), count, "%s: %zu findings, expected %zu",
+		     imaddr_code_name(code), capture_count(capture, code), count);
+}
+
+static const char worked_example[] =
+	"sAMAccountName,givenName,sn,mail,msRTCSIP-PrimaryUserAddress\n"
+	"js12345,John,Smith,jsmith@cisco-sales.com,sip:john.smith@webex.com\n";
+
+Test(audit, cisco_worked_example_userid)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "cisco.com";
+	struct capture *c = capture_audit_csv(worked_example, &options);
+	cr_assert_str_eq(capture_im_address(c, 1), "js12345@cisco.com");
+	cr_expect_eq(c->finding_count, 0);
+	capture_free(c);
+}
+
+Test(audit, cisco_worked_example_directory_uri_from_mail)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	imaddr_mapping_set(&options.mapping, IMADDR_ROLE_DIRECTORY_URI, "mail");
+	struct capture *c = capture_audit_csv(worked_example, &options);
+	cr_assert_str_eq(capture_im_address(c, 1), "jsmith@cisco-sales.com");
+	capture_free(c);
+}
+
+Test(audit, cisco_worked_example_directory_uri_from_sip_attribute)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	imaddr_mapping_set(&options.mapping, IMADDR_ROLE_DIRECTORY_URI,
+			   "msRTCSIP-PrimaryUserAddress");
+	struct capture *c = capture_audit_csv(worked_example, &options);
+	cr_assert_str_eq(capture_im_address(c, 1), "john.smith@webex.com");
+	/* The sip: prefix is how that attribute is written: no remark. */
+	expect_code(c, IMADDR_CODE_URI_NOT_CANONICAL, 0);
+	capture_free(c);
+}
+
+Test(audit, userid_missing)
+{
+	struct capture *c = run_userid("sAMAccountName,sn\n,Smith\n  ,Jones\nok,Fine\n");
+	expect_code(c, IMADDR_CODE_USERID_MISSING, 2);
+	cr_expect_null(capture_im_address(c, 1));
+	cr_expect_str_eq(capture_im_address(c, 3), "ok@example.com");
+	capture_free(c);
+}
+
+Test(audit, userid_invalid)
+{
+	char csv[1024];
+	char long_id[200];
+	memset(long_id, 'a', 129);
+	long_id[129] = '\0';
+	snprintf(csv, sizeof(csv), "sAMAccountName,sn\nbad\x01id,A\nbad\xff,B\n%s,C\n", long_id);
+	struct capture *c = run_userid(csv);
+	expect_code(c, IMADDR_CODE_USERID_INVALID, 3);
+	cr_expect_null(capture_im_address(c, 1));
+	capture_free(c);
+}
+
+Test(audit, userid_duplicate_exact_and_variant)
+{
+	struct capture *c = run_userid("sAMAccountName,sn\nJSmith,A\njsmith,B\nｊｓｍｉｔｈ,C\n"
+				       "other,D\nmr,E\nmr,F\n");
+	expect_code(c, IMADDR_CODE_USERID_DUPLICATE, 5);
+	for (size_t i = 0; i < c->finding_count; i++) {
+		const struct captured_finding *f = &c->findings[i];
+		if (f->code != IMADDR_CODE_USERID_DUPLICATE)
+			continue;
+		if (f->ordinal == 1) {
+			cr_expect_eq(f->related_ordinal, 2);
+			cr_expect(strstr(f->message, "case, width"), "%s", f->message);
+		} else if (f->ordinal == 5) {
+			cr_expect_eq(f->related_ordinal, 6);
+			cr_expect(strstr(f->message, "exact"), "%s", f->message);
+		}
+	}
+	capture_free(c);
+}
+
+Test(audit, uri_missing_only_in_directory_uri_scheme)
+{
+	const char csv[] = "sAMAccountName,sn,mail\njs,Smith,\n";
+	struct capture *c = run_uri(csv, NULL);
+	expect_code(c, IMADDR_CODE_URI_MISSING, 1);
+	capture_free(c);
+	c = run_userid(csv);
+	expect_code(c, IMADDR_CODE_URI_MISSING, 0);
+	capture_free(c);
+}
+
+Test(audit, uri_invalid)
+{
+	struct capture *c = run_uri(
+		"sAMAccountName,sn,mail\n"
+		"a,A,two@at@example.com\n"
+		"b,B,@example.com\n"
+		"c,C,abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh@example.com\n"
+		"d,D,paren(s)@example.com\n"
+		"e,E,user@localhost\n"
+		"f,F,noat.example.com\n"
+		"g,G,ok@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_URI_INVALID, 6);
+	cr_expect_str_eq(capture_im_address(c, 7), "ok@example.com");
+	capture_free(c);
+}
+
+Test(audit, uri_invalid_when_percent_encoding_passes_254)
+{
+	char csv[1024];
+	char host[300];
+	/* 40 spaces-and-hashes encode to 120; a 200-character host passes 254. */
+	strcpy(host, "");
+	for (int i = 0; i < 5; i++)
+		strcat(host, "abcdefghijabcdefghijabcdefghijabcdefghij.");
+	strcat(host, "com");
+	snprintf(csv, sizeof(csv), "sAMAccountName,sn,mail\na,A,# # # # # # # # # # # # # # # #x@%s\n",
+		 host);
+	struct capture *c = run_uri(csv, NULL);
+	expect_code(c, IMADDR_CODE_URI_INVALID, 1);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_URI_INVALID);
+	cr_assert_not_null(f);
+	cr_expect(strstr(f->message, "percent-encoded"), "%s", f->message);
+	capture_free(c);
+}
+
+Test(audit, uri_duplicate_ignores_case)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,DIRECTORY URI,mail\n"
+				    "a,A,aaa@bbb.ccc,a@example.com\nb,B,AAA@BBB.CCC,b@example.com\n",
+				    NULL);
+	expect_code(c, IMADDR_CODE_URI_DUPLICATE, 2);
+	expect_code(c, IMADDR_CODE_IM_ADDRESS_DUPLICATE, 2);
+	capture_free(c);
+}
+
+Test(audit, uri_duplicate_across_u_label_and_a_label)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "a,A,jm@münchen.example\nb,B,jm@xn--mnchen-3ya.example\n", NULL);
+	expect_code(c, IMADDR_CODE_URI_DUPLICATE, 2);
+	capture_free(c);
+}
+
+Test(audit, mail_duplicate)
+{
+	struct capture *c = run_userid("sAMAccountName,sn,mail\na,A,Kim.Lee@Example.com\n"
+				       "b,B,kim.lee@example.com\nc,C,other@example.com\n");
+	expect_code(c, IMADDR_CODE_MAIL_DUPLICATE, 2);
+	capture_free(c);
+}
+
+Test(audit, domain_invalid)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "a,A,a@exa_mple.com\nb,B,b@-x.example.com\nc,C,c@example.1com\n"
+				    "d,D,d@10.1.2.3\n", NULL);
+	expect_code(c, IMADDR_CODE_DOMAIN_INVALID, 4);
+	cr_expect_null(capture_im_address(c, 4));
+	capture_free(c);
+}
+
+Test(audit, im_address_duplicate_under_userid_scheme)
+{
+	struct capture *c = run_userid("sAMAccountName,sn\nAnna,A\nanna,B\n");
+	expect_code(c, IMADDR_CODE_IM_ADDRESS_DUPLICATE, 2);
+	capture_free(c);
+}
+
+Test(audit, im_address_invalid_for_characters_precis_refuses)
+{
+	/* Full-width letters are compatibility characters: not in an XMPP localpart. */
+	struct capture *c = run_userid("sAMAccountName,sn\nｆｕｌｌ,A\n");
+	expect_code(c, IMADDR_CODE_IM_ADDRESS_INVALID, 1);
+	cr_expect_null(capture_im_address(c, 1));
+	capture_free(c);
+}
+
+Test(audit, record_malformed)
+{
+	struct capture *c = run_userid("sAMAccountName,sn\na,A,extra\nb\n");
+	expect_code(c, IMADDR_CODE_RECORD_MALFORMED, 2);
+	capture_free(c);
+}
+
+Test(audit, userid_is_address)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "sales-example.com";
+	struct capture *c = capture_audit_csv("sAMAccountName,sn\namckenzie@example.com,McKenzie\n",
+					      &options);
+	expect_code(c, IMADDR_CODE_USERID_IS_ADDRESS, 1);
+	/* The @ is reported once, as the trap it is, not as needing escaping. */
+	expect_code(c, IMADDR_CODE_IM_ADDRESS_NEEDS_ESCAPING, 0);
+	cr_expect_str_eq(capture_im_address(c, 1), "amckenzie@example.com@sales-example.com");
+	capture_free(c);
+}
+
+Test(audit, userid_not_canonical)
+{
+	struct capture *c = run_userid("sAMAccountName,sn\n\" lwei \",Wei\n");
+	expect_code(c, IMADDR_CODE_USERID_NOT_CANONICAL, 1);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_USERID_NOT_CANONICAL);
+	cr_expect_str_eq(f->suggestion, "lwei");
+	cr_expect_str_eq(capture_im_address(c, 1), "lwei@example.com");
+	capture_free(c);
+}
+
+Test(audit, uri_not_canonical_suggests_the_canonical_form)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "a,A,sip:a@example.com\n"
+				    "b,B,b@Example.COM\n"
+				    "c,C,c@bücher.example\n"
+				    "d,D,e\xcc\x81mile@example.com\n"
+				    "e,E, e@example.com\n"
+				    "f,F,f@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_URI_NOT_CANONICAL, 5);
+	const char *expected[] = { "a@example.com", "b@example.com", "c@xn--bcher-kva.example",
+				   "\xc3\xa9mile@example.com", "e@example.com" };
+	size_t seen = 0;
+	for (size_t i = 0; i < c->finding_count; i++) {
+		if (c->findings[i].code != IMADDR_CODE_URI_NOT_CANONICAL)
+			continue;
+		cr_expect_str_eq(c->findings[i].suggestion, expected[seen]);
+		seen++;
+	}
+	capture_free(c);
+}
+
+Test(audit, lastname_missing_only_where_the_input_has_the_column)
+{
+	struct capture *c = run_userid("sAMAccountName,sn\nprince,\n");
+	expect_code(c, IMADDR_CODE_LASTNAME_MISSING, 1);
+	capture_free(c);
+	c = run_userid("sAMAccountName\nprince\n");
+	expect_code(c, IMADDR_CODE_LASTNAME_MISSING, 0);
+	capture_free(c);
+}
+
+Test(audit, im_address_needs_escaping)
+{
+	struct capture *c = run_userid("sAMAccountName,sn\no'brien,O'Brien\n");
+	expect_code(c, IMADDR_CODE_IM_ADDRESS_NEEDS_ESCAPING, 1);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_IM_ADDRESS_NEEDS_ESCAPING);
+	cr_expect_str_eq(f->suggestion, "o\\27brien@example.com");
+	/* Escaping covers the quote; it is not also unsupported. */
+	expect_code(c, IMADDR_CODE_JABBER_UNSUPPORTED_CHAR, 0);
+	capture_free(c);
+}
+
+Test(audit, jabber_unsupported_char)
+{
+	struct capture *c = run_userid("sAMAccountName,sn\njmüller,Müller\nj+k,K\nplain.user_1~#,P\n");
+	expect_code(c, IMADDR_CODE_JABBER_UNSUPPORTED_CHAR, 2);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_JABBER_UNSUPPORTED_CHAR);
+	cr_expect(strstr(f->message, "U+00FC"), "%s", f->message);
+	capture_free(c);
+}
+
+Test(audit, domain_not_configured)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\na,A,a@example.com\nb,B,b@example.org\n"
+				    "c,C,c@münchen.example\n",
+				    "example.com, xn--mnchen-3ya.example");
+	expect_code(c, IMADDR_CODE_DOMAIN_NOT_CONFIGURED, 1);
+	cr_expect_eq(capture_first(c, IMADDR_CODE_DOMAIN_NOT_CONFIGURED)->ordinal, 2);
+	capture_free(c);
+}
+
+Test(audit, too_many_domains)
+{
+	size_t size = 64 * 1024;
+	char *csv = malloc(size);
+	size_t used = (size_t)snprintf(csv, size, "sAMAccountName,sn,mail\n");
+	for (int i = 0; i < 76; i++)
+		used += (size_t)snprintf(csv + used, size - used, "u%d,L,u@d%d.example\n", i, i);
+	struct capture *c = run_uri(csv, NULL);
+	expect_code(c, IMADDR_CODE_TOO_MANY_DOMAINS, 1);
+	cr_expect_eq(capture_first(c, IMADDR_CODE_TOO_MANY_DOMAINS)->ordinal, 0);
+	cr_expect_eq(c->totals.domain_count, 76);
+	capture_free(c);
+	free(csv);
+}
+
+Test(audit, seventy_five_domains_are_fine)
+{
+	size_t size = 64 * 1024;
+	char *csv = malloc(size);
+	size_t used = (size_t)snprintf(csv, size, "sAMAccountName,sn,mail\n");
+	for (int i = 0; i < 75; i++)
+		used += (size_t)snprintf(csv + used, size - used, "u%d,L,u@d%d.example\n", i, i);
+	struct capture *c = run_uri(csv, NULL);
+	expect_code(c, IMADDR_CODE_TOO_MANY_DOMAINS, 0);
+	capture_free(c);
+	free(csv);
+}
+
+Test(audit, totals_and_domain_inventory)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\na,A,a@bücher.example\n"
+				    "b,B,b@xn--bcher-kva.example\nc,C,\n", NULL);
+	cr_expect_eq(c->totals.users, 3);
+	cr_expect_eq(c->totals.users_with_im_address, 2);
+	cr_assert_eq(c->totals.domain_count, 1);
+	capture_free(c);
+}
+
+Test(audit, usage_errors)
+{
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit = NULL;
+	struct imaddr_error err;
+	imaddr_audit_options_init(&options);
+	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
+	cr_expect(strstr(err.message, "--default-domain"), "%s", err.message);
+	options.default_domain = "bad_domain.example";
+	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
+	options.default_domain = "example.com";
+	options.im_domains = "example.com,-bad.example";
+	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
+	cr_expect(strstr(err.message, "-bad.example"), "%s", err.message);
+}
+
+Test(audit, every_code_has_a_name_severity_and_summary)
+{
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		enum imaddr_code parsed;
+		cr_assert(imaddr_code_parse(imaddr_code_name(code), &parsed));
+		cr_expect_eq((int)parsed, code);
+		cr_expect(strlen(imaddr_code_summary(code)) > 10);
+	}
+}
+
+Test(audit, every_code_is_explained_in_docs)
+{
+	FILE *file = fopen("docs/findings.md", "r");
+	cr_assert_not_null(file, "run the tests from the project root");
+	static char text[256 * 1024];
+	size_t len = fread(text, 1, sizeof(text) - 1, file);
+	text[len] = '\0';
+	fclose(file);
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		char heading[64];
+		snprintf(heading, sizeof(heading), "\n### %s\n", imaddr_code_name(code));
+		cr_expect(strstr(text, heading), "docs/findings.md lacks %s", heading + 1);
+	}
+}
