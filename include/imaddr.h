@@ -344,8 +344,9 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit,
 
 /**
  * Calls `fn` for every user of a finished run in input order, with has_error
- * set. Meant for a sink's `end` (the BAT writer uses it). Stops at, and
- * returns, the first status other than IMADDR_OK.
+ * set. Meant for a sink's `end` (the BAT writer uses it). The users' names
+ * (first_name, last_name) are NULL here: the run does not keep them. Stops
+ * at, and returns, the first status other than IMADDR_OK.
  */
 typedef enum imaddr_status imaddr_user_fn(void *context, const struct imaddr_user *user,
 					  struct imaddr_error *err);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "normalize.h"
+#include "strmap.h"
 
 void imaddr_check_list_init(struct imaddr_check_list *list)
 {
@@ -64,6 +65,7 @@ bool imaddr_check_list_has(const struct imaddr_check_list *list, enum imaddr_cod
 
 void imaddr_address_init(struct imaddr_address *address)
 {
+	address->domain_cache = NULL;
 	imaddr_buf_init(&address->local, 0);
 	imaddr_buf_init(&address->domain_ascii, 0);
 	imaddr_buf_init(&address->domain_unicode, 0);
@@ -119,6 +121,23 @@ bool imaddr_check_domain(const char *domain, size_t len, const char *field, cons
 	struct imaddr_buf why;
 	bool valid = false;
 
+	char written[IMADDR_DOMAIN_MAX + 1];
+	bool cacheable = address->domain_cache && len <= IMADDR_DOMAIN_MAX &&
+			 !memchr(domain, '\0', len);
+	if (cacheable) {
+		memcpy(written, domain, len);
+		written[len] = '\0';
+		struct imaddr_strmap_entry *hit = imaddr_strmap_find(address->domain_cache,
+								     written);
+		if (hit) {
+			const char *ascii = hit->text, *unicode = ascii + strlen(ascii) + 1;
+			imaddr_buf_reset(&address->domain_ascii);
+			imaddr_buf_reset(&address->domain_unicode);
+			imaddr_buf_append_str(&address->domain_ascii, ascii);
+			imaddr_buf_append_str(&address->domain_unicode, unicode);
+			return true;
+		}
+	}
 	imaddr_buf_init(&why, 0);
 	uint32_t errors = imaddr_normalize_domain(domain, len, &address->domain_ascii,
 						  &address->domain_unicode);
@@ -147,6 +166,16 @@ bool imaddr_check_domain(const char *domain, size_t len, const char *field, cons
 			imaddr_buf_appendf(&why, "the last label '%s' starts with a digit", last);
 		else
 			valid = true;
+	}
+	if (valid && cacheable && address->domain_cache->used < IMADDR_DOMAIN_CACHE_MAX) {
+		struct imaddr_strmap_entry *entry = imaddr_strmap_get(address->domain_cache,
+								      written);
+		/* Both forms in one allocation, so the map's free() releases them. */
+		size_t ascii_len = address->domain_ascii.len;
+		entry->text = imaddr_xmalloc(ascii_len + address->domain_unicode.len + 2);
+		memcpy(entry->text, address->domain_ascii.data, ascii_len + 1);
+		memcpy(entry->text + ascii_len + 1, address->domain_unicode.data,
+		       address->domain_unicode.len + 1);
 	}
 	if (!valid && list)
 		imaddr_check_add(list, IMADDR_CODE_DOMAIN_INVALID, field, value,
@@ -189,6 +218,15 @@ static int32_t first_rejected_user_char(const char *user, size_t len)
 			return c;
 	}
 	return -1;
+}
+
+static void join_address(struct imaddr_buf *out, const struct imaddr_buf *local,
+			 const struct imaddr_buf *domain)
+{
+	imaddr_buf_reset(out);
+	imaddr_buf_append(out, local->data, local->len);
+	imaddr_buf_append_char(out, '@');
+	imaddr_buf_append(out, domain->data, domain->len);
 }
 
 static bool has_sip_prefix(const char *s, size_t len)
@@ -282,12 +320,11 @@ bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip
 			 encoded, IMADDR_URI_MAX_ENCODED);
 		goto invalid;
 	}
-	imaddr_buf_appendf(&address->canonical, "%s@%s", address->local.data,
-			   address->domain_ascii.data);
-	imaddr_buf_appendf(&address->unicode, "%s@%s", address->local.data,
-			   address->domain_unicode.data);
+	join_address(&address->canonical, &address->local, &address->domain_ascii);
+	join_address(&address->unicode, &address->local, &address->domain_unicode);
 	imaddr_normalize_key(address->local.data, address->local.len, &address->key);
-	imaddr_buf_appendf(&address->key, "@%s", address->domain_ascii.data);
+	imaddr_buf_append_char(&address->key, '@');
+	imaddr_buf_append(&address->key, address->domain_ascii.data, address->domain_ascii.len);
 	if (notes_len && list) {
 		struct imaddr_check_item *item = imaddr_check_add(list,
 			IMADDR_CODE_URI_NOT_CANONICAL, field, NULL,
@@ -488,10 +525,8 @@ void imaddr_address_mail_key(const char *value, size_t len, struct imaddr_addres
 	}
 	size_t local_len = (size_t)(at - value);
 	imaddr_normalize_key(value, local_len, key);
-	imaddr_normalize_domain(at + 1, len - local_len - 1, &scratch->domain_ascii,
-				&scratch->domain_unicode);
 	/* A domain IDNA rejects still needs a key: fold it like a local part. */
-	if (!scratch->domain_ascii.len)
+	if (!imaddr_check_domain(at + 1, len - local_len - 1, NULL, NULL, scratch, NULL))
 		imaddr_normalize_key(at + 1, len - local_len - 1, &scratch->domain_ascii);
 	imaddr_buf_append_char(key, '@');
 	imaddr_buf_append(key, scratch->domain_ascii.data, scratch->domain_ascii.len);

@@ -42,8 +42,18 @@ struct imaddr_check_item *imaddr_check_add(struct imaddr_check_list *list,
 	__attribute__((format(printf, 5, 6)));
 bool imaddr_check_list_has(const struct imaddr_check_list *list, enum imaddr_code code);
 
+/*
+ * Valid domains by their bytes as written, with their A-label and U-label
+ * forms. A directory has a few dozen domains and a million users: with a
+ * cache, UTS #46 runs once per domain spelling instead of once per user.
+ */
+#define IMADDR_DOMAIN_CACHE_MAX 4096
+
+struct imaddr_strmap;
+
 /** A normalized address: NFC local part, A-label and U-label domain. */
 struct imaddr_address {
+	struct imaddr_strmap *domain_cache;  /* optional, owned by the caller */
 	struct imaddr_buf local;
 	struct imaddr_buf domain_ascii;
 	struct imaddr_buf domain_unicode;

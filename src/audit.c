@@ -43,6 +43,7 @@ struct imaddr_audit {
 	struct imaddr_dupindex duplicates[IMADDR_KEY_COUNT];
 	const char *key_field[IMADDR_KEY_COUNT];
 	struct imaddr_strmap domains;             /* IM domain A-label -> users */
+	struct imaddr_strmap domain_cache;        /* see address.h */
 	uint8_t *error_bits;
 	uint64_t error_bits_size;
 	struct imaddr_run_totals totals;
@@ -94,6 +95,9 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 	imaddr_check_list_init(&audit->checks);
 	imaddr_strmap_init(&audit->configured_domains);
 	imaddr_strmap_init(&audit->domains);
+	imaddr_strmap_init(&audit->domain_cache);
+	audit->uri.domain_cache = &audit->domain_cache;
+	audit->scratch.domain_cache = &audit->domain_cache;
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
 		imaddr_buf_init(&audit->raw[role], 0);
 	imaddr_buf_init(&audit->userid, 0);
@@ -154,6 +158,7 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 	imaddr_check_list_release(&audit->checks);
 	imaddr_strmap_release(&audit->configured_domains);
 	imaddr_strmap_release(&audit->domains);
+	imaddr_strmap_release(&audit->domain_cache);
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
 		imaddr_buf_release(&audit->raw[role]);
 	imaddr_buf_release(&audit->userid);
@@ -375,7 +380,9 @@ static void compute_im_address(struct imaddr_audit *audit, const struct imaddr_r
 		unicode_domain = audit->uri.domain_unicode.data;
 	}
 	imaddr_buf_reset(&audit->im_address);
-	imaddr_buf_appendf(&audit->im_address, "%.*s@%s", (int)local_len, local, domain);
+	imaddr_buf_append(&audit->im_address, local, local_len);
+	imaddr_buf_append_char(&audit->im_address, '@');
+	imaddr_buf_append_str(&audit->im_address, domain);
 	bool valid = imaddr_check_im_address(local, local_len, domain, field,
 					     audit->im_address.data, userid_is_address,
 					     &audit->checks);
@@ -383,9 +390,11 @@ static void compute_im_address(struct imaddr_audit *audit, const struct imaddr_r
 	if (!valid)
 		return;
 	imaddr_buf_reset(&audit->im_key);
-	if (key_local)
-		imaddr_buf_appendf(&audit->im_key, "%s@%s", key_local, domain);
-	else
+	if (key_local) {
+		imaddr_buf_append_str(&audit->im_key, key_local);
+		imaddr_buf_append_char(&audit->im_key, '@');
+		imaddr_buf_append_str(&audit->im_key, domain);
+	} else
 		imaddr_buf_append(&audit->im_key, audit->uri.key.data, audit->uri.key.len);
 	user->im_address = audit->im_address.data;
 	user->im_domain = domain;
@@ -714,18 +723,24 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 	return IMADDR_OK;
 }
 
+struct each_user {
+	struct imaddr_audit *audit;
+	imaddr_user_fn *fn;
+	void *context;
+};
+
+static enum imaddr_status each_stored_user(void *context, const struct imaddr_stored_user *stored,
+					   struct imaddr_error *err)
+{
+	struct each_user *each = context;
+	struct imaddr_user user = stored->user;
+	user.has_error = has_error(each->audit, user.ordinal);
+	return each->fn(each->context, &user, err);
+}
+
 enum imaddr_status imaddr_audit_each_user(struct imaddr_audit *audit, imaddr_user_fn *fn,
 					  void *context, struct imaddr_error *err)
 {
-	enum imaddr_status status = IMADDR_OK;
-	for (uint64_t ordinal = 1; status == IMADDR_OK && ordinal <= audit->store.count;
-	     ordinal++) {
-		struct imaddr_stored_user stored;
-		status = imaddr_userstore_get(&audit->store, ordinal, &stored, err);
-		if (status != IMADDR_OK)
-			break;
-		stored.user.has_error = has_error(audit, ordinal);
-		status = fn(context, &stored.user, err);
-	}
-	return status;
+	struct each_user each = { audit, fn, context };
+	return imaddr_userstore_each(&audit->store, each_stored_user, &each, err);
 }

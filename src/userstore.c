@@ -12,13 +12,28 @@
  * strings below as u32 length (UINT32_MAX for NULL) and bytes.
  */
 enum stored_field {
-	F_DN, F_USER_ID, F_MAIL, F_FIRST_NAME, F_LAST_NAME, F_DIRECTORY_URI, F_CURRENT_URI,
-	F_IM_ADDRESS, F_IM_DOMAIN, F_KEY_USER_ID, F_KEY_URI, F_KEY_MAIL, F_KEY_IM,
+	F_DN, F_USER_ID, F_MAIL, F_DIRECTORY_URI, F_CURRENT_URI, F_IM_ADDRESS,
+	F_KEY_USER_ID, F_KEY_URI, F_KEY_MAIL, F_KEY_IM,
 	F_COUNT
+};
+
+/*
+ * A field equal to an earlier one is stored as a reference to it: keys are
+ * mostly their values lowercased already, and under the Directory URI scheme
+ * the IM address is the URI. That halves the spool of a million users.
+ */
+static const int same_candidate[F_COUNT] = {
+	[F_DN] = -1, [F_USER_ID] = -1, [F_MAIL] = -1, [F_DIRECTORY_URI] = F_MAIL,
+	[F_CURRENT_URI] = F_DIRECTORY_URI, [F_IM_ADDRESS] = F_DIRECTORY_URI,
+	[F_KEY_USER_ID] = F_USER_ID, [F_KEY_URI] = F_DIRECTORY_URI, [F_KEY_MAIL] = F_MAIL,
+	[F_KEY_IM] = F_KEY_URI,
 };
 
 #define FLAG_URI_VALID 1u
 #define ABSENT UINT32_MAX
+#define SAME_AS(field) (UINT32_MAX - 1 - (uint32_t)(field))
+#define IS_SAME(len) ((len) < ABSENT && (len) >= SAME_AS(F_COUNT - 1))
+#define SAME_FIELD(len) ((int)(UINT32_MAX - 1 - (len)))
 
 enum imaddr_status imaddr_userstore_init(struct imaddr_userstore *store,
 					 struct imaddr_error *err)
@@ -68,10 +83,9 @@ enum imaddr_status imaddr_userstore_append(struct imaddr_userstore *store,
 {
 	struct imaddr_buf *buf = &store->record;
 	const char *fields[F_COUNT] = {
-		user->dn, user->user_id, user->mail, user->first_name, user->last_name,
-		user->directory_uri, user->current_uri, user->im_address, user->im_domain,
-		keys[IMADDR_KEY_USER_ID], keys[IMADDR_KEY_DIRECTORY_URI], keys[IMADDR_KEY_MAIL],
-		keys[IMADDR_KEY_IM_ADDRESS],
+		user->dn, user->user_id, user->mail, user->directory_uri, user->current_uri,
+		user->im_address, keys[IMADDR_KEY_USER_ID], keys[IMADDR_KEY_DIRECTORY_URI],
+		keys[IMADDR_KEY_MAIL], keys[IMADDR_KEY_IM_ADDRESS],
 	};
 	uint8_t flags = user->uri_valid ? FLAG_URI_VALID : 0;
 
@@ -79,8 +93,13 @@ enum imaddr_status imaddr_userstore_append(struct imaddr_userstore *store,
 	put_u32(buf, 0);
 	imaddr_buf_append(buf, &user->line, sizeof(user->line));
 	imaddr_buf_append(buf, &flags, 1);
-	for (int i = 0; i < F_COUNT; i++)
-		put_string(buf, fields[i]);
+	for (int i = 0; i < F_COUNT; i++) {
+		int same = same_candidate[i];
+		if (same >= 0 && fields[i] && fields[same] && !strcmp(fields[i], fields[same]))
+			put_u32(buf, SAME_AS(same));
+		else
+			put_string(buf, fields[i]);
+	}
 	uint32_t rest = (uint32_t)(buf->len - sizeof(uint32_t));
 	memcpy(buf->data, &rest, sizeof(rest));
 
@@ -107,47 +126,41 @@ static bool get_u32(const char **p, const char *end, uint32_t *value)
 	return true;
 }
 
-enum imaddr_status imaddr_userstore_get(struct imaddr_userstore *store, uint64_t ordinal,
-					struct imaddr_stored_user *out,
-					struct imaddr_error *err)
+/*
+ * Decodes the record body at raw (rest bytes, after its length) into out;
+ * the strings are copied, NUL-terminated, to `strings`, which has room for
+ * rest + F_COUNT bytes.
+ */
+static bool decode_record(const char *raw, uint32_t rest, uint64_t ordinal, char *strings,
+			  struct imaddr_stored_user *out)
 {
-	uint32_t rest;
-	if (ordinal == 0 || ordinal > store->count)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "no user %llu in the store",
-					(unsigned long long)ordinal);
-	if (fflush(store->file) != 0)
-		goto io_error;
-	int fd = fileno(store->file);
-	off_t offset = (off_t)store->offsets[ordinal - 1];
-	if (pread(fd, &rest, sizeof(rest), offset) != (ssize_t)sizeof(rest))
-		goto io_error;
-	/* Each string gets its own NUL: room for the record and F_COUNT NULs. */
-	imaddr_buf_reset(&store->read_buffer);
-	if (!imaddr_buf_reserve(&store->read_buffer, (size_t)rest * 2 + F_COUNT + 16))
-		goto io_error;
-	char *raw = store->read_buffer.data;
-	if (pread(fd, raw, rest, offset + (off_t)sizeof(rest)) != (ssize_t)rest)
-		goto io_error;
-	char *strings = raw + rest;
 	const char *p = raw, *end = raw + rest;
+	const char *fields[F_COUNT];
 
 	memset(out, 0, sizeof(*out));
 	out->user.ordinal = ordinal;
+	if (rest < sizeof(out->user.line) + 1)
+		return false;
 	memcpy(&out->user.line, p, sizeof(out->user.line));
 	p += sizeof(out->user.line);
 	uint8_t flags = (uint8_t)*p++;
 	out->user.uri_valid = flags & FLAG_URI_VALID;
-	const char *fields[F_COUNT];
 	for (int i = 0; i < F_COUNT; i++) {
 		uint32_t len;
 		if (!get_u32(&p, end, &len))
-			goto corrupt;
+			return false;
 		if (len == ABSENT) {
 			fields[i] = NULL;
 			continue;
 		}
+		if (IS_SAME(len)) {
+			if (SAME_FIELD(len) >= i)
+				return false;
+			fields[i] = fields[SAME_FIELD(len)];
+			continue;
+		}
 		if ((size_t)(end - p) < len)
-			goto corrupt;
+			return false;
 		memcpy(strings, p, len);
 		strings[len] = '\0';
 		fields[i] = strings;
@@ -157,20 +170,106 @@ enum imaddr_status imaddr_userstore_get(struct imaddr_userstore *store, uint64_t
 	out->user.dn = fields[F_DN];
 	out->user.user_id = fields[F_USER_ID];
 	out->user.mail = fields[F_MAIL];
-	out->user.first_name = fields[F_FIRST_NAME];
-	out->user.last_name = fields[F_LAST_NAME];
 	out->user.directory_uri = fields[F_DIRECTORY_URI];
 	out->user.current_uri = fields[F_CURRENT_URI];
 	out->user.im_address = fields[F_IM_ADDRESS];
-	out->user.im_domain = fields[F_IM_DOMAIN];
+	if (out->user.im_address) {
+		const char *at = strrchr(out->user.im_address, '@');
+		out->user.im_domain = at ? at + 1 : NULL;
+	}
 	out->keys[IMADDR_KEY_USER_ID] = fields[F_KEY_USER_ID];
 	out->keys[IMADDR_KEY_DIRECTORY_URI] = fields[F_KEY_URI];
 	out->keys[IMADDR_KEY_MAIL] = fields[F_KEY_MAIL];
 	out->keys[IMADDR_KEY_IM_ADDRESS] = fields[F_KEY_IM];
-	return IMADDR_OK;
-corrupt:
-	return imaddr_error_set(err, IMADDR_ERR_IO, "the temporary user file is corrupt");
-io_error:
+	return true;
+}
+
+static enum imaddr_status read_error(struct imaddr_error *err)
+{
 	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot read the temporary user file: %s",
-				strerror(errno));
+				errno ? strerror(errno) : "short read");
+}
+
+enum imaddr_status imaddr_userstore_get(struct imaddr_userstore *store, uint64_t ordinal,
+					struct imaddr_stored_user *out,
+					struct imaddr_error *err)
+{
+	uint32_t rest;
+	if (ordinal == 0 || ordinal > store->count)
+		return imaddr_error_set(err, IMADDR_ERR_IO, "no user %llu in the store",
+					(unsigned long long)ordinal);
+	errno = 0;
+	if (fflush(store->file) != 0)
+		return read_error(err);
+	int fd = fileno(store->file);
+	off_t offset = (off_t)store->offsets[ordinal - 1];
+	if (pread(fd, &rest, sizeof(rest), offset) != (ssize_t)sizeof(rest))
+		return read_error(err);
+	imaddr_buf_reset(&store->read_buffer);
+	if (!imaddr_buf_reserve(&store->read_buffer, (size_t)rest * 2 + F_COUNT + 16))
+		return read_error(err);
+	char *raw = store->read_buffer.data;
+	if (pread(fd, raw, rest, offset + (off_t)sizeof(rest)) != (ssize_t)rest)
+		return read_error(err);
+	if (!decode_record(raw, rest, ordinal, raw + rest, out))
+		return imaddr_error_set(err, IMADDR_ERR_IO, "the temporary user file is corrupt");
+	return IMADDR_OK;
+}
+
+#define EACH_CHUNK (1 << 20)
+
+enum imaddr_status imaddr_userstore_each(struct imaddr_userstore *store,
+					 imaddr_userstore_fn *fn, void *context,
+					 struct imaddr_error *err)
+{
+	struct imaddr_buf chunk, strings;
+	enum imaddr_status status = IMADDR_OK;
+	uint64_t offset = 0, ordinal = 0;
+	size_t have = 0, used = 0;
+
+	errno = 0;
+	if (fflush(store->file) != 0)
+		return read_error(err);
+	imaddr_buf_init(&chunk, 0);
+	imaddr_buf_init(&strings, 0);
+	imaddr_buf_reserve(&chunk, EACH_CHUNK);
+	int fd = fileno(store->file);
+	while (status == IMADDR_OK && ordinal < store->count) {
+		uint32_t rest;
+		/* Refill when the next record is not whole in the chunk. */
+		if (have - used < sizeof(rest) ||
+		    (memcpy(&rest, chunk.data + used, sizeof(rest)),
+		     have - used < sizeof(rest) + rest)) {
+			memmove(chunk.data, chunk.data + used, have - used);
+			have -= used;
+			used = 0;
+			if (have >= sizeof(rest)) {
+				memcpy(&rest, chunk.data, sizeof(rest));
+				imaddr_buf_reserve(&chunk, sizeof(rest) + rest);
+			}
+			ssize_t got = pread(fd, chunk.data + have, chunk.cap - 1 - have,
+					    (off_t)offset);
+			if (got <= 0) {
+				status = read_error(err);
+				break;
+			}
+			have += (size_t)got;
+			offset += (uint64_t)got;
+			continue;
+		}
+		imaddr_buf_reset(&strings);
+		imaddr_buf_reserve(&strings, (size_t)rest + F_COUNT);
+		struct imaddr_stored_user stored;
+		if (!decode_record(chunk.data + used + sizeof(rest), rest, ++ordinal, strings.data,
+				   &stored)) {
+			status = imaddr_error_set(err, IMADDR_ERR_IO,
+						  "the temporary user file is corrupt");
+			break;
+		}
+		used += sizeof(rest) + rest;
+		status = fn(context, &stored, err);
+	}
+	imaddr_buf_release(&chunk);
+	imaddr_buf_release(&strings);
+	return status;
 }

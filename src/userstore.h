@@ -25,7 +25,8 @@ enum imaddr_key_kind {
 };
 
 /** A user read back from the store: views into the store's buffer, valid
- *  until the next call on the store. */
+ *  until the next call on the store. Names (first_name, last_name) are not
+ *  kept: nothing after the read needs them. */
 struct imaddr_stored_user {
 	struct imaddr_user user;
 	const char *keys[IMADDR_KEY_COUNT];   /* NULL when the user has none */
@@ -55,5 +56,17 @@ enum imaddr_status imaddr_userstore_append(struct imaddr_userstore *store,
 enum imaddr_status imaddr_userstore_get(struct imaddr_userstore *store, uint64_t ordinal,
 					struct imaddr_stored_user *out,
 					struct imaddr_error *err);
+
+typedef enum imaddr_status imaddr_userstore_fn(void *context,
+					       const struct imaddr_stored_user *user,
+					       struct imaddr_error *err);
+
+/**
+ * Calls fn for every user in ordinal order, reading the file sequentially
+ * in large blocks. Stops at, and returns, the first status other than OK.
+ */
+enum imaddr_status imaddr_userstore_each(struct imaddr_userstore *store,
+					 imaddr_userstore_fn *fn, void *context,
+					 struct imaddr_error *err);
 
 #endif /* IMADDR_USERSTORE_H */
