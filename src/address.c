@@ -186,24 +186,62 @@ bool imaddr_check_domain(const char *domain, size_t len, const char *field, cons
 }
 
 /*
- * Unified CM's directory URI user part: these characters are taken as
- * they are, those in PERCENT_ENCODED are taken but stored percent-encoded
- * (each counts three towards the 254-character limit), the rest of ASCII
- * is refused. Non-ASCII characters are taken and stored percent-encoded.
+ * Unified CM's directory URI user part: letters, digits and the PLAIN
+ * characters below are taken as they are; the ENCODED ones are taken but
+ * stored percent-encoded (each counts three towards the 254-character
+ * limit); the rest of ASCII is refused. Non-ASCII characters are taken and
+ * stored percent-encoded.
  */
-#define URI_USER_PLAIN \
-	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!$%&*_+~-=\\?',./"
-#define URI_USER_PERCENT_ENCODED "#%^`{}|\\:\"<>[] "
+enum user_char_class { USER_CHAR_REJECTED = 0, USER_CHAR_PLAIN, USER_CHAR_ENCODED };
+
+static const unsigned char user_char_class[128] = {
+	['!'] = USER_CHAR_PLAIN,
+	['$'] = USER_CHAR_PLAIN,
+	['%'] = USER_CHAR_PLAIN,
+	['&'] = USER_CHAR_PLAIN,
+	['*'] = USER_CHAR_PLAIN,
+	['_'] = USER_CHAR_PLAIN,
+	['+'] = USER_CHAR_PLAIN,
+	['~'] = USER_CHAR_PLAIN,
+	['-'] = USER_CHAR_PLAIN,
+	['='] = USER_CHAR_PLAIN,
+	['\\'] = USER_CHAR_PLAIN,
+	['?'] = USER_CHAR_PLAIN,
+	['\''] = USER_CHAR_PLAIN,
+	[','] = USER_CHAR_PLAIN,
+	['.'] = USER_CHAR_PLAIN,
+	['/'] = USER_CHAR_PLAIN,
+	['#'] = USER_CHAR_ENCODED,
+	['^'] = USER_CHAR_ENCODED,
+	['`'] = USER_CHAR_ENCODED,
+	['{'] = USER_CHAR_ENCODED,
+	['}'] = USER_CHAR_ENCODED,
+	['|'] = USER_CHAR_ENCODED,
+	[':'] = USER_CHAR_ENCODED,
+	['"'] = USER_CHAR_ENCODED,
+	['<'] = USER_CHAR_ENCODED,
+	['>'] = USER_CHAR_ENCODED,
+	['['] = USER_CHAR_ENCODED,
+	[']'] = USER_CHAR_ENCODED,
+	[' '] = USER_CHAR_ENCODED,
+};
+
+static bool is_alnum_ascii(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static enum user_char_class classify_user_char(unsigned char c)
+{
+	return is_alnum_ascii(c) ? USER_CHAR_PLAIN : (enum user_char_class)user_char_class[c];
+}
 
 static size_t encoded_user_length(const char *user, size_t len)
 {
 	size_t length = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)user[i];
-		if (c >= 0x80 || (c != '%' && c != '\\' && strchr(URI_USER_PERCENT_ENCODED, c)))
-			length += 3;
-		else
-			length += 1;
+		length += c >= 0x80 || classify_user_char(c) == USER_CHAR_ENCODED ? 3 : 1;
 	}
 	return length;
 }
@@ -212,9 +250,7 @@ static int32_t first_rejected_user_char(const char *user, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)user[i];
-		if (c >= 0x80)
-			continue;
-		if (!c || !strchr(URI_USER_PLAIN URI_USER_PERCENT_ENCODED, c))
+		if (c < 0x80 && classify_user_char(c) == USER_CHAR_REJECTED)
 			return c;
 	}
 	return -1;
