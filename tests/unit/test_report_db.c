@@ -1,0 +1,549 @@
+#include <criterion/criterion.h>
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "imaddr.h"
+#include "tempdir.h"
+
+static char *dir;
+
+static void make_dir(void)
+{
+	dir = tempdir_create();
+}
+
+static void remove_dir(void)
+{
+	tempdir_remove(dir);
+	free(dir);
+}
+
+TestSuite(report_db, .init = make_dir, .fini = remove_dir);
+
+/* dir/name; valid until the next call. */
+static const char *path_in_dir(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/*
+ * Every row of a query as "a|b|c" lines, NULL spelled NULL, so that a test
+ * compares one expected string with what the report holds.
+ */
+static char *query(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	struct imaddr_buf rows;
+	int rc;
+
+	imaddr_buf_init(&rows, 0);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK,
+		     "cannot open %s: %s", path, sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK, "%s: %s", sql,
+		     sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(stmt); i++) {
+			const unsigned char *text = sqlite3_column_text(stmt, i);
+			if (i)
+				imaddr_buf_append_char(&rows, '|');
+			imaddr_buf_append_str(&rows, text ? (const char *)text : "NULL");
+		}
+		imaddr_buf_append_char(&rows, '\n');
+	}
+	cr_assert_eq(rc, SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return imaddr_buf_detach(&rows);
+}
+
+static void expect_rows(const char *path, const char *sql, const char *expected)
+{
+	char *actual = query(path, sql);
+
+	cr_expect_str_eq(actual, expected, "%s\nexpected:\n%s\nactual:\n%s", sql, expected,
+			 actual);
+	free(actual);
+}
+
+/* What one run hands the sink. */
+struct fixture_user {
+	uint64_t line;
+	const char *dn;
+	const char *user_id;
+	const char *last_name;
+	const char *im_address;
+	const char *im_domain;
+};
+
+struct fixture_finding {
+	enum imaddr_code code;
+	uint64_t ordinal;
+	uint64_t line;
+	const char *field;
+	const char *value;
+	uint64_t related_ordinal;
+	const char *suggestion;
+};
+
+struct fixture {
+	const char *input;
+	const struct fixture_user *users;
+	size_t user_count;
+	const struct fixture_finding *findings;
+	size_t finding_count;
+	const struct imaddr_domain_count *domains;
+	size_t domain_count;
+};
+
+static void begin_run(struct imaddr_sink *sink, const char *input)
+{
+	static struct imaddr_audit_options options;
+	struct imaddr_run_info info;
+	struct imaddr_error err = { "" };
+
+	memset(&options, 0, sizeof(options));
+	options.scheme = IMADDR_SCHEME_USERID;
+	options.default_domain = "example.com";
+	options.im_domains = "example.com,münchen.example";
+	options.input_name = input;
+	info.options = &options;
+	info.version = "0.1.0";
+	info.started = 1700000000;
+	cr_assert_eq(sink->ops->begin(sink, &info, &err), IMADDR_OK, "%s", err.message);
+}
+
+/*
+ * The strings are copied into buffers that the next user overwrites: the
+ * sink must be done with them when its callback returns.
+ */
+static void feed_users(struct imaddr_sink *sink, const struct fixture *fixture)
+{
+	struct imaddr_error err = { "" };
+	char dn[128], user_id[64], mail[64], im_address[64];
+
+	for (size_t i = 0; i < fixture->user_count; i++) {
+		const struct fixture_user *spec = &fixture->users[i];
+		struct imaddr_user user = { 0 };
+
+		snprintf(dn, sizeof(dn), "%s", spec->dn);
+		snprintf(user_id, sizeof(user_id), "%s", spec->user_id);
+		snprintf(mail, sizeof(mail), "%s@example.com", spec->user_id);
+		snprintf(im_address, sizeof(im_address), "%s", spec->im_address);
+		user.ordinal = i + 1;
+		user.line = spec->line;
+		user.dn = dn;
+		user.user_id = user_id;
+		user.mail = mail;
+		user.first_name = "Pat";
+		user.last_name = spec->last_name;
+		user.directory_uri = mail;
+		user.im_address = im_address;
+		user.im_domain = spec->im_domain;
+		user.uri_valid = true;
+		cr_assert_eq(sink->ops->user(sink, &user, &err), IMADDR_OK, "%s", err.message);
+	}
+}
+
+static void feed_findings(struct imaddr_sink *sink, const struct fixture *fixture)
+{
+	struct imaddr_error err = { "" };
+	char message[128];
+
+	for (size_t i = 0; i < fixture->finding_count; i++) {
+		const struct fixture_finding *spec = &fixture->findings[i];
+		struct imaddr_finding finding = { 0 };
+
+		snprintf(message, sizeof(message), "%s", imaddr_code_summary(spec->code));
+		finding.code = spec->code;
+		finding.severity = imaddr_code_severity(spec->code);
+		finding.ordinal = spec->ordinal;
+		finding.line = spec->line;
+		/* A user's finding repeats the user's DN; the report keeps it once. */
+		finding.dn = spec->ordinal ? "CN=ignored" : "CN=Skipped,DC=example,DC=com";
+		finding.field = spec->field;
+		finding.value = spec->value;
+		finding.message = message;
+		finding.related_ordinal = spec->related_ordinal;
+		finding.related_line = spec->related_ordinal ? spec->related_ordinal + 1 : 0;
+		finding.suggestion = spec->suggestion;
+		cr_assert_eq(sink->ops->finding(sink, &finding, &err), IMADDR_OK, "%s",
+			     err.message);
+	}
+}
+
+static void end_run(struct imaddr_sink *sink, const struct fixture *fixture)
+{
+	struct imaddr_run_totals totals = { 0 };
+	struct imaddr_error err = { "" };
+
+	totals.users = fixture->user_count;
+	totals.users_with_im_address = fixture->user_count;
+	totals.users_with_error = 1;
+	for (size_t i = 0; i < fixture->finding_count; i++) {
+		enum imaddr_code code = fixture->findings[i].code;
+		totals.by_code[code]++;
+		totals.by_severity[imaddr_code_severity(code)]++;
+	}
+	totals.domain_count = fixture->domain_count;
+	totals.domains = fixture->domains;
+	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_OK, "%s", err.message);
+}
+
+/* Through the ops, as imaddr_sink_free does, so the test needs no audit. */
+static void free_report(struct imaddr_sink *sink)
+{
+	sink->ops->free(sink);
+}
+
+static struct imaddr_sink *open_report(const char *path)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink = imaddr_report_db_open(path, &err);
+
+	cr_assert_not_null(sink, "%s", err.message);
+	return sink;
+}
+
+static void write_run(const char *path, const struct fixture *fixture)
+{
+	struct imaddr_sink *sink = open_report(path);
+
+	begin_run(sink, fixture->input);
+	feed_users(sink, fixture);
+	feed_findings(sink, fixture);
+	end_run(sink, fixture);
+	free_report(sink);
+}
+
+static const struct imaddr_domain_count domains[] = {
+	{ "example.com", "example.com", 2, true },
+	{ "xn--mnchen-3ya.example", "münchen.example", 1, true },
+};
+
+static const struct fixture_user first_users[] = {
+	{ 2, "CN=Ann Lee,DC=example,DC=com", "alee", "Lee", "alee@xn--mnchen-3ya.example",
+	  "xn--mnchen-3ya.example" },
+	{ 3, "CN=Bo Smith,DC=example,DC=com", "bsmith", NULL, "bsmith@example.com",
+	  "example.com" },
+	{ 4, "CN=Bo Smith 2,DC=example,DC=com", "BSmith", "Smith", "bsmith@example.com",
+	  "example.com" },
+};
+
+static const struct fixture_finding first_findings[] = {
+	{ IMADDR_CODE_LASTNAME_MISSING, 2, 3, "sn", NULL, 0, NULL },
+	{ IMADDR_CODE_IM_ADDRESS_DUPLICATE, 3, 4, "sAMAccountName", "BSmith", 2, "bsmith2" },
+	{ IMADDR_CODE_RECORD_MALFORMED, 0, 5, NULL, "x,y", 0, NULL },
+};
+
+static const struct fixture first_run = {
+	"users.csv", first_users, 3, first_findings, 3, domains, 2,
+};
+
+/* Ann's IM address changes, Bo Smith 2 is renamed, Cy arrives. */
+static const struct fixture_user second_users[] = {
+	{ 2, "CN=Ann Lee,DC=example,DC=com", "alee", "Lee", "ann.lee@xn--mnchen-3ya.example",
+	  "xn--mnchen-3ya.example" },
+	{ 3, "CN=Bo Smith,DC=example,DC=com", "bsmith", NULL, "bsmith@example.com",
+	  "example.com" },
+	{ 4, "CN=Bo Smith 2,DC=example,DC=com", "bsmith2", "Smith", "bsmith2@example.com",
+	  "example.com" },
+	{ 5, "CN=Cy Doe,DC=example,DC=com", "cdoe", "Doe", "cdoe@example.com", "example.com" },
+};
+
+static const struct fixture_finding second_findings[] = {
+	{ IMADDR_CODE_LASTNAME_MISSING, 2, 3, "sn", NULL, 0, NULL },
+	{ IMADDR_CODE_USERID_NOT_CANONICAL, 4, 5, "sAMAccountName", "cdoe ", 0, "cdoe" },
+	{ IMADDR_CODE_RECORD_MALFORMED, 0, 6, NULL, "x,y", 0, NULL },
+};
+
+static const struct fixture second_run = {
+	"users.csv", second_users, 4, second_findings, 3, domains, 2,
+};
+
+Test(report_db, records_run_users_findings_and_domains)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	write_run(path, &first_run);
+
+	expect_rows(path, "PRAGMA user_version", "1\n");
+	expect_rows(path, "PRAGMA application_id", "1768776036\n");
+	expect_rows(path,
+		    "SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
+		    " scheme, default_domain, im_domains, users, users_with_im_address,"
+		    " users_with_error, errors, warnings, infos FROM runs",
+		    "1|NULL|2023-11-14T22:13:20Z|1|0.1.0|users.csv|userid|example.com|"
+		    "example.com,münchen.example|3|3|1|2|1|0\n");
+	expect_rows(path,
+		    "SELECT finished GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T"
+		    "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z' FROM runs", "1\n");
+	expect_rows(path, "SELECT * FROM users ORDER BY ordinal",
+		    "1|1|2|CN=Ann Lee,DC=example,DC=com|alee|alee@example.com|Pat|Lee|"
+		    "alee@example.com|NULL|alee@xn--mnchen-3ya.example|xn--mnchen-3ya.example\n"
+		    "1|2|3|CN=Bo Smith,DC=example,DC=com|bsmith|bsmith@example.com|Pat|NULL|"
+		    "bsmith@example.com|NULL|bsmith@example.com|example.com\n"
+		    "1|3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|BSmith@example.com|Pat|Smith|"
+		    "BSmith@example.com|NULL|bsmith@example.com|example.com\n");
+	/* A user's line and DN live in users; a finding of no user keeps its own. */
+	expect_rows(path,
+		    "SELECT run_id, ordinal, line, dn, code, severity, field, value,"
+		    " related_ordinal, message, suggestion FROM findings ORDER BY id",
+		    "1|2|NULL|NULL|lastname-missing|warning|sn|NULL|NULL|"
+		    "the user has no last name; LDAP sync and BAT inserts need one|NULL\n"
+		    "1|3|NULL|NULL|im-address-duplicate|error|sAMAccountName|BSmith|2|"
+		    "another user would get the same IM address|bsmith2\n"
+		    "1|0|5|CN=Skipped,DC=example,DC=com|record-malformed|error|NULL|x,y|NULL|"
+		    "the input record cannot be read as it stands|NULL\n");
+	expect_rows(path, "SELECT * FROM domains ORDER BY ascii",
+		    "1|example.com|example.com|2|1\n"
+		    "1|xn--mnchen-3ya.example|münchen.example|1|1\n");
+	expect_rows(path,
+		    "SELECT ordinal, line, dn, user_id, code, related_ordinal, related_line,"
+		    " related_dn, related_user_id FROM finding_rows ORDER BY finding_id",
+		    "2|3|CN=Bo Smith,DC=example,DC=com|bsmith|lastname-missing|"
+		    "NULL|NULL|NULL|NULL\n"
+		    "3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|im-address-duplicate|"
+		    "2|3|CN=Bo Smith,DC=example,DC=com|bsmith\n"
+		    "0|5|CN=Skipped,DC=example,DC=com|NULL|record-malformed|"
+		    "NULL|NULL|NULL|NULL\n");
+	expect_rows(path, "SELECT run_id, ordinal, user_id FROM error_users", "1|3|BSmith\n");
+	expect_rows(path, "SELECT * FROM code_counts ORDER BY code",
+		    "1|im-address-duplicate|error|1\n"
+		    "1|lastname-missing|warning|1\n"
+		    "1|record-malformed|error|1\n");
+	expect_rows(path, "SELECT id FROM latest_run", "1\n");
+	expect_rows(path, "SELECT count(*) FROM new_findings", "0\n");
+	expect_rows(path,
+		    "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+		    " ORDER BY name",
+		    "findings_by_code\nfindings_by_user\nusers_by_im_address\nusers_by_user_id\n");
+}
+
+Test(report_db, second_run_appends_and_compares_with_the_first)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct fixture other_input = first_run;
+
+	write_run(path, &first_run);
+	write_run(path, &second_run);
+	other_input.input = "other.csv";
+	write_run(path, &other_input);
+
+	expect_rows(path, "SELECT id, previous_run_id, input, users FROM runs ORDER BY id",
+		    "1|NULL|users.csv|3\n2|1|users.csv|4\n3|NULL|other.csv|3\n");
+	expect_rows(path, "SELECT id FROM latest_run", "3\n");
+	expect_rows(path, "SELECT run_id, count(*) FROM users GROUP BY run_id",
+		    "1|3\n2|4\n3|3\n");
+	expect_rows(path, "SELECT * FROM im_address_changes",
+		    "2|1|alee|1|1|alee@xn--mnchen-3ya.example|ann.lee@xn--mnchen-3ya.example\n");
+	/* Bo's missing last name and the malformed row are old news. */
+	expect_rows(path,
+		    "SELECT run_id, previous_run_id, ordinal, user_id, code, severity, field,"
+		    " value FROM new_findings",
+		    "2|1|4|cdoe|userid-not-canonical|warning|sAMAccountName|cdoe \n");
+	expect_rows(path,
+		    "SELECT run_id, previous_run_id, previous_ordinal, user_id, code, field,"
+		    " value FROM resolved_findings",
+		    "2|1|3|BSmith|im-address-duplicate|sAMAccountName|BSmith\n");
+	expect_rows(path, "SELECT run_id, count(*) FROM domains GROUP BY run_id",
+		    "1|2\n2|2\n3|2\n");
+}
+
+static void count_rows(const char *path, const char *expected)
+{
+	expect_rows(path,
+		    "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM users),"
+		    " (SELECT count(*) FROM findings), (SELECT count(*) FROM domains)",
+		    expected);
+}
+
+Test(report_db, aborted_run_leaves_the_previous_report)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_sink *sink;
+
+	write_run(path, &first_run);
+	sink = open_report(path);
+	begin_run(sink, "users.csv");
+	feed_users(sink, &second_run);
+	feed_findings(sink, &second_run);
+	sink->ops->abort(sink);
+	free_report(sink);
+	count_rows(path, "1|3|3|2\n");
+
+	/* A run dropped without end or abort is thrown away too. */
+	sink = open_report(path);
+	begin_run(sink, "users.csv");
+	feed_users(sink, &second_run);
+	free_report(sink);
+	count_rows(path, "1|3|3|2\n");
+
+	write_run(path, &second_run);
+	count_rows(path, "2|7|6|4\n");
+}
+
+Test(report_db, aborted_first_run_removes_the_file)
+{
+	const char *path = path_in_dir("new.sqlite");
+	struct imaddr_sink *sink;
+	char *listing;
+
+	/* Opened and freed without a run: nothing is created. */
+	sink = open_report(path);
+	free_report(sink);
+	cr_assert_not(exists(path));
+
+	sink = open_report(path);
+	cr_assert_not(exists(path), "opening must not create the report");
+	begin_run(sink, "users.csv");
+	cr_assert(exists(path));
+	feed_users(sink, &first_run);
+	sink->ops->abort(sink);
+	free_report(sink);
+	listing = tempdir_list(dir);
+	cr_expect_str_eq(listing, "", "left behind: %s", listing);
+	free(listing);
+}
+
+Test(report_db, empty_file_becomes_a_report_and_is_kept_on_abort)
+{
+	char *path = tempdir_write_str(dir, "empty.sqlite", "");
+	struct imaddr_sink *sink;
+
+	sink = open_report(path);
+	begin_run(sink, "users.csv");
+	sink->ops->abort(sink);
+	free_report(sink);
+	cr_assert(exists(path), "a file this run did not create is not removed");
+
+	write_run(path, &first_run);
+	count_rows(path, "1|3|3|2\n");
+	free(path);
+}
+
+/*
+ * The child writes rows large enough to overflow the page cache, so that
+ * pages of the run reach the database file, and is killed before end. The
+ * next opener must find the previous report, the hot journal rolled back.
+ */
+Test(report_db, killed_run_leaves_the_previous_report)
+{
+	const char *path = path_in_dir("report.sqlite");
+	char journal[600];
+	struct stat before;
+	int status;
+	pid_t child;
+
+	write_run(path, &first_run);
+	cr_assert_eq(stat(path, &before), 0);
+	snprintf(journal, sizeof(journal), "%s-journal", path);
+	child = fork();
+	cr_assert_neq(child, -1);
+	if (child == 0) {
+		struct imaddr_error err = { "" };
+		struct imaddr_sink *sink = imaddr_report_db_open(path, &err);
+		char *big = imaddr_xmalloc(8192);
+
+		memset(big, 'x', 8191);
+		big[8191] = '\0';
+		if (!sink)
+			_exit(2);
+		begin_run(sink, "users.csv");
+		for (uint64_t ordinal = 1; ordinal <= 8000; ordinal++) {
+			struct imaddr_user user = { .ordinal = ordinal, .dn = big };
+			if (sink->ops->user(sink, &user, &err) != IMADDR_OK)
+				_exit(3);
+		}
+		struct stat during;
+		if (!exists(journal) || stat(path, &during) != 0)
+			_exit(4);
+		if (during.st_size <= before.st_size)
+			_exit(6);
+		kill(getpid(), SIGKILL);
+		_exit(5);
+	}
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		  "the child did not get as far as the kill (exit %d)", WEXITSTATUS(status));
+	cr_assert(exists(journal), "the killed run should leave a hot journal");
+
+	free_report(open_report(path));
+	cr_assert_not(exists(journal), "opening the report rolls the journal back");
+	count_rows(path, "1|3|3|2\n");
+	expect_rows(path, "PRAGMA integrity_check", "ok\n");
+}
+
+static void expect_refused(const char *path, const char *wanted)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink = imaddr_report_db_open(path, &err);
+
+	cr_assert_null(sink);
+	cr_expect(strstr(err.message, path), "'%s' does not name the file", err.message);
+	cr_expect(strstr(err.message, wanted), "'%s' does not say '%s'", err.message, wanted);
+}
+
+static void run_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s: %s", sql,
+		     sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+Test(report_db, refuses_a_database_of_another_program)
+{
+	const char *path = path_in_dir("other.sqlite");
+
+	run_sql(path, "CREATE TABLE contacts (name TEXT)");
+	expect_refused(path, "not an imaddr report");
+	expect_rows(path, "SELECT count(*) FROM sqlite_master", "1\n");
+}
+
+Test(report_db, refuses_a_file_that_is_not_sqlite)
+{
+	char *path = tempdir_write_str(dir, "users.csv",
+				       "USER ID,DIRECTORY URI\nalee,ann.lee@example.com\n");
+
+	expect_refused(path, "not a database");
+	free(path);
+}
+
+Test(report_db, refuses_a_report_of_a_newer_schema)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	write_run(path, &first_run);
+	run_sql(path, "PRAGMA user_version = 2");
+	expect_refused(path, "newer");
+	count_rows(path, "1|3|3|2\n");
+}
+
+Test(report_db, missing_directory_fails_naming_the_path)
+{
+	const char *path = path_in_dir("no/such/dir/report.sqlite");
+
+	expect_refused(path, "No such file or directory");
+	cr_assert_not(exists(path));
+}
