@@ -165,6 +165,7 @@ struct imaddr_user {
 	const char *first_name;
 	const char *last_name;
 	const char *directory_uri; /* canonical when valid, else as read */
+	const char *directory_uri_as_read;
 	const char *current_uri;   /* what CUCM holds now, from a CUCM export */
 	const char *im_address;    /* canonical; NULL when the user has none */
 	const char *im_domain;     /* A-label domain of the IM address */

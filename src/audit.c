@@ -428,6 +428,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	user.first_name = raw_value(audit, record, IMADDR_ROLE_FIRST_NAME);
 	user.last_name = raw_value(audit, record, IMADDR_ROLE_LAST_NAME);
 	user.directory_uri = raw_value(audit, record, IMADDR_ROLE_DIRECTORY_URI);
+	user.directory_uri_as_read = user.directory_uri;
 	user.current_uri = raw_value(audit, record, IMADDR_ROLE_CURRENT_URI);
 
 	for (size_t i = 0; i < record->problem_count; i++) {
@@ -512,7 +513,7 @@ static const char *member_value(const struct imaddr_stored_user *stored, enum im
 {
 	switch (kind) {
 	case IMADDR_KEY_USER_ID: return stored->user.user_id;
-	case IMADDR_KEY_DIRECTORY_URI: return stored->user.directory_uri;
+	case IMADDR_KEY_DIRECTORY_URI: return stored->user.directory_uri_as_read;
 	case IMADDR_KEY_MAIL: return stored->user.mail;
 	default: return stored->user.im_address;
 	}
@@ -555,7 +556,8 @@ static enum imaddr_status report_group(struct imaddr_audit *audit, enum imaddr_k
 			imaddr_buf_appendf(&message, " and %zu more", count - 1 - listed);
 		imaddr_buf_append_str(&message, exact && count == 2 ? " (exact duplicate)"
 				      : exact ? " (exact duplicate of the first)"
-				      : " (differs only in case, width or Unicode form)");
+				      : " (differs only in case, width, Unicode form or "
+					"U-label/A-label spelling)");
 		struct imaddr_finding finding = {
 			.code = what->code,
 			.severity = imaddr_code_severity(what->code),

@@ -12,7 +12,7 @@
  * strings below as u32 length (UINT32_MAX for NULL) and bytes.
  */
 enum stored_field {
-	F_DN, F_USER_ID, F_MAIL, F_DIRECTORY_URI, F_CURRENT_URI, F_IM_ADDRESS,
+	F_DN, F_USER_ID, F_MAIL, F_DIRECTORY_URI, F_URI_AS_READ, F_CURRENT_URI, F_IM_ADDRESS,
 	F_KEY_USER_ID, F_KEY_URI, F_KEY_MAIL, F_KEY_IM,
 	F_COUNT
 };
@@ -24,6 +24,7 @@ enum stored_field {
  */
 static const int same_candidate[F_COUNT] = {
 	[F_DN] = -1, [F_USER_ID] = -1, [F_MAIL] = -1, [F_DIRECTORY_URI] = F_MAIL,
+	[F_URI_AS_READ] = F_DIRECTORY_URI,
 	[F_CURRENT_URI] = F_DIRECTORY_URI, [F_IM_ADDRESS] = F_DIRECTORY_URI,
 	[F_KEY_USER_ID] = F_USER_ID, [F_KEY_URI] = F_DIRECTORY_URI, [F_KEY_MAIL] = F_MAIL,
 	[F_KEY_IM] = F_KEY_URI,
@@ -83,7 +84,8 @@ enum imaddr_status imaddr_userstore_append(struct imaddr_userstore *store,
 {
 	struct imaddr_buf *buf = &store->record;
 	const char *fields[F_COUNT] = {
-		user->dn, user->user_id, user->mail, user->directory_uri, user->current_uri,
+		user->dn, user->user_id, user->mail, user->directory_uri,
+		user->directory_uri_as_read, user->current_uri,
 		user->im_address, keys[IMADDR_KEY_USER_ID], keys[IMADDR_KEY_DIRECTORY_URI],
 		keys[IMADDR_KEY_MAIL], keys[IMADDR_KEY_IM_ADDRESS],
 	};
@@ -171,6 +173,7 @@ static bool decode_record(const char *raw, uint32_t rest, uint64_t ordinal, char
 	out->user.user_id = fields[F_USER_ID];
 	out->user.mail = fields[F_MAIL];
 	out->user.directory_uri = fields[F_DIRECTORY_URI];
+	out->user.directory_uri_as_read = fields[F_URI_AS_READ];
 	out->user.current_uri = fields[F_CURRENT_URI];
 	out->user.im_address = fields[F_IM_ADDRESS];
 	if (out->user.im_address) {
