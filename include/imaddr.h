@@ -218,12 +218,16 @@ struct imaddr_run_info {
 
 /*
  * An output. Every callback may be NULL. `begin` is called once before the
- * first user, `user` once per user in input order, `finding` once per finding
- * (per-user checks during the read, duplicates and run-level findings after
- * it), `end` once after the last finding with the audit still readable (see
- * imaddr_audit_each_user); `end` makes the output durable (commit, rename).
- * `abort` throws a partial output away; it is called instead of `end` when the
- * run fails, and also after a failing `end`. `free` releases the sink.
+ * first user, `user` once per user in input order, `input_end` once after
+ * the last user (before the duplicates' findings), `finding` once per
+ * finding (per-user checks during the read, duplicates and run-level
+ * findings after it), `end` once after the last finding with the audit
+ * still readable (see imaddr_audit_each_user); `end` makes the output
+ * durable (commit, rename). An output that ends in the background returns
+ * from `end` at once and reports its outcome from `wait`, which the audit
+ * calls after every sink's `end`. `abort` throws a partial output away; it
+ * is called instead of `end` when the run fails, and also after a failing
+ * `end` or `wait`. `free` releases the sink.
  */
 struct imaddr_sink;
 struct imaddr_sink_ops {
@@ -237,10 +241,12 @@ struct imaddr_sink_ops {
 	enum imaddr_status (*finding)(struct imaddr_sink *sink,
 				      const struct imaddr_finding *finding,
 				      struct imaddr_error *err);
+	enum imaddr_status (*input_end)(struct imaddr_sink *sink, struct imaddr_error *err);
 	enum imaddr_status (*end)(struct imaddr_sink *sink,
 				  struct imaddr_audit *audit,
 				  const struct imaddr_run_totals *totals,
 				  struct imaddr_error *err);
+	enum imaddr_status (*wait)(struct imaddr_sink *sink, struct imaddr_error *err);
 	void (*abort)(struct imaddr_sink *sink);
 	void (*free)(struct imaddr_sink *sink);
 };
@@ -268,6 +274,14 @@ struct imaddr_sink *imaddr_report_db_open(const char *path, struct imaddr_error 
  */
 struct imaddr_sink *imaddr_bat_writer_open(const char *path, uint64_t chunk_rows,
 					   struct imaddr_error *err);
+
+/**
+ * Runs `inner` on a worker thread, so that a slow output (the SQLite report)
+ * overlaps with reading and checking: users, findings, `input_end` and `end`
+ * are queued to the worker in order; `wait` returns the outcome. `begin` and
+ * `abort` run on the caller's thread. Takes ownership of `inner`.
+ */
+struct imaddr_sink *imaddr_sink_threaded(struct imaddr_sink *inner);
 
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 struct imaddr_sink *imaddr_summary_open(void *out);

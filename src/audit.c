@@ -702,6 +702,11 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 	}
 	if (status == IMADDR_OK)
 		status = imaddr_reader_run(reader, &request, err);
+	for (size_t i = 0; status == IMADDR_OK && i < audit->sink_count; i++) {
+		struct imaddr_sink *sink = audit->sinks[i];
+		if (sink->ops->input_end)
+			status = sink->ops->input_end(sink, err);
+	}
 	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_KEY_COUNT; kind++)
 		status = find_duplicates(audit, kind, err);
 	if (status == IMADDR_OK)
@@ -716,6 +721,16 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 			status = sink->ops->end(sink, audit, &audit->totals, err);
 		if (status != IMADDR_OK) {
 			/* Outputs already ended stay; the rest are thrown away. */
+			abort_sinks(audit, i, audit->sink_count);
+			return status;
+		}
+	}
+	/* Outputs that end in the background (the report) finish here. */
+	for (size_t i = 0; i < audit->sink_count; i++) {
+		struct imaddr_sink *sink = audit->sinks[i];
+		if (sink->ops->wait)
+			status = sink->ops->wait(sink, err);
+		if (status != IMADDR_OK) {
 			abort_sinks(audit, i, audit->sink_count);
 			return status;
 		}

@@ -329,14 +329,15 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 				      struct imaddr_error *err)
 {
 	struct imaddr_sink *sink;
-	if (config->bat) {
-		if (!(sink = imaddr_bat_writer_open(config->bat, config->bat_chunk, err)))
-			return IMADDR_ERR_IO;
-		imaddr_audit_add_sink(audit, sink);
-	}
+	/* The report first: it ends in the background while the BAT file is written. */
 	if (config->db) {
 		if (!(sink = imaddr_report_db_open(config->db, err)))
 			return IMADDR_ERR_DB;
+		imaddr_audit_add_sink(audit, imaddr_sink_threaded(sink));
+	}
+	if (config->bat) {
+		if (!(sink = imaddr_bat_writer_open(config->bat, config->bat_chunk, err)))
+			return IMADDR_ERR_IO;
 		imaddr_audit_add_sink(audit, sink);
 	}
 	if (!config->quiet)

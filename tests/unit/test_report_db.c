@@ -335,7 +335,7 @@ Test(report_db, records_run_users_findings_and_domains)
 	expect_rows(path,
 		    "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
 		    " ORDER BY name",
-		    "findings_by_code\nfindings_by_user\nusers_by_im_address\nusers_by_user_id\n");
+		    "findings_by_code\nfindings_by_user\nusers_by_user_id\n");
 }
 
 Test(report_db, second_run_appends_and_compares_with_the_first)

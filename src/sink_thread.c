@@ -1,0 +1,374 @@
+#include "sink_thread.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "status.h"
+
+#define ABSENT UINT32_MAX
+
+enum event_kind {
+	EVENT_USER = 'U',
+	EVENT_FINDING = 'F',
+	EVENT_INPUT_END = 'I',
+	EVENT_END = 'E'
+};
+
+/* What `end` hands to the worker: both outlive the run, see imaddr.h. */
+struct end_request {
+	struct imaddr_audit *audit;
+	const struct imaddr_run_totals *totals;
+};
+
+struct batch {
+	struct imaddr_buf data;
+	struct batch *next;
+};
+
+struct threaded_sink {
+	struct imaddr_sink base;
+	struct imaddr_sink *inner;
+
+	pthread_t worker;
+	bool worker_started;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct batch batches[IMADDR_SINK_THREAD_BATCHES];
+	struct batch *filled_head, *filled_tail;   /* waiting for the worker */
+	struct batch *free_list;
+	struct batch *current;                     /* being filled by the audit */
+	bool closing;                              /* no more batches will come */
+	bool cancelled;                            /* abort: drop what is queued */
+	enum imaddr_status worker_status;
+	struct imaddr_error worker_err;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Encoding: fixed-size fields, then strings as u32 length, bytes and a NUL,
+ * so that replayed events point straight into the batch. */
+
+static void put(struct imaddr_buf *buf, const void *bytes, size_t len)
+{
+	imaddr_buf_append(buf, bytes, len);
+}
+
+static void put_string(struct imaddr_buf *buf, const char *s)
+{
+	uint32_t len = s ? (uint32_t)strlen(s) : ABSENT;
+	put(buf, &len, sizeof(len));
+	if (s)
+		put(buf, s, (size_t)len + 1);
+}
+
+static const char *get_string(const char **p)
+{
+	uint32_t len;
+	memcpy(&len, *p, sizeof(len));
+	*p += sizeof(len);
+	if (len == ABSENT)
+		return NULL;
+	const char *s = *p;
+	*p += (size_t)len + 1;
+	return s;
+}
+
+#define GET(p, field) (memcpy(&(field), (p), sizeof(field)), (p) += sizeof(field))
+
+static void encode_user(struct imaddr_buf *buf, const struct imaddr_user *user)
+{
+	imaddr_buf_append_char(buf, EVENT_USER);
+	put(buf, &user->ordinal, sizeof(user->ordinal));
+	put(buf, &user->line, sizeof(user->line));
+	imaddr_buf_append_char(buf, (char)(user->uri_valid | (user->has_error << 1)));
+	put_string(buf, user->dn);
+	put_string(buf, user->user_id);
+	put_string(buf, user->mail);
+	put_string(buf, user->first_name);
+	put_string(buf, user->last_name);
+	put_string(buf, user->directory_uri);
+	put_string(buf, user->directory_uri_as_read);
+	put_string(buf, user->current_uri);
+	put_string(buf, user->im_address);
+	put_string(buf, user->im_domain);
+}
+
+static const char *decode_user(const char *p, struct imaddr_user *user)
+{
+	GET(p, user->ordinal);
+	GET(p, user->line);
+	unsigned char flags = (unsigned char)*p++;
+	user->uri_valid = flags & 1;
+	user->has_error = flags & 2;
+	user->dn = get_string(&p);
+	user->user_id = get_string(&p);
+	user->mail = get_string(&p);
+	user->first_name = get_string(&p);
+	user->last_name = get_string(&p);
+	user->directory_uri = get_string(&p);
+	user->directory_uri_as_read = get_string(&p);
+	user->current_uri = get_string(&p);
+	user->im_address = get_string(&p);
+	user->im_domain = get_string(&p);
+	return p;
+}
+
+static void encode_finding(struct imaddr_buf *buf, const struct imaddr_finding *finding)
+{
+	uint32_t code = finding->code, severity = finding->severity;
+	imaddr_buf_append_char(buf, EVENT_FINDING);
+	put(buf, &code, sizeof(code));
+	put(buf, &severity, sizeof(severity));
+	put(buf, &finding->ordinal, sizeof(finding->ordinal));
+	put(buf, &finding->line, sizeof(finding->line));
+	put(buf, &finding->related_ordinal, sizeof(finding->related_ordinal));
+	put(buf, &finding->related_line, sizeof(finding->related_line));
+	put_string(buf, finding->dn);
+	put_string(buf, finding->field);
+	put_string(buf, finding->value);
+	put_string(buf, finding->message);
+	put_string(buf, finding->related_dn);
+	put_string(buf, finding->suggestion);
+}
+
+static const char *decode_finding(const char *p, struct imaddr_finding *finding)
+{
+	uint32_t code, severity;
+	GET(p, code);
+	GET(p, severity);
+	finding->code = (enum imaddr_code)code;
+	finding->severity = (enum imaddr_severity)severity;
+	GET(p, finding->ordinal);
+	GET(p, finding->line);
+	GET(p, finding->related_ordinal);
+	GET(p, finding->related_line);
+	finding->dn = get_string(&p);
+	finding->field = get_string(&p);
+	finding->value = get_string(&p);
+	finding->message = get_string(&p);
+	finding->related_dn = get_string(&p);
+	finding->suggestion = get_string(&p);
+	return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The worker. */
+
+static enum imaddr_status replay(struct threaded_sink *sink, const struct batch *batch)
+{
+	const struct imaddr_sink_ops *ops = sink->inner->ops;
+	const char *p = batch->data.data, *end = p + batch->data.len;
+	enum imaddr_status status = IMADDR_OK;
+
+	while (status == IMADDR_OK && p < end) {
+		char kind = *p++;
+		if (kind == EVENT_USER) {
+			struct imaddr_user user;
+			p = decode_user(p, &user);
+			if (ops->user)
+				status = ops->user(sink->inner, &user, &sink->worker_err);
+		} else if (kind == EVENT_FINDING) {
+			struct imaddr_finding finding;
+			p = decode_finding(p, &finding);
+			if (ops->finding)
+				status = ops->finding(sink->inner, &finding, &sink->worker_err);
+		} else if (kind == EVENT_INPUT_END) {
+			if (ops->input_end)
+				status = ops->input_end(sink->inner, &sink->worker_err);
+		} else {
+			struct end_request request;
+			GET(p, request);
+			if (ops->end)
+				status = ops->end(sink->inner, request.audit, request.totals,
+						  &sink->worker_err);
+		}
+	}
+	return status;
+}
+
+static void *work(void *context)
+{
+	struct threaded_sink *sink = context;
+	pthread_mutex_lock(&sink->lock);
+	for (;;) {
+		while (!sink->filled_head && !sink->closing && !sink->cancelled)
+			pthread_cond_wait(&sink->changed, &sink->lock);
+		if (sink->cancelled || !sink->filled_head)
+			break;
+		struct batch *batch = sink->filled_head;
+		sink->filled_head = batch->next;
+		if (!sink->filled_head)
+			sink->filled_tail = NULL;
+		bool failed = sink->worker_status != IMADDR_OK;
+		pthread_mutex_unlock(&sink->lock);
+
+		/* After a failure, batches are only recycled, so the audit never waits. */
+		enum imaddr_status status = failed ? IMADDR_OK : replay(sink, batch);
+
+		pthread_mutex_lock(&sink->lock);
+		if (status != IMADDR_OK)
+			sink->worker_status = status;
+		imaddr_buf_reset(&batch->data);
+		batch->next = sink->free_list;
+		sink->free_list = batch;
+		pthread_cond_broadcast(&sink->changed);
+	}
+	pthread_mutex_unlock(&sink->lock);
+	return NULL;
+}
+
+/* Hands the current batch to the worker and takes a free one. */
+static enum imaddr_status hand_over(struct threaded_sink *sink, struct imaddr_error *err)
+{
+	pthread_mutex_lock(&sink->lock);
+	struct batch *batch = sink->current;
+	batch->next = NULL;
+	if (sink->filled_tail)
+		sink->filled_tail->next = batch;
+	else
+		sink->filled_head = batch;
+	sink->filled_tail = batch;
+	pthread_cond_broadcast(&sink->changed);
+	while (!sink->free_list)
+		pthread_cond_wait(&sink->changed, &sink->lock);
+	sink->current = sink->free_list;
+	sink->free_list = sink->current->next;
+	enum imaddr_status status = sink->worker_status;
+	if (status != IMADDR_OK && err)
+		*err = sink->worker_err;
+	pthread_mutex_unlock(&sink->lock);
+	return status;
+}
+
+static void stop_worker(struct threaded_sink *sink, bool cancel)
+{
+	if (!sink->worker_started)
+		return;
+	pthread_mutex_lock(&sink->lock);
+	sink->closing = true;
+	sink->cancelled |= cancel;
+	pthread_cond_broadcast(&sink->changed);
+	pthread_mutex_unlock(&sink->lock);
+	pthread_join(sink->worker, NULL);
+	sink->worker_started = false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The sink the audit sees. */
+
+static enum imaddr_status begin(struct imaddr_sink *base, const struct imaddr_run_info *info,
+				struct imaddr_error *err)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	const struct imaddr_sink_ops *ops = sink->inner->ops;
+	enum imaddr_status status = ops->begin ? ops->begin(sink->inner, info, err) : IMADDR_OK;
+	if (status != IMADDR_OK)
+		return status;
+	if (pthread_create(&sink->worker, NULL, work, sink) != 0)
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot start the %s writer thread",
+					ops->name);
+	sink->worker_started = true;
+	return IMADDR_OK;
+}
+
+static enum imaddr_status maybe_hand_over(struct threaded_sink *sink, struct imaddr_error *err)
+{
+	if (sink->current->data.len < IMADDR_SINK_THREAD_BATCH_SIZE)
+		return IMADDR_OK;
+	return hand_over(sink, err);
+}
+
+static enum imaddr_status user(struct imaddr_sink *base, const struct imaddr_user *u,
+			       struct imaddr_error *err)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	encode_user(&sink->current->data, u);
+	return maybe_hand_over(sink, err);
+}
+
+static enum imaddr_status finding(struct imaddr_sink *base, const struct imaddr_finding *f,
+				  struct imaddr_error *err)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	encode_finding(&sink->current->data, f);
+	return maybe_hand_over(sink, err);
+}
+
+static enum imaddr_status input_end(struct imaddr_sink *base, struct imaddr_error *err)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	imaddr_buf_append_char(&sink->current->data, EVENT_INPUT_END);
+	/* Hand it over now: the worker can start while the audit finds duplicates. */
+	return hand_over(sink, err);
+}
+
+static enum imaddr_status end(struct imaddr_sink *base, struct imaddr_audit *audit,
+			      const struct imaddr_run_totals *totals, struct imaddr_error *err)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	struct end_request request = { audit, totals };
+	imaddr_buf_append_char(&sink->current->data, EVENT_END);
+	put(&sink->current->data, &request, sizeof(request));
+	return hand_over(sink, err);
+}
+
+static enum imaddr_status wait_for_worker(struct imaddr_sink *base, struct imaddr_error *err)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	stop_worker(sink, false);
+	if (sink->worker_status != IMADDR_OK && err)
+		*err = sink->worker_err;
+	return sink->worker_status;
+}
+
+static void sink_abort(struct imaddr_sink *base)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	stop_worker(sink, true);
+	if (sink->inner->ops->abort)
+		sink->inner->ops->abort(sink->inner);
+}
+
+static void sink_free(struct imaddr_sink *base)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	stop_worker(sink, true);
+	imaddr_sink_free(sink->inner);
+	for (int i = 0; i < IMADDR_SINK_THREAD_BATCHES; i++)
+		imaddr_buf_release(&sink->batches[i].data);
+	pthread_mutex_destroy(&sink->lock);
+	pthread_cond_destroy(&sink->changed);
+	free(sink);
+}
+
+static const struct imaddr_sink_ops threaded_ops = {
+	.name = "threaded",
+	.begin = begin,
+	.user = user,
+	.finding = finding,
+	.input_end = input_end,
+	.end = end,
+	.wait = wait_for_worker,
+	.abort = sink_abort,
+	.free = sink_free,
+};
+
+struct imaddr_sink *imaddr_sink_threaded(struct imaddr_sink *inner)
+{
+	struct threaded_sink *sink = imaddr_xcalloc(1, sizeof(*sink));
+	sink->base.ops = &threaded_ops;
+	sink->inner = inner;
+	pthread_mutex_init(&sink->lock, NULL);
+	pthread_cond_init(&sink->changed, NULL);
+	for (int i = 0; i < IMADDR_SINK_THREAD_BATCHES; i++) {
+		imaddr_buf_init(&sink->batches[i].data, 0);
+		imaddr_buf_reserve(&sink->batches[i].data, IMADDR_SINK_THREAD_BATCH_SIZE + 4096);
+	}
+	sink->current = &sink->batches[0];
+	for (int i = IMADDR_SINK_THREAD_BATCHES - 1; i >= 1; i--) {
+		sink->batches[i].next = sink->free_list;
+		sink->free_list = &sink->batches[i];
+	}
+	return &sink->base;
+}

@@ -1,0 +1,16 @@
+/*
+ * A sink run on a thread of its own: the audit's thread serializes users and
+ * findings into 1 MiB batches, and a worker thread replays them into the
+ * wrapped sink. The SQLite report uses it, so that parsing and checking on
+ * one core overlap with SQLite's inserts on the other.
+ */
+#ifndef IMADDR_SINK_THREAD_H
+#define IMADDR_SINK_THREAD_H
+
+#include "imaddr.h"
+
+/* Batches in flight: bounds the memory a slow sink can make the audit use. */
+#define IMADDR_SINK_THREAD_BATCHES 4
+#define IMADDR_SINK_THREAD_BATCH_SIZE (1 << 20)
+
+#endif /* IMADDR_SINK_THREAD_H */
