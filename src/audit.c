@@ -241,6 +241,8 @@ static const char *raw_value(struct imaddr_audit *audit, const struct imaddr_rec
 	const struct imaddr_value *value = &record->values[role];
 	if (!value->present)
 		return NULL;
+	if (value->terminated && !memchr(value->data, '\0', value->len))
+		return value->data;
 	imaddr_buf_reset(&audit->raw[role]);
 	imaddr_buf_append(&audit->raw[role], value->data, value->len);
 	return audit->raw[role].data;
@@ -596,44 +598,81 @@ static int by_key_then_ordinal(const void *a, const void *b)
 	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
 }
 
+struct candidate_group {
+	size_t start;
+	size_t count;
+	uint64_t first_ordinal;
+};
+
+static int by_first_ordinal(const void *a, const void *b)
+{
+	const struct candidate_group *x = a, *y = b;
+	return x->first_ordinal < y->first_ordinal ? -1 : x->first_ordinal > y->first_ordinal;
+}
+
+static enum imaddr_status report_candidates(struct imaddr_audit *audit, enum imaddr_key_kind kind,
+					    const struct candidate_group *group,
+					    struct imaddr_error *err)
+{
+	struct imaddr_dupindex *index = &audit->duplicates[kind];
+	struct member *members = imaddr_xcalloc(group->count, sizeof(*members));
+	enum imaddr_status status = IMADDR_OK;
+
+	for (size_t i = 0; i < group->count && status == IMADDR_OK; i++) {
+		struct imaddr_stored_user stored;
+		status = imaddr_userstore_get(&audit->store, index->entries[group->start + i].ordinal,
+					      &stored, err);
+		if (status != IMADDR_OK)
+			break;
+		const char *value = member_value(&stored, kind);
+		members[i].ordinal = stored.user.ordinal;
+		members[i].line = stored.user.line;
+		members[i].dn = stored.user.dn ? imaddr_xstrdup(stored.user.dn) : NULL;
+		members[i].value = imaddr_xstrdup(value ? value : "");
+		members[i].key = imaddr_xstrdup(stored.keys[kind] ? stored.keys[kind] : "");
+	}
+	/* Equal hashes are candidates; equal keys are duplicates. */
+	if (status == IMADDR_OK)
+		qsort(members, group->count, sizeof(*members), by_key_then_ordinal);
+	for (size_t i = 0; status == IMADDR_OK && i < group->count;) {
+		size_t j = i + 1;
+		while (j < group->count && !strcmp(members[i].key, members[j].key))
+			j++;
+		if (j - i >= 2)
+			status = report_group(audit, kind, members + i, j - i, err);
+		i = j;
+	}
+	free_members(members, group->count);
+	return status;
+}
+
+/*
+ * Groups are reported in the order of their first user, not of their hash,
+ * so that the output reads like the input and does not change with the hash.
+ */
 static enum imaddr_status find_duplicates(struct imaddr_audit *audit, enum imaddr_key_kind kind,
 					  struct imaddr_error *err)
 {
 	struct imaddr_dupindex *index = &audit->duplicates[kind];
-	size_t position = 0, start, count;
+	struct candidate_group *groups = NULL;
+	size_t group_count = 0, group_cap = 0, position = 0, start, count;
 	enum imaddr_status status = IMADDR_OK;
 
 	imaddr_dupindex_sort(index);
-	while (status == IMADDR_OK &&
-	       imaddr_dupindex_next_group(index, &position, &start, &count)) {
-		struct member *members = imaddr_xcalloc(count, sizeof(*members));
-		for (size_t i = 0; i < count && status == IMADDR_OK; i++) {
-			struct imaddr_stored_user stored;
-			status = imaddr_userstore_get(&audit->store,
-						      index->entries[start + i].ordinal, &stored,
-						      err);
-			if (status != IMADDR_OK)
-				break;
-			const char *value = member_value(&stored, kind);
-			members[i].ordinal = stored.user.ordinal;
-			members[i].line = stored.user.line;
-			members[i].dn = stored.user.dn ? imaddr_xstrdup(stored.user.dn) : NULL;
-			members[i].value = imaddr_xstrdup(value ? value : "");
-			members[i].key = imaddr_xstrdup(stored.keys[kind] ? stored.keys[kind] : "");
+	while (imaddr_dupindex_next_group(index, &position, &start, &count)) {
+		if (group_count == group_cap) {
+			group_cap = group_cap ? group_cap * 2 : 64;
+			groups = imaddr_xrealloc(groups, group_cap * sizeof(*groups));
 		}
-		/* Equal hashes are candidates; equal keys are duplicates. */
-		if (status == IMADDR_OK)
-			qsort(members, count, sizeof(*members), by_key_then_ordinal);
-		for (size_t i = 0; status == IMADDR_OK && i < count;) {
-			size_t j = i + 1;
-			while (j < count && !strcmp(members[i].key, members[j].key))
-				j++;
-			if (j - i >= 2)
-				status = report_group(audit, kind, members + i, j - i, err);
-			i = j;
-		}
-		free_members(members, count);
+		groups[group_count++] = (struct candidate_group){
+			start, count, index->entries[start].ordinal
+		};
 	}
+	if (group_count)
+		qsort(groups, group_count, sizeof(*groups), by_first_ordinal);
+	for (size_t i = 0; status == IMADDR_OK && i < group_count; i++)
+		status = report_candidates(audit, kind, &groups[i], err);
+	free(groups);
 	imaddr_dupindex_release(index);
 	return status;
 }

@@ -84,7 +84,9 @@ static void on_field(void *data, size_t len, void *context)
 		wanted = reader->role_column[role] == (int)column;
 	if (!wanted)
 		return;
+	/* Each kept cell is NUL-terminated so the audit can use it in place. */
 	imaddr_buf_append(&reader->row_data, data, len);
+	imaddr_buf_append_char(&reader->row_data, '\0');
 	cell->len = len;
 }
 
@@ -188,12 +190,12 @@ static void emit_row(struct csv_reader *reader)
 		}
 		value->data = reader->row_data.data + cell->offset;
 		value->len = cell->len;
+		value->terminated = true;
 		/* An empty cell is an absent value, as LDAP has no empty values. */
 		value->present = cell->len > 0;
 	}
 	if (reader->dn_column >= 0 && (size_t)reader->dn_column < reader->cell_count) {
 		const struct cell *cell = &reader->cells[reader->dn_column];
-		/* Cells are not NUL-terminated in row_data; the dn is copied out. */
 		if (cell->len && !cell->too_long)
 			record->dn = reader->row_data.data + cell->offset;
 	}
@@ -217,19 +219,6 @@ static void on_row_end(int terminator, void *context)
 	if (!reader->header_done) {
 		read_header(reader);
 		goto reset;
-	}
-	/* The dn column must be a C string: give it its own NUL. */
-	if (reader->dn_column >= 0 && (size_t)reader->dn_column < reader->cell_count) {
-		struct cell *cell = &reader->cells[reader->dn_column];
-		if (cell->len && !cell->too_long) {
-			size_t offset = reader->row_data.len;
-			/* Reserve first: appending from the buffer itself must not realloc. */
-			imaddr_buf_reserve(&reader->row_data, cell->len + 1);
-			imaddr_buf_append(&reader->row_data, reader->row_data.data + cell->offset,
-					  cell->len);
-			imaddr_buf_append_char(&reader->row_data, '\0');
-			cell->offset = offset;
-		}
 	}
 	emit_row(reader);
 reset:

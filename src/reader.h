@@ -21,6 +21,7 @@ struct imaddr_value {
 	 * last name is reported only where the input could have carried one. */
 	const char *attribute;
 	bool present;            /* the record has a non-empty value */
+	bool terminated;         /* data[len] is a NUL the audit may rely on */
 };
 
 #define IMADDR_RECORD_MAX_PROBLEMS 8

@@ -5,15 +5,36 @@
 
 #include "buffer.h"
 
+/*
+ * Eight bytes a step, each mixed by a multiply and a shift (the finalizer of
+ * MurmurHash3): FNV-1a's byte-at-a-time loop was a tenth of a million-user
+ * audit. Duplicates are confirmed on the real keys, so only speed and a fair
+ * spread matter here, not resistance to crafted collisions.
+ */
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 uint64_t imaddr_hash(const void *bytes, size_t length)
 {
 	const unsigned char *p = bytes;
-	uint64_t hash = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < length; i++) {
-		hash ^= p[i];
-		hash *= 0x100000001b3ULL;
+	uint64_t hash = 0x9e3779b97f4a7c15ULL ^ length;
+	while (length >= 8) {
+		uint64_t word;
+		memcpy(&word, p, 8);
+		hash = mix(hash ^ word) + 0x9e3779b97f4a7c15ULL;
+		p += 8;
+		length -= 8;
 	}
-	return hash;
+	uint64_t tail = 0;
+	memcpy(&tail, p, length);
+	return mix(hash ^ tail ^ ((uint64_t)length << 56));
 }
 
 void imaddr_strmap_init(struct imaddr_strmap *map)

@@ -30,7 +30,7 @@ struct imaddr_strmap_entry *imaddr_strmap_get(struct imaddr_strmap *map, const c
 /** The entries, sorted by key, in a new array the caller frees. */
 struct imaddr_strmap_entry **imaddr_strmap_sorted(const struct imaddr_strmap *map);
 
-/** FNV-1a, 64 bits: imaddr's one hash function. */
+/** imaddr's one hash function: 64 bits, fast, not cryptographic. */
 uint64_t imaddr_hash(const void *bytes, size_t length);
 
 #endif /* IMADDR_STRMAP_H */
