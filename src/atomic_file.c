@@ -42,20 +42,40 @@ enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, cons
 	return IMADDR_OK;
 }
 
-enum imaddr_status imaddr_atomic_file_commit(struct imaddr_atomic_file *file,
-					     struct imaddr_error *err)
+enum imaddr_status imaddr_atomic_file_sync(struct imaddr_atomic_file *file,
+					   struct imaddr_error *err)
 {
+	struct stat st;
+	if (!file->stream)
+		return IMADDR_OK;
 	int failed = fflush(file->stream) != 0 || ferror(file->stream) ||
 		     fsync(fileno(file->stream)) != 0;
 	int saved = errno;
 	failed |= fclose(file->stream) != 0;
 	file->stream = NULL;
-	if (failed || rename(file->temp_path, file->path) != 0) {
-		if (!failed)
-			saved = errno;
-		unlink(file->temp_path);
+	/* A directory in the way would fail the rename after others succeeded. */
+	if (!failed && stat(file->path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		failed = 1;
+		saved = EISDIR;
+	}
+	if (failed) {
 		enum imaddr_status status = imaddr_error_set(err, IMADDR_ERR_IO,
-			"cannot write '%s': %s", file->path, strerror(saved));
+			"cannot write '%s': %s", file->path, strerror(saved ? saved : errno));
+		imaddr_atomic_file_abort(file);
+		return status;
+	}
+	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_atomic_file_commit(struct imaddr_atomic_file *file,
+					     struct imaddr_error *err)
+{
+	enum imaddr_status status = imaddr_atomic_file_sync(file, err);
+	if (status != IMADDR_OK)
+		return status;
+	if (rename(file->temp_path, file->path) != 0) {
+		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s",
+					  file->path, strerror(errno));
 		imaddr_atomic_file_abort(file);
 		return status;
 	}

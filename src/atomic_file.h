@@ -18,7 +18,15 @@ struct imaddr_atomic_file {
 /** Creates path's temporary sibling (mode 0644 less the umask). */
 enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, const char *path,
 					   struct imaddr_error *err);
-/** Flushes, syncs and renames the file into place; aborts it on failure. */
+/**
+ * Flushes, syncs and closes the temporary file, and checks that nothing (a
+ * directory) stands in the way of the rename; aborts it on failure. Several
+ * files that must appear together are all synced before any is committed.
+ */
+enum imaddr_status imaddr_atomic_file_sync(struct imaddr_atomic_file *file,
+					   struct imaddr_error *err);
+/** Syncs (when not done yet) and renames the file into place; aborts it on
+ *  failure. */
 enum imaddr_status imaddr_atomic_file_commit(struct imaddr_atomic_file *file,
 					     struct imaddr_error *err);
 /** Removes the temporary file; harmless after commit or on a closed file. */

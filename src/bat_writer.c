@@ -112,6 +112,9 @@ static enum imaddr_status end(struct imaddr_sink *sink, struct imaddr_audit *aud
 	enum imaddr_status status = open_next_file(writer, err);
 	if (status == IMADDR_OK)
 		status = imaddr_audit_each_user(audit, write_user, writer, err);
+	/* Every chunk is on disk before the first one replaces an older file. */
+	for (size_t i = 0; status == IMADDR_OK && i < writer->file_count; i++)
+		status = imaddr_atomic_file_sync(&writer->files[i], err);
 	for (size_t i = 0; status == IMADDR_OK && i < writer->file_count; i++)
 		status = imaddr_atomic_file_commit(&writer->files[i], err);
 	if (status != IMADDR_OK) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "normalize.h"
 
 struct summary {
 	struct imaddr_sink base;
@@ -76,6 +77,15 @@ static void print_findings(struct summary *summary, const struct imaddr_run_tota
 	}
 }
 
+/* printf pads by bytes; a U-label needs padding by characters to line up. */
+static void print_padded(FILE *out, const char *text, size_t width)
+{
+	size_t shown = imaddr_normalize_codepoints(text, strlen(text));
+	fputs(text, out);
+	for (; shown < width; shown++)
+		fputc(' ', out);
+}
+
 static void print_domains(struct summary *summary, const struct imaddr_run_totals *totals)
 {
 	FILE *out = summary->out;
@@ -85,8 +95,11 @@ static void print_domains(struct summary *summary, const struct imaddr_run_total
 	fprintf(out, "  %-32s %-32s %8s\n", "A-label", "U-label", "users");
 	for (size_t i = 0; i < totals->domain_count; i++) {
 		const struct imaddr_domain_count *d = &totals->domains[i];
-		fprintf(out, "  %-32s %-32s %8llu%s\n", d->ascii, d->unicode,
-			(unsigned long long)d->users, d->configured ? "" : "  (not configured)");
+		fputs("  ", out);
+		print_padded(out, d->ascii, 33);
+		print_padded(out, d->unicode, 33);
+		fprintf(out, "%8llu%s\n", (unsigned long long)d->users,
+			d->configured ? "" : "  (not configured)");
 	}
 	fputs("  Subject Alt Names for the cup-xmpp-s2s certificate:", out);
 	for (size_t i = 0; i < totals->domain_count; i++)

@@ -1,0 +1,327 @@
+/* The BAT "Update Users" output, driven through the public API. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imaddr.h"
+#include "tempdir.h"
+
+static char *dir;
+
+static void make_dir(void)
+{
+	dir = tempdir_create();
+}
+
+static void remove_dir(void)
+{
+	tempdir_remove(dir);
+	free(dir);
+}
+
+TestSuite(bat_writer, .init = make_dir, .fini = remove_dir);
+
+#define HEADER "USER ID,DIRECTORY URI\r\n"
+
+/* Audits `csv` (written to dir/users.csv) under the directory URI scheme
+ * into a BAT file dir/`bat_name`. `uri_attribute` overrides the URI column. */
+static enum imaddr_status audit_to_bat(const char *csv, const char *uri_attribute,
+				       const char *bat_name, uint64_t chunk_rows,
+				       struct imaddr_error *err)
+{
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit = NULL;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	options.input_name = "users.csv";
+	if (uri_attribute)
+		imaddr_mapping_set(&options.mapping, IMADDR_ROLE_DIRECTORY_URI, uri_attribute);
+	char *input = tempdir_write_str(dir, "users.csv", csv);
+	char *bat = tempdir_path(dir, bat_name);
+
+	enum imaddr_status status = imaddr_audit_new(&options, &audit, err);
+	cr_assert_eq(status, IMADDR_OK, "%s", err->message);
+	struct imaddr_sink *sink = imaddr_bat_writer_open(bat, chunk_rows, err);
+	cr_assert_not_null(sink, "%s", err->message);
+	imaddr_audit_add_sink(audit, sink);
+	struct imaddr_reader *reader = imaddr_csv_reader_open(input, err);
+	cr_assert_not_null(reader, "%s", err->message);
+	status = imaddr_audit_run(audit, reader, NULL, err);
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	free(bat);
+	free(input);
+	return status;
+}
+
+static void expect_file(const char *name, const char *expected)
+{
+	char *path = tempdir_path(dir, name);
+	size_t len;
+	char *contents = tempdir_read(path, &len);
+	cr_assert_not_null(contents, "'%s' does not exist", name);
+	cr_assert_eq(len, strlen(expected), "'%s' has %zu bytes, expected %zu:\n%s", name, len,
+		     strlen(expected), contents);
+	cr_assert_str_eq(contents, expected, "'%s'", name);
+	free(contents);
+	free(path);
+}
+
+static void expect_listing(const char *expected)
+{
+	char *list = tempdir_list(dir);
+	cr_assert_str_eq(list, expected, "the directory holds '%s', expected '%s'", list,
+			 expected);
+	free(list);
+}
+
+/* A CUCM export: DIRECTORY URI is both the source and what CUCM holds now. */
+static const char cucm_export[] =
+	"USER ID,LAST NAME,DIRECTORY URI\n"
+	"js,Smith,sip:JSmith@EXAMPLE.com\n"          /* sip: dropped, host lowercased */
+	"\"Bee, Jr\",Bee,ab@B\xc3\xbc" "cher.Example\n" /* quoted ID, A-label host */
+	"ok,Ok,ok@example.com\n"                    /* already canonical: no change */
+	"bad,Bad,not an address\n"                  /* uri-invalid */
+	"dup1,Dup,dup@example.com\n"                /* uri-duplicate with the next */
+	"dup2,Dup,DUP@example.com\n"
+	"\"q\"\"uote\",Quote,q@EXAMPLE.org\n"       /* a quote in the user ID */
+	",NoId,noid@EXAMPLE.com\n";                 /* userid-missing */
+
+Test(bat_writer, writes_canonical_uris_of_users_without_errors)
+{
+	struct imaddr_error err = { "" };
+	cr_assert_eq(audit_to_bat(cucm_export, NULL, "bat.csv", 0, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat.csv", HEADER
+		    "js,JSmith@example.com\r\n"
+		    "\"Bee, Jr\",ab@xn--bcher-kva.example\r\n"
+		    "\"q\"\"uote\",q@example.org\r\n");
+	expect_listing("bat.csv,users.csv");
+}
+
+Test(bat_writer, skips_users_whose_current_uri_is_already_canonical)
+{
+	/* The URI comes from mail; DIRECTORY URI says what CUCM holds now. */
+	static const char csv[] =
+		"USER ID,LAST NAME,mail,DIRECTORY URI\n"
+		"js,Smith,JS@Example.COM,\n"                 /* nothing yet: import */
+		"mr,Rossi,mr@example.com,mr@example.com\n"   /* same: skip */
+		"ab,Bee,ab@example.com,old@example.com\n"    /* changed: import */
+		"cd,Dee,cd@EXAMPLE.com,cd@example.com\n"     /* same once canonical: skip */
+		"sp,Sp,sip:sp@example.com,\n";               /* sip: dropped */
+	struct imaddr_error err = { "" };
+	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 0, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat.csv", HEADER
+		    "js,JS@example.com\r\n"
+		    "ab,ab@example.com\r\n"
+		    "sp,sp@example.com\r\n");
+}
+
+Test(bat_writer, header_only_when_no_user_qualifies)
+{
+	static const char csv[] =
+		"USER ID,LAST NAME,DIRECTORY URI\n"
+		"ok,Ok,ok@example.com\n"
+		"bad,Bad,bad@@example.com\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(audit_to_bat(csv, NULL, "bat.csv", 0, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat.csv", HEADER);
+}
+
+Test(bat_writer, quotes_fields_by_rfc_4180)
+{
+	static const char csv[] =
+		"USER ID,LAST NAME,mail\n"
+		"plain,A,a@example.com\n"
+		"\"com,ma\",B,b@example.com\n"
+		"\"quo\"\"te\",C,c@example.com\n"
+		"\"both,\"\"x\"\"\",D,d@example.com\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 0, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat.csv", HEADER
+		    "plain,a@example.com\r\n"
+		    "\"com,ma\",b@example.com\r\n"
+		    "\"quo\"\"te\",c@example.com\r\n"
+		    "\"both,\"\"x\"\"\",d@example.com\r\n");
+}
+
+static const char five_users[] =
+	"USER ID,LAST NAME,mail\n"
+	"u1,A,u1@example.com\n"
+	"u2,B,u2@example.com\n"
+	"bad,X,\n"                      /* uri-missing: not counted in chunks */
+	"u3,C,u3@example.com\n"
+	"u4,D,u4@example.com\n"
+	"u5,E,u5@example.com\n";
+
+Test(bat_writer, chunks_split_rows_each_with_the_header)
+{
+	struct imaddr_error err = { "" };
+	cr_assert_eq(audit_to_bat(five_users, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
+	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
+	expect_file("bat-003.csv", HEADER "u5,u5@example.com\r\n");
+	expect_listing("bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
+}
+
+Test(bat_writer, chunks_of_an_exact_multiple_leave_no_empty_chunk)
+{
+	static const char csv[] =
+		"USER ID,LAST NAME,mail\n"
+		"u1,A,u1@example.com\n"
+		"u2,B,u2@example.com\n"
+		"u3,C,u3@example.com\n"
+		"u4,D,u4@example.com\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
+	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
+	expect_listing("bat-001.csv,bat-002.csv,users.csv");
+}
+
+Test(bat_writer, chunks_with_no_rows_write_one_header_only_chunk)
+{
+	static const char csv[] = "USER ID,LAST NAME,mail\nbad,X,\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat-001.csv", HEADER);
+	expect_listing("bat-001.csv,users.csv");
+}
+
+Test(bat_writer, stale_chunks_of_an_earlier_run_are_removed)
+{
+	struct imaddr_error err = { "" };
+	static const char *const stale[] = { "bat-001.csv", "bat-002.csv", "bat-003.csv",
+					     "bat-004.csv", "bat-005.csv" };
+	for (size_t i = 0; i < 5; i++)
+		free(tempdir_write_str(dir, stale[i], HEADER "stale,stale@example.com\r\n"));
+	cr_assert_eq(audit_to_bat(five_users, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
+	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
+	expect_file("bat-003.csv", HEADER "u5,u5@example.com\r\n");
+	expect_listing("bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
+}
+
+Test(bat_writer, chunk_names_without_an_extension)
+{
+	struct imaddr_error err = { "" };
+	cr_assert_eq(audit_to_bat(five_users, "mail", "bat", 3, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_file("bat-001", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n"
+		    "u3,u3@example.com\r\n");
+	expect_file("bat-002", HEADER "u4,u4@example.com\r\nu5,u5@example.com\r\n");
+	expect_listing("bat-001,bat-002,users.csv");
+}
+
+Test(bat_writer, chunk_names_in_a_directory_with_a_dot)
+{
+	/* The number goes before the file's extension, not the directory's. */
+	struct imaddr_error err = { "" };
+	char *sub = tempdir_path(dir, "out.d");
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	enum imaddr_status status = audit_to_bat(five_users, "mail", "out.d/bat", 3, &err);
+	char *listing = tempdir_list(sub);
+	tempdir_remove(sub);
+	free(sub);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_str_eq(listing, "bat-001,bat-002");
+	free(listing);
+}
+
+Test(bat_writer, failing_run_leaves_an_existing_bat_file_untouched)
+{
+	static const char csv[] =
+		"USER ID,LAST NAME,mail\n"
+		"u1,A,u1@example.com\n"
+		"\"u2,B,u2@example.com\n"
+		"u3,C,u3@example.com\n";
+	static const char previous[] = HEADER "old,old@example.com\r\n";
+	struct imaddr_error err = { "" };
+	free(tempdir_write_str(dir, "bat.csv", previous));
+	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 0, &err), IMADDR_ERR_INPUT);
+	cr_assert_not_null(strstr(err.message, "users.csv:3: unbalanced quote"), "%s",
+			   err.message);
+	expect_file("bat.csv", previous);
+	expect_listing("bat.csv,users.csv");
+}
+
+Test(bat_writer, failing_run_leaves_existing_chunks_untouched)
+{
+	static const char csv[] = "USER ID,LAST NAME,mail\nu1,A,u1@example.com\n\"u2,B,\n";
+	static const char previous[] = HEADER "old,old@example.com\r\n";
+	struct imaddr_error err = { "" };
+	free(tempdir_write_str(dir, "bat-001.csv", previous));
+	free(tempdir_write_str(dir, "bat-002.csv", previous));
+	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 1, &err), IMADDR_ERR_INPUT);
+	expect_file("bat-001.csv", previous);
+	expect_file("bat-002.csv", previous);
+	expect_listing("bat-001.csv,bat-002.csv,users.csv");
+}
+
+/*
+ * The chunks are one output: when a later chunk cannot be put in place, the
+ * earlier ones must not have replaced the previous run's files either (the
+ * audit promises that no output is left half-written). A directory where
+ * bat-002.csv should go makes its rename fail after bat-001.csv's.
+ */
+Test(bat_writer, failing_chunk_commit_leaves_earlier_chunks_untouched)
+{
+	static const char previous[] = HEADER "old,old@example.com\r\n";
+	struct imaddr_error err = { "" };
+	free(tempdir_write_str(dir, "bat-001.csv", previous));
+	char *blocker = tempdir_path(dir, "bat-002.csv");
+	char *inside = tempdir_path(blocker, "keep");
+	cr_assert_eq(mkdir(blocker, 0755), 0);
+	free(tempdir_write_str(blocker, "keep", "x"));
+
+	enum imaddr_status status = audit_to_bat(five_users, "mail", "bat.csv", 2, &err);
+	char *listing = tempdir_list(dir);
+	char *first = tempdir_path(dir, "bat-001.csv");
+	char *first_contents = tempdir_read(first, NULL);
+	unlink(inside);
+	rmdir(blocker);
+
+	cr_assert_eq(status, IMADDR_ERR_IO, "status %d: %s", status, err.message);
+	cr_assert_not_null(strstr(err.message, blocker), "%s", err.message);
+	cr_assert_str_eq(listing, "bat-001.csv,bat-002.csv,users.csv",
+			 "temporary files left behind");
+	cr_assert_str_eq(first_contents, previous,
+			 "bat-001.csv was replaced although the run failed");
+	free(first_contents);
+	free(first);
+	free(listing);
+	free(inside);
+	free(blocker);
+}
+
+Test(bat_writer, open_in_a_missing_directory_fails_at_once)
+{
+	struct imaddr_error err = { "" };
+	char *path = tempdir_path(dir, "no/such/bat.csv");
+	cr_assert_null(imaddr_bat_writer_open(path, 0, &err));
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected), "cannot write '%s': No such file or directory",
+		 path);
+	cr_assert_str_eq(err.message, expected);
+	free(path);
+}
+
+Test(bat_writer, open_under_a_file_fails_at_once)
+{
+	struct imaddr_error err = { "" };
+	free(tempdir_write_str(dir, "plain", "x"));
+	char *path = tempdir_path(dir, "plain/bat.csv");
+	cr_assert_null(imaddr_bat_writer_open(path, 0, &err));
+	cr_assert_not_null(strstr(err.message, path), "%s", err.message);
+	free(path);
+}

@@ -1,0 +1,745 @@
+/* The CSV reader (src/csv_reader.h), driven directly through the reader API. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_reader.h"
+#include "reader.h"
+#include "status.h"
+#include "tempdir.h"
+
+/* What the record callback saw, copied out of the reader's buffers. */
+struct seen_value {
+	bool present;
+	char *data;              /* NUL added; data may hold NULs of its own */
+	size_t len;
+	char *attribute;         /* NULL when the reader gave none */
+	bool terminated;         /* the reader promised a NUL after the data */
+	bool nul_after;          /* and there was one */
+};
+
+struct seen_record {
+	uint64_t line;
+	char *dn;
+	struct seen_value values[IMADDR_ROLE_COUNT];
+	size_t problem_count;
+	struct {
+		enum imaddr_code code;
+		char *field;
+		char message[200];
+	} problems[IMADDR_RECORD_MAX_PROBLEMS];
+};
+
+struct seen_notice {
+	enum imaddr_code code;
+	uint64_t line;
+	char *message;
+};
+
+struct seen {
+	struct seen_record *records;
+	size_t record_count;
+	size_t record_cap;
+	struct seen_notice *notices;
+	size_t notice_count;
+	size_t stop_after;        /* fail the callback at this record; 0: never */
+};
+
+static char *dir;
+static char *csv_path;
+static struct seen seen;
+
+static void setup(void)
+{
+	dir = tempdir_create();
+	csv_path = tempdir_path(dir, "users.csv");
+	memset(&seen, 0, sizeof(seen));
+}
+
+static char *copy_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void teardown(void)
+{
+	for (size_t i = 0; i < seen.record_count; i++) {
+		struct seen_record *r = &seen.records[i];
+		free(r->dn);
+		for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+			free(r->values[role].data);
+			free(r->values[role].attribute);
+		}
+		for (size_t p = 0; p < r->problem_count; p++)
+			free(r->problems[p].field);
+	}
+	for (size_t i = 0; i < seen.notice_count; i++)
+		free(seen.notices[i].message);
+	free(seen.records);
+	free(seen.notices);
+	tempdir_remove(dir);
+	free(csv_path);
+	free(dir);
+}
+
+TestSuite(csv_reader, .init = setup, .fini = teardown);
+
+static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
+				    struct imaddr_error *err)
+{
+	struct seen *s = context;
+	if (s->record_count == s->record_cap) {
+		s->record_cap = s->record_cap ? s->record_cap * 2 : 16;
+		s->records = realloc(s->records, s->record_cap * sizeof(*s->records));
+		cr_assert_not_null(s->records);
+	}
+	struct seen_record *r = &s->records[s->record_count++];
+	memset(r, 0, sizeof(*r));
+	r->line = record->line;
+	r->dn = copy_or_null(record->dn);
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		const struct imaddr_value *v = &record->values[role];
+		r->values[role].present = v->present;
+		r->values[role].len = v->len;
+		r->values[role].attribute = copy_or_null(v->attribute);
+		r->values[role].terminated = v->terminated;
+		r->values[role].nul_after = v->data && v->data[v->len] == '\0';
+		if (v->data) {
+			r->values[role].data = malloc(v->len + 1);
+			memcpy(r->values[role].data, v->data, v->len);
+			r->values[role].data[v->len] = '\0';
+		}
+	}
+	r->problem_count = record->problem_count;
+	for (size_t i = 0; i < record->problem_count; i++) {
+		r->problems[i].code = record->problems[i].code;
+		r->problems[i].field = copy_or_null(record->problems[i].field);
+		memcpy(r->problems[i].message, record->problems[i].message,
+		       sizeof(r->problems[i].message));
+	}
+	if (s->stop_after && s->record_count == s->stop_after)
+		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "stopped by the test");
+	return IMADDR_OK;
+}
+
+static enum imaddr_status on_notice(void *context, enum imaddr_code code, uint64_t line,
+				    const char *dn, const char *field, const char *value,
+				    const char *message, struct imaddr_error *err)
+{
+	struct seen *s = context;
+	s->notices = realloc(s->notices, (s->notice_count + 1) * sizeof(*s->notices));
+	cr_assert_not_null(s->notices);
+	struct seen_notice *n = &s->notices[s->notice_count++];
+	n->code = code;
+	n->line = line;
+	n->message = copy_or_null(message);
+	cr_assert_null(dn, "a CSV row has no DN in a notice");
+	return IMADDR_OK;
+}
+
+/* Reads `len` bytes of CSV with `mapping` (NULL: the default mapping). */
+static enum imaddr_status read_csv_mapped(const char *bytes, size_t len,
+					  const struct imaddr_mapping *mapping,
+					  unsigned required_roles, struct imaddr_error *err)
+{
+	struct imaddr_mapping defaults;
+	imaddr_mapping_init(&defaults);
+	free(tempdir_write(dir, "users.csv", bytes, len));
+	struct imaddr_reader *reader = imaddr_csv_reader_open(csv_path, err);
+	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader_request request = {
+		.mapping = mapping ? mapping : &defaults,
+		.required_roles = required_roles,
+		.record = on_record,
+		.notice = on_notice,
+		.context = &seen,
+	};
+	enum imaddr_status status = imaddr_reader_run(reader, &request, err);
+	imaddr_reader_free(reader);
+	return status;
+}
+
+/* Reads CSV text that must parse as a whole, requiring the user ID. */
+static void read_ok(const char *text)
+{
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_csv_mapped(text, strlen(text), NULL,
+						    1u << IMADDR_ROLE_USER_ID, &err);
+	cr_assert_eq(status, IMADDR_OK, "%s: %s", imaddr_strerror(status), err.message);
+}
+
+/* Reads CSV bytes that must fail with an input error naming the file first. */
+static void read_fails(const char *bytes, size_t len, const char *expected_after_path)
+{
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_csv_mapped(bytes, len, NULL,
+						    1u << IMADDR_ROLE_USER_ID, &err);
+	cr_assert_eq(status, IMADDR_ERR_INPUT, "status %s: %s", imaddr_strerror(status),
+		     err.message);
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected), "%s%s", csv_path, expected_after_path);
+	cr_assert_str_eq(err.message, expected);
+}
+
+static const struct seen_record *record_at(size_t i)
+{
+	cr_assert_lt(i, seen.record_count, "only %zu records", seen.record_count);
+	return &seen.records[i];
+}
+
+static void expect_value(size_t record, enum imaddr_role role, const char *expected)
+{
+	const struct seen_value *v = &record_at(record)->values[role];
+	if (!expected) {
+		cr_assert_not(v->present, "record %zu: %s should be absent, is '%s'", record,
+			      imaddr_role_name(role), v->data ? v->data : "");
+		return;
+	}
+	cr_assert(v->present, "record %zu: %s should be '%s', is absent", record,
+		  imaddr_role_name(role), expected);
+	cr_assert_eq(v->len, strlen(expected), "record %zu: %s has %zu bytes", record,
+		     imaddr_role_name(role), v->len);
+	cr_assert_str_eq(v->data, expected, "record %zu: %s", record, imaddr_role_name(role));
+}
+
+static void expect_lines(const uint64_t *lines, size_t count)
+{
+	cr_assert_eq(seen.record_count, count, "%zu records, expected %zu", seen.record_count,
+		     count);
+	for (size_t i = 0; i < count; i++)
+		cr_assert_eq(seen.records[i].line, lines[i], "record %zu is on line %llu, not %llu",
+			     i, (unsigned long long)seen.records[i].line,
+			     (unsigned long long)lines[i]);
+}
+
+Test(csv_reader, reads_rows_with_their_lines)
+{
+	read_ok("sAMAccountName,sn,mail\n"
+		"js,Smith,js@example.com\n"
+		"mr,Rossi,mr@example.com\n");
+	expect_lines((uint64_t[]){ 2, 3 }, 2);
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	expect_value(0, IMADDR_ROLE_MAIL, "js@example.com");
+	expect_value(1, IMADDR_ROLE_USER_ID, "mr");
+	cr_assert_eq(record_at(0)->problem_count, 0);
+	cr_assert_null(record_at(0)->dn);
+	cr_assert_eq(seen.notice_count, 0);
+}
+
+Test(csv_reader, matches_the_header_case_insensitively)
+{
+	read_ok("SAMACCOUNTNAME,Sn,Mail\njs,Smith,js@example.com\n");
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	expect_value(0, IMADDR_ROLE_MAIL, "js@example.com");
+	/* The attribute is the column as the file spells it. */
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_USER_ID].attribute, "SAMACCOUNTNAME");
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_MAIL].attribute, "Mail");
+}
+
+Test(csv_reader, trims_white_space_around_header_names)
+{
+	read_ok(" sAMAccountName\t, sn \njs,Smith\n");
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].attribute, "sn");
+}
+
+Test(csv_reader, skips_a_utf8_bom)
+{
+	read_ok("\xEF\xBB\xBF" "sAMAccountName,sn\njs,Smith\n");
+	expect_lines((uint64_t[]){ 2 }, 1);
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_USER_ID].attribute, "sAMAccountName");
+}
+
+Test(csv_reader, skips_a_bom_before_a_quoted_header)
+{
+	read_ok("\xEF\xBB\xBF\"USER ID\",\"LAST NAME\"\r\njs,Smith\r\n");
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+}
+
+Test(csv_reader, reads_crlf_and_lf_line_ends)
+{
+	read_ok("sAMAccountName,sn\r\njs,Smith\r\nmr,Rossi\nab,Bee\r\ncd,Dee");
+	expect_lines((uint64_t[]){ 2, 3, 4, 5 }, 4);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	expect_value(1, IMADDR_ROLE_LAST_NAME, "Rossi");
+	expect_value(2, IMADDR_ROLE_LAST_NAME, "Bee");
+	/* The last row needs no line end. */
+	expect_value(3, IMADDR_ROLE_LAST_NAME, "Dee");
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].attribute, "sn");
+}
+
+Test(csv_reader, reads_quoted_fields_with_commas_quotes_and_newlines)
+{
+	read_ok("sAMAccountName,sn,mail\r\n"
+		"js,\"Smith, Jr.\",js@example.com\r\n"
+		"\"mr\",\"Ros\r\nsi\",mr@example.com\r\n"
+		"ab,\"Bee \"\"B\"\"\",\"\"\"\"\r\n"
+		"cd,\"D\n\ne\ne\",cd@example.com\n"
+		"ef,Eff,ef@example.com\n");
+	/* A record's line is the line it starts on. */
+	expect_lines((uint64_t[]){ 2, 3, 5, 6, 10 }, 5);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith, Jr.");
+	expect_value(1, IMADDR_ROLE_USER_ID, "mr");
+	expect_value(1, IMADDR_ROLE_LAST_NAME, "Ros\r\nsi");
+	expect_value(1, IMADDR_ROLE_MAIL, "mr@example.com");
+	expect_value(2, IMADDR_ROLE_LAST_NAME, "Bee \"B\"");
+	expect_value(2, IMADDR_ROLE_MAIL, "\"");
+	expect_value(3, IMADDR_ROLE_LAST_NAME, "D\n\ne\ne");
+	expect_value(4, IMADDR_ROLE_USER_ID, "ef");
+	for (size_t i = 0; i < 5; i++)
+		cr_assert_eq(record_at(i)->problem_count, 0, "record %zu: %s", i,
+			     record_at(i)->problems[0].message);
+}
+
+Test(csv_reader, skips_blank_lines)
+{
+	read_ok("sAMAccountName,sn\n"
+		"\n"
+		"js,Smith\n"
+		"\r\n"
+		"\n"
+		"mr,Rossi\n"
+		"\n");
+	expect_lines((uint64_t[]){ 3, 6 }, 2);
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(1, IMADDR_ROLE_USER_ID, "mr");
+	cr_assert_eq(record_at(0)->problem_count, 0);
+	cr_assert_eq(record_at(1)->problem_count, 0);
+}
+
+Test(csv_reader, blank_lines_before_the_header)
+{
+	read_ok("\n\r\nsAMAccountName,sn\njs,Smith\n");
+	expect_lines((uint64_t[]){ 4 }, 1);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+}
+
+Test(csv_reader, keeps_white_space_around_values)
+{
+	read_ok("sAMAccountName,sn,mail\n"
+		" js , Smith\t,\t\n"
+		"\" mr \",Rossi  ,mr@example.com\n");
+	expect_value(0, IMADDR_ROLE_USER_ID, " js ");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, " Smith\t");
+	/* White space is a value, not an empty cell. */
+	expect_value(0, IMADDR_ROLE_MAIL, "\t");
+	expect_value(1, IMADDR_ROLE_USER_ID, " mr ");
+	expect_value(1, IMADDR_ROLE_LAST_NAME, "Rossi  ");
+}
+
+Test(csv_reader, empty_cell_is_not_present)
+{
+	read_ok("sAMAccountName,sn,mail\n"
+		"js,,js@example.com\n"
+		"mr,\"\",\n");
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, NULL);
+	expect_value(1, IMADDR_ROLE_LAST_NAME, NULL);
+	expect_value(1, IMADDR_ROLE_MAIL, NULL);
+	/* The column exists: the value knows its attribute. */
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].attribute, "sn");
+	cr_assert_str_eq(record_at(1)->values[IMADDR_ROLE_MAIL].attribute, "mail");
+	cr_assert_eq(record_at(0)->problem_count, 0);
+	cr_assert_eq(record_at(1)->problem_count, 0);
+}
+
+Test(csv_reader, column_not_in_the_header_has_no_attribute)
+{
+	read_ok("sAMAccountName\njs\n");
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	for (int role = IMADDR_ROLE_DIRECTORY_URI; role < IMADDR_ROLE_COUNT; role++) {
+		cr_assert_not(record_at(0)->values[role].present);
+		cr_assert_null(record_at(0)->values[role].attribute, "%s",
+			       imaddr_role_name(role));
+	}
+}
+
+Test(csv_reader, values_are_nul_terminated_in_place)
+{
+	read_ok("sAMAccountName,sn,mail,dn\n"
+		"js,\"Smith, Jr.\",js@example.com,cn=js\n"
+		"mr,Rossi,,\n");
+	for (size_t i = 0; i < 2; i++) {
+		for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+			const struct seen_value *v = &record_at(i)->values[role];
+			if (!v->present)
+				continue;
+			cr_assert(v->terminated, "record %zu: %s not terminated", i,
+				  imaddr_role_name(role));
+			cr_assert(v->nul_after, "record %zu: %s has no NUL after it", i,
+				  imaddr_role_name(role));
+		}
+	}
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith, Jr.");
+	cr_assert_str_eq(record_at(0)->dn, "cn=js");
+	cr_assert_null(record_at(1)->dn);
+}
+
+Test(csv_reader, keeps_nul_bytes_in_values)
+{
+	static const char csv[] = "sAMAccountName,sn\nnu\0l,Jones\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_csv_mapped(csv, sizeof(csv) - 1, NULL, 0, &err), IMADDR_OK, "%s",
+		     err.message);
+	const struct seen_value *v = &record_at(0)->values[IMADDR_ROLE_USER_ID];
+	cr_assert(v->present);
+	cr_assert_eq(v->len, 4);
+	cr_assert(memcmp(v->data, "nu\0l", 4) == 0);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Jones");
+}
+
+Test(csv_reader, too_few_or_too_many_fields_is_record_malformed)
+{
+	read_ok("sAMAccountName,sn,mail\n"
+		"js,Smith\n"
+		"mr,Rossi,mr@example.com,extra\n"
+		"ab,Bee,ab@example.com\n");
+	expect_lines((uint64_t[]){ 2, 3, 4 }, 3);
+	const struct seen_record *few = record_at(0);
+	cr_assert_eq(few->problem_count, 1);
+	cr_assert_eq(few->problems[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_null(few->problems[0].field);
+	cr_assert_str_eq(few->problems[0].message, "2 fields where the header has 3 columns");
+	/* What is there is still read. */
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	expect_value(0, IMADDR_ROLE_MAIL, NULL);
+	cr_assert_str_eq(few->values[IMADDR_ROLE_MAIL].attribute, "mail");
+
+	const struct seen_record *many = record_at(1);
+	cr_assert_eq(many->problem_count, 1);
+	cr_assert_eq(many->problems[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_str_eq(many->problems[0].message, "4 fields where the header has 3 columns");
+	expect_value(1, IMADDR_ROLE_MAIL, "mr@example.com");
+
+	cr_assert_eq(record_at(2)->problem_count, 0);
+}
+
+static char *repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+Test(csv_reader, field_over_64_kib_is_dropped_with_a_problem)
+{
+	char *long_value = repeat('x', IMADDR_CSV_FIELD_MAX + 1);
+	char *at_limit = repeat('y', IMADDR_CSV_FIELD_MAX);
+	size_t cap = 3 * IMADDR_CSV_FIELD_MAX;
+	char *csv = malloc(cap);
+	snprintf(csv, cap, "sAMAccountName,sn,mail\njs,%s,js@example.com\nmr,%s,\nab,Bee,\n",
+		 long_value, at_limit);
+	read_ok(csv);
+	expect_lines((uint64_t[]){ 2, 3, 4 }, 3);
+
+	const struct seen_record *r = record_at(0);
+	cr_assert_eq(r->problem_count, 1);
+	cr_assert_eq(r->problems[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_not_null(r->problems[0].field);
+	cr_assert_str_eq(r->problems[0].field, "sn");
+	cr_assert_str_eq(r->problems[0].message, "field is longer than 65536 bytes and was ignored");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, NULL);
+	/* The rest of the row is read. */
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(0, IMADDR_ROLE_MAIL, "js@example.com");
+
+	/* Exactly 64 KiB is allowed. */
+	cr_assert_eq(record_at(1)->problem_count, 0);
+	expect_value(1, IMADDR_ROLE_LAST_NAME, at_limit);
+	expect_value(2, IMADDR_ROLE_LAST_NAME, "Bee");
+	free(csv);
+	free(at_limit);
+	free(long_value);
+}
+
+Test(csv_reader, quoted_field_over_64_kib_across_lines)
+{
+	/* A long quoted field with newlines: dropped, and later lines stay right. */
+	size_t lines = 2000, per_line = 40;
+	size_t cap = lines * (per_line + 1) + 256;
+	char *csv = malloc(cap);
+	size_t n = (size_t)snprintf(csv, cap, "sAMAccountName,sn\njs,\"");
+	for (size_t i = 0; i < lines; i++) {
+		memset(csv + n, 'z', per_line);
+		n += per_line;
+		csv[n++] = '\n';
+	}
+	snprintf(csv + n, cap - n, "\"\nmr,Rossi\n");
+	read_ok(csv);
+	expect_lines((uint64_t[]){ 2, 2 + lines + 1 }, 2);
+	cr_assert_eq(record_at(0)->problem_count, 1);
+	cr_assert_str_eq(record_at(0)->problems[0].field, "sn");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, NULL);
+	expect_value(1, IMADDR_ROLE_LAST_NAME, "Rossi");
+	free(csv);
+}
+
+static const char stray_quote_message[] =
+	"row skipped: not valid CSV (error parsing data while strict checking enabled): "
+	"a quote inside an unquoted field, or text after a closing quote";
+
+Test(csv_reader, stray_quote_skips_the_row_through_a_notice)
+{
+	read_ok("sAMAccountName,sn\n"
+		"js,Sm\"ith\n"
+		"mr,Rossi\n"
+		"\"ab\"x,Bee\n"
+		"cd,Dee\n");
+	expect_lines((uint64_t[]){ 3, 5 }, 2);
+	expect_value(0, IMADDR_ROLE_USER_ID, "mr");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Rossi");
+	expect_value(1, IMADDR_ROLE_USER_ID, "cd");
+	cr_assert_eq(record_at(0)->problem_count, 0);
+	cr_assert_eq(record_at(1)->problem_count, 0);
+	cr_assert_eq(seen.notice_count, 2);
+	cr_assert_eq(seen.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(seen.notices[0].line, 2);
+	cr_assert_str_eq(seen.notices[0].message, stray_quote_message);
+	cr_assert_eq(seen.notices[1].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(seen.notices[1].line, 4);
+	cr_assert_str_eq(seen.notices[1].message, stray_quote_message);
+}
+
+Test(csv_reader, stray_quote_after_a_multi_line_field)
+{
+	/* The notice names the row's first line; reading resumes after the bad line. */
+	read_ok("sAMAccountName,sn\n"
+		"js,\"Smi\nth\"x\n"
+		"mr,Rossi\n");
+	cr_assert_eq(seen.notice_count, 1);
+	cr_assert_eq(seen.notices[0].line, 2);
+	expect_lines((uint64_t[]){ 4 }, 1);
+	expect_value(0, IMADDR_ROLE_USER_ID, "mr");
+}
+
+Test(csv_reader, stray_quote_on_the_last_line)
+{
+	read_ok("sAMAccountName,sn\njs,Smith\nmr,Ro\"ssi");
+	expect_lines((uint64_t[]){ 2 }, 1);
+	cr_assert_eq(seen.notice_count, 1);
+	cr_assert_eq(seen.notices[0].line, 3);
+}
+
+Test(csv_reader, duplicate_header_names_fail)
+{
+	static const char csv[] = "sAMAccountName,mail,MAIL\njs,a@example.com,b@example.com\n";
+	read_fails(csv, strlen(csv), ":1: duplicate column 'MAIL' (columns 2 and 3)");
+	cr_assert_eq(seen.record_count, 0);
+}
+
+Test(csv_reader, duplicate_header_after_trimming_fails)
+{
+	static const char csv[] = "sn,sAMAccountName, sn \njs,Smith,Smith\n";
+	read_fails(csv, strlen(csv), ":1: duplicate column 'sn' (columns 1 and 3)");
+}
+
+Test(csv_reader, missing_required_column_fails)
+{
+	static const char csv[] = "givenName,sn,mail\nJohn,Smith,js@example.com\n";
+	read_fails(csv, strlen(csv),
+		   ":1: no column for the user ID: looked for 'sAMAccountName' or 'USER ID' "
+		   "in the header");
+	cr_assert_eq(seen.record_count, 0);
+}
+
+Test(csv_reader, missing_required_column_names_the_header_line)
+{
+	static const char csv[] = "\n\nsAMAccountName,sn\njs,Smith\n";
+	struct imaddr_error err = { "" };
+	unsigned required = 1u << IMADDR_ROLE_USER_ID | 1u << IMADDR_ROLE_DIRECTORY_URI;
+	cr_assert_eq(read_csv_mapped(csv, strlen(csv), NULL, required, &err), IMADDR_ERR_INPUT);
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected),
+		 "%s:3: no column for the directory URI: looked for 'DIRECTORY URI' or 'mail' "
+		 "in the header", csv_path);
+	cr_assert_str_eq(err.message, expected);
+}
+
+Test(csv_reader, missing_optional_column_is_fine)
+{
+	read_ok("sAMAccountName\njs\n");
+	expect_lines((uint64_t[]){ 2 }, 1);
+}
+
+Test(csv_reader, empty_file_fails)
+{
+	read_fails("", 0, ": empty file: no header row");
+}
+
+Test(csv_reader, blank_lines_only_fail_as_empty)
+{
+	read_fails("\n\r\n\n", 4, ": empty file: no header row");
+}
+
+Test(csv_reader, bom_only_file_fails)
+{
+	read_fails("\xEF\xBB\xBF", 3, ": empty file: no header row");
+}
+
+Test(csv_reader, bom_and_line_end_only_file_fails)
+{
+	read_fails("\xEF\xBB\xBF\r\n", 5, ": empty file: no header row");
+}
+
+Test(csv_reader, unbalanced_quote_at_the_end_fails)
+{
+	static const char csv[] =
+		"sAMAccountName,sn,mail\n"
+		"js,Smith,js@example.com\n"
+		"\"mr,Rossi,mr@example.com\n"
+		"ab,Bee,ab@example.com\n";
+	read_fails(csv, strlen(csv),
+		   ":3: unbalanced quote: the quoted field that starts here never ends");
+	/* Rows before it were read. */
+	cr_assert_eq(seen.record_count, 1);
+	cr_assert_eq(seen.records[0].line, 2);
+}
+
+Test(csv_reader, unbalanced_quote_in_the_last_field_fails)
+{
+	static const char csv[] = "sAMAccountName,sn\njs,Smith\nmr,\"Rossi";
+	read_fails(csv, strlen(csv),
+		   ":3: unbalanced quote: the quoted field that starts here never ends");
+}
+
+Test(csv_reader, header_that_is_not_valid_csv_fails)
+{
+	static const char csv[] = "sAMAccount\"Name,sn\njs,Smith\n";
+	read_fails(csv, strlen(csv),
+		   ":1: the header row is not valid CSV: error parsing data while strict "
+		   "checking enabled");
+}
+
+Test(csv_reader, mapping_picks_the_first_listed_name_present)
+{
+	/* USER ID comes first in the file, sAMAccountName first in the mapping. */
+	read_ok("USER ID,sAMAccountName,MAIL ID,mail\nuid1,sam1,cucm@example.com,ad@example.com\n");
+	expect_value(0, IMADDR_ROLE_USER_ID, "sam1");
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_USER_ID].attribute, "sAMAccountName");
+	expect_value(0, IMADDR_ROLE_MAIL, "ad@example.com");
+	/* DIRECTORY URI is absent: mail is the next name for the directory URI. */
+	expect_value(0, IMADDR_ROLE_DIRECTORY_URI, "ad@example.com");
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_DIRECTORY_URI].attribute, "mail");
+}
+
+Test(csv_reader, mapping_falls_back_to_later_names)
+{
+	read_ok("USER ID,LAST NAME,MAIL ID,DIRECTORY URI,FIRST NAME\n"
+		"js,Smith,js@example.com,sip:js@example.com,John\n");
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	expect_value(0, IMADDR_ROLE_FIRST_NAME, "John");
+	expect_value(0, IMADDR_ROLE_MAIL, "js@example.com");
+	expect_value(0, IMADDR_ROLE_DIRECTORY_URI, "sip:js@example.com");
+	expect_value(0, IMADDR_ROLE_CURRENT_URI, "sip:js@example.com");
+}
+
+Test(csv_reader, mapping_set_overrides_the_defaults)
+{
+	static const char csv[] = "USER ID,sAMAccountName,uid,mail\nuid1,sam1,u1,m@example.com\n";
+	struct imaddr_mapping mapping;
+	struct imaddr_error err = { "" };
+	imaddr_mapping_init(&mapping);
+	imaddr_mapping_set(&mapping, IMADDR_ROLE_USER_ID, "USER ID");
+	imaddr_mapping_set(&mapping, IMADDR_ROLE_DIRECTORY_URI, "UID");
+	cr_assert_eq(read_csv_mapped(csv, strlen(csv), &mapping, 1u << IMADDR_ROLE_USER_ID,
+				     &err), IMADDR_OK, "%s", err.message);
+	expect_value(0, IMADDR_ROLE_USER_ID, "uid1");
+	expect_value(0, IMADDR_ROLE_DIRECTORY_URI, "u1");
+	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_DIRECTORY_URI].attribute, "uid");
+	expect_value(0, IMADDR_ROLE_MAIL, "m@example.com");
+}
+
+Test(csv_reader, mapping_set_to_an_absent_column_fails_when_required)
+{
+	static const char csv[] = "sAMAccountName,mail\njs,js@example.com\n";
+	struct imaddr_mapping mapping;
+	struct imaddr_error err = { "" };
+	imaddr_mapping_init(&mapping);
+	imaddr_mapping_set(&mapping, IMADDR_ROLE_DIRECTORY_URI, "msRTCSIP-PrimaryUserAddress");
+	unsigned required = 1u << IMADDR_ROLE_USER_ID | 1u << IMADDR_ROLE_DIRECTORY_URI;
+	cr_assert_eq(read_csv_mapped(csv, strlen(csv), &mapping, required, &err),
+		     IMADDR_ERR_INPUT);
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected),
+		 "%s:1: no column for the directory URI: looked for "
+		 "'msRTCSIP-PrimaryUserAddress' in the header", csv_path);
+	cr_assert_str_eq(err.message, expected);
+}
+
+Test(csv_reader, dn_column_gives_the_record_a_dn)
+{
+	read_ok("dn,sAMAccountName\n"
+		"\"CN=Smith\\, John,OU=Users,DC=example,DC=com\",js\n"
+		",mr\n"
+		"cn=ab,ab\n");
+	cr_assert_str_eq(record_at(0)->dn, "CN=Smith\\, John,OU=Users,DC=example,DC=com");
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	cr_assert_null(record_at(1)->dn, "an empty dn cell is no DN");
+	cr_assert_str_eq(record_at(2)->dn, "cn=ab");
+	expect_value(2, IMADDR_ROLE_USER_ID, "ab");
+}
+
+Test(csv_reader, failing_record_callback_stops_the_run)
+{
+	static const char csv[] = "sAMAccountName\na\nb\nc\nd\n";
+	struct imaddr_error err = { "" };
+	seen.stop_after = 2;
+	cr_assert_eq(read_csv_mapped(csv, strlen(csv), NULL, 1u << IMADDR_ROLE_USER_ID, &err),
+		     IMADDR_ERR_INTERRUPTED);
+	cr_assert_str_eq(err.message, "stopped by the test");
+	cr_assert_eq(seen.record_count, 2);
+}
+
+Test(csv_reader, line_numbers_stay_right_across_read_chunks)
+{
+	/* Well over the reader's 256 KiB chunks, with multi-line fields throughout. */
+	enum { ROWS = 50000 };
+	size_t cap = (size_t)ROWS * 64 + 64;
+	char *csv = malloc(cap);
+	size_t n = (size_t)snprintf(csv, cap, "sAMAccountName,sn\r\n");
+	uint64_t *lines = malloc(ROWS * sizeof(*lines));
+	uint64_t line = 2;
+	for (unsigned i = 0; i < ROWS; i++) {
+		lines[i] = line;
+		if (i % 7 == 3) {
+			n += (size_t)snprintf(csv + n, cap - n, "user%u,\"Last\r\n%u\"\r\n", i, i);
+			line += 2;
+		} else {
+			n += (size_t)snprintf(csv + n, cap - n, "user%u,Last %u\r\n", i, i);
+			line += 1;
+		}
+	}
+	cr_assert_gt(n, 3 * 256 * 1024);
+	read_ok(csv);
+	expect_lines(lines, ROWS);
+	char expected[64];
+	for (unsigned i = 0; i < ROWS; i++) {
+		snprintf(expected, sizeof(expected), "user%u", i);
+		expect_value(i, IMADDR_ROLE_USER_ID, expected);
+		snprintf(expected, sizeof(expected), i % 7 == 3 ? "Last\r\n%u" : "Last %u", i);
+		expect_value(i, IMADDR_ROLE_LAST_NAME, expected);
+	}
+	free(lines);
+	free(csv);
+}
+
+Test(csv_reader, open_of_a_missing_file_fails_naming_it)
+{
+	struct imaddr_error err = { "" };
+	char *path = tempdir_path(dir, "missing.csv");
+	cr_assert_null(imaddr_csv_reader_open(path, &err));
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected), "cannot open '%s': No such file or directory",
+		 path);
+	cr_assert_str_eq(err.message, expected);
+	free(path);
+}

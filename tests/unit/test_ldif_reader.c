@@ -1,0 +1,615 @@
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ldap_reader.h"
+#include "ldif_reader.h"
+#include "reader.h"
+
+/* What the reader handed over, copied out of its callbacks. */
+struct got_value {
+	char *data;            /* NUL-terminated copy, NULL when absent */
+	size_t len;
+	const char *attribute;
+	bool present;
+};
+
+struct got_record {
+	uint64_t line;
+	char *dn;
+	struct got_value values[IMADDR_ROLE_COUNT];
+	size_t problem_count;
+	struct imaddr_record_problem problems[IMADDR_RECORD_MAX_PROBLEMS];
+};
+
+struct got_notice {
+	enum imaddr_code code;
+	uint64_t line;
+	char *message;
+};
+
+#define GOT_MAX 32
+
+struct got {
+	struct got_record records[GOT_MAX];
+	size_t record_count;
+	struct got_notice notices[GOT_MAX];
+	size_t notice_count;
+	size_t fail_at;        /* > 0: the record callback fails on that record */
+};
+
+static struct got got;
+static struct imaddr_mapping mapping;
+static char path[64];
+
+static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
+				    struct imaddr_error *err)
+{
+	struct got *into = context;
+	cr_assert_lt(into->record_count, GOT_MAX);
+	struct got_record *copy = &into->records[into->record_count++];
+	if (into->fail_at == into->record_count) {
+		snprintf(err->message, sizeof(err->message), "stop here");
+		return IMADDR_ERR_INTERRUPTED;
+	}
+	copy->line = record->line;
+	copy->dn = record->dn ? strdup(record->dn) : NULL;
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		const struct imaddr_value *value = &record->values[role];
+		struct got_value *to = &copy->values[role];
+		to->attribute = value->attribute;
+		to->present = value->present;
+		to->len = value->len;
+		if (value->data) {
+			to->data = malloc(value->len + 1);
+			memcpy(to->data, value->data, value->len);
+			to->data[value->len] = '\0';
+		}
+	}
+	copy->problem_count = record->problem_count;
+	memcpy(copy->problems, record->problems, sizeof(copy->problems));
+	return IMADDR_OK;
+}
+
+static enum imaddr_status on_notice(void *context, enum imaddr_code code, uint64_t line,
+				    const char *dn, const char *field, const char *value,
+				    const char *message, struct imaddr_error *err)
+{
+	struct got *into = context;
+	cr_assert_lt(into->notice_count, GOT_MAX);
+	struct got_notice *notice = &into->notices[into->notice_count++];
+	notice->code = code;
+	notice->line = line;
+	notice->message = strdup(message);
+	return IMADDR_OK;
+}
+
+/* Frees what the callbacks copied, and forgets it. */
+static void release_got(void)
+{
+	for (size_t i = 0; i < got.record_count; i++) {
+		free(got.records[i].dn);
+		for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
+			free(got.records[i].values[role].data);
+	}
+	for (size_t i = 0; i < got.notice_count; i++)
+		free(got.notices[i].message);
+	memset(&got, 0, sizeof(got));
+	if (path[0])
+		unlink(path);
+	path[0] = '\0';
+}
+
+static void setup(void)
+{
+	memset(&got, 0, sizeof(got));
+	imaddr_mapping_init(&mapping);
+	path[0] = '\0';
+}
+
+static void teardown(void)
+{
+	release_got();
+}
+
+TestSuite(ldif_reader, .init = setup, .fini = teardown);
+
+static void write_file(const char *text, size_t len)
+{
+	snprintf(path, sizeof(path), "/tmp/imaddr-test-ldif.XXXXXX");
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Reads `text` as an LDIF file; returns the run's status. */
+static enum imaddr_status read_ldif_bytes(const char *text, size_t len, struct imaddr_error *err)
+{
+	write_file(text, len);
+	struct imaddr_reader *reader = imaddr_ldif_reader_open(path, err);
+	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping,
+		.required_roles = 1u << IMADDR_ROLE_USER_ID,
+		.record = on_record,
+		.notice = on_notice,
+		.context = &got,
+	};
+	enum imaddr_status status = imaddr_reader_run(reader, &request, err);
+	imaddr_reader_free(reader);
+	return status;
+}
+
+static void read_ldif(const char *text)
+{
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(text, strlen(text), &err);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+}
+
+static const char *value_of(size_t record, enum imaddr_role role)
+{
+	cr_assert_lt(record, got.record_count);
+	return got.records[record].values[role].data;
+}
+
+Test(ldif_reader, reads_plain_entries_with_their_dn_and_line)
+{
+	read_ldif("dn: cn=John Smith,ou=people,dc=example,dc=com\n"
+		  "sAMAccountName: jsmith\n"
+		  "mail: john.smith@example.com\n"
+		  "givenName: John\n"
+		  "sn: Smith\n"
+		  "\n"
+		  "dn: cn=Jane Doe,ou=people,dc=example,dc=com\n"
+		  "sAMAccountName: jdoe\n"
+		  "sn: Doe\n");
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_str_eq(got.records[0].dn, "cn=John Smith,ou=people,dc=example,dc=com");
+	cr_assert_eq(got.records[0].line, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "jsmith");
+	cr_assert_str_eq(got.records[0].values[IMADDR_ROLE_USER_ID].attribute, "sAMAccountName");
+	/* The default mapping reads the directory URI from mail when there is
+	 * no "DIRECTORY URI" attribute. */
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_DIRECTORY_URI), "john.smith@example.com");
+	cr_assert_str_eq(got.records[0].values[IMADDR_ROLE_DIRECTORY_URI].attribute, "mail");
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_FIRST_NAME), "John");
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_LAST_NAME), "Smith");
+	cr_assert_eq(got.records[1].line, 7);
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "jdoe");
+}
+
+Test(ldif_reader, joins_folded_lines)
+{
+	read_ldif("dn: cn=A Rather Long Name,ou=a very long organizational unit name,dc=exa\n"
+		  " mple,dc=com\n"
+		  "sAMAccountName: along\n"
+		  "mail: a.rather.long.local.part.that.goes.on.and.on.for.quite.a.while@exa\n"
+		  " mple.com\n"
+		  "sn: Long\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(got.records[0].dn,
+			 "cn=A Rather Long Name,ou=a very long organizational unit name,"
+			 "dc=example,dc=com");
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_MAIL),
+			 "a.rather.long.local.part.that.goes.on.and.on.for.quite.a.while@example.com");
+}
+
+Test(ldif_reader, decodes_base64_values_and_dn)
+{
+	/* "cn=Maria Müller,dc=example,dc=com", "Müller", "maria@münchen.example" */
+	read_ldif("dn:: Y249TWFyaWEgTcO8bGxlcixkYz1leGFtcGxlLGRjPWNvbQ==\n"
+		  "sAMAccountName: mmueller\n"
+		  "sn:: TcO8bGxlcg==\n"
+		  "mail:: bWFyaWFAbcO8bmNoZW4uZXhhbXBsZQ==\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(got.records[0].dn, "cn=Maria M\xC3\xBCller,dc=example,dc=com");
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_LAST_NAME), "M\xC3\xBCller");
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_MAIL), "maria@m\xC3\xBCnchen.example");
+}
+
+Test(ldif_reader, passes_raw_bytes_through)
+{
+	/* base64 of "bad\xff\x00x": invalid UTF-8 and a NUL are the audit's to judge. */
+	read_ldif("dn: cn=raw,dc=example,dc=com\n"
+		  "sAMAccountName:: YmFk/wB4\n");
+	cr_assert_eq(got.record_count, 1);
+	const struct got_value *value = &got.records[0].values[IMADDR_ROLE_USER_ID];
+	cr_assert_eq(value->len, 6);
+	cr_assert(value->present);
+	cr_assert_eq(memcmp(value->data, "bad\xff\0x", 6), 0);
+}
+
+Test(ldif_reader, skips_comments)
+{
+	read_ldif("# an export\n"
+		  "# with a folded\n"
+		  "  comment\n"
+		  "\n"
+		  "# John\n"
+		  "dn: cn=John,dc=example,dc=com\n"
+		  "# a comment inside the record\n"
+		  "sAMAccountName: john\n"
+		  "\n"
+		  "# trailing comment\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.records[0].line, 6);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "john");
+}
+
+Test(ldif_reader, accepts_version_1_on_its_own_and_before_the_first_dn)
+{
+	read_ldif("version: 1\n"
+		  "\n"
+		  "dn: cn=a,dc=example,dc=com\n"
+		  "sAMAccountName: a\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.records[0].line, 3);
+
+	release_got();
+	read_ldif("version: 1\n"
+		  "dn: cn=b,dc=example,dc=com\n"
+		  "sAMAccountName: b\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.records[0].line, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "b");
+}
+
+Test(ldif_reader, reports_multiple_values_and_uses_the_first)
+{
+	read_ldif("dn: cn=Two Mails,dc=example,dc=com\n"
+		  "sAMAccountName: two\n"
+		  "mail: first@example.com\n"
+		  "sn: Mails\n"
+		  "mail: second@example.com\n"
+		  "mail: third@example.com\n");
+	cr_assert_eq(got.record_count, 1);
+	const struct got_record *record = &got.records[0];
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_MAIL), "first@example.com");
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_DIRECTORY_URI), "first@example.com");
+	/* mail feeds two roles but is one attribute: one problem. */
+	cr_assert_eq(record->problem_count, 1);
+	cr_assert_eq(record->problems[0].code, IMADDR_CODE_VALUE_MULTIPLE);
+	cr_assert_str_eq(record->problems[0].field, "mail");
+	/* The problem's field is the value's attribute, pointer and all. */
+	cr_assert_eq(record->problems[0].field, record->values[IMADDR_ROLE_MAIL].attribute);
+	cr_assert_str_eq(record->problems[0].message, "'mail' has 3 values: only the first is used");
+}
+
+Test(ldif_reader, counts_line_numbers_across_folds_comments_and_blank_lines)
+{
+	read_ldif("version: 1\n"                       /* 1 */
+		  "\n"                                 /* 2 */
+		  "\n"                                 /* 3 */
+		  "# first\n"                          /* 4 */
+		  "dn: cn=first,dc=example,dc=com\n"   /* 5 */
+		  "description: folded\n"              /* 6 */
+		  "  over\n"                           /* 7 */
+		  "  three lines\n"                    /* 8 */
+		  "sAMAccountName: first\n"            /* 9 */
+		  "\n"                                 /* 10 */
+		  "\n"                                 /* 11 */
+		  "dn: cn=second,dc=example,dc=com\n"  /* 12 */
+		  "sAMAccountName: second\n"           /* 13 */
+		  "\n"                                 /* 14 */
+		  "dn: cn=third,dc=example,dc=com\n"   /* 15 */
+		  "sAMAccountName: third");            /* 16, no newline at the end */
+	cr_assert_eq(got.record_count, 3);
+	cr_assert_eq(got.records[0].line, 5);
+	cr_assert_eq(got.records[1].line, 12);
+	cr_assert_eq(got.records[2].line, 15);
+	cr_assert_str_eq(value_of(2, IMADDR_ROLE_USER_ID), "third");
+}
+
+Test(ldif_reader, reads_crlf_line_ends)
+{
+	read_ldif("dn: cn=a,dc=example,dc=com\r\n"
+		  "sAMAccountName: a\r\n"
+		  "\r\n"
+		  "dn: cn=b,dc=example,dc=com\r\n"
+		  "sAMAccountName: b\r\n");
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "a");
+	cr_assert_eq(got.records[1].line, 4);
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "b");
+}
+
+Test(ldif_reader, skips_a_malformed_record_with_a_notice)
+{
+	read_ldif("dn: cn=good,dc=example,dc=com\n"
+		  "sAMAccountName: good\n"
+		  "\n"
+		  "dn: cn=bad,dc=example,dc=com\n"
+		  "sAMAccountName: bad\n"
+		  "this line has no colon\n"
+		  "\n"
+		  "dn: cn=after,dc=example,dc=com\n"
+		  "sAMAccountName: after\n");
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "good");
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "after");
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(got.notices[0].line, 4);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: line 6 is not 'attribute: value'");
+}
+
+Test(ldif_reader, skips_bad_base64_with_a_notice)
+{
+	read_ldif("dn: cn=bad,dc=example,dc=com\n"
+		  "sAMAccountName:: %%%%\n"
+		  "\n"
+		  "dn: cn=after,dc=example,dc=com\n"
+		  "sAMAccountName: after\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: line 2: the value of 'sAMAccountName' is not valid base64");
+}
+
+Test(ldif_reader, skips_a_record_without_dn_with_a_notice)
+{
+	read_ldif("sAMAccountName: nodn\n"
+		  "mail: nodn@example.com\n"
+		  "\n"
+		  "dn: cn=after,dc=example,dc=com\n"
+		  "sAMAccountName: after\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message, "record skipped: it has no 'dn:' line");
+}
+
+Test(ldif_reader, skips_two_entries_run_together)
+{
+	read_ldif("dn: cn=a,dc=example,dc=com\n"
+		  "sAMAccountName: a\n"
+		  "dn: cn=b,dc=example,dc=com\n"
+		  "sAMAccountName: b\n"
+		  "\n"
+		  "mail: early@example.com\n"
+		  "dn: cn=c,dc=example,dc=com\n"
+		  "sAMAccountName: c\n");
+	cr_assert_eq(got.record_count, 0);
+	cr_assert_eq(got.notice_count, 2);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: a second 'dn:' line at line 3: no blank line between "
+			 "two entries?");
+	cr_assert_eq(got.notices[1].line, 7);
+	cr_assert_str_eq(got.notices[1].message,
+			 "record skipped: line 6 comes before its 'dn:' line");
+}
+
+Test(ldif_reader, skips_change_records_but_reads_changetype_add)
+{
+	read_ldif("dn: cn=added,dc=example,dc=com\n"
+		  "changetype: add\n"
+		  "sAMAccountName: added\n"
+		  "\n"
+		  "dn: cn=modified,dc=example,dc=com\n"
+		  "changetype: modify\n"
+		  "replace: mail\n"
+		  "mail: new@example.com\n"
+		  "-\n"
+		  "\n"
+		  "dn: cn=deleted,dc=example,dc=com\n"
+		  "changetype: delete\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "added");
+	cr_assert_eq(got.notice_count, 2);
+	cr_assert_eq(got.notices[0].line, 5);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: a change record (changetype: modify), not an entry");
+	cr_assert_eq(got.notices[1].line, 11);
+}
+
+Test(ldif_reader, does_not_fetch_url_values)
+{
+	read_ldif("dn: cn=url,dc=example,dc=com\n"
+		  "sAMAccountName: url\n"
+		  "mail:< file:///etc/hostname\n");
+	cr_assert_eq(got.record_count, 0);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert(strstr(got.notices[0].message, "line 3 gives a value by URL"), "%s",
+		  got.notices[0].message);
+}
+
+Test(ldif_reader, names_a_missing_role_after_its_first_ldap_attribute)
+{
+	read_ldif("dn: cn=Prince,dc=example,dc=com\n"
+		  "SAMACCOUNTNAME: prince\n"
+		  "sn:\n");
+	cr_assert_eq(got.record_count, 1);
+	const struct got_record *record = &got.records[0];
+	/* Attribute names match whatever their case. */
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "prince");
+	cr_assert_str_eq(record->values[IMADDR_ROLE_USER_ID].attribute, "sAMAccountName");
+	/* An empty value is an absent one, but the attribute is named. */
+	cr_assert_not(record->values[IMADDR_ROLE_LAST_NAME].present);
+	cr_assert_str_eq(record->values[IMADDR_ROLE_LAST_NAME].attribute, "sn");
+	/* No first name: the role's first name stands in, so the audit can say
+	 * which attribute is missing. */
+	cr_assert_null(record->values[IMADDR_ROLE_FIRST_NAME].data);
+	cr_assert_str_eq(record->values[IMADDR_ROLE_FIRST_NAME].attribute, "givenName");
+	/* No directory URI: "DIRECTORY URI" cannot be an LDAP attribute, mail can. */
+	cr_assert_str_eq(record->values[IMADDR_ROLE_DIRECTORY_URI].attribute, "mail");
+	/* The current URI has no LDAP attribute at all. */
+	cr_assert_null(record->values[IMADDR_ROLE_CURRENT_URI].attribute);
+}
+
+Test(ldif_reader, follows_the_mapping)
+{
+	imaddr_mapping_set(&mapping, IMADDR_ROLE_DIRECTORY_URI, "msRTCSIP-PrimaryUserAddress");
+	read_ldif("dn: cn=a,dc=example,dc=com\n"
+		  "sAMAccountName: a\n"
+		  "mail: a@example.com\n"
+		  "msRTCSIP-PrimaryUserAddress: sip:a.sip@example.com\n");
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_DIRECTORY_URI), "sip:a.sip@example.com");
+	cr_assert_str_eq(got.records[0].values[IMADDR_ROLE_DIRECTORY_URI].attribute,
+			 "msRTCSIP-PrimaryUserAddress");
+}
+
+Test(ldif_reader, ignores_ldapsearch_trailer_but_reports_a_failed_search)
+{
+	read_ldif("dn: cn=a,dc=example,dc=com\n"
+		  "sAMAccountName: a\n"
+		  "\n"
+		  "# search result\n"
+		  "search: 2\n"
+		  "result: 0 Success\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.notice_count, 0);
+
+	release_got();
+	read_ldif("dn: cn=a,dc=example,dc=com\n"
+		  "sAMAccountName: a\n"
+		  "\n"
+		  "search: 2\n"
+		  "result: 4 Size limit exceeded\n");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].line, 4);
+	cr_assert(strstr(got.notices[0].message, "the export is incomplete"));
+}
+
+Test(ldif_reader, empty_file_has_no_records)
+{
+	read_ldif("");
+	cr_assert_eq(got.record_count, 0);
+	cr_assert_eq(got.notice_count, 0);
+}
+
+Test(ldif_reader, stops_when_the_record_callback_fails)
+{
+	struct imaddr_error err = { "" };
+	const char *text = "dn: cn=a,dc=example,dc=com\nsAMAccountName: a\n\n"
+			   "dn: cn=b,dc=example,dc=com\nsAMAccountName: b\n\n"
+			   "dn: cn=c,dc=example,dc=com\nsAMAccountName: c\n";
+	got.fail_at = 2;
+	cr_assert_eq(read_ldif_bytes(text, strlen(text), &err), IMADDR_ERR_INTERRUPTED);
+	cr_assert_str_eq(err.message, "stop here");
+	cr_assert_eq(got.record_count, 2);
+}
+
+Test(ldif_reader, reads_standard_input)
+{
+	const char *text = "dn: cn=in,dc=example,dc=com\nsAMAccountName: in\n";
+	struct imaddr_error err = { "" };
+	write_file(text, strlen(text));
+	cr_assert_not_null(freopen(path, "r", stdin));
+	struct imaddr_reader *reader = imaddr_ldif_reader_open("-", &err);
+	cr_assert_not_null(reader);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping, .record = on_record, .notice = on_notice, .context = &got,
+	};
+	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s", err.message);
+	imaddr_reader_free(reader);
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "in");
+}
+
+Test(ldif_reader, cannot_open_a_missing_file)
+{
+	struct imaddr_error err = { "" };
+	cr_assert_null(imaddr_ldif_reader_open("/nonexistent/users.ldif", &err));
+	cr_assert_str_eq(err.message,
+			 "cannot open '/nonexistent/users.ldif': No such file or directory");
+}
+
+Test(ldif_reader, fails_with_io_error_on_a_directory)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader = imaddr_ldif_reader_open("/", &err);
+	cr_assert_not_null(reader);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping, .record = on_record, .notice = on_notice, .context = &got,
+	};
+	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_ERR_IO);
+	cr_assert(strstr(err.message, "/:"), "%s", err.message);
+	cr_assert(strstr(err.message, "Is a directory"), "%s", err.message);
+	imaddr_reader_free(reader);
+}
+
+/* The attribute check that decides what the LDAP reader asks for. */
+Test(ldap_entry, attribute_names)
+{
+	cr_assert(imaddr_ldap_attribute_name_valid("sAMAccountName"));
+	cr_assert(imaddr_ldap_attribute_name_valid("msRTCSIP-PrimaryUserAddress"));
+	cr_assert(imaddr_ldap_attribute_name_valid("mail;lang-de"));
+	cr_assert(imaddr_ldap_attribute_name_valid("0.9.2342.19200300.100.1.3"));
+	cr_assert_not(imaddr_ldap_attribute_name_valid("USER ID"));
+	cr_assert_not(imaddr_ldap_attribute_name_valid("DIRECTORY URI"));
+	cr_assert_not(imaddr_ldap_attribute_name_valid("1mail"));
+	cr_assert_not(imaddr_ldap_attribute_name_valid("1..2"));
+	cr_assert_not(imaddr_ldap_attribute_name_valid("1.2."));
+	cr_assert_not(imaddr_ldap_attribute_name_valid("mail;"));
+	cr_assert_not(imaddr_ldap_attribute_name_valid(""));
+}
+
+Test(ldap_entry, default_filters_are_cucms)
+{
+	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_AD),
+			 "(&(objectclass=user)(!(objectclass=Computer))"
+			 "(!(UserAccountControl:1.2.840.113556.1.4.803:=2)))");
+	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_AD_LDS),
+			 "(&(objectclass=user)(!(objectclass=Computer))"
+			 "(!(msDS-UserAccountDisabled=TRUE)))");
+	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_OPENLDAP),
+			 "(objectclass=inetOrgPerson)");
+}
+
+Test(ldap_entry, options_are_checked_before_any_connection)
+{
+	struct imaddr_ldap_options options;
+	struct imaddr_error err = { "" };
+	imaddr_ldap_options_init(&options);
+	cr_assert_eq(options.scope, IMADDR_LDAP_SCOPE_SUB);
+	cr_assert_eq(options.page_size, 0);
+
+	options.uri = "http://example.com/";
+	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert_str_eq(err.message,
+			 "'http://example.com/' is not one ldap://, ldaps:// or ldapi:// URI");
+
+	options.uri = "ldaps://127.0.0.1:1/";
+	options.starttls = true;
+	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert(strstr(err.message, "StartTLS goes with ldap:// URIs"), "%s", err.message);
+
+	options.starttls = false;
+	options.bind_dn = "cn=reader,dc=example,dc=com";
+	options.password = "";
+	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert(strstr(err.message, "needs a password"), "%s", err.message);
+
+	options.password = "secret";
+	options.sasl_mech = "PLAIN";
+	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert_str_eq(err.message,
+			 "SASL mechanism 'PLAIN' is not supported: use EXTERNAL or GSSAPI");
+
+	options.sasl_mech = NULL;
+	options.ca_file = "/nonexistent/ca.pem";
+	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert_str_eq(err.message,
+			 "cannot read CA file '/nonexistent/ca.pem': No such file or directory");
+
+	/* Nothing is contacted on open: an unreachable server opens fine. */
+	options.ca_file = NULL;
+	struct imaddr_reader *reader = imaddr_ldap_reader_open(&options, &err);
+	cr_assert_not_null(reader, "%s", err.message);
+	imaddr_reader_free(reader);
+}

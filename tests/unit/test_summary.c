@@ -1,0 +1,239 @@
+/* The text summary, driven through the public API into a memory stream. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imaddr.h"
+#include "tempdir.h"
+
+static char *dir;
+
+static void make_dir(void)
+{
+	dir = tempdir_create();
+}
+
+static void remove_dir(void)
+{
+	tempdir_remove(dir);
+	free(dir);
+}
+
+TestSuite(summary, .init = make_dir, .fini = remove_dir);
+
+/* The summary of an audit of `csv`; free() it. */
+static char *summarize(const char *csv, const struct imaddr_audit_options *options,
+		       enum imaddr_status expected_status)
+{
+	struct imaddr_audit *audit = NULL;
+	struct imaddr_error err = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	cr_assert_not_null(out);
+	char *input = tempdir_write_str(dir, "users.csv", csv);
+
+	cr_assert_eq(imaddr_audit_new(options, &audit, &err), IMADDR_OK, "%s", err.message);
+	imaddr_audit_add_sink(audit, imaddr_summary_open(out));
+	struct imaddr_reader *reader = imaddr_csv_reader_open(input, &err);
+	cr_assert_not_null(reader, "%s", err.message);
+	enum imaddr_status status = imaddr_audit_run(audit, reader, NULL, &err);
+	cr_assert_eq(status, expected_status, "%s", err.message);
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	cr_assert_eq(fclose(out), 0);
+	free(input);
+	return text;
+}
+
+static char *summarize_uri(const char *csv, const char *im_domains)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	options.input_name = "users.csv";
+	options.im_domains = im_domains;
+	return summarize(csv, &options, IMADDR_OK);
+}
+
+static void expect_line(const char *text, const char *line)
+{
+	cr_assert_not_null(strstr(text, line), "the summary has no line\n%s\nin:\n%s", line,
+			   text);
+}
+
+static void expect_no_line(const char *text, const char *line)
+{
+	cr_assert_null(strstr(text, line), "the summary should not have\n%s\nin:\n%s", line,
+		       text);
+}
+
+static void expect_code_line(const char *text, enum imaddr_code code, unsigned count)
+{
+	char line[512];
+	snprintf(line, sizeof(line), "\n  %-8s %-26s %8u  %s\n",
+		 imaddr_severity_name(imaddr_code_severity(code)), imaddr_code_name(code), count,
+		 imaddr_code_summary(code));
+	expect_line(text, line);
+}
+
+static void expect_domain_line(const char *text, const char *ascii, const char *unicode,
+			       unsigned users, bool configured)
+{
+	char line[512];
+	snprintf(line, sizeof(line), "\n  %-32s %-32s %8u%s\n", ascii, unicode, users,
+		 configured ? "" : "  (not configured)");
+	expect_line(text, line);
+}
+
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static const char users_csv[] =
+	"USER ID,LAST NAME,DIRECTORY URI\n"
+	"js,Smith,sip:JSmith@EXAMPLE.com\n"           /* sip: and upper case: not canonical */
+	"ab,Bee,ab@B\xc3\xbc" "cher.example\n"         /* bücher.example; not canonical */
+	"ok,Ok,ok@example.com\n"
+	"bad,Bad,not an address\n"                    /* uri-invalid */
+	"dup1,Dup,dup@example.com\n"                  /* uri- and im-address-duplicate */
+	"dup2,Dup,DUP@example.com\n";
+
+Test(summary, counts_users)
+{
+	char *text = summarize_uri(users_csv, NULL);
+	expect_line(text, "imaddr audit of users.csv\n");
+	expect_line(text, "\nscheme: Directory URI\n");
+	expect_line(text,
+		    "\nusers: 6, with an IM address: 5, without: 1, with errors: 3\n");
+	free(text);
+}
+
+Test(summary, lists_each_code_with_its_count)
+{
+	char *text = summarize_uri(users_csv, NULL);
+	expect_line(text, "\nfindings: 5 errors, 2 warnings, 0 info\n");
+	expect_code_line(text, IMADDR_CODE_URI_INVALID, 1);
+	expect_code_line(text, IMADDR_CODE_URI_DUPLICATE, 2);
+	expect_code_line(text, IMADDR_CODE_IM_ADDRESS_DUPLICATE, 2);
+	expect_code_line(text, IMADDR_CODE_URI_NOT_CANONICAL, 2);
+	/* Codes without findings are left out. */
+	expect_no_line(text, imaddr_code_name(IMADDR_CODE_USERID_MISSING));
+	expect_no_line(text, imaddr_code_name(IMADDR_CODE_MAIL_DUPLICATE));
+	/* Errors are listed before warnings. */
+	cr_assert_lt(strstr(text, "uri-invalid"), strstr(text, "uri-not-canonical"));
+	free(text);
+}
+
+Test(summary, shows_im_domains_by_a_label_and_u_label)
+{
+	char *text = summarize_uri(users_csv, NULL);
+	expect_line(text, "\nIM domains: 2\n");
+	char header[256];
+	snprintf(header, sizeof(header), "\n  %-32s %-32s %8s\n", "A-label", "U-label", "users");
+	expect_line(text, header);
+	expect_domain_line(text, "example.com", "example.com", 4, true);
+	expect_domain_line(text, "xn--bcher-kva.example", "b\xc3\xbc" "cher.example", 1, true);
+	expect_line(text, "\n  Subject Alt Names for the cup-xmpp-s2s certificate: "
+			  "example.com, xn--bcher-kva.example\n");
+	/* Sorted by A-label. */
+	cr_assert_lt(strstr(text, "  example.com "), strstr(text, "  xn--bcher-kva.example "));
+	free(text);
+}
+
+Test(summary, marks_domains_that_are_not_configured)
+{
+	char *text = summarize_uri(users_csv, "example.com");
+	expect_domain_line(text, "example.com", "example.com", 4, true);
+	expect_domain_line(text, "xn--bcher-kva.example", "b\xc3\xbc" "cher.example", 1, false);
+	expect_code_line(text, IMADDR_CODE_DOMAIN_NOT_CONFIGURED, 1);
+	free(text);
+}
+
+Test(summary, gives_the_first_errors_with_line_and_field)
+{
+	char *text = summarize_uri(users_csv, NULL);
+	expect_line(text, "\n\nfirst errors:\n");
+	expect_line(text, "\n  uri-invalid (1):\n    line 5 [DIRECTORY URI]: ");
+	expect_line(text, "\n  uri-duplicate (2):\n    line 6 [DIRECTORY URI]: ");
+	expect_line(text, "\n    line 7 [DIRECTORY URI]: ");
+	expect_line(text, "\n  im-address-duplicate (2):\n");
+	/* Warnings are not examples. */
+	expect_no_line(text, "uri-not-canonical (");
+	/* The examples come after the domain table. */
+	cr_assert_lt(strstr(text, "IM domains:"), strstr(text, "first errors:"));
+	free(text);
+}
+
+Test(summary, shows_at_most_three_examples_per_code)
+{
+	static const char csv[] =
+		"USER ID,LAST NAME,DIRECTORY URI\n"
+		",A,a@example.com\n"
+		",B,b@example.com\n"
+		",C,c@example.com\n"
+		",D,d@example.com\n"
+		",E,e@example.com\n";
+	char *text = summarize_uri(csv, NULL);
+	expect_code_line(text, IMADDR_CODE_USERID_MISSING, 5);
+	expect_line(text, "\n  userid-missing (5):\n"
+			  "    line 2 [USER ID]: the user has no user ID\n"
+			  "    line 3 [USER ID]: the user has no user ID\n"
+			  "    line 4 [USER ID]: the user has no user ID\n");
+	expect_no_line(text, "line 5 [USER ID]");
+	expect_no_line(text, "line 6 [USER ID]");
+	cr_assert_eq(count_of(text, "the user has no user ID"), 4,
+		     "3 examples and the code line");
+	free(text);
+}
+
+Test(summary, names_a_user_by_dn_when_there_is_one)
+{
+	static const char csv[] =
+		"dn,sAMAccountName,sn,mail\n"
+		"\"cn=J Smith,dc=example,dc=com\",js,Smith,not-an-address\n";
+	char *text = summarize_uri(csv, NULL);
+	expect_line(text, "\n    cn=J Smith,dc=example,dc=com [mail]: ");
+	free(text);
+}
+
+Test(summary, says_none_when_there_are_no_findings)
+{
+	static const char csv[] = "USER ID,LAST NAME,DIRECTORY URI\njs,Smith,js@example.com\n";
+	char *text = summarize_uri(csv, NULL);
+	expect_line(text, "\nusers: 1, with an IM address: 1, without: 0, with errors: 0\n");
+	expect_line(text, "\nfindings: 0 errors, 0 warnings, 0 info\n  none\n");
+	expect_no_line(text, "first errors:");
+	free(text);
+}
+
+Test(summary, names_the_default_domain_of_the_userid_scheme)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "B\xc3\xbc" "cher.example";
+	options.input_name = "export.csv";
+	char *text = summarize("USER ID,LAST NAME\njs,Smith\nmr,Rossi\n", &options, IMADDR_OK);
+	expect_line(text, "imaddr audit of export.csv\n");
+	expect_line(text, "\nscheme: UserID@Default_Domain (default domain B\xc3\xbc"
+			  "cher.example)\n");
+	expect_line(text, "\nusers: 2, with an IM address: 2, without: 0, with errors: 0\n");
+	expect_domain_line(text, "xn--bcher-kva.example", "b\xc3\xbc" "cher.example", 2, true);
+	free(text);
+}
+
+Test(summary, prints_nothing_when_the_run_fails)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	char *text = summarize("USER ID,DIRECTORY URI\njs,\"js@example.com\n", &options,
+			       IMADDR_ERR_INPUT);
+	cr_assert_str_eq(text, "");
+	free(text);
+}
