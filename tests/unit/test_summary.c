@@ -81,8 +81,13 @@ static void expect_code_line(const char *text, enum imaddr_code code, unsigned c
 static void expect_domain_line(const char *text, const char *ascii, const char *unicode,
 			       unsigned users, bool configured)
 {
+	/* Columns are padded by characters, so a U-label lines up with ASCII. */
 	char line[512];
-	snprintf(line, sizeof(line), "\n  %-32s %-32s %8u%s\n", ascii, unicode, users,
+	size_t chars = 0;
+	for (const char *c = unicode; *c; c++)
+		chars += ((unsigned char)*c & 0xC0) != 0x80;
+	snprintf(line, sizeof(line), "\n  %-32s %s%*s %8u%s\n", ascii, unicode,
+		 (int)(chars < 32 ? 32 - chars : 0), "", users,
 		 configured ? "" : "  (not configured)");
 	expect_line(text, line);
 }
