@@ -1,6 +1,7 @@
 #include "sink_thread.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -265,7 +266,13 @@ static enum imaddr_status begin(struct imaddr_sink *base, const struct imaddr_ru
 	enum imaddr_status status = ops->begin ? ops->begin(sink->inner, info, err) : IMADDR_OK;
 	if (status != IMADDR_OK)
 		return status;
-	if (pthread_create(&sink->worker, NULL, work, sink) != 0)
+	/* Signals belong to the audit's thread, which checks for a stop request. */
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	int failed = pthread_create(&sink->worker, NULL, work, sink);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (failed)
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot start the %s writer thread",
 					ops->name);
 	sink->worker_started = true;
