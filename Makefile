@@ -37,7 +37,7 @@ TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/suppor
 LIB := $(BUILD)/libimaddr.a
 BIN := $(BUILD)/imaddr
 
-.PHONY: all deps demo check test unit cases asan bench install uninstall clean
+.PHONY: all deps demo check test unit cases ldap asan bench install uninstall clean
 .SECONDARY:
 all: $(BIN)
 
@@ -79,16 +79,22 @@ demo: deps
 		--im-domains example.com,example.org,münchen.example --bat out/ad-bat.csv \
 		--db out/report.sqlite --fail-on never
 
+# Everything, then everything again under AddressSanitizer and UBSan.
 check: deps
 	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory asan
 
-test: unit cases
+test: unit cases ldap
 
 unit: $(BIN) $(UNIT_BINS)
 	@IMADDR=$(BIN) tests/run-unit $(UNIT_BINS)
 
 cases: $(BIN)
 	@tests/run-cases $(BIN)
+
+# A throw-away slapd and the real binary: LDAP, LDIF and CSV give the same audit.
+ldap: $(BIN)
+	@tests/ldap/run $(BIN)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \

@@ -2,6 +2,17 @@
  * The LDAP reader (libldap): a paged search of a directory server. Every
  * libldap call of the network path lives in ldap_reader.c; the LDIF reader
  * shares the part that turns an entry's attributes into a record.
+ *
+ * imaddr_ldap_reader_open (include/imaddr.h) checks the options without
+ * contacting anything: a mistake there is IMADDR_ERR_USAGE. The run then
+ * connects (StartTLS, certificate verification demanded), checks the filter
+ * before sending it, binds (anonymous, simple or SASL), and reads every
+ * entry through RFC 2696 paged results, asking only for the mapping's
+ * attributes. Referrals are counted, not followed, and reported once at the
+ * end as one ldap-reference notice. Any failure of the server or the
+ * connection is IMADDR_ERR_LDAP with "URI: what failed: libldap's text
+ * (the server's text)"; a caught signal while waiting is
+ * IMADDR_ERR_INTERRUPTED. SIGPIPE is blocked while the reader runs.
  */
 #ifndef IMADDR_LDAP_READER_H
 #define IMADDR_LDAP_READER_H

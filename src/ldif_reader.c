@@ -303,10 +303,13 @@ static enum imaddr_status run(struct imaddr_reader *base,
 					     &reader->buffer_size);
 		int error = errno;
 		FILE *file = reader->ldif->fp;
-		if (ferror(file))
+		if (ferror(file) && reader->line)
 			return imaddr_error_set(err, IMADDR_ERR_IO, "%s:%lu: read error: %s",
 						reader->path, reader->line,
 						strerror(error ? error : EIO));
+		if (ferror(file))
+			return imaddr_error_set(err, IMADDR_ERR_IO, "%s: read error: %s",
+						reader->path, strerror(error ? error : EIO));
 		if (found < 0)
 			return imaddr_error_set(err, IMADDR_ERR_INPUT,
 				"%s:%lu: the file that an 'include:' line names cannot be read",

@@ -1,7 +1,17 @@
 /*
- * The LDIF reader (libldap's LDIF functions): ldapsearch and ldifde exports.
- * Entries become records exactly as search results do (see ldap_reader.h),
- * with the line of the record's "dn:" line.
+ * The LDIF reader: ldapsearch and ldifde exports, read with libldap's LDIF
+ * functions (ldif_read_record splits records, ldif_getline joins folded
+ * lines and skips comments, ldif_parse_line2 decodes base64 values).
+ *
+ * Each entry becomes a record exactly as a search result does (see
+ * imaddr_ldap_record_fill in ldap_reader.h), with the DN and the line of its
+ * "dn:" line. A record that is not an entry (no DN, a line that does not
+ * parse, a change record, a value given by URL, which is never fetched) is
+ * skipped and reported through the request's notice as record-malformed,
+ * with its line; "version: 1" and ldapsearch's "search:/result:" trailer are
+ * skipped silently, unless the trailer says the search failed. A file that
+ * cannot be opened is IMADDR_ERR_INPUT, one that cannot be read
+ * IMADDR_ERR_IO, both naming the file.
  */
 #ifndef IMADDR_LDIF_READER_H
 #define IMADDR_LDIF_READER_H
