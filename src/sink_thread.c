@@ -370,7 +370,6 @@ struct imaddr_sink *imaddr_sink_threaded(struct imaddr_sink *inner)
 	pthread_cond_init(&sink->changed, NULL);
 	for (int i = 0; i < IMADDR_SINK_THREAD_BATCHES; i++) {
 		imaddr_buf_init(&sink->batches[i].data, 0);
-		imaddr_buf_reserve(&sink->batches[i].data, IMADDR_SINK_THREAD_BATCH_SIZE + 4096);
 	}
 	sink->current = &sink->batches[0];
 	for (int i = IMADDR_SINK_THREAD_BATCHES - 1; i >= 1; i--) {

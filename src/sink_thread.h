@@ -9,8 +9,14 @@
 
 #include "imaddr.h"
 
-/* Batches in flight: bounds the memory a slow sink can make the audit use. */
-#define IMADDR_SINK_THREAD_BATCHES 4
+/*
+ * Batches in flight: bounds the memory a slow sink can make the audit use
+ * (32 MiB). While the report builds its users index (about a second per
+ * million users), the audit reports duplicates; with room for a hundred
+ * thousand findings it does not have to wait. Batches are allocated on first
+ * use, so a small run uses a few.
+ */
+#define IMADDR_SINK_THREAD_BATCHES 32
 #define IMADDR_SINK_THREAD_BATCH_SIZE (1 << 20)
 
 #endif /* IMADDR_SINK_THREAD_H */
