@@ -391,9 +391,37 @@ struct imaddr_address_report {
 	} *findings;
 };
 
+#define IMADDR_ADDRESS_MAX_FINDINGS 24
+
+/** What a checker found: views valid until its next check or free. */
+struct imaddr_address_result {
+	const char *canonical;   /* NFC local part @ lowercase A-label domain, or NULL */
+	const char *unicode;     /* NFC local part @ U-label domain, or NULL */
+	size_t finding_count;
+	struct imaddr_address_result_finding {
+		enum imaddr_code code;
+		const char *message;
+		const char *suggestion;  /* NULL when there is none */
+	} findings[IMADDR_ADDRESS_MAX_FINDINGS];
+};
+
+/**
+ * Checks addresses one after another, reusing its buffers and remembering
+ * the domains it has seen: for lists of millions of addresses. Fails only
+ * when ICU cannot be initialised.
+ */
+struct imaddr_address_checker;
+enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **out,
+					      struct imaddr_error *err);
+/** Checks one address as a directory URI and an IM address ("sip:" accepted). */
+const struct imaddr_address_result *imaddr_address_checker_check(
+	struct imaddr_address_checker *checker, const char *address, size_t length);
+void imaddr_address_checker_free(struct imaddr_address_checker *checker);
+
 /**
  * Checks one address as a directory URI and as an IM address. A "sip:"
- * prefix is accepted. Fails only when ICU cannot be initialised.
+ * prefix is accepted. Fails only when ICU cannot be initialised. The report
+ * owns copies of everything; release it with imaddr_address_report_release.
  */
 enum imaddr_status imaddr_check_address(const char *address, size_t length,
 					struct imaddr_address_report *report,

@@ -357,10 +357,6 @@ bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip
 		goto invalid;
 	}
 	join_address(&address->canonical, &address->local, &address->domain_ascii);
-	join_address(&address->unicode, &address->local, &address->domain_unicode);
-	imaddr_normalize_key(address->local.data, address->local.len, &address->key);
-	imaddr_buf_append_char(&address->key, '@');
-	imaddr_buf_append(&address->key, address->domain_ascii.data, address->domain_ascii.len);
 	if (notes_len && list) {
 		struct imaddr_check_item *item = imaddr_check_add(list,
 			IMADDR_CODE_URI_NOT_CANONICAL, field, NULL,
@@ -375,6 +371,14 @@ invalid:
 		imaddr_check_add(list, IMADDR_CODE_URI_INVALID, field, NULL,
 				 "directory URI is invalid: %s", why);
 	return false;
+}
+
+void imaddr_address_finish(struct imaddr_address *address)
+{
+	join_address(&address->unicode, &address->local, &address->domain_unicode);
+	imaddr_normalize_key(address->local.data, address->local.len, &address->key);
+	imaddr_buf_append_char(&address->key, '@');
+	imaddr_buf_append(&address->key, address->domain_ascii.data, address->domain_ascii.len);
 }
 
 bool imaddr_check_userid(const char *value, size_t len, const char *field,

@@ -58,8 +58,8 @@ struct imaddr_address {
 	struct imaddr_buf domain_ascii;
 	struct imaddr_buf domain_unicode;
 	struct imaddr_buf canonical;   /* local@domain_ascii */
-	struct imaddr_buf unicode;     /* local@domain_unicode */
-	struct imaddr_buf key;         /* NFKC_Casefold(local)@domain_ascii */
+	struct imaddr_buf unicode;     /* local@domain_unicode, see imaddr_address_finish */
+	struct imaddr_buf key;         /* NFKC_Casefold(local)@domain_ascii, likewise */
 };
 
 void imaddr_address_init(struct imaddr_address *address);
@@ -76,8 +76,15 @@ bool imaddr_check_domain(const char *domain, size_t len, const char *field, cons
 			 struct imaddr_address *address, struct imaddr_check_list *list);
 
 /**
+ * Fills the parts of a valid address that not every caller needs: the
+ * U-label form (`unicode`) and the comparison key (`key`).
+ */
+void imaddr_address_finish(struct imaddr_address *address);
+
+/**
  * Checks a directory URI by Unified CM's rules and fills `address` with its
- * canonical form. `sip_attribute` says the value comes from
+ * local part, domain forms and canonical form (imaddr_address_finish adds
+ * the rest). `sip_attribute` says the value comes from
  * msRTCSIP-PrimaryUserAddress, where a "sip:" prefix is the norm rather
  * than something to report. Returns true when the URI is valid (warnings
  * such as uri-not-canonical may still have been added).

@@ -334,6 +334,7 @@ static void check_directory_uri(struct imaddr_audit *audit, const struct imaddr_
 	fill_values(&audit->checks, before, user->directory_uri);
 	if (!user->uri_valid)
 		return;
+	imaddr_address_finish(&audit->uri);
 	user->directory_uri = audit->uri.canonical.data;
 	*uri_key = audit->uri.key.data;
 	audit->key_field[IMADDR_KEY_DIRECTORY_URI] = field;

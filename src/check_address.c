@@ -1,44 +1,103 @@
-/* imaddr_check_address(): the audit's address checks on one address. */
+/* Address checks one at a time: imaddr_address_checker and imaddr_check_address(). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
 #include "normalize.h"
+#include "strmap.h"
+
+struct imaddr_address_checker {
+	struct imaddr_check_list checks;
+	struct imaddr_address address;
+	struct imaddr_strmap domain_cache;
+	struct imaddr_address_result result;
+};
+
+enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **out,
+					      struct imaddr_error *err)
+{
+	enum imaddr_status status = imaddr_normalize_init(err);
+	if (status != IMADDR_OK)
+		return status;
+	struct imaddr_address_checker *checker = imaddr_xcalloc(1, sizeof(*checker));
+	imaddr_check_list_init(&checker->checks);
+	imaddr_address_init(&checker->address);
+	imaddr_strmap_init(&checker->domain_cache);
+	checker->address.domain_cache = &checker->domain_cache;
+	*out = checker;
+	return IMADDR_OK;
+}
+
+const struct imaddr_address_result *imaddr_address_checker_check(
+	struct imaddr_address_checker *checker, const char *text, size_t length)
+{
+	struct imaddr_check_list *checks = &checker->checks;
+	struct imaddr_address *address = &checker->address;
+	struct imaddr_address_result *result = &checker->result;
+
+	imaddr_check_list_reset(checks);
+	result->canonical = result->unicode = NULL;
+	/* "sip:" is how SIP URIs are written: accepted here without a remark. */
+	if (imaddr_check_uri(text, length, "address", true, address, checks)) {
+		/* Only the U-label form: the comparison key is for duplicates. */
+		imaddr_buf_reset(&address->unicode);
+		imaddr_buf_append(&address->unicode, address->local.data, address->local.len);
+		imaddr_buf_append_char(&address->unicode, '@');
+		imaddr_buf_append(&address->unicode, address->domain_unicode.data,
+				  address->domain_unicode.len);
+		result->canonical = address->canonical.data;
+		result->unicode = address->unicode.data;
+		imaddr_check_im_address(address->local.data, address->local.len,
+					address->domain_ascii.data, "address",
+					address->canonical.data, false, checks);
+	}
+	result->finding_count = checks->count;
+	for (size_t i = 0; i < checks->count; i++) {
+		const struct imaddr_check_item *item = &checks->items[i];
+		result->findings[i].code = item->code;
+		result->findings[i].message = item->message.data;
+		result->findings[i].suggestion = item->suggestion.len ? item->suggestion.data
+								       : NULL;
+	}
+	return result;
+}
+
+void imaddr_address_checker_free(struct imaddr_address_checker *checker)
+{
+	if (!checker)
+		return;
+	imaddr_check_list_release(&checker->checks);
+	imaddr_address_release(&checker->address);
+	imaddr_strmap_release(&checker->domain_cache);
+	free(checker);
+}
 
 enum imaddr_status imaddr_check_address(const char *text, size_t length,
 					struct imaddr_address_report *report,
 					struct imaddr_error *err)
 {
-	struct imaddr_check_list checks;
-	struct imaddr_address address;
+	struct imaddr_address_checker *checker;
 
 	memset(report, 0, sizeof(*report));
-	enum imaddr_status status = imaddr_normalize_init(err);
+	enum imaddr_status status = imaddr_address_checker_new(&checker, err);
 	if (status != IMADDR_OK)
 		return status;
-	imaddr_check_list_init(&checks);
-	imaddr_address_init(&address);
-
-	/* "sip:" is how SIP URIs are written: accepted here without a remark. */
-	if (imaddr_check_uri(text, length, "address", true, &address, &checks)) {
-		report->canonical = imaddr_xstrdup(address.canonical.data);
-		report->unicode = imaddr_xstrdup(address.unicode.data);
-		imaddr_check_im_address(address.local.data, address.local.len,
-					address.domain_ascii.data, "address",
-					address.canonical.data, false, &checks);
+	const struct imaddr_address_result *result =
+		imaddr_address_checker_check(checker, text, length);
+	report->canonical = result->canonical ? imaddr_xstrdup(result->canonical) : NULL;
+	report->unicode = result->unicode ? imaddr_xstrdup(result->unicode) : NULL;
+	report->finding_count = result->finding_count;
+	report->findings = imaddr_xcalloc(result->finding_count + 1, sizeof(*report->findings));
+	for (size_t i = 0; i < result->finding_count; i++) {
+		struct imaddr_buf message;
+		imaddr_buf_init(&message, 0);
+		imaddr_buf_append_str(&message, result->findings[i].message);
+		if (result->findings[i].suggestion)
+			imaddr_buf_appendf(&message, " (use '%s')", result->findings[i].suggestion);
+		report->findings[i].code = result->findings[i].code;
+		report->findings[i].message = imaddr_buf_detach(&message);
 	}
-	report->finding_count = checks.count;
-	report->findings = imaddr_xcalloc(checks.count + 1, sizeof(*report->findings));
-	for (size_t i = 0; i < checks.count; i++) {
-		const struct imaddr_check_item *item = &checks.items[i];
-		report->findings[i].code = item->code;
-		if (item->suggestion.len)
-			imaddr_buf_appendf(&checks.items[i].message, " (use '%s')",
-					   item->suggestion.data);
-		report->findings[i].message = imaddr_xstrdup(item->message.data);
-	}
-	imaddr_address_release(&address);
-	imaddr_check_list_release(&checks);
+	imaddr_address_checker_free(checker);
 	return IMADDR_OK;
 }
 

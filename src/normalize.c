@@ -176,9 +176,22 @@ size_t imaddr_normalize_codepoints(const char *s, size_t len)
 	return count;
 }
 
+static bool is_ascii_white_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 size_t imaddr_normalize_trim(const char *s, size_t len, size_t *start)
 {
 	size_t begin = 0, end = len;
+
+	/* The usual case: ASCII at both ends that is not white space. */
+	if (len && (unsigned char)s[0] < 0x80 && (unsigned char)s[len - 1] < 0x80 &&
+	    !is_ascii_white_space((unsigned char)s[0]) &&
+	    !is_ascii_white_space((unsigned char)s[len - 1])) {
+		*start = 0;
+		return len;
+	}
 
 	while (begin < end) {
 		size_t next = begin;
@@ -532,8 +545,11 @@ static int32_t first_refused(const char *s, size_t len, size_t *offset,
 
 	while (i < len) {
 		size_t start = i;
-		UChar32 c = next_codepoint(s, len, &i);
-		if (c < 0)
+		UChar32 c = (unsigned char)s[i];
+		/* ASCII, nearly all of a directory, needs no decoding. */
+		if (c < 0x80)
+			i++;
+		else if ((c = next_codepoint(s, len, &i)) < 0)
 			c = 0xFFFD;
 		if (!allowed(c)) {
 			if (offset)
