@@ -100,6 +100,11 @@ static bool is_ipv4(const char *host, size_t len)
 	struct in_addr parsed;
 	if (len >= sizeof(text))
 		return false;
+	/* Most hosts have a letter: no need to ask inet_pton. */
+	for (size_t i = 0; i < len; i++) {
+		if ((host[i] < '0' || host[i] > '9') && host[i] != '.')
+			return false;
+	}
 	memcpy(text, host, len);
 	text[len] = '\0';
 	return inet_pton(AF_INET, text, &parsed) == 1;
@@ -270,16 +275,64 @@ static bool has_sip_prefix(const char *s, size_t len)
 	return len >= 4 && !strncasecmp(s, "sip:", 4);
 }
 
+/* Letters, digits and . _ ~ -: plain for Unified CM, safe for Jabber and XMPP. */
+static bool is_plain_user_char(unsigned char c)
+{
+	return is_alnum_ascii(c) || c == '.' || c == '_' || c == '~' || c == '-';
+}
+
+/*
+ * The common case in one pass: a user part of plain characters, one '@' and
+ * a host already found valid and written in its canonical form. Anything
+ * else, however slightly different, takes the general path, which gives the
+ * same answer for these (the unit tests compare the two).
+ */
+static bool check_plain_uri(const char *value, size_t len, struct imaddr_address *address)
+{
+	size_t user_len = 0;
+	if (!address->domain_cache || len > IMADDR_URI_MAX_ENCODED)
+		return false;
+	while (user_len < len && is_plain_user_char((unsigned char)value[user_len]))
+		user_len++;
+	if (!user_len || user_len > IMADDR_URI_USER_MAX_CHARS || user_len + 1 >= len ||
+	    value[user_len] != '@')
+		return false;
+	const char *host = value + user_len + 1;
+	size_t host_len = len - user_len - 1;
+	char written[IMADDR_DOMAIN_MAX + 1];
+	if (host_len > IMADDR_DOMAIN_MAX)
+		return false;
+	for (size_t i = 0; i < host_len; i++) {
+		unsigned char c = (unsigned char)host[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+			return false;
+		written[i] = (char)c;
+	}
+	written[host_len] = '\0';
+	struct imaddr_strmap_entry *hit = imaddr_strmap_find(address->domain_cache, written);
+	if (!hit || strcmp(hit->text, written))
+		return false;
+	const char *unicode = hit->text + host_len + 1;
+	imaddr_buf_append(&address->local, value, user_len);
+	imaddr_buf_append(&address->domain_ascii, host, host_len);
+	imaddr_buf_append_str(&address->domain_unicode, unicode);
+	imaddr_buf_append(&address->canonical, value, len);
+	return true;
+}
+
 bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip_attribute,
 		      struct imaddr_address *address, struct imaddr_check_list *list)
 {
-	char why[256] = "";
-	char notes[256] = "";
+	char why[256];
+	char notes[256];
 	size_t bad_offset, start;
 	size_t notes_len = 0;
 	int32_t bad;
 
+	notes[0] = '\0';
 	reset_address(address);
+	if (check_plain_uri(value, len, address))
+		return true;
 #define NOTE(text) \
 	notes_len += (size_t)snprintf(notes + notes_len, sizeof(notes) - notes_len, "%s%s", \
 				      notes_len ? ", " : "", text)
@@ -490,6 +543,12 @@ bool imaddr_check_im_address(const char *local, size_t local_len, const char *do
 				 local_len, IMADDR_JID_PART_MAX_OCTETS);
 		return false;
 	}
+	/* The common case: only characters Jabber supports, nothing to escape. */
+	size_t safe = 0;
+	while (safe < local_len && is_jabber_safe((unsigned char)local[safe]))
+		safe++;
+	if (safe == local_len)
+		return true;
 	/* Check each run between characters that escaping takes care of. */
 	size_t run_start = 0;
 	for (size_t i = 0; i <= local_len; i++) {

@@ -1,0 +1,84 @@
+/* imaddr_check_address and the reusable checker, whose fast path for the
+ * common case must answer exactly as the general path does. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "imaddr.h"
+
+static const char *const addresses[] = {
+	"jsmith@example.com", "John.Smith@example.com", "john_smith~1@example.com",
+	"a-b.c@sub.example.co.uk", "jsmith@Example.COM", "jsmith@bücher.example",
+	"jsmith@xn--bcher-kva.example", "o'brien@example.com", "a b@example.com",
+	"jmüller@example.com", "sip:jsmith@example.com", " jsmith@example.com",
+	"jsmith@example.com.", "jsmith@-bad.example", "two@at@example.com",
+	"abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh@example.com",
+	"abcdefghijabcdefghijabcdefghijabcdefghijabcdefg@example.com",
+	"user@10.1.2.3", "user@localhost", "paren(s)@example.com", "hash#tag@example.com",
+	"ｆｕｌｌ@example.com", "e\xcc\x81mile@example.com", "plus+tag@example.com",
+	"x@exa_mple.com", "x@faß.de", "x@xn--fa-hia.de",
+};
+
+/* One line per address: canonical, unicode and every finding. */
+static void describe(const struct imaddr_address_result *result, char *out, size_t size)
+{
+	size_t used = (size_t)snprintf(out, size, "%s|%s", result->canonical ? result->canonical : "-",
+				       result->unicode ? result->unicode : "-");
+	for (size_t i = 0; i < result->finding_count && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "|%s:%s:%s",
+					 imaddr_code_name(result->findings[i].code),
+					 result->findings[i].message,
+					 result->findings[i].suggestion ? result->findings[i].suggestion
+									: "");
+}
+
+Test(check_address, warm_checker_answers_like_a_cold_one)
+{
+	struct imaddr_address_checker *warm;
+	struct imaddr_error err;
+	size_t count = sizeof(addresses) / sizeof(*addresses);
+
+	cr_assert_eq(imaddr_address_checker_new(&warm, &err), IMADDR_OK);
+	/* Warm the domain cache with every address first. */
+	for (size_t i = 0; i < count; i++)
+		imaddr_address_checker_check(warm, addresses[i], strlen(addresses[i]));
+	for (size_t i = 0; i < count; i++) {
+		struct imaddr_address_checker *cold;
+		char expected[2048], actual[2048];
+		cr_assert_eq(imaddr_address_checker_new(&cold, &err), IMADDR_OK);
+		describe(imaddr_address_checker_check(cold, addresses[i], strlen(addresses[i])),
+			 expected, sizeof(expected));
+		describe(imaddr_address_checker_check(warm, addresses[i], strlen(addresses[i])),
+			 actual, sizeof(actual));
+		cr_expect_str_eq(actual, expected, "%s", addresses[i]);
+		imaddr_address_checker_free(cold);
+	}
+	imaddr_address_checker_free(warm);
+}
+
+Test(check_address, canonical_and_unicode_forms)
+{
+	struct imaddr_address_report report;
+	struct imaddr_error err;
+	const char *address = "John.Smith@Bücher.Example";
+	cr_assert_eq(imaddr_check_address(address, strlen(address), &report, &err), IMADDR_OK);
+	cr_expect_str_eq(report.canonical, "John.Smith@xn--bcher-kva.example");
+	cr_expect_str_eq(report.unicode, "John.Smith@bücher.example");
+	cr_assert_eq(report.finding_count, 1);
+	cr_expect_eq(report.findings[0].code, IMADDR_CODE_URI_NOT_CANONICAL);
+	cr_expect(strstr(report.findings[0].message, "use 'John.Smith@xn--bcher-kva.example'"),
+		  "%s", report.findings[0].message);
+	imaddr_address_report_release(&report);
+}
+
+Test(check_address, invalid_address_has_no_forms)
+{
+	struct imaddr_address_report report;
+	struct imaddr_error err;
+	cr_assert_eq(imaddr_check_address("a@b@example.com", 15, &report, &err), IMADDR_OK);
+	cr_expect_null(report.canonical);
+	cr_expect_null(report.unicode);
+	cr_assert_eq(report.finding_count, 1);
+	cr_expect_eq(report.findings[0].code, IMADDR_CODE_URI_INVALID);
+	imaddr_address_report_release(&report);
+}
