@@ -66,6 +66,7 @@ bool imaddr_check_list_has(const struct imaddr_check_list *list, enum imaddr_cod
 void imaddr_address_init(struct imaddr_address *address)
 {
 	address->domain_cache = NULL;
+	address->plain = false;
 	imaddr_buf_init(&address->local, 0);
 	imaddr_buf_init(&address->domain_ascii, 0);
 	imaddr_buf_init(&address->domain_unicode, 0);
@@ -86,6 +87,7 @@ void imaddr_address_release(struct imaddr_address *address)
 
 static void reset_address(struct imaddr_address *address)
 {
+	address->plain = false;
 	imaddr_buf_reset(&address->local);
 	imaddr_buf_reset(&address->domain_ascii);
 	imaddr_buf_reset(&address->domain_unicode);
@@ -299,24 +301,22 @@ static bool check_plain_uri(const char *value, size_t len, struct imaddr_address
 		return false;
 	const char *host = value + user_len + 1;
 	size_t host_len = len - user_len - 1;
-	char written[IMADDR_DOMAIN_MAX + 1];
-	if (host_len > IMADDR_DOMAIN_MAX)
-		return false;
 	for (size_t i = 0; i < host_len; i++) {
 		unsigned char c = (unsigned char)host[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
 			return false;
-		written[i] = (char)c;
 	}
-	written[host_len] = '\0';
-	struct imaddr_strmap_entry *hit = imaddr_strmap_find(address->domain_cache, written);
-	if (!hit || strcmp(hit->text, written))
+	struct imaddr_strmap_entry *hit = imaddr_strmap_find_n(address->domain_cache, host,
+							      host_len);
+	/* The host must be its own A-label form: lowercase and canonical. */
+	if (!hit || strncmp(hit->text, host, host_len) || hit->text[host_len])
 		return false;
 	const char *unicode = hit->text + host_len + 1;
 	imaddr_buf_append(&address->local, value, user_len);
 	imaddr_buf_append(&address->domain_ascii, host, host_len);
 	imaddr_buf_append_str(&address->domain_unicode, unicode);
 	imaddr_buf_append(&address->canonical, value, len);
+	address->plain = true;
 	return true;
 }
 

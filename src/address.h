@@ -54,6 +54,9 @@ struct imaddr_strmap;
 /** A normalized address: NFC local part, A-label and U-label domain. */
 struct imaddr_address {
 	struct imaddr_strmap *domain_cache;  /* optional, owned by the caller */
+	/* Set by imaddr_check_uri for a URI of letters, digits and . _ ~ - at a
+	 * known canonical host: as an IM address it has nothing to report. */
+	bool plain;
 	struct imaddr_buf local;
 	struct imaddr_buf domain_ascii;
 	struct imaddr_buf domain_unicode;

@@ -386,9 +386,11 @@ static void compute_im_address(struct imaddr_audit *audit, const struct imaddr_r
 	imaddr_buf_append(&audit->im_address, local, local_len);
 	imaddr_buf_append_char(&audit->im_address, '@');
 	imaddr_buf_append_str(&audit->im_address, domain);
-	bool valid = imaddr_check_im_address(local, local_len, domain, field,
-					     audit->im_address.data, userid_is_address,
-					     &audit->checks);
+	/* A plain URI (see address.h) has nothing to report as an IM address. */
+	bool plain = audit->options.scheme == IMADDR_SCHEME_DIRECTORY_URI && audit->uri.plain;
+	bool valid = plain || imaddr_check_im_address(local, local_len, domain, field,
+						      audit->im_address.data,
+						      userid_is_address, &audit->checks);
 	fill_values(&audit->checks, before, audit->im_address.data);
 	if (!valid)
 		return;

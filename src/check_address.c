@@ -47,9 +47,10 @@ const struct imaddr_address_result *imaddr_address_checker_check(
 				  address->domain_unicode.len);
 		result->canonical = address->canonical.data;
 		result->unicode = address->unicode.data;
-		imaddr_check_im_address(address->local.data, address->local.len,
-					address->domain_ascii.data, "address",
-					address->canonical.data, false, checks);
+		if (!address->plain)
+			imaddr_check_im_address(address->local.data, address->local.len,
+						address->domain_ascii.data, "address",
+						address->canonical.data, false, checks);
 	}
 	result->finding_count = checks->count;
 	for (size_t i = 0; i < checks->count; i++) {

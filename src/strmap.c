@@ -55,20 +55,26 @@ void imaddr_strmap_release(struct imaddr_strmap *map)
 }
 
 static struct imaddr_strmap_entry *slot_for(struct imaddr_strmap_entry *slots, size_t count,
-					    const char *key)
+					    const char *key, size_t len)
 {
-	size_t i = imaddr_hash(key, strlen(key)) & (count - 1);
-	while (slots[i].key && strcmp(slots[i].key, key))
+	size_t i = imaddr_hash(key, len) & (count - 1);
+	while (slots[i].key && (strncmp(slots[i].key, key, len) || slots[i].key[len]))
 		i = (i + 1) & (count - 1);
 	return &slots[i];
 }
 
-struct imaddr_strmap_entry *imaddr_strmap_find(const struct imaddr_strmap *map, const char *key)
+struct imaddr_strmap_entry *imaddr_strmap_find_n(const struct imaddr_strmap *map, const char *key,
+						 size_t len)
 {
 	if (!map->slot_count)
 		return NULL;
-	struct imaddr_strmap_entry *entry = slot_for(map->slots, map->slot_count, key);
+	struct imaddr_strmap_entry *entry = slot_for(map->slots, map->slot_count, key, len);
 	return entry->key ? entry : NULL;
+}
+
+struct imaddr_strmap_entry *imaddr_strmap_find(const struct imaddr_strmap *map, const char *key)
+{
+	return imaddr_strmap_find_n(map, key, strlen(key));
 }
 
 static void grow(struct imaddr_strmap *map)
@@ -77,7 +83,8 @@ static void grow(struct imaddr_strmap *map)
 	struct imaddr_strmap_entry *slots = imaddr_xcalloc(count, sizeof(*slots));
 	for (size_t i = 0; i < map->slot_count; i++) {
 		if (map->slots[i].key)
-			*slot_for(slots, count, map->slots[i].key) = map->slots[i];
+			*slot_for(slots, count, map->slots[i].key, strlen(map->slots[i].key)) =
+				map->slots[i];
 	}
 	free(map->slots);
 	map->slots = slots;
@@ -88,7 +95,8 @@ struct imaddr_strmap_entry *imaddr_strmap_get(struct imaddr_strmap *map, const c
 {
 	if ((map->used + 1) * 2 > map->slot_count)
 		grow(map);
-	struct imaddr_strmap_entry *entry = slot_for(map->slots, map->slot_count, key);
+	struct imaddr_strmap_entry *entry = slot_for(map->slots, map->slot_count, key,
+						     strlen(key));
 	if (!entry->key) {
 		entry->key = imaddr_xstrdup(key);
 		map->used++;

@@ -25,6 +25,9 @@ void imaddr_strmap_init(struct imaddr_strmap *map);
 void imaddr_strmap_release(struct imaddr_strmap *map);
 /** The entry for key, or NULL. */
 struct imaddr_strmap_entry *imaddr_strmap_find(const struct imaddr_strmap *map, const char *key);
+/** The same for a key of `len` bytes that need not be NUL-terminated. */
+struct imaddr_strmap_entry *imaddr_strmap_find_n(const struct imaddr_strmap *map, const char *key,
+						 size_t len);
 /** The entry for key, created (count 0, text NULL) when missing. */
 struct imaddr_strmap_entry *imaddr_strmap_get(struct imaddr_strmap *map, const char *key);
 /** The entries, sorted by key, in a new array the caller frees. */

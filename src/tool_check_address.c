@@ -17,37 +17,57 @@ struct run {
 	enum imaddr_severity fail_on;
 	bool never;
 	bool failed;
+	char *line;          /* the output line being built */
+	size_t line_len;
+	size_t line_cap;
 };
 
-static void put(const char *text)
+static void put(struct run *run, const char *text, size_t len)
 {
-	fputs(text, stdout);
+	if (run->line_len + len > run->line_cap) {
+		run->line_cap = (run->line_len + len) * 2 + 256;
+		run->line = realloc(run->line, run->line_cap);
+		if (!run->line) {
+			tool_error("out of memory");
+			exit(TOOL_EXIT_FAILURE);
+		}
+	}
+	memcpy(run->line + run->line_len, text, len);
+	run->line_len += len;
 }
 
+static void put_str(struct run *run, const char *text)
+{
+	put(run, text, strlen(text));
+}
+
+/* One fwrite per address: stdout's lock is taken once, not once a field. */
 static void check_one(const char *address, size_t length, struct run *run)
 {
 	const struct imaddr_address_result *result =
 		imaddr_address_checker_check(run->checker, address, length);
-	fwrite(address, 1, length, stdout);
-	putchar('\t');
-	put(result->canonical ? result->canonical : "-");
-	putchar('\t');
-	put(result->unicode ? result->unicode : "-");
+	run->line_len = 0;
+	put(run, address, length);
+	put(run, "\t", 1);
+	put_str(run, result->canonical ? result->canonical : "-");
+	put(run, "\t", 1);
+	put_str(run, result->unicode ? result->unicode : "-");
 	for (size_t i = 0; i < result->finding_count; i++) {
 		const struct imaddr_address_result_finding *finding = &result->findings[i];
-		putchar('\t');
-		put(imaddr_code_name(finding->code));
-		put(": ");
-		put(finding->message);
+		put(run, "\t", 1);
+		put_str(run, imaddr_code_name(finding->code));
+		put(run, ": ", 2);
+		put_str(run, finding->message);
 		if (finding->suggestion) {
-			put(" (use '");
-			put(finding->suggestion);
-			put("')");
+			put(run, " (use '", 7);
+			put_str(run, finding->suggestion);
+			put(run, "')", 2);
 		}
 		if (!run->never && imaddr_code_severity(finding->code) >= run->fail_on)
 			run->failed = true;
 	}
-	putchar('\n');
+	put(run, "\n", 1);
+	fwrite(run->line, 1, run->line_len, stdout);
 }
 
 int tool_check_address(int argc, char **argv)
@@ -103,6 +123,7 @@ int tool_check_address(int argc, char **argv)
 		free(line);
 	}
 	imaddr_address_checker_free(run.checker);
+	free(run.line);
 	if (fflush(stdout) != 0) {
 		tool_error("cannot write the results");
 		return TOOL_EXIT_FAILURE;
