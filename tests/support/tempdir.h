@@ -26,4 +26,21 @@ char *tempdir_read(const char *path, size_t *len);
  */
 char *tempdir_list(const char *dir);
 
+/*
+ * Declares a Criterion suite whose every test gets a fresh temporary
+ * directory in `dir`, removed after the test.
+ */
+#define TEMPDIR_TEST_SUITE(suite) \
+	static char *dir; \
+	static void suite##_make_dir(void) \
+	{ \
+		dir = tempdir_create(); \
+	} \
+	static void suite##_remove_dir(void) \
+	{ \
+		tempdir_remove(dir); \
+		free(dir); \
+	} \
+	TestSuite(suite, .init = suite##_make_dir, .fini = suite##_remove_dir)
+
 #endif /* IMADDR_TEMPDIR_H */

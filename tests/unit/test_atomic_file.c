@@ -9,20 +9,7 @@
 #include "atomic_file.h"
 #include "tempdir.h"
 
-static char *dir;
-
-static void make_dir(void)
-{
-	dir = tempdir_create();
-}
-
-static void remove_dir(void)
-{
-	tempdir_remove(dir);
-	free(dir);
-}
-
-TestSuite(atomic_file, .init = make_dir, .fini = remove_dir);
+TEMPDIR_TEST_SUITE(atomic_file);
 
 static void expect_file(const char *path, const char *expected)
 {

@@ -9,20 +9,7 @@
 #include "imaddr.h"
 #include "tempdir.h"
 
-static char *dir;
-
-static void make_dir(void)
-{
-	dir = tempdir_create();
-}
-
-static void remove_dir(void)
-{
-	tempdir_remove(dir);
-	free(dir);
-}
-
-TestSuite(bat_writer, .init = make_dir, .fini = remove_dir);
+TEMPDIR_TEST_SUITE(bat_writer);
 
 #define HEADER "USER ID,DIRECTORY URI\r\n"
 

@@ -13,20 +13,7 @@
 #include "imaddr.h"
 #include "tempdir.h"
 
-static char *dir;
-
-static void make_dir(void)
-{
-	dir = tempdir_create();
-}
-
-static void remove_dir(void)
-{
-	tempdir_remove(dir);
-	free(dir);
-}
-
-TestSuite(report_db, .init = make_dir, .fini = remove_dir);
+TEMPDIR_TEST_SUITE(report_db);
 
 /* dir/name; valid until the next call. */
 static const char *path_in_dir(const char *name)

@@ -7,20 +7,7 @@
 #include "imaddr.h"
 #include "tempdir.h"
 
-static char *dir;
-
-static void make_dir(void)
-{
-	dir = tempdir_create();
-}
-
-static void remove_dir(void)
-{
-	tempdir_remove(dir);
-	free(dir);
-}
-
-TestSuite(summary, .init = make_dir, .fini = remove_dir);
+TEMPDIR_TEST_SUITE(summary);
 
 /* The summary of an audit of `csv`; free() it. */
 static char *summarize(const char *csv, const struct imaddr_audit_options *options,
