@@ -277,11 +277,23 @@ static bool has_sip_prefix(const char *s, size_t len)
 	return len >= 4 && !strncasecmp(s, "sip:", 4);
 }
 
-/* Letters, digits and . _ ~ -: plain for Unified CM, safe for Jabber and XMPP. */
-static bool is_plain_user_char(unsigned char c)
-{
-	return is_alnum_ascii(c) || c == '.' || c == '_' || c == '~' || c == '-';
-}
+/*
+ * For check_plain_uri, per byte: PLAIN_USER for letters, digits and . _ ~ -
+ * (plain for Unified CM, safe for Jabber and XMPP); PLAIN_HOST for what a
+ * canonical A-label host is made of (a-z 0-9 . -). Bytes from 128 up are 0.
+ */
+#define PLAIN_USER 1
+#define PLAIN_HOST 2
+static const unsigned char plain_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 0,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0,
+};
 
 /*
  * The common case in one pass: a user part of plain characters, one '@' and
@@ -294,7 +306,7 @@ static bool check_plain_uri(const char *value, size_t len, struct imaddr_address
 	size_t user_len = 0;
 	if (!address->domain_cache || len > IMADDR_URI_MAX_ENCODED)
 		return false;
-	while (user_len < len && is_plain_user_char((unsigned char)value[user_len]))
+	while (user_len < len && (plain_class[(unsigned char)value[user_len]] & PLAIN_USER))
 		user_len++;
 	if (!user_len || user_len > IMADDR_URI_USER_MAX_CHARS || user_len + 1 >= len ||
 	    value[user_len] != '@')
@@ -302,8 +314,7 @@ static bool check_plain_uri(const char *value, size_t len, struct imaddr_address
 	const char *host = value + user_len + 1;
 	size_t host_len = len - user_len - 1;
 	for (size_t i = 0; i < host_len; i++) {
-		unsigned char c = (unsigned char)host[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+		if (!(plain_class[(unsigned char)host[i]] & PLAIN_HOST))
 			return false;
 	}
 	struct imaddr_strmap_entry *hit = imaddr_strmap_find_n(address->domain_cache, host,

@@ -39,14 +39,21 @@ const struct imaddr_address_result *imaddr_address_checker_check(
 	result->canonical = result->unicode = NULL;
 	/* "sip:" is how SIP URIs are written: accepted here without a remark. */
 	if (imaddr_check_uri(text, length, "address", true, address, checks)) {
-		/* Only the U-label form: the comparison key is for duplicates. */
-		imaddr_buf_reset(&address->unicode);
-		imaddr_buf_append(&address->unicode, address->local.data, address->local.len);
-		imaddr_buf_append_char(&address->unicode, '@');
-		imaddr_buf_append(&address->unicode, address->domain_unicode.data,
-				  address->domain_unicode.len);
 		result->canonical = address->canonical.data;
-		result->unicode = address->unicode.data;
+		/* Only the U-label form: the comparison key is for duplicates. */
+		if (address->domain_unicode.len == address->domain_ascii.len &&
+		    !memcmp(address->domain_unicode.data, address->domain_ascii.data,
+			    address->domain_ascii.len)) {
+			result->unicode = address->canonical.data;
+		} else {
+			imaddr_buf_reset(&address->unicode);
+			imaddr_buf_append(&address->unicode, address->local.data,
+					  address->local.len);
+			imaddr_buf_append_char(&address->unicode, '@');
+			imaddr_buf_append(&address->unicode, address->domain_unicode.data,
+					  address->domain_unicode.len);
+			result->unicode = address->unicode.data;
+		}
 		if (!address->plain)
 			imaddr_check_im_address(address->local.data, address->local.len,
 						address->domain_ascii.data, "address",
