@@ -724,6 +724,7 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 		.options = &audit->options,
 		.version = IMADDR_VERSION,
 		.started = (int64_t)time(NULL),
+		.reader = reader->ops->name,
 	};
 	struct imaddr_reader_request request = {
 		.mapping = &audit->options.mapping,

@@ -627,6 +627,16 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	report->new_schema = kind == REPORT_KIND_EMPTY;
 	if (report->new_schema)
 		rc = create_schema(report->db);
+	/*
+	 * A directory server sends users slower than SQLite stores them: the
+	 * writer thread is idle most of the read, so it keeps the users index as
+	 * it goes instead of sorting it after the last user, off the run's end.
+	 */
+	if (rc == SQLITE_OK && report->new_schema && info->reader &&
+	    !strcmp(info->reader, "ldap")) {
+		rc = sqlite3_exec(report->db, users_index_sql, NULL, NULL, NULL);
+		report->users_indexed = rc == SQLITE_OK;
+	}
 	if (rc == SQLITE_OK)
 		rc = insert_run(report, info);
 	if (rc == SQLITE_OK)
