@@ -104,7 +104,7 @@ struct fixture {
 static void begin_run(struct imaddr_sink *sink, const char *input)
 {
 	static struct imaddr_audit_options options;
-	struct imaddr_run_info info;
+	struct imaddr_run_info info = { 0 };
 	struct imaddr_error err = { "" };
 
 	memset(&options, 0, sizeof(options));
