@@ -37,7 +37,7 @@ TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/suppor
 LIB := $(BUILD)/libimaddr.a
 BIN := $(BUILD)/imaddr
 
-.PHONY: all deps demo check test unit cases ldap asan bench install uninstall clean
+.PHONY: all deps demo check test unit cases ldap asan fuzz bench install uninstall clean
 .SECONDARY:
 all: $(BIN)
 
@@ -101,6 +101,31 @@ asan:
 		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" test
 
+# Coverage-guided fuzzing of every reader and of check-address (clang's
+# libFuzzer with ASan and UBSan), seeded from samples/ and tests/ldap/.
+# Never part of make check; FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_csv fuzz_ldif fuzz_check_address
+fuzz:
+	@scripts/install-deps --fuzz
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libimaddr.a
+	@mkdir -p build-fuzz/corpus/csv build-fuzz/corpus/ldif build-fuzz/corpus/address
+	@cp samples/*.csv build-fuzz/corpus/csv/
+	@cp tests/ldap/*.ldif build-fuzz/corpus/ldif/
+	@head -n 200 samples/*.csv | tr ',' '\n' | split -l 1 - build-fuzz/corpus/address/s
+	clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-DFUZZ_READER_CSV -o build-fuzz/fuzz_csv tests/fuzz/fuzz_reader.c \
+		build-fuzz/libimaddr.a $(PKG_LIBS)
+	clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_ldif tests/fuzz/fuzz_reader.c build-fuzz/libimaddr.a $(PKG_LIBS)
+	clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-o build-fuzz/fuzz_check_address tests/fuzz/fuzz_check_address.c \
+		build-fuzz/libimaddr.a $(PKG_LIBS)
+	build-fuzz/fuzz_csv -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/csv
+	build-fuzz/fuzz_ldif -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/ldif
+	build-fuzz/fuzz_check_address -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/address
+
 bench: all
 	@scripts/install-deps --bench
 	@bench/run
@@ -117,6 +142,6 @@ uninstall:
 		$(DESTDIR)$(includedir)/imaddr.h $(DESTDIR)$(man1dir)/imaddr.1
 
 clean:
-	rm -rf build build-asan out
+	rm -rf build build-asan build-fuzz out
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/tests/support/*.d)
