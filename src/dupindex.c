@@ -36,11 +36,26 @@ void imaddr_dupindex_add(struct imaddr_dupindex *index, const char *key, size_t 
  * where qsort's comparisons dominated a million-user run. It is stable, and
  * entries arrive in ordinal order, so equal hashes stay in input order.
  */
+static int by_hash_then_ordinal(const void *a, const void *b)
+{
+	const struct imaddr_dupindex_entry *x = a, *y = b;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+/* Below this, four passes over 65536 counters cost more than qsort. */
+#define RADIX_SORT_MIN 4096
+
 void imaddr_dupindex_sort(struct imaddr_dupindex *index)
 {
 	size_t n = index->count;
 	if (n < 2)
 		return;
+	if (n < RADIX_SORT_MIN) {
+		qsort(index->entries, n, sizeof(*index->entries), by_hash_then_ordinal);
+		return;
+	}
 	struct imaddr_dupindex_entry *from = index->entries;
 	struct imaddr_dupindex_entry *to = imaddr_xmalloc(n * sizeof(*to));
 	size_t *counts = imaddr_xmalloc(65536 * sizeof(*counts));
