@@ -54,15 +54,6 @@ struct imaddr_check_item *imaddr_check_add(struct imaddr_check_list *list,
 	return item;
 }
 
-bool imaddr_check_list_has(const struct imaddr_check_list *list, enum imaddr_code code)
-{
-	for (size_t i = 0; i < list->count; i++) {
-		if (list->items[i].code == code)
-			return true;
-	}
-	return false;
-}
-
 void imaddr_address_init(struct imaddr_address *address)
 {
 	address->domain_cache = NULL;

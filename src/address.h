@@ -40,7 +40,6 @@ struct imaddr_check_item *imaddr_check_add(struct imaddr_check_list *list,
 					   enum imaddr_code code, const char *field,
 					   const char *value, const char *format, ...)
 	__attribute__((format(printf, 5, 6)));
-bool imaddr_check_list_has(const struct imaddr_check_list *list, enum imaddr_code code);
 
 /*
  * Valid domains by their bytes as written, with their A-label and U-label

@@ -298,6 +298,9 @@ static void check_user_id(struct imaddr_audit *audit, const struct imaddr_record
 	const char *field = field_name(audit, record, IMADDR_ROLE_USER_ID);
 	size_t before = audit->checks.count;
 
+	/* An empty key tells compute_im_address that this record has no valid user ID. */
+	imaddr_buf_reset(&audit->userid);
+	imaddr_buf_reset(&audit->userid_key);
 	if (!value->present) {
 		if (!reader_dropped(record, IMADDR_ROLE_USER_ID))
 			imaddr_check_add(&audit->checks, IMADDR_CODE_USERID_MISSING, field, NULL,
@@ -356,8 +359,7 @@ static void compute_im_address(struct imaddr_audit *audit, const struct imaddr_r
 	bool userid_is_address = false;
 
 	if (audit->options.scheme == IMADDR_SCHEME_USERID) {
-		if (!user->user_id || !audit->userid_key.len ||
-		    imaddr_check_list_has(&audit->checks, IMADDR_CODE_USERID_INVALID))
+		if (!audit->userid_key.len)
 			return;
 		field = field_name(audit, record, IMADDR_ROLE_USER_ID);
 		local = audit->userid.data;

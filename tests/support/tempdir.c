@@ -121,3 +121,11 @@ char *tempdir_list(const char *dir)
 	free(names);
 	return list;
 }
+
+void tempdir_expect_listing(const char *dir, const char *expected)
+{
+	char *list = tempdir_list(dir);
+	cr_assert_str_eq(list, expected, "the directory holds '%s', expected '%s'", list,
+			 expected);
+	free(list);
+}

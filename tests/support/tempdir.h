@@ -25,6 +25,8 @@ char *tempdir_read(const char *path, size_t *len);
  * "bat-001.csv,users.csv"; "" for an empty directory. The caller frees it.
  */
 char *tempdir_list(const char *dir);
+/** Asserts that tempdir_list(dir) is `expected`. */
+void tempdir_expect_listing(const char *dir, const char *expected);
 
 /*
  * Declares a Criterion suite whose every test gets a fresh temporary

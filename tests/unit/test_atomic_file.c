@@ -21,14 +21,6 @@ static void expect_file(const char *path, const char *expected)
 	free(contents);
 }
 
-static void expect_listing(const char *expected)
-{
-	char *list = tempdir_list(dir);
-	cr_assert_str_eq(list, expected, "the directory holds '%s', expected '%s'", list,
-			 expected);
-	free(list);
-}
-
 Test(atomic_file, nothing_appears_under_the_name_before_commit)
 {
 	struct imaddr_atomic_file file;
@@ -61,7 +53,7 @@ Test(atomic_file, commit_renames_into_place_and_leaves_no_temporary_file)
 	cr_assert_eq(imaddr_atomic_file_commit(&file, &err), IMADDR_OK, "%s", err.message);
 
 	expect_file(path, "USER ID,DIRECTORY URI\r\njs,js@example.com\r\n");
-	expect_listing("bat.csv");
+	tempdir_expect_listing(dir, "bat.csv");
 	struct stat st;
 	cr_assert_neq(stat(temp_path, &st), 0, "'%s' is still there", temp_path);
 	cr_assert_null(file.temp_path);
@@ -84,7 +76,7 @@ Test(atomic_file, commit_replaces_an_existing_file)
 	expect_file(path, "old contents that are longer\n");
 	cr_assert_eq(imaddr_atomic_file_commit(&file, &err), IMADDR_OK, "%s", err.message);
 	expect_file(path, "new\n");
-	expect_listing("bat.csv");
+	tempdir_expect_listing(dir, "bat.csv");
 	free(path);
 }
 
@@ -96,7 +88,7 @@ Test(atomic_file, commit_of_an_empty_file)
 	cr_assert_eq(imaddr_atomic_file_open(&file, path, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_eq(imaddr_atomic_file_commit(&file, &err), IMADDR_OK, "%s", err.message);
 	expect_file(path, "");
-	expect_listing("empty.csv");
+	tempdir_expect_listing(dir, "empty.csv");
 	free(path);
 }
 
@@ -112,7 +104,7 @@ Test(atomic_file, abort_leaves_an_existing_target_untouched_and_removes_the_temp
 	imaddr_atomic_file_abort(&file);
 
 	expect_file(path, "USER ID,DIRECTORY URI\r\nold,old@x\r\n");
-	expect_listing("bat.csv");
+	tempdir_expect_listing(dir, "bat.csv");
 	struct stat st;
 	cr_assert_neq(stat(temp_path, &st), 0, "'%s' is still there", temp_path);
 	cr_assert_null(file.stream);
@@ -133,7 +125,7 @@ Test(atomic_file, abort_without_a_target_leaves_an_empty_directory)
 	cr_assert_eq(imaddr_atomic_file_open(&file, path, &err), IMADDR_OK, "%s", err.message);
 	fputs("partial", file.stream);
 	imaddr_atomic_file_abort(&file);
-	expect_listing("");
+	tempdir_expect_listing(dir, "");
 	free(path);
 }
 
@@ -151,7 +143,7 @@ Test(atomic_file, two_files_for_one_target_do_not_collide)
 	imaddr_atomic_file_abort(&first);
 	cr_assert_eq(imaddr_atomic_file_commit(&second, &err), IMADDR_OK, "%s", err.message);
 	expect_file(path, "second\n");
-	expect_listing("bat.csv");
+	tempdir_expect_listing(dir, "bat.csv");
 	free(path);
 }
 
@@ -173,7 +165,7 @@ Test(atomic_file, open_in_a_missing_directory_fails_naming_the_path)
 	cr_assert_null(file.temp_path);
 	/* Abort after a failed open is harmless. */
 	imaddr_atomic_file_abort(&file);
-	expect_listing("");
+	tempdir_expect_listing(dir, "");
 	free(path);
 }
 
@@ -211,7 +203,7 @@ Test(atomic_file, commit_onto_a_directory_fails_and_cleans_up)
 	cr_assert_eq(imaddr_atomic_file_commit(&file, &err), IMADDR_ERR_IO);
 	cr_assert_not_null(strstr(err.message, path), "%s", err.message);
 	cr_assert_null(file.temp_path);
-	expect_listing("taken");
+	tempdir_expect_listing(dir, "taken");
 	struct stat st;
 	cr_assert_eq(stat(inside, &st), 0, "the directory's contents were touched");
 	unlink(inside);

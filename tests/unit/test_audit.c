@@ -306,32 +306,33 @@ Test(audit, domain_not_configured)
 	capture_free(c);
 }
 
-Test(audit, too_many_domains)
+/* An audit of `count` users, each in an IM domain of its own. */
+static struct capture *run_domains(int count)
 {
 	size_t size = 64 * 1024;
 	char *csv = malloc(size);
 	size_t used = (size_t)snprintf(csv, size, "sAMAccountName,sn,mail\n");
-	for (int i = 0; i < 76; i++)
+	for (int i = 0; i < count; i++)
 		used += (size_t)snprintf(csv + used, size - used, "u%d,L,u@d%d.example\n", i, i);
 	struct capture *c = run_uri(csv, NULL);
+	free(csv);
+	return c;
+}
+
+Test(audit, too_many_domains)
+{
+	struct capture *c = run_domains(76);
 	expect_code(c, IMADDR_CODE_TOO_MANY_DOMAINS, 1);
 	cr_expect_eq(capture_first(c, IMADDR_CODE_TOO_MANY_DOMAINS)->ordinal, 0);
 	cr_expect_eq(c->totals.domain_count, 76);
 	capture_free(c);
-	free(csv);
 }
 
 Test(audit, seventy_five_domains_are_fine)
 {
-	size_t size = 64 * 1024;
-	char *csv = malloc(size);
-	size_t used = (size_t)snprintf(csv, size, "sAMAccountName,sn,mail\n");
-	for (int i = 0; i < 75; i++)
-		used += (size_t)snprintf(csv + used, size - used, "u%d,L,u@d%d.example\n", i, i);
-	struct capture *c = run_uri(csv, NULL);
+	struct capture *c = run_domains(75);
 	expect_code(c, IMADDR_CODE_TOO_MANY_DOMAINS, 0);
 	capture_free(c);
-	free(csv);
 }
 
 Test(audit, totals_and_domain_inventory)

@@ -57,14 +57,6 @@ static void expect_file(const char *name, const char *expected)
 	free(path);
 }
 
-static void expect_listing(const char *expected)
-{
-	char *list = tempdir_list(dir);
-	cr_assert_str_eq(list, expected, "the directory holds '%s', expected '%s'", list,
-			 expected);
-	free(list);
-}
-
 /* A CUCM export: DIRECTORY URI is both the source and what CUCM holds now. */
 static const char cucm_export[] =
 	"USER ID,LAST NAME,DIRECTORY URI\n"
@@ -86,7 +78,7 @@ Test(bat_writer, writes_canonical_uris_of_users_without_errors)
 		    "js,JSmith@example.com\r\n"
 		    "\"Bee, Jr\",ab@xn--bcher-kva.example\r\n"
 		    "\"q\"\"uote\",q@example.org\r\n");
-	expect_listing("bat.csv,users.csv");
+	tempdir_expect_listing(dir, "bat.csv,users.csv");
 }
 
 Test(bat_writer, skips_users_whose_current_uri_is_already_canonical)
@@ -155,7 +147,7 @@ Test(bat_writer, chunks_split_rows_each_with_the_header)
 	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
 	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
 	expect_file("bat-003.csv", HEADER "u5,u5@example.com\r\n");
-	expect_listing("bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
+	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
 }
 
 Test(bat_writer, chunks_of_an_exact_multiple_leave_no_empty_chunk)
@@ -171,7 +163,7 @@ Test(bat_writer, chunks_of_an_exact_multiple_leave_no_empty_chunk)
 		     err.message);
 	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
 	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
-	expect_listing("bat-001.csv,bat-002.csv,users.csv");
+	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,users.csv");
 }
 
 Test(bat_writer, chunks_with_no_rows_write_one_header_only_chunk)
@@ -181,7 +173,7 @@ Test(bat_writer, chunks_with_no_rows_write_one_header_only_chunk)
 	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
 		     err.message);
 	expect_file("bat-001.csv", HEADER);
-	expect_listing("bat-001.csv,users.csv");
+	tempdir_expect_listing(dir, "bat-001.csv,users.csv");
 }
 
 Test(bat_writer, stale_chunks_of_an_earlier_run_are_removed)
@@ -196,7 +188,7 @@ Test(bat_writer, stale_chunks_of_an_earlier_run_are_removed)
 	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
 	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
 	expect_file("bat-003.csv", HEADER "u5,u5@example.com\r\n");
-	expect_listing("bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
+	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
 }
 
 Test(bat_writer, chunk_names_without_an_extension)
@@ -207,7 +199,7 @@ Test(bat_writer, chunk_names_without_an_extension)
 	expect_file("bat-001", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n"
 		    "u3,u3@example.com\r\n");
 	expect_file("bat-002", HEADER "u4,u4@example.com\r\nu5,u5@example.com\r\n");
-	expect_listing("bat-001,bat-002,users.csv");
+	tempdir_expect_listing(dir, "bat-001,bat-002,users.csv");
 }
 
 Test(bat_writer, chunk_names_in_a_directory_with_a_dot)
@@ -239,7 +231,7 @@ Test(bat_writer, failing_run_leaves_an_existing_bat_file_untouched)
 	cr_assert_not_null(strstr(err.message, "users.csv:3: unbalanced quote"), "%s",
 			   err.message);
 	expect_file("bat.csv", previous);
-	expect_listing("bat.csv,users.csv");
+	tempdir_expect_listing(dir, "bat.csv,users.csv");
 }
 
 Test(bat_writer, failing_run_leaves_existing_chunks_untouched)
@@ -252,7 +244,7 @@ Test(bat_writer, failing_run_leaves_existing_chunks_untouched)
 	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 1, &err), IMADDR_ERR_INPUT);
 	expect_file("bat-001.csv", previous);
 	expect_file("bat-002.csv", previous);
-	expect_listing("bat-001.csv,bat-002.csv,users.csv");
+	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,users.csv");
 }
 
 /*
