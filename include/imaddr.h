@@ -180,6 +180,7 @@ struct imaddr_finding {
 	uint64_t ordinal;
 	uint64_t line;
 	const char *dn;
+	const char *user_id;        /* the user's user ID as read, NULL when none */
 	const char *field;          /* the input attribute, e.g. "mail" */
 	const char *value;          /* the offending value as read */
 	const char *message;

@@ -484,6 +484,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 			.ordinal = user.ordinal,
 			.line = user.line,
 			.dn = user.dn,
+			.user_id = user.user_id,
 			.field = item->field,
 			.value = item->value,
 			.message = item->message.data,
@@ -512,6 +513,7 @@ struct member {
 	uint64_t ordinal;
 	uint64_t line;
 	char *dn;
+	char *user_id;
 	char *value;
 	char *key;
 };
@@ -571,6 +573,7 @@ static enum imaddr_status report_group(struct imaddr_audit *audit, enum imaddr_k
 			.ordinal = self->ordinal,
 			.line = self->line,
 			.dn = self->dn,
+			.user_id = self->user_id,
 			.field = audit->key_field[kind],
 			.value = self->value,
 			.message = message.data,
@@ -588,6 +591,7 @@ static void free_members(struct member *members, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
 		free(members[i].dn);
+		free(members[i].user_id);
 		free(members[i].value);
 		free(members[i].key);
 	}
@@ -633,6 +637,7 @@ static enum imaddr_status report_candidates(struct imaddr_audit *audit, enum ima
 		members[i].ordinal = stored.user.ordinal;
 		members[i].line = stored.user.line;
 		members[i].dn = stored.user.dn ? imaddr_xstrdup(stored.user.dn) : NULL;
+		members[i].user_id = stored.user.user_id ? imaddr_xstrdup(stored.user.user_id) : NULL;
 		members[i].value = imaddr_xstrdup(value ? value : "");
 		members[i].key = imaddr_xstrdup(stored.keys[kind] ? stored.keys[kind] : "");
 	}

@@ -16,16 +16,25 @@
 
 /*
  * The page cache of the run's connection, in KiB (a negative cache_size).
- * The load appends in key order except for the two users indexes, whose new
- * entries land at random places in this run's part of each index, so more
- * cache means fewer pages written out and read back. The gain flattens out:
- * appending a million users to a report took 13 s with 8 MiB, 10.5 s with
- * 32 MiB and 8.5 s with 128 MiB. The cache is most of this module's memory,
- * and the whole program must stay well under 250 MB for a million users.
+ * The load appends, so the cache mostly holds the pages being filled and the
+ * later runs' findings indexes, which take entries at random places; it is
+ * also the sorter's memory when a run is compared with the previous one. It
+ * is most of this module's memory, and the whole program must stay well under
+ * 250 MB for a million users.
  */
 #define CACHE_KIB 32768
 /* The cache while the first run builds the indexes: see create_indexes(). */
 #define SORT_CACHE_KIB 8192
+
+/*
+ * The page size of a new report. Against SQLite's 4 KiB, 16 KiB pages took
+ * the load's system time from 0.5 s to 0.2 s for a million users (fewer,
+ * larger writes) and split pages less often; it applies only to a new file.
+ */
+#define PAGE_SIZE 16384
+
+/* users.id is run_id * 2^32 + ordinal: see the schema. */
+#define ORDINALS_PER_RUN ((sqlite3_int64)1 << 32)
 
 /*
  * A second imaddr appending to the same report waits for the first one's
@@ -49,25 +58,40 @@ struct report_db {
 	sqlite3 *db;            /* NULL until begin when the file does not exist */
 	bool created;           /* this run created the file: throwing away removes it */
 	bool new_schema;        /* this run creates the schema: end adds the indexes */
-	bool users_indexed;     /* the users index exists (input_end made it) */
 	enum report_state state;
 	sqlite3_int64 run_id;
+	sqlite3_int64 previous_run_id;  /* 0 for the first run of an input */
 	sqlite3_stmt *insert_user;
 	sqlite3_stmt *insert_finding;
 };
 
 /*
- * The schema, version 1. Every table is keyed by run_id first, so that a run
- * is one contiguous range of every table and index: the load appends, and
- * questions about one run read one range. Strings are NULL when absent; so
- * are line and related_ordinal when 0.
+ * The schema, version 2. A run is one contiguous range of every table and
+ * index, so that the load appends and a question about one run reads one
+ * range:
+ *
+ * - users is a rowid table whose id is run_id * 2^32 + ordinal (USER_ID_SQL),
+ *   so that a user is found by run and ordinal, and a run's users are read,
+ *   without any index. Rows are appended in id order, the cheapest insert
+ *   SQLite has: a WITHOUT ROWID table keyed on (run_id, ordinal) cost the
+ *   load a fifth more, and any index on users a third (see
+ *   docs/performance.md).
+ * - findings carry the user ID of their user, so that run-to-run matching
+ *   reads findings alone; users has no index by user ID.
+ * - im_address_changes is a table the run fills at its end, by merging its
+ *   users with the previous run's, both read in user ID order.
+ *
+ * Strings are NULL when absent; so are line and related_ordinal when 0.
  *
  * The run_id foreign keys are declarations for readers and tools: imaddr
  * does not turn foreign_keys on (each check would cost a lookup per row),
  * but someone pruning old runs can, and ON DELETE CASCADE then deletes a
- * run's users, findings and domains with it, each through an index that
- * starts with run_id.
+ * run's users, findings, changes and domains with it.
  */
+#define USER_ID_SQL(run, ordinal) "(" run " * 4294967296 + " ordinal ")"
+#define RUN_USERS_SQL(alias, run) \
+	alias ".id BETWEEN " run " * 4294967296 AND " run " * 4294967296 + 4294967295"
+
 static const char schema_sql[] =
 	"CREATE TABLE runs (\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -87,6 +111,7 @@ static const char schema_sql[] =
 	"  infos INTEGER\n"
 	");\n"
 	"CREATE TABLE users (\n"
+	"  id INTEGER PRIMARY KEY,\n"
 	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
 	"  ordinal INTEGER NOT NULL,\n"
 	"  line INTEGER,\n"
@@ -98,9 +123,8 @@ static const char schema_sql[] =
 	"  directory_uri TEXT,\n"
 	"  current_uri TEXT,\n"
 	"  im_address TEXT,\n"
-	"  im_domain TEXT,\n"
-	"  PRIMARY KEY (run_id, ordinal)\n"
-	") WITHOUT ROWID;\n"
+	"  im_domain TEXT\n"
+	");\n"
 	/*
 	 * line and dn only for findings that belong to no user (ordinal 0),
 	 * such as a skipped row; a user's finding takes them from users.
@@ -111,6 +135,7 @@ static const char schema_sql[] =
 	"  ordinal INTEGER NOT NULL,\n"
 	"  line INTEGER,\n"
 	"  dn TEXT,\n"
+	"  user_id TEXT,\n"
 	"  code TEXT NOT NULL,\n"
 	"  severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),\n"
 	"  field TEXT,\n"
@@ -119,6 +144,16 @@ static const char schema_sql[] =
 	"  message TEXT,\n"
 	"  suggestion TEXT\n"
 	");\n"
+	"CREATE TABLE im_address_changes (\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+	"  previous_run_id INTEGER REFERENCES runs (id) ON DELETE SET NULL,\n"
+	"  user_id TEXT NOT NULL,\n"
+	"  ordinal INTEGER NOT NULL,\n"
+	"  previous_ordinal INTEGER NOT NULL,\n"
+	"  previous_im_address TEXT,\n"
+	"  im_address TEXT,\n"
+	"  PRIMARY KEY (run_id, ordinal, previous_ordinal)\n"
+	") WITHOUT ROWID;\n"
 	"CREATE TABLE domains (\n"
 	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
 	"  ascii TEXT NOT NULL,\n"
@@ -131,90 +166,68 @@ static const char schema_sql[] =
 	"  SELECT * FROM runs ORDER BY id DESC LIMIT 1;\n"
 	"CREATE VIEW finding_rows AS\n"
 	"  SELECT f.run_id, f.id AS finding_id, f.ordinal,\n"
-	"         coalesce(u.line, f.line) AS line, coalesce(u.dn, f.dn) AS dn, u.user_id,\n"
+	"         coalesce(u.line, f.line) AS line, coalesce(u.dn, f.dn) AS dn, f.user_id,\n"
 	"         f.code, f.severity, f.field, f.value, f.message, f.suggestion,\n"
 	"         f.related_ordinal, r.line AS related_line, r.dn AS related_dn,\n"
 	"         r.user_id AS related_user_id\n"
 	"  FROM findings AS f\n"
-	"  LEFT JOIN users AS u ON u.run_id = f.run_id AND u.ordinal = f.ordinal\n"
-	"  LEFT JOIN users AS r ON r.run_id = f.run_id AND r.ordinal = f.related_ordinal;\n"
+	"  LEFT JOIN users AS u ON u.id = " USER_ID_SQL("f.run_id", "f.ordinal") "\n"
+	"  LEFT JOIN users AS r ON r.id = " USER_ID_SQL("f.run_id", "f.related_ordinal") ";\n"
+	/* From the findings, so that a filter on run_id reads one run's. */
 	"CREATE VIEW error_users AS\n"
-	"  SELECT u.* FROM users AS u\n"
-	"  WHERE EXISTS (SELECT 1 FROM findings AS f\n"
-	"                WHERE f.run_id = u.run_id AND f.ordinal = u.ordinal\n"
-	"                  AND f.severity = 'error');\n"
+	"  SELECT u.id, e.run_id, e.ordinal, u.line, u.dn, u.user_id, u.mail,\n"
+	"         u.first_name, u.last_name, u.directory_uri, u.current_uri,\n"
+	"         u.im_address, u.im_domain\n"
+	"  FROM (SELECT DISTINCT run_id, ordinal FROM findings\n"
+	"        WHERE severity = 'error' AND ordinal <> 0) AS e\n"
+	"  JOIN users AS u ON u.id = " USER_ID_SQL("e.run_id", "e.ordinal") ";\n"
 	"CREATE VIEW code_counts AS\n"
 	"  SELECT run_id, code, severity, count(*) AS count\n"
 	"  FROM findings GROUP BY run_id, code, severity;\n"
-	"CREATE VIEW im_address_changes AS\n"
-	"  SELECT r.id AS run_id, r.previous_run_id, u.user_id,\n"
-	"         u.ordinal, p.ordinal AS previous_ordinal,\n"
-	"         p.im_address AS previous_im_address, u.im_address\n"
-	"  FROM runs AS r\n"
-	"  JOIN users AS u ON u.run_id = r.id\n"
-	"  JOIN users AS p ON p.run_id = r.previous_run_id AND p.user_id = u.user_id\n"
-	"  WHERE u.im_address IS NOT p.im_address;\n"
 	/*
 	 * A user's finding matches one of the other run on user ID, code and
-	 * field: the first NOT EXISTS looks the user up by user ID, then the
-	 * user's findings by ordinal, so each finding costs two index lookups.
-	 * A finding of no user (ordinal 0) has no user ID and matches on code,
-	 * field and value instead.
+	 * field, one lookup in findings_by_code each (severity follows from the
+	 * code). A finding of no user (ordinal 0) has no user ID and matches on
+	 * code, field and value instead.
 	 */
 	"CREATE VIEW new_findings AS\n"
 	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id, f.ordinal,\n"
-	"         u.user_id, f.code, f.severity, f.field, f.value, f.message\n"
+	"         f.user_id, f.code, f.severity, f.field, f.value, f.message\n"
 	"  FROM runs AS r\n"
 	"  JOIN findings AS f ON f.run_id = r.id\n"
-	"  LEFT JOIN users AS u ON u.run_id = f.run_id AND u.ordinal = f.ordinal\n"
 	"  WHERE r.previous_run_id IS NOT NULL\n"
-	"    AND NOT EXISTS (SELECT 1 FROM users AS pu\n"
-	"                    JOIN findings AS pf\n"
-	"                      ON pf.run_id = pu.run_id AND pf.ordinal = pu.ordinal\n"
-	"                    WHERE f.ordinal <> 0 AND pu.run_id = r.previous_run_id\n"
-	"                      AND pu.user_id IS u.user_id\n"
-	"                      AND pf.code = f.code AND pf.field IS f.field)\n"
 	"    AND NOT EXISTS (SELECT 1 FROM findings AS pf\n"
-	"                    WHERE f.ordinal = 0 AND pf.run_id = r.previous_run_id\n"
-	"                      AND pf.ordinal = 0 AND pf.code = f.code\n"
-	"                      AND pf.field IS f.field AND pf.value IS f.value);\n"
+	"                    WHERE pf.run_id = r.previous_run_id AND pf.code = f.code\n"
+	"                      AND pf.severity = f.severity AND pf.user_id IS f.user_id\n"
+	"                      AND pf.field IS f.field AND (pf.ordinal <> 0) = (f.ordinal <> 0)\n"
+	"                      AND (f.ordinal <> 0 OR pf.value IS f.value));\n"
 	"CREATE VIEW resolved_findings AS\n"
 	"  SELECT r.id AS run_id, r.previous_run_id, pf.id AS previous_finding_id,\n"
-	"         pf.ordinal AS previous_ordinal, pu.user_id, pf.code, pf.severity,\n"
+	"         pf.ordinal AS previous_ordinal, pf.user_id, pf.code, pf.severity,\n"
 	"         pf.field, pf.value, pf.message\n"
 	"  FROM runs AS r\n"
 	"  JOIN findings AS pf ON pf.run_id = r.previous_run_id\n"
-	"  LEFT JOIN users AS pu ON pu.run_id = pf.run_id AND pu.ordinal = pf.ordinal\n"
-	"  WHERE NOT EXISTS (SELECT 1 FROM users AS u\n"
-	"                    JOIN findings AS f ON f.run_id = u.run_id AND f.ordinal = u.ordinal\n"
-	"                    WHERE pf.ordinal <> 0 AND u.run_id = r.id\n"
-	"                      AND u.user_id IS pu.user_id\n"
-	"                      AND f.code = pf.code AND f.field IS pf.field)\n"
-	"    AND NOT EXISTS (SELECT 1 FROM findings AS f\n"
-	"                    WHERE pf.ordinal = 0 AND f.run_id = r.id AND f.ordinal = 0\n"
-	"                      AND f.code = pf.code AND f.field IS pf.field\n"
-	"                      AND f.value IS pf.value);\n";
+	"  WHERE NOT EXISTS (SELECT 1 FROM findings AS f\n"
+	"                    WHERE f.run_id = r.id AND f.code = pf.code\n"
+	"                      AND f.severity = pf.severity AND f.user_id IS pf.user_id\n"
+	"                      AND f.field IS pf.field AND (f.ordinal <> 0) = (pf.ordinal <> 0)\n"
+	"                      AND (pf.ordinal <> 0 OR f.value IS pf.value));\n";
 
 /*
  * Indexes for the questions asked after the run; the load itself looks
- * nothing up. Keeping them costs the load most of its time: the users index
- * takes each run's entries in random order. The first run therefore creates
- * them after the load, by sorting (a few times faster): the users index as
- * soon as the last user is in (report_input_end, on the writer thread while
- * the audit looks for duplicates), the findings indexes at the end. Later
+ * nothing up. The first run creates them after its findings are in, by
+ * sorting, which is a few times faster than keeping them up to date; later
  * runs keep them up to date as they go, since dropping and rebuilding would
- * sort every earlier run again. There is deliberately no index on
- * im_address: on a million users in random order it cost two seconds of a
- * five-second run, and one run's users are scanned in a fraction of that.
+ * sort every earlier run again. Findings are few next to users (a few in a
+ * hundred), so either way costs little.
  */
-static const char users_index_sql[] =
-	/* Run-to-run matching looks users up by user ID. */
-	"CREATE INDEX users_by_user_id ON users (run_id, user_id);\n";
-
 static const char findings_indexes_sql[] =
-	/* severity rides along so that code_counts reads the index alone. */
-	"CREATE INDEX findings_by_code ON findings (run_id, code, severity);\n"
-	/* error_users, finding_rows and the run-to-run views join on it. */
+	/*
+	 * code_counts reads it alone, and new_findings and resolved_findings
+	 * look a finding up by run, code, severity, user ID and field.
+	 */
+	"CREATE INDEX findings_by_code ON findings (run_id, code, severity, user_id, field);\n"
+	/* error_users, finding_rows and users' questions about one user. */
 	"CREATE INDEX findings_by_user ON findings (run_id, ordinal);\n";
 
 static const char insert_run_sql[] =
@@ -223,14 +236,14 @@ static const char insert_run_sql[] =
 	"VALUES ((SELECT max(id) FROM runs WHERE input IS ?1), ?2, ?3, ?1, ?4, ?5, ?6)";
 
 static const char insert_user_sql[] =
-	"INSERT INTO users (run_id, ordinal, line, dn, user_id, mail, first_name,\n"
+	"INSERT INTO users (id, run_id, ordinal, line, dn, user_id, mail, first_name,\n"
 	"                   last_name, directory_uri, current_uri, im_address, im_domain)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+	"VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 static const char insert_finding_sql[] =
 	"INSERT INTO findings (run_id, ordinal, line, dn, code, severity, field, value,\n"
-	"                      related_ordinal, message, suggestion)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+	"                      related_ordinal, message, suggestion, user_id)\n"
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 static const char finish_run_sql[] =
 	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
@@ -258,6 +271,13 @@ static int bind_text(sqlite3_stmt *stmt, int index, const char *text)
 	if (!text)
 		return sqlite3_bind_null(stmt, index);
 	return sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+}
+
+/* A buffer's bytes as TEXT; it must outlive the statement's next step. */
+static int bind_blob_text(sqlite3_stmt *stmt, int index, const struct imaddr_buf *text)
+{
+	return sqlite3_bind_text(stmt, index, text->len ? text->data : "", (int)text->len,
+				 SQLITE_STATIC);
 }
 
 static int bind_count(sqlite3_stmt *stmt, int index, uint64_t count)
@@ -342,6 +362,15 @@ static enum imaddr_status check_report(const struct report_db *report, enum repo
 		status = imaddr_error_set(err, IMADDR_ERR_DB,
 			"'%s' is not an imaddr report: it is a SQLite database of another program",
 			report->path);
+	} else if (user_version < IMADDR_REPORT_DB_SCHEMA_VERSION) {
+		/*
+		 * Version 1 kept users in a table keyed differently; its runs stay
+		 * readable with the version 1 views, but are not appended to.
+		 */
+		status = imaddr_error_set(err, IMADDR_ERR_DB,
+			"report '%s' has schema version %lld, older than the %d this imaddr "
+			"writes: keep it for its runs and start a new report",
+			report->path, (long long)user_version, IMADDR_REPORT_DB_SCHEMA_VERSION);
 	} else if (user_version > IMADDR_REPORT_DB_SCHEMA_VERSION) {
 		status = imaddr_error_set(err, IMADDR_ERR_DB,
 			"report '%s' has schema version %lld, newer than the %d this imaddr "
@@ -495,7 +524,8 @@ static int configure(sqlite3 *db)
 	int rc = sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 
 	snprintf(pragmas, sizeof(pragmas),
-		 "PRAGMA cache_size = -%d; PRAGMA synchronous = NORMAL", CACHE_KIB);
+		 "PRAGMA page_size = %d; PRAGMA cache_size = -%d; PRAGMA synchronous = NORMAL",
+		 PAGE_SIZE, CACHE_KIB);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 	return rc;
@@ -566,6 +596,16 @@ static int insert_run(struct report_db *report, const struct imaddr_run_info *in
 	if (rc == SQLITE_OK)
 		report->run_id = sqlite3_last_insert_rowid(report->db);
 	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (rc == SQLITE_OK)
+		rc = prepare(report->db, "SELECT previous_run_id FROM runs WHERE id = ?1", &stmt);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(report->db);
+	if (rc == SQLITE_OK)
+		report->previous_run_id = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
 	return rc;
 }
 
@@ -627,18 +667,13 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	report->new_schema = kind == REPORT_KIND_EMPTY;
 	if (report->new_schema)
 		rc = create_schema(report->db);
-	/*
-	 * A directory server sends users slower than SQLite stores them: the
-	 * writer thread is idle most of the read, so it keeps the users index as
-	 * it goes instead of sorting it after the last user, off the run's end.
-	 */
-	if (rc == SQLITE_OK && report->new_schema && info->reader &&
-	    !strcmp(info->reader, "ldap")) {
-		rc = sqlite3_exec(report->db, users_index_sql, NULL, NULL, NULL);
-		report->users_indexed = rc == SQLITE_OK;
-	}
 	if (rc == SQLITE_OK)
 		rc = insert_run(report, info);
+	if (rc == SQLITE_OK && report->run_id >= INT64_MAX / ORDINALS_PER_RUN) {
+		status = imaddr_error_set(err, IMADDR_ERR_DB, "report '%s' is full: %lld runs",
+					  report->path, (long long)report->run_id);
+		goto out;
+	}
 	if (rc == SQLITE_OK)
 		rc = prepare_inserts(report);
 	if (rc != SQLITE_OK)
@@ -659,6 +694,13 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 
 	if (report->state != REPORT_BEGUN)
 		return not_begun(report, err);
+	if (user->ordinal == 0 || user->ordinal >= (uint64_t)ORDINALS_PER_RUN)
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"cannot write user %llu to report '%s': a run holds at most "
+					"%lld users", (unsigned long long)user->ordinal, report->path,
+					(long long)ORDINALS_PER_RUN - 1);
+	rc = sqlite3_bind_int64(stmt, 13, report->run_id * ORDINALS_PER_RUN +
+					  (sqlite3_int64)user->ordinal);
 	if (rc == SQLITE_OK)
 		rc = bind_count(stmt, 2, user->ordinal);
 	if (rc == SQLITE_OK)
@@ -723,6 +765,8 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 	if (rc == SQLITE_OK)
 		rc = bind_text(stmt, 11, finding->suggestion);
 	if (rc == SQLITE_OK)
+		rc = bind_text(stmt, 12, of_no_user ? NULL : finding->user_id);
+	if (rc == SQLITE_OK)
 		rc = step_done(stmt);
 	if (rc != SQLITE_OK)
 		status = db_error(report, "write a finding to", err);
@@ -784,17 +828,165 @@ static int insert_domains(struct report_db *report, const struct imaddr_run_tota
 	return rc;
 }
 
-static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imaddr_error *err)
+/*
+ * im_address_changes, by merging this run's users with the previous run's,
+ * each read in user ID order. There is no index by user ID (keeping one cost
+ * a million-user load a third more), so SQLite sorts each run once, here,
+ * and only when there is a previous run to compare with.
+ */
+static const char run_users_by_user_id_sql[] =
+	"SELECT user_id, ordinal, im_address FROM users\n"
+	"WHERE " RUN_USERS_SQL("users", "?1") " AND user_id IS NOT NULL\n"
+	"ORDER BY user_id, ordinal";
+
+static const char insert_change_sql[] =
+	"INSERT INTO im_address_changes (run_id, previous_run_id, user_id, ordinal,\n"
+	"                                previous_ordinal, previous_im_address, im_address)\n"
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/* The users of one run that share one user ID (namesakes: userid-duplicate). */
+struct namesakes {
+	sqlite3_stmt *stmt;
+	int step;                   /* the last sqlite3_step(): SQLITE_ROW while a row waits */
+	struct imaddr_buf user_id;
+	struct imaddr_buf im_addresses;  /* the members', each NUL-terminated */
+	struct namesake {
+		sqlite3_int64 ordinal;
+		size_t im_address;  /* offset in im_addresses, or SIZE_MAX for NULL */
+	} *members;
+	size_t count;
+	size_t capacity;
+};
+
+/* SQLite's BINARY collation, by which ORDER BY user_id sorted the rows. */
+static int compare_binary(const struct imaddr_buf *a, const struct imaddr_buf *b)
 {
-	struct report_db *report = (struct report_db *)sink;
-	if (report->state != REPORT_BEGUN)
-		return not_begun(report, err);
-	if (report->new_schema && !report->users_indexed) {
-		if (create_indexes(report->db, users_index_sql) != SQLITE_OK)
-			return db_error(report, "index", err);
-		report->users_indexed = true;
+	int order = memcmp(a->data, b->data, a->len < b->len ? a->len : b->len);
+	if (order)
+		return order;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static bool same_user_id(sqlite3_stmt *stmt, const struct imaddr_buf *user_id)
+{
+	const void *text = sqlite3_column_text(stmt, 0);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, 0);
+	return len == user_id->len && !memcmp(text, user_id->data, len);
+}
+
+/* Reads the next user ID's namesakes; count is 0 after the last. */
+static int next_namesakes(struct namesakes *group)
+{
+	group->count = 0;
+	if (group->step != SQLITE_ROW)
+		return group->step == SQLITE_DONE ? SQLITE_OK : group->step;
+	imaddr_buf_reset(&group->user_id);
+	imaddr_buf_append(&group->user_id, sqlite3_column_text(group->stmt, 0),
+			  (size_t)sqlite3_column_bytes(group->stmt, 0));
+	imaddr_buf_reset(&group->im_addresses);
+	do {
+		const char *im_address = (const char *)sqlite3_column_text(group->stmt, 2);
+		if (group->count == group->capacity) {
+			group->capacity = group->capacity ? group->capacity * 2 : 4;
+			group->members = imaddr_xrealloc(group->members, group->capacity *
+							 sizeof(*group->members));
+		}
+		struct namesake *member = &group->members[group->count++];
+		member->ordinal = sqlite3_column_int64(group->stmt, 1);
+		member->im_address = im_address ? group->im_addresses.len : SIZE_MAX;
+		if (im_address)
+			imaddr_buf_append(&group->im_addresses, im_address, strlen(im_address) + 1);
+		group->step = sqlite3_step(group->stmt);
+	} while (group->step == SQLITE_ROW && same_user_id(group->stmt, &group->user_id));
+	return group->step == SQLITE_ROW || group->step == SQLITE_DONE ? SQLITE_OK : group->step;
+}
+
+static const char *namesake_im_address(const struct namesakes *group, size_t i)
+{
+	size_t offset = group->members[i].im_address;
+	return offset == SIZE_MAX ? NULL : group->im_addresses.data + offset;
+}
+
+static int open_namesakes(sqlite3 *db, sqlite3_int64 run_id, struct namesakes *group)
+{
+	memset(group, 0, sizeof(*group));
+	imaddr_buf_init(&group->user_id, 0);
+	imaddr_buf_init(&group->im_addresses, 0);
+	int rc = prepare(db, run_users_by_user_id_sql, &group->stmt);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(group->stmt, 1, run_id);
+	group->step = rc == SQLITE_OK ? sqlite3_step(group->stmt) : rc;
+	return rc == SQLITE_OK ? next_namesakes(group) : rc;
+}
+
+static void close_namesakes(struct namesakes *group)
+{
+	sqlite3_finalize(group->stmt);
+	imaddr_buf_release(&group->user_id);
+	imaddr_buf_release(&group->im_addresses);
+	free(group->members);
+}
+
+static bool same_address(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* Each user of this run against each namesake of the previous run. */
+static int insert_changes(sqlite3_stmt *insert, const struct namesakes *now,
+			  const struct namesakes *before)
+{
+	int rc = bind_blob_text(insert, 3, &now->user_id);
+	for (size_t i = 0; rc == SQLITE_OK && i < now->count; i++) {
+		for (size_t j = 0; rc == SQLITE_OK && j < before->count; j++) {
+			const char *current = namesake_im_address(now, i);
+			const char *previous = namesake_im_address(before, j);
+			if (same_address(current, previous))
+				continue;
+			rc = sqlite3_bind_int64(insert, 4, now->members[i].ordinal);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64(insert, 5, before->members[j].ordinal);
+			if (rc == SQLITE_OK)
+				rc = bind_text(insert, 6, previous);
+			if (rc == SQLITE_OK)
+				rc = bind_text(insert, 7, current);
+			if (rc == SQLITE_OK)
+				rc = step_done(insert);
+			sqlite3_reset(insert);
+		}
 	}
-	return IMADDR_OK;
+	return rc;
+}
+
+static int record_im_address_changes(struct report_db *report)
+{
+	struct namesakes now, before;
+	sqlite3_stmt *insert = NULL;
+	int rc = open_namesakes(report->db, report->run_id, &now);
+
+	if (rc == SQLITE_OK)
+		rc = open_namesakes(report->db, report->previous_run_id, &before);
+	else
+		memset(&before, 0, sizeof(before));
+	if (rc == SQLITE_OK)
+		rc = prepare(report->db, insert_change_sql, &insert);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(insert, 1, report->run_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(insert, 2, report->previous_run_id);
+	while (rc == SQLITE_OK && now.count && before.count) {
+		int order = compare_binary(&now.user_id, &before.user_id);
+		if (order == 0)
+			rc = insert_changes(insert, &now, &before);
+		if (rc == SQLITE_OK && order <= 0)
+			rc = next_namesakes(&now);
+		if (rc == SQLITE_OK && order >= 0)
+			rc = next_namesakes(&before);
+	}
+	sqlite3_finalize(insert);
+	close_namesakes(&now);
+	close_namesakes(&before);
+	return rc;
 }
 
 static enum imaddr_status report_end(struct imaddr_sink *sink, struct imaddr_audit *audit,
@@ -809,16 +1001,13 @@ static enum imaddr_status report_end(struct imaddr_sink *sink, struct imaddr_aud
 	rc = finish_run(report, totals);
 	if (rc == SQLITE_OK)
 		rc = insert_domains(report, totals);
-	/* A caller that never said the input ended gets the users index here. */
-	if (rc == SQLITE_OK && report->new_schema && !report->users_indexed)
-		rc = create_indexes(report->db, users_index_sql);
+	if (rc == SQLITE_OK && report->previous_run_id)
+		rc = record_im_address_changes(report);
 	if (rc == SQLITE_OK && report->new_schema)
 		rc = create_indexes(report->db, findings_indexes_sql);
 	/*
-	 * Without statistics SQLite's planner prefers scanning a run in users'
-	 * primary key to looking a user up in users_by_user_id, and
-	 * im_address_changes then reads the previous run once per user. A
-	 * sampled ANALYZE gives it the table sizes in a few milliseconds.
+	 * The planner's statistics, sampled: a few milliseconds. Without them it
+	 * misjudges findings_by_code for the run-to-run views.
 	 */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(report->db, "PRAGMA analysis_limit = 1000; ANALYZE",
@@ -862,7 +1051,6 @@ static const struct imaddr_sink_ops report_db_ops = {
 	.begin = report_begin,
 	.user = report_user,
 	.finding = report_finding,
-	.input_end = report_input_end,
 	.end = report_end,
 	.abort = report_abort,
 	.free = report_free,

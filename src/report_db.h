@@ -13,7 +13,7 @@
  * higher version was written by a newer imaddr and is refused rather than
  * appended to with rows the newer schema may not expect.
  */
-#define IMADDR_REPORT_DB_SCHEMA_VERSION 1
+#define IMADDR_REPORT_DB_SCHEMA_VERSION 2
 
 /*
  * `PRAGMA application_id` of an imaddr report ("imad"): it tells a report

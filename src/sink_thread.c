@@ -126,6 +126,7 @@ static void encode_finding(struct imaddr_buf *buf, const struct imaddr_finding *
 	put(buf, &finding->related_ordinal, sizeof(finding->related_ordinal));
 	put(buf, &finding->related_line, sizeof(finding->related_line));
 	put_string(buf, finding->dn);
+	put_string(buf, finding->user_id);
 	put_string(buf, finding->field);
 	put_string(buf, finding->value);
 	put_string(buf, finding->message);
@@ -145,6 +146,7 @@ static const char *decode_finding(const char *p, struct imaddr_finding *finding)
 	GET(p, finding->related_ordinal);
 	GET(p, finding->related_line);
 	finding->dn = get_string(&p);
+	finding->user_id = get_string(&p);
 	finding->field = get_string(&p);
 	finding->value = get_string(&p);
 	finding->message = get_string(&p);

@@ -143,7 +143,7 @@ static void feed_users(struct imaddr_sink *sink, const struct fixture *fixture)
 		user.first_name = "Pat";
 		user.last_name = spec->last_name;
 		user.directory_uri = mail;
-		user.im_address = im_address;
+		user.im_address = spec->im_address ? im_address : NULL;
 		user.im_domain = spec->im_domain;
 		user.uri_valid = true;
 		cr_assert_eq(sink->ops->user(sink, &user, &err), IMADDR_OK, "%s", err.message);
@@ -166,6 +166,8 @@ static void feed_findings(struct imaddr_sink *sink, const struct fixture *fixtur
 		finding.line = spec->line;
 		/* A user's finding repeats the user's DN; the report keeps it once. */
 		finding.dn = spec->ordinal ? "CN=ignored" : "CN=Skipped,DC=example,DC=com";
+		/* The audit gives a user's findings the user's user ID. */
+		finding.user_id = spec->ordinal ? fixture->users[spec->ordinal - 1].user_id : NULL;
 		finding.field = spec->field;
 		finding.value = spec->value;
 		finding.message = message;
@@ -272,7 +274,8 @@ Test(report_db, records_run_users_findings_and_domains)
 
 	write_run(path, &first_run);
 
-	expect_rows(path, "PRAGMA user_version", "1\n");
+	expect_rows(path, "PRAGMA user_version", "2\n");
+	expect_rows(path, "PRAGMA page_size", "16384\n");
 	expect_rows(path, "PRAGMA application_id", "1768776036\n");
 	expect_rows(path,
 		    "SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
@@ -283,22 +286,23 @@ Test(report_db, records_run_users_findings_and_domains)
 	expect_rows(path,
 		    "SELECT finished GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T"
 		    "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z' FROM runs", "1\n");
-	expect_rows(path, "SELECT * FROM users ORDER BY ordinal",
-		    "1|1|2|CN=Ann Lee,DC=example,DC=com|alee|alee@example.com|Pat|Lee|"
+	/* users.id is run_id * 2^32 + ordinal. */
+	expect_rows(path, "SELECT id - (run_id << 32), * FROM users ORDER BY ordinal",
+		    "1|4294967297|1|1|2|CN=Ann Lee,DC=example,DC=com|alee|alee@example.com|Pat|Lee|"
 		    "alee@example.com|NULL|alee@xn--mnchen-3ya.example|xn--mnchen-3ya.example\n"
-		    "1|2|3|CN=Bo Smith,DC=example,DC=com|bsmith|bsmith@example.com|Pat|NULL|"
+		    "2|4294967298|1|2|3|CN=Bo Smith,DC=example,DC=com|bsmith|bsmith@example.com|Pat|NULL|"
 		    "bsmith@example.com|NULL|bsmith@example.com|example.com\n"
-		    "1|3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|BSmith@example.com|Pat|Smith|"
+		    "3|4294967299|1|3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|BSmith@example.com|Pat|Smith|"
 		    "BSmith@example.com|NULL|bsmith@example.com|example.com\n");
 	/* A user's line and DN live in users; a finding of no user keeps its own. */
 	expect_rows(path,
-		    "SELECT run_id, ordinal, line, dn, code, severity, field, value,"
+		    "SELECT run_id, ordinal, line, dn, user_id, code, severity, field, value,"
 		    " related_ordinal, message, suggestion FROM findings ORDER BY id",
-		    "1|2|NULL|NULL|lastname-missing|warning|sn|NULL|NULL|"
+		    "1|2|NULL|NULL|bsmith|lastname-missing|warning|sn|NULL|NULL|"
 		    "the user has no last name; LDAP sync and BAT inserts need one|NULL\n"
-		    "1|3|NULL|NULL|im-address-duplicate|error|sAMAccountName|BSmith|2|"
+		    "1|3|NULL|NULL|BSmith|im-address-duplicate|error|sAMAccountName|BSmith|2|"
 		    "another user would get the same IM address|bsmith2\n"
-		    "1|0|5|CN=Skipped,DC=example,DC=com|record-malformed|error|NULL|x,y|NULL|"
+		    "1|0|5|CN=Skipped,DC=example,DC=com|NULL|record-malformed|error|NULL|x,y|NULL|"
 		    "the input record cannot be read as it stands|NULL\n");
 	expect_rows(path, "SELECT * FROM domains ORDER BY ascii",
 		    "1|example.com|example.com|2|1\n"
@@ -322,7 +326,8 @@ Test(report_db, records_run_users_findings_and_domains)
 	expect_rows(path,
 		    "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
 		    " ORDER BY name",
-		    "findings_by_code\nfindings_by_user\nusers_by_user_id\n");
+		    "findings_by_code\nfindings_by_user\n");
+	expect_rows(path, "SELECT count(*) FROM im_address_changes", "0\n");
 }
 
 Test(report_db, second_run_appends_and_compares_with_the_first)
@@ -353,6 +358,59 @@ Test(report_db, second_run_appends_and_compares_with_the_first)
 		    "2|1|3|BSmith|im-address-duplicate|sAMAccountName|BSmith\n");
 	expect_rows(path, "SELECT run_id, count(*) FROM domains GROUP BY run_id",
 		    "1|2\n2|2\n3|2\n");
+}
+
+/* User IDs that sort differently by case and length; namesakes; a lost address. */
+static const struct fixture_user changes_before[] = {
+	{ 2, NULL, "dup", "A", "a@example.com", "example.com" },
+	{ 3, NULL, "dup", "B", "b@example.com", "example.com" },
+	{ 4, NULL, "same", "S", "s@example.com", "example.com" },
+	{ 5, NULL, "lost", "L", "l@example.com", "example.com" },
+	{ 6, NULL, "Case", "C", "c@example.com", "example.com" },
+	{ 7, NULL, "ab", "AB", "ab@example.com", "example.com" },
+};
+
+static const struct fixture_user changes_after[] = {
+	{ 2, NULL, "ab", "AB", "ab2@example.com", "example.com" },
+	{ 3, NULL, "lost", "L", NULL, NULL },
+	{ 4, NULL, "same", "S", "s@example.com", "example.com" },
+	{ 5, NULL, "dup", "A", "a@example.com", "example.com" },
+	{ 6, NULL, "case", "C", "c@example.com", "example.com" },
+	{ 7, NULL, "a", "A", "a1@example.com", "example.com" },
+};
+
+Test(report_db, im_address_changes_match_exact_user_ids_and_every_namesake)
+{
+	const char *path = path_in_dir("report.sqlite");
+	const struct fixture before = { "changes.csv", changes_before, 6, NULL, 0, NULL, 0 };
+	const struct fixture after = { "changes.csv", changes_after, 6, NULL, 0, NULL, 0 };
+
+	write_run(path, &before);
+	write_run(path, &after);
+	expect_rows(path,
+		    "SELECT * FROM im_address_changes ORDER BY run_id, ordinal, previous_ordinal",
+		    "2|1|ab|1|6|ab@example.com|ab2@example.com\n"
+		    "2|1|lost|2|4|l@example.com|NULL\n"
+		    "2|1|dup|4|2|b@example.com|a@example.com\n");
+}
+
+Test(report_db, refuses_to_append_to_a_version_1_report)
+{
+	const char *path = path_in_dir("old.sqlite");
+	struct imaddr_error err = { "" };
+	sqlite3 *db = NULL;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA application_id = 1768776036;"
+				  " PRAGMA user_version = 1; CREATE TABLE runs (id INTEGER);",
+				  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_null(imaddr_report_db_open(path, &err));
+	char expected[1024];
+	snprintf(expected, sizeof(expected),
+		 "report '%s' has schema version 1, older than the 2 this imaddr writes: "
+		 "keep it for its runs and start a new report", path);
+	cr_assert_str_eq(err.message, expected);
 }
 
 static void count_rows(const char *path, const char *expected)
@@ -522,7 +580,7 @@ Test(report_db, refuses_a_report_of_a_newer_schema)
 	const char *path = path_in_dir("report.sqlite");
 
 	write_run(path, &first_run);
-	run_sql(path, "PRAGMA user_version = 2");
+	run_sql(path, "PRAGMA user_version = 3");
 	expect_refused(path, "newer");
 	count_rows(path, "1|3|3|2\n");
 }
