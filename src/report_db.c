@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1056,8 +1057,22 @@ static const struct imaddr_sink_ops report_db_ops = {
 	.free = report_free,
 };
 
+/*
+ * SQLite counts every allocation under a global lock unless told otherwise
+ * before it initializes; the count serves only sqlite3_memory_used(). Turning
+ * it off took a million inserts from 1.44 s to 1.19 s. When the program has
+ * initialized SQLite already, sqlite3_config() refuses and nothing changes.
+ */
+static void configure_sqlite(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct imaddr_sink *imaddr_report_db_open(const char *path, struct imaddr_error *err)
 {
+	static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;
+	pthread_once(&sqlite_configured, configure_sqlite);
+
 	struct report_db *report = imaddr_xcalloc(1, sizeof(*report));
 	enum imaddr_status status = IMADDR_OK;
 	enum report_kind kind;
