@@ -95,7 +95,7 @@ bool imaddr_buf_reserve(struct imaddr_buf *buf, size_t extra)
 	return true;
 }
 
-bool imaddr_buf_append(struct imaddr_buf *buf, const void *bytes, size_t length)
+bool imaddr_buf_append_growing(struct imaddr_buf *buf, const void *bytes, size_t length)
 {
 	if (!imaddr_buf_reserve(buf, length))
 		return false;
@@ -109,11 +109,6 @@ bool imaddr_buf_append(struct imaddr_buf *buf, const void *bytes, size_t length)
 bool imaddr_buf_append_str(struct imaddr_buf *buf, const char *string)
 {
 	return imaddr_buf_append(buf, string, strlen(string));
-}
-
-bool imaddr_buf_append_char(struct imaddr_buf *buf, char c)
-{
-	return imaddr_buf_append(buf, &c, 1);
 }
 
 bool imaddr_buf_appendf(struct imaddr_buf *buf, const char *format, ...)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 void *imaddr_xmalloc(size_t size);
 void *imaddr_xcalloc(size_t count, size_t size);
@@ -35,10 +36,31 @@ void imaddr_buf_release(struct imaddr_buf *buf);
 void imaddr_buf_reset(struct imaddr_buf *buf);
 /** Makes room for `extra` more bytes; false when that would pass the cap. */
 bool imaddr_buf_reserve(struct imaddr_buf *buf, size_t extra);
-/** Appends bytes; false (and nothing appended) when past the cap. */
-bool imaddr_buf_append(struct imaddr_buf *buf, const void *bytes, size_t length);
+/** The out-of-line part of imaddr_buf_append(): grows the buffer first. */
+bool imaddr_buf_append_growing(struct imaddr_buf *buf, const void *bytes, size_t length);
+
+/*
+ * Appends bytes; false (and nothing appended) when past the cap. Inline, as
+ * the readers, the spool and the report's queue call it for every value of
+ * every user (tens of millions of calls a run); only growing is out of line.
+ */
+static inline bool imaddr_buf_append(struct imaddr_buf *buf, const void *bytes, size_t length)
+{
+	if (length >= buf->cap - buf->len || (buf->limit && length > buf->limit - buf->len))
+		return imaddr_buf_append_growing(buf, bytes, length);
+	if (length)
+		memcpy(buf->data + buf->len, bytes, length);
+	buf->len += length;
+	buf->data[buf->len] = '\0';
+	return true;
+}
+
+static inline bool imaddr_buf_append_char(struct imaddr_buf *buf, char c)
+{
+	return imaddr_buf_append(buf, &c, 1);
+}
+
 bool imaddr_buf_append_str(struct imaddr_buf *buf, const char *string);
-bool imaddr_buf_append_char(struct imaddr_buf *buf, char c);
 /** printf-style append; false when past the cap. */
 bool imaddr_buf_appendf(struct imaddr_buf *buf, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
