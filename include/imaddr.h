@@ -336,6 +336,15 @@ const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
 struct imaddr_reader *imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
 					      struct imaddr_error *err);
 
+/**
+ * Runs `inner` on a worker thread, so that parsing overlaps with the audit's
+ * checks: records and notices are queued to the caller's thread in order,
+ * and the audit sees them exactly as `inner` would hand them over. For
+ * readers of regular files: a worker blocked on a pipe or a network would
+ * hold up the end of a stopped run. Takes ownership of `inner`.
+ */
+struct imaddr_reader *imaddr_reader_threaded(struct imaddr_reader *inner);
+
 void imaddr_reader_free(struct imaddr_reader *reader);
 
 /* ------------------------------------------------------------------------ */

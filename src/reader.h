@@ -18,7 +18,9 @@ struct imaddr_value {
 	size_t len;
 	/* The input attribute the role is read from; NULL when the input has no
 	 * such attribute at all (a CSV without that column), so that a missing
-	 * last name is reported only where the input could have carried one. */
+	 * last name is reported only where the input could have carried one.
+	 * Unlike the data, valid as long as the reader: the audit names it in
+	 * the duplicate findings it makes after the read. */
 	const char *attribute;
 	bool present;            /* the record has a non-empty value */
 	bool terminated;         /* data[len] is a NUL the audit may rely on */

@@ -2,9 +2,11 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch_queue.h"
 #include "buffer.h"
 #include "status.h"
 
@@ -23,27 +25,18 @@ struct end_request {
 	const struct imaddr_run_totals *totals;
 };
 
-struct batch {
-	struct imaddr_buf data;
-	struct batch *next;
-};
-
 struct threaded_sink {
 	struct imaddr_sink base;
 	struct imaddr_sink *inner;
 
 	pthread_t worker;
 	bool worker_started;
-	pthread_mutex_t lock;
-	pthread_cond_t changed;
-	struct batch batches[IMADDR_SINK_THREAD_BATCHES];
-	struct batch *filled_head, *filled_tail;   /* waiting for the worker */
-	struct batch *free_list;
-	struct batch *current;                     /* being filled by the audit */
-	bool closing;                              /* no more batches will come */
-	bool cancelled;                            /* abort: drop what is queued */
-	enum imaddr_status worker_status;
+	struct imaddr_batch_queue queue;
+	/* The worker's first failure: worker_err is written before the status is
+	 * stored, and read only after it was loaded as a failure. */
+	_Atomic enum imaddr_status worker_status;
 	struct imaddr_error worker_err;
+	struct imaddr_error replay_err;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -158,11 +151,12 @@ static const char *decode_finding(const char *p, struct imaddr_finding *finding)
 /* ------------------------------------------------------------------------ */
 /* The worker. */
 
-static enum imaddr_status replay(struct threaded_sink *sink, const struct batch *batch)
+static enum imaddr_status replay(struct threaded_sink *sink, const struct imaddr_batch *batch)
 {
 	const struct imaddr_sink_ops *ops = sink->inner->ops;
 	const char *p = batch->data.data, *end = p + batch->data.len;
 	enum imaddr_status status = IMADDR_OK;
+	struct imaddr_error *err = &sink->replay_err;
 
 	while (status == IMADDR_OK && p < end) {
 		char kind = *p++;
@@ -170,21 +164,20 @@ static enum imaddr_status replay(struct threaded_sink *sink, const struct batch 
 			struct imaddr_user user;
 			p = decode_user(p, &user);
 			if (ops->user)
-				status = ops->user(sink->inner, &user, &sink->worker_err);
+				status = ops->user(sink->inner, &user, err);
 		} else if (kind == EVENT_FINDING) {
 			struct imaddr_finding finding;
 			p = decode_finding(p, &finding);
 			if (ops->finding)
-				status = ops->finding(sink->inner, &finding, &sink->worker_err);
+				status = ops->finding(sink->inner, &finding, err);
 		} else if (kind == EVENT_INPUT_END) {
 			if (ops->input_end)
-				status = ops->input_end(sink->inner, &sink->worker_err);
+				status = ops->input_end(sink->inner, err);
 		} else {
 			struct end_request request;
 			GET(p, request);
 			if (ops->end)
-				status = ops->end(sink->inner, request.audit, request.totals,
-						  &sink->worker_err);
+				status = ops->end(sink->inner, request.audit, request.totals, err);
 		}
 	}
 	return status;
@@ -193,66 +186,47 @@ static enum imaddr_status replay(struct threaded_sink *sink, const struct batch 
 static void *work(void *context)
 {
 	struct threaded_sink *sink = context;
-	pthread_mutex_lock(&sink->lock);
-	for (;;) {
-		while (!sink->filled_head && !sink->closing && !sink->cancelled)
-			pthread_cond_wait(&sink->changed, &sink->lock);
-		if (sink->cancelled || !sink->filled_head)
-			break;
-		struct batch *batch = sink->filled_head;
-		sink->filled_head = batch->next;
-		if (!sink->filled_head)
-			sink->filled_tail = NULL;
-		bool failed = sink->worker_status != IMADDR_OK;
-		pthread_mutex_unlock(&sink->lock);
+	struct imaddr_batch *batch;
 
+	while ((batch = imaddr_batch_queue_pop(&sink->queue))) {
 		/* After a failure, batches are only recycled, so the audit never waits. */
-		enum imaddr_status status = failed ? IMADDR_OK : replay(sink, batch);
-
-		pthread_mutex_lock(&sink->lock);
-		if (status != IMADDR_OK)
-			sink->worker_status = status;
-		imaddr_buf_reset(&batch->data);
-		batch->next = sink->free_list;
-		sink->free_list = batch;
-		pthread_cond_broadcast(&sink->changed);
+		if (atomic_load(&sink->worker_status) == IMADDR_OK) {
+			enum imaddr_status status = replay(sink, batch);
+			if (status != IMADDR_OK) {
+				sink->worker_err = sink->replay_err;
+				atomic_store(&sink->worker_status, status);
+			}
+		}
+		imaddr_batch_queue_recycle(&sink->queue, batch);
 	}
-	pthread_mutex_unlock(&sink->lock);
 	return NULL;
+}
+
+static enum imaddr_status worker_failure(struct threaded_sink *sink, struct imaddr_error *err)
+{
+	enum imaddr_status status = atomic_load(&sink->worker_status);
+	if (status != IMADDR_OK && err)
+		*err = sink->worker_err;
+	return status;
 }
 
 /* Hands the current batch to the worker and takes a free one. */
 static enum imaddr_status hand_over(struct threaded_sink *sink, struct imaddr_error *err)
 {
-	pthread_mutex_lock(&sink->lock);
-	struct batch *batch = sink->current;
-	batch->next = NULL;
-	if (sink->filled_tail)
-		sink->filled_tail->next = batch;
-	else
-		sink->filled_head = batch;
-	sink->filled_tail = batch;
-	pthread_cond_broadcast(&sink->changed);
-	while (!sink->free_list)
-		pthread_cond_wait(&sink->changed, &sink->lock);
-	sink->current = sink->free_list;
-	sink->free_list = sink->current->next;
-	enum imaddr_status status = sink->worker_status;
-	if (status != IMADDR_OK && err)
-		*err = sink->worker_err;
-	pthread_mutex_unlock(&sink->lock);
-	return status;
+	if (!imaddr_batch_queue_push(&sink->queue) && atomic_load(&sink->worker_status) == IMADDR_OK)
+		return imaddr_error_set(err, IMADDR_ERR_IO, "the %s writer thread has stopped",
+					sink->inner->ops->name);
+	return worker_failure(sink, err);
 }
 
 static void stop_worker(struct threaded_sink *sink, bool cancel)
 {
 	if (!sink->worker_started)
 		return;
-	pthread_mutex_lock(&sink->lock);
-	sink->closing = true;
-	sink->cancelled |= cancel;
-	pthread_cond_broadcast(&sink->changed);
-	pthread_mutex_unlock(&sink->lock);
+	if (cancel)
+		imaddr_batch_queue_cancel(&sink->queue);
+	else
+		imaddr_batch_queue_close(&sink->queue);
 	pthread_join(sink->worker, NULL);
 	sink->worker_started = false;
 }
@@ -283,7 +257,7 @@ static enum imaddr_status begin(struct imaddr_sink *base, const struct imaddr_ru
 
 static enum imaddr_status maybe_hand_over(struct threaded_sink *sink, struct imaddr_error *err)
 {
-	if (sink->current->data.len < IMADDR_SINK_THREAD_BATCH_SIZE)
+	if (imaddr_batch_queue_current(&sink->queue)->len < IMADDR_SINK_THREAD_BATCH_SIZE)
 		return IMADDR_OK;
 	return hand_over(sink, err);
 }
@@ -292,7 +266,7 @@ static enum imaddr_status user(struct imaddr_sink *base, const struct imaddr_use
 			       struct imaddr_error *err)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
-	encode_user(&sink->current->data, u);
+	encode_user(imaddr_batch_queue_current(&sink->queue), u);
 	return maybe_hand_over(sink, err);
 }
 
@@ -300,14 +274,14 @@ static enum imaddr_status finding(struct imaddr_sink *base, const struct imaddr_
 				  struct imaddr_error *err)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
-	encode_finding(&sink->current->data, f);
+	encode_finding(imaddr_batch_queue_current(&sink->queue), f);
 	return maybe_hand_over(sink, err);
 }
 
 static enum imaddr_status input_end(struct imaddr_sink *base, struct imaddr_error *err)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
-	imaddr_buf_append_char(&sink->current->data, EVENT_INPUT_END);
+	imaddr_buf_append_char(imaddr_batch_queue_current(&sink->queue), EVENT_INPUT_END);
 	/* Hand it over now: the worker can start while the audit finds duplicates. */
 	return hand_over(sink, err);
 }
@@ -317,8 +291,9 @@ static enum imaddr_status end(struct imaddr_sink *base, struct imaddr_audit *aud
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
 	struct end_request request = { audit, totals };
-	imaddr_buf_append_char(&sink->current->data, EVENT_END);
-	put(&sink->current->data, &request, sizeof(request));
+	struct imaddr_buf *batch = imaddr_batch_queue_current(&sink->queue);
+	imaddr_buf_append_char(batch, EVENT_END);
+	put(batch, &request, sizeof(request));
 	return hand_over(sink, err);
 }
 
@@ -326,9 +301,7 @@ static enum imaddr_status wait_for_worker(struct imaddr_sink *base, struct imadd
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
 	stop_worker(sink, false);
-	if (sink->worker_status != IMADDR_OK && err)
-		*err = sink->worker_err;
-	return sink->worker_status;
+	return worker_failure(sink, err);
 }
 
 static void sink_abort(struct imaddr_sink *base)
@@ -344,10 +317,7 @@ static void sink_free(struct imaddr_sink *base)
 	struct threaded_sink *sink = (struct threaded_sink *)base;
 	stop_worker(sink, true);
 	imaddr_sink_free(sink->inner);
-	for (int i = 0; i < IMADDR_SINK_THREAD_BATCHES; i++)
-		imaddr_buf_release(&sink->batches[i].data);
-	pthread_mutex_destroy(&sink->lock);
-	pthread_cond_destroy(&sink->changed);
+	imaddr_batch_queue_release(&sink->queue);
 	free(sink);
 }
 
@@ -368,15 +338,7 @@ struct imaddr_sink *imaddr_sink_threaded(struct imaddr_sink *inner)
 	struct threaded_sink *sink = imaddr_xcalloc(1, sizeof(*sink));
 	sink->base.ops = &threaded_ops;
 	sink->inner = inner;
-	pthread_mutex_init(&sink->lock, NULL);
-	pthread_cond_init(&sink->changed, NULL);
-	for (int i = 0; i < IMADDR_SINK_THREAD_BATCHES; i++) {
-		imaddr_buf_init(&sink->batches[i].data, 0);
-	}
-	sink->current = &sink->batches[0];
-	for (int i = IMADDR_SINK_THREAD_BATCHES - 1; i >= 1; i--) {
-		sink->batches[i].next = sink->free_list;
-		sink->free_list = &sink->batches[i];
-	}
+	atomic_init(&sink->worker_status, IMADDR_OK);
+	imaddr_batch_queue_init(&sink->queue, IMADDR_SINK_THREAD_BATCHES);
 	return &sink->base;
 }

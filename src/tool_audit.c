@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -315,14 +316,31 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &action, NULL);
 }
 
+static bool is_regular_file(const char *path)
+{
+	struct stat st;
+	return strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * A file is parsed on a thread of its own. Standard input and named pipes
+ * are not, nor is LDAP: a worker blocked waiting for them would hold up the
+ * end of an interrupted run, and LDAP's server is slower than the audit.
+ */
 static struct imaddr_reader *open_reader(struct audit_config *config, struct imaddr_error *err)
 {
-	if (config->csv)
-		return imaddr_csv_reader_open(config->csv, err);
-	if (config->ldif)
-		return imaddr_ldif_reader_open(config->ldif, err);
-	config->ldap.progress = isatty(STDERR_FILENO);
-	return imaddr_ldap_reader_open(&config->ldap, err);
+	const char *path = config->csv ? config->csv : config->ldif;
+	struct imaddr_reader *reader;
+
+	if (!path) {
+		config->ldap.progress = isatty(STDERR_FILENO);
+		return imaddr_ldap_reader_open(&config->ldap, err);
+	}
+	reader = config->csv ? imaddr_csv_reader_open(path, err)
+			     : imaddr_ldif_reader_open(path, err);
+	if (reader && is_regular_file(path))
+		reader = imaddr_reader_threaded(reader);
+	return reader;
 }
 
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
