@@ -24,8 +24,6 @@
  * 250 MB for a million users.
  */
 #define CACHE_KIB 32768
-/* The cache while the first run builds the indexes: see create_indexes(). */
-#define SORT_CACHE_KIB 8192
 
 /*
  * The page size of a new report. Against SQLite's 4 KiB, 16 KiB pages took
@@ -58,7 +56,7 @@ struct report_db {
 	char *path;
 	sqlite3 *db;            /* NULL until begin when the file does not exist */
 	bool created;           /* this run created the file: throwing away removes it */
-	bool new_schema;        /* this run creates the schema: end adds the indexes */
+	bool new_schema;        /* this run creates the schema */
 	enum report_state state;
 	sqlite3_int64 run_id;
 	sqlite3_int64 previous_run_id;  /* 0 for the first run of an input */
@@ -216,11 +214,11 @@ static const char schema_sql[] =
 
 /*
  * Indexes for the questions asked after the run; the load itself looks
- * nothing up. The first run creates them after its findings are in, by
- * sorting, which is a few times faster than keeping them up to date; later
- * runs keep them up to date as they go, since dropping and rebuilding would
- * sort every earlier run again. Findings are few next to users (a few in a
- * hundred), so either way costs little.
+ * nothing up. They are part of the schema, so every run keeps them up to
+ * date as it goes: findings are few next to users (a few in a hundred) and
+ * findings_by_user takes them mostly in order. Sorting them after the load
+ * instead was measured slower, as it happened at the run's end, after the
+ * duplicates, with nothing left to overlap it.
  */
 static const char findings_indexes_sql[] =
 	/*
@@ -228,7 +226,7 @@ static const char findings_indexes_sql[] =
 	 * look a finding up by run, code, severity, user ID and field.
 	 */
 	"CREATE INDEX findings_by_code ON findings (run_id, code, severity, user_id, field);\n"
-	/* error_users, finding_rows and users' questions about one user. */
+	/* error_users, and users' questions about one user. */
 	"CREATE INDEX findings_by_user ON findings (run_id, ordinal);\n";
 
 static const char insert_run_sql[] =
@@ -537,29 +535,13 @@ static int create_schema(sqlite3 *db)
 	char pragmas[128];
 	int rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
 
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, findings_indexes_sql, NULL, NULL, NULL);
+
 	snprintf(pragmas, sizeof(pragmas), "PRAGMA application_id = %d; PRAGMA user_version = %d",
 		 IMADDR_REPORT_DB_APPLICATION_ID, IMADDR_REPORT_DB_SCHEMA_VERSION);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
-	return rc;
-}
-
-/*
- * CREATE INDEX sorts in memory as large as the page cache before it spills
- * to temporary files, on top of the cache itself. A small cache keeps that
- * peak down and, as the sort merges well, was even faster when measured.
- */
-static int create_indexes(sqlite3 *db, const char *sql)
-{
-	char pragma[64];
-	int rc;
-
-	/* A second sorter thread: the audit's own thread is mostly waiting by now. */
-	snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d; PRAGMA threads = 2",
-		 SORT_CACHE_KIB);
-	rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	return rc;
 }
 
@@ -1004,8 +986,6 @@ static enum imaddr_status report_end(struct imaddr_sink *sink, struct imaddr_aud
 		rc = insert_domains(report, totals);
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = record_im_address_changes(report);
-	if (rc == SQLITE_OK && report->new_schema)
-		rc = create_indexes(report->db, findings_indexes_sql);
 	/*
 	 * The planner's statistics, sampled: a few milliseconds. Without them it
 	 * misjudges findings_by_code for the run-to-run views.
