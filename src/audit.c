@@ -1,5 +1,6 @@
 #include "audit.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -656,6 +657,42 @@ static enum imaddr_status report_candidates(struct imaddr_audit *audit, enum ima
 	return status;
 }
 
+struct sort_job {
+	struct imaddr_dupindex *indexes;
+	int from, to;
+};
+
+static void *sort_indexes(void *context)
+{
+	const struct sort_job *job = context;
+	for (int kind = job->from; kind < job->to; kind++)
+		imaddr_dupindex_sort(&job->indexes[kind]);
+	return NULL;
+}
+
+/*
+ * The four indexes are independent, and once the read is over its threads
+ * are too: half of them are sorted on a thread of their own. Should the
+ * thread not start, this one sorts them all.
+ */
+static void sort_duplicate_indexes(struct imaddr_audit *audit)
+{
+	struct sort_job mine = { audit->duplicates, 0, IMADDR_KEY_COUNT / 2 };
+	struct sort_job other = { audit->duplicates, IMADDR_KEY_COUNT / 2, IMADDR_KEY_COUNT };
+	sigset_t all, saved;
+	pthread_t helper;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	bool threaded = pthread_create(&helper, NULL, sort_indexes, &other) == 0;
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (!threaded)
+		mine.to = IMADDR_KEY_COUNT;
+	sort_indexes(&mine);
+	if (threaded)
+		pthread_join(helper, NULL);
+}
+
 /*
  * Groups are reported in the order of their first user, not of their hash,
  * so that the output reads like the input and does not change with the hash.
@@ -668,7 +705,6 @@ static enum imaddr_status find_duplicates(struct imaddr_audit *audit, enum imadd
 	size_t group_count = 0, group_cap = 0, position = 0, start, count;
 	enum imaddr_status status = IMADDR_OK;
 
-	imaddr_dupindex_sort(index);
 	while (imaddr_dupindex_next_group(index, &position, &start, &count)) {
 		if (group_count == group_cap) {
 			group_cap = group_cap ? group_cap * 2 : 64;
@@ -757,6 +793,8 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 		if (sink->ops->input_end)
 			status = sink->ops->input_end(sink, err);
 	}
+	if (status == IMADDR_OK)
+		sort_duplicate_indexes(audit);
 	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_KEY_COUNT; kind++)
 		status = find_duplicates(audit, kind, err);
 	if (status == IMADDR_OK)
