@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "status.h"
@@ -52,17 +51,8 @@ enum imaddr_status imaddr_userstore_init(struct imaddr_userstore *store,
 	return IMADDR_OK;
 }
 
-static void unmap(struct imaddr_userstore *store)
-{
-	if (store->map)
-		munmap((void *)store->map, store->map_size);
-	store->map = NULL;
-	store->map_size = 0;
-}
-
 void imaddr_userstore_release(struct imaddr_userstore *store)
 {
-	unmap(store);
 	if (store->file)
 		fclose(store->file);
 	free(store->offsets);
@@ -101,8 +91,6 @@ enum imaddr_status imaddr_userstore_append(struct imaddr_userstore *store,
 	};
 	uint8_t flags = user->uri_valid ? FLAG_URI_VALID : 0;
 
-	if (store->map)
-		unmap(store);
 	imaddr_buf_reset(buf);
 	put_u32(buf, 0);
 	imaddr_buf_append(buf, &user->line, sizeof(user->line));
@@ -205,27 +193,6 @@ static enum imaddr_status read_error(struct imaddr_error *err)
 				errno ? strerror(errno) : "short read");
 }
 
-/* Maps the whole file once the writing is done. */
-static enum imaddr_status map_for_reading(struct imaddr_userstore *store,
-					  struct imaddr_error *err)
-{
-	errno = 0;
-	if (fflush(store->file) != 0)
-		return read_error(err);
-	if (store->map || store->size == 0)
-		return IMADDR_OK;
-	void *map = store->size > SIZE_MAX ? MAP_FAILED
-		    : mmap(NULL, (size_t)store->size, PROT_READ, MAP_PRIVATE,
-			   fileno(store->file), 0);
-	if (map == MAP_FAILED)
-		return imaddr_error_set(err, IMADDR_ERR_IO,
-					"cannot map the temporary user file (%llu bytes): %s",
-					(unsigned long long)store->size, strerror(errno));
-	store->map = map;
-	store->map_size = store->size;
-	return IMADDR_OK;
-}
-
 enum imaddr_status imaddr_userstore_get(struct imaddr_userstore *store, uint64_t ordinal,
 					struct imaddr_stored_user *out,
 					struct imaddr_error *err)
@@ -234,53 +201,87 @@ enum imaddr_status imaddr_userstore_get(struct imaddr_userstore *store, uint64_t
 	if (ordinal == 0 || ordinal > store->count)
 		return imaddr_error_set(err, IMADDR_ERR_IO, "no user %llu in the store",
 					(unsigned long long)ordinal);
-	enum imaddr_status status = map_for_reading(store, err);
-	if (status != IMADDR_OK)
-		return status;
-	uint64_t offset = store->offsets[ordinal - 1];
-	if (offset + sizeof(rest) > store->map_size)
+	errno = 0;
+	if (fflush(store->file) != 0)
 		return read_error(err);
-	memcpy(&rest, store->map + offset, sizeof(rest));
-	if (rest > store->map_size - offset - sizeof(rest))
-		return read_error(err);
+	/*
+	 * The offsets give the record's size, so one pread reads it whole: the
+	 * duplicate search reads every member of every candidate group, tens of
+	 * thousands of users in a large directory. (A mapping of the file would
+	 * save even that call, but its pages would count as the process's own.)
+	 */
+	uint64_t begin = store->offsets[ordinal - 1];
+	uint64_t end = ordinal < store->count ? store->offsets[ordinal] : store->size;
+	size_t size = (size_t)(end - begin);
 	imaddr_buf_reset(&store->read_buffer);
-	if (!imaddr_buf_reserve(&store->read_buffer, (size_t)rest + F_COUNT))
+	if (size < sizeof(rest) || !imaddr_buf_reserve(&store->read_buffer, size * 2 + F_COUNT))
 		return read_error(err);
-	if (!decode_record(store->map + offset + sizeof(rest), rest, ordinal,
-			   store->read_buffer.data, out))
+	char *raw = store->read_buffer.data;
+	if (pread(fileno(store->file), raw, size, (off_t)begin) != (ssize_t)size)
+		return read_error(err);
+	memcpy(&rest, raw, sizeof(rest));
+	if (rest != size - sizeof(rest))
+		return imaddr_error_set(err, IMADDR_ERR_IO, "the temporary user file is corrupt");
+	raw += sizeof(rest);
+	if (!decode_record(raw, rest, ordinal, raw + rest, out))
 		return imaddr_error_set(err, IMADDR_ERR_IO, "the temporary user file is corrupt");
 	return IMADDR_OK;
 }
+
+#define EACH_CHUNK (1 << 20)
 
 enum imaddr_status imaddr_userstore_each(struct imaddr_userstore *store,
 					 imaddr_userstore_fn *fn, void *context,
 					 struct imaddr_error *err)
 {
-	struct imaddr_buf strings;
-	enum imaddr_status status = map_for_reading(store, err);
-	uint64_t offset = 0;
+	struct imaddr_buf chunk, strings;
+	enum imaddr_status status = IMADDR_OK;
+	uint64_t offset = 0, ordinal = 0;
+	size_t have = 0, used = 0;
 
+	errno = 0;
+	if (fflush(store->file) != 0)
+		return read_error(err);
+	imaddr_buf_init(&chunk, 0);
 	imaddr_buf_init(&strings, 0);
-	for (uint64_t ordinal = 1; status == IMADDR_OK && ordinal <= store->count; ordinal++) {
+	imaddr_buf_reserve(&chunk, EACH_CHUNK);
+	int fd = fileno(store->file);
+	while (status == IMADDR_OK && ordinal < store->count) {
 		uint32_t rest;
-		struct imaddr_stored_user stored;
-		if (store->map_size - offset < sizeof(rest)) {
-			status = read_error(err);
-			break;
+		/* Refill when the next record is not whole in the chunk. */
+		if (have - used < sizeof(rest) ||
+		    (memcpy(&rest, chunk.data + used, sizeof(rest)),
+		     have - used < sizeof(rest) + rest)) {
+			memmove(chunk.data, chunk.data + used, have - used);
+			have -= used;
+			used = 0;
+			if (have >= sizeof(rest)) {
+				memcpy(&rest, chunk.data, sizeof(rest));
+				imaddr_buf_reserve(&chunk, sizeof(rest) + rest);
+			}
+			ssize_t got = pread(fd, chunk.data + have, chunk.cap - 1 - have,
+					    (off_t)offset);
+			if (got <= 0) {
+				status = read_error(err);
+				break;
+			}
+			have += (size_t)got;
+			offset += (uint64_t)got;
+			continue;
 		}
-		memcpy(&rest, store->map + offset, sizeof(rest));
-		offset += sizeof(rest);
 		imaddr_buf_reset(&strings);
 		imaddr_buf_reserve(&strings, (size_t)rest + F_COUNT);
-		if (rest > store->map_size - offset ||
-		    !decode_record(store->map + offset, rest, ordinal, strings.data, &stored)) {
+		struct imaddr_stored_user stored;
+		if (!decode_record(chunk.data + used + sizeof(rest), rest, ++ordinal, strings.data,
+				   &stored)) {
 			status = imaddr_error_set(err, IMADDR_ERR_IO,
 						  "the temporary user file is corrupt");
 			break;
 		}
-		offset += rest;
+		used += sizeof(rest) + rest;
 		status = fn(context, &stored, err);
 	}
+	imaddr_buf_release(&chunk);
 	imaddr_buf_release(&strings);
 	return status;
 }

@@ -40,9 +40,6 @@ struct imaddr_userstore {
 	uint64_t size;         /* bytes written */
 	struct imaddr_buf record;
 	struct imaddr_buf read_buffer;
-	/* The file mapped for reading once the read is over; NULL until then. */
-	const char *map;
-	uint64_t map_size;
 };
 
 enum imaddr_status imaddr_userstore_init(struct imaddr_userstore *store,
@@ -55,12 +52,7 @@ enum imaddr_status imaddr_userstore_append(struct imaddr_userstore *store,
 					   const char *const keys[IMADDR_KEY_COUNT],
 					   struct imaddr_error *err);
 
-/**
- * Reads user `ordinal` (1-based) back. The first read maps the file: reads
- * after the run's read are many (every member of every duplicate candidate
- * group), and a mapped file costs no system call each. An append after that
- * unmaps it again.
- */
+/** Reads user `ordinal` (1-based) back. */
 enum imaddr_status imaddr_userstore_get(struct imaddr_userstore *store, uint64_t ordinal,
 					struct imaddr_stored_user *out,
 					struct imaddr_error *err);
@@ -70,8 +62,8 @@ typedef enum imaddr_status imaddr_userstore_fn(void *context,
 					       struct imaddr_error *err);
 
 /**
- * Calls fn for every user in ordinal order, reading the mapped file in
- * order. Stops at, and returns, the first status other than OK.
+ * Calls fn for every user in ordinal order, reading the file sequentially
+ * in large blocks. Stops at, and returns, the first status other than OK.
  */
 enum imaddr_status imaddr_userstore_each(struct imaddr_userstore *store,
 					 imaddr_userstore_fn *fn, void *context,
