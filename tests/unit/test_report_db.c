@@ -592,3 +592,35 @@ Test(report_db, missing_directory_fails_naming_the_path)
 	expect_refused(path, "No such file or directory");
 	cr_assert_not(exists(path));
 }
+
+/*
+ * Users are inserted many to a statement, the last few one by one: 130 is
+ * two full statements and two single rows, each user with its own values.
+ */
+Test(report_db, users_of_full_and_partial_inserts_are_all_written)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_sink *sink = open_report(path);
+	struct imaddr_run_totals totals = { 0 };
+	struct imaddr_error err = { "" };
+	char user_id[32], mail[64];
+
+	begin_run(sink, "users.csv");
+	for (uint64_t ordinal = 1; ordinal <= 130; ordinal++) {
+		struct imaddr_user user = { .ordinal = ordinal, .line = ordinal + 1 };
+		snprintf(user_id, sizeof(user_id), "u%llu", (unsigned long long)ordinal);
+		snprintf(mail, sizeof(mail), "u%llu@example.com", (unsigned long long)ordinal);
+		user.user_id = user_id;
+		user.mail = mail;
+		user.im_address = ordinal % 2 ? mail : NULL;
+		cr_assert_eq(sink->ops->user(sink, &user, &err), IMADDR_OK, "%s", err.message);
+	}
+	totals.users = 130;
+	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_OK, "%s", err.message);
+	free_report(sink);
+	expect_rows(path,
+		    "SELECT count(*), sum(id - (run_id << 32) = ordinal), sum(line = ordinal + 1),"
+		    " sum(user_id = 'u' || ordinal), sum(mail = user_id || '@example.com'),"
+		    " sum(im_address IS (CASE WHEN ordinal % 2 THEN mail END)) FROM users",
+		    "130|130|130|130|130|130\n");
+}
