@@ -12,8 +12,6 @@
 #include "reader.h"
 #include "status.h"
 
-#define ABSENT UINT32_MAX
-
 enum event_kind {
 	EVENT_RECORD = 'R',
 	EVENT_NOTICE = 'N'
@@ -40,70 +38,26 @@ struct threaded_reader {
 };
 
 /* ------------------------------------------------------------------------ */
-/* Encoding: fixed-size fields, then strings as u32 length, bytes and a NUL,
- * so that replayed records point straight into the batch. */
-
-static void put(struct imaddr_buf *buf, const void *bytes, size_t len)
-{
-	imaddr_buf_append(buf, bytes, len);
-}
-
-static void put_bytes(struct imaddr_buf *buf, const char *bytes, size_t len)
-{
-	uint32_t stored = bytes ? (uint32_t)len : ABSENT;
-	put(buf, &stored, sizeof(stored));
-	if (bytes) {
-		put(buf, bytes, len);
-		imaddr_buf_append_char(buf, '\0');
-	}
-}
-
-static void put_string(struct imaddr_buf *buf, const char *s)
-{
-	put_bytes(buf, s, s ? strlen(s) : 0);
-}
-
-static const char *get_bytes(const char **p, size_t *len)
-{
-	uint32_t stored;
-	memcpy(&stored, *p, sizeof(stored));
-	*p += sizeof(stored);
-	if (stored == ABSENT) {
-		*len = 0;
-		return NULL;
-	}
-	const char *bytes = *p;
-	*len = stored;
-	*p += (size_t)stored + 1;
-	return bytes;
-}
-
-static const char *get_string(const char **p)
-{
-	size_t len;
-	return get_bytes(p, &len);
-}
-
-#define GET(p, field) (memcpy(&(field), (p), sizeof(field)), (p) += sizeof(field))
+/* Encoding: see batch_queue.h. */
 
 static void encode_record(struct imaddr_buf *buf, const struct imaddr_record *record)
 {
 	uint32_t problems = (uint32_t)record->problem_count;
 	imaddr_buf_append_char(buf, EVENT_RECORD);
-	put(buf, &record->line, sizeof(record->line));
-	put_string(buf, record->dn);
+	imaddr_batch_put(buf, &record->line, sizeof(record->line));
+	imaddr_batch_put_string(buf, record->dn);
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		const struct imaddr_value *value = &record->values[role];
 		imaddr_buf_append_char(buf, (char)value->present);
-		put_string(buf, value->attribute);
-		put_bytes(buf, value->data, value->len);
+		imaddr_batch_put_string(buf, value->attribute);
+		imaddr_batch_put_bytes(buf, value->data, value->len);
 	}
-	put(buf, &problems, sizeof(problems));
+	imaddr_batch_put(buf, &problems, sizeof(problems));
 	for (size_t i = 0; i < record->problem_count; i++) {
 		uint32_t code = record->problems[i].code;
-		put(buf, &code, sizeof(code));
-		put_string(buf, record->problems[i].field);
-		put_string(buf, record->problems[i].message);
+		imaddr_batch_put(buf, &code, sizeof(code));
+		imaddr_batch_put_string(buf, record->problems[i].field);
+		imaddr_batch_put_string(buf, record->problems[i].message);
 	}
 }
 
@@ -135,22 +89,22 @@ static const char *decode_record(struct threaded_reader *reader, const char *p)
 	struct imaddr_record *record = &reader->record;
 	uint64_t line;
 	uint32_t problems;
-	GET(p, line);
+	IMADDR_BATCH_GET(p, line);
 	imaddr_record_reset(record, line);
-	record->dn = get_string(&p);
+	record->dn = imaddr_batch_get_string(&p);
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		struct imaddr_value *value = &record->values[role];
 		value->present = *p++;
-		value->attribute = intern_attribute(reader, role, get_string(&p));
-		value->data = get_bytes(&p, &value->len);
+		value->attribute = intern_attribute(reader, role, imaddr_batch_get_string(&p));
+		value->data = imaddr_batch_get_bytes(&p, &value->len);
 		value->terminated = value->data != NULL;
 	}
-	GET(p, problems);
+	IMADDR_BATCH_GET(p, problems);
 	for (uint32_t i = 0; i < problems; i++) {
 		uint32_t code;
-		GET(p, code);
-		const char *field = intern_attribute(reader, -1, get_string(&p));
-		const char *message = get_string(&p);
+		IMADDR_BATCH_GET(p, code);
+		const char *field = intern_attribute(reader, -1, imaddr_batch_get_string(&p));
+		const char *message = imaddr_batch_get_string(&p);
 		imaddr_record_add_problem(record, (enum imaddr_code)code, field, "%s", message);
 	}
 	return p;
@@ -165,22 +119,22 @@ struct notice {
 static void encode_notice(struct imaddr_buf *buf, const struct notice *notice)
 {
 	imaddr_buf_append_char(buf, EVENT_NOTICE);
-	put(buf, &notice->code, sizeof(notice->code));
-	put(buf, &notice->line, sizeof(notice->line));
-	put_string(buf, notice->dn);
-	put_string(buf, notice->field);
-	put_string(buf, notice->value);
-	put_string(buf, notice->message);
+	imaddr_batch_put(buf, &notice->code, sizeof(notice->code));
+	imaddr_batch_put(buf, &notice->line, sizeof(notice->line));
+	imaddr_batch_put_string(buf, notice->dn);
+	imaddr_batch_put_string(buf, notice->field);
+	imaddr_batch_put_string(buf, notice->value);
+	imaddr_batch_put_string(buf, notice->message);
 }
 
 static const char *decode_notice(const char *p, struct notice *notice)
 {
-	GET(p, notice->code);
-	GET(p, notice->line);
-	notice->dn = get_string(&p);
-	notice->field = get_string(&p);
-	notice->value = get_string(&p);
-	notice->message = get_string(&p);
+	IMADDR_BATCH_GET(p, notice->code);
+	IMADDR_BATCH_GET(p, notice->line);
+	notice->dn = imaddr_batch_get_string(&p);
+	notice->field = imaddr_batch_get_string(&p);
+	notice->value = imaddr_batch_get_string(&p);
+	notice->message = imaddr_batch_get_string(&p);
 	return p;
 }
 

@@ -10,8 +10,6 @@
 #include "buffer.h"
 #include "status.h"
 
-#define ABSENT UINT32_MAX
-
 enum event_kind {
 	EVENT_USER = 'U',
 	EVENT_FINDING = 'F',
@@ -40,71 +38,43 @@ struct threaded_sink {
 };
 
 /* ------------------------------------------------------------------------ */
-/* Encoding: fixed-size fields, then strings as u32 length, bytes and a NUL,
- * so that replayed events point straight into the batch. */
-
-static void put(struct imaddr_buf *buf, const void *bytes, size_t len)
-{
-	imaddr_buf_append(buf, bytes, len);
-}
-
-static void put_string(struct imaddr_buf *buf, const char *s)
-{
-	uint32_t len = s ? (uint32_t)strlen(s) : ABSENT;
-	put(buf, &len, sizeof(len));
-	if (s)
-		put(buf, s, (size_t)len + 1);
-}
-
-static const char *get_string(const char **p)
-{
-	uint32_t len;
-	memcpy(&len, *p, sizeof(len));
-	*p += sizeof(len);
-	if (len == ABSENT)
-		return NULL;
-	const char *s = *p;
-	*p += (size_t)len + 1;
-	return s;
-}
-
-#define GET(p, field) (memcpy(&(field), (p), sizeof(field)), (p) += sizeof(field))
+/* Encoding: see batch_queue.h. */
 
 static void encode_user(struct imaddr_buf *buf, const struct imaddr_user *user)
 {
 	imaddr_buf_append_char(buf, EVENT_USER);
-	put(buf, &user->ordinal, sizeof(user->ordinal));
-	put(buf, &user->line, sizeof(user->line));
+	imaddr_batch_put(buf, &user->ordinal, sizeof(user->ordinal));
+	imaddr_batch_put(buf, &user->line, sizeof(user->line));
 	imaddr_buf_append_char(buf, (char)(user->uri_valid | (user->has_error << 1)));
-	put_string(buf, user->dn);
-	put_string(buf, user->user_id);
-	put_string(buf, user->mail);
-	put_string(buf, user->first_name);
-	put_string(buf, user->last_name);
-	put_string(buf, user->directory_uri);
-	put_string(buf, user->directory_uri_as_read);
-	put_string(buf, user->current_uri);
-	put_string(buf, user->im_address);
-	put_string(buf, user->im_domain);
+	imaddr_batch_put_string(buf, user->dn);
+	imaddr_batch_put_string(buf, user->user_id);
+	imaddr_batch_put_string(buf, user->mail);
+	imaddr_batch_put_string(buf, user->first_name);
+	imaddr_batch_put_string(buf, user->last_name);
+	imaddr_batch_put_string(buf, user->directory_uri);
+	imaddr_batch_put_string(buf, user->directory_uri_as_read);
+	imaddr_batch_put_string(buf, user->current_uri);
+	imaddr_batch_put_string(buf, user->im_address);
+	imaddr_batch_put_string(buf, user->im_domain);
 }
 
 static const char *decode_user(const char *p, struct imaddr_user *user)
 {
-	GET(p, user->ordinal);
-	GET(p, user->line);
+	IMADDR_BATCH_GET(p, user->ordinal);
+	IMADDR_BATCH_GET(p, user->line);
 	unsigned char flags = (unsigned char)*p++;
 	user->uri_valid = flags & 1;
 	user->has_error = flags & 2;
-	user->dn = get_string(&p);
-	user->user_id = get_string(&p);
-	user->mail = get_string(&p);
-	user->first_name = get_string(&p);
-	user->last_name = get_string(&p);
-	user->directory_uri = get_string(&p);
-	user->directory_uri_as_read = get_string(&p);
-	user->current_uri = get_string(&p);
-	user->im_address = get_string(&p);
-	user->im_domain = get_string(&p);
+	user->dn = imaddr_batch_get_string(&p);
+	user->user_id = imaddr_batch_get_string(&p);
+	user->mail = imaddr_batch_get_string(&p);
+	user->first_name = imaddr_batch_get_string(&p);
+	user->last_name = imaddr_batch_get_string(&p);
+	user->directory_uri = imaddr_batch_get_string(&p);
+	user->directory_uri_as_read = imaddr_batch_get_string(&p);
+	user->current_uri = imaddr_batch_get_string(&p);
+	user->im_address = imaddr_batch_get_string(&p);
+	user->im_domain = imaddr_batch_get_string(&p);
 	return p;
 }
 
@@ -112,39 +82,39 @@ static void encode_finding(struct imaddr_buf *buf, const struct imaddr_finding *
 {
 	uint32_t code = finding->code, severity = finding->severity;
 	imaddr_buf_append_char(buf, EVENT_FINDING);
-	put(buf, &code, sizeof(code));
-	put(buf, &severity, sizeof(severity));
-	put(buf, &finding->ordinal, sizeof(finding->ordinal));
-	put(buf, &finding->line, sizeof(finding->line));
-	put(buf, &finding->related_ordinal, sizeof(finding->related_ordinal));
-	put(buf, &finding->related_line, sizeof(finding->related_line));
-	put_string(buf, finding->dn);
-	put_string(buf, finding->user_id);
-	put_string(buf, finding->field);
-	put_string(buf, finding->value);
-	put_string(buf, finding->message);
-	put_string(buf, finding->related_dn);
-	put_string(buf, finding->suggestion);
+	imaddr_batch_put(buf, &code, sizeof(code));
+	imaddr_batch_put(buf, &severity, sizeof(severity));
+	imaddr_batch_put(buf, &finding->ordinal, sizeof(finding->ordinal));
+	imaddr_batch_put(buf, &finding->line, sizeof(finding->line));
+	imaddr_batch_put(buf, &finding->related_ordinal, sizeof(finding->related_ordinal));
+	imaddr_batch_put(buf, &finding->related_line, sizeof(finding->related_line));
+	imaddr_batch_put_string(buf, finding->dn);
+	imaddr_batch_put_string(buf, finding->user_id);
+	imaddr_batch_put_string(buf, finding->field);
+	imaddr_batch_put_string(buf, finding->value);
+	imaddr_batch_put_string(buf, finding->message);
+	imaddr_batch_put_string(buf, finding->related_dn);
+	imaddr_batch_put_string(buf, finding->suggestion);
 }
 
 static const char *decode_finding(const char *p, struct imaddr_finding *finding)
 {
 	uint32_t code, severity;
-	GET(p, code);
-	GET(p, severity);
+	IMADDR_BATCH_GET(p, code);
+	IMADDR_BATCH_GET(p, severity);
 	finding->code = (enum imaddr_code)code;
 	finding->severity = (enum imaddr_severity)severity;
-	GET(p, finding->ordinal);
-	GET(p, finding->line);
-	GET(p, finding->related_ordinal);
-	GET(p, finding->related_line);
-	finding->dn = get_string(&p);
-	finding->user_id = get_string(&p);
-	finding->field = get_string(&p);
-	finding->value = get_string(&p);
-	finding->message = get_string(&p);
-	finding->related_dn = get_string(&p);
-	finding->suggestion = get_string(&p);
+	IMADDR_BATCH_GET(p, finding->ordinal);
+	IMADDR_BATCH_GET(p, finding->line);
+	IMADDR_BATCH_GET(p, finding->related_ordinal);
+	IMADDR_BATCH_GET(p, finding->related_line);
+	finding->dn = imaddr_batch_get_string(&p);
+	finding->user_id = imaddr_batch_get_string(&p);
+	finding->field = imaddr_batch_get_string(&p);
+	finding->value = imaddr_batch_get_string(&p);
+	finding->message = imaddr_batch_get_string(&p);
+	finding->related_dn = imaddr_batch_get_string(&p);
+	finding->suggestion = imaddr_batch_get_string(&p);
 	return p;
 }
 
@@ -175,7 +145,7 @@ static enum imaddr_status replay(struct threaded_sink *sink, const struct imaddr
 				status = ops->input_end(sink->inner, err);
 		} else {
 			struct end_request request;
-			GET(p, request);
+			IMADDR_BATCH_GET(p, request);
 			if (ops->end)
 				status = ops->end(sink->inner, request.audit, request.totals, err);
 		}
@@ -293,7 +263,7 @@ static enum imaddr_status end(struct imaddr_sink *base, struct imaddr_audit *aud
 	struct end_request request = { audit, totals };
 	struct imaddr_buf *batch = imaddr_batch_queue_current(&sink->queue);
 	imaddr_buf_append_char(batch, EVENT_END);
-	put(batch, &request, sizeof(request));
+	imaddr_batch_put(batch, &request, sizeof(request));
 	return hand_over(sink, err);
 }
 
