@@ -36,6 +36,7 @@ struct csv_reader {
 	size_t cell_count;
 	size_t cell_cap;
 	uint64_t physical_line;
+	char line_end;          /* '\n', or '\r' in a file with classic Mac line ends */
 	uint64_t row_line;
 	bool row_started;       /* a field of the row has ended */
 	bool between_rows;      /* the next non-blank line starts a row */
@@ -294,6 +295,20 @@ static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser
 	return skip_bad_row(reader, parser);
 }
 
+/*
+ * Lines end in LF or CRLF, or, in a file from a classic Mac OS program, in a
+ * lone CR: libcsv reads all three, but the line numbers count what the first
+ * line ends in. (Looking for both on every line would cost every file.)
+ */
+static char line_end_of(const char *p, const char *end)
+{
+	const char *cr = memchr(p, '\r', (size_t)(end - p));
+	const char *lf = memchr(p, '\n', (size_t)(end - p));
+	if (cr && (!lf || cr < lf) && cr + 1 < end && cr[1] != '\n')
+		return '\r';
+	return '\n';
+}
+
 static enum imaddr_status run(struct imaddr_reader *base,
 			      const struct imaddr_reader_request *request,
 			      struct imaddr_error *err)
@@ -309,6 +324,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	reader->err = err;
 	reader->status = IMADDR_OK;
 	reader->physical_line = 1;
+	reader->line_end = '\n';
 	reader->between_rows = true;
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
 		reader->role_column[role] = -1;
@@ -330,12 +346,14 @@ static enum imaddr_status run(struct imaddr_reader *base,
 		const char *p = chunk, *end = chunk + got;
 		if (first_chunk && got >= 3 && !memcmp(p, UTF8_BOM, 3))
 			p += 3;
+		if (first_chunk)
+			reader->line_end = line_end_of(p, end);
 		first_chunk = false;
 		if (p < end)
 			saw_bytes = true;
 		/* Feed line by line so that rows and errors know their line number. */
 		while (p < end) {
-			const char *newline = memchr(p, '\n', (size_t)(end - p));
+			const char *newline = memchr(p, reader->line_end, (size_t)(end - p));
 			if (!newline) {
 				imaddr_buf_append(&pending, p, (size_t)(end - p));
 				break;

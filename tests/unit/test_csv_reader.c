@@ -274,6 +274,17 @@ Test(csv_reader, reads_crlf_and_lf_line_ends)
 	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].attribute, "sn");
 }
 
+Test(csv_reader, counts_lines_of_classic_mac_line_ends)
+{
+	read_ok("sAMAccountName,sn\rjs,Smith\r\rmr,\"Ros\rsi\"\rab,B\"ee\rcd,Dee\r");
+	expect_lines((uint64_t[]){ 2, 4, 7 }, 3);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	expect_value(1, IMADDR_ROLE_LAST_NAME, "Ros\rsi");
+	expect_value(2, IMADDR_ROLE_USER_ID, "cd");
+	cr_assert_eq(seen.notice_count, 1);
+	cr_assert_eq(seen.notices[0].line, 6);
+}
+
 Test(csv_reader, reads_quoted_fields_with_commas_quotes_and_newlines)
 {
 	read_ok("sAMAccountName,sn,mail\r\n"
