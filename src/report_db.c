@@ -33,12 +33,33 @@
 #define PAGE_SIZE 16384
 
 /*
- * Users are inserted this many to a statement: one INSERT of many rows runs
- * SQLite's statement machinery once, and took a million inserts from 1.6 s
- * to 1.1 s. The last few of a run go in one by one.
+ * Users and findings are inserted this many to a statement: one INSERT of
+ * many rows runs SQLite's statement machinery once, and took a million users
+ * from 1.6 s to 1.1 s. The last few of a run go in one by one.
  */
-#define USERS_PER_INSERT 64
-#define USER_TEXTS 9     /* dn ... im_domain: the text columns of a user */
+#define ROWS_PER_INSERT 64
+#define ROW_MAX_NUMBERS 3
+#define ROW_MAX_TEXTS 9
+
+/*
+ * Rows waiting for their INSERT, their texts copied: a callback's strings
+ * are only valid during the callback. Each row is the run's id (inline in
+ * the statement), then `numbers` integers, then `texts` strings, in the
+ * order of the statement's columns.
+ */
+struct row_batch {
+	sqlite3_stmt *many;        /* ROWS_PER_INSERT rows */
+	sqlite3_stmt *one;         /* one row */
+	int numbers;
+	int texts;
+	unsigned zero_is_null;     /* bit n: number n is NULL when 0 (a line, say) */
+	struct pending_row {
+		sqlite3_int64 number[ROW_MAX_NUMBERS];
+		size_t text[ROW_MAX_TEXTS];   /* offsets in strings; SIZE_MAX for NULL */
+	} rows[ROWS_PER_INSERT];
+	size_t count;
+	struct imaddr_buf strings;
+};
 
 /* users.id is run_id * 2^32 + ordinal: see the schema. */
 #define ORDINALS_PER_RUN ((sqlite3_int64)1 << 32)
@@ -69,18 +90,8 @@ struct report_db {
 	enum report_state state;
 	sqlite3_int64 run_id;
 	sqlite3_int64 previous_run_id;  /* 0 for the first run of an input */
-	sqlite3_stmt *insert_user;
-	sqlite3_stmt *insert_users;     /* USERS_PER_INSERT rows */
-	/* Users waiting for insert_users, their texts copied: a callback's
-	 * strings are only valid during the callback. */
-	struct pending_user {
-		uint64_t ordinal;
-		uint64_t line;
-		size_t text[USER_TEXTS];  /* offsets in pending_texts; SIZE_MAX for NULL */
-	} pending[USERS_PER_INSERT];
-	size_t pending_count;
-	struct imaddr_buf pending_texts;
-	sqlite3_stmt *insert_finding;
+	struct row_batch users;
+	struct row_batch findings;
 };
 
 /*
@@ -256,16 +267,6 @@ static const char insert_run_sql[] =
 	"                  default_domain, im_domains)\n"
 	"VALUES ((SELECT max(id) FROM runs WHERE input IS ?1), ?2, ?3, ?1, ?4, ?5, ?6)";
 
-static const char insert_user_sql[] =
-	"INSERT INTO users (id, run_id, ordinal, line, dn, user_id, mail, first_name,\n"
-	"                   last_name, directory_uri, current_uri, im_address, im_domain)\n"
-	"VALUES (?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-
-static const char insert_finding_sql[] =
-	"INSERT INTO findings (run_id, ordinal, line, dn, code, severity, field, value,\n"
-	"                      related_ordinal, message, suggestion, user_id)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-
 static const char finish_run_sql[] =
 	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
 	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8\n"
@@ -305,14 +306,6 @@ static int bind_count(sqlite3_stmt *stmt, int index, uint64_t count)
 {
 	return sqlite3_bind_int64(stmt, index,
 				  count > INT64_MAX ? INT64_MAX : (sqlite3_int64)count);
-}
-
-/* For line and related_ordinal, where 0 means "none". */
-static int bind_optional(sqlite3_stmt *stmt, int index, uint64_t number)
-{
-	if (!number)
-		return sqlite3_bind_null(stmt, index);
-	return bind_count(stmt, index, number);
 }
 
 /* Runs a statement that returns no rows; SQLITE_OK when it went through. */
@@ -454,16 +447,122 @@ static enum imaddr_status check_directory(const struct report_db *report,
 	return status;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Rows inserted many to a statement. */
+
+static int prepare_row_insert(sqlite3 *db, const char *table_and_columns,
+			      sqlite3_int64 run_id, int columns, int rows, sqlite3_stmt **stmt)
+{
+	struct imaddr_buf sql;
+	imaddr_buf_init(&sql, 0);
+	imaddr_buf_appendf(&sql, "INSERT INTO %s VALUES ", table_and_columns);
+	for (int row = 0; row < rows; row++) {
+		imaddr_buf_appendf(&sql, "%s(%lld", row ? ", " : "", (long long)run_id);
+		for (int column = 0; column < columns; column++)
+			imaddr_buf_append_str(&sql, ", ?");
+		imaddr_buf_append_char(&sql, ')');
+	}
+	int rc = prepare_persistent(db, sql.data, stmt);
+	imaddr_buf_release(&sql);
+	return rc;
+}
+
+/* `table_and_columns` is "users (run_id, ...)": the run's id comes first. */
+static int row_batch_prepare(sqlite3 *db, struct row_batch *batch, const char *table_and_columns,
+			     sqlite3_int64 run_id, int numbers, int texts, unsigned zero_is_null)
+{
+	batch->numbers = numbers;
+	batch->texts = texts;
+	batch->zero_is_null = zero_is_null;
+	batch->count = 0;
+	imaddr_buf_reset(&batch->strings);
+	int rc = prepare_row_insert(db, table_and_columns, run_id, numbers + texts,
+				    ROWS_PER_INSERT, &batch->many);
+	if (rc == SQLITE_OK)
+		rc = prepare_row_insert(db, table_and_columns, run_id, numbers + texts, 1,
+					&batch->one);
+	return rc;
+}
+
+static void row_batch_finalize(struct row_batch *batch)
+{
+	sqlite3_finalize(batch->many);
+	sqlite3_finalize(batch->one);
+	batch->many = NULL;
+	batch->one = NULL;
+	batch->count = 0;
+	imaddr_buf_reset(&batch->strings);
+}
+
+/* The next row to fill; the caller sets its numbers and texts. */
+static struct pending_row *row_batch_add(struct row_batch *batch)
+{
+	return &batch->rows[batch->count++];
+}
+
+static void row_batch_set_text(struct row_batch *batch, struct pending_row *row, int field,
+			       const char *text)
+{
+	if (!text) {
+		row->text[field] = SIZE_MAX;
+		return;
+	}
+	row->text[field] = batch->strings.len;
+	imaddr_buf_append(&batch->strings, text, strlen(text) + 1);
+}
+
+static int bind_row(struct row_batch *batch, sqlite3_stmt *stmt, int first,
+		    const struct pending_row *row)
+{
+	int rc = SQLITE_OK;
+	for (int i = 0; rc == SQLITE_OK && i < batch->numbers; i++) {
+		if (!row->number[i] && (batch->zero_is_null & (1u << i)))
+			rc = sqlite3_bind_null(stmt, first + i);
+		else
+			rc = sqlite3_bind_int64(stmt, first + i, row->number[i]);
+	}
+	for (int i = 0; rc == SQLITE_OK && i < batch->texts; i++) {
+		size_t offset = row->text[i];
+		rc = bind_text(stmt, first + batch->numbers + i,
+			       offset == SIZE_MAX ? NULL : batch->strings.data + offset);
+	}
+	return rc;
+}
+
+/* Inserts the pending rows: ROWS_PER_INSERT at once, or one by one. */
+static int row_batch_flush(struct row_batch *batch)
+{
+	int columns = batch->numbers + batch->texts;
+	int rc = SQLITE_OK;
+
+	if (batch->count == ROWS_PER_INSERT) {
+		for (int i = 0; rc == SQLITE_OK && i < ROWS_PER_INSERT; i++)
+			rc = bind_row(batch, batch->many, 1 + i * columns, &batch->rows[i]);
+		if (rc == SQLITE_OK)
+			rc = step_done(batch->many);
+		sqlite3_reset(batch->many);
+	} else {
+		for (size_t i = 0; rc == SQLITE_OK && i < batch->count; i++) {
+			rc = bind_row(batch, batch->one, 1, &batch->rows[i]);
+			if (rc == SQLITE_OK)
+				rc = step_done(batch->one);
+			sqlite3_reset(batch->one);
+		}
+	}
+	batch->count = 0;
+	imaddr_buf_reset(&batch->strings);
+	return rc;
+}
+
+static int row_batch_flush_if_full(struct row_batch *batch)
+{
+	return batch->count == ROWS_PER_INSERT ? row_batch_flush(batch) : SQLITE_OK;
+}
+
 static void release_statements(struct report_db *report)
 {
-	sqlite3_finalize(report->insert_user);
-	sqlite3_finalize(report->insert_users);
-	report->insert_users = NULL;
-	report->pending_count = 0;
-	imaddr_buf_reset(&report->pending_texts);
-	sqlite3_finalize(report->insert_finding);
-	report->insert_user = NULL;
-	report->insert_finding = NULL;
+	row_batch_finalize(&report->users);
+	row_batch_finalize(&report->findings);
 }
 
 static void close_connection(struct report_db *report)
@@ -615,36 +714,19 @@ static int insert_run(struct report_db *report, const struct imaddr_run_info *in
 	return rc;
 }
 
-/* INSERT INTO users ... VALUES (...), (...) ... with the run's id inline. */
-static int prepare_insert_users(struct report_db *report)
-{
-	struct imaddr_buf sql;
-	imaddr_buf_init(&sql, 0);
-	imaddr_buf_append_str(&sql, "INSERT INTO users (id, run_id, ordinal, line, dn, user_id, "
-			      "mail, first_name, last_name, directory_uri, current_uri, "
-			      "im_address, im_domain) VALUES ");
-	for (int i = 0; i < USERS_PER_INSERT; i++)
-		imaddr_buf_appendf(&sql, "%s(?, %lld, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				   i ? ", " : "", (long long)report->run_id);
-	int rc = prepare_persistent(report->db, sql.data, &report->insert_users);
-	imaddr_buf_release(&sql);
-	return rc;
-}
-
-/* The run's id is bound once: sqlite3_reset keeps bindings. */
 static int prepare_inserts(struct report_db *report)
 {
-	int rc = prepare_persistent(report->db, insert_user_sql, &report->insert_user);
-
+	/* id, ordinal, line (NULL when 0); dn ... im_domain */
+	int rc = row_batch_prepare(report->db, &report->users,
+				   "users (run_id, id, ordinal, line, dn, user_id, mail, first_name,"
+				   " last_name, directory_uri, current_uri, im_address, im_domain)",
+				   report->run_id, 3, 9, 1u << 2);
+	/* ordinal, line and related_ordinal (NULL when 0); dn ... user_id */
 	if (rc == SQLITE_OK)
-		rc = prepare_insert_users(report);
-
-	if (rc == SQLITE_OK)
-		rc = prepare_persistent(report->db, insert_finding_sql, &report->insert_finding);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(report->insert_user, 1, report->run_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(report->insert_finding, 1, report->run_id);
+		rc = row_batch_prepare(report->db, &report->findings,
+				       "findings (run_id, ordinal, line, related_ordinal, dn, code,"
+				       " severity, field, value, message, suggestion, user_id)",
+				       report->run_id, 3, 8, 1u << 1 | 1u << 2);
 	return rc;
 }
 
@@ -709,53 +791,12 @@ out:
 	return status;
 }
 
-static const char *pending_text(const struct report_db *report, const struct pending_user *user,
-				int field)
+/* Both batches: at the input's end and the run's, every row must be in. */
+static int flush_rows(struct report_db *report)
 {
-	size_t offset = user->text[field];
-	return offset == SIZE_MAX ? NULL : report->pending_texts.data + offset;
-}
-
-/*
- * Binds a pending user's columns from parameter `first` on, in the order of
- * the INSERT: id, ordinal, line, then the texts (the run's id is inline).
- */
-static int bind_user(struct report_db *report, sqlite3_stmt *stmt, int first,
-		     const struct pending_user *user)
-{
-	int rc = sqlite3_bind_int64(stmt, first, report->run_id * ORDINALS_PER_RUN +
-						 (sqlite3_int64)user->ordinal);
+	int rc = row_batch_flush(&report->users);
 	if (rc == SQLITE_OK)
-		rc = bind_count(stmt, first + 1, user->ordinal);
-	if (rc == SQLITE_OK)
-		rc = bind_optional(stmt, first + 2, user->line);
-	for (int field = 0; rc == SQLITE_OK && field < USER_TEXTS; field++)
-		rc = bind_text(stmt, first + 3 + field, pending_text(report, user, field));
-	return rc;
-}
-
-/* Inserts the pending users: USERS_PER_INSERT at once, or one by one. */
-static int flush_users(struct report_db *report)
-{
-	int rc = SQLITE_OK;
-
-	if (report->pending_count == USERS_PER_INSERT) {
-		for (int i = 0; rc == SQLITE_OK && i < USERS_PER_INSERT; i++)
-			rc = bind_user(report, report->insert_users, 1 + i * (3 + USER_TEXTS),
-				       &report->pending[i]);
-		if (rc == SQLITE_OK)
-			rc = step_done(report->insert_users);
-		sqlite3_reset(report->insert_users);
-	} else {
-		for (size_t i = 0; rc == SQLITE_OK && i < report->pending_count; i++) {
-			rc = bind_user(report, report->insert_user, 2, &report->pending[i]);
-			if (rc == SQLITE_OK)
-				rc = step_done(report->insert_user);
-			sqlite3_reset(report->insert_user);
-		}
-	}
-	report->pending_count = 0;
-	imaddr_buf_reset(&report->pending_texts);
+		rc = row_batch_flush(&report->findings);
 	return rc;
 }
 
@@ -763,7 +804,7 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 				      struct imaddr_error *err)
 {
 	struct report_db *report = (struct report_db *)sink;
-	const char *texts[USER_TEXTS] = {
+	const char *texts[9] = {
 		user->dn, user->user_id, user->mail, user->first_name, user->last_name,
 		user->directory_uri, user->current_uri, user->im_address, user->im_domain,
 	};
@@ -775,18 +816,13 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 					"cannot write user %llu to report '%s': a run holds at most "
 					"%lld users", (unsigned long long)user->ordinal, report->path,
 					(long long)ORDINALS_PER_RUN - 1);
-	struct pending_user *pending = &report->pending[report->pending_count++];
-	pending->ordinal = user->ordinal;
-	pending->line = user->line;
-	for (int field = 0; field < USER_TEXTS; field++) {
-		if (!texts[field]) {
-			pending->text[field] = SIZE_MAX;
-			continue;
-		}
-		pending->text[field] = report->pending_texts.len;
-		imaddr_buf_append(&report->pending_texts, texts[field], strlen(texts[field]) + 1);
-	}
-	if (report->pending_count == USERS_PER_INSERT && flush_users(report) != SQLITE_OK)
+	struct pending_row *row = row_batch_add(&report->users);
+	row->number[0] = report->run_id * ORDINALS_PER_RUN + (sqlite3_int64)user->ordinal;
+	row->number[1] = (sqlite3_int64)user->ordinal;
+	row->number[2] = user->line > INT64_MAX ? INT64_MAX : (sqlite3_int64)user->line;
+	for (int field = 0; field < 9; field++)
+		row_batch_set_text(&report->users, row, field, texts[field]);
+	if (row_batch_flush_if_full(&report->users) != SQLITE_OK)
 		return db_error(report, "write a user to", err);
 	return IMADDR_OK;
 }
@@ -796,42 +832,26 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 					 struct imaddr_error *err)
 {
 	struct report_db *report = (struct report_db *)sink;
-	sqlite3_stmt *stmt = report->insert_finding;
 	bool of_no_user = finding->ordinal == 0;
-	enum imaddr_status status = IMADDR_OK;
-	int rc = SQLITE_OK;
 
 	if (report->state != REPORT_BEGUN)
 		return not_begun(report, err);
-	if (rc == SQLITE_OK)
-		rc = bind_count(stmt, 2, finding->ordinal);
 	/* A user's line and DN are in users already. */
-	if (rc == SQLITE_OK)
-		rc = bind_optional(stmt, 3, of_no_user ? finding->line : 0);
-	if (rc == SQLITE_OK)
-		rc = bind_text(stmt, 4, of_no_user ? finding->dn : NULL);
-	if (rc == SQLITE_OK)
-		rc = bind_text(stmt, 5, imaddr_code_name(finding->code));
-	if (rc == SQLITE_OK)
-		rc = bind_text(stmt, 6, imaddr_severity_name(finding->severity));
-	if (rc == SQLITE_OK)
-		rc = bind_text(stmt, 7, finding->field);
-	if (rc == SQLITE_OK)
-		rc = bind_text(stmt, 8, finding->value);
-	if (rc == SQLITE_OK)
-		rc = bind_optional(stmt, 9, finding->related_ordinal);
-	if (rc == SQLITE_OK)
-		rc = bind_text(stmt, 10, finding->message);
-	if (rc == SQLITE_OK)
-		rc = bind_text(stmt, 11, finding->suggestion);
-	if (rc == SQLITE_OK)
-		rc = bind_text(stmt, 12, of_no_user ? NULL : finding->user_id);
-	if (rc == SQLITE_OK)
-		rc = step_done(stmt);
-	if (rc != SQLITE_OK)
-		status = db_error(report, "write a finding to", err);
-	sqlite3_reset(stmt);
-	return status;
+	const char *texts[8] = {
+		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),
+		imaddr_severity_name(finding->severity), finding->field, finding->value,
+		finding->message, finding->suggestion, of_no_user ? NULL : finding->user_id,
+	};
+	uint64_t numbers[3] = { finding->ordinal, of_no_user ? finding->line : 0,
+				finding->related_ordinal };
+	struct pending_row *row = row_batch_add(&report->findings);
+	for (int i = 0; i < 3; i++)
+		row->number[i] = numbers[i] > INT64_MAX ? INT64_MAX : (sqlite3_int64)numbers[i];
+	for (int field = 0; field < 8; field++)
+		row_batch_set_text(&report->findings, row, field, texts[field]);
+	if (row_batch_flush_if_full(&report->findings) != SQLITE_OK)
+		return db_error(report, "write a finding to", err);
+	return IMADDR_OK;
 }
 
 static int finish_run(struct report_db *report, const struct imaddr_run_totals *totals)
@@ -1054,8 +1074,8 @@ static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imad
 	struct report_db *report = (struct report_db *)sink;
 	if (report->state != REPORT_BEGUN)
 		return not_begun(report, err);
-	if (flush_users(report) != SQLITE_OK)
-		return db_error(report, "write a user to", err);
+	if (flush_rows(report) != SQLITE_OK)
+		return db_error(report, "write", err);
 	if (report->new_schema && !report->indexed) {
 		if (sqlite3_exec(report->db, findings_indexes_sql, NULL, NULL, NULL) != SQLITE_OK)
 			return db_error(report, "index", err);
@@ -1073,8 +1093,8 @@ static enum imaddr_status report_end(struct imaddr_sink *sink, struct imaddr_aud
 
 	if (report->state != REPORT_BEGUN)
 		return not_begun(report, err);
-	if (flush_users(report) != SQLITE_OK)
-		return db_error(report, "write a user to", err);
+	if (flush_rows(report) != SQLITE_OK)
+		return db_error(report, "write", err);
 	rc = finish_run(report, totals);
 	if (rc == SQLITE_OK)
 		rc = insert_domains(report, totals);
@@ -1120,7 +1140,8 @@ static void report_free(struct imaddr_sink *sink)
 		discard(report);
 	if (report->db)
 		close_connection(report);
-	imaddr_buf_release(&report->pending_texts);
+	imaddr_buf_release(&report->users.strings);
+	imaddr_buf_release(&report->findings.strings);
 	free(report->path);
 	free(report);
 }
@@ -1160,7 +1181,8 @@ struct imaddr_sink *imaddr_report_db_open(const char *path, struct imaddr_error 
 	report->base.ops = &report_db_ops;
 	report->path = imaddr_xstrdup(path ? path : "");
 	report->state = REPORT_OPENED;
-	imaddr_buf_init(&report->pending_texts, 0);
+	imaddr_buf_init(&report->users.strings, 0);
+	imaddr_buf_init(&report->findings.strings, 0);
 	if (!*report->path) {
 		status = imaddr_error_set(err, IMADDR_ERR_DB, "the report needs a file name");
 	} else if (stat(report->path, &st) != 0) {

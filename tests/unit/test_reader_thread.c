@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer.h"
 #include "imaddr.h"
 #include "reader.h"
 #include "reader_thread.h"
@@ -87,8 +88,7 @@ static struct fake_reader *fake_new(uint64_t count)
 
 /* What the audit's side saw, as text, plus the attribute pointers it kept. */
 struct log {
-	char *text;
-	size_t len;
+	struct imaddr_buf text;   /* grows by doubling: the log reaches megabytes */
 	uint64_t records;
 	uint64_t fail_at;             /* 0: never */
 	const char *kept_attribute;   /* must stay valid after the run */
@@ -96,10 +96,7 @@ struct log {
 
 static void append(struct log *log, const char *text)
 {
-	size_t n = strlen(text);
-	log->text = realloc(log->text, log->len + n + 1);
-	memcpy(log->text + log->len, text, n + 1);
-	log->len += n;
+	imaddr_buf_append_str(&log->text, text);
 }
 
 static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
@@ -155,26 +152,29 @@ Test(reader_thread, replays_what_the_reader_gives_in_order)
 {
 	struct imaddr_error err = { "" };
 	struct log direct = { 0 }, threaded = { 0 };
+	imaddr_buf_init(&direct.text, 0);
+	imaddr_buf_init(&threaded.text, 0);
 	struct fake_reader *plain = fake_new(50000);
 	struct imaddr_reader *wrapped = imaddr_reader_threaded(&fake_new(50000)->base);
 
 	cr_assert_eq(run_reader(&plain->base, &direct, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_eq(run_reader(wrapped, &threaded, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_eq(threaded.records, 50000);
-	cr_assert(direct.len > 1 << 20, "the run spans several batches");
-	cr_assert_str_eq(threaded.text, direct.text);
+	cr_assert(direct.text.len > 1 << 20, "the run spans several batches");
+	cr_assert_str_eq(threaded.text.data, direct.text.data);
 	cr_assert_str_eq(threaded.kept_attribute, "sAMAccountName");
 	cr_assert_str_eq(wrapped->ops->name, "fake");
 	imaddr_reader_free(wrapped);
 	imaddr_reader_free(&plain->base);
-	free(direct.text);
-	free(threaded.text);
+	imaddr_buf_release(&direct.text);
+	imaddr_buf_release(&threaded.text);
 }
 
 Test(reader_thread, an_audit_failure_stops_the_reader)
 {
 	struct imaddr_error err = { "" };
 	struct log log = { .fail_at = 30000 };
+	imaddr_buf_init(&log.text, 0);
 	struct fake_reader *inner = fake_new(1000000);
 	struct imaddr_reader *wrapped = imaddr_reader_threaded(&inner->base);
 
@@ -185,13 +185,14 @@ Test(reader_thread, an_audit_failure_stops_the_reader)
 	cr_assert_neq(inner->stopped_with, IMADDR_OK);
 	cr_assert_lt(inner->handed, 200000);
 	imaddr_reader_free(wrapped);
-	free(log.text);
+	imaddr_buf_release(&log.text);
 }
 
 Test(reader_thread, a_reader_failure_comes_after_the_records_before_it)
 {
 	struct imaddr_error err = { "" };
 	struct log log = { 0 };
+	imaddr_buf_init(&log.text, 0);
 	struct fake_reader *inner = fake_new(100000);
 	struct imaddr_reader *wrapped = imaddr_reader_threaded(&inner->base);
 
@@ -200,5 +201,5 @@ Test(reader_thread, a_reader_failure_comes_after_the_records_before_it)
 	cr_assert_str_eq(err.message, "disk gone after 12345");
 	cr_assert_eq(log.records, 12345);
 	imaddr_reader_free(wrapped);
-	free(log.text);
+	imaddr_buf_release(&log.text);
 }
