@@ -11,10 +11,10 @@
 
 /*
  * Batches in flight: bounds the memory a slow sink can make the audit use
- * (32 MiB). While the report builds its users index (about a second per
- * million users), the audit reports duplicates; with room for a hundred
- * thousand findings it does not have to wait. Batches are allocated on first
- * use, so a small run uses a few.
+ * (32 MiB). While the report sorts its findings indexes when the input
+ * ends, the audit reports duplicates; with room for a hundred thousand
+ * findings it does not have to wait. Batches are allocated as they fill, so
+ * a small run uses a few.
  */
 #define IMADDR_SINK_THREAD_BATCHES 32
 #define IMADDR_SINK_THREAD_BATCH_SIZE (1 << 20)
