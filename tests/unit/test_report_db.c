@@ -624,3 +624,42 @@ Test(report_db, users_of_full_and_partial_inserts_are_all_written)
 		    " sum(im_address IS (CASE WHEN ordinal % 2 THEN mail END)) FROM users",
 		    "130|130|130|130|130|130\n");
 }
+
+/* Findings go through the same batches: 70 is one full statement and six rows. */
+Test(report_db, findings_of_full_and_partial_inserts_are_all_written)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_sink *sink = open_report(path);
+	struct imaddr_run_totals totals = { 0 };
+	struct imaddr_error err = { "" };
+	char value[32];
+
+	begin_run(sink, "users.csv");
+	for (uint64_t i = 0; i < 70; i++) {
+		struct imaddr_finding finding = {
+			.code = i % 2 ? IMADDR_CODE_URI_INVALID : IMADDR_CODE_RECORD_MALFORMED,
+			.ordinal = i % 2 ? i : 0,
+			.line = i + 10,
+			.dn = "CN=x",
+			.user_id = "someone",
+			.related_ordinal = i % 3 ? 0 : i + 1,
+			.message = "m",
+		};
+		finding.severity = imaddr_code_severity(finding.code);
+		snprintf(value, sizeof(value), "v%llu", (unsigned long long)i);
+		finding.value = value;
+		cr_assert_eq(sink->ops->finding(sink, &finding, &err), IMADDR_OK, "%s", err.message);
+	}
+	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_OK, "%s", err.message);
+	free_report(sink);
+	/* A user's finding keeps no line or DN of its own, a run's no user ID. */
+	expect_rows(path,
+		    "SELECT count(*), sum(value = 'v' || (id - 1)),"
+		    " sum(ordinal = CASE WHEN (id - 1) % 2 THEN id - 1 ELSE 0 END),"
+		    " sum(line IS CASE WHEN (id - 1) % 2 THEN NULL ELSE id + 9 END),"
+		    " sum(dn IS CASE WHEN (id - 1) % 2 THEN NULL ELSE 'CN=x' END),"
+		    " sum(user_id IS CASE WHEN (id - 1) % 2 THEN 'someone' END),"
+		    " sum(related_ordinal IS CASE WHEN (id - 1) % 3 THEN NULL ELSE id END)"
+		    " FROM findings",
+		    "70|70|70|70|70|70|70\n");
+}
