@@ -215,7 +215,6 @@ struct imaddr_run_info {
 	const struct imaddr_audit_options *options;
 	const char *version;
 	int64_t started;          /* Unix time */
-	const char *reader;       /* "csv", "ldif" or "ldap" */
 };
 
 /*

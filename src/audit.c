@@ -9,6 +9,7 @@
 
 #include "normalize.h"
 #include "status.h"
+#include "worker.h"
 
 #define MAX_SINKS 8
 /* Duplicate messages list at most this many of the other users. */
@@ -679,13 +680,9 @@ static void sort_duplicate_indexes(struct imaddr_audit *audit)
 {
 	struct sort_job mine = { audit->duplicates, 0, IMADDR_KEY_COUNT / 2 };
 	struct sort_job other = { audit->duplicates, IMADDR_KEY_COUNT / 2, IMADDR_KEY_COUNT };
-	sigset_t all, saved;
 	pthread_t helper;
+	bool threaded = imaddr_worker_start(&helper, sort_indexes, &other);
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	bool threaded = pthread_create(&helper, NULL, sort_indexes, &other) == 0;
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (!threaded)
 		mine.to = IMADDR_KEY_COUNT;
 	sort_indexes(&mine);
@@ -767,7 +764,6 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 		.options = &audit->options,
 		.version = IMADDR_VERSION,
 		.started = (int64_t)time(NULL),
-		.reader = reader->ops->name,
 	};
 	struct imaddr_reader_request request = {
 		.mapping = &audit->options.mapping,

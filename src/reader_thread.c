@@ -1,7 +1,6 @@
 #include "reader_thread.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "buffer.h"
 #include "reader.h"
 #include "status.h"
+#include "worker.h"
 
 enum event_kind {
 	EVENT_RECORD = 'R',
@@ -221,13 +221,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	reader->inner_status = IMADDR_OK;
 	imaddr_batch_queue_init(&reader->queue, IMADDR_READER_THREAD_BATCHES);
 
-	/* Signals belong to the audit's thread, which checks for a stop request. */
-	sigset_t all, saved;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	int failed = pthread_create(&reader->worker, NULL, work, reader);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	if (failed) {
+	if (!imaddr_worker_start(&reader->worker, work, reader)) {
 		imaddr_batch_queue_release(&reader->queue);
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot start the %s reader thread",
 					reader->ops.name);

@@ -38,8 +38,16 @@
  * from 1.6 s to 1.1 s. The last few of a run go in one by one.
  */
 #define ROWS_PER_INSERT 64
+/* The columns after run_id, numbers first: see prepare_inserts(). */
+#define USER_NUMBERS 3
+#define USER_TEXTS 9
+#define FINDING_NUMBERS 3
+#define FINDING_TEXTS 8
 #define ROW_MAX_NUMBERS 3
 #define ROW_MAX_TEXTS 9
+_Static_assert(USER_NUMBERS <= ROW_MAX_NUMBERS && FINDING_NUMBERS <= ROW_MAX_NUMBERS &&
+	       USER_TEXTS <= ROW_MAX_TEXTS && FINDING_TEXTS <= ROW_MAX_TEXTS,
+	       "a row batch holds the widest row");
 
 /*
  * Rows waiting for their INSERT, their texts copied: a callback's strings
@@ -501,23 +509,6 @@ static void row_batch_finalize(struct row_batch *batch)
 	imaddr_buf_reset(&batch->strings);
 }
 
-/* The next row to fill; the caller sets its numbers and texts. */
-static struct pending_row *row_batch_add(struct row_batch *batch)
-{
-	return &batch->rows[batch->count++];
-}
-
-static void row_batch_set_text(struct row_batch *batch, struct pending_row *row, int field,
-			       const char *text)
-{
-	if (!text) {
-		row->text[field] = SIZE_MAX;
-		return;
-	}
-	row->text[field] = batch->strings.len;
-	imaddr_buf_append(&batch->strings, text, strlen(text) + 1);
-}
-
 static int bind_row(struct row_batch *batch, sqlite3_stmt *stmt, int first,
 		    const struct pending_row *row)
 {
@@ -561,8 +552,21 @@ static int row_batch_flush(struct row_batch *batch)
 	return rc;
 }
 
-static int row_batch_flush_if_full(struct row_batch *batch)
+/*
+ * Queues a row (`numbers` and `texts` as many as the batch's columns) and
+ * inserts the batch when it is full. Numbers past INT64_MAX are stored as it.
+ */
+static int row_batch_append(struct row_batch *batch, const uint64_t *numbers,
+			    const char *const *texts)
 {
+	struct pending_row *row = &batch->rows[batch->count++];
+	for (int i = 0; i < batch->numbers; i++)
+		row->number[i] = numbers[i] > INT64_MAX ? INT64_MAX : (sqlite3_int64)numbers[i];
+	for (int i = 0; i < batch->texts; i++) {
+		row->text[i] = texts[i] ? batch->strings.len : SIZE_MAX;
+		if (texts[i])
+			imaddr_buf_append(&batch->strings, texts[i], strlen(texts[i]) + 1);
+	}
 	return batch->count == ROWS_PER_INSERT ? row_batch_flush(batch) : SQLITE_OK;
 }
 
@@ -727,13 +731,14 @@ static int prepare_inserts(struct report_db *report)
 	int rc = row_batch_prepare(report->db, &report->users,
 				   "users (run_id, id, ordinal, line, dn, user_id, mail, first_name,"
 				   " last_name, directory_uri, current_uri, im_address, im_domain)",
-				   report->run_id, 3, 9, 1u << 2);
+				   report->run_id, USER_NUMBERS, USER_TEXTS, 1u << 2);
 	/* ordinal, line and related_ordinal (NULL when 0); dn ... user_id */
 	if (rc == SQLITE_OK)
 		rc = row_batch_prepare(report->db, &report->findings,
 				       "findings (run_id, ordinal, line, related_ordinal, dn, code,"
 				       " severity, field, value, message, suggestion, user_id)",
-				       report->run_id, 3, 8, 1u << 1 | 1u << 2);
+				       report->run_id, FINDING_NUMBERS, FINDING_TEXTS,
+				       1u << 1 | 1u << 2);
 	return rc;
 }
 
@@ -811,7 +816,7 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 				      struct imaddr_error *err)
 {
 	struct report_db *report = (struct report_db *)sink;
-	const char *texts[9] = {
+	const char *texts[USER_TEXTS] = {
 		user->dn, user->user_id, user->mail, user->first_name, user->last_name,
 		user->directory_uri, user->current_uri, user->im_address, user->im_domain,
 	};
@@ -823,13 +828,11 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 					"cannot write user %llu to report '%s': a run holds at most "
 					"%lld users", (unsigned long long)user->ordinal, report->path,
 					(long long)ORDINALS_PER_RUN - 1);
-	struct pending_row *row = row_batch_add(&report->users);
-	row->number[0] = report->run_id * ORDINALS_PER_RUN + (sqlite3_int64)user->ordinal;
-	row->number[1] = (sqlite3_int64)user->ordinal;
-	row->number[2] = user->line > INT64_MAX ? INT64_MAX : (sqlite3_int64)user->line;
-	for (int field = 0; field < 9; field++)
-		row_batch_set_text(&report->users, row, field, texts[field]);
-	if (row_batch_flush_if_full(&report->users) != SQLITE_OK)
+	const uint64_t numbers[USER_NUMBERS] = {
+		(uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal,
+		user->ordinal, user->line,
+	};
+	if (row_batch_append(&report->users, numbers, texts) != SQLITE_OK)
 		return db_error(report, "write a user to", err);
 	return IMADDR_OK;
 }
@@ -844,19 +847,15 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 	if (report->state != REPORT_BEGUN)
 		return not_begun(report, err);
 	/* A user's line and DN are in users already. */
-	const char *texts[8] = {
+	const char *texts[FINDING_TEXTS] = {
 		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),
 		imaddr_severity_name(finding->severity), finding->field, finding->value,
 		finding->message, finding->suggestion, of_no_user ? NULL : finding->user_id,
 	};
-	uint64_t numbers[3] = { finding->ordinal, of_no_user ? finding->line : 0,
-				finding->related_ordinal };
-	struct pending_row *row = row_batch_add(&report->findings);
-	for (int i = 0; i < 3; i++)
-		row->number[i] = numbers[i] > INT64_MAX ? INT64_MAX : (sqlite3_int64)numbers[i];
-	for (int field = 0; field < 8; field++)
-		row_batch_set_text(&report->findings, row, field, texts[field]);
-	if (row_batch_flush_if_full(&report->findings) != SQLITE_OK)
+	const uint64_t numbers[FINDING_NUMBERS] = {
+		finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
+	};
+	if (row_batch_append(&report->findings, numbers, texts) != SQLITE_OK)
 		return db_error(report, "write a finding to", err);
 	return IMADDR_OK;
 }

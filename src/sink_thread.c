@@ -1,7 +1,6 @@
 #include "sink_thread.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "batch_queue.h"
 #include "buffer.h"
 #include "status.h"
+#include "worker.h"
 
 enum event_kind {
 	EVENT_USER = 'U',
@@ -212,13 +212,7 @@ static enum imaddr_status begin(struct imaddr_sink *base, const struct imaddr_ru
 	enum imaddr_status status = ops->begin ? ops->begin(sink->inner, info, err) : IMADDR_OK;
 	if (status != IMADDR_OK)
 		return status;
-	/* Signals belong to the audit's thread, which checks for a stop request. */
-	sigset_t all, saved;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	int failed = pthread_create(&sink->worker, NULL, work, sink);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	if (failed)
+	if (!imaddr_worker_start(&sink->worker, work, sink))
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot start the %s writer thread",
 					ops->name);
 	sink->worker_started = true;
