@@ -37,12 +37,15 @@ TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/suppor
 LIB := $(BUILD)/libimaddr.a
 BIN := $(BUILD)/imaddr
 
-.PHONY: all deps demo check test unit cases ldap asan fuzz bench install uninstall clean
+.PHONY: all deps test-deps demo check test-all test unit cases ldap asan fuzz bench install uninstall clean
 .SECONDARY:
 all: $(BIN)
 
 deps:
-	@scripts/install-deps
+	@scripts/install-deps --build
+
+test-deps:
+	@scripts/install-deps --test
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -79,10 +82,14 @@ demo: deps
 		--im-domains example.com,example.org,münchen.example --bat out/ad-bat.csv \
 		--db out/report.sqlite --fail-on never
 
-# Everything, then everything again under AddressSanitizer and UBSan.
-check: deps
+# Everything, and at the same time everything again under AddressSanitizer
+# and UBSan: one core each. Each half's output is printed whole when it ends.
+check: test-deps
+	@$(MAKE) --no-print-directory -j2 --output-sync=recurse test-all asan
+
+# The plain half as one job, so that it shares the two cores with asan.
+test-all:
 	@$(MAKE) --no-print-directory test
-	@$(MAKE) --no-print-directory asan
 
 test: unit cases ldap
 
