@@ -3,8 +3,9 @@
  *
  * The library reads end users from CSV, LDIF or LDAP (readers), checks every
  * user ID, directory URI and resulting IM address (the audit), and hands users
- * and findings to outputs (sinks): a BAT import CSV, a SQLite report and a
- * text summary.
+ * and findings to outputs: a BAT import CSV, a SQLite report and a text
+ * summary. The library never prints and never exits; it may use a second
+ * core for parsing and for the report.
  *
  * Memory: the library never returns NULL for lack of memory. Like git's
  * xmalloc, an allocation failure prints "imaddr: out of memory" and aborts.
@@ -170,7 +171,10 @@ struct imaddr_user {
 	const char *im_address;    /* canonical; NULL when the user has none */
 	const char *im_domain;     /* A-label domain of the IM address */
 	bool uri_valid;            /* directory_uri passed every check */
-	bool has_error;            /* set only in imaddr_audit_each_user() */
+	/* Known only once the duplicates are: set for the outputs that get the
+	 * users in a final pass, false and 0 during the read. */
+	bool has_error;
+	uint64_t finding_codes;    /* bit (1 << code) for each code the user has */
 };
 
 /** One problem with one user (ordinal > 0) or with the whole run (0). */
@@ -200,7 +204,7 @@ struct imaddr_domain_count {
 
 struct imaddr_audit;
 
-/** What a run amounted to, given to the sinks when it ends. */
+/** What a run amounted to, given to the outputs when it ends. */
 struct imaddr_run_totals {
 	uint64_t users;
 	uint64_t users_with_im_address;
@@ -217,78 +221,38 @@ struct imaddr_run_info {
 	int64_t started;          /* Unix time */
 };
 
-/*
- * An output. Every callback may be NULL. `begin` is called once before the
- * first user, `user` once per user in input order, `input_end` once after
- * the last user (before the duplicates' findings), `finding` once per
- * finding (per-user checks during the read, duplicates and run-level
- * findings after it), `end` once after the last finding with the audit
- * still readable (see imaddr_audit_each_user); `end` makes the output
- * durable (commit, rename). An output that ends in the background returns
- * from `end` at once and reports its outcome from `wait`, which the audit
- * calls after every sink's `end`. `abort` throws a partial output away; it
- * is called instead of `end` when the run fails, and also after a failing
- * `end` or `wait`. `free` releases the sink.
- */
+/* ------------------------------------------------------------------------ */
+/* Outputs. Each is opened here and handed to imaddr_audit_add_sink, which
+ * takes it over; the audit decides which run on a thread of their own. An
+ * output writes nothing durable before the run succeeds: files appear whole
+ * at the end (written to a temporary file, renamed into place) and a failed
+ * or interrupted run leaves earlier outputs as they were. */
+
 struct imaddr_sink;
-struct imaddr_sink_ops {
-	const char *name;
-	enum imaddr_status (*begin)(struct imaddr_sink *sink,
-				    const struct imaddr_run_info *info,
-				    struct imaddr_error *err);
-	enum imaddr_status (*user)(struct imaddr_sink *sink,
-				   const struct imaddr_user *user,
-				   struct imaddr_error *err);
-	enum imaddr_status (*finding)(struct imaddr_sink *sink,
-				      const struct imaddr_finding *finding,
-				      struct imaddr_error *err);
-	enum imaddr_status (*input_end)(struct imaddr_sink *sink, struct imaddr_error *err);
-	enum imaddr_status (*end)(struct imaddr_sink *sink,
-				  struct imaddr_audit *audit,
-				  const struct imaddr_run_totals *totals,
-				  struct imaddr_error *err);
-	enum imaddr_status (*wait)(struct imaddr_sink *sink, struct imaddr_error *err);
-	void (*abort)(struct imaddr_sink *sink);
-	void (*free)(struct imaddr_sink *sink);
-};
 
-/** The common head of every sink; implementations embed it first. */
-struct imaddr_sink {
-	const struct imaddr_sink_ops *ops;
-};
-
-/** Frees any sink through its ops; NULL is fine. */
+/** Frees an output that was never handed to an audit; NULL is fine. */
 void imaddr_sink_free(struct imaddr_sink *sink);
 
 /**
  * Opens a SQLite report at `path` (created when missing, appended to when it
- * exists: every run is kept). Nothing is written before `begin`; the run is
- * one transaction committed in `end`. Returns NULL and fills `err` when the
- * file cannot be opened or is not an imaddr report. The first call turns
- * SQLite's memory statistics off for the process (sqlite3_memory_used() then
- * reports 0) unless SQLite is already initialized: their lock costs a sixth
- * of each insert.
+ * exists: every run is kept). Nothing is written before the run begins; the
+ * run is one transaction committed at its end. Fails with IMADDR_ERR_DB when
+ * the file cannot be opened or is not an imaddr report.
  */
-struct imaddr_sink *imaddr_report_db_open(const char *path, struct imaddr_error *err);
+enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink **out,
+					   struct imaddr_error *err);
 
 /**
  * A BAT "Update Users" CSV (USER ID,DIRECTORY URI) at `path`. With
  * `chunk_rows` > 0 the rows are split into path-001.csv, path-002.csv...
- * Written to a temporary file and renamed on `end`.
+ * Fails with IMADDR_ERR_IO when the file's directory does not exist.
  */
-struct imaddr_sink *imaddr_bat_writer_open(const char *path, uint64_t chunk_rows,
-					   struct imaddr_error *err);
-
-/**
- * Runs `inner` on a worker thread, so that a slow output (the SQLite report)
- * overlaps with reading and checking: users, findings, `input_end` and `end`
- * are queued to the worker in order; `wait` returns the outcome. `begin` and
- * `abort` run on the caller's thread. Takes ownership of `inner`.
- */
-struct imaddr_sink *imaddr_sink_threaded(struct imaddr_sink *inner);
+enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows,
+					struct imaddr_sink **out, struct imaddr_error *err);
 
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
-struct imaddr_sink *imaddr_summary_open(void *out);
+enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
+					    struct imaddr_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Readers: each turns its input into records for the audit.                 */
@@ -335,19 +299,12 @@ const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
 struct imaddr_reader *imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
 					      struct imaddr_error *err);
 
-/**
- * Runs `inner` on a worker thread, so that parsing overlaps with the audit's
- * checks: records and notices are queued to the caller's thread in order,
- * and the audit sees them exactly as `inner` would hand them over. For
- * readers of regular files: a worker blocked on a pipe or a network would
- * hold up the end of a stopped run. Takes ownership of `inner`.
- */
-struct imaddr_reader *imaddr_reader_threaded(struct imaddr_reader *inner);
-
 void imaddr_reader_free(struct imaddr_reader *reader);
 
 /* ------------------------------------------------------------------------ */
 /* The audit.                                                                */
+
+struct imaddr_audit;
 
 /**
  * Creates an audit. Fails with IMADDR_ERR_USAGE when the options are
@@ -357,29 +314,19 @@ void imaddr_reader_free(struct imaddr_reader *reader);
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err);
 
-/** Adds an output; the audit takes ownership of it. */
+/** Adds an output; the audit takes it over, also when the run fails. */
 void imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink);
 
 /**
- * Reads every record from `reader`, checks it, and feeds the sinks; then
- * finds duplicates and ends the sinks. On failure every sink is aborted, so
- * no output is left half-written. `totals` may be NULL.
+ * Reads every record from `reader` (which stays the caller's), checks it,
+ * and feeds the outputs; then finds duplicates and ends the outputs. On
+ * failure every output is thrown away, so none is left half-written.
+ * `totals` may be NULL.
  */
 enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit,
 				    struct imaddr_reader *reader,
 				    struct imaddr_run_totals *totals,
 				    struct imaddr_error *err);
-
-/**
- * Calls `fn` for every user of a finished run in input order, with has_error
- * set. Meant for a sink's `end` (the BAT writer uses it). The users' names
- * (first_name, last_name) are NULL here: the run does not keep them. Stops
- * at, and returns, the first status other than IMADDR_OK.
- */
-typedef enum imaddr_status imaddr_user_fn(void *context, const struct imaddr_user *user,
-					  struct imaddr_error *err);
-enum imaddr_status imaddr_audit_each_user(struct imaddr_audit *audit, imaddr_user_fn *fn,
-					  void *context, struct imaddr_error *err);
 
 void imaddr_audit_free(struct imaddr_audit *audit);
 

@@ -96,3 +96,33 @@ void imaddr_atomic_file_abort(struct imaddr_atomic_file *file)
 	free(file->path);
 	memset(file, 0, sizeof(*file));
 }
+
+enum imaddr_status imaddr_atomic_file_check_directory(const char *path,
+						      enum imaddr_status failure,
+						      const char *action,
+						      struct imaddr_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	enum imaddr_status status = IMADDR_OK;
+	char *directory;
+	struct stat st;
+
+	if (!slash)
+		directory = imaddr_xstrdup(".");
+	else if (slash == path)
+		directory = imaddr_xstrdup("/");
+	else
+		directory = imaddr_xstrndup(path, (size_t)(slash - path));
+
+	if (stat(directory, &st) != 0)
+		status = imaddr_error_set(err, failure, "cannot %s '%s': %s", action, path,
+					  strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		status = imaddr_error_set(err, failure, "cannot %s '%s': %s", action, path,
+					  strerror(ENOTDIR));
+	else if (access(directory, W_OK | X_OK) != 0)
+		status = imaddr_error_set(err, failure, "cannot %s '%s': %s", action, path,
+					  strerror(errno));
+	free(directory);
+	return status;
+}

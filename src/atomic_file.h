@@ -32,4 +32,14 @@ enum imaddr_status imaddr_atomic_file_commit(struct imaddr_atomic_file *file,
 /** Removes the temporary file; harmless after commit or on a closed file. */
 void imaddr_atomic_file_abort(struct imaddr_atomic_file *file);
 
+/**
+ * Checks that the directory `path` would be created in exists and takes new
+ * files, so that a typo in an output's path fails before a long run rather
+ * than after it. Fails with `failure` and "cannot <action> '<path>': why".
+ */
+enum imaddr_status imaddr_atomic_file_check_directory(const char *path,
+						      enum imaddr_status failure,
+						      const char *action,
+						      struct imaddr_error *err);
+
 #endif /* IMADDR_ATOMIC_FILE_H */

@@ -1,19 +1,12 @@
 /*
- * The audit: checks each record as it streams past, spools the user, and
- * after the last record resolves duplicates and run-level findings, then
- * ends every sink.
+ * The audit: reads every record through the rules (rules_user.h), spools the
+ * users, feeds the outputs through the output driver (sink.h), and after
+ * the last record reports duplicates (duplicates.h) and the IM domain
+ * inventory, then ends the outputs. The public API is in imaddr.h.
  */
 #ifndef IMADDR_AUDIT_H
 #define IMADDR_AUDIT_H
 
-#include "address.h"
-#include "dupindex.h"
 #include "imaddr.h"
-#include "reader.h"
-#include "strmap.h"
-#include "userstore.h"
-
-/* Cisco's Expressway guidance: at most this many IM domains. */
-#define IMADDR_AUDIT_MAX_DOMAINS 75
 
 #endif /* IMADDR_AUDIT_H */

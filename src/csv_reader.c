@@ -434,6 +434,7 @@ struct imaddr_reader *imaddr_csv_reader_open(const char *path, struct imaddr_err
 	}
 	struct csv_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &csv_reader_ops;
+	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
 	reader->file = file;
 	imaddr_buf_init(&reader->row_data, 0);

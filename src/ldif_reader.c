@@ -388,6 +388,7 @@ struct imaddr_reader *imaddr_ldif_reader_open(const char *path, struct imaddr_er
 	}
 	struct ldif_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldif_reader_ops;
+	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
 	reader->ldif = ldif;
 	imaddr_buf_init(&reader->text, 0);

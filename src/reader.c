@@ -1,5 +1,7 @@
 #include "reader.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,4 +102,10 @@ const char *imaddr_role_name(enum imaddr_role role)
 		[IMADDR_ROLE_CURRENT_URI] = "current directory URI",
 	};
 	return (unsigned)role < IMADDR_ROLE_COUNT ? names[role] : "value";
+}
+
+bool imaddr_reader_path_is_regular_file(const char *path)
+{
+	struct stat st;
+	return strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }

@@ -77,7 +77,13 @@ struct imaddr_reader_ops {
 /** The common head of every reader; implementations embed it first. */
 struct imaddr_reader {
 	const struct imaddr_reader_ops *ops;
+	/* Set by a reader of a regular file: the audit may then parse it on a
+	 * worker thread (see reader_thread.h). */
+	bool regular_file;
 };
+
+/** Whether `path` names a regular file ("-" is standard input: no). */
+bool imaddr_reader_path_is_regular_file(const char *path);
 
 enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 				     const struct imaddr_reader_request *request,

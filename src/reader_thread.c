@@ -8,6 +8,7 @@
 
 #include "batch_queue.h"
 #include "buffer.h"
+#include "fields.h"
 #include "reader.h"
 #include "status.h"
 #include "worker.h"
@@ -31,111 +32,34 @@ struct threaded_reader {
 	/* The caller's side. */
 	const struct imaddr_reader_request *request;
 	struct imaddr_record record;
-	/* Attribute names outlive a record (see reader.h): kept here, once each. */
-	char **attributes;
-	size_t attribute_count;
-	const char *last_attribute[IMADDR_ROLE_COUNT];
 };
 
 /* ------------------------------------------------------------------------ */
-/* Encoding: see batch_queue.h. */
+/* Encoding: the record's field table, then each problem's (fields.h). */
 
 static void encode_record(struct imaddr_buf *buf, const struct imaddr_record *record)
 {
-	uint32_t problems = (uint32_t)record->problem_count;
 	imaddr_buf_append_char(buf, EVENT_RECORD);
-	imaddr_batch_put(buf, &record->line, sizeof(record->line));
-	imaddr_batch_put_string(buf, record->dn);
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		const struct imaddr_value *value = &record->values[role];
-		imaddr_buf_append_char(buf, (char)value->present);
-		imaddr_batch_put_string(buf, value->attribute);
-		imaddr_batch_put_bytes(buf, value->data, value->len);
-	}
-	imaddr_batch_put(buf, &problems, sizeof(problems));
+	imaddr_fields_encode(buf, &imaddr_fields_record, record);
+	for (size_t i = 0; i < record->problem_count; i++)
+		imaddr_fields_encode(buf, &imaddr_fields_record_problem, &record->problems[i]);
+}
+
+static bool decode_record(struct imaddr_record *record, const char **p, const char *end)
+{
+	memset(record, 0, sizeof(*record));
+	if (!imaddr_fields_decode(p, end, &imaddr_fields_record, record) ||
+	    record->problem_count > IMADDR_RECORD_MAX_PROBLEMS)
+		return false;
 	for (size_t i = 0; i < record->problem_count; i++) {
-		uint32_t code = record->problems[i].code;
-		imaddr_batch_put(buf, &code, sizeof(code));
-		imaddr_batch_put_string(buf, record->problems[i].field);
-		imaddr_batch_put_string(buf, record->problems[i].message);
+		if (!imaddr_fields_decode(p, end, &imaddr_fields_record_problem,
+					  &record->problems[i]))
+			return false;
 	}
-}
-
-/*
- * The reader's own copy of an attribute name; a role's is mostly its last.
- * The audit also compares a problem's field with a value's attribute by
- * pointer, so both are interned (role -1 for a problem's field).
- */
-static const char *intern_attribute(struct threaded_reader *reader, int role, const char *name)
-{
-	const char *last = role >= 0 ? reader->last_attribute[role] : NULL;
-	if (!name || (last && !strcmp(last, name)))
-		return name ? last : NULL;
-	size_t i = 0;
-	while (i < reader->attribute_count && strcmp(reader->attributes[i], name))
-		i++;
-	if (i == reader->attribute_count) {
-		reader->attributes = imaddr_xrealloc(reader->attributes,
-						     (i + 1) * sizeof(*reader->attributes));
-		reader->attributes[reader->attribute_count++] = imaddr_xstrdup(name);
-	}
-	if (role >= 0)
-		reader->last_attribute[role] = reader->attributes[i];
-	return reader->attributes[i];
-}
-
-static const char *decode_record(struct threaded_reader *reader, const char *p)
-{
-	struct imaddr_record *record = &reader->record;
-	uint64_t line;
-	uint32_t problems;
-	IMADDR_BATCH_GET(p, line);
-	imaddr_record_reset(record, line);
-	record->dn = imaddr_batch_get_string(&p);
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		struct imaddr_value *value = &record->values[role];
-		value->present = *p++;
-		value->attribute = intern_attribute(reader, role, imaddr_batch_get_string(&p));
-		value->data = imaddr_batch_get_bytes(&p, &value->len);
-		value->terminated = value->data != NULL;
-	}
-	IMADDR_BATCH_GET(p, problems);
-	for (uint32_t i = 0; i < problems; i++) {
-		uint32_t code;
-		IMADDR_BATCH_GET(p, code);
-		const char *field = intern_attribute(reader, -1, imaddr_batch_get_string(&p));
-		const char *message = imaddr_batch_get_string(&p);
-		imaddr_record_add_problem(record, (enum imaddr_code)code, field, "%s", message);
-	}
-	return p;
-}
-
-struct notice {
-	uint32_t code;
-	uint64_t line;
-	const char *dn, *field, *value, *message;
-};
-
-static void encode_notice(struct imaddr_buf *buf, const struct notice *notice)
-{
-	imaddr_buf_append_char(buf, EVENT_NOTICE);
-	imaddr_batch_put(buf, &notice->code, sizeof(notice->code));
-	imaddr_batch_put(buf, &notice->line, sizeof(notice->line));
-	imaddr_batch_put_string(buf, notice->dn);
-	imaddr_batch_put_string(buf, notice->field);
-	imaddr_batch_put_string(buf, notice->value);
-	imaddr_batch_put_string(buf, notice->message);
-}
-
-static const char *decode_notice(const char *p, struct notice *notice)
-{
-	IMADDR_BATCH_GET(p, notice->code);
-	IMADDR_BATCH_GET(p, notice->line);
-	notice->dn = imaddr_batch_get_string(&p);
-	notice->field = imaddr_batch_get_string(&p);
-	notice->value = imaddr_batch_get_string(&p);
-	notice->message = imaddr_batch_get_string(&p);
-	return p;
+	/* Every decoded value ends in a NUL of the batch's. */
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
+		record->values[role].terminated = record->values[role].data != NULL;
+	return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -165,8 +89,14 @@ static enum imaddr_status queue_notice(void *context, enum imaddr_code code, uin
 				       const char *message, struct imaddr_error *err)
 {
 	struct threaded_reader *reader = context;
-	struct notice notice = { code, line, dn, field, value, message };
-	encode_notice(imaddr_batch_queue_current(&reader->queue), &notice);
+	/* A notice is a finding of no user: it travels as one. */
+	struct imaddr_finding notice = {
+		.code = code, .line = line, .dn = dn, .field = field, .value = value,
+		.message = message,
+	};
+	struct imaddr_buf *batch = imaddr_batch_queue_current(&reader->queue);
+	imaddr_buf_append_char(batch, EVENT_NOTICE);
+	imaddr_fields_encode(batch, &imaddr_fields_finding, &notice);
 	return hand_over_if_full(reader, err);
 }
 
@@ -182,6 +112,12 @@ static void *work(void *context)
 /* ------------------------------------------------------------------------ */
 /* The caller's thread: replays the batches into the audit. */
 
+static enum imaddr_status corrupt(const struct threaded_reader *reader, struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "the %s reader thread sent a damaged batch",
+				reader->ops.name);
+}
+
 static enum imaddr_status replay(struct threaded_reader *reader,
 				 const struct imaddr_batch *batch, struct imaddr_error *err)
 {
@@ -192,14 +128,16 @@ static enum imaddr_status replay(struct threaded_reader *reader,
 	while (status == IMADDR_OK && p < end) {
 		char kind = *p++;
 		if (kind == EVENT_RECORD) {
-			p = decode_record(reader, p);
+			if (!decode_record(&reader->record, &p, end))
+				return corrupt(reader, err);
 			status = request->record(request->context, &reader->record, err);
 		} else {
-			struct notice notice;
-			p = decode_notice(p, &notice);
-			status = request->notice(request->context, (enum imaddr_code)notice.code,
-						 notice.line, notice.dn, notice.field,
-						 notice.value, notice.message, err);
+			struct imaddr_finding notice;
+			if (!imaddr_fields_decode(&p, end, &imaddr_fields_finding, &notice))
+				return corrupt(reader, err);
+			status = request->notice(request->context, notice.code, notice.line,
+						 notice.dn, notice.field, notice.value,
+						 notice.message, err);
 		}
 	}
 	return status;
@@ -247,15 +185,18 @@ static enum imaddr_status run(struct imaddr_reader *base,
 
 static void reader_free(struct imaddr_reader *base)
 {
-	struct threaded_reader *reader = (struct threaded_reader *)base;
-	imaddr_reader_free(reader->inner);
-	for (size_t i = 0; i < reader->attribute_count; i++)
-		free(reader->attributes[i]);
-	free(reader->attributes);
-	free(reader);
+	imaddr_reader_free(imaddr_reader_thread_unwrap(base));
 }
 
-struct imaddr_reader *imaddr_reader_threaded(struct imaddr_reader *inner)
+struct imaddr_reader *imaddr_reader_thread_unwrap(struct imaddr_reader *base)
+{
+	struct threaded_reader *reader = (struct threaded_reader *)base;
+	struct imaddr_reader *inner = reader->inner;
+	free(reader);
+	return inner;
+}
+
+struct imaddr_reader *imaddr_reader_thread_wrap(struct imaddr_reader *inner)
 {
 	struct threaded_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->ops.name = inner->ops->name;

@@ -1,17 +1,28 @@
 /*
  * A reader run on a thread of its own: the worker parses the input (libcsv or
- * LDIF) and serializes its records into 1 MiB batches, and the audit's
- * thread replays them into the audit. Parsing is a third of the audit's work
- * on a CSV export; with it off the audit's thread, the two cores share
- * parsing, checking and SQLite's inserts more evenly.
+ * LDIF) and encodes its records (fields.h) into 1 MiB batches, and the
+ * audit's thread replays them into the audit. Parsing is a third of the
+ * audit's work on a CSV export; with it off the audit's thread, the two
+ * cores share parsing, checking and SQLite's inserts more evenly. The audit
+ * wraps the readers of regular files in one (see imaddr_audit_run).
  */
 #ifndef IMADDR_READER_THREAD_H
 #define IMADDR_READER_THREAD_H
 
-#include "imaddr.h"
+#include "reader.h"
 
 /* Batches in flight: bounds how far parsing can run ahead (8 MiB). */
 #define IMADDR_READER_THREAD_BATCHES 8
 #define IMADDR_READER_THREAD_BATCH_SIZE (1 << 20)
+
+/**
+ * Wraps `inner`, taking ownership of it: its records and notices are queued
+ * to the caller's thread in order, and the audit sees them exactly as
+ * `inner` would hand them over, their strings valid during the callback.
+ */
+struct imaddr_reader *imaddr_reader_thread_wrap(struct imaddr_reader *inner);
+
+/** Frees the wrapper alone and hands the inner reader back. */
+struct imaddr_reader *imaddr_reader_thread_unwrap(struct imaddr_reader *threaded);
 
 #endif /* IMADDR_READER_THREAD_H */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "sink.h"
 #include "status.h"
 
 /*
@@ -1090,7 +1091,7 @@ static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imad
 	return IMADDR_OK;
 }
 
-static enum imaddr_status report_end(struct imaddr_sink *sink, struct imaddr_audit *audit,
+static enum imaddr_status report_end(struct imaddr_sink *sink,
 				     const struct imaddr_run_totals *totals,
 				     struct imaddr_error *err)
 {
@@ -1154,6 +1155,7 @@ static void report_free(struct imaddr_sink *sink)
 
 static const struct imaddr_sink_ops report_db_ops = {
 	.name = "report",
+	.flags = IMADDR_SINK_ON_WORKER,
 	.begin = report_begin,
 	.user = report_user,
 	.finding = report_finding,
@@ -1174,7 +1176,8 @@ static void configure_sqlite(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-struct imaddr_sink *imaddr_report_db_open(const char *path, struct imaddr_error *err)
+enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink **out,
+					   struct imaddr_error *err)
 {
 	static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;
 	pthread_once(&sqlite_configured, configure_sqlite);
@@ -1212,7 +1215,8 @@ struct imaddr_sink *imaddr_report_db_open(const char *path, struct imaddr_error 
 	}
 	if (status != IMADDR_OK) {
 		report_free(&report->base);
-		return NULL;
+		return status;
 	}
-	return &report->base;
+	*out = &report->base;
+	return IMADDR_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "batch_queue.h"
 #include "buffer.h"
+#include "fields.h"
 #include "status.h"
 #include "worker.h"
 
@@ -17,14 +18,10 @@ enum event_kind {
 	EVENT_END = 'E'
 };
 
-/* What `end` hands to the worker: both outlive the run, see imaddr.h. */
-struct end_request {
-	struct imaddr_audit *audit;
-	const struct imaddr_run_totals *totals;
-};
 
 struct threaded_sink {
 	struct imaddr_sink base;
+	struct imaddr_sink_ops ops;
 	struct imaddr_sink *inner;
 
 	pthread_t worker;
@@ -38,88 +35,13 @@ struct threaded_sink {
 };
 
 /* ------------------------------------------------------------------------ */
-/* Encoding: see batch_queue.h. */
-
-static void encode_user(struct imaddr_buf *buf, const struct imaddr_user *user)
-{
-	imaddr_buf_append_char(buf, EVENT_USER);
-	imaddr_batch_put(buf, &user->ordinal, sizeof(user->ordinal));
-	imaddr_batch_put(buf, &user->line, sizeof(user->line));
-	imaddr_buf_append_char(buf, (char)(user->uri_valid | (user->has_error << 1)));
-	imaddr_batch_put_string(buf, user->dn);
-	imaddr_batch_put_string(buf, user->user_id);
-	imaddr_batch_put_string(buf, user->mail);
-	imaddr_batch_put_string(buf, user->first_name);
-	imaddr_batch_put_string(buf, user->last_name);
-	imaddr_batch_put_string(buf, user->directory_uri);
-	imaddr_batch_put_string(buf, user->directory_uri_as_read);
-	imaddr_batch_put_string(buf, user->current_uri);
-	imaddr_batch_put_string(buf, user->im_address);
-	imaddr_batch_put_string(buf, user->im_domain);
-}
-
-static const char *decode_user(const char *p, struct imaddr_user *user)
-{
-	IMADDR_BATCH_GET(p, user->ordinal);
-	IMADDR_BATCH_GET(p, user->line);
-	unsigned char flags = (unsigned char)*p++;
-	user->uri_valid = flags & 1;
-	user->has_error = flags & 2;
-	user->dn = imaddr_batch_get_string(&p);
-	user->user_id = imaddr_batch_get_string(&p);
-	user->mail = imaddr_batch_get_string(&p);
-	user->first_name = imaddr_batch_get_string(&p);
-	user->last_name = imaddr_batch_get_string(&p);
-	user->directory_uri = imaddr_batch_get_string(&p);
-	user->directory_uri_as_read = imaddr_batch_get_string(&p);
-	user->current_uri = imaddr_batch_get_string(&p);
-	user->im_address = imaddr_batch_get_string(&p);
-	user->im_domain = imaddr_batch_get_string(&p);
-	return p;
-}
-
-static void encode_finding(struct imaddr_buf *buf, const struct imaddr_finding *finding)
-{
-	uint32_t code = finding->code, severity = finding->severity;
-	imaddr_buf_append_char(buf, EVENT_FINDING);
-	imaddr_batch_put(buf, &code, sizeof(code));
-	imaddr_batch_put(buf, &severity, sizeof(severity));
-	imaddr_batch_put(buf, &finding->ordinal, sizeof(finding->ordinal));
-	imaddr_batch_put(buf, &finding->line, sizeof(finding->line));
-	imaddr_batch_put(buf, &finding->related_ordinal, sizeof(finding->related_ordinal));
-	imaddr_batch_put(buf, &finding->related_line, sizeof(finding->related_line));
-	imaddr_batch_put_string(buf, finding->dn);
-	imaddr_batch_put_string(buf, finding->user_id);
-	imaddr_batch_put_string(buf, finding->field);
-	imaddr_batch_put_string(buf, finding->value);
-	imaddr_batch_put_string(buf, finding->message);
-	imaddr_batch_put_string(buf, finding->related_dn);
-	imaddr_batch_put_string(buf, finding->suggestion);
-}
-
-static const char *decode_finding(const char *p, struct imaddr_finding *finding)
-{
-	uint32_t code, severity;
-	IMADDR_BATCH_GET(p, code);
-	IMADDR_BATCH_GET(p, severity);
-	finding->code = (enum imaddr_code)code;
-	finding->severity = (enum imaddr_severity)severity;
-	IMADDR_BATCH_GET(p, finding->ordinal);
-	IMADDR_BATCH_GET(p, finding->line);
-	IMADDR_BATCH_GET(p, finding->related_ordinal);
-	IMADDR_BATCH_GET(p, finding->related_line);
-	finding->dn = imaddr_batch_get_string(&p);
-	finding->user_id = imaddr_batch_get_string(&p);
-	finding->field = imaddr_batch_get_string(&p);
-	finding->value = imaddr_batch_get_string(&p);
-	finding->message = imaddr_batch_get_string(&p);
-	finding->related_dn = imaddr_batch_get_string(&p);
-	finding->suggestion = imaddr_batch_get_string(&p);
-	return p;
-}
-
-/* ------------------------------------------------------------------------ */
 /* The worker. */
+
+static enum imaddr_status corrupt(const struct threaded_sink *sink, struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "the %s writer thread got a damaged batch",
+				sink->inner->ops->name);
+}
 
 static enum imaddr_status replay(struct threaded_sink *sink, const struct imaddr_batch *batch)
 {
@@ -132,22 +54,25 @@ static enum imaddr_status replay(struct threaded_sink *sink, const struct imaddr
 		char kind = *p++;
 		if (kind == EVENT_USER) {
 			struct imaddr_user user;
-			p = decode_user(p, &user);
+			if (!imaddr_fields_decode(&p, end, &imaddr_fields_user, &user))
+				return corrupt(sink, err);
 			if (ops->user)
 				status = ops->user(sink->inner, &user, err);
 		} else if (kind == EVENT_FINDING) {
 			struct imaddr_finding finding;
-			p = decode_finding(p, &finding);
+			if (!imaddr_fields_decode(&p, end, &imaddr_fields_finding, &finding))
+				return corrupt(sink, err);
 			if (ops->finding)
 				status = ops->finding(sink->inner, &finding, err);
 		} else if (kind == EVENT_INPUT_END) {
 			if (ops->input_end)
 				status = ops->input_end(sink->inner, err);
 		} else {
-			struct end_request request;
-			IMADDR_BATCH_GET(p, request);
+			/* The totals outlive the run's end: the driver waits for the worker. */
+			const struct imaddr_run_totals *totals;
+			IMADDR_BATCH_GET(p, totals);
 			if (ops->end)
-				status = ops->end(sink->inner, request.audit, request.totals, err);
+				status = ops->end(sink->inner, totals, err);
 		}
 	}
 	return status;
@@ -230,7 +155,9 @@ static enum imaddr_status user(struct imaddr_sink *base, const struct imaddr_use
 			       struct imaddr_error *err)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
-	encode_user(imaddr_batch_queue_current(&sink->queue), u);
+	struct imaddr_buf *batch = imaddr_batch_queue_current(&sink->queue);
+	imaddr_buf_append_char(batch, EVENT_USER);
+	imaddr_fields_encode(batch, &imaddr_fields_user, u);
 	return maybe_hand_over(sink, err);
 }
 
@@ -238,7 +165,9 @@ static enum imaddr_status finding(struct imaddr_sink *base, const struct imaddr_
 				  struct imaddr_error *err)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
-	encode_finding(imaddr_batch_queue_current(&sink->queue), f);
+	struct imaddr_buf *batch = imaddr_batch_queue_current(&sink->queue);
+	imaddr_buf_append_char(batch, EVENT_FINDING);
+	imaddr_fields_encode(batch, &imaddr_fields_finding, f);
 	return maybe_hand_over(sink, err);
 }
 
@@ -250,18 +179,17 @@ static enum imaddr_status input_end(struct imaddr_sink *base, struct imaddr_erro
 	return hand_over(sink, err);
 }
 
-static enum imaddr_status end(struct imaddr_sink *base, struct imaddr_audit *audit,
-			      const struct imaddr_run_totals *totals, struct imaddr_error *err)
+static enum imaddr_status end(struct imaddr_sink *base, const struct imaddr_run_totals *totals,
+			      struct imaddr_error *err)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
-	struct end_request request = { audit, totals };
 	struct imaddr_buf *batch = imaddr_batch_queue_current(&sink->queue);
 	imaddr_buf_append_char(batch, EVENT_END);
-	imaddr_batch_put(batch, &request, sizeof(request));
+	imaddr_batch_put(batch, &totals, sizeof(totals));
 	return hand_over(sink, err);
 }
 
-static enum imaddr_status wait_for_worker(struct imaddr_sink *base, struct imaddr_error *err)
+enum imaddr_status imaddr_sink_thread_wait(struct imaddr_sink *base, struct imaddr_error *err)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
 	stop_worker(sink, false);
@@ -292,15 +220,18 @@ static const struct imaddr_sink_ops threaded_ops = {
 	.finding = finding,
 	.input_end = input_end,
 	.end = end,
-	.wait = wait_for_worker,
 	.abort = sink_abort,
 	.free = sink_free,
 };
 
-struct imaddr_sink *imaddr_sink_threaded(struct imaddr_sink *inner)
+struct imaddr_sink *imaddr_sink_thread_wrap(struct imaddr_sink *inner)
 {
 	struct threaded_sink *sink = imaddr_xcalloc(1, sizeof(*sink));
-	sink->base.ops = &threaded_ops;
+	/* Its name and flags are the inner output's, so the driver treats it alike. */
+	sink->ops = threaded_ops;
+	sink->ops.name = inner->ops->name;
+	sink->ops.flags = inner->ops->flags;
+	sink->base.ops = &sink->ops;
 	sink->inner = inner;
 	atomic_init(&sink->worker_status, IMADDR_OK);
 	imaddr_batch_queue_init(&sink->queue, IMADDR_SINK_THREAD_BATCHES);

@@ -316,51 +316,30 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &action, NULL);
 }
 
-static bool is_regular_file(const char *path)
-{
-	struct stat st;
-	return strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/*
- * A file is parsed on a thread of its own. Standard input and named pipes
- * are not, nor is LDAP: a worker blocked waiting for them would hold up the
- * end of an interrupted run, and LDAP's server is slower than the audit.
- */
 static struct imaddr_reader *open_reader(struct audit_config *config, struct imaddr_error *err)
 {
-	const char *path = config->csv ? config->csv : config->ldif;
-	struct imaddr_reader *reader;
-
-	if (!path) {
-		config->ldap.progress = isatty(STDERR_FILENO);
-		return imaddr_ldap_reader_open(&config->ldap, err);
-	}
-	reader = config->csv ? imaddr_csv_reader_open(path, err)
-			     : imaddr_ldif_reader_open(path, err);
-	if (reader && is_regular_file(path))
-		reader = imaddr_reader_threaded(reader);
-	return reader;
+	if (config->csv)
+		return imaddr_csv_reader_open(config->csv, err);
+	if (config->ldif)
+		return imaddr_ldif_reader_open(config->ldif, err);
+	config->ldap.progress = isatty(STDERR_FILENO);
+	return imaddr_ldap_reader_open(&config->ldap, err);
 }
 
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
 				      struct imaddr_error *err)
 {
 	struct imaddr_sink *sink;
-	/* The report first: it ends in the background while the BAT file is written. */
-	if (config->db) {
-		if (!(sink = imaddr_report_db_open(config->db, err)))
-			return IMADDR_ERR_DB;
-		imaddr_audit_add_sink(audit, imaddr_sink_threaded(sink));
-	}
-	if (config->bat) {
-		if (!(sink = imaddr_bat_writer_open(config->bat, config->bat_chunk, err)))
-			return IMADDR_ERR_IO;
+	enum imaddr_status status = IMADDR_OK;
+	if (config->db && (status = imaddr_sink_report_open(config->db, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
-	}
-	if (!config->quiet)
-		imaddr_audit_add_sink(audit, imaddr_summary_open(stdout));
-	return IMADDR_OK;
+	if (status == IMADDR_OK && config->bat &&
+	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && !config->quiet &&
+	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	return status;
 }
 
 int tool_audit(int argc, char **argv)

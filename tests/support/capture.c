@@ -41,7 +41,7 @@ static enum imaddr_status on_finding(struct imaddr_sink *sink, const struct imad
 	return IMADDR_OK;
 }
 
-static enum imaddr_status on_end(struct imaddr_sink *sink, struct imaddr_audit *audit,
+static enum imaddr_status on_end(struct imaddr_sink *sink,
 				 const struct imaddr_run_totals *totals, struct imaddr_error *err)
 {
 	((struct capture *)sink)->totals = *totals;

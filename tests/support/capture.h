@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "imaddr.h"
+#include "sink.h"
 
 struct captured_finding {
 	enum imaddr_code code;

@@ -11,7 +11,15 @@
 
 #include "buffer.h"
 #include "imaddr.h"
+#include "sink.h"
 #include "tempdir.h"
+
+/* The report, or NULL when it cannot be opened. */
+static struct imaddr_sink *report_open_or_null(const char *path, struct imaddr_error *err)
+{
+	struct imaddr_sink *sink = NULL;
+	return imaddr_sink_report_open(path, &sink, err) == IMADDR_OK ? sink : NULL;
+}
 
 TEMPDIR_TEST_SUITE(report_db);
 
@@ -194,7 +202,7 @@ static void end_run(struct imaddr_sink *sink, const struct fixture *fixture)
 	}
 	totals.domain_count = fixture->domain_count;
 	totals.domains = fixture->domains;
-	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(sink->ops->end(sink, &totals, &err), IMADDR_OK, "%s", err.message);
 }
 
 /* Through the ops, as imaddr_sink_free does, so the test needs no audit. */
@@ -206,7 +214,7 @@ static void free_report(struct imaddr_sink *sink)
 static struct imaddr_sink *open_report(const char *path)
 {
 	struct imaddr_error err = { "" };
-	struct imaddr_sink *sink = imaddr_report_db_open(path, &err);
+	struct imaddr_sink *sink = report_open_or_null(path, &err);
 
 	cr_assert_not_null(sink, "%s", err.message);
 	return sink;
@@ -405,7 +413,7 @@ Test(report_db, refuses_to_append_to_a_version_1_report)
 				  " PRAGMA user_version = 1; CREATE TABLE runs (id INTEGER);",
 				  NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	cr_assert_null(imaddr_report_db_open(path, &err));
+	cr_assert_null(report_open_or_null(path, &err));
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
 		 "report '%s' has schema version 1, older than the 2 this imaddr writes: "
@@ -505,7 +513,7 @@ Test(report_db, killed_run_leaves_the_previous_report)
 	cr_assert_neq(child, -1);
 	if (child == 0) {
 		struct imaddr_error err = { "" };
-		struct imaddr_sink *sink = imaddr_report_db_open(path, &err);
+		struct imaddr_sink *sink = report_open_or_null(path, &err);
 		char *big = imaddr_xmalloc(8192);
 
 		memset(big, 'x', 8191);
@@ -540,7 +548,7 @@ Test(report_db, killed_run_leaves_the_previous_report)
 static void expect_refused(const char *path, const char *wanted)
 {
 	struct imaddr_error err = { "" };
-	struct imaddr_sink *sink = imaddr_report_db_open(path, &err);
+	struct imaddr_sink *sink = report_open_or_null(path, &err);
 
 	cr_assert_null(sink);
 	cr_expect(strstr(err.message, path), "'%s' does not name the file", err.message);
@@ -616,7 +624,7 @@ Test(report_db, users_of_full_and_partial_inserts_are_all_written)
 		cr_assert_eq(sink->ops->user(sink, &user, &err), IMADDR_OK, "%s", err.message);
 	}
 	totals.users = 130;
-	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(sink->ops->end(sink, &totals, &err), IMADDR_OK, "%s", err.message);
 	free_report(sink);
 	expect_rows(path,
 		    "SELECT count(*), sum(id - (run_id << 32) = ordinal), sum(line = ordinal + 1),"
@@ -650,7 +658,7 @@ Test(report_db, findings_of_full_and_partial_inserts_are_all_written)
 		finding.value = value;
 		cr_assert_eq(sink->ops->finding(sink, &finding, &err), IMADDR_OK, "%s", err.message);
 	}
-	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(sink->ops->end(sink, &totals, &err), IMADDR_OK, "%s", err.message);
 	free_report(sink);
 	/* A user's finding keeps no line or DN of its own, a run's no user ID. */
 	expect_rows(path,

@@ -7,7 +7,7 @@
 #include "imaddr.h"
 #include "tempdir.h"
 
-TEMPDIR_TEST_SUITE(summary);
+TEMPDIR_TEST_SUITE(sink_summary);
 
 /* The summary of an audit of `csv`; free() it. */
 static char *summarize(const char *csv, const struct imaddr_audit_options *options,
@@ -22,7 +22,9 @@ static char *summarize(const char *csv, const struct imaddr_audit_options *optio
 	char *input = tempdir_write_str(dir, "users.csv", csv);
 
 	cr_assert_eq(imaddr_audit_new(options, &audit, &err), IMADDR_OK, "%s", err.message);
-	imaddr_audit_add_sink(audit, imaddr_summary_open(out));
+	struct imaddr_sink *summary = NULL;
+	cr_assert_eq(imaddr_sink_summary_open(out, &summary, &err), IMADDR_OK);
+	imaddr_audit_add_sink(audit, summary);
 	struct imaddr_reader *reader = imaddr_csv_reader_open(input, &err);
 	cr_assert_not_null(reader, "%s", err.message);
 	enum imaddr_status status = imaddr_audit_run(audit, reader, NULL, &err);
@@ -96,7 +98,7 @@ static const char users_csv[] =
 	"dup1,Dup,dup@example.com\n"                  /* uri- and im-address-duplicate */
 	"dup2,Dup,DUP@example.com\n";
 
-Test(summary, counts_users)
+Test(sink_summary, counts_users)
 {
 	char *text = summarize_uri(users_csv, NULL);
 	expect_line(text, "imaddr audit of users.csv\n");
@@ -106,7 +108,7 @@ Test(summary, counts_users)
 	free(text);
 }
 
-Test(summary, lists_each_code_with_its_count)
+Test(sink_summary, lists_each_code_with_its_count)
 {
 	char *text = summarize_uri(users_csv, NULL);
 	expect_line(text, "\nfindings: 5 errors, 2 warnings, 0 info\n");
@@ -122,7 +124,7 @@ Test(summary, lists_each_code_with_its_count)
 	free(text);
 }
 
-Test(summary, shows_im_domains_by_a_label_and_u_label)
+Test(sink_summary, shows_im_domains_by_a_label_and_u_label)
 {
 	char *text = summarize_uri(users_csv, NULL);
 	expect_line(text, "\nIM domains: 2\n");
@@ -138,7 +140,7 @@ Test(summary, shows_im_domains_by_a_label_and_u_label)
 	free(text);
 }
 
-Test(summary, marks_domains_that_are_not_configured)
+Test(sink_summary, marks_domains_that_are_not_configured)
 {
 	char *text = summarize_uri(users_csv, "example.com");
 	expect_domain_line(text, "example.com", "example.com", 4, true);
@@ -147,7 +149,7 @@ Test(summary, marks_domains_that_are_not_configured)
 	free(text);
 }
 
-Test(summary, gives_the_first_errors_with_line_and_field)
+Test(sink_summary, gives_the_first_errors_with_line_and_field)
 {
 	char *text = summarize_uri(users_csv, NULL);
 	expect_line(text, "\n\nfirst errors:\n");
@@ -162,7 +164,7 @@ Test(summary, gives_the_first_errors_with_line_and_field)
 	free(text);
 }
 
-Test(summary, shows_at_most_three_examples_per_code)
+Test(sink_summary, shows_at_most_three_examples_per_code)
 {
 	static const char csv[] =
 		"USER ID,LAST NAME,DIRECTORY URI\n"
@@ -184,7 +186,7 @@ Test(summary, shows_at_most_three_examples_per_code)
 	free(text);
 }
 
-Test(summary, names_a_user_by_dn_when_there_is_one)
+Test(sink_summary, names_a_user_by_dn_when_there_is_one)
 {
 	static const char csv[] =
 		"dn,sAMAccountName,sn,mail\n"
@@ -194,7 +196,7 @@ Test(summary, names_a_user_by_dn_when_there_is_one)
 	free(text);
 }
 
-Test(summary, says_none_when_there_are_no_findings)
+Test(sink_summary, says_none_when_there_are_no_findings)
 {
 	static const char csv[] = "USER ID,LAST NAME,DIRECTORY URI\njs,Smith,js@example.com\n";
 	char *text = summarize_uri(csv, NULL);
@@ -204,7 +206,7 @@ Test(summary, says_none_when_there_are_no_findings)
 	free(text);
 }
 
-Test(summary, names_the_default_domain_of_the_userid_scheme)
+Test(sink_summary, names_the_default_domain_of_the_userid_scheme)
 {
 	struct imaddr_audit_options options;
 	imaddr_audit_options_init(&options);
@@ -219,7 +221,7 @@ Test(summary, names_the_default_domain_of_the_userid_scheme)
 	free(text);
 }
 
-Test(summary, prints_nothing_when_the_run_fails)
+Test(sink_summary, prints_nothing_when_the_run_fails)
 {
 	struct imaddr_audit_options options;
 	imaddr_audit_options_init(&options);

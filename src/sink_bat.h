@@ -3,11 +3,11 @@
  * whose directory URI is valid and who has no error, in canonical form.
  * docs/bat.md says how to import it.
  */
-#ifndef IMADDR_BAT_WRITER_H
-#define IMADDR_BAT_WRITER_H
+#ifndef IMADDR_SINK_BAT_H
+#define IMADDR_SINK_BAT_H
 
 #include "imaddr.h"
 
 #define IMADDR_BAT_HEADER "USER ID,DIRECTORY URI"
 
-#endif /* IMADDR_BAT_WRITER_H */
+#endif /* IMADDR_SINK_BAT_H */

@@ -9,7 +9,7 @@
 #include "imaddr.h"
 #include "tempdir.h"
 
-TEMPDIR_TEST_SUITE(bat_writer);
+TEMPDIR_TEST_SUITE(sink_bat);
 
 #define HEADER "USER ID,DIRECTORY URI\r\n"
 
@@ -31,8 +31,9 @@ static enum imaddr_status audit_to_bat(const char *csv, const char *uri_attribut
 
 	enum imaddr_status status = imaddr_audit_new(&options, &audit, err);
 	cr_assert_eq(status, IMADDR_OK, "%s", err->message);
-	struct imaddr_sink *sink = imaddr_bat_writer_open(bat, chunk_rows, err);
-	cr_assert_not_null(sink, "%s", err->message);
+	struct imaddr_sink *sink = NULL;
+	cr_assert_eq(imaddr_sink_bat_open(bat, chunk_rows, &sink, err), IMADDR_OK, "%s",
+		     err->message);
 	imaddr_audit_add_sink(audit, sink);
 	struct imaddr_reader *reader = imaddr_csv_reader_open(input, err);
 	cr_assert_not_null(reader, "%s", err->message);
@@ -69,7 +70,7 @@ static const char cucm_export[] =
 	"\"q\"\"uote\",Quote,q@EXAMPLE.org\n"       /* a quote in the user ID */
 	",NoId,noid@EXAMPLE.com\n";                 /* userid-missing */
 
-Test(bat_writer, writes_canonical_uris_of_users_without_errors)
+Test(sink_bat, writes_canonical_uris_of_users_without_errors)
 {
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(cucm_export, NULL, "bat.csv", 0, &err), IMADDR_OK, "%s",
@@ -81,7 +82,7 @@ Test(bat_writer, writes_canonical_uris_of_users_without_errors)
 	tempdir_expect_listing(dir, "bat.csv,users.csv");
 }
 
-Test(bat_writer, skips_users_whose_current_uri_is_already_canonical)
+Test(sink_bat, skips_users_whose_current_uri_is_already_canonical)
 {
 	/* The URI comes from mail; DIRECTORY URI says what CUCM holds now. */
 	static const char csv[] =
@@ -100,7 +101,7 @@ Test(bat_writer, skips_users_whose_current_uri_is_already_canonical)
 		    "sp,sp@example.com\r\n");
 }
 
-Test(bat_writer, header_only_when_no_user_qualifies)
+Test(sink_bat, header_only_when_no_user_qualifies)
 {
 	static const char csv[] =
 		"USER ID,LAST NAME,DIRECTORY URI\n"
@@ -112,7 +113,7 @@ Test(bat_writer, header_only_when_no_user_qualifies)
 	expect_file("bat.csv", HEADER);
 }
 
-Test(bat_writer, quotes_fields_by_rfc_4180)
+Test(sink_bat, quotes_fields_by_rfc_4180)
 {
 	static const char csv[] =
 		"USER ID,LAST NAME,mail\n"
@@ -139,7 +140,7 @@ static const char five_users[] =
 	"u4,D,u4@example.com\n"
 	"u5,E,u5@example.com\n";
 
-Test(bat_writer, chunks_split_rows_each_with_the_header)
+Test(sink_bat, chunks_split_rows_each_with_the_header)
 {
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(five_users, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
@@ -150,7 +151,7 @@ Test(bat_writer, chunks_split_rows_each_with_the_header)
 	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
 }
 
-Test(bat_writer, chunks_of_an_exact_multiple_leave_no_empty_chunk)
+Test(sink_bat, chunks_of_an_exact_multiple_leave_no_empty_chunk)
 {
 	static const char csv[] =
 		"USER ID,LAST NAME,mail\n"
@@ -166,7 +167,7 @@ Test(bat_writer, chunks_of_an_exact_multiple_leave_no_empty_chunk)
 	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,users.csv");
 }
 
-Test(bat_writer, chunks_with_no_rows_write_one_header_only_chunk)
+Test(sink_bat, chunks_with_no_rows_write_one_header_only_chunk)
 {
 	static const char csv[] = "USER ID,LAST NAME,mail\nbad,X,\n";
 	struct imaddr_error err = { "" };
@@ -176,7 +177,7 @@ Test(bat_writer, chunks_with_no_rows_write_one_header_only_chunk)
 	tempdir_expect_listing(dir, "bat-001.csv,users.csv");
 }
 
-Test(bat_writer, stale_chunks_of_an_earlier_run_are_removed)
+Test(sink_bat, stale_chunks_of_an_earlier_run_are_removed)
 {
 	struct imaddr_error err = { "" };
 	static const char *const stale[] = { "bat-001.csv", "bat-002.csv", "bat-003.csv",
@@ -191,7 +192,7 @@ Test(bat_writer, stale_chunks_of_an_earlier_run_are_removed)
 	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
 }
 
-Test(bat_writer, chunk_names_without_an_extension)
+Test(sink_bat, chunk_names_without_an_extension)
 {
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(five_users, "mail", "bat", 3, &err), IMADDR_OK, "%s",
@@ -202,7 +203,7 @@ Test(bat_writer, chunk_names_without_an_extension)
 	tempdir_expect_listing(dir, "bat-001,bat-002,users.csv");
 }
 
-Test(bat_writer, chunk_names_in_a_directory_with_a_dot)
+Test(sink_bat, chunk_names_in_a_directory_with_a_dot)
 {
 	/* The number goes before the file's extension, not the directory's. */
 	struct imaddr_error err = { "" };
@@ -217,7 +218,7 @@ Test(bat_writer, chunk_names_in_a_directory_with_a_dot)
 	free(listing);
 }
 
-Test(bat_writer, failing_run_leaves_an_existing_bat_file_untouched)
+Test(sink_bat, failing_run_leaves_an_existing_bat_file_untouched)
 {
 	static const char csv[] =
 		"USER ID,LAST NAME,mail\n"
@@ -234,7 +235,7 @@ Test(bat_writer, failing_run_leaves_an_existing_bat_file_untouched)
 	tempdir_expect_listing(dir, "bat.csv,users.csv");
 }
 
-Test(bat_writer, failing_run_leaves_existing_chunks_untouched)
+Test(sink_bat, failing_run_leaves_existing_chunks_untouched)
 {
 	static const char csv[] = "USER ID,LAST NAME,mail\nu1,A,u1@example.com\n\"u2,B,\n";
 	static const char previous[] = HEADER "old,old@example.com\r\n";
@@ -253,7 +254,7 @@ Test(bat_writer, failing_run_leaves_existing_chunks_untouched)
  * audit promises that no output is left half-written). A directory where
  * bat-002.csv should go makes its rename fail after bat-001.csv's.
  */
-Test(bat_writer, failing_chunk_commit_leaves_earlier_chunks_untouched)
+Test(sink_bat, failing_chunk_commit_leaves_earlier_chunks_untouched)
 {
 	static const char previous[] = HEADER "old,old@example.com\r\n";
 	struct imaddr_error err = { "" };
@@ -283,11 +284,13 @@ Test(bat_writer, failing_chunk_commit_leaves_earlier_chunks_untouched)
 	free(blocker);
 }
 
-Test(bat_writer, open_in_a_missing_directory_fails_at_once)
+Test(sink_bat, open_in_a_missing_directory_fails_at_once)
 {
 	struct imaddr_error err = { "" };
 	char *path = tempdir_path(dir, "no/such/bat.csv");
-	cr_assert_null(imaddr_bat_writer_open(path, 0, &err));
+	struct imaddr_sink *sink = NULL;
+	cr_assert_eq(imaddr_sink_bat_open(path, 0, &sink, &err), IMADDR_ERR_IO);
+	cr_assert_null(sink);
 	char expected[IMADDR_ERROR_MAX];
 	snprintf(expected, sizeof(expected), "cannot write '%s': No such file or directory",
 		 path);
@@ -295,12 +298,14 @@ Test(bat_writer, open_in_a_missing_directory_fails_at_once)
 	free(path);
 }
 
-Test(bat_writer, open_under_a_file_fails_at_once)
+Test(sink_bat, open_under_a_file_fails_at_once)
 {
 	struct imaddr_error err = { "" };
 	free(tempdir_write_str(dir, "plain", "x"));
 	char *path = tempdir_path(dir, "plain/bat.csv");
-	cr_assert_null(imaddr_bat_writer_open(path, 0, &err));
+	struct imaddr_sink *sink = NULL;
+	cr_assert_eq(imaddr_sink_bat_open(path, 0, &sink, &err), IMADDR_ERR_IO);
+	cr_assert_null(sink);
 	cr_assert_not_null(strstr(err.message, path), "%s", err.message);
 	free(path);
 }

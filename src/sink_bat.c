@@ -1,4 +1,4 @@
-#include "bat_writer.h"
+#include "sink_bat.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "atomic_file.h"
 #include "buffer.h"
+#include "sink.h"
 #include "status.h"
 
 struct bat_writer {
@@ -61,10 +62,10 @@ static void write_field(FILE *stream, const char *value)
 		fputs(value, stream);
 }
 
-static enum imaddr_status write_user(void *context, const struct imaddr_user *user,
+static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imaddr_user *user,
 				     struct imaddr_error *err)
 {
-	struct bat_writer *writer = context;
+	struct bat_writer *writer = (struct bat_writer *)sink;
 	if (user->has_error || !user->uri_valid || !user->user_id || !user->directory_uri)
 		return IMADDR_OK;
 	/* A CUCM export says what CUCM holds: only changes need importing. */
@@ -105,13 +106,17 @@ static void remove_stale_chunks(struct bat_writer *writer)
 	}
 }
 
-static enum imaddr_status end(struct imaddr_sink *sink, struct imaddr_audit *audit,
-			      const struct imaddr_run_totals *totals, struct imaddr_error *err)
+static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
+				struct imaddr_error *err)
+{
+	return open_next_file((struct bat_writer *)sink, err);
+}
+
+static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
+			      struct imaddr_error *err)
 {
 	struct bat_writer *writer = (struct bat_writer *)sink;
-	enum imaddr_status status = open_next_file(writer, err);
-	if (status == IMADDR_OK)
-		status = imaddr_audit_each_user(audit, write_user, writer, err);
+	enum imaddr_status status = IMADDR_OK;
 	/* Every chunk is on disk before the first one replaces an older file. */
 	for (size_t i = 0; status == IMADDR_OK && i < writer->file_count; i++)
 		status = imaddr_atomic_file_sync(&writer->files[i], err);
@@ -142,33 +147,29 @@ static void bat_free(struct imaddr_sink *sink)
 	free(writer);
 }
 
+/* The users come in a final pass: only then is it known who has an error. */
 static const struct imaddr_sink_ops bat_writer_ops = {
 	.name = "bat",
+	.flags = IMADDR_SINK_FINAL_PASS,
+	.begin = begin,
+	.user = write_user,
 	.end = end,
 	.abort = bat_abort,
 	.free = bat_free,
 };
 
-struct imaddr_sink *imaddr_bat_writer_open(const char *path, uint64_t chunk_rows,
-					   struct imaddr_error *err)
+enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows,
+					struct imaddr_sink **out, struct imaddr_error *err)
 {
-	struct stat st;
 	/* Refuse at once what would only fail after a long run. */
-	char *dir = imaddr_xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	int dir_ok = stat(slash ? dir : ".", &st) == 0 && S_ISDIR(st.st_mode);
-	int saved = errno;
-	free(dir);
-	if (!dir_ok) {
-		imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s", path,
-				 saved ? strerror(saved) : "not a directory");
-		return NULL;
-	}
+	enum imaddr_status status = imaddr_atomic_file_check_directory(path, IMADDR_ERR_IO, "write",
+								   err);
+	if (status != IMADDR_OK)
+		return status;
 	struct bat_writer *writer = imaddr_xcalloc(1, sizeof(*writer));
 	writer->base.ops = &bat_writer_ops;
 	writer->path = imaddr_xstrdup(path);
 	writer->chunk_rows = chunk_rows;
-	return &writer->base;
+	*out = &writer->base;
+	return IMADDR_OK;
 }

@@ -1,4 +1,4 @@
-#include "summary.h"
+#include "sink_summary.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 
 #include "buffer.h"
 #include "normalize.h"
+#include "sink.h"
 
 struct summary {
 	struct imaddr_sink base;
@@ -123,8 +124,8 @@ static void print_examples(struct summary *summary, const struct imaddr_run_tota
 	}
 }
 
-static enum imaddr_status end(struct imaddr_sink *sink, struct imaddr_audit *audit,
-			      const struct imaddr_run_totals *totals, struct imaddr_error *err)
+static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
+			      struct imaddr_error *err)
 {
 	struct summary *summary = (struct summary *)sink;
 	const struct imaddr_audit_options *options = summary->options;
@@ -166,10 +167,12 @@ static const struct imaddr_sink_ops summary_ops = {
 	.free = summary_free,
 };
 
-struct imaddr_sink *imaddr_summary_open(void *out)
+enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
+					    struct imaddr_error *err)
 {
 	struct summary *summary = imaddr_xcalloc(1, sizeof(*summary));
 	summary->base.ops = &summary_ops;
 	summary->out = out;
-	return &summary->base;
+	*sink = &summary->base;
+	return IMADDR_OK;
 }

@@ -1,17 +1,13 @@
-/* The spooled user store (src/userstore.h). */
+/* The spool of a run's users (src/spool.h). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "status.h"
-#include "userstore.h"
+#include "spool.h"
 
-/*
- * The strings the store keeps: 7 user fields and 4 keys. The names are not
- * kept, and im_domain is read back as the part of im_address after its last
- * '@' (the audit always passes them that way).
- */
+/* The strings checked here: 7 user fields and 4 keys (names: see expect_user). */
 enum { USER_FIELDS = 7, FIELD_COUNT = USER_FIELDS + IMADDR_KEY_COUNT, IM_ADDRESS = 6 };
 static const char *const field_names[FIELD_COUNT] = {
 	"dn", "user_id", "mail", "directory_uri", "directory_uri_as_read", "current_uri",
@@ -107,6 +103,15 @@ static void fill_user(const struct expected_user *e, uint64_t ordinal, struct im
 		keys[k] = e->fields[USER_FIELDS + k];
 }
 
+static enum imaddr_status spool_append(struct imaddr_spool *spool, const struct imaddr_user *user,
+				       const char *const keys[IMADDR_KEY_COUNT],
+				       struct imaddr_error *err)
+{
+	struct imaddr_spooled_user spooled = { .user = *user };
+	memcpy(spooled.keys, keys, sizeof(spooled.keys));
+	return imaddr_spool_append(spool, &spooled, err);
+}
+
 static void expect_string(const char *actual, const char *expected, uint64_t ordinal,
 			  const char *field)
 {
@@ -120,7 +125,7 @@ static void expect_string(const char *actual, const char *expected, uint64_t ord
 	cr_assert_str_eq(actual, expected, "user %llu: %s", (unsigned long long)ordinal, field);
 }
 
-static void expect_user(const struct imaddr_stored_user *got, const struct expected_user *e,
+static void expect_user(const struct imaddr_spooled_user *got, const struct expected_user *e,
 			uint64_t ordinal)
 {
 	const char *actual[FIELD_COUNT] = {
@@ -133,14 +138,13 @@ static void expect_user(const struct imaddr_stored_user *got, const struct expec
 	cr_assert_eq(got->user.line, e->line, "user %llu: line", (unsigned long long)ordinal);
 	cr_assert_eq(got->user.uri_valid, e->uri_valid, "user %llu: uri_valid",
 		     (unsigned long long)ordinal);
-	cr_assert_not(got->user.has_error, "the store has no notion of errors");
+	cr_assert_not(got->user.has_error);
 	for (int field = 0; field < FIELD_COUNT; field++)
 		expect_string(actual[field], e->fields[field], ordinal, field_names[field]);
 	expect_string(got->user.im_domain, domain_of(e->fields[IM_ADDRESS]), ordinal,
 		      "im_domain");
-	/* Documented: the names are not kept. */
-	cr_assert_null(got->user.first_name);
-	cr_assert_null(got->user.last_name);
+	cr_assert_str_eq(got->user.first_name, "First");
+	cr_assert_str_eq(got->user.last_name, "Last");
 }
 
 static void free_expected(struct expected_user *users, size_t count)
@@ -152,7 +156,7 @@ static void free_expected(struct expected_user *users, size_t count)
 	free(users);
 }
 
-static struct expected_user *append_users(struct imaddr_userstore *store, size_t count,
+static struct expected_user *append_users(struct imaddr_spool *store, size_t count,
 					  uint64_t seed, size_t long_extra)
 {
 	struct imaddr_error err = { "" };
@@ -164,36 +168,36 @@ static struct expected_user *append_users(struct imaddr_userstore *store, size_t
 		struct imaddr_user user;
 		const char *keys[IMADDR_KEY_COUNT];
 		fill_user(e, ordinal, &user, keys);
-		cr_assert_eq(imaddr_userstore_append(store, &user, keys, &err), IMADDR_OK, "%s",
+		cr_assert_eq(spool_append(store, &user, keys, &err), IMADDR_OK, "%s",
 			     err.message);
 		cr_assert_eq(store->count, ordinal);
 	}
 	return users;
 }
 
-Test(userstore, thousand_users_read_back_in_any_order)
+Test(spool, thousand_users_read_back_in_any_order)
 {
 	enum { N = 1000 };
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
 	uint64_t state = 0x2545f4914f6cdd1dULL;
 
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
 	struct expected_user *users = append_users(&store, N, 0x9e3779b97f4a7c15ULL, 3000);
-	struct imaddr_stored_user got;
+	struct imaddr_spooled_user got;
 	for (int i = 0; i < 3000; i++) {
 		uint64_t ordinal = 1 + next_random(&state) % N;
-		cr_assert_eq(imaddr_userstore_get(&store, ordinal, &got, &err), IMADDR_OK, "%s",
+		cr_assert_eq(imaddr_spool_get(&store, ordinal, &got, &err), IMADDR_OK, "%s",
 			     err.message);
 		expect_user(&got, &users[ordinal - 1], ordinal);
 	}
 	/* Every user once, last to first. */
 	for (uint64_t ordinal = N; ordinal >= 1; ordinal--) {
-		cr_assert_eq(imaddr_userstore_get(&store, ordinal, &got, &err), IMADDR_OK, "%s",
+		cr_assert_eq(imaddr_spool_get(&store, ordinal, &got, &err), IMADDR_OK, "%s",
 			     err.message);
 		expect_user(&got, &users[ordinal - 1], ordinal);
 	}
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 	free_expected(users, N);
 }
 
@@ -203,7 +207,7 @@ struct each_check {
 	uint64_t stop_at;
 };
 
-static enum imaddr_status check_each(void *context, const struct imaddr_stored_user *user,
+static enum imaddr_status check_each(void *context, struct imaddr_spooled_user *user,
 				     struct imaddr_error *err)
 {
 	struct each_check *check = context;
@@ -216,34 +220,34 @@ static enum imaddr_status check_each(void *context, const struct imaddr_stored_u
 	return IMADDR_OK;
 }
 
-Test(userstore, each_visits_every_user_in_order)
+Test(spool, each_visits_every_user_in_order)
 {
 	/* About 4 MiB of records: several of each's 1 MiB blocks. */
 	enum { N = 3000 };
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
 	struct expected_user *users = append_users(&store, N, 0x243f6a8885a308d3ULL, 6000);
 	cr_assert_gt(store.size, 3u << 20, "the records should span several blocks");
 	struct each_check check = { users, 0, 0 };
-	cr_assert_eq(imaddr_userstore_each(&store, check_each, &check, &err), IMADDR_OK, "%s",
+	cr_assert_eq(imaddr_spool_each(&store, check_each, &check, &err), IMADDR_OK, "%s",
 		     err.message);
 	cr_assert_eq(check.seen, N);
 	/* A second pass, after a random get, sees the same. */
-	struct imaddr_stored_user got;
-	cr_assert_eq(imaddr_userstore_get(&store, 17, &got, &err), IMADDR_OK);
+	struct imaddr_spooled_user got;
+	cr_assert_eq(imaddr_spool_get(&store, 17, &got, &err), IMADDR_OK);
 	check.seen = 0;
-	cr_assert_eq(imaddr_userstore_each(&store, check_each, &check, &err), IMADDR_OK, "%s",
+	cr_assert_eq(imaddr_spool_each(&store, check_each, &check, &err), IMADDR_OK, "%s",
 		     err.message);
 	cr_assert_eq(check.seen, N);
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 	free_expected(users, N);
 }
 
-Test(userstore, each_reads_a_record_larger_than_its_block)
+Test(spool, each_reads_a_record_larger_than_its_block)
 {
 	enum { BIG = 3 << 20 };
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
 	char *big = malloc(BIG + 1);
 	memset(big, 'q', BIG);
@@ -253,50 +257,50 @@ Test(userstore, each_reads_a_record_larger_than_its_block)
 		{ .line = 3, .uri_valid = true, .fields = { [1] = "big", [3] = big } },
 		{ .line = 4, .fields = { [1] = "after", [IM_ADDRESS] = "after@example.com" } },
 	};
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
 	for (uint64_t ordinal = 1; ordinal <= 3; ordinal++) {
 		struct imaddr_user user;
 		const char *keys[IMADDR_KEY_COUNT];
 		fill_user(&users[ordinal - 1], ordinal, &user, keys);
-		cr_assert_eq(imaddr_userstore_append(&store, &user, keys, &err), IMADDR_OK);
+		cr_assert_eq(spool_append(&store, &user, keys, &err), IMADDR_OK);
 	}
 	struct each_check check = { users, 0, 0 };
-	cr_assert_eq(imaddr_userstore_each(&store, check_each, &check, &err), IMADDR_OK, "%s",
+	cr_assert_eq(imaddr_spool_each(&store, check_each, &check, &err), IMADDR_OK, "%s",
 		     err.message);
 	cr_assert_eq(check.seen, 3);
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 	free(big);
 }
 
-Test(userstore, each_stops_at_the_first_failure)
+Test(spool, each_stops_at_the_first_failure)
 {
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
 	struct expected_user *users = append_users(&store, 10, 42, 40);
 	struct each_check check = { users, 0, 4 };
-	cr_assert_eq(imaddr_userstore_each(&store, check_each, &check, &err), IMADDR_ERR_IO);
+	cr_assert_eq(imaddr_spool_each(&store, check_each, &check, &err), IMADDR_ERR_IO);
 	cr_assert_str_eq(err.message, "stop at 4");
 	cr_assert_eq(check.seen, 4);
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 	free_expected(users, 10);
 }
 
-Test(userstore, each_of_an_empty_store_calls_nothing)
+Test(spool, each_of_an_empty_store_calls_nothing)
 {
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
 	struct each_check check = { NULL, 0, 0 };
-	cr_assert_eq(imaddr_userstore_each(&store, check_each, &check, &err), IMADDR_OK);
+	cr_assert_eq(imaddr_spool_each(&store, check_each, &check, &err), IMADDR_OK);
 	cr_assert_eq(check.seen, 0);
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 }
 
-Test(userstore, equal_fields_read_back_as_values)
+Test(spool, equal_fields_read_back_as_values)
 {
 	/* Every field the same text: stored as references, read as strings. */
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
 	const char *same = "js@example.com";
 	struct imaddr_user user = {
@@ -312,12 +316,12 @@ Test(userstore, equal_fields_read_back_as_values)
 				     .im_address = "MR@example.com", .im_domain = "example.com" };
 	const char *other_keys[IMADDR_KEY_COUNT] = { "mr", "mr@example.com", NULL,
 						     "mr@example.com" };
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
-	cr_assert_eq(imaddr_userstore_append(&store, &user, keys, &err), IMADDR_OK);
-	cr_assert_eq(imaddr_userstore_append(&store, &other, other_keys, &err), IMADDR_OK);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(spool_append(&store, &user, keys, &err), IMADDR_OK);
+	cr_assert_eq(spool_append(&store, &other, other_keys, &err), IMADDR_OK);
 
-	struct imaddr_stored_user got;
-	cr_assert_eq(imaddr_userstore_get(&store, 1, &got, &err), IMADDR_OK, "%s", err.message);
+	struct imaddr_spooled_user got;
+	cr_assert_eq(imaddr_spool_get(&store, 1, &got, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_str_eq(got.user.dn, same);
 	cr_assert_str_eq(got.user.user_id, same);
 	cr_assert_str_eq(got.user.mail, same);
@@ -328,7 +332,7 @@ Test(userstore, equal_fields_read_back_as_values)
 	cr_assert_str_eq(got.user.im_domain, "example.com");
 	for (int k = 0; k < IMADDR_KEY_COUNT; k++)
 		cr_assert_str_eq(got.keys[k], same, "key %d", k);
-	cr_assert_eq(imaddr_userstore_get(&store, 2, &got, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_get(&store, 2, &got, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_null(got.user.dn);
 	cr_assert_str_eq(got.user.user_id, "mr");
 	cr_assert_null(got.user.mail);
@@ -340,21 +344,21 @@ Test(userstore, equal_fields_read_back_as_values)
 	cr_assert_str_eq(got.keys[IMADDR_KEY_DIRECTORY_URI], "mr@example.com");
 	cr_assert_null(got.keys[IMADDR_KEY_MAIL]);
 	cr_assert_str_eq(got.keys[IMADDR_KEY_IM_ADDRESS], "mr@example.com");
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 }
 
-Test(userstore, null_and_empty_strings_are_kept_apart)
+Test(spool, null_and_empty_strings_are_kept_apart)
 {
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
 	struct imaddr_user user = { .ordinal = 1, .line = 7, .user_id = "", .mail = NULL,
 				    .directory_uri = "js@example.com", .uri_valid = true };
 	const char *keys[IMADDR_KEY_COUNT] = { "", NULL, "js@example.com", NULL };
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
-	cr_assert_eq(imaddr_userstore_append(&store, &user, keys, &err), IMADDR_OK);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(spool_append(&store, &user, keys, &err), IMADDR_OK);
 
-	struct imaddr_stored_user got;
-	cr_assert_eq(imaddr_userstore_get(&store, 1, &got, &err), IMADDR_OK, "%s", err.message);
+	struct imaddr_spooled_user got;
+	cr_assert_eq(imaddr_spool_get(&store, 1, &got, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_not_null(got.user.user_id);
 	cr_assert_str_eq(got.user.user_id, "");
 	cr_assert_null(got.user.mail);
@@ -366,64 +370,64 @@ Test(userstore, null_and_empty_strings_are_kept_apart)
 	cr_assert_null(got.keys[IMADDR_KEY_DIRECTORY_URI]);
 	cr_assert_str_eq(got.keys[IMADDR_KEY_MAIL], "js@example.com");
 	cr_assert_null(got.keys[IMADDR_KEY_IM_ADDRESS]);
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 }
 
-Test(userstore, uri_valid_flag_round_trips)
+Test(spool, uri_valid_flag_round_trips)
 {
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
 	const char *keys[IMADDR_KEY_COUNT] = { NULL };
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
 	for (uint64_t ordinal = 1; ordinal <= 4; ordinal++) {
 		struct imaddr_user user = { .ordinal = ordinal, .line = ordinal + 1,
 					    .uri_valid = ordinal == 2 || ordinal == 3,
 					    .has_error = true };
-		cr_assert_eq(imaddr_userstore_append(&store, &user, keys, &err), IMADDR_OK);
+		cr_assert_eq(spool_append(&store, &user, keys, &err), IMADDR_OK);
 	}
-	struct imaddr_stored_user got;
+	struct imaddr_spooled_user got;
 	static const bool expected[] = { false, true, true, false };
 	for (uint64_t ordinal = 1; ordinal <= 4; ordinal++) {
-		cr_assert_eq(imaddr_userstore_get(&store, ordinal, &got, &err), IMADDR_OK);
+		cr_assert_eq(imaddr_spool_get(&store, ordinal, &got, &err), IMADDR_OK);
 		cr_assert_eq(got.user.uri_valid, expected[ordinal - 1], "user %llu",
 			     (unsigned long long)ordinal);
 		cr_assert_eq(got.user.line, ordinal + 1);
-		cr_assert_not(got.user.has_error);
+		cr_assert(got.user.has_error);
 	}
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 }
 
-Test(userstore, reads_between_appends_see_every_user)
+Test(spool, reads_between_appends_see_every_user)
 {
 	/* A read flushes the spool; appending afterwards must not lose data. */
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
 	char user_id[32];
 	const char *keys[IMADDR_KEY_COUNT] = { NULL };
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
 	for (uint64_t ordinal = 1; ordinal <= 50; ordinal++) {
 		snprintf(user_id, sizeof(user_id), "user%llu", (unsigned long long)ordinal);
 		struct imaddr_user user = { .ordinal = ordinal, .line = ordinal * 10,
 					    .user_id = user_id };
-		cr_assert_eq(imaddr_userstore_append(&store, &user, keys, &err), IMADDR_OK);
-		struct imaddr_stored_user got;
+		cr_assert_eq(spool_append(&store, &user, keys, &err), IMADDR_OK);
+		struct imaddr_spooled_user got;
 		uint64_t back = 1 + (ordinal * 37 + 11) % ordinal;
-		cr_assert_eq(imaddr_userstore_get(&store, back, &got, &err), IMADDR_OK, "%s",
+		cr_assert_eq(imaddr_spool_get(&store, back, &got, &err), IMADDR_OK, "%s",
 			     err.message);
 		snprintf(user_id, sizeof(user_id), "user%llu", (unsigned long long)back);
 		cr_assert_str_eq(got.user.user_id, user_id);
 		cr_assert_eq(got.user.line, back * 10);
-		cr_assert_eq(imaddr_userstore_get(&store, ordinal, &got, &err), IMADDR_OK);
+		cr_assert_eq(imaddr_spool_get(&store, ordinal, &got, &err), IMADDR_OK);
 		snprintf(user_id, sizeof(user_id), "user%llu", (unsigned long long)ordinal);
 		cr_assert_str_eq(got.user.user_id, user_id);
 	}
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 }
 
-Test(userstore, long_values_round_trip)
+Test(spool, long_values_round_trip)
 {
 	enum { LEN = 200000 };
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
 	char *big = malloc(LEN + 1);
 	for (size_t i = 0; i < LEN; i++)
@@ -432,49 +436,49 @@ Test(userstore, long_values_round_trip)
 	const char *keys[IMADDR_KEY_COUNT] = { big, "k", NULL, big };
 	struct imaddr_user first = { .ordinal = 1, .line = 2, .directory_uri = big, .mail = "m" };
 	struct imaddr_user second = { .ordinal = 2, .line = 3, .user_id = "short" };
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
-	cr_assert_eq(imaddr_userstore_append(&store, &first, keys, &err), IMADDR_OK);
-	cr_assert_eq(imaddr_userstore_append(&store, &second, keys, &err), IMADDR_OK);
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(spool_append(&store, &first, keys, &err), IMADDR_OK);
+	cr_assert_eq(spool_append(&store, &second, keys, &err), IMADDR_OK);
 
-	struct imaddr_stored_user got;
-	cr_assert_eq(imaddr_userstore_get(&store, 2, &got, &err), IMADDR_OK);
+	struct imaddr_spooled_user got;
+	cr_assert_eq(imaddr_spool_get(&store, 2, &got, &err), IMADDR_OK);
 	cr_assert_str_eq(got.user.user_id, "short");
-	cr_assert_eq(imaddr_userstore_get(&store, 1, &got, &err), IMADDR_OK);
+	cr_assert_eq(imaddr_spool_get(&store, 1, &got, &err), IMADDR_OK);
 	cr_assert_eq(strlen(got.user.directory_uri), LEN);
 	cr_assert_str_eq(got.user.directory_uri, big);
 	cr_assert_str_eq(got.user.mail, "m");
 	cr_assert_str_eq(got.keys[IMADDR_KEY_USER_ID], big);
 	cr_assert_str_eq(got.keys[IMADDR_KEY_DIRECTORY_URI], "k");
 	cr_assert_str_eq(got.keys[IMADDR_KEY_IM_ADDRESS], big);
-	imaddr_userstore_release(&store);
+	imaddr_spool_release(&store);
 	free(big);
 }
 
-Test(userstore, get_of_ordinal_zero_or_past_the_count_fails)
+Test(spool, get_of_ordinal_zero_or_past_the_count_fails)
 {
-	struct imaddr_userstore store;
+	struct imaddr_spool store;
 	struct imaddr_error err = { "" };
 	const char *keys[IMADDR_KEY_COUNT] = { NULL };
-	struct imaddr_stored_user got;
-	cr_assert_eq(imaddr_userstore_init(&store, &err), IMADDR_OK, "%s", err.message);
+	struct imaddr_spooled_user got;
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
 
-	cr_assert_neq(imaddr_userstore_get(&store, 1, &got, &err), IMADDR_OK,
+	cr_assert_neq(imaddr_spool_get(&store, 1, &got, &err), IMADDR_OK,
 		      "an empty store returned user 1");
 	for (uint64_t ordinal = 1; ordinal <= 3; ordinal++) {
 		struct imaddr_user user = { .ordinal = ordinal, .line = ordinal, .user_id = "u" };
-		cr_assert_eq(imaddr_userstore_append(&store, &user, keys, &err), IMADDR_OK);
+		cr_assert_eq(spool_append(&store, &user, keys, &err), IMADDR_OK);
 	}
 	err.message[0] = '\0';
-	cr_assert_eq(imaddr_userstore_get(&store, 0, &got, &err), IMADDR_ERR_IO);
-	cr_assert_str_eq(err.message, "no user 0 in the store");
+	cr_assert_eq(imaddr_spool_get(&store, 0, &got, &err), IMADDR_ERR_IO);
+	cr_assert_str_eq(err.message, "no user 0 in the spool");
 	err.message[0] = '\0';
-	cr_assert_eq(imaddr_userstore_get(&store, 4, &got, &err), IMADDR_ERR_IO);
-	cr_assert_str_eq(err.message, "no user 4 in the store");
-	cr_assert_eq(imaddr_userstore_get(&store, UINT64_MAX, &got, &err), IMADDR_ERR_IO);
+	cr_assert_eq(imaddr_spool_get(&store, 4, &got, &err), IMADDR_ERR_IO);
+	cr_assert_str_eq(err.message, "no user 4 in the spool");
+	cr_assert_eq(imaddr_spool_get(&store, UINT64_MAX, &got, &err), IMADDR_ERR_IO);
 	/* A failed get leaves the store usable. */
-	cr_assert_eq(imaddr_userstore_get(&store, 3, &got, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_spool_get(&store, 3, &got, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_eq(got.user.line, 3);
 	/* A NULL error buffer is allowed. */
-	cr_assert_eq(imaddr_userstore_get(&store, 0, &got, NULL), IMADDR_ERR_IO);
-	imaddr_userstore_release(&store);
+	cr_assert_eq(imaddr_spool_get(&store, 0, &got, NULL), IMADDR_ERR_IO);
+	imaddr_spool_release(&store);
 }

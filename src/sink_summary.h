@@ -1,10 +1,10 @@
 /* The text summary printed at the end of a run. */
-#ifndef IMADDR_SUMMARY_H
-#define IMADDR_SUMMARY_H
+#ifndef IMADDR_SINK_SUMMARY_H
+#define IMADDR_SINK_SUMMARY_H
 
 #include "imaddr.h"
 
 /* How many findings of each error code the summary shows. */
 #define IMADDR_SUMMARY_EXAMPLES 3
 
-#endif /* IMADDR_SUMMARY_H */
+#endif /* IMADDR_SINK_SUMMARY_H */

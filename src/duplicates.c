@@ -1,0 +1,283 @@
+#include "duplicates.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "worker.h"
+
+void imaddr_duplicates_init(struct imaddr_duplicates *duplicates)
+{
+	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++) {
+		imaddr_dupindex_init(&duplicates->indexes[kind]);
+		duplicates->field[kind] = NULL;
+	}
+}
+
+void imaddr_duplicates_release(struct imaddr_duplicates *duplicates)
+{
+	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++) {
+		imaddr_dupindex_release(&duplicates->indexes[kind]);
+		free(duplicates->field[kind]);
+		duplicates->field[kind] = NULL;
+	}
+}
+
+void imaddr_duplicates_add(struct imaddr_duplicates *duplicates,
+			   const struct imaddr_spooled_user *user,
+			   const char *const key_field[IMADDR_KEY_COUNT])
+{
+	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++) {
+		const char *key = user->keys[kind], *field = key_field[kind];
+		if (!key)
+			continue;
+		imaddr_dupindex_add(&duplicates->indexes[kind], key, strlen(key),
+				    user->user.ordinal);
+		if (field && (!duplicates->field[kind] || strcmp(duplicates->field[kind], field))) {
+			free(duplicates->field[kind]);
+			duplicates->field[kind] = imaddr_xstrdup(field);
+		}
+	}
+}
+
+/* One report_duplicates call. */
+struct run {
+	struct imaddr_duplicates *duplicates;
+	struct imaddr_spool *spool;
+	imaddr_finding_fn *emit;
+	void *context;
+};
+
+static const struct duplicate_kind {
+	enum imaddr_code code;
+	const char *what;
+} duplicate_kinds[IMADDR_KEY_COUNT] = {
+	[IMADDR_KEY_USER_ID] = { IMADDR_CODE_USERID_DUPLICATE, "user ID" },
+	[IMADDR_KEY_DIRECTORY_URI] = { IMADDR_CODE_URI_DUPLICATE, "directory URI" },
+	[IMADDR_KEY_MAIL] = { IMADDR_CODE_MAIL_DUPLICATE, "mail" },
+	[IMADDR_KEY_IM_ADDRESS] = { IMADDR_CODE_IM_ADDRESS_DUPLICATE, "IM address" },
+};
+
+/* What a duplicate finding says of one user: kept for the whole group. */
+struct member {
+	uint64_t ordinal;
+	uint64_t line;
+	char *dn;
+	char *user_id;
+	char *value;
+	char *key;
+};
+
+static const char *member_value(const struct imaddr_spooled_user *stored, enum imaddr_key_kind kind)
+{
+	switch (kind) {
+	case IMADDR_KEY_USER_ID: return stored->user.user_id;
+	case IMADDR_KEY_DIRECTORY_URI: return stored->user.directory_uri_as_read;
+	case IMADDR_KEY_MAIL: return stored->user.mail;
+	default: return stored->user.im_address;
+	}
+}
+
+static void describe_member(struct imaddr_buf *out, const struct member *m)
+{
+	if (m->dn)
+		imaddr_buf_appendf(out, "'%s'", m->dn);
+	else
+		imaddr_buf_appendf(out, "line %llu", (unsigned long long)m->line);
+}
+
+static enum imaddr_status report_group(struct run *run, enum imaddr_key_kind kind,
+				       struct member *members, size_t count,
+				       struct imaddr_error *err)
+{
+	const struct duplicate_kind *what = &duplicate_kinds[kind];
+	struct imaddr_buf message;
+	enum imaddr_status status = IMADDR_OK;
+
+	imaddr_buf_init(&message, 0);
+	for (size_t i = 0; i < count && status == IMADDR_OK; i++) {
+		struct member *self = &members[i];
+		struct member *first = &members[i == 0 ? 1 : 0];
+		bool exact = !strcmp(self->value, first->value);
+		imaddr_buf_reset(&message);
+		imaddr_buf_appendf(&message, "%s '%s' is shared with ", what->what, self->value);
+		size_t listed = 0;
+		for (size_t j = 0; j < count && listed < IMADDR_DUPLICATES_LISTED; j++) {
+			if (j == i)
+				continue;
+			imaddr_buf_append_str(&message, listed ? ", " : "");
+			describe_member(&message, &members[j]);
+			if (strcmp(self->value, members[j].value))
+				imaddr_buf_appendf(&message, " ('%s')", members[j].value);
+			listed++;
+		}
+		if (count - 1 > listed)
+			imaddr_buf_appendf(&message, " and %zu more", count - 1 - listed);
+		imaddr_buf_append_str(&message, exact && count == 2 ? " (exact duplicate)"
+				      : exact ? " (exact duplicate of the first)"
+				      : " (differs only in case, width, Unicode form or "
+					"U-label/A-label spelling)");
+		struct imaddr_finding finding = {
+			.code = what->code,
+			.severity = imaddr_code_severity(what->code),
+			.ordinal = self->ordinal,
+			.line = self->line,
+			.dn = self->dn,
+			.user_id = self->user_id,
+			.field = run->duplicates->field[kind],
+			.value = self->value,
+			.message = message.data,
+			.related_ordinal = first->ordinal,
+			.related_line = first->line,
+			.related_dn = first->dn,
+		};
+		status = run->emit(run->context, &finding, err);
+	}
+	imaddr_buf_release(&message);
+	return status;
+}
+
+static void free_members(struct member *members, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(members[i].dn);
+		free(members[i].user_id);
+		free(members[i].value);
+		free(members[i].key);
+	}
+	free(members);
+}
+
+static int by_key_then_ordinal(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int order = strcmp(x->key, y->key);
+	if (order)
+		return order;
+	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+struct candidate_group {
+	size_t start;
+	size_t count;
+	uint64_t first_ordinal;
+};
+
+static int by_first_ordinal(const void *a, const void *b)
+{
+	const struct candidate_group *x = a, *y = b;
+	return x->first_ordinal < y->first_ordinal ? -1 : x->first_ordinal > y->first_ordinal;
+}
+
+static enum imaddr_status report_candidates(struct run *run, enum imaddr_key_kind kind,
+					    const struct candidate_group *group,
+					    struct imaddr_error *err)
+{
+	struct imaddr_dupindex *index = &run->duplicates->indexes[kind];
+	struct member *members = imaddr_xcalloc(group->count, sizeof(*members));
+	enum imaddr_status status = IMADDR_OK;
+
+	for (size_t i = 0; i < group->count && status == IMADDR_OK; i++) {
+		struct imaddr_spooled_user stored;
+		status = imaddr_spool_get(run->spool, index->entries[group->start + i].ordinal,
+					      &stored, err);
+		if (status != IMADDR_OK)
+			break;
+		const char *value = member_value(&stored, kind);
+		members[i].ordinal = stored.user.ordinal;
+		members[i].line = stored.user.line;
+		members[i].dn = stored.user.dn ? imaddr_xstrdup(stored.user.dn) : NULL;
+		members[i].user_id = stored.user.user_id ? imaddr_xstrdup(stored.user.user_id) : NULL;
+		members[i].value = imaddr_xstrdup(value ? value : "");
+		members[i].key = imaddr_xstrdup(stored.keys[kind] ? stored.keys[kind] : "");
+	}
+	/* Equal hashes are candidates; equal keys are duplicates. */
+	if (status == IMADDR_OK)
+		qsort(members, group->count, sizeof(*members), by_key_then_ordinal);
+	for (size_t i = 0; status == IMADDR_OK && i < group->count;) {
+		size_t j = i + 1;
+		while (j < group->count && !strcmp(members[i].key, members[j].key))
+			j++;
+		if (j - i >= 2)
+			status = report_group(run, kind, members + i, j - i, err);
+		i = j;
+	}
+	free_members(members, group->count);
+	return status;
+}
+
+struct sort_job {
+	struct imaddr_dupindex *indexes;
+	int from, to;
+};
+
+static void *sort_indexes(void *context)
+{
+	const struct sort_job *job = context;
+	for (int kind = job->from; kind < job->to; kind++)
+		imaddr_dupindex_sort(&job->indexes[kind]);
+	return NULL;
+}
+
+/*
+ * The four indexes are independent, and once the read is over its threads
+ * are too: half of them are sorted on a thread of their own. Should the
+ * thread not start, this one sorts them all.
+ */
+static void sort_indexes_in_parallel(struct imaddr_dupindex *indexes)
+{
+	struct sort_job mine = { indexes, 0, IMADDR_KEY_COUNT / 2 };
+	struct sort_job other = { indexes, IMADDR_KEY_COUNT / 2, IMADDR_KEY_COUNT };
+	pthread_t helper;
+	bool threaded = imaddr_worker_start(&helper, sort_indexes, &other);
+
+	if (!threaded)
+		mine.to = IMADDR_KEY_COUNT;
+	sort_indexes(&mine);
+	if (threaded)
+		pthread_join(helper, NULL);
+}
+
+/*
+ * Groups are reported in the order of their first user, not of their hash,
+ * so that the output reads like the input and does not change with the hash.
+ */
+static enum imaddr_status find_duplicates(struct run *run, enum imaddr_key_kind kind,
+					  struct imaddr_error *err)
+{
+	struct imaddr_dupindex *index = &run->duplicates->indexes[kind];
+	struct candidate_group *groups = NULL;
+	size_t group_count = 0, group_cap = 0, position = 0, start, count;
+	enum imaddr_status status = IMADDR_OK;
+
+	while (imaddr_dupindex_next_group(index, &position, &start, &count)) {
+		if (group_count == group_cap) {
+			group_cap = group_cap ? group_cap * 2 : 64;
+			groups = imaddr_xrealloc(groups, group_cap * sizeof(*groups));
+		}
+		groups[group_count++] = (struct candidate_group){
+			start, count, index->entries[start].ordinal
+		};
+	}
+	if (group_count)
+		qsort(groups, group_count, sizeof(*groups), by_first_ordinal);
+	for (size_t i = 0; status == IMADDR_OK && i < group_count; i++)
+		status = report_candidates(run, kind, &groups[i], err);
+	free(groups);
+	imaddr_dupindex_release(index);
+	return status;
+}
+
+enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates,
+					    struct imaddr_spool *spool, imaddr_finding_fn *emit,
+					    void *context, struct imaddr_error *err)
+{
+	struct run run = { duplicates, spool, emit, context };
+	enum imaddr_status status = IMADDR_OK;
+
+	sort_indexes_in_parallel(duplicates->indexes);
+	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_KEY_COUNT; kind++)
+		status = find_duplicates(&run, kind, err);
+	return status;
+}

@@ -1,0 +1,47 @@
+/*
+ * Duplicate user IDs, directory URIs, mail addresses and IM addresses. During
+ * the read each user's keys go into a hash index (dupindex.h); after it the
+ * candidate groups are confirmed on the real keys, read back from the spool,
+ * and every member of a group gets a finding that names the others.
+ */
+#ifndef IMADDR_DUPLICATES_H
+#define IMADDR_DUPLICATES_H
+
+#include "dupindex.h"
+#include "fields.h"
+#include "imaddr.h"
+#include "spool.h"
+
+/* Duplicate messages list at most this many of the other users. */
+#define IMADDR_DUPLICATES_LISTED 5
+
+struct imaddr_duplicates {
+	struct imaddr_dupindex indexes[IMADDR_KEY_COUNT];
+	char *field[IMADDR_KEY_COUNT];   /* the attribute a kind's keys were last read from */
+};
+
+void imaddr_duplicates_init(struct imaddr_duplicates *duplicates);
+void imaddr_duplicates_release(struct imaddr_duplicates *duplicates);
+
+/**
+ * Indexes a user's keys. `key_field` names the attribute each key came from
+ * (NULL where none); the findings name it, so it is copied when it changes.
+ */
+void imaddr_duplicates_add(struct imaddr_duplicates *duplicates,
+			   const struct imaddr_spooled_user *user,
+			   const char *const key_field[IMADDR_KEY_COUNT]);
+
+typedef enum imaddr_status imaddr_finding_fn(void *context, const struct imaddr_finding *finding,
+					     struct imaddr_error *err);
+
+/**
+ * After the read: hands `emit` one finding per member of every duplicate
+ * group, kind by kind, groups in the order of their first user, members in
+ * input order. Frees the indexes as it goes. Fails only when the spool
+ * cannot be read or `emit` fails.
+ */
+enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates,
+					    struct imaddr_spool *spool, imaddr_finding_fn *emit,
+					    void *context, struct imaddr_error *err);
+
+#endif /* IMADDR_DUPLICATES_H */

@@ -1,0 +1,324 @@
+#include "rules_user.h"
+
+#include <string.h>
+
+#include "normalize.h"
+#include "status.h"
+
+static enum imaddr_status load_configured_domains(struct imaddr_rules_user *rules,
+						  struct imaddr_error *err)
+{
+	const char *list = rules->options->im_domains;
+	while (list && *list) {
+		size_t len = strcspn(list, ",");
+		size_t start;
+		size_t trimmed = imaddr_normalize_trim(list, len, &start);
+		if (trimmed) {
+			if (!imaddr_check_domain(list + start, trimmed, NULL, NULL, &rules->scratch,
+						 NULL))
+				return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"--im-domains: '%.*s' is not a valid IM domain",
+					(int)trimmed, list + start);
+			imaddr_strmap_get(&rules->configured_domains,
+					  rules->scratch.domain_ascii.data);
+		}
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
+					  const struct imaddr_audit_options *options,
+					  struct imaddr_error *err)
+{
+	memset(rules, 0, sizeof(*rules));
+	rules->options = options;
+	imaddr_address_init(&rules->default_domain);
+	imaddr_address_init(&rules->uri);
+	imaddr_address_init(&rules->scratch);
+	imaddr_check_list_init(&rules->checks);
+	imaddr_strmap_init(&rules->configured_domains);
+	imaddr_strmap_init(&rules->domain_cache);
+	rules->uri.domain_cache = &rules->domain_cache;
+	rules->scratch.domain_cache = &rules->domain_cache;
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
+		imaddr_buf_init(&rules->raw[role], 0);
+	imaddr_buf_init(&rules->userid, 0);
+	imaddr_buf_init(&rules->userid_key, 0);
+	imaddr_buf_init(&rules->mail_key, 0);
+	imaddr_buf_init(&rules->im_address, 0);
+	imaddr_buf_init(&rules->im_key, 0);
+
+	const char *domain = options->default_domain;
+	if (options->scheme == IMADDR_SCHEME_USERID && (!domain || !*domain))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the userid scheme needs --default-domain");
+	if (domain && *domain &&
+	    !imaddr_check_domain(domain, strlen(domain), NULL, NULL, &rules->default_domain,
+				 &rules->checks))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "--default-domain: %s",
+					rules->checks.items[0].message.data);
+	return load_configured_domains(rules, err);
+}
+
+void imaddr_rules_user_release(struct imaddr_rules_user *rules)
+{
+	imaddr_address_release(&rules->default_domain);
+	imaddr_address_release(&rules->uri);
+	imaddr_address_release(&rules->scratch);
+	imaddr_check_list_release(&rules->checks);
+	imaddr_strmap_release(&rules->configured_domains);
+	imaddr_strmap_release(&rules->domain_cache);
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
+		imaddr_buf_release(&rules->raw[role]);
+	imaddr_buf_release(&rules->userid);
+	imaddr_buf_release(&rules->userid_key);
+	imaddr_buf_release(&rules->mail_key);
+	imaddr_buf_release(&rules->im_address);
+	imaddr_buf_release(&rules->im_key);
+}
+
+bool imaddr_rules_user_domain_configured(const struct imaddr_rules_user *rules,
+					 const char *ascii)
+{
+	return !rules->configured_domains.used ||
+	       imaddr_strmap_find(&rules->configured_domains, ascii);
+}
+
+/* The value of a role as a C string (the input's bytes may hold NULs). */
+static const char *raw_value(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			     enum imaddr_role role)
+{
+	const struct imaddr_value *value = &record->values[role];
+	if (!value->present)
+		return NULL;
+	if (value->terminated && !memchr(value->data, '\0', value->len))
+		return value->data;
+	imaddr_buf_reset(&rules->raw[role]);
+	imaddr_buf_append(&rules->raw[role], value->data, value->len);
+	return rules->raw[role].data;
+}
+
+static const char *field_name(const struct imaddr_rules_user *rules,
+			      const struct imaddr_record *record, enum imaddr_role role)
+{
+	const char *attribute = record->values[role].attribute;
+	return attribute ? attribute : rules->options->mapping.names[role][0];
+}
+
+/* Findings the checks left without a value get the value they checked. */
+static void fill_values(struct imaddr_check_list *list, size_t from, const char *value)
+{
+	for (size_t i = from; i < list->count; i++) {
+		if (!list->items[i].value)
+			list->items[i].value = value;
+	}
+}
+
+/*
+ * A value the reader had to drop is reported once, not again as missing.
+ * By name, not by pointer: the record may have been copied between threads.
+ */
+static bool reader_dropped(const struct imaddr_record *record, enum imaddr_role role)
+{
+	const char *attribute = record->values[role].attribute;
+	for (size_t i = 0; attribute && i < record->problem_count; i++) {
+		const char *field = record->problems[i].field;
+		if (field && !strcmp(field, attribute))
+			return true;
+	}
+	return false;
+}
+
+static void check_text_field(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			     enum imaddr_role role, const char *value)
+{
+	size_t bad;
+	const struct imaddr_value *v = &record->values[role];
+	if (!value)
+		return;
+	if (!imaddr_normalize_utf8_valid(v->data, v->len, &bad))
+		imaddr_check_add(&rules->checks, IMADDR_CODE_RECORD_MALFORMED, v->attribute, value,
+				 "%s is not valid UTF-8 (byte %zu)", imaddr_role_name(role),
+				 bad + 1);
+	else if (memchr(v->data, '\0', v->len))
+		imaddr_check_add(&rules->checks, IMADDR_CODE_RECORD_MALFORMED, v->attribute, value,
+				 "%s holds a NUL byte", imaddr_role_name(role));
+}
+
+/* An empty userid_key afterwards tells compute_im_address there is no valid user ID. */
+static void check_user_id(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			  struct imaddr_spooled_user *out)
+{
+	const struct imaddr_value *value = &record->values[IMADDR_ROLE_USER_ID];
+	const char *field = field_name(rules, record, IMADDR_ROLE_USER_ID);
+	size_t before = rules->checks.count;
+
+	imaddr_buf_reset(&rules->userid);
+	imaddr_buf_reset(&rules->userid_key);
+	if (!value->present) {
+		if (!reader_dropped(record, IMADDR_ROLE_USER_ID))
+			imaddr_check_add(&rules->checks, IMADDR_CODE_USERID_MISSING, field, NULL,
+					 "the user has no user ID");
+		return;
+	}
+	bool valid = imaddr_check_userid(value->data, value->len, field, &rules->userid,
+					 &rules->userid_key, &rules->checks);
+	fill_values(&rules->checks, before, out->user.user_id);
+	if (!valid)
+		return;
+	out->keys[IMADDR_KEY_USER_ID] = rules->userid_key.data;
+	rules->key_field[IMADDR_KEY_USER_ID] = field;
+}
+
+static void check_directory_uri(struct imaddr_rules_user *rules,
+				const struct imaddr_record *record, struct imaddr_spooled_user *out)
+{
+	const struct imaddr_value *value = &record->values[IMADDR_ROLE_DIRECTORY_URI];
+	const char *field = field_name(rules, record, IMADDR_ROLE_DIRECTORY_URI);
+	struct imaddr_user *user = &out->user;
+	size_t before = rules->checks.count;
+
+	if (!value->present) {
+		if (rules->options->scheme == IMADDR_SCHEME_DIRECTORY_URI &&
+		    !reader_dropped(record, IMADDR_ROLE_DIRECTORY_URI))
+			imaddr_check_add(&rules->checks, IMADDR_CODE_URI_MISSING, field, NULL,
+					 "the directory URI scheme needs a directory URI (%s)",
+					 field);
+		return;
+	}
+	user->uri_valid = imaddr_check_uri(value->data, value->len, field,
+					   imaddr_attribute_is_sip_uri(value->attribute),
+					   &rules->uri, &rules->checks);
+	fill_values(&rules->checks, before, user->directory_uri);
+	if (!user->uri_valid)
+		return;
+	imaddr_address_finish(&rules->uri);
+	user->directory_uri = rules->uri.canonical.data;
+	out->keys[IMADDR_KEY_DIRECTORY_URI] = rules->uri.key.data;
+	rules->key_field[IMADDR_KEY_DIRECTORY_URI] = field;
+}
+
+static void check_mail(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+		       struct imaddr_spooled_user *out)
+{
+	const struct imaddr_value *mail = &record->values[IMADDR_ROLE_MAIL];
+	if (!out->user.mail)
+		return;
+	check_text_field(rules, record, IMADDR_ROLE_MAIL, out->user.mail);
+	imaddr_address_mail_key(mail->data, mail->len, &rules->scratch, &rules->mail_key);
+	out->keys[IMADDR_KEY_MAIL] = rules->mail_key.data;
+	rules->key_field[IMADDR_KEY_MAIL] = mail->attribute;
+}
+
+static void check_names(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			const struct imaddr_user *user)
+{
+	const char *last_name_attribute = record->values[IMADDR_ROLE_LAST_NAME].attribute;
+	check_text_field(rules, record, IMADDR_ROLE_FIRST_NAME, user->first_name);
+	check_text_field(rules, record, IMADDR_ROLE_LAST_NAME, user->last_name);
+	if (last_name_attribute && !user->last_name &&
+	    !reader_dropped(record, IMADDR_ROLE_LAST_NAME))
+		imaddr_check_add(&rules->checks, IMADDR_CODE_LASTNAME_MISSING, last_name_attribute,
+				 "", "the user has no last name: LDAP sync skips such users and "
+				 "BAT inserts require one");
+}
+
+static void compute_im_address(struct imaddr_rules_user *rules,
+			       const struct imaddr_record *record, struct imaddr_spooled_user *out)
+{
+	const char *local, *domain, *unicode_domain, *key_local, *field;
+	struct imaddr_user *user = &out->user;
+	size_t local_len, before = rules->checks.count;
+	bool userid_is_address = false;
+
+	if (rules->options->scheme == IMADDR_SCHEME_USERID) {
+		if (!rules->userid_key.len)
+			return;
+		field = field_name(rules, record, IMADDR_ROLE_USER_ID);
+		local = rules->userid.data;
+		local_len = rules->userid.len;
+		key_local = rules->userid_key.data;
+		domain = rules->default_domain.domain_ascii.data;
+		unicode_domain = rules->default_domain.domain_unicode.data;
+		if (memchr(local, '@', local_len)) {
+			userid_is_address = true;
+			imaddr_check_add(&rules->checks, IMADDR_CODE_USERID_IS_ADDRESS, field,
+					 user->user_id,
+					 "the user ID is an e-mail address, so the IM address is "
+					 "'%s@%s'", local, domain);
+		}
+	} else {
+		if (!user->uri_valid)
+			return;
+		field = field_name(rules, record, IMADDR_ROLE_DIRECTORY_URI);
+		local = rules->uri.local.data;
+		local_len = rules->uri.local.len;
+		key_local = NULL;
+		domain = rules->uri.domain_ascii.data;
+		unicode_domain = rules->uri.domain_unicode.data;
+	}
+	imaddr_buf_reset(&rules->im_address);
+	imaddr_buf_append(&rules->im_address, local, local_len);
+	imaddr_buf_append_char(&rules->im_address, '@');
+	imaddr_buf_append_str(&rules->im_address, domain);
+	/* A plain URI (see address.h) has nothing to report as an IM address. */
+	bool plain = rules->options->scheme == IMADDR_SCHEME_DIRECTORY_URI && rules->uri.plain;
+	bool valid = plain || imaddr_check_im_address(local, local_len, domain, field,
+						      rules->im_address.data,
+						      userid_is_address, &rules->checks);
+	fill_values(&rules->checks, before, rules->im_address.data);
+	if (!valid)
+		return;
+	imaddr_buf_reset(&rules->im_key);
+	if (key_local) {
+		imaddr_buf_append_str(&rules->im_key, key_local);
+		imaddr_buf_append_char(&rules->im_key, '@');
+		imaddr_buf_append_str(&rules->im_key, domain);
+	} else
+		imaddr_buf_append(&rules->im_key, rules->uri.key.data, rules->uri.key.len);
+	user->im_address = rules->im_address.data;
+	user->im_domain = domain;
+	rules->im_domain_unicode = unicode_domain;
+	out->keys[IMADDR_KEY_IM_ADDRESS] = rules->im_key.data;
+	rules->key_field[IMADDR_KEY_IM_ADDRESS] = field;
+	if (!imaddr_rules_user_domain_configured(rules, domain))
+		imaddr_check_add(&rules->checks, IMADDR_CODE_DOMAIN_NOT_CONFIGURED, field,
+				 rules->im_address.data,
+				 "IM domain '%s' is not one of the configured IM domains "
+				 "(--im-domains)", domain);
+}
+
+void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			     uint64_t ordinal, struct imaddr_spooled_user *out)
+{
+	struct imaddr_user *user = &out->user;
+
+	memset(out, 0, sizeof(*out));
+	memset(rules->key_field, 0, sizeof(rules->key_field));
+	rules->im_domain_unicode = NULL;
+	imaddr_check_list_reset(&rules->checks);
+	user->ordinal = ordinal;
+	user->line = record->line;
+	user->dn = record->dn;
+	user->user_id = raw_value(rules, record, IMADDR_ROLE_USER_ID);
+	user->mail = raw_value(rules, record, IMADDR_ROLE_MAIL);
+	user->first_name = raw_value(rules, record, IMADDR_ROLE_FIRST_NAME);
+	user->last_name = raw_value(rules, record, IMADDR_ROLE_LAST_NAME);
+	user->directory_uri = raw_value(rules, record, IMADDR_ROLE_DIRECTORY_URI);
+	user->directory_uri_as_read = user->directory_uri;
+	user->current_uri = raw_value(rules, record, IMADDR_ROLE_CURRENT_URI);
+
+	for (size_t i = 0; i < record->problem_count; i++) {
+		const struct imaddr_record_problem *problem = &record->problems[i];
+		imaddr_check_add(&rules->checks, problem->code, problem->field, NULL, "%s",
+				 problem->message);
+	}
+	check_user_id(rules, record, out);
+	check_directory_uri(rules, record, out);
+	check_mail(rules, record, out);
+	check_names(rules, record, user);
+	compute_im_address(rules, record, out);
+}

@@ -1,0 +1,61 @@
+/*
+ * The rules of one user: from a reader's record to the user the outputs
+ * see, its duplicate keys and its findings. The rules of one value (a user
+ * ID, a directory URI, a domain, an IM address) are address.h's; this
+ * module applies them to a record under the run's scheme and builds the IM
+ * address.
+ */
+#ifndef IMADDR_RULES_USER_H
+#define IMADDR_RULES_USER_H
+
+#include "address.h"
+#include "fields.h"
+#include "imaddr.h"
+#include "reader.h"
+#include "strmap.h"
+
+struct imaddr_rules_user {
+	const struct imaddr_audit_options *options;
+	struct imaddr_address default_domain;
+	struct imaddr_strmap configured_domains;  /* A-label -> configured */
+	struct imaddr_strmap domain_cache;        /* see address.h */
+
+	/* What the last check found: valid until the next. */
+	struct imaddr_check_list checks;
+	const char *key_field[IMADDR_KEY_COUNT];  /* the attribute each key came from */
+	const char *im_domain_unicode;            /* U-label of the IM domain, or NULL */
+
+	/* Scratch, reused so that the hot path does not allocate. */
+	struct imaddr_buf raw[IMADDR_ROLE_COUNT];
+	struct imaddr_buf userid;
+	struct imaddr_buf userid_key;
+	struct imaddr_buf mail_key;
+	struct imaddr_buf im_address;
+	struct imaddr_buf im_key;
+	struct imaddr_address uri;
+	struct imaddr_address scratch;
+};
+
+/**
+ * Sets the rules up for `options` (borrowed for the rules' life). Fails with
+ * IMADDR_ERR_USAGE, saying which option is wrong, for a missing or invalid
+ * default domain or an invalid IM domain; release the rules either way.
+ */
+enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
+					  const struct imaddr_audit_options *options,
+					  struct imaddr_error *err);
+void imaddr_rules_user_release(struct imaddr_rules_user *rules);
+
+/**
+ * Checks one record: fills `out` (the user, ordinal included, and its keys;
+ * strings borrowed from the record or the rules until the next check) and
+ * leaves its findings in rules->checks.
+ */
+void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			     uint64_t ordinal, struct imaddr_spooled_user *out);
+
+/** Whether an A-label IM domain is configured (always, when none are). */
+bool imaddr_rules_user_domain_configured(const struct imaddr_rules_user *rules,
+					 const char *ascii);
+
+#endif /* IMADDR_RULES_USER_H */

@@ -1,0 +1,174 @@
+#include "sink.h"
+
+#include <stdlib.h>
+
+#include "buffer.h"
+#include "sink_thread.h"
+
+void imaddr_sink_free(struct imaddr_sink *sink)
+{
+	if (sink && sink->ops->free)
+		sink->ops->free(sink);
+}
+
+void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
+{
+	driver->slots = NULL;
+	driver->count = 0;
+	driver->begun = 0;
+	driver->final_pass = false;
+}
+
+void imaddr_sink_driver_add(struct imaddr_sink_driver *driver, struct imaddr_sink *sink)
+{
+	driver->slots = imaddr_xrealloc(driver->slots, (driver->count + 1) * sizeof(*driver->slots));
+	driver->slots[driver->count++] = (struct imaddr_sink_slot){ .sink = sink };
+	if (sink->ops->flags & IMADDR_SINK_FINAL_PASS)
+		driver->final_pass = true;
+}
+
+static void abort_slot(struct imaddr_sink_slot *slot)
+{
+	if (!slot->ended && slot->sink->ops->abort)
+		slot->sink->ops->abort(slot->sink);
+	slot->ended = true;
+}
+
+void imaddr_sink_driver_abort(struct imaddr_sink_driver *driver)
+{
+	for (size_t i = 0; i < driver->begun; i++)
+		abort_slot(&driver->slots[i]);
+}
+
+void imaddr_sink_driver_release(struct imaddr_sink_driver *driver)
+{
+	imaddr_sink_driver_abort(driver);
+	for (size_t i = 0; i < driver->count; i++)
+		imaddr_sink_free(driver->slots[i].sink);
+	free(driver->slots);
+	imaddr_sink_driver_init(driver);
+}
+
+enum imaddr_status imaddr_sink_driver_begin(struct imaddr_sink_driver *driver,
+					    const struct imaddr_run_info *info,
+					    struct imaddr_error *err)
+{
+	enum imaddr_status status = IMADDR_OK;
+	for (size_t i = 0; status == IMADDR_OK && i < driver->count; i++) {
+		struct imaddr_sink_slot *slot = &driver->slots[i];
+		if (slot->sink->ops->flags & IMADDR_SINK_ON_WORKER) {
+			slot->sink = imaddr_sink_thread_wrap(slot->sink);
+			slot->threaded = true;
+		}
+		if (slot->sink->ops->begin)
+			status = slot->sink->ops->begin(slot->sink, info, err);
+		driver->begun = i + 1;
+	}
+	return status;
+}
+
+static bool final_pass(const struct imaddr_sink_slot *slot)
+{
+	return slot->sink->ops->flags & IMADDR_SINK_FINAL_PASS;
+}
+
+enum imaddr_status imaddr_sink_driver_user(struct imaddr_sink_driver *driver,
+					   const struct imaddr_user *user,
+					   struct imaddr_error *err)
+{
+	for (size_t i = 0; i < driver->count; i++) {
+		struct imaddr_sink *sink = driver->slots[i].sink;
+		if (!sink->ops->user || final_pass(&driver->slots[i]))
+			continue;
+		enum imaddr_status status = sink->ops->user(sink, user, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_sink_driver_finding(struct imaddr_sink_driver *driver,
+					      const struct imaddr_finding *finding,
+					      struct imaddr_error *err)
+{
+	for (size_t i = 0; i < driver->count; i++) {
+		struct imaddr_sink *sink = driver->slots[i].sink;
+		if (!sink->ops->finding)
+			continue;
+		enum imaddr_status status = sink->ops->finding(sink, finding, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_sink_driver_input_end(struct imaddr_sink_driver *driver,
+						struct imaddr_error *err)
+{
+	for (size_t i = 0; i < driver->count; i++) {
+		struct imaddr_sink *sink = driver->slots[i].sink;
+		if (!sink->ops->input_end)
+			continue;
+		enum imaddr_status status = sink->ops->input_end(sink, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	return IMADDR_OK;
+}
+
+static enum imaddr_status deliver_final(struct imaddr_sink_driver *driver,
+					const struct imaddr_user *user, struct imaddr_error *err)
+{
+	for (size_t i = 0; i < driver->count; i++) {
+		struct imaddr_sink *sink = driver->slots[i].sink;
+		if (!sink->ops->user || !final_pass(&driver->slots[i]))
+			continue;
+		enum imaddr_status status = sink->ops->user(sink, user, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	return IMADDR_OK;
+}
+
+static enum imaddr_status end_slot(struct imaddr_sink_slot *slot,
+				   const struct imaddr_run_totals *totals, struct imaddr_error *err)
+{
+	enum imaddr_status status = IMADDR_OK;
+	if (slot->sink->ops->end)
+		status = slot->sink->ops->end(slot->sink, totals, err);
+	/* A threaded output's end is only queued: it is durable after the wait. */
+	if (status == IMADDR_OK && !slot->threaded)
+		slot->ended = true;
+	return status;
+}
+
+enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
+					  imaddr_sink_replay_fn *replay, void *replay_context,
+					  const struct imaddr_run_totals *totals,
+					  struct imaddr_error *err)
+{
+	enum imaddr_status status = IMADDR_OK;
+	size_t i;
+
+	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
+		if (driver->slots[i].threaded && !final_pass(&driver->slots[i]))
+			status = end_slot(&driver->slots[i], totals, err);
+	}
+	if (status == IMADDR_OK && driver->final_pass)
+		status = replay(replay_context, deliver_final, driver, err);
+	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
+		if (!driver->slots[i].threaded || final_pass(&driver->slots[i]))
+			status = end_slot(&driver->slots[i], totals, err);
+	}
+	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
+		struct imaddr_sink_slot *slot = &driver->slots[i];
+		if (!slot->threaded)
+			continue;
+		status = imaddr_sink_thread_wait(slot->sink, err);
+		if (status == IMADDR_OK)
+			slot->ended = true;
+	}
+	if (status != IMADDR_OK)
+		imaddr_sink_driver_abort(driver);
+	return status;
+}

@@ -1,0 +1,116 @@
+/*
+ * Outputs ("sinks") and the driver that feeds them. An output is one file
+ * of callbacks behind `struct imaddr_sink_ops`; it never calls back into the
+ * audit. The driver owns the run protocol:
+ *
+ *   begin        once, before the first user
+ *   user         once per user in input order: during the read, or, for an
+ *                output flagged IMADDR_SINK_FINAL_PASS, after the duplicates
+ *                are known, replayed from the spool with has_error and
+ *                finding_codes final
+ *   finding      once per finding: per-user checks during the read,
+ *                duplicates and run-level findings after it
+ *   input_end    once, after the last record is read (the report starts
+ *                its indexes while the audit looks for duplicates)
+ *   end          once, with the run's totals: makes the output durable
+ *   abort        instead of end when the run fails, and after a failing end:
+ *                throws a partial output away
+ *   free         releases it
+ *
+ * An output flagged IMADDR_SINK_ON_WORKER runs on a thread of its own (the
+ * SQLite report); the driver decides that, not the caller. Every callback
+ * may be NULL.
+ */
+#ifndef IMADDR_SINK_H
+#define IMADDR_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "imaddr.h"
+
+#define IMADDR_SINK_ON_WORKER 1u   /* slow enough to deserve a core of its own */
+#define IMADDR_SINK_FINAL_PASS 2u  /* wants the users with their final findings */
+
+struct imaddr_sink_ops {
+	const char *name;
+	unsigned flags;
+	enum imaddr_status (*begin)(struct imaddr_sink *sink, const struct imaddr_run_info *info,
+				    struct imaddr_error *err);
+	enum imaddr_status (*user)(struct imaddr_sink *sink, const struct imaddr_user *user,
+				   struct imaddr_error *err);
+	enum imaddr_status (*finding)(struct imaddr_sink *sink,
+				      const struct imaddr_finding *finding,
+				      struct imaddr_error *err);
+	enum imaddr_status (*input_end)(struct imaddr_sink *sink, struct imaddr_error *err);
+	enum imaddr_status (*end)(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
+				  struct imaddr_error *err);
+	void (*abort)(struct imaddr_sink *sink);
+	void (*free)(struct imaddr_sink *sink);
+};
+
+/** The common head of every output; implementations embed it first. */
+struct imaddr_sink {
+	const struct imaddr_sink_ops *ops;
+};
+
+/** The outputs of one run. */
+struct imaddr_sink_driver {
+	struct imaddr_sink_slot {
+		struct imaddr_sink *sink;     /* the output, or its thread wrapper */
+		bool threaded;
+		bool ended;
+	} *slots;
+	size_t count;
+	size_t begun;
+	bool final_pass;                  /* some output wants one */
+};
+
+void imaddr_sink_driver_init(struct imaddr_sink_driver *driver);
+/** Frees every output; aborts those begun and not ended. */
+void imaddr_sink_driver_release(struct imaddr_sink_driver *driver);
+/** Adds an output, which the driver then owns. */
+void imaddr_sink_driver_add(struct imaddr_sink_driver *driver, struct imaddr_sink *sink);
+
+/** Starts every output (and the threads of those that run on one). */
+enum imaddr_status imaddr_sink_driver_begin(struct imaddr_sink_driver *driver,
+					    const struct imaddr_run_info *info,
+					    struct imaddr_error *err);
+/** A user during the read: to every output without a final pass. */
+enum imaddr_status imaddr_sink_driver_user(struct imaddr_sink_driver *driver,
+					   const struct imaddr_user *user,
+					   struct imaddr_error *err);
+enum imaddr_status imaddr_sink_driver_finding(struct imaddr_sink_driver *driver,
+					      const struct imaddr_finding *finding,
+					      struct imaddr_error *err);
+enum imaddr_status imaddr_sink_driver_input_end(struct imaddr_sink_driver *driver,
+						struct imaddr_error *err);
+
+/**
+ * What the final pass reads the users from: calls `deliver(driver, user,
+ * err)` for every user in input order, with has_error and finding_codes
+ * set, and stops at the first status other than IMADDR_OK.
+ */
+typedef enum imaddr_status imaddr_sink_deliver_fn(struct imaddr_sink_driver *driver,
+						  const struct imaddr_user *user,
+						  struct imaddr_error *err);
+typedef enum imaddr_status imaddr_sink_replay_fn(void *context, imaddr_sink_deliver_fn *deliver,
+						 struct imaddr_sink_driver *driver,
+						 struct imaddr_error *err);
+
+/**
+ * Ends the run: outputs on a worker without a final pass are ended first, so
+ * that they finish in the background; then the users are replayed through
+ * `replay` to the outputs that want a final pass; then the other outputs are
+ * ended, and the workers waited for. On failure every output not yet ended
+ * is aborted (those already durable stay) and the first failure returned.
+ */
+enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
+					  imaddr_sink_replay_fn *replay, void *replay_context,
+					  const struct imaddr_run_totals *totals,
+					  struct imaddr_error *err);
+
+/** Throws every begun output away. */
+void imaddr_sink_driver_abort(struct imaddr_sink_driver *driver);
+
+#endif /* IMADDR_SINK_H */

@@ -1,0 +1,164 @@
+#include "spool.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "status.h"
+
+/* A record on file: its u32 length, then the user as fields.h encodes it. */
+#define LENGTH_SIZE sizeof(uint32_t)
+
+enum imaddr_status imaddr_spool_init(struct imaddr_spool *spool, struct imaddr_error *err)
+{
+	memset(spool, 0, sizeof(*spool));
+	imaddr_buf_init(&spool->record, 0);
+	imaddr_buf_init(&spool->read_buffer, 0);
+	spool->file = tmpfile();
+	if (!spool->file)
+		return imaddr_error_set(err, IMADDR_ERR_IO,
+					"cannot create a temporary file for the users: %s",
+					strerror(errno));
+	setvbuf(spool->file, NULL, _IOFBF, 1 << 20);
+	return IMADDR_OK;
+}
+
+void imaddr_spool_release(struct imaddr_spool *spool)
+{
+	if (spool->file)
+		fclose(spool->file);
+	free(spool->offsets);
+	imaddr_buf_release(&spool->record);
+	imaddr_buf_release(&spool->read_buffer);
+	memset(spool, 0, sizeof(*spool));
+}
+
+enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
+				       const struct imaddr_spooled_user *user,
+				       struct imaddr_error *err)
+{
+	struct imaddr_buf *buf = &spool->record;
+
+	imaddr_buf_reset(buf);
+	imaddr_buf_append(buf, &(uint32_t){ 0 }, LENGTH_SIZE);
+	imaddr_fields_encode(buf, &imaddr_fields_spooled_user, user);
+	uint32_t rest = (uint32_t)(buf->len - LENGTH_SIZE);
+	memcpy(buf->data, &rest, sizeof(rest));
+
+	if (spool->count == spool->capacity) {
+		spool->capacity = spool->capacity ? spool->capacity * 2 : 4096;
+		spool->offsets = imaddr_xrealloc(spool->offsets,
+						 spool->capacity * sizeof(*spool->offsets));
+	}
+	if (fwrite(buf->data, 1, buf->len, spool->file) != buf->len)
+		return imaddr_error_set(err, IMADDR_ERR_IO,
+					"cannot write the temporary user file: %s",
+					strerror(errno));
+	spool->offsets[spool->count++] = spool->size;
+	spool->size += buf->len;
+	return IMADDR_OK;
+}
+
+static enum imaddr_status read_error(struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot read the temporary user file: %s",
+				errno ? strerror(errno) : "short read");
+}
+
+static enum imaddr_status corrupt(struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "the temporary user file is corrupt");
+}
+
+static bool decode(const char *raw, uint32_t rest, struct imaddr_spooled_user *out)
+{
+	const char *p = raw;
+	memset(out, 0, sizeof(*out));
+	return imaddr_fields_decode(&p, raw + rest, &imaddr_fields_spooled_user, out) &&
+	       p == raw + rest;
+}
+
+enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal,
+				    struct imaddr_spooled_user *out, struct imaddr_error *err)
+{
+	uint32_t rest;
+	if (ordinal == 0 || ordinal > spool->count)
+		return imaddr_error_set(err, IMADDR_ERR_IO, "no user %llu in the spool",
+					(unsigned long long)ordinal);
+	errno = 0;
+	if (fflush(spool->file) != 0)
+		return read_error(err);
+	/*
+	 * The offsets give the record's size, so one pread reads it whole: the
+	 * duplicate search reads every member of every candidate group, tens of
+	 * thousands of users in a large directory. (A mapping of the file would
+	 * save even that call, but its pages would count as the process's own.)
+	 */
+	uint64_t begin = spool->offsets[ordinal - 1];
+	uint64_t end = ordinal < spool->count ? spool->offsets[ordinal] : spool->size;
+	size_t size = (size_t)(end - begin);
+	imaddr_buf_reset(&spool->read_buffer);
+	if (size < LENGTH_SIZE || !imaddr_buf_reserve(&spool->read_buffer, size))
+		return read_error(err);
+	char *raw = spool->read_buffer.data;
+	if (pread(fileno(spool->file), raw, size, (off_t)begin) != (ssize_t)size)
+		return read_error(err);
+	memcpy(&rest, raw, sizeof(rest));
+	if (rest != size - LENGTH_SIZE || !decode(raw + LENGTH_SIZE, rest, out) ||
+	    out->user.ordinal != ordinal)
+		return corrupt(err);
+	return IMADDR_OK;
+}
+
+#define EACH_CHUNK (1 << 20)
+
+enum imaddr_status imaddr_spool_each(struct imaddr_spool *spool, imaddr_spool_fn *fn,
+				     void *context, struct imaddr_error *err)
+{
+	struct imaddr_buf chunk;
+	enum imaddr_status status = IMADDR_OK;
+	uint64_t offset = 0, ordinal = 0;
+	size_t have = 0, used = 0;
+
+	errno = 0;
+	if (fflush(spool->file) != 0)
+		return read_error(err);
+	imaddr_buf_init(&chunk, 0);
+	imaddr_buf_reserve(&chunk, EACH_CHUNK);
+	int fd = fileno(spool->file);
+	while (status == IMADDR_OK && ordinal < spool->count) {
+		uint32_t rest;
+		/* Refill when the next record is not whole in the chunk. */
+		if (have - used < LENGTH_SIZE ||
+		    (memcpy(&rest, chunk.data + used, sizeof(rest)),
+		     have - used < LENGTH_SIZE + rest)) {
+			memmove(chunk.data, chunk.data + used, have - used);
+			have -= used;
+			used = 0;
+			if (have >= LENGTH_SIZE) {
+				memcpy(&rest, chunk.data, sizeof(rest));
+				imaddr_buf_reserve(&chunk, LENGTH_SIZE + rest);
+			}
+			ssize_t got = pread(fd, chunk.data + have, chunk.cap - 1 - have,
+					    (off_t)offset);
+			if (got <= 0) {
+				status = read_error(err);
+				break;
+			}
+			have += (size_t)got;
+			offset += (uint64_t)got;
+			continue;
+		}
+		struct imaddr_spooled_user user;
+		if (!decode(chunk.data + used + LENGTH_SIZE, rest, &user) ||
+		    user.user.ordinal != ++ordinal) {
+			status = corrupt(err);
+			break;
+		}
+		used += LENGTH_SIZE + rest;
+		status = fn(context, &user, err);
+	}
+	imaddr_buf_release(&chunk);
+	return status;
+}

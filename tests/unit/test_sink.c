@@ -1,0 +1,208 @@
+/*
+ * The output driver (sink.c): an output on a worker thread sees the same
+ * events in the same order as one on the audit's thread, failures are
+ * carried back and abort the outputs, and a final pass replays the users
+ * with their final findings.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imaddr.h"
+#include "sink.h"
+
+struct recorder {
+	struct imaddr_sink base;
+	char log[1 << 20];
+	size_t len;
+	uint64_t fail_at_user;      /* 0: never */
+	bool ended;
+	bool aborted;
+};
+
+static void note(struct recorder *r, const char *text)
+{
+	size_t n = strlen(text);
+	if (r->len + n < sizeof(r->log)) {
+		memcpy(r->log + r->len, text, n + 1);
+		r->len += n;
+	}
+}
+
+static enum imaddr_status on_user(struct imaddr_sink *sink, const struct imaddr_user *user,
+				  struct imaddr_error *err)
+{
+	struct recorder *r = (struct recorder *)sink;
+	char line[256];
+	if (r->fail_at_user && user->ordinal == r->fail_at_user) {
+		snprintf(err->message, sizeof(err->message), "refused user %llu",
+			 (unsigned long long)user->ordinal);
+		return IMADDR_ERR_DB;
+	}
+	snprintf(line, sizeof(line), "U%llu:%s:%s%s;", (unsigned long long)user->ordinal,
+		 user->user_id ? user->user_id : "-", user->im_address ? user->im_address : "-",
+		 user->has_error ? ":error" : "");
+	note(r, line);
+	return IMADDR_OK;
+}
+
+static enum imaddr_status on_finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
+				     struct imaddr_error *err)
+{
+	char line[256];
+	snprintf(line, sizeof(line), "F%llu:%s;", (unsigned long long)f->ordinal,
+		 imaddr_code_name(f->code));
+	note((struct recorder *)sink, line);
+	return IMADDR_OK;
+}
+
+static enum imaddr_status on_input_end(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	note((struct recorder *)sink, "I;");
+	return IMADDR_OK;
+}
+
+static enum imaddr_status on_end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
+				 struct imaddr_error *err)
+{
+	struct recorder *r = (struct recorder *)sink;
+	char line[64];
+	snprintf(line, sizeof(line), "E%llu;", (unsigned long long)totals->users);
+	note(r, line);
+	r->ended = true;
+	return IMADDR_OK;
+}
+
+static void on_abort(struct imaddr_sink *sink)
+{
+	((struct recorder *)sink)->aborted = true;
+}
+
+static void keep(struct imaddr_sink *sink)
+{
+	(void)sink;
+}
+
+#define RECORDER_OPS(flag_bits) { \
+	.name = "recorder", \
+	.flags = flag_bits, \
+	.user = on_user, \
+	.finding = on_finding, \
+	.input_end = on_input_end, \
+	.end = on_end, \
+	.abort = on_abort, \
+	.free = keep, \
+}
+static const struct imaddr_sink_ops recorder_ops = RECORDER_OPS(0);
+static const struct imaddr_sink_ops worker_recorder_ops = RECORDER_OPS(IMADDR_SINK_ON_WORKER);
+static const struct imaddr_sink_ops final_recorder_ops = RECORDER_OPS(IMADDR_SINK_FINAL_PASS);
+static const struct imaddr_sink_ops final_worker_recorder_ops =
+	RECORDER_OPS(IMADDR_SINK_FINAL_PASS | IMADDR_SINK_ON_WORKER);
+
+static char *write_csv(size_t users)
+{
+	static char path[] = "/tmp/imaddr-thread-XXXXXX";
+	strcpy(path, "/tmp/imaddr-thread-XXXXXX");
+	int fd = mkstemp(path);
+	FILE *file = fdopen(fd, "w");
+	fputs("sAMAccountName,sn\n", file);
+	for (size_t i = 0; i < users; i++)
+		fprintf(file, "user%zu,Name\n", i % 5000 == 4999 ? 0 : i);
+	fclose(file);
+	return path;
+}
+
+static enum imaddr_status run(struct recorder *r, const struct imaddr_sink_ops *ops,
+			      size_t users, struct imaddr_error *err)
+{
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	cr_assert_eq(imaddr_audit_new(&options, &audit, err), IMADDR_OK);
+	r->base.ops = ops;
+	imaddr_audit_add_sink(audit, &r->base);
+	char *path = write_csv(users);
+	struct imaddr_reader *reader = imaddr_csv_reader_open(path, err);
+	cr_assert_not_null(reader);
+	enum imaddr_status status = imaddr_audit_run(audit, reader, NULL, err);
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	unlink(path);
+	return status;
+}
+
+Test(sink, worker_sees_every_event_in_order)
+{
+	static struct recorder direct, threaded;
+	struct imaddr_error err;
+	/* 12000 users with duplicates: users, findings, input end and end. */
+	cr_assert_eq(run(&direct, &recorder_ops, 12000, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(run(&threaded, &worker_recorder_ops, 12000, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_expect(threaded.ended);
+	cr_expect_str_eq(threaded.log, direct.log);
+	cr_expect(strstr(threaded.log, "I;") != NULL);
+	cr_expect(strstr(threaded.log, "userid-duplicate") != NULL);
+}
+
+Test(sink, a_failing_worker_output_fails_the_run_and_is_aborted)
+{
+	static struct recorder r = { .fail_at_user = 7 };
+	struct imaddr_error err;
+	/* Enough events to cross a batch boundary, so the failure is seen. */
+	enum imaddr_status status = run(&r, &worker_recorder_ops, 60000, &err);
+	cr_expect_eq(status, IMADDR_ERR_DB);
+	cr_expect(strstr(err.message, "refused user 7") != NULL, "%s", err.message);
+	cr_expect(r.aborted);
+	cr_expect(!r.ended);
+}
+
+Test(sink, a_failing_output_fails_the_run_and_is_aborted)
+{
+	static struct recorder r = { .fail_at_user = 7 };
+	struct imaddr_error err;
+	cr_expect_eq(run(&r, &recorder_ops, 100, &err), IMADDR_ERR_DB);
+	cr_expect(strstr(err.message, "refused user 7") != NULL, "%s", err.message);
+	cr_expect(r.aborted);
+	cr_expect(!r.ended);
+}
+
+/* Every finding comes before the first user, and duplicates are errors then. */
+static void expect_final_pass(const struct recorder *r, size_t users)
+{
+	const char *first_user = strstr(r->log, "U1:");
+	cr_assert_not_null(first_user);
+	cr_expect(strstr(r->log, "F") < first_user, "findings come first");
+	cr_expect(strstr(first_user, "F") == NULL, "no finding after the first user");
+	cr_expect(strstr(r->log, "I;") < first_user);
+	/* user0 is shared by the first user and every 5000th: duplicates, errors. */
+	cr_expect(strstr(r->log, "U1:user0:user0@example.com:error;") != NULL);
+	cr_expect(strstr(r->log, "U2:user1:user1@example.com;") != NULL);
+	char last[64];
+	snprintf(last, sizeof(last), "U%zu:", users);
+	cr_expect(strstr(r->log, last) != NULL, "every user replayed");
+	cr_expect(r->ended);
+}
+
+Test(sink, final_pass_replays_users_with_their_final_findings)
+{
+	static struct recorder r;
+	struct imaddr_error err;
+	cr_assert_eq(run(&r, &final_recorder_ops, 12000, &err), IMADDR_OK, "%s", err.message);
+	expect_final_pass(&r, 12000);
+}
+
+Test(sink, final_pass_on_a_worker)
+{
+	static struct recorder r, direct;
+	struct imaddr_error err;
+	cr_assert_eq(run(&r, &final_worker_recorder_ops, 12000, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_assert_eq(run(&direct, &final_recorder_ops, 12000, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_final_pass(&r, 12000);
+	cr_expect_str_eq(r.log, direct.log);
+}
