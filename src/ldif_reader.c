@@ -298,6 +298,14 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	enum imaddr_status status = IMADDR_OK;
 
 	for (;;) {
+		/*
+		 * ldif_read_record skips a record's leading digit line (an old LDIF
+		 * entry number) and says it found a record even when nothing follows:
+		 * it then leaves the buffer as it was, NULL before the first record,
+		 * the previous record after it. Emptied here, such a record is empty.
+		 */
+		if (reader->buffer)
+			reader->buffer[0] = '\0';
 		errno = 0;
 		int found = ldif_read_record(reader->ldif, &reader->line, &reader->buffer,
 					     &reader->buffer_size);
@@ -322,6 +330,8 @@ static enum imaddr_status run(struct imaddr_reader *base,
 			}
 			break;
 		}
+		if (!reader->buffer || !reader->buffer[0])
+			continue;
 		/*
 		 * The record ends on a blank line that was counted, or at the end of
 		 * the file; its first line is as many lines up as it holds.

@@ -144,6 +144,23 @@ static enum imaddr_status read_ldif_bytes(const char *text, size_t len, struct i
 	return status;
 }
 
+/* Reads a file of the tree (a regression input) as it stands. */
+static enum imaddr_status read_ldif_file(const char *file, struct imaddr_error *err)
+{
+	struct imaddr_reader *reader = imaddr_ldif_reader_open(file, err);
+	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping,
+		.required_roles = 1u << IMADDR_ROLE_USER_ID,
+		.record = on_record,
+		.notice = on_notice,
+		.context = &got,
+	};
+	enum imaddr_status status = imaddr_reader_run(reader, &request, err);
+	imaddr_reader_free(reader);
+	return status;
+}
+
 static void read_ldif(const char *text)
 {
 	struct imaddr_error err = { "" };
@@ -483,6 +500,34 @@ Test(ldif_reader, ignores_ldapsearch_trailer_but_reports_a_failed_search)
 	cr_assert_eq(got.notice_count, 1);
 	cr_assert_eq(got.notices[0].line, 4);
 	cr_assert(strstr(got.notices[0].message, "the export is incomplete"));
+}
+
+/* Issue 14: a leading digit line (an old entry number) with nothing after it. */
+Test(ldif_reader, an_entry_number_alone_is_an_empty_record)
+{
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_ldif_file("tests/fuzz/regress/ldif-all-digit-line.ldif", &err),
+		     IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.record_count, 0);
+	cr_assert_eq(got.notice_count, 0);
+}
+
+Test(ldif_reader, skips_entry_numbers_and_reads_each_record_once)
+{
+	read_ldif("dn: cn=a,dc=example,dc=com\n"    /* 1 */
+		  "sAMAccountName: a\n"              /* 2 */
+		  "\n"                               /* 3 */
+		  "512\n"                            /* 4: a number and no record */
+		  "\n"                               /* 5 */
+		  "513\n"                            /* 6 */
+		  "dn: cn=b,dc=example,dc=com\n"     /* 7 */
+		  "sAMAccountName: b\n");            /* 8 */
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.records[0].line, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "a");
+	cr_assert_eq(got.records[1].line, 7);
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "b");
 }
 
 Test(ldif_reader, empty_file_has_no_records)
