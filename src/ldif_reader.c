@@ -13,15 +13,29 @@
 #include "ldap_reader.h"
 #include "status.h"
 
+/* Bytes read from the file at a time. */
+#define READ_CHUNK (64 * 1024)
+/* A line's first bytes, kept even when the line is too long to keep. */
+#define LINE_HEAD 8
+
 struct ldif_reader {
 	struct imaddr_reader base;
 	char *path;                 /* for messages: "<stdin>" for "-" */
-	LDIFFP *ldif;
-	char *buffer;               /* ldif_read_record's, which grows it */
-	int buffer_size;
-	unsigned long line;         /* lines read so far */
+	FILE *file;
+	char *chunk;                /* READ_CHUNK bytes read ahead */
+	size_t chunk_pos;
+	size_t chunk_len;
+	uint64_t line;              /* lines read so far */
 
-	/* The record being read: lines point into `text`, decoded in place. */
+	/*
+	 * The record as read: its lines, each ending in '\n', from raw_first_line
+	 * on, with no line left out (a comment line is kept as its first byte),
+	 * so that a line's number can be counted in it.
+	 */
+	struct imaddr_buf raw;
+	uint64_t raw_first_line;
+
+	/* The record being parsed: lines point into `text`, decoded in place. */
 	struct imaddr_buf text;
 	struct ldif_line *lines;
 	size_t line_count;
@@ -40,6 +54,17 @@ struct ldif_line {
 	struct berval value;
 	uint64_t number;            /* its first line in the file */
 };
+
+/* A line of the file that read_line added to the end of `raw`. */
+struct raw_line {
+	size_t start;               /* where it starts in raw */
+	size_t length;              /* its length in the file, without its end */
+	bool kept;                  /* all of it is in raw: not too long */
+	char head[LINE_HEAD];       /* its first bytes, kept or not */
+};
+
+/* The kind of logical line a line of the file belongs to, folded lines included. */
+enum line_kind { LINE_DATA, LINE_COMMENT, LINE_DROPPED };
 
 static uint64_t count_newlines(const char *s, size_t len)
 {
@@ -96,13 +121,13 @@ static bool record_problem(struct ldif_reader *reader, const char *format, ...)
  * untouched record. A value given by URL (":<") is refused, not fetched.
  * Returns false, with the problem, when a line does not parse.
  */
-static bool split_record(struct ldif_reader *reader, uint64_t first_buffer_line)
+static bool split_record(struct ldif_reader *reader)
 {
 	imaddr_buf_reset(&reader->text);
-	imaddr_buf_append_str(&reader->text, reader->buffer);
+	imaddr_buf_append(&reader->text, reader->raw.data, reader->raw.len);
 	char *copy = reader->text.data, *next = copy, *text;
 	size_t counted = 0;
-	uint64_t number = first_buffer_line;
+	uint64_t number = reader->raw_first_line;
 	bool ok = true;
 	BER_LOG_PRINT_FN saved_log = NULL;
 	bool silenced = silence_libldap(&saved_log);
@@ -112,7 +137,7 @@ static bool split_record(struct ldif_reader *reader, uint64_t first_buffer_line)
 	bool dn_seen = false;
 	while (ok && (text = ldif_getline(&next))) {
 		size_t offset = (size_t)(text - copy);
-		number += count_newlines(reader->buffer + counted, offset - counted);
+		number += count_newlines(reader->raw.data + counted, offset - counted);
 		counted = offset;
 		if (!reader->record_line)
 			reader->record_line = number;
@@ -272,15 +297,11 @@ static enum imaddr_status emit_entry(struct ldif_reader *reader,
 
 static enum imaddr_status read_record(struct ldif_reader *reader,
 				      const struct imaddr_reader_request *request,
-				      uint64_t first_buffer_line, struct imaddr_error *err)
+				      struct imaddr_error *err)
 {
 	size_t dn_index = 0, first_attribute = 0;
-	reader->record_line = first_buffer_line;
-	if (strlen(reader->buffer) > IMADDR_LDIF_RECORD_MAX)
-		record_problem(reader,
-			       "record skipped: it is longer than %d bytes (no blank line "
-			       "between entries?)", IMADDR_LDIF_RECORD_MAX);
-	else if (split_record(reader, first_buffer_line))
+	reader->record_line = reader->raw_first_line;
+	if (split_record(reader))
 		first_attribute = find_attributes(reader, &dn_index);
 	if (first_attribute)
 		return emit_entry(reader, request, dn_index, first_attribute, err);
@@ -290,78 +311,236 @@ static enum imaddr_status read_record(struct ldif_reader *reader,
 			       reader->record_line, NULL, NULL, NULL, reader->problem, err);
 }
 
+static enum imaddr_status read_error(struct ldif_reader *reader, struct imaddr_error *err)
+{
+	int error = errno ? errno : EIO;
+	if (reader->line)
+		return imaddr_error_set(err, IMADDR_ERR_IO, "%s:%llu: read error: %s",
+					reader->path, (unsigned long long)reader->line,
+					strerror(error));
+	return imaddr_error_set(err, IMADDR_ERR_IO, "%s: read error: %s", reader->path,
+				strerror(error));
+}
+
+/*
+ * Keeps a piece of the line being read at the end of raw, unless the line
+ * has grown past IMADDR_LDIF_LINE_MAX or the record past
+ * IMADDR_LDIF_RECORD_MAX: then none of the line is kept, and the rest of it
+ * is only counted.
+ */
+static void keep_piece(struct ldif_reader *reader, struct raw_line *line, const char *piece,
+		       size_t length)
+{
+	if (line->length < LINE_HEAD)
+		memcpy(line->head + line->length, piece,
+		       length < LINE_HEAD - line->length ? length : LINE_HEAD - line->length);
+	/* One byte more than the cap: a CR before the LF is not the line's. */
+	if (line->kept && (length > IMADDR_LDIF_LINE_MAX + 1 - line->length ||
+			   !imaddr_buf_append(&reader->raw, piece, length))) {
+		line->kept = false;
+		imaddr_buf_truncate(&reader->raw, line->start);
+	}
+	line->length += length;
+}
+
+/*
+ * Reads one line of the file onto the end of raw, without its end (LF, or
+ * CRLF). Never holds more than READ_CHUNK bytes of the file besides raw, so
+ * that a line without an end takes no memory. *got is false at the end of
+ * the file.
+ */
+static enum imaddr_status read_line(struct ldif_reader *reader, struct raw_line *line,
+				    bool *got, struct imaddr_error *err)
+{
+	char last = '\0';
+	memset(line, 0, sizeof(*line));
+	line->start = reader->raw.len;
+	line->kept = true;
+	*got = false;
+	for (;;) {
+		if (reader->chunk_pos == reader->chunk_len) {
+			errno = 0;
+			reader->chunk_len = fread(reader->chunk, 1, READ_CHUNK, reader->file);
+			reader->chunk_pos = 0;
+			if (ferror(reader->file))
+				return read_error(reader, err);
+			if (!reader->chunk_len)
+				break;
+		}
+		*got = true;
+		const char *piece = reader->chunk + reader->chunk_pos;
+		size_t available = reader->chunk_len - reader->chunk_pos;
+		const char *end = memchr(piece, '\n', available);
+		size_t length = end ? (size_t)(end - piece) : available;
+		reader->chunk_pos += length + (end != NULL);
+		if (length) {
+			keep_piece(reader, line, piece, length);
+			last = piece[length - 1];
+		}
+		if (end)
+			break;
+	}
+	/* libldap reads CRLF as LF; a CR just before the end of the file too. */
+	if (last == '\r') {
+		line->length--;
+		if (line->kept)
+			imaddr_buf_truncate(&reader->raw, reader->raw.len - 1);
+	}
+	if (line->kept && line->length > IMADDR_LDIF_LINE_MAX) {
+		line->kept = false;
+		imaddr_buf_truncate(&reader->raw, line->start);
+	}
+	return IMADDR_OK;
+}
+
+static bool all_digits(const char *text, size_t length)
+{
+	for (size_t i = 0; i < length; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+	}
+	return length > 0;
+}
+
+/*
+ * An "include:" line names another LDIF file for libldap to read in its
+ * place (ldif_read_record would open it, even /etc/shadow or /dev/zero). It
+ * is reported and never opened; the run goes on after it.
+ */
+static enum imaddr_status refuse_include(struct ldif_reader *reader,
+					 const struct imaddr_reader_request *request,
+					 const struct raw_line *line, uint64_t number,
+					 struct imaddr_error *err)
+{
+	char message[200];
+	const char *url = reader->raw.data + line->start + strlen("include:");
+	size_t url_length = line->length - strlen("include:");
+	while (url_length && (*url == ' ' || *url == '\t')) {
+		url++;
+		url_length--;
+	}
+	/* The finding's line is the include's: the message need not repeat it. */
+	if (line->kept)
+		snprintf(message, sizeof(message),
+			 "'include:' skipped: imaddr does not read the file it names ('%.*s')",
+			 url_length > 80 ? 80 : (int)url_length, url);
+	else
+		snprintf(message, sizeof(message),
+			 "'include:' skipped: imaddr does not read the file it names");
+	return request->notice(request->context, IMADDR_CODE_RECORD_MALFORMED, number, NULL,
+			       NULL, NULL, message, err);
+}
+
+/*
+ * Reads the next record into raw: its lines up to a blank line or the end
+ * of the file. Like libldap's ldif_read_record, blank lines and comments
+ * before a record are skipped, and so is a record's first line when it is
+ * all digits (the entry numbers of old LDIF). Unlike it, an "include:"
+ * line is never followed, and no line or record is held past its cap: a
+ * record with a line that is too long, or that grows too long, or with a
+ * NUL byte outside base64, is read to its end without being kept, with its
+ * problem. *found is false at the end of the file.
+ */
+static enum imaddr_status next_record(struct ldif_reader *reader,
+				      const struct imaddr_reader_request *request, bool *found,
+				      struct imaddr_error *err)
+{
+	enum line_kind kind = LINE_DATA;
+	struct raw_line line;
+	bool got;
+
+	imaddr_buf_reset(&reader->raw);
+	reader->problem[0] = '\0';
+	*found = false;
+	for (;;) {
+		enum imaddr_status status = read_line(reader, &line, &got, err);
+		if (status != IMADDR_OK || !got)
+			return status;
+		uint64_t number = ++reader->line;
+		if (!line.length) {
+			if (*found)
+				return IMADDR_OK;
+			kind = LINE_DATA;
+			continue;
+		}
+		/* A line that starts with a space continues the one before. */
+		if (line.head[0] != ' ')
+			kind = line.head[0] == '#' ? LINE_COMMENT : LINE_DATA;
+		if (kind == LINE_DROPPED || (kind == LINE_COMMENT && !*found) ||
+		    reader->problem[0]) {
+			imaddr_buf_truncate(&reader->raw, line.start);
+			continue;
+		}
+		if (!*found && line.length >= strlen("include:") &&
+		    !strncasecmp(line.head, "include:", strlen("include:"))) {
+			kind = LINE_DROPPED;
+			status = refuse_include(reader, request, &line, number, err);
+			imaddr_buf_truncate(&reader->raw, line.start);
+			if (status != IMADDR_OK)
+				return status;
+			continue;
+		}
+		if (!*found) {
+			*found = true;
+			if (line.kept && all_digits(reader->raw.data + line.start, line.length)) {
+				kind = LINE_DROPPED;
+				imaddr_buf_truncate(&reader->raw, line.start);
+				continue;
+			}
+		}
+		if (!line.start)
+			reader->raw_first_line = number;
+		if (kind == LINE_COMMENT) {
+			/* ldif_getline skips it all the same: only its line counts. */
+			imaddr_buf_truncate(&reader->raw, line.start);
+			line.kept = imaddr_buf_append_char(&reader->raw, line.head[0]);
+		} else if (!line.kept && line.length > IMADDR_LDIF_LINE_MAX) {
+			record_problem(reader, "record skipped: line %llu is longer than %d bytes",
+				       (unsigned long long)number, IMADDR_LDIF_LINE_MAX);
+		} else if (line.kept && memchr(reader->raw.data + line.start, '\0', line.length)) {
+			record_problem(reader,
+				"record skipped: line %llu holds a NUL byte, which only a base64 "
+				"value ('attribute:: ...') can", (unsigned long long)number);
+		}
+		if (!reader->problem[0] &&
+		    (!line.kept || !imaddr_buf_append_char(&reader->raw, '\n')))
+			record_problem(reader,
+				"record skipped: it is longer than %d bytes by line %llu (no "
+				"blank line between entries?)", IMADDR_LDIF_RECORD_MAX,
+				(unsigned long long)number);
+		if (reader->problem[0])
+			imaddr_buf_reset(&reader->raw);
+	}
+}
+
 static enum imaddr_status run(struct imaddr_reader *base,
 			      const struct imaddr_reader_request *request,
 			      struct imaddr_error *err)
 {
 	struct ldif_reader *reader = (struct ldif_reader *)base;
-	enum imaddr_status status = IMADDR_OK;
+	enum imaddr_status status;
+	bool found;
 
-	for (;;) {
-		/*
-		 * ldif_read_record skips a record's leading digit line (an old LDIF
-		 * entry number) and says it found a record even when nothing follows:
-		 * it then leaves the buffer as it was, NULL before the first record,
-		 * the previous record after it. Emptied here, such a record is empty.
-		 */
-		if (reader->buffer)
-			reader->buffer[0] = '\0';
-		errno = 0;
-		int found = ldif_read_record(reader->ldif, &reader->line, &reader->buffer,
-					     &reader->buffer_size);
-		int error = errno;
-		FILE *file = reader->ldif->fp;
-		if (ferror(file) && reader->line)
-			return imaddr_error_set(err, IMADDR_ERR_IO, "%s:%lu: read error: %s",
-						reader->path, reader->line,
-						strerror(error ? error : EIO));
-		if (ferror(file))
-			return imaddr_error_set(err, IMADDR_ERR_IO, "%s: read error: %s",
-						reader->path, strerror(error ? error : EIO));
-		if (found < 0)
-			return imaddr_error_set(err, IMADDR_ERR_INPUT,
-				"%s:%lu: the file that an 'include:' line names cannot be read",
-				reader->path, reader->line);
-		if (found == 0) {
-			if (!feof(file)) {
-				/* ldif_read_record says 0 when it cannot grow its buffer. */
-				fputs("imaddr: out of memory\n", stderr);
-				abort();
-			}
-			break;
-		}
-		if (!reader->buffer || !reader->buffer[0])
-			continue;
-		/*
-		 * The record ends on a blank line that was counted, or at the end of
-		 * the file; its first line is as many lines up as it holds.
-		 */
-		uint64_t last_line = feof(file) ? reader->line : reader->line - 1;
-		uint64_t buffer_lines = count_newlines(reader->buffer, strlen(reader->buffer));
-		status = read_record(reader, request, last_line + 1 - buffer_lines, err);
+	while ((status = next_record(reader, request, &found, err)) == IMADDR_OK && found) {
+		if (reader->problem[0])
+			status = request->notice(request->context, IMADDR_CODE_RECORD_MALFORMED,
+						 reader->raw_first_line, NULL, NULL, NULL,
+						 reader->problem, err);
+		else
+			status = read_record(reader, request, err);
 		if (status != IMADDR_OK)
 			break;
 	}
 	return status;
 }
 
-/* ldif_close() would close standard input too. */
-static void close_ldif(LDIFFP *ldif)
-{
-	while (ldif) {
-		LDIFFP *previous = ldif->prev;
-		if (ldif->fp && ldif->fp != stdin)
-			fclose(ldif->fp);
-		ber_memfree(ldif);
-		ldif = previous;
-	}
-}
-
 static void ldif_reader_free(struct imaddr_reader *base)
 {
 	struct ldif_reader *reader = (struct ldif_reader *)base;
-	close_ldif(reader->ldif);
-	ber_memfree(reader->buffer);
+	if (reader->file && reader->file != stdin)
+		fclose(reader->file);
+	free(reader->chunk);
+	imaddr_buf_release(&reader->raw);
 	imaddr_buf_release(&reader->text);
 	imaddr_buf_release(&reader->dn);
 	free(reader->lines);
@@ -378,28 +557,18 @@ static const struct imaddr_reader_ops ldif_reader_ops = {
 
 struct imaddr_reader *imaddr_ldif_reader_open(const char *path, struct imaddr_error *err)
 {
-	LDIFFP *ldif;
-	if (strcmp(path, "-")) {
-		errno = 0;
-		ldif = ldif_open(path, "r");
-		if (!ldif) {
-			imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
-					 strerror(errno ? errno : ENOMEM));
-			return NULL;
-		}
-	} else {
-		ldif = ber_memalloc(sizeof(*ldif));
-		if (!ldif) {
-			fputs("imaddr: out of memory\n", stderr);
-			abort();
-		}
-		ldif->fp = stdin;
-		ldif->prev = NULL;
+	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!file) {
+		imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
+				 strerror(errno));
+		return NULL;
 	}
 	struct ldif_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldif_reader_ops;
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
-	reader->ldif = ldif;
+	reader->file = file;
+	reader->chunk = imaddr_xmalloc(READ_CHUNK);
+	imaddr_buf_init(&reader->raw, IMADDR_LDIF_RECORD_MAX);
 	imaddr_buf_init(&reader->text, 0);
 	imaddr_buf_init(&reader->dn, 0);
 	return &reader->base;

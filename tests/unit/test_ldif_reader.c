@@ -530,6 +530,205 @@ Test(ldif_reader, skips_entry_numbers_and_reads_each_record_once)
 	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "b");
 }
 
+/* Issue 14: libldap read the file an "include:" line names, as root. */
+Test(ldif_reader, never_follows_include_lines, .timeout = 20)
+{
+	read_ldif("include: file:///dev/zero\n"                   /* 1 */
+		  "\n"                                            /* 2 */
+		  "dn: cn=a,dc=example,dc=com\n"                  /* 3 */
+		  "sAMAccountName: a\n"                           /* 4 */
+		  "\n"                                            /* 5 */
+		  "# the include starts the record: a directive\n" /* 6 */
+		  "INCLUDE:file:///etc/passwd\n"                  /* 7 */
+		  "dn: cn=b,dc=example,dc=com\n"                  /* 8 */
+		  "sAMAccountName: b\n");                         /* 9 */
+	cr_assert_eq(got.notice_count, 2);
+	cr_assert_eq(got.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "'include:' skipped: imaddr does not read the file it names "
+			 "('file:///dev/zero')");
+	cr_assert_eq(got.notices[1].line, 7);
+	cr_assert_str_eq(got.notices[1].message,
+			 "'include:' skipped: imaddr does not read the file it names "
+			 "('file:///etc/passwd')");
+	/* The users after them are read, with their lines. */
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "a");
+	cr_assert_eq(got.records[0].line, 3);
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "b");
+	cr_assert_eq(got.records[1].line, 8);
+}
+
+Test(ldif_reader, include_of_etc_passwd_is_a_finding, .timeout = 20)
+{
+	read_ldif("dn: cn=before,dc=example,dc=com\n"
+		  "sAMAccountName: before\n"
+		  "\n"
+		  "include: file:///etc/passwd\n"
+		  "\n"
+		  "dn: cn=after,dc=example,dc=com\n"
+		  "sAMAccountName: after\n");
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(got.notices[0].line, 4);
+	cr_assert(strstr(got.notices[0].message, "'include:' skipped"), "%s",
+		  got.notices[0].message);
+	/* Nothing of /etc/passwd became a record. */
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "before");
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "after");
+	cr_assert_eq(got.records[1].line, 6);
+}
+
+/* Text of `size` bytes of `c` followed by `tail`, in memory the caller frees. */
+static char *long_text(const char *head, char c, size_t size, const char *tail, size_t *len)
+{
+	size_t head_len = strlen(head), tail_len = strlen(tail);
+	*len = head_len + size + tail_len;
+	char *text = malloc(*len + 1);
+	cr_assert_not_null(text);
+	memcpy(text, head, head_len);
+	memset(text + head_len, c, size);
+	memcpy(text + head_len + size, tail, tail_len + 1);
+	return text;
+}
+
+Test(ldif_reader, skips_a_record_with_a_line_over_the_cap)
+{
+	size_t len;
+	char *text = long_text("dn: cn=long,dc=example,dc=com\n"   /* 1 */
+			       "sAMAccountName: long\n"            /* 2 */
+			       "description: ",                    /* 3 */
+			       'x', 2 * 1024 * 1024,
+			       "\n"
+			       "sn: Long\n"                        /* 4 */
+			       "\n"                                /* 5 */
+			       "dn: cn=next,dc=example,dc=com\n"   /* 6 */
+			       "sAMAccountName: next\n", &len);
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(text, len, &err);
+	free(text);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: line 3 is longer than 1048576 bytes");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "next");
+	cr_assert_eq(got.records[0].line, 6);
+}
+
+Test(ldif_reader, a_line_at_the_cap_is_read)
+{
+	size_t len;
+	/* "description: " and the value make a line of exactly the cap. */
+	char *text = long_text("dn: cn=cap,dc=example,dc=com\n"
+			       "sAMAccountName: cap\n"
+			       "description: ",
+			       'x', IMADDR_LDIF_LINE_MAX - strlen("description: "),
+			       "\r\n"
+			       "sn: Cap\n", &len);
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(text, len, &err);
+	free(text);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_LAST_NAME), "Cap");
+
+	/* One byte more is too long. */
+	release_got();
+	text = long_text("dn: cn=cap,dc=example,dc=com\n"
+			 "description: ",
+			 'x', IMADDR_LDIF_LINE_MAX + 1 - strlen("description: "),
+			 "\n", &len);
+	status = read_ldif_bytes(text, len, &err);
+	free(text);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.record_count, 0);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: line 2 is longer than 1048576 bytes");
+}
+
+Test(ldif_reader, skips_a_record_over_the_cap_without_blank_lines)
+{
+	/* Folded lines: each one is short, the record is not. */
+	size_t fold = 1000, lines = IMADDR_LDIF_RECORD_MAX / fold + 1;
+	const char *head = "dn: cn=big,dc=example,dc=com\n"
+			   "sAMAccountName: big\n"
+			   "description: x\n";
+	const char *tail = "\n"
+			   "dn: cn=next,dc=example,dc=com\n"
+			   "sAMAccountName: next\n";
+	size_t len = strlen(head) + lines * fold + strlen(tail);
+	char *text = malloc(len + 1), *p = text;
+	cr_assert_not_null(text);
+	p += sprintf(p, "%s", head);
+	for (size_t i = 0; i < lines; i++, p += fold) {
+		memset(p, 'x', fold - 1);
+		p[0] = ' ';
+		p[fold - 1] = '\n';
+	}
+	sprintf(p, "%s", tail);
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(text, len, &err);
+	free(text);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert(strstr(got.notices[0].message,
+			 "record skipped: it is longer than 16777216 bytes by line "),
+		  "%s", got.notices[0].message);
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "next");
+	cr_assert_eq(got.records[0].line, 3 + lines + 2);
+}
+
+Test(ldif_reader, a_long_comment_is_only_a_comment)
+{
+	size_t len;
+	char *text = long_text("# ", '#', 2 * 1024 * 1024,
+			       "\n"
+			       "dn: cn=a,dc=example,dc=com\n"    /* 2 */
+			       "# ", &len);
+	char *more;
+	size_t more_len;
+	more = long_text(text, 'c', 2 * 1024 * 1024,
+			 "\n"
+			 "sAMAccountName: a\n", &more_len);  /* 4 */
+	free(text);
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(more, more_len, &err);
+	free(more);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.records[0].line, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "a");
+}
+
+Test(ldif_reader, skips_a_record_with_a_raw_nul_byte)
+{
+	const char text[] = "dn: cn=nul,dc=example,dc=com\n"
+			    "sAMAccountName: n\0l\n"
+			    "\n"
+			    "dn: cn=after,dc=example,dc=com\n"
+			    "sAMAccountName: after\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_ldif_bytes(text, sizeof(text) - 1, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: line 2 holds a NUL byte, which only a base64 value "
+			 "('attribute:: ...') can");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.records[0].line, 4);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "after");
+}
+
 Test(ldif_reader, empty_file_has_no_records)
 {
 	read_ldif("");
