@@ -1,6 +1,6 @@
 /*
  * The LDAP reader (libldap): a paged search of a directory server. Every
- * libldap call of the network path lives in ldap_reader.c; the LDIF reader
+ * libldap call of the network path lives in reader_ldap.c; the LDIF reader
  * shares the part that turns an entry's attributes into a record.
  *
  * imaddr_ldap_reader_open (include/imaddr.h) checks the options without
@@ -14,8 +14,8 @@
  * (the server's text)"; a caught signal while waiting is
  * IMADDR_ERR_INTERRUPTED. SIGPIPE is blocked while the reader runs.
  */
-#ifndef IMADDR_LDAP_READER_H
-#define IMADDR_LDAP_READER_H
+#ifndef IMADDR_READER_LDAP_H
+#define IMADDR_READER_LDAP_H
 
 #include "reader.h"
 
@@ -53,4 +53,4 @@ void imaddr_ldap_record_fill(struct imaddr_record *record, const struct imaddr_m
  */
 bool imaddr_ldap_attribute_name_valid(const char *name);
 
-#endif /* IMADDR_LDAP_READER_H */
+#endif /* IMADDR_READER_LDAP_H */

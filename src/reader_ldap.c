@@ -1,4 +1,4 @@
-#include "ldap_reader.h"
+#include "reader_ldap.h"
 
 #include <ctype.h>
 #include <errno.h>

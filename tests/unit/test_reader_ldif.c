@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ldap_reader.h"
-#include "ldif_reader.h"
+#include "reader_ldap.h"
+#include "reader_ldif.h"
 #include "reader.h"
 
 /* What the reader handed over, copied out of its callbacks. */
@@ -115,7 +115,7 @@ static void teardown(void)
 	release_got();
 }
 
-TestSuite(ldif_reader, .init = setup, .fini = teardown);
+TestSuite(reader_ldif, .init = setup, .fini = teardown);
 
 static void write_file(const char *text, size_t len)
 {
@@ -174,7 +174,7 @@ static const char *value_of(size_t record, enum imaddr_role role)
 	return got.records[record].values[role].data;
 }
 
-Test(ldif_reader, reads_plain_entries_with_their_dn_and_line)
+Test(reader_ldif, reads_plain_entries_with_their_dn_and_line)
 {
 	read_ldif("dn: cn=John Smith,ou=people,dc=example,dc=com\n"
 		  "sAMAccountName: jsmith\n"
@@ -201,7 +201,7 @@ Test(ldif_reader, reads_plain_entries_with_their_dn_and_line)
 	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "jdoe");
 }
 
-Test(ldif_reader, joins_folded_lines)
+Test(reader_ldif, joins_folded_lines)
 {
 	read_ldif("dn: cn=A Rather Long Name,ou=a very long organizational unit name,dc=exa\n"
 		  " mple,dc=com\n"
@@ -217,7 +217,7 @@ Test(ldif_reader, joins_folded_lines)
 			 "a.rather.long.local.part.that.goes.on.and.on.for.quite.a.while@example.com");
 }
 
-Test(ldif_reader, decodes_base64_values_and_dn)
+Test(reader_ldif, decodes_base64_values_and_dn)
 {
 	/* "cn=Maria Müller,dc=example,dc=com", "Müller", "maria@münchen.example" */
 	read_ldif("dn:: Y249TWFyaWEgTcO8bGxlcixkYz1leGFtcGxlLGRjPWNvbQ==\n"
@@ -230,7 +230,7 @@ Test(ldif_reader, decodes_base64_values_and_dn)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_MAIL), "maria@m\xC3\xBCnchen.example");
 }
 
-Test(ldif_reader, passes_raw_bytes_through)
+Test(reader_ldif, passes_raw_bytes_through)
 {
 	/* base64 of "bad\xff\x00x": invalid UTF-8 and a NUL are the audit's to judge. */
 	read_ldif("dn: cn=raw,dc=example,dc=com\n"
@@ -242,7 +242,7 @@ Test(ldif_reader, passes_raw_bytes_through)
 	cr_assert_eq(memcmp(value->data, "bad\xff\0x", 6), 0);
 }
 
-Test(ldif_reader, skips_comments)
+Test(reader_ldif, skips_comments)
 {
 	read_ldif("# an export\n"
 		  "# with a folded\n"
@@ -260,7 +260,7 @@ Test(ldif_reader, skips_comments)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "john");
 }
 
-Test(ldif_reader, accepts_version_1_on_its_own_and_before_the_first_dn)
+Test(reader_ldif, accepts_version_1_on_its_own_and_before_the_first_dn)
 {
 	read_ldif("version: 1\n"
 		  "\n"
@@ -280,7 +280,7 @@ Test(ldif_reader, accepts_version_1_on_its_own_and_before_the_first_dn)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "b");
 }
 
-Test(ldif_reader, reports_multiple_values_and_uses_the_first)
+Test(reader_ldif, reports_multiple_values_and_uses_the_first)
 {
 	read_ldif("dn: cn=Two Mails,dc=example,dc=com\n"
 		  "sAMAccountName: two\n"
@@ -301,7 +301,7 @@ Test(ldif_reader, reports_multiple_values_and_uses_the_first)
 	cr_assert_str_eq(record->problems[0].message, "'mail' has 3 values: only the first is used");
 }
 
-Test(ldif_reader, counts_line_numbers_across_folds_comments_and_blank_lines)
+Test(reader_ldif, counts_line_numbers_across_folds_comments_and_blank_lines)
 {
 	read_ldif("version: 1\n"                       /* 1 */
 		  "\n"                                 /* 2 */
@@ -326,7 +326,7 @@ Test(ldif_reader, counts_line_numbers_across_folds_comments_and_blank_lines)
 	cr_assert_str_eq(value_of(2, IMADDR_ROLE_USER_ID), "third");
 }
 
-Test(ldif_reader, reads_crlf_line_ends)
+Test(reader_ldif, reads_crlf_line_ends)
 {
 	read_ldif("dn: cn=a,dc=example,dc=com\r\n"
 		  "sAMAccountName: a\r\n"
@@ -339,7 +339,7 @@ Test(ldif_reader, reads_crlf_line_ends)
 	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "b");
 }
 
-Test(ldif_reader, skips_a_malformed_record_with_a_notice)
+Test(reader_ldif, skips_a_malformed_record_with_a_notice)
 {
 	read_ldif("dn: cn=good,dc=example,dc=com\n"
 		  "sAMAccountName: good\n"
@@ -360,7 +360,7 @@ Test(ldif_reader, skips_a_malformed_record_with_a_notice)
 			 "record skipped: line 6 is not 'attribute: value'");
 }
 
-Test(ldif_reader, skips_bad_base64_with_a_notice)
+Test(reader_ldif, skips_bad_base64_with_a_notice)
 {
 	read_ldif("dn: cn=bad,dc=example,dc=com\n"
 		  "sAMAccountName:: %%%%\n"
@@ -375,7 +375,7 @@ Test(ldif_reader, skips_bad_base64_with_a_notice)
 			 "record skipped: line 2: the value of 'sAMAccountName' is not valid base64");
 }
 
-Test(ldif_reader, skips_a_record_without_dn_with_a_notice)
+Test(reader_ldif, skips_a_record_without_dn_with_a_notice)
 {
 	read_ldif("sAMAccountName: nodn\n"
 		  "mail: nodn@example.com\n"
@@ -388,7 +388,7 @@ Test(ldif_reader, skips_a_record_without_dn_with_a_notice)
 	cr_assert_str_eq(got.notices[0].message, "record skipped: it has no 'dn:' line");
 }
 
-Test(ldif_reader, skips_two_entries_run_together)
+Test(reader_ldif, skips_two_entries_run_together)
 {
 	read_ldif("dn: cn=a,dc=example,dc=com\n"
 		  "sAMAccountName: a\n"
@@ -409,7 +409,7 @@ Test(ldif_reader, skips_two_entries_run_together)
 			 "record skipped: line 6 comes before its 'dn:' line");
 }
 
-Test(ldif_reader, skips_change_records_but_reads_changetype_add)
+Test(reader_ldif, skips_change_records_but_reads_changetype_add)
 {
 	read_ldif("dn: cn=added,dc=example,dc=com\n"
 		  "changetype: add\n"
@@ -432,7 +432,7 @@ Test(ldif_reader, skips_change_records_but_reads_changetype_add)
 	cr_assert_eq(got.notices[1].line, 11);
 }
 
-Test(ldif_reader, does_not_fetch_url_values)
+Test(reader_ldif, does_not_fetch_url_values)
 {
 	read_ldif("dn: cn=url,dc=example,dc=com\n"
 		  "sAMAccountName: url\n"
@@ -444,7 +444,7 @@ Test(ldif_reader, does_not_fetch_url_values)
 		  got.notices[0].message);
 }
 
-Test(ldif_reader, names_a_missing_role_after_its_first_ldap_attribute)
+Test(reader_ldif, names_a_missing_role_after_its_first_ldap_attribute)
 {
 	read_ldif("dn: cn=Prince,dc=example,dc=com\n"
 		  "SAMACCOUNTNAME: prince\n"
@@ -467,7 +467,7 @@ Test(ldif_reader, names_a_missing_role_after_its_first_ldap_attribute)
 	cr_assert_null(record->values[IMADDR_ROLE_CURRENT_URI].attribute);
 }
 
-Test(ldif_reader, follows_the_mapping)
+Test(reader_ldif, follows_the_mapping)
 {
 	imaddr_mapping_set(&mapping, IMADDR_ROLE_DIRECTORY_URI, "msRTCSIP-PrimaryUserAddress");
 	read_ldif("dn: cn=a,dc=example,dc=com\n"
@@ -479,7 +479,7 @@ Test(ldif_reader, follows_the_mapping)
 			 "msRTCSIP-PrimaryUserAddress");
 }
 
-Test(ldif_reader, ignores_ldapsearch_trailer_but_reports_a_failed_search)
+Test(reader_ldif, ignores_ldapsearch_trailer_but_reports_a_failed_search)
 {
 	read_ldif("dn: cn=a,dc=example,dc=com\n"
 		  "sAMAccountName: a\n"
@@ -503,7 +503,7 @@ Test(ldif_reader, ignores_ldapsearch_trailer_but_reports_a_failed_search)
 }
 
 /* Issue 14: a leading digit line (an old entry number) with nothing after it. */
-Test(ldif_reader, an_entry_number_alone_is_an_empty_record)
+Test(reader_ldif, an_entry_number_alone_is_an_empty_record)
 {
 	struct imaddr_error err = { "" };
 	cr_assert_eq(read_ldif_file("tests/fuzz/regress/ldif-all-digit-line.ldif", &err),
@@ -512,7 +512,7 @@ Test(ldif_reader, an_entry_number_alone_is_an_empty_record)
 	cr_assert_eq(got.notice_count, 0);
 }
 
-Test(ldif_reader, skips_entry_numbers_and_reads_each_record_once)
+Test(reader_ldif, skips_entry_numbers_and_reads_each_record_once)
 {
 	read_ldif("dn: cn=a,dc=example,dc=com\n"    /* 1 */
 		  "sAMAccountName: a\n"              /* 2 */
@@ -531,7 +531,7 @@ Test(ldif_reader, skips_entry_numbers_and_reads_each_record_once)
 }
 
 /* Issue 14: libldap read the file an "include:" line names, as root. */
-Test(ldif_reader, never_follows_include_lines, .timeout = 20)
+Test(reader_ldif, never_follows_include_lines, .timeout = 20)
 {
 	read_ldif("include: file:///dev/zero\n"                   /* 1 */
 		  "\n"                                            /* 2 */
@@ -560,7 +560,7 @@ Test(ldif_reader, never_follows_include_lines, .timeout = 20)
 	cr_assert_eq(got.records[1].line, 8);
 }
 
-Test(ldif_reader, include_of_etc_passwd_is_a_finding, .timeout = 20)
+Test(reader_ldif, include_of_etc_passwd_is_a_finding, .timeout = 20)
 {
 	read_ldif("dn: cn=before,dc=example,dc=com\n"
 		  "sAMAccountName: before\n"
@@ -594,7 +594,7 @@ static char *long_text(const char *head, char c, size_t size, const char *tail, 
 	return text;
 }
 
-Test(ldif_reader, skips_a_record_with_a_line_over_the_cap)
+Test(reader_ldif, skips_a_record_with_a_line_over_the_cap)
 {
 	size_t len;
 	char *text = long_text("dn: cn=long,dc=example,dc=com\n"   /* 1 */
@@ -620,7 +620,7 @@ Test(ldif_reader, skips_a_record_with_a_line_over_the_cap)
 	cr_assert_eq(got.records[0].line, 6);
 }
 
-Test(ldif_reader, a_line_at_the_cap_is_read)
+Test(reader_ldif, a_line_at_the_cap_is_read)
 {
 	size_t len;
 	/* "description: " and the value make a line of exactly the cap. */
@@ -653,7 +653,7 @@ Test(ldif_reader, a_line_at_the_cap_is_read)
 			 "record skipped: line 2 is longer than 1048576 bytes");
 }
 
-Test(ldif_reader, skips_a_record_over_the_cap_without_blank_lines)
+Test(reader_ldif, skips_a_record_over_the_cap_without_blank_lines)
 {
 	/* Folded lines: each one is short, the record is not. */
 	size_t fold = 1000, lines = IMADDR_LDIF_RECORD_MAX / fold + 1;
@@ -687,7 +687,7 @@ Test(ldif_reader, skips_a_record_over_the_cap_without_blank_lines)
 	cr_assert_eq(got.records[0].line, 3 + lines + 2);
 }
 
-Test(ldif_reader, a_long_comment_is_only_a_comment)
+Test(reader_ldif, a_long_comment_is_only_a_comment)
 {
 	size_t len;
 	char *text = long_text("# ", '#', 2 * 1024 * 1024,
@@ -710,7 +710,7 @@ Test(ldif_reader, a_long_comment_is_only_a_comment)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "a");
 }
 
-Test(ldif_reader, skips_a_record_with_a_raw_nul_byte)
+Test(reader_ldif, skips_a_record_with_a_raw_nul_byte)
 {
 	const char text[] = "dn: cn=nul,dc=example,dc=com\n"
 			    "sAMAccountName: n\0l\n"
@@ -729,14 +729,14 @@ Test(ldif_reader, skips_a_record_with_a_raw_nul_byte)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "after");
 }
 
-Test(ldif_reader, empty_file_has_no_records)
+Test(reader_ldif, empty_file_has_no_records)
 {
 	read_ldif("");
 	cr_assert_eq(got.record_count, 0);
 	cr_assert_eq(got.notice_count, 0);
 }
 
-Test(ldif_reader, stops_when_the_record_callback_fails)
+Test(reader_ldif, stops_when_the_record_callback_fails)
 {
 	struct imaddr_error err = { "" };
 	const char *text = "dn: cn=a,dc=example,dc=com\nsAMAccountName: a\n\n"
@@ -748,7 +748,7 @@ Test(ldif_reader, stops_when_the_record_callback_fails)
 	cr_assert_eq(got.record_count, 2);
 }
 
-Test(ldif_reader, reads_standard_input)
+Test(reader_ldif, reads_standard_input)
 {
 	const char *text = "dn: cn=in,dc=example,dc=com\nsAMAccountName: in\n";
 	struct imaddr_error err = { "" };
@@ -765,7 +765,7 @@ Test(ldif_reader, reads_standard_input)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "in");
 }
 
-Test(ldif_reader, cannot_open_a_missing_file)
+Test(reader_ldif, cannot_open_a_missing_file)
 {
 	struct imaddr_error err = { "" };
 	cr_assert_null(imaddr_ldif_reader_open("/nonexistent/users.ldif", &err));
@@ -773,7 +773,7 @@ Test(ldif_reader, cannot_open_a_missing_file)
 			 "cannot open '/nonexistent/users.ldif': No such file or directory");
 }
 
-Test(ldif_reader, fails_with_io_error_on_a_directory)
+Test(reader_ldif, fails_with_io_error_on_a_directory)
 {
 	struct imaddr_error err = { "" };
 	struct imaddr_reader *reader = imaddr_ldif_reader_open("/", &err);

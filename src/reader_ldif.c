@@ -1,4 +1,4 @@
-#include "ldif_reader.h"
+#include "reader_ldif.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "buffer.h"
-#include "ldap_reader.h"
+#include "reader_ldap.h"
 #include "status.h"
 
 /* Bytes read from the file at a time. */

@@ -7,7 +7,7 @@
  * "include:" lines to any file or URL and holds a line whole, however long.
  *
  * Each entry becomes a record exactly as a search result does (see
- * imaddr_ldap_record_fill in ldap_reader.h), with the DN and the line of its
+ * imaddr_ldap_record_fill in reader_ldap.h), with the DN and the line of its
  * "dn:" line. A record that is not an entry (no DN, a line that does not
  * parse, a change record, a value given by URL, which is never fetched, a
  * NUL byte outside base64, a line or a record over its cap) is skipped and
@@ -19,8 +19,8 @@
  * IMADDR_ERR_INPUT, one that cannot be read IMADDR_ERR_IO, both naming the
  * file.
  */
-#ifndef IMADDR_LDIF_READER_H
-#define IMADDR_LDIF_READER_H
+#ifndef IMADDR_READER_LDIF_H
+#define IMADDR_READER_LDIF_H
 
 #include "reader.h"
 
@@ -34,4 +34,4 @@
 #define IMADDR_LDIF_RECORD_MAX (16 * 1024 * 1024)
 #define IMADDR_LDIF_LINE_MAX (1024 * 1024)
 
-#endif /* IMADDR_LDIF_READER_H */
+#endif /* IMADDR_READER_LDIF_H */

@@ -1,4 +1,4 @@
-#include "csv_reader.h"
+#include "reader_csv.h"
 
 #include <csv.h>
 #include <errno.h>
