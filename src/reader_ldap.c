@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "ldap_entry.h"
 #include "status.h"
 
 struct ldap_reader {
@@ -43,114 +44,6 @@ struct ldap_reader {
 	struct timespec last_progress;
 	int progress_width;
 };
-
-/* ------------------------------------------------------------------------ */
-/* Entries to records: shared with the LDIF reader.                          */
-
-bool imaddr_ldap_attribute_name_valid(const char *name)
-{
-	const char *p = name;
-	if (!p || !*p)
-		return false;
-	if (*p >= '0' && *p <= '9') {
-		/* A numeric OID: digits separated by single dots. */
-		for (bool digit = false; *p && *p != ';'; p++) {
-			if (*p >= '0' && *p <= '9')
-				digit = true;
-			else if (*p == '.' && digit)
-				digit = false;
-			else
-				return false;
-		}
-		if (p[-1] == '.')
-			return false;
-	} else {
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
-			return false;
-		for (p++; *p && *p != ';'; p++) {
-			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			      (*p >= '0' && *p <= '9') || *p == '-'))
-				return false;
-		}
-	}
-	/* Options: ;lang-de, ;binary... */
-	while (*p == ';') {
-		const char *option = ++p;
-		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		       (*p >= '0' && *p <= '9') || *p == '-')
-			p++;
-		if (p == option)
-			return false;
-	}
-	return *p == '\0';
-}
-
-struct entry_view {
-	const struct imaddr_ldap_attribute *attributes;
-	size_t count;
-};
-
-static const struct imaddr_ldap_attribute *find_attribute(const struct entry_view *entry,
-							   const char *name)
-{
-	size_t len = strlen(name);
-	for (size_t i = 0; i < entry->count; i++) {
-		const struct imaddr_ldap_attribute *attribute = &entry->attributes[i];
-		if (attribute->name_len == len && !strncasecmp(attribute->name, name, len))
-			return attribute;
-	}
-	return NULL;
-}
-
-static bool entry_has(void *context, const char *name)
-{
-	return find_attribute(context, name) != NULL;
-}
-
-static const char *fallback_name(const struct imaddr_mapping *mapping, enum imaddr_role role)
-{
-	for (const char *const *name = mapping->names[role]; *name; name++) {
-		if (imaddr_ldap_attribute_name_valid(*name))
-			return *name;
-	}
-	return NULL;
-}
-
-static bool problem_reported(const struct imaddr_record *record, const char *attribute)
-{
-	for (size_t i = 0; i < record->problem_count; i++) {
-		if (record->problems[i].code == IMADDR_CODE_VALUE_MULTIPLE &&
-		    record->problems[i].field && !strcasecmp(record->problems[i].field, attribute))
-			return true;
-	}
-	return false;
-}
-
-void imaddr_ldap_record_fill(struct imaddr_record *record, const struct imaddr_mapping *mapping,
-			     const struct imaddr_ldap_attribute *attributes, size_t count)
-{
-	struct entry_view entry = { attributes, count };
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		struct imaddr_value *value = &record->values[role];
-		const char *name = imaddr_mapping_resolve(mapping, role, entry_has, &entry);
-		if (!name) {
-			value->attribute = fallback_name(mapping, role);
-			continue;
-		}
-		const struct imaddr_ldap_attribute *attribute = find_attribute(&entry, name);
-		value->attribute = name;
-		if (!attribute->value)
-			continue;
-		value->data = attribute->value;
-		value->len = attribute->value_len;
-		value->present = attribute->value_len > 0;
-		/* Two roles may read one attribute (mail): one problem is enough. */
-		if (attribute->value_count > 1 && !problem_reported(record, name))
-			imaddr_record_add_problem(record, IMADDR_CODE_VALUE_MULTIPLE, name,
-				"'%s' has %zu values: only the first is used", name,
-				attribute->value_count);
-	}
-}
 
 /* ------------------------------------------------------------------------ */
 /* Options.                                                                  */
@@ -487,7 +380,7 @@ static void collect_attributes(struct ldap_reader *reader, const struct imaddr_m
 					    sizeof(*reader->attributes));
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		for (const char *const *name = mapping->names[role]; *name; name++) {
-			bool seen = !imaddr_ldap_attribute_name_valid(*name);
+			bool seen = !imaddr_ldap_entry_attribute_name_valid(*name);
 			for (size_t i = 0; !seen && i < count; i++)
 				seen = !strcasecmp(reader->attributes[i], *name);
 			if (!seen)
@@ -506,7 +399,7 @@ static enum imaddr_status check_required_roles(struct ldap_reader *reader,
 {
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		if (!(request->required_roles & (1u << role)) ||
-		    fallback_name(request->mapping, role))
+		    imaddr_ldap_entry_fallback_name(request->mapping, role))
 			continue;
 		char names[256];
 		imaddr_mapping_describe(request->mapping, role, names, sizeof(names));
@@ -574,7 +467,7 @@ static enum imaddr_status read_entry(struct ldap_reader *reader, LDAPMessage *me
 
 	struct imaddr_record *record = &reader->record;
 	imaddr_record_reset(record, 0);
-	imaddr_ldap_record_fill(record, request->mapping, reader->entry, reader->entry_count);
+	imaddr_ldap_entry_fill(record, request->mapping, reader->entry, reader->entry_count);
 	record->dn = reader->dn.len ? reader->dn.data : NULL;
 	reader->entries++;
 	status = request->record(request->context, record, err);

@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "buffer.h"
-#include "reader_ldap.h"
+#include "ldap_entry.h"
 #include "status.h"
 
 /* Bytes read from the file at a time. */
@@ -247,18 +247,6 @@ static size_t find_attributes(struct ldif_reader *reader, size_t *dn_index)
 	return i;
 }
 
-static struct imaddr_ldap_attribute *attribute_named(struct ldif_reader *reader, size_t count,
-						     const struct berval *type)
-{
-	for (size_t i = 0; i < count; i++) {
-		struct imaddr_ldap_attribute *attribute = &reader->attributes[i];
-		if (attribute->name_len == type->bv_len &&
-		    !strncasecmp(attribute->name, type->bv_val, type->bv_len))
-			return attribute;
-	}
-	return NULL;
-}
-
 static enum imaddr_status emit_entry(struct ldif_reader *reader,
 				     const struct imaddr_reader_request *request, size_t dn_index,
 				     size_t first_attribute, struct imaddr_error *err)
@@ -266,9 +254,10 @@ static enum imaddr_status emit_entry(struct ldif_reader *reader,
 	size_t count = 0;
 	for (size_t i = first_attribute; i < reader->line_count; i++) {
 		const struct ldif_line *line = &reader->lines[i];
-		struct imaddr_ldap_attribute *attribute = attribute_named(reader, count, &line->type);
-		if (attribute) {
-			attribute->value_count++;
+		const struct imaddr_ldap_attribute *seen = imaddr_ldap_entry_find(reader->attributes,
+			count, line->type.bv_val, line->type.bv_len);
+		if (seen) {
+			reader->attributes[seen - reader->attributes].value_count++;
 			continue;
 		}
 		if (count == reader->attribute_cap) {
@@ -276,7 +265,7 @@ static enum imaddr_status emit_entry(struct ldif_reader *reader,
 			reader->attributes = imaddr_xrealloc(reader->attributes,
 				reader->attribute_cap * sizeof(*reader->attributes));
 		}
-		attribute = &reader->attributes[count++];
+		struct imaddr_ldap_attribute *attribute = &reader->attributes[count++];
 		attribute->name = line->type.bv_val;
 		attribute->name_len = line->type.bv_len;
 		attribute->value = line->value.bv_val;
@@ -290,7 +279,7 @@ static enum imaddr_status emit_entry(struct ldif_reader *reader,
 
 	struct imaddr_record *record = &reader->record;
 	imaddr_record_reset(record, reader->lines[dn_index].number);
-	imaddr_ldap_record_fill(record, request->mapping, reader->attributes, count);
+	imaddr_ldap_entry_fill(record, request->mapping, reader->attributes, count);
 	record->dn = reader->dn.len ? reader->dn.data : NULL;
 	return request->record(request->context, record, err);
 }

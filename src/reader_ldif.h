@@ -7,7 +7,7 @@
  * "include:" lines to any file or URL and holds a line whole, however long.
  *
  * Each entry becomes a record exactly as a search result does (see
- * imaddr_ldap_record_fill in reader_ldap.h), with the DN and the line of its
+ * imaddr_ldap_entry_fill in ldap_entry.h), with the DN and the line of its
  * "dn:" line. A record that is not an entry (no DN, a line that does not
  * parse, a change record, a value given by URL, which is never fetched, a
  * NUL byte outside base64, a line or a record over its cap) is skipped and
