@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mapping.h"
+
 bool imaddr_ldap_entry_attribute_name_valid(const char *name)
 {
 	const char *p = name;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "buffer.h"
+#include "mapping.h"
 #include "status.h"
 
 #define READ_CHUNK (256 * 1024)

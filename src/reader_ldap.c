@@ -15,6 +15,7 @@
 
 #include "buffer.h"
 #include "ldap_entry.h"
+#include "mapping.h"
 #include "status.h"
 
 struct ldap_reader {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapping.h"
 #include "reader_csv.h"
 #include "reader.h"
 #include "status.h"
