@@ -310,6 +310,14 @@ enum imaddr_directory_type {
 	IMADDR_DIRECTORY_OPENLDAP
 };
 
+/** How far an LDAP search has come, for a progress display. */
+struct imaddr_ldap_progress {
+	uint64_t entries;             /* entries read so far */
+	uint64_t pages;               /* pages of results read so far */
+	double elapsed_seconds;       /* since the run started, connecting included */
+	bool done;                    /* the search has ended, or failed: the last call */
+};
+
 /** How to reach and read a directory server. Strings are borrowed. */
 struct imaddr_ldap_options {
 	const char *uri;              /* ldap://, ldaps:// or ldapi:// */
@@ -324,7 +332,15 @@ struct imaddr_ldap_options {
 	bool starttls;
 	int page_size;                /* 0: 1000 */
 	int timeout_seconds;          /* 0: none */
-	bool progress;                /* a progress line on standard error */
+	/*
+	 * Called on the thread that runs the reader while the search runs, at
+	 * most every 250 ms, and then once with `done` set when the search
+	 * ends, successful or not (a run that fails before connecting makes no
+	 * call at all). NULL: no calls. The library prints nothing itself: the
+	 * imaddr program draws a line on standard error when it is a terminal.
+	 */
+	void (*progress)(void *context, const struct imaddr_ldap_progress *progress);
+	void *progress_context;
 };
 
 void imaddr_ldap_options_init(struct imaddr_ldap_options *options);

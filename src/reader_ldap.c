@@ -43,7 +43,7 @@ struct ldap_reader {
 	struct timespec started;
 	struct timespec last_message;
 	struct timespec last_progress;
-	int progress_width;
+	uint64_t pages;                      /* pages whose result has come */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -106,44 +106,31 @@ static enum imaddr_status ldap_failure(struct ldap_reader *reader, struct imaddr
 }
 
 /* ------------------------------------------------------------------------ */
-/* Progress on standard error.                                               */
+/* Progress, for the caller to show.                                         */
 
 static double seconds_between(const struct timespec *from, const struct timespec *to)
 {
 	return (double)(to->tv_sec - from->tv_sec) + (double)(to->tv_nsec - from->tv_nsec) / 1e9;
 }
 
-static void show_progress(struct ldap_reader *reader, bool force)
+/* The caller hears at most every IMADDR_LDAP_PROGRESS_MS, and once when done. */
+static void report_progress(struct ldap_reader *reader, bool done)
 {
 	struct timespec now;
 	if (!reader->options.progress)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!force && seconds_between(&reader->last_progress, &now) * 1000 < IMADDR_LDAP_PROGRESS_MS)
+	if (!done &&
+	    seconds_between(&reader->last_progress, &now) * 1000 < IMADDR_LDAP_PROGRESS_MS)
 		return;
 	reader->last_progress = now;
-	double elapsed = seconds_between(&reader->started, &now);
-	char line[300];
-	int width = snprintf(line, sizeof(line), "imaddr: %s: %llu entries read, %.0f/s",
-			     reader->options.uri, (unsigned long long)reader->entries,
-			     elapsed > 0 ? (double)reader->entries / elapsed : 0.0);
-	if (width < 0)
-		return;
-	/* Pad over a longer previous line. */
-	fprintf(stderr, "\r%s%*s", line,
-		reader->progress_width > width ? reader->progress_width - width : 0, "");
-	if (width > reader->progress_width)
-		reader->progress_width = width;
-	fflush(stderr);
-}
-
-static void clear_progress(struct ldap_reader *reader)
-{
-	if (!reader->options.progress || !reader->progress_width)
-		return;
-	fprintf(stderr, "\r%*s\r", reader->progress_width, "");
-	fflush(stderr);
-	reader->progress_width = 0;
+	struct imaddr_ldap_progress progress = {
+		.entries = reader->entries,
+		.pages = reader->pages,
+		.elapsed_seconds = seconds_between(&reader->started, &now),
+		.done = done,
+	};
+	reader->options.progress(reader->options.progress_context, &progress);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -565,7 +552,7 @@ out:
 	return status;
 }
 
-/* Waits for the next message of the page, drawing progress meanwhile. */
+/* Waits for the next message of the page, reporting progress meanwhile. */
 static enum imaddr_status next_message(struct ldap_reader *reader, int msgid,
 				       LDAPMessage **message, struct imaddr_error *err)
 {
@@ -591,7 +578,7 @@ static enum imaddr_status next_message(struct ldap_reader *reader, int msgid,
 					    "%llu entries", reader->search_base,
 					    (unsigned long long)reader->entries);
 		}
-		show_progress(reader, false);
+		report_progress(reader, false);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (timeout > 0 && seconds_between(&reader->last_message, &now) >= timeout)
 			return imaddr_error_set(err, IMADDR_ERR_LDAP,
@@ -641,12 +628,13 @@ static enum imaddr_status read_page(struct ldap_reader *reader,
 		switch (ldap_msgtype(message)) {
 		case LDAP_RES_SEARCH_ENTRY:
 			status = read_entry(reader, message, request, err);
-			show_progress(reader, false);
+			report_progress(reader, false);
 			break;
 		case LDAP_RES_SEARCH_REFERENCE:
 			status = read_reference(reader, message, err);
 			break;
 		case LDAP_RES_SEARCH_RESULT:
+			reader->pages++;
 			status = read_result(reader, message, cookie, err);
 			ldap_msgfree(message);
 			return status;
@@ -730,7 +718,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	struct berval cookie = { 0, NULL };
 	struct pipe_guard guard;
 
-	reader->entries = reader->references = 0;
+	reader->entries = reader->references = reader->pages = 0;
 	clock_gettime(CLOCK_MONOTONIC, &reader->started);
 	reader->last_progress = reader->started;
 	enum imaddr_status status = check_required_roles(reader, request, err);
@@ -746,7 +734,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 		if (!cookie.bv_len)
 			break;
 	}
-	clear_progress(reader);
+	report_progress(reader, true);
 	ber_memfree(cookie.bv_val);
 	disconnect(reader);
 	unblock_sigpipe(&guard);

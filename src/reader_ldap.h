@@ -22,7 +22,7 @@
 
 /* Entries per page when the options say 0. */
 #define IMADDR_LDAP_PAGE_SIZE_DEFAULT 1000
-/* The progress line is redrawn at most this often, in milliseconds. */
+/* The options' progress callback is called at most this often, in milliseconds. */
 #define IMADDR_LDAP_PROGRESS_MS 250
 
 #endif /* IMADDR_READER_LDAP_H */

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "imaddr.h"
+#include "reader.h"
 
 Test(reader_ldap, default_filters_are_cucms)
 {
@@ -57,4 +57,57 @@ Test(reader_ldap, options_are_checked_before_any_connection)
 	struct imaddr_reader *reader = imaddr_ldap_reader_open(&options, &err);
 	cr_assert_not_null(reader, "%s", err.message);
 	imaddr_reader_free(reader);
+}
+
+struct progress_calls {
+	size_t count;
+	size_t done_count;
+	struct imaddr_ldap_progress last;
+};
+
+static void count_progress(void *context, const struct imaddr_ldap_progress *progress)
+{
+	struct progress_calls *calls = context;
+	calls->count++;
+	calls->done_count += progress->done;
+	calls->last = *progress;
+}
+
+static enum imaddr_status no_record(void *context, const struct imaddr_record *record,
+				    struct imaddr_error *err)
+{
+	return IMADDR_OK;
+}
+
+static enum imaddr_status no_notice(void *context, enum imaddr_code code, uint64_t line,
+				    const char *dn, const char *field, const char *value,
+				    const char *message, struct imaddr_error *err)
+{
+	return IMADDR_OK;
+}
+
+/* The library prints nothing: the caller hears that the search ended, even when it failed. */
+Test(reader_ldap, progress_goes_to_the_callback_and_ends_with_done)
+{
+	struct imaddr_ldap_options options;
+	struct imaddr_mapping mapping;
+	struct imaddr_error err = { "" };
+	struct progress_calls calls = { 0 };
+	imaddr_ldap_options_init(&options);
+	imaddr_mapping_init(&mapping);
+	options.uri = "ldap://127.0.0.1:1/";
+	options.progress = count_progress;
+	options.progress_context = &calls;
+	struct imaddr_reader *reader = imaddr_ldap_reader_open(&options, &err);
+	cr_assert_not_null(reader, "%s", err.message);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping, .record = no_record, .notice = no_notice,
+	};
+	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_ERR_LDAP);
+	imaddr_reader_free(reader);
+	cr_assert_eq(calls.done_count, 1);
+	cr_assert(calls.last.done);
+	cr_assert_eq(calls.last.entries, 0);
+	cr_assert_eq(calls.last.pages, 0);
+	cr_assert_geq(calls.last.elapsed_seconds, 0);
 }
