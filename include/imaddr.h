@@ -295,13 +295,17 @@ struct imaddr_sink *imaddr_summary_open(void *out);
 
 struct imaddr_reader;
 
-/** Opens a CSV file ("-" is standard input). Fails when it cannot be opened. */
-struct imaddr_reader *imaddr_csv_reader_open(const char *path,
-					     struct imaddr_error *err);
+/**
+ * Opens a CSV file ("-" is standard input) and sets *out to its reader.
+ * IMADDR_ERR_INPUT, naming the file, when it cannot be opened; *out is then
+ * NULL. Release the reader with imaddr_reader_free.
+ */
+enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader **out,
+					  struct imaddr_error *err);
 
-/** Opens an LDIF file ("-" is standard input). */
-struct imaddr_reader *imaddr_ldif_reader_open(const char *path,
-					      struct imaddr_error *err);
+/** Opens an LDIF file ("-" is standard input): as imaddr_csv_reader_open. */
+enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reader **out,
+					   struct imaddr_error *err);
 
 enum imaddr_ldap_scope { IMADDR_LDAP_SCOPE_SUB = 0, IMADDR_LDAP_SCOPE_ONE };
 enum imaddr_directory_type {
@@ -347,9 +351,13 @@ void imaddr_ldap_options_init(struct imaddr_ldap_options *options);
 /** The filter CUCM uses for a directory type. */
 const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
 
-/** Prepares an LDAP reader; nothing is contacted before the audit runs it. */
-struct imaddr_reader *imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
-					      struct imaddr_error *err);
+/**
+ * Prepares an LDAP reader and sets *out to it; nothing is contacted before
+ * the audit runs it. IMADDR_ERR_USAGE when the options are wrong (see
+ * docs/ldap.md); *out is then NULL. The options' strings are borrowed.
+ */
+enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
+					   struct imaddr_reader **out, struct imaddr_error *err);
 
 /**
  * Runs `inner` on a worker thread, so that parsing overlaps with the audit's

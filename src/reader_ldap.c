@@ -810,11 +810,13 @@ static enum imaddr_status check_options(const struct imaddr_ldap_options *option
 	return IMADDR_OK;
 }
 
-struct imaddr_reader *imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
-					      struct imaddr_error *err)
+enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
+					   struct imaddr_reader **out, struct imaddr_error *err)
 {
-	if (check_options(options, err) != IMADDR_OK)
-		return NULL;
+	*out = NULL;
+	enum imaddr_status status = check_options(options, err);
+	if (status != IMADDR_OK)
+		return status;
 	struct ldap_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldap_reader_ops;
 	reader->options = *options;
@@ -830,5 +832,6 @@ struct imaddr_reader *imaddr_ldap_reader_open(const struct imaddr_ldap_options *
 		reader->options.sasl_mech = reader->sasl_mech;
 	}
 	imaddr_buf_init(&reader->dn, 0);
-	return &reader->base;
+	*out = &reader->base;
+	return IMADDR_OK;
 }

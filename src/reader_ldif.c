@@ -544,14 +544,14 @@ static const struct imaddr_reader_ops ldif_reader_ops = {
 	.free = ldif_reader_free,
 };
 
-struct imaddr_reader *imaddr_ldif_reader_open(const char *path, struct imaddr_error *err)
+enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reader **out,
+					   struct imaddr_error *err)
 {
+	*out = NULL;
 	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!file) {
-		imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
-				 strerror(errno));
-		return NULL;
-	}
+	if (!file)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
+					strerror(errno));
 	struct ldif_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldif_reader_ops;
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
@@ -560,5 +560,6 @@ struct imaddr_reader *imaddr_ldif_reader_open(const char *path, struct imaddr_er
 	imaddr_buf_init(&reader->raw, IMADDR_LDIF_RECORD_MAX);
 	imaddr_buf_init(&reader->text, 0);
 	imaddr_buf_init(&reader->dn, 0);
-	return &reader->base;
+	*out = &reader->base;
+	return IMADDR_OK;
 }

@@ -360,10 +360,10 @@ static bool is_regular_file(const char *path)
  * are not, nor is LDAP: a worker blocked waiting for them would hold up the
  * end of an interrupted run, and LDAP's server is slower than the audit.
  */
-static struct imaddr_reader *open_reader(struct audit_config *config, struct imaddr_error *err)
+static enum imaddr_status open_reader(struct audit_config *config, struct imaddr_reader **out,
+				      struct imaddr_error *err)
 {
 	const char *path = config->csv ? config->csv : config->ldif;
-	struct imaddr_reader *reader;
 
 	if (!path) {
 		if (isatty(STDERR_FILENO)) {
@@ -371,13 +371,13 @@ static struct imaddr_reader *open_reader(struct audit_config *config, struct ima
 			config->ldap.progress = show_ldap_progress;
 			config->ldap.progress_context = &config->progress;
 		}
-		return imaddr_ldap_reader_open(&config->ldap, err);
+		return imaddr_ldap_reader_open(&config->ldap, out, err);
 	}
-	reader = config->csv ? imaddr_csv_reader_open(path, err)
-			     : imaddr_ldif_reader_open(path, err);
-	if (reader && is_regular_file(path))
-		reader = imaddr_reader_threaded(reader);
-	return reader;
+	enum imaddr_status status = config->csv ? imaddr_csv_reader_open(path, out, err)
+						: imaddr_ldif_reader_open(path, out, err);
+	if (status == IMADDR_OK && is_regular_file(path))
+		*out = imaddr_reader_threaded(*out);
+	return status;
 }
 
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
@@ -422,12 +422,8 @@ int tool_audit(int argc, char **argv)
 		goto out;
 
 	status = imaddr_audit_new(&config.audit, &audit, &err);
-	if (status == IMADDR_OK) {
-		reader = open_reader(&config, &err);
-		if (!reader)
-			status = config.ldap.uri && !config.csv && !config.ldif ? IMADDR_ERR_USAGE
-										: IMADDR_ERR_INPUT;
-	}
+	if (status == IMADDR_OK)
+		status = open_reader(&config, &reader, &err);
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {

@@ -147,8 +147,9 @@ static enum imaddr_status read_csv_mapped(const char *bytes, size_t len,
 	struct imaddr_mapping defaults;
 	imaddr_mapping_init(&defaults);
 	free(tempdir_write(dir, "users.csv", bytes, len));
-	struct imaddr_reader *reader = imaddr_csv_reader_open(csv_path, err);
-	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, err), IMADDR_OK, "%s",
+		     err->message);
 	struct imaddr_reader_request request = {
 		.mapping = mapping ? mapping : &defaults,
 		.required_roles = required_roles,
@@ -748,7 +749,9 @@ Test(reader_csv, open_of_a_missing_file_fails_naming_it)
 {
 	struct imaddr_error err = { "" };
 	char *path = tempdir_path(dir, "missing.csv");
-	cr_assert_null(imaddr_csv_reader_open(path, &err));
+	struct imaddr_reader *reader = (struct imaddr_reader *)&err;
+	cr_assert_eq(imaddr_csv_reader_open(path, &reader, &err), IMADDR_ERR_INPUT);
+	cr_assert_null(reader);
 	char expected[IMADDR_ERROR_MAX];
 	snprintf(expected, sizeof(expected), "cannot open '%s': No such file or directory",
 		 path);

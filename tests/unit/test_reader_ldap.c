@@ -19,43 +19,50 @@ Test(reader_ldap, default_filters_are_cucms)
 Test(reader_ldap, options_are_checked_before_any_connection)
 {
 	struct imaddr_ldap_options options;
+	/* Set to something: a failed open must leave NULL. */
+	struct imaddr_reader *reader = (struct imaddr_reader *)&options;
 	struct imaddr_error err = { "" };
 	imaddr_ldap_options_init(&options);
 	cr_assert_eq(options.scope, IMADDR_LDAP_SCOPE_SUB);
 	cr_assert_eq(options.page_size, 0);
 
 	options.uri = "http://example.com/";
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
 	cr_assert_str_eq(err.message,
 			 "'http://example.com/' is not one ldap://, ldaps:// or ldapi:// URI");
 
 	options.uri = "ldaps://127.0.0.1:1/";
 	options.starttls = true;
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
 	cr_assert(strstr(err.message, "StartTLS goes with ldap:// URIs"), "%s", err.message);
 
 	options.starttls = false;
 	options.bind_dn = "cn=reader,dc=example,dc=com";
 	options.password = "";
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
 	cr_assert(strstr(err.message, "needs a password"), "%s", err.message);
 
 	options.password = "secret";
 	options.sasl_mech = "PLAIN";
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
 	cr_assert_str_eq(err.message,
 			 "SASL mechanism 'PLAIN' is not supported: use EXTERNAL or GSSAPI");
 
 	options.sasl_mech = NULL;
 	options.ca_file = "/nonexistent/ca.pem";
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
 	cr_assert_str_eq(err.message,
 			 "cannot read CA file '/nonexistent/ca.pem': No such file or directory");
 
 	/* Nothing is contacted on open: an unreachable server opens fine. */
 	options.ca_file = NULL;
-	struct imaddr_reader *reader = imaddr_ldap_reader_open(&options, &err);
-	cr_assert_not_null(reader, "%s", err.message);
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
 	imaddr_reader_free(reader);
 }
 
@@ -93,13 +100,14 @@ Test(reader_ldap, progress_goes_to_the_callback_and_ends_with_done)
 	struct imaddr_mapping mapping;
 	struct imaddr_error err = { "" };
 	struct progress_calls calls = { 0 };
+	struct imaddr_reader *reader;
 	imaddr_ldap_options_init(&options);
 	imaddr_mapping_init(&mapping);
 	options.uri = "ldap://127.0.0.1:1/";
 	options.progress = count_progress;
 	options.progress_context = &calls;
-	struct imaddr_reader *reader = imaddr_ldap_reader_open(&options, &err);
-	cr_assert_not_null(reader, "%s", err.message);
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping, .record = no_record, .notice = no_notice,
 	};

@@ -129,8 +129,8 @@ static void write_file(const char *text, size_t len)
 static enum imaddr_status read_ldif_bytes(const char *text, size_t len, struct imaddr_error *err)
 {
 	write_file(text, len);
-	struct imaddr_reader *reader = imaddr_ldif_reader_open(path, err);
-	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_ldif_reader_open(path, &reader, err), IMADDR_OK, "%s", err->message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping,
 		.required_roles = 1u << IMADDR_ROLE_USER_ID,
@@ -146,8 +146,8 @@ static enum imaddr_status read_ldif_bytes(const char *text, size_t len, struct i
 /* Reads a file of the tree (a regression input) as it stands. */
 static enum imaddr_status read_ldif_file(const char *file, struct imaddr_error *err)
 {
-	struct imaddr_reader *reader = imaddr_ldif_reader_open(file, err);
-	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_ldif_reader_open(file, &reader, err), IMADDR_OK, "%s", err->message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping,
 		.required_roles = 1u << IMADDR_ROLE_USER_ID,
@@ -753,8 +753,8 @@ Test(reader_ldif, reads_standard_input)
 	struct imaddr_error err = { "" };
 	write_file(text, strlen(text));
 	cr_assert_not_null(freopen(path, "r", stdin));
-	struct imaddr_reader *reader = imaddr_ldif_reader_open("-", &err);
-	cr_assert_not_null(reader);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_ldif_reader_open("-", &reader, &err), IMADDR_OK, "%s", err.message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping, .record = on_record, .notice = on_notice, .context = &got,
 	};
@@ -767,7 +767,10 @@ Test(reader_ldif, reads_standard_input)
 Test(reader_ldif, cannot_open_a_missing_file)
 {
 	struct imaddr_error err = { "" };
-	cr_assert_null(imaddr_ldif_reader_open("/nonexistent/users.ldif", &err));
+	struct imaddr_reader *reader = (struct imaddr_reader *)&err;
+	cr_assert_eq(imaddr_ldif_reader_open("/nonexistent/users.ldif", &reader, &err),
+		     IMADDR_ERR_INPUT);
+	cr_assert_null(reader);
 	cr_assert_str_eq(err.message,
 			 "cannot open '/nonexistent/users.ldif': No such file or directory");
 }
@@ -775,8 +778,8 @@ Test(reader_ldif, cannot_open_a_missing_file)
 Test(reader_ldif, fails_with_io_error_on_a_directory)
 {
 	struct imaddr_error err = { "" };
-	struct imaddr_reader *reader = imaddr_ldif_reader_open("/", &err);
-	cr_assert_not_null(reader);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_ldif_reader_open("/", &reader, &err), IMADDR_OK, "%s", err.message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping, .record = on_record, .notice = on_notice, .context = &got,
 	};

@@ -112,8 +112,10 @@ static enum imaddr_status run(struct recorder *r, bool threaded, size_t users,
 	r->base.ops = &recorder_ops;
 	imaddr_audit_add_sink(audit, threaded ? imaddr_sink_threaded(&r->base) : &r->base);
 	char *path = write_csv(users);
-	struct imaddr_reader *reader = imaddr_csv_reader_open(path, err);
-	enum imaddr_status status = imaddr_audit_run(audit, reader, NULL, err);
+	struct imaddr_reader *reader;
+	enum imaddr_status status = imaddr_csv_reader_open(path, &reader, err);
+	if (status == IMADDR_OK)
+		status = imaddr_audit_run(audit, reader, NULL, err);
 	imaddr_reader_free(reader);
 	imaddr_audit_free(audit);
 	unlink(path);

@@ -23,8 +23,8 @@ static char *summarize(const char *csv, const struct imaddr_audit_options *optio
 
 	cr_assert_eq(imaddr_audit_new(options, &audit, &err), IMADDR_OK, "%s", err.message);
 	imaddr_audit_add_sink(audit, imaddr_summary_open(out));
-	struct imaddr_reader *reader = imaddr_csv_reader_open(input, &err);
-	cr_assert_not_null(reader, "%s", err.message);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(input, &reader, &err), IMADDR_OK, "%s", err.message);
 	enum imaddr_status status = imaddr_audit_run(audit, reader, NULL, &err);
 	cr_assert_eq(status, expected_status, "%s", err.message);
 	imaddr_reader_free(reader);
