@@ -259,19 +259,31 @@ enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink
 
 struct imaddr_reader;
 
-/** Opens a CSV file ("-" is standard input). Fails when it cannot be opened. */
-struct imaddr_reader *imaddr_csv_reader_open(const char *path,
-					     struct imaddr_error *err);
+/**
+ * Opens a CSV file ("-" is standard input) and sets *out to its reader.
+ * IMADDR_ERR_INPUT, naming the file, when it cannot be opened; *out is then
+ * NULL. Release the reader with imaddr_reader_free.
+ */
+enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader **out,
+					  struct imaddr_error *err);
 
-/** Opens an LDIF file ("-" is standard input). */
-struct imaddr_reader *imaddr_ldif_reader_open(const char *path,
-					      struct imaddr_error *err);
+/** Opens an LDIF file ("-" is standard input): as imaddr_csv_reader_open. */
+enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reader **out,
+					   struct imaddr_error *err);
 
 enum imaddr_ldap_scope { IMADDR_LDAP_SCOPE_SUB = 0, IMADDR_LDAP_SCOPE_ONE };
 enum imaddr_directory_type {
 	IMADDR_DIRECTORY_AD = 0,
 	IMADDR_DIRECTORY_AD_LDS,
 	IMADDR_DIRECTORY_OPENLDAP
+};
+
+/** How far an LDAP search has come, for a progress display. */
+struct imaddr_ldap_progress {
+	uint64_t entries;             /* entries read so far */
+	uint64_t pages;               /* pages of results read so far */
+	double elapsed_seconds;       /* since the run started, connecting included */
+	bool done;                    /* the search has ended, or failed: the last call */
 };
 
 /** How to reach and read a directory server. Strings are borrowed. */
@@ -288,16 +300,28 @@ struct imaddr_ldap_options {
 	bool starttls;
 	int page_size;                /* 0: 1000 */
 	int timeout_seconds;          /* 0: none */
-	bool progress;                /* a progress line on standard error */
+	/*
+	 * Called on the thread that runs the reader while the search runs, at
+	 * most every 250 ms, and then once with `done` set when the search
+	 * ends, successful or not (a run that fails before connecting makes no
+	 * call at all). NULL: no calls. The library prints nothing itself: the
+	 * imaddr program draws a line on standard error when it is a terminal.
+	 */
+	void (*progress)(void *context, const struct imaddr_ldap_progress *progress);
+	void *progress_context;
 };
 
 void imaddr_ldap_options_init(struct imaddr_ldap_options *options);
 /** The filter CUCM uses for a directory type. */
 const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
 
-/** Prepares an LDAP reader; nothing is contacted before the audit runs it. */
-struct imaddr_reader *imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
-					      struct imaddr_error *err);
+/**
+ * Prepares an LDAP reader and sets *out to it; nothing is contacted before
+ * the audit runs it. IMADDR_ERR_USAGE when the options are wrong (see
+ * docs/ldap.md); *out is then NULL. The options' strings are borrowed.
+ */
+enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
+					   struct imaddr_reader **out, struct imaddr_error *err);
 
 void imaddr_reader_free(struct imaddr_reader *reader);
 

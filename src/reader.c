@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 void imaddr_record_reset(struct imaddr_record *record, uint64_t line)
 {
@@ -40,68 +39,6 @@ void imaddr_reader_free(struct imaddr_reader *reader)
 {
 	if (reader)
 		reader->ops->free(reader);
-}
-
-void imaddr_mapping_init(struct imaddr_mapping *mapping)
-{
-	static const char *const defaults[IMADDR_ROLE_COUNT][IMADDR_MAPPING_MAX_NAMES + 1] = {
-		[IMADDR_ROLE_USER_ID] = { "sAMAccountName", "USER ID" },
-		[IMADDR_ROLE_DIRECTORY_URI] = { "DIRECTORY URI", "mail" },
-		[IMADDR_ROLE_MAIL] = { "mail", "MAIL ID" },
-		[IMADDR_ROLE_FIRST_NAME] = { "givenName", "FIRST NAME" },
-		[IMADDR_ROLE_LAST_NAME] = { "sn", "LAST NAME" },
-		[IMADDR_ROLE_CURRENT_URI] = { "DIRECTORY URI" },
-	};
-	memcpy(mapping->names, defaults, sizeof(defaults));
-}
-
-void imaddr_mapping_set(struct imaddr_mapping *mapping, enum imaddr_role role, const char *name)
-{
-	memset(mapping->names[role], 0, sizeof(mapping->names[role]));
-	mapping->names[role][0] = name;
-}
-
-bool imaddr_attribute_is_sip_uri(const char *attribute)
-{
-	return attribute && !strcasecmp(attribute, "msRTCSIP-PrimaryUserAddress");
-}
-
-const char *imaddr_mapping_resolve(const struct imaddr_mapping *mapping, enum imaddr_role role,
-				   bool (*has_attribute)(void *context, const char *name),
-				   void *context)
-{
-	for (const char *const *name = mapping->names[role]; *name; name++) {
-		if (has_attribute(context, *name))
-			return *name;
-	}
-	return NULL;
-}
-
-void imaddr_mapping_describe(const struct imaddr_mapping *mapping, enum imaddr_role role,
-			     char *out, size_t size)
-{
-	size_t used = 0;
-	out[0] = '\0';
-	for (const char *const *name = mapping->names[role]; *name && used < size; name++) {
-		int n = snprintf(out + used, size - used, "%s'%s'",
-				 name == mapping->names[role] ? "" : " or ", *name);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
-const char *imaddr_role_name(enum imaddr_role role)
-{
-	static const char *const names[IMADDR_ROLE_COUNT] = {
-		[IMADDR_ROLE_USER_ID] = "user ID",
-		[IMADDR_ROLE_DIRECTORY_URI] = "directory URI",
-		[IMADDR_ROLE_MAIL] = "mail",
-		[IMADDR_ROLE_FIRST_NAME] = "first name",
-		[IMADDR_ROLE_LAST_NAME] = "last name",
-		[IMADDR_ROLE_CURRENT_URI] = "current directory URI",
-	};
-	return (unsigned)role < IMADDR_ROLE_COUNT ? names[role] : "value";
 }
 
 bool imaddr_reader_path_is_regular_file(const char *path)

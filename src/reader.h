@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "imaddr.h"
+/* A reader resolves the request's mapping against its input. */
+#include "mapping.h"
 
 /** One role's value in a record: a view, valid only during the callback. */
 struct imaddr_value {
@@ -88,21 +90,5 @@ bool imaddr_reader_path_is_regular_file(const char *path);
 enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 				     const struct imaddr_reader_request *request,
 				     struct imaddr_error *err);
-
-/**
- * The first name of a role's list that `has_attribute` accepts, or NULL.
- * Readers with a fixed attribute set (a CSV header) use it once; readers
- * whose entries differ (LDIF) use it per entry.
- */
-const char *imaddr_mapping_resolve(const struct imaddr_mapping *mapping, enum imaddr_role role,
-				   bool (*has_attribute)(void *context, const char *name),
-				   void *context);
-
-/** "sAMAccountName, USER ID": the names of a role, for messages. */
-void imaddr_mapping_describe(const struct imaddr_mapping *mapping, enum imaddr_role role,
-			     char *out, size_t size);
-
-/** The role's name in messages: "user ID", "directory URI"... */
-const char *imaddr_role_name(enum imaddr_role role);
 
 #endif /* IMADDR_READER_H */

@@ -75,9 +75,16 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The LDAP progress line on standard error, redrawn in place. */
+struct progress_line {
+	const char *uri;
+	int width;           /* of the longest line drawn; 0 when none is shown */
+};
+
 struct audit_config {
 	struct imaddr_audit_options audit;
 	struct imaddr_ldap_options ldap;
+	struct progress_line progress;
 	const char *csv;
 	const char *ldif;
 	const char *bat;
@@ -316,14 +323,45 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &action, NULL);
 }
 
-static struct imaddr_reader *open_reader(struct audit_config *config, struct imaddr_error *err)
+/* The library reports; the program draws, only on a terminal (see open_reader). */
+static void show_ldap_progress(void *context, const struct imaddr_ldap_progress *progress)
+{
+	struct progress_line *line = context;
+	if (progress->done) {
+		if (line->width) {
+			fprintf(stderr, "\r%*s\r", line->width, "");
+			fflush(stderr);
+		}
+		line->width = 0;
+		return;
+	}
+	char text[300];
+	double elapsed = progress->elapsed_seconds;
+	int width = snprintf(text, sizeof(text), "imaddr: %s: %llu entries read, %.0f/s",
+			     line->uri, (unsigned long long)progress->entries,
+			     elapsed > 0 ? (double)progress->entries / elapsed : 0.0);
+	if (width < 0)
+		return;
+	/* Pad over a longer previous line. */
+	fprintf(stderr, "\r%s%*s", text, line->width > width ? line->width - width : 0, "");
+	if (width > line->width)
+		line->width = width;
+	fflush(stderr);
+}
+
+static enum imaddr_status open_reader(struct audit_config *config, struct imaddr_reader **out,
+				      struct imaddr_error *err)
 {
 	if (config->csv)
-		return imaddr_csv_reader_open(config->csv, err);
+		return imaddr_csv_reader_open(config->csv, out, err);
 	if (config->ldif)
-		return imaddr_ldif_reader_open(config->ldif, err);
-	config->ldap.progress = isatty(STDERR_FILENO);
-	return imaddr_ldap_reader_open(&config->ldap, err);
+		return imaddr_ldif_reader_open(config->ldif, out, err);
+	if (isatty(STDERR_FILENO)) {
+		config->progress.uri = config->ldap.uri;
+		config->ldap.progress = show_ldap_progress;
+		config->ldap.progress_context = &config->progress;
+	}
+	return imaddr_ldap_reader_open(&config->ldap, out, err);
 }
 
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
@@ -364,12 +402,8 @@ int tool_audit(int argc, char **argv)
 		goto out;
 
 	status = imaddr_audit_new(&config.audit, &audit, &err);
-	if (status == IMADDR_OK) {
-		reader = open_reader(&config, &err);
-		if (!reader)
-			status = config.ldap.uri && !config.csv && !config.ldif ? IMADDR_ERR_USAGE
-										: IMADDR_ERR_INPUT;
-	}
+	if (status == IMADDR_OK)
+		status = open_reader(&config, &reader, &err);
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {

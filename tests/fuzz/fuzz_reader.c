@@ -37,12 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	options.im_domains = "example.com,münchen.example";
 	if (imaddr_audit_new(&options, &audit, &err) != IMADDR_OK)
 		abort();
+	struct imaddr_reader *reader;
 #ifdef FUZZ_READER_CSV
-	struct imaddr_reader *reader = imaddr_csv_reader_open(path, &err);
+	enum imaddr_status status = imaddr_csv_reader_open(path, &reader, &err);
 #else
-	struct imaddr_reader *reader = imaddr_ldif_reader_open(path, &err);
+	enum imaddr_status status = imaddr_ldif_reader_open(path, &reader, &err);
 #endif
-	if (!reader)
+	if (status != IMADDR_OK)
 		abort();
 	FILE *devnull = fopen("/dev/null", "w");
 	imaddr_audit_add_sink(audit, imaddr_summary_open(devnull));

@@ -75,9 +75,11 @@ struct capture *capture_audit_csv(const char *csv, const struct imaddr_audit_opt
 	capture->base.ops = &capture_ops;
 	capture->status = imaddr_audit_new(options, &audit, &capture->err);
 	if (capture->status == IMADDR_OK) {
-		struct imaddr_reader *reader = imaddr_csv_reader_open(path, &capture->err);
+		struct imaddr_reader *reader;
 		imaddr_audit_add_sink(audit, &capture->base);
-		capture->status = imaddr_audit_run(audit, reader, NULL, &capture->err);
+		capture->status = imaddr_csv_reader_open(path, &reader, &capture->err);
+		if (capture->status == IMADDR_OK)
+			capture->status = imaddr_audit_run(audit, reader, NULL, &capture->err);
 		imaddr_reader_free(reader);
 	}
 	imaddr_audit_free(audit);

@@ -125,8 +125,8 @@ static enum imaddr_status run(struct recorder *r, const struct imaddr_sink_ops *
 	r->base.ops = ops;
 	imaddr_audit_add_sink(audit, &r->base);
 	char *path = write_csv(users);
-	struct imaddr_reader *reader = imaddr_csv_reader_open(path, err);
-	cr_assert_not_null(reader);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(path, &reader, err), IMADDR_OK);
 	enum imaddr_status status = imaddr_audit_run(audit, reader, NULL, err);
 	imaddr_reader_free(reader);
 	imaddr_audit_free(audit);

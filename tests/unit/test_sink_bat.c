@@ -35,8 +35,8 @@ static enum imaddr_status audit_to_bat(const char *csv, const char *uri_attribut
 	cr_assert_eq(imaddr_sink_bat_open(bat, chunk_rows, &sink, err), IMADDR_OK, "%s",
 		     err->message);
 	imaddr_audit_add_sink(audit, sink);
-	struct imaddr_reader *reader = imaddr_csv_reader_open(input, err);
-	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(input, &reader, err), IMADDR_OK, "%s", err->message);
 	status = imaddr_audit_run(audit, reader, NULL, err);
 	imaddr_reader_free(reader);
 	imaddr_audit_free(audit);

@@ -25,8 +25,8 @@ static char *summarize(const char *csv, const struct imaddr_audit_options *optio
 	struct imaddr_sink *summary = NULL;
 	cr_assert_eq(imaddr_sink_summary_open(out, &summary, &err), IMADDR_OK);
 	imaddr_audit_add_sink(audit, summary);
-	struct imaddr_reader *reader = imaddr_csv_reader_open(input, &err);
-	cr_assert_not_null(reader, "%s", err.message);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(input, &reader, &err), IMADDR_OK, "%s", err.message);
 	enum imaddr_status status = imaddr_audit_run(audit, reader, NULL, &err);
 	cr_assert_eq(status, expected_status, "%s", err.message);
 	imaddr_reader_free(reader);

@@ -1,10 +1,11 @@
-/* The CSV reader (src/csv_reader.h), driven directly through the reader API. */
+/* The CSV reader (src/reader_csv.h), driven directly through the reader API. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv_reader.h"
+#include "mapping.h"
+#include "reader_csv.h"
 #include "reader.h"
 #include "status.h"
 #include "tempdir.h"
@@ -83,7 +84,7 @@ static void teardown(void)
 	free(dir);
 }
 
-TestSuite(csv_reader, .init = setup, .fini = teardown);
+TestSuite(reader_csv, .init = setup, .fini = teardown);
 
 static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
 				    struct imaddr_error *err)
@@ -146,8 +147,9 @@ static enum imaddr_status read_csv_mapped(const char *bytes, size_t len,
 	struct imaddr_mapping defaults;
 	imaddr_mapping_init(&defaults);
 	free(tempdir_write(dir, "users.csv", bytes, len));
-	struct imaddr_reader *reader = imaddr_csv_reader_open(csv_path, err);
-	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, err), IMADDR_OK, "%s",
+		     err->message);
 	struct imaddr_reader_request request = {
 		.mapping = mapping ? mapping : &defaults,
 		.required_roles = required_roles,
@@ -213,7 +215,7 @@ static void expect_lines(const uint64_t *lines, size_t count)
 			     (unsigned long long)lines[i]);
 }
 
-Test(csv_reader, reads_rows_with_their_lines)
+Test(reader_csv, reads_rows_with_their_lines)
 {
 	read_ok("sAMAccountName,sn,mail\n"
 		"js,Smith,js@example.com\n"
@@ -228,7 +230,7 @@ Test(csv_reader, reads_rows_with_their_lines)
 	cr_assert_eq(seen.notice_count, 0);
 }
 
-Test(csv_reader, matches_the_header_case_insensitively)
+Test(reader_csv, matches_the_header_case_insensitively)
 {
 	read_ok("SAMACCOUNTNAME,Sn,Mail\njs,Smith,js@example.com\n");
 	expect_value(0, IMADDR_ROLE_USER_ID, "js");
@@ -239,7 +241,7 @@ Test(csv_reader, matches_the_header_case_insensitively)
 	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_MAIL].attribute, "Mail");
 }
 
-Test(csv_reader, trims_white_space_around_header_names)
+Test(reader_csv, trims_white_space_around_header_names)
 {
 	read_ok(" sAMAccountName\t, sn \njs,Smith\n");
 	expect_value(0, IMADDR_ROLE_USER_ID, "js");
@@ -247,7 +249,7 @@ Test(csv_reader, trims_white_space_around_header_names)
 	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].attribute, "sn");
 }
 
-Test(csv_reader, skips_a_utf8_bom)
+Test(reader_csv, skips_a_utf8_bom)
 {
 	read_ok("\xEF\xBB\xBF" "sAMAccountName,sn\njs,Smith\n");
 	expect_lines((uint64_t[]){ 2 }, 1);
@@ -255,14 +257,14 @@ Test(csv_reader, skips_a_utf8_bom)
 	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_USER_ID].attribute, "sAMAccountName");
 }
 
-Test(csv_reader, skips_a_bom_before_a_quoted_header)
+Test(reader_csv, skips_a_bom_before_a_quoted_header)
 {
 	read_ok("\xEF\xBB\xBF\"USER ID\",\"LAST NAME\"\r\njs,Smith\r\n");
 	expect_value(0, IMADDR_ROLE_USER_ID, "js");
 	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
 }
 
-Test(csv_reader, reads_crlf_and_lf_line_ends)
+Test(reader_csv, reads_crlf_and_lf_line_ends)
 {
 	read_ok("sAMAccountName,sn\r\njs,Smith\r\nmr,Rossi\nab,Bee\r\ncd,Dee");
 	expect_lines((uint64_t[]){ 2, 3, 4, 5 }, 4);
@@ -274,7 +276,7 @@ Test(csv_reader, reads_crlf_and_lf_line_ends)
 	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].attribute, "sn");
 }
 
-Test(csv_reader, counts_lines_of_classic_mac_line_ends)
+Test(reader_csv, counts_lines_of_classic_mac_line_ends)
 {
 	read_ok("sAMAccountName,sn\rjs,Smith\r\rmr,\"Ros\rsi\"\rab,B\"ee\rcd,Dee\r");
 	expect_lines((uint64_t[]){ 2, 4, 7 }, 3);
@@ -285,7 +287,7 @@ Test(csv_reader, counts_lines_of_classic_mac_line_ends)
 	cr_assert_eq(seen.notices[0].line, 6);
 }
 
-Test(csv_reader, reads_quoted_fields_with_commas_quotes_and_newlines)
+Test(reader_csv, reads_quoted_fields_with_commas_quotes_and_newlines)
 {
 	read_ok("sAMAccountName,sn,mail\r\n"
 		"js,\"Smith, Jr.\",js@example.com\r\n"
@@ -308,7 +310,7 @@ Test(csv_reader, reads_quoted_fields_with_commas_quotes_and_newlines)
 			     record_at(i)->problems[0].message);
 }
 
-Test(csv_reader, skips_blank_lines)
+Test(reader_csv, skips_blank_lines)
 {
 	read_ok("sAMAccountName,sn\n"
 		"\n"
@@ -324,14 +326,14 @@ Test(csv_reader, skips_blank_lines)
 	cr_assert_eq(record_at(1)->problem_count, 0);
 }
 
-Test(csv_reader, blank_lines_before_the_header)
+Test(reader_csv, blank_lines_before_the_header)
 {
 	read_ok("\n\r\nsAMAccountName,sn\njs,Smith\n");
 	expect_lines((uint64_t[]){ 4 }, 1);
 	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
 }
 
-Test(csv_reader, keeps_white_space_around_values)
+Test(reader_csv, keeps_white_space_around_values)
 {
 	read_ok("sAMAccountName,sn,mail\n"
 		" js , Smith\t,\t\n"
@@ -344,7 +346,7 @@ Test(csv_reader, keeps_white_space_around_values)
 	expect_value(1, IMADDR_ROLE_LAST_NAME, "Rossi  ");
 }
 
-Test(csv_reader, empty_cell_is_not_present)
+Test(reader_csv, empty_cell_is_not_present)
 {
 	read_ok("sAMAccountName,sn,mail\n"
 		"js,,js@example.com\n"
@@ -360,7 +362,7 @@ Test(csv_reader, empty_cell_is_not_present)
 	cr_assert_eq(record_at(1)->problem_count, 0);
 }
 
-Test(csv_reader, column_not_in_the_header_has_no_attribute)
+Test(reader_csv, column_not_in_the_header_has_no_attribute)
 {
 	read_ok("sAMAccountName\njs\n");
 	expect_value(0, IMADDR_ROLE_USER_ID, "js");
@@ -371,7 +373,7 @@ Test(csv_reader, column_not_in_the_header_has_no_attribute)
 	}
 }
 
-Test(csv_reader, values_are_nul_terminated_in_place)
+Test(reader_csv, values_are_nul_terminated_in_place)
 {
 	read_ok("sAMAccountName,sn,mail,dn\n"
 		"js,\"Smith, Jr.\",js@example.com,cn=js\n"
@@ -392,7 +394,7 @@ Test(csv_reader, values_are_nul_terminated_in_place)
 	cr_assert_null(record_at(1)->dn);
 }
 
-Test(csv_reader, keeps_nul_bytes_in_values)
+Test(reader_csv, keeps_nul_bytes_in_values)
 {
 	static const char csv[] = "sAMAccountName,sn\nnu\0l,Jones\n";
 	struct imaddr_error err = { "" };
@@ -405,7 +407,7 @@ Test(csv_reader, keeps_nul_bytes_in_values)
 	expect_value(0, IMADDR_ROLE_LAST_NAME, "Jones");
 }
 
-Test(csv_reader, too_few_or_too_many_fields_is_record_malformed)
+Test(reader_csv, too_few_or_too_many_fields_is_record_malformed)
 {
 	read_ok("sAMAccountName,sn,mail\n"
 		"js,Smith\n"
@@ -440,7 +442,7 @@ static char *repeat(char c, size_t n)
 	return s;
 }
 
-Test(csv_reader, field_over_64_kib_is_dropped_with_a_problem)
+Test(reader_csv, field_over_64_kib_is_dropped_with_a_problem)
 {
 	char *long_value = repeat('x', IMADDR_CSV_FIELD_MAX + 1);
 	char *at_limit = repeat('y', IMADDR_CSV_FIELD_MAX);
@@ -471,7 +473,7 @@ Test(csv_reader, field_over_64_kib_is_dropped_with_a_problem)
 	free(long_value);
 }
 
-Test(csv_reader, quoted_field_over_64_kib_across_lines)
+Test(reader_csv, quoted_field_over_64_kib_across_lines)
 {
 	/* A long quoted field with newlines: dropped, and later lines stay right. */
 	size_t lines = 2000, per_line = 40;
@@ -497,7 +499,7 @@ static const char stray_quote_message[] =
 	"row skipped: not valid CSV (error parsing data while strict checking enabled): "
 	"a quote inside an unquoted field, or text after a closing quote";
 
-Test(csv_reader, stray_quote_skips_the_row_through_a_notice)
+Test(reader_csv, stray_quote_skips_the_row_through_a_notice)
 {
 	read_ok("sAMAccountName,sn\n"
 		"js,Sm\"ith\n"
@@ -519,7 +521,7 @@ Test(csv_reader, stray_quote_skips_the_row_through_a_notice)
 	cr_assert_str_eq(seen.notices[1].message, stray_quote_message);
 }
 
-Test(csv_reader, stray_quote_after_a_multi_line_field)
+Test(reader_csv, stray_quote_after_a_multi_line_field)
 {
 	/* The notice names the row's first line; reading resumes after the bad line. */
 	read_ok("sAMAccountName,sn\n"
@@ -531,7 +533,7 @@ Test(csv_reader, stray_quote_after_a_multi_line_field)
 	expect_value(0, IMADDR_ROLE_USER_ID, "mr");
 }
 
-Test(csv_reader, stray_quote_on_the_last_line)
+Test(reader_csv, stray_quote_on_the_last_line)
 {
 	read_ok("sAMAccountName,sn\njs,Smith\nmr,Ro\"ssi");
 	expect_lines((uint64_t[]){ 2 }, 1);
@@ -539,20 +541,20 @@ Test(csv_reader, stray_quote_on_the_last_line)
 	cr_assert_eq(seen.notices[0].line, 3);
 }
 
-Test(csv_reader, duplicate_header_names_fail)
+Test(reader_csv, duplicate_header_names_fail)
 {
 	static const char csv[] = "sAMAccountName,mail,MAIL\njs,a@example.com,b@example.com\n";
 	read_fails(csv, strlen(csv), ":1: duplicate column 'MAIL' (columns 2 and 3)");
 	cr_assert_eq(seen.record_count, 0);
 }
 
-Test(csv_reader, duplicate_header_after_trimming_fails)
+Test(reader_csv, duplicate_header_after_trimming_fails)
 {
 	static const char csv[] = "sn,sAMAccountName, sn \njs,Smith,Smith\n";
 	read_fails(csv, strlen(csv), ":1: duplicate column 'sn' (columns 1 and 3)");
 }
 
-Test(csv_reader, missing_required_column_fails)
+Test(reader_csv, missing_required_column_fails)
 {
 	static const char csv[] = "givenName,sn,mail\nJohn,Smith,js@example.com\n";
 	read_fails(csv, strlen(csv),
@@ -561,7 +563,7 @@ Test(csv_reader, missing_required_column_fails)
 	cr_assert_eq(seen.record_count, 0);
 }
 
-Test(csv_reader, missing_required_column_names_the_header_line)
+Test(reader_csv, missing_required_column_names_the_header_line)
 {
 	static const char csv[] = "\n\nsAMAccountName,sn\njs,Smith\n";
 	struct imaddr_error err = { "" };
@@ -574,33 +576,33 @@ Test(csv_reader, missing_required_column_names_the_header_line)
 	cr_assert_str_eq(err.message, expected);
 }
 
-Test(csv_reader, missing_optional_column_is_fine)
+Test(reader_csv, missing_optional_column_is_fine)
 {
 	read_ok("sAMAccountName\njs\n");
 	expect_lines((uint64_t[]){ 2 }, 1);
 }
 
-Test(csv_reader, empty_file_fails)
+Test(reader_csv, empty_file_fails)
 {
 	read_fails("", 0, ": empty file: no header row");
 }
 
-Test(csv_reader, blank_lines_only_fail_as_empty)
+Test(reader_csv, blank_lines_only_fail_as_empty)
 {
 	read_fails("\n\r\n\n", 4, ": empty file: no header row");
 }
 
-Test(csv_reader, bom_only_file_fails)
+Test(reader_csv, bom_only_file_fails)
 {
 	read_fails("\xEF\xBB\xBF", 3, ": empty file: no header row");
 }
 
-Test(csv_reader, bom_and_line_end_only_file_fails)
+Test(reader_csv, bom_and_line_end_only_file_fails)
 {
 	read_fails("\xEF\xBB\xBF\r\n", 5, ": empty file: no header row");
 }
 
-Test(csv_reader, unbalanced_quote_at_the_end_fails)
+Test(reader_csv, unbalanced_quote_at_the_end_fails)
 {
 	static const char csv[] =
 		"sAMAccountName,sn,mail\n"
@@ -614,14 +616,14 @@ Test(csv_reader, unbalanced_quote_at_the_end_fails)
 	cr_assert_eq(seen.records[0].line, 2);
 }
 
-Test(csv_reader, unbalanced_quote_in_the_last_field_fails)
+Test(reader_csv, unbalanced_quote_in_the_last_field_fails)
 {
 	static const char csv[] = "sAMAccountName,sn\njs,Smith\nmr,\"Rossi";
 	read_fails(csv, strlen(csv),
 		   ":3: unbalanced quote: the quoted field that starts here never ends");
 }
 
-Test(csv_reader, header_that_is_not_valid_csv_fails)
+Test(reader_csv, header_that_is_not_valid_csv_fails)
 {
 	static const char csv[] = "sAMAccount\"Name,sn\njs,Smith\n";
 	read_fails(csv, strlen(csv),
@@ -629,7 +631,7 @@ Test(csv_reader, header_that_is_not_valid_csv_fails)
 		   "checking enabled");
 }
 
-Test(csv_reader, mapping_picks_the_first_listed_name_present)
+Test(reader_csv, mapping_picks_the_first_listed_name_present)
 {
 	/* USER ID comes first in the file, sAMAccountName first in the mapping. */
 	read_ok("USER ID,sAMAccountName,MAIL ID,mail\nuid1,sam1,cucm@example.com,ad@example.com\n");
@@ -641,7 +643,7 @@ Test(csv_reader, mapping_picks_the_first_listed_name_present)
 	cr_assert_str_eq(record_at(0)->values[IMADDR_ROLE_DIRECTORY_URI].attribute, "mail");
 }
 
-Test(csv_reader, mapping_falls_back_to_later_names)
+Test(reader_csv, mapping_falls_back_to_later_names)
 {
 	read_ok("USER ID,LAST NAME,MAIL ID,DIRECTORY URI,FIRST NAME\n"
 		"js,Smith,js@example.com,sip:js@example.com,John\n");
@@ -653,7 +655,7 @@ Test(csv_reader, mapping_falls_back_to_later_names)
 	expect_value(0, IMADDR_ROLE_CURRENT_URI, "sip:js@example.com");
 }
 
-Test(csv_reader, mapping_set_overrides_the_defaults)
+Test(reader_csv, mapping_set_overrides_the_defaults)
 {
 	static const char csv[] = "USER ID,sAMAccountName,uid,mail\nuid1,sam1,u1,m@example.com\n";
 	struct imaddr_mapping mapping;
@@ -669,7 +671,7 @@ Test(csv_reader, mapping_set_overrides_the_defaults)
 	expect_value(0, IMADDR_ROLE_MAIL, "m@example.com");
 }
 
-Test(csv_reader, mapping_set_to_an_absent_column_fails_when_required)
+Test(reader_csv, mapping_set_to_an_absent_column_fails_when_required)
 {
 	static const char csv[] = "sAMAccountName,mail\njs,js@example.com\n";
 	struct imaddr_mapping mapping;
@@ -686,7 +688,7 @@ Test(csv_reader, mapping_set_to_an_absent_column_fails_when_required)
 	cr_assert_str_eq(err.message, expected);
 }
 
-Test(csv_reader, dn_column_gives_the_record_a_dn)
+Test(reader_csv, dn_column_gives_the_record_a_dn)
 {
 	read_ok("dn,sAMAccountName\n"
 		"\"CN=Smith\\, John,OU=Users,DC=example,DC=com\",js\n"
@@ -699,7 +701,7 @@ Test(csv_reader, dn_column_gives_the_record_a_dn)
 	expect_value(2, IMADDR_ROLE_USER_ID, "ab");
 }
 
-Test(csv_reader, failing_record_callback_stops_the_run)
+Test(reader_csv, failing_record_callback_stops_the_run)
 {
 	static const char csv[] = "sAMAccountName\na\nb\nc\nd\n";
 	struct imaddr_error err = { "" };
@@ -710,7 +712,7 @@ Test(csv_reader, failing_record_callback_stops_the_run)
 	cr_assert_eq(seen.record_count, 2);
 }
 
-Test(csv_reader, line_numbers_stay_right_across_read_chunks)
+Test(reader_csv, line_numbers_stay_right_across_read_chunks)
 {
 	/* Well over the reader's 256 KiB chunks, with multi-line fields throughout. */
 	enum { ROWS = 50000 };
@@ -743,11 +745,13 @@ Test(csv_reader, line_numbers_stay_right_across_read_chunks)
 	free(csv);
 }
 
-Test(csv_reader, open_of_a_missing_file_fails_naming_it)
+Test(reader_csv, open_of_a_missing_file_fails_naming_it)
 {
 	struct imaddr_error err = { "" };
 	char *path = tempdir_path(dir, "missing.csv");
-	cr_assert_null(imaddr_csv_reader_open(path, &err));
+	struct imaddr_reader *reader = (struct imaddr_reader *)&err;
+	cr_assert_eq(imaddr_csv_reader_open(path, &reader, &err), IMADDR_ERR_INPUT);
+	cr_assert_null(reader);
 	char expected[IMADDR_ERROR_MAX];
 	snprintf(expected, sizeof(expected), "cannot open '%s': No such file or directory",
 		 path);

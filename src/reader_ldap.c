@@ -1,4 +1,4 @@
-#include "ldap_reader.h"
+#include "reader_ldap.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "ldap_entry.h"
+#include "mapping.h"
 #include "status.h"
 
 struct ldap_reader {
@@ -41,116 +43,8 @@ struct ldap_reader {
 	struct timespec started;
 	struct timespec last_message;
 	struct timespec last_progress;
-	int progress_width;
+	uint64_t pages;                      /* pages whose result has come */
 };
-
-/* ------------------------------------------------------------------------ */
-/* Entries to records: shared with the LDIF reader.                          */
-
-bool imaddr_ldap_attribute_name_valid(const char *name)
-{
-	const char *p = name;
-	if (!p || !*p)
-		return false;
-	if (*p >= '0' && *p <= '9') {
-		/* A numeric OID: digits separated by single dots. */
-		for (bool digit = false; *p && *p != ';'; p++) {
-			if (*p >= '0' && *p <= '9')
-				digit = true;
-			else if (*p == '.' && digit)
-				digit = false;
-			else
-				return false;
-		}
-		if (p[-1] == '.')
-			return false;
-	} else {
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
-			return false;
-		for (p++; *p && *p != ';'; p++) {
-			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			      (*p >= '0' && *p <= '9') || *p == '-'))
-				return false;
-		}
-	}
-	/* Options: ;lang-de, ;binary... */
-	while (*p == ';') {
-		const char *option = ++p;
-		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		       (*p >= '0' && *p <= '9') || *p == '-')
-			p++;
-		if (p == option)
-			return false;
-	}
-	return *p == '\0';
-}
-
-struct entry_view {
-	const struct imaddr_ldap_attribute *attributes;
-	size_t count;
-};
-
-static const struct imaddr_ldap_attribute *find_attribute(const struct entry_view *entry,
-							   const char *name)
-{
-	size_t len = strlen(name);
-	for (size_t i = 0; i < entry->count; i++) {
-		const struct imaddr_ldap_attribute *attribute = &entry->attributes[i];
-		if (attribute->name_len == len && !strncasecmp(attribute->name, name, len))
-			return attribute;
-	}
-	return NULL;
-}
-
-static bool entry_has(void *context, const char *name)
-{
-	return find_attribute(context, name) != NULL;
-}
-
-static const char *fallback_name(const struct imaddr_mapping *mapping, enum imaddr_role role)
-{
-	for (const char *const *name = mapping->names[role]; *name; name++) {
-		if (imaddr_ldap_attribute_name_valid(*name))
-			return *name;
-	}
-	return NULL;
-}
-
-static bool problem_reported(const struct imaddr_record *record, const char *attribute)
-{
-	for (size_t i = 0; i < record->problem_count; i++) {
-		if (record->problems[i].code == IMADDR_CODE_VALUE_MULTIPLE &&
-		    record->problems[i].field && !strcasecmp(record->problems[i].field, attribute))
-			return true;
-	}
-	return false;
-}
-
-void imaddr_ldap_record_fill(struct imaddr_record *record, const struct imaddr_mapping *mapping,
-			     const struct imaddr_ldap_attribute *attributes, size_t count)
-{
-	struct entry_view entry = { attributes, count };
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		struct imaddr_value *value = &record->values[role];
-		const char *name = imaddr_mapping_resolve(mapping, role, entry_has, &entry);
-		if (!name) {
-			value->attribute = fallback_name(mapping, role);
-			continue;
-		}
-		const struct imaddr_ldap_attribute *attribute = find_attribute(&entry, name);
-		value->attribute = name;
-		if (!attribute->value)
-			continue;
-		value->data = attribute->value;
-		value->len = attribute->value_len;
-		value->present = attribute->value_len > 0;
-		/* Two roles may read one attribute (mail): one problem is enough. */
-		if (attribute->value_count > 1 && !problem_reported(record, name))
-			imaddr_record_add_problem(record, IMADDR_CODE_VALUE_MULTIPLE, name,
-				"'%s' has %zu values: only the first is used", name,
-				attribute->value_count);
-	}
-}
 
 /* ------------------------------------------------------------------------ */
 /* Options.                                                                  */
@@ -212,44 +106,31 @@ static enum imaddr_status ldap_failure(struct ldap_reader *reader, struct imaddr
 }
 
 /* ------------------------------------------------------------------------ */
-/* Progress on standard error.                                               */
+/* Progress, for the caller to show.                                         */
 
 static double seconds_between(const struct timespec *from, const struct timespec *to)
 {
 	return (double)(to->tv_sec - from->tv_sec) + (double)(to->tv_nsec - from->tv_nsec) / 1e9;
 }
 
-static void show_progress(struct ldap_reader *reader, bool force)
+/* The caller hears at most every IMADDR_LDAP_PROGRESS_MS, and once when done. */
+static void report_progress(struct ldap_reader *reader, bool done)
 {
 	struct timespec now;
 	if (!reader->options.progress)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!force && seconds_between(&reader->last_progress, &now) * 1000 < IMADDR_LDAP_PROGRESS_MS)
+	if (!done &&
+	    seconds_between(&reader->last_progress, &now) * 1000 < IMADDR_LDAP_PROGRESS_MS)
 		return;
 	reader->last_progress = now;
-	double elapsed = seconds_between(&reader->started, &now);
-	char line[300];
-	int width = snprintf(line, sizeof(line), "imaddr: %s: %llu entries read, %.0f/s",
-			     reader->options.uri, (unsigned long long)reader->entries,
-			     elapsed > 0 ? (double)reader->entries / elapsed : 0.0);
-	if (width < 0)
-		return;
-	/* Pad over a longer previous line. */
-	fprintf(stderr, "\r%s%*s", line,
-		reader->progress_width > width ? reader->progress_width - width : 0, "");
-	if (width > reader->progress_width)
-		reader->progress_width = width;
-	fflush(stderr);
-}
-
-static void clear_progress(struct ldap_reader *reader)
-{
-	if (!reader->options.progress || !reader->progress_width)
-		return;
-	fprintf(stderr, "\r%*s\r", reader->progress_width, "");
-	fflush(stderr);
-	reader->progress_width = 0;
+	struct imaddr_ldap_progress progress = {
+		.entries = reader->entries,
+		.pages = reader->pages,
+		.elapsed_seconds = seconds_between(&reader->started, &now),
+		.done = done,
+	};
+	reader->options.progress(reader->options.progress_context, &progress);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -487,7 +368,7 @@ static void collect_attributes(struct ldap_reader *reader, const struct imaddr_m
 					    sizeof(*reader->attributes));
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		for (const char *const *name = mapping->names[role]; *name; name++) {
-			bool seen = !imaddr_ldap_attribute_name_valid(*name);
+			bool seen = !imaddr_ldap_entry_attribute_name_valid(*name);
 			for (size_t i = 0; !seen && i < count; i++)
 				seen = !strcasecmp(reader->attributes[i], *name);
 			if (!seen)
@@ -506,7 +387,7 @@ static enum imaddr_status check_required_roles(struct ldap_reader *reader,
 {
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		if (!(request->required_roles & (1u << role)) ||
-		    fallback_name(request->mapping, role))
+		    imaddr_ldap_entry_fallback_name(request->mapping, role))
 			continue;
 		char names[256];
 		imaddr_mapping_describe(request->mapping, role, names, sizeof(names));
@@ -574,7 +455,7 @@ static enum imaddr_status read_entry(struct ldap_reader *reader, LDAPMessage *me
 
 	struct imaddr_record *record = &reader->record;
 	imaddr_record_reset(record, 0);
-	imaddr_ldap_record_fill(record, request->mapping, reader->entry, reader->entry_count);
+	imaddr_ldap_entry_fill(record, request->mapping, reader->entry, reader->entry_count);
 	record->dn = reader->dn.len ? reader->dn.data : NULL;
 	reader->entries++;
 	status = request->record(request->context, record, err);
@@ -671,7 +552,7 @@ out:
 	return status;
 }
 
-/* Waits for the next message of the page, drawing progress meanwhile. */
+/* Waits for the next message of the page, reporting progress meanwhile. */
 static enum imaddr_status next_message(struct ldap_reader *reader, int msgid,
 				       LDAPMessage **message, struct imaddr_error *err)
 {
@@ -697,7 +578,7 @@ static enum imaddr_status next_message(struct ldap_reader *reader, int msgid,
 					    "%llu entries", reader->search_base,
 					    (unsigned long long)reader->entries);
 		}
-		show_progress(reader, false);
+		report_progress(reader, false);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (timeout > 0 && seconds_between(&reader->last_message, &now) >= timeout)
 			return imaddr_error_set(err, IMADDR_ERR_LDAP,
@@ -747,12 +628,13 @@ static enum imaddr_status read_page(struct ldap_reader *reader,
 		switch (ldap_msgtype(message)) {
 		case LDAP_RES_SEARCH_ENTRY:
 			status = read_entry(reader, message, request, err);
-			show_progress(reader, false);
+			report_progress(reader, false);
 			break;
 		case LDAP_RES_SEARCH_REFERENCE:
 			status = read_reference(reader, message, err);
 			break;
 		case LDAP_RES_SEARCH_RESULT:
+			reader->pages++;
 			status = read_result(reader, message, cookie, err);
 			ldap_msgfree(message);
 			return status;
@@ -836,7 +718,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	struct berval cookie = { 0, NULL };
 	struct pipe_guard guard;
 
-	reader->entries = reader->references = 0;
+	reader->entries = reader->references = reader->pages = 0;
 	clock_gettime(CLOCK_MONOTONIC, &reader->started);
 	reader->last_progress = reader->started;
 	enum imaddr_status status = check_required_roles(reader, request, err);
@@ -852,7 +734,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 		if (!cookie.bv_len)
 			break;
 	}
-	clear_progress(reader);
+	report_progress(reader, true);
 	ber_memfree(cookie.bv_val);
 	disconnect(reader);
 	unblock_sigpipe(&guard);
@@ -928,11 +810,13 @@ static enum imaddr_status check_options(const struct imaddr_ldap_options *option
 	return IMADDR_OK;
 }
 
-struct imaddr_reader *imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
-					      struct imaddr_error *err)
+enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
+					   struct imaddr_reader **out, struct imaddr_error *err)
 {
-	if (check_options(options, err) != IMADDR_OK)
-		return NULL;
+	*out = NULL;
+	enum imaddr_status status = check_options(options, err);
+	if (status != IMADDR_OK)
+		return status;
 	struct ldap_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldap_reader_ops;
 	reader->options = *options;
@@ -948,5 +832,6 @@ struct imaddr_reader *imaddr_ldap_reader_open(const struct imaddr_ldap_options *
 		reader->options.sasl_mech = reader->sasl_mech;
 	}
 	imaddr_buf_init(&reader->dn, 0);
-	return &reader->base;
+	*out = &reader->base;
+	return IMADDR_OK;
 }

@@ -1,4 +1,4 @@
-#include "csv_reader.h"
+#include "reader_csv.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "buffer.h"
+#include "mapping.h"
 #include "status.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -424,19 +425,20 @@ static const struct imaddr_reader_ops csv_reader_ops = {
 	.free = csv_reader_free,
 };
 
-struct imaddr_reader *imaddr_csv_reader_open(const char *path, struct imaddr_error *err)
+enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader **out,
+					  struct imaddr_error *err)
 {
+	*out = NULL;
 	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!file) {
-		imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
-				 strerror(errno));
-		return NULL;
-	}
+	if (!file)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
+					strerror(errno));
 	struct csv_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &csv_reader_ops;
 	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
 	reader->file = file;
 	imaddr_buf_init(&reader->row_data, 0);
-	return &reader->base;
+	*out = &reader->base;
+	return IMADDR_OK;
 }

@@ -1,6 +1,6 @@
 /* The CSV reader (libcsv): AD-style exports and CUCM/BAT user exports. */
-#ifndef IMADDR_CSV_READER_H
-#define IMADDR_CSV_READER_H
+#ifndef IMADDR_READER_CSV_H
+#define IMADDR_READER_CSV_H
 
 #include "reader.h"
 
@@ -12,4 +12,4 @@
  */
 #define IMADDR_CSV_PARSER_MAX (16 * 1024 * 1024)
 
-#endif /* IMADDR_CSV_READER_H */
+#endif /* IMADDR_READER_CSV_H */

@@ -5,8 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ldap_reader.h"
-#include "ldif_reader.h"
+#include "reader_ldif.h"
 #include "reader.h"
 
 /* What the reader handed over, copied out of its callbacks. */
@@ -115,7 +114,7 @@ static void teardown(void)
 	release_got();
 }
 
-TestSuite(ldif_reader, .init = setup, .fini = teardown);
+TestSuite(reader_ldif, .init = setup, .fini = teardown);
 
 static void write_file(const char *text, size_t len)
 {
@@ -130,8 +129,25 @@ static void write_file(const char *text, size_t len)
 static enum imaddr_status read_ldif_bytes(const char *text, size_t len, struct imaddr_error *err)
 {
 	write_file(text, len);
-	struct imaddr_reader *reader = imaddr_ldif_reader_open(path, err);
-	cr_assert_not_null(reader, "%s", err->message);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_ldif_reader_open(path, &reader, err), IMADDR_OK, "%s", err->message);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping,
+		.required_roles = 1u << IMADDR_ROLE_USER_ID,
+		.record = on_record,
+		.notice = on_notice,
+		.context = &got,
+	};
+	enum imaddr_status status = imaddr_reader_run(reader, &request, err);
+	imaddr_reader_free(reader);
+	return status;
+}
+
+/* Reads a file of the tree (a regression input) as it stands. */
+static enum imaddr_status read_ldif_file(const char *file, struct imaddr_error *err)
+{
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_ldif_reader_open(file, &reader, err), IMADDR_OK, "%s", err->message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping,
 		.required_roles = 1u << IMADDR_ROLE_USER_ID,
@@ -157,7 +173,7 @@ static const char *value_of(size_t record, enum imaddr_role role)
 	return got.records[record].values[role].data;
 }
 
-Test(ldif_reader, reads_plain_entries_with_their_dn_and_line)
+Test(reader_ldif, reads_plain_entries_with_their_dn_and_line)
 {
 	read_ldif("dn: cn=John Smith,ou=people,dc=example,dc=com\n"
 		  "sAMAccountName: jsmith\n"
@@ -184,7 +200,7 @@ Test(ldif_reader, reads_plain_entries_with_their_dn_and_line)
 	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "jdoe");
 }
 
-Test(ldif_reader, joins_folded_lines)
+Test(reader_ldif, joins_folded_lines)
 {
 	read_ldif("dn: cn=A Rather Long Name,ou=a very long organizational unit name,dc=exa\n"
 		  " mple,dc=com\n"
@@ -200,7 +216,7 @@ Test(ldif_reader, joins_folded_lines)
 			 "a.rather.long.local.part.that.goes.on.and.on.for.quite.a.while@example.com");
 }
 
-Test(ldif_reader, decodes_base64_values_and_dn)
+Test(reader_ldif, decodes_base64_values_and_dn)
 {
 	/* "cn=Maria Müller,dc=example,dc=com", "Müller", "maria@münchen.example" */
 	read_ldif("dn:: Y249TWFyaWEgTcO8bGxlcixkYz1leGFtcGxlLGRjPWNvbQ==\n"
@@ -213,7 +229,7 @@ Test(ldif_reader, decodes_base64_values_and_dn)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_MAIL), "maria@m\xC3\xBCnchen.example");
 }
 
-Test(ldif_reader, passes_raw_bytes_through)
+Test(reader_ldif, passes_raw_bytes_through)
 {
 	/* base64 of "bad\xff\x00x": invalid UTF-8 and a NUL are the audit's to judge. */
 	read_ldif("dn: cn=raw,dc=example,dc=com\n"
@@ -225,7 +241,7 @@ Test(ldif_reader, passes_raw_bytes_through)
 	cr_assert_eq(memcmp(value->data, "bad\xff\0x", 6), 0);
 }
 
-Test(ldif_reader, skips_comments)
+Test(reader_ldif, skips_comments)
 {
 	read_ldif("# an export\n"
 		  "# with a folded\n"
@@ -243,7 +259,7 @@ Test(ldif_reader, skips_comments)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "john");
 }
 
-Test(ldif_reader, accepts_version_1_on_its_own_and_before_the_first_dn)
+Test(reader_ldif, accepts_version_1_on_its_own_and_before_the_first_dn)
 {
 	read_ldif("version: 1\n"
 		  "\n"
@@ -263,7 +279,7 @@ Test(ldif_reader, accepts_version_1_on_its_own_and_before_the_first_dn)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "b");
 }
 
-Test(ldif_reader, reports_multiple_values_and_uses_the_first)
+Test(reader_ldif, reports_multiple_values_and_uses_the_first)
 {
 	read_ldif("dn: cn=Two Mails,dc=example,dc=com\n"
 		  "sAMAccountName: two\n"
@@ -284,7 +300,7 @@ Test(ldif_reader, reports_multiple_values_and_uses_the_first)
 	cr_assert_str_eq(record->problems[0].message, "'mail' has 3 values: only the first is used");
 }
 
-Test(ldif_reader, counts_line_numbers_across_folds_comments_and_blank_lines)
+Test(reader_ldif, counts_line_numbers_across_folds_comments_and_blank_lines)
 {
 	read_ldif("version: 1\n"                       /* 1 */
 		  "\n"                                 /* 2 */
@@ -309,7 +325,7 @@ Test(ldif_reader, counts_line_numbers_across_folds_comments_and_blank_lines)
 	cr_assert_str_eq(value_of(2, IMADDR_ROLE_USER_ID), "third");
 }
 
-Test(ldif_reader, reads_crlf_line_ends)
+Test(reader_ldif, reads_crlf_line_ends)
 {
 	read_ldif("dn: cn=a,dc=example,dc=com\r\n"
 		  "sAMAccountName: a\r\n"
@@ -322,7 +338,7 @@ Test(ldif_reader, reads_crlf_line_ends)
 	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "b");
 }
 
-Test(ldif_reader, skips_a_malformed_record_with_a_notice)
+Test(reader_ldif, skips_a_malformed_record_with_a_notice)
 {
 	read_ldif("dn: cn=good,dc=example,dc=com\n"
 		  "sAMAccountName: good\n"
@@ -343,7 +359,7 @@ Test(ldif_reader, skips_a_malformed_record_with_a_notice)
 			 "record skipped: line 6 is not 'attribute: value'");
 }
 
-Test(ldif_reader, skips_bad_base64_with_a_notice)
+Test(reader_ldif, skips_bad_base64_with_a_notice)
 {
 	read_ldif("dn: cn=bad,dc=example,dc=com\n"
 		  "sAMAccountName:: %%%%\n"
@@ -358,7 +374,7 @@ Test(ldif_reader, skips_bad_base64_with_a_notice)
 			 "record skipped: line 2: the value of 'sAMAccountName' is not valid base64");
 }
 
-Test(ldif_reader, skips_a_record_without_dn_with_a_notice)
+Test(reader_ldif, skips_a_record_without_dn_with_a_notice)
 {
 	read_ldif("sAMAccountName: nodn\n"
 		  "mail: nodn@example.com\n"
@@ -371,7 +387,7 @@ Test(ldif_reader, skips_a_record_without_dn_with_a_notice)
 	cr_assert_str_eq(got.notices[0].message, "record skipped: it has no 'dn:' line");
 }
 
-Test(ldif_reader, skips_two_entries_run_together)
+Test(reader_ldif, skips_two_entries_run_together)
 {
 	read_ldif("dn: cn=a,dc=example,dc=com\n"
 		  "sAMAccountName: a\n"
@@ -392,7 +408,7 @@ Test(ldif_reader, skips_two_entries_run_together)
 			 "record skipped: line 6 comes before its 'dn:' line");
 }
 
-Test(ldif_reader, skips_change_records_but_reads_changetype_add)
+Test(reader_ldif, skips_change_records_but_reads_changetype_add)
 {
 	read_ldif("dn: cn=added,dc=example,dc=com\n"
 		  "changetype: add\n"
@@ -415,7 +431,7 @@ Test(ldif_reader, skips_change_records_but_reads_changetype_add)
 	cr_assert_eq(got.notices[1].line, 11);
 }
 
-Test(ldif_reader, does_not_fetch_url_values)
+Test(reader_ldif, does_not_fetch_url_values)
 {
 	read_ldif("dn: cn=url,dc=example,dc=com\n"
 		  "sAMAccountName: url\n"
@@ -427,7 +443,7 @@ Test(ldif_reader, does_not_fetch_url_values)
 		  got.notices[0].message);
 }
 
-Test(ldif_reader, names_a_missing_role_after_its_first_ldap_attribute)
+Test(reader_ldif, names_a_missing_role_after_its_first_ldap_attribute)
 {
 	read_ldif("dn: cn=Prince,dc=example,dc=com\n"
 		  "SAMACCOUNTNAME: prince\n"
@@ -450,7 +466,7 @@ Test(ldif_reader, names_a_missing_role_after_its_first_ldap_attribute)
 	cr_assert_null(record->values[IMADDR_ROLE_CURRENT_URI].attribute);
 }
 
-Test(ldif_reader, follows_the_mapping)
+Test(reader_ldif, follows_the_mapping)
 {
 	imaddr_mapping_set(&mapping, IMADDR_ROLE_DIRECTORY_URI, "msRTCSIP-PrimaryUserAddress");
 	read_ldif("dn: cn=a,dc=example,dc=com\n"
@@ -462,7 +478,7 @@ Test(ldif_reader, follows_the_mapping)
 			 "msRTCSIP-PrimaryUserAddress");
 }
 
-Test(ldif_reader, ignores_ldapsearch_trailer_but_reports_a_failed_search)
+Test(reader_ldif, ignores_ldapsearch_trailer_but_reports_a_failed_search)
 {
 	read_ldif("dn: cn=a,dc=example,dc=com\n"
 		  "sAMAccountName: a\n"
@@ -485,14 +501,241 @@ Test(ldif_reader, ignores_ldapsearch_trailer_but_reports_a_failed_search)
 	cr_assert(strstr(got.notices[0].message, "the export is incomplete"));
 }
 
-Test(ldif_reader, empty_file_has_no_records)
+/* Issue 14: a leading digit line (an old entry number) with nothing after it. */
+Test(reader_ldif, an_entry_number_alone_is_an_empty_record)
+{
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_ldif_file("tests/fuzz/regress/ldif-all-digit-line.ldif", &err),
+		     IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.record_count, 0);
+	cr_assert_eq(got.notice_count, 0);
+}
+
+Test(reader_ldif, skips_entry_numbers_and_reads_each_record_once)
+{
+	read_ldif("dn: cn=a,dc=example,dc=com\n"    /* 1 */
+		  "sAMAccountName: a\n"              /* 2 */
+		  "\n"                               /* 3 */
+		  "512\n"                            /* 4: a number and no record */
+		  "\n"                               /* 5 */
+		  "513\n"                            /* 6 */
+		  "dn: cn=b,dc=example,dc=com\n"     /* 7 */
+		  "sAMAccountName: b\n");            /* 8 */
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.records[0].line, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "a");
+	cr_assert_eq(got.records[1].line, 7);
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "b");
+}
+
+/* Issue 14: libldap read the file an "include:" line names, as root. */
+Test(reader_ldif, never_follows_include_lines, .timeout = 20)
+{
+	read_ldif("include: file:///dev/zero\n"                   /* 1 */
+		  "\n"                                            /* 2 */
+		  "dn: cn=a,dc=example,dc=com\n"                  /* 3 */
+		  "sAMAccountName: a\n"                           /* 4 */
+		  "\n"                                            /* 5 */
+		  "# the include starts the record: a directive\n" /* 6 */
+		  "INCLUDE:file:///etc/passwd\n"                  /* 7 */
+		  "dn: cn=b,dc=example,dc=com\n"                  /* 8 */
+		  "sAMAccountName: b\n");                         /* 9 */
+	cr_assert_eq(got.notice_count, 2);
+	cr_assert_eq(got.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "'include:' skipped: imaddr does not read the file it names "
+			 "('file:///dev/zero')");
+	cr_assert_eq(got.notices[1].line, 7);
+	cr_assert_str_eq(got.notices[1].message,
+			 "'include:' skipped: imaddr does not read the file it names "
+			 "('file:///etc/passwd')");
+	/* The users after them are read, with their lines. */
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "a");
+	cr_assert_eq(got.records[0].line, 3);
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "b");
+	cr_assert_eq(got.records[1].line, 8);
+}
+
+Test(reader_ldif, include_of_etc_passwd_is_a_finding, .timeout = 20)
+{
+	read_ldif("dn: cn=before,dc=example,dc=com\n"
+		  "sAMAccountName: before\n"
+		  "\n"
+		  "include: file:///etc/passwd\n"
+		  "\n"
+		  "dn: cn=after,dc=example,dc=com\n"
+		  "sAMAccountName: after\n");
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(got.notices[0].line, 4);
+	cr_assert(strstr(got.notices[0].message, "'include:' skipped"), "%s",
+		  got.notices[0].message);
+	/* Nothing of /etc/passwd became a record. */
+	cr_assert_eq(got.record_count, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "before");
+	cr_assert_str_eq(value_of(1, IMADDR_ROLE_USER_ID), "after");
+	cr_assert_eq(got.records[1].line, 6);
+}
+
+/* Text of `size` bytes of `c` followed by `tail`, in memory the caller frees. */
+static char *long_text(const char *head, char c, size_t size, const char *tail, size_t *len)
+{
+	size_t head_len = strlen(head), tail_len = strlen(tail);
+	*len = head_len + size + tail_len;
+	char *text = malloc(*len + 1);
+	cr_assert_not_null(text);
+	memcpy(text, head, head_len);
+	memset(text + head_len, c, size);
+	memcpy(text + head_len + size, tail, tail_len + 1);
+	return text;
+}
+
+Test(reader_ldif, skips_a_record_with_a_line_over_the_cap)
+{
+	size_t len;
+	char *text = long_text("dn: cn=long,dc=example,dc=com\n"   /* 1 */
+			       "sAMAccountName: long\n"            /* 2 */
+			       "description: ",                    /* 3 */
+			       'x', 2 * 1024 * 1024,
+			       "\n"
+			       "sn: Long\n"                        /* 4 */
+			       "\n"                                /* 5 */
+			       "dn: cn=next,dc=example,dc=com\n"   /* 6 */
+			       "sAMAccountName: next\n", &len);
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(text, len, &err);
+	free(text);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: line 3 is longer than 1048576 bytes");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "next");
+	cr_assert_eq(got.records[0].line, 6);
+}
+
+Test(reader_ldif, a_line_at_the_cap_is_read)
+{
+	size_t len;
+	/* "description: " and the value make a line of exactly the cap. */
+	char *text = long_text("dn: cn=cap,dc=example,dc=com\n"
+			       "sAMAccountName: cap\n"
+			       "description: ",
+			       'x', IMADDR_LDIF_LINE_MAX - strlen("description: "),
+			       "\r\n"
+			       "sn: Cap\n", &len);
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(text, len, &err);
+	free(text);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_LAST_NAME), "Cap");
+
+	/* One byte more is too long. */
+	release_got();
+	text = long_text("dn: cn=cap,dc=example,dc=com\n"
+			 "description: ",
+			 'x', IMADDR_LDIF_LINE_MAX + 1 - strlen("description: "),
+			 "\n", &len);
+	status = read_ldif_bytes(text, len, &err);
+	free(text);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.record_count, 0);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: line 2 is longer than 1048576 bytes");
+}
+
+Test(reader_ldif, skips_a_record_over_the_cap_without_blank_lines)
+{
+	/* Folded lines: each one is short, the record is not. */
+	size_t fold = 1000, lines = IMADDR_LDIF_RECORD_MAX / fold + 1;
+	const char *head = "dn: cn=big,dc=example,dc=com\n"
+			   "sAMAccountName: big\n"
+			   "description: x\n";
+	const char *tail = "\n"
+			   "dn: cn=next,dc=example,dc=com\n"
+			   "sAMAccountName: next\n";
+	size_t len = strlen(head) + lines * fold + strlen(tail);
+	char *text = malloc(len + 1), *p = text;
+	cr_assert_not_null(text);
+	p += sprintf(p, "%s", head);
+	for (size_t i = 0; i < lines; i++, p += fold) {
+		memset(p, 'x', fold - 1);
+		p[0] = ' ';
+		p[fold - 1] = '\n';
+	}
+	sprintf(p, "%s", tail);
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(text, len, &err);
+	free(text);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert(strstr(got.notices[0].message,
+			 "record skipped: it is longer than 16777216 bytes by line "),
+		  "%s", got.notices[0].message);
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "next");
+	cr_assert_eq(got.records[0].line, 3 + lines + 2);
+}
+
+Test(reader_ldif, a_long_comment_is_only_a_comment)
+{
+	size_t len;
+	char *text = long_text("# ", '#', 2 * 1024 * 1024,
+			       "\n"
+			       "dn: cn=a,dc=example,dc=com\n"    /* 2 */
+			       "# ", &len);
+	char *more;
+	size_t more_len;
+	more = long_text(text, 'c', 2 * 1024 * 1024,
+			 "\n"
+			 "sAMAccountName: a\n", &more_len);  /* 4 */
+	free(text);
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = read_ldif_bytes(more, more_len, &err);
+	free(more);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 0);
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.records[0].line, 2);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "a");
+}
+
+Test(reader_ldif, skips_a_record_with_a_raw_nul_byte)
+{
+	const char text[] = "dn: cn=nul,dc=example,dc=com\n"
+			    "sAMAccountName: n\0l\n"
+			    "\n"
+			    "dn: cn=after,dc=example,dc=com\n"
+			    "sAMAccountName: after\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_ldif_bytes(text, sizeof(text) - 1, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(got.notice_count, 1);
+	cr_assert_eq(got.notices[0].line, 1);
+	cr_assert_str_eq(got.notices[0].message,
+			 "record skipped: line 2 holds a NUL byte, which only a base64 value "
+			 "('attribute:: ...') can");
+	cr_assert_eq(got.record_count, 1);
+	cr_assert_eq(got.records[0].line, 4);
+	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "after");
+}
+
+Test(reader_ldif, empty_file_has_no_records)
 {
 	read_ldif("");
 	cr_assert_eq(got.record_count, 0);
 	cr_assert_eq(got.notice_count, 0);
 }
 
-Test(ldif_reader, stops_when_the_record_callback_fails)
+Test(reader_ldif, stops_when_the_record_callback_fails)
 {
 	struct imaddr_error err = { "" };
 	const char *text = "dn: cn=a,dc=example,dc=com\nsAMAccountName: a\n\n"
@@ -504,14 +747,14 @@ Test(ldif_reader, stops_when_the_record_callback_fails)
 	cr_assert_eq(got.record_count, 2);
 }
 
-Test(ldif_reader, reads_standard_input)
+Test(reader_ldif, reads_standard_input)
 {
 	const char *text = "dn: cn=in,dc=example,dc=com\nsAMAccountName: in\n";
 	struct imaddr_error err = { "" };
 	write_file(text, strlen(text));
 	cr_assert_not_null(freopen(path, "r", stdin));
-	struct imaddr_reader *reader = imaddr_ldif_reader_open("-", &err);
-	cr_assert_not_null(reader);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_ldif_reader_open("-", &reader, &err), IMADDR_OK, "%s", err.message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping, .record = on_record, .notice = on_notice, .context = &got,
 	};
@@ -521,94 +764,26 @@ Test(ldif_reader, reads_standard_input)
 	cr_assert_str_eq(value_of(0, IMADDR_ROLE_USER_ID), "in");
 }
 
-Test(ldif_reader, cannot_open_a_missing_file)
+Test(reader_ldif, cannot_open_a_missing_file)
 {
 	struct imaddr_error err = { "" };
-	cr_assert_null(imaddr_ldif_reader_open("/nonexistent/users.ldif", &err));
+	struct imaddr_reader *reader = (struct imaddr_reader *)&err;
+	cr_assert_eq(imaddr_ldif_reader_open("/nonexistent/users.ldif", &reader, &err),
+		     IMADDR_ERR_INPUT);
+	cr_assert_null(reader);
 	cr_assert_str_eq(err.message,
 			 "cannot open '/nonexistent/users.ldif': No such file or directory");
 }
 
-Test(ldif_reader, fails_with_io_error_on_a_directory)
+Test(reader_ldif, fails_with_io_error_on_a_directory)
 {
 	struct imaddr_error err = { "" };
-	struct imaddr_reader *reader = imaddr_ldif_reader_open("/", &err);
-	cr_assert_not_null(reader);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_ldif_reader_open("/", &reader, &err), IMADDR_OK, "%s", err.message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping, .record = on_record, .notice = on_notice, .context = &got,
 	};
 	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_ERR_IO);
 	cr_assert_str_eq(err.message, "/: read error: Is a directory");
-	imaddr_reader_free(reader);
-}
-
-/* The attribute check that decides what the LDAP reader asks for. */
-Test(ldap_entry, attribute_names)
-{
-	cr_assert(imaddr_ldap_attribute_name_valid("sAMAccountName"));
-	cr_assert(imaddr_ldap_attribute_name_valid("msRTCSIP-PrimaryUserAddress"));
-	cr_assert(imaddr_ldap_attribute_name_valid("mail;lang-de"));
-	cr_assert(imaddr_ldap_attribute_name_valid("0.9.2342.19200300.100.1.3"));
-	cr_assert_not(imaddr_ldap_attribute_name_valid("USER ID"));
-	cr_assert_not(imaddr_ldap_attribute_name_valid("DIRECTORY URI"));
-	cr_assert_not(imaddr_ldap_attribute_name_valid("1mail"));
-	cr_assert_not(imaddr_ldap_attribute_name_valid("1..2"));
-	cr_assert_not(imaddr_ldap_attribute_name_valid("1.2."));
-	cr_assert_not(imaddr_ldap_attribute_name_valid("mail;"));
-	cr_assert_not(imaddr_ldap_attribute_name_valid(""));
-}
-
-Test(ldap_entry, default_filters_are_cucms)
-{
-	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_AD),
-			 "(&(objectclass=user)(!(objectclass=Computer))"
-			 "(!(UserAccountControl:1.2.840.113556.1.4.803:=2)))");
-	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_AD_LDS),
-			 "(&(objectclass=user)(!(objectclass=Computer))"
-			 "(!(msDS-UserAccountDisabled=TRUE)))");
-	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_OPENLDAP),
-			 "(objectclass=inetOrgPerson)");
-}
-
-Test(ldap_entry, options_are_checked_before_any_connection)
-{
-	struct imaddr_ldap_options options;
-	struct imaddr_error err = { "" };
-	imaddr_ldap_options_init(&options);
-	cr_assert_eq(options.scope, IMADDR_LDAP_SCOPE_SUB);
-	cr_assert_eq(options.page_size, 0);
-
-	options.uri = "http://example.com/";
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
-	cr_assert_str_eq(err.message,
-			 "'http://example.com/' is not one ldap://, ldaps:// or ldapi:// URI");
-
-	options.uri = "ldaps://127.0.0.1:1/";
-	options.starttls = true;
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
-	cr_assert(strstr(err.message, "StartTLS goes with ldap:// URIs"), "%s", err.message);
-
-	options.starttls = false;
-	options.bind_dn = "cn=reader,dc=example,dc=com";
-	options.password = "";
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
-	cr_assert(strstr(err.message, "needs a password"), "%s", err.message);
-
-	options.password = "secret";
-	options.sasl_mech = "PLAIN";
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
-	cr_assert_str_eq(err.message,
-			 "SASL mechanism 'PLAIN' is not supported: use EXTERNAL or GSSAPI");
-
-	options.sasl_mech = NULL;
-	options.ca_file = "/nonexistent/ca.pem";
-	cr_assert_null(imaddr_ldap_reader_open(&options, &err));
-	cr_assert_str_eq(err.message,
-			 "cannot read CA file '/nonexistent/ca.pem': No such file or directory");
-
-	/* Nothing is contacted on open: an unreachable server opens fine. */
-	options.ca_file = NULL;
-	struct imaddr_reader *reader = imaddr_ldap_reader_open(&options, &err);
-	cr_assert_not_null(reader, "%s", err.message);
 	imaddr_reader_free(reader);
 }

@@ -1,0 +1,121 @@
+/* The LDAP reader's checks that need no server; tests/ldap/ runs it against slapd. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "reader.h"
+
+Test(reader_ldap, default_filters_are_cucms)
+{
+	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_AD),
+			 "(&(objectclass=user)(!(objectclass=Computer))"
+			 "(!(UserAccountControl:1.2.840.113556.1.4.803:=2)))");
+	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_AD_LDS),
+			 "(&(objectclass=user)(!(objectclass=Computer))"
+			 "(!(msDS-UserAccountDisabled=TRUE)))");
+	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_OPENLDAP),
+			 "(objectclass=inetOrgPerson)");
+}
+
+Test(reader_ldap, options_are_checked_before_any_connection)
+{
+	struct imaddr_ldap_options options;
+	/* Set to something: a failed open must leave NULL. */
+	struct imaddr_reader *reader = (struct imaddr_reader *)&options;
+	struct imaddr_error err = { "" };
+	imaddr_ldap_options_init(&options);
+	cr_assert_eq(options.scope, IMADDR_LDAP_SCOPE_SUB);
+	cr_assert_eq(options.page_size, 0);
+
+	options.uri = "http://example.com/";
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
+	cr_assert_str_eq(err.message,
+			 "'http://example.com/' is not one ldap://, ldaps:// or ldapi:// URI");
+
+	options.uri = "ldaps://127.0.0.1:1/";
+	options.starttls = true;
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
+	cr_assert(strstr(err.message, "StartTLS goes with ldap:// URIs"), "%s", err.message);
+
+	options.starttls = false;
+	options.bind_dn = "cn=reader,dc=example,dc=com";
+	options.password = "";
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
+	cr_assert(strstr(err.message, "needs a password"), "%s", err.message);
+
+	options.password = "secret";
+	options.sasl_mech = "PLAIN";
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
+	cr_assert_str_eq(err.message,
+			 "SASL mechanism 'PLAIN' is not supported: use EXTERNAL or GSSAPI");
+
+	options.sasl_mech = NULL;
+	options.ca_file = "/nonexistent/ca.pem";
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert_null(reader);
+	cr_assert_str_eq(err.message,
+			 "cannot read CA file '/nonexistent/ca.pem': No such file or directory");
+
+	/* Nothing is contacted on open: an unreachable server opens fine. */
+	options.ca_file = NULL;
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	imaddr_reader_free(reader);
+}
+
+struct progress_calls {
+	size_t count;
+	size_t done_count;
+	struct imaddr_ldap_progress last;
+};
+
+static void count_progress(void *context, const struct imaddr_ldap_progress *progress)
+{
+	struct progress_calls *calls = context;
+	calls->count++;
+	calls->done_count += progress->done;
+	calls->last = *progress;
+}
+
+static enum imaddr_status no_record(void *context, const struct imaddr_record *record,
+				    struct imaddr_error *err)
+{
+	return IMADDR_OK;
+}
+
+static enum imaddr_status no_notice(void *context, enum imaddr_code code, uint64_t line,
+				    const char *dn, const char *field, const char *value,
+				    const char *message, struct imaddr_error *err)
+{
+	return IMADDR_OK;
+}
+
+/* The library prints nothing: the caller hears that the search ended, even when it failed. */
+Test(reader_ldap, progress_goes_to_the_callback_and_ends_with_done)
+{
+	struct imaddr_ldap_options options;
+	struct imaddr_mapping mapping;
+	struct imaddr_error err = { "" };
+	struct progress_calls calls = { 0 };
+	struct imaddr_reader *reader;
+	imaddr_ldap_options_init(&options);
+	imaddr_mapping_init(&mapping);
+	options.uri = "ldap://127.0.0.1:1/";
+	options.progress = count_progress;
+	options.progress_context = &calls;
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping, .record = no_record, .notice = no_notice,
+	};
+	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_ERR_LDAP);
+	imaddr_reader_free(reader);
+	cr_assert_eq(calls.done_count, 1);
+	cr_assert(calls.last.done);
+	cr_assert_eq(calls.last.entries, 0);
+	cr_assert_eq(calls.last.pages, 0);
+	cr_assert_geq(calls.last.elapsed_seconds, 0);
+}
