@@ -13,7 +13,7 @@
 #include "imaddr.h"
 #include "tempdir.h"
 
-TEMPDIR_TEST_SUITE(report_db);
+TEMPDIR_TEST_SUITE(sink_report);
 
 /* dir/name; valid until the next call. */
 static const char *path_in_dir(const char *name)
@@ -268,14 +268,13 @@ static const struct fixture second_run = {
 	"users.csv", second_users, 4, second_findings, 3, domains, 2,
 };
 
-Test(report_db, records_run_users_findings_and_domains)
+Test(sink_report, records_run_users_findings_and_domains)
 {
 	const char *path = path_in_dir("report.sqlite");
 
 	write_run(path, &first_run);
 
 	expect_rows(path, "PRAGMA user_version", "2\n");
-	expect_rows(path, "PRAGMA page_size", "16384\n");
 	expect_rows(path, "PRAGMA application_id", "1768776036\n");
 	expect_rows(path,
 		    "SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
@@ -286,13 +285,14 @@ Test(report_db, records_run_users_findings_and_domains)
 	expect_rows(path,
 		    "SELECT finished GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T"
 		    "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z' FROM runs", "1\n");
-	/* users.id is run_id * 2^32 + ordinal. */
-	expect_rows(path, "SELECT id - (run_id << 32), * FROM users ORDER BY ordinal",
-		    "1|4294967297|1|1|2|CN=Ann Lee,DC=example,DC=com|alee|alee@example.com|Pat|Lee|"
+	expect_rows(path,
+		    "SELECT run_id, ordinal, line, dn, user_id, mail, first_name, last_name,"
+		    " directory_uri, current_uri, im_address, im_domain FROM users ORDER BY ordinal",
+		    "1|1|2|CN=Ann Lee,DC=example,DC=com|alee|alee@example.com|Pat|Lee|"
 		    "alee@example.com|NULL|alee@xn--mnchen-3ya.example|xn--mnchen-3ya.example\n"
-		    "2|4294967298|1|2|3|CN=Bo Smith,DC=example,DC=com|bsmith|bsmith@example.com|Pat|NULL|"
+		    "1|2|3|CN=Bo Smith,DC=example,DC=com|bsmith|bsmith@example.com|Pat|NULL|"
 		    "bsmith@example.com|NULL|bsmith@example.com|example.com\n"
-		    "3|4294967299|1|3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|BSmith@example.com|Pat|Smith|"
+		    "1|3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|BSmith@example.com|Pat|Smith|"
 		    "BSmith@example.com|NULL|bsmith@example.com|example.com\n");
 	/* A user's line and DN live in users; a finding of no user keeps its own. */
 	expect_rows(path,
@@ -330,7 +330,7 @@ Test(report_db, records_run_users_findings_and_domains)
 	expect_rows(path, "SELECT count(*) FROM im_address_changes", "0\n");
 }
 
-Test(report_db, second_run_appends_and_compares_with_the_first)
+Test(sink_report, second_run_appends_and_compares_with_the_first)
 {
 	const char *path = path_in_dir("report.sqlite");
 	struct fixture other_input = first_run;
@@ -379,7 +379,7 @@ static const struct fixture_user changes_after[] = {
 	{ 7, NULL, "a", "A", "a1@example.com", "example.com" },
 };
 
-Test(report_db, im_address_changes_match_exact_user_ids_and_every_namesake)
+Test(sink_report, im_address_changes_match_exact_user_ids_and_every_namesake)
 {
 	const char *path = path_in_dir("report.sqlite");
 	const struct fixture before = { "changes.csv", changes_before, 6, NULL, 0, NULL, 0 };
@@ -394,7 +394,7 @@ Test(report_db, im_address_changes_match_exact_user_ids_and_every_namesake)
 		    "2|1|dup|4|2|b@example.com|a@example.com\n");
 }
 
-Test(report_db, refuses_to_append_to_a_version_1_report)
+Test(sink_report, refuses_to_append_to_a_version_1_report)
 {
 	const char *path = path_in_dir("old.sqlite");
 	struct imaddr_error err = { "" };
@@ -421,7 +421,7 @@ static void count_rows(const char *path, const char *expected)
 		    expected);
 }
 
-Test(report_db, aborted_run_leaves_the_previous_report)
+Test(sink_report, aborted_run_leaves_the_previous_report)
 {
 	const char *path = path_in_dir("report.sqlite");
 	struct imaddr_sink *sink;
@@ -446,7 +446,7 @@ Test(report_db, aborted_run_leaves_the_previous_report)
 	count_rows(path, "2|7|6|4\n");
 }
 
-Test(report_db, aborted_first_run_removes_the_file)
+Test(sink_report, aborted_first_run_removes_the_file)
 {
 	const char *path = path_in_dir("new.sqlite");
 	struct imaddr_sink *sink;
@@ -469,7 +469,7 @@ Test(report_db, aborted_first_run_removes_the_file)
 	free(listing);
 }
 
-Test(report_db, empty_file_becomes_a_report_and_is_kept_on_abort)
+Test(sink_report, empty_file_becomes_a_report_and_is_kept_on_abort)
 {
 	char *path = tempdir_write_str(dir, "empty.sqlite", "");
 	struct imaddr_sink *sink;
@@ -490,7 +490,7 @@ Test(report_db, empty_file_becomes_a_report_and_is_kept_on_abort)
  * pages of the run reach the database file, and is killed before end. The
  * next opener must find the previous report, the hot journal rolled back.
  */
-Test(report_db, killed_run_leaves_the_previous_report)
+Test(sink_report, killed_run_leaves_the_previous_report)
 {
 	const char *path = path_in_dir("report.sqlite");
 	char journal[600];
@@ -557,7 +557,7 @@ static void run_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
-Test(report_db, refuses_a_database_of_another_program)
+Test(sink_report, refuses_a_database_of_another_program)
 {
 	const char *path = path_in_dir("other.sqlite");
 
@@ -566,7 +566,7 @@ Test(report_db, refuses_a_database_of_another_program)
 	expect_rows(path, "SELECT count(*) FROM sqlite_master", "1\n");
 }
 
-Test(report_db, refuses_a_file_that_is_not_sqlite)
+Test(sink_report, refuses_a_file_that_is_not_sqlite)
 {
 	char *path = tempdir_write_str(dir, "users.csv",
 				       "USER ID,DIRECTORY URI\nalee,ann.lee@example.com\n");
@@ -575,7 +575,7 @@ Test(report_db, refuses_a_file_that_is_not_sqlite)
 	free(path);
 }
 
-Test(report_db, refuses_a_report_of_a_newer_schema)
+Test(sink_report, refuses_a_report_of_a_newer_schema)
 {
 	const char *path = path_in_dir("report.sqlite");
 
@@ -585,7 +585,7 @@ Test(report_db, refuses_a_report_of_a_newer_schema)
 	count_rows(path, "1|3|3|2\n");
 }
 
-Test(report_db, missing_directory_fails_naming_the_path)
+Test(sink_report, missing_directory_fails_naming_the_path)
 {
 	const char *path = path_in_dir("no/such/dir/report.sqlite");
 
@@ -594,72 +594,126 @@ Test(report_db, missing_directory_fails_naming_the_path)
 }
 
 /*
- * Users are inserted many to a statement, the last few one by one: 130 is
- * two full statements and two single rows, each user with its own values.
+ * One run of `count` users, as the audit hands them over: each user followed
+ * by its findings (two in three users have one), then the input's end, then
+ * findings of no user (one per four users). Values differ from user to user
+ * and from finding to finding, so that a row written twice, lost or paired
+ * with another row's values shows. Appends to `users` and `findings` what
+ * the report must then hold, as expect_rows() prints it.
  */
-Test(report_db, users_of_full_and_partial_inserts_are_all_written)
+static void write_sized_run(const char *path, uint64_t count, struct imaddr_buf *users,
+			    struct imaddr_buf *findings)
 {
-	const char *path = path_in_dir("report.sqlite");
 	struct imaddr_sink *sink = open_report(path);
 	struct imaddr_run_totals totals = { 0 };
 	struct imaddr_error err = { "" };
-	char user_id[32], mail[64];
+	char input[32], dn[64], user_id[32], mail[64], value[32];
 
-	begin_run(sink, "users.csv");
-	for (uint64_t ordinal = 1; ordinal <= 130; ordinal++) {
+	snprintf(input, sizeof(input), "%llu.csv", (unsigned long long)count);
+	begin_run(sink, input);
+	for (uint64_t ordinal = 1; ordinal <= count; ordinal++) {
 		struct imaddr_user user = { .ordinal = ordinal, .line = ordinal + 1 };
+		snprintf(dn, sizeof(dn), "CN=U%llu", (unsigned long long)ordinal);
 		snprintf(user_id, sizeof(user_id), "u%llu", (unsigned long long)ordinal);
 		snprintf(mail, sizeof(mail), "u%llu@example.com", (unsigned long long)ordinal);
+		user.dn = dn;
 		user.user_id = user_id;
 		user.mail = mail;
 		user.im_address = ordinal % 2 ? mail : NULL;
 		cr_assert_eq(sink->ops->user(sink, &user, &err), IMADDR_OK, "%s", err.message);
-	}
-	totals.users = 130;
-	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_OK, "%s", err.message);
-	free_report(sink);
-	expect_rows(path,
-		    "SELECT count(*), sum(id - (run_id << 32) = ordinal), sum(line = ordinal + 1),"
-		    " sum(user_id = 'u' || ordinal), sum(mail = user_id || '@example.com'),"
-		    " sum(im_address IS (CASE WHEN ordinal % 2 THEN mail END)) FROM users",
-		    "130|130|130|130|130|130\n");
-}
-
-/* Findings go through the same batches: 70 is one full statement and six rows. */
-Test(report_db, findings_of_full_and_partial_inserts_are_all_written)
-{
-	const char *path = path_in_dir("report.sqlite");
-	struct imaddr_sink *sink = open_report(path);
-	struct imaddr_run_totals totals = { 0 };
-	struct imaddr_error err = { "" };
-	char value[32];
-
-	begin_run(sink, "users.csv");
-	for (uint64_t i = 0; i < 70; i++) {
+		imaddr_buf_appendf(users, "%s|%llu|%llu|%s|%s|%s|%s\n", input,
+				   (unsigned long long)ordinal, (unsigned long long)ordinal + 1, dn,
+				   user_id, mail, ordinal % 2 ? mail : "NULL");
+		if (ordinal % 3 == 0)
+			continue;
+		/* The related user is the one before, when there is one. */
+		uint64_t related = ordinal % 2 ? ordinal - 1 : 0;
 		struct imaddr_finding finding = {
-			.code = i % 2 ? IMADDR_CODE_URI_INVALID : IMADDR_CODE_RECORD_MALFORMED,
-			.ordinal = i % 2 ? i : 0,
-			.line = i + 10,
-			.dn = "CN=x",
-			.user_id = "someone",
-			.related_ordinal = i % 3 ? 0 : i + 1,
-			.message = "m",
+			.code = IMADDR_CODE_USERID_DUPLICATE, .ordinal = ordinal,
+			.line = ordinal + 1, .dn = "CN=ignored", .user_id = user_id,
+			.field = "userid", .value = user_id, .related_ordinal = related,
+			.related_line = related ? related + 1 : 0, .message = "m",
 		};
 		finding.severity = imaddr_code_severity(finding.code);
-		snprintf(value, sizeof(value), "v%llu", (unsigned long long)i);
-		finding.value = value;
-		cr_assert_eq(sink->ops->finding(sink, &finding, &err), IMADDR_OK, "%s", err.message);
+		cr_assert_eq(sink->ops->finding(sink, &finding, &err), IMADDR_OK, "%s",
+			     err.message);
+		if (related)
+			imaddr_buf_appendf(findings, "%s|%llu|%llu|CN=U%llu|%s|%s|%llu|%llu|CN=U%llu\n",
+					   input, (unsigned long long)ordinal,
+					   (unsigned long long)ordinal + 1, (unsigned long long)ordinal,
+					   user_id, user_id, (unsigned long long)related,
+					   (unsigned long long)related + 1, (unsigned long long)related);
+		else
+			imaddr_buf_appendf(findings, "%s|%llu|%llu|CN=U%llu|%s|%s|NULL|NULL|NULL\n",
+					   input, (unsigned long long)ordinal,
+					   (unsigned long long)ordinal + 1, (unsigned long long)ordinal,
+					   user_id, user_id);
 	}
+	cr_assert_eq(sink->ops->input_end(sink, &err), IMADDR_OK, "%s", err.message);
+	for (uint64_t i = 1; i <= count / 4; i++) {
+		snprintf(value, sizeof(value), "row %llu", (unsigned long long)i);
+		snprintf(dn, sizeof(dn), "CN=Skipped %llu", (unsigned long long)i);
+		struct imaddr_finding finding = {
+			.code = IMADDR_CODE_RECORD_MALFORMED, .line = 100000 + i, .dn = dn,
+			.value = value, .message = "m",
+		};
+		finding.severity = imaddr_code_severity(finding.code);
+		cr_assert_eq(sink->ops->finding(sink, &finding, &err), IMADDR_OK, "%s",
+			     err.message);
+		imaddr_buf_appendf(findings, "%s|0|%llu|%s|NULL|%s|NULL|NULL|NULL\n", input,
+				   100000 + (unsigned long long)i, dn, value);
+	}
+	totals.users = count;
 	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_OK, "%s", err.message);
 	free_report(sink);
-	/* A user's finding keeps no line or DN of its own, a run's no user ID. */
+}
+
+/*
+ * Users and findings are inserted many to a statement and the last few of a
+ * run one by one. Whatever the number per statement, some of these runs
+ * fill exactly a whole number of statements and others one row more or
+ * less: runs of 2^k - 1, 2^k and 2^k + 1 users read back whole, through
+ * users and finding_rows, each finding with its user's line and DN.
+ */
+Test(sink_report, runs_of_every_size_read_back_whole)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_buf users, findings;
+	uint64_t previous = UINT64_MAX, of_users = 0, of_no_user = 0;
+	char expected[64];
+
+	imaddr_buf_init(&users, 0);
+	imaddr_buf_init(&findings, 0);
+	for (uint64_t power = 1; power <= 1024; power *= 2) {
+		for (uint64_t count = power - 1; count <= power + 1; count++) {
+			if (previous != UINT64_MAX && count <= previous)
+				continue;
+			write_sized_run(path, count, &users, &findings);
+			of_users += count - count / 3;
+			of_no_user += count / 4;
+			previous = count;
+		}
+	}
 	expect_rows(path,
-		    "SELECT count(*), sum(value = 'v' || (id - 1)),"
-		    " sum(ordinal = CASE WHEN (id - 1) % 2 THEN id - 1 ELSE 0 END),"
-		    " sum(line IS CASE WHEN (id - 1) % 2 THEN NULL ELSE id + 9 END),"
-		    " sum(dn IS CASE WHEN (id - 1) % 2 THEN NULL ELSE 'CN=x' END),"
-		    " sum(user_id IS CASE WHEN (id - 1) % 2 THEN 'someone' END),"
-		    " sum(related_ordinal IS CASE WHEN (id - 1) % 3 THEN NULL ELSE id END)"
-		    " FROM findings",
-		    "70|70|70|70|70|70|70\n");
+		    "SELECT r.input, u.ordinal, u.line, u.dn, u.user_id, u.mail, u.im_address"
+		    " FROM users AS u JOIN runs AS r ON r.id = u.run_id"
+		    " ORDER BY u.run_id, u.ordinal",
+		    users.data);
+	expect_rows(path,
+		    "SELECT r.input, f.ordinal, f.line, f.dn, f.user_id, f.value,"
+		    " f.related_ordinal, f.related_line, f.related_dn"
+		    " FROM finding_rows AS f JOIN runs AS r ON r.id = f.run_id"
+		    " ORDER BY f.run_id, f.finding_id",
+		    findings.data);
+	snprintf(expected, sizeof(expected), "%llu|%llu|%llu|%llu|%llu\n",
+		 (unsigned long long)(of_users + of_no_user), (unsigned long long)of_users,
+		 (unsigned long long)of_users, (unsigned long long)of_users,
+		 (unsigned long long)of_users);
+	/* A user's finding keeps no line or DN of its own, one of no user no user ID. */
+	expect_rows(path,
+		    "SELECT count(*), sum(ordinal <> 0), sum(line IS NULL), sum(dn IS NULL),"
+		    " sum(user_id IS NOT NULL) FROM findings",
+		    expected);
+	imaddr_buf_release(&users);
+	imaddr_buf_release(&findings);
 }
