@@ -30,13 +30,6 @@
 #define PAGE_SIZE 16384
 
 /*
- * A second imaddr appending to the same report waits for the first one's
- * transaction to end rather than failing at once; a reader in the middle of a
- * long query delays the commit the same way.
- */
-#define BUSY_TIMEOUT_MS 30000
-
-/*
  * The schema, version 2. A run is one contiguous range of every table and
  * index, so that the load appends and a question about one run reads one
  * range:
@@ -268,12 +261,18 @@ out:
 	return status;
 }
 
-enum imaddr_status imaddr_report_schema_connect(const char *path, sqlite3 **db,
-						struct imaddr_error *err)
+enum imaddr_status imaddr_report_schema_connect(const char *path, int busy_timeout_ms,
+						sqlite3 **db, struct imaddr_error *err)
 {
 	/* One thread uses the connection: SQLite's own mutexes would be waste. */
 	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 
+	/*
+	 * Before any statement: the very first, reading the header, must wait
+	 * for a run that is committing rather than fail at once.
+	 */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(*db, busy_timeout_ms);
 	if (rc != SQLITE_OK)
 		return imaddr_report_schema_fail(*db, path, "open", err);
 	/* SQLite falls back to read-only quietly; the run would fail at BEGIN. */
@@ -326,8 +325,8 @@ static void configure_sqlite(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-enum imaddr_status imaddr_report_schema_open(const char *path, sqlite3 **db,
-					     struct imaddr_error *err)
+enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_ms,
+					     sqlite3 **db, struct imaddr_error *err)
 {
 	static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;
 	enum imaddr_status status = IMADDR_OK;
@@ -352,7 +351,7 @@ enum imaddr_status imaddr_report_schema_open(const char *path, sqlite3 **db,
 		 * Reading the header is not writing, with one exception worth
 		 * having: a hot journal left by a killed run is rolled back here.
 		 */
-		status = imaddr_report_schema_connect(path, db, err);
+		status = imaddr_report_schema_connect(path, busy_timeout_ms, db, err);
 		if (status == IMADDR_OK)
 			status = imaddr_report_schema_check(*db, path, &kind, err);
 	}
@@ -419,14 +418,11 @@ void imaddr_report_schema_remove_file(const char *path)
 int imaddr_report_schema_configure(sqlite3 *db)
 {
 	char pragmas[128];
-	int rc = sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA page_size = %d; PRAGMA cache_size = -%d; PRAGMA synchronous = NORMAL",
 		 PAGE_SIZE, CACHE_KIB);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
-	return rc;
+	return sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 }
 
 int imaddr_report_schema_create(sqlite3 *db)

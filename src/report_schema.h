@@ -53,16 +53,18 @@ enum imaddr_report_kind {
  * statistics off (see imaddr_report_db_open). Fails with IMADDR_ERR_DB,
  * naming the path; `*db` is then NULL.
  */
-enum imaddr_status imaddr_report_schema_open(const char *path, sqlite3 **db,
-					     struct imaddr_error *err);
+enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_ms,
+					     sqlite3 **db, struct imaddr_error *err);
 
 /**
  * Opens a connection to the existing file `path` for reading and writing,
- * for one thread. Fails when SQLite cannot open the file or can only read it;
- * `*db` is then still set, and the caller closes it.
+ * for one thread. Every statement that finds the file locked by another
+ * connection, the first one included, retries for up to `busy_timeout_ms`
+ * before it fails with SQLITE_BUSY. Fails when SQLite cannot open the file
+ * or can only read it; `*db` is then still set, and the caller closes it.
  */
-enum imaddr_status imaddr_report_schema_connect(const char *path, sqlite3 **db,
-						struct imaddr_error *err);
+enum imaddr_status imaddr_report_schema_connect(const char *path, int busy_timeout_ms,
+						sqlite3 **db, struct imaddr_error *err);
 
 /**
  * Tells a report this imaddr can append to (IMADDR_REPORT_KIND_CURRENT) or
@@ -86,9 +88,8 @@ enum imaddr_status imaddr_report_schema_create_file(const char *path, bool *crea
 void imaddr_report_schema_remove_file(const char *path);
 
 /**
- * Sets the connection up for a run's bulk load, and makes a statement that
- * finds the file locked by another connection wait for it (30 seconds)
- * before failing with SQLITE_BUSY. Returns SQLite's result code.
+ * Sets the connection up for a run's bulk load (page size, cache, syncs);
+ * returns SQLite's result code.
  */
 int imaddr_report_schema_configure(sqlite3 *db);
 

@@ -43,6 +43,7 @@ struct report {
 	bool created;           /* this run created the file: throwing away removes it */
 	bool new_schema;        /* this run creates the schema and its indexes */
 	bool indexed;           /* the findings indexes exist (input_end made them) */
+	int busy_timeout_ms;    /* how long a statement waits for another's lock */
 	enum report_state state;
 	sqlite3_int64 run_id;
 	sqlite3_int64 previous_run_id;  /* 0 for the first run of an input */
@@ -208,7 +209,8 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	if (!report->db) {
 		status = imaddr_report_schema_create_file(report->path, &report->created, err);
 		if (status == IMADDR_OK)
-			status = imaddr_report_schema_connect(report->path, &report->db, err);
+			status = imaddr_report_schema_connect(report->path, report->busy_timeout_ms,
+							      &report->db, err);
 		if (status != IMADDR_OK)
 			goto out;
 	}
@@ -454,9 +456,11 @@ struct imaddr_sink *imaddr_report_db_open(const char *path, struct imaddr_error 
 	report->base.ops = &report_ops;
 	report->path = imaddr_xstrdup(path ? path : "");
 	report->state = REPORT_OPENED;
+	report->busy_timeout_ms = IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
 	imaddr_report_rows_init(&report->users);
 	imaddr_report_rows_init(&report->findings);
-	if (imaddr_report_schema_open(report->path, &report->db, err) != IMADDR_OK) {
+	if (imaddr_report_schema_open(report->path, report->busy_timeout_ms, &report->db,
+				      err) != IMADDR_OK) {
 		report_free(&report->base);
 		return NULL;
 	}

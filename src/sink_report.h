@@ -11,4 +11,13 @@
 
 #include "imaddr.h"
 
+/*
+ * How long a statement waits for another connection's lock on the report,
+ * in milliseconds, opening included: a second imaddr appending to the same
+ * report waits for the first one's transaction to end rather than failing
+ * at once, and a reader in the middle of a long query delays the commit the
+ * same way. The opener's default; each report keeps its own.
+ */
+#define IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS 30000
+
 #endif /* IMADDR_SINK_REPORT_H */

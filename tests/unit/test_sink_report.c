@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buffer.h"
@@ -535,6 +536,104 @@ Test(sink_report, killed_run_leaves_the_previous_report)
 	cr_assert_not(exists(journal), "opening the report rolls the journal back");
 	count_rows(path, "1|3|3|2\n");
 	expect_rows(path, "PRAGMA integrity_check", "ok\n");
+}
+
+/*
+ * Another process holds an exclusive lock on `path`, as a run committing a
+ * large report does, and releases it after about `milliseconds`. Returns
+ * once the lock is held.
+ */
+static pid_t hold_lock(const char *path, unsigned milliseconds)
+{
+	int ready[2];
+	char byte;
+	pid_t child;
+
+	cr_assert_eq(pipe(ready), 0);
+	child = fork();
+	cr_assert_neq(child, -1);
+	if (child == 0) {
+		sqlite3 *db = NULL;
+
+		close(ready[0]);
+		if (sqlite3_open(path, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(2);
+		if (write(ready[1], "l", 1) != 1)
+			_exit(3);
+		usleep(milliseconds * 1000);
+		if (sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(4);
+		sqlite3_close(db);
+		_exit(0);
+	}
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &byte, 1), 1, "the child could not lock '%s'", path);
+	close(ready[0]);
+	return child;
+}
+
+static void expect_released(pid_t child)
+{
+	int status;
+
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the child holding the lock failed (status %d)", status);
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Opening reads the report's header: it waits for the lock like any statement. */
+Test(sink_report, open_waits_for_another_process_to_release_the_report)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+	struct timespec start;
+	pid_t child;
+
+	write_run(path, &first_run);
+	child = hold_lock(path, 300);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	sink = imaddr_report_db_open(path, &err);
+	double waited = seconds_since(&start);
+	cr_assert_not_null(sink, "%s (after %.2f s)", err.message, waited);
+	cr_expect_geq(waited, 0.2, "the report was not locked while it was opened");
+	begin_run(sink, second_run.input);
+	feed_users(sink, &second_run);
+	feed_findings(sink, &second_run);
+	end_run(sink, &second_run);
+	free_report(sink);
+	expect_released(child);
+	count_rows(path, "2|7|6|4\n");
+}
+
+Test(sink_report, begin_waits_for_another_process_to_release_the_report)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_sink *sink;
+	struct timespec start;
+	pid_t child;
+
+	write_run(path, &first_run);
+	sink = open_report(path);
+	child = hold_lock(path, 300);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	begin_run(sink, second_run.input);
+	cr_expect_geq(seconds_since(&start), 0.2, "the report was not locked at begin");
+	feed_users(sink, &second_run);
+	feed_findings(sink, &second_run);
+	end_run(sink, &second_run);
+	free_report(sink);
+	expect_released(child);
+	count_rows(path, "2|7|6|4\n");
 }
 
 static void expect_refused(const char *path, const char *wanted)
