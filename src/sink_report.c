@@ -43,6 +43,7 @@ struct report {
 	bool created;           /* this run created the file: throwing away removes it */
 	bool new_schema;        /* this run creates the schema and its indexes */
 	bool indexed;           /* the findings indexes exist (input_end made them) */
+	bool locked;            /* BEGIN IMMEDIATE went through: the run may have written */
 	int busy_timeout_ms;    /* how long a statement waits for another's lock */
 	enum report_state state;
 	sqlite3_int64 run_id;
@@ -108,17 +109,49 @@ static void close_connection(struct report *report)
 /*
  * Throws the run away. ROLLBACK undoes every row of the run, so the report
  * is as the previous run left it; a file this run created goes altogether.
+ *
+ * After an I/O error (a full disk) SQLite has often ended the transaction
+ * itself, so there is nothing for ROLLBACK to do, yet the journal is still
+ * on disk and the pages the run wrote are still in the file: closing would
+ * leave them for the next opener. Any read then plays the journal back,
+ * truncates the file and deletes the journal. It needs no room on the disk;
+ * should it fail all the same, the next opener rolls back. When the run
+ * never took the lock there is nothing to play back, and the read could
+ * only wait for another run's lock once more.
  */
 static void discard(struct report *report)
 {
-	if (report->db && !sqlite3_get_autocommit(report->db))
-		sqlite3_exec(report->db, "ROLLBACK", NULL, NULL, NULL);
-	if (report->db)
+	sqlite3 *db = report->db;
+
+	if (db) {
+		bool rolled_back = false;
+
+		/* A statement in progress would keep the journal from playing back. */
+		release_statements(report);
+		if (!sqlite3_get_autocommit(db))
+			rolled_back = sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK;
+		if (report->locked && !rolled_back)
+			sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 		close_connection(report);
+	}
 	if (report->created)
 		imaddr_report_schema_remove_file(report->path);
 	report->created = false;
 	report->state = REPORT_DONE;
+}
+
+/*
+ * A failed write ends the run at once, rolled back before the error is
+ * returned: the caller may never abort it (a threaded sink's worker stops
+ * at the failure, and a caller may just exit).
+ */
+static enum imaddr_status fail(struct report *report, const char *doing, struct imaddr_error *err)
+{
+	/* SQLite's message first: discarding closes the connection. */
+	enum imaddr_status status = db_error(report, doing, err);
+
+	discard(report);
+	return status;
 }
 
 static const char *scheme_name(enum imaddr_scheme scheme)
@@ -187,10 +220,12 @@ static int prepare_inserts(struct report *report)
 	return rc;
 }
 
-static enum imaddr_status not_begun(const struct report *report, struct imaddr_error *err)
+static enum imaddr_status not_running(const struct report *report, struct imaddr_error *err)
 {
-	return imaddr_error_set(err, IMADDR_ERR_DB,
-				"cannot write report '%s': the run has not begun", report->path);
+	const char *why = report->state == REPORT_OPENED ? "has not begun" : "has ended";
+
+	return imaddr_error_set(err, IMADDR_ERR_DB, "cannot write report '%s': the run %s",
+				report->path, why);
 }
 
 static enum imaddr_status report_begin(struct imaddr_sink *sink,
@@ -226,6 +261,7 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 		status = db_error(report, "lock", err);
 		goto out;
 	}
+	report->locked = true;
 	status = imaddr_report_schema_check(report->db, report->path, &kind, err);
 	if (status != IMADDR_OK)
 		goto out;
@@ -268,7 +304,7 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 	};
 
 	if (report->state != REPORT_BEGUN)
-		return not_begun(report, err);
+		return not_running(report, err);
 	if (user->ordinal == 0 || user->ordinal >= (uint64_t)ORDINALS_PER_RUN)
 		return imaddr_error_set(err, IMADDR_ERR_DB,
 					"cannot write user %llu to report '%s': a run holds at most "
@@ -279,7 +315,7 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 		user->ordinal, user->line,
 	};
 	if (imaddr_report_rows_append(&report->users, numbers, texts) != SQLITE_OK)
-		return db_error(report, "write a user to", err);
+		return fail(report, "write a user to", err);
 	return IMADDR_OK;
 }
 
@@ -291,7 +327,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 	bool of_no_user = finding->ordinal == 0;
 
 	if (report->state != REPORT_BEGUN)
-		return not_begun(report, err);
+		return not_running(report, err);
 	/* A user's line and DN are in users already. */
 	const char *texts[FINDING_TEXTS] = {
 		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),
@@ -302,7 +338,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
 	};
 	if (imaddr_report_rows_append(&report->findings, numbers, texts) != SQLITE_OK)
-		return db_error(report, "write a finding to", err);
+		return fail(report, "write a finding to", err);
 	return IMADDR_OK;
 }
 
@@ -364,12 +400,12 @@ static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imad
 {
 	struct report *report = (struct report *)sink;
 	if (report->state != REPORT_BEGUN)
-		return not_begun(report, err);
+		return not_running(report, err);
 	if (flush_rows(report) != SQLITE_OK)
-		return db_error(report, "write", err);
+		return fail(report, "write", err);
 	if (report->new_schema && !report->indexed) {
 		if (imaddr_report_schema_create_indexes(report->db) != SQLITE_OK)
-			return db_error(report, "index", err);
+			return fail(report, "index", err);
 		report->indexed = true;
 	}
 	return IMADDR_OK;
@@ -383,9 +419,9 @@ static enum imaddr_status report_end(struct imaddr_sink *sink, struct imaddr_aud
 	int rc = SQLITE_OK;
 
 	if (report->state != REPORT_BEGUN)
-		return not_begun(report, err);
+		return not_running(report, err);
 	if (flush_rows(report) != SQLITE_OK)
-		return db_error(report, "write", err);
+		return fail(report, "write", err);
 	rc = finish_run(report, totals);
 	if (rc == SQLITE_OK)
 		rc = insert_domains(report, totals);
@@ -406,9 +442,8 @@ static enum imaddr_status report_end(struct imaddr_sink *sink, struct imaddr_aud
 	release_statements(report);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(report->db, "COMMIT", NULL, NULL, NULL);
-	/* On failure the transaction stays open for abort (or free) to roll back. */
 	if (rc != SQLITE_OK)
-		return db_error(report, "commit", err);
+		return fail(report, "commit", err);
 	report->created = false;
 	close_connection(report);
 	report->state = REPORT_DONE;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -634,6 +635,151 @@ Test(sink_report, begin_waits_for_another_process_to_release_the_report)
 	free_report(sink);
 	expect_released(child);
 	count_rows(path, "2|7|6|4\n");
+}
+
+/*
+ * From here on, no file of this process may grow more than `room` bytes
+ * past the size `path` has now, as on a disk with that much room left:
+ * writing past it fails (EFBIG rather than the SIGXFSZ that would kill the
+ * test).
+ */
+static void leave_room(const char *path, off_t room, struct rlimit *saved)
+{
+	struct rlimit limit;
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, saved), 0);
+	limit = *saved;
+	limit.rlim_cur = (rlim_t)(st.st_size + room);
+	cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+}
+
+static void restore_room(const struct rlimit *saved)
+{
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, saved), 0);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * What a failed run must leave, checked before the caller aborts it: the
+ * report as it was, its size included, and no hot journal for the next
+ * opener to find.
+ */
+static void expect_rolled_back(const char *path, off_t size)
+{
+	char journal[600];
+
+	snprintf(journal, sizeof(journal), "%s-journal", path);
+	cr_expect_not(exists(journal), "a journal is left beside the report");
+	cr_expect_eq(file_size(path), size, "the report is %lld bytes, %lld before the run",
+		     (long long)file_size(path), (long long)size);
+}
+
+/* Users with 8 KiB DNs; stops at the first that fails. */
+static enum imaddr_status feed_big_users(struct imaddr_sink *sink, uint64_t count,
+					 struct imaddr_error *err)
+{
+	enum imaddr_status status = IMADDR_OK;
+	char *big = imaddr_xmalloc(8192);
+
+	memset(big, 'x', 8191);
+	big[8191] = '\0';
+	for (uint64_t ordinal = 1; status == IMADDR_OK && ordinal <= count; ordinal++) {
+		struct imaddr_user user = { .ordinal = ordinal, .dn = big };
+		status = sink->ops->user(sink, &user, err);
+	}
+	free(big);
+	return status;
+}
+
+/* Then the report takes runs again, the failed one nowhere. */
+static void expect_previous_report(const char *path)
+{
+	count_rows(path, "1|3|3|2\n");
+	expect_rows(path, "PRAGMA integrity_check", "ok\n");
+	write_run(path, &second_run);
+	count_rows(path, "2|7|6|4\n");
+}
+
+/*
+ * The disk fills up as the run commits: end fails, and has rolled the run
+ * back and closed the report by the time it returns. `users` big users are
+ * written before the disk fills up: 256 stay in SQLite's page cache until
+ * the commit; 8000 overflow it, so that part of the run is in the file
+ * already when the commit fails.
+ */
+static void expect_failed_commit_rolled_back(uint64_t users)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_run_totals totals = { 0 };
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+	struct rlimit saved;
+	off_t size;
+
+	write_run(path, &first_run);
+	size = file_size(path);
+	sink = open_report(path);
+	begin_run(sink, "users.csv");
+	cr_assert_eq(feed_big_users(sink, users, &err), IMADDR_OK, "%s", err.message);
+	leave_room(path, 65536, &saved);
+	cr_assert_eq(sink->ops->end(sink, NULL, &totals, &err), IMADDR_ERR_DB);
+	restore_room(&saved);
+	cr_expect(strstr(err.message, path), "'%s' does not name the report", err.message);
+	expect_rolled_back(path, size);
+	sink->ops->abort(sink);
+	free_report(sink);
+	expect_previous_report(path);
+}
+
+Test(sink_report, failed_commit_is_rolled_back_before_end_returns)
+{
+	expect_failed_commit_rolled_back(256);
+}
+
+Test(sink_report, failed_commit_of_a_spilled_run_is_rolled_back_before_end_returns)
+{
+	expect_failed_commit_rolled_back(8000);
+}
+
+/*
+ * The disk fills up while users are written (the run outgrows the page
+ * cache, which SQLite then writes out): the user that fails has rolled the
+ * run back when it returns, before the caller aborts it.
+ */
+Test(sink_report, failed_write_is_rolled_back_before_the_write_returns)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+	struct rlimit saved;
+	off_t size;
+
+	write_run(path, &first_run);
+	size = file_size(path);
+	sink = open_report(path);
+	leave_room(path, 65536, &saved);
+	begin_run(sink, "users.csv");
+	cr_assert_eq(feed_big_users(sink, 8000, &err), IMADDR_ERR_DB);
+	restore_room(&saved);
+	cr_expect(strstr(err.message, "cannot write a user to report"), "%s", err.message);
+	expect_rolled_back(path, size);
+	struct imaddr_user more = { .ordinal = 8001 };
+	cr_expect_eq(sink->ops->user(sink, &more, &err), IMADDR_ERR_DB);
+	cr_expect(strstr(err.message, "the run has ended"), "%s", err.message);
+	sink->ops->abort(sink);
+	free_report(sink);
+	expect_previous_report(path);
 }
 
 static void expect_refused(const char *path, const char *wanted)
