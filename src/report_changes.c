@@ -1,0 +1,179 @@
+#include "report_changes.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "report_rows.h"
+#include "report_schema.h"
+
+/*
+ * im_address_changes, by merging this run's users with the previous run's,
+ * each read in user ID order. There is no index by user ID (keeping one cost
+ * a million-user load a third more), so SQLite sorts each run once, here,
+ * and only when there is a previous run to compare with.
+ */
+static const char run_users_by_user_id_sql[] =
+	"SELECT user_id, ordinal, im_address FROM users\n"
+	"WHERE " IMADDR_REPORT_SCHEMA_RUN_USERS_SQL("users", "?1") " AND user_id IS NOT NULL\n"
+	"ORDER BY user_id, ordinal";
+
+static const char insert_change_sql[] =
+	"INSERT INTO im_address_changes (run_id, previous_run_id, user_id, ordinal,\n"
+	"                                previous_ordinal, previous_im_address, im_address)\n"
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/* The users of one run that share one user ID (namesakes: userid-duplicate). */
+struct namesakes {
+	sqlite3_stmt *stmt;
+	int step;                   /* the last sqlite3_step(): SQLITE_ROW while a row waits */
+	struct imaddr_buf user_id;
+	struct imaddr_buf im_addresses;  /* the members', each NUL-terminated */
+	struct namesake {
+		sqlite3_int64 ordinal;
+		size_t im_address;  /* offset in im_addresses, or SIZE_MAX for NULL */
+	} *members;
+	size_t count;
+	size_t capacity;
+};
+
+/* A buffer's bytes as TEXT; it must outlive the statement's next step. */
+static int bind_blob_text(sqlite3_stmt *stmt, int index, const struct imaddr_buf *text)
+{
+	return sqlite3_bind_text(stmt, index, text->len ? text->data : "", (int)text->len,
+				 SQLITE_STATIC);
+}
+
+/* SQLite's BINARY collation, by which ORDER BY user_id sorted the rows. */
+static int compare_binary(const struct imaddr_buf *a, const struct imaddr_buf *b)
+{
+	int order = memcmp(a->data, b->data, a->len < b->len ? a->len : b->len);
+	if (order)
+		return order;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static bool same_user_id(sqlite3_stmt *stmt, const struct imaddr_buf *user_id)
+{
+	const void *text = sqlite3_column_text(stmt, 0);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, 0);
+	return len == user_id->len && !memcmp(text, user_id->data, len);
+}
+
+/* Reads the next user ID's namesakes; count is 0 after the last. */
+static int next_namesakes(struct namesakes *group)
+{
+	group->count = 0;
+	if (group->step != SQLITE_ROW)
+		return group->step == SQLITE_DONE ? SQLITE_OK : group->step;
+	imaddr_buf_reset(&group->user_id);
+	imaddr_buf_append(&group->user_id, sqlite3_column_text(group->stmt, 0),
+			  (size_t)sqlite3_column_bytes(group->stmt, 0));
+	imaddr_buf_reset(&group->im_addresses);
+	do {
+		const char *im_address = (const char *)sqlite3_column_text(group->stmt, 2);
+		if (group->count == group->capacity) {
+			group->capacity = group->capacity ? group->capacity * 2 : 4;
+			group->members = imaddr_xrealloc(group->members, group->capacity *
+							 sizeof(*group->members));
+		}
+		struct namesake *member = &group->members[group->count++];
+		member->ordinal = sqlite3_column_int64(group->stmt, 1);
+		member->im_address = im_address ? group->im_addresses.len : SIZE_MAX;
+		if (im_address)
+			imaddr_buf_append(&group->im_addresses, im_address, strlen(im_address) + 1);
+		group->step = sqlite3_step(group->stmt);
+	} while (group->step == SQLITE_ROW && same_user_id(group->stmt, &group->user_id));
+	return group->step == SQLITE_ROW || group->step == SQLITE_DONE ? SQLITE_OK : group->step;
+}
+
+static const char *namesake_im_address(const struct namesakes *group, size_t i)
+{
+	size_t offset = group->members[i].im_address;
+	return offset == SIZE_MAX ? NULL : group->im_addresses.data + offset;
+}
+
+static int open_namesakes(sqlite3 *db, sqlite3_int64 run_id, struct namesakes *group)
+{
+	memset(group, 0, sizeof(*group));
+	imaddr_buf_init(&group->user_id, 0);
+	imaddr_buf_init(&group->im_addresses, 0);
+	int rc = sqlite3_prepare_v2(db, run_users_by_user_id_sql, -1, &group->stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(group->stmt, 1, run_id);
+	group->step = rc == SQLITE_OK ? sqlite3_step(group->stmt) : rc;
+	return rc == SQLITE_OK ? next_namesakes(group) : rc;
+}
+
+static void close_namesakes(struct namesakes *group)
+{
+	sqlite3_finalize(group->stmt);
+	imaddr_buf_release(&group->user_id);
+	imaddr_buf_release(&group->im_addresses);
+	free(group->members);
+}
+
+static bool same_address(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* Each user of this run against each namesake of the previous run. */
+static int insert_changes(sqlite3_stmt *insert, const struct namesakes *now,
+			  const struct namesakes *before)
+{
+	int rc = bind_blob_text(insert, 3, &now->user_id);
+	for (size_t i = 0; rc == SQLITE_OK && i < now->count; i++) {
+		for (size_t j = 0; rc == SQLITE_OK && j < before->count; j++) {
+			const char *current = namesake_im_address(now, i);
+			const char *previous = namesake_im_address(before, j);
+			if (same_address(current, previous))
+				continue;
+			rc = sqlite3_bind_int64(insert, 4, now->members[i].ordinal);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64(insert, 5, before->members[j].ordinal);
+			if (rc == SQLITE_OK)
+				rc = imaddr_report_rows_bind_text(insert, 6, previous);
+			if (rc == SQLITE_OK)
+				rc = imaddr_report_rows_bind_text(insert, 7, current);
+			if (rc == SQLITE_OK)
+				rc = imaddr_report_rows_step(insert);
+			sqlite3_reset(insert);
+		}
+	}
+	return rc;
+}
+
+int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
+				 sqlite3_int64 previous_run_id)
+{
+	struct namesakes now, before;
+	sqlite3_stmt *insert = NULL;
+	int rc = open_namesakes(db, run_id, &now);
+
+	if (rc == SQLITE_OK)
+		rc = open_namesakes(db, previous_run_id, &before);
+	else
+		memset(&before, 0, sizeof(before));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, insert_change_sql, -1, &insert, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(insert, 1, run_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(insert, 2, previous_run_id);
+	while (rc == SQLITE_OK && now.count && before.count) {
+		int order = compare_binary(&now.user_id, &before.user_id);
+		if (order == 0)
+			rc = insert_changes(insert, &now, &before);
+		if (rc == SQLITE_OK && order <= 0)
+			rc = next_namesakes(&now);
+		if (rc == SQLITE_OK && order >= 0)
+			rc = next_namesakes(&before);
+	}
+	sqlite3_finalize(insert);
+	close_namesakes(&now);
+	close_namesakes(&before);
+	return rc;
+}

@@ -1,0 +1,417 @@
+#include "report_schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "buffer.h"
+#include "status.h"
+
+/*
+ * The page cache of the run's connection, in KiB (a negative cache_size).
+ * The load appends, so the cache mostly holds the pages being filled and the
+ * later runs' findings indexes, which take entries at random places; it is
+ * also the sorter's memory when a run is compared with the previous one. It
+ * is most of this module's memory, and the whole program must stay well under
+ * 250 MB for a million users.
+ */
+#define CACHE_KIB 32768
+
+/*
+ * The page size of a new report. Against SQLite's 4 KiB, 16 KiB pages took
+ * the load's system time from 0.5 s to 0.2 s for a million users (fewer,
+ * larger writes) and split pages less often; it applies only to a new file.
+ */
+#define PAGE_SIZE 16384
+
+/*
+ * The schema, version 2. A run is one contiguous range of every table and
+ * index, so that the load appends and a question about one run reads one
+ * range:
+ *
+ * - users is a rowid table whose id is run_id * 2^32 + ordinal (USER_ID_SQL),
+ *   so that a user is found by run and ordinal, and a run's users are read,
+ *   without any index. Rows are appended in id order, the cheapest insert
+ *   SQLite has: a WITHOUT ROWID table keyed on (run_id, ordinal) cost the
+ *   load a fifth more, and any index on users a third (see
+ *   docs/performance.md).
+ * - findings carry the user ID of their user, so that run-to-run matching
+ *   reads findings alone; users has no index by user ID.
+ * - im_address_changes is a table the run fills at its end, by merging its
+ *   users with the previous run's, both read in user ID order.
+ *
+ * Strings are NULL when absent; so are line and related_ordinal when 0.
+ *
+ * The run_id foreign keys are declarations for readers and tools: imaddr
+ * does not turn foreign_keys on (each check would cost a lookup per row),
+ * but someone pruning old runs can, and ON DELETE CASCADE then deletes a
+ * run's users, findings, changes and domains with it.
+ */
+#define USER_ID_SQL(run, ordinal) "(" run " * 4294967296 + " ordinal ")"
+
+static const char schema_sql[] =
+	"CREATE TABLE runs (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  previous_run_id INTEGER REFERENCES runs (id) ON DELETE SET NULL,\n"
+	"  started TEXT NOT NULL,\n"
+	"  finished TEXT,\n"
+	"  version TEXT NOT NULL,\n"
+	"  input TEXT,\n"
+	"  scheme TEXT NOT NULL CHECK (scheme IN ('userid', 'directory-uri')),\n"
+	"  default_domain TEXT,\n"
+	"  im_domains TEXT,\n"
+	"  users INTEGER,\n"
+	"  users_with_im_address INTEGER,\n"
+	"  users_with_error INTEGER,\n"
+	"  errors INTEGER,\n"
+	"  warnings INTEGER,\n"
+	"  infos INTEGER\n"
+	");\n"
+	"CREATE TABLE users (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+	"  ordinal INTEGER NOT NULL,\n"
+	"  line INTEGER,\n"
+	"  dn TEXT,\n"
+	"  user_id TEXT,\n"
+	"  mail TEXT,\n"
+	"  first_name TEXT,\n"
+	"  last_name TEXT,\n"
+	"  directory_uri TEXT,\n"
+	"  current_uri TEXT,\n"
+	"  im_address TEXT,\n"
+	"  im_domain TEXT\n"
+	");\n"
+	/*
+	 * line and dn only for findings that belong to no user (ordinal 0),
+	 * such as a skipped row; a user's finding takes them from users.
+	 */
+	"CREATE TABLE findings (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+	"  ordinal INTEGER NOT NULL,\n"
+	"  line INTEGER,\n"
+	"  dn TEXT,\n"
+	"  user_id TEXT,\n"
+	"  code TEXT NOT NULL,\n"
+	"  severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),\n"
+	"  field TEXT,\n"
+	"  value TEXT,\n"
+	"  related_ordinal INTEGER,\n"
+	"  message TEXT,\n"
+	"  suggestion TEXT\n"
+	");\n"
+	"CREATE TABLE im_address_changes (\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+	"  previous_run_id INTEGER REFERENCES runs (id) ON DELETE SET NULL,\n"
+	"  user_id TEXT NOT NULL,\n"
+	"  ordinal INTEGER NOT NULL,\n"
+	"  previous_ordinal INTEGER NOT NULL,\n"
+	"  previous_im_address TEXT,\n"
+	"  im_address TEXT,\n"
+	"  PRIMARY KEY (run_id, ordinal, previous_ordinal)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE domains (\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+	"  ascii TEXT NOT NULL,\n"
+	"  unicode TEXT,\n"
+	"  users INTEGER NOT NULL,\n"
+	"  configured INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (run_id, ascii)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE VIEW latest_run AS\n"
+	"  SELECT * FROM runs ORDER BY id DESC LIMIT 1;\n"
+	"CREATE VIEW finding_rows AS\n"
+	"  SELECT f.run_id, f.id AS finding_id, f.ordinal,\n"
+	"         coalesce(u.line, f.line) AS line, coalesce(u.dn, f.dn) AS dn, f.user_id,\n"
+	"         f.code, f.severity, f.field, f.value, f.message, f.suggestion,\n"
+	"         f.related_ordinal, r.line AS related_line, r.dn AS related_dn,\n"
+	"         r.user_id AS related_user_id\n"
+	"  FROM findings AS f\n"
+	"  LEFT JOIN users AS u ON u.id = " USER_ID_SQL("f.run_id", "f.ordinal") "\n"
+	"  LEFT JOIN users AS r ON r.id = " USER_ID_SQL("f.run_id", "f.related_ordinal") ";\n"
+	/* From the findings, so that a filter on run_id reads one run's. */
+	"CREATE VIEW error_users AS\n"
+	"  SELECT u.id, e.run_id, e.ordinal, u.line, u.dn, u.user_id, u.mail,\n"
+	"         u.first_name, u.last_name, u.directory_uri, u.current_uri,\n"
+	"         u.im_address, u.im_domain\n"
+	"  FROM (SELECT DISTINCT run_id, ordinal FROM findings\n"
+	"        WHERE severity = 'error' AND ordinal <> 0) AS e\n"
+	"  JOIN users AS u ON u.id = " USER_ID_SQL("e.run_id", "e.ordinal") ";\n"
+	"CREATE VIEW code_counts AS\n"
+	"  SELECT run_id, code, severity, count(*) AS count\n"
+	"  FROM findings GROUP BY run_id, code, severity;\n"
+	/*
+	 * A user's finding matches one of the other run on user ID, code and
+	 * field, one lookup in findings_by_code each (severity follows from the
+	 * code). A finding of no user (ordinal 0) has no user ID and matches on
+	 * code, field and value instead.
+	 */
+	"CREATE VIEW new_findings AS\n"
+	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id, f.ordinal,\n"
+	"         f.user_id, f.code, f.severity, f.field, f.value, f.message\n"
+	"  FROM runs AS r\n"
+	"  JOIN findings AS f ON f.run_id = r.id\n"
+	"  WHERE r.previous_run_id IS NOT NULL\n"
+	"    AND NOT EXISTS (SELECT 1 FROM findings AS pf\n"
+	"                    WHERE pf.run_id = r.previous_run_id AND pf.code = f.code\n"
+	"                      AND pf.severity = f.severity AND pf.user_id IS f.user_id\n"
+	"                      AND pf.field IS f.field AND (pf.ordinal <> 0) = (f.ordinal <> 0)\n"
+	"                      AND (f.ordinal <> 0 OR pf.value IS f.value));\n"
+	"CREATE VIEW resolved_findings AS\n"
+	"  SELECT r.id AS run_id, r.previous_run_id, pf.id AS previous_finding_id,\n"
+	"         pf.ordinal AS previous_ordinal, pf.user_id, pf.code, pf.severity,\n"
+	"         pf.field, pf.value, pf.message\n"
+	"  FROM runs AS r\n"
+	"  JOIN findings AS pf ON pf.run_id = r.previous_run_id\n"
+	"  WHERE NOT EXISTS (SELECT 1 FROM findings AS f\n"
+	"                    WHERE f.run_id = r.id AND f.code = pf.code\n"
+	"                      AND f.severity = pf.severity AND f.user_id IS pf.user_id\n"
+	"                      AND f.field IS pf.field AND (f.ordinal <> 0) = (pf.ordinal <> 0)\n"
+	"                      AND (pf.ordinal <> 0 OR f.value IS pf.value));\n";
+
+/*
+ * Indexes for the questions asked after the run; the load itself looks
+ * nothing up. The first run of a report creates them when its input ends
+ * (sink_report.c: report_input_end): by sorting the findings of the read,
+ * which is cheaper than keeping the indexes up to date during it, and while
+ * the audit's thread looks for duplicates, whose findings then keep them up
+ * to date.
+ * Sorting after the last finding instead left 0.2 s at the very end of a
+ * million-user run with nothing to overlap it; keeping them up to date from
+ * the start cost the report's thread 0.3 s more. Later runs keep them up to
+ * date, since rebuilding would sort every earlier run again.
+ */
+static const char findings_indexes_sql[] =
+	/*
+	 * code_counts reads it alone, and new_findings and resolved_findings
+	 * look a finding up by run, code, severity, user ID and field.
+	 */
+	"CREATE INDEX findings_by_code ON findings (run_id, code, severity, user_id, field);\n"
+	/* error_users, and users' questions about one user. */
+	"CREATE INDEX findings_by_user ON findings (run_id, ordinal);\n";
+
+enum imaddr_status imaddr_report_schema_fail(sqlite3 *db, const char *path, const char *doing,
+					     struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_DB, "cannot %s report '%s': %s", doing, path,
+				sqlite3_errmsg(db));
+}
+
+/*
+ * Tells an imaddr report from other SQLite files by the header fields the
+ * schema sets, and refuses one a newer imaddr wrote. Called when opening, to
+ * fail before any work is done, and again inside the run's transaction,
+ * where the answer cannot change any more.
+ */
+enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
+					      enum imaddr_report_kind *kind,
+					      struct imaddr_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	sqlite3_int64 application_id = 0, user_version = 0, objects = 0;
+	enum imaddr_status status = IMADDR_OK;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT (SELECT application_id FROM pragma_application_id),\n"
+				    "       (SELECT user_version FROM pragma_user_version),\n"
+				    "       (SELECT count(*) FROM sqlite_master)", -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		application_id = sqlite3_column_int64(stmt, 0);
+		user_version = sqlite3_column_int64(stmt, 1);
+		objects = sqlite3_column_int64(stmt, 2);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK) {
+		status = imaddr_report_schema_fail(db, path, "read", err);
+		goto out;
+	}
+	if (application_id == 0 && user_version == 0 && objects == 0) {
+		*kind = IMADDR_REPORT_KIND_EMPTY;
+	} else if (application_id != IMADDR_REPORT_SCHEMA_APPLICATION_ID || user_version < 1) {
+		status = imaddr_error_set(err, IMADDR_ERR_DB,
+			"'%s' is not an imaddr report: it is a SQLite database of another program",
+			path);
+	} else if (user_version < IMADDR_REPORT_SCHEMA_VERSION) {
+		/*
+		 * Version 1 kept users in a table keyed differently; its runs stay
+		 * readable with the version 1 views, but are not appended to.
+		 */
+		status = imaddr_error_set(err, IMADDR_ERR_DB,
+			"report '%s' has schema version %lld, older than the %d this imaddr "
+			"writes: keep it for its runs and start a new report",
+			path, (long long)user_version, IMADDR_REPORT_SCHEMA_VERSION);
+	} else if (user_version > IMADDR_REPORT_SCHEMA_VERSION) {
+		status = imaddr_error_set(err, IMADDR_ERR_DB,
+			"report '%s' has schema version %lld, newer than the %d this imaddr "
+			"writes: use a newer imaddr or another report",
+			path, (long long)user_version, IMADDR_REPORT_SCHEMA_VERSION);
+	} else {
+		*kind = IMADDR_REPORT_KIND_CURRENT;
+	}
+out:
+	sqlite3_finalize(stmt);
+	return status;
+}
+
+enum imaddr_status imaddr_report_schema_connect(const char *path, int busy_timeout_ms,
+						sqlite3 **db, struct imaddr_error *err)
+{
+	/* One thread uses the connection: SQLite's own mutexes would be waste. */
+	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+
+	/*
+	 * Before any statement: the very first, reading the header, must wait
+	 * for a run that is committing rather than fail at once.
+	 */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(*db, busy_timeout_ms);
+	if (rc != SQLITE_OK)
+		return imaddr_report_schema_fail(*db, path, "open", err);
+	/* SQLite falls back to read-only quietly; the run would fail at BEGIN. */
+	if (sqlite3_db_readonly(*db, "main") == 1)
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"cannot write report '%s': the file is read-only", path);
+	return IMADDR_OK;
+}
+
+/*
+ * SQLite counts every allocation under a global lock unless told otherwise
+ * before it initializes; the count serves only sqlite3_memory_used(). Turning
+ * it off took a million inserts from 1.44 s to 1.19 s. When the program has
+ * initialized SQLite already, sqlite3_config() refuses and nothing changes.
+ */
+static void configure_sqlite(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_ms,
+					     sqlite3 **db, struct imaddr_error *err)
+{
+	static pthread_once_t sqlite_configured = PTHREAD_ONCE_INIT;
+	enum imaddr_status status = IMADDR_OK;
+	enum imaddr_report_kind kind;
+	struct stat st;
+
+	pthread_once(&sqlite_configured, configure_sqlite);
+	*db = NULL;
+	if (!*path) {
+		status = imaddr_error_set(err, IMADDR_ERR_DB, "the report needs a file name");
+	} else if (stat(path, &st) != 0) {
+		if (errno == ENOENT)
+			/*
+			 * Created only in begin: a typo in the path fails
+			 * now, not after the audit read a million users.
+			 */
+			status = imaddr_atomic_file_check_directory(path, IMADDR_ERR_DB,
+								    "create report", err);
+		else
+			status = imaddr_error_set(err, IMADDR_ERR_DB, "cannot open report '%s': %s",
+						  path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		status = imaddr_error_set(err, IMADDR_ERR_DB,
+					  "cannot open report '%s': not a regular file", path);
+	} else {
+		/*
+		 * Reading the header is not writing, with one exception worth
+		 * having: a hot journal left by a killed run is rolled back here.
+		 */
+		status = imaddr_report_schema_connect(path, busy_timeout_ms, db, err);
+		if (status == IMADDR_OK)
+			status = imaddr_report_schema_check(*db, path, &kind, err);
+	}
+	if (status != IMADDR_OK) {
+		sqlite3_close(*db);
+		*db = NULL;
+	}
+	return status;
+}
+
+/*
+ * O_EXCL makes "this run created it" certain: a report someone else creates
+ * meanwhile is never removed by our abort.
+ */
+enum imaddr_status imaddr_report_schema_create_file(const char *path, bool *created,
+						    struct imaddr_error *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+
+	*created = fd >= 0;
+	if (fd < 0 && errno != EEXIST)
+		return imaddr_error_set(err, IMADDR_ERR_DB, "cannot create report '%s': %s",
+					path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return IMADDR_OK;
+}
+
+void imaddr_report_schema_remove_file(const char *path)
+{
+	static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
+	struct imaddr_buf name;
+
+	imaddr_buf_init(&name, 0);
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		imaddr_buf_reset(&name);
+		imaddr_buf_append_str(&name, path);
+		imaddr_buf_append_str(&name, suffixes[i]);
+		unlink(name.data);
+	}
+	imaddr_buf_release(&name);
+}
+
+/*
+ * The connection's settings for a bulk load.
+ *
+ * The journal stays SQLite's default rollback journal rather than WAL. The
+ * run only appends, and pages past the file's size at BEGIN are never
+ * journaled, so the journal holds just the few existing pages the run
+ * changes; WAL would write every page twice (log, then checkpoint) and grow
+ * a -wal file as large as the run. The report also stays one file that can
+ * be copied or mailed, and works where WAL does not (network file systems).
+ * Either way a killed process leaves the previous report: the next opener
+ * finds the hot journal and rolls the half-written run back.
+ *
+ * synchronous=NORMAL: against a killed process every setting is safe, as the
+ * kernel still writes what SQLite handed it; the setting matters only when
+ * the machine itself goes down. NORMAL still syncs the journal before the
+ * database file is overwritten, which is what keeps the earlier runs safe.
+ * OFF would save little (half a second for a million users, as a run is one
+ * transaction and syncs only when its cache spills and at the commit) and
+ * would risk a corrupt report, every earlier run with it.
+ */
+int imaddr_report_schema_configure(sqlite3 *db)
+{
+	char pragmas[128];
+
+	snprintf(pragmas, sizeof(pragmas),
+		 "PRAGMA page_size = %d; PRAGMA cache_size = -%d; PRAGMA synchronous = NORMAL",
+		 PAGE_SIZE, CACHE_KIB);
+	return sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+}
+
+int imaddr_report_schema_create(sqlite3 *db)
+{
+	char pragmas[128];
+	int rc = sqlite3_exec(db, schema_sql, NULL, NULL, NULL);
+
+	snprintf(pragmas, sizeof(pragmas), "PRAGMA application_id = %d; PRAGMA user_version = %d",
+		 IMADDR_REPORT_SCHEMA_APPLICATION_ID, IMADDR_REPORT_SCHEMA_VERSION);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	return rc;
+}
+
+int imaddr_report_schema_create_indexes(sqlite3 *db)
+{
+	return sqlite3_exec(db, findings_indexes_sql, NULL, NULL, NULL);
+}

@@ -1,0 +1,114 @@
+/*
+ * The SQLite report's file and schema: the tables, indexes and views
+ * (docs/report-schema.md), the version check that refuses a file this imaddr
+ * must not append to, creating and removing the file, and the connection's
+ * settings. The report's other modules: report_rows.c (the inserts),
+ * report_changes.c (run-to-run changes) and sink_report.c (the sink).
+ */
+#ifndef IMADDR_REPORT_SCHEMA_H
+#define IMADDR_REPORT_SCHEMA_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "imaddr.h"
+
+/*
+ * `PRAGMA user_version` of the schema this imaddr writes. A report with a
+ * higher version was written by a newer imaddr and is refused rather than
+ * appended to with rows the newer schema may not expect.
+ */
+#define IMADDR_REPORT_SCHEMA_VERSION 2
+
+/*
+ * `PRAGMA application_id` of an imaddr report ("imad"): it tells a report
+ * from any other SQLite file that happens to have a matching user_version.
+ */
+#define IMADDR_REPORT_SCHEMA_APPLICATION_ID 0x696d6164
+
+/*
+ * users.id is run_id * 2^32 + ordinal, so that a user is found by run and
+ * ordinal, and a run's users are read, without any index: a run holds fewer
+ * than this many users, and the report fewer than INT64_MAX / this runs.
+ */
+#define IMADDR_REPORT_SCHEMA_ORDINALS_PER_RUN ((sqlite3_int64)1 << 32)
+
+/* SQL: the users of run `run` (an expression), `alias` naming users. */
+#define IMADDR_REPORT_SCHEMA_RUN_USERS_SQL(alias, run) \
+	alias ".id BETWEEN " run " * 4294967296 AND " run " * 4294967296 + 4294967295"
+
+enum imaddr_report_kind {
+	IMADDR_REPORT_KIND_EMPTY,     /* a new or empty database: begin makes the schema */
+	IMADDR_REPORT_KIND_CURRENT    /* an imaddr report this version can append to */
+};
+
+/**
+ * Everything that can be checked before a run without writing: `path` must
+ * name a regular file that is a report this imaddr appends to (see
+ * imaddr_report_schema_check), or a missing file in a directory that can
+ * take a new one. For an existing file, `*db` is an open connection (see
+ * imaddr_report_schema_connect) the caller closes; opening it rolls back a
+ * hot journal a killed run left. For a missing file, `*db` is NULL: it is
+ * created only when the run begins. The first call turns SQLite's memory
+ * statistics off (see imaddr_sink_report_open). Fails with IMADDR_ERR_DB,
+ * naming the path; `*db` is then NULL.
+ */
+enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_ms,
+					     sqlite3 **db, struct imaddr_error *err);
+
+/**
+ * Opens a connection to the existing file `path` for reading and writing,
+ * for one thread. Every statement that finds the file locked by another
+ * connection, the first one included, retries for up to `busy_timeout_ms`
+ * before it fails with SQLITE_BUSY. Fails when SQLite cannot open the file
+ * or can only read it; `*db` is then still set, and the caller closes it.
+ */
+enum imaddr_status imaddr_report_schema_connect(const char *path, int busy_timeout_ms,
+						sqlite3 **db, struct imaddr_error *err);
+
+/**
+ * Tells a report this imaddr can append to (IMADDR_REPORT_KIND_CURRENT) or
+ * an empty database (IMADDR_REPORT_KIND_EMPTY) from any other SQLite file,
+ * by its header; refuses one of another program and one of another schema
+ * version with IMADDR_ERR_DB. Reads only.
+ */
+enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
+					      enum imaddr_report_kind *kind,
+					      struct imaddr_error *err);
+
+/**
+ * Creates `path` unless it exists; `*created` tells whether this call
+ * created it, so that a report someone else creates meanwhile is used but
+ * never removed by imaddr_report_schema_remove_file.
+ */
+enum imaddr_status imaddr_report_schema_create_file(const char *path, bool *created,
+						    struct imaddr_error *err);
+
+/** Removes `path` and any journal SQLite left beside it; errors are ignored. */
+void imaddr_report_schema_remove_file(const char *path);
+
+/**
+ * Sets the connection up for a run's bulk load (page size, cache, syncs);
+ * returns SQLite's result code.
+ */
+int imaddr_report_schema_configure(sqlite3 *db);
+
+/**
+ * Creates the tables and views and marks the file with the application ID
+ * and schema version; inside the run's transaction. The findings indexes
+ * come later (imaddr_report_schema_create_indexes). Returns SQLite's code.
+ */
+int imaddr_report_schema_create(sqlite3 *db);
+
+/** Creates the findings indexes; returns SQLite's result code. */
+int imaddr_report_schema_create_indexes(sqlite3 *db);
+
+/**
+ * Fills `err` with "cannot <doing> report '<path>': <SQLite's message>"
+ * and returns IMADDR_ERR_DB, so that a failing call reads `return
+ * imaddr_report_schema_fail(db, path, "write", err)`.
+ */
+enum imaddr_status imaddr_report_schema_fail(sqlite3 *db, const char *path, const char *doing,
+					     struct imaddr_error *err);
+
+#endif /* IMADDR_REPORT_SCHEMA_H */

@@ -1,0 +1,509 @@
+#include "sink_report.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "buffer.h"
+#include "report_changes.h"
+#include "report_rows.h"
+#include "report_schema.h"
+#include "sink.h"
+#include "status.h"
+
+/* The columns after run_id, numbers first: see prepare_inserts(). */
+#define USER_NUMBERS 3
+#define USER_TEXTS 9
+#define FINDING_NUMBERS 3
+#define FINDING_TEXTS 8
+_Static_assert(USER_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
+	       FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
+	       USER_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS &&
+	       FINDING_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS,
+	       "a row batch holds the widest row");
+
+/* users.id is run_id * 2^32 + ordinal: see report_schema.h. */
+#define ORDINALS_PER_RUN IMADDR_REPORT_SCHEMA_ORDINALS_PER_RUN
+
+/* "1970-01-01T00:00:00Z" and its NUL */
+#define UTC_TIME_SIZE 21
+
+enum report_state {
+	REPORT_OPENED,   /* checked, nothing written */
+	REPORT_BEGUN,    /* inside the run's transaction */
+	REPORT_DONE      /* committed or thrown away */
+};
+
+struct report {
+	struct imaddr_sink base;
+	char *path;
+	sqlite3 *db;            /* NULL until begin when the file does not exist */
+	bool created;           /* this run created the file: throwing away removes it */
+	bool new_schema;        /* this run creates the schema and its indexes */
+	bool indexed;           /* the findings indexes exist (input_end made them) */
+	bool locked;            /* BEGIN IMMEDIATE went through: the run may have written */
+	int busy_timeout_ms;    /* how long a statement waits for another's lock */
+	enum report_state state;
+	sqlite3_int64 run_id;
+	sqlite3_int64 previous_run_id;  /* 0 for the first run of an input */
+	struct imaddr_report_rows users;
+	struct imaddr_report_rows findings;
+};
+
+static const char insert_run_sql[] =
+	"INSERT INTO runs (previous_run_id, started, version, input, scheme,\n"
+	"                  default_domain, im_domains)\n"
+	"VALUES ((SELECT max(id) FROM runs WHERE input IS ?1), ?2, ?3, ?1, ?4, ?5, ?6)";
+
+static const char finish_run_sql[] =
+	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
+	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8\n"
+	"WHERE id = ?1";
+
+static const char insert_domain_sql[] =
+	"INSERT INTO domains (run_id, ascii, unicode, users, configured)\n"
+	"VALUES (?1, ?2, ?3, ?4, ?5)";
+
+static enum imaddr_status db_error(const struct report *report, const char *doing,
+				   struct imaddr_error *err)
+{
+	return imaddr_report_schema_fail(report->db, report->path, doing, err);
+}
+
+static int bind_count(sqlite3_stmt *stmt, int index, uint64_t count)
+{
+	return sqlite3_bind_int64(stmt, index,
+				  count > INT64_MAX ? INT64_MAX : (sqlite3_int64)count);
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
+{
+	return sqlite3_prepare_v2(db, sql, -1, stmt, NULL);
+}
+
+static void format_utc(int64_t unix_time, char out[UTC_TIME_SIZE])
+{
+	time_t seconds = (time_t)unix_time;
+	struct tm tm;
+
+	if (!gmtime_r(&seconds, &tm) ||
+	    !strftime(out, UTC_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, UTC_TIME_SIZE, "1970-01-01T00:00:00Z");
+}
+
+static void release_statements(struct report *report)
+{
+	imaddr_report_rows_finalize(&report->users);
+	imaddr_report_rows_finalize(&report->findings);
+}
+
+static void close_connection(struct report *report)
+{
+	release_statements(report);
+	sqlite3_close(report->db);
+	report->db = NULL;
+}
+
+/*
+ * Throws the run away. ROLLBACK undoes every row of the run, so the report
+ * is as the previous run left it; a file this run created goes altogether.
+ *
+ * After an I/O error (a full disk) SQLite has often ended the transaction
+ * itself, so there is nothing for ROLLBACK to do, yet the journal is still
+ * on disk and the pages the run wrote are still in the file: closing would
+ * leave them for the next opener. Any read then plays the journal back,
+ * truncates the file and deletes the journal. It needs no room on the disk;
+ * should it fail all the same, the next opener rolls back. When the run
+ * never took the lock there is nothing to play back, and the read could
+ * only wait for another run's lock once more.
+ */
+static void discard(struct report *report)
+{
+	sqlite3 *db = report->db;
+
+	if (db) {
+		bool rolled_back = false;
+
+		/* A statement in progress would keep the journal from playing back. */
+		release_statements(report);
+		if (!sqlite3_get_autocommit(db))
+			rolled_back = sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK;
+		if (report->locked && !rolled_back)
+			sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+		close_connection(report);
+	}
+	if (report->created)
+		imaddr_report_schema_remove_file(report->path);
+	report->created = false;
+	report->state = REPORT_DONE;
+}
+
+/*
+ * A failed write ends the run at once, rolled back before the error is
+ * returned: the caller may never abort it (a threaded sink's worker stops
+ * at the failure, and a caller may just exit).
+ */
+static enum imaddr_status fail(struct report *report, const char *doing, struct imaddr_error *err)
+{
+	/* SQLite's message first: discarding closes the connection. */
+	enum imaddr_status status = db_error(report, doing, err);
+
+	discard(report);
+	return status;
+}
+
+static const char *scheme_name(enum imaddr_scheme scheme)
+{
+	return scheme == IMADDR_SCHEME_DIRECTORY_URI ? "directory-uri" : "userid";
+}
+
+static int insert_run(struct report *report, const struct imaddr_run_info *info)
+{
+	static const struct imaddr_audit_options no_options;
+	const struct imaddr_audit_options *options =
+		info && info->options ? info->options : &no_options;
+	const char *version = info && info->version ? info->version : IMADDR_VERSION;
+	int64_t started = info && info->started > 0 ? info->started : (int64_t)time(NULL);
+	char started_text[UTC_TIME_SIZE];
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(report->db, insert_run_sql, &stmt);
+
+	format_utc(started, started_text);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 1, options->input_name);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 2, started_text);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 3, version);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 4, scheme_name(options->scheme));
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 5, options->default_domain);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 6, options->im_domains);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_step(stmt);
+	if (rc == SQLITE_OK)
+		report->run_id = sqlite3_last_insert_rowid(report->db);
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (rc == SQLITE_OK)
+		rc = prepare(report->db, "SELECT previous_run_id FROM runs WHERE id = ?1", &stmt);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(report->db);
+	if (rc == SQLITE_OK)
+		report->previous_run_id = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int prepare_inserts(struct report *report)
+{
+	/* id, ordinal, line (NULL when 0); dn ... im_domain */
+	int rc = imaddr_report_rows_prepare(&report->users, report->db,
+					    "users (run_id, id, ordinal, line, dn, user_id, mail,"
+					    " first_name, last_name, directory_uri, current_uri,"
+					    " im_address, im_domain)",
+					    report->run_id, USER_NUMBERS, USER_TEXTS, 1u << 2);
+	/* ordinal, line and related_ordinal (NULL when 0); dn ... user_id */
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_prepare(&report->findings, report->db,
+						"findings (run_id, ordinal, line, related_ordinal,"
+						" dn, code, severity, field, value, message,"
+						" suggestion, user_id)",
+						report->run_id, FINDING_NUMBERS, FINDING_TEXTS,
+						1u << 1 | 1u << 2);
+	return rc;
+}
+
+static enum imaddr_status not_running(const struct report *report, struct imaddr_error *err)
+{
+	const char *why = report->state == REPORT_OPENED ? "has not begun" : "has ended";
+
+	return imaddr_error_set(err, IMADDR_ERR_DB, "cannot write report '%s': the run %s",
+				report->path, why);
+}
+
+static enum imaddr_status report_begin(struct imaddr_sink *sink,
+				       const struct imaddr_run_info *info,
+				       struct imaddr_error *err)
+{
+	struct report *report = (struct report *)sink;
+	enum imaddr_report_kind kind = IMADDR_REPORT_KIND_EMPTY;
+	enum imaddr_status status = IMADDR_OK;
+	int rc = SQLITE_OK;
+
+	if (report->state != REPORT_OPENED)
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"cannot begin report '%s' twice", report->path);
+	report->state = REPORT_BEGUN;
+	if (!report->db) {
+		status = imaddr_report_schema_create_file(report->path, &report->created, err);
+		if (status == IMADDR_OK)
+			status = imaddr_report_schema_connect(report->path, report->busy_timeout_ms,
+							      &report->db, err);
+		if (status != IMADDR_OK)
+			goto out;
+	}
+
+	rc = imaddr_report_schema_configure(report->db);
+	/*
+	 * IMMEDIATE takes the write lock now: a second run on the same report
+	 * waits here instead of failing at its first insert.
+	 */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(report->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		status = db_error(report, "lock", err);
+		goto out;
+	}
+	report->locked = true;
+	status = imaddr_report_schema_check(report->db, report->path, &kind, err);
+	if (status != IMADDR_OK)
+		goto out;
+	report->new_schema = kind == IMADDR_REPORT_KIND_EMPTY;
+	if (report->new_schema)
+		rc = imaddr_report_schema_create(report->db);
+	if (rc == SQLITE_OK)
+		rc = insert_run(report, info);
+	if (rc == SQLITE_OK && report->run_id >= INT64_MAX / ORDINALS_PER_RUN) {
+		status = imaddr_error_set(err, IMADDR_ERR_DB, "report '%s' is full: %lld runs",
+					  report->path, (long long)report->run_id);
+		goto out;
+	}
+	if (rc == SQLITE_OK)
+		rc = prepare_inserts(report);
+	if (rc != SQLITE_OK)
+		status = db_error(report, "write", err);
+out:
+	if (status != IMADDR_OK)
+		discard(report);
+	return status;
+}
+
+/* Both batches: at the input's end and the run's, every row must be in. */
+static int flush_rows(struct report *report)
+{
+	int rc = imaddr_report_rows_flush(&report->users);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_flush(&report->findings);
+	return rc;
+}
+
+static enum imaddr_status report_user(struct imaddr_sink *sink, const struct imaddr_user *user,
+				      struct imaddr_error *err)
+{
+	struct report *report = (struct report *)sink;
+	const char *texts[USER_TEXTS] = {
+		user->dn, user->user_id, user->mail, user->first_name, user->last_name,
+		user->directory_uri, user->current_uri, user->im_address, user->im_domain,
+	};
+
+	if (report->state != REPORT_BEGUN)
+		return not_running(report, err);
+	if (user->ordinal == 0 || user->ordinal >= (uint64_t)ORDINALS_PER_RUN)
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"cannot write user %llu to report '%s': a run holds at most "
+					"%lld users", (unsigned long long)user->ordinal, report->path,
+					(long long)ORDINALS_PER_RUN - 1);
+	const uint64_t numbers[USER_NUMBERS] = {
+		(uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal,
+		user->ordinal, user->line,
+	};
+	if (imaddr_report_rows_append(&report->users, numbers, texts) != SQLITE_OK)
+		return fail(report, "write a user to", err);
+	return IMADDR_OK;
+}
+
+static enum imaddr_status report_finding(struct imaddr_sink *sink,
+					 const struct imaddr_finding *finding,
+					 struct imaddr_error *err)
+{
+	struct report *report = (struct report *)sink;
+	bool of_no_user = finding->ordinal == 0;
+
+	if (report->state != REPORT_BEGUN)
+		return not_running(report, err);
+	/* A user's line and DN are in users already. */
+	const char *texts[FINDING_TEXTS] = {
+		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),
+		imaddr_severity_name(finding->severity), finding->field, finding->value,
+		finding->message, finding->suggestion, of_no_user ? NULL : finding->user_id,
+	};
+	const uint64_t numbers[FINDING_NUMBERS] = {
+		finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
+	};
+	if (imaddr_report_rows_append(&report->findings, numbers, texts) != SQLITE_OK)
+		return fail(report, "write a finding to", err);
+	return IMADDR_OK;
+}
+
+static int finish_run(struct report *report, const struct imaddr_run_totals *totals)
+{
+	char finished[UTC_TIME_SIZE];
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(report->db, finish_run_sql, &stmt);
+
+	format_utc((int64_t)time(NULL), finished);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 2, finished);
+	if (rc == SQLITE_OK && totals)
+		rc = bind_count(stmt, 3, totals->users);
+	if (rc == SQLITE_OK && totals)
+		rc = bind_count(stmt, 4, totals->users_with_im_address);
+	if (rc == SQLITE_OK && totals)
+		rc = bind_count(stmt, 5, totals->users_with_error);
+	if (rc == SQLITE_OK && totals)
+		rc = bind_count(stmt, 6, totals->by_severity[IMADDR_SEVERITY_ERROR]);
+	if (rc == SQLITE_OK && totals)
+		rc = bind_count(stmt, 7, totals->by_severity[IMADDR_SEVERITY_WARNING]);
+	if (rc == SQLITE_OK && totals)
+		rc = bind_count(stmt, 8, totals->by_severity[IMADDR_SEVERITY_INFO]);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int insert_domains(struct report *report, const struct imaddr_run_totals *totals)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = prepare(report->db, insert_domain_sql, &stmt);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
+	for (size_t i = 0; rc == SQLITE_OK && totals && i < totals->domain_count; i++) {
+		const struct imaddr_domain_count *domain = &totals->domains[i];
+
+		rc = imaddr_report_rows_bind_text(stmt, 2, domain->ascii);
+		if (rc == SQLITE_OK)
+			rc = imaddr_report_rows_bind_text(stmt, 3, domain->unicode);
+		if (rc == SQLITE_OK)
+			rc = bind_count(stmt, 4, domain->users);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int(stmt, 5, domain->configured);
+		if (rc == SQLITE_OK)
+			rc = imaddr_report_rows_step(stmt);
+		sqlite3_reset(stmt);
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct report *report = (struct report *)sink;
+	if (report->state != REPORT_BEGUN)
+		return not_running(report, err);
+	if (flush_rows(report) != SQLITE_OK)
+		return fail(report, "write", err);
+	if (report->new_schema && !report->indexed) {
+		if (imaddr_report_schema_create_indexes(report->db) != SQLITE_OK)
+			return fail(report, "index", err);
+		report->indexed = true;
+	}
+	return IMADDR_OK;
+}
+
+static enum imaddr_status report_end(struct imaddr_sink *sink,
+				     const struct imaddr_run_totals *totals,
+				     struct imaddr_error *err)
+{
+	struct report *report = (struct report *)sink;
+	int rc = SQLITE_OK;
+
+	if (report->state != REPORT_BEGUN)
+		return not_running(report, err);
+	if (flush_rows(report) != SQLITE_OK)
+		return fail(report, "write", err);
+	rc = finish_run(report, totals);
+	if (rc == SQLITE_OK)
+		rc = insert_domains(report, totals);
+	if (rc == SQLITE_OK && report->previous_run_id)
+		rc = imaddr_report_changes_record(report->db, report->run_id,
+						   report->previous_run_id);
+	/* A caller that never said the input ended gets the indexes here. */
+	if (rc == SQLITE_OK && report->new_schema && !report->indexed)
+		rc = imaddr_report_schema_create_indexes(report->db);
+	/*
+	 * The planner's statistics, sampled: a few milliseconds. Without them it
+	 * misjudges findings_by_code for the run-to-run views.
+	 */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(report->db, "PRAGMA analysis_limit = 1000; ANALYZE",
+				  NULL, NULL, NULL);
+	/* Prepared statements must not keep the commit from releasing its locks. */
+	release_statements(report);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(report->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return fail(report, "commit", err);
+	report->created = false;
+	close_connection(report);
+	report->state = REPORT_DONE;
+	return IMADDR_OK;
+}
+
+static void report_abort(struct imaddr_sink *sink)
+{
+	struct report *report = (struct report *)sink;
+
+	if (report->state == REPORT_BEGUN)
+		discard(report);
+}
+
+static void report_free(struct imaddr_sink *sink)
+{
+	struct report *report = (struct report *)sink;
+
+	/* A run neither ended nor aborted is thrown away, never half-kept. */
+	if (report->state == REPORT_BEGUN)
+		discard(report);
+	if (report->db)
+		close_connection(report);
+	imaddr_report_rows_release(&report->users);
+	imaddr_report_rows_release(&report->findings);
+	free(report->path);
+	free(report);
+}
+
+static const struct imaddr_sink_ops report_ops = {
+	.name = "report",
+	.flags = IMADDR_SINK_ON_WORKER,
+	.begin = report_begin,
+	.user = report_user,
+	.finding = report_finding,
+	.input_end = report_input_end,
+	.end = report_end,
+	.abort = report_abort,
+	.free = report_free,
+};
+
+enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink **out,
+					   struct imaddr_error *err)
+{
+	struct report *report = imaddr_xcalloc(1, sizeof(*report));
+
+	report->base.ops = &report_ops;
+	report->path = imaddr_xstrdup(path ? path : "");
+	report->state = REPORT_OPENED;
+	report->busy_timeout_ms = IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
+	imaddr_report_rows_init(&report->users);
+	imaddr_report_rows_init(&report->findings);
+	enum imaddr_status status = imaddr_report_schema_open(report->path,
+							      report->busy_timeout_ms,
+							      &report->db, err);
+	if (status != IMADDR_OK) {
+		report_free(&report->base);
+		return status;
+	}
+	*out = &report->base;
+	return IMADDR_OK;
+}

@@ -1,0 +1,242 @@
+#include <criterion/criterion.h>
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "imaddr.h"
+#include "report_fixture.h"
+#include "tempdir.h"
+
+TEMPDIR_TEST_SUITE(report_schema);
+
+/* dir/name; valid until the next call. */
+static const char *path_in_dir(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+static void expect_refused(const char *path, const char *wanted)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink = report_open_or_null(path, &err);
+
+	cr_assert_null(sink);
+	cr_expect(strstr(err.message, path), "'%s' does not name the file", err.message);
+	cr_expect(strstr(err.message, wanted), "'%s' does not say '%s'", err.message, wanted);
+}
+
+Test(report_schema, refuses_a_database_of_another_program)
+{
+	const char *path = path_in_dir("other.sqlite");
+
+	report_run_sql(path, "CREATE TABLE contacts (name TEXT)");
+	expect_refused(path, "not an imaddr report");
+	report_expect_rows(path, "SELECT count(*) FROM sqlite_master", "1\n");
+}
+
+Test(report_schema, refuses_a_file_that_is_not_sqlite)
+{
+	char *path = tempdir_write_str(dir, "users.csv",
+				       "USER ID,DIRECTORY URI\nalee,ann.lee@example.com\n");
+
+	expect_refused(path, "not a database");
+	free(path);
+}
+
+Test(report_schema, refuses_a_report_of_a_newer_schema)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	report_write_run(path, &report_first_run);
+	report_run_sql(path, "PRAGMA user_version = 3");
+	expect_refused(path, "newer");
+	report_count_rows(path, "1|3|3|2\n");
+}
+
+Test(report_schema, missing_directory_fails_naming_the_path)
+{
+	const char *path = path_in_dir("no/such/dir/report.sqlite");
+
+	expect_refused(path, "No such file or directory");
+	cr_assert_not(report_file_exists(path));
+}
+
+Test(report_schema, refuses_to_append_to_a_version_1_report)
+{
+	const char *path = path_in_dir("old.sqlite");
+	struct imaddr_error err = { "" };
+	sqlite3 *db = NULL;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA application_id = 1768776036;"
+				  " PRAGMA user_version = 1; CREATE TABLE runs (id INTEGER);",
+				  NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_null(report_open_or_null(path, &err));
+	char expected[1024];
+	snprintf(expected, sizeof(expected),
+		 "report '%s' has schema version 1, older than the 2 this imaddr writes: "
+		 "keep it for its runs and start a new report", path);
+	cr_assert_str_eq(err.message, expected);
+}
+
+/*
+ * The child writes rows large enough to overflow the page cache, so that
+ * pages of the run reach the database file, and is killed before end. The
+ * next opener must find the previous report, the hot journal rolled back.
+ */
+Test(report_schema, opening_rolls_back_a_killed_run)
+{
+	const char *path = path_in_dir("report.sqlite");
+	char journal[600];
+	struct stat before;
+	int status;
+	pid_t child;
+
+	report_write_run(path, &report_first_run);
+	cr_assert_eq(stat(path, &before), 0);
+	snprintf(journal, sizeof(journal), "%s-journal", path);
+	child = fork();
+	cr_assert_neq(child, -1);
+	if (child == 0) {
+		struct imaddr_error err = { "" };
+		struct imaddr_sink *sink = report_open_or_null(path, &err);
+		char *big = imaddr_xmalloc(8192);
+
+		memset(big, 'x', 8191);
+		big[8191] = '\0';
+		if (!sink)
+			_exit(2);
+		report_begin_run(sink, "users.csv");
+		for (uint64_t ordinal = 1; ordinal <= 8000; ordinal++) {
+			struct imaddr_user user = { .ordinal = ordinal, .dn = big };
+			if (sink->ops->user(sink, &user, &err) != IMADDR_OK)
+				_exit(3);
+		}
+		struct stat during;
+		if (!report_file_exists(journal) || stat(path, &during) != 0)
+			_exit(4);
+		if (during.st_size <= before.st_size)
+			_exit(6);
+		kill(getpid(), SIGKILL);
+		_exit(5);
+	}
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		  "the child did not get as far as the kill (exit %d)", WEXITSTATUS(status));
+	cr_assert(report_file_exists(journal), "the killed run should leave a hot journal");
+
+	report_free(report_open(path));
+	cr_assert_not(report_file_exists(journal), "opening the report rolls the journal back");
+	report_count_rows(path, "1|3|3|2\n");
+	report_expect_rows(path, "PRAGMA integrity_check", "ok\n");
+}
+
+/*
+ * Another process holds an exclusive lock on `path`, as a run committing a
+ * large report does, and releases it after about `milliseconds`. Returns
+ * once the lock is held.
+ */
+static pid_t hold_lock(const char *path, unsigned milliseconds)
+{
+	int ready[2];
+	char byte;
+	pid_t child;
+
+	cr_assert_eq(pipe(ready), 0);
+	child = fork();
+	cr_assert_neq(child, -1);
+	if (child == 0) {
+		sqlite3 *db = NULL;
+
+		close(ready[0]);
+		if (sqlite3_open(path, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(2);
+		if (write(ready[1], "l", 1) != 1)
+			_exit(3);
+		usleep(milliseconds * 1000);
+		if (sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+			_exit(4);
+		sqlite3_close(db);
+		_exit(0);
+	}
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &byte, 1), 1, "the child could not lock '%s'", path);
+	close(ready[0]);
+	return child;
+}
+
+static void expect_released(pid_t child)
+{
+	int status;
+
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the child holding the lock failed (status %d)", status);
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Opening reads the report's header: it waits for the lock like any statement. */
+Test(report_schema, open_waits_for_another_process_to_release_the_report)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+	struct timespec start;
+	pid_t child;
+
+	report_write_run(path, &report_first_run);
+	child = hold_lock(path, 300);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	sink = report_open_or_null(path, &err);
+	double waited = seconds_since(&start);
+	cr_assert_not_null(sink, "%s (after %.2f s)", err.message, waited);
+	cr_expect_geq(waited, 0.2, "the report was not locked while it was opened");
+	report_begin_run(sink, report_second_run.input);
+	report_feed_users(sink, &report_second_run);
+	report_feed_findings(sink, &report_second_run);
+	report_end_run(sink, &report_second_run);
+	report_free(sink);
+	expect_released(child);
+	report_count_rows(path, "2|7|6|4\n");
+}
+
+Test(report_schema, begin_waits_for_another_process_to_release_the_report)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_sink *sink;
+	struct timespec start;
+	pid_t child;
+
+	report_write_run(path, &report_first_run);
+	sink = report_open(path);
+	child = hold_lock(path, 300);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	report_begin_run(sink, report_second_run.input);
+	cr_expect_geq(seconds_since(&start), 0.2, "the report was not locked at begin");
+	report_feed_users(sink, &report_second_run);
+	report_feed_findings(sink, &report_second_run);
+	report_end_run(sink, &report_second_run);
+	report_free(sink);
+	expect_released(child);
+	report_count_rows(path, "2|7|6|4\n");
+}

@@ -1,0 +1,327 @@
+#include <criterion/criterion.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "imaddr.h"
+#include "report_fixture.h"
+#include "tempdir.h"
+
+TEMPDIR_TEST_SUITE(sink_report);
+
+/* dir/name; valid until the next call. */
+static const char *path_in_dir(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+Test(sink_report, records_run_users_findings_and_domains)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	report_write_run(path, &report_first_run);
+
+	report_expect_rows(path, "PRAGMA user_version", "2\n");
+	report_expect_rows(path, "PRAGMA application_id", "1768776036\n");
+	report_expect_rows(path,
+		"SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
+		" scheme, default_domain, im_domains, users, users_with_im_address,"
+		" users_with_error, errors, warnings, infos FROM runs",
+		"1|NULL|2023-11-14T22:13:20Z|1|0.1.0|users.csv|userid|example.com|"
+		"example.com,münchen.example|3|3|1|2|1|0\n");
+	report_expect_rows(path,
+		"SELECT finished GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T"
+		"[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z' FROM runs", "1\n");
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, mail, first_name, last_name,"
+		" directory_uri, current_uri, im_address, im_domain FROM users ORDER BY ordinal",
+		"1|1|2|CN=Ann Lee,DC=example,DC=com|alee|alee@example.com|Pat|Lee|"
+		"alee@example.com|NULL|alee@xn--mnchen-3ya.example|xn--mnchen-3ya.example\n"
+		"1|2|3|CN=Bo Smith,DC=example,DC=com|bsmith|bsmith@example.com|Pat|NULL|"
+		"bsmith@example.com|NULL|bsmith@example.com|example.com\n"
+		"1|3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|BSmith@example.com|Pat|Smith|"
+		"BSmith@example.com|NULL|bsmith@example.com|example.com\n");
+	/* A user's line and DN live in users; a finding of no user keeps its own. */
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, code, severity, field, value,"
+		" related_ordinal, message, suggestion FROM findings ORDER BY id",
+		"1|2|NULL|NULL|bsmith|lastname-missing|warning|sn|NULL|NULL|"
+		"the user has no last name; LDAP sync and BAT inserts need one|NULL\n"
+		"1|3|NULL|NULL|BSmith|im-address-duplicate|error|sAMAccountName|BSmith|2|"
+		"another user would get the same IM address|bsmith2\n"
+		"1|0|5|CN=Skipped,DC=example,DC=com|NULL|record-malformed|error|NULL|x,y|NULL|"
+		"the input record cannot be read as it stands|NULL\n");
+	report_expect_rows(path, "SELECT * FROM domains ORDER BY ascii",
+		"1|example.com|example.com|2|1\n"
+		"1|xn--mnchen-3ya.example|münchen.example|1|1\n");
+	report_expect_rows(path,
+		"SELECT ordinal, line, dn, user_id, code, related_ordinal, related_line,"
+		" related_dn, related_user_id FROM finding_rows ORDER BY finding_id",
+		"2|3|CN=Bo Smith,DC=example,DC=com|bsmith|lastname-missing|"
+		"NULL|NULL|NULL|NULL\n"
+		"3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|im-address-duplicate|"
+		"2|3|CN=Bo Smith,DC=example,DC=com|bsmith\n"
+		"0|5|CN=Skipped,DC=example,DC=com|NULL|record-malformed|"
+		"NULL|NULL|NULL|NULL\n");
+	report_expect_rows(path, "SELECT run_id, ordinal, user_id FROM error_users", "1|3|BSmith\n");
+	report_expect_rows(path, "SELECT * FROM code_counts ORDER BY code",
+		"1|im-address-duplicate|error|1\n"
+		"1|lastname-missing|warning|1\n"
+		"1|record-malformed|error|1\n");
+	report_expect_rows(path, "SELECT id FROM latest_run", "1\n");
+	report_expect_rows(path, "SELECT count(*) FROM new_findings", "0\n");
+	report_expect_rows(path,
+		"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+		" ORDER BY name",
+		"findings_by_code\nfindings_by_user\n");
+	report_expect_rows(path, "SELECT count(*) FROM im_address_changes", "0\n");
+}
+
+Test(sink_report, second_run_appends_and_compares_with_the_first)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct report_fixture other_input = report_first_run;
+
+	report_write_run(path, &report_first_run);
+	report_write_run(path, &report_second_run);
+	other_input.input = "other.csv";
+	report_write_run(path, &other_input);
+
+	report_expect_rows(path, "SELECT id, previous_run_id, input, users FROM runs ORDER BY id",
+		"1|NULL|users.csv|3\n2|1|users.csv|4\n3|NULL|other.csv|3\n");
+	report_expect_rows(path, "SELECT id FROM latest_run", "3\n");
+	report_expect_rows(path, "SELECT run_id, count(*) FROM users GROUP BY run_id",
+		"1|3\n2|4\n3|3\n");
+	report_expect_rows(path, "SELECT * FROM im_address_changes",
+		"2|1|alee|1|1|alee@xn--mnchen-3ya.example|ann.lee@xn--mnchen-3ya.example\n");
+	/* Bo's missing last name and the malformed row are old news. */
+	report_expect_rows(path,
+		"SELECT run_id, previous_run_id, ordinal, user_id, code, severity, field,"
+		" value FROM new_findings",
+		"2|1|4|cdoe|userid-not-canonical|warning|sAMAccountName|cdoe \n");
+	report_expect_rows(path,
+		"SELECT run_id, previous_run_id, previous_ordinal, user_id, code, field,"
+		" value FROM resolved_findings",
+		"2|1|3|BSmith|im-address-duplicate|sAMAccountName|BSmith\n");
+	report_expect_rows(path, "SELECT run_id, count(*) FROM domains GROUP BY run_id",
+		"1|2\n2|2\n3|2\n");
+}
+
+Test(sink_report, aborted_run_leaves_the_previous_report)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_sink *sink;
+
+	report_write_run(path, &report_first_run);
+	sink = report_open(path);
+	report_begin_run(sink, "users.csv");
+	report_feed_users(sink, &report_second_run);
+	report_feed_findings(sink, &report_second_run);
+	sink->ops->abort(sink);
+	report_free(sink);
+	report_count_rows(path, "1|3|3|2\n");
+
+	/* A run dropped without end or abort is thrown away too. */
+	sink = report_open(path);
+	report_begin_run(sink, "users.csv");
+	report_feed_users(sink, &report_second_run);
+	report_free(sink);
+	report_count_rows(path, "1|3|3|2\n");
+
+	report_write_run(path, &report_second_run);
+	report_count_rows(path, "2|7|6|4\n");
+}
+
+Test(sink_report, aborted_first_run_removes_the_file)
+{
+	const char *path = path_in_dir("new.sqlite");
+	struct imaddr_sink *sink;
+	char *listing;
+
+	/* Opened and freed without a run: nothing is created. */
+	sink = report_open(path);
+	report_free(sink);
+	cr_assert_not(report_file_exists(path));
+
+	sink = report_open(path);
+	cr_assert_not(report_file_exists(path), "opening must not create the report");
+	report_begin_run(sink, "users.csv");
+	cr_assert(report_file_exists(path));
+	report_feed_users(sink, &report_first_run);
+	sink->ops->abort(sink);
+	report_free(sink);
+	listing = tempdir_list(dir);
+	cr_expect_str_eq(listing, "", "left behind: %s", listing);
+	free(listing);
+}
+
+Test(sink_report, empty_file_becomes_a_report_and_is_kept_on_abort)
+{
+	char *path = tempdir_write_str(dir, "empty.sqlite", "");
+	struct imaddr_sink *sink;
+
+	sink = report_open(path);
+	report_begin_run(sink, "users.csv");
+	sink->ops->abort(sink);
+	report_free(sink);
+	cr_assert(report_file_exists(path), "a file this run did not create is not removed");
+
+	report_write_run(path, &report_first_run);
+	report_count_rows(path, "1|3|3|2\n");
+	free(path);
+}
+
+/*
+ * From here on, no file of this process may grow more than `room` bytes
+ * past the size `path` has now, as on a disk with that much room left:
+ * writing past it fails (EFBIG rather than the SIGXFSZ that would kill the
+ * test).
+ */
+static void leave_room(const char *path, off_t room, struct rlimit *saved)
+{
+	struct rlimit limit;
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, saved), 0);
+	limit = *saved;
+	limit.rlim_cur = (rlim_t)(st.st_size + room);
+	cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+}
+
+static void restore_room(const struct rlimit *saved)
+{
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, saved), 0);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * What a failed run must leave, checked before the caller aborts it: the
+ * report as it was, its size included, and no hot journal for the next
+ * opener to find.
+ */
+static void expect_rolled_back(const char *path, off_t size)
+{
+	char journal[600];
+
+	snprintf(journal, sizeof(journal), "%s-journal", path);
+	cr_expect_not(report_file_exists(journal), "a journal is left beside the report");
+	cr_expect_eq(file_size(path), size, "the report is %lld bytes, %lld before the run",
+		     (long long)file_size(path), (long long)size);
+}
+
+/* Users with 8 KiB DNs; stops at the first that fails. */
+static enum imaddr_status feed_big_users(struct imaddr_sink *sink, uint64_t count,
+					 struct imaddr_error *err)
+{
+	enum imaddr_status status = IMADDR_OK;
+	char *big = imaddr_xmalloc(8192);
+
+	memset(big, 'x', 8191);
+	big[8191] = '\0';
+	for (uint64_t ordinal = 1; status == IMADDR_OK && ordinal <= count; ordinal++) {
+		struct imaddr_user user = { .ordinal = ordinal, .dn = big };
+		status = sink->ops->user(sink, &user, err);
+	}
+	free(big);
+	return status;
+}
+
+/* Then the report takes runs again, the failed one nowhere. */
+static void expect_previous_report(const char *path)
+{
+	report_count_rows(path, "1|3|3|2\n");
+	report_expect_rows(path, "PRAGMA integrity_check", "ok\n");
+	report_write_run(path, &report_second_run);
+	report_count_rows(path, "2|7|6|4\n");
+}
+
+/*
+ * The disk fills up as the run commits: end fails, and has rolled the run
+ * back and closed the report by the time it returns. `users` big users are
+ * written before the disk fills up: 256 stay in SQLite's page cache until
+ * the commit; 8000 overflow it, so that part of the run is in the file
+ * already when the commit fails.
+ */
+static void expect_failed_commit_rolled_back(uint64_t users)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_run_totals totals = { 0 };
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+	struct rlimit saved;
+	off_t size;
+
+	report_write_run(path, &report_first_run);
+	size = file_size(path);
+	sink = report_open(path);
+	report_begin_run(sink, "users.csv");
+	cr_assert_eq(feed_big_users(sink, users, &err), IMADDR_OK, "%s", err.message);
+	leave_room(path, 65536, &saved);
+	cr_assert_eq(sink->ops->end(sink, &totals, &err), IMADDR_ERR_DB);
+	restore_room(&saved);
+	cr_expect(strstr(err.message, path), "'%s' does not name the report", err.message);
+	expect_rolled_back(path, size);
+	sink->ops->abort(sink);
+	report_free(sink);
+	expect_previous_report(path);
+}
+
+Test(sink_report, failed_commit_is_rolled_back_before_end_returns)
+{
+	expect_failed_commit_rolled_back(256);
+}
+
+Test(sink_report, failed_commit_of_a_spilled_run_is_rolled_back_before_end_returns)
+{
+	expect_failed_commit_rolled_back(8000);
+}
+
+/*
+ * The disk fills up while users are written (the run outgrows the page
+ * cache, which SQLite then writes out): the user that fails has rolled the
+ * run back when it returns, before the caller aborts it.
+ */
+Test(sink_report, failed_write_is_rolled_back_before_the_write_returns)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+	struct rlimit saved;
+	off_t size;
+
+	report_write_run(path, &report_first_run);
+	size = file_size(path);
+	sink = report_open(path);
+	leave_room(path, 65536, &saved);
+	report_begin_run(sink, "users.csv");
+	cr_assert_eq(feed_big_users(sink, 8000, &err), IMADDR_ERR_DB);
+	restore_room(&saved);
+	cr_expect(strstr(err.message, "cannot write a user to report"), "%s", err.message);
+	expect_rolled_back(path, size);
+	struct imaddr_user more = { .ordinal = 8001 };
+	cr_expect_eq(sink->ops->user(sink, &more, &err), IMADDR_ERR_DB);
+	cr_expect(strstr(err.message, "the run has ended"), "%s", err.message);
+	sink->ops->abort(sink);
+	report_free(sink);
+	expect_previous_report(path);
+}
+
