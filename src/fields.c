@@ -25,7 +25,7 @@ enum user_field {
 
 #define USER_FIELDS(type, prefix) \
 	INTEGER(type, prefix ordinal, IMADDR_FIELD_REPORTED), \
-	INTEGER(type, prefix line, IMADDR_FIELD_REPORTED), \
+	INTEGER(type, prefix line, IMADDR_FIELD_REPORTED | IMADDR_FIELD_ZERO_IS_NULL), \
 	STRING(type, prefix dn, -1, IMADDR_FIELD_REPORTED), \
 	STRING(type, prefix user_id, -1, IMADDR_FIELD_REPORTED), \
 	STRING(type, prefix mail, -1, IMADDR_FIELD_REPORTED), \
@@ -276,19 +276,69 @@ bool imaddr_fields_decode(const char **p, const char *end,
 	return true;
 }
 
+static bool carries(const struct imaddr_field *field, unsigned flags)
+{
+	return (field->flags & flags) == flags;
+}
+
+/* A column's name: the member's, without the prefix of a nested struct. */
+static const char *column_name(const struct imaddr_field *field)
+{
+	const char *dot = strrchr(field->name, '.');
+	return dot ? dot + 1 + strspn(dot + 1, " ") : field->name;
+}
+
+size_t imaddr_fields_count(const struct imaddr_field_table *table, unsigned flags,
+			   enum imaddr_field_kind kind)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < table->count; i++)
+		count += carries(&table->fields[i], flags) && table->fields[i].kind == kind;
+	return count;
+}
+
 char *imaddr_fields_columns(const struct imaddr_field_table *table, unsigned flags)
 {
+	static const enum imaddr_field_kind order[] = { IMADDR_FIELD_INTEGER, IMADDR_FIELD_STRING };
 	struct imaddr_buf columns;
 	imaddr_buf_init(&columns, 0);
-	for (size_t i = 0; i < table->count; i++) {
-		if ((table->fields[i].flags & flags) != flags)
-			continue;
-		const char *name = table->fields[i].name;
-		const char *dot = strrchr(name, '.');
-		if (dot)
-			name = dot + 1 + strspn(dot + 1, " ");
-		imaddr_buf_append_str(&columns, columns.len ? ", " : "");
-		imaddr_buf_append_str(&columns, name);
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		for (size_t i = 0; i < table->count; i++) {
+			const struct imaddr_field *field = &table->fields[i];
+			if (!carries(field, flags) || field->kind != order[k])
+				continue;
+			imaddr_buf_append_str(&columns, columns.len ? ", " : "");
+			imaddr_buf_append_str(&columns, column_name(field));
+		}
 	}
 	return imaddr_buf_detach(&columns);
+}
+
+unsigned imaddr_fields_zero_is_null(const struct imaddr_field_table *table, unsigned flags)
+{
+	unsigned bits = 0, n = 0;
+	for (size_t i = 0; i < table->count; i++) {
+		const struct imaddr_field *field = &table->fields[i];
+		if (!carries(field, flags) || field->kind != IMADDR_FIELD_INTEGER)
+			continue;
+		if (field->flags & IMADDR_FIELD_ZERO_IS_NULL)
+			bits |= 1u << n;
+		n++;
+	}
+	return bits;
+}
+
+void imaddr_fields_values(const struct imaddr_field_table *table, const void *object,
+			  unsigned flags, uint64_t *integers, const char **strings)
+{
+	const char *base = object;
+	for (size_t i = 0; i < table->count; i++) {
+		const struct imaddr_field *field = &table->fields[i];
+		if (!carries(field, flags))
+			continue;
+		if (field->kind == IMADDR_FIELD_INTEGER)
+			*integers++ = load_integer(base + field->offset, field->size);
+		else if (field->kind == IMADDR_FIELD_STRING)
+			*strings++ = string_at(base, field);
+	}
 }

@@ -37,6 +37,7 @@ enum imaddr_field_kind {
 
 /* What a field is for, beyond being copied between threads. */
 #define IMADDR_FIELD_REPORTED 1u   /* a column of the report's table */
+#define IMADDR_FIELD_ZERO_IS_NULL 2u  /* an integer whose 0 means "none" (a line) */
 
 struct imaddr_field {
 	const char *name;          /* the report's column, e.g. "user_id" */
@@ -94,10 +95,20 @@ void imaddr_fields_encode(struct imaddr_buf *out, const struct imaddr_field_tabl
 bool imaddr_fields_decode(const char **p, const char *end,
 			  const struct imaddr_field_table *table, void *object);
 
-/**
- * "name1, name2, ...": the names of the fields carrying `flags`, for an SQL
- * column list. The caller frees the result.
+/*
+ * The fields carrying `flags` as columns: the integers first, then the
+ * strings, each in table order (the order the report's row inserter wants).
  */
+
+/** How many fields of `kind` carry `flags`. */
+size_t imaddr_fields_count(const struct imaddr_field_table *table, unsigned flags,
+			   enum imaddr_field_kind kind);
+/** "name1, name2, ...", for an SQL column list. The caller frees it. */
 char *imaddr_fields_columns(const struct imaddr_field_table *table, unsigned flags);
+/** Bit n set when the n-th integer column also carries IMADDR_FIELD_ZERO_IS_NULL. */
+unsigned imaddr_fields_zero_is_null(const struct imaddr_field_table *table, unsigned flags);
+/** The values of those columns: `integers` and `strings` have room for their counts. */
+void imaddr_fields_values(const struct imaddr_field_table *table, const void *object,
+			  unsigned flags, uint64_t *integers, const char **strings);
 
 #endif /* IMADDR_FIELDS_H */

@@ -8,20 +8,20 @@
 #include <time.h>
 
 #include "buffer.h"
+#include "fields.h"
 #include "report_changes.h"
 #include "report_rows.h"
 #include "report_schema.h"
 #include "sink.h"
 #include "status.h"
 
-/* The columns after run_id, numbers first: see prepare_inserts(). */
-#define USER_NUMBERS 3
-#define USER_TEXTS 9
+/*
+ * The columns after run_id, numbers first: see prepare_inserts(). A user's
+ * are its id, then the user fields marked IMADDR_FIELD_REPORTED (fields.c).
+ */
 #define FINDING_NUMBERS 3
 #define FINDING_TEXTS 8
-_Static_assert(USER_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
-	       FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
-	       USER_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS &&
+_Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 	       FINDING_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS,
 	       "a row batch holds the widest row");
 
@@ -51,6 +51,8 @@ struct report {
 	sqlite3_int64 previous_run_id;  /* 0 for the first run of an input */
 	struct imaddr_report_rows users;
 	struct imaddr_report_rows findings;
+	size_t user_numbers;    /* the user fields that are report columns, by kind */
+	size_t user_texts;
 };
 
 static const char insert_run_sql[] =
@@ -204,12 +206,19 @@ static int insert_run(struct report *report, const struct imaddr_run_info *info)
 
 static int prepare_inserts(struct report *report)
 {
-	/* id, ordinal, line (NULL when 0); dn ... im_domain */
-	int rc = imaddr_report_rows_prepare(&report->users, report->db,
-					    "users (run_id, id, ordinal, line, dn, user_id, mail,"
-					    " first_name, last_name, directory_uri, current_uri,"
-					    " im_address, im_domain)",
-					    report->run_id, USER_NUMBERS, USER_TEXTS, 1u << 2);
+	const struct imaddr_field_table *user = &imaddr_fields_user;
+	struct imaddr_buf columns;
+	char *reported = imaddr_fields_columns(user, IMADDR_FIELD_REPORTED);
+	imaddr_buf_init(&columns, 0);
+	imaddr_buf_appendf(&columns, "users (run_id, id, %s)", reported);
+	free(reported);
+	/* The id, then the reported fields; a number's bit n + 1 is field n's. */
+	int rc = imaddr_report_rows_prepare(&report->users, report->db, columns.data,
+					    report->run_id, 1 + (int)report->user_numbers,
+					    (int)report->user_texts,
+					    imaddr_fields_zero_is_null(user, IMADDR_FIELD_REPORTED)
+						    << 1);
+	imaddr_buf_release(&columns);
 	/* ordinal, line and related_ordinal (NULL when 0); dn ... user_id */
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_prepare(&report->findings, report->db,
@@ -299,10 +308,8 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 				      struct imaddr_error *err)
 {
 	struct report *report = (struct report *)sink;
-	const char *texts[USER_TEXTS] = {
-		user->dn, user->user_id, user->mail, user->first_name, user->last_name,
-		user->directory_uri, user->current_uri, user->im_address, user->im_domain,
-	};
+	uint64_t numbers[IMADDR_REPORT_ROWS_MAX_NUMBERS];
+	const char *texts[IMADDR_REPORT_ROWS_MAX_TEXTS];
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
@@ -311,10 +318,8 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 					"cannot write user %llu to report '%s': a run holds at most "
 					"%lld users", (unsigned long long)user->ordinal, report->path,
 					(long long)ORDINALS_PER_RUN - 1);
-	const uint64_t numbers[USER_NUMBERS] = {
-		(uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal,
-		user->ordinal, user->line,
-	};
+	numbers[0] = (uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal;
+	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 1, texts);
 	if (imaddr_report_rows_append(&report->users, numbers, texts) != SQLITE_OK)
 		return fail(report, "write a user to", err);
 	return IMADDR_OK;
@@ -494,6 +499,16 @@ enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink 
 	report->base.ops = &report_ops;
 	report->path = imaddr_xstrdup(path ? path : "");
 	report->state = REPORT_OPENED;
+	report->user_numbers = imaddr_fields_count(&imaddr_fields_user, IMADDR_FIELD_REPORTED,
+						   IMADDR_FIELD_INTEGER);
+	report->user_texts = imaddr_fields_count(&imaddr_fields_user, IMADDR_FIELD_REPORTED,
+						 IMADDR_FIELD_STRING);
+	if (report->user_numbers + 1 > IMADDR_REPORT_ROWS_MAX_NUMBERS ||
+	    report->user_texts > IMADDR_REPORT_ROWS_MAX_TEXTS) {
+		report_free(&report->base);
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"a user has more report columns than a row batch holds");
+	}
 	report->busy_timeout_ms = IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
 	imaddr_report_rows_init(&report->users);
 	imaddr_report_rows_init(&report->findings);
