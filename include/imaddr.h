@@ -10,7 +10,9 @@
  * Memory: the library never returns NULL for lack of memory. Like git's
  * xmalloc, an allocation failure prints "imaddr: out of memory" and aborts.
  * A batch tool cannot do anything useful half way through a run without memory,
- * and every caller is spared a branch that would never be tested.
+ * and every caller is spared a branch that would never be tested. ICU's data
+ * missing after imaddr_audit_new() succeeded (a broken installation) is
+ * treated alike. Those are the only messages the library prints.
  *
  * Errors: functions that can fail return an enum imaddr_status and, where the
  * caller passes one, fill a caller-owned struct imaddr_error with a message

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
-#include "status.h"
+#include "error.h"
 
 enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, const char *path,
 					   struct imaddr_error *err)

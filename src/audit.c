@@ -13,7 +13,7 @@
 #include "rules_user.h"
 #include "sink.h"
 #include "spool.h"
-#include "status.h"
+#include "error.h"
 #include "strmap.h"
 
 /* Cisco's Expressway guidance: at most this many IM domains. */
@@ -176,7 +176,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_user(&audit->sinks, user, err);
 	for (size_t i = 0; status == IMADDR_OK && i < rules->checks.count; i++) {
-		const struct imaddr_check_item *item = &rules->checks.items[i];
+		const struct imaddr_rules_finding *item = &rules->checks.items[i];
 		struct imaddr_finding finding = {
 			.code = item->code,
 			.severity = imaddr_code_severity(item->code),

@@ -16,7 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "buffer.h"
 
@@ -67,60 +66,5 @@ void imaddr_batch_queue_recycle(struct imaddr_batch_queue *queue, struct imaddr_
 
 /** Either side: stop; queued batches are dropped and both sides are woken. */
 void imaddr_batch_queue_cancel(struct imaddr_batch_queue *queue);
-
-/*
- * The events in a batch: fixed-size fields copied as they are, and strings
- * as a u32 length (IMADDR_BATCH_ABSENT for NULL), the bytes and a NUL, so
- * that a replayed event points straight into the batch.
- */
-#define IMADDR_BATCH_ABSENT UINT32_MAX
-
-static inline void imaddr_batch_put(struct imaddr_buf *batch, const void *bytes, size_t len)
-{
-	imaddr_buf_append(batch, bytes, len);
-}
-
-/** `len` bytes (which may hold NULs), or NULL. */
-static inline void imaddr_batch_put_bytes(struct imaddr_buf *batch, const char *bytes,
-					  size_t len)
-{
-	uint32_t stored = bytes ? (uint32_t)len : IMADDR_BATCH_ABSENT;
-	imaddr_batch_put(batch, &stored, sizeof(stored));
-	if (bytes) {
-		imaddr_batch_put(batch, bytes, len);
-		imaddr_buf_append_char(batch, '\0');
-	}
-}
-
-static inline void imaddr_batch_put_string(struct imaddr_buf *batch, const char *string)
-{
-	imaddr_batch_put_bytes(batch, string, string ? strlen(string) : 0);
-}
-
-/** Reads what put_bytes wrote at *p and moves *p past it; NULL (len 0) for NULL. */
-static inline const char *imaddr_batch_get_bytes(const char **p, size_t *len)
-{
-	uint32_t stored;
-	memcpy(&stored, *p, sizeof(stored));
-	*p += sizeof(stored);
-	if (stored == IMADDR_BATCH_ABSENT) {
-		*len = 0;
-		return NULL;
-	}
-	const char *bytes = *p;
-	*len = stored;
-	*p += (size_t)stored + 1;
-	return bytes;
-}
-
-static inline const char *imaddr_batch_get_string(const char **p)
-{
-	size_t len;
-	return imaddr_batch_get_bytes(p, &len);
-}
-
-/** Copies a fixed-size field out of the batch at p and moves p past it. */
-#define IMADDR_BATCH_GET(p, field) \
-	(memcpy(&(field), (p), sizeof(field)), (p) += sizeof(field))
 
 #endif /* IMADDR_BATCH_QUEUE_H */

@@ -8,10 +8,16 @@
 
 static char empty_string[1];
 
+/* The one place the library prints and stops: see the policy in imaddr.h. */
+void imaddr_fatal(const char *message)
+{
+	fprintf(stderr, "imaddr: %s\n", message);
+	abort();
+}
+
 static void die_out_of_memory(void)
 {
-	fputs("imaddr: out of memory\n", stderr);
-	abort();
+	imaddr_fatal("out of memory");
 }
 
 void *imaddr_xmalloc(size_t size)

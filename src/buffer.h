@@ -9,6 +9,13 @@
 #include <stddef.h>
 #include <string.h>
 
+/**
+ * Prints "imaddr: <message>" and aborts: for an allocation failure and for
+ * what the library treats alike (ICU's linked data missing), never for bad
+ * input. The only place the library writes to standard error.
+ */
+void imaddr_fatal(const char *message) __attribute__((noreturn));
+
 void *imaddr_xmalloc(size_t size);
 void *imaddr_xcalloc(size_t count, size_t size);
 void *imaddr_xrealloc(void *pointer, size_t size);

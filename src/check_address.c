@@ -2,12 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "address.h"
+#include "rules.h"
 #include "normalize.h"
 #include "strmap.h"
 
 struct imaddr_address_checker {
-	struct imaddr_check_list checks;
+	struct imaddr_rules_findings checks;
 	struct imaddr_address address;
 	struct imaddr_strmap domain_cache;
 	struct imaddr_address_result result;
@@ -20,8 +20,8 @@ enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **ou
 	if (status != IMADDR_OK)
 		return status;
 	struct imaddr_address_checker *checker = imaddr_xcalloc(1, sizeof(*checker));
-	imaddr_check_list_init(&checker->checks);
-	imaddr_address_init(&checker->address);
+	imaddr_rules_findings_init(&checker->checks);
+	imaddr_rules_address_init(&checker->address);
 	imaddr_strmap_init(&checker->domain_cache);
 	checker->address.domain_cache = &checker->domain_cache;
 	*out = checker;
@@ -31,14 +31,14 @@ enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **ou
 const struct imaddr_address_result *imaddr_address_checker_check(
 	struct imaddr_address_checker *checker, const char *text, size_t length)
 {
-	struct imaddr_check_list *checks = &checker->checks;
+	struct imaddr_rules_findings *checks = &checker->checks;
 	struct imaddr_address *address = &checker->address;
 	struct imaddr_address_result *result = &checker->result;
 
-	imaddr_check_list_reset(checks);
+	imaddr_rules_findings_reset(checks);
 	result->canonical = result->unicode = NULL;
 	/* "sip:" is how SIP URIs are written: accepted here without a remark. */
-	if (imaddr_check_uri(text, length, "address", true, address, checks)) {
+	if (imaddr_rules_uri(text, length, "address", true, address, checks)) {
 		result->canonical = address->canonical.data;
 		/* Only the U-label form: the comparison key is for duplicates. */
 		if (address->domain_unicode.len == address->domain_ascii.len &&
@@ -55,13 +55,13 @@ const struct imaddr_address_result *imaddr_address_checker_check(
 			result->unicode = address->unicode.data;
 		}
 		if (!address->plain)
-			imaddr_check_im_address(address->local.data, address->local.len,
+			imaddr_rules_im_address(address->local.data, address->local.len,
 						address->domain_ascii.data, "address",
 						address->canonical.data, false, checks);
 	}
 	result->finding_count = checks->count;
 	for (size_t i = 0; i < checks->count; i++) {
-		const struct imaddr_check_item *item = &checks->items[i];
+		const struct imaddr_rules_finding *item = &checks->items[i];
 		result->findings[i].code = item->code;
 		result->findings[i].message = item->message.data;
 		result->findings[i].suggestion = item->suggestion.len ? item->suggestion.data
@@ -74,8 +74,8 @@ void imaddr_address_checker_free(struct imaddr_address_checker *checker)
 {
 	if (!checker)
 		return;
-	imaddr_check_list_release(&checker->checks);
-	imaddr_address_release(&checker->address);
+	imaddr_rules_findings_release(&checker->checks);
+	imaddr_rules_address_release(&checker->address);
 	imaddr_strmap_release(&checker->domain_cache);
 	free(checker);
 }

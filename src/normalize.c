@@ -75,12 +75,6 @@ enum imaddr_status imaddr_normalize_init(struct imaddr_error *err)
 	return IMADDR_ERR_UNICODE;
 }
 
-static void die(const char *message)
-{
-	fprintf(stderr, "imaddr: %s\n", message);
-	abort();
-}
-
 /*
  * The functions below have no error return, and a caller that forgot
  * imaddr_normalize_init() must not get wrong answers. ICU's data is linked
@@ -90,7 +84,7 @@ static void die(const char *message)
 static void need_services(void)
 {
 	if (imaddr_normalize_init(NULL) != IMADDR_OK)
-		die(init_failure);
+		imaddr_fatal(init_failure);
 }
 
 /*
@@ -102,16 +96,16 @@ static void need_services(void)
 static int32_t icu_length(size_t len)
 {
 	if (len > INT32_MAX)
-		die("string too long for ICU");
+		imaddr_fatal("string too long for ICU");
 	return (int32_t)len;
 }
 
 static void check_icu(UErrorCode status)
 {
 	if (status == U_MEMORY_ALLOCATION_ERROR)
-		die("out of memory");
+		imaddr_fatal("out of memory");
 	if (U_FAILURE(status))
-		die("string too long for ICU");
+		imaddr_fatal("string too long for ICU");
 }
 
 /*

@@ -9,7 +9,7 @@
 
 #include "buffer.h"
 #include "mapping.h"
-#include "status.h"
+#include "error.h"
 
 #define READ_CHUNK (256 * 1024)
 #define UTF8_BOM "\xEF\xBB\xBF"

@@ -16,7 +16,7 @@
 #include "buffer.h"
 #include "ldap_entry.h"
 #include "mapping.h"
-#include "status.h"
+#include "error.h"
 
 struct ldap_reader {
 	struct imaddr_reader base;

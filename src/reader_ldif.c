@@ -11,7 +11,7 @@
 
 #include "buffer.h"
 #include "ldap_entry.h"
-#include "status.h"
+#include "error.h"
 
 /* Bytes read from the file at a time. */
 #define READ_CHUNK (64 * 1024)

@@ -10,7 +10,7 @@
 #include "buffer.h"
 #include "fields.h"
 #include "reader.h"
-#include "status.h"
+#include "error.h"
 #include "worker.h"
 
 enum event_kind {

@@ -11,7 +11,7 @@
 
 #include "atomic_file.h"
 #include "buffer.h"
-#include "status.h"
+#include "error.h"
 
 /*
  * The page cache of the run's connection, in KiB (a negative cache_size).

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "normalize.h"
-#include "status.h"
+#include "error.h"
 
 static enum imaddr_status load_configured_domains(struct imaddr_rules_user *rules,
 						  struct imaddr_error *err)
@@ -14,7 +14,7 @@ static enum imaddr_status load_configured_domains(struct imaddr_rules_user *rule
 		size_t start;
 		size_t trimmed = imaddr_normalize_trim(list, len, &start);
 		if (trimmed) {
-			if (!imaddr_check_domain(list + start, trimmed, NULL, NULL, &rules->scratch,
+			if (!imaddr_rules_domain(list + start, trimmed, NULL, NULL, &rules->scratch,
 						 NULL))
 				return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"--im-domains: '%.*s' is not a valid IM domain",
@@ -35,10 +35,10 @@ enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
 {
 	memset(rules, 0, sizeof(*rules));
 	rules->options = options;
-	imaddr_address_init(&rules->default_domain);
-	imaddr_address_init(&rules->uri);
-	imaddr_address_init(&rules->scratch);
-	imaddr_check_list_init(&rules->checks);
+	imaddr_rules_address_init(&rules->default_domain);
+	imaddr_rules_address_init(&rules->uri);
+	imaddr_rules_address_init(&rules->scratch);
+	imaddr_rules_findings_init(&rules->checks);
 	imaddr_strmap_init(&rules->configured_domains);
 	imaddr_strmap_init(&rules->domain_cache);
 	rules->uri.domain_cache = &rules->domain_cache;
@@ -56,7 +56,7 @@ enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"the userid scheme needs --default-domain");
 	if (domain && *domain &&
-	    !imaddr_check_domain(domain, strlen(domain), NULL, NULL, &rules->default_domain,
+	    !imaddr_rules_domain(domain, strlen(domain), NULL, NULL, &rules->default_domain,
 				 &rules->checks))
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "--default-domain: %s",
 					rules->checks.items[0].message.data);
@@ -65,10 +65,10 @@ enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
 
 void imaddr_rules_user_release(struct imaddr_rules_user *rules)
 {
-	imaddr_address_release(&rules->default_domain);
-	imaddr_address_release(&rules->uri);
-	imaddr_address_release(&rules->scratch);
-	imaddr_check_list_release(&rules->checks);
+	imaddr_rules_address_release(&rules->default_domain);
+	imaddr_rules_address_release(&rules->uri);
+	imaddr_rules_address_release(&rules->scratch);
+	imaddr_rules_findings_release(&rules->checks);
 	imaddr_strmap_release(&rules->configured_domains);
 	imaddr_strmap_release(&rules->domain_cache);
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
@@ -109,7 +109,7 @@ static const char *field_name(const struct imaddr_rules_user *rules,
 }
 
 /* Findings the checks left without a value get the value they checked. */
-static void fill_values(struct imaddr_check_list *list, size_t from, const char *value)
+static void fill_values(struct imaddr_rules_findings *list, size_t from, const char *value)
 {
 	for (size_t i = from; i < list->count; i++) {
 		if (!list->items[i].value)
@@ -140,11 +140,11 @@ static void check_text_field(struct imaddr_rules_user *rules, const struct imadd
 	if (!value)
 		return;
 	if (!imaddr_normalize_utf8_valid(v->data, v->len, &bad))
-		imaddr_check_add(&rules->checks, IMADDR_CODE_RECORD_MALFORMED, v->attribute, value,
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_RECORD_MALFORMED, v->attribute, value,
 				 "%s is not valid UTF-8 (byte %zu)", imaddr_role_name(role),
 				 bad + 1);
 	else if (memchr(v->data, '\0', v->len))
-		imaddr_check_add(&rules->checks, IMADDR_CODE_RECORD_MALFORMED, v->attribute, value,
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_RECORD_MALFORMED, v->attribute, value,
 				 "%s holds a NUL byte", imaddr_role_name(role));
 }
 
@@ -160,11 +160,11 @@ static void check_user_id(struct imaddr_rules_user *rules, const struct imaddr_r
 	imaddr_buf_reset(&rules->userid_key);
 	if (!value->present) {
 		if (!reader_dropped(record, IMADDR_ROLE_USER_ID))
-			imaddr_check_add(&rules->checks, IMADDR_CODE_USERID_MISSING, field, NULL,
+			imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_USERID_MISSING, field, NULL,
 					 "the user has no user ID");
 		return;
 	}
-	bool valid = imaddr_check_userid(value->data, value->len, field, &rules->userid,
+	bool valid = imaddr_rules_userid(value->data, value->len, field, &rules->userid,
 					 &rules->userid_key, &rules->checks);
 	fill_values(&rules->checks, before, out->user.user_id);
 	if (!valid)
@@ -184,18 +184,18 @@ static void check_directory_uri(struct imaddr_rules_user *rules,
 	if (!value->present) {
 		if (rules->options->scheme == IMADDR_SCHEME_DIRECTORY_URI &&
 		    !reader_dropped(record, IMADDR_ROLE_DIRECTORY_URI))
-			imaddr_check_add(&rules->checks, IMADDR_CODE_URI_MISSING, field, NULL,
+			imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_URI_MISSING, field, NULL,
 					 "the directory URI scheme needs a directory URI (%s)",
 					 field);
 		return;
 	}
-	user->uri_valid = imaddr_check_uri(value->data, value->len, field,
+	user->uri_valid = imaddr_rules_uri(value->data, value->len, field,
 					   imaddr_attribute_is_sip_uri(value->attribute),
 					   &rules->uri, &rules->checks);
 	fill_values(&rules->checks, before, user->directory_uri);
 	if (!user->uri_valid)
 		return;
-	imaddr_address_finish(&rules->uri);
+	imaddr_rules_address_finish(&rules->uri);
 	user->directory_uri = rules->uri.canonical.data;
 	out->keys[IMADDR_KEY_DIRECTORY_URI] = rules->uri.key.data;
 	rules->key_field[IMADDR_KEY_DIRECTORY_URI] = field;
@@ -208,7 +208,7 @@ static void check_mail(struct imaddr_rules_user *rules, const struct imaddr_reco
 	if (!out->user.mail)
 		return;
 	check_text_field(rules, record, IMADDR_ROLE_MAIL, out->user.mail);
-	imaddr_address_mail_key(mail->data, mail->len, &rules->scratch, &rules->mail_key);
+	imaddr_rules_mail_key(mail->data, mail->len, &rules->scratch, &rules->mail_key);
 	out->keys[IMADDR_KEY_MAIL] = rules->mail_key.data;
 	rules->key_field[IMADDR_KEY_MAIL] = mail->attribute;
 }
@@ -221,7 +221,7 @@ static void check_names(struct imaddr_rules_user *rules, const struct imaddr_rec
 	check_text_field(rules, record, IMADDR_ROLE_LAST_NAME, user->last_name);
 	if (last_name_attribute && !user->last_name &&
 	    !reader_dropped(record, IMADDR_ROLE_LAST_NAME))
-		imaddr_check_add(&rules->checks, IMADDR_CODE_LASTNAME_MISSING, last_name_attribute,
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_LASTNAME_MISSING, last_name_attribute,
 				 "", "the user has no last name: LDAP sync skips such users and "
 				 "BAT inserts require one");
 }
@@ -245,7 +245,7 @@ static void compute_im_address(struct imaddr_rules_user *rules,
 		unicode_domain = rules->default_domain.domain_unicode.data;
 		if (memchr(local, '@', local_len)) {
 			userid_is_address = true;
-			imaddr_check_add(&rules->checks, IMADDR_CODE_USERID_IS_ADDRESS, field,
+			imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_USERID_IS_ADDRESS, field,
 					 user->user_id,
 					 "the user ID is an e-mail address, so the IM address is "
 					 "'%s@%s'", local, domain);
@@ -264,9 +264,9 @@ static void compute_im_address(struct imaddr_rules_user *rules,
 	imaddr_buf_append(&rules->im_address, local, local_len);
 	imaddr_buf_append_char(&rules->im_address, '@');
 	imaddr_buf_append_str(&rules->im_address, domain);
-	/* A plain URI (see address.h) has nothing to report as an IM address. */
+	/* A plain URI (see rules.h) has nothing to report as an IM address. */
 	bool plain = rules->options->scheme == IMADDR_SCHEME_DIRECTORY_URI && rules->uri.plain;
-	bool valid = plain || imaddr_check_im_address(local, local_len, domain, field,
+	bool valid = plain || imaddr_rules_im_address(local, local_len, domain, field,
 						      rules->im_address.data,
 						      userid_is_address, &rules->checks);
 	fill_values(&rules->checks, before, rules->im_address.data);
@@ -285,7 +285,7 @@ static void compute_im_address(struct imaddr_rules_user *rules,
 	out->keys[IMADDR_KEY_IM_ADDRESS] = rules->im_key.data;
 	rules->key_field[IMADDR_KEY_IM_ADDRESS] = field;
 	if (!imaddr_rules_user_domain_configured(rules, domain))
-		imaddr_check_add(&rules->checks, IMADDR_CODE_DOMAIN_NOT_CONFIGURED, field,
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_DOMAIN_NOT_CONFIGURED, field,
 				 rules->im_address.data,
 				 "IM domain '%s' is not one of the configured IM domains "
 				 "(--im-domains)", domain);
@@ -299,7 +299,7 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	memset(out, 0, sizeof(*out));
 	memset(rules->key_field, 0, sizeof(rules->key_field));
 	rules->im_domain_unicode = NULL;
-	imaddr_check_list_reset(&rules->checks);
+	imaddr_rules_findings_reset(&rules->checks);
 	user->ordinal = ordinal;
 	user->line = record->line;
 	user->dn = record->dn;
@@ -313,7 +313,7 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 
 	for (size_t i = 0; i < record->problem_count; i++) {
 		const struct imaddr_record_problem *problem = &record->problems[i];
-		imaddr_check_add(&rules->checks, problem->code, problem->field, NULL, "%s",
+		imaddr_rules_findings_add(&rules->checks, problem->code, problem->field, NULL, "%s",
 				 problem->message);
 	}
 	check_user_id(rules, record, out);

@@ -1,14 +1,14 @@
 /*
  * The rules of one user: from a reader's record to the user the outputs
  * see, its duplicate keys and its findings. The rules of one value (a user
- * ID, a directory URI, a domain, an IM address) are address.h's; this
+ * ID, a directory URI, a domain, an IM address) are rules.h's; this
  * module applies them to a record under the run's scheme and builds the IM
  * address.
  */
 #ifndef IMADDR_RULES_USER_H
 #define IMADDR_RULES_USER_H
 
-#include "address.h"
+#include "rules.h"
 #include "fields.h"
 #include "imaddr.h"
 #include "reader.h"
@@ -18,10 +18,10 @@ struct imaddr_rules_user {
 	const struct imaddr_audit_options *options;
 	struct imaddr_address default_domain;
 	struct imaddr_strmap configured_domains;  /* A-label -> configured */
-	struct imaddr_strmap domain_cache;        /* see address.h */
+	struct imaddr_strmap domain_cache;        /* see rules.h */
 
 	/* What the last check found: valid until the next. */
-	struct imaddr_check_list checks;
+	struct imaddr_rules_findings checks;
 	const char *key_field[IMADDR_KEY_COUNT];  /* the attribute each key came from */
 	const char *im_domain_unicode;            /* U-label of the IM domain, or NULL */
 

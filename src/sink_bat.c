@@ -12,7 +12,7 @@
 #include "atomic_file.h"
 #include "buffer.h"
 #include "sink.h"
-#include "status.h"
+#include "error.h"
 
 struct bat_writer {
 	struct imaddr_sink base;

@@ -13,7 +13,7 @@
 #include "report_rows.h"
 #include "report_schema.h"
 #include "sink.h"
-#include "status.h"
+#include "error.h"
 
 /*
  * The columns after run_id, numbers first: see prepare_inserts(). A user's

@@ -8,7 +8,7 @@
 #include "batch_queue.h"
 #include "buffer.h"
 #include "fields.h"
-#include "status.h"
+#include "error.h"
 #include "worker.h"
 
 enum event_kind {
@@ -70,7 +70,10 @@ static enum imaddr_status replay(struct threaded_sink *sink, const struct imaddr
 		} else {
 			/* The totals outlive the run's end: the driver waits for the worker. */
 			const struct imaddr_run_totals *totals;
-			IMADDR_BATCH_GET(p, totals);
+			if ((size_t)(end - p) < sizeof(totals))
+				return corrupt(sink, err);
+			memcpy(&totals, p, sizeof(totals));
+			p += sizeof(totals);
 			if (ops->end)
 				status = ops->end(sink->inner, totals, err);
 		}
@@ -185,7 +188,7 @@ static enum imaddr_status end(struct imaddr_sink *base, const struct imaddr_run_
 	struct threaded_sink *sink = (struct threaded_sink *)base;
 	struct imaddr_buf *batch = imaddr_batch_queue_current(&sink->queue);
 	imaddr_buf_append_char(batch, EVENT_END);
-	imaddr_batch_put(batch, &totals, sizeof(totals));
+	imaddr_buf_append(batch, &totals, sizeof(totals));
 	return hand_over(sink, err);
 }
 

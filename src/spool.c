@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "status.h"
+#include "error.h"
 
 /* A record on file: its u32 length, then the user as fields.h encodes it. */
 #define LENGTH_SIZE sizeof(uint32_t)

@@ -7,7 +7,7 @@
 #include "mapping.h"
 #include "reader_csv.h"
 #include "reader.h"
-#include "status.h"
+#include "error.h"
 #include "tempdir.h"
 
 /* What the record callback saw, copied out of the reader's buffers. */

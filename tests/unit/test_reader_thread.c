@@ -9,7 +9,7 @@
 #include "imaddr.h"
 #include "reader.h"
 #include "reader_thread.h"
-#include "status.h"
+#include "error.h"
 
 /* A reader that makes up `count` records, with a notice every 7th. */
 struct fake_reader {

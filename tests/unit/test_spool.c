@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "status.h"
+#include "error.h"
 #include "spool.h"
 
 /* The strings checked here: 7 user fields and 4 keys (names: see expect_user). */

@@ -1,4 +1,4 @@
-#include "finding.h"
+#include "codes.h"
 
 #include <string.h>
 #include <strings.h>

@@ -1,7 +1,7 @@
 /* The table of finding codes: names, severities and one-line summaries. */
-#ifndef IMADDR_FINDING_H
-#define IMADDR_FINDING_H
+#ifndef IMADDR_CODES_H
+#define IMADDR_CODES_H
 
 #include "imaddr.h"
 
-#endif /* IMADDR_FINDING_H */
+#endif /* IMADDR_CODES_H */

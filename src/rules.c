@@ -1,4 +1,4 @@
-#include "address.h"
+#include "rules.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -9,36 +9,36 @@
 #include "normalize.h"
 #include "strmap.h"
 
-void imaddr_check_list_init(struct imaddr_check_list *list)
+void imaddr_rules_findings_init(struct imaddr_rules_findings *list)
 {
 	list->count = 0;
-	for (size_t i = 0; i < IMADDR_CHECK_MAX_FINDINGS; i++) {
+	for (size_t i = 0; i < IMADDR_RULES_MAX_FINDINGS; i++) {
 		imaddr_buf_init(&list->items[i].message, 4096);
 		imaddr_buf_init(&list->items[i].suggestion, 0);
 	}
 }
 
-void imaddr_check_list_reset(struct imaddr_check_list *list)
+void imaddr_rules_findings_reset(struct imaddr_rules_findings *list)
 {
 	list->count = 0;
 }
 
-void imaddr_check_list_release(struct imaddr_check_list *list)
+void imaddr_rules_findings_release(struct imaddr_rules_findings *list)
 {
-	for (size_t i = 0; i < IMADDR_CHECK_MAX_FINDINGS; i++) {
+	for (size_t i = 0; i < IMADDR_RULES_MAX_FINDINGS; i++) {
 		imaddr_buf_release(&list->items[i].message);
 		imaddr_buf_release(&list->items[i].suggestion);
 	}
 	list->count = 0;
 }
 
-struct imaddr_check_item *imaddr_check_add(struct imaddr_check_list *list,
+struct imaddr_rules_finding *imaddr_rules_findings_add(struct imaddr_rules_findings *list,
 					   enum imaddr_code code, const char *field,
 					   const char *value, const char *format, ...)
 {
-	if (list->count < IMADDR_CHECK_MAX_FINDINGS)
+	if (list->count < IMADDR_RULES_MAX_FINDINGS)
 		list->count++;
-	struct imaddr_check_item *item = &list->items[list->count - 1];
+	struct imaddr_rules_finding *item = &list->items[list->count - 1];
 	item->code = code;
 	item->field = field;
 	item->value = value;
@@ -54,7 +54,7 @@ struct imaddr_check_item *imaddr_check_add(struct imaddr_check_list *list,
 	return item;
 }
 
-void imaddr_address_init(struct imaddr_address *address)
+void imaddr_rules_address_init(struct imaddr_address *address)
 {
 	address->domain_cache = NULL;
 	address->plain = false;
@@ -66,7 +66,7 @@ void imaddr_address_init(struct imaddr_address *address)
 	imaddr_buf_init(&address->key, 0);
 }
 
-void imaddr_address_release(struct imaddr_address *address)
+void imaddr_rules_address_release(struct imaddr_address *address)
 {
 	imaddr_buf_release(&address->local);
 	imaddr_buf_release(&address->domain_ascii);
@@ -113,14 +113,14 @@ static void describe_char(int32_t codepoint, char *out, size_t size)
 	imaddr_buf_release(&text);
 }
 
-bool imaddr_check_domain(const char *domain, size_t len, const char *field, const char *value,
-			 struct imaddr_address *address, struct imaddr_check_list *list)
+bool imaddr_rules_domain(const char *domain, size_t len, const char *field, const char *value,
+			 struct imaddr_address *address, struct imaddr_rules_findings *list)
 {
 	struct imaddr_buf why;
 	bool valid = false;
 
-	char written[IMADDR_DOMAIN_MAX + 1];
-	bool cacheable = address->domain_cache && len <= IMADDR_DOMAIN_MAX &&
+	char written[IMADDR_RULES_DOMAIN_MAX + 1];
+	bool cacheable = address->domain_cache && len <= IMADDR_RULES_DOMAIN_MAX &&
 			 !memchr(domain, '\0', len);
 	if (cacheable) {
 		memcpy(written, domain, len);
@@ -144,8 +144,8 @@ bool imaddr_check_domain(const char *domain, size_t len, const char *field, cons
 	} else if (errors) {
 		imaddr_buf_append_str(&why, "IDNA (UTS #46) rejects it: ");
 		imaddr_normalize_describe_domain_errors(errors, &why);
-	} else if (address->domain_ascii.len > IMADDR_DOMAIN_MAX) {
-		imaddr_buf_appendf(&why, "longer than %d characters", IMADDR_DOMAIN_MAX);
+	} else if (address->domain_ascii.len > IMADDR_RULES_DOMAIN_MAX) {
+		imaddr_buf_appendf(&why, "longer than %d characters", IMADDR_RULES_DOMAIN_MAX);
 	} else if (address->domain_ascii.data[address->domain_ascii.len - 1] == '.') {
 		/* UTS #46 allows the root label; an IM domain is never written so. */
 		imaddr_buf_append_str(&why, "ends with a dot");
@@ -165,7 +165,7 @@ bool imaddr_check_domain(const char *domain, size_t len, const char *field, cons
 		else
 			valid = true;
 	}
-	if (valid && cacheable && address->domain_cache->used < IMADDR_DOMAIN_CACHE_MAX) {
+	if (valid && cacheable && address->domain_cache->used < IMADDR_RULES_DOMAIN_CACHE_MAX) {
 		struct imaddr_strmap_entry *entry = imaddr_strmap_get(address->domain_cache,
 								      written);
 		/* Both forms in one allocation, so the map's free() releases them. */
@@ -176,7 +176,7 @@ bool imaddr_check_domain(const char *domain, size_t len, const char *field, cons
 		       address->domain_unicode.len + 1);
 	}
 	if (!valid && list)
-		imaddr_check_add(list, IMADDR_CODE_DOMAIN_INVALID, field, value,
+		imaddr_rules_findings_add(list, IMADDR_CODE_DOMAIN_INVALID, field, value,
 				 "domain '%.*s' is invalid: %s", (int)(len > 300 ? 300 : len),
 				 domain, why.data);
 	imaddr_buf_release(&why);
@@ -295,11 +295,11 @@ static const unsigned char plain_class[256] = {
 static bool check_plain_uri(const char *value, size_t len, struct imaddr_address *address)
 {
 	size_t user_len = 0;
-	if (!address->domain_cache || len > IMADDR_URI_MAX_ENCODED)
+	if (!address->domain_cache || len > IMADDR_RULES_URI_MAX_ENCODED)
 		return false;
 	while (user_len < len && (plain_class[(unsigned char)value[user_len]] & PLAIN_USER))
 		user_len++;
-	if (!user_len || user_len > IMADDR_URI_USER_MAX_CHARS || user_len + 1 >= len ||
+	if (!user_len || user_len > IMADDR_RULES_URI_USER_MAX_CHARS || user_len + 1 >= len ||
 	    value[user_len] != '@')
 		return false;
 	const char *host = value + user_len + 1;
@@ -322,8 +322,8 @@ static bool check_plain_uri(const char *value, size_t len, struct imaddr_address
 	return true;
 }
 
-bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip_attribute,
-		      struct imaddr_address *address, struct imaddr_check_list *list)
+bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip_attribute,
+		      struct imaddr_address *address, struct imaddr_rules_findings *list)
 {
 	char why[256];
 	char notes[256];
@@ -373,9 +373,9 @@ bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip
 	if (imaddr_normalize_nfc(user, user_len, &address->local))
 		NOTE("not in NFC");
 	size_t user_chars = imaddr_normalize_codepoints(address->local.data, address->local.len);
-	if (user_chars > IMADDR_URI_USER_MAX_CHARS) {
+	if (user_chars > IMADDR_RULES_URI_USER_MAX_CHARS) {
 		snprintf(why, sizeof(why), "the user part has %zu characters; at most %d",
-			 user_chars, IMADDR_URI_USER_MAX_CHARS);
+			 user_chars, IMADDR_RULES_URI_USER_MAX_CHARS);
 		goto invalid;
 	}
 	if ((bad = first_rejected_user_char(address->local.data, address->local.len)) >= 0) {
@@ -393,7 +393,7 @@ bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip
 				 "an IPv4 address", (int)(host_len > 100 ? 100 : host_len), host);
 			goto invalid;
 		}
-		if (!imaddr_check_domain(host, host_len, field, NULL, address, list))
+		if (!imaddr_rules_domain(host, host_len, field, NULL, address, list))
 			return false;
 		bool ascii_host = true;
 		for (size_t i = 0; i < host_len; i++)
@@ -406,14 +406,14 @@ bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip
 	}
 	size_t encoded = encoded_user_length(address->local.data, address->local.len) + 1 +
 			 address->domain_ascii.len;
-	if (encoded > IMADDR_URI_MAX_ENCODED) {
+	if (encoded > IMADDR_RULES_URI_MAX_ENCODED) {
 		snprintf(why, sizeof(why), "%zu characters once percent-encoded; at most %d",
-			 encoded, IMADDR_URI_MAX_ENCODED);
+			 encoded, IMADDR_RULES_URI_MAX_ENCODED);
 		goto invalid;
 	}
 	join_address(&address->canonical, &address->local, &address->domain_ascii);
 	if (notes_len && list) {
-		struct imaddr_check_item *item = imaddr_check_add(list,
+		struct imaddr_rules_finding *item = imaddr_rules_findings_add(list,
 			IMADDR_CODE_URI_NOT_CANONICAL, field, NULL,
 			"directory URI is valid but written with %s", notes);
 		imaddr_buf_append(&item->suggestion, address->canonical.data,
@@ -423,12 +423,12 @@ bool imaddr_check_uri(const char *value, size_t len, const char *field, bool sip
 #undef NOTE
 invalid:
 	if (list)
-		imaddr_check_add(list, IMADDR_CODE_URI_INVALID, field, NULL,
+		imaddr_rules_findings_add(list, IMADDR_CODE_URI_INVALID, field, NULL,
 				 "directory URI is invalid: %s", why);
 	return false;
 }
 
-void imaddr_address_finish(struct imaddr_address *address)
+void imaddr_rules_address_finish(struct imaddr_address *address)
 {
 	join_address(&address->unicode, &address->local, &address->domain_unicode);
 	imaddr_normalize_key(address->local.data, address->local.len, &address->key);
@@ -436,9 +436,9 @@ void imaddr_address_finish(struct imaddr_address *address)
 	imaddr_buf_append(&address->key, address->domain_ascii.data, address->domain_ascii.len);
 }
 
-bool imaddr_check_userid(const char *value, size_t len, const char *field,
+bool imaddr_rules_userid(const char *value, size_t len, const char *field,
 			 struct imaddr_buf *canonical, struct imaddr_buf *key,
-			 struct imaddr_check_list *list)
+			 struct imaddr_rules_findings *list)
 {
 	size_t bad_offset, start;
 	int32_t bad;
@@ -446,34 +446,34 @@ bool imaddr_check_userid(const char *value, size_t len, const char *field,
 	imaddr_buf_reset(canonical);
 	imaddr_buf_reset(key);
 	if (!imaddr_normalize_utf8_valid(value, len, &bad_offset)) {
-		imaddr_check_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
+		imaddr_rules_findings_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
 				 "user ID is not valid UTF-8 (byte %zu)", bad_offset + 1);
 		return false;
 	}
 	size_t trimmed = imaddr_normalize_trim(value, len, &start);
 	if (!trimmed) {
-		imaddr_check_add(list, IMADDR_CODE_USERID_MISSING, field, NULL,
+		imaddr_rules_findings_add(list, IMADDR_CODE_USERID_MISSING, field, NULL,
 				 "user ID is blank");
 		return false;
 	}
 	if ((bad = imaddr_normalize_first_control(value, len, &bad_offset)) >= 0) {
 		char name[96];
 		describe_char(bad, name, sizeof(name));
-		imaddr_check_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
+		imaddr_rules_findings_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
 				 "user ID has the control character %s at byte %zu", name,
 				 bad_offset + 1);
 		return false;
 	}
 	bool not_nfc = imaddr_normalize_nfc(value + start, trimmed, canonical);
 	size_t chars = imaddr_normalize_codepoints(canonical->data, canonical->len);
-	if (chars > IMADDR_USERID_MAX_CHARS) {
-		imaddr_check_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
+	if (chars > IMADDR_RULES_USERID_MAX_CHARS) {
+		imaddr_rules_findings_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
 				 "user ID has %zu characters; at most %d", chars,
-				 IMADDR_USERID_MAX_CHARS);
+				 IMADDR_RULES_USERID_MAX_CHARS);
 		return false;
 	}
 	if (not_nfc || trimmed != len) {
-		struct imaddr_check_item *item = imaddr_check_add(list,
+		struct imaddr_rules_finding *item = imaddr_rules_findings_add(list,
 			IMADDR_CODE_USERID_NOT_CANONICAL, field, NULL, "user ID %s",
 			trimmed != len && not_nfc ? "has surrounding white space and is not in NFC"
 			: trimmed != len ? "has surrounding white space" : "is not in NFC");
@@ -520,29 +520,29 @@ static bool is_jabber_safe(unsigned char c)
 	       c == '.' || c == '-' || c == '_' || c == '~' || c == '#';
 }
 
-bool imaddr_check_im_address(const char *local, size_t local_len, const char *domain,
+bool imaddr_rules_im_address(const char *local, size_t local_len, const char *domain,
 			     const char *field, const char *value, bool userid_is_address,
-			     struct imaddr_check_list *list)
+			     struct imaddr_rules_findings *list)
 {
 	size_t offset;
 	bool needs_escaping = false;
 	int32_t unsupported = -1;
 
 	if (!local_len || !domain || !*domain) {
-		imaddr_check_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
+		imaddr_rules_findings_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
 				 "IM address has an empty %s", local_len ? "domain" : "local part");
 		return false;
 	}
 	if (is_ipv4(domain, strlen(domain))) {
-		imaddr_check_add(list, IMADDR_CODE_DOMAIN_INVALID, field, value,
+		imaddr_rules_findings_add(list, IMADDR_CODE_DOMAIN_INVALID, field, value,
 				 "IM domain '%s' is an IP address; IM and Presence needs a domain "
 				 "name", domain);
 		return false;
 	}
-	if (local_len > IMADDR_JID_PART_MAX_OCTETS) {
-		imaddr_check_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
+	if (local_len > IMADDR_RULES_JID_PART_MAX_OCTETS) {
+		imaddr_rules_findings_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
 				 "IM address local part has %zu octets; XMPP allows %d",
-				 local_len, IMADDR_JID_PART_MAX_OCTETS);
+				 local_len, IMADDR_RULES_JID_PART_MAX_OCTETS);
 		return false;
 	}
 	/* The common case: only characters Jabber supports, nothing to escape. */
@@ -563,7 +563,7 @@ bool imaddr_check_im_address(const char *local, size_t local_len, const char *do
 		if (bad >= 0) {
 			char name[96];
 			describe_char(bad, name, sizeof(name));
-			imaddr_check_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
+			imaddr_rules_findings_add(list, IMADDR_CODE_IM_ADDRESS_INVALID, field, value,
 					 "IM address local part has %s, which XMPP (PRECIS "
 					 "IdentifierClass) does not allow", name);
 			return false;
@@ -573,7 +573,7 @@ bool imaddr_check_im_address(const char *local, size_t local_len, const char *do
 		run_start = i + 1;
 	}
 	if (needs_escaping) {
-		struct imaddr_check_item *item = imaddr_check_add(list,
+		struct imaddr_rules_finding *item = imaddr_rules_findings_add(list,
 			IMADDR_CODE_IM_ADDRESS_NEEDS_ESCAPING, field, value,
 			"IM address local part has characters XMPP carries only "
 			"XEP-0106-escaped");
@@ -599,14 +599,14 @@ bool imaddr_check_im_address(const char *local, size_t local_len, const char *do
 	if (unsupported >= 0) {
 		char name[96];
 		describe_char(unsupported, name, sizeof(name));
-		imaddr_check_add(list, IMADDR_CODE_JABBER_UNSUPPORTED_CHAR, field, value,
+		imaddr_rules_findings_add(list, IMADDR_CODE_JABBER_UNSUPPORTED_CHAR, field, value,
 				 "IM address local part has %s; Jabber supports only A-Z a-z "
 				 "0-9 . - _ ~ # there", name);
 	}
 	return true;
 }
 
-void imaddr_address_mail_key(const char *value, size_t len, struct imaddr_address *scratch,
+void imaddr_rules_mail_key(const char *value, size_t len, struct imaddr_address *scratch,
 			     struct imaddr_buf *key)
 {
 	size_t start;
@@ -627,7 +627,7 @@ void imaddr_address_mail_key(const char *value, size_t len, struct imaddr_addres
 	size_t local_len = (size_t)(at - value);
 	imaddr_normalize_key(value, local_len, key);
 	/* A domain IDNA rejects still needs a key: fold it like a local part. */
-	if (!imaddr_check_domain(at + 1, len - local_len - 1, NULL, NULL, scratch, NULL))
+	if (!imaddr_rules_domain(at + 1, len - local_len - 1, NULL, NULL, scratch, NULL))
 		imaddr_normalize_key(at + 1, len - local_len - 1, &scratch->domain_ascii);
 	imaddr_buf_append_char(key, '@');
 	imaddr_buf_append(key, scratch->domain_ascii.data, scratch->domain_ascii.len);

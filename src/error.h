@@ -1,6 +1,6 @@
 /* Status messages and the caller-owned error buffer. */
-#ifndef IMADDR_STATUS_H
-#define IMADDR_STATUS_H
+#ifndef IMADDR_ERROR_H
+#define IMADDR_ERROR_H
 
 #include "imaddr.h"
 
@@ -12,4 +12,4 @@ enum imaddr_status imaddr_error_set(struct imaddr_error *err, enum imaddr_status
 				    const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#endif /* IMADDR_STATUS_H */
+#endif /* IMADDR_ERROR_H */
