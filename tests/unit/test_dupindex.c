@@ -205,20 +205,32 @@ Test(dupindex, sort_orders_by_every_bit_of_the_hash)
 		0x0000000000000000ULL, 0x8000000000000000ULL, 0x0000000100000000ULL,
 		0x0000000000010000ULL, 0xffffffffffffffffULL,
 	};
-	const size_t n = sizeof(hashes) / sizeof(hashes[0]);
+	const size_t kinds = sizeof(hashes) / sizeof(hashes[0]);
+	/* Enough entries for the radix path, whatever its threshold of thousands. */
+	const size_t n = kinds * 4096;
 	struct imaddr_dupindex index;
 	imaddr_dupindex_init(&index);
 	/* add() cannot choose a hash: the entries are rewritten in place. */
 	for (size_t i = 0; i < n; i++)
 		add(&index, "placeholder", i + 1);
 	for (size_t i = 0; i < n; i++)
-		index.entries[i].hash = hashes[i];
+		index.entries[i].hash = hashes[i % kinds];
 	cr_assert_eq(index.count, n);
 	imaddr_dupindex_sort(&index);
-	for (size_t i = 1; i < n; i++)
-		cr_assert_lt(index.entries[i - 1].hash, index.entries[i].hash,
-			     "%016llx before %016llx",
-			     (unsigned long long)index.entries[i - 1].hash,
-			     (unsigned long long)index.entries[i].hash);
+	for (size_t i = 1; i < n; i++) {
+		const struct imaddr_dupindex_entry *before = &index.entries[i - 1];
+		const struct imaddr_dupindex_entry *after = &index.entries[i];
+		cr_assert_leq(before->hash, after->hash, "%016llx before %016llx at %zu",
+			      (unsigned long long)before->hash, (unsigned long long)after->hash, i);
+		if (before->hash == after->hash)
+			cr_assert_lt(before->ordinal, after->ordinal, "ordinals in order at %zu", i);
+	}
+	/* Eight groups of 4096, one per hash. */
+	size_t position = 0, start, count, groups = 0;
+	while (imaddr_dupindex_next_group(&index, &position, &start, &count)) {
+		cr_assert_eq(count, 4096);
+		groups++;
+	}
+	cr_assert_eq(groups, kinds);
 	imaddr_dupindex_release(&index);
 }
