@@ -3,122 +3,90 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
-
-#define MEMBER_SIZE(type, member) sizeof(((type *)0)->member)
-
-#define INTEGER(type, member, flags) \
-	{ #member, IMADDR_FIELD_INTEGER, offsetof(type, member), MEMBER_SIZE(type, member), 0, -1, \
-	  flags }
-#define STRING(type, member, same, flags) \
-	{ #member, IMADDR_FIELD_STRING, offsetof(type, member), 0, 0, same, flags }
-
-/*
- * A user. The order is the report's column order; `same_as` names the field
- * a value most often repeats (see fields.h).
- */
-enum user_field {
-	U_ORDINAL, U_LINE, U_DN, U_USER_ID, U_MAIL, U_FIRST_NAME, U_LAST_NAME, U_DIRECTORY_URI,
-	U_CURRENT_URI, U_IM_ADDRESS, U_IM_DOMAIN, U_URI_AS_READ, U_URI_VALID, U_HAS_ERROR,
-	U_FINDING_CODES, U_COUNT
-};
-
-#define USER_FIELDS(type, prefix) \
-	INTEGER(type, prefix ordinal, IMADDR_FIELD_REPORTED), \
-	INTEGER(type, prefix line, IMADDR_FIELD_REPORTED | IMADDR_FIELD_ZERO_IS_NULL), \
-	STRING(type, prefix dn, -1, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix user_id, -1, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix mail, -1, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix first_name, -1, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix last_name, -1, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix directory_uri, U_MAIL, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix current_uri, U_DIRECTORY_URI, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix im_address, U_DIRECTORY_URI, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix im_domain, -1, IMADDR_FIELD_REPORTED), \
-	STRING(type, prefix directory_uri_as_read, U_DIRECTORY_URI, 0), \
-	INTEGER(type, prefix uri_valid, 0), \
-	INTEGER(type, prefix has_error, 0), \
-	INTEGER(type, prefix finding_codes, 0)
-
-static const struct imaddr_field user_fields[U_COUNT] = {
-	USER_FIELDS(struct imaddr_user, ),
-};
-
-/* The names carry the "user." prefix, which no report column uses: strip it. */
-static const struct imaddr_field spooled_user_fields[] = {
-	USER_FIELDS(struct imaddr_spooled_user, user.),
-	STRING(struct imaddr_spooled_user, keys[IMADDR_KEY_USER_ID], U_USER_ID, 0),
-	STRING(struct imaddr_spooled_user, keys[IMADDR_KEY_DIRECTORY_URI], U_DIRECTORY_URI, 0),
-	STRING(struct imaddr_spooled_user, keys[IMADDR_KEY_MAIL], U_MAIL, 0),
-	STRING(struct imaddr_spooled_user, keys[IMADDR_KEY_IM_ADDRESS], U_COUNT + 1, 0),
-};
-
-static const struct imaddr_field finding_fields[] = {
-	INTEGER(struct imaddr_finding, code, 0),
-	INTEGER(struct imaddr_finding, severity, 0),
-	INTEGER(struct imaddr_finding, ordinal, 0),
-	INTEGER(struct imaddr_finding, line, 0),
-	INTEGER(struct imaddr_finding, related_ordinal, 0),
-	INTEGER(struct imaddr_finding, related_line, 0),
-	STRING(struct imaddr_finding, dn, -1, 0),
-	STRING(struct imaddr_finding, user_id, -1, 0),
-	STRING(struct imaddr_finding, field, -1, 0),
-	STRING(struct imaddr_finding, value, -1, 0),
-	STRING(struct imaddr_finding, message, -1, 0),
-	STRING(struct imaddr_finding, related_dn, -1, 0),
-	STRING(struct imaddr_finding, suggestion, -1, 0),
-};
-
-#define RECORD_VALUE(role) \
-	{ "values[" #role "].data", IMADDR_FIELD_BYTES, \
-	  offsetof(struct imaddr_record, values[role].data), 0, \
-	  offsetof(struct imaddr_record, values[role].len), -1, 0 }, \
-	STRING(struct imaddr_record, values[role].attribute, -1, 0), \
-	INTEGER(struct imaddr_record, values[role].present, 0)
-
-static const struct imaddr_field record_fields[] = {
-	INTEGER(struct imaddr_record, line, 0),
-	STRING(struct imaddr_record, dn, -1, 0),
-	RECORD_VALUE(IMADDR_ROLE_USER_ID),
-	RECORD_VALUE(IMADDR_ROLE_DIRECTORY_URI),
-	RECORD_VALUE(IMADDR_ROLE_MAIL),
-	RECORD_VALUE(IMADDR_ROLE_FIRST_NAME),
-	RECORD_VALUE(IMADDR_ROLE_LAST_NAME),
-	RECORD_VALUE(IMADDR_ROLE_CURRENT_URI),
-	INTEGER(struct imaddr_record, problem_count, 0),
-};
-_Static_assert(IMADDR_ROLE_COUNT == 6, "record_fields lists every role");
-
-static const struct imaddr_field record_problem_fields[] = {
-	INTEGER(struct imaddr_record_problem, code, 0),
-	STRING(struct imaddr_record_problem, field, -1, 0),
-	{ "message", IMADDR_FIELD_TEXT, offsetof(struct imaddr_record_problem, message),
-	  MEMBER_SIZE(struct imaddr_record_problem, message), 0, -1, 0 },
-};
-
-#define TABLE(name, fields) { name, fields, sizeof(fields) / sizeof(fields[0]) }
-const struct imaddr_field_table imaddr_fields_user = TABLE("user", user_fields);
-const struct imaddr_field_table imaddr_fields_spooled_user =
-	TABLE("spooled user", spooled_user_fields);
-const struct imaddr_field_table imaddr_fields_finding = TABLE("finding", finding_fields);
-const struct imaddr_field_table imaddr_fields_record = TABLE("record", record_fields);
-const struct imaddr_field_table imaddr_fields_record_problem =
-	TABLE("record problem", record_problem_fields);
-
 /* ------------------------------------------------------------------------ */
+/* Writing. */
 
-static void put_varint(struct imaddr_buf *out, uint64_t value)
+#define VARINT_MAX 10
+
+/* The buffers the codec writes have no cap: growing fails only for memory. */
+static void make_room(struct imaddr_buf *out, size_t bytes)
 {
-	char bytes[10];
-	size_t n = 0;
-	do {
-		bytes[n++] = (char)((value & 0x7f) | (value > 0x7f ? 0x80 : 0));
-		value >>= 7;
-	} while (value);
-	imaddr_buf_append(out, bytes, n);
+	if (!imaddr_buf_reserve(out, bytes))
+		imaddr_fatal("an encoding buffer is full");
 }
 
-static bool get_varint(const char **p, const char *end, uint64_t *value)
+static inline void put_varint(struct imaddr_buf *out, uint64_t value)
+{
+	if (out->cap - out->len <= VARINT_MAX)
+		make_room(out, VARINT_MAX);
+	char *w = out->data + out->len;
+	while (value > 0x7f) {
+		*w++ = (char)((value & 0x7f) | 0x80);
+		value >>= 7;
+	}
+	*w++ = (char)value;
+	out->len = (size_t)(w - out->data);
+}
+
+/* A token for bytes of their own, the bytes and a NUL. */
+static inline __attribute__((always_inline)) void put_bytes(struct imaddr_buf *out, const char *bytes, size_t len,
+			     size_t count)
+{
+	if (out->cap - out->len <= len + VARINT_MAX + 1)
+		make_room(out, len + VARINT_MAX + 1);
+	put_varint(out, 1u + (uint64_t)count + len);
+	memcpy(out->data + out->len, bytes, len);
+	out->len += len;
+	out->data[out->len++] = '\0';
+}
+
+#define TOKEN_NULL 0u
+#define TOKEN_SAME_AS(field) (1u + (uint64_t)(field))
+
+/* `seen` holds the strings written so far, by field index, for `same`. */
+static inline __attribute__((always_inline)) void put_string(struct imaddr_buf *out, const char **seen, int index,
+			      const char *value, int same, size_t count)
+{
+	seen[index] = value;
+	if (!value)
+		put_varint(out, TOKEN_NULL);
+	else if (same >= 0 && seen[same] && !strcmp(value, seen[same]))
+		put_varint(out, TOKEN_SAME_AS(same));
+	else
+		put_bytes(out, value, strlen(value), count);
+}
+
+/* A record's value: present, the attribute, the bytes (which may hold NULs). */
+static inline void put_value(struct imaddr_buf *out, const struct imaddr_value *value,
+			     size_t count)
+{
+	put_varint(out, value->present);
+	if (value->attribute)
+		put_bytes(out, value->attribute, strlen(value->attribute), count);
+	else
+		put_varint(out, TOKEN_NULL);
+	if (value->data)
+		put_bytes(out, value->data, value->len, count);
+	else
+		put_varint(out, TOKEN_NULL);
+}
+
+static inline void put_text(struct imaddr_buf *out, const char *text, size_t size, size_t count)
+{
+	put_bytes(out, text, strnlen(text, size), count);
+}
+
+static void finish(struct imaddr_buf *out)
+{
+	if (out->cap - out->len < 1)
+		make_room(out, 1);
+	out->data[out->len] = '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading. */
+
+static bool get_varint_slow(const char **p, const char *end, uint64_t *value)
 {
 	*value = 0;
 	for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
@@ -130,6 +98,240 @@ static bool get_varint(const char **p, const char *end, uint64_t *value)
 	return false;
 }
 
+static inline bool get_varint(const char **p, const char *end, uint64_t *value)
+{
+	if (*p < end && !((unsigned char)**p & 0x80)) {
+		*value = (unsigned char)*(*p)++;
+		return true;
+	}
+	return get_varint_slow(p, end, value);
+}
+
+/* Bytes of their own (or NULL): a pointer into the encoding, NUL after them. */
+static inline __attribute__((always_inline)) bool get_bytes(const char **p, const char *end, size_t count,
+			     const char **value, size_t *len)
+{
+	uint64_t token;
+	if (!get_varint(p, end, &token))
+		return false;
+	if (token == TOKEN_NULL) {
+		*value = NULL;
+		*len = 0;
+		return true;
+	}
+	if (token <= count)
+		return false;
+	uint64_t length = token - 1 - count;
+	if ((uint64_t)(end - *p) <= length || (*p)[length] != '\0')
+		return false;
+	*value = *p;
+	*len = (size_t)length;
+	*p += length + 1;
+	return true;
+}
+
+static inline __attribute__((always_inline)) bool get_string(const char **p, const char *end, const char **seen, int index,
+			      size_t count, const char **value)
+{
+	size_t len;
+	const char *q = *p;
+	uint64_t token;
+	/* "Same as" refers to an earlier string: one byte, peeked at first. */
+	if (get_varint(&q, end, &token) && token != TOKEN_NULL && token <= count) {
+		if (token - 1 >= (uint64_t)index)
+			return false;
+		*p = q;
+		*value = seen[index] = seen[token - 1];
+		return true;
+	}
+	if (!get_bytes(p, end, count, value, &len))
+		return false;
+	seen[index] = *value;
+	return true;
+}
+
+static inline bool get_value(const char **p, const char *end, size_t count,
+			     struct imaddr_value *value)
+{
+	uint64_t present;
+	size_t len;
+	if (!get_varint(p, end, &present) || !get_bytes(p, end, count, &value->attribute, &len) ||
+	    !get_bytes(p, end, count, &value->data, &value->len))
+		return false;
+	value->present = present != 0;
+	/* Every decoded value ends in a NUL of the encoding's. */
+	value->terminated = value->data != NULL;
+	return true;
+}
+
+static inline bool get_text(const char **p, const char *end, size_t count, char *text,
+			    size_t size)
+{
+	const char *bytes;
+	size_t len;
+	if (!get_bytes(p, end, count, &bytes, &len) || !bytes)
+		return false;
+	if (len >= size)
+		len = size - 1;
+	memcpy(text, bytes, len);
+	text[len] = '\0';
+	return true;
+}
+
+static inline bool get_integer(const char **p, const char *end, uint64_t *value)
+{
+	return get_varint(p, end, value);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The codecs, generated from the lists in fields.h. */
+
+/* Each list's field indexes, for "same as" tokens; NONE is -1. */
+#define USER_INDEX(kind, name, member, same, flags) U_##name,
+#define FINDING_INDEX(kind, name, member, same, flags) G_##name,
+#define RECORD_INDEX(kind, name, member, same, flags) R_##name,
+#define PROBLEM_INDEX(kind, name, member, same, flags) P_##name,
+enum { U_NONE = -1, IMADDR_FIELDS_USER(USER_INDEX) U_COUNT };
+enum { U_KEYS_BEFORE = U_COUNT - 1, IMADDR_FIELDS_KEYS(USER_INDEX) SPOOLED_COUNT };
+enum { G_NONE = -1, IMADDR_FIELDS_FINDING(FINDING_INDEX) G_COUNT };
+enum { R_NONE = -1, IMADDR_FIELDS_RECORD(RECORD_INDEX) R_COUNT };
+enum { P_NONE = -1, IMADDR_FIELDS_RECORD_PROBLEM(PROBLEM_INDEX) P_COUNT };
+
+#define ENCODE_INTEGER(value, same, index, count) put_varint(out, (uint64_t)(value));
+#define ENCODE_STRING(value, same, index, count) \
+	put_string(out, seen, index, value, same, count);
+#define ENCODE_VALUE(value, same, index, count) put_value(out, &(value), count);
+#define ENCODE_TEXT(value, same, index, count) put_text(out, value, sizeof(value), count);
+
+#define DECODE_INTEGER(value, index, count) \
+	if (!get_integer(p, end, &number)) \
+		return false; \
+	value = (__typeof__(value))number;
+#define DECODE_STRING(value, index, count) \
+	if (!get_string(p, end, seen, index, count, &(value))) \
+		return false;
+#define DECODE_VALUE(value, index, count) \
+	if (!get_value(p, end, count, &(value))) \
+		return false;
+#define DECODE_TEXT(value, index, count) \
+	if (!get_text(p, end, count, value, sizeof(value))) \
+		return false;
+
+#define ENCODE_USER(kind, name, member, same, flags) \
+	ENCODE_##kind(user->member, U_##same, U_##name, COUNT)
+#define DECODE_USER(kind, name, member, same, flags) DECODE_##kind(user->member, U_##name, COUNT)
+
+#define COUNT U_COUNT
+void imaddr_fields_encode_user(struct imaddr_buf *out, const struct imaddr_user *user)
+{
+	const char *seen[COUNT] = { NULL };
+	IMADDR_FIELDS_USER(ENCODE_USER)
+	finish(out);
+}
+
+bool imaddr_fields_decode_user(const char **p, const char *end, struct imaddr_user *user)
+{
+	const char *seen[COUNT] = { NULL };
+	uint64_t number;
+	IMADDR_FIELDS_USER(DECODE_USER)
+	return true;
+}
+#undef COUNT
+
+#define ENCODE_KEY(kind, name, member, same, flags) \
+	ENCODE_##kind(spooled->member, U_##same, U_##name, COUNT)
+#define DECODE_KEY(kind, name, member, same, flags) DECODE_##kind(spooled->member, U_##name, COUNT)
+
+#define COUNT SPOOLED_COUNT
+void imaddr_fields_encode_spooled_user(struct imaddr_buf *out,
+				       const struct imaddr_spooled_user *spooled)
+{
+	const char *seen[COUNT] = { NULL };
+	const struct imaddr_user *user = &spooled->user;
+	IMADDR_FIELDS_USER(ENCODE_USER)
+	IMADDR_FIELDS_KEYS(ENCODE_KEY)
+	finish(out);
+}
+
+bool imaddr_fields_decode_spooled_user(const char **p, const char *end,
+				       struct imaddr_spooled_user *spooled)
+{
+	const char *seen[COUNT] = { NULL };
+	struct imaddr_user *user = &spooled->user;
+	uint64_t number;
+	IMADDR_FIELDS_USER(DECODE_USER)
+	IMADDR_FIELDS_KEYS(DECODE_KEY)
+	return true;
+}
+#undef COUNT
+
+#define ENCODE_FINDING(kind, name, member, same, flags) \
+	ENCODE_##kind(finding->member, G_##same, G_##name, G_COUNT)
+#define DECODE_FINDING(kind, name, member, same, flags) \
+	DECODE_##kind(finding->member, G_##name, G_COUNT)
+
+void imaddr_fields_encode_finding(struct imaddr_buf *out, const struct imaddr_finding *finding)
+{
+	const char *seen[G_COUNT] = { NULL };
+	IMADDR_FIELDS_FINDING(ENCODE_FINDING)
+	finish(out);
+}
+
+bool imaddr_fields_decode_finding(const char **p, const char *end,
+				  struct imaddr_finding *finding)
+{
+	const char *seen[G_COUNT] = { NULL };
+	uint64_t number;
+	IMADDR_FIELDS_FINDING(DECODE_FINDING)
+	return true;
+}
+
+#define ENCODE_RECORD(kind, name, member, same, flags) \
+	ENCODE_##kind(record->member, R_##same, R_##name, R_COUNT)
+#define DECODE_RECORD(kind, name, member, same, flags) \
+	DECODE_##kind(record->member, R_##name, R_COUNT)
+#define ENCODE_PROBLEM(kind, name, member, same, flags) \
+	ENCODE_##kind(problem->member, P_##same, P_##name, P_COUNT)
+#define DECODE_PROBLEM(kind, name, member, same, flags) \
+	DECODE_##kind(problem->member, P_##name, P_COUNT)
+
+void imaddr_fields_encode_record(struct imaddr_buf *out, const struct imaddr_record *record)
+{
+	const char *seen[R_COUNT] = { NULL };
+	IMADDR_FIELDS_RECORD(ENCODE_RECORD)
+	for (size_t i = 0; i < record->problem_count; i++) {
+		const struct imaddr_record_problem *problem = &record->problems[i];
+		IMADDR_FIELDS_RECORD_PROBLEM(ENCODE_PROBLEM)
+	}
+	(void)seen;
+	finish(out);
+}
+
+bool imaddr_fields_decode_record(const char **p, const char *end, struct imaddr_record *record)
+{
+	const char *seen[R_COUNT] = { NULL };
+	uint64_t number;
+	IMADDR_FIELDS_RECORD(DECODE_RECORD)
+	if (record->problem_count > IMADDR_RECORD_MAX_PROBLEMS)
+		return false;
+	for (size_t i = 0; i < record->problem_count; i++) {
+		struct imaddr_record_problem *problem = &record->problems[i];
+		IMADDR_FIELDS_RECORD_PROBLEM(DECODE_PROBLEM)
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Columns. */
+
+#define USER_COLUMN(kind, name, member, same, flags) \
+	{ #name, IMADDR_FIELD_##kind, offsetof(struct imaddr_user, member), \
+	  sizeof(((struct imaddr_user *)0)->member), flags },
+static const struct imaddr_field user_fields[] = { IMADDR_FIELDS_USER(USER_COLUMN) };
+const struct imaddr_field_table imaddr_fields_user = {
+	user_fields, sizeof(user_fields) / sizeof(user_fields[0])
+};
+
 static uint64_t load_integer(const char *at, size_t size)
 {
 	switch (size) {
@@ -140,21 +342,6 @@ static uint64_t load_integer(const char *at, size_t size)
 	}
 }
 
-/* bool is one byte here: a decoded flag is stored as 0 or 1, never more. */
-static void store_integer(char *at, size_t size, uint64_t value)
-{
-	switch (size) {
-	case 1: *(uint8_t *)at = (uint8_t)value; break;
-	case 2: { uint16_t v = (uint16_t)value; memcpy(at, &v, sizeof(v)); break; }
-	case 4: { uint32_t v = (uint32_t)value; memcpy(at, &v, sizeof(v)); break; }
-	default: memcpy(at, &value, sizeof(value)); break;
-	}
-}
-
-#define TOKEN_NULL 0u
-#define TOKEN_SAME_AS(field) (1u + (uint64_t)(field))
-#define TOKEN_LENGTH(table, len) (1u + (uint64_t)(table)->count + (uint64_t)(len))
-
 static const char *string_at(const char *object, const struct imaddr_field *field)
 {
 	const char *value;
@@ -162,130 +349,9 @@ static const char *string_at(const char *object, const struct imaddr_field *fiel
 	return value;
 }
 
-static void put_bytes(struct imaddr_buf *out, const struct imaddr_field_table *table,
-		      const char *bytes, size_t len)
-{
-	put_varint(out, TOKEN_LENGTH(table, len));
-	imaddr_buf_append(out, bytes, len);
-	imaddr_buf_append_char(out, '\0');
-}
-
-void imaddr_fields_encode(struct imaddr_buf *out, const struct imaddr_field_table *table,
-			  const void *object)
-{
-	const char *base = object;
-	for (size_t i = 0; i < table->count; i++) {
-		const struct imaddr_field *field = &table->fields[i];
-		const char *string;
-		switch (field->kind) {
-		case IMADDR_FIELD_INTEGER:
-			put_varint(out, load_integer(base + field->offset, field->size));
-			break;
-		case IMADDR_FIELD_STRING:
-			string = string_at(base, field);
-			if (!string) {
-				put_varint(out, TOKEN_NULL);
-			} else if (field->same_as >= 0 &&
-				   string_at(base, &table->fields[field->same_as]) &&
-				   !strcmp(string, string_at(base, &table->fields[field->same_as]))) {
-				put_varint(out, TOKEN_SAME_AS(field->same_as));
-			} else {
-				put_bytes(out, table, string, strlen(string));
-			}
-			break;
-		case IMADDR_FIELD_BYTES: {
-			size_t len;
-			string = string_at(base, field);
-			memcpy(&len, base + field->length_offset, sizeof(len));
-			if (string)
-				put_bytes(out, table, string, len);
-			else
-				put_varint(out, TOKEN_NULL);
-			break;
-		}
-		case IMADDR_FIELD_TEXT:
-			put_bytes(out, table, base + field->offset,
-				  strnlen(base + field->offset, field->size));
-			break;
-		}
-	}
-}
-
-/* A string token: NULL, another field's value, or bytes of its own. */
-static bool get_string(const char **p, const char *end, const struct imaddr_field_table *table,
-		       size_t index, const char *base, const char **value, size_t *len)
-{
-	uint64_t token;
-	if (!get_varint(p, end, &token))
-		return false;
-	if (token == TOKEN_NULL) {
-		*value = NULL;
-		*len = 0;
-		return true;
-	}
-	if (token < TOKEN_LENGTH(table, 0)) {
-		size_t same = (size_t)(token - 1);
-		if (same >= index || table->fields[same].kind != IMADDR_FIELD_STRING)
-			return false;
-		*value = string_at(base, &table->fields[same]);
-		*len = *value ? strlen(*value) : 0;
-		return true;
-	}
-	uint64_t length = token - TOKEN_LENGTH(table, 0);
-	if ((uint64_t)(end - *p) <= length || (*p)[length] != '\0')
-		return false;
-	*value = *p;
-	*len = (size_t)length;
-	*p += length + 1;
-	return true;
-}
-
-bool imaddr_fields_decode(const char **p, const char *end,
-			  const struct imaddr_field_table *table, void *object)
-{
-	char *base = object;
-	for (size_t i = 0; i < table->count; i++) {
-		const struct imaddr_field *field = &table->fields[i];
-		const char *string;
-		size_t len;
-		uint64_t number;
-		switch (field->kind) {
-		case IMADDR_FIELD_INTEGER:
-			if (!get_varint(p, end, &number))
-				return false;
-			store_integer(base + field->offset, field->size, number);
-			break;
-		case IMADDR_FIELD_STRING:
-		case IMADDR_FIELD_BYTES:
-			if (!get_string(p, end, table, i, base, &string, &len))
-				return false;
-			memcpy(base + field->offset, &string, sizeof(string));
-			if (field->kind == IMADDR_FIELD_BYTES)
-				memcpy(base + field->length_offset, &len, sizeof(len));
-			break;
-		case IMADDR_FIELD_TEXT:
-			if (!get_string(p, end, table, i, base, &string, &len) || !string)
-				return false;
-			if (len >= field->size)
-				len = field->size - 1;
-			memcpy(base + field->offset, string, len);
-			base[field->offset + len] = '\0';
-			break;
-		}
-	}
-	return true;
-}
-
 static bool carries(const struct imaddr_field *field, unsigned flags)
 {
 	return (field->flags & flags) == flags;
-}
-
-/* A column's name: the member's, without the prefix of a nested struct. */
-static const char *column_name(const struct imaddr_field *field)
-{
-	const char *dot = strrchr(field->name, '.');
-	return dot ? dot + 1 + strspn(dot + 1, " ") : field->name;
 }
 
 size_t imaddr_fields_count(const struct imaddr_field_table *table, unsigned flags,
@@ -308,7 +374,7 @@ char *imaddr_fields_columns(const struct imaddr_field_table *table, unsigned fla
 			if (!carries(field, flags) || field->kind != order[k])
 				continue;
 			imaddr_buf_append_str(&columns, columns.len ? ", " : "");
-			imaddr_buf_append_str(&columns, column_name(field));
+			imaddr_buf_append_str(&columns, field->name);
 		}
 	}
 	return imaddr_buf_detach(&columns);

@@ -1,22 +1,24 @@
 /*
- * The one description of a user, a record and a finding: a table per
- * structure that names each field, says what kind of value it holds and
- * where it lives. Every copy of these structures between the parts of a run
- * is derived from the tables:
+ * The one description of a user, a record and a finding: a list per
+ * structure (the IMADDR_FIELDS_* macros below) that names each field, says
+ * what kind of value it holds and which earlier field it most often equals.
+ * Everything that copies these structures between the parts of a run is
+ * generated from the lists:
  *   - the batches a reader on a worker thread hands to the audit (records),
  *   - the batches the audit hands to an output on a worker (users, findings),
  *   - the spool that keeps a run's users until the duplicates are known,
  *   - the report's column lists (a field's name is its column).
- * Adding a field to a user is one line in fields.c's list plus the code that
- * fills it; nothing else encodes a user by hand.
+ * Adding a field to a user is one line in IMADDR_FIELDS_USER plus the code
+ * that fills it; nothing else encodes a user by hand.
  *
  * The encoding: integers as LEB128 varints (7 bits a byte, low bits first),
  * strings as one varint token and their bytes followed by a NUL, so that a
  * decoded string points straight into the encoded bytes. A token is 0 for
- * NULL, 1 + f for "equal to field f" (a field may name one earlier field it
- * often equals: under the Directory URI scheme the IM address is the URI,
- * and keys are mostly their values already), and 1 + count + length for
- * bytes of its own.
+ * NULL, 1 + f for "equal to field f" (under the Directory URI scheme the IM
+ * address is the URI, and keys are mostly their values already), and
+ * 1 + count + length for bytes of their own. The encoders and decoders are
+ * generated per structure, so that each field's kind is known when it is
+ * compiled: they run for every user up to four times a run.
  */
 #ifndef IMADDR_FIELDS_H
 #define IMADDR_FIELDS_H
@@ -27,44 +29,73 @@
 
 #include "buffer.h"
 #include "imaddr.h"
-
-enum imaddr_field_kind {
-	IMADDR_FIELD_INTEGER,   /* unsigned, of `size` bytes (1, 4 or 8): bool, enums, counts */
-	IMADDR_FIELD_STRING,    /* const char *, NUL-terminated, or NULL */
-	IMADDR_FIELD_BYTES,     /* const char * at offset and size_t at length_offset; may hold NULs */
-	IMADDR_FIELD_TEXT       /* char[size], copied in on decode (truncated to fit) */
-};
+#include "reader.h"
 
 /* What a field is for, beyond being copied between threads. */
-#define IMADDR_FIELD_REPORTED 1u   /* a column of the report's table */
+#define IMADDR_FIELD_REPORTED 1u      /* a column of the report's table */
 #define IMADDR_FIELD_ZERO_IS_NULL 2u  /* an integer whose 0 means "none" (a line) */
 
-struct imaddr_field {
-	const char *name;          /* the report's column, e.g. "user_id" */
-	enum imaddr_field_kind kind;
-	size_t offset;
-	size_t size;               /* INTEGER and TEXT */
-	size_t length_offset;      /* BYTES */
-	int same_as;               /* an earlier field it often equals, or -1 */
-	unsigned flags;
-};
+/*
+ * X(kind, name, member, same, flags): kind is INTEGER (any unsigned integer,
+ * bool or enum), STRING (const char *, NUL-terminated, or NULL), VALUE (a
+ * record's struct imaddr_value) or TEXT (a char array); `same` is the name
+ * of an earlier STRING field of the list it most often equals, or NONE.
+ */
+#define IMADDR_FIELDS_USER(X) \
+	X(INTEGER, ordinal, ordinal, NONE, IMADDR_FIELD_REPORTED) \
+	X(INTEGER, line, line, NONE, IMADDR_FIELD_REPORTED | IMADDR_FIELD_ZERO_IS_NULL) \
+	X(STRING, dn, dn, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, user_id, user_id, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, mail, mail, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, first_name, first_name, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, last_name, last_name, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, directory_uri, directory_uri, mail, IMADDR_FIELD_REPORTED) \
+	X(STRING, current_uri, current_uri, directory_uri, IMADDR_FIELD_REPORTED) \
+	X(STRING, im_address, im_address, directory_uri, IMADDR_FIELD_REPORTED) \
+	X(STRING, im_domain, im_domain, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, directory_uri_as_read, directory_uri_as_read, directory_uri, 0) \
+	X(INTEGER, uri_valid, uri_valid, NONE, 0) \
+	X(INTEGER, has_error, has_error, NONE, 0) \
+	X(INTEGER, finding_codes, finding_codes, NONE, 0)
 
-struct imaddr_field_table {
-	const char *name;          /* "user", for messages */
-	const struct imaddr_field *fields;
-	size_t count;
-};
+/* A spooled user's keys, after its user fields (whose names `same` may use). */
+#define IMADDR_FIELDS_KEYS(X) \
+	X(STRING, key_user_id, keys[IMADDR_KEY_USER_ID], user_id, 0) \
+	X(STRING, key_directory_uri, keys[IMADDR_KEY_DIRECTORY_URI], directory_uri, 0) \
+	X(STRING, key_mail, keys[IMADDR_KEY_MAIL], mail, 0) \
+	X(STRING, key_im_address, keys[IMADDR_KEY_IM_ADDRESS], key_directory_uri, 0)
 
-/** A user as the audit hands it to outputs (struct imaddr_user). */
-extern const struct imaddr_field_table imaddr_fields_user;
-/** A user with its duplicate keys, as the spool keeps it (struct imaddr_spooled_user). */
-extern const struct imaddr_field_table imaddr_fields_spooled_user;
-/** A finding (struct imaddr_finding). */
-extern const struct imaddr_field_table imaddr_fields_finding;
-/** A reader's record without its problems (struct imaddr_record). */
-extern const struct imaddr_field_table imaddr_fields_record;
-/** One problem of a record (struct imaddr_record_problem). */
-extern const struct imaddr_field_table imaddr_fields_record_problem;
+#define IMADDR_FIELDS_FINDING(X) \
+	X(INTEGER, code, code, NONE, 0) \
+	X(INTEGER, severity, severity, NONE, 0) \
+	X(INTEGER, ordinal, ordinal, NONE, 0) \
+	X(INTEGER, line, line, NONE, 0) \
+	X(INTEGER, related_ordinal, related_ordinal, NONE, 0) \
+	X(INTEGER, related_line, related_line, NONE, 0) \
+	X(STRING, dn, dn, NONE, 0) \
+	X(STRING, user_id, user_id, NONE, 0) \
+	X(STRING, field, field, NONE, 0) \
+	X(STRING, value, value, NONE, 0) \
+	X(STRING, message, message, NONE, 0) \
+	X(STRING, related_dn, related_dn, NONE, 0) \
+	X(STRING, suggestion, suggestion, NONE, 0)
+
+/* A record's problems follow it, problem_count of them. */
+#define IMADDR_FIELDS_RECORD(X) \
+	X(INTEGER, line, line, NONE, 0) \
+	X(STRING, dn, dn, NONE, 0) \
+	X(VALUE, user_id, values[IMADDR_ROLE_USER_ID], NONE, 0) \
+	X(VALUE, directory_uri, values[IMADDR_ROLE_DIRECTORY_URI], NONE, 0) \
+	X(VALUE, mail, values[IMADDR_ROLE_MAIL], NONE, 0) \
+	X(VALUE, first_name, values[IMADDR_ROLE_FIRST_NAME], NONE, 0) \
+	X(VALUE, last_name, values[IMADDR_ROLE_LAST_NAME], NONE, 0) \
+	X(VALUE, current_uri, values[IMADDR_ROLE_CURRENT_URI], NONE, 0) \
+	X(INTEGER, problem_count, problem_count, NONE, 0)
+
+#define IMADDR_FIELDS_RECORD_PROBLEM(X) \
+	X(INTEGER, code, code, NONE, 0) \
+	X(STRING, field, field, NONE, 0) \
+	X(TEXT, message, message, NONE, 0)
 
 /* The comparison keys kept for duplicate detection, one per kind. */
 enum imaddr_key_kind {
@@ -81,19 +112,51 @@ struct imaddr_spooled_user {
 	const char *keys[IMADDR_KEY_COUNT];
 };
 
-/** Appends `object`, described by `table`, to `out`. */
-void imaddr_fields_encode(struct imaddr_buf *out, const struct imaddr_field_table *table,
-			  const void *object);
-
-/**
- * Decodes what imaddr_fields_encode wrote at *p (at most up to `end`) into
- * `object` and moves *p past it. Strings and bytes point into the encoded
- * bytes, so they live as long as those. Returns false, leaving *p anywhere,
- * when the bytes are not a whole encoding of the table: the caller reports
- * its buffer as corrupt.
+/*
+ * Encoders append an object to `out` (a buffer without a cap). Decoders read
+ * what the encoder wrote at *p, at most up to `end`, into the object and
+ * move *p past it; strings point into the encoded bytes, so they live as
+ * long as those. A decoder returns false, leaving *p anywhere, when the
+ * bytes are not a whole encoding: the caller reports its buffer as corrupt.
  */
-bool imaddr_fields_decode(const char **p, const char *end,
-			  const struct imaddr_field_table *table, void *object);
+void imaddr_fields_encode_user(struct imaddr_buf *out, const struct imaddr_user *user);
+bool imaddr_fields_decode_user(const char **p, const char *end, struct imaddr_user *user);
+void imaddr_fields_encode_spooled_user(struct imaddr_buf *out,
+				       const struct imaddr_spooled_user *user);
+bool imaddr_fields_decode_spooled_user(const char **p, const char *end,
+				       struct imaddr_spooled_user *user);
+void imaddr_fields_encode_finding(struct imaddr_buf *out, const struct imaddr_finding *finding);
+bool imaddr_fields_decode_finding(const char **p, const char *end,
+				  struct imaddr_finding *finding);
+/** A record with its problems; decoded values are NUL-terminated (`terminated`). */
+void imaddr_fields_encode_record(struct imaddr_buf *out, const struct imaddr_record *record);
+bool imaddr_fields_decode_record(const char **p, const char *end, struct imaddr_record *record);
+
+/* ------------------------------------------------------------------------ */
+/* The user's fields as columns, for the report. */
+
+enum imaddr_field_kind {
+	IMADDR_FIELD_INTEGER,
+	IMADDR_FIELD_STRING,
+	IMADDR_FIELD_VALUE,
+	IMADDR_FIELD_TEXT
+};
+
+struct imaddr_field {
+	const char *name;          /* the report's column, e.g. "user_id" */
+	enum imaddr_field_kind kind;
+	size_t offset;
+	size_t size;
+	unsigned flags;
+};
+
+struct imaddr_field_table {
+	const struct imaddr_field *fields;
+	size_t count;
+};
+
+/** struct imaddr_user's fields, in IMADDR_FIELDS_USER's order. */
+extern const struct imaddr_field_table imaddr_fields_user;
 
 /*
  * The fields carrying `flags` as columns: the integers first, then the

@@ -35,35 +35,8 @@ struct threaded_reader {
 };
 
 /* ------------------------------------------------------------------------ */
-/* Encoding: the record's field table, then each problem's (fields.h). */
-
-static void encode_record(struct imaddr_buf *buf, const struct imaddr_record *record)
-{
-	imaddr_buf_append_char(buf, EVENT_RECORD);
-	imaddr_fields_encode(buf, &imaddr_fields_record, record);
-	for (size_t i = 0; i < record->problem_count; i++)
-		imaddr_fields_encode(buf, &imaddr_fields_record_problem, &record->problems[i]);
-}
-
-static bool decode_record(struct imaddr_record *record, const char **p, const char *end)
-{
-	memset(record, 0, sizeof(*record));
-	if (!imaddr_fields_decode(p, end, &imaddr_fields_record, record) ||
-	    record->problem_count > IMADDR_RECORD_MAX_PROBLEMS)
-		return false;
-	for (size_t i = 0; i < record->problem_count; i++) {
-		if (!imaddr_fields_decode(p, end, &imaddr_fields_record_problem,
-					  &record->problems[i]))
-			return false;
-	}
-	/* Every decoded value ends in a NUL of the batch's. */
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
-		record->values[role].terminated = record->values[role].data != NULL;
-	return true;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The worker: the inner reader's callbacks queue what they are given. */
+/* The worker: the inner reader's callbacks queue what they are given,
+ * encoded as fields.h says. */
 
 static enum imaddr_status hand_over_if_full(struct threaded_reader *reader,
 					    struct imaddr_error *err)
@@ -80,7 +53,9 @@ static enum imaddr_status queue_record(void *context, const struct imaddr_record
 				       struct imaddr_error *err)
 {
 	struct threaded_reader *reader = context;
-	encode_record(imaddr_batch_queue_current(&reader->queue), record);
+	struct imaddr_buf *batch = imaddr_batch_queue_current(&reader->queue);
+	imaddr_buf_append_char(batch, EVENT_RECORD);
+	imaddr_fields_encode_record(batch, record);
 	return hand_over_if_full(reader, err);
 }
 
@@ -96,7 +71,7 @@ static enum imaddr_status queue_notice(void *context, enum imaddr_code code, uin
 	};
 	struct imaddr_buf *batch = imaddr_batch_queue_current(&reader->queue);
 	imaddr_buf_append_char(batch, EVENT_NOTICE);
-	imaddr_fields_encode(batch, &imaddr_fields_finding, &notice);
+	imaddr_fields_encode_finding(batch, &notice);
 	return hand_over_if_full(reader, err);
 }
 
@@ -128,12 +103,12 @@ static enum imaddr_status replay(struct threaded_reader *reader,
 	while (status == IMADDR_OK && p < end) {
 		char kind = *p++;
 		if (kind == EVENT_RECORD) {
-			if (!decode_record(&reader->record, &p, end))
+			if (!imaddr_fields_decode_record(&p, end, &reader->record))
 				return corrupt(reader, err);
 			status = request->record(request->context, &reader->record, err);
 		} else {
 			struct imaddr_finding notice;
-			if (!imaddr_fields_decode(&p, end, &imaddr_fields_finding, &notice))
+			if (!imaddr_fields_decode_finding(&p, end, &notice))
 				return corrupt(reader, err);
 			status = request->notice(request->context, notice.code, notice.line,
 						 notice.dn, notice.field, notice.value,

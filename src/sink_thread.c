@@ -54,13 +54,13 @@ static enum imaddr_status replay(struct threaded_sink *sink, const struct imaddr
 		char kind = *p++;
 		if (kind == EVENT_USER) {
 			struct imaddr_user user;
-			if (!imaddr_fields_decode(&p, end, &imaddr_fields_user, &user))
+			if (!imaddr_fields_decode_user(&p, end, &user))
 				return corrupt(sink, err);
 			if (ops->user)
 				status = ops->user(sink->inner, &user, err);
 		} else if (kind == EVENT_FINDING) {
 			struct imaddr_finding finding;
-			if (!imaddr_fields_decode(&p, end, &imaddr_fields_finding, &finding))
+			if (!imaddr_fields_decode_finding(&p, end, &finding))
 				return corrupt(sink, err);
 			if (ops->finding)
 				status = ops->finding(sink->inner, &finding, err);
@@ -160,7 +160,7 @@ static enum imaddr_status user(struct imaddr_sink *base, const struct imaddr_use
 	struct threaded_sink *sink = (struct threaded_sink *)base;
 	struct imaddr_buf *batch = imaddr_batch_queue_current(&sink->queue);
 	imaddr_buf_append_char(batch, EVENT_USER);
-	imaddr_fields_encode(batch, &imaddr_fields_user, u);
+	imaddr_fields_encode_user(batch, u);
 	return maybe_hand_over(sink, err);
 }
 
@@ -170,7 +170,7 @@ static enum imaddr_status finding(struct imaddr_sink *base, const struct imaddr_
 	struct threaded_sink *sink = (struct threaded_sink *)base;
 	struct imaddr_buf *batch = imaddr_batch_queue_current(&sink->queue);
 	imaddr_buf_append_char(batch, EVENT_FINDING);
-	imaddr_fields_encode(batch, &imaddr_fields_finding, f);
+	imaddr_fields_encode_finding(batch, f);
 	return maybe_hand_over(sink, err);
 }
 

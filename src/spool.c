@@ -42,7 +42,7 @@ enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
 
 	imaddr_buf_reset(buf);
 	imaddr_buf_append(buf, &(uint32_t){ 0 }, LENGTH_SIZE);
-	imaddr_fields_encode(buf, &imaddr_fields_spooled_user, user);
+	imaddr_fields_encode_spooled_user(buf, user);
 	uint32_t rest = (uint32_t)(buf->len - LENGTH_SIZE);
 	memcpy(buf->data, &rest, sizeof(rest));
 
@@ -75,7 +75,7 @@ static bool decode(const char *raw, uint32_t rest, struct imaddr_spooled_user *o
 {
 	const char *p = raw;
 	memset(out, 0, sizeof(*out));
-	return imaddr_fields_decode(&p, raw + rest, &imaddr_fields_spooled_user, out) &&
+	return imaddr_fields_decode_spooled_user(&p, raw + rest, out) &&
 	       p == raw + rest;
 }
 

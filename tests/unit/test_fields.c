@@ -31,11 +31,11 @@ Test(fields, a_user_round_trips_with_equal_fields_and_nulls)
 	};
 	struct imaddr_buf buf;
 	imaddr_buf_init(&buf, 0);
-	imaddr_fields_encode(&buf, &imaddr_fields_user, &user);
+	imaddr_fields_encode_user(&buf, &user);
 	struct imaddr_user back;
 	memset(&back, 0xa5, sizeof(back));
 	const char *p = buf.data;
-	cr_assert(imaddr_fields_decode(&p, buf.data + buf.len, &imaddr_fields_user, &back));
+	cr_assert(imaddr_fields_decode_user(&p, buf.data + buf.len, &back));
 	cr_expect_eq(p, buf.data + buf.len, "the whole encoding is read");
 	cr_expect_eq(back.ordinal, user.ordinal);
 	cr_expect_eq(back.line, user.line);
@@ -68,11 +68,10 @@ Test(fields, a_spooled_users_keys_round_trip)
 	};
 	struct imaddr_buf buf;
 	imaddr_buf_init(&buf, 0);
-	imaddr_fields_encode(&buf, &imaddr_fields_spooled_user, &user);
+	imaddr_fields_encode_spooled_user(&buf, &user);
 	struct imaddr_spooled_user back;
 	const char *p = buf.data;
-	cr_assert(imaddr_fields_decode(&p, buf.data + buf.len, &imaddr_fields_spooled_user,
-				       &back));
+	cr_assert(imaddr_fields_decode_spooled_user(&p, buf.data + buf.len, &back));
 	cr_expect_eq(back.user.ordinal, 7);
 	expect_same_string(back.keys[IMADDR_KEY_USER_ID], "jsmith", "user ID key");
 	expect_same_string(back.keys[IMADDR_KEY_DIRECTORY_URI], "js@example.com", "URI key");
@@ -93,14 +92,14 @@ Test(fields, a_record_keeps_nul_bytes_and_its_problems)
 	imaddr_record_add_problem(&record, IMADDR_CODE_VALUE_MULTIPLE, "mail", "two of %d", 2);
 	struct imaddr_buf buf;
 	imaddr_buf_init(&buf, 0);
-	imaddr_fields_encode(&buf, &imaddr_fields_record, &record);
-	imaddr_fields_encode(&buf, &imaddr_fields_record_problem, &record.problems[0]);
+	imaddr_fields_encode_record(&buf, &record);
 
 	struct imaddr_record back;
 	memset(&back, 0, sizeof(back));
 	const char *p = buf.data, *end = buf.data + buf.len;
-	cr_assert(imaddr_fields_decode(&p, end, &imaddr_fields_record, &back));
-	cr_assert(imaddr_fields_decode(&p, end, &imaddr_fields_record_problem, &back.problems[0]));
+	cr_assert(imaddr_fields_decode_record(&p, end, &back));
+	cr_expect_eq(p, end);
+	cr_expect(back.values[IMADDR_ROLE_USER_ID].terminated);
 	cr_expect_eq(back.line, 42);
 	cr_expect_str_eq(back.dn, "uid=x");
 	const struct imaddr_value *user_id = &back.values[IMADDR_ROLE_USER_ID];
@@ -125,16 +124,16 @@ Test(fields, a_cut_encoding_is_refused)
 	};
 	struct imaddr_buf buf;
 	imaddr_buf_init(&buf, 0);
-	imaddr_fields_encode(&buf, &imaddr_fields_finding, &finding);
+	imaddr_fields_encode_finding(&buf, &finding);
 	for (size_t cut = 0; cut < buf.len; cut++) {
 		struct imaddr_finding back;
 		const char *p = buf.data;
-		cr_expect_not(imaddr_fields_decode(&p, buf.data + cut, &imaddr_fields_finding, &back),
+		cr_expect_not(imaddr_fields_decode_finding(&p, buf.data + cut, &back),
 			      "decoding %zu of %zu bytes", cut, buf.len);
 	}
 	struct imaddr_finding back;
 	const char *p = buf.data;
-	cr_assert(imaddr_fields_decode(&p, buf.data + buf.len, &imaddr_fields_finding, &back));
+	cr_assert(imaddr_fields_decode_finding(&p, buf.data + buf.len, &back));
 	cr_expect_eq(back.code, IMADDR_CODE_URI_DUPLICATE);
 	cr_expect_eq(back.severity, IMADDR_SEVERITY_ERROR);
 	cr_expect_str_eq(back.message, "shared with line 2");
