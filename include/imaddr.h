@@ -90,6 +90,7 @@ enum imaddr_code {
 	IMADDR_CODE_TOO_MANY_DOMAINS,
 	IMADDR_CODE_VALUE_MULTIPLE,
 	IMADDR_CODE_LDAP_REFERENCE,
+	IMADDR_CODE_IM_ADDRESS_CHANGES,
 	IMADDR_CODE_COUNT
 };
 
@@ -144,11 +145,22 @@ bool imaddr_attribute_is_sip_uri(const char *attribute);
 
 /** The options of one audit run. Strings are borrowed for the run's life. */
 struct imaddr_audit_options {
+	/* The target: the scheme and default domain the cluster is to have. */
 	enum imaddr_scheme scheme;
 	const char *default_domain;   /* required for the userid scheme */
 	const char *im_domains;       /* comma-separated configured IM domains, or NULL */
 	const char *input_name;       /* recorded in the report, e.g. "users.csv" */
 	struct imaddr_mapping mapping;
+	/*
+	 * A pre-migration run also computes each user's IM address under the
+	 * configuration the cluster has today, and reports every change. Today's
+	 * directory URI is the input's current URI (IMADDR_ROLE_CURRENT_URI: a
+	 * CUCM export's DIRECTORY URI, or --current-uri-attr) when it has one,
+	 * else the directory URI as read.
+	 */
+	bool premigration;
+	enum imaddr_scheme current_scheme;
+	const char *current_default_domain;   /* NULL: default_domain */
 };
 
 /** Default options: userid scheme, default mapping, no domain. */
@@ -172,6 +184,7 @@ struct imaddr_user {
 	const char *current_uri;   /* what CUCM holds now, from a CUCM export */
 	const char *im_address;    /* canonical; NULL when the user has none */
 	const char *im_domain;     /* A-label domain of the IM address */
+	const char *im_address_before;  /* pre-migration: today's IM address, or NULL */
 	bool uri_valid;            /* directory_uri passed every check */
 	/* Known only once the duplicates are: set for the outputs that get the
 	 * users in a final pass, false and 0 during the read. */
@@ -211,6 +224,10 @@ struct imaddr_run_totals {
 	uint64_t users;
 	uint64_t users_with_im_address;
 	uint64_t users_with_error;
+	/* Pre-migration: users whose IM address changes, loses one, gains one. */
+	uint64_t im_address_changes;
+	uint64_t im_address_lost;
+	uint64_t im_address_gained;
 	uint64_t by_code[IMADDR_CODE_COUNT];
 	uint64_t by_severity[3];
 	size_t domain_count;

@@ -171,6 +171,9 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 		audit->totals.users_with_im_address++;
 		count_domain(audit, user->im_domain, rules->im_domain_unicode);
 	}
+	audit->totals.im_address_changes += rules->change == IMADDR_RULES_CHANGED;
+	audit->totals.im_address_lost += rules->change == IMADDR_RULES_LOST;
+	audit->totals.im_address_gained += rules->change == IMADDR_RULES_GAINED;
 	imaddr_duplicates_add(&audit->duplicates, &spooled, rules->key_field);
 	enum imaddr_status status = imaddr_spool_append(&audit->spool, &spooled, err);
 	if (status == IMADDR_OK)

@@ -53,6 +53,7 @@
 	X(STRING, current_uri, current_uri, directory_uri, IMADDR_FIELD_REPORTED) \
 	X(STRING, im_address, im_address, directory_uri, IMADDR_FIELD_REPORTED) \
 	X(STRING, im_domain, im_domain, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, im_address_before, im_address_before, im_address, IMADDR_FIELD_REPORTED) \
 	X(STRING, directory_uri_as_read, directory_uri_as_read, directory_uri, 0) \
 	X(INTEGER, uri_valid, uri_valid, NONE, 0) \
 	X(INTEGER, has_error, has_error, NONE, 0) \

@@ -57,8 +57,8 @@ struct report {
 
 static const char insert_run_sql[] =
 	"INSERT INTO runs (previous_run_id, started, version, input, scheme,\n"
-	"                  default_domain, im_domains)\n"
-	"VALUES ((SELECT max(id) FROM runs WHERE input IS ?1), ?2, ?3, ?1, ?4, ?5, ?6)";
+	"                  default_domain, im_domains, current_scheme, current_default_domain)\n"
+	"VALUES ((SELECT max(id) FROM runs WHERE input IS ?1), ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?8)";
 
 static const char finish_run_sql[] =
 	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
@@ -186,6 +186,12 @@ static int insert_run(struct report *report, const struct imaddr_run_info *info)
 		rc = imaddr_report_rows_bind_text(stmt, 5, options->default_domain);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_bind_text(stmt, 6, options->im_domains);
+	if (rc == SQLITE_OK && options->premigration)
+		rc = imaddr_report_rows_bind_text(stmt, 7, scheme_name(options->current_scheme));
+	if (rc == SQLITE_OK && options->premigration)
+		rc = imaddr_report_rows_bind_text(stmt, 8, options->current_default_domain
+								   ? options->current_default_domain
+								   : options->default_domain);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_step(stmt);
 	if (rc == SQLITE_OK)
@@ -278,6 +284,8 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	report->new_schema = kind == IMADDR_REPORT_KIND_EMPTY;
 	if (report->new_schema)
 		rc = imaddr_report_schema_create(report->db);
+	else if (kind == IMADDR_REPORT_KIND_VERSION_2)
+		rc = imaddr_report_schema_migrate(report->db);
 	if (rc == SQLITE_OK)
 		rc = insert_run(report, info);
 	if (rc == SQLITE_OK && report->run_id >= INT64_MAX / ORDINALS_PER_RUN) {

@@ -32,13 +32,17 @@ static const char usage[] =
 	"  --scheme userid|directory-uri   (userid)\n"
 	"  --default-domain DOMAIN         required for userid\n"
 	"  --im-domains LIST               configured IM domains, comma-separated\n"
+	"Pre-migration (today's configuration, when the target above differs):\n"
+	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
+	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
 	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
 
 enum option_id {
-	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CSV, OPT_DB,
+	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CSV,
+	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
 	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
 	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
 	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
@@ -53,6 +57,9 @@ static const struct option long_options[] = {
 	{ "bind-dn", required_argument, NULL, OPT_BIND_DN },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "current-default-domain", required_argument, NULL, OPT_CURRENT_DEFAULT_DOMAIN },
+	{ "current-scheme", required_argument, NULL, OPT_CURRENT_SCHEME },
+	{ "current-uri-attr", required_argument, NULL, OPT_CURRENT_URI_ATTR },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "default-domain", required_argument, NULL, OPT_DEFAULT_DOMAIN },
 	{ "directory-type", required_argument, NULL, OPT_DIRECTORY_TYPE },
@@ -92,6 +99,8 @@ struct audit_config {
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
+	const char *current_uri_attr;
+	bool current_scheme_given;
 	bool directory_type_given;
 	uint64_t bat_chunk;
 	bool quiet;
@@ -111,6 +120,19 @@ static bool parse_count(const char *option, const char *text, long min, long max
 		return false;
 	}
 	*out = value;
+	return true;
+}
+
+static bool parse_scheme(const char *option, const char *text, enum imaddr_scheme *out)
+{
+	if (!strcmp(text, "userid"))
+		*out = IMADDR_SCHEME_USERID;
+	else if (!strcmp(text, "directory-uri"))
+		*out = IMADDR_SCHEME_DIRECTORY_URI;
+	else {
+		tool_error("%s takes userid or directory-uri, not '%s'", option, text);
+		return false;
+	}
 	return true;
 }
 
@@ -172,14 +194,22 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 		case OPT_QUIET: config->quiet = true; break;
 		case OPT_SASL_MECH: config->ldap.sasl_mech = optarg; break;
 		case OPT_SCHEME:
-			if (!strcmp(optarg, "userid"))
-				config->audit.scheme = IMADDR_SCHEME_USERID;
-			else if (!strcmp(optarg, "directory-uri"))
-				config->audit.scheme = IMADDR_SCHEME_DIRECTORY_URI;
-			else {
-				tool_error("--scheme takes userid or directory-uri, not '%s'", optarg);
+			if (!parse_scheme("--scheme", optarg, &config->audit.scheme))
 				return TOOL_EXIT_USAGE;
-			}
+			break;
+		case OPT_CURRENT_SCHEME:
+			if (!parse_scheme("--current-scheme", optarg, &config->audit.current_scheme))
+				return TOOL_EXIT_USAGE;
+			config->current_scheme_given = true;
+			config->audit.premigration = true;
+			break;
+		case OPT_CURRENT_DEFAULT_DOMAIN:
+			config->audit.current_default_domain = optarg;
+			config->audit.premigration = true;
+			break;
+		case OPT_CURRENT_URI_ATTR:
+			config->current_uri_attr = optarg;
+			config->audit.premigration = true;
 			break;
 		case OPT_SCOPE:
 			if (!strcmp(optarg, "sub"))
@@ -238,6 +268,11 @@ static void apply_mapping(struct audit_config *config)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_USER_ID, "uid");
 	if (config->uri_attr)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_DIRECTORY_URI, config->uri_attr);
+	if (config->current_uri_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_CURRENT_URI, config->current_uri_attr);
+	/* Only the default domain or the URI source changes: the scheme stays. */
+	if (!config->current_scheme_given)
+		config->audit.current_scheme = config->audit.scheme;
 }
 
 /* Reads a password without echo from the terminal. */
