@@ -182,6 +182,7 @@ struct imaddr_user {
 	const char *directory_uri; /* canonical when valid, else as read */
 	const char *directory_uri_as_read;
 	const char *current_uri;   /* what CUCM holds now, from a CUCM export */
+	bool current_uri_known;    /* the input says what CUCM holds (NULL: nothing) */
 	const char *im_address;    /* canonical; NULL when the user has none */
 	const char *im_domain;     /* A-label domain of the IM address */
 	const char *im_address_before;  /* pre-migration: today's IM address, or NULL */
@@ -232,6 +233,9 @@ struct imaddr_run_totals {
 	uint64_t by_severity[3];
 	size_t domain_count;
 	const struct imaddr_domain_count *domains;  /* sorted by A-label */
+	/* For the outputs that end last (the summary): what the others wrote,
+	 * a line each ("BAT file 'bat.csv': 12 rows ..."); NULL before. */
+	const char *outputs;
 };
 
 struct imaddr_run_info {

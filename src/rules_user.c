@@ -432,6 +432,7 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	user->directory_uri = raw_value(rules, record, IMADDR_ROLE_DIRECTORY_URI);
 	user->directory_uri_as_read = user->directory_uri;
 	user->current_uri = raw_value(rules, record, IMADDR_ROLE_CURRENT_URI);
+	user->current_uri_known = record->values[IMADDR_ROLE_CURRENT_URI].attribute != NULL;
 
 	for (size_t i = 0; i < record->problem_count; i++) {
 		const struct imaddr_record_problem *problem = &record->problems[i];

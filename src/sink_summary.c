@@ -202,6 +202,8 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	print_findings(summary, totals);
 	print_domains(summary, totals);
 	print_examples(summary, totals);
+	if (totals->outputs && *totals->outputs)
+		fprintf(out, "\noutputs:\n%s", totals->outputs);
 	if (options->premigration)
 		print_verdict(out, totals);
 	fflush(out);
@@ -218,8 +220,10 @@ static void summary_free(struct imaddr_sink *sink)
 	free(summary);
 }
 
+/* Last: it tells what the other outputs wrote. */
 static const struct imaddr_sink_ops summary_ops = {
 	.name = "summary",
+	.flags = IMADDR_SINK_LAST,
 	.begin = begin,
 	.finding = finding,
 	.end = end,
