@@ -273,6 +273,14 @@ enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink 
 enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows,
 					struct imaddr_sink **out, struct imaddr_error *err);
 
+/**
+ * The change procedure for the target (a text file at `path`): IM and
+ * Presence's steps in the order it requires, with the run's figures. Fails
+ * with IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_runbook_open(const char *path, struct imaddr_sink **out,
+					    struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);

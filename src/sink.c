@@ -147,14 +147,17 @@ static bool last(const struct imaddr_sink_slot *slot)
 	return slot->sink->ops->flags & IMADDR_SINK_LAST;
 }
 
-/* What the outputs that ended wrote, a line each, for those that end last. */
+/*
+ * What the outputs wrote, a line each, for those that end last; an output
+ * that ends last itself may only name its file here.
+ */
 static char *describe_outputs(struct imaddr_sink_driver *driver)
 {
 	struct imaddr_buf notes;
 	imaddr_buf_init(&notes, 0);
 	for (size_t i = 0; i < driver->count; i++) {
 		struct imaddr_sink *sink = driver->slots[i].sink;
-		if (!last(&driver->slots[i]) && sink->ops->describe)
+		if (sink->ops->describe)
 			sink->ops->describe(sink, &notes);
 	}
 	return imaddr_buf_detach(&notes);

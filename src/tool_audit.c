@@ -36,7 +36,7 @@ static const char usage[] =
 	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
 	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
-	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
+	"  --bat FILE  --bat-chunk N  --db FILE  --runbook FILE  --quiet\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
 
@@ -44,7 +44,7 @@ enum option_id {
 	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
 	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
-	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
+	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
 	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR
 };
@@ -73,6 +73,7 @@ static const struct option long_options[] = {
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "sasl-mech", required_argument, NULL, OPT_SASL_MECH },
+	{ "runbook", required_argument, NULL, OPT_RUNBOOK },
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "starttls", no_argument, NULL, OPT_STARTTLS },
@@ -96,6 +97,7 @@ struct audit_config {
 	const char *ldif;
 	const char *bat;
 	const char *db;
+	const char *runbook;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -192,6 +194,7 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_PASSWORD_FILE: config->password_file = optarg; break;
 		case OPT_QUIET: config->quiet = true; break;
+		case OPT_RUNBOOK: config->runbook = optarg; break;
 		case OPT_SASL_MECH: config->ldap.sasl_mech = optarg; break;
 		case OPT_SCHEME:
 			if (!parse_scheme("--scheme", optarg, &config->audit.scheme))
@@ -408,6 +411,9 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->bat &&
 	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->runbook &&
+	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && !config->quiet &&
 	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
