@@ -181,6 +181,7 @@ struct imaddr_user {
 	const char *last_name;
 	const char *directory_uri; /* canonical when valid, else as read */
 	const char *directory_uri_as_read;
+	const char *uri_attribute; /* the input attribute the directory URI was read from */
 	const char *current_uri;   /* what CUCM holds now, from a CUCM export */
 	bool current_uri_known;    /* the input says what CUCM holds (NULL: nothing) */
 	const char *im_address;    /* canonical; NULL when the user has none */
@@ -280,6 +281,15 @@ enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows,
  */
 enum imaddr_status imaddr_sink_runbook_open(const char *path, struct imaddr_sink **out,
 					    struct imaddr_error *err);
+
+/**
+ * Directory fixes (an LDIF file at `path`): a changetype: modify record per
+ * user with a DN whose directory URI source is valid but not canonical,
+ * replacing that attribute; for ldapmodify or ldifde. Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_sink **out,
+					       struct imaddr_error *err);
 
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,

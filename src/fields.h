@@ -55,6 +55,7 @@
 	X(STRING, im_domain, im_domain, NONE, IMADDR_FIELD_REPORTED) \
 	X(STRING, im_address_before, im_address_before, im_address, IMADDR_FIELD_REPORTED) \
 	X(STRING, directory_uri_as_read, directory_uri_as_read, directory_uri, 0) \
+	X(STRING, uri_attribute, uri_attribute, NONE, 0) \
 	X(INTEGER, uri_valid, uri_valid, NONE, 0) \
 	X(INTEGER, current_uri_known, current_uri_known, NONE, 0) \
 	X(INTEGER, has_error, has_error, NONE, 0) \

@@ -431,6 +431,7 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	user->last_name = raw_value(rules, record, IMADDR_ROLE_LAST_NAME);
 	user->directory_uri = raw_value(rules, record, IMADDR_ROLE_DIRECTORY_URI);
 	user->directory_uri_as_read = user->directory_uri;
+	user->uri_attribute = record->values[IMADDR_ROLE_DIRECTORY_URI].attribute;
 	user->current_uri = raw_value(rules, record, IMADDR_ROLE_CURRENT_URI);
 	user->current_uri_known = record->values[IMADDR_ROLE_CURRENT_URI].attribute != NULL;
 

@@ -36,7 +36,9 @@ static const char usage[] =
 	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
 	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
-	"  --bat FILE  --bat-chunk N  --db FILE  --runbook FILE  --quiet\n"
+	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
+	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
+	"  --runbook FILE      the change procedure with this audit's figures\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
 
@@ -44,7 +46,7 @@ enum option_id {
 	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
 	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
-	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
+	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
 	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR
 };
@@ -69,6 +71,7 @@ static const struct option long_options[] = {
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
+	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -98,6 +101,7 @@ struct audit_config {
 	const char *bat;
 	const char *db;
 	const char *runbook;
+	const char *ldif_fixes;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -195,6 +199,7 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 		case OPT_PASSWORD_FILE: config->password_file = optarg; break;
 		case OPT_QUIET: config->quiet = true; break;
 		case OPT_RUNBOOK: config->runbook = optarg; break;
+		case OPT_LDIF_FIXES: config->ldif_fixes = optarg; break;
 		case OPT_SASL_MECH: config->ldap.sasl_mech = optarg; break;
 		case OPT_SCHEME:
 			if (!parse_scheme("--scheme", optarg, &config->audit.scheme))
@@ -411,6 +416,9 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->bat &&
 	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->ldif_fixes &&
+	    (status = imaddr_sink_ldif_fixes_open(config->ldif_fixes, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->runbook &&
 	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
