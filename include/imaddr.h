@@ -187,6 +187,7 @@ struct imaddr_user {
 	const char *im_address;    /* canonical; NULL when the user has none */
 	const char *im_domain;     /* A-label domain of the IM address */
 	const char *im_address_before;  /* pre-migration: today's IM address, or NULL */
+	const char *cluster;       /* the cluster of the user's input, or NULL */
 	bool uri_valid;            /* directory_uri passed every check */
 	/* Known only once the duplicates are: set for the outputs that get the
 	 * users in a final pass, false and 0 during the read. */
@@ -209,6 +210,7 @@ struct imaddr_finding {
 	uint64_t related_line;
 	const char *related_dn;
 	const char *suggestion;     /* a value to use instead, or NULL */
+	const char *cluster;        /* the user's cluster (or the input's), or NULL */
 };
 
 /** One IM domain with the number of users whose IM address is in it. */
@@ -392,6 +394,22 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit,
 				    struct imaddr_reader *reader,
 				    struct imaddr_run_totals *totals,
 				    struct imaddr_error *err);
+
+/** One input of a run: a reader (the caller's) and the cluster it holds. */
+struct imaddr_input {
+	struct imaddr_reader *reader;
+	const char *cluster;        /* NULL: no cluster */
+};
+
+/**
+ * imaddr_audit_run over several inputs, read one after the other into one
+ * run: the users of every input are checked against each other (a user ID
+ * in two clusters is a duplicate, as IM and Presence sees them all), and
+ * each user and finding carries its input's cluster.
+ */
+enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
+					   const struct imaddr_input *inputs, size_t count,
+					   struct imaddr_run_totals *totals, struct imaddr_error *err);
 
 void imaddr_audit_free(struct imaddr_audit *audit);
 

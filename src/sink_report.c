@@ -20,7 +20,7 @@
  * are its id, then the user fields marked IMADDR_FIELD_REPORTED (fields.c).
  */
 #define FINDING_NUMBERS 3
-#define FINDING_TEXTS 8
+#define FINDING_TEXTS 9
 _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 	       FINDING_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS,
 	       "a row batch holds the widest row");
@@ -230,7 +230,7 @@ static int prepare_inserts(struct report *report)
 		rc = imaddr_report_rows_prepare(&report->findings, report->db,
 						"findings (run_id, ordinal, line, related_ordinal,"
 						" dn, code, severity, field, value, message,"
-						" suggestion, user_id)",
+						" suggestion, user_id, cluster)",
 						report->run_id, FINDING_NUMBERS, FINDING_TEXTS,
 						1u << 1 | 1u << 2);
 	return rc;
@@ -347,6 +347,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),
 		imaddr_severity_name(finding->severity), finding->field, finding->value,
 		finding->message, finding->suggestion, of_no_user ? NULL : finding->user_id,
+		finding->cluster,
 	};
 	const uint64_t numbers[FINDING_NUMBERS] = {
 		finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,

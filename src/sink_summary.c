@@ -28,6 +28,8 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 
 static void describe_row(struct imaddr_buf *out, const struct imaddr_finding *finding)
 {
+	if (finding->cluster)
+		imaddr_buf_appendf(out, "%s: ", finding->cluster);
 	if (finding->dn)
 		imaddr_buf_appendf(out, "%s", finding->dn);
 	else if (finding->line)
