@@ -187,6 +187,7 @@ struct imaddr_user {
 	const char *im_address;    /* canonical; NULL when the user has none */
 	const char *im_domain;     /* A-label domain of the IM address */
 	const char *im_address_before;  /* pre-migration: today's IM address, or NULL */
+	const char *im_address_change;  /* pre-migration: "changes", "lost", "gained" or NULL */
 	const char *cluster;       /* the cluster of the user's input, or NULL */
 	bool uri_valid;            /* directory_uri passed every check */
 	/* Known only once the duplicates are: set for the outputs that get the

@@ -54,6 +54,7 @@
 	X(STRING, im_address, im_address, directory_uri, IMADDR_FIELD_REPORTED) \
 	X(STRING, im_domain, im_domain, NONE, IMADDR_FIELD_REPORTED) \
 	X(STRING, im_address_before, im_address_before, im_address, IMADDR_FIELD_REPORTED) \
+	X(STRING, im_address_change, im_address_change, NONE, IMADDR_FIELD_REPORTED) \
 	X(STRING, cluster, cluster, NONE, IMADDR_FIELD_REPORTED) \
 	X(STRING, directory_uri_as_read, directory_uri_as_read, directory_uri, 0) \
 	X(STRING, uri_attribute, uri_attribute, NONE, 0) \

@@ -391,6 +391,11 @@ static void compute_im_address_before(struct imaddr_rules_user *rules,
 	const char *field = field_name(rules, record, rules->options->scheme == IMADDR_SCHEME_USERID
 						       ? IMADDR_ROLE_USER_ID
 						       : IMADDR_ROLE_DIRECTORY_URI);
+	static const char *const change_names[] = {
+		[IMADDR_RULES_UNCHANGED] = NULL, [IMADDR_RULES_CHANGED] = "changes",
+		[IMADDR_RULES_LOST] = "lost", [IMADDR_RULES_GAINED] = "gained",
+	};
+	user->im_address_change = change_names[rules->change];
 	switch (rules->change) {
 	case IMADDR_RULES_CHANGED:
 		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_IM_ADDRESS_CHANGES, field,

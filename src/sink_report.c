@@ -342,6 +342,9 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	/* Kept as users.im_address_change: see report_schema.c. */
+	if (finding->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
+		return IMADDR_OK;
 	/* A user's line and DN are in users already. */
 	const char *texts[FINDING_TEXTS] = {
 		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),

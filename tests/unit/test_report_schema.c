@@ -70,18 +70,22 @@ Test(report_schema, a_version_2_report_is_brought_up_to_date_by_the_next_run)
 	const char *path = path_in_dir("report.sqlite");
 
 	report_write_run(path, &report_first_run);
-	report_run_sql(path, "DROP VIEW im_address_plan;"
+	report_run_sql(path, "DROP VIEW im_address_plan; DROP VIEW code_counts;"
 			     " ALTER TABLE runs DROP COLUMN current_scheme;"
 			     " ALTER TABLE runs DROP COLUMN current_default_domain;"
 			     " ALTER TABLE users DROP COLUMN im_address_before;"
+			     " ALTER TABLE users DROP COLUMN im_address_change;"
 			     " ALTER TABLE users DROP COLUMN cluster;"
 			     " ALTER TABLE findings DROP COLUMN cluster;"
+			     " CREATE VIEW code_counts AS SELECT run_id, code, severity,"
+			     " count(*) AS count FROM findings GROUP BY run_id, code, severity;"
 			     " PRAGMA user_version = 2");
 	report_write_run(path, &report_first_run);
 	report_expect_rows(path, "PRAGMA user_version", "3\n");
 	report_expect_rows(path, "SELECT count(*) FROM runs", "2\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('users')"
-				 " WHERE name IN ('im_address_before', 'cluster')", "2\n");
+				 " WHERE name IN ('im_address_before', 'im_address_change',"
+				 " 'cluster')", "3\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('findings')"
 				 " WHERE name = 'cluster'", "1\n");
 	report_expect_rows(path, "SELECT count(*) = (SELECT count(*) FROM users)"
