@@ -33,7 +33,8 @@ static const char usage[] =
 	"  --default-domain DOMAIN         required for userid\n"
 	"  --im-domains LIST               configured IM domains, comma-separated\n"
 	"Output:\n"
-	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
+	"  --bat FILE  --bat-chunk N  --db FILE  --quiet   ('--bat -': standard output)\n"
+	"  --wait SECONDS         wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
 
@@ -42,7 +43,7 @@ enum option_id {
 	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
 	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
 	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
-	OPT_USERID_ATTR
+	OPT_USERID_ATTR, OPT_WAIT
 };
 
 /* Sorted by name. */
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
+	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -94,6 +96,7 @@ struct audit_config {
 	const char *uri_attr;
 	bool directory_type_given;
 	uint64_t bat_chunk;
+	int wait_ms;                 /* -1: the library's default */
 	bool quiet;
 	bool fail_never;
 	enum imaddr_severity fail_on;
@@ -199,6 +202,11 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_URI_ATTR: config->uri_attr = optarg; break;
 		case OPT_USERID_ATTR: config->userid_attr = optarg; break;
+		case OPT_WAIT:
+			if (!parse_count("--wait", optarg, 0, 86400, &number))
+				return TOOL_EXIT_USAGE;
+			config->wait_ms = (int)number * 1000;
+			break;
 		default:
 			fputs(usage, stderr);
 			return TOOL_EXIT_USAGE;
@@ -307,6 +315,25 @@ static int read_password(struct audit_config *config)
 	return TOOL_EXIT_CLEAN;
 }
 
+/*
+ * IMADDR_TEST_KILL_AT=STEP: SIGKILL at that step of the output protocol, for
+ * the tests that check what a killed run leaves (tests/cases/kill-*).
+ */
+static const char *kill_step;
+
+static void kill_at_step(const char *step)
+{
+	if (!strcmp(step, kill_step))
+		raise(SIGKILL);
+}
+
+static void set_test_hooks(void)
+{
+	kill_step = getenv("IMADDR_TEST_KILL_AT");
+	if (kill_step && *kill_step)
+		imaddr_set_step_hook(kill_at_step);
+}
+
 static void on_signal(int signal_number)
 {
 	(void)signal_number;
@@ -369,20 +396,26 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 {
 	struct imaddr_sink *sink;
 	enum imaddr_status status = IMADDR_OK;
-	if (config->db && (status = imaddr_sink_report_open(config->db, &sink, err)) == IMADDR_OK)
+	bool bat_to_stdout = config->bat && !strcmp(config->bat, "-");
+	/* The report first: its commit decides the run, and its lock is taken first. */
+	if (config->db &&
+	    (status = imaddr_sink_report_open(config->db, config->wait_ms, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->bat &&
-	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
+	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, config->wait_ms, &sink,
+					   err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	/* With the BAT file on standard output, the summary goes to standard error. */
 	if (status == IMADDR_OK && !config->quiet &&
-	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
+	    (status = imaddr_sink_summary_open(bat_to_stdout ? stderr : stdout, &sink,
+					       err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	return status;
 }
 
 int tool_audit(int argc, char **argv)
 {
-	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR };
+	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1 };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_reader *reader = NULL;
 	struct imaddr_run_totals totals;
@@ -407,6 +440,7 @@ int tool_audit(int argc, char **argv)
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {
+		set_test_hooks();
 		catch_signals();
 		status = imaddr_audit_run(audit, reader, &totals, &err);
 	}
