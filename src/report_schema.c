@@ -200,6 +200,12 @@ static const char findings_indexes_sql[] =
 enum imaddr_status imaddr_report_schema_fail(sqlite3 *db, const char *path, const char *doing,
 					     struct imaddr_error *err)
 {
+	int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_OK;
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"cannot %s report '%s': %s (another process holds it: "
+					"see --wait)", doing, path, sqlite3_errmsg(db));
 	return imaddr_error_set(err, IMADDR_ERR_DB, "cannot %s report '%s': %s", doing, path,
 				sqlite3_errmsg(db));
 }

@@ -50,6 +50,7 @@ void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
 	driver->begun = 0;
 	driver->final_pass = false;
 	driver->decider = 0;
+	driver->final_pass_started = false;
 	driver->token[0] = '\0';
 }
 
@@ -174,6 +175,10 @@ static enum imaddr_status deliver_final(struct imaddr_sink_driver *driver,
 {
 	if (imaddr_stop_requested())
 		return interrupted(err);
+	if (!driver->final_pass_started) {
+		driver->final_pass_started = true;
+		imaddr_step("final-pass");
+	}
 	for (size_t i = 0; i < driver->count; i++) {
 		struct imaddr_sink *sink = driver->slots[i].sink;
 		if (!sink->ops->user || !final_pass(&driver->slots[i]))

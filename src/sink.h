@@ -80,6 +80,7 @@ struct imaddr_sink_driver {
 	size_t count;
 	size_t begun;
 	bool final_pass;                  /* some output wants one */
+	bool final_pass_started;          /* its first user was delivered */
 	size_t decider;                   /* the slot whose commit decides; count if none */
 	char token[33];                   /* the run's, in every journal: 128 random bits */
 };
