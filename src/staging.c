@@ -128,10 +128,10 @@ enum imaddr_status imaddr_staging_check_target(const char *target, bool director
 		what = "a file, not a directory of chunks";
 	if (!what)
 		return IMADDR_OK;
-	return imaddr_error_set(err, IMADDR_ERR_IO,
-				"cannot write '%s': it is %s, and imaddr replaces only %s "
-				"('-' writes to standard output)",
-				target, what, directory ? "directories" : "regular files");
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': it is %s, and imaddr "
+				"replaces only %s", target, what,
+				directory ? "a directory of chunks there"
+					  : "regular files ('-' writes to standard output)");
 }
 
 static void unlock(struct imaddr_staging *staging)

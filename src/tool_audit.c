@@ -317,13 +317,21 @@ static int read_password(struct audit_config *config)
 
 /*
  * IMADDR_TEST_KILL_AT=STEP: SIGKILL at that step of the output protocol, for
- * the tests that check what a killed run leaves (tests/cases/kill-*).
+ * the tests that check what a killed run leaves (tests/cases/kill-*);
+ * STEP:TERM and STEP:INT raise that signal instead.
  */
 static const char *kill_step;
 
 static void kill_at_step(const char *step)
 {
-	if (!strcmp(step, kill_step))
+	size_t len = strcspn(kill_step, ":");
+	if (strncmp(step, kill_step, len) || step[len])
+		return;
+	if (!strcmp(kill_step + len, ":TERM"))
+		raise(SIGTERM);
+	else if (!strcmp(kill_step + len, ":INT"))
+		raise(SIGINT);
+	else
 		raise(SIGKILL);
 }
 
