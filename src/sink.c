@@ -51,6 +51,7 @@ void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
 	driver->final_pass = false;
 	driver->decider = 0;
 	driver->final_pass_started = false;
+	driver->notes = NULL;
 	driver->token[0] = '\0';
 }
 
@@ -81,6 +82,7 @@ void imaddr_sink_driver_release(struct imaddr_sink_driver *driver)
 	for (size_t i = 0; i < driver->count; i++)
 		imaddr_sink_free(driver->slots[i].sink);
 	free(driver->slots);
+	free(driver->notes);
 	imaddr_sink_driver_init(driver);
 }
 
@@ -202,6 +204,27 @@ static enum imaddr_status end_slot(struct imaddr_sink_slot *slot,
 	return status;
 }
 
+static bool last(const struct imaddr_sink_slot *slot)
+{
+	return slot->sink->ops->flags & IMADDR_SINK_LAST;
+}
+
+/*
+ * What the outputs wrote, a line each, for those that end last; an output
+ * that ends last itself may only name its file here.
+ */
+static char *describe_outputs(struct imaddr_sink_driver *driver)
+{
+	struct imaddr_buf notes;
+	imaddr_buf_init(&notes, 0);
+	for (size_t i = 0; i < driver->count; i++) {
+		struct imaddr_sink *sink = driver->slots[i].sink;
+		if (sink->ops->describe)
+			sink->ops->describe(sink, &notes);
+	}
+	return imaddr_buf_detach(&notes);
+}
+
 static enum imaddr_status commit_slot(struct imaddr_sink_slot *slot, struct imaddr_error *err)
 {
 	enum imaddr_status status = IMADDR_OK;
@@ -226,24 +249,42 @@ static enum imaddr_status prepare(struct imaddr_sink_driver *driver,
 	size_t i;
 
 	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
-		if (driver->slots[i].threaded && !final_pass(&driver->slots[i]))
-			status = end_slot(&driver->slots[i], totals, err);
+		struct imaddr_sink_slot *slot = &driver->slots[i];
+		if (slot->threaded && !final_pass(slot) && !last(slot))
+			status = end_slot(slot, totals, err);
 	}
 	if (status == IMADDR_OK && driver->final_pass)
 		status = replay(replay_context, deliver_final, driver, err);
 	if (status == IMADDR_OK && imaddr_stop_requested())
 		status = interrupted(err);
 	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
-		if (!driver->slots[i].threaded || final_pass(&driver->slots[i]))
-			status = end_slot(&driver->slots[i], totals, err);
+		struct imaddr_sink_slot *slot = &driver->slots[i];
+		if ((!slot->threaded || final_pass(slot)) && !last(slot))
+			status = end_slot(slot, totals, err);
 	}
 	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
 		struct imaddr_sink_slot *slot = &driver->slots[i];
-		if (!slot->threaded)
+		if (!slot->threaded || last(slot))
 			continue;
 		status = imaddr_sink_thread_wait(slot->sink, err);
 		if (status == IMADDR_OK)
 			slot->ended = true;
+	}
+	if (status == IMADDR_OK) {
+		/* Told what the others wrote; kept until they commit. */
+		driver->told = *totals;
+		driver->notes = describe_outputs(driver);
+		driver->told.outputs = driver->notes;
+		for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
+			struct imaddr_sink_slot *slot = &driver->slots[i];
+			if (!last(slot))
+				continue;
+			status = end_slot(slot, &driver->told, err);
+			if (status == IMADDR_OK && slot->threaded)
+				status = imaddr_sink_thread_wait(slot->sink, err);
+			if (status == IMADDR_OK)
+				slot->ended = true;
+		}
 	}
 	return status;
 }
@@ -267,18 +308,19 @@ enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 		return status;
 	}
 	imaddr_step("decided");
-	/* Past the commit point: every output is committed, whatever fails. */
-	for (size_t i = 0; i < driver->count; i++) {
+	/* Past the commit point: every output is committed, whatever fails; last the last. */
+	for (size_t i = 0; i < 2 * driver->count; i++) {
+		struct imaddr_sink_slot *slot = &driver->slots[i % driver->count];
 		struct imaddr_error slot_err = { "" };
-		if (driver->slots[i].done)
+		if (slot->done || last(slot) != (i >= driver->count))
 			continue;
-		enum imaddr_status slot_status = commit_slot(&driver->slots[i], &slot_err);
+		enum imaddr_status slot_status = commit_slot(slot, &slot_err);
 		if (slot_status != IMADDR_OK && status == IMADDR_OK) {
 			status = slot_status;
 			if (err)
 				*err = slot_err;
 		}
-		driver->slots[i].done = true;
+		slot->done = true;
 	}
 	if (status == IMADDR_OK)
 		imaddr_step("committed");

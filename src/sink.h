@@ -15,11 +15,16 @@
  *   end          once, with the run's totals: makes the output durable
  *                without putting it in place (the report stops short of
  *                COMMIT, a file is synced under a temporary name)
+ *   describe     after every output ended: one line or more saying what the
+ *                output wrote (the BAT file's rows and chunks), which the
+ *                outputs flagged IMADDR_SINK_LAST (the summary) then get in
+ *                totals->outputs, as they end after all the others
  *   commit       once, when every output has ended: puts it in place. The
  *                output whose base names a `transaction_path` (the report)
  *                is committed first: its commit is the run's commit point.
- *                The others follow, and finish after a kill through the
- *                journal they wrote at end (staging.h)
+ *                The others follow (those flagged IMADDR_SINK_LAST last),
+ *                and finish after a kill through the journal they wrote at
+ *                end (staging.h)
  *   abort        instead of commit when the run or any output fails, and
  *                after a failing end: throws a partial output away
  *   free         releases it
@@ -35,10 +40,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buffer.h"
 #include "imaddr.h"
 
 #define IMADDR_SINK_ON_WORKER 1u   /* slow enough to deserve a core of its own */
 #define IMADDR_SINK_FINAL_PASS 2u  /* wants the users with their final findings */
+#define IMADDR_SINK_LAST 4u        /* ends after the others, told what they wrote */
 
 struct imaddr_sink_ops {
 	const char *name;
@@ -53,6 +60,7 @@ struct imaddr_sink_ops {
 	enum imaddr_status (*input_end)(struct imaddr_sink *sink, struct imaddr_error *err);
 	enum imaddr_status (*end)(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 				  struct imaddr_error *err);
+	void (*describe)(struct imaddr_sink *sink, struct imaddr_buf *out);
 	enum imaddr_status (*commit)(struct imaddr_sink *sink, struct imaddr_error *err);
 	void (*abort)(struct imaddr_sink *sink);
 	void (*free)(struct imaddr_sink *sink);
@@ -82,6 +90,8 @@ struct imaddr_sink_driver {
 	bool final_pass;                  /* some output wants one */
 	bool final_pass_started;          /* its first user was delivered */
 	size_t decider;                   /* the slot whose commit decides; count if none */
+	struct imaddr_run_totals told;    /* the totals the last outputs end with */
+	char *notes;                      /* told.outputs, owned */
 	char token[33];                   /* the run's, in every journal: 128 random bits */
 };
 
@@ -121,10 +131,12 @@ typedef enum imaddr_status imaddr_sink_replay_fn(void *context, imaddr_sink_deli
  * Ends the run: outputs on a worker without a final pass are ended first, so
  * that they finish in the background; then the users are replayed through
  * `replay` to the outputs that want a final pass; then the other outputs are
- * ended, and the workers waited for. Nothing is in place yet: a failure (or
- * a stop requested) so far aborts every output. Then the deciding output
- * commits, and after it the others. A failure after the commit point is
- * returned, and the journals left finish the switch on the next run.
+ * ended, and the workers waited for; last, the outputs flagged
+ * IMADDR_SINK_LAST, with what the others wrote. Nothing is in place yet: a
+ * failure (or a stop requested) so far aborts every output. Then the
+ * deciding output commits, and after it the others. A failure after the
+ * commit point is returned, and the journals left finish the switch on the
+ * next run.
  */
 enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 					  imaddr_sink_replay_fn *replay, void *replay_context,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,12 @@ struct bat_writer {
 	char *token;                 /* the run's, and the report that decides it */
 	char *transaction_path;
 	int write_errno;             /* the first failed write's, 0 while none */
+	/* What the summary is told (describe). */
+	uint64_t rows;
+	uint64_t with_error;
+	uint64_t without_uri;
+	uint64_t unchanged;
+	uint64_t from_directory;            /* rows of users with a DN: LDAP sync owns them */
 };
 
 /* "out/bat.csv" -> "out/bat" (the directory of chunks), "bat", ".csv" */
@@ -128,15 +135,42 @@ static void write_field(FILE *stream, const char *value)
 		fputs(value, stream);
 }
 
+/* A value as LDAP sync stores it: without msRTCSIP-PrimaryUserAddress's "sip:". */
+static const char *as_synced(const char *value)
+{
+	return value && !strncasecmp(value, "sip:", 4) ? value + 4 : value;
+}
+
+/*
+ * Whether importing the user's canonical directory URI changes what Unified
+ * CM holds: the current URI of a CUCM export (or --current-uri-attr), else
+ * the value LDAP sync or an earlier import put there, the URI as read. A
+ * row that changes nothing is a wasted minute of a BAT job.
+ */
+static bool uri_changes(const struct imaddr_user *user)
+{
+	const char *held = user->current_uri_known ? user->current_uri
+						   : as_synced(user->directory_uri_as_read);
+	return !held || strcmp(held, user->directory_uri);
+}
+
 static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imaddr_user *user,
 				     struct imaddr_error *err)
 {
 	struct bat_writer *writer = (struct bat_writer *)sink;
-	if (user->has_error || !user->uri_valid || !user->user_id || !user->directory_uri)
+	if (user->has_error) {
+		writer->with_error++;
 		return IMADDR_OK;
-	/* A CUCM export says what CUCM holds: only changes need importing. */
-	if (user->current_uri && !strcmp(user->current_uri, user->directory_uri))
+	}
+	if (!user->uri_valid || !user->user_id || !user->directory_uri) {
+		writer->without_uri++;
 		return IMADDR_OK;
+	}
+	if (!uri_changes(user)) {
+		writer->unchanged++;
+		return IMADDR_OK;
+	}
+	writer->from_directory += user->dn != NULL;
 	if (writer->chunk_rows && writer->rows_in_file == writer->chunk_rows) {
 		enum imaddr_status status = open_next_chunk(writer, err);
 		if (status != IMADDR_OK)
@@ -148,12 +182,33 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 	write_field(stream, user->directory_uri);
 	fputs("\r\n", stream);
 	writer->rows_in_file++;
+	writer->rows++;
 	/* A full disk fails the run now, not after the last of a million users. */
 	if (ferror(stream)) {
 		writer->write_errno = errno ? errno : EIO;
 		return write_failed(writer, writer->write_errno, err);
 	}
 	return IMADDR_OK;
+}
+
+static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
+{
+	const struct bat_writer *writer = (const struct bat_writer *)sink;
+	imaddr_buf_appendf(out, "BAT file '%s': %llu row%s", writer->path,
+			   (unsigned long long)writer->rows, writer->rows == 1 ? "" : "s");
+	if (writer->chunk_rows)
+		imaddr_buf_appendf(out, " in %zu file%s of at most %llu in '%s'",
+				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s",
+				   (unsigned long long)writer->chunk_rows, writer->staging.target);
+	imaddr_buf_appendf(out, "; left out: %llu with errors, %llu without a valid directory "
+			   "URI, %llu whose directory URI does not change\n",
+			   (unsigned long long)writer->with_error,
+			   (unsigned long long)writer->without_uri,
+			   (unsigned long long)writer->unchanged);
+	if (writer->from_directory)
+		imaddr_buf_appendf(out, "  warning: %llu of these users come from a directory (they "
+				   "have a DN): LDAP sync overwrites what BAT imports; fix the "
+				   "directory instead\n", (unsigned long long)writer->from_directory);
 }
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
@@ -170,6 +225,8 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 					   ? imaddr_xstrdup(info->transaction_path) : NULL;
 	writer->chunk_count = 0;
 	writer->write_errno = 0;
+	writer->rows = writer->with_error = writer->without_uri = 0;
+	writer->unchanged = writer->from_directory = 0;
 	if (writer->to_stdout) {
 		fd = dup(STDOUT_FILENO);
 		if (fd < 0)
@@ -244,6 +301,7 @@ static const struct imaddr_sink_ops bat_writer_ops = {
 	.begin = begin,
 	.user = write_user,
 	.end = end,
+	.describe = describe,
 	.commit = commit,
 	.abort = bat_abort,
 	.free = bat_free,

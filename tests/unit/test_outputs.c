@@ -41,7 +41,7 @@ static char *users_csv(const char *prefix, size_t count)
 	cr_assert_not_null(file);
 	fputs("USER ID,LAST NAME,mail\n", file);
 	for (size_t i = 0; i < count; i++)
-		fprintf(file, "%s%zu,Last,%s.with.a.long.local.part.%zu@example.com\n", prefix, i,
+		fprintf(file, "%s%zu,Last,%s.with.a.long.local.part.%zu@EXAMPLE.com\n", prefix, i,
 			prefix, i);
 	cr_assert_eq(fclose(file), 0);
 	cr_assert_eq(stat(path, &st), 0);
