@@ -246,6 +246,9 @@ struct imaddr_run_info {
 	const struct imaddr_audit_options *options;
 	const char *version;
 	int64_t started;          /* Unix time */
+	/* Set by the output driver, not the caller: */
+	const char *token;        /* the run's random token, kept by the report */
+	const char *transaction_path;  /* the report that decides the run, or NULL */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -263,18 +266,25 @@ void imaddr_sink_free(struct imaddr_sink *sink);
 /**
  * Opens a SQLite report at `path` (created when missing, appended to when it
  * exists: every run is kept). Nothing is written before the run begins; the
- * run is one transaction committed at its end. Fails with IMADDR_ERR_DB when
- * the file cannot be opened or is not an imaddr report.
+ * run is one transaction committed at its end, and that commit is the run's
+ * commit point for every output (docs/design.md, "All or nothing"). Another
+ * run's lock is waited for up to `wait_ms` milliseconds (< 0: 30 s), from
+ * the first statement on. Fails with IMADDR_ERR_DB when the file cannot be
+ * opened or is not an imaddr report.
  */
-enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink **out,
-					   struct imaddr_error *err);
+enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
+					   struct imaddr_sink **out, struct imaddr_error *err);
 
 /**
- * A BAT "Update Users" CSV (USER ID,DIRECTORY URI) at `path`. With
- * `chunk_rows` > 0 the rows are split into path-001.csv, path-002.csv...
- * Fails with IMADDR_ERR_IO when the file's directory does not exist.
+ * A BAT "Update Users" CSV (USER ID,DIRECTORY URI) at `path` ("-": standard
+ * output, not with chunks). With `chunk_rows` > 0 the rows are split into
+ * files path-001.csv, path-002.csv... in the directory `path` without its
+ * extension, which is replaced whole. Runs on one path take turns through
+ * path.lock, waiting up to `wait_ms` milliseconds (< 0: 30 s). Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist or `path` is a
+ * symbolic link, a device or a FIFO.
  */
-enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows,
+enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, int wait_ms,
 					struct imaddr_sink **out, struct imaddr_error *err);
 
 /**
@@ -420,6 +430,14 @@ void imaddr_audit_free(struct imaddr_audit *audit);
  * meant for a SIGINT or SIGTERM handler.
  */
 void imaddr_audit_request_stop(void);
+
+/**
+ * For tests: `hook` is called with the name of each step of the output
+ * protocol as the run passes it (docs/design.md lists them), so that a test
+ * can kill the process at that moment. NULL removes it. Not thread-safe:
+ * set it before a run.
+ */
+void imaddr_set_step_hook(void (*hook)(const char *step));
 
 /* ------------------------------------------------------------------------ */
 /* One address at a time.                                                    */

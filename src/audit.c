@@ -19,11 +19,9 @@
 /* Cisco's Expressway guidance: at most this many IM domains. */
 #define MAX_DOMAINS 75
 
-static volatile sig_atomic_t stop_requested;
-
 void imaddr_audit_request_stop(void)
 {
-	stop_requested = 1;
+	imaddr_stop_request();
 }
 
 struct imaddr_audit {
@@ -165,7 +163,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	struct imaddr_spooled_user spooled;
 	const struct imaddr_user *user = &spooled.user;
 
-	if (stop_requested)
+	if (imaddr_stop_requested())
 		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
 	imaddr_rules_user_check(rules, record, audit->totals.users + 1, &spooled);
 	spooled.user.cluster = audit->cluster;

@@ -518,8 +518,15 @@ static enum imaddr_status read_result(struct ldap_reader *reader, LDAPMessage *m
 		goto out;
 	}
 	if (code == LDAP_REFERRAL) {
-		/* The base itself is on another server: a reference, and the end. */
-		count_references(reader, referrals, true);
+		/*
+		 * The base itself is on another server: nothing of it is here, and
+		 * a run of 0 users would pass for an empty directory.
+		 */
+		status = imaddr_error_set(err, IMADDR_ERR_LDAP,
+					  "%s: search base '%s' is on another server (a referral to "
+					  "'%s', not followed): give a --base this server holds",
+					  reader->options.uri, reader->search_base,
+					  referrals && referrals[0] ? referrals[0] : "?");
 		goto out;
 	}
 	if (code == LDAP_SIZELIMIT_EXCEEDED || code == LDAP_TIMELIMIT_EXCEEDED ||

@@ -85,6 +85,13 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 			      struct imaddr_error *err)
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
+	/* Synced under its temporary name; renamed once the report has committed. */
+	return imaddr_atomic_file_sync(&fixes->file, err);
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
 	fixes->opened = false;
 	return imaddr_atomic_file_commit(&fixes->file, err);
 }
@@ -124,6 +131,7 @@ static const struct imaddr_sink_ops ldif_fixes_ops = {
 	.begin = begin,
 	.user = write_user,
 	.end = end,
+	.commit = commit,
 	.describe = describe,
 	.abort = fixes_abort,
 	.free = fixes_free,

@@ -180,6 +180,13 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 {
 	struct runbook *runbook = (struct runbook *)sink;
 	write_runbook(runbook, totals);
+	/* Synced under its temporary name; renamed once the report has committed. */
+	return imaddr_atomic_file_sync(&runbook->file, err);
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct runbook *runbook = (struct runbook *)sink;
 	runbook->opened = false;
 	return imaddr_atomic_file_commit(&runbook->file, err);
 }
@@ -211,6 +218,7 @@ static const struct imaddr_sink_ops runbook_ops = {
 	.flags = IMADDR_SINK_LAST,
 	.begin = begin,
 	.end = end,
+	.commit = commit,
 	.describe = describe,
 	.abort = runbook_abort,
 	.free = runbook_free,

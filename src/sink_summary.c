@@ -13,6 +13,7 @@ struct summary {
 	FILE *out;
 	const struct imaddr_audit_options *options;
 	const char *input;
+	const struct imaddr_run_totals *totals;  /* from end, printed at commit */
 	/* The first findings of each error code, as printed lines. */
 	char *examples[IMADDR_CODE_COUNT][IMADDR_SUMMARY_CHANGES];
 	size_t example_count[IMADDR_CODE_COUNT];
@@ -181,7 +182,15 @@ static void print_verdict(FILE *out, const struct imaddr_run_totals *totals)
 static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 			      struct imaddr_error *err)
 {
+	((struct summary *)sink)->totals = totals;
+	return IMADDR_OK;
+}
+
+/* Printed once every output is in place: a failed run prints no summary. */
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
 	struct summary *summary = (struct summary *)sink;
+	const struct imaddr_run_totals *totals = summary->totals;
 	const struct imaddr_audit_options *options = summary->options;
 	FILE *out = summary->out;
 
@@ -229,6 +238,7 @@ static const struct imaddr_sink_ops summary_ops = {
 	.begin = begin,
 	.finding = finding,
 	.end = end,
+	.commit = commit,
 	.free = summary_free,
 };
 

@@ -36,9 +36,10 @@ static const char usage[] =
 	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
 	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
-	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
+	"  --bat FILE  --bat-chunk N  --db FILE  --quiet   ('--bat -': standard output)\n"
 	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
 	"  --runbook FILE      the change procedure with this audit's figures\n"
+	"  --wait SECONDS      wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
 
@@ -48,7 +49,7 @@ enum option_id {
 	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
 	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
 	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
-	OPT_USERID_ATTR
+	OPT_USERID_ATTR, OPT_WAIT
 };
 
 /* Sorted by name. */
@@ -84,6 +85,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
+	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -119,6 +121,7 @@ struct audit_config {
 	bool current_scheme_given;
 	bool directory_type_given;
 	uint64_t bat_chunk;
+	int wait_ms;                 /* -1: the library's default */
 	bool quiet;
 	bool fail_never;
 	enum imaddr_severity fail_on;
@@ -271,6 +274,11 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_URI_ATTR: config->uri_attr = optarg; break;
 		case OPT_USERID_ATTR: config->userid_attr = optarg; break;
+		case OPT_WAIT:
+			if (!parse_count("--wait", optarg, 0, 86400, &number))
+				return TOOL_EXIT_USAGE;
+			config->wait_ms = (int)number * 1000;
+			break;
 		default:
 			fputs(usage, stderr);
 			return TOOL_EXIT_USAGE;
@@ -383,6 +391,33 @@ static int read_password(struct audit_config *config)
 	return TOOL_EXIT_CLEAN;
 }
 
+/*
+ * IMADDR_TEST_KILL_AT=STEP: SIGKILL at that step of the output protocol, for
+ * the tests that check what a killed run leaves (tests/cases/kill-*);
+ * STEP:TERM and STEP:INT raise that signal instead.
+ */
+static const char *kill_step;
+
+static void kill_at_step(const char *step)
+{
+	size_t len = strcspn(kill_step, ":");
+	if (strncmp(step, kill_step, len) || step[len])
+		return;
+	if (!strcmp(kill_step + len, ":TERM"))
+		raise(SIGTERM);
+	else if (!strcmp(kill_step + len, ":INT"))
+		raise(SIGINT);
+	else
+		raise(SIGKILL);
+}
+
+static void set_test_hooks(void)
+{
+	kill_step = getenv("IMADDR_TEST_KILL_AT");
+	if (kill_step && *kill_step)
+		imaddr_set_step_hook(kill_at_step);
+}
+
 static void on_signal(int signal_number)
 {
 	(void)signal_number;
@@ -446,10 +481,14 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 {
 	struct imaddr_sink *sink;
 	enum imaddr_status status = IMADDR_OK;
-	if (config->db && (status = imaddr_sink_report_open(config->db, &sink, err)) == IMADDR_OK)
+	bool bat_to_stdout = config->bat && !strcmp(config->bat, "-");
+	/* The report first: its commit decides the run, and its lock is taken first. */
+	if (config->db &&
+	    (status = imaddr_sink_report_open(config->db, config->wait_ms, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->bat &&
-	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
+	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, config->wait_ms, &sink,
+					   err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->ldif_fixes &&
 	    (status = imaddr_sink_ldif_fixes_open(config->ldif_fixes, &sink, err)) == IMADDR_OK)
@@ -457,8 +496,10 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	if (status == IMADDR_OK && config->runbook &&
 	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	/* With the BAT file on standard output, the summary goes to standard error. */
 	if (status == IMADDR_OK && !config->quiet &&
-	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
+	    (status = imaddr_sink_summary_open(bat_to_stdout ? stderr : stdout, &sink,
+					       err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	return status;
 }
@@ -486,7 +527,7 @@ static char *input_name(const struct audit_config *config)
 
 int tool_audit(int argc, char **argv)
 {
-	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR };
+	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1 };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
 	char *name = NULL;
@@ -513,6 +554,7 @@ int tool_audit(int argc, char **argv)
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {
+		set_test_hooks();
 		catch_signals();
 		status = imaddr_audit_run_inputs(audit, inputs, config.input_count, &totals, &err);
 	}

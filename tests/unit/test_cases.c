@@ -142,10 +142,10 @@ static int audit_case(const char *case_dir, struct case_run *run, FILE *out, FIL
 	if (status == IMADDR_OK)
 		status = imaddr_csv_reader_open(csv, &reader, &err);
 	if (status == IMADDR_OK && run->db &&
-	    (status = imaddr_sink_report_open(run->db, &sink, &err)) == IMADDR_OK)
+	    (status = imaddr_sink_report_open(run->db, -1, &sink, &err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && run->bat &&
-	    (status = imaddr_sink_bat_open(run->bat, run->bat_chunk, &sink, &err)) == IMADDR_OK)
+	    (status = imaddr_sink_bat_open(run->bat, run->bat_chunk, -1, &sink, &err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && !run->quiet &&
 	    (status = imaddr_sink_summary_open(out, &sink, &err)) == IMADDR_OK)
@@ -191,6 +191,21 @@ static char *read_or_empty(const char *dir, const char *name)
 static void expect_file(const char *case_name, const char *expected_dir, const char *name,
 			const char *out_dir)
 {
+	char *expected_path = tempdir_path(expected_dir, name);
+	DIR *subdirectory = opendir(expected_path);
+	if (subdirectory) {
+		/* A directory of BAT chunks: each file in it. */
+		char *out_path = tempdir_path(out_dir, name);
+		for (struct dirent *entry; (entry = readdir(subdirectory));) {
+			if (entry->d_name[0] != '.')
+				expect_file(case_name, expected_path, entry->d_name, out_path);
+		}
+		closedir(subdirectory);
+		free(out_path);
+		free(expected_path);
+		return;
+	}
+	free(expected_path);
 	char *expected = read_or_empty(expected_dir, name);
 	char *path = tempdir_path(out_dir, name);
 	char *actual = tempdir_read(path, NULL);
