@@ -52,6 +52,12 @@ static const struct code_entry {
 		"a multi-valued attribute: the first value is used, the others ignored" },
 	[IMADDR_CODE_LDAP_REFERENCE] = { "ldap-reference", IMADDR_SEVERITY_INFO,
 		"the server returned referrals or continuation references, not followed" },
+	[IMADDR_CODE_MAIL_INVALID] = { "mail-invalid", IMADDR_SEVERITY_ERROR,
+		"the mail address has a control character" },
+	[IMADDR_CODE_MAIL_NOT_CANONICAL] = { "mail-not-canonical", IMADDR_SEVERITY_WARNING,
+		"the mail address has surrounding white space" },
+	[IMADDR_CODE_MAIL_NOT_DOT_ATOM] = { "mail-not-dot-atom", IMADDR_SEVERITY_WARNING,
+		"the mail local part is not an RFC 5321 dot-atom; mail and Webex reject it" },
 };
 
 const char *imaddr_code_name(enum imaddr_code code)

@@ -1,6 +1,7 @@
 #include "rules_user.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "normalize.h"
 #include "error.h"
@@ -207,7 +208,18 @@ static void check_mail(struct imaddr_rules_user *rules, const struct imaddr_reco
 	const struct imaddr_value *mail = &record->values[IMADDR_ROLE_MAIL];
 	if (!out->user.mail)
 		return;
+	size_t bad, before = rules->checks.count;
 	check_text_field(rules, record, IMADDR_ROLE_MAIL, out->user.mail);
+	if (imaddr_normalize_utf8_valid(mail->data, mail->len, &bad) &&
+	    !memchr(mail->data, '\0', mail->len)) {
+		/* Read from the URI's own attribute, the URI's findings said it. */
+		const struct imaddr_value *uri = &record->values[IMADDR_ROLE_DIRECTORY_URI];
+		bool checked_as_uri = uri->present && uri->attribute && mail->attribute &&
+				      !strcasecmp(uri->attribute, mail->attribute);
+		imaddr_rules_mail(mail->data, mail->len, mail->attribute, checked_as_uri,
+				  &rules->checks);
+		fill_values(&rules->checks, before, out->user.mail);
+	}
 	imaddr_rules_mail_key(mail->data, mail->len, &rules->scratch, &rules->mail_key);
 	out->keys[IMADDR_KEY_MAIL] = rules->mail_key.data;
 	rules->key_field[IMADDR_KEY_MAIL] = mail->attribute;
