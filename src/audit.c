@@ -295,6 +295,9 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 		status = imaddr_reader_run(scheduled, &request, err);
 		unschedule_reader(scheduled, wrapped);
 	}
+	/* An audit of no one is a wrong input or a wrong search, not a clean run. */
+	if (status == IMADDR_OK && !audit->totals.users)
+		status = imaddr_reader_no_users(reader, err);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_input_end(&audit->sinks, err);
 	if (status == IMADDR_OK)

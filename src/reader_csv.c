@@ -42,6 +42,8 @@ struct csv_reader {
 	bool row_started;       /* a field of the row has ended */
 	bool between_rows;      /* the next non-blank line starts a row */
 	bool header_done;
+	uint64_t rows_skipped;
+	uint64_t header_line;  /* not valid CSV: reported and skipped */
 
 	const struct imaddr_reader_request *request;
 	struct imaddr_record record;
@@ -164,6 +166,7 @@ static void read_header(struct csv_reader *reader)
 		}
 	}
 	reader->dn_column = column_of(reader, "dn");
+	reader->header_line = reader->row_line;
 	reader->header_done = true;
 }
 
@@ -257,6 +260,7 @@ static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_par
 		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
 			"%s:%llu: the header row is not valid CSV: %s", reader->path,
 			(unsigned long long)line, csv_strerror(error));
+	reader->rows_skipped++;
 	char message[160];
 	snprintf(message, sizeof(message),
 		 "row skipped: not valid CSV (%s): a quote inside an unquoted field, "
@@ -405,6 +409,18 @@ out_free:
 	return status;
 }
 
+static enum imaddr_status csv_no_users(struct imaddr_reader *base, struct imaddr_error *err)
+{
+	struct csv_reader *reader = (struct csv_reader *)base;
+	if (reader->rows_skipped)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: all %llu rows after the header were skipped as not valid CSV",
+			reader->path, (unsigned long long)reader->rows_skipped);
+	return imaddr_error_set(err, IMADDR_ERR_INPUT,
+		"%s: no users: the header row (line %llu) is followed by no rows", reader->path,
+		(unsigned long long)reader->header_line);
+}
+
 static void csv_reader_free(struct imaddr_reader *base)
 {
 	struct csv_reader *reader = (struct csv_reader *)base;
@@ -422,6 +438,7 @@ static void csv_reader_free(struct imaddr_reader *base)
 static const struct imaddr_reader_ops csv_reader_ops = {
 	.name = "csv",
 	.run = run,
+	.no_users = csv_no_users,
 	.free = csv_reader_free,
 };
 

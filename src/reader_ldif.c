@@ -46,6 +46,7 @@ struct ldif_reader {
 	struct imaddr_record record;
 	uint64_t record_line;       /* its "dn:" line, else its first line */
 	char problem[200];          /* why the record is skipped */
+	uint64_t records_skipped;   /* records reported as malformed */
 };
 
 /* One "type: value" line of a record, folded lines joined. */
@@ -296,6 +297,7 @@ static enum imaddr_status read_record(struct ldif_reader *reader,
 		return emit_entry(reader, request, dn_index, first_attribute, err);
 	if (!reader->problem[0])
 		return IMADDR_OK;
+	reader->records_skipped++;
 	return request->notice(request->context, IMADDR_CODE_RECORD_MALFORMED,
 			       reader->record_line, NULL, NULL, NULL, reader->problem, err);
 }
@@ -511,7 +513,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	bool found;
 
 	while ((status = next_record(reader, request, &found, err)) == IMADDR_OK && found) {
-		if (reader->problem[0])
+		if (reader->problem[0] && ++reader->records_skipped)
 			status = request->notice(request->context, IMADDR_CODE_RECORD_MALFORMED,
 						 reader->raw_first_line, NULL, NULL, NULL,
 						 reader->problem, err);
@@ -521,6 +523,18 @@ static enum imaddr_status run(struct imaddr_reader *base,
 			break;
 	}
 	return status;
+}
+
+static enum imaddr_status ldif_no_users(struct imaddr_reader *base, struct imaddr_error *err)
+{
+	struct ldif_reader *reader = (struct ldif_reader *)base;
+	if (reader->records_skipped)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: its %llu lines hold no entry that could be read (%llu "
+			"records skipped as malformed)", reader->path, (unsigned long long)reader->line,
+			(unsigned long long)reader->records_skipped);
+	return imaddr_error_set(err, IMADDR_ERR_INPUT, "%s: no users: its %llu lines hold no entry",
+				reader->path, (unsigned long long)reader->line);
 }
 
 static void ldif_reader_free(struct imaddr_reader *base)
@@ -541,6 +555,7 @@ static void ldif_reader_free(struct imaddr_reader *base)
 static const struct imaddr_reader_ops ldif_reader_ops = {
 	.name = "ldif",
 	.run = run,
+	.no_users = ldif_no_users,
 	.free = ldif_reader_free,
 };
 

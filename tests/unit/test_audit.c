@@ -426,6 +426,20 @@ Test(audit, totals_and_domain_inventory)
 	capture_free(c);
 }
 
+/* A header with no rows exited 0, as if the directory were clean. */
+Test(audit, no_users_is_an_input_error)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	struct capture *c = capture_audit_csv("sAMAccountName,sn\n\n", &options);
+	cr_expect_eq(c->status, IMADDR_ERR_INPUT);
+	cr_expect(strstr(c->err.message, "no users: the header row (line 1) is followed by no rows"),
+		  "%s", c->err.message);
+	cr_expect_eq(c->user_count, 0);
+	capture_free(c);
+}
+
 Test(audit, usage_errors)
 {
 	struct imaddr_audit_options options;
