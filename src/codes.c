@@ -58,6 +58,8 @@ static const struct code_entry {
 		"the mail address has surrounding white space" },
 	[IMADDR_CODE_MAIL_NOT_DOT_ATOM] = { "mail-not-dot-atom", IMADDR_SEVERITY_WARNING,
 		"the mail local part is not an RFC 5321 dot-atom; mail and Webex reject it" },
+	[IMADDR_CODE_EXPORT_LOSSY] = { "export-lossy", IMADDR_SEVERITY_WARNING,
+		"a '?' where a letter belongs: the export replaced characters; kept out of BAT" },
 };
 
 const char *imaddr_code_name(enum imaddr_code code)

@@ -37,6 +37,12 @@ enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 	return reader->ops->run(reader, request, err);
 }
 
+void imaddr_file_options_init(struct imaddr_file_options *options)
+{
+	memset(options, 0, sizeof(*options));
+	options->directory_type = IMADDR_DIRECTORY_AD;
+}
+
 enum imaddr_status imaddr_reader_no_users(struct imaddr_reader *reader, struct imaddr_error *err)
 {
 	if (reader->ops->no_users)

@@ -87,6 +87,9 @@ struct imaddr_reader {
 	/* Set by a reader of a regular file: the audit may then parse it on a
 	 * worker thread (see reader_thread.h). */
 	bool regular_file;
+	/* How the input was read, filled by the reader as it runs (the audit
+	 * adds the roles) and read by the audit once the run is over. */
+	struct imaddr_input_description input;
 };
 
 /** Whether `path` names a regular file ("-" is standard input: no). */

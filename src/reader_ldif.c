@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "buffer.h"
+#include "decode.h"
 #include "ldap_entry.h"
 #include "error.h"
 
@@ -22,6 +23,7 @@ struct ldif_reader {
 	struct imaddr_reader base;
 	char *path;                 /* for messages: "<stdin>" for "-" */
 	FILE *file;
+	struct imaddr_decoder decoder;  /* ldifde -u writes UTF-16LE */
 	char *chunk;                /* READ_CHUNK bytes read ahead */
 	size_t chunk_pos;
 	size_t chunk_len;
@@ -302,17 +304,6 @@ static enum imaddr_status read_record(struct ldif_reader *reader,
 			       reader->record_line, NULL, NULL, NULL, reader->problem, err);
 }
 
-static enum imaddr_status read_error(struct ldif_reader *reader, struct imaddr_error *err)
-{
-	int error = errno ? errno : EIO;
-	if (reader->line)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "%s:%llu: read error: %s",
-					reader->path, (unsigned long long)reader->line,
-					strerror(error));
-	return imaddr_error_set(err, IMADDR_ERR_IO, "%s: read error: %s", reader->path,
-				strerror(error));
-}
-
 /*
  * Keeps a piece of the line being read at the end of raw, unless the line
  * has grown past IMADDR_LDIF_LINE_MAX or the record past
@@ -350,11 +341,13 @@ static enum imaddr_status read_line(struct ldif_reader *reader, struct raw_line 
 	*got = false;
 	for (;;) {
 		if (reader->chunk_pos == reader->chunk_len) {
-			errno = 0;
-			reader->chunk_len = fread(reader->chunk, 1, READ_CHUNK, reader->file);
 			reader->chunk_pos = 0;
-			if (ferror(reader->file))
-				return read_error(reader, err);
+			enum imaddr_status status = imaddr_decoder_read(&reader->decoder,
+				reader->chunk, READ_CHUNK, &reader->chunk_len, err);
+			if (status != IMADDR_OK)
+				return status;
+			reader->base.input.encoding = reader->decoder.encoding;
+			reader->base.input.encoding_how = reader->decoder.how;
 			if (!reader->chunk_len)
 				break;
 		}
@@ -542,6 +535,7 @@ static void ldif_reader_free(struct imaddr_reader *base)
 	struct ldif_reader *reader = (struct ldif_reader *)base;
 	if (reader->file && reader->file != stdin)
 		fclose(reader->file);
+	imaddr_decoder_release(&reader->decoder);
 	free(reader->chunk);
 	imaddr_buf_release(&reader->raw);
 	imaddr_buf_release(&reader->text);
@@ -562,7 +556,19 @@ static const struct imaddr_reader_ops ldif_reader_ops = {
 enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reader **out,
 					   struct imaddr_error *err)
 {
+	return imaddr_ldif_reader_open_with(path, NULL, out, err);
+}
+
+enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
+						const struct imaddr_file_options *options,
+						struct imaddr_reader **out, struct imaddr_error *err)
+{
+	struct imaddr_decoder decoder;
 	*out = NULL;
+	enum imaddr_status status = imaddr_decoder_init(&decoder, NULL, NULL,
+		options ? options->encoding : NULL, err);
+	if (status != IMADDR_OK)
+		return status;
 	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!file)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
@@ -572,6 +578,10 @@ enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reade
 	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
 	reader->file = file;
+	reader->decoder = decoder;
+	reader->decoder.file = file;
+	reader->decoder.path = reader->path;
+	reader->base.input.format = "LDIF";
 	reader->chunk = imaddr_xmalloc(READ_CHUNK);
 	imaddr_buf_init(&reader->raw, IMADDR_LDIF_RECORD_MAX);
 	imaddr_buf_init(&reader->text, 0);

@@ -5,6 +5,7 @@
 
 #include "normalize.h"
 #include "error.h"
+#include "mapping.h"
 
 static enum imaddr_status load_configured_domains(struct imaddr_rules_user *rules,
 						  struct imaddr_error *err)
@@ -303,6 +304,46 @@ static void compute_im_address(struct imaddr_rules_user *rules,
 				 "(--im-domains)", domain);
 }
 
+static bool is_ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * A '?' next to a letter: what an export that cannot encode a character
+ * writes in its place (PowerShell 5.1's Export-Csv writes ASCII by default:
+ * 'Jürgen' becomes 'J?rgen'). 'j?rgen@example.com' is a valid directory
+ * URI, so nothing else would stop the damage reaching the BAT file.
+ */
+static bool looks_lossy(const char *value)
+{
+	for (const char *q = value ? strchr(value, '?') : NULL; q; q = strchr(q + 1, '?')) {
+		if ((q > value && is_ascii_letter(q[-1])) || is_ascii_letter(q[1]))
+			return true;
+	}
+	return false;
+}
+
+static void check_lossy_export(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			       const struct imaddr_user *user)
+{
+	static const enum imaddr_role roles[] = { IMADDR_ROLE_USER_ID, IMADDR_ROLE_FIRST_NAME,
+		IMADDR_ROLE_LAST_NAME, IMADDR_ROLE_MAIL, IMADDR_ROLE_DIRECTORY_URI };
+	const char *values[] = { user->user_id, user->first_name, user->last_name, user->mail,
+				 user->directory_uri_as_read };
+	for (size_t i = 0; i < sizeof(roles) / sizeof(*roles); i++) {
+		if (!looks_lossy(values[i]))
+			continue;
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_EXPORT_LOSSY,
+			field_name(rules, record, roles[i]), values[i],
+			"%s '%.80s' has a '?' where a letter belongs: the export probably "
+			"replaced characters it could not encode (PowerShell 5.1's Export-Csv "
+			"without -Encoding UTF8); the user is left out of the BAT file",
+			imaddr_role_name(roles[i]), values[i]);
+		return;
+	}
+}
+
 void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imaddr_record *record,
 			     uint64_t ordinal, struct imaddr_spooled_user *out)
 {
@@ -333,4 +374,5 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	check_mail(rules, record, out);
 	check_names(rules, record, user);
 	compute_im_address(rules, record, out);
+	check_lossy_export(rules, record, user);
 }

@@ -66,7 +66,9 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 				     struct imaddr_error *err)
 {
 	struct bat_writer *writer = (struct bat_writer *)sink;
-	if (user->has_error || !user->uri_valid || !user->user_id || !user->directory_uri)
+	/* A value an export damaged ('J?rgen') must not reach Unified CM. */
+	if (user->has_error || !user->uri_valid || !user->user_id || !user->directory_uri ||
+	    (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_EXPORT_LOSSY)))
 		return IMADDR_OK;
 	/* A CUCM export says what CUCM holds: only changes need importing. */
 	if (user->current_uri && !strcmp(user->current_uri, user->directory_uri))

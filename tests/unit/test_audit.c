@@ -88,7 +88,7 @@ Test(audit, userid_invalid)
 	char long_id[200];
 	memset(long_id, 'a', 129);
 	long_id[129] = '\0';
-	snprintf(csv, sizeof(csv), "sAMAccountName,sn\nbad\x01id,A\nbad\xff,B\n%s,C\n", long_id);
+	snprintf(csv, sizeof(csv), "sAMAccountName,sn\nbad\x01id,A\nbad\xff,B\n%s,C\nmm\xc3\xbcller,M\xc3\xbcller\n", long_id);
 	struct capture *c = run_userid(csv);
 	expect_code(c, IMADDR_CODE_USERID_INVALID, 3);
 	cr_expect_null(capture_im_address(c, 1));
@@ -437,6 +437,21 @@ Test(audit, no_users_is_an_input_error)
 	cr_expect(strstr(c->err.message, "no users: the header row (line 1) is followed by no rows"),
 		  "%s", c->err.message);
 	cr_expect_eq(c->user_count, 0);
+	capture_free(c);
+}
+
+/* PowerShell 5.1 writes ASCII: 'Jürgen' arrives as 'J?rgen', a valid URI user part. */
+Test(audit, export_lossy_for_a_question_mark_where_a_letter_belongs)
+{
+	struct capture *c = run_uri("sAMAccountName,givenName,sn,mail\n"
+				    "jm,J?rgen,M?ller,j?rgen.m?ller@example.com\n"
+				    "ok,Ann,Lee,who?@example.com\n"
+				    "fine,Bo,Wu,bo.wu@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_EXPORT_LOSSY, 2);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_EXPORT_LOSSY);
+	cr_expect_eq(f->ordinal, 1);
+	cr_expect_str_eq(f->field, "givenName");
+	cr_expect(strstr(f->message, "replaced characters"), "%s", f->message);
 	capture_free(c);
 }
 
