@@ -254,13 +254,22 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 				  : "no input: give --csv FILE, --ldif FILE or --ldap URI");
 		return TOOL_EXIT_USAGE;
 	}
-	if (!config->ldap.uri && (config->ldap.base || config->ldap.filter ||
-				  config->ldap.bind_dn || config->ldap.starttls ||
-				  config->ldap.sasl_mech || config->password_file)) {
-		tool_error("--base, --filter, --bind-dn, --sasl-mech, --starttls and "
-			   "--password-file go with --ldap");
+	if (!config->ldap.uri && (config->ldap.base || config->ldap.bind_dn ||
+				  config->ldap.starttls || config->ldap.sasl_mech ||
+				  config->password_file)) {
+		tool_error("--base, --bind-dn, --sasl-mech, --starttls and --password-file go "
+			   "with --ldap");
 		return TOOL_EXIT_USAGE;
 	}
+	if (config->csv && (config->ldap.filter || config->directory_type_given)) {
+		tool_error("--filter and --directory-type go with --ldif or --ldap: a CSV export "
+			   "was filtered when it was made");
+		return TOOL_EXIT_USAGE;
+	}
+	/* An LDIF's entries are selected as the server's would be. */
+	config->file.filter = config->ldap.filter;
+	config->file.directory_type = config->ldap.directory_type;
+	config->file.directory_type_given = config->directory_type_given;
 	if (config->ldap.uri && (config->file.encoding || config->file.delimiter)) {
 		tool_error("--encoding and --delimiter go with --csv or --ldif: LDAP is UTF-8");
 		return TOOL_EXIT_USAGE;
