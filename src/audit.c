@@ -44,6 +44,7 @@ struct imaddr_audit {
 	 * attribute of the first user (owned here). */
 	struct imaddr_input_description input;
 	char *role_attribute[IMADDR_ROLE_COUNT];
+	const char *cluster;                      /* the input being read */
 };
 
 void imaddr_audit_options_init(struct imaddr_audit_options *options)
@@ -150,6 +151,7 @@ static enum imaddr_status on_notice(void *context, enum imaddr_code code, uint64
 		.field = field,
 		.value = value,
 		.message = message,
+		.cluster = ((struct imaddr_audit *)context)->cluster,
 	};
 	return emit_finding(context, &finding, err);
 }
@@ -190,11 +192,15 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
 	note_roles(audit, record);
 	imaddr_rules_user_check(rules, record, audit->totals.users + 1, &spooled);
+	spooled.user.cluster = audit->cluster;
 	audit->totals.users++;
 	if (user->im_address) {
 		audit->totals.users_with_im_address++;
 		count_domain(audit, user->im_domain, rules->im_domain_unicode);
 	}
+	audit->totals.im_address_changes += rules->change == IMADDR_RULES_CHANGED;
+	audit->totals.im_address_lost += rules->change == IMADDR_RULES_LOST;
+	audit->totals.im_address_gained += rules->change == IMADDR_RULES_GAINED;
 	imaddr_duplicates_add(&audit->duplicates, &spooled, rules->key_field);
 	enum imaddr_status status = imaddr_spool_append(&audit->spool, &spooled, err);
 	if (status == IMADDR_OK)
@@ -212,6 +218,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 			.value = item->value,
 			.message = item->message.data,
 			.suggestion = item->suggestion.len ? item->suggestion.data : NULL,
+			.cluster = user->cluster,
 		};
 		status = emit_finding(audit, &finding, err);
 	}
@@ -308,8 +315,26 @@ static void describe_input(struct imaddr_audit *audit, const struct imaddr_reade
 	audit->totals.input = input;
 }
 
-enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_reader *reader,
-				    struct imaddr_run_totals *totals, struct imaddr_error *err)
+/* Reads one input, on a thread of its own when it is a file. */
+static enum imaddr_status read_input(struct imaddr_audit *audit, const struct imaddr_input *input,
+				     const struct imaddr_reader_request *request,
+				     struct imaddr_error *err)
+{
+	bool wrapped;
+	audit->cluster = input->cluster;
+	struct imaddr_reader *scheduled = schedule_reader(input->reader, &wrapped);
+	uint64_t users_before = audit->totals.users;
+	enum imaddr_status status = imaddr_reader_run(scheduled, request, err);
+	unschedule_reader(scheduled, wrapped);
+	/* An input of no one is a wrong input or a wrong search, not a clean run. */
+	if (status == IMADDR_OK && audit->totals.users == users_before)
+		status = imaddr_reader_no_users(input->reader, err);
+	return status;
+}
+
+enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
+					   const struct imaddr_input *inputs, size_t count,
+					   struct imaddr_run_totals *totals, struct imaddr_error *err)
 {
 	struct imaddr_run_info info = {
 		.options = &audit->options,
@@ -323,22 +348,18 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 		.notice = on_notice,
 		.context = audit,
 	};
-	bool wrapped = false;
 	enum imaddr_status status = imaddr_spool_init(&audit->spool, err);
 
 	if (audit->options.scheme == IMADDR_SCHEME_DIRECTORY_URI)
 		request.required_roles |= 1u << IMADDR_ROLE_DIRECTORY_URI;
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_begin(&audit->sinks, &info, err);
-	if (status == IMADDR_OK) {
-		struct imaddr_reader *scheduled = schedule_reader(reader, &wrapped);
-		status = imaddr_reader_run(scheduled, &request, err);
-		unschedule_reader(scheduled, wrapped);
-	}
-	/* An audit of no one is a wrong input or a wrong search, not a clean run. */
-	if (status == IMADDR_OK && !audit->totals.users)
-		status = imaddr_reader_no_users(reader, err);
-	describe_input(audit, reader);
+	for (size_t i = 0; status == IMADDR_OK && i < count; i++)
+		status = read_input(audit, &inputs[i], &request, err);
+	audit->cluster = NULL;
+	/* Several inputs: the first one's description (see the summary). */
+	if (count)
+		describe_input(audit, inputs[0].reader);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_input_end(&audit->sinks, err);
 	if (status == IMADDR_OK)
@@ -354,4 +375,11 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 	if (status == IMADDR_OK && totals)
 		*totals = audit->totals;
 	return status;
+}
+
+enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_reader *reader,
+				    struct imaddr_run_totals *totals, struct imaddr_error *err)
+{
+	struct imaddr_input input = { .reader = reader };
+	return imaddr_audit_run_inputs(audit, &input, 1, totals, err);
 }

@@ -60,6 +60,8 @@ static const struct code_entry {
 		"the mail local part is not an RFC 5321 dot-atom; mail and Webex reject it" },
 	[IMADDR_CODE_EXPORT_LOSSY] = { "export-lossy", IMADDR_SEVERITY_WARNING,
 		"a '?' where a letter belongs: the export replaced characters; kept out of BAT" },
+	[IMADDR_CODE_IM_ADDRESS_CHANGES] = { "im-address-changes", IMADDR_SEVERITY_INFO,
+		"the user's IM address changes with the new scheme or default domain" },
 };
 
 const char *imaddr_code_name(enum imaddr_code code)

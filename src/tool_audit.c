@@ -15,7 +15,7 @@
 static const char usage[] =
 	"usage: imaddr audit (--csv FILE | --ldif FILE | --ldap URI) [options]\n"
 	"\n"
-	"Input (one of):\n"
+	"Input (several with --cluster NAME before each cluster's):\n"
 	"  --csv FILE             CSV with a header row ('-': standard input)\n"
 	"  --ldif FILE            LDIF, e.g. from ldifde or ldapsearch ('-': standard input)\n"
 	"  --ldap URI             an ldap://, ldaps:// or ldapi:// directory server\n"
@@ -44,19 +44,25 @@ static const char usage[] =
 	"  --scheme userid|directory-uri   (userid)\n"
 	"  --default-domain DOMAIN         required for userid\n"
 	"  --im-domains LIST               configured IM domains, comma-separated\n"
+	"Pre-migration (today's configuration, when the target above differs):\n"
+	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
+	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
 	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
+	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
+	"  --runbook FILE      the change procedure with this audit's figures\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error (no users included),\n"
 	"3 I/O, LDAP or report failure.\n";
 
 enum option_id {
-	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CSV, OPT_DB,
+	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CLUSTER, OPT_CSV,
+	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
 	OPT_DEFAULT_DOMAIN, OPT_DELIMITER, OPT_DIRECTORY_TYPE, OPT_DN_ATTR, OPT_ENCODING,
 	OPT_FAIL_ON, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_HELP, OPT_IM_DOMAINS,
-	OPT_LAST_NAME_ATTR, OPT_LDAP, OPT_LDIF, OPT_MAIL_ATTR, OPT_PAGE_SIZE,
-	OPT_PASSWORD_FILE, OPT_QUIET, OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS,
-	OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR
+	OPT_LAST_NAME_ATTR, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR, OPT_RUNBOOK,
+	OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET, OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE,
+	OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR
 };
 
 /* Sorted by name. */
@@ -66,7 +72,11 @@ static const struct option long_options[] = {
 	{ "bat-chunk", required_argument, NULL, OPT_BAT_CHUNK },
 	{ "bind-dn", required_argument, NULL, OPT_BIND_DN },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "current-default-domain", required_argument, NULL, OPT_CURRENT_DEFAULT_DOMAIN },
+	{ "current-scheme", required_argument, NULL, OPT_CURRENT_SCHEME },
+	{ "current-uri-attr", required_argument, NULL, OPT_CURRENT_URI_ATTR },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "default-domain", required_argument, NULL, OPT_DEFAULT_DOMAIN },
 	{ "delimiter", required_argument, NULL, OPT_DELIMITER },
@@ -81,11 +91,13 @@ static const struct option long_options[] = {
 	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
+	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
 	{ "mail-attr", required_argument, NULL, OPT_MAIL_ATTR },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "sasl-mech", required_argument, NULL, OPT_SASL_MECH },
+	{ "runbook", required_argument, NULL, OPT_RUNBOOK },
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "starttls", no_argument, NULL, OPT_STARTTLS },
@@ -101,15 +113,26 @@ struct progress_line {
 	int width;           /* of the longest line drawn; 0 when none is shown */
 };
 
+/* An input as given: CSV, LDIF or the directory server, and its cluster. */
+#define MAX_INPUTS 16
+struct tool_input {
+	int kind;                 /* OPT_CSV, OPT_LDIF or OPT_LDAP */
+	const char *name;         /* the file or the server's URI */
+	const char *cluster;
+};
+
 struct audit_config {
+	struct tool_input inputs[MAX_INPUTS];
+	size_t input_count;
+	const char *cluster;      /* the one the next inputs belong to */
 	struct imaddr_audit_options audit;
 	struct imaddr_ldap_options ldap;
 	struct imaddr_file_options file;
 	struct progress_line progress;
-	const char *csv;
-	const char *ldif;
 	const char *bat;
 	const char *db;
+	const char *runbook;
+	const char *ldif_fixes;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -117,6 +140,8 @@ struct audit_config {
 	const char *first_name_attr;
 	const char *last_name_attr;
 	const char *dn_attr;
+	const char *current_uri_attr;
+	bool current_scheme_given;
 	bool directory_type_given;
 	uint64_t bat_chunk;
 	bool quiet;
@@ -139,9 +164,49 @@ static bool parse_count(const char *option, const char *text, long min, long max
 	return true;
 }
 
+static bool add_input(struct audit_config *config, int kind, const char *name)
+{
+	if (config->input_count == MAX_INPUTS) {
+		tool_error("at most %d inputs in one run", MAX_INPUTS);
+		return false;
+	}
+	/* The directory options (--base, --bind-dn...) are one set for the run. */
+	for (size_t i = 0; kind == OPT_LDAP && i < config->input_count; i++) {
+		if (config->inputs[i].kind == OPT_LDAP) {
+			tool_error("one --ldap a run: audit the other directory into the same "
+				   "report with a run of its own, or export it to LDIF");
+			return false;
+		}
+	}
+	config->inputs[config->input_count++] = (struct tool_input){ kind, name, config->cluster };
+	return true;
+}
+
+static bool parse_scheme(const char *option, const char *text, enum imaddr_scheme *out)
+{
+	if (!strcmp(text, "userid"))
+		*out = IMADDR_SCHEME_USERID;
+	else if (!strcmp(text, "directory-uri"))
+		*out = IMADDR_SCHEME_DIRECTORY_URI;
+	else {
+		tool_error("%s takes userid or directory-uri, not '%s'", option, text);
+		return false;
+	}
+	return true;
+}
+
+static bool has_input(const struct audit_config *config, int kind)
+{
+	for (size_t i = 0; i < config->input_count; i++) {
+		if (config->inputs[i].kind == kind)
+			return true;
+	}
+	return false;
+}
+
 static int parse_options(int argc, char **argv, struct audit_config *config)
 {
-	int option, inputs = 0;
+	int option;
 	long number;
 
 	while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -155,7 +220,15 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_BIND_DN: config->ldap.bind_dn = optarg; break;
 		case OPT_CA_FILE: config->ldap.ca_file = optarg; break;
-		case OPT_CSV: config->csv = optarg; inputs++; break;
+		case OPT_CLUSTER: config->cluster = optarg; break;
+		case OPT_CSV:
+		case OPT_LDIF:
+		case OPT_LDAP:
+			if (!add_input(config, option, optarg))
+				return TOOL_EXIT_USAGE;
+			if (option == OPT_LDAP)
+				config->ldap.uri = optarg;
+			break;
 		case OPT_DB: config->db = optarg; break;
 		case OPT_DEFAULT_DOMAIN: config->audit.default_domain = optarg; break;
 		case OPT_DELIMITER:
@@ -201,8 +274,6 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			fputs(usage, stdout);
 			exit(TOOL_EXIT_CLEAN);
 		case OPT_IM_DOMAINS: config->audit.im_domains = optarg; break;
-		case OPT_LDAP: config->ldap.uri = optarg; inputs++; break;
-		case OPT_LDIF: config->ldif = optarg; inputs++; break;
 		case OPT_PAGE_SIZE:
 			if (!parse_count("--page-size", optarg, 1, 100000, &number))
 				return TOOL_EXIT_USAGE;
@@ -210,16 +281,26 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_PASSWORD_FILE: config->password_file = optarg; break;
 		case OPT_QUIET: config->quiet = true; break;
+		case OPT_RUNBOOK: config->runbook = optarg; break;
+		case OPT_LDIF_FIXES: config->ldif_fixes = optarg; break;
 		case OPT_SASL_MECH: config->ldap.sasl_mech = optarg; break;
 		case OPT_SCHEME:
-			if (!strcmp(optarg, "userid"))
-				config->audit.scheme = IMADDR_SCHEME_USERID;
-			else if (!strcmp(optarg, "directory-uri"))
-				config->audit.scheme = IMADDR_SCHEME_DIRECTORY_URI;
-			else {
-				tool_error("--scheme takes userid or directory-uri, not '%s'", optarg);
+			if (!parse_scheme("--scheme", optarg, &config->audit.scheme))
 				return TOOL_EXIT_USAGE;
-			}
+			break;
+		case OPT_CURRENT_SCHEME:
+			if (!parse_scheme("--current-scheme", optarg, &config->audit.current_scheme))
+				return TOOL_EXIT_USAGE;
+			config->current_scheme_given = true;
+			config->audit.premigration = true;
+			break;
+		case OPT_CURRENT_DEFAULT_DOMAIN:
+			config->audit.current_default_domain = optarg;
+			config->audit.premigration = true;
+			break;
+		case OPT_CURRENT_URI_ATTR:
+			config->current_uri_attr = optarg;
+			config->audit.premigration = true;
 			break;
 		case OPT_SCOPE:
 			if (!strcmp(optarg, "sub"))
@@ -249,9 +330,8 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			   "use --password-file or IMADDR_LDAP_PASSWORD)", argv[optind]);
 		return TOOL_EXIT_USAGE;
 	}
-	if (inputs != 1) {
-		tool_error(inputs ? "give only one of --csv, --ldif and --ldap"
-				  : "no input: give --csv FILE, --ldif FILE or --ldap URI");
+	if (!config->input_count) {
+		tool_error("no input: give --csv FILE, --ldif FILE or --ldap URI");
 		return TOOL_EXIT_USAGE;
 	}
 	if (!config->ldap.uri && (config->ldap.base || config->ldap.bind_dn ||
@@ -261,7 +341,16 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			   "with --ldap");
 		return TOOL_EXIT_USAGE;
 	}
-	if (config->csv && (config->ldap.filter || config->directory_type_given)) {
+	bool csv = has_input(config, OPT_CSV), ldif = has_input(config, OPT_LDIF);
+	if (!csv && !ldif && config->file.encoding) {
+		tool_error("--encoding goes with --csv or --ldif: LDAP is UTF-8");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!csv && (config->file.delimiter || config->dn_attr)) {
+		tool_error("--delimiter and --dn-attr go with --csv");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!ldif && !config->ldap.uri && (config->ldap.filter || config->directory_type_given)) {
 		tool_error("--filter and --directory-type go with --ldif or --ldap: a CSV export "
 			   "was filtered when it was made");
 		return TOOL_EXIT_USAGE;
@@ -270,14 +359,6 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 	config->file.filter = config->ldap.filter;
 	config->file.directory_type = config->ldap.directory_type;
 	config->file.directory_type_given = config->directory_type_given;
-	if (config->ldap.uri && (config->file.encoding || config->file.delimiter)) {
-		tool_error("--encoding and --delimiter go with --csv or --ldif: LDAP is UTF-8");
-		return TOOL_EXIT_USAGE;
-	}
-	if (!config->csv && (config->file.delimiter || config->dn_attr)) {
-		tool_error("--delimiter and --dn-attr go with --csv");
-		return TOOL_EXIT_USAGE;
-	}
 	if (config->bat_chunk && !config->bat) {
 		tool_error("--bat-chunk goes with --bat");
 		return TOOL_EXIT_USAGE;
@@ -295,6 +376,8 @@ static void apply_mapping(struct audit_config *config)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_USER_ID, "uid");
 	if (config->uri_attr)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_DIRECTORY_URI, config->uri_attr);
+	if (config->current_uri_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_CURRENT_URI, config->current_uri_attr);
 	if (config->mail_attr)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_MAIL, config->mail_attr);
 	if (config->first_name_attr)
@@ -303,6 +386,9 @@ static void apply_mapping(struct audit_config *config)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_LAST_NAME, config->last_name_attr);
 	if (config->dn_attr)
 		imaddr_mapping_set_dn(mapping, config->dn_attr);
+	/* Only the default domain or the URI source changes: the scheme stays. */
+	if (!config->current_scheme_given)
+		config->audit.current_scheme = config->audit.scheme;
 }
 
 /* Reads a password without echo from the terminal. */
@@ -414,13 +500,14 @@ static void show_ldap_progress(void *context, const struct imaddr_ldap_progress 
 	fflush(stderr);
 }
 
-static enum imaddr_status open_reader(struct audit_config *config, struct imaddr_reader **out,
+static enum imaddr_status open_reader(struct audit_config *config,
+				      const struct tool_input *input, struct imaddr_reader **out,
 				      struct imaddr_error *err)
 {
-	if (config->csv)
-		return imaddr_csv_reader_open_with(config->csv, &config->file, out, err);
-	if (config->ldif)
-		return imaddr_ldif_reader_open_with(config->ldif, &config->file, out, err);
+	if (input->kind == OPT_CSV)
+		return imaddr_csv_reader_open_with(input->name, &config->file, out, err);
+	if (input->kind == OPT_LDIF)
+		return imaddr_ldif_reader_open_with(input->name, &config->file, out, err);
 	if (isatty(STDERR_FILENO)) {
 		config->progress.uri = config->ldap.uri;
 		config->ldap.progress = show_ldap_progress;
@@ -439,17 +526,45 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	if (status == IMADDR_OK && config->bat &&
 	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->ldif_fixes &&
+	    (status = imaddr_sink_ldif_fixes_open(config->ldif_fixes, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->runbook &&
+	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && !config->quiet &&
 	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	return status;
 }
 
+/* "users.csv", or "east: ldap://dc1, west: users.csv" when clusters are named. */
+static char *input_name(const struct audit_config *config)
+{
+	size_t size = 1;
+	for (size_t i = 0; i < config->input_count; i++) {
+		const struct tool_input *input = &config->inputs[i];
+		size += strlen(input->name) + 4 + (input->cluster ? strlen(input->cluster) : 0);
+	}
+	char *name = calloc(1, size);
+	size_t used = 0;
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < config->input_count; i++) {
+		const struct tool_input *input = &config->inputs[i];
+		used += (size_t)snprintf(name + used, size - used, "%s%s%s%s", i ? ", " : "",
+					 input->cluster ? input->cluster : "",
+					 input->cluster ? ": " : "", input->name);
+	}
+	return name;
+}
+
 int tool_audit(int argc, char **argv)
 {
 	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR };
 	struct imaddr_audit *audit = NULL;
-	struct imaddr_reader *reader = NULL;
+	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
+	char *name = NULL;
 	struct imaddr_run_totals totals;
 	struct imaddr_error err = { "" };
 	enum imaddr_status status;
@@ -461,20 +576,21 @@ int tool_audit(int argc, char **argv)
 	if (exit_status != TOOL_EXIT_CLEAN)
 		return exit_status;
 	apply_mapping(&config);
-	config.audit.input_name = config.csv ? config.csv : config.ldif ? config.ldif
-									 : config.ldap.uri;
+	config.audit.input_name = name = input_name(&config);
 	exit_status = read_password(&config);
 	if (exit_status != TOOL_EXIT_CLEAN)
 		goto out;
 
 	status = imaddr_audit_new(&config.audit, &audit, &err);
-	if (status == IMADDR_OK)
-		status = open_reader(&config, &reader, &err);
+	for (size_t i = 0; status == IMADDR_OK && i < config.input_count; i++) {
+		inputs[i].cluster = config.inputs[i].cluster;
+		status = open_reader(&config, &config.inputs[i], &inputs[i].reader, &err);
+	}
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {
 		catch_signals();
-		status = imaddr_audit_run(audit, reader, &totals, &err);
+		status = imaddr_audit_run_inputs(audit, inputs, config.input_count, &totals, &err);
 	}
 	if (status != IMADDR_OK) {
 		tool_error("%s", err.message[0] ? err.message : imaddr_strerror(status));
@@ -488,8 +604,10 @@ int tool_audit(int argc, char **argv)
 			exit_status = TOOL_EXIT_FINDINGS;
 	}
 out:
-	imaddr_reader_free(reader);
+	for (size_t i = 0; i < config.input_count; i++)
+		imaddr_reader_free(inputs[i].reader);
 	imaddr_audit_free(audit);
+	free(name);
 	if (config.password) {
 		/* The password leaves memory with the run. */
 		memset(config.password, 0, strlen(config.password));
