@@ -750,6 +750,16 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	return status;
 }
 
+static enum imaddr_status ldap_no_users(struct imaddr_reader *base, struct imaddr_error *err)
+{
+	struct ldap_reader *reader = (struct ldap_reader *)base;
+	return imaddr_error_set(err, IMADDR_ERR_INPUT,
+		"%s: no users: the search of '%s' (scope %s, filter '%s') found no entries%s",
+		reader->options.uri, reader->search_base ? reader->search_base : "",
+		scope_name(reader->options.scope), reader->filter,
+		reader->references ? ", only references to other servers" : "");
+}
+
 static void ldap_reader_free(struct imaddr_reader *base)
 {
 	struct ldap_reader *reader = (struct ldap_reader *)base;
@@ -766,6 +776,7 @@ static void ldap_reader_free(struct imaddr_reader *base)
 static const struct imaddr_reader_ops ldap_reader_ops = {
 	.name = "ldap",
 	.run = run,
+	.no_users = ldap_no_users,
 	.free = ldap_reader_free,
 };
 

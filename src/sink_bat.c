@@ -38,6 +38,7 @@ struct bat_writer {
 	uint64_t with_error;
 	uint64_t without_uri;
 	uint64_t unchanged;
+	uint64_t lossy;           /* export-lossy: values an export damaged */
 	uint64_t from_directory;            /* rows of users with a DN: LDAP sync owns them */
 };
 
@@ -166,6 +167,11 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 		writer->without_uri++;
 		return IMADDR_OK;
 	}
+	/* A value an export damaged ('J?rgen') must not reach Unified CM. */
+	if (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_EXPORT_LOSSY)) {
+		writer->lossy++;
+		return IMADDR_OK;
+	}
 	if (!uri_changes(user)) {
 		writer->unchanged++;
 		return IMADDR_OK;
@@ -201,10 +207,14 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
 				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s",
 				   (unsigned long long)writer->chunk_rows, writer->staging.target);
 	imaddr_buf_appendf(out, "; left out: %llu with errors, %llu without a valid directory "
-			   "URI, %llu whose directory URI does not change\n",
+			   "URI, %llu whose directory URI does not change",
 			   (unsigned long long)writer->with_error,
 			   (unsigned long long)writer->without_uri,
 			   (unsigned long long)writer->unchanged);
+	if (writer->lossy)
+		imaddr_buf_appendf(out, ", %llu with values the export damaged (export-lossy)",
+				   (unsigned long long)writer->lossy);
+	imaddr_buf_append_char(out, '\n');
 	if (writer->from_directory)
 		imaddr_buf_appendf(out, "  warning: %llu of these users come from a directory (they "
 				   "have a DN): LDAP sync overwrites what BAT imports; fix the "

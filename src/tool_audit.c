@@ -17,17 +17,29 @@ static const char usage[] =
 	"\n"
 	"Input (several with --cluster NAME before each cluster's):\n"
 	"  --csv FILE             CSV with a header row ('-': standard input)\n"
-	"  --ldif FILE            LDIF, e.g. from ldapsearch or ldifde ('-': standard input)\n"
+	"  --ldif FILE            LDIF, e.g. from ldifde or ldapsearch ('-': standard input)\n"
 	"  --ldap URI             an ldap://, ldaps:// or ldapi:// directory server\n"
-	"Directory (with --ldap):\n"
-	"  --base DN  --scope sub|one  --filter FILTER\n"
+	"Files (--csv, --ldif):\n"
+	"  --encoding NAME        when there is no byte order mark and it is not UTF-8,\n"
+	"                         e.g. windows-1252 (default: detected, or refused)\n"
+	"CSV (--csv):\n"
+	"  --delimiter ,|;|tab    (default: whichever splits the header most)\n"
+	"  --dn-attr NAME         the DN's column (dn, else DistinguishedName)\n"
+	"Which entries are users (--ldif, --ldap):\n"
+	"  --filter FILTER        an LDAP filter (default: the directory type's)\n"
 	"  --directory-type ad|ad-lds|openldap   CUCM's default filter and user ID\n"
+	"                         (--ldif: inferred from the entries when not given)\n"
+	"Directory server (--ldap):\n"
+	"  --base DN  --scope sub|one\n"
 	"  --bind-dn DN  --password-file FILE    (or IMADDR_LDAP_PASSWORD, or a prompt)\n"
 	"  --sasl-mech EXTERNAL|GSSAPI  --starttls  --ca-file FILE\n"
 	"  --page-size N (1000)  --timeout SECONDS\n"
-	"Mapping:\n"
-	"  --userid-attr NAME     user ID attribute (sAMAccountName, else USER ID)\n"
-	"  --uri-attr NAME        directory URI attribute (DIRECTORY URI, else mail)\n"
+	"Mapping (every input):\n"
+	"  --userid-attr NAME     user ID (sAMAccountName, else USER ID)\n"
+	"  --uri-attr NAME        directory URI source (DIRECTORY URI, mail, EmailAddress)\n"
+	"  --mail-attr NAME       mail (mail, MAIL ID, EmailAddress)\n"
+	"  --first-name-attr NAME (givenName, FIRST NAME)\n"
+	"  --last-name-attr NAME  (sn, LAST NAME, Surname)\n"
 	"Scheme:\n"
 	"  --scheme userid|directory-uri   (userid)\n"
 	"  --default-domain DOMAIN         required for userid\n"
@@ -41,15 +53,17 @@ static const char usage[] =
 	"  --runbook FILE      the change procedure with this audit's figures\n"
 	"  --wait SECONDS      wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
-	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
+	"Exit: 0 clean, 1 findings, 2 usage or input error (no users included),\n"
+	"3 I/O, LDAP or report failure.\n";
 
 enum option_id {
 	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CLUSTER, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
-	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
-	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
-	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
-	OPT_USERID_ATTR, OPT_WAIT
+	OPT_DEFAULT_DOMAIN, OPT_DELIMITER, OPT_DIRECTORY_TYPE, OPT_DN_ATTR, OPT_ENCODING,
+	OPT_FAIL_ON, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_HELP, OPT_IM_DOMAINS,
+	OPT_LAST_NAME_ATTR, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR, OPT_RUNBOOK,
+	OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET, OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE,
+	OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR, OPT_WAIT
 };
 
 /* Sorted by name. */
@@ -66,14 +80,20 @@ static const struct option long_options[] = {
 	{ "current-uri-attr", required_argument, NULL, OPT_CURRENT_URI_ATTR },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "default-domain", required_argument, NULL, OPT_DEFAULT_DOMAIN },
+	{ "delimiter", required_argument, NULL, OPT_DELIMITER },
 	{ "directory-type", required_argument, NULL, OPT_DIRECTORY_TYPE },
+	{ "dn-attr", required_argument, NULL, OPT_DN_ATTR },
+	{ "encoding", required_argument, NULL, OPT_ENCODING },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "first-name-attr", required_argument, NULL, OPT_FIRST_NAME_ATTR },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
+	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
 	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
+	{ "mail-attr", required_argument, NULL, OPT_MAIL_ATTR },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -109,6 +129,7 @@ struct audit_config {
 	const char *cluster;      /* the one the next inputs belong to */
 	struct imaddr_audit_options audit;
 	struct imaddr_ldap_options ldap;
+	struct imaddr_file_options file;
 	struct progress_line progress;
 	const char *bat;
 	const char *db;
@@ -117,6 +138,10 @@ struct audit_config {
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
+	const char *mail_attr;
+	const char *first_name_attr;
+	const char *last_name_attr;
+	const char *dn_attr;
 	const char *current_uri_attr;
 	bool current_scheme_given;
 	bool directory_type_given;
@@ -173,6 +198,15 @@ static bool parse_scheme(const char *option, const char *text, enum imaddr_schem
 	return true;
 }
 
+static bool has_input(const struct audit_config *config, int kind)
+{
+	for (size_t i = 0; i < config->input_count; i++) {
+		if (config->inputs[i].kind == kind)
+			return true;
+	}
+	return false;
+}
+
 static int parse_options(int argc, char **argv, struct audit_config *config)
 {
 	int option;
@@ -200,6 +234,21 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_DB: config->db = optarg; break;
 		case OPT_DEFAULT_DOMAIN: config->audit.default_domain = optarg; break;
+		case OPT_DELIMITER:
+			if (!strcmp(optarg, ",") || !strcmp(optarg, ";"))
+				config->file.delimiter = optarg[0];
+			else if (!strcmp(optarg, "tab") || !strcmp(optarg, "\t"))
+				config->file.delimiter = '\t';
+			else {
+				tool_error("--delimiter takes ',', ';' or tab, not '%s'", optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case OPT_DN_ATTR: config->dn_attr = optarg; break;
+		case OPT_ENCODING: config->file.encoding = optarg; break;
+		case OPT_FIRST_NAME_ATTR: config->first_name_attr = optarg; break;
+		case OPT_LAST_NAME_ATTR: config->last_name_attr = optarg; break;
+		case OPT_MAIL_ATTR: config->mail_attr = optarg; break;
 		case OPT_DIRECTORY_TYPE:
 			config->directory_type_given = true;
 			if (!strcmp(optarg, "ad"))
@@ -293,13 +342,31 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 		tool_error("no input: give --csv FILE, --ldif FILE or --ldap URI");
 		return TOOL_EXIT_USAGE;
 	}
-	if (!config->ldap.uri && (config->ldap.base || config->ldap.filter ||
-				  config->ldap.bind_dn || config->ldap.starttls ||
-				  config->ldap.sasl_mech || config->password_file)) {
-		tool_error("--base, --filter, --bind-dn, --sasl-mech, --starttls and "
-			   "--password-file go with --ldap");
+	if (!config->ldap.uri && (config->ldap.base || config->ldap.bind_dn ||
+				  config->ldap.starttls || config->ldap.sasl_mech ||
+				  config->password_file)) {
+		tool_error("--base, --bind-dn, --sasl-mech, --starttls and --password-file go "
+			   "with --ldap");
 		return TOOL_EXIT_USAGE;
 	}
+	bool csv = has_input(config, OPT_CSV), ldif = has_input(config, OPT_LDIF);
+	if (!csv && !ldif && config->file.encoding) {
+		tool_error("--encoding goes with --csv or --ldif: LDAP is UTF-8");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!csv && (config->file.delimiter || config->dn_attr)) {
+		tool_error("--delimiter and --dn-attr go with --csv");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!ldif && !config->ldap.uri && (config->ldap.filter || config->directory_type_given)) {
+		tool_error("--filter and --directory-type go with --ldif or --ldap: a CSV export "
+			   "was filtered when it was made");
+		return TOOL_EXIT_USAGE;
+	}
+	/* An LDIF's entries are selected as the server's would be. */
+	config->file.filter = config->ldap.filter;
+	config->file.directory_type = config->ldap.directory_type;
+	config->file.directory_type_given = config->directory_type_given;
 	if (config->bat_chunk && !config->bat) {
 		tool_error("--bat-chunk goes with --bat");
 		return TOOL_EXIT_USAGE;
@@ -319,6 +386,14 @@ static void apply_mapping(struct audit_config *config)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_DIRECTORY_URI, config->uri_attr);
 	if (config->current_uri_attr)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_CURRENT_URI, config->current_uri_attr);
+	if (config->mail_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_MAIL, config->mail_attr);
+	if (config->first_name_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_FIRST_NAME, config->first_name_attr);
+	if (config->last_name_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_LAST_NAME, config->last_name_attr);
+	if (config->dn_attr)
+		imaddr_mapping_set_dn(mapping, config->dn_attr);
 	/* Only the default domain or the URI source changes: the scheme stays. */
 	if (!config->current_scheme_given)
 		config->audit.current_scheme = config->audit.scheme;
@@ -465,9 +540,9 @@ static enum imaddr_status open_reader(struct audit_config *config,
 				      struct imaddr_error *err)
 {
 	if (input->kind == OPT_CSV)
-		return imaddr_csv_reader_open(input->name, out, err);
+		return imaddr_csv_reader_open_with(input->name, &config->file, out, err);
 	if (input->kind == OPT_LDIF)
-		return imaddr_ldif_reader_open(input->name, out, err);
+		return imaddr_ldif_reader_open_with(input->name, &config->file, out, err);
 	if (isatty(STDERR_FILENO)) {
 		config->progress.uri = config->ldap.uri;
 		config->ldap.progress = show_ldap_progress;
@@ -537,6 +612,7 @@ int tool_audit(int argc, char **argv)
 
 	imaddr_audit_options_init(&config.audit);
 	imaddr_ldap_options_init(&config.ldap);
+	imaddr_file_options_init(&config.file);
 	int exit_status = parse_options(argc, argv, &config);
 	if (exit_status != TOOL_EXIT_CLEAN)
 		return exit_status;

@@ -23,6 +23,7 @@
 /* The options of a case this runner understands. */
 struct case_run {
 	struct imaddr_audit_options options;
+	struct imaddr_file_options file;
 	const char *csv;
 	const char *bat;
 	const char *db;
@@ -65,6 +66,7 @@ static bool parse_case(char **words, size_t count, struct case_run *run)
 {
 	memset(run, 0, sizeof(*run));
 	imaddr_audit_options_init(&run->options);
+	imaddr_file_options_init(&run->file);
 	run->fail_on = IMADDR_SEVERITY_ERROR;
 	if (count < 3 || strcmp(words[0], "$IMADDR") || strcmp(words[1], "audit"))
 		return false;
@@ -97,6 +99,18 @@ static bool parse_case(char **words, size_t count, struct case_run *run)
 			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_DIRECTORY_URI, value);
 		else if (!strcmp(option, "--userid-attr"))
 			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_USER_ID, value);
+		else if (!strcmp(option, "--mail-attr"))
+			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_MAIL, value);
+		else if (!strcmp(option, "--first-name-attr"))
+			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_FIRST_NAME, value);
+		else if (!strcmp(option, "--last-name-attr"))
+			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_LAST_NAME, value);
+		else if (!strcmp(option, "--dn-attr"))
+			imaddr_mapping_set_dn(&run->options.mapping, value);
+		else if (!strcmp(option, "--encoding"))
+			run->file.encoding = value;
+		else if (!strcmp(option, "--delimiter") && strlen(value) == 1)
+			run->file.delimiter = value[0];
 		else if (!strcmp(option, "--fail-on") && !strcmp(value, "never"))
 			run->fail_never = true;
 		else if (!strcmp(option, "--fail-on"))
@@ -140,7 +154,7 @@ static int audit_case(const char *case_dir, struct case_run *run, FILE *out, FIL
 	run->options.input_name = input_name;
 	enum imaddr_status status = imaddr_audit_new(&run->options, &audit, &err);
 	if (status == IMADDR_OK)
-		status = imaddr_csv_reader_open(csv, &reader, &err);
+		status = imaddr_csv_reader_open_with(csv, &run->file, &reader, &err);
 	if (status == IMADDR_OK && run->db &&
 	    (status = imaddr_sink_report_open(run->db, -1, &sink, &err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
