@@ -172,9 +172,25 @@ struct imaddr_audit_options {
 	bool premigration;
 	enum imaddr_scheme current_scheme;
 	const char *current_default_domain;   /* NULL: default_domain */
+	/*
+	 * The run's identity in the report: its previous run is the latest
+	 * committed run with the same label (NULL: input_name). The source's
+	 * base, scope and filter are recorded beside it (NULL: none).
+	 */
+	const char *label;
+	const char *source_base;
+	const char *source_scope;
+	const char *source_filter;
+	/*
+	 * A broken source is not a clean night: the report refuses a run whose
+	 * users fall by more than max_shrink_percent against the previous run of
+	 * its label (IMADDR_ERR_INPUT, nothing recorded), unless allow_shrink.
+	 */
+	unsigned max_shrink_percent;  /* imaddr_audit_options_init: 10 */
+	bool allow_shrink;
 };
 
-/** Default options: userid scheme, default mapping, no domain. */
+/** Default options: userid scheme, default mapping, no domain, 10% shrink. */
 void imaddr_audit_options_init(struct imaddr_audit_options *options);
 
 /* ------------------------------------------------------------------------ */
@@ -275,7 +291,60 @@ struct imaddr_run_totals {
 	/* For the outputs that end last (the summary): what the others wrote,
 	 * a line each ("BAT file 'bat.csv': 12 rows ..."); NULL before. */
 	const char *outputs;
+	/* For the outputs that end last, and the caller after a run: what
+	 * changed since the previous run of the label, told by the report (see
+	 * src/sink.h, describe); NULL without a report. Owned by the report,
+	 * valid until imaddr_audit_free. */
+	const struct imaddr_run_changes *changes;
 };
+
+/* How many new findings the changes name. */
+#define IMADDR_CHANGES_EXAMPLES 5
+
+/**
+ * What changed since the previous run of the same label, as the report
+ * computed it inside the run's transaction. Users are matched by user ID
+ * (users without one are not counted), findings as the report's
+ * new_findings and resolved_findings views match them
+ * (docs/report-schema.md). Strings owned by the report.
+ */
+struct imaddr_run_changes {
+	int64_t run_id;              /* this run in the report */
+	const char *label;
+	int64_t previous_run_id;     /* 0: the first run of its label; nothing below is set */
+	const char *previous_started;  /* "2026-12-01T02:00:00Z" */
+	uint64_t previous_users;
+	uint64_t users_added;
+	uint64_t users_removed;
+	uint64_t im_addresses_changed;
+	uint64_t new_by_code[IMADDR_CODE_COUNT];
+	uint64_t resolved_by_code[IMADDR_CODE_COUNT];
+	uint64_t new_by_severity[3];
+	uint64_t resolved_by_severity[3];
+	/* The first new findings, most severe first: "line 4 [mail]: message". */
+	size_t example_count;
+	const char *examples[IMADDR_CHANGES_EXAMPLES];
+	enum imaddr_code example_codes[IMADDR_CHANGES_EXAMPLES];
+};
+
+/** True when anything at all changed (a first run: false). */
+bool imaddr_run_changes_any(const struct imaddr_run_changes *changes);
+
+/**
+ * A run's label derived from a file name: its base name with any date or
+ * number stamps removed ("/x/users-2026-12-01.csv" and "users_7.csv" both
+ * give "users.csv"); a name that is nothing but a stamp is kept whole.
+ * Returns a string the caller frees.
+ */
+char *imaddr_run_label_for_file(const char *path);
+
+/**
+ * A run's label derived from a directory search: the LDAP URL of the
+ * server, base, scope and filter ("ldap://dc1/dc=example,dc=com??sub?(uid=*)").
+ * NULL base or filter: empty. Returns a string the caller frees.
+ */
+char *imaddr_run_label_for_ldap(const char *uri, const char *base, const char *scope,
+				const char *filter);
 
 struct imaddr_run_info {
 	const struct imaddr_audit_options *options;
@@ -338,6 +407,14 @@ enum imaddr_status imaddr_sink_runbook_open(const char *path, struct imaddr_sink
  */
 enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_sink **out,
 					       struct imaddr_error *err);
+
+/**
+ * Only the summary's section "since the previous run" (the report's
+ * changes), and only when something changed: what a nightly run under cron
+ * mails. Prints nothing without a report or on a label's first run.
+ */
+enum imaddr_status imaddr_sink_summary_open_changes(void *out, struct imaddr_sink **sink,
+						    struct imaddr_error *err);
 
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,

@@ -49,6 +49,7 @@ void imaddr_audit_options_init(struct imaddr_audit_options *options)
 {
 	memset(options, 0, sizeof(*options));
 	options->scheme = IMADDR_SCHEME_USERID;
+	options->max_shrink_percent = 10;
 	imaddr_mapping_init(&options->mapping);
 }
 
@@ -370,8 +371,11 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 						err);
 	else
 		imaddr_sink_driver_abort(&audit->sinks);
-	if (status == IMADDR_OK && totals)
+	if (status == IMADDR_OK && totals) {
 		*totals = audit->totals;
+		/* The report's, alive with its sink until imaddr_audit_free. */
+		totals->changes = audit->sinks.told.changes;
+	}
 	return status;
 }
 

@@ -146,11 +146,19 @@ static int insert_changes(sqlite3_stmt *insert, const struct namesakes *now,
 	return rc;
 }
 
-int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
-				 sqlite3_int64 previous_run_id)
+static uint64_t members(const struct namesakes *group)
 {
+	return group->count;
+}
+
+int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
+				 sqlite3_int64 previous_run_id,
+				 struct imaddr_run_changes *changes)
+{
+	uint64_t added = 0, removed = 0;
 	struct namesakes now, before;
 	sqlite3_stmt *insert = NULL;
+	sqlite3_int64 base_changes = sqlite3_total_changes(db);
 	int rc = open_namesakes(db, run_id, &now);
 
 	if (rc == SQLITE_OK)
@@ -163,17 +171,127 @@ int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
 		rc = sqlite3_bind_int64(insert, 1, run_id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(insert, 2, previous_run_id);
-	while (rc == SQLITE_OK && now.count && before.count) {
-		int order = compare_binary(&now.user_id, &before.user_id);
+	while (rc == SQLITE_OK && (now.count || before.count)) {
+		int order = !before.count ? -1 : !now.count ? 1
+			    : compare_binary(&now.user_id, &before.user_id);
 		if (order == 0)
 			rc = insert_changes(insert, &now, &before);
+		else if (order < 0)
+			added += members(&now);
+		else
+			removed += members(&before);
 		if (rc == SQLITE_OK && order <= 0)
 			rc = next_namesakes(&now);
 		if (rc == SQLITE_OK && order >= 0)
 			rc = next_namesakes(&before);
 	}
+	if (rc == SQLITE_OK && changes) {
+		changes->users_added = added;
+		changes->users_removed = removed;
+		changes->im_addresses_changed = (uint64_t)sqlite3_total_changes(db) - base_changes;
+	}
 	sqlite3_finalize(insert);
 	close_namesakes(&now);
 	close_namesakes(&before);
 	return rc;
+}
+
+static bool code_by_name(const char *name, enum imaddr_code *code)
+{
+	for (int i = 0; name && i < IMADDR_CODE_COUNT; i++) {
+		if (!strcmp(imaddr_code_name((enum imaddr_code)i), name)) {
+			*code = (enum imaddr_code)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Counts of one view's findings of run ?1, by code. */
+static int count_by_code(sqlite3 *db, const char *sql, sqlite3_int64 run_id,
+			 uint64_t by_code[IMADDR_CODE_COUNT], uint64_t by_severity[3])
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, run_id);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		enum imaddr_code code;
+		uint64_t count = (uint64_t)sqlite3_column_int64(stmt, 1);
+		rc = SQLITE_OK;
+		if (!code_by_name((const char *)sqlite3_column_text(stmt, 0), &code))
+			continue;
+		by_code[code] += count;
+		by_severity[imaddr_code_severity(code)] += count;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The first new findings, errors first, with the line or DN of their user. */
+static const char new_examples_sql[] =
+	"SELECT n.code, coalesce(u.line, f.line), coalesce(u.dn, f.dn), f.field, f.message,\n"
+	"       f.cluster\n"
+	"FROM new_findings AS n\n"
+	"JOIN findings AS f ON f.id = n.finding_id\n"
+	"LEFT JOIN users AS u ON u.id = f.run_id * 4294967296 + f.ordinal\n"
+	"WHERE n.run_id = ?1\n"
+	"ORDER BY CASE n.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,\n"
+	"         n.finding_id\n"
+	"LIMIT " IMADDR_REPORT_CHANGES_EXAMPLES_SQL;
+
+static char *describe_example(sqlite3_stmt *stmt)
+{
+	struct imaddr_buf line;
+	const char *dn = (const char *)sqlite3_column_text(stmt, 2);
+	const char *field = (const char *)sqlite3_column_text(stmt, 3);
+	const char *message = (const char *)sqlite3_column_text(stmt, 4);
+	const char *cluster = (const char *)sqlite3_column_text(stmt, 5);
+	sqlite3_int64 line_number = sqlite3_column_int64(stmt, 1);
+
+	imaddr_buf_init(&line, 0);
+	if (cluster)
+		imaddr_buf_appendf(&line, "%s: ", cluster);
+	if (dn)
+		imaddr_buf_append_str(&line, dn);
+	else if (line_number)
+		imaddr_buf_appendf(&line, "line %lld", (long long)line_number);
+	else
+		imaddr_buf_append_str(&line, "run");
+	if (field)
+		imaddr_buf_appendf(&line, " [%s]", field);
+	imaddr_buf_appendf(&line, ": %s", message ? message : "");
+	return imaddr_buf_detach(&line);
+}
+
+int imaddr_report_changes_findings(sqlite3 *db, sqlite3_int64 run_id,
+				   struct imaddr_run_changes *changes,
+				   char *examples[IMADDR_CHANGES_EXAMPLES])
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = count_by_code(db, "SELECT code, count(*) FROM new_findings WHERE run_id = ?1"
+				   " GROUP BY code", run_id, changes->new_by_code,
+			       changes->new_by_severity);
+
+	if (rc == SQLITE_OK)
+		rc = count_by_code(db, "SELECT code, count(*) FROM resolved_findings"
+				       " WHERE run_id = ?1 GROUP BY code", run_id,
+				   changes->resolved_by_code, changes->resolved_by_severity);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, new_examples_sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, run_id);
+	while (rc == SQLITE_OK && changes->example_count < IMADDR_CHANGES_EXAMPLES &&
+	       (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		size_t i = changes->example_count++;
+		rc = SQLITE_OK;
+		examples[i] = describe_example(stmt);
+		changes->examples[i] = examples[i];
+		if (!code_by_name((const char *)sqlite3_column_text(stmt, 0),
+				  &changes->example_codes[i]))
+			changes->example_codes[i] = IMADDR_CODE_COUNT;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }

@@ -7,14 +7,34 @@
 
 #include <sqlite3.h>
 
+#include "imaddr.h"
+
+/* IMADDR_CHANGES_EXAMPLES as SQL text (a LIMIT). */
+#define IMADDR_REPORT_CHANGES_EXAMPLES_SQL "5"
+_Static_assert(IMADDR_CHANGES_EXAMPLES == 5, "the LIMIT above names them");
+
 /**
  * Inserts into im_address_changes a row for each user of run `run_id` and
  * each user of run `previous_run_id` with the same user ID (exactly, byte
  * for byte) whose IM address differs, a missing one included. Both runs'
  * users must be in the database; runs inside the caller's transaction.
- * Returns SQLite's result code.
+ * When `changes` is not NULL, sets its users_added and users_removed (users
+ * whose user ID the other run lacks; users without one are not counted)
+ * and im_addresses_changed (the rows inserted). Returns SQLite's result code.
  */
 int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
-				 sqlite3_int64 previous_run_id);
+				 sqlite3_int64 previous_run_id,
+				 struct imaddr_run_changes *changes);
+
+/**
+ * Counts the new and resolved findings of run `run_id` against its
+ * previous run by code and severity (the new_findings and resolved_findings
+ * views) into `changes`, and describes the first IMADDR_CHANGES_EXAMPLES new
+ * ones, errors first, in `examples` ("line 4 [mail]: message"), which the
+ * caller frees; changes->examples points at them. Returns SQLite's code.
+ */
+int imaddr_report_changes_findings(sqlite3 *db, sqlite3_int64 run_id,
+				   struct imaddr_run_changes *changes,
+				   char *examples[IMADDR_CHANGES_EXAMPLES]);
 
 #endif /* IMADDR_REPORT_CHANGES_H */

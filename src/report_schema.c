@@ -31,8 +31,8 @@
 #define PAGE_SIZE 16384
 
 /*
- * The schema, version 3 (version 2 and the columns pre-migration runs and
- * clusters added, see migrate_2_sql). A run is one contiguous range of every table and
+ * The schema, version 4 (version 2, the columns pre-migration runs and
+ * clusters added, see migrate_2_sql, and the run identity, migrate_3_sql). A run is one contiguous range of every table and
  * index, so that the load appends and a question about one run reads one
  * range:
  *
@@ -92,6 +92,22 @@ static const char migrate_2_sql[] =
 	CODE_COUNTS_VIEW_SQL
 	PLAN_VIEW_SQL;
 
+/*
+ * Version 3 reports are brought up to version 4 (run identity) by the first
+ * run that writes them. Their runs' label is their input as given, which is
+ * what "the same input" meant to them.
+ */
+#define RUNS_BY_LABEL_SQL "CREATE INDEX runs_by_label ON runs (label, id);\n"
+
+static const char migrate_3_sql[] =
+	"ALTER TABLE runs ADD COLUMN label TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN source_base TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN source_scope TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN source_filter TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN mapping TEXT;\n"
+	"UPDATE runs SET label = input;\n"
+	RUNS_BY_LABEL_SQL;
+
 static const char schema_sql[] =
 	"CREATE TABLE runs (\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -105,6 +121,11 @@ static const char schema_sql[] =
 	"  im_domains TEXT,\n"
 	"  current_scheme TEXT CHECK (current_scheme IN ('userid', 'directory-uri')),\n"
 	"  current_default_domain TEXT,\n"
+	"  label TEXT,\n"
+	"  source_base TEXT,\n"
+	"  source_scope TEXT,\n"
+	"  source_filter TEXT,\n"
+	"  mapping TEXT,\n"
 	"  users INTEGER,\n"
 	"  users_with_im_address INTEGER,\n"
 	"  users_with_error INTEGER,\n"
@@ -168,6 +189,7 @@ static const char schema_sql[] =
 	"  configured INTEGER NOT NULL,\n"
 	"  PRIMARY KEY (run_id, ascii)\n"
 	") WITHOUT ROWID;\n"
+	RUNS_BY_LABEL_SQL
 	PLAN_VIEW_SQL
 	"CREATE VIEW latest_run AS\n"
 	"  SELECT * FROM runs ORDER BY id DESC LIMIT 1;\n"
@@ -290,6 +312,8 @@ enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
 			path);
 	} else if (user_version == 2) {
 		*kind = IMADDR_REPORT_KIND_VERSION_2;
+	} else if (user_version == 3) {
+		*kind = IMADDR_REPORT_KIND_VERSION_3;
 	} else if (user_version < IMADDR_REPORT_SCHEMA_VERSION) {
 		/*
 		 * Version 1 kept users in a table keyed differently; its runs stay
@@ -470,10 +494,15 @@ int imaddr_report_schema_create(sqlite3 *db)
 	return rc;
 }
 
-int imaddr_report_schema_migrate(sqlite3 *db)
+int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind)
 {
 	char pragma[64];
-	int rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, NULL);
+	int rc = SQLITE_OK;
+
+	if (kind == IMADDR_REPORT_KIND_VERSION_2)
+		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, NULL);
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", IMADDR_REPORT_SCHEMA_VERSION);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);

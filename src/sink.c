@@ -52,6 +52,7 @@ void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
 	driver->decider = 0;
 	driver->final_pass_started = false;
 	driver->notes = NULL;
+	memset(&driver->told, 0, sizeof(driver->told));
 	driver->token[0] = '\0';
 }
 
@@ -213,14 +214,14 @@ static bool last(const struct imaddr_sink_slot *slot)
  * What the outputs wrote, a line each, for those that end last; an output
  * that ends last itself may only name its file here.
  */
-static char *describe_outputs(struct imaddr_sink_driver *driver)
+static char *describe_outputs(struct imaddr_sink_driver *driver, struct imaddr_run_totals *told)
 {
 	struct imaddr_buf notes;
 	imaddr_buf_init(&notes, 0);
 	for (size_t i = 0; i < driver->count; i++) {
 		struct imaddr_sink *sink = driver->slots[i].sink;
 		if (sink->ops->describe)
-			sink->ops->describe(sink, &notes);
+			sink->ops->describe(sink, &notes, told);
 	}
 	return imaddr_buf_detach(&notes);
 }
@@ -273,7 +274,7 @@ static enum imaddr_status prepare(struct imaddr_sink_driver *driver,
 	if (status == IMADDR_OK) {
 		/* Told what the others wrote; kept until they commit. */
 		driver->told = *totals;
-		driver->notes = describe_outputs(driver);
+		driver->notes = describe_outputs(driver, &driver->told);
 		driver->told.outputs = driver->notes;
 		for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
 			struct imaddr_sink_slot *slot = &driver->slots[i];

@@ -15,10 +15,16 @@
  *   end          once, with the run's totals: makes the output durable
  *                without putting it in place (the report stops short of
  *                COMMIT, a file is synced under a temporary name)
- *   describe     after every output ended: one line or more saying what the
- *                output wrote (the BAT file's rows and chunks), which the
- *                outputs flagged IMADDR_SINK_LAST (the summary) then get in
- *                totals->outputs, as they end after all the others
+ *   describe     after every output ended, the one channel from the outputs
+ *                to those flagged IMADDR_SINK_LAST (the summary), which end
+ *                after all the others with what they were told: one line
+ *                or more in `out` saying what the output wrote (the BAT
+ *                file's rows and chunks), which they get in
+ *                totals->outputs; and the members of `told` an output
+ *                knows better than the audit: the report sets
+ *                told->changes (what changed since the previous run of the
+ *                label, computed in its end), which stays the report's
+ *                until it is freed. The caller of the run gets the same
  *   commit       once, when every output has ended: puts it in place. The
  *                output whose base names a `transaction_path` (the report)
  *                is committed first: its commit is the run's commit point.
@@ -60,7 +66,8 @@ struct imaddr_sink_ops {
 	enum imaddr_status (*input_end)(struct imaddr_sink *sink, struct imaddr_error *err);
 	enum imaddr_status (*end)(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 				  struct imaddr_error *err);
-	void (*describe)(struct imaddr_sink *sink, struct imaddr_buf *out);
+	void (*describe)(struct imaddr_sink *sink, struct imaddr_buf *out,
+			 struct imaddr_run_totals *told);
 	enum imaddr_status (*commit)(struct imaddr_sink *sink, struct imaddr_error *err);
 	void (*abort)(struct imaddr_sink *sink);
 	void (*free)(struct imaddr_sink *sink);

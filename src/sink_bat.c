@@ -197,7 +197,8 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 	return IMADDR_OK;
 }
 
-static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
+static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
+		     struct imaddr_run_totals *told)
 {
 	const struct bat_writer *writer = (const struct bat_writer *)sink;
 	imaddr_buf_appendf(out, "BAT file '%s': %llu row%s", writer->path,

@@ -93,7 +93,8 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 	return imaddr_staged_file_commit(&fixes->file, err);
 }
 
-static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
+static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
+		     struct imaddr_run_totals *told)
 {
 	const struct ldif_fixes *fixes = (const struct ldif_fixes *)sink;
 	imaddr_buf_appendf(out, "LDIF fixes '%s': %llu modify record%s\n", fixes->path,

@@ -12,6 +12,7 @@
 
 #include "buffer.h"
 #include "fields.h"
+#include "mapping.h"
 #include "report_changes.h"
 #include "report_rows.h"
 #include "report_schema.h"
@@ -54,21 +55,34 @@ struct report {
 	int busy_timeout_ms;    /* how long a statement waits for another's lock */
 	enum report_state state;
 	sqlite3_int64 run_id;
-	sqlite3_int64 previous_run_id;  /* 0 for the first run of an input */
+	sqlite3_int64 previous_run_id;  /* 0 for the first run of a label */
+	const struct imaddr_audit_options *options;  /* the run's, from begin */
+	char *label;
+	char *previous_started;
+	/* What changed since the previous run: told to the summary (describe). */
+	struct imaddr_run_changes changes;
+	char *examples[IMADDR_CHANGES_EXAMPLES];
 	struct imaddr_report_rows users;
 	struct imaddr_report_rows findings;
 	size_t user_numbers;    /* the user fields that are report columns, by kind */
 	size_t user_texts;
 };
 
+/* The previous run is the latest committed run of the same label. */
 static const char insert_run_sql[] =
 	"INSERT INTO runs (previous_run_id, started, version, input, scheme,\n"
-	"                  default_domain, im_domains, current_scheme, current_default_domain)\n"
-	"VALUES ((SELECT max(id) FROM runs WHERE input IS ?1), ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?8)";
+	"                  default_domain, im_domains, current_scheme, current_default_domain,\n"
+	"                  label, source_base, source_scope, source_filter)\n"
+	"VALUES ((SELECT max(id) FROM runs WHERE label IS ?9 AND finished IS NOT NULL),\n"
+	"        ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+static const char previous_run_sql[] =
+	"SELECT p.id, p.started, p.users FROM runs AS r JOIN runs AS p ON p.id = r.previous_run_id\n"
+	"WHERE r.id = ?1";
 
 static const char finish_run_sql[] =
 	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
-	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8\n"
+	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8, mapping = ?9\n"
 	"WHERE id = ?1";
 
 /*
@@ -191,6 +205,10 @@ static int insert_run(struct report *report, const struct imaddr_run_info *info)
 	sqlite3_stmt *stmt = NULL;
 	int rc = prepare(report->db, insert_run_sql, &stmt);
 
+	report->options = options;
+	free(report->label);
+	report->label = imaddr_xstrdup(options->label ? options->label
+				       : options->input_name ? options->input_name : "");
 	format_utc(started, started_text);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_bind_text(stmt, 1, options->input_name);
@@ -211,19 +229,37 @@ static int insert_run(struct report *report, const struct imaddr_run_info *info)
 								   ? options->current_default_domain
 								   : options->default_domain);
 	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 9, report->label);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 10, options->source_base);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 11, options->source_scope);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 12, options->source_filter);
+	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_step(stmt);
 	if (rc == SQLITE_OK)
 		report->run_id = sqlite3_last_insert_rowid(report->db);
 	sqlite3_finalize(stmt);
 	stmt = NULL;
+	memset(&report->changes, 0, sizeof(report->changes));
+	report->changes.run_id = report->run_id;
+	report->changes.label = report->label;
 	if (rc == SQLITE_OK)
-		rc = prepare(report->db, "SELECT previous_run_id FROM runs WHERE id = ?1", &stmt);
+		rc = prepare(report->db, previous_run_sql, &stmt);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(stmt) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(report->db);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *previous_started = (const char *)sqlite3_column_text(stmt, 1);
 		report->previous_run_id = sqlite3_column_int64(stmt, 0);
+		free(report->previous_started);
+		report->previous_started = imaddr_xstrdup(previous_started ? previous_started : "");
+		report->changes.previous_run_id = report->previous_run_id;
+		report->changes.previous_started = report->previous_started;
+		report->changes.previous_users = (uint64_t)sqlite3_column_int64(stmt, 2);
+	}
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = SQLITE_OK;
 	sqlite3_finalize(stmt);
 	return rc;
 }
@@ -304,8 +340,8 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	report->new_schema = kind == IMADDR_REPORT_KIND_EMPTY;
 	if (report->new_schema)
 		rc = imaddr_report_schema_create(report->db);
-	else if (kind == IMADDR_REPORT_KIND_VERSION_2)
-		rc = imaddr_report_schema_migrate(report->db);
+	else if (kind != IMADDR_REPORT_KIND_CURRENT)
+		rc = imaddr_report_schema_migrate(report->db, kind);
 	if (rc == SQLITE_OK)
 		rc = insert_run(report, info);
 	if (rc == SQLITE_OK && report->run_id >= INT64_MAX / ORDINALS_PER_RUN) {
@@ -380,6 +416,55 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 	return IMADDR_OK;
 }
 
+/* "user ID=sAMAccountName, directory URI=mail, ...": the attributes read. */
+static char *mapping_text(const struct imaddr_input_description *input)
+{
+	struct imaddr_buf text;
+	imaddr_buf_init(&text, 0);
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		const char *name = input->role_attribute[role];
+		if (!name)
+			continue;
+		imaddr_buf_appendf(&text, "%s%s=%s%s", text.len ? ", " : "",
+				   imaddr_role_name((enum imaddr_role)role), name,
+				   input->role_attribute_varies[role] ? " (varies)" : "");
+	}
+	if (input->dn_attribute)
+		imaddr_buf_appendf(&text, "%sDN=%s", text.len ? ", " : "", input->dn_attribute);
+	return imaddr_buf_detach(&text);
+}
+
+/*
+ * A broken source is not a clean night: an export cut short, or a filter
+ * that lost half the directory, would show every finding of the missing
+ * users as resolved. Checked before anything of the run's end is written.
+ */
+static enum imaddr_status check_shrink(struct report *report,
+				       const struct imaddr_run_totals *totals,
+				       struct imaddr_error *err)
+{
+	const struct imaddr_audit_options *options = report->options;
+	uint64_t before = report->changes.previous_users;
+	uint64_t now = totals ? totals->users : 0;
+
+	if (!report->previous_run_id || !options || options->allow_shrink || now >= before)
+		return IMADDR_OK;
+	uint64_t lost = before - now;
+	/* lost / before > max / 100, without rounding */
+	if (lost * 100 <= before * (uint64_t)options->max_shrink_percent)
+		return IMADDR_OK;
+	return imaddr_error_set(err, IMADDR_ERR_INPUT,
+		"%s: %llu users, %llu%% fewer than the %llu of run %lld of %.10s %.5s (label '%s'): more "
+		"than --max-shrink %u%%, so a broken source rather than a clean night; nothing "
+		"recorded (--allow-shrink records it)",
+		options->input_name ? options->input_name : "input", (unsigned long long)now,
+		(unsigned long long)((lost * 100 + before - 1) / before), (unsigned long long)before,
+		(long long)report->previous_run_id, report->previous_started,
+		strlen(report->previous_started) > 11 ? report->previous_started + 11 : "",
+		report->label,
+		options->max_shrink_percent);
+}
+
 static int finish_run(struct report *report, const struct imaddr_run_totals *totals)
 {
 	char finished[UTC_TIME_SIZE];
@@ -403,6 +488,10 @@ static int finish_run(struct report *report, const struct imaddr_run_totals *tot
 		rc = bind_count(stmt, 7, totals->by_severity[IMADDR_SEVERITY_WARNING]);
 	if (rc == SQLITE_OK && totals)
 		rc = bind_count(stmt, 8, totals->by_severity[IMADDR_SEVERITY_INFO]);
+	if (rc == SQLITE_OK && totals && totals->input) {
+		char *mapping = mapping_text(totals->input);
+		rc = sqlite3_bind_text(stmt, 9, mapping, -1, free);
+	}
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_step(stmt);
 	sqlite3_finalize(stmt);
@@ -476,6 +565,11 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	enum imaddr_status status = check_shrink(report, totals, err);
+	if (status != IMADDR_OK) {
+		discard(report);
+		return status;
+	}
 	if (flush_rows(report) != SQLITE_OK)
 		return fail(report, "write", err);
 	rc = finish_run(report, totals);
@@ -483,7 +577,7 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 		rc = insert_domains(report, totals);
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_record(report->db, report->run_id,
-						   report->previous_run_id);
+						   report->previous_run_id, &report->changes);
 	/* A caller that never said the input ended gets the indexes here. */
 	if (rc == SQLITE_OK && report->new_schema && !report->indexed)
 		rc = imaddr_report_schema_create_indexes(report->db);
@@ -494,6 +588,10 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(report->db, "PRAGMA analysis_limit = 1000; ANALYZE",
 				  NULL, NULL, NULL);
+	/* After ANALYZE: the views' lookups need findings_by_code planned right. */
+	if (rc == SQLITE_OK && report->previous_run_id)
+		rc = imaddr_report_changes_findings(report->db, report->run_id, &report->changes,
+						    report->examples);
 	if (rc == SQLITE_OK)
 		rc = record_token(report);
 	/* Prepared statements must not keep the commit from releasing its locks. */
@@ -519,6 +617,14 @@ static enum imaddr_status report_commit(struct imaddr_sink *sink, struct imaddr_
 	return IMADDR_OK;
 }
 
+static void report_describe(struct imaddr_sink *sink, struct imaddr_buf *out,
+			    struct imaddr_run_totals *told)
+{
+	struct report *report = (struct report *)sink;
+	if (report->state == REPORT_ENDED)
+		told->changes = &report->changes;
+}
+
 static void report_abort(struct imaddr_sink *sink)
 {
 	struct report *report = (struct report *)sink;
@@ -541,6 +647,10 @@ static void report_free(struct imaddr_sink *sink)
 	free(report->path);
 	free(report->absolute_path);
 	free(report->token);
+	free(report->label);
+	free(report->previous_started);
+	for (size_t i = 0; i < IMADDR_CHANGES_EXAMPLES; i++)
+		free(report->examples[i]);
 	free(report);
 }
 
@@ -552,6 +662,7 @@ static const struct imaddr_sink_ops report_ops = {
 	.finding = report_finding,
 	.input_end = report_input_end,
 	.end = report_end,
+	.describe = report_describe,
 	.commit = report_commit,
 	.abort = report_abort,
 	.free = report_free,

@@ -188,7 +188,8 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 	return imaddr_staged_file_commit(&runbook->file, err);
 }
 
-static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
+static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
+		     struct imaddr_run_totals *told)
 {
 	imaddr_buf_appendf(out, "runbook '%s'\n", ((struct runbook *)sink)->path);
 }

@@ -12,6 +12,7 @@
 struct summary {
 	struct imaddr_sink base;
 	FILE *out;
+	bool changes_only;      /* --quiet: the changes, when there are any */
 	const struct imaddr_audit_options *options;
 	const char *input;
 	const struct imaddr_run_totals *totals;  /* from end, printed at commit */
@@ -223,6 +224,72 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	return IMADDR_OK;
 }
 
+/* "2026-12-01T02:00:00Z" as "2026-12-01 02:00" (UTC). */
+static void print_time(FILE *out, const char *iso)
+{
+	if (iso && strlen(iso) >= 16 && iso[10] == 'T')
+		fprintf(out, "%.10s %.5s", iso, iso + 11);
+	else
+		fputs(iso ? iso : "?", out);
+}
+
+static void print_by_code(FILE *out, const char *what, uint64_t total,
+			  const uint64_t by_code[IMADDR_CODE_COUNT])
+{
+	fprintf(out, "  %s: %llu\n", what, (unsigned long long)total);
+	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
+		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+			if (!by_code[code] || (int)imaddr_code_severity(code) != severity)
+				continue;
+			fprintf(out, "    %-8s %-26s %8llu\n", imaddr_severity_name(severity),
+				imaddr_code_name(code), (unsigned long long)by_code[code]);
+		}
+	}
+}
+
+static uint64_t sum3(const uint64_t counts[3])
+{
+	return counts[0] + counts[1] + counts[2];
+}
+
+/* What changed since the previous run of the label: the news of a nightly run. */
+static void print_since(FILE *out, const struct imaddr_run_changes *changes)
+{
+	fputs("since the previous run: ", out);
+	if (!changes->previous_run_id) {
+		fprintf(out, "none, run %lld is the first of label '%s'\n",
+			(long long)changes->run_id, changes->label);
+		return;
+	}
+	fprintf(out, "run %lld compared with run %lld of ", (long long)changes->run_id,
+		(long long)changes->previous_run_id);
+	print_time(out, changes->previous_started);
+	fprintf(out, ", label '%s'\n", changes->label);
+	if (!imaddr_run_changes_any(changes)) {
+		fputs("  nothing changed\n", out);
+		return;
+	}
+	fprintf(out, "  users: %llu added, %llu removed (%llu before)\n",
+		(unsigned long long)changes->users_added,
+		(unsigned long long)changes->users_removed,
+		(unsigned long long)changes->previous_users);
+	fprintf(out, "  IM addresses changed: %llu\n",
+		(unsigned long long)changes->im_addresses_changed);
+	print_by_code(out, "new findings", sum3(changes->new_by_severity), changes->new_by_code);
+	print_by_code(out, "resolved findings", sum3(changes->resolved_by_severity),
+		      changes->resolved_by_code);
+	if (!changes->example_count)
+		return;
+	fprintf(out, "  first new findings:\n");
+	for (size_t i = 0; i < changes->example_count; i++) {
+		enum imaddr_code code = changes->example_codes[i];
+		if (code < IMADDR_CODE_COUNT)
+			fprintf(out, "    %s (%s)\n", changes->examples[i], imaddr_code_name(code));
+		else
+			fprintf(out, "    %s\n", changes->examples[i]);
+	}
+}
+
 /* Printed once every output is in place: a failed run prints no summary. */
 static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
 {
@@ -230,6 +297,16 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 	const struct imaddr_run_totals *totals = summary->totals;
 	const struct imaddr_audit_options *options = summary->options;
 	FILE *out = summary->out;
+
+	if (summary->changes_only) {
+		if (imaddr_run_changes_any(totals->changes)) {
+			fprintf(out, "imaddr audit of %s\n",
+				options->input_name ? options->input_name : "input");
+			print_since(out, totals->changes);
+			fflush(out);
+		}
+		return IMADDR_OK;
+	}
 
 	fprintf(out, "imaddr audit of %s\n", options->input_name ? options->input_name : "input");
 	if (totals->input)
@@ -252,6 +329,10 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 	print_findings(summary, totals);
 	print_domains(summary, totals);
 	print_examples(summary, totals);
+	if (totals->changes) {
+		fputc('\n', out);
+		print_since(out, totals->changes);
+	}
 	if (totals->outputs && *totals->outputs)
 		fprintf(out, "\noutputs:\n%s", totals->outputs);
 	if (options->premigration)
@@ -289,4 +370,13 @@ enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink
 	summary->out = out;
 	*sink = &summary->base;
 	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_sink_summary_open_changes(void *out, struct imaddr_sink **sink,
+						    struct imaddr_error *err)
+{
+	enum imaddr_status status = imaddr_sink_summary_open(out, sink, err);
+	if (status == IMADDR_OK)
+		((struct summary *)*sink)->changes_only = true;
+	return status;
 }

@@ -212,6 +212,15 @@ static enum imaddr_status sink_commit(struct imaddr_sink *base, struct imaddr_er
 	return status;
 }
 
+/* Called once the worker was waited for: the inner output is ours. */
+static void sink_describe(struct imaddr_sink *base, struct imaddr_buf *out,
+			  struct imaddr_run_totals *told)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	if (sink->inner->ops->describe)
+		sink->inner->ops->describe(sink->inner, out, told);
+}
+
 static void sink_abort(struct imaddr_sink *base)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
@@ -236,6 +245,7 @@ static const struct imaddr_sink_ops threaded_ops = {
 	.finding = finding,
 	.input_end = input_end,
 	.end = end,
+	.describe = sink_describe,
 	.commit = sink_commit,
 	.abort = sink_abort,
 	.free = sink_free,

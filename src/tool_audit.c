@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "buffer.h"
 #include "tool.h"
 
 static const char usage[] =
@@ -53,21 +54,31 @@ static const char usage[] =
 	"  --runbook FILE      the change procedure with this audit's figures\n"
 	"  --wait SECONDS      wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
-	"Exit: 0 clean, 1 findings, 2 usage or input error (no users included),\n"
-	"3 I/O, LDAP or report failure.\n";
+	"  --fail-on new       exit 1 only for findings at or above the threshold that\n"
+	"                      the previous run of the label did not have (needs --db)\n"
+	"Nightly runs (--db):\n"
+	"  --label NAME        the audit profile: the previous run is the latest of the\n"
+	"                      label (default: derived from the source)\n"
+	"  --quiet             print only what changed since the previous run, if anything\n"
+	"  --max-shrink PCT    refuse a run with more than PCT% fewer users than the\n"
+	"                      previous run (10)  --allow-shrink  record it all the same\n"
+	"Exit: 0 clean, 1 findings, 2 usage or input error (no users included, a\n"
+	"shrunken source), 3 I/O, LDAP or report failure.\n";
 
 enum option_id {
 	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CLUSTER, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
 	OPT_DEFAULT_DOMAIN, OPT_DELIMITER, OPT_DIRECTORY_TYPE, OPT_DN_ATTR, OPT_ENCODING,
-	OPT_FAIL_ON, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_HELP, OPT_IM_DOMAINS,
+	OPT_FAIL_ON, OPT_FAIL_ON_NEW, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_HELP, OPT_IM_DOMAINS,
 	OPT_LAST_NAME_ATTR, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR, OPT_RUNBOOK,
 	OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET, OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE,
-	OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR, OPT_WAIT
+	OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR, OPT_WAIT,
+	OPT_ALLOW_SHRINK, OPT_LABEL, OPT_MAX_SHRINK
 };
 
 /* Sorted by name. */
 static const struct option long_options[] = {
+	{ "allow-shrink", no_argument, NULL, OPT_ALLOW_SHRINK },
 	{ "base", required_argument, NULL, OPT_BASE },
 	{ "bat", required_argument, NULL, OPT_BAT },
 	{ "bat-chunk", required_argument, NULL, OPT_BAT_CHUNK },
@@ -85,15 +96,18 @@ static const struct option long_options[] = {
 	{ "dn-attr", required_argument, NULL, OPT_DN_ATTR },
 	{ "encoding", required_argument, NULL, OPT_ENCODING },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "fail-on-new", no_argument, NULL, OPT_FAIL_ON_NEW },
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "first-name-attr", required_argument, NULL, OPT_FIRST_NAME_ATTR },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
+	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
 	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
 	{ "mail-attr", required_argument, NULL, OPT_MAIL_ATTR },
+	{ "max-shrink", required_argument, NULL, OPT_MAX_SHRINK },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -149,6 +163,7 @@ struct audit_config {
 	int wait_ms;                 /* -1: the library's default */
 	bool quiet;
 	bool fail_never;
+	bool fail_new;               /* only findings the previous run did not have */
 	enum imaddr_severity fail_on;
 	char *password;
 };
@@ -263,8 +278,24 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 				return TOOL_EXIT_USAGE;
 			}
 			break;
+		case OPT_ALLOW_SHRINK: config->audit.allow_shrink = true; break;
+		case OPT_LABEL:
+			if (!*optarg) {
+				tool_error("--label takes a name, not ''");
+				return TOOL_EXIT_USAGE;
+			}
+			config->audit.label = optarg;
+			break;
+		case OPT_MAX_SHRINK:
+			if (!parse_count("--max-shrink", optarg, 0, 100, &number))
+				return TOOL_EXIT_USAGE;
+			config->audit.max_shrink_percent = (unsigned)number;
+			break;
+		case OPT_FAIL_ON_NEW: config->fail_new = true; break;
 		case OPT_FAIL_ON:
-			if (!strcmp(optarg, "never")) {
+			if (!strcmp(optarg, "new")) {
+				config->fail_new = true;
+			} else if (!strcmp(optarg, "never")) {
 				config->fail_never = true;
 			} else if (!imaddr_severity_parse(optarg, &config->fail_on) ||
 				   config->fail_on == IMADDR_SEVERITY_INFO) {
@@ -367,6 +398,14 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 	config->file.filter = config->ldap.filter;
 	config->file.directory_type = config->ldap.directory_type;
 	config->file.directory_type_given = config->directory_type_given;
+	if (config->fail_new && config->fail_never) {
+		tool_error("--fail-on new and --fail-on never contradict each other");
+		return TOOL_EXIT_USAGE;
+	}
+	if (config->fail_new && !config->db) {
+		tool_error("--fail-on new needs --db: the report knows the previous run");
+		return TOOL_EXIT_USAGE;
+	}
 	if (config->bat_chunk && !config->bat) {
 		tool_error("--bat-chunk goes with --bat");
 		return TOOL_EXIT_USAGE;
@@ -572,9 +611,13 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	/* With the BAT file on standard output, the summary goes to standard error. */
+	FILE *summary = bat_to_stdout ? stderr : stdout;
 	if (status == IMADDR_OK && !config->quiet &&
-	    (status = imaddr_sink_summary_open(bat_to_stdout ? stderr : stdout, &sink,
-					       err)) == IMADDR_OK)
+	    (status = imaddr_sink_summary_open(summary, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	/* --quiet: only the news, for cron to mail. */
+	if (status == IMADDR_OK && config->quiet && config->db &&
+	    (status = imaddr_sink_summary_open_changes(summary, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	return status;
 }
@@ -600,12 +643,62 @@ static char *input_name(const struct audit_config *config)
 	return name;
 }
 
+static const char *scope_name(enum imaddr_ldap_scope scope)
+{
+	return scope == IMADDR_LDAP_SCOPE_ONE ? "one" : "sub";
+}
+
+/*
+ * The run's identity, unless --label names it: what tells this source from
+ * another (docs/nightly.md). A file's name without its date stamp, so that
+ * users-2026-12-01.csv follows users-2026-11-30.csv; a directory's search as
+ * an LDAP URL, so that another base or filter is another profile.
+ */
+static char *derived_label(const struct audit_config *config)
+{
+	struct imaddr_buf label;
+	imaddr_buf_init(&label, 0);
+	for (size_t i = 0; i < config->input_count; i++) {
+		const struct tool_input *input = &config->inputs[i];
+		char *one;
+		if (input->kind == OPT_LDAP)
+			one = imaddr_run_label_for_ldap(input->name, config->ldap.base,
+							scope_name(config->ldap.scope),
+							config->audit.source_filter);
+		else
+			one = imaddr_run_label_for_file(input->name);
+		imaddr_buf_appendf(&label, "%s%s%s%s", i ? ", " : "",
+				   input->cluster ? input->cluster : "", input->cluster ? ": " : "",
+				   one);
+		/* An LDIF's users are the filter's. */
+		if (input->kind == OPT_LDIF && config->ldap.filter)
+			imaddr_buf_appendf(&label, "?%s", config->ldap.filter);
+		free(one);
+	}
+	return imaddr_buf_detach(&label);
+}
+
+/* What the report records of the source beside the label. */
+static void set_source(struct audit_config *config)
+{
+	if (config->ldap.uri) {
+		config->audit.source_base = config->ldap.base;
+		config->audit.source_scope = scope_name(config->ldap.scope);
+		config->audit.source_filter =
+			config->ldap.filter ? config->ldap.filter
+					    : imaddr_directory_default_filter(config->ldap.directory_type);
+	} else {
+		config->audit.source_filter = config->ldap.filter;
+	}
+}
+
 int tool_audit(int argc, char **argv)
 {
 	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1 };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
 	char *name = NULL;
+	char *label = NULL;
 	struct imaddr_run_totals totals;
 	struct imaddr_error err = { "" };
 	enum imaddr_status status;
@@ -618,6 +711,9 @@ int tool_audit(int argc, char **argv)
 		return exit_status;
 	apply_mapping(&config);
 	config.audit.input_name = name = input_name(&config);
+	set_source(&config);
+	if (!config.audit.label)
+		config.audit.label = label = derived_label(&config);
 	exit_status = read_password(&config);
 	if (exit_status != TOOL_EXIT_CLEAN)
 		goto out;
@@ -642,7 +738,12 @@ int tool_audit(int argc, char **argv)
 	exit_status = TOOL_EXIT_CLEAN;
 	for (int severity = config.fail_on; !config.fail_never && severity <= IMADDR_SEVERITY_ERROR;
 	     severity++) {
-		if (totals.by_severity[severity])
+		/* Without a previous run every finding is new. */
+		uint64_t count = !config.fail_new ? totals.by_severity[severity]
+				 : totals.changes && totals.changes->previous_run_id
+					 ? totals.changes->new_by_severity[severity]
+					 : totals.by_severity[severity];
+		if (count)
 			exit_status = TOOL_EXIT_FINDINGS;
 	}
 out:
@@ -650,6 +751,7 @@ out:
 		imaddr_reader_free(inputs[i].reader);
 	imaddr_audit_free(audit);
 	free(name);
+	free(label);
 	if (config.password) {
 		/* The password leaves memory with the run. */
 		memset(config.password, 0, strlen(config.password));

@@ -64,13 +64,43 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	report_count_rows(path, "1|3|3|2\n");
 }
 
+/* Version 4 added the run identity; version 3 lacked it. */
+#define DOWNGRADE_TO_3_SQL \
+	"DROP INDEX runs_by_label; ALTER TABLE runs DROP COLUMN label;" \
+	" ALTER TABLE runs DROP COLUMN source_base; ALTER TABLE runs DROP COLUMN source_scope;" \
+	" ALTER TABLE runs DROP COLUMN source_filter; ALTER TABLE runs DROP COLUMN mapping;" \
+	" PRAGMA user_version = 3;"
+
+static void expect_version_4(const char *path)
+{
+	report_expect_rows(path, "PRAGMA user_version", "4\n");
+	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('runs')"
+				 " WHERE name IN ('label', 'source_base', 'source_scope',"
+				 " 'source_filter', 'mapping')", "5\n");
+	/* The old run's label is its input, so the new run follows it. */
+	report_expect_rows(path, "SELECT id, previous_run_id, label FROM runs ORDER BY id",
+			   "1|NULL|users.csv\n2|1|users.csv\n");
+}
+
+Test(report_schema, a_version_3_report_is_brought_up_to_date_by_the_next_run)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	report_write_run(path, &report_first_run);
+	report_run_sql(path, DOWNGRADE_TO_3_SQL);
+	report_write_run(path, &report_second_run);
+	expect_version_4(path);
+	report_expect_rows(path, "SELECT count(*) FROM im_address_changes", "1\n");
+}
+
 /* Version 2 lacked the pre-migration and cluster columns: a run adds them. */
 Test(report_schema, a_version_2_report_is_brought_up_to_date_by_the_next_run)
 {
 	const char *path = path_in_dir("report.sqlite");
 
 	report_write_run(path, &report_first_run);
-	report_run_sql(path, "DROP VIEW im_address_plan; DROP VIEW code_counts;"
+	report_run_sql(path, DOWNGRADE_TO_3_SQL
+			     " DROP VIEW im_address_plan; DROP VIEW code_counts;"
 			     " ALTER TABLE runs DROP COLUMN current_scheme;"
 			     " ALTER TABLE runs DROP COLUMN current_default_domain;"
 			     " ALTER TABLE users DROP COLUMN im_address_before;"
@@ -81,8 +111,7 @@ Test(report_schema, a_version_2_report_is_brought_up_to_date_by_the_next_run)
 			     " count(*) AS count FROM findings GROUP BY run_id, code, severity;"
 			     " PRAGMA user_version = 2");
 	report_write_run(path, &report_first_run);
-	report_expect_rows(path, "PRAGMA user_version", "3\n");
-	report_expect_rows(path, "SELECT count(*) FROM runs", "2\n");
+	expect_version_4(path);
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('users')"
 				 " WHERE name IN ('im_address_before', 'im_address_change',"
 				 " 'cluster')", "3\n");
@@ -114,7 +143,7 @@ Test(report_schema, refuses_to_append_to_a_version_1_report)
 	cr_assert_null(report_open_or_null(path, &err));
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
-		 "report '%s' has schema version 1, older than the 3 this imaddr writes: "
+		 "report '%s' has schema version 1, older than the 4 this imaddr writes: "
 		 "keep it for its runs and start a new report", path);
 	cr_assert_str_eq(err.message, expected);
 }

@@ -30,7 +30,7 @@ Test(sink_report, records_run_users_findings_and_domains)
 
 	report_write_run(path, &report_first_run);
 
-	report_expect_rows(path, "PRAGMA user_version", "3\n");
+	report_expect_rows(path, "PRAGMA user_version", "4\n");
 	report_expect_rows(path, "PRAGMA application_id", "1768776036\n");
 	report_expect_rows(path,
 		"SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
@@ -82,7 +82,7 @@ Test(sink_report, records_run_users_findings_and_domains)
 	report_expect_rows(path,
 		"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
 		" ORDER BY name",
-		"findings_by_code\nfindings_by_user\n");
+		"findings_by_code\nfindings_by_user\nruns_by_label\n");
 	report_expect_rows(path, "SELECT count(*) FROM im_address_changes", "0\n");
 }
 
@@ -264,7 +264,8 @@ static void expect_previous_report(const char *path)
 static void expect_failed_commit_rolled_back(uint64_t users)
 {
 	const char *path = path_in_dir("report.sqlite");
-	struct imaddr_run_totals totals = { 0 };
+	/* As many users as were fed: not a shrunken source. */
+	struct imaddr_run_totals totals = { .users = users };
 	struct imaddr_error err = { "" };
 	struct imaddr_sink *sink;
 	struct rlimit saved;
@@ -328,3 +329,80 @@ Test(sink_report, failed_write_is_rolled_back_before_the_write_returns)
 	expect_previous_report(path);
 }
 
+
+/* Begins, feeds and ends a run of `fixture` claiming `users` users. */
+static enum imaddr_status end_run_of(struct imaddr_sink *sink, const struct report_fixture *fixture,
+				     uint64_t users, struct imaddr_error *err)
+{
+	struct imaddr_run_totals totals = { .users = users };
+
+	report_begin_run(sink, fixture->input);
+	report_feed_users(sink, fixture);
+	report_feed_findings(sink, fixture);
+	return sink->ops->end(sink, &totals, err);
+}
+
+Test(sink_report, tells_what_changed_since_the_previous_run_of_the_label)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_run_totals told = { 0 };
+	struct imaddr_buf notes;
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+
+	report_write_run(path, &report_first_run);
+	sink = report_open(path);
+	cr_assert_eq(end_run_of(sink, &report_second_run, 4, &err), IMADDR_OK, "%s", err.message);
+	imaddr_buf_init(&notes, 0);
+	sink->ops->describe(sink, &notes, &told);
+	const struct imaddr_run_changes *changes = told.changes;
+	cr_assert(changes);
+	cr_expect_eq(changes->run_id, 2);
+	cr_expect_eq(changes->previous_run_id, 1);
+	cr_expect_str_eq(changes->label, "users.csv");
+	cr_expect_str_eq(changes->previous_started, "2023-11-14T22:13:20Z");
+	cr_expect_eq(changes->previous_users, 3);
+	/* Cy arrives; BSmith is renamed bsmith2: one gone, one added. */
+	cr_expect_eq(changes->users_added, 2);
+	cr_expect_eq(changes->users_removed, 1);
+	cr_expect_eq(changes->im_addresses_changed, 1);
+	cr_expect_eq(changes->new_by_code[IMADDR_CODE_USERID_NOT_CANONICAL], 1);
+	cr_expect_eq(changes->new_by_severity[IMADDR_SEVERITY_WARNING], 1);
+	cr_expect_eq(changes->resolved_by_code[IMADDR_CODE_IM_ADDRESS_DUPLICATE], 1);
+	cr_expect_eq(changes->example_count, 1);
+	cr_expect_eq(changes->example_codes[0], IMADDR_CODE_USERID_NOT_CANONICAL);
+	cr_expect(imaddr_run_changes_any(changes));
+	cr_assert_eq(sink->ops->commit(sink, &err), IMADDR_OK, "%s", err.message);
+	imaddr_buf_release(&notes);
+	report_free(sink);
+}
+
+Test(sink_report, the_previous_run_is_the_latest_of_the_same_label)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct report_fixture dated = report_first_run;
+
+	report_write_run(path, &report_first_run);
+	dated.input = "other.csv";
+	report_write_run(path, &dated);
+	report_write_run(path, &report_first_run);
+	report_expect_rows(path, "SELECT id, previous_run_id, label FROM runs ORDER BY id",
+			   "1|NULL|users.csv\n2|NULL|other.csv\n3|1|users.csv\n");
+}
+
+Test(sink_report, a_shrunken_run_is_refused_and_records_nothing)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+
+	report_write_run(path, &report_second_run);
+	sink = report_open(path);
+	/* The fixture's options allow no shrink at all: 3 users after 4. */
+	cr_assert_eq(end_run_of(sink, &report_first_run, 3, &err), IMADDR_ERR_INPUT);
+	cr_expect(strstr(err.message, "users.csv: 3 users, 25% fewer than the 4 of run 1 of "
+				      "2023-11-14 22:13 (label 'users.csv')"), "%s", err.message);
+	sink->ops->abort(sink);
+	report_free(sink);
+	report_expect_rows(path, "SELECT count(*) FROM runs", "1\n");
+}
