@@ -10,14 +10,19 @@
 #include "report_schema.h"
 
 /*
- * im_address_changes, by merging this run's users with the previous run's,
- * each read in user ID order. There is no index by user ID (keeping one cost
- * a million-user load a third more), so SQLite sorts each run once, here,
- * and only when there is a previous run to compare with.
+ * im_address_changes, by merging the user versions this run wrote with
+ * those it ended, each read in user ID order: a user it neither wrote nor
+ * ended is the same as in the previous run, IM address included. When
+ * little changed both are small; SQLite sorts them here.
  */
-static const char run_users_by_user_id_sql[] =
-	"SELECT user_id, ordinal, im_address FROM users\n"
-	"WHERE " IMADDR_REPORT_SCHEMA_RUN_USERS_SQL("users", "?1") " AND user_id IS NOT NULL\n"
+static const char written_by_user_id_sql[] =
+	"SELECT user_id, ordinal, im_address FROM user_versions AS v\n"
+	"WHERE " IMADDR_REPORT_SCHEMA_WRITTEN_BY_SQL("v", "?1") " AND user_id IS NOT NULL\n"
+	"ORDER BY user_id, ordinal";
+
+static const char ended_by_user_id_sql[] =
+	"SELECT user_id, ordinal, im_address FROM user_versions\n"
+	"WHERE end_run = ?1 AND user_id IS NOT NULL\n"
 	"ORDER BY user_id, ordinal";
 
 static const char insert_change_sql[] =
@@ -95,12 +100,13 @@ static const char *namesake_im_address(const struct namesakes *group, size_t i)
 	return offset == SIZE_MAX ? NULL : group->im_addresses.data + offset;
 }
 
-static int open_namesakes(sqlite3 *db, sqlite3_int64 run_id, struct namesakes *group)
+static int open_namesakes(sqlite3 *db, const char *sql, sqlite3_int64 run_id,
+			  struct namesakes *group)
 {
 	memset(group, 0, sizeof(*group));
 	imaddr_buf_init(&group->user_id, 0);
 	imaddr_buf_init(&group->im_addresses, 0);
-	int rc = sqlite3_prepare_v2(db, run_users_by_user_id_sql, -1, &group->stmt, NULL);
+	int rc = sqlite3_prepare_v2(db, sql, -1, &group->stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(group->stmt, 1, run_id);
 	group->step = rc == SQLITE_OK ? sqlite3_step(group->stmt) : rc;
@@ -159,10 +165,10 @@ int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
 	struct namesakes now, before;
 	sqlite3_stmt *insert = NULL;
 	sqlite3_int64 base_changes = sqlite3_total_changes(db);
-	int rc = open_namesakes(db, run_id, &now);
+	int rc = open_namesakes(db, written_by_user_id_sql, run_id, &now);
 
 	if (rc == SQLITE_OK)
-		rc = open_namesakes(db, previous_run_id, &before);
+		rc = open_namesakes(db, ended_by_user_id_sql, run_id, &before);
 	else
 		memset(&before, 0, sizeof(before));
 	if (rc == SQLITE_OK)
@@ -234,8 +240,10 @@ static const char new_examples_sql[] =
 	"SELECT n.code, coalesce(u.line, f.line), coalesce(u.dn, f.dn), f.field, f.message,\n"
 	"       f.cluster\n"
 	"FROM new_findings AS n\n"
-	"JOIN findings AS f ON f.id = n.finding_id\n"
-	"LEFT JOIN users AS u ON u.id = f.run_id * 4294967296 + f.ordinal\n"
+	"JOIN finding_versions AS f ON f.id = n.finding_id\n"
+	"JOIN runs AS r ON r.id = n.run_id\n"
+	"LEFT JOIN user_versions AS u ON f.ordinal <> 0\n"
+	"  AND u.id = " IMADDR_REPORT_SCHEMA_USER_AT_SQL("r", "r.id", "f.ordinal") "\n"
 	"WHERE n.run_id = ?1\n"
 	"ORDER BY CASE n.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,\n"
 	"         n.finding_id\n"

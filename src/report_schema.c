@@ -54,7 +54,14 @@
  * but someone pruning old runs can, and ON DELETE CASCADE then deletes a
  * run's users, findings, changes and domains with it.
  */
-#define USER_ID_SQL(run, ordinal) "(" run " * 4294967296 + " ordinal ")"
+#define HELD_AT_SQL IMADDR_REPORT_SCHEMA_HELD_AT_SQL
+#define USER_AT_SQL IMADDR_REPORT_SCHEMA_USER_AT_SQL
+
+/* The runs whose versions run `run_id` may see: those of its label up to it. */
+#define RUN_HISTORY_VIEW_SQL \
+	"CREATE VIEW run_history AS\n" \
+	"  SELECT r.id AS run_id, g.id AS version_run\n" \
+	"  FROM runs AS r JOIN runs AS g ON g.label IS r.label AND g.id <= r.id;\n"
 
 /* Each user's IM address today and under the target, side by side. */
 #define PLAN_VIEW_SQL \
@@ -78,6 +85,92 @@
 	"  SELECT run_id, 'im-address-changes', 'info', count(*)\n" \
 	"  FROM users WHERE im_address_change IS NOT NULL GROUP BY run_id;\n"
 
+/*
+ * A finding of one run matches one of another on user ID, code and field
+ * (severity follows from the code); one of no user (ordinal 0) on code,
+ * field and value. `a` is the finding, `b` the candidate.
+ */
+#define SAME_FINDING_SQL(a, b) \
+	b ".code = " a ".code AND " b ".user_id IS " a ".user_id AND " b ".field IS " a ".field\n" \
+	"  AND (" b ".ordinal <> 0) = (" a ".ordinal <> 0) AND (" a ".ordinal <> 0 OR " b ".value IS " a ".value)"
+
+/*
+ * The views every earlier schema had, named alike, over the versions: each
+ * run's users and findings exactly as that run saw them.
+ */
+#define VIEWS_SQL \
+	RUN_HISTORY_VIEW_SQL \
+	"CREATE VIEW users AS\n" \
+	"  SELECT h.run_id * 4294967296 + v.ordinal AS id, h.run_id, v.ordinal, v.line, v.dn,\n" \
+	"         v.user_id, v.mail, v.first_name, v.last_name, v.directory_uri, v.current_uri,\n" \
+	"         v.im_address, v.im_domain, v.im_address_before, v.im_address_change, v.cluster\n" \
+	"  FROM run_history AS h\n" \
+	"  JOIN user_versions AS v ON v.id BETWEEN h.version_run * 4294967296\n" \
+	"                                     AND h.version_run * 4294967296 + 4294967295\n" \
+	"  WHERE " HELD_AT_SQL("v", "h.run_id") ";\n" \
+	"CREATE VIEW findings AS\n" \
+	"  SELECT v.id, h.run_id, v.ordinal, v.line, v.dn, v.user_id, v.code, v.severity, v.field,\n" \
+	"         v.value, v.related_ordinal, v.message, v.suggestion, v.cluster\n" \
+	"  FROM run_history AS h\n" \
+	"  JOIN finding_versions AS v ON v.id BETWEEN h.version_run * 4294967296\n" \
+	"                                        AND h.version_run * 4294967296 + 4294967295\n" \
+	"  WHERE " HELD_AT_SQL("v", "h.run_id") ";\n" \
+	PLAN_VIEW_SQL \
+	"CREATE VIEW latest_run AS\n" \
+	"  SELECT * FROM runs ORDER BY id DESC LIMIT 1;\n" \
+	"CREATE VIEW finding_rows AS\n" \
+	"  SELECT f.run_id, f.id AS finding_id, f.ordinal,\n" \
+	"         coalesce(u.line, f.line) AS line, coalesce(u.dn, f.dn) AS dn, f.user_id,\n" \
+	"         f.code, f.severity, f.field, f.value, f.message, f.suggestion,\n" \
+	"         f.related_ordinal, o.line AS related_line, o.dn AS related_dn,\n" \
+	"         o.user_id AS related_user_id\n" \
+	"  FROM findings AS f JOIN runs AS r ON r.id = f.run_id\n" \
+	"  LEFT JOIN user_versions AS u ON f.ordinal <> 0\n" \
+	"    AND u.id = " USER_AT_SQL("r", "f.run_id", "f.ordinal") "\n" \
+	"  LEFT JOIN user_versions AS o ON f.related_ordinal IS NOT NULL\n" \
+	"    AND o.id = " USER_AT_SQL("r", "f.run_id", "f.related_ordinal") ";\n" \
+	"CREATE VIEW error_users AS\n" \
+	"  SELECT e.run_id * 4294967296 + e.ordinal AS id, e.run_id, e.ordinal, u.line, u.dn,\n" \
+	"         u.user_id, u.mail, u.first_name, u.last_name, u.directory_uri, u.current_uri,\n" \
+	"         u.im_address, u.im_domain\n" \
+	"  FROM (SELECT DISTINCT run_id, ordinal FROM findings\n" \
+	"        WHERE severity = 'error' AND ordinal <> 0) AS e\n" \
+	"  JOIN runs AS r ON r.id = e.run_id\n" \
+	"  JOIN user_versions AS u ON u.id = " USER_AT_SQL("r", "e.run_id", "e.ordinal") ";\n" \
+	CODE_COUNTS_VIEW_SQL \
+	/* \
+	 * A run's new findings are among the versions it wrote, its resolved \
+	 * ones among those it ended: both small sets when little changed. \
+	 */ \
+	"CREATE VIEW new_findings AS\n" \
+	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id, f.ordinal,\n" \
+	"         f.user_id, f.code, f.severity, f.field, f.value, f.message\n" \
+	"  FROM runs AS r\n" \
+	"  JOIN finding_versions AS f ON f.id BETWEEN r.id * 4294967296\n" \
+	"                                        AND r.id * 4294967296 + 4294967295\n" \
+	"  WHERE r.previous_run_id IS NOT NULL\n" \
+	"    AND NOT EXISTS (SELECT 1 FROM finding_versions AS pf JOIN runs AS g ON g.id = pf.first_run\n" \
+	"                    WHERE " SAME_FINDING_SQL("f", "pf") "\n" \
+	"                      AND g.label IS r.label AND g.id <= r.previous_run_id\n" \
+	"                      AND " HELD_AT_SQL("pf", "r.previous_run_id") ");\n" \
+	"CREATE VIEW resolved_findings AS\n" \
+	"  SELECT r.id AS run_id, r.previous_run_id, pf.id AS previous_finding_id,\n" \
+	"         pf.ordinal AS previous_ordinal, pf.user_id, pf.code, pf.severity,\n" \
+	"         pf.field, pf.value, pf.message\n" \
+	"  FROM runs AS r\n" \
+	"  JOIN finding_versions AS pf ON pf.end_run = r.id\n" \
+	"  WHERE r.previous_run_id IS NOT NULL\n" \
+	"    AND NOT EXISTS (SELECT 1 FROM finding_versions AS f JOIN runs AS g ON g.id = f.first_run\n" \
+	"                    WHERE " SAME_FINDING_SQL("pf", "f") "\n" \
+	"                      AND g.label IS r.label AND g.id <= r.id\n" \
+	"                      AND " HELD_AT_SQL("f", "r.id") ");\n"
+
+#define VIEW_NAMES_SQL(verb) \
+	verb " VIEW IF EXISTS im_address_plan; " verb " VIEW IF EXISTS latest_run;\n" \
+	verb " VIEW IF EXISTS finding_rows; " verb " VIEW IF EXISTS error_users;\n" \
+	verb " VIEW IF EXISTS code_counts; " verb " VIEW IF EXISTS new_findings;\n" \
+	verb " VIEW IF EXISTS resolved_findings;\n"
+
 /* Version 2 reports are brought up to version 3 by the first run that writes them. */
 static const char migrate_2_sql[] =
 	"ALTER TABLE runs ADD COLUMN current_scheme TEXT\n"
@@ -87,10 +180,7 @@ static const char migrate_2_sql[] =
 	"ALTER TABLE users ADD COLUMN im_address_change TEXT\n"
 	"  CHECK (im_address_change IN ('changes', 'lost', 'gained'));\n"
 	"ALTER TABLE users ADD COLUMN cluster TEXT;\n"
-	"ALTER TABLE findings ADD COLUMN cluster TEXT;\n"
-	"DROP VIEW code_counts;\n"
-	CODE_COUNTS_VIEW_SQL
-	PLAN_VIEW_SQL;
+	"ALTER TABLE findings ADD COLUMN cluster TEXT;\n";
 
 /*
  * Version 3 reports are brought up to version 4 (run identity) by the first
@@ -107,6 +197,88 @@ static const char migrate_3_sql[] =
 	"ALTER TABLE runs ADD COLUMN mapping TEXT;\n"
 	"UPDATE runs SET label = input;\n"
 	RUNS_BY_LABEL_SQL;
+
+#define VERSIONS_SQL \
+	"CREATE TABLE user_versions (\n" \
+	"  id INTEGER PRIMARY KEY,\n" \
+	"  first_run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n" \
+	"  end_run INTEGER,\n" \
+	"  ordinal INTEGER NOT NULL,\n" \
+	"  line INTEGER,\n" \
+	"  dn TEXT,\n" \
+	"  user_id TEXT,\n" \
+	"  mail TEXT,\n" \
+	"  first_name TEXT,\n" \
+	"  last_name TEXT,\n" \
+	"  directory_uri TEXT,\n" \
+	"  current_uri TEXT,\n" \
+	"  im_address TEXT,\n" \
+	"  im_domain TEXT,\n" \
+	"  im_address_before TEXT,\n" \
+	"  im_address_change TEXT CHECK (im_address_change IN ('changes', 'lost', 'gained')),\n" \
+	"  cluster TEXT\n" \
+	");\n" \
+	"CREATE TABLE finding_versions (\n" \
+	"  id INTEGER PRIMARY KEY,\n" \
+	"  first_run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n" \
+	"  end_run INTEGER,\n" \
+	"  ordinal INTEGER NOT NULL,\n" \
+	"  line INTEGER,\n" \
+	"  related_ordinal INTEGER,\n" \
+	"  dn TEXT,\n" \
+	"  user_id TEXT,\n" \
+	"  code TEXT NOT NULL,\n" \
+	"  severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),\n" \
+	"  field TEXT,\n" \
+	"  value TEXT,\n" \
+	"  message TEXT,\n" \
+	"  suggestion TEXT,\n" \
+	"  cluster TEXT\n" \
+	");\n" \
+	/* Only ended versions are in these: a first run's inserts skip them. */ \
+	"CREATE INDEX user_versions_ended ON user_versions (end_run) WHERE end_run IS NOT NULL;\n" \
+	"CREATE INDEX finding_versions_ended ON finding_versions (end_run)\n" \
+	"  WHERE end_run IS NOT NULL;\n" \
+	"CREATE TABLE label_states (\n" \
+	"  label TEXT NOT NULL,\n" \
+	"  what TEXT NOT NULL CHECK (what IN ('users', 'findings')),\n" \
+	"  data BLOB NOT NULL,\n" \
+	"  UNIQUE (label, what)\n" \
+	");\n"
+
+/*
+ * Version 4 reports (every run's users and findings copied whole) are
+ * brought to version 5 by the first run that writes them: each run's rows
+ * become versions that hold for that run alone, ended by the next run of its
+ * label. They have no label state, so the next run of each label writes its
+ * users and findings whole once more.
+ */
+static const char migrate_4_sql[] =
+	VIEW_NAMES_SQL("DROP")
+	VERSIONS_SQL
+	"CREATE TEMP TABLE run_ends AS\n"
+	"  SELECT r.id, (SELECT min(n.id) FROM runs AS n WHERE n.label IS r.label AND n.id > r.id)\n"
+	"         AS end_run\n"
+	"  FROM runs AS r;\n"
+	"INSERT INTO user_versions (id, first_run, end_run, ordinal, line, dn, user_id, mail,\n"
+	"    first_name, last_name, directory_uri, current_uri, im_address, im_domain,\n"
+	"    im_address_before, im_address_change, cluster)\n"
+	"  SELECT u.id, u.run_id, e.end_run, u.ordinal, u.line, u.dn, u.user_id, u.mail,\n"
+	"         u.first_name, u.last_name, u.directory_uri, u.current_uri, u.im_address,\n"
+	"         u.im_domain, u.im_address_before, u.im_address_change, u.cluster\n"
+	"  FROM users AS u JOIN temp.run_ends AS e ON e.id = u.run_id ORDER BY u.id;\n"
+	"INSERT INTO finding_versions (id, first_run, end_run, ordinal, line, related_ordinal, dn,\n"
+	"    user_id, code, severity, field, value, message, suggestion, cluster)\n"
+	"  SELECT f.run_id * 4294967296 + row_number() OVER (PARTITION BY f.run_id ORDER BY f.id),\n"
+	"         f.run_id, e.end_run, f.ordinal, f.line, f.related_ordinal, f.dn, f.user_id,\n"
+	"         f.code, f.severity, f.field, f.value, f.message, f.suggestion, f.cluster\n"
+	"  FROM findings AS f JOIN temp.run_ends AS e ON e.id = f.run_id\n"
+	"  ORDER BY f.run_id, f.id;\n"
+	"DROP TABLE temp.run_ends;\n"
+	"DROP TABLE users;\n"
+	"DROP TABLE findings;\n"
+	VIEWS_SQL
+	"CREATE INDEX finding_versions_by_key ON finding_versions (user_id, code, field);\n";
 
 static const char schema_sql[] =
 	"CREATE TABLE runs (\n"
@@ -133,44 +305,7 @@ static const char schema_sql[] =
 	"  warnings INTEGER,\n"
 	"  infos INTEGER\n"
 	");\n"
-	"CREATE TABLE users (\n"
-	"  id INTEGER PRIMARY KEY,\n"
-	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
-	"  ordinal INTEGER NOT NULL,\n"
-	"  line INTEGER,\n"
-	"  dn TEXT,\n"
-	"  user_id TEXT,\n"
-	"  mail TEXT,\n"
-	"  first_name TEXT,\n"
-	"  last_name TEXT,\n"
-	"  directory_uri TEXT,\n"
-	"  current_uri TEXT,\n"
-	"  im_address TEXT,\n"
-	"  im_domain TEXT,\n"
-	"  im_address_before TEXT,\n"
-	"  im_address_change TEXT CHECK (im_address_change IN ('changes', 'lost', 'gained')),\n"
-	"  cluster TEXT\n"
-	");\n"
-	/*
-	 * line and dn only for findings that belong to no user (ordinal 0),
-	 * such as a skipped row; a user's finding takes them from users.
-	 */
-	"CREATE TABLE findings (\n"
-	"  id INTEGER PRIMARY KEY,\n"
-	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
-	"  ordinal INTEGER NOT NULL,\n"
-	"  line INTEGER,\n"
-	"  dn TEXT,\n"
-	"  user_id TEXT,\n"
-	"  code TEXT NOT NULL,\n"
-	"  severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),\n"
-	"  field TEXT,\n"
-	"  value TEXT,\n"
-	"  related_ordinal INTEGER,\n"
-	"  message TEXT,\n"
-	"  suggestion TEXT,\n"
-	"  cluster TEXT\n"
-	");\n"
+	VERSIONS_SQL
 	"CREATE TABLE im_address_changes (\n"
 	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
 	"  previous_run_id INTEGER REFERENCES runs (id) ON DELETE SET NULL,\n"
@@ -190,76 +325,18 @@ static const char schema_sql[] =
 	"  PRIMARY KEY (run_id, ascii)\n"
 	") WITHOUT ROWID;\n"
 	RUNS_BY_LABEL_SQL
-	PLAN_VIEW_SQL
-	"CREATE VIEW latest_run AS\n"
-	"  SELECT * FROM runs ORDER BY id DESC LIMIT 1;\n"
-	"CREATE VIEW finding_rows AS\n"
-	"  SELECT f.run_id, f.id AS finding_id, f.ordinal,\n"
-	"         coalesce(u.line, f.line) AS line, coalesce(u.dn, f.dn) AS dn, f.user_id,\n"
-	"         f.code, f.severity, f.field, f.value, f.message, f.suggestion,\n"
-	"         f.related_ordinal, r.line AS related_line, r.dn AS related_dn,\n"
-	"         r.user_id AS related_user_id\n"
-	"  FROM findings AS f\n"
-	"  LEFT JOIN users AS u ON u.id = " USER_ID_SQL("f.run_id", "f.ordinal") "\n"
-	"  LEFT JOIN users AS r ON r.id = " USER_ID_SQL("f.run_id", "f.related_ordinal") ";\n"
-	/* From the findings, so that a filter on run_id reads one run's. */
-	"CREATE VIEW error_users AS\n"
-	"  SELECT u.id, e.run_id, e.ordinal, u.line, u.dn, u.user_id, u.mail,\n"
-	"         u.first_name, u.last_name, u.directory_uri, u.current_uri,\n"
-	"         u.im_address, u.im_domain\n"
-	"  FROM (SELECT DISTINCT run_id, ordinal FROM findings\n"
-	"        WHERE severity = 'error' AND ordinal <> 0) AS e\n"
-	"  JOIN users AS u ON u.id = " USER_ID_SQL("e.run_id", "e.ordinal") ";\n"
-	CODE_COUNTS_VIEW_SQL
-	/*
-	 * A user's finding matches one of the other run on user ID, code and
-	 * field, one lookup in findings_by_code each (severity follows from the
-	 * code). A finding of no user (ordinal 0) has no user ID and matches on
-	 * code, field and value instead.
-	 */
-	"CREATE VIEW new_findings AS\n"
-	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id, f.ordinal,\n"
-	"         f.user_id, f.code, f.severity, f.field, f.value, f.message\n"
-	"  FROM runs AS r\n"
-	"  JOIN findings AS f ON f.run_id = r.id\n"
-	"  WHERE r.previous_run_id IS NOT NULL\n"
-	"    AND NOT EXISTS (SELECT 1 FROM findings AS pf\n"
-	"                    WHERE pf.run_id = r.previous_run_id AND pf.code = f.code\n"
-	"                      AND pf.severity = f.severity AND pf.user_id IS f.user_id\n"
-	"                      AND pf.field IS f.field AND (pf.ordinal <> 0) = (f.ordinal <> 0)\n"
-	"                      AND (f.ordinal <> 0 OR pf.value IS f.value));\n"
-	"CREATE VIEW resolved_findings AS\n"
-	"  SELECT r.id AS run_id, r.previous_run_id, pf.id AS previous_finding_id,\n"
-	"         pf.ordinal AS previous_ordinal, pf.user_id, pf.code, pf.severity,\n"
-	"         pf.field, pf.value, pf.message\n"
-	"  FROM runs AS r\n"
-	"  JOIN findings AS pf ON pf.run_id = r.previous_run_id\n"
-	"  WHERE NOT EXISTS (SELECT 1 FROM findings AS f\n"
-	"                    WHERE f.run_id = r.id AND f.code = pf.code\n"
-	"                      AND f.severity = pf.severity AND f.user_id IS pf.user_id\n"
-	"                      AND f.field IS pf.field AND (f.ordinal <> 0) = (pf.ordinal <> 0)\n"
-	"                      AND (pf.ordinal <> 0 OR f.value IS pf.value));\n";
+	VIEWS_SQL;
 
 /*
- * Indexes for the questions asked after the run; the load itself looks
- * nothing up. The first run of a report creates them when its input ends
+ * The index new_findings and resolved_findings look findings up by. The
+ * first run of a report creates it when its input ends
  * (sink_report.c: report_input_end): by sorting the findings of the read,
- * which is cheaper than keeping the indexes up to date during it, and while
- * the audit's thread looks for duplicates, whose findings then keep them up
- * to date.
- * Sorting after the last finding instead left 0.2 s at the very end of a
- * million-user run with nothing to overlap it; keeping them up to date from
- * the start cost the report's thread 0.3 s more. Later runs keep them up to
- * date, since rebuilding would sort every earlier run again.
+ * which is cheaper than keeping it up to date during it, and while the
+ * audit's thread looks for duplicates, whose findings then keep it up to
+ * date. Later runs write only the findings that changed and keep it.
  */
 static const char findings_indexes_sql[] =
-	/*
-	 * code_counts reads it alone, and new_findings and resolved_findings
-	 * look a finding up by run, code, severity, user ID and field.
-	 */
-	"CREATE INDEX findings_by_code ON findings (run_id, code, severity, user_id, field);\n"
-	/* error_users, and users' questions about one user. */
-	"CREATE INDEX findings_by_user ON findings (run_id, ordinal);\n";
+	"CREATE INDEX finding_versions_by_key ON finding_versions (user_id, code, field);\n";
 
 enum imaddr_status imaddr_report_schema_fail(sqlite3 *db, const char *path, const char *doing,
 					     struct imaddr_error *err)
@@ -314,6 +391,8 @@ enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
 		*kind = IMADDR_REPORT_KIND_VERSION_2;
 	} else if (user_version == 3) {
 		*kind = IMADDR_REPORT_KIND_VERSION_3;
+	} else if (user_version == 4) {
+		*kind = IMADDR_REPORT_KIND_VERSION_4;
 	} else if (user_version < IMADDR_REPORT_SCHEMA_VERSION) {
 		/*
 		 * Version 1 kept users in a table keyed differently; its runs stay
@@ -501,8 +580,11 @@ int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind)
 
 	if (kind == IMADDR_REPORT_KIND_VERSION_2)
 		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK && kind <= IMADDR_REPORT_KIND_VERSION_3)
 		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, NULL);
+	/* Version 4's indexes go with its tables. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, migrate_4_sql, NULL, NULL, NULL);
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", IMADDR_REPORT_SCHEMA_VERSION);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);

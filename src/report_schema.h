@@ -18,7 +18,7 @@
  * higher version was written by a newer imaddr and is refused rather than
  * appended to with rows the newer schema may not expect.
  */
-#define IMADDR_REPORT_SCHEMA_VERSION 4
+#define IMADDR_REPORT_SCHEMA_VERSION 5
 
 /*
  * `PRAGMA application_id` of an imaddr report ("imad"): it tells a report
@@ -33,14 +33,34 @@
  */
 #define IMADDR_REPORT_SCHEMA_ORDINALS_PER_RUN ((sqlite3_int64)1 << 32)
 
-/* SQL: the users of run `run` (an expression), `alias` naming users. */
-#define IMADDR_REPORT_SCHEMA_RUN_USERS_SQL(alias, run) \
+/* SQL: the versions (user_versions, finding_versions) run `run` wrote. */
+#define IMADDR_REPORT_SCHEMA_WRITTEN_BY_SQL(alias, run) \
 	alias ".id BETWEEN " run " * 4294967296 AND " run " * 4294967296 + 4294967295"
+
+/*
+ * A run's versions: those first written by a run of its label up to it
+ * (run_history), still held by it (end_run after it, or none).
+ */
+#define IMADDR_REPORT_SCHEMA_HELD_AT_SQL(version, run) \
+	"(" version ".end_run IS NULL OR " version ".end_run > " run ")"
+
+/*
+ * The version of user `ordinal` that run `run` (of runs row `r`) saw, as a
+ * user_versions id: the latest run of the label up to it that wrote one
+ * still held. One lookup by id per run of the label.
+ */
+#define IMADDR_REPORT_SCHEMA_USER_AT_SQL(r, run, ordinal) \
+	"(SELECT x.id FROM runs AS g\n" \
+	"   JOIN user_versions AS x ON x.id = g.id * 4294967296 + " ordinal "\n" \
+	"   WHERE g.label IS " r ".label AND g.id <= " run " AND " IMADDR_REPORT_SCHEMA_HELD_AT_SQL("x", run) "\n" \
+	"   ORDER BY g.id DESC LIMIT 1)"
+
 
 enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_EMPTY,     /* a new or empty database: begin makes the schema */
 	IMADDR_REPORT_KIND_VERSION_2, /* begin brings it to this version first */
 	IMADDR_REPORT_KIND_VERSION_3, /* likewise */
+	IMADDR_REPORT_KIND_VERSION_4, /* likewise: full copies become versions */
 	IMADDR_REPORT_KIND_CURRENT    /* an imaddr report this version can append to */
 };
 

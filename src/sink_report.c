@@ -16,6 +16,7 @@
 #include "report_changes.h"
 #include "report_rows.h"
 #include "report_schema.h"
+#include "report_state.h"
 #include "sink.h"
 #include "error.h"
 
@@ -23,7 +24,7 @@
  * The columns after run_id, numbers first: see prepare_inserts(). A user's
  * are its id, then the user fields marked IMADDR_FIELD_REPORTED (fields.c).
  */
-#define FINDING_NUMBERS 3
+#define FINDING_NUMBERS 4
 #define FINDING_TEXTS 9
 _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 	       FINDING_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS,
@@ -62,6 +63,20 @@ struct report {
 	/* What changed since the previous run: told to the summary (describe). */
 	struct imaddr_run_changes changes;
 	char *examples[IMADDR_CHANGES_EXAMPLES];
+	/*
+	 * History kept as changes (report_state.h): what the previous run of the
+	 * label held, when it left its state, and what this run holds. A user or
+	 * finding whose hash the previous run held is not written again.
+	 */
+	bool has_state;
+	struct imaddr_report_versions previous_users;     /* by ordinal */
+	struct imaddr_report_versions previous_findings;  /* by hash */
+	struct imaddr_report_versions users_now;
+	struct imaddr_report_versions findings_now;
+	uint64_t users_written;
+	uint64_t findings_written;
+	uint32_t finding_count;     /* this run's findings so far: their ids */
+	struct imaddr_buf scratch;
 	struct imaddr_report_rows users;
 	struct imaddr_report_rows findings;
 	size_t user_numbers;    /* the user fields that are report columns, by kind */
@@ -270,7 +285,7 @@ static int prepare_inserts(struct report *report)
 	struct imaddr_buf columns;
 	char *reported = imaddr_fields_columns(user, IMADDR_FIELD_REPORTED);
 	imaddr_buf_init(&columns, 0);
-	imaddr_buf_appendf(&columns, "users (run_id, id, %s)", reported);
+	imaddr_buf_appendf(&columns, "user_versions (first_run, id, %s)", reported);
 	free(reported);
 	/* The id, then the reported fields; a number's bit n + 1 is field n's. */
 	int rc = imaddr_report_rows_prepare(&report->users, report->db, columns.data,
@@ -279,14 +294,32 @@ static int prepare_inserts(struct report *report)
 					    imaddr_fields_zero_is_null(user, IMADDR_FIELD_REPORTED)
 						    << 1);
 	imaddr_buf_release(&columns);
-	/* ordinal, line and related_ordinal (NULL when 0); dn ... user_id */
+	/* id, ordinal, line and related_ordinal (NULL when 0); dn ... user_id */
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_prepare(&report->findings, report->db,
-						"findings (run_id, ordinal, line, related_ordinal,"
-						" dn, code, severity, field, value, message,"
-						" suggestion, user_id, cluster)",
+						"finding_versions (first_run, id, ordinal, line,"
+						" related_ordinal, dn, code, severity, field, value,"
+						" message, suggestion, user_id, cluster)",
 						report->run_id, FINDING_NUMBERS, FINDING_TEXTS,
-						1u << 1 | 1u << 2);
+						1u << 2 | 1u << 3);
+	return rc;
+}
+
+/* What the previous run of the label held: both states, or neither. */
+static int load_state(struct report *report)
+{
+	bool users = false, findings = false;
+	int rc = imaddr_report_state_load(report->db, report->label, "users",
+					  report->previous_run_id, &report->previous_users, &users);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_state_load(report->db, report->label, "findings",
+					      report->previous_run_id, &report->previous_findings,
+					      &findings);
+	report->has_state = users && findings;
+	if (!report->has_state) {
+		imaddr_report_versions_release(&report->previous_users);
+		imaddr_report_versions_release(&report->previous_findings);
+	}
 	return rc;
 }
 
@@ -351,6 +384,8 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	}
 	if (rc == SQLITE_OK)
 		rc = prepare_inserts(report);
+	if (rc == SQLITE_OK && report->previous_run_id)
+		rc = load_state(report);
 	if (rc != SQLITE_OK)
 		status = db_error(report, "write", err);
 out:
@@ -384,6 +419,20 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 					(long long)ORDINALS_PER_RUN - 1);
 	numbers[0] = (uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal;
 	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 1, texts);
+	uint64_t hash = imaddr_report_state_hash(numbers + 1, (int)report->user_numbers, texts,
+						 (int)report->user_texts, &report->scratch);
+	size_t index = (size_t)user->ordinal - 1;
+	struct imaddr_report_versions *previous = &report->previous_users;
+	/* The same user at the same place as last night: nothing to write. */
+	if (report->has_state && index < previous->count && previous->items[index].hash == hash &&
+	    !previous->held[index]) {
+		previous->held[index] = true;
+		imaddr_report_versions_set(&report->users_now, index, hash,
+					   previous->items[index].id);
+		return IMADDR_OK;
+	}
+	imaddr_report_versions_set(&report->users_now, index, hash, (sqlite3_int64)numbers[0]);
+	report->users_written++;
 	if (imaddr_report_rows_append(&report->users, numbers, texts) != SQLITE_OK)
 		return fail(report, "write a user to", err);
 	return IMADDR_OK;
@@ -408,11 +457,26 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		finding->message, finding->suggestion, of_no_user ? NULL : finding->user_id,
 		finding->cluster,
 	};
-	const uint64_t numbers[FINDING_NUMBERS] = {
-		finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
+	uint64_t numbers[FINDING_NUMBERS] = {
+		0, finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
 	};
-	if (imaddr_report_rows_append(&report->findings, numbers, texts) != SQLITE_OK)
-		return fail(report, "write a finding to", err);
+	uint64_t hash = imaddr_report_state_hash(numbers + 1, FINDING_NUMBERS - 1, texts,
+						 FINDING_TEXTS, &report->scratch);
+	sqlite3_int64 id = report->has_state
+				   ? imaddr_report_versions_take(&report->previous_findings, hash)
+				   : 0;
+	if (!id && report->finding_count == UINT32_MAX)
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"cannot write a finding to report '%s': a run holds at most "
+					"%lu findings", report->path, (unsigned long)UINT32_MAX);
+	if (!id) {
+		id = report->run_id * ORDINALS_PER_RUN + ++report->finding_count;
+		numbers[0] = (uint64_t)id;
+		report->findings_written++;
+		if (imaddr_report_rows_append(&report->findings, numbers, texts) != SQLITE_OK)
+			return fail(report, "write a finding to", err);
+	}
+	imaddr_report_versions_set(&report->findings_now, report->findings_now.count, hash, id);
 	return IMADDR_OK;
 }
 
@@ -463,6 +527,43 @@ static enum imaddr_status check_shrink(struct report *report,
 		strlen(report->previous_started) > 11 ? report->previous_started + 11 : "",
 		report->label,
 		options->max_shrink_percent);
+}
+
+/*
+ * Ends the versions the previous run held and this one does not, and leaves
+ * this run's state for the next run of the label.
+ */
+static int keep_changes(struct report *report)
+{
+	int rc = SQLITE_OK;
+	bool users_unchanged = report->has_state && !report->users_written &&
+			       report->users_now.count == report->previous_users.count;
+	bool findings_unchanged = report->has_state && !report->findings_written &&
+				  report->findings_now.count == report->previous_findings.count;
+
+	if (report->previous_run_id && report->has_state) {
+		rc = imaddr_report_state_end_unheld(report->db, "user_versions", report->run_id,
+						    &report->previous_users);
+		if (rc == SQLITE_OK)
+			rc = imaddr_report_state_end_unheld(report->db, "finding_versions",
+							    report->run_id,
+							    &report->previous_findings);
+	} else if (report->previous_run_id) {
+		rc = imaddr_report_state_end_all(report->db, "user_versions", report->label,
+						 report->run_id);
+		if (rc == SQLITE_OK)
+			rc = imaddr_report_state_end_all(report->db, "finding_versions",
+							 report->label, report->run_id);
+	}
+	imaddr_report_versions_sort(&report->findings_now);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_state_save(report->db, report->label, "users", report->run_id,
+					      &report->users_now, users_unchanged);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_state_save(report->db, report->label, "findings",
+					      report->run_id, &report->findings_now,
+					      findings_unchanged);
+	return rc;
 }
 
 static int finish_run(struct report *report, const struct imaddr_run_totals *totals)
@@ -575,6 +676,8 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 	rc = finish_run(report, totals);
 	if (rc == SQLITE_OK)
 		rc = insert_domains(report, totals);
+	if (rc == SQLITE_OK)
+		rc = keep_changes(report);
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_record(report->db, report->run_id,
 						   report->previous_run_id, &report->changes);
@@ -649,6 +752,11 @@ static void report_free(struct imaddr_sink *sink)
 	free(report->token);
 	free(report->label);
 	free(report->previous_started);
+	imaddr_report_versions_release(&report->previous_users);
+	imaddr_report_versions_release(&report->previous_findings);
+	imaddr_report_versions_release(&report->users_now);
+	imaddr_report_versions_release(&report->findings_now);
+	imaddr_buf_release(&report->scratch);
 	for (size_t i = 0; i < IMADDR_CHANGES_EXAMPLES; i++)
 		free(report->examples[i]);
 	free(report);
@@ -744,6 +852,11 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 	report->busy_timeout_ms = wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
 	imaddr_report_rows_init(&report->users);
 	imaddr_report_rows_init(&report->findings);
+	imaddr_buf_init(&report->scratch, 0);
+	imaddr_report_versions_init(&report->previous_users);
+	imaddr_report_versions_init(&report->previous_findings);
+	imaddr_report_versions_init(&report->users_now);
+	imaddr_report_versions_init(&report->findings_now);
 	enum imaddr_status status = imaddr_report_schema_open(report->path,
 							      report->busy_timeout_ms,
 							      &report->db, err);

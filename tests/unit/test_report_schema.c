@@ -64,16 +64,64 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	report_count_rows(path, "1|3|3|2\n");
 }
 
+/* Version 4 copied every run's users and findings whole into tables. */
+#define DOWNGRADE_TO_4_SQL \
+	"CREATE TABLE old_users AS SELECT * FROM users;" \
+	" CREATE TABLE old_findings AS SELECT * FROM findings;" \
+	" DROP VIEW users; DROP VIEW findings; DROP VIEW run_history;" \
+	" DROP VIEW im_address_plan; DROP VIEW latest_run; DROP VIEW finding_rows;" \
+	" DROP VIEW error_users; DROP VIEW code_counts; DROP VIEW new_findings;" \
+	" DROP VIEW resolved_findings;" \
+	" DROP TABLE user_versions; DROP TABLE finding_versions; DROP TABLE label_states;" \
+	" ALTER TABLE old_users RENAME TO users; ALTER TABLE old_findings RENAME TO findings;" \
+	" CREATE VIEW code_counts AS SELECT run_id, code, severity, count(*) AS count" \
+	" FROM findings GROUP BY run_id, code, severity;" \
+	" CREATE VIEW im_address_plan AS SELECT * FROM users;" \
+	" PRAGMA user_version = 4;"
+
+/* The users and findings every run saw, to compare before and after a migration. */
+static const char every_run_sql[] =
+	"SELECT run_id, ordinal, user_id, mail, im_address FROM users ORDER BY run_id, ordinal;"
+	" SELECT run_id, ordinal, user_id, code, field, value FROM findings"
+	" ORDER BY run_id, ordinal, code";
+
+Test(report_schema, a_version_4_report_keeps_every_run_as_versions)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	report_write_run(path, &report_first_run);
+	report_write_run(path, &report_second_run);
+	char *before = report_query(path, every_run_sql);
+	report_run_sql(path, DOWNGRADE_TO_4_SQL);
+	report_expect_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'user_versions'",
+			   "0\n");
+	report_write_run(path, &report_second_run);
+	report_expect_rows(path, "PRAGMA user_version", "5\n");
+	report_expect_rows(path, "SELECT id, previous_run_id FROM runs ORDER BY id",
+			   "1|NULL\n2|1\n3|2\n");
+	/* Runs 1 and 2 read as they did; run 3 is run 2 again. */
+	char *after = report_query(path, "SELECT run_id, ordinal, user_id, mail, im_address"
+					 " FROM users WHERE run_id < 3 ORDER BY run_id, ordinal;"
+					 " SELECT run_id, ordinal, user_id, code, field, value"
+					 " FROM findings WHERE run_id < 3 ORDER BY run_id, ordinal, code");
+	cr_expect_str_eq(after, before);
+	report_expect_rows(path, "SELECT count(*) FROM users WHERE run_id = 3", "4\n");
+	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id = 3", "0\n");
+	free(before);
+	free(after);
+}
+
 /* Version 4 added the run identity; version 3 lacked it. */
 #define DOWNGRADE_TO_3_SQL \
-	"DROP INDEX runs_by_label; ALTER TABLE runs DROP COLUMN label;" \
+	DOWNGRADE_TO_4_SQL \
+	" DROP INDEX runs_by_label; ALTER TABLE runs DROP COLUMN label;" \
 	" ALTER TABLE runs DROP COLUMN source_base; ALTER TABLE runs DROP COLUMN source_scope;" \
 	" ALTER TABLE runs DROP COLUMN source_filter; ALTER TABLE runs DROP COLUMN mapping;" \
 	" PRAGMA user_version = 3;"
 
 static void expect_version_4(const char *path)
 {
-	report_expect_rows(path, "PRAGMA user_version", "4\n");
+	report_expect_rows(path, "PRAGMA user_version", "5\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('runs')"
 				 " WHERE name IN ('label', 'source_base', 'source_scope',"
 				 " 'source_filter', 'mapping')", "5\n");
@@ -117,6 +165,7 @@ Test(report_schema, a_version_2_report_is_brought_up_to_date_by_the_next_run)
 				 " 'cluster')", "3\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('findings')"
 				 " WHERE name = 'cluster'", "1\n");
+	report_expect_rows(path, "SELECT count(*) FROM users WHERE run_id = 1", "3\n");
 	report_expect_rows(path, "SELECT count(*) = (SELECT count(*) FROM users)"
 				 " FROM im_address_plan", "1\n");
 }
@@ -143,7 +192,7 @@ Test(report_schema, refuses_to_append_to_a_version_1_report)
 	cr_assert_null(report_open_or_null(path, &err));
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
-		 "report '%s' has schema version 1, older than the 4 this imaddr writes: "
+		 "report '%s' has schema version 1, older than the 5 this imaddr writes: "
 		 "keep it for its runs and start a new report", path);
 	cr_assert_str_eq(err.message, expected);
 }

@@ -30,7 +30,7 @@ Test(sink_report, records_run_users_findings_and_domains)
 
 	report_write_run(path, &report_first_run);
 
-	report_expect_rows(path, "PRAGMA user_version", "4\n");
+	report_expect_rows(path, "PRAGMA user_version", "5\n");
 	report_expect_rows(path, "PRAGMA application_id", "1768776036\n");
 	report_expect_rows(path,
 		"SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
@@ -82,7 +82,8 @@ Test(sink_report, records_run_users_findings_and_domains)
 	report_expect_rows(path,
 		"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
 		" ORDER BY name",
-		"findings_by_code\nfindings_by_user\nruns_by_label\n");
+		"finding_versions_by_key\nfinding_versions_ended\nruns_by_label\n"
+		"user_versions_ended\n");
 	report_expect_rows(path, "SELECT count(*) FROM im_address_changes", "0\n");
 }
 
@@ -405,4 +406,104 @@ Test(sink_report, a_shrunken_run_is_refused_and_records_nothing)
 	sink->ops->abort(sink);
 	report_free(sink);
 	report_expect_rows(path, "SELECT count(*) FROM runs", "1\n");
+}
+
+/* A run of `fixture` whatever its size. */
+static void sink_write_allowing_shrink(const char *path, const struct report_fixture *fixture)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink = report_open(path);
+
+	cr_assert_eq(end_run_of(sink, fixture, 1000, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_assert_eq(sink->ops->commit(sink, &err), IMADDR_OK, "%s", err.message);
+	report_free(sink);
+}
+
+/* Ann renamed in place, Bo Smith 2 gone from the end; Bo's finding as before. */
+static const struct report_fixture_user shrunk_users[] = {
+	{ 2, "CN=Ann Lee,DC=example,DC=com", "alee", "Lee-Ray", "alee@xn--mnchen-3ya.example",
+	  "xn--mnchen-3ya.example" },
+	{ 3, "CN=Bo Smith,DC=example,DC=com", "bsmith", NULL, "bsmith@example.com",
+	  "example.com" },
+};
+
+static const struct report_fixture_finding shrunk_findings[] = {
+	{ IMADDR_CODE_LASTNAME_MISSING, 2, 3, "sn", NULL, 0, NULL },
+	{ IMADDR_CODE_RECORD_MALFORMED, 0, 4, NULL, "x,y", 0, NULL },
+};
+
+static const struct report_fixture shrunk_run = {
+	"users.csv", shrunk_users, 2, shrunk_findings, 2, NULL, 0,
+};
+
+/* The rows a run of `fixture` saw, as report_feed_users and _findings feed them. */
+static void append_expected(struct imaddr_buf *users, struct imaddr_buf *findings, int run,
+			    const struct report_fixture *fixture)
+{
+	for (size_t i = 0; i < fixture->user_count; i++) {
+		const struct report_fixture_user *user = &fixture->users[i];
+		imaddr_buf_appendf(users, "%d|%zu|%llu|%s|%s|%s@example.com|%s|%s\n", run, i + 1,
+				   (unsigned long long)user->line, user->dn, user->user_id,
+				   user->user_id, user->last_name ? user->last_name : "NULL",
+				   user->im_address ? user->im_address : "NULL");
+	}
+	for (size_t i = 0; i < fixture->finding_count; i++) {
+		const struct report_fixture_finding *finding = &fixture->findings[i];
+		const struct report_fixture_user *user =
+			finding->ordinal ? &fixture->users[finding->ordinal - 1] : NULL;
+		imaddr_buf_appendf(findings, "%d|%llu|%llu|%s|%s|%s|%s|%s\n", run,
+				   (unsigned long long)finding->ordinal,
+				   (unsigned long long)(user ? user->line : finding->line),
+				   user ? user->dn : "CN=Skipped,DC=example,DC=com",
+				   user ? user->user_id : "NULL", imaddr_code_name(finding->code),
+				   finding->field ? finding->field : "NULL",
+				   finding->value ? finding->value : "NULL");
+	}
+}
+
+/*
+ * Runs of two labels interleaved, changed and unchanged: every run's users
+ * and findings read through the views exactly as that run was fed them,
+ * although a run writes only what changed.
+ */
+Test(sink_report, past_runs_are_reconstructed_exactly)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct report_fixture other = report_second_run;
+	const struct report_fixture *runs[] = {
+		&report_first_run, &report_second_run, &other, &report_first_run, &shrunk_run,
+		&shrunk_run, &other, &report_second_run,
+	};
+	struct imaddr_buf users, findings;
+
+	other.input = "other.csv";
+	imaddr_buf_init(&users, 0);
+	imaddr_buf_init(&findings, 0);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		sink_write_allowing_shrink(path, runs[i]);
+		append_expected(&users, &findings, (int)i + 1, runs[i]);
+	}
+	report_expect_rows(path, "SELECT id, previous_run_id, label FROM runs ORDER BY id",
+			   "1|NULL|users.csv\n2|1|users.csv\n3|NULL|other.csv\n4|2|users.csv\n"
+			   "5|4|users.csv\n6|5|users.csv\n7|3|other.csv\n8|6|users.csv\n");
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, mail, last_name, im_address"
+		" FROM users ORDER BY run_id, ordinal", users.data);
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, code, field, value FROM finding_rows"
+		" ORDER BY run_id, finding_id", findings.data);
+	/*
+	 * Run 5 wrote Ann, renamed, and the malformed row, on another line; run 6
+	 * is run 5 again, and run 7 run 3: they wrote no user and no finding.
+	 */
+	report_expect_rows(path,
+		"SELECT r.id, (SELECT count(*) FROM user_versions WHERE first_run = r.id),"
+		" (SELECT count(*) FROM finding_versions WHERE first_run = r.id) FROM runs AS r"
+		" WHERE r.id IN (5, 6, 7) ORDER BY r.id", "5|1|1\n6|0|0\n7|0|0\n");
+	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id IN (6, 7)", "0\n");
+	report_expect_rows(path, "SELECT run_id, user_id, code FROM resolved_findings"
+				 " WHERE run_id = 5", "5|BSmith|im-address-duplicate\n");
+	imaddr_buf_release(&users);
+	imaddr_buf_release(&findings);
 }

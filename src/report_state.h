@@ -1,0 +1,92 @@
+/*
+ * The report's history kept as changes: each label's latest run leaves its
+ * state in label_states, per user ordinal and per finding the content hash
+ * and the id of the version it held, so that the next run of the label
+ * writes only the users and findings whose hash differs, and ends (sets
+ * end_run on) the versions it no longer holds. docs/report-schema.md,
+ * "History kept as changes".
+ */
+#ifndef IMADDR_REPORT_STATE_H
+#define IMADDR_REPORT_STATE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buffer.h"
+
+/* One version a run holds: its content's hash and its row id. */
+struct imaddr_report_version {
+	uint64_t hash;
+	sqlite3_int64 id;
+};
+
+/*
+ * A run's versions: the users by ordinal (item n - 1 is ordinal n; id 0 for
+ * a gap), or the findings sorted by hash. Owned; `held` marks, for a
+ * previous run's, those the current run holds again.
+ */
+struct imaddr_report_versions {
+	struct imaddr_report_version *items;
+	bool *held;
+	size_t count;
+	size_t capacity;
+};
+
+void imaddr_report_versions_init(struct imaddr_report_versions *versions);
+void imaddr_report_versions_release(struct imaddr_report_versions *versions);
+/** Sets item `index`, growing the array (new items zero). */
+void imaddr_report_versions_set(struct imaddr_report_versions *versions, size_t index,
+				uint64_t hash, sqlite3_int64 id);
+/** Sorts by hash, for imaddr_report_versions_take. */
+void imaddr_report_versions_sort(struct imaddr_report_versions *versions);
+/**
+ * In versions sorted by hash: the id of one not yet held with `hash`,
+ * marking it held; 0 when there is none.
+ */
+sqlite3_int64 imaddr_report_versions_take(struct imaddr_report_versions *versions,
+					  uint64_t hash);
+
+/**
+ * A row's content hash: its numbers, then its texts (NULL told from "").
+ * `scratch` is reused between calls. Never 0.
+ */
+uint64_t imaddr_report_state_hash(const uint64_t *numbers, int number_count,
+				  const char *const *texts, int text_count,
+				  struct imaddr_buf *scratch);
+
+/**
+ * Loads the `what` ("users" or "findings") state `label`'s latest run left,
+ * if that run is `run_id`; `*found` false otherwise (no state, another run's,
+ * or a report migrated from full copies). Returns SQLite's code.
+ */
+int imaddr_report_state_load(sqlite3 *db, const char *label, const char *what,
+			     sqlite3_int64 run_id, struct imaddr_report_versions *versions,
+			     bool *found);
+
+/**
+ * Stores `versions` as `label`'s `what` state of run `run_id`. When
+ * `unchanged` (the same versions as the state loaded), only the run is
+ * written, in place; otherwise the state in place when its size is the same,
+ * else replaced. Returns SQLite's code.
+ */
+int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
+			     sqlite3_int64 run_id, const struct imaddr_report_versions *versions,
+			     bool unchanged);
+
+/**
+ * Ends at run `run_id` every version of `previous` not held: `table` is
+ * "user_versions" or "finding_versions". Returns SQLite's code.
+ */
+int imaddr_report_state_end_unheld(sqlite3 *db, const char *table, sqlite3_int64 run_id,
+				   const struct imaddr_report_versions *previous);
+
+/**
+ * Ends at run `run_id` every version `table` holds for the label's runs
+ * before it: a previous run without a state left nothing to match against.
+ */
+int imaddr_report_state_end_all(sqlite3 *db, const char *table, const char *label,
+				sqlite3_int64 run_id);
+
+#endif /* IMADDR_REPORT_STATE_H */
