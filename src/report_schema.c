@@ -201,7 +201,7 @@ static const char migrate_3_sql[] =
 #define VERSIONS_SQL \
 	"CREATE TABLE user_versions (\n" \
 	"  id INTEGER PRIMARY KEY,\n" \
-	"  first_run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n" \
+	"  first_run INTEGER NOT NULL REFERENCES runs (id),\n" \
 	"  end_run INTEGER,\n" \
 	"  ordinal INTEGER NOT NULL,\n" \
 	"  line INTEGER,\n" \
@@ -220,7 +220,7 @@ static const char migrate_3_sql[] =
 	");\n" \
 	"CREATE TABLE finding_versions (\n" \
 	"  id INTEGER PRIMARY KEY,\n" \
-	"  first_run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n" \
+	"  first_run INTEGER NOT NULL REFERENCES runs (id),\n" \
 	"  end_run INTEGER,\n" \
 	"  ordinal INTEGER NOT NULL,\n" \
 	"  line INTEGER,\n" \
