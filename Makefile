@@ -29,6 +29,8 @@ TOOL_SRCS := $(wildcard src/tool_*.c)
 LIB_SRCS := $(filter-out $(TOOL_SRCS),$(wildcard src/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/obj/%.o)
+# The program without main(), for the tests of its own modules (test_tool_*).
+TOOL_TEST_OBJS := $(filter-out $(BUILD)/obj/tool_main.o,$(TOOL_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
@@ -70,6 +72,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(TEST_SUPPORT_OBJS)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT_OBJS) $(LIB) \
 		$(PKG_LIBS) -lcriterion $(ALL_LDFLAGS)
+
+$(BUILD)/tests/test_tool_%: tests/unit/test_tool_%.c $(TOOL_TEST_OBJS) $(LIB) $(TEST_SUPPORT_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT_OBJS) $(TOOL_TEST_OBJS) \
+		$(LIB) $(PKG_LIBS) -lcriterion $(ALL_LDFLAGS)
 
 # The quick start: install what is missing, audit samples/, print the summary.
 demo: deps

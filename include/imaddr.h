@@ -273,7 +273,15 @@ enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader
 enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reader **out,
 					   struct imaddr_error *err);
 
-enum imaddr_ldap_scope { IMADDR_LDAP_SCOPE_SUB = 0, IMADDR_LDAP_SCOPE_ONE };
+/* ldapsearch's -s: the subtree with the base (sub), the base's children (one),
+ * the base alone (base), the subtree without the base (children, RFC 4512's
+ * subordinate scope: OpenLDAP has it, Active Directory does not). */
+enum imaddr_ldap_scope {
+	IMADDR_LDAP_SCOPE_SUB = 0,
+	IMADDR_LDAP_SCOPE_ONE,
+	IMADDR_LDAP_SCOPE_BASE,
+	IMADDR_LDAP_SCOPE_CHILDREN
+};
 enum imaddr_directory_type {
 	IMADDR_DIRECTORY_AD = 0,
 	IMADDR_DIRECTORY_AD_LDS,
@@ -290,13 +298,13 @@ struct imaddr_ldap_progress {
 
 /** How to reach and read a directory server. Strings are borrowed. */
 struct imaddr_ldap_options {
-	const char *uri;              /* ldap://, ldaps:// or ldapi:// */
+	const char *uri;              /* ldap://, ldaps:// or ldapi:// (see below) */
 	const char *base;
 	enum imaddr_ldap_scope scope;
 	const char *filter;           /* NULL: the directory type's default */
 	enum imaddr_directory_type directory_type;
 	const char *bind_dn;          /* NULL: anonymous unless sasl_mech */
-	const char *password;         /* for a simple bind; never logged */
+	const char *password;         /* for a simple bind; copied at open, never logged */
 	const char *sasl_mech;        /* EXTERNAL or GSSAPI, or NULL */
 	const char *ca_file;
 	bool starttls;
@@ -318,9 +326,19 @@ void imaddr_ldap_options_init(struct imaddr_ldap_options *options);
 const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
 
 /**
+ * The URI libldap's configuration names (ldap.conf's or .ldaprc's URI, or
+ * LDAPURI), as ldapsearch uses it when -H is not given; NULL when there is
+ * none. The caller frees it with free().
+ */
+char *imaddr_ldap_configured_uri(void);
+
+/**
  * Prepares an LDAP reader and sets *out to it; nothing is contacted before
  * the audit runs it. IMADDR_ERR_USAGE when the options are wrong (see
- * docs/ldap.md); *out is then NULL. The options' strings are borrowed.
+ * docs/ldap.md); *out is then NULL. The options' strings are borrowed,
+ * except the password: the reader keeps a copy of its own, which it clears
+ * (explicit_bzero) as soon as the bind is done or has failed, so the caller
+ * may clear its own as soon as this returns. A reader runs once.
  */
 enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
 					   struct imaddr_reader **out, struct imaddr_error *err);

@@ -13,17 +13,22 @@
 #include "tool.h"
 
 static const char usage[] =
-	"usage: imaddr audit (--csv FILE | --ldif FILE | --ldap URI) [options]\n"
+	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
 	"\n"
-	"Input:\n"
+	"Input (without one: the URI of ldap.conf or .ldaprc, as ldapsearch):\n"
 	"  --csv FILE             CSV with a header row ('-': standard input)\n"
 	"  --ldif FILE            LDIF, e.g. from ldapsearch or ldifde ('-': standard input)\n"
-	"  --ldap URI             an ldap://, ldaps:// or ldapi:// directory server\n"
-	"Directory (with --ldap):\n"
-	"  --base DN  --scope sub|one  --filter FILTER\n"
+	"  -H, --ldap URI         an ldap://, ldaps:// or ldapi:// directory server\n"
+	"Directory (with an LDAP URI; ldapsearch's short options):\n"
+	"  -b, --base DN          (ldap.conf's BASE)\n"
+	"  -s, --scope base|one|sub|children   (sub)\n"
+	"  --filter FILTER        (the directory type's)\n"
 	"  --directory-type ad|ad-lds|openldap   CUCM's default filter and user ID\n"
-	"  --bind-dn DN  --password-file FILE    (or IMADDR_LDAP_PASSWORD, or a prompt)\n"
-	"  --sasl-mech EXTERNAL|GSSAPI  --starttls  --ca-file FILE\n"
+	"  -D, --bind-dn DN       simple bind; the password from one of:\n"
+	"  -y, --password-file FILE   its first line (not readable by others)\n"
+	"  -W, --ask-password     ask on the terminal\n"
+	"                         or IMADDR_LDAP_PASSWORD; never the command line\n"
+	"  -Y, --sasl-mech EXTERNAL|GSSAPI  -Z, --starttls  --ca-file FILE\n"
 	"  --page-size N (1000)  --timeout SECONDS\n"
 	"Mapping:\n"
 	"  --userid-attr NAME     user ID attribute (sAMAccountName, else USER ID)\n"
@@ -33,20 +38,27 @@ static const char usage[] =
 	"  --default-domain DOMAIN         required for userid\n"
 	"  --im-domains LIST               configured IM domains, comma-separated\n"
 	"Output:\n"
-	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
+	"  --bat FILE  --bat-chunk N  --db FILE  -q, --quiet (no summary)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
+	"  -h, --help  -V, --version\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
 
 enum option_id {
-	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CSV, OPT_DB,
-	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
-	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
-	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
-	OPT_USERID_ATTR
+	OPT_ASK_PASSWORD = 'W', OPT_BASE = 'b', OPT_BIND_DN = 'D', OPT_HELP = 'h',
+	OPT_LDAP = 'H', OPT_PASSWORD_FILE = 'y', OPT_QUIET = 'q', OPT_SASL_MECH = 'Y',
+	OPT_SCOPE = 's', OPT_SIMPLE = 'x', OPT_STARTTLS = 'Z', OPT_VERSION = 'V',
+	OPT_BAT = 256, OPT_BAT_CHUNK, OPT_CA_FILE, OPT_CSV, OPT_DB, OPT_DEFAULT_DOMAIN,
+	OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_IM_DOMAINS, OPT_LDIF, OPT_PAGE_SIZE,
+	OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR,
+	OPT_END
 };
+
+/* ldapsearch's letters where it has one; ':' first: getopt_long prints nothing. */
+static const char short_options[] = ":hVqxZWH:b:s:D:y:Y:";
 
 /* Sorted by name. */
 static const struct option long_options[] = {
+	{ "ask-password", no_argument, NULL, OPT_ASK_PASSWORD },
 	{ "base", required_argument, NULL, OPT_BASE },
 	{ "bat", required_argument, NULL, OPT_BAT },
 	{ "bat-chunk", required_argument, NULL, OPT_BAT_CHUNK },
@@ -72,6 +84,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -93,11 +106,14 @@ struct audit_config {
 	const char *userid_attr;
 	const char *uri_attr;
 	bool directory_type_given;
+	bool ask_password;
 	uint64_t bat_chunk;
 	bool quiet;
 	bool fail_never;
 	enum imaddr_severity fail_on;
-	char *password;
+	char *configured_uri;            /* ldap.conf's URI, when no input is given */
+	struct tool_password *password;  /* main's buffer */
+	bool given[OPT_END];             /* set on the command line */
 };
 
 static bool parse_count(const char *option, const char *text, long min, long max, long *out)
@@ -114,111 +130,185 @@ static bool parse_count(const char *option, const char *text, long min, long max
 	return true;
 }
 
-static int parse_options(int argc, char **argv, struct audit_config *config)
+static const char *option_name(int id)
 {
-	int option, inputs = 0;
-	long number;
+	for (const struct option *option = long_options; option->name; option++) {
+		if (option->val == id)
+			return option->name;
+	}
+	return "?";
+}
 
-	while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-		switch (option) {
-		case OPT_BASE: config->ldap.base = optarg; break;
-		case OPT_BAT: config->bat = optarg; break;
-		case OPT_BAT_CHUNK:
-			if (!parse_count("--bat-chunk", optarg, 1, LONG_MAX, &number))
-				return TOOL_EXIT_USAGE;
-			config->bat_chunk = (uint64_t)number;
-			break;
-		case OPT_BIND_DN: config->ldap.bind_dn = optarg; break;
-		case OPT_CA_FILE: config->ldap.ca_file = optarg; break;
-		case OPT_CSV: config->csv = optarg; inputs++; break;
-		case OPT_DB: config->db = optarg; break;
-		case OPT_DEFAULT_DOMAIN: config->audit.default_domain = optarg; break;
-		case OPT_DIRECTORY_TYPE:
-			config->directory_type_given = true;
-			if (!strcmp(optarg, "ad"))
-				config->ldap.directory_type = IMADDR_DIRECTORY_AD;
-			else if (!strcmp(optarg, "ad-lds"))
-				config->ldap.directory_type = IMADDR_DIRECTORY_AD_LDS;
-			else if (!strcmp(optarg, "openldap"))
-				config->ldap.directory_type = IMADDR_DIRECTORY_OPENLDAP;
-			else {
-				tool_error("--directory-type takes ad, ad-lds or openldap, not '%s'",
-					   optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
-		case OPT_FAIL_ON:
-			if (!strcmp(optarg, "never")) {
-				config->fail_never = true;
-			} else if (!imaddr_severity_parse(optarg, &config->fail_on) ||
-				   config->fail_on == IMADDR_SEVERITY_INFO) {
-				tool_error("--fail-on takes error, warning or never, not '%s'", optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
-		case OPT_FILTER: config->ldap.filter = optarg; break;
-		case OPT_HELP:
-			fputs(usage, stdout);
-			exit(TOOL_EXIT_CLEAN);
-		case OPT_IM_DOMAINS: config->audit.im_domains = optarg; break;
-		case OPT_LDAP: config->ldap.uri = optarg; inputs++; break;
-		case OPT_LDIF: config->ldif = optarg; inputs++; break;
-		case OPT_PAGE_SIZE:
-			if (!parse_count("--page-size", optarg, 1, 100000, &number))
-				return TOOL_EXIT_USAGE;
-			config->ldap.page_size = (int)number;
-			break;
-		case OPT_PASSWORD_FILE: config->password_file = optarg; break;
-		case OPT_QUIET: config->quiet = true; break;
-		case OPT_SASL_MECH: config->ldap.sasl_mech = optarg; break;
-		case OPT_SCHEME:
-			if (!strcmp(optarg, "userid"))
-				config->audit.scheme = IMADDR_SCHEME_USERID;
-			else if (!strcmp(optarg, "directory-uri"))
-				config->audit.scheme = IMADDR_SCHEME_DIRECTORY_URI;
-			else {
-				tool_error("--scheme takes userid or directory-uri, not '%s'", optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
-		case OPT_SCOPE:
-			if (!strcmp(optarg, "sub"))
-				config->ldap.scope = IMADDR_LDAP_SCOPE_SUB;
-			else if (!strcmp(optarg, "one"))
-				config->ldap.scope = IMADDR_LDAP_SCOPE_ONE;
-			else {
-				tool_error("--scope takes sub or one, not '%s'", optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
-		case OPT_STARTTLS: config->ldap.starttls = true; break;
-		case OPT_TIMEOUT:
-			if (!parse_count("--timeout", optarg, 1, 86400, &number))
-				return TOOL_EXIT_USAGE;
-			config->ldap.timeout_seconds = (int)number;
-			break;
-		case OPT_URI_ATTR: config->uri_attr = optarg; break;
-		case OPT_USERID_ATTR: config->userid_attr = optarg; break;
-		default:
-			fputs(usage, stderr);
+/*
+ * Sets one option from its value; `what` names it in messages ("--scope" on
+ * the command line). Returns a TOOL_EXIT_* status.
+ */
+static int set_option(struct audit_config *config, int id, const char *value, const char *what)
+{
+	long number;
+	switch (id) {
+	case OPT_ASK_PASSWORD: config->ask_password = true; break;
+	case OPT_BASE: config->ldap.base = value; break;
+	case OPT_BAT: config->bat = value; break;
+	case OPT_BAT_CHUNK:
+		if (!parse_count(what, value, 1, LONG_MAX, &number))
+			return TOOL_EXIT_USAGE;
+		config->bat_chunk = (uint64_t)number;
+		break;
+	case OPT_BIND_DN: config->ldap.bind_dn = value; break;
+	case OPT_CA_FILE: config->ldap.ca_file = value; break;
+	case OPT_CSV: config->csv = value; break;
+	case OPT_DB: config->db = value; break;
+	case OPT_DEFAULT_DOMAIN: config->audit.default_domain = value; break;
+	case OPT_DIRECTORY_TYPE:
+		config->directory_type_given = true;
+		if (!strcmp(value, "ad"))
+			config->ldap.directory_type = IMADDR_DIRECTORY_AD;
+		else if (!strcmp(value, "ad-lds"))
+			config->ldap.directory_type = IMADDR_DIRECTORY_AD_LDS;
+		else if (!strcmp(value, "openldap"))
+			config->ldap.directory_type = IMADDR_DIRECTORY_OPENLDAP;
+		else {
+			tool_error("%s takes ad, ad-lds or openldap, not '%s'", what, value);
 			return TOOL_EXIT_USAGE;
 		}
+		break;
+	case OPT_FAIL_ON:
+		config->fail_never = !strcmp(value, "never");
+		if (!config->fail_never && (!imaddr_severity_parse(value, &config->fail_on) ||
+					    config->fail_on == IMADDR_SEVERITY_INFO)) {
+			tool_error("%s takes error, warning or never, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
+	case OPT_FILTER: config->ldap.filter = value; break;
+	case OPT_IM_DOMAINS: config->audit.im_domains = value; break;
+	case OPT_LDAP: config->ldap.uri = value; break;
+	case OPT_LDIF: config->ldif = value; break;
+	case OPT_PAGE_SIZE:
+		if (!parse_count(what, value, 1, 100000, &number))
+			return TOOL_EXIT_USAGE;
+		config->ldap.page_size = (int)number;
+		break;
+	case OPT_PASSWORD_FILE: config->password_file = value; break;
+	case OPT_QUIET: config->quiet = true; break;
+	case OPT_SASL_MECH: config->ldap.sasl_mech = value; break;
+	case OPT_SCHEME:
+		if (!strcmp(value, "userid"))
+			config->audit.scheme = IMADDR_SCHEME_USERID;
+		else if (!strcmp(value, "directory-uri"))
+			config->audit.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+		else {
+			tool_error("%s takes userid or directory-uri, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
+	case OPT_SCOPE:
+		if (!strcmp(value, "sub"))
+			config->ldap.scope = IMADDR_LDAP_SCOPE_SUB;
+		else if (!strcmp(value, "one"))
+			config->ldap.scope = IMADDR_LDAP_SCOPE_ONE;
+		else if (!strcmp(value, "base"))
+			config->ldap.scope = IMADDR_LDAP_SCOPE_BASE;
+		else if (!strcmp(value, "children"))
+			config->ldap.scope = IMADDR_LDAP_SCOPE_CHILDREN;
+		else {
+			tool_error("%s takes base, one, sub or children, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
+	case OPT_SIMPLE: break;   /* ldapsearch's -x: a simple bind is what -D does */
+	case OPT_STARTTLS: config->ldap.starttls = true; break;
+	case OPT_TIMEOUT:
+		if (!parse_count(what, value, 1, 86400, &number))
+			return TOOL_EXIT_USAGE;
+		config->ldap.timeout_seconds = (int)number;
+		break;
+	case OPT_URI_ATTR: config->uri_attr = value; break;
+	case OPT_USERID_ATTR: config->userid_attr = value; break;
+	}
+	return TOOL_EXIT_CLEAN;
+}
+
+static int parse_command_line(int argc, char **argv, struct audit_config *config)
+{
+	int option, index;
+	char what[40];
+
+	opterr = 0;
+	while (index = -1, (option = getopt_long(argc, argv, short_options, long_options,
+						 &index)) != -1) {
+		if (option == '?' || option == ':') {
+			tool_option_refused(option, argv, "audit");
+			return TOOL_EXIT_USAGE;
+		}
+		if (index >= 0 && !tool_option_typed_in_full(argv, long_options[index].name)) {
+			optopt = 0;
+			/* Looks up the name typed, as an unknown one. */
+			optind -= long_options[index].has_arg && optarg == argv[optind - 1] ? 1 : 0;
+			tool_option_refused('?', argv, "audit");
+			return TOOL_EXIT_USAGE;
+		}
+		if (option == OPT_HELP) {
+			fputs(usage, stdout);
+			exit(TOOL_EXIT_CLEAN);
+		}
+		if (option == OPT_VERSION) {
+			printf("imaddr %s\n", IMADDR_VERSION);
+			exit(TOOL_EXIT_CLEAN);
+		}
+		if (index >= 0)
+			snprintf(what, sizeof(what), "--%s", long_options[index].name);
+		else
+			snprintf(what, sizeof(what), "-%c", option);
+		int status = set_option(config, option, optarg, what);
+		if (status != TOOL_EXIT_CLEAN)
+			return status;
+		config->given[option] = true;
 	}
 	if (optind < argc) {
-		tool_error("unexpected argument '%s' (passwords never go on the command line: "
-			   "use --password-file or IMADDR_LDAP_PASSWORD)", argv[optind]);
+		/* Never shown: it could be a password typed where it does not belong. */
+		tool_error("unexpected argument (not shown: passwords never go on "
+			   "the command line; use -y FILE, " TOOL_PASSWORD_ENV " or -W)");
 		return TOOL_EXIT_USAGE;
 	}
-	if (inputs != 1) {
-		tool_error(inputs ? "give only one of --csv, --ldif and --ldap"
-				  : "no input: give --csv FILE, --ldif FILE or --ldap URI");
+	return TOOL_EXIT_CLEAN;
+}
+
+/* The settings that only an LDAP input can use. */
+static const int ldap_only[] = {
+	OPT_BASE, OPT_FILTER, OPT_BIND_DN, OPT_SASL_MECH, OPT_STARTTLS, OPT_PASSWORD_FILE,
+	OPT_ASK_PASSWORD, OPT_SCOPE, OPT_CA_FILE, OPT_PAGE_SIZE, OPT_TIMEOUT,
+};
+
+static int check_options(struct audit_config *config)
+{
+	int inputs = !!config->csv + !!config->ldif + !!config->ldap.uri;
+	if (inputs > 1) {
+		tool_error("give only one of --csv, --ldif and -H/--ldap");
 		return TOOL_EXIT_USAGE;
 	}
-	if (!config->ldap.uri && (config->ldap.base || config->ldap.filter ||
-				  config->ldap.bind_dn || config->ldap.starttls ||
-				  config->ldap.sasl_mech || config->password_file)) {
-		tool_error("--base, --filter, --bind-dn, --sasl-mech, --starttls and "
-			   "--password-file go with --ldap");
+	if (!inputs) {
+		/* As ldapsearch: without -H, the URI libldap's configuration names. */
+		config->configured_uri = imaddr_ldap_configured_uri();
+		if (!config->configured_uri) {
+			tool_error("no input: give --csv FILE, --ldif FILE or -H URI (or a URI in "
+				   "ldap.conf)");
+			return TOOL_EXIT_USAGE;
+		}
+		config->ldap.uri = config->configured_uri;
+	}
+	if (!config->ldap.uri) {
+		for (size_t i = 0; i < sizeof(ldap_only) / sizeof(ldap_only[0]); i++) {
+			if (config->given[ldap_only[i]]) {
+				tool_error("--%s goes with an LDAP input (-H URI)",
+					   option_name(ldap_only[i]));
+				return TOOL_EXIT_USAGE;
+			}
+		}
+	}
+	if (config->ask_password && config->password_file) {
+		tool_error("give only one of -y/--password-file and -W/--ask-password");
 		return TOOL_EXIT_USAGE;
 	}
 	if (config->bat_chunk && !config->bat) {
@@ -240,70 +330,38 @@ static void apply_mapping(struct audit_config *config)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_DIRECTORY_URI, config->uri_attr);
 }
 
-/* Reads a password without echo from the terminal. */
-static char *prompt_password(const char *bind_dn)
-{
-	int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
-	if (fd < 0)
-		return NULL;
-	FILE *tty = fdopen(fd, "r+");
-	if (!tty) {
-		close(fd);
-		return NULL;
-	}
-	struct termios saved, quiet;
-	bool restore = tcgetattr(fd, &saved) == 0;
-	if (restore) {
-		quiet = saved;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	fprintf(tty, "LDAP password for %s: ", bind_dn);
-	fflush(tty);
-	char *line = NULL;
-	size_t size = 0;
-	ssize_t length = getline(&line, &size, tty);
-	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &saved);
-	fputc('\n', tty);
-	fclose(tty);
-	if (length < 0) {
-		free(line);
-		return NULL;
-	}
-	line[strcspn(line, "\r\n")] = '\0';
-	return line;
-}
-
+/*
+ * The bind password into main's one buffer: -y's file, else -W's prompt,
+ * else IMADDR_LDAP_PASSWORD (taken at start-up), else a prompt when standard
+ * input is a terminal.
+ */
 static int read_password(struct audit_config *config)
 {
-	if (!config->ldap.bind_dn || config->ldap.sasl_mech)
-		return TOOL_EXIT_CLEAN;
-	if (config->password_file) {
-		FILE *file = fopen(config->password_file, "r");
-		if (!file) {
-			tool_error("cannot open '%s': %s", config->password_file, strerror(errno));
-			return TOOL_EXIT_USAGE;
-		}
-		size_t size = 0;
-		ssize_t length = getline(&config->password, &size, file);
-		fclose(file);
-		if (length < 0) {
-			tool_error("'%s' is empty: no password", config->password_file);
-			return TOOL_EXIT_USAGE;
-		}
-		config->password[strcspn(config->password, "\r\n")] = '\0';
-	} else if (getenv("IMADDR_LDAP_PASSWORD")) {
-		config->password = strdup(getenv("IMADDR_LDAP_PASSWORD"));
-	} else if (isatty(STDIN_FILENO)) {
-		config->password = prompt_password(config->ldap.bind_dn);
+	struct tool_password *password = config->password;
+	int status = TOOL_EXIT_CLEAN;
+	if (!config->ldap.bind_dn || config->ldap.sasl_mech) {
+		if (config->password_file || config->ask_password)
+			tool_error("-y and -W go with -D/--bind-dn (a simple bind)");
+		return config->password_file || config->ask_password ? TOOL_EXIT_USAGE
+								      : TOOL_EXIT_CLEAN;
 	}
-	if (!config->password) {
-		tool_error("--bind-dn needs a password: --password-file FILE, the "
-			   "IMADDR_LDAP_PASSWORD environment variable, or a terminal to ask on");
+	if (config->password_file)
+		status = tool_password_read_file(password, config->password_file);
+	else if (config->ask_password)
+		status = tool_password_prompt(password, config->ldap.bind_dn);
+	else if (password->too_long) {
+		tool_error(TOOL_PASSWORD_ENV " is longer than %zu bytes", sizeof(password->text) - 1);
+		status = TOOL_EXIT_USAGE;
+	} else if (!password->held && !password->from_environment && isatty(STDIN_FILENO))
+		status = tool_password_prompt(password, config->ldap.bind_dn);
+	if (status != TOOL_EXIT_CLEAN)
+		return status;
+	if (!password->held) {
+		tool_error("-D/--bind-dn needs a password: -y FILE, the " TOOL_PASSWORD_ENV
+			   " environment variable, or -W to ask on the terminal");
 		return TOOL_EXIT_USAGE;
 	}
-	config->ldap.password = config->password;
+	config->ldap.password = password->text;
 	return TOOL_EXIT_CLEAN;
 }
 
@@ -361,7 +419,11 @@ static enum imaddr_status open_reader(struct audit_config *config, struct imaddr
 		config->ldap.progress = show_ldap_progress;
 		config->ldap.progress_context = &config->progress;
 	}
-	return imaddr_ldap_reader_open(&config->ldap, out, err);
+	enum imaddr_status status = imaddr_ldap_reader_open(&config->ldap, out, err);
+	/* The reader keeps a copy of its own, which it wipes after the bind. */
+	tool_password_clear(config->password);
+	config->ldap.password = NULL;
+	return status;
 }
 
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
@@ -380,9 +442,9 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	return status;
 }
 
-int tool_audit(int argc, char **argv)
+int tool_audit(int argc, char **argv, struct tool_password *password)
 {
-	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR };
+	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .password = password };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_reader *reader = NULL;
 	struct imaddr_run_totals totals;
@@ -391,9 +453,11 @@ int tool_audit(int argc, char **argv)
 
 	imaddr_audit_options_init(&config.audit);
 	imaddr_ldap_options_init(&config.ldap);
-	int exit_status = parse_options(argc, argv, &config);
+	int exit_status = parse_command_line(argc, argv, &config);
+	if (exit_status == TOOL_EXIT_CLEAN)
+		exit_status = check_options(&config);
 	if (exit_status != TOOL_EXIT_CLEAN)
-		return exit_status;
+		goto out;
 	apply_mapping(&config);
 	config.audit.input_name = config.csv ? config.csv : config.ldif ? config.ldif
 									 : config.ldap.uri;
@@ -424,10 +488,7 @@ int tool_audit(int argc, char **argv)
 out:
 	imaddr_reader_free(reader);
 	imaddr_audit_free(audit);
-	if (config.password) {
-		/* The password leaves memory with the run. */
-		memset(config.password, 0, strlen(config.password));
-		free(config.password);
-	}
+	tool_password_clear(password);
+	free(config.configured_uri);
 	return exit_status;
 }

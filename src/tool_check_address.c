@@ -6,17 +6,21 @@
 #include "tool.h"
 
 static const char usage[] =
-	"usage: imaddr check-address [--fail-on error|warning|never] [ADDRESS...]\n"
+	"usage: imaddr check-address [-q] [--fail-on error|warning|never] [ADDRESS...]\n"
 	"Checks each ADDRESS (or each line of standard input) as a directory URI and\n"
 	"IM address. Prints one line per address, tab-separated: the address, its\n"
 	"canonical form, its U-label form ('-' when invalid), then each finding as\n"
-	"'code: message'.\n";
+	"'code: message'.\n"
+	"  -q, --quiet    print nothing: the exit status alone tells\n"
+	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
+	"  -h, --help  -V, --version\n";
 
 struct run {
 	struct imaddr_address_checker *checker;
 	enum imaddr_severity fail_on;
 	bool never;
 	bool failed;
+	bool quiet;
 	char *line;          /* the output line being built */
 	size_t line_len;
 	size_t line_cap;
@@ -67,7 +71,8 @@ static void check_one(const char *address, size_t length, struct run *run)
 			run->failed = true;
 	}
 	put(run, "\n", 1);
-	fwrite(run->line, 1, run->line_len, stdout);
+	if (!run->quiet)
+		fwrite(run->line, 1, run->line_len, stdout);
 }
 
 int tool_check_address(int argc, char **argv)
@@ -75,13 +80,21 @@ int tool_check_address(int argc, char **argv)
 	static const struct option options[] = {
 		{ "fail-on", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run run = { .fail_on = IMADDR_SEVERITY_ERROR };
 	struct imaddr_error err;
-	int option;
+	int option, index;
 
-	while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	opterr = 0;
+	while (index = -1, (option = getopt_long(argc, argv, ":hqV", options, &index)) != -1) {
+		if (index >= 0 && !tool_option_typed_in_full(argv, options[index].name)) {
+			optopt = 0;
+			optind -= options[index].has_arg && optarg == argv[optind - 1] ? 1 : 0;
+			option = '?';
+		}
 		switch (option) {
 		case 'f':
 			if (!strcmp(optarg, "never"))
@@ -95,8 +108,14 @@ int tool_check_address(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return TOOL_EXIT_CLEAN;
+		case 'q':
+			run.quiet = true;
+			break;
+		case 'V':
+			printf("imaddr %s\n", IMADDR_VERSION);
+			return TOOL_EXIT_CLEAN;
 		default:
-			fputs(usage, stderr);
+			tool_option_refused(option, argv, "check-address");
 			return TOOL_EXIT_USAGE;
 		}
 	}
