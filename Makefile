@@ -16,6 +16,10 @@ IMADDR_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Iinclude -Isrc -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
+# The program alone reads a configuration file (libinih).
+TOOL_PKGS := inih
+TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
+TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 ALL_CFLAGS = $(IMADDR_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
@@ -54,13 +58,18 @@ $(BUILD)/obj/%.o: src/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/tool_%.o: src/tool_%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -c -o $@ $<
+
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(TOOL_OBJS) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(PKG_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(PKG_LIBS) $(TOOL_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/support/%.o: tests/support/%.c
 	@mkdir -p $(dir $@)
@@ -77,7 +86,7 @@ $(BUILD)/tests/test_tool_%: tests/unit/test_tool_%.c $(TOOL_TEST_OBJS) $(LIB) $(
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT_OBJS) $(TOOL_TEST_OBJS) \
-		$(LIB) $(PKG_LIBS) -lcriterion $(ALL_LDFLAGS)
+		$(LIB) $(PKG_LIBS) $(TOOL_LIBS) -lcriterion $(ALL_LDFLAGS)
 
 # The quick start: install what is missing, audit samples/, print the summary.
 demo: deps

@@ -50,6 +50,41 @@ int tool_password_prompt(struct tool_password *password, const char *bind_dn);
 void tool_password_clear(struct tool_password *password);
 
 /* ------------------------------------------------------------------------ */
+/* The configuration file (tool_config.c).                                   */
+
+/* Read when present and no --config is given. */
+#ifndef TOOL_CONFIG_DEFAULT
+#define TOOL_CONFIG_DEFAULT "/etc/imaddr/imaddr.conf"
+#endif
+
+/** One "name = value" line; section "" before the first [profile]. */
+struct tool_config_entry {
+	char *section;
+	char *key;
+	char *value;
+	int line;
+};
+
+/** A configuration file's settings in file order; path is borrowed. */
+struct tool_config_file {
+	const char *path;
+	struct tool_config_entry *entries;
+	size_t count;
+	size_t cap;
+};
+
+/**
+ * Reads every setting of the INI file at path (libinih: '#' and ';'
+ * comments, [sections]). A syntax error or a line too long for libinih is
+ * reported with its line. Prints its own message; returns a TOOL_EXIT_*
+ * status. Release the file in any case.
+ */
+int tool_config_read(struct tool_config_file *file, const char *path);
+/** Whether the file has settings in [section]. */
+bool tool_config_has_section(const struct tool_config_file *file, const char *section);
+void tool_config_release(struct tool_config_file *file);
+
+/* ------------------------------------------------------------------------ */
 /* Options.                                                                  */
 
 /**

@@ -40,6 +40,9 @@ static const char usage[] =
 	"Output:\n"
 	"  --bat FILE  --bat-chunk N  --db FILE  -q, --quiet (no summary)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
+	"Configuration file (settings named as the long options, [profile] sections):\n"
+	"  --config FILE          (" TOOL_CONFIG_DEFAULT " when present)\n"
+	"  --profile NAME         also the settings of [NAME]; the command line wins\n"
 	"  -h, --help  -V, --version\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
 
@@ -47,9 +50,9 @@ enum option_id {
 	OPT_ASK_PASSWORD = 'W', OPT_BASE = 'b', OPT_BIND_DN = 'D', OPT_HELP = 'h',
 	OPT_LDAP = 'H', OPT_PASSWORD_FILE = 'y', OPT_QUIET = 'q', OPT_SASL_MECH = 'Y',
 	OPT_SCOPE = 's', OPT_SIMPLE = 'x', OPT_STARTTLS = 'Z', OPT_VERSION = 'V',
-	OPT_BAT = 256, OPT_BAT_CHUNK, OPT_CA_FILE, OPT_CSV, OPT_DB, OPT_DEFAULT_DOMAIN,
+	OPT_BAT = 256, OPT_BAT_CHUNK, OPT_CA_FILE, OPT_CONFIG, OPT_CSV, OPT_DB, OPT_DEFAULT_DOMAIN,
 	OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_IM_DOMAINS, OPT_LDIF, OPT_PAGE_SIZE,
-	OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR,
+	OPT_PROFILE, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR,
 	OPT_END
 };
 
@@ -64,6 +67,7 @@ static const struct option long_options[] = {
 	{ "bat-chunk", required_argument, NULL, OPT_BAT_CHUNK },
 	{ "bind-dn", required_argument, NULL, OPT_BIND_DN },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "csv", required_argument, NULL, OPT_CSV },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "default-domain", required_argument, NULL, OPT_DEFAULT_DOMAIN },
@@ -76,6 +80,7 @@ static const struct option long_options[] = {
 	{ "ldif", required_argument, NULL, OPT_LDIF },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "sasl-mech", required_argument, NULL, OPT_SASL_MECH },
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
@@ -113,7 +118,11 @@ struct audit_config {
 	enum imaddr_severity fail_on;
 	char *configured_uri;            /* ldap.conf's URI, when no input is given */
 	struct tool_password *password;  /* main's buffer */
+	const char *config_path;         /* --config */
+	const char *profile;             /* --profile */
+	struct tool_config_file file;    /* its settings, which the options borrow */
 	bool given[OPT_END];             /* set on the command line */
+	bool decided[OPT_END];           /* set on the command line or by the file */
 };
 
 static bool parse_count(const char *option, const char *text, long min, long max, long *out)
@@ -157,6 +166,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		break;
 	case OPT_BIND_DN: config->ldap.bind_dn = value; break;
 	case OPT_CA_FILE: config->ldap.ca_file = value; break;
+	case OPT_CONFIG: config->config_path = value; break;
 	case OPT_CSV: config->csv = value; break;
 	case OPT_DB: config->db = value; break;
 	case OPT_DEFAULT_DOMAIN: config->audit.default_domain = value; break;
@@ -191,6 +201,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		config->ldap.page_size = (int)number;
 		break;
 	case OPT_PASSWORD_FILE: config->password_file = value; break;
+	case OPT_PROFILE: config->profile = value; break;
 	case OPT_QUIET: config->quiet = true; break;
 	case OPT_SASL_MECH: config->ldap.sasl_mech = value; break;
 	case OPT_SCHEME:
@@ -264,7 +275,7 @@ static int parse_command_line(int argc, char **argv, struct audit_config *config
 		int status = set_option(config, option, optarg, what);
 		if (status != TOOL_EXIT_CLEAN)
 			return status;
-		config->given[option] = true;
+		config->given[option] = config->decided[option] = true;
 	}
 	if (optind < argc) {
 		/* Never shown: it could be a password typed where it does not belong. */
@@ -275,13 +286,160 @@ static int parse_command_line(int argc, char **argv, struct audit_config *config
 	return TOOL_EXIT_CLEAN;
 }
 
+static bool is_input(int id)
+{
+	return id == OPT_CSV || id == OPT_LDIF || id == OPT_LDAP;
+}
+
+/* Checks every setting of the file, applied or not: a typo is found at once. */
+static int check_settings(struct audit_config *config, int *ids)
+{
+	const struct tool_config_file *file = &config->file;
+	for (size_t i = 0; i < file->count; i++) {
+		const struct tool_config_entry *entry = &file->entries[i];
+		ids[i] = -1;
+		for (const struct option *option = long_options; option->name; option++) {
+			if (!strcmp(option->name, entry->key))
+				ids[i] = option->val;
+		}
+		if (!strcmp(entry->key, "password")) {
+			tool_error("%s:%d: a password never goes in the configuration file: name a "
+				   "password-file that only its owner can read", file->path,
+				   entry->line);
+			return TOOL_EXIT_USAGE;
+		}
+		if (ids[i] < 0 || ids[i] == OPT_HELP || ids[i] == OPT_VERSION ||
+		    ids[i] == OPT_CONFIG || ids[i] == OPT_PROFILE || ids[i] == OPT_SIMPLE) {
+			tool_error("%s:%d: '%s' is not a setting (settings are named as the long "
+				   "options of 'imaddr audit --help')", file->path, entry->line,
+				   entry->key);
+			return TOOL_EXIT_USAGE;
+		}
+	}
+	return TOOL_EXIT_CLEAN;
+}
+
+/* A switch (quiet, starttls, ask-password) is yes or no in the file. */
+static int set_switch(struct audit_config *config, int id, const char *value, const char *what)
+{
+	bool on;
+	if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
+		on = true;
+	else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
+		on = false;
+	else {
+		tool_error("%s takes yes or no, not '%s'", what, value);
+		return TOOL_EXIT_USAGE;
+	}
+	if (id == OPT_QUIET)
+		config->quiet = on;
+	else if (id == OPT_STARTTLS)
+		config->ldap.starttls = on;
+	else
+		config->ask_password = on;
+	return TOOL_EXIT_CLEAN;
+}
+
+static bool ldap_only(int id);
+
+/*
+ * The file's settings of one section for what the command line left open:
+ * the inputs first (inputs true), then the rest, which an LDAP setting joins
+ * only when the input is LDAP.
+ */
+static int apply_section(struct audit_config *config, const int *ids, const char *section,
+			 bool inputs)
+{
+	const struct tool_config_file *file = &config->file;
+	char what[300];
+	for (size_t i = 0; i < file->count; i++) {
+		const struct tool_config_entry *entry = &file->entries[i];
+		int id = ids[i];
+		if (strcmp(entry->section, section) || is_input(id) != inputs)
+			continue;
+		bool decided = inputs ? config->decided[OPT_CSV] || config->decided[OPT_LDIF] ||
+						config->decided[OPT_LDAP]
+				      : config->decided[id];
+		if (decided || (!inputs && !config->ldap.uri && ldap_only(id)))
+			continue;
+		snprintf(what, sizeof(what), "%s:%d: %s", file->path, entry->line, entry->key);
+		bool is_switch = id == OPT_QUIET || id == OPT_STARTTLS || id == OPT_ASK_PASSWORD;
+		int status = is_switch ? set_switch(config, id, entry->value, what)
+				       : set_option(config, id, entry->value, what);
+		if (status != TOOL_EXIT_CLEAN)
+			return status;
+		config->decided[id] = true;
+	}
+	return TOOL_EXIT_CLEAN;
+}
+
+/* The profile's settings before the ones outside any section. */
+static int apply_file(struct audit_config *config, const int *ids, bool inputs)
+{
+	int status = TOOL_EXIT_CLEAN;
+	if (config->profile)
+		status = apply_section(config, ids, config->profile, inputs);
+	if (status == TOOL_EXIT_CLEAN)
+		status = apply_section(config, ids, "", inputs);
+	return status;
+}
+
+static int resolve_input(struct audit_config *config);
+
+/* The command line, then the configuration file under it, then the input. */
+static int merge_configuration(struct audit_config *config)
+{
+	const char *path = config->config_path;
+	if (!path && access(TOOL_CONFIG_DEFAULT, F_OK) == 0)
+		path = TOOL_CONFIG_DEFAULT;
+	if (!path) {
+		if (config->profile) {
+			tool_error("--profile %s: no configuration file (--config FILE, or "
+				   TOOL_CONFIG_DEFAULT ")", config->profile);
+			return TOOL_EXIT_USAGE;
+		}
+		return resolve_input(config);
+	}
+	int status = tool_config_read(&config->file, path);
+	if (status != TOOL_EXIT_CLEAN)
+		return status;
+	if (config->profile && (!*config->profile ||
+				!tool_config_has_section(&config->file, config->profile))) {
+		tool_error("%s: no profile [%s]", path, config->profile);
+		return TOOL_EXIT_USAGE;
+	}
+	int *ids = calloc(config->file.count + 1, sizeof(*ids));
+	if (!ids) {
+		tool_error("out of memory");
+		return TOOL_EXIT_FAILURE;
+	}
+	status = check_settings(config, ids);
+	if (status == TOOL_EXIT_CLEAN)
+		status = apply_file(config, ids, true);
+	if (status == TOOL_EXIT_CLEAN)
+		status = resolve_input(config);
+	if (status == TOOL_EXIT_CLEAN)
+		status = apply_file(config, ids, false);
+	free(ids);
+	return status;
+}
+
 /* The settings that only an LDAP input can use. */
-static const int ldap_only[] = {
+static const int ldap_only_options[] = {
 	OPT_BASE, OPT_FILTER, OPT_BIND_DN, OPT_SASL_MECH, OPT_STARTTLS, OPT_PASSWORD_FILE,
 	OPT_ASK_PASSWORD, OPT_SCOPE, OPT_CA_FILE, OPT_PAGE_SIZE, OPT_TIMEOUT,
 };
 
-static int check_options(struct audit_config *config)
+static bool ldap_only(int id)
+{
+	for (size_t i = 0; i < sizeof(ldap_only_options) / sizeof(ldap_only_options[0]); i++) {
+		if (ldap_only_options[i] == id)
+			return true;
+	}
+	return false;
+}
+
+static int resolve_input(struct audit_config *config)
 {
 	int inputs = !!config->csv + !!config->ldif + !!config->ldap.uri;
 	if (inputs > 1) {
@@ -298,11 +456,17 @@ static int check_options(struct audit_config *config)
 		}
 		config->ldap.uri = config->configured_uri;
 	}
+	return TOOL_EXIT_CLEAN;
+}
+
+static int check_options(struct audit_config *config)
+{
 	if (!config->ldap.uri) {
-		for (size_t i = 0; i < sizeof(ldap_only) / sizeof(ldap_only[0]); i++) {
-			if (config->given[ldap_only[i]]) {
+		for (size_t i = 0; i < sizeof(ldap_only_options) / sizeof(ldap_only_options[0]);
+		     i++) {
+			if (config->given[ldap_only_options[i]]) {
 				tool_error("--%s goes with an LDAP input (-H URI)",
-					   option_name(ldap_only[i]));
+					   option_name(ldap_only_options[i]));
 				return TOOL_EXIT_USAGE;
 			}
 		}
@@ -455,6 +619,8 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 	imaddr_ldap_options_init(&config.ldap);
 	int exit_status = parse_command_line(argc, argv, &config);
 	if (exit_status == TOOL_EXIT_CLEAN)
+		exit_status = merge_configuration(&config);
+	if (exit_status == TOOL_EXIT_CLEAN)
 		exit_status = check_options(&config);
 	if (exit_status != TOOL_EXIT_CLEAN)
 		goto out;
@@ -490,5 +656,6 @@ out:
 	imaddr_audit_free(audit);
 	tool_password_clear(password);
 	free(config.configured_uri);
+	tool_config_release(&config.file);
 	return exit_status;
 }
