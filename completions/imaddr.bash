@@ -1,0 +1,68 @@
+# bash completion for imaddr(1); installed as .../bash-completion/completions/imaddr.
+# Needs nothing of the bash-completion package itself.
+
+_imaddr_profiles()
+{
+	local config=/etc/imaddr/imaddr.conf i
+	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+		[[ ${COMP_WORDS[i]} == --config ]] && config=${COMP_WORDS[i + 1]}
+	done
+	config=${config/#\~/$HOME}
+	[[ -r $config ]] && sed -n 's/^[[:space:]]*\[\([^]]*\)\].*/\1/p' -- "$config"
+}
+
+_imaddr()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local command= i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		audit | check-address) command=${COMP_WORDS[i]}; break ;;
+		esac
+	done
+	COMPREPLY=()
+	case $command in
+	'')
+		COMPREPLY=($(compgen -W 'audit check-address --help --version' -- "$cur"))
+		return
+		;;
+	check-address)
+		if [[ $prev == --fail-on ]]; then
+			COMPREPLY=($(compgen -W 'error warning never' -- "$cur"))
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W '--fail-on --quiet --help --version' -- "$cur"))
+		fi
+		return
+		;;
+	esac
+
+	case $prev in
+	--csv | --ldif | --bat | --db | --config | --password-file | -y | --ca-file)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--scope | -s) COMPREPLY=($(compgen -W 'base one sub children' -- "$cur")); return ;;
+	--scheme) COMPREPLY=($(compgen -W 'userid directory-uri' -- "$cur")); return ;;
+	--directory-type) COMPREPLY=($(compgen -W 'ad ad-lds openldap' -- "$cur")); return ;;
+	--fail-on) COMPREPLY=($(compgen -W 'error warning never' -- "$cur")); return ;;
+	--sasl-mech | -Y) COMPREPLY=($(compgen -W 'EXTERNAL GSSAPI' -- "$cur")); return ;;
+	--profile) COMPREPLY=($(compgen -W "$(_imaddr_profiles)" -- "$cur")); return ;;
+	--ldap | -H)
+		compopt -o nospace 2>/dev/null
+		COMPREPLY=($(compgen -W 'ldap:// ldaps:// ldapi:///' -- "$cur"))
+		return
+		;;
+	--base | -b | --bind-dn | -D | --filter | --default-domain | --im-domains | --bat-chunk | \
+		--page-size | --timeout | --userid-attr | --uri-attr)
+		return
+		;;
+	esac
+	COMPREPLY=($(compgen -W '--csv --ldif --ldap --base --scope --filter --directory-type
+		--bind-dn --password-file --ask-password --sasl-mech --starttls --ca-file
+		--page-size --timeout --userid-attr --uri-attr --scheme --default-domain
+		--im-domains --bat --bat-chunk --db --quiet --fail-on --config --profile
+		--help --version' -- "$cur"))
+}
+
+complete -F _imaddr imaddr
