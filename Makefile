@@ -211,6 +211,36 @@ uninstall:
 		$(DESTDIR)$(pkgconfigdir)/imaddr.pc $(DESTDIR)$(man1dir)/imaddr.1 \
 		$(DESTDIR)$(bashcompdir)/imaddr
 
+# A release tarball of the committed HEAD, which builds and tests on its own
+# (make distcheck proves it).
+DIST := $(BUILD)/imaddr-$(VERSION).tar.gz
+dist:
+	@mkdir -p $(BUILD)
+	git archive --format=tar.gz --prefix=imaddr-$(VERSION)/ -o $(DIST) HEAD
+	@echo "  DIST    $(DIST)"
+
+distcheck: dist
+	rm -rf $(BUILD)/distcheck && mkdir -p $(BUILD)/distcheck
+	tar -xzf $(DIST) -C $(BUILD)/distcheck
+	$(MAKE) -C $(BUILD)/distcheck/imaddr-$(VERSION) -j2 all
+	$(MAKE) -C $(BUILD)/distcheck/imaddr-$(VERSION) test
+
+# The Debian packages (imaddr, libimaddr0, libimaddr-dev) built from the
+# tarball with dpkg-buildpackage into $(BUILD)/package/, then lintian.
+package: dist
+	@scripts/install-deps --package
+	rm -rf $(BUILD)/package && mkdir -p $(BUILD)/package
+	tar -xzf $(DIST) -C $(BUILD)/package
+	cd $(BUILD)/package/imaddr-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(BUILD)/package/imaddr_$(VERSION)_*.changes
+
+# Slow, and it installs the packages into this system: for a throw-away
+# machine (../shared/tools/fresh-check 'make package-test'). The packages,
+# installed with apt-get, then the tarball's own make test.
+package-test: package
+	@tests/package/run $(BUILD)/package
+	@$(MAKE) --no-print-directory distcheck
+
 clean:
 	rm -rf build build-asan build-fuzz out
 
