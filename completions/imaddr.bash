@@ -37,13 +37,17 @@ _imaddr()
 	esac
 
 	case $prev in
-	--csv | --ldif | --bat | --db | --config | --password-file | -y | --ca-file)
+	--csv | --ldif | --bat | --db | --config | --password-file | -y | --ca-file | --ldif-fixes | \
+		--runbook)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
 	--scope | -s) COMPREPLY=($(compgen -W 'base one sub children' -- "$cur")); return ;;
-	--scheme) COMPREPLY=($(compgen -W 'userid directory-uri' -- "$cur")); return ;;
+	--scheme | --current-scheme)
+		COMPREPLY=($(compgen -W 'userid directory-uri' -- "$cur"))
+		return
+		;;
 	--directory-type) COMPREPLY=($(compgen -W 'ad ad-lds openldap' -- "$cur")); return ;;
 	--fail-on) COMPREPLY=($(compgen -W 'error warning never' -- "$cur")); return ;;
 	--sasl-mech | -Y) COMPREPLY=($(compgen -W 'EXTERNAL GSSAPI' -- "$cur")); return ;;
@@ -54,14 +58,16 @@ _imaddr()
 		return
 		;;
 	--base | -b | --bind-dn | -D | --filter | --default-domain | --im-domains | --bat-chunk | \
-		--page-size | --timeout | --userid-attr | --uri-attr)
+		--page-size | --timeout | --userid-attr | --uri-attr | --cluster | \
+		--current-default-domain | --current-uri-attr)
 		return
 		;;
 	esac
-	COMPREPLY=($(compgen -W '--csv --ldif --ldap --base --scope --filter --directory-type
-		--bind-dn --password-file --ask-password --sasl-mech --starttls --ca-file
-		--page-size --timeout --userid-attr --uri-attr --scheme --default-domain
-		--im-domains --bat --bat-chunk --db --quiet --fail-on --config --profile
+	COMPREPLY=($(compgen -W '--cluster --csv --ldif --ldap --base --scope --filter
+		--directory-type --bind-dn --password-file --ask-password --sasl-mech --starttls
+		--ca-file --page-size --timeout --userid-attr --uri-attr --scheme --default-domain
+		--im-domains --current-scheme --current-default-domain --current-uri-attr --bat
+		--bat-chunk --db --ldif-fixes --runbook --quiet --fail-on --config --profile
 		--help --version' -- "$cur"))
 }
 

@@ -90,6 +90,7 @@ enum imaddr_code {
 	IMADDR_CODE_TOO_MANY_DOMAINS,
 	IMADDR_CODE_VALUE_MULTIPLE,
 	IMADDR_CODE_LDAP_REFERENCE,
+	IMADDR_CODE_IM_ADDRESS_CHANGES,
 	IMADDR_CODE_COUNT
 };
 
@@ -144,11 +145,22 @@ bool imaddr_attribute_is_sip_uri(const char *attribute);
 
 /** The options of one audit run. Strings are borrowed for the run's life. */
 struct imaddr_audit_options {
+	/* The target: the scheme and default domain the cluster is to have. */
 	enum imaddr_scheme scheme;
 	const char *default_domain;   /* required for the userid scheme */
 	const char *im_domains;       /* comma-separated configured IM domains, or NULL */
 	const char *input_name;       /* recorded in the report, e.g. "users.csv" */
 	struct imaddr_mapping mapping;
+	/*
+	 * A pre-migration run also computes each user's IM address under the
+	 * configuration the cluster has today, and reports every change. Today's
+	 * directory URI is the input's current URI (IMADDR_ROLE_CURRENT_URI: a
+	 * CUCM export's DIRECTORY URI, or --current-uri-attr) when it has one,
+	 * else the directory URI as read.
+	 */
+	bool premigration;
+	enum imaddr_scheme current_scheme;
+	const char *current_default_domain;   /* NULL: default_domain */
 };
 
 /** Default options: userid scheme, default mapping, no domain. */
@@ -169,9 +181,14 @@ struct imaddr_user {
 	const char *last_name;
 	const char *directory_uri; /* canonical when valid, else as read */
 	const char *directory_uri_as_read;
+	const char *uri_attribute; /* the input attribute the directory URI was read from */
 	const char *current_uri;   /* what CUCM holds now, from a CUCM export */
+	bool current_uri_known;    /* the input says what CUCM holds (NULL: nothing) */
 	const char *im_address;    /* canonical; NULL when the user has none */
 	const char *im_domain;     /* A-label domain of the IM address */
+	const char *im_address_before;  /* pre-migration: today's IM address, or NULL */
+	const char *im_address_change;  /* pre-migration: "changes", "lost", "gained" or NULL */
+	const char *cluster;       /* the cluster of the user's input, or NULL */
 	bool uri_valid;            /* directory_uri passed every check */
 	/* Known only once the duplicates are: set for the outputs that get the
 	 * users in a final pass, false and 0 during the read. */
@@ -194,6 +211,7 @@ struct imaddr_finding {
 	uint64_t related_line;
 	const char *related_dn;
 	const char *suggestion;     /* a value to use instead, or NULL */
+	const char *cluster;        /* the user's cluster (or the input's), or NULL */
 };
 
 /** One IM domain with the number of users whose IM address is in it. */
@@ -211,10 +229,17 @@ struct imaddr_run_totals {
 	uint64_t users;
 	uint64_t users_with_im_address;
 	uint64_t users_with_error;
+	/* Pre-migration: users whose IM address changes, loses one, gains one. */
+	uint64_t im_address_changes;
+	uint64_t im_address_lost;
+	uint64_t im_address_gained;
 	uint64_t by_code[IMADDR_CODE_COUNT];
 	uint64_t by_severity[3];
 	size_t domain_count;
 	const struct imaddr_domain_count *domains;  /* sorted by A-label */
+	/* For the outputs that end last (the summary): what the others wrote,
+	 * a line each ("BAT file 'bat.csv': 12 rows ..."); NULL before. */
+	const char *outputs;
 };
 
 struct imaddr_run_info {
@@ -251,6 +276,23 @@ enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink 
  */
 enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows,
 					struct imaddr_sink **out, struct imaddr_error *err);
+
+/**
+ * The change procedure for the target (a text file at `path`): IM and
+ * Presence's steps in the order it requires, with the run's figures. Fails
+ * with IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_runbook_open(const char *path, struct imaddr_sink **out,
+					    struct imaddr_error *err);
+
+/**
+ * Directory fixes (an LDIF file at `path`): a changetype: modify record per
+ * user with a DN whose directory URI source is valid but not canonical,
+ * replacing that attribute; for ldapmodify or ldifde. Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_sink **out,
+					       struct imaddr_error *err);
 
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
@@ -371,6 +413,22 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit,
 				    struct imaddr_reader *reader,
 				    struct imaddr_run_totals *totals,
 				    struct imaddr_error *err);
+
+/** One input of a run: a reader (the caller's) and the cluster it holds. */
+struct imaddr_input {
+	struct imaddr_reader *reader;
+	const char *cluster;        /* NULL: no cluster */
+};
+
+/**
+ * imaddr_audit_run over several inputs, read one after the other into one
+ * run: the users of every input are checked against each other (a user ID
+ * in two clusters is a duplicate, as IM and Presence sees them all), and
+ * each user and finding carries its input's cluster.
+ */
+enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
+					   const struct imaddr_input *inputs, size_t count,
+					   struct imaddr_run_totals *totals, struct imaddr_error *err);
 
 void imaddr_audit_free(struct imaddr_audit *audit);
 

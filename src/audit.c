@@ -39,6 +39,7 @@ struct imaddr_audit {
 	uint64_t finding_codes_size;
 	struct imaddr_run_totals totals;
 	struct imaddr_domain_count *domain_list;
+	const char *cluster;                      /* the input being read */
 };
 
 void imaddr_audit_options_init(struct imaddr_audit_options *options)
@@ -143,6 +144,7 @@ static enum imaddr_status on_notice(void *context, enum imaddr_code code, uint64
 		.field = field,
 		.value = value,
 		.message = message,
+		.cluster = ((struct imaddr_audit *)context)->cluster,
 	};
 	return emit_finding(context, &finding, err);
 }
@@ -166,11 +168,15 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	if (stop_requested)
 		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
 	imaddr_rules_user_check(rules, record, audit->totals.users + 1, &spooled);
+	spooled.user.cluster = audit->cluster;
 	audit->totals.users++;
 	if (user->im_address) {
 		audit->totals.users_with_im_address++;
 		count_domain(audit, user->im_domain, rules->im_domain_unicode);
 	}
+	audit->totals.im_address_changes += rules->change == IMADDR_RULES_CHANGED;
+	audit->totals.im_address_lost += rules->change == IMADDR_RULES_LOST;
+	audit->totals.im_address_gained += rules->change == IMADDR_RULES_GAINED;
 	imaddr_duplicates_add(&audit->duplicates, &spooled, rules->key_field);
 	enum imaddr_status status = imaddr_spool_append(&audit->spool, &spooled, err);
 	if (status == IMADDR_OK)
@@ -188,6 +194,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 			.value = item->value,
 			.message = item->message.data,
 			.suggestion = item->suggestion.len ? item->suggestion.data : NULL,
+			.cluster = user->cluster,
 		};
 		status = emit_finding(audit, &finding, err);
 	}
@@ -268,8 +275,22 @@ static void unschedule_reader(struct imaddr_reader *reader, bool wrapped)
 		imaddr_reader_thread_unwrap(reader);
 }
 
-enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_reader *reader,
-				    struct imaddr_run_totals *totals, struct imaddr_error *err)
+/* Reads one input, on a thread of its own when it is a file. */
+static enum imaddr_status read_input(struct imaddr_audit *audit, const struct imaddr_input *input,
+				     const struct imaddr_reader_request *request,
+				     struct imaddr_error *err)
+{
+	bool wrapped;
+	audit->cluster = input->cluster;
+	struct imaddr_reader *scheduled = schedule_reader(input->reader, &wrapped);
+	enum imaddr_status status = imaddr_reader_run(scheduled, request, err);
+	unschedule_reader(scheduled, wrapped);
+	return status;
+}
+
+enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
+					   const struct imaddr_input *inputs, size_t count,
+					   struct imaddr_run_totals *totals, struct imaddr_error *err)
 {
 	struct imaddr_run_info info = {
 		.options = &audit->options,
@@ -283,18 +304,15 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 		.notice = on_notice,
 		.context = audit,
 	};
-	bool wrapped = false;
 	enum imaddr_status status = imaddr_spool_init(&audit->spool, err);
 
 	if (audit->options.scheme == IMADDR_SCHEME_DIRECTORY_URI)
 		request.required_roles |= 1u << IMADDR_ROLE_DIRECTORY_URI;
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_begin(&audit->sinks, &info, err);
-	if (status == IMADDR_OK) {
-		struct imaddr_reader *scheduled = schedule_reader(reader, &wrapped);
-		status = imaddr_reader_run(scheduled, &request, err);
-		unschedule_reader(scheduled, wrapped);
-	}
+	for (size_t i = 0; status == IMADDR_OK && i < count; i++)
+		status = read_input(audit, &inputs[i], &request, err);
+	audit->cluster = NULL;
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_input_end(&audit->sinks, err);
 	if (status == IMADDR_OK)
@@ -310,4 +328,11 @@ enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_re
 	if (status == IMADDR_OK && totals)
 		*totals = audit->totals;
 	return status;
+}
+
+enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_reader *reader,
+				    struct imaddr_run_totals *totals, struct imaddr_error *err)
+{
+	struct imaddr_input input = { .reader = reader };
+	return imaddr_audit_run_inputs(audit, &input, 1, totals, err);
 }

@@ -52,6 +52,8 @@ static const struct code_entry {
 		"a multi-valued attribute: the first value is used, the others ignored" },
 	[IMADDR_CODE_LDAP_REFERENCE] = { "ldap-reference", IMADDR_SEVERITY_INFO,
 		"the server returned referrals or continuation references, not followed" },
+	[IMADDR_CODE_IM_ADDRESS_CHANGES] = { "im-address-changes", IMADDR_SEVERITY_INFO,
+		"the user's IM address changes with the new scheme or default domain" },
 };
 
 const char *imaddr_code_name(enum imaddr_code code)

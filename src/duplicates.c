@@ -67,6 +67,7 @@ struct member {
 	char *user_id;
 	char *value;
 	char *key;
+	char *cluster;
 };
 
 static const char *member_value(const struct imaddr_spooled_user *stored, enum imaddr_key_kind kind)
@@ -79,12 +80,30 @@ static const char *member_value(const struct imaddr_spooled_user *stored, enum i
 	}
 }
 
-static void describe_member(struct imaddr_buf *out, const struct member *m)
+static void describe_member(struct imaddr_buf *out, const struct member *m, bool clusters)
 {
 	if (m->dn)
 		imaddr_buf_appendf(out, "'%s'", m->dn);
 	else
 		imaddr_buf_appendf(out, "line %llu", (unsigned long long)m->line);
+	if (clusters)
+		imaddr_buf_appendf(out, " in cluster '%s'", m->cluster ? m->cluster : "");
+}
+
+static bool same_cluster(const struct member *a, const struct member *b)
+{
+	return (!a->cluster && !b->cluster) ||
+	       (a->cluster && b->cluster && !strcmp(a->cluster, b->cluster));
+}
+
+/* A group that spans clusters names each member's: IM and Presence sees them all. */
+static bool spans_clusters(const struct member *members, size_t count)
+{
+	for (size_t i = 1; i < count; i++) {
+		if (!same_cluster(&members[0], &members[i]))
+			return true;
+	}
+	return false;
 }
 
 static enum imaddr_status report_group(struct run *run, enum imaddr_key_kind kind,
@@ -95,19 +114,24 @@ static enum imaddr_status report_group(struct run *run, enum imaddr_key_kind kin
 	struct imaddr_buf message;
 	enum imaddr_status status = IMADDR_OK;
 
+	bool clusters = spans_clusters(members, count);
 	imaddr_buf_init(&message, 0);
 	for (size_t i = 0; i < count && status == IMADDR_OK; i++) {
 		struct member *self = &members[i];
 		struct member *first = &members[i == 0 ? 1 : 0];
 		bool exact = !strcmp(self->value, first->value);
 		imaddr_buf_reset(&message);
-		imaddr_buf_appendf(&message, "%s '%s' is shared with ", what->what, self->value);
+		imaddr_buf_appendf(&message, "%s '%s' ", what->what, self->value);
+		if (clusters)
+			imaddr_buf_appendf(&message, "of cluster '%s' ",
+					   self->cluster ? self->cluster : "");
+		imaddr_buf_append_str(&message, "is shared with ");
 		size_t listed = 0;
 		for (size_t j = 0; j < count && listed < IMADDR_DUPLICATES_LISTED; j++) {
 			if (j == i)
 				continue;
 			imaddr_buf_append_str(&message, listed ? ", " : "");
-			describe_member(&message, &members[j]);
+			describe_member(&message, &members[j], clusters);
 			if (strcmp(self->value, members[j].value))
 				imaddr_buf_appendf(&message, " ('%s')", members[j].value);
 			listed++;
@@ -131,6 +155,7 @@ static enum imaddr_status report_group(struct run *run, enum imaddr_key_kind kin
 			.related_ordinal = first->ordinal,
 			.related_line = first->line,
 			.related_dn = first->dn,
+			.cluster = self->cluster,
 		};
 		status = run->emit(run->context, &finding, err);
 	}
@@ -145,6 +170,7 @@ static void free_members(struct member *members, size_t count)
 		free(members[i].user_id);
 		free(members[i].value);
 		free(members[i].key);
+		free(members[i].cluster);
 	}
 	free(members);
 }
@@ -191,6 +217,7 @@ static enum imaddr_status report_candidates(struct run *run, enum imaddr_key_kin
 		members[i].user_id = stored.user.user_id ? imaddr_xstrdup(stored.user.user_id) : NULL;
 		members[i].value = imaddr_xstrdup(value ? value : "");
 		members[i].key = imaddr_xstrdup(stored.keys[kind] ? stored.keys[kind] : "");
+		members[i].cluster = stored.user.cluster ? imaddr_xstrdup(stored.user.cluster) : NULL;
 	}
 	/* Equal hashes are candidates; equal keys are duplicates. */
 	if (status == IMADDR_OK)

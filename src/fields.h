@@ -53,8 +53,13 @@
 	X(STRING, current_uri, current_uri, directory_uri, IMADDR_FIELD_REPORTED) \
 	X(STRING, im_address, im_address, directory_uri, IMADDR_FIELD_REPORTED) \
 	X(STRING, im_domain, im_domain, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, im_address_before, im_address_before, im_address, IMADDR_FIELD_REPORTED) \
+	X(STRING, im_address_change, im_address_change, NONE, IMADDR_FIELD_REPORTED) \
+	X(STRING, cluster, cluster, NONE, IMADDR_FIELD_REPORTED) \
 	X(STRING, directory_uri_as_read, directory_uri_as_read, directory_uri, 0) \
+	X(STRING, uri_attribute, uri_attribute, NONE, 0) \
 	X(INTEGER, uri_valid, uri_valid, NONE, 0) \
+	X(INTEGER, current_uri_known, current_uri_known, NONE, 0) \
 	X(INTEGER, has_error, has_error, NONE, 0) \
 	X(INTEGER, finding_codes, finding_codes, NONE, 0)
 
@@ -78,7 +83,8 @@
 	X(STRING, value, value, NONE, 0) \
 	X(STRING, message, message, NONE, 0) \
 	X(STRING, related_dn, related_dn, NONE, 0) \
-	X(STRING, suggestion, suggestion, NONE, 0)
+	X(STRING, suggestion, suggestion, NONE, 0) \
+	X(STRING, cluster, cluster, NONE, 0)
 
 /* A record's problems follow it, problem_count of them. */
 #define IMADDR_FIELDS_RECORD(X) \

@@ -19,7 +19,7 @@
 #define IMADDR_REPORT_ROWS_PER_INSERT 64
 /* The widest row a batch takes, after its run_id. */
 #define IMADDR_REPORT_ROWS_MAX_NUMBERS 3
-#define IMADDR_REPORT_ROWS_MAX_TEXTS 9
+#define IMADDR_REPORT_ROWS_MAX_TEXTS 12
 
 /*
  * Rows of one table waiting for their INSERT, their texts copied: a sink

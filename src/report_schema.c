@@ -31,7 +31,8 @@
 #define PAGE_SIZE 16384
 
 /*
- * The schema, version 2. A run is one contiguous range of every table and
+ * The schema, version 3 (version 2 and the columns pre-migration runs and
+ * clusters added, see migrate_2_sql). A run is one contiguous range of every table and
  * index, so that the load appends and a question about one run reads one
  * range:
  *
@@ -55,6 +56,42 @@
  */
 #define USER_ID_SQL(run, ordinal) "(" run " * 4294967296 + " ordinal ")"
 
+/* Each user's IM address today and under the target, side by side. */
+#define PLAN_VIEW_SQL \
+	"CREATE VIEW im_address_plan AS\n" \
+	"  SELECT u.run_id, u.ordinal, u.cluster, u.line, u.dn, u.user_id,\n" \
+	"         u.im_address_before, u.im_address, u.im_address_change,\n" \
+	"         u.im_address_change IS NOT NULL AS changes\n" \
+	"  FROM users AS u;\n"
+
+/*
+ * A pre-migration run's im-address-changes findings are kept as each user's
+ * users.im_address_change, not as rows of findings: every user of a scheme
+ * change has one, and a million more rows would double the report and its
+ * run. The counts still count them.
+ */
+#define CODE_COUNTS_VIEW_SQL \
+	"CREATE VIEW code_counts AS\n" \
+	"  SELECT run_id, code, severity, count(*) AS count\n" \
+	"  FROM findings GROUP BY run_id, code, severity\n" \
+	"  UNION ALL\n" \
+	"  SELECT run_id, 'im-address-changes', 'info', count(*)\n" \
+	"  FROM users WHERE im_address_change IS NOT NULL GROUP BY run_id;\n"
+
+/* Version 2 reports are brought up to version 3 by the first run that writes them. */
+static const char migrate_2_sql[] =
+	"ALTER TABLE runs ADD COLUMN current_scheme TEXT\n"
+	"  CHECK (current_scheme IN ('userid', 'directory-uri'));\n"
+	"ALTER TABLE runs ADD COLUMN current_default_domain TEXT;\n"
+	"ALTER TABLE users ADD COLUMN im_address_before TEXT;\n"
+	"ALTER TABLE users ADD COLUMN im_address_change TEXT\n"
+	"  CHECK (im_address_change IN ('changes', 'lost', 'gained'));\n"
+	"ALTER TABLE users ADD COLUMN cluster TEXT;\n"
+	"ALTER TABLE findings ADD COLUMN cluster TEXT;\n"
+	"DROP VIEW code_counts;\n"
+	CODE_COUNTS_VIEW_SQL
+	PLAN_VIEW_SQL;
+
 static const char schema_sql[] =
 	"CREATE TABLE runs (\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -66,6 +103,8 @@ static const char schema_sql[] =
 	"  scheme TEXT NOT NULL CHECK (scheme IN ('userid', 'directory-uri')),\n"
 	"  default_domain TEXT,\n"
 	"  im_domains TEXT,\n"
+	"  current_scheme TEXT CHECK (current_scheme IN ('userid', 'directory-uri')),\n"
+	"  current_default_domain TEXT,\n"
 	"  users INTEGER,\n"
 	"  users_with_im_address INTEGER,\n"
 	"  users_with_error INTEGER,\n"
@@ -86,7 +125,10 @@ static const char schema_sql[] =
 	"  directory_uri TEXT,\n"
 	"  current_uri TEXT,\n"
 	"  im_address TEXT,\n"
-	"  im_domain TEXT\n"
+	"  im_domain TEXT,\n"
+	"  im_address_before TEXT,\n"
+	"  im_address_change TEXT CHECK (im_address_change IN ('changes', 'lost', 'gained')),\n"
+	"  cluster TEXT\n"
 	");\n"
 	/*
 	 * line and dn only for findings that belong to no user (ordinal 0),
@@ -105,7 +147,8 @@ static const char schema_sql[] =
 	"  value TEXT,\n"
 	"  related_ordinal INTEGER,\n"
 	"  message TEXT,\n"
-	"  suggestion TEXT\n"
+	"  suggestion TEXT,\n"
+	"  cluster TEXT\n"
 	");\n"
 	"CREATE TABLE im_address_changes (\n"
 	"  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
@@ -125,6 +168,7 @@ static const char schema_sql[] =
 	"  configured INTEGER NOT NULL,\n"
 	"  PRIMARY KEY (run_id, ascii)\n"
 	") WITHOUT ROWID;\n"
+	PLAN_VIEW_SQL
 	"CREATE VIEW latest_run AS\n"
 	"  SELECT * FROM runs ORDER BY id DESC LIMIT 1;\n"
 	"CREATE VIEW finding_rows AS\n"
@@ -144,9 +188,7 @@ static const char schema_sql[] =
 	"  FROM (SELECT DISTINCT run_id, ordinal FROM findings\n"
 	"        WHERE severity = 'error' AND ordinal <> 0) AS e\n"
 	"  JOIN users AS u ON u.id = " USER_ID_SQL("e.run_id", "e.ordinal") ";\n"
-	"CREATE VIEW code_counts AS\n"
-	"  SELECT run_id, code, severity, count(*) AS count\n"
-	"  FROM findings GROUP BY run_id, code, severity;\n"
+	CODE_COUNTS_VIEW_SQL
 	/*
 	 * A user's finding matches one of the other run on user ID, code and
 	 * field, one lookup in findings_by_code each (severity follows from the
@@ -240,6 +282,8 @@ enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
 		status = imaddr_error_set(err, IMADDR_ERR_DB,
 			"'%s' is not an imaddr report: it is a SQLite database of another program",
 			path);
+	} else if (user_version == 2) {
+		*kind = IMADDR_REPORT_KIND_VERSION_2;
 	} else if (user_version < IMADDR_REPORT_SCHEMA_VERSION) {
 		/*
 		 * Version 1 kept users in a table keyed differently; its runs stay
@@ -408,6 +452,16 @@ int imaddr_report_schema_create(sqlite3 *db)
 		 IMADDR_REPORT_SCHEMA_APPLICATION_ID, IMADDR_REPORT_SCHEMA_VERSION);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	return rc;
+}
+
+int imaddr_report_schema_migrate(sqlite3 *db)
+{
+	char pragma[64];
+	int rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, NULL);
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", IMADDR_REPORT_SCHEMA_VERSION);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	return rc;
 }
 

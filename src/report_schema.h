@@ -18,7 +18,7 @@
  * higher version was written by a newer imaddr and is refused rather than
  * appended to with rows the newer schema may not expect.
  */
-#define IMADDR_REPORT_SCHEMA_VERSION 2
+#define IMADDR_REPORT_SCHEMA_VERSION 3
 
 /*
  * `PRAGMA application_id` of an imaddr report ("imad"): it tells a report
@@ -39,6 +39,7 @@
 
 enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_EMPTY,     /* a new or empty database: begin makes the schema */
+	IMADDR_REPORT_KIND_VERSION_2, /* begin brings it to this version first */
 	IMADDR_REPORT_KIND_CURRENT    /* an imaddr report this version can append to */
 };
 
@@ -102,6 +103,13 @@ int imaddr_report_schema_create(sqlite3 *db);
 
 /** Creates the findings indexes; returns SQLite's result code. */
 int imaddr_report_schema_create_indexes(sqlite3 *db);
+
+/**
+ * Brings a version 2 report to this version, inside the run's transaction:
+ * the columns and view pre-migration runs and clusters added. Returns
+ * SQLite's code.
+ */
+int imaddr_report_schema_migrate(sqlite3 *db);
 
 /**
  * Fills `err` with "cannot <doing> report '<path>': <SQLite's message>"

@@ -29,6 +29,27 @@ static enum imaddr_status load_configured_domains(struct imaddr_rules_user *rule
 	return IMADDR_OK;
 }
 
+/* Today's default domain: the target's unless the cluster has another now. */
+static enum imaddr_status load_current_default_domain(struct imaddr_rules_user *rules,
+						      struct imaddr_error *err)
+{
+	const char *domain = rules->options->current_default_domain;
+	const char *option = "--current-default-domain";
+	if (!domain || !*domain) {
+		domain = rules->options->default_domain;
+		option = "--default-domain";
+	}
+	if (!domain || !*domain)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"today's userid scheme needs --current-default-domain");
+	imaddr_rules_findings_reset(&rules->quiet);
+	if (!imaddr_rules_domain(domain, strlen(domain), NULL, NULL,
+				 &rules->current_default_domain, &rules->quiet))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "%s: %s", option,
+					rules->quiet.items[0].message.data);
+	return IMADDR_OK;
+}
+
 enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
 					  const struct imaddr_audit_options *options,
 					  struct imaddr_error *err)
@@ -36,6 +57,11 @@ enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
 	memset(rules, 0, sizeof(*rules));
 	rules->options = options;
 	imaddr_rules_address_init(&rules->default_domain);
+	imaddr_rules_address_init(&rules->current_default_domain);
+	imaddr_rules_address_init(&rules->current_uri);
+	imaddr_rules_findings_init(&rules->quiet);
+	imaddr_buf_init(&rules->before, 0);
+	imaddr_buf_init(&rules->before_key, 0);
 	imaddr_rules_address_init(&rules->uri);
 	imaddr_rules_address_init(&rules->scratch);
 	imaddr_rules_findings_init(&rules->checks);
@@ -43,6 +69,7 @@ enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
 	imaddr_strmap_init(&rules->domain_cache);
 	rules->uri.domain_cache = &rules->domain_cache;
 	rules->scratch.domain_cache = &rules->domain_cache;
+	rules->current_uri.domain_cache = &rules->domain_cache;
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
 		imaddr_buf_init(&rules->raw[role], 0);
 	imaddr_buf_init(&rules->userid, 0);
@@ -60,12 +87,21 @@ enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
 				 &rules->checks))
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "--default-domain: %s",
 					rules->checks.items[0].message.data);
-	return load_configured_domains(rules, err);
+	enum imaddr_status status = load_configured_domains(rules, err);
+	if (status == IMADDR_OK && options->premigration &&
+	    options->current_scheme == IMADDR_SCHEME_USERID)
+		status = load_current_default_domain(rules, err);
+	return status;
 }
 
 void imaddr_rules_user_release(struct imaddr_rules_user *rules)
 {
 	imaddr_rules_address_release(&rules->default_domain);
+	imaddr_rules_address_release(&rules->current_default_domain);
+	imaddr_rules_address_release(&rules->current_uri);
+	imaddr_rules_findings_release(&rules->quiet);
+	imaddr_buf_release(&rules->before);
+	imaddr_buf_release(&rules->before_key);
 	imaddr_rules_address_release(&rules->uri);
 	imaddr_rules_address_release(&rules->scratch);
 	imaddr_rules_findings_release(&rules->checks);
@@ -291,6 +327,96 @@ static void compute_im_address(struct imaddr_rules_user *rules,
 				 "(--im-domains)", domain);
 }
 
+/* Today's directory URI: the current URI the input holds, else the URI as read. */
+static bool current_directory_uri(struct imaddr_rules_user *rules,
+				  const struct imaddr_record *record,
+				  const struct imaddr_spooled_user *out)
+{
+	const struct imaddr_value *current = &record->values[IMADDR_ROLE_CURRENT_URI];
+	if (!current->present) {
+		if (!out->user.uri_valid)
+			return false;
+		imaddr_buf_append(&rules->before, rules->uri.canonical.data, rules->uri.canonical.len);
+		imaddr_buf_append(&rules->before_key, rules->uri.key.data, rules->uri.key.len);
+		return true;
+	}
+	imaddr_rules_findings_reset(&rules->quiet);
+	if (!imaddr_rules_uri(current->data, current->len, current->attribute,
+			      imaddr_attribute_is_sip_uri(current->attribute), &rules->current_uri,
+			      &rules->quiet))
+		return false;
+	imaddr_rules_address_finish(&rules->current_uri);
+	imaddr_buf_append(&rules->before, rules->current_uri.canonical.data,
+			  rules->current_uri.canonical.len);
+	imaddr_buf_append(&rules->before_key, rules->current_uri.key.data,
+			  rules->current_uri.key.len);
+	return true;
+}
+
+/*
+ * The IM address the user has today, and how the target changes it. IM
+ * addresses compare as JIDs do: the local part ignoring case and width.
+ */
+static void compute_im_address_before(struct imaddr_rules_user *rules,
+				      const struct imaddr_record *record,
+				      struct imaddr_spooled_user *out)
+{
+	struct imaddr_user *user = &out->user;
+	const char *after_key = out->keys[IMADDR_KEY_IM_ADDRESS];
+	bool has_before;
+
+	imaddr_buf_reset(&rules->before);
+	imaddr_buf_reset(&rules->before_key);
+	if (rules->options->current_scheme == IMADDR_SCHEME_USERID) {
+		const char *domain = rules->current_default_domain.domain_ascii.data;
+		has_before = rules->userid_key.len > 0;
+		if (has_before) {
+			imaddr_buf_appendf(&rules->before, "%s@%s", rules->userid.data, domain);
+			imaddr_buf_appendf(&rules->before_key, "%s@%s", rules->userid_key.data,
+					   domain);
+		}
+	} else {
+		has_before = current_directory_uri(rules, record, out);
+	}
+	if (has_before)
+		user->im_address_before = rules->before.data;
+	if (has_before && after_key) {
+		if (strcmp(rules->before_key.data, after_key))
+			rules->change = IMADDR_RULES_CHANGED;
+	} else if (has_before) {
+		rules->change = IMADDR_RULES_LOST;
+	} else if (after_key) {
+		rules->change = IMADDR_RULES_GAINED;
+	}
+	const char *field = field_name(rules, record, rules->options->scheme == IMADDR_SCHEME_USERID
+						       ? IMADDR_ROLE_USER_ID
+						       : IMADDR_ROLE_DIRECTORY_URI);
+	static const char *const change_names[] = {
+		[IMADDR_RULES_UNCHANGED] = NULL, [IMADDR_RULES_CHANGED] = "changes",
+		[IMADDR_RULES_LOST] = "lost", [IMADDR_RULES_GAINED] = "gained",
+	};
+	user->im_address_change = change_names[rules->change];
+	switch (rules->change) {
+	case IMADDR_RULES_CHANGED:
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_IM_ADDRESS_CHANGES, field,
+					  user->im_address, "IM address changes from '%s' to '%s'",
+					  user->im_address_before, user->im_address);
+		break;
+	case IMADDR_RULES_LOST:
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_IM_ADDRESS_CHANGES, field,
+					  NULL, "the user loses the IM address '%s'",
+					  user->im_address_before);
+		break;
+	case IMADDR_RULES_GAINED:
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_IM_ADDRESS_CHANGES, field,
+					  user->im_address, "the user gets the IM address '%s', "
+					  "having none today", user->im_address);
+		break;
+	case IMADDR_RULES_UNCHANGED:
+		break;
+	}
+}
+
 void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imaddr_record *record,
 			     uint64_t ordinal, struct imaddr_spooled_user *out)
 {
@@ -299,6 +425,7 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	memset(out, 0, sizeof(*out));
 	memset(rules->key_field, 0, sizeof(rules->key_field));
 	rules->im_domain_unicode = NULL;
+	rules->change = IMADDR_RULES_UNCHANGED;
 	imaddr_rules_findings_reset(&rules->checks);
 	user->ordinal = ordinal;
 	user->line = record->line;
@@ -309,7 +436,9 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	user->last_name = raw_value(rules, record, IMADDR_ROLE_LAST_NAME);
 	user->directory_uri = raw_value(rules, record, IMADDR_ROLE_DIRECTORY_URI);
 	user->directory_uri_as_read = user->directory_uri;
+	user->uri_attribute = record->values[IMADDR_ROLE_DIRECTORY_URI].attribute;
 	user->current_uri = raw_value(rules, record, IMADDR_ROLE_CURRENT_URI);
+	user->current_uri_known = record->values[IMADDR_ROLE_CURRENT_URI].attribute != NULL;
 
 	for (size_t i = 0; i < record->problem_count; i++) {
 		const struct imaddr_record_problem *problem = &record->problems[i];
@@ -321,4 +450,6 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	check_mail(rules, record, out);
 	check_names(rules, record, user);
 	compute_im_address(rules, record, out);
+	if (rules->options->premigration)
+		compute_im_address_before(rules, record, out);
 }

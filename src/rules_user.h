@@ -14,9 +14,18 @@
 #include "reader.h"
 #include "strmap.h"
 
+/* How a user's IM address differs from today's (pre-migration runs). */
+enum imaddr_rules_change {
+	IMADDR_RULES_UNCHANGED = 0,
+	IMADDR_RULES_CHANGED,
+	IMADDR_RULES_LOST,       /* has one today, none under the target */
+	IMADDR_RULES_GAINED      /* has none today, one under the target */
+};
+
 struct imaddr_rules_user {
 	const struct imaddr_audit_options *options;
 	struct imaddr_address default_domain;
+	struct imaddr_address current_default_domain;  /* pre-migration, userid today */
 	struct imaddr_strmap configured_domains;  /* A-label -> configured */
 	struct imaddr_strmap domain_cache;        /* see rules.h */
 
@@ -24,6 +33,7 @@ struct imaddr_rules_user {
 	struct imaddr_rules_findings checks;
 	const char *key_field[IMADDR_KEY_COUNT];  /* the attribute each key came from */
 	const char *im_domain_unicode;            /* U-label of the IM domain, or NULL */
+	enum imaddr_rules_change change;          /* pre-migration */
 
 	/* Scratch, reused so that the hot path does not allocate. */
 	struct imaddr_buf raw[IMADDR_ROLE_COUNT];
@@ -34,6 +44,10 @@ struct imaddr_rules_user {
 	struct imaddr_buf im_key;
 	struct imaddr_address uri;
 	struct imaddr_address scratch;
+	struct imaddr_address current_uri;
+	struct imaddr_rules_findings quiet;       /* findings of today's values: not reported */
+	struct imaddr_buf before;
+	struct imaddr_buf before_key;
 };
 
 /**

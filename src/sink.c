@@ -142,6 +142,27 @@ static enum imaddr_status end_slot(struct imaddr_sink_slot *slot,
 	return status;
 }
 
+static bool last(const struct imaddr_sink_slot *slot)
+{
+	return slot->sink->ops->flags & IMADDR_SINK_LAST;
+}
+
+/*
+ * What the outputs wrote, a line each, for those that end last; an output
+ * that ends last itself may only name its file here.
+ */
+static char *describe_outputs(struct imaddr_sink_driver *driver)
+{
+	struct imaddr_buf notes;
+	imaddr_buf_init(&notes, 0);
+	for (size_t i = 0; i < driver->count; i++) {
+		struct imaddr_sink *sink = driver->slots[i].sink;
+		if (sink->ops->describe)
+			sink->ops->describe(sink, &notes);
+	}
+	return imaddr_buf_detach(&notes);
+}
+
 enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 					  imaddr_sink_replay_fn *replay, void *replay_context,
 					  const struct imaddr_run_totals *totals,
@@ -151,22 +172,40 @@ enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 	size_t i;
 
 	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
-		if (driver->slots[i].threaded && !final_pass(&driver->slots[i]))
-			status = end_slot(&driver->slots[i], totals, err);
+		struct imaddr_sink_slot *slot = &driver->slots[i];
+		if (slot->threaded && !final_pass(slot) && !last(slot))
+			status = end_slot(slot, totals, err);
 	}
 	if (status == IMADDR_OK && driver->final_pass)
 		status = replay(replay_context, deliver_final, driver, err);
 	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
-		if (!driver->slots[i].threaded || final_pass(&driver->slots[i]))
-			status = end_slot(&driver->slots[i], totals, err);
+		struct imaddr_sink_slot *slot = &driver->slots[i];
+		if ((!slot->threaded || final_pass(slot)) && !last(slot))
+			status = end_slot(slot, totals, err);
 	}
 	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
 		struct imaddr_sink_slot *slot = &driver->slots[i];
-		if (!slot->threaded)
+		if (!slot->threaded || last(slot))
 			continue;
 		status = imaddr_sink_thread_wait(slot->sink, err);
 		if (status == IMADDR_OK)
 			slot->ended = true;
+	}
+	if (status == IMADDR_OK) {
+		struct imaddr_run_totals told = *totals;
+		char *notes = describe_outputs(driver);
+		told.outputs = notes;
+		for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
+			struct imaddr_sink_slot *slot = &driver->slots[i];
+			if (!last(slot))
+				continue;
+			status = end_slot(slot, &told, err);
+			if (status == IMADDR_OK && slot->threaded)
+				status = imaddr_sink_thread_wait(slot->sink, err);
+			if (status == IMADDR_OK)
+				slot->ended = true;
+		}
+		free(notes);
 	}
 	if (status != IMADDR_OK)
 		imaddr_sink_driver_abort(driver);

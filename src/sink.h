@@ -13,6 +13,10 @@
  *   input_end    once, after the last record is read (the report starts
  *                its indexes while the audit looks for duplicates)
  *   end          once, with the run's totals: makes the output durable
+ *   describe     after every output ended: one line or more saying what the
+ *                output wrote (the BAT file's rows and chunks), which the
+ *                outputs flagged IMADDR_SINK_LAST (the summary) then get in
+ *                totals->outputs, as they end after all the others
  *   abort        instead of end when the run fails, and after a failing end:
  *                throws a partial output away
  *   free         releases it
@@ -27,10 +31,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buffer.h"
 #include "imaddr.h"
 
 #define IMADDR_SINK_ON_WORKER 1u   /* slow enough to deserve a core of its own */
 #define IMADDR_SINK_FINAL_PASS 2u  /* wants the users with their final findings */
+#define IMADDR_SINK_LAST 4u        /* ends after the others, told what they wrote */
 
 struct imaddr_sink_ops {
 	const char *name;
@@ -45,6 +51,7 @@ struct imaddr_sink_ops {
 	enum imaddr_status (*input_end)(struct imaddr_sink *sink, struct imaddr_error *err);
 	enum imaddr_status (*end)(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 				  struct imaddr_error *err);
+	void (*describe)(struct imaddr_sink *sink, struct imaddr_buf *out);
 	void (*abort)(struct imaddr_sink *sink);
 	void (*free)(struct imaddr_sink *sink);
 };
@@ -102,8 +109,10 @@ typedef enum imaddr_status imaddr_sink_replay_fn(void *context, imaddr_sink_deli
  * Ends the run: outputs on a worker without a final pass are ended first, so
  * that they finish in the background; then the users are replayed through
  * `replay` to the outputs that want a final pass; then the other outputs are
- * ended, and the workers waited for. On failure every output not yet ended
- * is aborted (those already durable stay) and the first failure returned.
+ * ended, and the workers waited for; last, the outputs flagged
+ * IMADDR_SINK_LAST, with what the others wrote. On failure every output not
+ * yet ended is aborted (those already durable stay) and the first failure
+ * returned.
  */
 enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 					  imaddr_sink_replay_fn *replay, void *replay_context,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,13 @@ struct bat_writer {
 	struct imaddr_atomic_file *files;   /* one per chunk, committed together */
 	size_t file_count;
 	uint64_t rows_in_file;
+	/* What the summary is told (describe). */
+	uint64_t rows;
+	uint64_t chunks;
+	uint64_t with_error;
+	uint64_t without_uri;
+	uint64_t unchanged;
+	uint64_t from_directory;            /* rows of users with a DN: LDAP sync owns them */
 };
 
 /* "out/bat.csv", 3 -> "out/bat-003.csv" */
@@ -48,6 +56,7 @@ static enum imaddr_status open_next_file(struct bat_writer *writer, struct imadd
 	if (status != IMADDR_OK)
 		return status;
 	FILE *stream = writer->files[writer->file_count++].stream;
+	writer->chunks = writer->file_count;
 	fputs(IMADDR_BAT_HEADER "\r\n", stream);
 	writer->rows_in_file = 0;
 	return IMADDR_OK;
@@ -62,15 +71,42 @@ static void write_field(FILE *stream, const char *value)
 		fputs(value, stream);
 }
 
+/* A value as LDAP sync stores it: without msRTCSIP-PrimaryUserAddress's "sip:". */
+static const char *as_synced(const char *value)
+{
+	return value && !strncasecmp(value, "sip:", 4) ? value + 4 : value;
+}
+
+/*
+ * Whether importing the user's canonical directory URI changes what Unified
+ * CM holds: the current URI of a CUCM export (or --current-uri-attr), else
+ * the value LDAP sync or an earlier import put there, the URI as read. A
+ * row that changes nothing is a wasted minute of a BAT job.
+ */
+static bool uri_changes(const struct imaddr_user *user)
+{
+	const char *held = user->current_uri_known ? user->current_uri
+						   : as_synced(user->directory_uri_as_read);
+	return !held || strcmp(held, user->directory_uri);
+}
+
 static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imaddr_user *user,
 				     struct imaddr_error *err)
 {
 	struct bat_writer *writer = (struct bat_writer *)sink;
-	if (user->has_error || !user->uri_valid || !user->user_id || !user->directory_uri)
+	if (user->has_error) {
+		writer->with_error++;
 		return IMADDR_OK;
-	/* A CUCM export says what CUCM holds: only changes need importing. */
-	if (user->current_uri && !strcmp(user->current_uri, user->directory_uri))
+	}
+	if (!user->uri_valid || !user->user_id || !user->directory_uri) {
+		writer->without_uri++;
 		return IMADDR_OK;
+	}
+	if (!uri_changes(user)) {
+		writer->unchanged++;
+		return IMADDR_OK;
+	}
+	writer->from_directory += user->dn != NULL;
 	if (writer->chunk_rows && writer->rows_in_file == writer->chunk_rows) {
 		enum imaddr_status status = open_next_file(writer, err);
 		if (status != IMADDR_OK)
@@ -82,7 +118,28 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 	write_field(stream, user->directory_uri);
 	fputs("\r\n", stream);
 	writer->rows_in_file++;
+	writer->rows++;
 	return IMADDR_OK;
+}
+
+static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
+{
+	const struct bat_writer *writer = (const struct bat_writer *)sink;
+	imaddr_buf_appendf(out, "BAT file '%s': %llu row%s", writer->path,
+			   (unsigned long long)writer->rows, writer->rows == 1 ? "" : "s");
+	if (writer->chunk_rows)
+		imaddr_buf_appendf(out, " in %llu file%s of at most %llu",
+				   (unsigned long long)writer->chunks, writer->chunks == 1 ? "" : "s",
+				   (unsigned long long)writer->chunk_rows);
+	imaddr_buf_appendf(out, "; left out: %llu with errors, %llu without a valid directory "
+			   "URI, %llu whose directory URI does not change\n",
+			   (unsigned long long)writer->with_error,
+			   (unsigned long long)writer->without_uri,
+			   (unsigned long long)writer->unchanged);
+	if (writer->from_directory)
+		imaddr_buf_appendf(out, "  warning: %llu of these users come from a directory (they "
+				   "have a DN): LDAP sync overwrites what BAT imports; fix the "
+				   "directory instead\n", (unsigned long long)writer->from_directory);
 }
 
 static void abort_files(struct bat_writer *writer)
@@ -154,6 +211,7 @@ static const struct imaddr_sink_ops bat_writer_ops = {
 	.begin = begin,
 	.user = write_user,
 	.end = end,
+	.describe = describe,
 	.abort = bat_abort,
 	.free = bat_free,
 };

@@ -20,7 +20,7 @@
  * are its id, then the user fields marked IMADDR_FIELD_REPORTED (fields.c).
  */
 #define FINDING_NUMBERS 3
-#define FINDING_TEXTS 8
+#define FINDING_TEXTS 9
 _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 	       FINDING_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS,
 	       "a row batch holds the widest row");
@@ -57,8 +57,8 @@ struct report {
 
 static const char insert_run_sql[] =
 	"INSERT INTO runs (previous_run_id, started, version, input, scheme,\n"
-	"                  default_domain, im_domains)\n"
-	"VALUES ((SELECT max(id) FROM runs WHERE input IS ?1), ?2, ?3, ?1, ?4, ?5, ?6)";
+	"                  default_domain, im_domains, current_scheme, current_default_domain)\n"
+	"VALUES ((SELECT max(id) FROM runs WHERE input IS ?1), ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?8)";
 
 static const char finish_run_sql[] =
 	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
@@ -186,6 +186,12 @@ static int insert_run(struct report *report, const struct imaddr_run_info *info)
 		rc = imaddr_report_rows_bind_text(stmt, 5, options->default_domain);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_bind_text(stmt, 6, options->im_domains);
+	if (rc == SQLITE_OK && options->premigration)
+		rc = imaddr_report_rows_bind_text(stmt, 7, scheme_name(options->current_scheme));
+	if (rc == SQLITE_OK && options->premigration)
+		rc = imaddr_report_rows_bind_text(stmt, 8, options->current_default_domain
+								   ? options->current_default_domain
+								   : options->default_domain);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_step(stmt);
 	if (rc == SQLITE_OK)
@@ -224,7 +230,7 @@ static int prepare_inserts(struct report *report)
 		rc = imaddr_report_rows_prepare(&report->findings, report->db,
 						"findings (run_id, ordinal, line, related_ordinal,"
 						" dn, code, severity, field, value, message,"
-						" suggestion, user_id)",
+						" suggestion, user_id, cluster)",
 						report->run_id, FINDING_NUMBERS, FINDING_TEXTS,
 						1u << 1 | 1u << 2);
 	return rc;
@@ -278,6 +284,8 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	report->new_schema = kind == IMADDR_REPORT_KIND_EMPTY;
 	if (report->new_schema)
 		rc = imaddr_report_schema_create(report->db);
+	else if (kind == IMADDR_REPORT_KIND_VERSION_2)
+		rc = imaddr_report_schema_migrate(report->db);
 	if (rc == SQLITE_OK)
 		rc = insert_run(report, info);
 	if (rc == SQLITE_OK && report->run_id >= INT64_MAX / ORDINALS_PER_RUN) {
@@ -334,11 +342,15 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	/* Kept as users.im_address_change: see report_schema.c. */
+	if (finding->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
+		return IMADDR_OK;
 	/* A user's line and DN are in users already. */
 	const char *texts[FINDING_TEXTS] = {
 		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),
 		imaddr_severity_name(finding->severity), finding->field, finding->value,
 		finding->message, finding->suggestion, of_no_user ? NULL : finding->user_id,
+		finding->cluster,
 	};
 	const uint64_t numbers[FINDING_NUMBERS] = {
 		finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,

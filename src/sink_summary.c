@@ -14,7 +14,7 @@ struct summary {
 	const struct imaddr_audit_options *options;
 	const char *input;
 	/* The first findings of each error code, as printed lines. */
-	char *examples[IMADDR_CODE_COUNT][IMADDR_SUMMARY_EXAMPLES];
+	char *examples[IMADDR_CODE_COUNT][IMADDR_SUMMARY_CHANGES];
 	size_t example_count[IMADDR_CODE_COUNT];
 };
 
@@ -28,6 +28,8 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 
 static void describe_row(struct imaddr_buf *out, const struct imaddr_finding *finding)
 {
+	if (finding->cluster)
+		imaddr_buf_appendf(out, "%s: ", finding->cluster);
 	if (finding->dn)
 		imaddr_buf_appendf(out, "%s", finding->dn);
 	else if (finding->line)
@@ -40,8 +42,10 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 				  struct imaddr_error *err)
 {
 	struct summary *summary = (struct summary *)sink;
-	if (f->severity != IMADDR_SEVERITY_ERROR ||
-	    summary->example_count[f->code] == IMADDR_SUMMARY_EXAMPLES)
+	size_t keep = f->code == IMADDR_CODE_IM_ADDRESS_CHANGES ? IMADDR_SUMMARY_CHANGES
+								  : IMADDR_SUMMARY_EXAMPLES;
+	if ((f->severity != IMADDR_SEVERITY_ERROR && f->code != IMADDR_CODE_IM_ADDRESS_CHANGES) ||
+	    summary->example_count[f->code] == keep)
 		return IMADDR_OK;
 	struct imaddr_buf line;
 	imaddr_buf_init(&line, 0);
@@ -112,7 +116,7 @@ static void print_examples(struct summary *summary, const struct imaddr_run_tota
 {
 	bool any = false;
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-		if (!summary->example_count[code])
+		if (!summary->example_count[code] || code == IMADDR_CODE_IM_ADDRESS_CHANGES)
 			continue;
 		if (!any)
 			fputs("\nfirst errors:\n", summary->out);
@@ -124,6 +128,56 @@ static void print_examples(struct summary *summary, const struct imaddr_run_tota
 	}
 }
 
+static void print_scheme(FILE *out, const char *label, enum imaddr_scheme scheme,
+			 const char *default_domain)
+{
+	if (scheme == IMADDR_SCHEME_USERID)
+		fprintf(out, "%s: UserID@Default_Domain (default domain %s)\n", label,
+			default_domain);
+	else
+		fprintf(out, "%s: Directory URI\n", label);
+}
+
+static void print_changes(struct summary *summary, const struct imaddr_run_totals *totals)
+{
+	FILE *out = summary->out;
+	uint64_t changed = totals->im_address_changes + totals->im_address_lost +
+			   totals->im_address_gained;
+	fprintf(out, "IM addresses: %llu change, %llu users lose theirs, %llu gain one, %llu unchanged\n",
+		(unsigned long long)totals->im_address_changes,
+		(unsigned long long)totals->im_address_lost,
+		(unsigned long long)totals->im_address_gained,
+		(unsigned long long)(totals->users - changed));
+	size_t shown = summary->example_count[IMADDR_CODE_IM_ADDRESS_CHANGES];
+	if (!shown)
+		return;
+	fprintf(out, "\nIM address changes (%s%zu of %llu; the report has them all):\n",
+		shown < changed ? "first " : "", shown, (unsigned long long)changed);
+	for (size_t i = 0; i < shown; i++)
+		fprintf(out, "  %s\n", summary->examples[IMADDR_CODE_IM_ADDRESS_CHANGES][i]);
+}
+
+/* The errors under the target block the change; each code's count is named. */
+static void print_verdict(FILE *out, const struct imaddr_run_totals *totals)
+{
+	uint64_t blockers = totals->by_severity[IMADDR_SEVERITY_ERROR];
+	if (!blockers) {
+		fputs("\nGO: no blockers\n", out);
+		return;
+	}
+	fprintf(out, "\nNO-GO: %llu blocker%s (", (unsigned long long)blockers,
+		blockers == 1 ? "" : "s");
+	const char *separator = "";
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		if (!totals->by_code[code] || imaddr_code_severity(code) != IMADDR_SEVERITY_ERROR)
+			continue;
+		fprintf(out, "%s%s %llu", separator, imaddr_code_name(code),
+			(unsigned long long)totals->by_code[code]);
+		separator = ", ";
+	}
+	fputs(")\n", out);
+}
+
 static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 			      struct imaddr_error *err)
 {
@@ -132,19 +186,28 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	FILE *out = summary->out;
 
 	fprintf(out, "imaddr audit of %s\n", options->input_name ? options->input_name : "input");
-	if (options->scheme == IMADDR_SCHEME_USERID)
-		fprintf(out, "scheme: UserID@Default_Domain (default domain %s)\n",
-			options->default_domain);
-	else
-		fputs("scheme: Directory URI\n", out);
+	if (options->premigration) {
+		print_scheme(out, "today", options->current_scheme,
+			     options->current_default_domain ? options->current_default_domain
+							     : options->default_domain);
+		print_scheme(out, "target", options->scheme, options->default_domain);
+	} else {
+		print_scheme(out, "scheme", options->scheme, options->default_domain);
+	}
 	fprintf(out, "users: %llu, with an IM address: %llu, without: %llu, with errors: %llu\n",
 		(unsigned long long)totals->users,
 		(unsigned long long)totals->users_with_im_address,
 		(unsigned long long)(totals->users - totals->users_with_im_address),
 		(unsigned long long)totals->users_with_error);
+	if (options->premigration)
+		print_changes(summary, totals);
 	print_findings(summary, totals);
 	print_domains(summary, totals);
 	print_examples(summary, totals);
+	if (totals->outputs && *totals->outputs)
+		fprintf(out, "\noutputs:\n%s", totals->outputs);
+	if (options->premigration)
+		print_verdict(out, totals);
 	fflush(out);
 	return IMADDR_OK;
 }
@@ -159,8 +222,10 @@ static void summary_free(struct imaddr_sink *sink)
 	free(summary);
 }
 
+/* Last: it tells what the other outputs wrote. */
 static const struct imaddr_sink_ops summary_ops = {
 	.name = "summary",
+	.flags = IMADDR_SINK_LAST,
 	.begin = begin,
 	.finding = finding,
 	.end = end,

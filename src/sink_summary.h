@@ -6,5 +6,7 @@
 
 /* How many findings of each error code the summary shows. */
 #define IMADDR_SUMMARY_EXAMPLES 3
+/* How many IM address changes a pre-migration summary shows. */
+#define IMADDR_SUMMARY_CHANGES 10
 
 #endif /* IMADDR_SINK_SUMMARY_H */

@@ -15,7 +15,8 @@
 static const char usage[] =
 	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
 	"\n"
-	"Input (without one: the URI of ldap.conf or .ldaprc, as ldapsearch):\n"
+	"Input (without one: the URI of ldap.conf or .ldaprc, as ldapsearch;\n"
+	"several with --cluster NAME before each cluster's):\n"
 	"  --csv FILE             CSV with a header row ('-': standard input)\n"
 	"  --ldif FILE            LDIF, e.g. from ldapsearch or ldifde ('-': standard input)\n"
 	"  -H, --ldap URI         an ldap://, ldaps:// or ldapi:// directory server\n"
@@ -37,8 +38,13 @@ static const char usage[] =
 	"  --scheme userid|directory-uri   (userid)\n"
 	"  --default-domain DOMAIN         required for userid\n"
 	"  --im-domains LIST               configured IM domains, comma-separated\n"
+	"Pre-migration (today's configuration, when the target above differs):\n"
+	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
+	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
 	"  --bat FILE  --bat-chunk N  --db FILE  -q, --quiet (no summary)\n"
+	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
+	"  --runbook FILE      the change procedure with this audit's figures\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Configuration file (settings named as the long options, [profile] sections):\n"
 	"  --config FILE          (" TOOL_CONFIG_DEFAULT " when present)\n"
@@ -50,9 +56,11 @@ enum option_id {
 	OPT_ASK_PASSWORD = 'W', OPT_BASE = 'b', OPT_BIND_DN = 'D', OPT_HELP = 'h',
 	OPT_LDAP = 'H', OPT_PASSWORD_FILE = 'y', OPT_QUIET = 'q', OPT_SASL_MECH = 'Y',
 	OPT_SCOPE = 's', OPT_SIMPLE = 'x', OPT_STARTTLS = 'Z', OPT_VERSION = 'V',
-	OPT_BAT = 256, OPT_BAT_CHUNK, OPT_CA_FILE, OPT_CONFIG, OPT_CSV, OPT_DB, OPT_DEFAULT_DOMAIN,
-	OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_IM_DOMAINS, OPT_LDIF, OPT_PAGE_SIZE,
-	OPT_PROFILE, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR,
+	OPT_BAT = 256, OPT_BAT_CHUNK, OPT_CA_FILE, OPT_CLUSTER, OPT_CONFIG, OPT_CSV,
+	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
+	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_IM_DOMAINS, OPT_LDIF,
+	OPT_LDIF_FIXES, OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT,
+	OPT_URI_ATTR, OPT_USERID_ATTR,
 	OPT_END
 };
 
@@ -67,8 +75,12 @@ static const struct option long_options[] = {
 	{ "bat-chunk", required_argument, NULL, OPT_BAT_CHUNK },
 	{ "bind-dn", required_argument, NULL, OPT_BIND_DN },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "current-default-domain", required_argument, NULL, OPT_CURRENT_DEFAULT_DOMAIN },
+	{ "current-scheme", required_argument, NULL, OPT_CURRENT_SCHEME },
+	{ "current-uri-attr", required_argument, NULL, OPT_CURRENT_URI_ATTR },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "default-domain", required_argument, NULL, OPT_DEFAULT_DOMAIN },
 	{ "directory-type", required_argument, NULL, OPT_DIRECTORY_TYPE },
@@ -78,10 +90,12 @@ static const struct option long_options[] = {
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
+	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "runbook", required_argument, NULL, OPT_RUNBOOK },
 	{ "sasl-mech", required_argument, NULL, OPT_SASL_MECH },
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
@@ -99,17 +113,30 @@ struct progress_line {
 	int width;           /* of the longest line drawn; 0 when none is shown */
 };
 
+/* An input as given: CSV, LDIF or the directory server, and its cluster. */
+#define MAX_INPUTS 16
+struct tool_input {
+	int kind;                 /* OPT_CSV, OPT_LDIF or OPT_LDAP */
+	const char *name;         /* the file or the server's URI */
+	const char *cluster;
+};
+
 struct audit_config {
+	struct tool_input inputs[MAX_INPUTS];
+	size_t input_count;
+	const char *cluster;      /* the one the next inputs belong to */
 	struct imaddr_audit_options audit;
 	struct imaddr_ldap_options ldap;
 	struct progress_line progress;
-	const char *csv;
-	const char *ldif;
 	const char *bat;
 	const char *db;
+	const char *runbook;
+	const char *ldif_fixes;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
+	const char *current_uri_attr;
+	bool current_scheme_given;
 	bool directory_type_given;
 	bool ask_password;
 	uint64_t bat_chunk;
@@ -136,6 +163,39 @@ static bool parse_count(const char *option, const char *text, long min, long max
 		return false;
 	}
 	*out = value;
+	return true;
+}
+
+static bool add_input(struct audit_config *config, int kind, const char *name)
+{
+	if (config->input_count == MAX_INPUTS) {
+		tool_error("at most %d inputs in one run", MAX_INPUTS);
+		return false;
+	}
+	/* The directory options (--base, --bind-dn...) are one set for the run. */
+	for (size_t i = 0; kind == OPT_LDAP && i < config->input_count; i++) {
+		if (config->inputs[i].kind == OPT_LDAP) {
+			tool_error("one --ldap a run: audit the other directory into the same "
+				   "report with a run of its own, or export it to LDIF");
+			return false;
+		}
+	}
+	config->inputs[config->input_count++] = (struct tool_input){ kind, name, config->cluster };
+	if (kind == OPT_LDAP)
+		config->ldap.uri = name;
+	return true;
+}
+
+static bool parse_scheme(const char *option, const char *text, enum imaddr_scheme *out)
+{
+	if (!strcmp(text, "userid"))
+		*out = IMADDR_SCHEME_USERID;
+	else if (!strcmp(text, "directory-uri"))
+		*out = IMADDR_SCHEME_DIRECTORY_URI;
+	else {
+		tool_error("%s takes userid or directory-uri, not '%s'", option, text);
+		return false;
+	}
 	return true;
 }
 
@@ -166,8 +226,28 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		break;
 	case OPT_BIND_DN: config->ldap.bind_dn = value; break;
 	case OPT_CA_FILE: config->ldap.ca_file = value; break;
+	case OPT_CLUSTER: config->cluster = value; break;
 	case OPT_CONFIG: config->config_path = value; break;
-	case OPT_CSV: config->csv = value; break;
+	case OPT_CSV:
+	case OPT_LDIF:
+	case OPT_LDAP:
+		if (!add_input(config, id, value))
+			return TOOL_EXIT_USAGE;
+		break;
+	case OPT_CURRENT_SCHEME:
+		if (!parse_scheme(what, value, &config->audit.current_scheme))
+			return TOOL_EXIT_USAGE;
+		config->current_scheme_given = true;
+		config->audit.premigration = true;
+		break;
+	case OPT_CURRENT_DEFAULT_DOMAIN:
+		config->audit.current_default_domain = value;
+		config->audit.premigration = true;
+		break;
+	case OPT_CURRENT_URI_ATTR:
+		config->current_uri_attr = value;
+		config->audit.premigration = true;
+		break;
 	case OPT_DB: config->db = value; break;
 	case OPT_DEFAULT_DOMAIN: config->audit.default_domain = value; break;
 	case OPT_DIRECTORY_TYPE:
@@ -193,8 +273,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		break;
 	case OPT_FILTER: config->ldap.filter = value; break;
 	case OPT_IM_DOMAINS: config->audit.im_domains = value; break;
-	case OPT_LDAP: config->ldap.uri = value; break;
-	case OPT_LDIF: config->ldif = value; break;
+	case OPT_LDIF_FIXES: config->ldif_fixes = value; break;
 	case OPT_PAGE_SIZE:
 		if (!parse_count(what, value, 1, 100000, &number))
 			return TOOL_EXIT_USAGE;
@@ -203,16 +282,11 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 	case OPT_PASSWORD_FILE: config->password_file = value; break;
 	case OPT_PROFILE: config->profile = value; break;
 	case OPT_QUIET: config->quiet = true; break;
+	case OPT_RUNBOOK: config->runbook = value; break;
 	case OPT_SASL_MECH: config->ldap.sasl_mech = value; break;
 	case OPT_SCHEME:
-		if (!strcmp(value, "userid"))
-			config->audit.scheme = IMADDR_SCHEME_USERID;
-		else if (!strcmp(value, "directory-uri"))
-			config->audit.scheme = IMADDR_SCHEME_DIRECTORY_URI;
-		else {
-			tool_error("%s takes userid or directory-uri, not '%s'", what, value);
+		if (!parse_scheme(what, value, &config->audit.scheme))
 			return TOOL_EXIT_USAGE;
-		}
 		break;
 	case OPT_SCOPE:
 		if (!strcmp(value, "sub"))
@@ -286,9 +360,10 @@ static int parse_command_line(int argc, char **argv, struct audit_config *config
 	return TOOL_EXIT_CLEAN;
 }
 
+/* The inputs and their clusters: one setting, in order, from one place. */
 static bool is_input(int id)
 {
-	return id == OPT_CSV || id == OPT_LDIF || id == OPT_LDAP;
+	return id == OPT_CSV || id == OPT_LDIF || id == OPT_LDAP || id == OPT_CLUSTER;
 }
 
 /* Checks every setting of the file, applied or not: a typo is found at once. */
@@ -358,7 +433,7 @@ static int apply_section(struct audit_config *config, const int *ids, const char
 		if (strcmp(entry->section, section) || is_input(id) != inputs)
 			continue;
 		bool decided = inputs ? config->decided[OPT_CSV] || config->decided[OPT_LDIF] ||
-						config->decided[OPT_LDAP]
+						config->decided[OPT_LDAP] || config->decided[OPT_CLUSTER]
 				      : config->decided[id];
 		if (decided || (!inputs && !config->ldap.uri && ldap_only(id)))
 			continue;
@@ -368,8 +443,12 @@ static int apply_section(struct audit_config *config, const int *ids, const char
 				       : set_option(config, id, entry->value, what);
 		if (status != TOOL_EXIT_CLEAN)
 			return status;
-		config->decided[id] = true;
+		if (!inputs)
+			config->decided[id] = true;
 	}
+	/* The profile's inputs, when it has any, replace those of the whole file. */
+	if (inputs && config->input_count)
+		config->decided[OPT_CSV] = true;
 	return TOOL_EXIT_CLEAN;
 }
 
@@ -441,12 +520,7 @@ static bool ldap_only(int id)
 
 static int resolve_input(struct audit_config *config)
 {
-	int inputs = !!config->csv + !!config->ldif + !!config->ldap.uri;
-	if (inputs > 1) {
-		tool_error("give only one of --csv, --ldif and -H/--ldap");
-		return TOOL_EXIT_USAGE;
-	}
-	if (!inputs) {
+	if (!config->input_count) {
 		/* As ldapsearch: without -H, the URI libldap's configuration names. */
 		config->configured_uri = imaddr_ldap_configured_uri();
 		if (!config->configured_uri) {
@@ -454,7 +528,8 @@ static int resolve_input(struct audit_config *config)
 				   "ldap.conf)");
 			return TOOL_EXIT_USAGE;
 		}
-		config->ldap.uri = config->configured_uri;
+		if (!add_input(config, OPT_LDAP, config->configured_uri))
+			return TOOL_EXIT_USAGE;
 	}
 	return TOOL_EXIT_CLEAN;
 }
@@ -492,6 +567,11 @@ static void apply_mapping(struct audit_config *config)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_USER_ID, "uid");
 	if (config->uri_attr)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_DIRECTORY_URI, config->uri_attr);
+	if (config->current_uri_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_CURRENT_URI, config->current_uri_attr);
+	/* Only the default domain or the URI source changes: the scheme stays. */
+	if (!config->current_scheme_given)
+		config->audit.current_scheme = config->audit.scheme;
 }
 
 /*
@@ -571,13 +651,14 @@ static void show_ldap_progress(void *context, const struct imaddr_ldap_progress 
 	fflush(stderr);
 }
 
-static enum imaddr_status open_reader(struct audit_config *config, struct imaddr_reader **out,
+static enum imaddr_status open_reader(struct audit_config *config,
+				      const struct tool_input *input, struct imaddr_reader **out,
 				      struct imaddr_error *err)
 {
-	if (config->csv)
-		return imaddr_csv_reader_open(config->csv, out, err);
-	if (config->ldif)
-		return imaddr_ldif_reader_open(config->ldif, out, err);
+	if (input->kind == OPT_CSV)
+		return imaddr_csv_reader_open(input->name, out, err);
+	if (input->kind == OPT_LDIF)
+		return imaddr_ldif_reader_open(input->name, out, err);
 	if (isatty(STDERR_FILENO)) {
 		config->progress.uri = config->ldap.uri;
 		config->ldap.progress = show_ldap_progress;
@@ -600,17 +681,45 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	if (status == IMADDR_OK && config->bat &&
 	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->ldif_fixes &&
+	    (status = imaddr_sink_ldif_fixes_open(config->ldif_fixes, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->runbook &&
+	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && !config->quiet &&
 	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	return status;
 }
 
+/* "users.csv", or "east: ldap://dc1, west: users.csv" when clusters are named. */
+static char *input_name(const struct audit_config *config)
+{
+	size_t size = 1;
+	for (size_t i = 0; i < config->input_count; i++) {
+		const struct tool_input *input = &config->inputs[i];
+		size += strlen(input->name) + 4 + (input->cluster ? strlen(input->cluster) : 0);
+	}
+	char *name = calloc(1, size);
+	size_t used = 0;
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < config->input_count; i++) {
+		const struct tool_input *input = &config->inputs[i];
+		used += (size_t)snprintf(name + used, size - used, "%s%s%s%s", i ? ", " : "",
+					 input->cluster ? input->cluster : "",
+					 input->cluster ? ": " : "", input->name);
+	}
+	return name;
+}
+
 int tool_audit(int argc, char **argv, struct tool_password *password)
 {
 	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .password = password };
 	struct imaddr_audit *audit = NULL;
-	struct imaddr_reader *reader = NULL;
+	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
+	char *name = NULL;
 	struct imaddr_run_totals totals;
 	struct imaddr_error err = { "" };
 	enum imaddr_status status;
@@ -625,20 +734,21 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 	if (exit_status != TOOL_EXIT_CLEAN)
 		goto out;
 	apply_mapping(&config);
-	config.audit.input_name = config.csv ? config.csv : config.ldif ? config.ldif
-									 : config.ldap.uri;
+	config.audit.input_name = name = input_name(&config);
 	exit_status = read_password(&config);
 	if (exit_status != TOOL_EXIT_CLEAN)
 		goto out;
 
 	status = imaddr_audit_new(&config.audit, &audit, &err);
-	if (status == IMADDR_OK)
-		status = open_reader(&config, &reader, &err);
+	for (size_t i = 0; status == IMADDR_OK && i < config.input_count; i++) {
+		inputs[i].cluster = config.inputs[i].cluster;
+		status = open_reader(&config, &config.inputs[i], &inputs[i].reader, &err);
+	}
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {
 		catch_signals();
-		status = imaddr_audit_run(audit, reader, &totals, &err);
+		status = imaddr_audit_run_inputs(audit, inputs, config.input_count, &totals, &err);
 	}
 	if (status != IMADDR_OK) {
 		tool_error("%s", err.message[0] ? err.message : imaddr_strerror(status));
@@ -652,8 +762,10 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 			exit_status = TOOL_EXIT_FINDINGS;
 	}
 out:
-	imaddr_reader_free(reader);
+	for (size_t i = 0; i < config.input_count; i++)
+		imaddr_reader_free(inputs[i].reader);
 	imaddr_audit_free(audit);
+	free(name);
 	tool_password_clear(password);
 	free(config.configured_uri);
 	tool_config_release(&config.file);

@@ -144,7 +144,8 @@ Test(fields, the_reports_user_columns_come_from_the_description)
 {
 	char *columns = imaddr_fields_columns(&imaddr_fields_user, IMADDR_FIELD_REPORTED);
 	cr_expect_str_eq(columns, "ordinal, line, dn, user_id, mail, first_name, last_name, "
-				  "directory_uri, current_uri, im_address, im_domain");
+				  "directory_uri, current_uri, im_address, im_domain, "
+				  "im_address_before, im_address_change, cluster");
 	free(columns);
 	cr_expect_eq(imaddr_fields_count(&imaddr_fields_user, IMADDR_FIELD_REPORTED,
 					 IMADDR_FIELD_INTEGER), 2);
@@ -152,7 +153,7 @@ Test(fields, the_reports_user_columns_come_from_the_description)
 		     1u << 1, "line 0 is NULL, ordinal is never 0");
 	struct imaddr_user user = { .ordinal = 5, .line = 9, .user_id = "u", .im_domain = "d" };
 	uint64_t numbers[2];
-	const char *texts[9];
+	const char *texts[12];
 	imaddr_fields_values(&imaddr_fields_user, &user, IMADDR_FIELD_REPORTED, numbers, texts);
 	cr_expect_eq(numbers[0], 5);
 	cr_expect_eq(numbers[1], 9);

@@ -59,9 +59,37 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	const char *path = path_in_dir("report.sqlite");
 
 	report_write_run(path, &report_first_run);
-	report_run_sql(path, "PRAGMA user_version = 3");
+	report_run_sql(path, "PRAGMA user_version = 99");
 	expect_refused(path, "newer");
 	report_count_rows(path, "1|3|3|2\n");
+}
+
+/* Version 2 lacked the pre-migration and cluster columns: a run adds them. */
+Test(report_schema, a_version_2_report_is_brought_up_to_date_by_the_next_run)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	report_write_run(path, &report_first_run);
+	report_run_sql(path, "DROP VIEW im_address_plan; DROP VIEW code_counts;"
+			     " ALTER TABLE runs DROP COLUMN current_scheme;"
+			     " ALTER TABLE runs DROP COLUMN current_default_domain;"
+			     " ALTER TABLE users DROP COLUMN im_address_before;"
+			     " ALTER TABLE users DROP COLUMN im_address_change;"
+			     " ALTER TABLE users DROP COLUMN cluster;"
+			     " ALTER TABLE findings DROP COLUMN cluster;"
+			     " CREATE VIEW code_counts AS SELECT run_id, code, severity,"
+			     " count(*) AS count FROM findings GROUP BY run_id, code, severity;"
+			     " PRAGMA user_version = 2");
+	report_write_run(path, &report_first_run);
+	report_expect_rows(path, "PRAGMA user_version", "3\n");
+	report_expect_rows(path, "SELECT count(*) FROM runs", "2\n");
+	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('users')"
+				 " WHERE name IN ('im_address_before', 'im_address_change',"
+				 " 'cluster')", "3\n");
+	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('findings')"
+				 " WHERE name = 'cluster'", "1\n");
+	report_expect_rows(path, "SELECT count(*) = (SELECT count(*) FROM users)"
+				 " FROM im_address_plan", "1\n");
 }
 
 Test(report_schema, missing_directory_fails_naming_the_path)
@@ -86,7 +114,7 @@ Test(report_schema, refuses_to_append_to_a_version_1_report)
 	cr_assert_null(report_open_or_null(path, &err));
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
-		 "report '%s' has schema version 1, older than the 2 this imaddr writes: "
+		 "report '%s' has schema version 1, older than the 3 this imaddr writes: "
 		 "keep it for its runs and start a new report", path);
 	cr_assert_str_eq(err.message, expected);
 }

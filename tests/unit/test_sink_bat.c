@@ -115,12 +115,13 @@ Test(sink_bat, header_only_when_no_user_qualifies)
 
 Test(sink_bat, quotes_fields_by_rfc_4180)
 {
+	/* Non-canonical spellings, so that every user's URI changes. */
 	static const char csv[] =
 		"USER ID,LAST NAME,mail\n"
-		"plain,A,a@example.com\n"
-		"\"com,ma\",B,b@example.com\n"
-		"\"quo\"\"te\",C,c@example.com\n"
-		"\"both,\"\"x\"\"\",D,d@example.com\n";
+		"plain,A,a@Example.COM\n"
+		"\"com,ma\",B,b@Example.COM\n"
+		"\"quo\"\"te\",C,c@Example.COM\n"
+		"\"both,\"\"x\"\"\",D,d@Example.COM\n";
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 0, &err), IMADDR_OK, "%s",
 		     err.message);
@@ -131,14 +132,15 @@ Test(sink_bat, quotes_fields_by_rfc_4180)
 		    "\"both,\"\"x\"\"\",d@example.com\r\n");
 }
 
+/* Their mail spelled in capitals: the canonical URI changes, so each is a row. */
 static const char five_users[] =
 	"USER ID,LAST NAME,mail\n"
-	"u1,A,u1@example.com\n"
-	"u2,B,u2@example.com\n"
+	"u1,A,u1@Example.COM\n"
+	"u2,B,u2@Example.COM\n"
 	"bad,X,\n"                      /* uri-missing: not counted in chunks */
-	"u3,C,u3@example.com\n"
-	"u4,D,u4@example.com\n"
-	"u5,E,u5@example.com\n";
+	"u3,C,u3@Example.COM\n"
+	"u4,D,u4@Example.COM\n"
+	"u5,E,u5@Example.COM\n";
 
 Test(sink_bat, chunks_split_rows_each_with_the_header)
 {
@@ -155,10 +157,10 @@ Test(sink_bat, chunks_of_an_exact_multiple_leave_no_empty_chunk)
 {
 	static const char csv[] =
 		"USER ID,LAST NAME,mail\n"
-		"u1,A,u1@example.com\n"
-		"u2,B,u2@example.com\n"
-		"u3,C,u3@example.com\n"
-		"u4,D,u4@example.com\n";
+		"u1,A,u1@Example.COM\n"
+		"u2,B,u2@Example.COM\n"
+		"u3,C,u3@Example.COM\n"
+		"u4,D,u4@Example.COM\n";
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
 		     err.message);
@@ -282,6 +284,48 @@ Test(sink_bat, failing_chunk_commit_leaves_earlier_chunks_untouched)
 	free(listing);
 	free(inside);
 	free(blocker);
+}
+
+Test(sink_bat, only_changes_are_written_and_counted)
+{
+	static const char csv[] =
+		"dn,sAMAccountName,sn,mail\n"
+		"\"CN=A,DC=x\",a,A,a@example.com\n"       /* canonical: unchanged */
+		"\"CN=B,DC=x\",b,B,B@EXAMPLE.com\n"       /* changes */
+		"\"CN=C,DC=x\",c,C,\n"                    /* no URI: an error here */
+		"\"CN=D,DC=x\",d,D,d@@example.com\n";     /* an error */
+	struct imaddr_error err = { "" };
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit = NULL;
+	struct imaddr_sink *bat = NULL, *summary = NULL;
+	struct imaddr_reader *reader = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	char *input = tempdir_write_str(dir, "users.csv", csv);
+	char *path = tempdir_path(dir, "bat.csv");
+	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_sink_bat_open(path, 0, &bat, &err), IMADDR_OK, "%s", err.message);
+	imaddr_audit_add_sink(audit, bat);
+	cr_assert_eq(imaddr_sink_summary_open(out, &summary, &err), IMADDR_OK);
+	imaddr_audit_add_sink(audit, summary);
+	cr_assert_eq(imaddr_csv_reader_open(input, &reader, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_audit_run(audit, reader, NULL, &err), IMADDR_OK, "%s", err.message);
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	fclose(out);
+	expect_file("bat.csv", HEADER "b,B@example.com\r\n");
+	char line[1024];
+	snprintf(line, sizeof(line), "BAT file '%s': 1 row; left out: 2 with errors, 0 without "
+		 "a valid directory URI, 1 whose directory URI does not change\n", path);
+	cr_expect_not_null(strstr(text, line), "%s", text);
+	cr_expect_not_null(strstr(text, "warning: 1 of these users come from a directory"),
+			   "%s", text);
+	free(text);
+	free(path);
+	free(input);
 }
 
 Test(sink_bat, open_in_a_missing_directory_fails_at_once)

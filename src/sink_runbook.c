@@ -1,0 +1,231 @@
+#include "sink_runbook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "atomic_file.h"
+#include "buffer.h"
+#include "error.h"
+#include "sink.h"
+
+struct runbook {
+	struct imaddr_sink base;
+	char *path;
+	const struct imaddr_audit_options *options;
+	int64_t started;
+	struct imaddr_atomic_file file;
+	bool opened;
+};
+
+/* In the order IM and Presence requires: stopped top down, started bottom up. */
+static const char *const services[] = {
+	"Cisco Sync Agent",
+	"Cisco Client Profile Agent",
+	"Cisco Presence Engine",
+	"Cisco SIP Proxy",
+	"Cisco XCP Router",
+};
+#define SERVICE_COUNT (sizeof(services) / sizeof(services[0]))
+
+static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
+				struct imaddr_error *err)
+{
+	struct runbook *runbook = (struct runbook *)sink;
+	runbook->options = info->options;
+	runbook->started = info->started;
+	enum imaddr_status status = imaddr_atomic_file_open(&runbook->file, runbook->path, err);
+	runbook->opened = status == IMADDR_OK;
+	return status;
+}
+
+static void write_scheme(FILE *out, enum imaddr_scheme scheme, const char *default_domain,
+			 const char *uri_source)
+{
+	if (scheme == IMADDR_SCHEME_USERID)
+		fprintf(out, "UserID@Default_Domain, default domain %s\n",
+			default_domain ? default_domain : "(none)");
+	else
+		fprintf(out, "Directory URI (directory URI from %s)\n", uri_source);
+}
+
+static void write_blockers(FILE *out, const struct imaddr_run_totals *totals)
+{
+	uint64_t blockers = totals->by_severity[IMADDR_SEVERITY_ERROR];
+	fputs("1. Resolve the blockers. ", out);
+	if (!blockers) {
+		fputs("This audit found none. Audit a fresh export again on the day of the\n"
+		      "   change: the directory may have changed since.\n", out);
+		return;
+	}
+	fprintf(out, "This audit found %llu:\n", (unsigned long long)blockers);
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		if (totals->by_code[code] && imaddr_code_severity(code) == IMADDR_SEVERITY_ERROR)
+			fprintf(out, "     %-26s %8llu\n", imaddr_code_name(code),
+				(unsigned long long)totals->by_code[code]);
+	}
+	fputs("   Do not go on before an audit of a fresh export shows zero blockers:\n"
+	      "   IM and Presence refuses, or half applies, the change while any user ID,\n"
+	      "   directory URI or resulting IM address is duplicate or invalid.\n", out);
+}
+
+static void write_uri_source(FILE *out, const struct imaddr_audit_options *options,
+			     const struct imaddr_run_totals *totals)
+{
+	const char *source = options->mapping.names[IMADDR_ROLE_DIRECTORY_URI][0];
+	bool ldap_attribute = !strcmp(source, "mail") ||
+			      !strcmp(source, "msRTCSIP-PrimaryUserAddress");
+	fputs("5. Give every user the directory URI the target reads:\n"
+	      "   - users that LDAP sync owns: Cisco Unified CM Administration > System >\n"
+	      "     LDAP > LDAP Directory: map Directory URI to ", out);
+	fputs(ldap_attribute ? source : "the attribute that holds it (mail or\n"
+				       "     msRTCSIP-PrimaryUserAddress)", out);
+	fputs(", then run a full sync;\n"
+	      "   - users that are not synchronized: import ", out);
+	if (totals->outputs && strstr(totals->outputs, "BAT file "))
+		fputs("the BAT file this audit wrote\n"
+		      "     (see the files below)", out);
+	else
+		fputs("a BAT file of their URIs\n"
+		      "     (imaddr audit --bat)", out);
+	fputs(" with Bulk Administration > Users > Update\n"
+	      "     Users > Custom File.\n"
+	      "   Wait for the sync and the BAT job to finish before step 6.\n", out);
+}
+
+static void write_runbook(struct runbook *runbook, const struct imaddr_run_totals *totals)
+{
+	const struct imaddr_audit_options *options = runbook->options;
+	FILE *out = runbook->file.stream;
+	char when[32] = "";
+	time_t started = (time_t)runbook->started;
+	struct tm utc;
+	const char *uri_source = options->mapping.names[IMADDR_ROLE_DIRECTORY_URI][0];
+
+	if (gmtime_r(&started, &utc))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &utc);
+	fprintf(out, "Changing the IM address scheme of IM and Presence: runbook\n"
+		     "Written by imaddr %s on %s from the audit of %s.\n\n",
+		IMADDR_VERSION, when, options->input_name ? options->input_name : "the input");
+	fputs("Today:  ", out);
+	if (options->premigration)
+		write_scheme(out, options->current_scheme,
+			     options->current_default_domain ? options->current_default_domain
+							     : options->default_domain,
+			     options->mapping.names[IMADDR_ROLE_CURRENT_URI][0]);
+	else
+		fputs("not given (run imaddr with --current-scheme and\n"
+		      "        --current-default-domain to see each user's change)\n", out);
+	fputs("Target: ", out);
+	write_scheme(out, options->scheme, options->default_domain, uri_source);
+	fprintf(out, "Users:  %llu, with an IM address under the target: %llu\n",
+		(unsigned long long)totals->users,
+		(unsigned long long)totals->users_with_im_address);
+	if (options->premigration)
+		fprintf(out, "        IM addresses that change: %llu, lost: %llu, gained: %llu\n",
+			(unsigned long long)totals->im_address_changes,
+			(unsigned long long)totals->im_address_lost,
+			(unsigned long long)totals->im_address_gained);
+	fprintf(out, "Verdict: %s\n\n", totals->by_severity[IMADDR_SEVERITY_ERROR] ? "NO-GO" : "GO");
+
+	fputs("The scheme and the default domain are cluster-wide and the same on every\n"
+	      "IM and Presence cluster: the change moves every user's IM address at once\n"
+	      "and cannot be staged. Plan a maintenance window; users are signed out.\n\n", out);
+	write_blockers(out, totals);
+	fputs("2. Record the active users of each Presence Redundancy Group (Cisco Unified\n"
+	      "   CM Administration > System > Presence Redundancy Groups), then disable\n"
+	      "   High Availability on each group and wait two minutes.\n", out);
+	fputs("3. On every IM and Presence node, stop these services in this order\n"
+	      "   (Cisco Unified IM and Presence Serviceability > Tools > Control Center):\n",
+	      out);
+	for (size_t i = 0; i < SERVICE_COUNT; i++)
+		fprintf(out, "     %c. %s\n", (char)('a' + i), services[i]);
+	fputs("4. Set the IM address scheme", out);
+	if (options->scheme == IMADDR_SCHEME_USERID)
+		fprintf(out, " to UserID@Default_Domain and the default domain\n"
+			     "   to %s", options->default_domain ? options->default_domain : "");
+	else
+		fputs(" to Directory URI", out);
+	fputs(" (Cisco Unified CM IM and Presence\n"
+	      "   Administration > Presence > Settings > Advanced Configuration).\n", out);
+	if (options->scheme == IMADDR_SCHEME_DIRECTORY_URI)
+		write_uri_source(out, options, totals);
+	else
+		fputs("5. Nothing to import: the user IDs are the IM addresses' local parts.\n",
+		      out);
+	fputs("6. Start the services again in this order:\n", out);
+	for (size_t i = 0; i < SERVICE_COUNT; i++)
+		fprintf(out, "     %c. %s%s\n", (char)('a' + i), services[SERVICE_COUNT - 1 - i],
+			!strcmp(services[SERVICE_COUNT - 1 - i], "Cisco Presence Engine")
+				? " (on every node)" : "");
+	fputs("7. Re-enable High Availability on each Presence Redundancy Group once its\n"
+	      "   active session counts match the ones recorded in step 2.\n", out);
+	fputs("8. Audit a fresh export under the new scheme (imaddr audit without the\n"
+	      "   --current options): it should find no errors, and the IM domain list\n"
+	      "   below should be the Subject Alternative Names of the cup-xmpp-s2s\n"
+	      "   certificate.\n", out);
+	if (totals->domain_count) {
+		fputs("\nIM domains under the target:", out);
+		for (size_t i = 0; i < totals->domain_count; i++)
+			fprintf(out, "%s%s", i ? ", " : " ", totals->domains[i].ascii);
+		fputc('\n', out);
+	}
+	if (totals->outputs && *totals->outputs)
+		fprintf(out, "\nFiles this audit wrote:\n%s", totals->outputs);
+}
+
+static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
+			      struct imaddr_error *err)
+{
+	struct runbook *runbook = (struct runbook *)sink;
+	write_runbook(runbook, totals);
+	runbook->opened = false;
+	return imaddr_atomic_file_commit(&runbook->file, err);
+}
+
+static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
+{
+	imaddr_buf_appendf(out, "runbook '%s'\n", ((struct runbook *)sink)->path);
+}
+
+static void runbook_abort(struct imaddr_sink *sink)
+{
+	struct runbook *runbook = (struct runbook *)sink;
+	if (runbook->opened)
+		imaddr_atomic_file_abort(&runbook->file);
+	runbook->opened = false;
+}
+
+static void runbook_free(struct imaddr_sink *sink)
+{
+	struct runbook *runbook = (struct runbook *)sink;
+	runbook_abort(sink);
+	free(runbook->path);
+	free(runbook);
+}
+
+/* Last: it names the files the other outputs wrote. */
+static const struct imaddr_sink_ops runbook_ops = {
+	.name = "runbook",
+	.flags = IMADDR_SINK_LAST,
+	.begin = begin,
+	.end = end,
+	.describe = describe,
+	.abort = runbook_abort,
+	.free = runbook_free,
+};
+
+enum imaddr_status imaddr_sink_runbook_open(const char *path, struct imaddr_sink **out,
+					    struct imaddr_error *err)
+{
+	enum imaddr_status status = imaddr_atomic_file_check_directory(path, IMADDR_ERR_IO,
+								       "write", err);
+	if (status != IMADDR_OK)
+		return status;
+	struct runbook *runbook = imaddr_xcalloc(1, sizeof(*runbook));
+	runbook->base.ops = &runbook_ops;
+	runbook->path = imaddr_xstrdup(path);
+	*out = &runbook->base;
+	return IMADDR_OK;
+}
