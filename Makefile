@@ -235,11 +235,11 @@ package: dist
 	lintian --fail-on error,warning $(BUILD)/package/imaddr_$(VERSION)_*.changes
 
 # Slow, and it installs the packages into this system: for a throw-away
-# machine (../shared/tools/fresh-check 'make package-test'). The packages,
-# installed with apt-get, then the tarball's own make test.
+# machine (../shared/tools/fresh-check 'make package-test'). The tarball's
+# own make test, then the packages installed with apt-get.
 package-test: package
-	@tests/package/run $(BUILD)/package
 	@$(MAKE) --no-print-directory distcheck
+	@tests/package/run $(BUILD)/package
 
 clean:
 	rm -rf build build-asan build-fuzz out
