@@ -49,6 +49,11 @@ _imaddr()
 		return
 		;;
 	--directory-type) COMPREPLY=($(compgen -W 'ad ad-lds openldap' -- "$cur")); return ;;
+	--delimiter) COMPREPLY=($(compgen -W ', ; tab' -- "$cur")); return ;;
+	--encoding)
+		COMPREPLY=($(compgen -W 'utf-8 utf-16le utf-16be windows-1252 iso-8859-1' -- "$cur"))
+		return
+		;;
 	--fail-on) COMPREPLY=($(compgen -W 'error warning never' -- "$cur")); return ;;
 	--sasl-mech | -Y) COMPREPLY=($(compgen -W 'EXTERNAL GSSAPI' -- "$cur")); return ;;
 	--profile) COMPREPLY=($(compgen -W "$(_imaddr_profiles)" -- "$cur")); return ;;
@@ -59,16 +64,18 @@ _imaddr()
 		;;
 	--base | -b | --bind-dn | -D | --filter | --default-domain | --im-domains | --bat-chunk | \
 		--page-size | --timeout | --userid-attr | --uri-attr | --cluster | \
-		--current-default-domain | --current-uri-attr)
+		--current-default-domain | --current-uri-attr | --mail-attr | --first-name-attr | \
+		--last-name-attr | --dn-attr | --wait)
 		return
 		;;
 	esac
-	COMPREPLY=($(compgen -W '--cluster --csv --ldif --ldap --base --scope --filter
-		--directory-type --bind-dn --password-file --ask-password --sasl-mech --starttls
-		--ca-file --page-size --timeout --userid-attr --uri-attr --scheme --default-domain
+	COMPREPLY=($(compgen -W '--cluster --csv --ldif --ldap --encoding --delimiter --dn-attr
+		--filter --directory-type --base --scope --bind-dn --password-file --ask-password
+		--sasl-mech --starttls --ca-file --page-size --timeout --userid-attr --uri-attr
+		--mail-attr --first-name-attr --last-name-attr --scheme --default-domain
 		--im-domains --current-scheme --current-default-domain --current-uri-attr --bat
-		--bat-chunk --db --ldif-fixes --runbook --quiet --fail-on --config --profile
-		--help --version' -- "$cur"))
+		--bat-chunk --db --ldif-fixes --runbook --wait --quiet --fail-on --config
+		--profile --help --version' -- "$cur"))
 }
 
 complete -F _imaddr imaddr

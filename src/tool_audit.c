@@ -18,22 +18,33 @@ static const char usage[] =
 	"Input (without one: the URI of ldap.conf or .ldaprc, as ldapsearch;\n"
 	"several with --cluster NAME before each cluster's):\n"
 	"  --csv FILE             CSV with a header row ('-': standard input)\n"
-	"  --ldif FILE            LDIF, e.g. from ldapsearch or ldifde ('-': standard input)\n"
+	"  --ldif FILE            LDIF, e.g. from ldifde or ldapsearch ('-': standard input)\n"
 	"  -H, --ldap URI         an ldap://, ldaps:// or ldapi:// directory server\n"
-	"Directory (with an LDAP URI; ldapsearch's short options):\n"
+	"Files (--csv, --ldif):\n"
+	"  --encoding NAME        when there is no byte order mark and it is not UTF-8,\n"
+	"                         e.g. windows-1252 (default: detected, or refused)\n"
+	"CSV (--csv):\n"
+	"  --delimiter ,|;|tab    (default: whichever splits the header most)\n"
+	"  --dn-attr NAME         the DN's column (dn, else DistinguishedName)\n"
+	"Which entries are users (--ldif, --ldap):\n"
+	"  --filter FILTER        an LDAP filter (default: the directory type's)\n"
+	"  --directory-type ad|ad-lds|openldap   CUCM's default filter and user ID\n"
+	"                         (--ldif: inferred from the entries when not given)\n"
+	"Directory server (with an LDAP URI; ldapsearch's short options):\n"
 	"  -b, --base DN          (ldap.conf's BASE)\n"
 	"  -s, --scope base|one|sub|children   (sub)\n"
-	"  --filter FILTER        (the directory type's)\n"
-	"  --directory-type ad|ad-lds|openldap   CUCM's default filter and user ID\n"
 	"  -D, --bind-dn DN       simple bind; the password from one of:\n"
 	"  -y, --password-file FILE   its first line (not readable by others)\n"
 	"  -W, --ask-password     ask on the terminal\n"
 	"                         or IMADDR_LDAP_PASSWORD; never the command line\n"
 	"  -Y, --sasl-mech EXTERNAL|GSSAPI  -Z, --starttls  --ca-file FILE\n"
 	"  --page-size N (1000)  --timeout SECONDS\n"
-	"Mapping:\n"
-	"  --userid-attr NAME     user ID attribute (sAMAccountName, else USER ID)\n"
-	"  --uri-attr NAME        directory URI attribute (DIRECTORY URI, else mail)\n"
+	"Mapping (every input):\n"
+	"  --userid-attr NAME     user ID (sAMAccountName, else USER ID)\n"
+	"  --uri-attr NAME        directory URI source (DIRECTORY URI, mail, EmailAddress)\n"
+	"  --mail-attr NAME       mail (mail, MAIL ID, EmailAddress)\n"
+	"  --first-name-attr NAME (givenName, FIRST NAME)\n"
+	"  --last-name-attr NAME  (sn, LAST NAME, Surname)\n"
 	"Scheme:\n"
 	"  --scheme userid|directory-uri   (userid)\n"
 	"  --default-domain DOMAIN         required for userid\n"
@@ -42,15 +53,18 @@ static const char usage[] =
 	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
 	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
-	"  --bat FILE  --bat-chunk N  --db FILE  -q, --quiet (no summary)\n"
+	"  --bat FILE  --bat-chunk N  --db FILE   ('--bat -': standard output)\n"
+	"  -q, --quiet            no summary\n"
 	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
 	"  --runbook FILE      the change procedure with this audit's figures\n"
+	"  --wait SECONDS      wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Configuration file (settings named as the long options, [profile] sections):\n"
 	"  --config FILE          (" TOOL_CONFIG_DEFAULT " when present)\n"
 	"  --profile NAME         also the settings of [NAME]; the command line wins\n"
 	"  -h, --help  -V, --version\n"
-	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
+	"Exit: 0 clean, 1 findings, 2 usage or input error (no users included),\n"
+	"3 I/O, LDAP or report failure.\n";
 
 enum option_id {
 	OPT_ASK_PASSWORD = 'W', OPT_BASE = 'b', OPT_BIND_DN = 'D', OPT_HELP = 'h',
@@ -58,9 +72,10 @@ enum option_id {
 	OPT_SCOPE = 's', OPT_SIMPLE = 'x', OPT_STARTTLS = 'Z', OPT_VERSION = 'V',
 	OPT_BAT = 256, OPT_BAT_CHUNK, OPT_CA_FILE, OPT_CLUSTER, OPT_CONFIG, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
-	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_IM_DOMAINS, OPT_LDIF,
-	OPT_LDIF_FIXES, OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT,
-	OPT_URI_ATTR, OPT_USERID_ATTR,
+	OPT_DEFAULT_DOMAIN, OPT_DELIMITER, OPT_DIRECTORY_TYPE, OPT_DN_ATTR, OPT_ENCODING,
+	OPT_FAIL_ON, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_IM_DOMAINS, OPT_LAST_NAME_ATTR,
+	OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR, OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK,
+	OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR, OPT_WAIT,
 	OPT_END
 };
 
@@ -83,14 +98,20 @@ static const struct option long_options[] = {
 	{ "current-uri-attr", required_argument, NULL, OPT_CURRENT_URI_ATTR },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "default-domain", required_argument, NULL, OPT_DEFAULT_DOMAIN },
+	{ "delimiter", required_argument, NULL, OPT_DELIMITER },
 	{ "directory-type", required_argument, NULL, OPT_DIRECTORY_TYPE },
+	{ "dn-attr", required_argument, NULL, OPT_DN_ATTR },
+	{ "encoding", required_argument, NULL, OPT_ENCODING },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "first-name-attr", required_argument, NULL, OPT_FIRST_NAME_ATTR },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
+	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
 	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
+	{ "mail-attr", required_argument, NULL, OPT_MAIL_ATTR },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
@@ -104,6 +125,7 @@ static const struct option long_options[] = {
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,6 +149,7 @@ struct audit_config {
 	const char *cluster;      /* the one the next inputs belong to */
 	struct imaddr_audit_options audit;
 	struct imaddr_ldap_options ldap;
+	struct imaddr_file_options file;
 	struct progress_line progress;
 	const char *bat;
 	const char *db;
@@ -135,11 +158,16 @@ struct audit_config {
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
+	const char *mail_attr;
+	const char *first_name_attr;
+	const char *last_name_attr;
+	const char *dn_attr;
 	const char *current_uri_attr;
 	bool current_scheme_given;
 	bool directory_type_given;
 	bool ask_password;
 	uint64_t bat_chunk;
+	int wait_ms;                 /* -1: the library's default */
 	bool quiet;
 	bool fail_never;
 	enum imaddr_severity fail_on;
@@ -147,7 +175,7 @@ struct audit_config {
 	struct tool_password *password;  /* main's buffer */
 	const char *config_path;         /* --config */
 	const char *profile;             /* --profile */
-	struct tool_config_file file;    /* its settings, which the options borrow */
+	struct tool_config_file config_file;  /* its settings, which the options borrow */
 	bool given[OPT_END];             /* set on the command line */
 	bool decided[OPT_END];           /* set on the command line or by the file */
 };
@@ -197,6 +225,15 @@ static bool parse_scheme(const char *option, const char *text, enum imaddr_schem
 		return false;
 	}
 	return true;
+}
+
+static bool has_input(const struct audit_config *config, int kind)
+{
+	for (size_t i = 0; i < config->input_count; i++) {
+		if (config->inputs[i].kind == kind)
+			return true;
+	}
+	return false;
 }
 
 static const char *option_name(int id)
@@ -250,6 +287,21 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		break;
 	case OPT_DB: config->db = value; break;
 	case OPT_DEFAULT_DOMAIN: config->audit.default_domain = value; break;
+	case OPT_DELIMITER:
+		if (!strcmp(value, ",") || !strcmp(value, ";"))
+			config->file.delimiter = value[0];
+		else if (!strcmp(value, "tab") || !strcmp(value, "\t"))
+			config->file.delimiter = '\t';
+		else {
+			tool_error("%s takes ',', ';' or tab, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
+	case OPT_DN_ATTR: config->dn_attr = value; break;
+	case OPT_ENCODING: config->file.encoding = value; break;
+	case OPT_FIRST_NAME_ATTR: config->first_name_attr = value; break;
+	case OPT_LAST_NAME_ATTR: config->last_name_attr = value; break;
+	case OPT_MAIL_ATTR: config->mail_attr = value; break;
 	case OPT_DIRECTORY_TYPE:
 		config->directory_type_given = true;
 		if (!strcmp(value, "ad"))
@@ -311,6 +363,11 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		break;
 	case OPT_URI_ATTR: config->uri_attr = value; break;
 	case OPT_USERID_ATTR: config->userid_attr = value; break;
+	case OPT_WAIT:
+		if (!parse_count(what, value, 0, 86400, &number))
+			return TOOL_EXIT_USAGE;
+		config->wait_ms = (int)number * 1000;
+		break;
 	}
 	return TOOL_EXIT_CLEAN;
 }
@@ -369,7 +426,7 @@ static bool is_input(int id)
 /* Checks every setting of the file, applied or not: a typo is found at once. */
 static int check_settings(struct audit_config *config, int *ids)
 {
-	const struct tool_config_file *file = &config->file;
+	const struct tool_config_file *file = &config->config_file;
 	for (size_t i = 0; i < file->count; i++) {
 		const struct tool_config_entry *entry = &file->entries[i];
 		ids[i] = -1;
@@ -415,7 +472,7 @@ static int set_switch(struct audit_config *config, int id, const char *value, co
 	return TOOL_EXIT_CLEAN;
 }
 
-static bool ldap_only(int id);
+static bool applies(const struct audit_config *config, int id);
 
 /*
  * The file's settings of one section for what the command line left open:
@@ -425,7 +482,7 @@ static bool ldap_only(int id);
 static int apply_section(struct audit_config *config, const int *ids, const char *section,
 			 bool inputs)
 {
-	const struct tool_config_file *file = &config->file;
+	const struct tool_config_file *file = &config->config_file;
 	char what[300];
 	for (size_t i = 0; i < file->count; i++) {
 		const struct tool_config_entry *entry = &file->entries[i];
@@ -435,7 +492,7 @@ static int apply_section(struct audit_config *config, const int *ids, const char
 		bool decided = inputs ? config->decided[OPT_CSV] || config->decided[OPT_LDIF] ||
 						config->decided[OPT_LDAP] || config->decided[OPT_CLUSTER]
 				      : config->decided[id];
-		if (decided || (!inputs && !config->ldap.uri && ldap_only(id)))
+		if (decided || (!inputs && !applies(config, id)))
 			continue;
 		snprintf(what, sizeof(what), "%s:%d: %s", file->path, entry->line, entry->key);
 		bool is_switch = id == OPT_QUIET || id == OPT_STARTTLS || id == OPT_ASK_PASSWORD;
@@ -479,15 +536,15 @@ static int merge_configuration(struct audit_config *config)
 		}
 		return resolve_input(config);
 	}
-	int status = tool_config_read(&config->file, path);
+	int status = tool_config_read(&config->config_file, path);
 	if (status != TOOL_EXIT_CLEAN)
 		return status;
 	if (config->profile && (!*config->profile ||
-				!tool_config_has_section(&config->file, config->profile))) {
+				!tool_config_has_section(&config->config_file, config->profile))) {
 		tool_error("%s: no profile [%s]", path, config->profile);
 		return TOOL_EXIT_USAGE;
 	}
-	int *ids = calloc(config->file.count + 1, sizeof(*ids));
+	int *ids = calloc(config->config_file.count + 1, sizeof(*ids));
 	if (!ids) {
 		tool_error("out of memory");
 		return TOOL_EXIT_FAILURE;
@@ -505,17 +562,28 @@ static int merge_configuration(struct audit_config *config)
 
 /* The settings that only an LDAP input can use. */
 static const int ldap_only_options[] = {
-	OPT_BASE, OPT_FILTER, OPT_BIND_DN, OPT_SASL_MECH, OPT_STARTTLS, OPT_PASSWORD_FILE,
+	OPT_BASE, OPT_BIND_DN, OPT_SASL_MECH, OPT_STARTTLS, OPT_PASSWORD_FILE,
 	OPT_ASK_PASSWORD, OPT_SCOPE, OPT_CA_FILE, OPT_PAGE_SIZE, OPT_TIMEOUT,
 };
 
-static bool ldap_only(int id)
+/*
+ * Whether the run's inputs can use a setting: the configuration file's
+ * settings for other inputs are left out, as the command line's are refused.
+ */
+static bool applies(const struct audit_config *config, int id)
 {
+	bool csv = has_input(config, OPT_CSV), ldif = has_input(config, OPT_LDIF);
 	for (size_t i = 0; i < sizeof(ldap_only_options) / sizeof(ldap_only_options[0]); i++) {
 		if (ldap_only_options[i] == id)
-			return true;
+			return config->ldap.uri != NULL;
 	}
-	return false;
+	if (id == OPT_ENCODING)
+		return csv || ldif;
+	if (id == OPT_DELIMITER || id == OPT_DN_ATTR)
+		return csv;
+	if (id == OPT_FILTER || id == OPT_DIRECTORY_TYPE)
+		return ldif || config->ldap.uri;
+	return true;
 }
 
 static int resolve_input(struct audit_config *config)
@@ -546,6 +614,24 @@ static int check_options(struct audit_config *config)
 			}
 		}
 	}
+	bool csv = has_input(config, OPT_CSV), ldif = has_input(config, OPT_LDIF);
+	if (!csv && !ldif && config->file.encoding) {
+		tool_error("--encoding goes with --csv or --ldif: LDAP is UTF-8");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!csv && (config->file.delimiter || config->dn_attr)) {
+		tool_error("--delimiter and --dn-attr go with --csv");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!ldif && !config->ldap.uri && (config->ldap.filter || config->directory_type_given)) {
+		tool_error("--filter and --directory-type go with --ldif or --ldap: a CSV export "
+			   "was filtered when it was made");
+		return TOOL_EXIT_USAGE;
+	}
+	/* An LDIF's entries are selected as the server's would be. */
+	config->file.filter = config->ldap.filter;
+	config->file.directory_type = config->ldap.directory_type;
+	config->file.directory_type_given = config->directory_type_given;
 	if (config->ask_password && config->password_file) {
 		tool_error("give only one of -y/--password-file and -W/--ask-password");
 		return TOOL_EXIT_USAGE;
@@ -569,6 +655,14 @@ static void apply_mapping(struct audit_config *config)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_DIRECTORY_URI, config->uri_attr);
 	if (config->current_uri_attr)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_CURRENT_URI, config->current_uri_attr);
+	if (config->mail_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_MAIL, config->mail_attr);
+	if (config->first_name_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_FIRST_NAME, config->first_name_attr);
+	if (config->last_name_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_LAST_NAME, config->last_name_attr);
+	if (config->dn_attr)
+		imaddr_mapping_set_dn(mapping, config->dn_attr);
 	/* Only the default domain or the URI source changes: the scheme stays. */
 	if (!config->current_scheme_given)
 		config->audit.current_scheme = config->audit.scheme;
@@ -607,6 +701,33 @@ static int read_password(struct audit_config *config)
 	}
 	config->ldap.password = password->text;
 	return TOOL_EXIT_CLEAN;
+}
+
+/*
+ * IMADDR_TEST_KILL_AT=STEP: SIGKILL at that step of the output protocol, for
+ * the tests that check what a killed run leaves (tests/cases/kill-*);
+ * STEP:TERM and STEP:INT raise that signal instead.
+ */
+static const char *kill_step;
+
+static void kill_at_step(const char *step)
+{
+	size_t len = strcspn(kill_step, ":");
+	if (strncmp(step, kill_step, len) || step[len])
+		return;
+	if (!strcmp(kill_step + len, ":TERM"))
+		raise(SIGTERM);
+	else if (!strcmp(kill_step + len, ":INT"))
+		raise(SIGINT);
+	else
+		raise(SIGKILL);
+}
+
+static void set_test_hooks(void)
+{
+	kill_step = getenv("IMADDR_TEST_KILL_AT");
+	if (kill_step && *kill_step)
+		imaddr_set_step_hook(kill_at_step);
 }
 
 static void on_signal(int signal_number)
@@ -656,9 +777,9 @@ static enum imaddr_status open_reader(struct audit_config *config,
 				      struct imaddr_error *err)
 {
 	if (input->kind == OPT_CSV)
-		return imaddr_csv_reader_open(input->name, out, err);
+		return imaddr_csv_reader_open_with(input->name, &config->file, out, err);
 	if (input->kind == OPT_LDIF)
-		return imaddr_ldif_reader_open(input->name, out, err);
+		return imaddr_ldif_reader_open_with(input->name, &config->file, out, err);
 	if (isatty(STDERR_FILENO)) {
 		config->progress.uri = config->ldap.uri;
 		config->ldap.progress = show_ldap_progress;
@@ -676,10 +797,14 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 {
 	struct imaddr_sink *sink;
 	enum imaddr_status status = IMADDR_OK;
-	if (config->db && (status = imaddr_sink_report_open(config->db, &sink, err)) == IMADDR_OK)
+	bool bat_to_stdout = config->bat && !strcmp(config->bat, "-");
+	/* The report first: its commit decides the run, and its lock is taken first. */
+	if (config->db &&
+	    (status = imaddr_sink_report_open(config->db, config->wait_ms, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->bat &&
-	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
+	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, config->wait_ms, &sink,
+					   err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->ldif_fixes &&
 	    (status = imaddr_sink_ldif_fixes_open(config->ldif_fixes, &sink, err)) == IMADDR_OK)
@@ -687,8 +812,10 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	if (status == IMADDR_OK && config->runbook &&
 	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	/* With the BAT file on standard output, the summary goes to standard error. */
 	if (status == IMADDR_OK && !config->quiet &&
-	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
+	    (status = imaddr_sink_summary_open(bat_to_stdout ? stderr : stdout, &sink,
+					       err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	return status;
 }
@@ -716,7 +843,8 @@ static char *input_name(const struct audit_config *config)
 
 int tool_audit(int argc, char **argv, struct tool_password *password)
 {
-	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .password = password };
+	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1,
+				       .password = password };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
 	char *name = NULL;
@@ -726,6 +854,7 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 
 	imaddr_audit_options_init(&config.audit);
 	imaddr_ldap_options_init(&config.ldap);
+	imaddr_file_options_init(&config.file);
 	int exit_status = parse_command_line(argc, argv, &config);
 	if (exit_status == TOOL_EXIT_CLEAN)
 		exit_status = merge_configuration(&config);
@@ -747,6 +876,7 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {
+		set_test_hooks();
 		catch_signals();
 		status = imaddr_audit_run_inputs(audit, inputs, config.input_count, &totals, &err);
 	}
@@ -768,6 +898,6 @@ out:
 	free(name);
 	tool_password_clear(password);
 	free(config.configured_uri);
-	tool_config_release(&config.file);
+	tool_config_release(&config.config_file);
 	return exit_status;
 }
