@@ -53,7 +53,7 @@ SHLIB_NAME := libimaddr.so.$(SOVERSION)
 SHLIB := $(BUILD)/libimaddr.so.$(VERSION)
 BIN := $(BUILD)/imaddr
 
-.PHONY: all deps test-deps demo check test-all test unit cases ldap install-test completion asan fuzz \
+.PHONY: FORCE all deps test-deps demo check test-all test unit cases ldap install-test completion asan fuzz \
 	bench install install-strip uninstall dist distcheck package package-test clean
 .SECONDARY:
 all: $(BIN) $(LIB) $(SHLIB)
@@ -64,13 +64,22 @@ deps:
 test-deps:
 	@scripts/install-deps --test
 
+# Objects are rebuilt when the compiler or its flags change (a tree built
+# before the objects were -fPIC, or with other CFLAGS): the stamp holds them.
+FLAGS_STAMP := $(BUILD)/obj/flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -fPIC' | cmp -s - $@ || \
+		echo '$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -fPIC' >$@
+FORCE:
+
 # The library's objects are position-independent: one set for both libraries.
-$(BUILD)/obj/%.o: src/%.c
+$(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
-$(BUILD)/obj/tool_%.o: src/tool_%.c
+$(BUILD)/obj/tool_%.o: src/tool_%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -c -o $@ $<
