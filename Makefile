@@ -10,7 +10,7 @@ man1dir ?= $(mandir)/man1
 BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := icu-uc icu-i18n sqlite3 ldap lber
+PKGS := icu-uc icu-i18n sqlite3 ldap lber jansson xlsxwriter
 IMADDR_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
 	-Iinclude -Isrc -MMD -MP

@@ -294,6 +294,21 @@ enum imaddr_status imaddr_sink_runbook_open(const char *path, struct imaddr_sink
 enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_sink **out,
 					       struct imaddr_error *err);
 
+/* The version of the JSON document's schema (docs/json.md): "imaddr_json". */
+#define IMADDR_JSON_SCHEMA 1
+/* How many findings of each code the JSON document lists by default. */
+#define IMADDR_JSON_FINDINGS_PER_CODE 20
+
+/**
+ * The run as one JSON document at `path` ("-": standard output, written when
+ * the run ends): its options, verdict, counts by severity and code, the IM
+ * domains, the files the other outputs wrote and the first
+ * `findings_per_code` findings of each code (docs/json.md). Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_json_open(const char *path, size_t findings_per_code,
+					 struct imaddr_sink **out, struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);
@@ -471,6 +486,16 @@ enum imaddr_status imaddr_check_address(const char *address, size_t length,
 					struct imaddr_address_report *report,
 					struct imaddr_error *err);
 void imaddr_address_report_release(struct imaddr_address_report *report);
+
+/**
+ * Writes one checked address as a line of JSON (JSON Lines) to `out` (a
+ * FILE *): address, canonical, unicode, valid (no error) and findings
+ * (code, severity, message, suggestion); see docs/json.md. Bytes that are
+ * not UTF-8 become U+FFFD. Fails with IMADDR_ERR_IO when the write fails.
+ */
+enum imaddr_status imaddr_address_result_write_json(const char *address, size_t length,
+						    const struct imaddr_address_result *result,
+						    void *out, struct imaddr_error *err);
 
 #ifdef __cplusplus
 }

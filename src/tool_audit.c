@@ -39,6 +39,8 @@ static const char usage[] =
 	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
 	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
 	"  --runbook FILE      the change procedure with this audit's figures\n"
+	"  --json FILE         the run as JSON ('-': standard output, instead of the summary)\n"
+	"  --json-findings N   findings of each code the JSON lists (20)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
 
@@ -46,7 +48,7 @@ enum option_id {
 	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CLUSTER, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
 	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
-	OPT_IM_DOMAINS, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
+	OPT_IM_DOMAINS, OPT_JSON, OPT_JSON_FINDINGS, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
 	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR
 };
@@ -70,6 +72,8 @@ static const struct option long_options[] = {
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "json-findings", required_argument, NULL, OPT_JSON_FINDINGS },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
 	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
@@ -112,6 +116,8 @@ struct audit_config {
 	const char *db;
 	const char *runbook;
 	const char *ldif_fixes;
+	const char *json;
+	long json_findings;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -225,6 +231,11 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			fputs(usage, stdout);
 			exit(TOOL_EXIT_CLEAN);
 		case OPT_IM_DOMAINS: config->audit.im_domains = optarg; break;
+		case OPT_JSON: config->json = optarg; break;
+		case OPT_JSON_FINDINGS:
+			if (!parse_count("--json-findings", optarg, 0, 1000000, &config->json_findings))
+				return TOOL_EXIT_USAGE;
+			break;
 		case OPT_PAGE_SIZE:
 			if (!parse_count("--page-size", optarg, 1, 100000, &number))
 				return TOOL_EXIT_USAGE;
@@ -292,6 +303,8 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			   "--password-file go with --ldap");
 		return TOOL_EXIT_USAGE;
 	}
+	if (config->json && !strcmp(config->json, "-"))
+		config->quiet = true;   /* standard output is the JSON's */
 	if (config->bat_chunk && !config->bat) {
 		tool_error("--bat-chunk goes with --bat");
 		return TOOL_EXIT_USAGE;
@@ -457,6 +470,10 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	if (status == IMADDR_OK && config->runbook &&
 	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->json &&
+	    (status = imaddr_sink_json_open(config->json, (size_t)config->json_findings, &sink,
+					    err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && !config->quiet &&
 	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
@@ -486,7 +503,8 @@ static char *input_name(const struct audit_config *config)
 
 int tool_audit(int argc, char **argv)
 {
-	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR };
+	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR,
+				       .json_findings = IMADDR_JSON_FINDINGS_PER_CODE };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
 	char *name = NULL;
