@@ -309,6 +309,20 @@ enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_s
 enum imaddr_status imaddr_sink_json_open(const char *path, size_t findings_per_code,
 					 struct imaddr_sink **out, struct imaddr_error *err);
 
+/**
+ * The worklist at `path`: one row per finding (pre-migration changes aside)
+ * with the user's cluster, line, user ID, DN and name, the field, value,
+ * code, severity, message, suggestion and duplicate group, users in input
+ * order and each user's findings together. A path ending in .xlsx gives a
+ * spreadsheet with a frozen header and an autofilter; .csv a CSV with a
+ * UTF-8 BOM whose cells that start with = + - or @ get a leading '.
+ * Fails with IMADDR_ERR_USAGE for another name and IMADDR_ERR_IO when the
+ * file's directory does not exist. Memory grows with the findings (16 bytes
+ * each), not with the users: the findings wait in a temporary file.
+ */
+enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sink **out,
+					     struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);

@@ -39,6 +39,7 @@ static const char usage[] =
 	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
 	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
 	"  --runbook FILE      the change procedure with this audit's figures\n"
+	"  --worklist FILE     one row per finding: FILE.xlsx or FILE.csv\n"
 	"  --json FILE         the run as JSON ('-': standard output, instead of the summary)\n"
 	"  --json-findings N   findings of each code the JSON lists (20)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
@@ -50,7 +51,7 @@ enum option_id {
 	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
 	OPT_IM_DOMAINS, OPT_JSON, OPT_JSON_FINDINGS, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
 	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
-	OPT_USERID_ATTR
+	OPT_USERID_ATTR, OPT_WORKLIST
 };
 
 /* Sorted by name. */
@@ -88,6 +89,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
+	{ "worklist", required_argument, NULL, OPT_WORKLIST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -117,6 +119,7 @@ struct audit_config {
 	const char *runbook;
 	const char *ldif_fixes;
 	const char *json;
+	const char *worklist;
 	long json_findings;
 	const char *password_file;
 	const char *userid_attr;
@@ -282,6 +285,7 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_URI_ATTR: config->uri_attr = optarg; break;
 		case OPT_USERID_ATTR: config->userid_attr = optarg; break;
+		case OPT_WORKLIST: config->worklist = optarg; break;
 		default:
 			fputs(usage, stderr);
 			return TOOL_EXIT_USAGE;
@@ -469,6 +473,9 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->runbook &&
 	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->worklist &&
+	    (status = imaddr_sink_worklist_open(config->worklist, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->json &&
 	    (status = imaddr_sink_json_open(config->json, (size_t)config->json_findings, &sink,
