@@ -37,7 +37,7 @@ TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/suppor
 LIB := $(BUILD)/libimaddr.a
 BIN := $(BUILD)/imaddr
 
-.PHONY: all deps test-deps demo check test-all test unit cases ldap asan fuzz bench install uninstall clean
+.PHONY: all deps test-deps demo check test-all test unit cases ldap html asan fuzz bench install uninstall clean
 .SECONDARY:
 all: $(BIN)
 
@@ -91,7 +91,7 @@ check: test-deps
 test-all:
 	@$(MAKE) --no-print-directory test
 
-test: unit cases ldap
+test: unit cases ldap html
 
 unit: $(BIN) $(UNIT_BINS)
 	@IMADDR=$(BIN) tests/run-unit $(UNIT_BINS)
@@ -102,6 +102,10 @@ cases: $(BIN)
 # A throw-away slapd and the real binary: LDAP, LDIF and CSV give the same audit.
 ldap: $(BIN)
 	@tests/ldap/run $(BIN)
+
+# The HTML report rendered by a headless chromium; a screenshot stays in $(BUILD).
+html: $(BIN)
+	@tests/html/run $(BIN)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \

@@ -323,6 +323,27 @@ enum imaddr_status imaddr_sink_json_open(const char *path, size_t findings_per_c
 enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sink **out,
 					     struct imaddr_error *err);
 
+/**
+ * The HTML report of the run at `path`: one self-contained page (no network
+ * access when opened, readable with scripts off) with the verdict, the
+ * counts, the IM domains and SAN list, the findings grouped by duplicate
+ * group with search, filters and sorting, and for a pre-migration run the
+ * before/after table (docs/html.md). At most IMADDR_HTML_FINDINGS_PER_CODE
+ * findings of a code are on the page; the worklist has them all. Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **out,
+					 struct imaddr_error *err);
+
+/**
+ * The same page for run `run_id` (0: the newest) of the SQLite report at
+ * `db_path`, which is only read. Fails with IMADDR_ERR_DB when the file is
+ * not an imaddr report of this schema, IMADDR_ERR_USAGE when it has no such
+ * run, IMADDR_ERR_IO when the page cannot be written.
+ */
+enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
+					    const char *html_path, struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);

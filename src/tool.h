@@ -20,5 +20,6 @@ void tool_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 int tool_audit(int argc, char **argv);
 int tool_check_address(int argc, char **argv);
+int tool_report(int argc, char **argv);
 
 #endif /* IMADDR_TOOL_H */

@@ -39,6 +39,7 @@ static const char usage[] =
 	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
 	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
 	"  --runbook FILE      the change procedure with this audit's figures\n"
+	"  --html FILE         the HTML report of this run\n"
 	"  --worklist FILE     one row per finding: FILE.xlsx or FILE.csv\n"
 	"  --json FILE         the run as JSON ('-': standard output, instead of the summary)\n"
 	"  --json-findings N   findings of each code the JSON lists (20)\n"
@@ -48,7 +49,7 @@ static const char usage[] =
 enum option_id {
 	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CLUSTER, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
-	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP,
+	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP, OPT_HTML,
 	OPT_IM_DOMAINS, OPT_JSON, OPT_JSON_FINDINGS, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
 	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR, OPT_WORKLIST
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "json-findings", required_argument, NULL, OPT_JSON_FINDINGS },
@@ -120,6 +122,7 @@ struct audit_config {
 	const char *ldif_fixes;
 	const char *json;
 	const char *worklist;
+	const char *html;
 	long json_findings;
 	const char *password_file;
 	const char *userid_attr;
@@ -233,6 +236,7 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 		case OPT_HELP:
 			fputs(usage, stdout);
 			exit(TOOL_EXIT_CLEAN);
+		case OPT_HTML: config->html = optarg; break;
 		case OPT_IM_DOMAINS: config->audit.im_domains = optarg; break;
 		case OPT_JSON: config->json = optarg; break;
 		case OPT_JSON_FINDINGS:
@@ -476,6 +480,9 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->worklist &&
 	    (status = imaddr_sink_worklist_open(config->worklist, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->html &&
+	    (status = imaddr_sink_html_open(config->html, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->json &&
 	    (status = imaddr_sink_json_open(config->json, (size_t)config->json_findings, &sink,

@@ -6,7 +6,8 @@
 
 static const char usage[] =
 	"usage: imaddr audit (--csv FILE | --ldif FILE | --ldap URI) [options]\n"
-	"       imaddr check-address [ADDRESS...]\n"
+	"       imaddr check-address [--json] [ADDRESS...]\n"
+	"       imaddr report --db FILE --html OUT.html [--run N]\n"
 	"       imaddr --help | --version\n"
 	"\n"
 	"Audits the IM addresses of Cisco Unified CM IM and Presence end users:\n"
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "audit"))
 		return tool_audit(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return tool_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check-address"))
 		return tool_check_address(argc - 1, argv + 1);
 	tool_error("'%s' is not a command", argv[1]);
