@@ -90,6 +90,10 @@ enum imaddr_code {
 	IMADDR_CODE_TOO_MANY_DOMAINS,
 	IMADDR_CODE_VALUE_MULTIPLE,
 	IMADDR_CODE_LDAP_REFERENCE,
+	IMADDR_CODE_MAIL_INVALID,
+	IMADDR_CODE_MAIL_NOT_CANONICAL,
+	IMADDR_CODE_MAIL_NOT_DOT_ATOM,
+	IMADDR_CODE_EXPORT_LOSSY,
 	IMADDR_CODE_IM_ADDRESS_CHANGES,
 	IMADDR_CODE_COUNT
 };
@@ -128,18 +132,25 @@ enum imaddr_role {
 struct imaddr_mapping {
 	/* NULL-terminated lists of attribute names per role. */
 	const char *names[IMADDR_ROLE_COUNT][IMADDR_MAPPING_MAX_NAMES + 1];
+	/* The CSV columns that may hold the entry's DN (LDIF and LDAP have it). */
+	const char *dn_names[IMADDR_MAPPING_MAX_NAMES + 1];
 };
 
 /**
- * Fills a mapping with the defaults: user ID from sAMAccountName, else
- * "USER ID"; directory URI from "DIRECTORY URI", else mail; mail from mail,
- * else "MAIL ID"; names from givenName/sn or "FIRST NAME"/"LAST NAME"; the
- * current URI from "DIRECTORY URI".
+ * Fills a mapping with the defaults, which know LDAP attribute names,
+ * PowerShell's (Get-ADUser) and ADSI property names and Unified CM's export
+ * headers: user ID from sAMAccountName, else "USER ID"; directory URI from
+ * "DIRECTORY URI", else mail, else EmailAddress; mail from mail, "MAIL ID"
+ * or EmailAddress; names from givenName/sn (Surname) or "FIRST NAME"/"LAST
+ * NAME"; the current URI from "DIRECTORY URI"; a CSV's DN from dn or
+ * DistinguishedName.
  */
 void imaddr_mapping_init(struct imaddr_mapping *mapping);
 /** Makes `name` the only source of `role`. `name` must outlive the mapping. */
 void imaddr_mapping_set(struct imaddr_mapping *mapping, enum imaddr_role role,
 			const char *name);
+/** Makes `name` the only CSV column read as the DN. `name` must outlive the mapping. */
+void imaddr_mapping_set_dn(struct imaddr_mapping *mapping, const char *name);
 /** True when `attribute` is the attribute whose values carry a "sip:" prefix. */
 bool imaddr_attribute_is_sip_uri(const char *attribute);
 
@@ -224,6 +235,29 @@ struct imaddr_domain_count {
 
 struct imaddr_audit;
 
+/**
+ * How the input was read, for the summary's first lines: so that a file
+ * read with the wrong encoding, delimiter or column is seen at once. The
+ * strings belong to the reader and the audit and live as long as both.
+ */
+struct imaddr_input_description {
+	const char *format;              /* "CSV", "LDIF" or "LDAP" */
+	const char *encoding;            /* "UTF-8", "UTF-16LE"...; NULL for LDAP */
+	const char *encoding_how;        /* "byte order mark", "detected", "--encoding"... */
+	char delimiter;                  /* CSV's; 0 otherwise */
+	bool type_line_skipped;          /* CSV: PowerShell 5.1's "#TYPE ..." first line */
+	const char *filter;              /* LDIF: the filter that selected the users */
+	const char *directory_type;      /* LDIF: "ad", "ad-lds" or "openldap" */
+	const char *directory_type_how;  /* LDIF: "--directory-type", "inferred"... */
+	uint64_t entries;                /* LDIF: entries read */
+	uint64_t entries_skipped;        /* LDIF: entries the filter did not select */
+	/* Per role, the column or attribute the first user's value came from
+	 * (NULL: the input has none); `varies` when later users differ. */
+	const char *role_attribute[IMADDR_ROLE_COUNT];
+	bool role_attribute_varies[IMADDR_ROLE_COUNT];
+	const char *dn_attribute;        /* CSV: the DN's column, or NULL */
+};
+
 /** What a run amounted to, given to the outputs when it ends. */
 struct imaddr_run_totals {
 	uint64_t users;
@@ -237,6 +271,7 @@ struct imaddr_run_totals {
 	uint64_t by_severity[3];
 	size_t domain_count;
 	const struct imaddr_domain_count *domains;  /* sorted by A-label */
+	const struct imaddr_input_description *input;  /* never NULL at the end */
 	/* For the outputs that end last (the summary): what the others wrote,
 	 * a line each ("BAT file 'bat.csv': 12 rows ..."); NULL before. */
 	const char *outputs;
@@ -246,6 +281,9 @@ struct imaddr_run_info {
 	const struct imaddr_audit_options *options;
 	const char *version;
 	int64_t started;          /* Unix time */
+	/* Set by the output driver, not the caller: */
+	const char *token;        /* the run's random token, kept by the report */
+	const char *transaction_path;  /* the report that decides the run, or NULL */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -263,18 +301,25 @@ void imaddr_sink_free(struct imaddr_sink *sink);
 /**
  * Opens a SQLite report at `path` (created when missing, appended to when it
  * exists: every run is kept). Nothing is written before the run begins; the
- * run is one transaction committed at its end. Fails with IMADDR_ERR_DB when
- * the file cannot be opened or is not an imaddr report.
+ * run is one transaction committed at its end, and that commit is the run's
+ * commit point for every output (docs/design.md, "All or nothing"). Another
+ * run's lock is waited for up to `wait_ms` milliseconds (< 0: 30 s), from
+ * the first statement on. Fails with IMADDR_ERR_DB when the file cannot be
+ * opened or is not an imaddr report.
  */
-enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink **out,
-					   struct imaddr_error *err);
+enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
+					   struct imaddr_sink **out, struct imaddr_error *err);
 
 /**
- * A BAT "Update Users" CSV (USER ID,DIRECTORY URI) at `path`. With
- * `chunk_rows` > 0 the rows are split into path-001.csv, path-002.csv...
- * Fails with IMADDR_ERR_IO when the file's directory does not exist.
+ * A BAT "Update Users" CSV (USER ID,DIRECTORY URI) at `path` ("-": standard
+ * output, not with chunks). With `chunk_rows` > 0 the rows are split into
+ * files path-001.csv, path-002.csv... in the directory `path` without its
+ * extension, which is replaced whole. Runs on one path take turns through
+ * path.lock, waiting up to `wait_ms` milliseconds (< 0: 30 s). Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist or `path` is a
+ * symbolic link, a device or a FIFO.
  */
-enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows,
+enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, int wait_ms,
 					struct imaddr_sink **out, struct imaddr_error *err);
 
 /**
@@ -406,6 +451,35 @@ struct imaddr_ldap_options {
 };
 
 void imaddr_ldap_options_init(struct imaddr_ldap_options *options);
+
+/** How a CSV or LDIF file is read. Strings are borrowed. */
+struct imaddr_file_options {
+	/* NULL: a byte order mark decides, else UTF-8 when the bytes are valid
+	 * UTF-8, else ICU's detector when it is confident; any ICU name. */
+	const char *encoding;
+	/* CSV: ',', ';' or '\t'; 0: whichever splits the header into most columns. */
+	char delimiter;
+	/* LDIF: which entries are users, as Unified CM's LDAP sync selects them:
+	 * `filter` (RFC 4515), else the directory type's default filter. The
+	 * type is inferred from the entries when not given. */
+	const char *filter;
+	enum imaddr_directory_type directory_type;
+	bool directory_type_given;
+};
+
+void imaddr_file_options_init(struct imaddr_file_options *options);
+
+/**
+ * imaddr_csv_reader_open and imaddr_ldif_reader_open with options (NULL:
+ * the defaults). IMADDR_ERR_USAGE for an encoding ICU does not know, a
+ * delimiter other than those three, or an invalid filter.
+ */
+enum imaddr_status imaddr_csv_reader_open_with(const char *path,
+					       const struct imaddr_file_options *options,
+					       struct imaddr_reader **out, struct imaddr_error *err);
+enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
+						const struct imaddr_file_options *options,
+						struct imaddr_reader **out, struct imaddr_error *err);
 /** The filter CUCM uses for a directory type. */
 const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
 
@@ -470,6 +544,14 @@ void imaddr_audit_free(struct imaddr_audit *audit);
  * meant for a SIGINT or SIGTERM handler.
  */
 void imaddr_audit_request_stop(void);
+
+/**
+ * For tests: `hook` is called with the name of each step of the output
+ * protocol as the run passes it (docs/design.md lists them), so that a test
+ * can kill the process at that moment. NULL removes it. Not thread-safe:
+ * set it before a run.
+ */
+void imaddr_set_step_hook(void (*hook)(const char *step));
 
 /* ------------------------------------------------------------------------ */
 /* One address at a time.                                                    */

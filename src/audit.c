@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -19,11 +20,9 @@
 /* Cisco's Expressway guidance: at most this many IM domains. */
 #define MAX_DOMAINS 75
 
-static volatile sig_atomic_t stop_requested;
-
 void imaddr_audit_request_stop(void)
 {
-	stop_requested = 1;
+	imaddr_stop_request();
 }
 
 struct imaddr_audit {
@@ -39,6 +38,10 @@ struct imaddr_audit {
 	uint64_t finding_codes_size;
 	struct imaddr_run_totals totals;
 	struct imaddr_domain_count *domain_list;
+	/* How the input was read: the reader's description and, per role, the
+	 * attribute of the first user (owned here). */
+	struct imaddr_input_description input;
+	char *role_attribute[IMADDR_ROLE_COUNT];
 	const char *cluster;                      /* the input being read */
 };
 
@@ -85,6 +88,8 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 	imaddr_spool_release(&audit->spool);
 	free(audit->finding_codes);
 	free(audit->domain_list);
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
+		free(audit->role_attribute[role]);
 	free(audit);
 }
 
@@ -157,6 +162,22 @@ static void count_domain(struct imaddr_audit *audit, const char *ascii, const ch
 	entry->count++;
 }
 
+/* Which attribute fed each role: the first user's, and whether others differ. */
+static void note_roles(struct imaddr_audit *audit, const struct imaddr_record *record)
+{
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		const char *name = record->values[role].attribute;
+		const char *first = audit->role_attribute[role];
+		if (!audit->totals.users) {
+			audit->role_attribute[role] = name ? imaddr_xstrdup(name) : NULL;
+			audit->input.role_attribute[role] = audit->role_attribute[role];
+		} else if (!audit->input.role_attribute_varies[role] &&
+			   (!first != !name || (name && strcasecmp(first, name)))) {
+			audit->input.role_attribute_varies[role] = true;
+		}
+	}
+}
+
 static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
 				    struct imaddr_error *err)
 {
@@ -165,8 +186,9 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	struct imaddr_spooled_user spooled;
 	const struct imaddr_user *user = &spooled.user;
 
-	if (stop_requested)
+	if (imaddr_stop_requested())
 		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
+	note_roles(audit, record);
 	imaddr_rules_user_check(rules, record, audit->totals.users + 1, &spooled);
 	spooled.user.cluster = audit->cluster;
 	audit->totals.users++;
@@ -275,6 +297,22 @@ static void unschedule_reader(struct imaddr_reader *reader, bool wrapped)
 		imaddr_reader_thread_unwrap(reader);
 }
 
+/* The reader's description of its input with the roles the audit saw. */
+static void describe_input(struct imaddr_audit *audit, const struct imaddr_reader *reader)
+{
+	struct imaddr_input_description *input = &audit->input;
+	bool varies[IMADDR_ROLE_COUNT];
+	memcpy(varies, input->role_attribute_varies, sizeof(varies));
+	*input = reader->input;
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		input->role_attribute[role] = audit->role_attribute[role];
+		input->role_attribute_varies[role] = varies[role];
+	}
+	if (!input->format)
+		input->format = reader->ops->name;
+	audit->totals.input = input;
+}
+
 /* Reads one input, on a thread of its own when it is a file. */
 static enum imaddr_status read_input(struct imaddr_audit *audit, const struct imaddr_input *input,
 				     const struct imaddr_reader_request *request,
@@ -283,8 +321,12 @@ static enum imaddr_status read_input(struct imaddr_audit *audit, const struct im
 	bool wrapped;
 	audit->cluster = input->cluster;
 	struct imaddr_reader *scheduled = schedule_reader(input->reader, &wrapped);
+	uint64_t users_before = audit->totals.users;
 	enum imaddr_status status = imaddr_reader_run(scheduled, request, err);
 	unschedule_reader(scheduled, wrapped);
+	/* An input of no one is a wrong input or a wrong search, not a clean run. */
+	if (status == IMADDR_OK && audit->totals.users == users_before)
+		status = imaddr_reader_no_users(input->reader, err);
 	return status;
 }
 
@@ -313,6 +355,9 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 	for (size_t i = 0; status == IMADDR_OK && i < count; i++)
 		status = read_input(audit, &inputs[i], &request, err);
 	audit->cluster = NULL;
+	/* Several inputs: the first one's description (see the summary). */
+	if (count)
+		describe_input(audit, inputs[0].reader);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_input_end(&audit->sinks, err);
 	if (status == IMADDR_OK)

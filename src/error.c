@@ -1,7 +1,32 @@
 #include "error.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+
+static volatile sig_atomic_t stop_requested;
+static void (*step_hook)(const char *name);
+
+bool imaddr_stop_requested(void)
+{
+	return stop_requested != 0;
+}
+
+void imaddr_stop_request(void)
+{
+	stop_requested = 1;
+}
+
+void imaddr_set_step_hook(void (*hook)(const char *name))
+{
+	step_hook = hook;
+}
+
+void imaddr_step(const char *name)
+{
+	if (step_hook)
+		step_hook(name);
+}
 
 const char *imaddr_strerror(enum imaddr_status status)
 {

@@ -2,6 +2,8 @@
 #ifndef IMADDR_ERROR_H
 #define IMADDR_ERROR_H
 
+#include <stdbool.h>
+
 #include "imaddr.h"
 
 /**
@@ -11,5 +13,19 @@
 enum imaddr_status imaddr_error_set(struct imaddr_error *err, enum imaddr_status status,
 				    const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A stop asked for by imaddr_audit_request_stop() (a SIGINT or SIGTERM
+ * handler): the audit, the output driver and the waits for locks poll it.
+ */
+bool imaddr_stop_requested(void);
+void imaddr_stop_request(void);
+
+/**
+ * A named step of the output protocol ("prepared", "bat-switched"...): calls
+ * the hook set with imaddr_set_step_hook(), which tests use to kill a run
+ * at that very moment. Nothing when no hook is set.
+ */
+void imaddr_step(const char *name);
 
 #endif /* IMADDR_ERROR_H */

@@ -8,13 +8,25 @@ void imaddr_mapping_init(struct imaddr_mapping *mapping)
 {
 	static const char *const defaults[IMADDR_ROLE_COUNT][IMADDR_MAPPING_MAX_NAMES + 1] = {
 		[IMADDR_ROLE_USER_ID] = { "sAMAccountName", "USER ID" },
-		[IMADDR_ROLE_DIRECTORY_URI] = { "DIRECTORY URI", "mail" },
-		[IMADDR_ROLE_MAIL] = { "mail", "MAIL ID" },
+		/* EmailAddress: PowerShell's Get-ADUser name for mail. */
+		[IMADDR_ROLE_DIRECTORY_URI] = { "DIRECTORY URI", "mail", "EmailAddress" },
+		[IMADDR_ROLE_MAIL] = { "mail", "MAIL ID", "EmailAddress" },
 		[IMADDR_ROLE_FIRST_NAME] = { "givenName", "FIRST NAME" },
-		[IMADDR_ROLE_LAST_NAME] = { "sn", "LAST NAME" },
+		/* Surname: PowerShell's; an LDAP alias of sn in OpenLDAP too. */
+		[IMADDR_ROLE_LAST_NAME] = { "sn", "LAST NAME", "Surname" },
 		[IMADDR_ROLE_CURRENT_URI] = { "DIRECTORY URI" },
 	};
+	static const char *const dn_defaults[IMADDR_MAPPING_MAX_NAMES + 1] = {
+		"dn", "DistinguishedName"
+	};
 	memcpy(mapping->names, defaults, sizeof(defaults));
+	memcpy(mapping->dn_names, dn_defaults, sizeof(dn_defaults));
+}
+
+void imaddr_mapping_set_dn(struct imaddr_mapping *mapping, const char *name)
+{
+	memset(mapping->dn_names, 0, sizeof(mapping->dn_names));
+	mapping->dn_names[0] = name;
 }
 
 void imaddr_mapping_set(struct imaddr_mapping *mapping, enum imaddr_role role, const char *name)
@@ -33,6 +45,17 @@ const char *imaddr_mapping_resolve(const struct imaddr_mapping *mapping, enum im
 				   void *context)
 {
 	for (const char *const *name = mapping->names[role]; *name; name++) {
+		if (has_attribute(context, *name))
+			return *name;
+	}
+	return NULL;
+}
+
+const char *imaddr_mapping_resolve_dn(const struct imaddr_mapping *mapping,
+				      bool (*has_attribute)(void *context, const char *name),
+				      void *context)
+{
+	for (const char *const *name = mapping->dn_names; *name; name++) {
 		if (has_attribute(context, *name))
 			return *name;
 	}

@@ -24,6 +24,11 @@ const char *imaddr_mapping_resolve(const struct imaddr_mapping *mapping, enum im
 				   bool (*has_attribute)(void *context, const char *name),
 				   void *context);
 
+/** As imaddr_mapping_resolve, for the CSV column of the DN. */
+const char *imaddr_mapping_resolve_dn(const struct imaddr_mapping *mapping,
+				      bool (*has_attribute)(void *context, const char *name),
+				      void *context);
+
 /**
  * "'sAMAccountName' or 'USER ID'": the names of a role, for messages,
  * written into `out` and cut at `size` bytes.

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
+
 void imaddr_record_reset(struct imaddr_record *record, uint64_t line)
 {
 	memset(record->values, 0, sizeof(record->values));
@@ -33,6 +35,20 @@ enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 				     struct imaddr_error *err)
 {
 	return reader->ops->run(reader, request, err);
+}
+
+void imaddr_file_options_init(struct imaddr_file_options *options)
+{
+	memset(options, 0, sizeof(*options));
+	options->directory_type = IMADDR_DIRECTORY_AD;
+}
+
+enum imaddr_status imaddr_reader_no_users(struct imaddr_reader *reader, struct imaddr_error *err)
+{
+	if (reader->ops->no_users)
+		return reader->ops->no_users(reader, err);
+	return imaddr_error_set(err, IMADDR_ERR_INPUT, "no users: the %s input holds none",
+				reader->ops->name);
 }
 
 void imaddr_reader_free(struct imaddr_reader *reader)

@@ -73,6 +73,11 @@ struct imaddr_reader_ops {
 	enum imaddr_status (*run)(struct imaddr_reader *reader,
 				  const struct imaddr_reader_request *request,
 				  struct imaddr_error *err);
+	/* Called after a run that succeeded but gave the audit no record: fills
+	 * `err` with what was read or searched, so that the user can tell an
+	 * empty input from a wrong one, and returns IMADDR_ERR_INPUT. NULL: a
+	 * generic message. */
+	enum imaddr_status (*no_users)(struct imaddr_reader *reader, struct imaddr_error *err);
 	void (*free)(struct imaddr_reader *reader);
 };
 
@@ -82,6 +87,9 @@ struct imaddr_reader {
 	/* Set by a reader of a regular file: the audit may then parse it on a
 	 * worker thread (see reader_thread.h). */
 	bool regular_file;
+	/* How the input was read, filled by the reader as it runs (the audit
+	 * adds the roles) and read by the audit once the run is over. */
+	struct imaddr_input_description input;
 };
 
 /** Whether `path` names a regular file ("-" is standard input: no). */
@@ -90,5 +98,8 @@ bool imaddr_reader_path_is_regular_file(const char *path);
 enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 				     const struct imaddr_reader_request *request,
 				     struct imaddr_error *err);
+
+/** The error of a run that found no user: IMADDR_ERR_INPUT, saying what was searched. */
+enum imaddr_status imaddr_reader_no_users(struct imaddr_reader *reader, struct imaddr_error *err);
 
 #endif /* IMADDR_READER_H */

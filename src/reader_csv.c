@@ -8,11 +8,14 @@
 #include <strings.h>
 
 #include "buffer.h"
+#include "decode.h"
 #include "mapping.h"
+#include "normalize.h"
 #include "error.h"
 
 #define READ_CHUNK (256 * 1024)
-#define UTF8_BOM "\xEF\xBB\xBF"
+/* The start of the header kept for the message when a column is missing. */
+#define HEADER_SHOWN 160
 
 struct cell {
 	size_t offset;
@@ -24,6 +27,11 @@ struct csv_reader {
 	struct imaddr_reader base;
 	char *path;
 	FILE *file;
+	struct imaddr_decoder decoder;
+	char delimiter;         /* given, or decided on the header line */
+	bool first_line_done;   /* the "#TYPE" line is looked for on the first */
+	char header_text[HEADER_SHOWN + 1];
+	bool cucm_export;       /* a Unified CM export: rows may run past the header */
 
 	/* Header: column names, the column of each role, -1 when absent. */
 	char **columns;
@@ -42,6 +50,8 @@ struct csv_reader {
 	bool row_started;       /* a field of the row has ended */
 	bool between_rows;      /* the next non-blank line starts a row */
 	bool header_done;
+	uint64_t rows_skipped;
+	uint64_t header_line;  /* not valid CSV: reported and skipped */
 
 	const struct imaddr_reader_request *request;
 	struct imaddr_record record;
@@ -120,6 +130,82 @@ static void trim_ascii(char *name)
 	memmove(name, name + start, len - start + 1);
 }
 
+static void count_field(void *data, size_t len, void *context)
+{
+	(void)data;
+	(void)len;
+	(*(size_t *)context)++;
+}
+
+/*
+ * The delimiter that splits the header line into the most columns, as
+ * libcsv parses it (quotes respected); ',' on a tie. Excel writes ';' where
+ * the decimal separator is ',', and some tools tabs.
+ */
+static char detect_delimiter(const char *line, size_t len)
+{
+	static const char candidates[] = { ',', ';', '\t' };
+	char best = ',';
+	size_t most = 0;
+	for (size_t i = 0; i < sizeof(candidates); i++) {
+		struct csv_parser parser;
+		size_t fields = 0;
+		if (csv_init(&parser, 0) != 0)
+			continue;
+		csv_set_delim(&parser, (unsigned char)candidates[i]);
+		csv_parse(&parser, line, len, count_field, NULL, &fields);
+		csv_fini(&parser, count_field, NULL, &fields);
+		csv_free(&parser);
+		if (fields > most) {
+			most = fields;
+			best = candidates[i];
+		}
+	}
+	return best;
+}
+
+static const char *delimiter_name(char delimiter)
+{
+	return delimiter == '\t' ? "tab" : delimiter == ';' ? "';'" : "','";
+}
+
+/* Why the header may lack a column that is there: the usual three causes. */
+static const char *likely_cause(const struct csv_reader *reader, char *out, size_t size)
+{
+	const char *header = reader->header_text;
+	size_t bad;
+	if (strstr(header, "\xEF\xBF\xBD") || !imaddr_normalize_utf8_valid(header,
+									strlen(header), &bad))
+		snprintf(out, size, "the file was read as %s (%s), which may be wrong: give "
+			 "--encoding", reader->decoder.encoding, reader->decoder.how);
+	else if (header[0] == '#')
+		snprintf(out, size, "the first line looks like a comment or a type line, "
+			 "not a header");
+	else if (detect_delimiter(header, strlen(header)) != reader->delimiter)
+		snprintf(out, size, "the header splits on %s, not on %s: give --delimiter %s",
+			 delimiter_name(detect_delimiter(header, strlen(header))),
+			 delimiter_name(reader->delimiter),
+			 delimiter_name(detect_delimiter(header, strlen(header))));
+	else
+		snprintf(out, size, "the column has another name: give it with --%s-attr",
+			 reader->role_column[IMADDR_ROLE_USER_ID] < 0 ? "userid" : "uri");
+	return out;
+}
+
+static void missing_column(struct csv_reader *reader, enum imaddr_role role)
+{
+	char names[256], cause[200];
+	imaddr_mapping_describe(reader->request->mapping, role, names, sizeof(names));
+	reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+		"%s:%llu: no column for the %s: looked for %s in the header, which reads "
+		"'%s'%s (%zu column%s, delimiter %s, %s); likely cause: %s", reader->path,
+		(unsigned long long)reader->row_line, imaddr_role_name(role), names,
+		reader->header_text, strlen(reader->header_text) == HEADER_SHOWN ? "..." : "",
+		reader->column_count, reader->column_count == 1 ? "" : "s",
+		delimiter_name(reader->delimiter), reader->decoder.encoding,
+		likely_cause(reader, cause, sizeof(cause)));
+}
+
 static void read_header(struct csv_reader *reader)
 {
 	reader->column_count = reader->cell_count;
@@ -154,16 +240,16 @@ static void read_header(struct csv_reader *reader)
 		const char *name = imaddr_mapping_resolve(request->mapping, role, header_has, reader);
 		reader->role_column[role] = column_of(reader, name);
 		if (reader->role_column[role] < 0 && (request->required_roles & (1u << role))) {
-			char names[256];
-			imaddr_mapping_describe(request->mapping, role, names, sizeof(names));
-			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
-				"%s:%llu: no column for the %s: looked for %s in the header",
-				reader->path, (unsigned long long)reader->row_line,
-				imaddr_role_name(role), names);
+			missing_column(reader, role);
 			return;
 		}
 	}
-	reader->dn_column = column_of(reader, "dn");
+	const char *dn_name = imaddr_mapping_resolve_dn(request->mapping, header_has, reader);
+	reader->dn_column = column_of(reader, dn_name);
+	reader->base.input.dn_attribute = dn_name;
+	/* BAT lets a Unified CM export list more devices than the header names. */
+	reader->cucm_export = column_of(reader, "USER ID") >= 0;
+	reader->header_line = reader->row_line;
 	reader->header_done = true;
 }
 
@@ -171,7 +257,8 @@ static void emit_row(struct csv_reader *reader)
 {
 	struct imaddr_record *record = &reader->record;
 	imaddr_record_reset(record, reader->row_line);
-	if (reader->cell_count != reader->column_count)
+	if (reader->cell_count != reader->column_count &&
+	    !(reader->cucm_export && reader->cell_count > reader->column_count))
 		imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED, NULL,
 			"%zu fields where the header has %zu columns",
 			reader->cell_count, reader->column_count);
@@ -232,6 +319,7 @@ static enum imaddr_status parser_init(struct csv_reader *reader, struct csv_pars
 	if (csv_init(parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
 		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
 					"%s: cannot set up the CSV parser", reader->path);
+	csv_set_delim(parser, (unsigned char)(reader->delimiter ? reader->delimiter : ','));
 	/* Surrounding white space is data here: it is reported, not hidden. */
 	csv_set_space_func(parser, never_space);
 	csv_set_realloc_func(parser, capped_realloc);
@@ -257,6 +345,7 @@ static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_par
 		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
 			"%s:%llu: the header row is not valid CSV: %s", reader->path,
 			(unsigned long long)line, csv_strerror(error));
+	reader->rows_skipped++;
 	char message[160];
 	snprintf(message, sizeof(message),
 		 "row skipped: not valid CSV (%s): a quote inside an unquoted field, "
@@ -282,6 +371,28 @@ static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser
 {
 	if (*skip_rest)
 		return IMADDR_OK;
+	if (!reader->first_line_done) {
+		reader->first_line_done = true;
+		/* PowerShell 5.1's Export-Csv names the .NET type first. */
+		if (len >= 5 && !strncmp(line, "#TYPE", 5)) {
+			reader->base.input.type_line_skipped = true;
+			return IMADDR_OK;
+		}
+	}
+	if (!reader->header_done && reader->between_rows && !is_blank_line(line, len)) {
+		size_t shown = strcspn(line, "\r\n");
+		if (shown > len)
+			shown = len;
+		if (shown > HEADER_SHOWN)
+			shown = HEADER_SHOWN;
+		memcpy(reader->header_text, line, shown);
+		reader->header_text[shown] = '\0';
+		if (!reader->delimiter) {
+			reader->delimiter = detect_delimiter(line, len);
+			csv_set_delim(parser, (unsigned char)reader->delimiter);
+		}
+		reader->base.input.delimiter = reader->delimiter;
+	}
 	/* Rows begin at the start of a line, and libcsv skips blank lines. */
 	if (reader->between_rows && !is_blank_line(line, len)) {
 		reader->row_line = reader->physical_line;
@@ -335,20 +446,18 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	if (status != IMADDR_OK)
 		goto out_free;
 	for (;;) {
-		size_t got = fread(chunk, 1, READ_CHUNK, reader->file);
-		if (got == 0) {
-			if (ferror(reader->file)) {
-				status = imaddr_error_set(err, IMADDR_ERR_IO, "%s: read error: %s",
-							  reader->path, strerror(errno));
-				goto out;
-			}
+		size_t got;
+		status = imaddr_decoder_read(&reader->decoder, chunk, READ_CHUNK, &got, err);
+		if (status != IMADDR_OK)
+			goto out;
+		if (got == 0)
 			break;
-		}
 		const char *p = chunk, *end = chunk + got;
-		if (first_chunk && got >= 3 && !memcmp(p, UTF8_BOM, 3))
-			p += 3;
-		if (first_chunk)
+		if (first_chunk) {
 			reader->line_end = line_end_of(p, end);
+			reader->base.input.encoding = reader->decoder.encoding;
+			reader->base.input.encoding_how = reader->decoder.how;
+		}
 		first_chunk = false;
 		if (p < end)
 			saw_bytes = true;
@@ -405,11 +514,24 @@ out_free:
 	return status;
 }
 
+static enum imaddr_status csv_no_users(struct imaddr_reader *base, struct imaddr_error *err)
+{
+	struct csv_reader *reader = (struct csv_reader *)base;
+	if (reader->rows_skipped)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: all %llu rows after the header were skipped as not valid CSV",
+			reader->path, (unsigned long long)reader->rows_skipped);
+	return imaddr_error_set(err, IMADDR_ERR_INPUT,
+		"%s: no users: the header row (line %llu) is followed by no rows", reader->path,
+		(unsigned long long)reader->header_line);
+}
+
 static void csv_reader_free(struct imaddr_reader *base)
 {
 	struct csv_reader *reader = (struct csv_reader *)base;
 	if (reader->file && reader->file != stdin)
 		fclose(reader->file);
+	imaddr_decoder_release(&reader->decoder);
 	for (size_t i = 0; i < reader->column_count; i++)
 		free(reader->columns[i]);
 	free(reader->columns);
@@ -422,13 +544,30 @@ static void csv_reader_free(struct imaddr_reader *base)
 static const struct imaddr_reader_ops csv_reader_ops = {
 	.name = "csv",
 	.run = run,
+	.no_users = csv_no_users,
 	.free = csv_reader_free,
 };
 
 enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader **out,
 					  struct imaddr_error *err)
 {
+	return imaddr_csv_reader_open_with(path, NULL, out, err);
+}
+
+enum imaddr_status imaddr_csv_reader_open_with(const char *path,
+					       const struct imaddr_file_options *options,
+					       struct imaddr_reader **out, struct imaddr_error *err)
+{
+	struct imaddr_decoder decoder;
 	*out = NULL;
+	char delimiter = options ? options->delimiter : 0;
+	if (delimiter && delimiter != ',' && delimiter != ';' && delimiter != '\t')
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+			"--delimiter: '%c' is not one of ',', ';' and tab", delimiter);
+	enum imaddr_status status = imaddr_decoder_init(&decoder, NULL, NULL,
+		options ? options->encoding : NULL, err);
+	if (status != IMADDR_OK)
+		return status;
 	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!file)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
@@ -438,6 +577,11 @@ enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader
 	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
 	reader->file = file;
+	reader->delimiter = delimiter;
+	reader->decoder = decoder;
+	reader->decoder.file = file;
+	reader->decoder.path = reader->path;
+	reader->base.input.format = "CSV";
 	imaddr_buf_init(&reader->row_data, 0);
 	*out = &reader->base;
 	return IMADDR_OK;

@@ -518,8 +518,15 @@ static enum imaddr_status read_result(struct ldap_reader *reader, LDAPMessage *m
 		goto out;
 	}
 	if (code == LDAP_REFERRAL) {
-		/* The base itself is on another server: a reference, and the end. */
-		count_references(reader, referrals, true);
+		/*
+		 * The base itself is on another server: nothing of it is here, and
+		 * a run of 0 users would pass for an empty directory.
+		 */
+		status = imaddr_error_set(err, IMADDR_ERR_LDAP,
+					  "%s: search base '%s' is on another server (a referral to "
+					  "'%s', not followed): give a --base this server holds",
+					  reader->options.uri, reader->search_base,
+					  referrals && referrals[0] ? referrals[0] : "?");
 		goto out;
 	}
 	if (code == LDAP_SIZELIMIT_EXCEEDED || code == LDAP_TIMELIMIT_EXCEEDED ||
@@ -743,6 +750,16 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	return status;
 }
 
+static enum imaddr_status ldap_no_users(struct imaddr_reader *base, struct imaddr_error *err)
+{
+	struct ldap_reader *reader = (struct ldap_reader *)base;
+	return imaddr_error_set(err, IMADDR_ERR_INPUT,
+		"%s: no users: the search of '%s' (scope %s, filter '%s') found no entries%s",
+		reader->options.uri, reader->search_base ? reader->search_base : "",
+		scope_name(reader->options.scope), reader->filter,
+		reader->references ? ", only references to other servers" : "");
+}
+
 static void ldap_reader_free(struct imaddr_reader *base)
 {
 	struct ldap_reader *reader = (struct ldap_reader *)base;
@@ -759,6 +776,7 @@ static void ldap_reader_free(struct imaddr_reader *base)
 static const struct imaddr_reader_ops ldap_reader_ops = {
 	.name = "ldap",
 	.run = run,
+	.no_users = ldap_no_users,
 	.free = ldap_reader_free,
 };
 

@@ -10,7 +10,9 @@
 #include <strings.h>
 
 #include "buffer.h"
+#include "decode.h"
 #include "ldap_entry.h"
+#include "ldif_filter.h"
 #include "error.h"
 
 /* Bytes read from the file at a time. */
@@ -22,6 +24,7 @@ struct ldif_reader {
 	struct imaddr_reader base;
 	char *path;                 /* for messages: "<stdin>" for "-" */
 	FILE *file;
+	struct imaddr_decoder decoder;  /* ldifde -u writes UTF-16LE */
 	char *chunk;                /* READ_CHUNK bytes read ahead */
 	size_t chunk_pos;
 	size_t chunk_len;
@@ -46,6 +49,30 @@ struct ldif_reader {
 	struct imaddr_record record;
 	uint64_t record_line;       /* its "dn:" line, else its first line */
 	char problem[200];          /* why the record is skipped */
+	uint64_t records_skipped;   /* records reported as malformed */
+
+	/*
+	 * Which entries are users: the filter given, else the directory type's
+	 * default, the type given or inferred from the first entry that is a
+	 * user under one of the defaults (objectClass user or inetOrgPerson).
+	 */
+	struct imaddr_ldif_filter filter;
+	bool filter_ready;
+	bool filter_given;
+	enum imaddr_directory_type directory_type;
+	struct imaddr_ldif_value *values;   /* the entry's, for the filter */
+	size_t value_cap;
+	uint64_t entries;
+	uint64_t entries_without_class;     /* taken as users: nothing to filter on */
+	/* The request's mapping with uid added to the user ID's names, for
+	 * OpenLDAP entries (whose user ID LDAP sync reads from uid). */
+	struct imaddr_mapping openldap_mapping;
+};
+
+static const char *const directory_type_names[] = {
+	[IMADDR_DIRECTORY_AD] = "ad",
+	[IMADDR_DIRECTORY_AD_LDS] = "ad-lds",
+	[IMADDR_DIRECTORY_OPENLDAP] = "openldap",
 };
 
 /* One "type: value" line of a record, folded lines joined. */
@@ -247,11 +274,106 @@ static size_t find_attributes(struct ldif_reader *reader, size_t *dn_index)
 	return i;
 }
 
+static bool has_value(const struct imaddr_ldif_value *values, size_t count, const char *type,
+		      const char *value)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (values[i].type.bv_len == strlen(type) &&
+		    !strncasecmp(values[i].type.bv_val, type, values[i].type.bv_len) &&
+		    (!value || (values[i].value.bv_len == strlen(value) &&
+				!strncasecmp(values[i].value.bv_val, value, strlen(value)))))
+			return true;
+	}
+	return false;
+}
+
+static enum imaddr_status use_directory_type(struct ldif_reader *reader,
+					     enum imaddr_directory_type type, const char *how,
+					     struct imaddr_error *err)
+{
+	reader->directory_type = type;
+	reader->base.input.directory_type = directory_type_names[type];
+	reader->base.input.directory_type_how = how;
+	enum imaddr_status status = imaddr_ldif_filter_init(&reader->filter,
+		imaddr_directory_default_filter(type), err);
+	reader->filter_ready = status == IMADDR_OK;
+	reader->base.input.filter = reader->filter.text;
+	return status;
+}
+
+/*
+ * Whether the entry is a user, as LDAP sync would select it. An entry with
+ * no objectClass at all (ldapsearch asked for some attributes only: the
+ * export's own filter selected it) is taken when no --filter was given,
+ * since no default filter can say anything about it.
+ */
+static enum imaddr_status select_entry(struct ldif_reader *reader, size_t first_attribute,
+				       bool *selected, struct imaddr_error *err)
+{
+	size_t count = 0;
+	if (reader->line_count - first_attribute > reader->value_cap) {
+		reader->value_cap = reader->line_count - first_attribute;
+		reader->values = imaddr_xrealloc(reader->values,
+						 reader->value_cap * sizeof(*reader->values));
+	}
+	for (size_t i = first_attribute; i < reader->line_count; i++, count++) {
+		reader->values[count].type = reader->lines[i].type;
+		reader->values[count].value = reader->lines[i].value;
+	}
+	reader->entries++;
+	reader->base.input.entries = reader->entries;
+	bool has_class = has_value(reader->values, count, "objectClass", NULL);
+	*selected = false;
+	if (!has_class && !reader->filter_given) {
+		reader->entries_without_class++;
+		*selected = true;
+		return IMADDR_OK;
+	}
+	if (!reader->filter_ready) {
+		enum imaddr_status status = IMADDR_OK;
+		if (has_value(reader->values, count, "objectClass", "user"))
+			status = use_directory_type(reader,
+				has_value(reader->values, count, "msDS-UserAccountDisabled", NULL)
+					? IMADDR_DIRECTORY_AD_LDS : IMADDR_DIRECTORY_AD,
+				"inferred from the entries", err);
+		else if (has_value(reader->values, count, "objectClass", "inetOrgPerson"))
+			status = use_directory_type(reader, IMADDR_DIRECTORY_OPENLDAP,
+						    "inferred from the entries", err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	*selected = reader->filter_ready &&
+		    imaddr_ldif_filter_match(&reader->filter, reader->values, count);
+	if (!*selected)
+		reader->base.input.entries_skipped++;
+	return IMADDR_OK;
+}
+
+static const struct imaddr_mapping *entry_mapping(struct ldif_reader *reader,
+						  const struct imaddr_mapping *mapping)
+{
+	if (!reader->filter_ready || reader->filter_given ||
+	    reader->directory_type != IMADDR_DIRECTORY_OPENLDAP)
+		return mapping;
+	struct imaddr_mapping *copy = &reader->openldap_mapping;
+	*copy = *mapping;
+	size_t n = 0;
+	while (copy->names[IMADDR_ROLE_USER_ID][n])
+		n++;
+	if (n < IMADDR_MAPPING_MAX_NAMES)
+		copy->names[IMADDR_ROLE_USER_ID][n] = "uid";
+	return copy;
+}
+
 static enum imaddr_status emit_entry(struct ldif_reader *reader,
 				     const struct imaddr_reader_request *request, size_t dn_index,
 				     size_t first_attribute, struct imaddr_error *err)
 {
 	size_t count = 0;
+	bool selected;
+	enum imaddr_status status = select_entry(reader, first_attribute, &selected, err);
+	if (status != IMADDR_OK || !selected)
+		return status;
 	for (size_t i = first_attribute; i < reader->line_count; i++) {
 		const struct ldif_line *line = &reader->lines[i];
 		const struct imaddr_ldap_attribute *seen = imaddr_ldap_entry_find(reader->attributes,
@@ -279,7 +401,8 @@ static enum imaddr_status emit_entry(struct ldif_reader *reader,
 
 	struct imaddr_record *record = &reader->record;
 	imaddr_record_reset(record, reader->lines[dn_index].number);
-	imaddr_ldap_entry_fill(record, request->mapping, reader->attributes, count);
+	imaddr_ldap_entry_fill(record, entry_mapping(reader, request->mapping), reader->attributes,
+			       count);
 	record->dn = reader->dn.len ? reader->dn.data : NULL;
 	return request->record(request->context, record, err);
 }
@@ -296,19 +419,9 @@ static enum imaddr_status read_record(struct ldif_reader *reader,
 		return emit_entry(reader, request, dn_index, first_attribute, err);
 	if (!reader->problem[0])
 		return IMADDR_OK;
+	reader->records_skipped++;
 	return request->notice(request->context, IMADDR_CODE_RECORD_MALFORMED,
 			       reader->record_line, NULL, NULL, NULL, reader->problem, err);
-}
-
-static enum imaddr_status read_error(struct ldif_reader *reader, struct imaddr_error *err)
-{
-	int error = errno ? errno : EIO;
-	if (reader->line)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "%s:%llu: read error: %s",
-					reader->path, (unsigned long long)reader->line,
-					strerror(error));
-	return imaddr_error_set(err, IMADDR_ERR_IO, "%s: read error: %s", reader->path,
-				strerror(error));
 }
 
 /*
@@ -348,11 +461,13 @@ static enum imaddr_status read_line(struct ldif_reader *reader, struct raw_line 
 	*got = false;
 	for (;;) {
 		if (reader->chunk_pos == reader->chunk_len) {
-			errno = 0;
-			reader->chunk_len = fread(reader->chunk, 1, READ_CHUNK, reader->file);
 			reader->chunk_pos = 0;
-			if (ferror(reader->file))
-				return read_error(reader, err);
+			enum imaddr_status status = imaddr_decoder_read(&reader->decoder,
+				reader->chunk, READ_CHUNK, &reader->chunk_len, err);
+			if (status != IMADDR_OK)
+				return status;
+			reader->base.input.encoding = reader->decoder.encoding;
+			reader->base.input.encoding_how = reader->decoder.how;
 			if (!reader->chunk_len)
 				break;
 		}
@@ -511,7 +626,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	bool found;
 
 	while ((status = next_record(reader, request, &found, err)) == IMADDR_OK && found) {
-		if (reader->problem[0])
+		if (reader->problem[0] && ++reader->records_skipped)
 			status = request->notice(request->context, IMADDR_CODE_RECORD_MALFORMED,
 						 reader->raw_first_line, NULL, NULL, NULL,
 						 reader->problem, err);
@@ -523,11 +638,39 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	return status;
 }
 
+static enum imaddr_status ldif_no_users(struct imaddr_reader *base, struct imaddr_error *err)
+{
+	struct ldif_reader *reader = (struct ldif_reader *)base;
+	if (reader->entries && !reader->filter_ready)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: none of its %llu entries has objectClass user or "
+			"inetOrgPerson, so the directory type cannot be inferred: give "
+			"--directory-type ad|ad-lds|openldap or --filter", reader->path,
+			(unsigned long long)reader->entries);
+	if (reader->entries)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: none of its %llu entries matches the filter '%s'%s%s%s",
+			reader->path, (unsigned long long)reader->entries, reader->filter.text,
+			reader->filter_given ? "" : " (directory type ",
+			reader->filter_given ? "" : base->input.directory_type,
+			reader->filter_given ? "" : ", or give --filter)");
+	if (reader->records_skipped)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: its %llu lines hold no entry that could be read (%llu "
+			"records skipped as malformed)", reader->path, (unsigned long long)reader->line,
+			(unsigned long long)reader->records_skipped);
+	return imaddr_error_set(err, IMADDR_ERR_INPUT, "%s: no users: its %llu lines hold no entry",
+				reader->path, (unsigned long long)reader->line);
+}
+
 static void ldif_reader_free(struct imaddr_reader *base)
 {
 	struct ldif_reader *reader = (struct ldif_reader *)base;
 	if (reader->file && reader->file != stdin)
 		fclose(reader->file);
+	imaddr_decoder_release(&reader->decoder);
+	imaddr_ldif_filter_release(&reader->filter);
+	free(reader->values);
 	free(reader->chunk);
 	imaddr_buf_release(&reader->raw);
 	imaddr_buf_release(&reader->text);
@@ -541,22 +684,68 @@ static void ldif_reader_free(struct imaddr_reader *base)
 static const struct imaddr_reader_ops ldif_reader_ops = {
 	.name = "ldif",
 	.run = run,
+	.no_users = ldif_no_users,
 	.free = ldif_reader_free,
 };
 
 enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reader **out,
 					   struct imaddr_error *err)
 {
+	return imaddr_ldif_reader_open_with(path, NULL, out, err);
+}
+
+enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
+						const struct imaddr_file_options *options,
+						struct imaddr_reader **out, struct imaddr_error *err)
+{
+	struct imaddr_decoder decoder;
+	struct imaddr_file_options defaults;
 	*out = NULL;
+	if (!options) {
+		imaddr_file_options_init(&defaults);
+		options = &defaults;
+	}
+	enum imaddr_status status = imaddr_decoder_init(&decoder, NULL, NULL, options->encoding,
+							err);
+	if (status != IMADDR_OK)
+		return status;
+	if ((unsigned)options->directory_type > IMADDR_DIRECTORY_OPENLDAP)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "unknown directory type");
+	struct imaddr_ldif_filter filter = { NULL, { 0, NULL } };
+	if (options->filter) {
+		status = imaddr_ldif_filter_init(&filter, *options->filter ? options->filter
+							: "(objectclass=*)", err);
+		if (status != IMADDR_OK)
+			return status;
+	}
 	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!file)
+	if (!file) {
+		int error = errno;
+		imaddr_ldif_filter_release(&filter);
 		return imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
-					strerror(errno));
+					strerror(error));
+	}
 	struct ldif_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldif_reader_ops;
 	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
 	reader->file = file;
+	reader->decoder = decoder;
+	reader->decoder.file = file;
+	reader->decoder.path = reader->path;
+	reader->base.input.format = "LDIF";
+	if (options->filter) {
+		reader->filter = filter;
+		reader->filter_ready = reader->filter_given = true;
+		reader->base.input.filter = reader->filter.text;
+	} else if (options->directory_type_given) {
+		status = use_directory_type(reader, options->directory_type, "--directory-type",
+					    err);
+		if (status != IMADDR_OK) {
+			imaddr_reader_free(&reader->base);
+			return status;
+		}
+	}
 	reader->chunk = imaddr_xmalloc(READ_CHUNK);
 	imaddr_buf_init(&reader->raw, IMADDR_LDIF_RECORD_MAX);
 	imaddr_buf_init(&reader->text, 0);

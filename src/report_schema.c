@@ -242,6 +242,12 @@ static const char findings_indexes_sql[] =
 enum imaddr_status imaddr_report_schema_fail(sqlite3 *db, const char *path, const char *doing,
 					     struct imaddr_error *err)
 {
+	int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_OK;
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"cannot %s report '%s': %s (another process holds it: "
+					"see --wait)", doing, path, sqlite3_errmsg(db));
 	return imaddr_error_set(err, IMADDR_ERR_DB, "cannot %s report '%s': %s", doing, path,
 				sqlite3_errmsg(db));
 }
@@ -350,6 +356,10 @@ enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_
 	*db = NULL;
 	if (!*path) {
 		status = imaddr_error_set(err, IMADDR_ERR_DB, "the report needs a file name");
+	} else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		status = imaddr_error_set(err, IMADDR_ERR_DB,
+					  "cannot open report '%s': it is a symbolic link, and "
+					  "imaddr writes only regular files", path);
 	} else if (stat(path, &st) != 0) {
 		if (errno == ENOENT)
 			/*
@@ -363,7 +373,12 @@ enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_
 						  path, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		status = imaddr_error_set(err, IMADDR_ERR_DB,
-					  "cannot open report '%s': not a regular file", path);
+					  "cannot open report '%s': it is %s, and imaddr writes only "
+					  "regular files", path,
+					  S_ISDIR(st.st_mode) ? "a directory" :
+					  S_ISFIFO(st.st_mode) ? "a FIFO" :
+					  S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+										 : "not a regular file");
 	} else {
 		/*
 		 * Reading the header is not writing, with one exception worth

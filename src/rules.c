@@ -209,6 +209,9 @@ static const unsigned char user_char_class[128] = {
 	[','] = USER_CHAR_PLAIN,
 	['.'] = USER_CHAR_PLAIN,
 	['/'] = USER_CHAR_PLAIN,
+	/* Listed by the System Configuration Guide since 11.5 (SIP's "mark"). */
+	['('] = USER_CHAR_PLAIN,
+	[')'] = USER_CHAR_PLAIN,
 	['#'] = USER_CHAR_ENCODED,
 	['^'] = USER_CHAR_ENCODED,
 	['`'] = USER_CHAR_ENCODED,
@@ -252,6 +255,25 @@ static int32_t first_rejected_user_char(const char *user, size_t len)
 			return c;
 	}
 	return -1;
+}
+
+/*
+ * UTS #46 maps these full stops to '.', so imaddr_rules_domain takes a host
+ * written with them: U+3002 IDEOGRAPHIC, U+FF0E FULLWIDTH and U+FF61
+ * HALFWIDTH IDEOGRAPHIC FULL STOP. The check for a dot must see them too.
+ */
+static bool has_other_full_stops(const char *host, size_t len)
+{
+	static const char *const stops[] = { "\xE3\x80\x82", "\xEF\xBC\x8E", "\xEF\xBD\xA1" };
+	for (size_t i = 0; i + 3 <= len; i++) {
+		if ((unsigned char)host[i] != 0xE3 && (unsigned char)host[i] != 0xEF)
+			continue;
+		for (size_t k = 0; k < sizeof(stops) / sizeof(*stops); k++) {
+			if (!memcmp(host + i, stops[k], 3))
+				return true;
+		}
+	}
+	return false;
 }
 
 static void join_address(struct imaddr_buf *out, const struct imaddr_buf *local,
@@ -342,6 +364,14 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 		snprintf(why, sizeof(why), "invalid UTF-8 at byte %zu", bad_offset + 1);
 		goto invalid;
 	}
+	/* Before trimming: a CR, LF or tab at either end is as wrong as inside. */
+	if ((bad = imaddr_normalize_first_control(value, len, &bad_offset)) >= 0) {
+		char name[96];
+		describe_char(bad, name, sizeof(name));
+		snprintf(why, sizeof(why), "control character %s at byte %zu", name,
+			 bad_offset + 1);
+		goto invalid;
+	}
 	size_t trimmed = imaddr_normalize_trim(value, len, &start);
 	if (trimmed != len)
 		NOTE("surrounding white space");
@@ -352,12 +382,6 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 			NOTE("a 'sip:' prefix");
 		uri += 4;
 		len -= 4;
-	}
-	if ((bad = imaddr_normalize_first_control(uri, len, &bad_offset)) >= 0) {
-		char name[96];
-		describe_char(bad, name, sizeof(name));
-		snprintf(why, sizeof(why), "control character %s", name);
-		goto invalid;
 	}
 	const char *at = memchr(uri, '@', len);
 	if (!at || memchr(at + 1, '@', len - (size_t)(at + 1 - uri))) {
@@ -371,7 +395,7 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 		goto invalid;
 	}
 	if (imaddr_normalize_nfc(user, user_len, &address->local))
-		NOTE("not in NFC");
+		NOTE("a user part not in NFC");
 	size_t user_chars = imaddr_normalize_codepoints(address->local.data, address->local.len);
 	if (user_chars > IMADDR_RULES_URI_USER_MAX_CHARS) {
 		snprintf(why, sizeof(why), "the user part has %zu characters; at most %d",
@@ -387,7 +411,8 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 		imaddr_buf_append(&address->domain_ascii, host, host_len);
 		imaddr_buf_append(&address->domain_unicode, host, host_len);
 	} else {
-		if (!memchr(host, '.', host_len)) {
+		bool other_stops = has_other_full_stops(host, host_len);
+		if (!memchr(host, '.', host_len) && !other_stops) {
 			snprintf(why, sizeof(why),
 				 "the host '%.*s' is neither a fully qualified domain name nor "
 				 "an IPv4 address", (int)(host_len > 100 ? 100 : host_len), host);
@@ -398,7 +423,9 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 		bool ascii_host = true;
 		for (size_t i = 0; i < host_len; i++)
 			ascii_host &= (unsigned char)host[i] < 0x80;
-		if (!ascii_host)
+		if (other_stops)
+			NOTE("full stops other than '.' between the host's labels");
+		else if (!ascii_host)
 			NOTE("a Unicode (U-label) host");
 		else if (host_len != address->domain_ascii.len ||
 			 memcmp(host, address->domain_ascii.data, host_len))
@@ -603,6 +630,80 @@ bool imaddr_rules_im_address(const char *local, size_t local_len, const char *do
 				 "IM address local part has %s; Jabber supports only A-Z a-z "
 				 "0-9 . - _ ~ # there", name);
 	}
+	return true;
+}
+
+/* RFC 5322 atext, which RFC 6531 extends with every non-ASCII character. */
+static bool is_atext(unsigned char c)
+{
+	return c >= 0x80 || is_alnum_ascii(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+}
+
+/* Why a local part is not a dot-atom, or NULL when it is one. */
+static const char *dot_atom_problem(const char *local, size_t len, char *why, size_t size)
+{
+	if (!len)
+		return "the local part is empty";
+	if (len > 64) {
+		snprintf(why, size, "the local part has %zu octets; at most 64", len);
+		return why;
+	}
+	if (len >= 2 && local[0] == '"' && local[len - 1] == '"')
+		return "the local part is quoted";
+	if (local[0] == '.')
+		return "the local part starts with a dot";
+	if (local[len - 1] == '.')
+		return "the local part ends with a dot";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)local[i];
+		if (c == '.' && local[i + 1] == '.')
+			return "the local part has two dots in a row";
+		if (c != '.' && !is_atext(c)) {
+			snprintf(why, size, c == ' ' ? "the local part has a space"
+				 : "the local part has '%c'", c);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+bool imaddr_rules_mail(const char *value, size_t len, const char *field, bool checked_as_uri,
+		       struct imaddr_rules_findings *list)
+{
+	size_t bad_offset, start;
+	int32_t bad = imaddr_normalize_first_control(value, len, &bad_offset);
+	if (bad >= 0) {
+		if (!checked_as_uri) {
+			char name[96];
+			describe_char(bad, name, sizeof(name));
+			imaddr_rules_findings_add(list, IMADDR_CODE_MAIL_INVALID, field, NULL,
+					 "mail has the control character %s at byte %zu", name,
+					 bad_offset + 1);
+		}
+		return false;
+	}
+	size_t trimmed = imaddr_normalize_trim(value, len, &start);
+	if (trimmed != len && !checked_as_uri) {
+		struct imaddr_rules_finding *item = imaddr_rules_findings_add(list,
+			IMADDR_CODE_MAIL_NOT_CANONICAL, field, NULL,
+			"mail has surrounding white space");
+		imaddr_buf_append(&item->suggestion, value + start, trimmed);
+	}
+	const char *mail = value + start;
+	const char *at = NULL;
+	for (size_t i = trimmed; i-- > 0;) {
+		if (mail[i] == '@') {
+			at = mail + i;
+			break;
+		}
+	}
+	char why[96];
+	const char *problem = at ? dot_atom_problem(mail, (size_t)(at - mail), why, sizeof(why))
+				 : NULL;
+	if (problem)
+		imaddr_rules_findings_add(list, IMADDR_CODE_MAIL_NOT_DOT_ATOM, field, NULL,
+				 "mail is not an RFC 5321 dot-atom (%s): LDAP sync copies it to "
+				 "Mail ID, and mail and Webex identities reject it", problem);
 	return true;
 }
 

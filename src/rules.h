@@ -115,6 +115,18 @@ bool imaddr_rules_im_address(const char *local, size_t local_len, const char *do
 			     const char *field, const char *value, bool userid_is_address,
 			     struct imaddr_rules_findings *list);
 
+/**
+ * Checks a mail address: a control character anywhere is mail-invalid,
+ * surrounding white space mail-not-canonical (the trimmed value is the
+ * suggestion), and a local part that breaks RFC 5321's dot-atom (a leading,
+ * trailing or doubled dot, a quoted local part, a character outside atext,
+ * over 64 octets) mail-not-dot-atom. `checked_as_uri` says the same value is
+ * also the directory URI, whose findings already cover control characters
+ * and white space. Well-formed UTF-8 only. Returns false on mail-invalid.
+ */
+bool imaddr_rules_mail(const char *value, size_t len, const char *field, bool checked_as_uri,
+		       struct imaddr_rules_findings *list);
+
 /** The comparison key of a mail address (or of the raw value when it does
  *  not parse as one), for mail-duplicate. */
 void imaddr_rules_mail_key(const char *value, size_t len, struct imaddr_address *scratch,

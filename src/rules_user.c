@@ -1,9 +1,11 @@
 #include "rules_user.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "normalize.h"
 #include "error.h"
+#include "mapping.h"
 
 static enum imaddr_status load_configured_domains(struct imaddr_rules_user *rules,
 						  struct imaddr_error *err)
@@ -243,7 +245,18 @@ static void check_mail(struct imaddr_rules_user *rules, const struct imaddr_reco
 	const struct imaddr_value *mail = &record->values[IMADDR_ROLE_MAIL];
 	if (!out->user.mail)
 		return;
+	size_t bad, before = rules->checks.count;
 	check_text_field(rules, record, IMADDR_ROLE_MAIL, out->user.mail);
+	if (imaddr_normalize_utf8_valid(mail->data, mail->len, &bad) &&
+	    !memchr(mail->data, '\0', mail->len)) {
+		/* Read from the URI's own attribute, the URI's findings said it. */
+		const struct imaddr_value *uri = &record->values[IMADDR_ROLE_DIRECTORY_URI];
+		bool checked_as_uri = uri->present && uri->attribute && mail->attribute &&
+				      !strcasecmp(uri->attribute, mail->attribute);
+		imaddr_rules_mail(mail->data, mail->len, mail->attribute, checked_as_uri,
+				  &rules->checks);
+		fill_values(&rules->checks, before, out->user.mail);
+	}
 	imaddr_rules_mail_key(mail->data, mail->len, &rules->scratch, &rules->mail_key);
 	out->keys[IMADDR_KEY_MAIL] = rules->mail_key.data;
 	rules->key_field[IMADDR_KEY_MAIL] = mail->attribute;
@@ -325,6 +338,46 @@ static void compute_im_address(struct imaddr_rules_user *rules,
 				 rules->im_address.data,
 				 "IM domain '%s' is not one of the configured IM domains "
 				 "(--im-domains)", domain);
+}
+
+static bool is_ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * A '?' next to a letter: what an export that cannot encode a character
+ * writes in its place (PowerShell 5.1's Export-Csv writes ASCII by default:
+ * 'Jürgen' becomes 'J?rgen'). 'j?rgen@example.com' is a valid directory
+ * URI, so nothing else would stop the damage reaching the BAT file.
+ */
+static bool looks_lossy(const char *value)
+{
+	for (const char *q = value ? strchr(value, '?') : NULL; q; q = strchr(q + 1, '?')) {
+		if ((q > value && is_ascii_letter(q[-1])) || is_ascii_letter(q[1]))
+			return true;
+	}
+	return false;
+}
+
+static void check_lossy_export(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			       const struct imaddr_user *user)
+{
+	static const enum imaddr_role roles[] = { IMADDR_ROLE_USER_ID, IMADDR_ROLE_FIRST_NAME,
+		IMADDR_ROLE_LAST_NAME, IMADDR_ROLE_MAIL, IMADDR_ROLE_DIRECTORY_URI };
+	const char *values[] = { user->user_id, user->first_name, user->last_name, user->mail,
+				 user->directory_uri_as_read };
+	for (size_t i = 0; i < sizeof(roles) / sizeof(*roles); i++) {
+		if (!looks_lossy(values[i]))
+			continue;
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_EXPORT_LOSSY,
+			field_name(rules, record, roles[i]), values[i],
+			"%s '%.80s' has a '?' where a letter belongs: the export probably "
+			"replaced characters it could not encode (PowerShell 5.1's Export-Csv "
+			"without -Encoding UTF8); the user is left out of the BAT file",
+			imaddr_role_name(roles[i]), values[i]);
+		return;
+	}
 }
 
 /* Today's directory URI: the current URI the input holds, else the URI as read. */
@@ -452,4 +505,5 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	compute_im_address(rules, record, out);
 	if (rules->options->premigration)
 		compute_im_address_before(rules, record, out);
+	check_lossy_export(rules, record, user);
 }

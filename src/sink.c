@@ -1,8 +1,14 @@
 #include "sink.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "buffer.h"
+#include "error.h"
 #include "sink_thread.h"
 
 void imaddr_sink_free(struct imaddr_sink *sink)
@@ -11,12 +17,42 @@ void imaddr_sink_free(struct imaddr_sink *sink)
 		sink->ops->free(sink);
 }
 
+/* 128 bits that no other run shares, as hex: a killed run's journal names it. */
+static void make_token(char token[33])
+{
+	unsigned char bytes[16];
+	size_t got = 0;
+
+	while (got < sizeof(bytes)) {
+		ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got < sizeof(bytes)) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		uint64_t mix = (uint64_t)now.tv_sec * 1000000007u ^ (uint64_t)now.tv_nsec ^
+			       (uint64_t)getpid() << 32;
+		for (size_t i = 0; i < sizeof(bytes); i++) {
+			mix = mix * 6364136223846793005u + 1442695040888963407u;
+			bytes[i] = (unsigned char)(mix >> 56);
+		}
+	}
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		snprintf(token + 2 * i, 3, "%02x", bytes[i]);
+}
+
 void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
 {
 	driver->slots = NULL;
 	driver->count = 0;
 	driver->begun = 0;
 	driver->final_pass = false;
+	driver->decider = 0;
+	driver->final_pass_started = false;
+	driver->notes = NULL;
+	driver->token[0] = '\0';
 }
 
 void imaddr_sink_driver_add(struct imaddr_sink_driver *driver, struct imaddr_sink *sink)
@@ -29,9 +65,9 @@ void imaddr_sink_driver_add(struct imaddr_sink_driver *driver, struct imaddr_sin
 
 static void abort_slot(struct imaddr_sink_slot *slot)
 {
-	if (!slot->ended && slot->sink->ops->abort)
+	if (!slot->done && slot->sink->ops->abort)
 		slot->sink->ops->abort(slot->sink);
-	slot->ended = true;
+	slot->done = true;
 }
 
 void imaddr_sink_driver_abort(struct imaddr_sink_driver *driver)
@@ -46,6 +82,7 @@ void imaddr_sink_driver_release(struct imaddr_sink_driver *driver)
 	for (size_t i = 0; i < driver->count; i++)
 		imaddr_sink_free(driver->slots[i].sink);
 	free(driver->slots);
+	free(driver->notes);
 	imaddr_sink_driver_init(driver);
 }
 
@@ -53,7 +90,21 @@ enum imaddr_status imaddr_sink_driver_begin(struct imaddr_sink_driver *driver,
 					    const struct imaddr_run_info *info,
 					    struct imaddr_error *err)
 {
+	static const struct imaddr_run_info no_info;
+	struct imaddr_run_info run = info ? *info : no_info;
 	enum imaddr_status status = IMADDR_OK;
+
+	make_token(driver->token);
+	run.token = driver->token;
+	run.transaction_path = NULL;
+	driver->decider = driver->count;
+	for (size_t i = 0; i < driver->count; i++) {
+		if (driver->slots[i].sink->transaction_path) {
+			driver->decider = i;
+			run.transaction_path = driver->slots[i].sink->transaction_path;
+			break;
+		}
+	}
 	for (size_t i = 0; status == IMADDR_OK && i < driver->count; i++) {
 		struct imaddr_sink_slot *slot = &driver->slots[i];
 		if (slot->sink->ops->flags & IMADDR_SINK_ON_WORKER) {
@@ -61,9 +112,11 @@ enum imaddr_status imaddr_sink_driver_begin(struct imaddr_sink_driver *driver,
 			slot->threaded = true;
 		}
 		if (slot->sink->ops->begin)
-			status = slot->sink->ops->begin(slot->sink, info, err);
+			status = slot->sink->ops->begin(slot->sink, &run, err);
 		driver->begun = i + 1;
 	}
+	if (status == IMADDR_OK)
+		imaddr_step("begun");
 	return status;
 }
 
@@ -113,12 +166,21 @@ enum imaddr_status imaddr_sink_driver_input_end(struct imaddr_sink_driver *drive
 		if (status != IMADDR_OK)
 			return status;
 	}
+	imaddr_step("input-end");
 	return IMADDR_OK;
 }
+
+static enum imaddr_status interrupted(struct imaddr_error *err);
 
 static enum imaddr_status deliver_final(struct imaddr_sink_driver *driver,
 					const struct imaddr_user *user, struct imaddr_error *err)
 {
+	if (imaddr_stop_requested())
+		return interrupted(err);
+	if (!driver->final_pass_started) {
+		driver->final_pass_started = true;
+		imaddr_step("final-pass");
+	}
 	for (size_t i = 0; i < driver->count; i++) {
 		struct imaddr_sink *sink = driver->slots[i].sink;
 		if (!sink->ops->user || !final_pass(&driver->slots[i]))
@@ -163,10 +225,25 @@ static char *describe_outputs(struct imaddr_sink_driver *driver)
 	return imaddr_buf_detach(&notes);
 }
 
-enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
-					  imaddr_sink_replay_fn *replay, void *replay_context,
-					  const struct imaddr_run_totals *totals,
-					  struct imaddr_error *err)
+static enum imaddr_status commit_slot(struct imaddr_sink_slot *slot, struct imaddr_error *err)
+{
+	enum imaddr_status status = IMADDR_OK;
+	if (slot->sink->ops->commit)
+		status = slot->sink->ops->commit(slot->sink, err);
+	if (status == IMADDR_OK)
+		slot->done = true;
+	return status;
+}
+
+static enum imaddr_status interrupted(struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
+}
+
+/* Every output durable under a temporary name, none in place. */
+static enum imaddr_status prepare(struct imaddr_sink_driver *driver,
+				  imaddr_sink_replay_fn *replay, void *replay_context,
+				  const struct imaddr_run_totals *totals, struct imaddr_error *err)
 {
 	enum imaddr_status status = IMADDR_OK;
 	size_t i;
@@ -178,6 +255,8 @@ enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 	}
 	if (status == IMADDR_OK && driver->final_pass)
 		status = replay(replay_context, deliver_final, driver, err);
+	if (status == IMADDR_OK && imaddr_stop_requested())
+		status = interrupted(err);
 	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
 		struct imaddr_sink_slot *slot = &driver->slots[i];
 		if ((!slot->threaded || final_pass(slot)) && !last(slot))
@@ -192,23 +271,59 @@ enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 			slot->ended = true;
 	}
 	if (status == IMADDR_OK) {
-		struct imaddr_run_totals told = *totals;
-		char *notes = describe_outputs(driver);
-		told.outputs = notes;
+		/* Told what the others wrote; kept until they commit. */
+		driver->told = *totals;
+		driver->notes = describe_outputs(driver);
+		driver->told.outputs = driver->notes;
 		for (i = 0; status == IMADDR_OK && i < driver->count; i++) {
 			struct imaddr_sink_slot *slot = &driver->slots[i];
 			if (!last(slot))
 				continue;
-			status = end_slot(slot, &told, err);
+			status = end_slot(slot, &driver->told, err);
 			if (status == IMADDR_OK && slot->threaded)
 				status = imaddr_sink_thread_wait(slot->sink, err);
 			if (status == IMADDR_OK)
 				slot->ended = true;
 		}
-		free(notes);
 	}
-	if (status != IMADDR_OK)
+	return status;
+}
+
+enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
+					  imaddr_sink_replay_fn *replay, void *replay_context,
+					  const struct imaddr_run_totals *totals,
+					  struct imaddr_error *err)
+{
+	enum imaddr_status status = prepare(driver, replay, replay_context, totals, err);
+
+	if (status == IMADDR_OK)
+		imaddr_step("prepared");
+	/* The last moment a stop still leaves everything as it was. */
+	if (status == IMADDR_OK && imaddr_stop_requested())
+		status = interrupted(err);
+	if (status == IMADDR_OK && driver->decider < driver->count)
+		status = commit_slot(&driver->slots[driver->decider], err);
+	if (status != IMADDR_OK) {
 		imaddr_sink_driver_abort(driver);
+		return status;
+	}
+	imaddr_step("decided");
+	/* Past the commit point: every output is committed, whatever fails; last the last. */
+	for (size_t i = 0; i < 2 * driver->count; i++) {
+		struct imaddr_sink_slot *slot = &driver->slots[i % driver->count];
+		struct imaddr_error slot_err = { "" };
+		if (slot->done || last(slot) != (i >= driver->count))
+			continue;
+		enum imaddr_status slot_status = commit_slot(slot, &slot_err);
+		if (slot_status != IMADDR_OK && status == IMADDR_OK) {
+			status = slot_status;
+			if (err)
+				*err = slot_err;
+		}
+		slot->done = true;
+	}
+	if (status == IMADDR_OK)
+		imaddr_step("committed");
 	return status;
 }
 

@@ -13,17 +13,26 @@
  *   input_end    once, after the last record is read (the report starts
  *                its indexes while the audit looks for duplicates)
  *   end          once, with the run's totals: makes the output durable
+ *                without putting it in place (the report stops short of
+ *                COMMIT, a file is synced under a temporary name)
  *   describe     after every output ended: one line or more saying what the
  *                output wrote (the BAT file's rows and chunks), which the
  *                outputs flagged IMADDR_SINK_LAST (the summary) then get in
  *                totals->outputs, as they end after all the others
- *   abort        instead of end when the run fails, and after a failing end:
- *                throws a partial output away
+ *   commit       once, when every output has ended: puts it in place. The
+ *                output whose base names a `transaction_path` (the report)
+ *                is committed first: its commit is the run's commit point.
+ *                The others follow (those flagged IMADDR_SINK_LAST last),
+ *                and finish after a kill through the journal they wrote at
+ *                end (staging.h)
+ *   abort        instead of commit when the run or any output fails, and
+ *                after a failing end: throws a partial output away
  *   free         releases it
  *
  * An output flagged IMADDR_SINK_ON_WORKER runs on a thread of its own (the
- * SQLite report); the driver decides that, not the caller. Every callback
- * may be NULL.
+ * SQLite report); the driver decides that, not the caller. Its commit runs
+ * on the caller's thread once the worker has stopped. Every callback may be
+ * NULL.
  */
 #ifndef IMADDR_SINK_H
 #define IMADDR_SINK_H
@@ -53,6 +62,7 @@ struct imaddr_sink_ops {
 	enum imaddr_status (*end)(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 				  struct imaddr_error *err);
 	void (*describe)(struct imaddr_sink *sink, struct imaddr_buf *out);
+	enum imaddr_status (*commit)(struct imaddr_sink *sink, struct imaddr_error *err);
 	void (*abort)(struct imaddr_sink *sink);
 	void (*free)(struct imaddr_sink *sink);
 };
@@ -60,6 +70,12 @@ struct imaddr_sink_ops {
 /** The common head of every output; implementations embed it first. */
 struct imaddr_sink {
 	const struct imaddr_sink_ops *ops;
+	/*
+	 * Set by an output whose commit decides the run (the report): the
+	 * absolute path under which the other outputs' journals name it, so that
+	 * the next run can ask it whether a killed run committed.
+	 */
+	const char *transaction_path;
 };
 
 /** The outputs of one run. */
@@ -67,11 +83,17 @@ struct imaddr_sink_driver {
 	struct imaddr_sink_slot {
 		struct imaddr_sink *sink;     /* the output, or its thread wrapper */
 		bool threaded;
-		bool ended;
+		bool ended;                   /* end returned: durable, not in place */
+		bool done;                    /* committed or aborted */
 	} *slots;
 	size_t count;
 	size_t begun;
 	bool final_pass;                  /* some output wants one */
+	bool final_pass_started;          /* its first user was delivered */
+	size_t decider;                   /* the slot whose commit decides; count if none */
+	struct imaddr_run_totals told;    /* the totals the last outputs end with */
+	char *notes;                      /* told.outputs, owned */
+	char token[33];                   /* the run's, in every journal: 128 random bits */
 };
 
 void imaddr_sink_driver_init(struct imaddr_sink_driver *driver);
@@ -111,9 +133,11 @@ typedef enum imaddr_status imaddr_sink_replay_fn(void *context, imaddr_sink_deli
  * that they finish in the background; then the users are replayed through
  * `replay` to the outputs that want a final pass; then the other outputs are
  * ended, and the workers waited for; last, the outputs flagged
- * IMADDR_SINK_LAST, with what the others wrote. On failure every output not
- * yet ended is aborted (those already durable stay) and the first failure
- * returned.
+ * IMADDR_SINK_LAST, with what the others wrote. Nothing is in place yet: a
+ * failure (or a stop requested) so far aborts every output. Then the
+ * deciding output commits, and after it the others. A failure after the
+ * commit point is returned, and the journals left finish the switch on the
+ * next run.
  */
 enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 					  imaddr_sink_replay_fn *replay, void *replay_context,

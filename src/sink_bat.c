@@ -1,6 +1,7 @@
 #include "sink_bat.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,54 +13,118 @@
 
 #include "atomic_file.h"
 #include "buffer.h"
-#include "sink.h"
 #include "error.h"
+#include "sink.h"
+#include "sink_report.h"
+#include "staging.h"
 
 struct bat_writer {
 	struct imaddr_sink base;
-	char *path;
-	uint64_t chunk_rows;
-	struct imaddr_atomic_file *files;   /* one per chunk, committed together */
-	size_t file_count;
+	char *path;                  /* as given */
+	uint64_t chunk_rows;         /* 0: one file */
+	bool to_stdout;              /* "-" */
+	char *chunk_stem;            /* "bat" of "out/bat.csv" */
+	char *chunk_extension;       /* ".csv", or "" */
+	struct imaddr_staging staging;  /* the file, or the directory of chunks */
+	FILE *stream;                /* the file or chunk being written */
+	char *stream_name;           /* for messages */
+	size_t chunk_count;
 	uint64_t rows_in_file;
+	char *token;                 /* the run's, and the report that decides it */
+	char *transaction_path;
+	int write_errno;             /* the first failed write's, 0 while none */
 	/* What the summary is told (describe). */
 	uint64_t rows;
-	uint64_t chunks;
 	uint64_t with_error;
 	uint64_t without_uri;
 	uint64_t unchanged;
+	uint64_t lossy;           /* export-lossy: values an export damaged */
 	uint64_t from_directory;            /* rows of users with a DN: LDAP sync owns them */
 };
 
-/* "out/bat.csv", 3 -> "out/bat-003.csv" */
-static char *chunk_path(const char *path, size_t number)
+/* "out/bat.csv" -> "out/bat" (the directory of chunks), "bat", ".csv" */
+static void split_name(const char *path, char **directory, char **stem, char **extension)
 {
-	struct imaddr_buf name;
-	imaddr_buf_init(&name, 0);
 	const char *slash = strrchr(path, '/');
-	const char *dot = strrchr(path, '.');
-	if (!dot || (slash && dot < slash) || dot == path || (slash && dot == slash + 1))
-		dot = path + strlen(path);
-	imaddr_buf_appendf(&name, "%.*s-%03zu%s", (int)(dot - path), path, number, dot);
-	return imaddr_buf_detach(&name);
+	const char *base = slash ? slash + 1 : path;
+	const char *dot = strrchr(base, '.');
+	if (!dot || dot == base)
+		dot = base + strlen(base);
+	*directory = imaddr_xstrndup(path, (size_t)(dot - path));
+	*stem = imaddr_xstrndup(base, (size_t)(dot - base));
+	*extension = imaddr_xstrdup(dot);
 }
 
-static enum imaddr_status open_next_file(struct bat_writer *writer, struct imaddr_error *err)
+static enum imaddr_status write_failed(struct bat_writer *writer, int error_number,
+				       struct imaddr_error *err)
 {
-	char *path = writer->chunk_rows ? chunk_path(writer->path, writer->file_count + 1)
-					: imaddr_xstrdup(writer->path);
-	writer->files = imaddr_xrealloc(writer->files,
-					(writer->file_count + 1) * sizeof(*writer->files));
-	enum imaddr_status status = imaddr_atomic_file_open(&writer->files[writer->file_count],
-							    path, err);
-	free(path);
-	if (status != IMADDR_OK)
-		return status;
-	FILE *stream = writer->files[writer->file_count++].stream;
-	writer->chunks = writer->file_count;
-	fputs(IMADDR_BAT_HEADER "\r\n", stream);
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s",
+				writer->stream_name ? writer->stream_name : writer->path,
+				strerror(error_number ? error_number : EIO));
+}
+
+/* Flushes, syncs and closes the current file; standard output is only flushed. */
+static enum imaddr_status close_stream(struct bat_writer *writer, struct imaddr_error *err)
+{
+	FILE *stream = writer->stream;
+	if (!stream)
+		return IMADDR_OK;
+	writer->stream = NULL;
+	errno = 0;
+	bool failed = fflush(stream) != 0 || ferror(stream);
+	if (!failed && !writer->to_stdout)
+		failed = fsync(fileno(stream)) != 0;
+	int saved = errno;
+	if (!writer->to_stdout)
+		failed |= fclose(stream) != 0;
+	if (!saved)
+		saved = errno;
+	if (failed && !writer->write_errno)
+		writer->write_errno = saved ? saved : EIO;
+	return writer->write_errno ? write_failed(writer, writer->write_errno, err) : IMADDR_OK;
+}
+
+static enum imaddr_status open_stream(struct bat_writer *writer, int fd, const char *name,
+				      struct imaddr_error *err)
+{
+	writer->stream = fdopen(fd, "w");
+	free(writer->stream_name);
+	writer->stream_name = imaddr_xstrdup(name);
+	if (!writer->stream) {
+		close(fd);
+		return write_failed(writer, errno, err);
+	}
+	setvbuf(writer->stream, NULL, _IOFBF, 1 << 16);
+	fputs(IMADDR_BAT_HEADER "\r\n", writer->stream);
 	writer->rows_in_file = 0;
 	return IMADDR_OK;
+}
+
+/* Chunk n in the staged directory: "out/bat.tmp-XXXXXX/bat-001.csv". */
+static enum imaddr_status open_next_chunk(struct bat_writer *writer, struct imaddr_error *err)
+{
+	enum imaddr_status status = close_stream(writer, err);
+	struct imaddr_buf name;
+	char step[32];
+
+	if (status != IMADDR_OK)
+		return status;
+	imaddr_buf_init(&name, 0);
+	imaddr_buf_appendf(&name, "%s/%s-%03zu%s", writer->staging.staged, writer->chunk_stem,
+			   writer->chunk_count + 1, writer->chunk_extension);
+	int fd = open(name.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot create '%s': %s", name.data,
+					  strerror(errno));
+	else
+		status = open_stream(writer, fd, name.data, err);
+	imaddr_buf_release(&name);
+	if (status == IMADDR_OK) {
+		writer->chunk_count++;
+		snprintf(step, sizeof(step), "bat-chunk-%zu", writer->chunk_count);
+		imaddr_step(step);
+	}
+	return status;
 }
 
 /* RFC 4180: quote (through libcsv) only the fields that need it. */
@@ -102,23 +167,33 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 		writer->without_uri++;
 		return IMADDR_OK;
 	}
+	/* A value an export damaged ('J?rgen') must not reach Unified CM. */
+	if (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_EXPORT_LOSSY)) {
+		writer->lossy++;
+		return IMADDR_OK;
+	}
 	if (!uri_changes(user)) {
 		writer->unchanged++;
 		return IMADDR_OK;
 	}
 	writer->from_directory += user->dn != NULL;
 	if (writer->chunk_rows && writer->rows_in_file == writer->chunk_rows) {
-		enum imaddr_status status = open_next_file(writer, err);
+		enum imaddr_status status = open_next_chunk(writer, err);
 		if (status != IMADDR_OK)
 			return status;
 	}
-	FILE *stream = writer->files[writer->file_count - 1].stream;
+	FILE *stream = writer->stream;
 	write_field(stream, user->user_id);
 	fputc(',', stream);
 	write_field(stream, user->directory_uri);
 	fputs("\r\n", stream);
 	writer->rows_in_file++;
 	writer->rows++;
+	/* A full disk fails the run now, not after the last of a million users. */
+	if (ferror(stream)) {
+		writer->write_errno = errno ? errno : EIO;
+		return write_failed(writer, writer->write_errno, err);
+	}
 	return IMADDR_OK;
 }
 
@@ -128,79 +203,104 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
 	imaddr_buf_appendf(out, "BAT file '%s': %llu row%s", writer->path,
 			   (unsigned long long)writer->rows, writer->rows == 1 ? "" : "s");
 	if (writer->chunk_rows)
-		imaddr_buf_appendf(out, " in %llu file%s of at most %llu",
-				   (unsigned long long)writer->chunks, writer->chunks == 1 ? "" : "s",
-				   (unsigned long long)writer->chunk_rows);
+		imaddr_buf_appendf(out, " in %zu file%s of at most %llu in '%s'",
+				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s",
+				   (unsigned long long)writer->chunk_rows, writer->staging.target);
 	imaddr_buf_appendf(out, "; left out: %llu with errors, %llu without a valid directory "
-			   "URI, %llu whose directory URI does not change\n",
+			   "URI, %llu whose directory URI does not change",
 			   (unsigned long long)writer->with_error,
 			   (unsigned long long)writer->without_uri,
 			   (unsigned long long)writer->unchanged);
+	if (writer->lossy)
+		imaddr_buf_appendf(out, ", %llu with values the export damaged (export-lossy)",
+				   (unsigned long long)writer->lossy);
+	imaddr_buf_append_char(out, '\n');
 	if (writer->from_directory)
 		imaddr_buf_appendf(out, "  warning: %llu of these users come from a directory (they "
 				   "have a DN): LDAP sync overwrites what BAT imports; fix the "
 				   "directory instead\n", (unsigned long long)writer->from_directory);
 }
 
-static void abort_files(struct bat_writer *writer)
-{
-	for (size_t i = 0; i < writer->file_count; i++)
-		imaddr_atomic_file_abort(&writer->files[i]);
-	free(writer->files);
-	writer->files = NULL;
-	writer->file_count = 0;
-}
-
-/* Chunks left over from an earlier, longer run would be imported by mistake. */
-static void remove_stale_chunks(struct bat_writer *writer)
-{
-	for (size_t number = writer->file_count + 1;; number++) {
-		char *path = chunk_path(writer->path, number);
-		int removed = unlink(path);
-		free(path);
-		if (removed != 0)
-			break;
-	}
-}
-
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
 				struct imaddr_error *err)
 {
-	return open_next_file((struct bat_writer *)sink, err);
+	struct bat_writer *writer = (struct bat_writer *)sink;
+	enum imaddr_status status;
+	int fd = -1;
+
+	free(writer->token);
+	free(writer->transaction_path);
+	writer->token = imaddr_xstrdup(info && info->token ? info->token : "-");
+	writer->transaction_path = info && info->transaction_path
+					   ? imaddr_xstrdup(info->transaction_path) : NULL;
+	writer->chunk_count = 0;
+	writer->write_errno = 0;
+	writer->rows = writer->with_error = writer->without_uri = 0;
+	writer->unchanged = writer->from_directory = 0;
+	if (writer->to_stdout) {
+		fd = dup(STDOUT_FILENO);
+		if (fd < 0)
+			return imaddr_error_set(err, IMADDR_ERR_IO,
+						"cannot write to standard output: %s",
+						strerror(errno));
+		return open_stream(writer, fd, "standard output", err);
+	}
+	status = imaddr_staging_begin(&writer->staging, imaddr_report_holds_token, &fd, err);
+	if (status != IMADDR_OK)
+		return status;
+	if (writer->chunk_rows)
+		status = open_next_chunk(writer, err);
+	else
+		status = open_stream(writer, fd, writer->staging.staged, err);
+	if (status != IMADDR_OK)
+		imaddr_staging_abort(&writer->staging);
+	return status;
 }
 
 static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 			      struct imaddr_error *err)
 {
 	struct bat_writer *writer = (struct bat_writer *)sink;
-	enum imaddr_status status = IMADDR_OK;
-	/* Every chunk is on disk before the first one replaces an older file. */
-	for (size_t i = 0; status == IMADDR_OK && i < writer->file_count; i++)
-		status = imaddr_atomic_file_sync(&writer->files[i], err);
-	for (size_t i = 0; status == IMADDR_OK && i < writer->file_count; i++)
-		status = imaddr_atomic_file_commit(&writer->files[i], err);
-	if (status != IMADDR_OK) {
-		abort_files(writer);
-		return status;
-	}
-	if (writer->chunk_rows)
-		remove_stale_chunks(writer);
-	free(writer->files);
-	writer->files = NULL;
-	writer->file_count = 0;
-	return IMADDR_OK;
+	enum imaddr_status status = close_stream(writer, err);
+
+	if (status == IMADDR_OK && !writer->to_stdout)
+		status = imaddr_staging_prepare(&writer->staging, writer->token,
+						writer->transaction_path, err);
+	if (status != IMADDR_OK && !writer->to_stdout)
+		imaddr_staging_abort(&writer->staging);
+	return status;
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct bat_writer *writer = (struct bat_writer *)sink;
+	if (writer->to_stdout)
+		return IMADDR_OK;
+	return imaddr_staging_commit(&writer->staging, err);
 }
 
 static void bat_abort(struct imaddr_sink *sink)
 {
-	abort_files((struct bat_writer *)sink);
+	struct bat_writer *writer = (struct bat_writer *)sink;
+	if (writer->stream && !writer->to_stdout)
+		fclose(writer->stream);
+	else if (writer->stream)
+		fflush(writer->stream);
+	writer->stream = NULL;
+	imaddr_staging_abort(&writer->staging);
 }
 
 static void bat_free(struct imaddr_sink *sink)
 {
 	struct bat_writer *writer = (struct bat_writer *)sink;
-	abort_files(writer);
+	bat_abort(sink);
+	imaddr_staging_release(&writer->staging);
 	free(writer->path);
+	free(writer->chunk_stem);
+	free(writer->chunk_extension);
+	free(writer->stream_name);
+	free(writer->token);
+	free(writer->transaction_path);
 	free(writer);
 }
 
@@ -212,22 +312,50 @@ static const struct imaddr_sink_ops bat_writer_ops = {
 	.user = write_user,
 	.end = end,
 	.describe = describe,
+	.commit = commit,
 	.abort = bat_abort,
 	.free = bat_free,
 };
 
-enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows,
+enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, int wait_ms,
 					struct imaddr_sink **out, struct imaddr_error *err)
 {
-	/* Refuse at once what would only fail after a long run. */
-	enum imaddr_status status = imaddr_atomic_file_check_directory(path, IMADDR_ERR_IO, "write",
-								   err);
-	if (status != IMADDR_OK)
-		return status;
+	bool to_stdout = !strcmp(path, "-");
+	char *target = NULL, *stem = NULL, *extension = NULL;
+	enum imaddr_status status = IMADDR_OK;
+
+	*out = NULL;
+	if (to_stdout && chunk_rows)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"--bat - (standard output) cannot be chunked: chunks are "
+					"files in a directory");
+	if (!to_stdout) {
+		split_name(path, &target, &stem, &extension);
+		if (!chunk_rows) {
+			free(target);
+			target = imaddr_xstrdup(path);
+		}
+		/* Refuse at once what would only fail after a long run. */
+		status = imaddr_atomic_file_check_directory(target, IMADDR_ERR_IO, "write", err);
+		if (status == IMADDR_OK)
+			status = imaddr_staging_check_target(target, chunk_rows != 0, err);
+		if (status != IMADDR_OK) {
+			free(target);
+			free(stem);
+			free(extension);
+			return status;
+		}
+	}
 	struct bat_writer *writer = imaddr_xcalloc(1, sizeof(*writer));
 	writer->base.ops = &bat_writer_ops;
 	writer->path = imaddr_xstrdup(path);
 	writer->chunk_rows = chunk_rows;
+	writer->to_stdout = to_stdout;
+	writer->chunk_stem = stem;
+	writer->chunk_extension = extension;
+	imaddr_staging_init(&writer->staging, target ? target : path, chunk_rows != 0,
+			    wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS);
+	free(target);
 	*out = &writer->base;
 	return IMADDR_OK;
 }

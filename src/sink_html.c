@@ -6,11 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "atomic_file.h"
 #include "buffer.h"
 #include "error.h"
 #include "html_report.h"
 #include "sink.h"
+#include "staged_file.h"
 
 /*
  * The verdict and the counts come first on the page and are known last, so
@@ -22,8 +22,7 @@ struct html_writer {
 	char *path;
 	const struct imaddr_audit_options *options;
 	int64_t started;
-	struct imaddr_atomic_file file;
-	bool opened;
+	struct imaddr_staged_file file;
 	FILE *findings;
 	FILE *plan;
 	struct imaddr_dup_groups groups;
@@ -38,10 +37,9 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	struct html_writer *writer = (struct html_writer *)sink;
 	writer->options = info->options;
 	writer->started = info->started;
-	enum imaddr_status status = imaddr_atomic_file_open(&writer->file, writer->path, err);
+	enum imaddr_status status = imaddr_staged_file_begin(&writer->file, info, err);
 	if (status != IMADDR_OK)
 		return status;
-	writer->opened = true;
 	writer->findings = tmpfile();
 	writer->plan = tmpfile();
 	if (!writer->findings || !writer->plan)
@@ -137,13 +135,17 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 		imaddr_html_plan_end(out);
 	}
 	imaddr_html_end(out);
-	writer->opened = false;
 	if (!copied) {
-		imaddr_atomic_file_abort(&writer->file);
+		imaddr_staged_file_abort(&writer->file);
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': a temporary file "
 					"failed", writer->path);
 	}
-	return imaddr_atomic_file_commit(&writer->file, err);
+	return imaddr_staged_file_prepare(&writer->file, err);
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	return imaddr_staged_file_commit(&((struct html_writer *)sink)->file, err);
 }
 
 static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
@@ -153,9 +155,7 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
 
 static void close_run(struct html_writer *writer)
 {
-	if (writer->opened)
-		imaddr_atomic_file_abort(&writer->file);
-	writer->opened = false;
+	imaddr_staged_file_abort(&writer->file);
 	if (writer->findings)
 		fclose(writer->findings);
 	if (writer->plan)
@@ -172,6 +172,7 @@ static void html_free(struct imaddr_sink *sink)
 {
 	struct html_writer *writer = (struct html_writer *)sink;
 	close_run(writer);
+	imaddr_staged_file_release(&writer->file);
 	free(writer->path);
 	free(writer);
 }
@@ -185,6 +186,7 @@ static const struct imaddr_sink_ops html_ops = {
 	.finding = finding,
 	.end = end,
 	.describe = describe,
+	.commit = commit,
 	.abort = html_abort,
 	.free = html_free,
 };
@@ -192,13 +194,13 @@ static const struct imaddr_sink_ops html_ops = {
 enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **out,
 					 struct imaddr_error *err)
 {
-	enum imaddr_status status = imaddr_atomic_file_check_directory(path, IMADDR_ERR_IO,
-								       "write", err);
+	enum imaddr_status status = imaddr_staged_file_check(path, err);
 	if (status != IMADDR_OK)
 		return status;
 	struct html_writer *writer = imaddr_xcalloc(1, sizeof(*writer));
 	writer->base.ops = &html_ops;
 	writer->path = imaddr_xstrdup(path);
+	imaddr_staged_file_init(&writer->file, writer->path, IMADDR_STAGED_FILE_WAIT_MS);
 	imaddr_dup_groups_init(&writer->groups);
 	*out = &writer->base;
 	return IMADDR_OK;

@@ -7,11 +7,11 @@
 
 #include <jansson.h>
 
-#include "atomic_file.h"
 #include "buffer.h"
 #include "error.h"
 #include "normalize.h"
 #include "sink.h"
+#include "staged_file.h"
 
 struct json_writer {
 	struct imaddr_sink base;
@@ -19,8 +19,8 @@ struct json_writer {
 	size_t per_code;
 	const struct imaddr_audit_options *options;
 	int64_t started;
-	struct imaddr_atomic_file file;
-	bool opened;
+	struct imaddr_staged_file file;    /* unused for standard output */
+	json_t *document;                  /* standard output's, from end to commit */
 	struct imaddr_dup_groups groups;
 	json_t *findings;                /* the first per_code findings of each code */
 	size_t listed[IMADDR_CODE_COUNT];
@@ -94,9 +94,7 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	writer->started = info->started;
 	if (!strcmp(writer->path, "-"))
 		return IMADDR_OK;
-	enum imaddr_status status = imaddr_atomic_file_open(&writer->file, writer->path, err);
-	writer->opened = status == IMADDR_OK;
-	return status;
+	return imaddr_staged_file_begin(&writer->file, info, err);
 }
 
 static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
@@ -230,23 +228,35 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	set(document, "findings_per_code", count(writer->per_code));
 	json_object_set(document, "findings", writer->findings);
 
-	bool to_stdout = !strcmp(writer->path, "-");
-	FILE *out = to_stdout ? stdout : writer->file.stream;
+	/* Standard output cannot be taken back: it gets the document once the run is decided. */
+	if (!strcmp(writer->path, "-")) {
+		writer->document = document;
+		return IMADDR_OK;
+	}
+	FILE *out = writer->file.stream;
 	int failed = json_dumpf(document, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0;
 	failed |= fputc('\n', out) == EOF;
 	json_decref(document);
-	if (to_stdout) {
-		if (failed || fflush(stdout) != 0)
-			return imaddr_error_set(err, IMADDR_ERR_IO,
-						"cannot write the JSON to standard output");
-		return IMADDR_OK;
-	}
-	writer->opened = false;
 	if (failed) {
-		imaddr_atomic_file_abort(&writer->file);
+		imaddr_staged_file_abort(&writer->file);
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s'", writer->path);
 	}
-	return imaddr_atomic_file_commit(&writer->file, err);
+	return imaddr_staged_file_prepare(&writer->file, err);
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct json_writer *writer = (struct json_writer *)sink;
+	if (!writer->document)
+		return imaddr_staged_file_commit(&writer->file, err);
+	int failed = json_dumpf(writer->document, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0;
+	failed |= fputc('\n', stdout) == EOF;
+	failed |= fflush(stdout) != 0;
+	json_decref(writer->document);
+	writer->document = NULL;
+	if (failed)
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the JSON to standard output");
+	return IMADDR_OK;
 }
 
 static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
@@ -259,15 +269,17 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
 static void json_abort(struct imaddr_sink *sink)
 {
 	struct json_writer *writer = (struct json_writer *)sink;
-	if (writer->opened)
-		imaddr_atomic_file_abort(&writer->file);
-	writer->opened = false;
+	if (strcmp(writer->path, "-"))
+		imaddr_staged_file_abort(&writer->file);
+	json_decref(writer->document);
+	writer->document = NULL;
 }
 
 static void json_free(struct imaddr_sink *sink)
 {
 	struct json_writer *writer = (struct json_writer *)sink;
 	json_abort(sink);
+	imaddr_staged_file_release(&writer->file);
 	json_decref(writer->findings);
 	imaddr_buf_release(&writer->scratch);
 	free(writer->path);
@@ -282,6 +294,7 @@ static const struct imaddr_sink_ops json_ops = {
 	.finding = finding,
 	.end = end,
 	.describe = describe,
+	.commit = commit,
 	.abort = json_abort,
 	.free = json_free,
 };
@@ -290,8 +303,7 @@ enum imaddr_status imaddr_sink_json_open(const char *path, size_t findings_per_c
 					 struct imaddr_sink **out, struct imaddr_error *err)
 {
 	if (strcmp(path, "-")) {
-		enum imaddr_status status = imaddr_atomic_file_check_directory(
-			path, IMADDR_ERR_IO, "write", err);
+		enum imaddr_status status = imaddr_staged_file_check(path, err);
 		if (status != IMADDR_OK)
 			return status;
 	}
@@ -299,6 +311,7 @@ enum imaddr_status imaddr_sink_json_open(const char *path, size_t findings_per_c
 	writer->base.ops = &json_ops;
 	writer->path = imaddr_xstrdup(path);
 	writer->per_code = findings_per_code;
+	imaddr_staged_file_init(&writer->file, writer->path, IMADDR_STAGED_FILE_WAIT_MS);
 	writer->findings = checked(json_array());
 	imaddr_dup_groups_init(&writer->groups);
 	imaddr_buf_init(&writer->scratch, 0);

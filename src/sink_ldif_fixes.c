@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "atomic_file.h"
+#include "staged_file.h"
 #include "buffer.h"
 #include "error.h"
 #include "mapping.h"
@@ -16,8 +16,7 @@
 struct ldif_fixes {
 	struct imaddr_sink base;
 	char *path;
-	struct imaddr_atomic_file file;
-	bool opened;
+	struct imaddr_staged_file file;
 	uint64_t records;
 	uint64_t without_dn;          /* non-canonical, but not from a directory */
 	struct imaddr_buf value;
@@ -27,9 +26,8 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 				struct imaddr_error *err)
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
-	enum imaddr_status status = imaddr_atomic_file_open(&fixes->file, fixes->path, err);
-	fixes->opened = status == IMADDR_OK;
-	if (fixes->opened)
+	enum imaddr_status status = imaddr_staged_file_begin(&fixes->file, info, err);
+	if (status == IMADDR_OK)
 		fprintf(fixes->file.stream,
 			"# Directory URI fixes written by imaddr %s: review, then apply with\n"
 			"# ldapmodify -f FILE (or ldifde -i -f FILE on Windows).\n"
@@ -85,8 +83,14 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 			      struct imaddr_error *err)
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
-	fixes->opened = false;
-	return imaddr_atomic_file_commit(&fixes->file, err);
+	/* Synced under its temporary name; put in place once the report has committed. */
+	return imaddr_staged_file_prepare(&fixes->file, err);
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
+	return imaddr_staged_file_commit(&fixes->file, err);
 }
 
 static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
@@ -103,9 +107,7 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
 static void fixes_abort(struct imaddr_sink *sink)
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
-	if (fixes->opened)
-		imaddr_atomic_file_abort(&fixes->file);
-	fixes->opened = false;
+	imaddr_staged_file_abort(&fixes->file);
 }
 
 static void fixes_free(struct imaddr_sink *sink)
@@ -113,6 +115,7 @@ static void fixes_free(struct imaddr_sink *sink)
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
 	fixes_abort(sink);
 	imaddr_buf_release(&fixes->value);
+	imaddr_staged_file_release(&fixes->file);
 	free(fixes->path);
 	free(fixes);
 }
@@ -124,6 +127,7 @@ static const struct imaddr_sink_ops ldif_fixes_ops = {
 	.begin = begin,
 	.user = write_user,
 	.end = end,
+	.commit = commit,
 	.describe = describe,
 	.abort = fixes_abort,
 	.free = fixes_free,
@@ -132,13 +136,13 @@ static const struct imaddr_sink_ops ldif_fixes_ops = {
 enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_sink **out,
 					       struct imaddr_error *err)
 {
-	enum imaddr_status status = imaddr_atomic_file_check_directory(path, IMADDR_ERR_IO,
-								       "write", err);
+	enum imaddr_status status = imaddr_staged_file_check(path, err);
 	if (status != IMADDR_OK)
 		return status;
 	struct ldif_fixes *fixes = imaddr_xcalloc(1, sizeof(*fixes));
 	fixes->base.ops = &ldif_fixes_ops;
 	fixes->path = imaddr_xstrdup(path);
+	imaddr_staged_file_init(&fixes->file, fixes->path, IMADDR_STAGED_FILE_WAIT_MS);
 	imaddr_buf_init(&fixes->value, 0);
 	*out = &fixes->base;
 	return IMADDR_OK;

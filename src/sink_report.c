@@ -5,7 +5,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buffer.h"
 #include "fields.h"
@@ -34,12 +37,15 @@ _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 enum report_state {
 	REPORT_OPENED,   /* checked, nothing written */
 	REPORT_BEGUN,    /* inside the run's transaction */
+	REPORT_ENDED,    /* every row written, COMMIT still to come */
 	REPORT_DONE      /* committed or thrown away */
 };
 
 struct report {
 	struct imaddr_sink base;
 	char *path;
+	char *absolute_path;    /* the transaction_path other outputs' journals name */
+	char *token;            /* the run's, recorded in run_commits */
 	sqlite3 *db;            /* NULL until begin when the file does not exist */
 	bool created;           /* this run created the file: throwing away removes it */
 	bool new_schema;        /* this run creates the schema and its indexes */
@@ -64,6 +70,18 @@ static const char finish_run_sql[] =
 	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
 	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8\n"
 	"WHERE id = ?1";
+
+/*
+ * Which run each token committed: a journal beside a BAT file names a token,
+ * and its run is committed exactly when this table holds it (staging.h).
+ * Created by the first run that needs it, so a version 2 report written by
+ * an earlier imaddr takes runs as before.
+ */
+static const char run_commits_sql[] =
+	"CREATE TABLE IF NOT EXISTS run_commits (\n"
+	"  run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,\n"
+	"  token TEXT NOT NULL\n"
+	");\n";
 
 static const char insert_domain_sql[] =
 	"INSERT INTO domains (run_id, ascii, unicode, users, configured)\n"
@@ -257,6 +275,8 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 		return imaddr_error_set(err, IMADDR_ERR_DB,
 					"cannot begin report '%s' twice", report->path);
 	report->state = REPORT_BEGUN;
+	free(report->token);
+	report->token = imaddr_xstrdup(info && info->token ? info->token : "");
 	if (!report->db) {
 		status = imaddr_report_schema_create_file(report->path, &report->created, err);
 		if (status == IMADDR_OK)
@@ -414,6 +434,24 @@ static int insert_domains(struct report *report, const struct imaddr_run_totals 
 	return rc;
 }
 
+static int record_token(struct report *report)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_exec(report->db, run_commits_sql, NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = prepare(report->db, "INSERT INTO run_commits (run_id, token) VALUES (?1, ?2)",
+			     &stmt);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 2, report->token);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imaddr_error *err)
 {
 	struct report *report = (struct report *)sink;
@@ -456,11 +494,24 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(report->db, "PRAGMA analysis_limit = 1000; ANALYZE",
 				  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = record_token(report);
 	/* Prepared statements must not keep the commit from releasing its locks. */
 	release_statements(report);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(report->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
+		return fail(report, "write", err);
+	report->state = REPORT_ENDED;
+	return IMADDR_OK;
+}
+
+/* The run's commit point: until COMMIT returns, no output is in place. */
+static enum imaddr_status report_commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct report *report = (struct report *)sink;
+
+	if (report->state != REPORT_ENDED)
+		return not_running(report, err);
+	if (sqlite3_exec(report->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(report, "commit", err);
 	report->created = false;
 	close_connection(report);
@@ -472,7 +523,7 @@ static void report_abort(struct imaddr_sink *sink)
 {
 	struct report *report = (struct report *)sink;
 
-	if (report->state == REPORT_BEGUN)
+	if (report->state == REPORT_BEGUN || report->state == REPORT_ENDED)
 		discard(report);
 }
 
@@ -480,14 +531,16 @@ static void report_free(struct imaddr_sink *sink)
 {
 	struct report *report = (struct report *)sink;
 
-	/* A run neither ended nor aborted is thrown away, never half-kept. */
-	if (report->state == REPORT_BEGUN)
+	/* A run neither committed nor aborted is thrown away, never half-kept. */
+	if (report->state == REPORT_BEGUN || report->state == REPORT_ENDED)
 		discard(report);
 	if (report->db)
 		close_connection(report);
 	imaddr_report_rows_release(&report->users);
 	imaddr_report_rows_release(&report->findings);
 	free(report->path);
+	free(report->absolute_path);
+	free(report->token);
 	free(report);
 }
 
@@ -499,17 +552,73 @@ static const struct imaddr_sink_ops report_ops = {
 	.finding = report_finding,
 	.input_end = report_input_end,
 	.end = report_end,
+	.commit = report_commit,
 	.abort = report_abort,
 	.free = report_free,
 };
 
-enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink **out,
-					   struct imaddr_error *err)
+/* The report as a journal beside an output in another directory finds it. */
+static char *absolute(const char *path)
+{
+	struct imaddr_buf name;
+	char cwd[4096];
+
+	imaddr_buf_init(&name, 0);
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		imaddr_buf_appendf(&name, "%s/", cwd);
+	imaddr_buf_append_str(&name, path);
+	return imaddr_buf_detach(&name);
+}
+
+enum imaddr_status imaddr_report_holds_token(const char *path, const char *token, int wait_ms,
+					     bool *held, struct imaddr_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	struct stat st;
+	enum imaddr_status status = IMADDR_OK;
+	int rc;
+
+	*held = false;
+	if (stat(path, &st) != 0 || st.st_size == 0)
+		return IMADDR_OK;
+	status = imaddr_report_schema_connect(path, wait_ms < 0 ? 0 : wait_ms, &db, err);
+	if (status != IMADDR_OK)
+		goto out;
+	/* Reading plays back a killed run's hot journal first: what is left is committed. */
+	rc = prepare(db, "SELECT count(*) FROM sqlite_master WHERE name = 'run_commits'", &stmt);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		bool has_table = sqlite3_column_int(stmt, 0) > 0;
+		rc = SQLITE_OK;
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		if (has_table)
+			rc = prepare(db, "SELECT 1 FROM run_commits WHERE token = ?1", &stmt);
+		if (has_table && rc == SQLITE_OK)
+			rc = imaddr_report_rows_bind_text(stmt, 1, token);
+		if (has_table && rc == SQLITE_OK) {
+			rc = sqlite3_step(stmt);
+			*held = rc == SQLITE_ROW;
+			rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+		}
+	}
+	if (rc != SQLITE_OK)
+		status = imaddr_report_schema_fail(db, path, "read", err);
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return status;
+}
+
+enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
+					   struct imaddr_sink **out, struct imaddr_error *err)
 {
 	struct report *report = imaddr_xcalloc(1, sizeof(*report));
 
 	report->base.ops = &report_ops;
 	report->path = imaddr_xstrdup(path ? path : "");
+	report->absolute_path = absolute(report->path);
+	report->base.transaction_path = report->absolute_path;
 	report->state = REPORT_OPENED;
 	report->user_numbers = imaddr_fields_count(&imaddr_fields_user, IMADDR_FIELD_REPORTED,
 						   IMADDR_FIELD_INTEGER);
@@ -521,7 +630,7 @@ enum imaddr_status imaddr_sink_report_open(const char *path, struct imaddr_sink 
 		return imaddr_error_set(err, IMADDR_ERR_DB,
 					"a user has more report columns than a row batch holds");
 	}
-	report->busy_timeout_ms = IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
+	report->busy_timeout_ms = wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
 	imaddr_report_rows_init(&report->users);
 	imaddr_report_rows_init(&report->findings);
 	enum imaddr_status status = imaddr_report_schema_open(report->path,

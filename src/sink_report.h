@@ -9,6 +9,8 @@
 #ifndef IMADDR_SINK_REPORT_H
 #define IMADDR_SINK_REPORT_H
 
+#include <stdbool.h>
+
 #include "imaddr.h"
 
 /*
@@ -19,5 +21,14 @@
  * same way. The opener's default; each report keeps its own.
  */
 #define IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS 30000
+
+/**
+ * Whether the report at `path` committed the run whose token is `token`
+ * (its run_commits table holds it); a missing or empty file holds nothing.
+ * Waits up to `wait_ms` for a writer's lock. IMADDR_ERR_DB when the file
+ * cannot be read. It is an imaddr_staging_decide_fn (staging.h).
+ */
+enum imaddr_status imaddr_report_holds_token(const char *path, const char *token, int wait_ms,
+					     bool *held, struct imaddr_error *err);
 
 #endif /* IMADDR_SINK_REPORT_H */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "atomic_file.h"
+#include "staged_file.h"
 #include "buffer.h"
 #include "error.h"
 #include "sink.h"
@@ -15,8 +15,7 @@ struct runbook {
 	char *path;
 	const struct imaddr_audit_options *options;
 	int64_t started;
-	struct imaddr_atomic_file file;
-	bool opened;
+	struct imaddr_staged_file file;
 };
 
 /* In the order IM and Presence requires: stopped top down, started bottom up. */
@@ -35,8 +34,7 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	struct runbook *runbook = (struct runbook *)sink;
 	runbook->options = info->options;
 	runbook->started = info->started;
-	enum imaddr_status status = imaddr_atomic_file_open(&runbook->file, runbook->path, err);
-	runbook->opened = status == IMADDR_OK;
+	enum imaddr_status status = imaddr_staged_file_begin(&runbook->file, info, err);
 	return status;
 }
 
@@ -180,8 +178,14 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 {
 	struct runbook *runbook = (struct runbook *)sink;
 	write_runbook(runbook, totals);
-	runbook->opened = false;
-	return imaddr_atomic_file_commit(&runbook->file, err);
+	/* Synced under its temporary name; put in place once the report has committed. */
+	return imaddr_staged_file_prepare(&runbook->file, err);
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct runbook *runbook = (struct runbook *)sink;
+	return imaddr_staged_file_commit(&runbook->file, err);
 }
 
 static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
@@ -192,15 +196,14 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
 static void runbook_abort(struct imaddr_sink *sink)
 {
 	struct runbook *runbook = (struct runbook *)sink;
-	if (runbook->opened)
-		imaddr_atomic_file_abort(&runbook->file);
-	runbook->opened = false;
+	imaddr_staged_file_abort(&runbook->file);
 }
 
 static void runbook_free(struct imaddr_sink *sink)
 {
 	struct runbook *runbook = (struct runbook *)sink;
 	runbook_abort(sink);
+	imaddr_staged_file_release(&runbook->file);
 	free(runbook->path);
 	free(runbook);
 }
@@ -211,6 +214,7 @@ static const struct imaddr_sink_ops runbook_ops = {
 	.flags = IMADDR_SINK_LAST,
 	.begin = begin,
 	.end = end,
+	.commit = commit,
 	.describe = describe,
 	.abort = runbook_abort,
 	.free = runbook_free,
@@ -219,13 +223,13 @@ static const struct imaddr_sink_ops runbook_ops = {
 enum imaddr_status imaddr_sink_runbook_open(const char *path, struct imaddr_sink **out,
 					    struct imaddr_error *err)
 {
-	enum imaddr_status status = imaddr_atomic_file_check_directory(path, IMADDR_ERR_IO,
-								       "write", err);
+	enum imaddr_status status = imaddr_staged_file_check(path, err);
 	if (status != IMADDR_OK)
 		return status;
 	struct runbook *runbook = imaddr_xcalloc(1, sizeof(*runbook));
 	runbook->base.ops = &runbook_ops;
 	runbook->path = imaddr_xstrdup(path);
+	imaddr_staged_file_init(&runbook->file, runbook->path, IMADDR_STAGED_FILE_WAIT_MS);
 	*out = &runbook->base;
 	return IMADDR_OK;
 }

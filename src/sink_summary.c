@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "mapping.h"
 #include "normalize.h"
 #include "sink.h"
 
@@ -27,6 +28,7 @@ struct summary {
 	FILE *out;
 	const struct imaddr_audit_options *options;
 	const char *input;
+	const struct imaddr_run_totals *totals;  /* from end, printed at commit */
 	/* The first findings of each code (duplicates aside), as printed lines. */
 	char *examples[IMADDR_CODE_COUNT][IMADDR_SUMMARY_CHANGES];
 	size_t example_count[IMADDR_CODE_COUNT];
@@ -265,6 +267,42 @@ static void print_duplicates(struct summary *summary)
 	}
 }
 
+/* The first lines: how the input was read, so that a wrong guess shows at once. */
+static void print_input(FILE *out, const struct imaddr_input_description *input)
+{
+	fprintf(out, "input: %s", input->format ? input->format : "input");
+	if (input->encoding)
+		fprintf(out, " in %s (%s)", input->encoding, input->encoding_how);
+	if (input->delimiter)
+		fprintf(out, ", delimiter %s", input->delimiter == '\t' ? "tab"
+			: input->delimiter == ';' ? "';'" : "','");
+	if (input->type_line_skipped)
+		fputs(", PowerShell's #TYPE line skipped", out);
+	fputc('\n', out);
+	if (input->filter) {
+		fprintf(out, "entries: %llu, users: %llu selected by filter '%s'",
+			(unsigned long long)input->entries,
+			(unsigned long long)(input->entries - input->entries_skipped), input->filter);
+		if (input->directory_type)
+			fprintf(out, " (directory type %s, %s)", input->directory_type,
+				input->directory_type_how);
+		fprintf(out, ", %llu skipped\n", (unsigned long long)input->entries_skipped);
+	}
+	fputs(input->delimiter ? "columns:" : "attributes:", out);
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		const char *name = input->role_attribute[role];
+		fprintf(out, "%s %s ", role ? "," : "", imaddr_role_name(role));
+		if (name)
+			fprintf(out, "'%s'%s", name,
+				input->role_attribute_varies[role] ? " (varies)" : "");
+		else
+			fputs("none", out);
+	}
+	if (input->dn_attribute)
+		fprintf(out, ", DN '%s'", input->dn_attribute);
+	fputc('\n', out);
+}
+
 static void print_scheme(FILE *out, const char *label, enum imaddr_scheme scheme,
 			 const char *default_domain)
 {
@@ -318,11 +356,21 @@ static void print_verdict(FILE *out, const struct imaddr_run_totals *totals)
 static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 			      struct imaddr_error *err)
 {
+	((struct summary *)sink)->totals = totals;
+	return IMADDR_OK;
+}
+
+/* Printed once every output is in place: a failed run prints no summary. */
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
 	struct summary *summary = (struct summary *)sink;
+	const struct imaddr_run_totals *totals = summary->totals;
 	const struct imaddr_audit_options *options = summary->options;
 	FILE *out = summary->out;
 
 	fprintf(out, "imaddr audit of %s\n", options->input_name ? options->input_name : "input");
+	if (totals->input)
+		print_input(out, totals->input);
 	if (options->premigration) {
 		print_scheme(out, "today", options->current_scheme,
 			     options->current_default_domain ? options->current_default_domain
@@ -371,6 +419,7 @@ static const struct imaddr_sink_ops summary_ops = {
 	.begin = begin,
 	.finding = finding,
 	.end = end,
+	.commit = commit,
 	.free = summary_free,
 };
 

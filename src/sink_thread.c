@@ -199,6 +199,19 @@ enum imaddr_status imaddr_sink_thread_wait(struct imaddr_sink *base, struct imad
 	return worker_failure(sink, err);
 }
 
+/* Past imaddr_sink_thread_wait: the worker is gone, the inner output is ours. */
+static enum imaddr_status sink_commit(struct imaddr_sink *base, struct imaddr_error *err)
+{
+	struct threaded_sink *sink = (struct threaded_sink *)base;
+	enum imaddr_status status;
+
+	stop_worker(sink, false);
+	status = worker_failure(sink, err);
+	if (status == IMADDR_OK && sink->inner->ops->commit)
+		status = sink->inner->ops->commit(sink->inner, err);
+	return status;
+}
+
 static void sink_abort(struct imaddr_sink *base)
 {
 	struct threaded_sink *sink = (struct threaded_sink *)base;
@@ -223,6 +236,7 @@ static const struct imaddr_sink_ops threaded_ops = {
 	.finding = finding,
 	.input_end = input_end,
 	.end = end,
+	.commit = sink_commit,
 	.abort = sink_abort,
 	.free = sink_free,
 };
@@ -235,6 +249,7 @@ struct imaddr_sink *imaddr_sink_thread_wrap(struct imaddr_sink *inner)
 	sink->ops.name = inner->ops->name;
 	sink->ops.flags = inner->ops->flags;
 	sink->base.ops = &sink->ops;
+	sink->base.transaction_path = inner->transaction_path;
 	sink->inner = inner;
 	atomic_init(&sink->worker_status, IMADDR_OK);
 	imaddr_batch_queue_init(&sink->queue, IMADDR_SINK_THREAD_BATCHES);

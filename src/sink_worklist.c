@@ -9,11 +9,11 @@
 #include <csv.h>
 #include <xlsxwriter.h>
 
-#include "atomic_file.h"
 #include "buffer.h"
 #include "error.h"
 #include "normalize.h"
 #include "sink.h"
+#include "staged_file.h"
 
 /*
  * Findings come during the read, and duplicates after it, without the
@@ -66,8 +66,7 @@ struct worklist {
 	struct imaddr_sink base;
 	char *path;
 	bool xlsx;
-	struct imaddr_atomic_file file;
-	bool opened;
+	struct imaddr_staged_file file;
 	/* The findings, until the final pass. */
 	FILE *spool;
 	struct spooled_finding *index;
@@ -271,10 +270,9 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 				struct imaddr_error *err)
 {
 	struct worklist *worklist = (struct worklist *)sink;
-	enum imaddr_status status = imaddr_atomic_file_open(&worklist->file, worklist->path, err);
+	enum imaddr_status status = imaddr_staged_file_begin(&worklist->file, info, err);
 	if (status != IMADDR_OK)
 		return status;
-	worklist->opened = true;
 	worklist->spool = tmpfile();
 	if (!worklist->spool)
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': no temporary file: %s",
@@ -290,7 +288,7 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	fclose(worklist->file.stream);
 	worklist->file.stream = NULL;
 	lxw_workbook_options options = { .constant_memory = LXW_TRUE };
-	worklist->workbook = workbook_new_opt(worklist->file.temp_path, &options);
+	worklist->workbook = workbook_new_opt(worklist->file.staging.staged, &options);
 	if (worklist->workbook)
 		worklist->sheet = workbook_add_worksheet(worklist->workbook, "findings");
 	if (!worklist->sheet)
@@ -397,7 +395,7 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	if (status != IMADDR_OK)
 		return status;
 	if (!worklist->xlsx)
-		return imaddr_atomic_file_commit(&worklist->file, err);
+		return imaddr_staged_file_prepare(&worklist->file, err);
 
 	worksheet_autofilter(worklist->sheet, 0, 0, (lxw_row_t)worklist->rows, COL_COUNT - 1);
 	lxw_error closed = workbook_close(worklist->workbook);
@@ -406,12 +404,17 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s", worklist->path,
 					closed != LXW_NO_ERROR ? lxw_strerror(closed)
 							       : "a cell was refused");
-	/* Reopened so that the commit syncs what libxlsxwriter wrote. */
-	worklist->file.stream = fopen(worklist->file.temp_path, "r+");
+	/* Reopened so that the prepare syncs what libxlsxwriter wrote. */
+	worklist->file.stream = fopen(worklist->file.staging.staged, "r+");
 	if (!worklist->file.stream)
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s", worklist->path,
 					strerror(errno));
-	return imaddr_atomic_file_commit(&worklist->file, err);
+	return imaddr_staged_file_prepare(&worklist->file, err);
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	return imaddr_staged_file_commit(&((struct worklist *)sink)->file, err);
 }
 
 static void describe(struct imaddr_sink *sink, struct imaddr_buf *out)
@@ -433,9 +436,7 @@ static void release_run(struct worklist *worklist)
 		workbook_close(worklist->workbook);
 		worklist->workbook = NULL;
 	}
-	if (worklist->opened)
-		imaddr_atomic_file_abort(&worklist->file);
-	worklist->opened = false;
+	imaddr_staged_file_abort(&worklist->file);
 	if (worklist->spool)
 		fclose(worklist->spool);
 	worklist->spool = NULL;
@@ -453,6 +454,7 @@ static void worklist_free(struct imaddr_sink *sink)
 {
 	struct worklist *worklist = (struct worklist *)sink;
 	release_run(worklist);
+	imaddr_staged_file_release(&worklist->file);
 	imaddr_buf_release(&worklist->record);
 	imaddr_buf_release(&worklist->name);
 	imaddr_buf_release(&worklist->cell);
@@ -469,6 +471,7 @@ static const struct imaddr_sink_ops worklist_ops = {
 	.finding = finding,
 	.end = end,
 	.describe = describe,
+	.commit = commit,
 	.abort = worklist_abort,
 	.free = worklist_free,
 };
@@ -486,14 +489,14 @@ enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sin
 	if (!xlsx && !ends_with(path, ".csv"))
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "--worklist takes a .xlsx or a "
 					".csv file, not '%s'", path);
-	enum imaddr_status status = imaddr_atomic_file_check_directory(path, IMADDR_ERR_IO,
-								       "write", err);
+	enum imaddr_status status = imaddr_staged_file_check(path, err);
 	if (status != IMADDR_OK)
 		return status;
 	struct worklist *worklist = imaddr_xcalloc(1, sizeof(*worklist));
 	worklist->base.ops = &worklist_ops;
 	worklist->path = imaddr_xstrdup(path);
 	worklist->xlsx = xlsx;
+	imaddr_staged_file_init(&worklist->file, worklist->path, IMADDR_STAGED_FILE_WAIT_MS);
 	imaddr_dup_groups_init(&worklist->groups);
 	imaddr_buf_init(&worklist->record, 0);
 	imaddr_buf_init(&worklist->name, 0);

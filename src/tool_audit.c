@@ -17,17 +17,29 @@ static const char usage[] =
 	"\n"
 	"Input (several with --cluster NAME before each cluster's):\n"
 	"  --csv FILE             CSV with a header row ('-': standard input)\n"
-	"  --ldif FILE            LDIF, e.g. from ldapsearch or ldifde ('-': standard input)\n"
+	"  --ldif FILE            LDIF, e.g. from ldifde or ldapsearch ('-': standard input)\n"
 	"  --ldap URI             an ldap://, ldaps:// or ldapi:// directory server\n"
-	"Directory (with --ldap):\n"
-	"  --base DN  --scope sub|one  --filter FILTER\n"
+	"Files (--csv, --ldif):\n"
+	"  --encoding NAME        when there is no byte order mark and it is not UTF-8,\n"
+	"                         e.g. windows-1252 (default: detected, or refused)\n"
+	"CSV (--csv):\n"
+	"  --delimiter ,|;|tab    (default: whichever splits the header most)\n"
+	"  --dn-attr NAME         the DN's column (dn, else DistinguishedName)\n"
+	"Which entries are users (--ldif, --ldap):\n"
+	"  --filter FILTER        an LDAP filter (default: the directory type's)\n"
 	"  --directory-type ad|ad-lds|openldap   CUCM's default filter and user ID\n"
+	"                         (--ldif: inferred from the entries when not given)\n"
+	"Directory server (--ldap):\n"
+	"  --base DN  --scope sub|one\n"
 	"  --bind-dn DN  --password-file FILE    (or IMADDR_LDAP_PASSWORD, or a prompt)\n"
 	"  --sasl-mech EXTERNAL|GSSAPI  --starttls  --ca-file FILE\n"
 	"  --page-size N (1000)  --timeout SECONDS\n"
-	"Mapping:\n"
-	"  --userid-attr NAME     user ID attribute (sAMAccountName, else USER ID)\n"
-	"  --uri-attr NAME        directory URI attribute (DIRECTORY URI, else mail)\n"
+	"Mapping (every input):\n"
+	"  --userid-attr NAME     user ID (sAMAccountName, else USER ID)\n"
+	"  --uri-attr NAME        directory URI source (DIRECTORY URI, mail, EmailAddress)\n"
+	"  --mail-attr NAME       mail (mail, MAIL ID, EmailAddress)\n"
+	"  --first-name-attr NAME (givenName, FIRST NAME)\n"
+	"  --last-name-attr NAME  (sn, LAST NAME, Surname)\n"
 	"Scheme:\n"
 	"  --scheme userid|directory-uri   (userid)\n"
 	"  --default-domain DOMAIN         required for userid\n"
@@ -36,23 +48,27 @@ static const char usage[] =
 	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
 	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
-	"  --bat FILE  --bat-chunk N  --db FILE  --quiet\n"
+	"  --bat FILE  --bat-chunk N  --db FILE  --quiet   ('--bat -': standard output)\n"
 	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
 	"  --runbook FILE      the change procedure with this audit's figures\n"
 	"  --html FILE         the HTML report of this run\n"
 	"  --worklist FILE     one row per finding: FILE.xlsx or FILE.csv\n"
 	"  --json FILE         the run as JSON ('-': standard output, instead of the summary)\n"
 	"  --json-findings N   findings of each code the JSON lists (20)\n"
+	"  --wait SECONDS      wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
-	"Exit: 0 clean, 1 findings, 2 usage or input error, 3 I/O, LDAP or report failure.\n";
+	"Exit: 0 clean, 1 findings, 2 usage or input error (no users included),\n"
+	"3 I/O, LDAP or report failure.\n";
 
 enum option_id {
 	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CLUSTER, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
-	OPT_DEFAULT_DOMAIN, OPT_DIRECTORY_TYPE, OPT_FAIL_ON, OPT_FILTER, OPT_HELP, OPT_HTML,
-	OPT_IM_DOMAINS, OPT_JSON, OPT_JSON_FINDINGS, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET,
-	OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR,
-	OPT_USERID_ATTR, OPT_WORKLIST
+	OPT_DEFAULT_DOMAIN, OPT_DELIMITER, OPT_DIRECTORY_TYPE, OPT_DN_ATTR, OPT_ENCODING,
+	OPT_FAIL_ON, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_HELP, OPT_HTML, OPT_IM_DOMAINS,
+	OPT_JSON, OPT_JSON_FINDINGS, OPT_LAST_NAME_ATTR, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES,
+	OPT_MAIL_ATTR, OPT_RUNBOOK, OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET, OPT_SASL_MECH,
+	OPT_SCHEME, OPT_SCOPE, OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR, OPT_WAIT,
+	OPT_WORKLIST
 };
 
 /* Sorted by name. */
@@ -69,17 +85,23 @@ static const struct option long_options[] = {
 	{ "current-uri-attr", required_argument, NULL, OPT_CURRENT_URI_ATTR },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "default-domain", required_argument, NULL, OPT_DEFAULT_DOMAIN },
+	{ "delimiter", required_argument, NULL, OPT_DELIMITER },
 	{ "directory-type", required_argument, NULL, OPT_DIRECTORY_TYPE },
+	{ "dn-attr", required_argument, NULL, OPT_DN_ATTR },
+	{ "encoding", required_argument, NULL, OPT_ENCODING },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "first-name-attr", required_argument, NULL, OPT_FIRST_NAME_ATTR },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "json-findings", required_argument, NULL, OPT_JSON_FINDINGS },
+	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
 	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
+	{ "mail-attr", required_argument, NULL, OPT_MAIL_ATTR },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -91,6 +113,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
+	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "worklist", required_argument, NULL, OPT_WORKLIST },
 	{ NULL, 0, NULL, 0 },
 };
@@ -115,6 +138,7 @@ struct audit_config {
 	const char *cluster;      /* the one the next inputs belong to */
 	struct imaddr_audit_options audit;
 	struct imaddr_ldap_options ldap;
+	struct imaddr_file_options file;
 	struct progress_line progress;
 	const char *bat;
 	const char *db;
@@ -127,10 +151,15 @@ struct audit_config {
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
+	const char *mail_attr;
+	const char *first_name_attr;
+	const char *last_name_attr;
+	const char *dn_attr;
 	const char *current_uri_attr;
 	bool current_scheme_given;
 	bool directory_type_given;
 	uint64_t bat_chunk;
+	int wait_ms;                 /* -1: the library's default */
 	bool quiet;
 	bool fail_never;
 	enum imaddr_severity fail_on;
@@ -182,6 +211,15 @@ static bool parse_scheme(const char *option, const char *text, enum imaddr_schem
 	return true;
 }
 
+static bool has_input(const struct audit_config *config, int kind)
+{
+	for (size_t i = 0; i < config->input_count; i++) {
+		if (config->inputs[i].kind == kind)
+			return true;
+	}
+	return false;
+}
+
 static int parse_options(int argc, char **argv, struct audit_config *config)
 {
 	int option;
@@ -209,6 +247,21 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_DB: config->db = optarg; break;
 		case OPT_DEFAULT_DOMAIN: config->audit.default_domain = optarg; break;
+		case OPT_DELIMITER:
+			if (!strcmp(optarg, ",") || !strcmp(optarg, ";"))
+				config->file.delimiter = optarg[0];
+			else if (!strcmp(optarg, "tab") || !strcmp(optarg, "\t"))
+				config->file.delimiter = '\t';
+			else {
+				tool_error("--delimiter takes ',', ';' or tab, not '%s'", optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case OPT_DN_ATTR: config->dn_attr = optarg; break;
+		case OPT_ENCODING: config->file.encoding = optarg; break;
+		case OPT_FIRST_NAME_ATTR: config->first_name_attr = optarg; break;
+		case OPT_LAST_NAME_ATTR: config->last_name_attr = optarg; break;
+		case OPT_MAIL_ATTR: config->mail_attr = optarg; break;
 		case OPT_DIRECTORY_TYPE:
 			config->directory_type_given = true;
 			if (!strcmp(optarg, "ad"))
@@ -289,6 +342,11 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 			break;
 		case OPT_URI_ATTR: config->uri_attr = optarg; break;
 		case OPT_USERID_ATTR: config->userid_attr = optarg; break;
+		case OPT_WAIT:
+			if (!parse_count("--wait", optarg, 0, 86400, &number))
+				return TOOL_EXIT_USAGE;
+			config->wait_ms = (int)number * 1000;
+			break;
 		case OPT_WORKLIST: config->worklist = optarg; break;
 		default:
 			fputs(usage, stderr);
@@ -304,15 +362,38 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 		tool_error("no input: give --csv FILE, --ldif FILE or --ldap URI");
 		return TOOL_EXIT_USAGE;
 	}
-	if (!config->ldap.uri && (config->ldap.base || config->ldap.filter ||
-				  config->ldap.bind_dn || config->ldap.starttls ||
-				  config->ldap.sasl_mech || config->password_file)) {
-		tool_error("--base, --filter, --bind-dn, --sasl-mech, --starttls and "
-			   "--password-file go with --ldap");
+	if (!config->ldap.uri && (config->ldap.base || config->ldap.bind_dn ||
+				  config->ldap.starttls || config->ldap.sasl_mech ||
+				  config->password_file)) {
+		tool_error("--base, --bind-dn, --sasl-mech, --starttls and --password-file go "
+			   "with --ldap");
 		return TOOL_EXIT_USAGE;
 	}
-	if (config->json && !strcmp(config->json, "-"))
+	bool csv = has_input(config, OPT_CSV), ldif = has_input(config, OPT_LDIF);
+	if (!csv && !ldif && config->file.encoding) {
+		tool_error("--encoding goes with --csv or --ldif: LDAP is UTF-8");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!csv && (config->file.delimiter || config->dn_attr)) {
+		tool_error("--delimiter and --dn-attr go with --csv");
+		return TOOL_EXIT_USAGE;
+	}
+	if (!ldif && !config->ldap.uri && (config->ldap.filter || config->directory_type_given)) {
+		tool_error("--filter and --directory-type go with --ldif or --ldap: a CSV export "
+			   "was filtered when it was made");
+		return TOOL_EXIT_USAGE;
+	}
+	/* An LDIF's entries are selected as the server's would be. */
+	config->file.filter = config->ldap.filter;
+	config->file.directory_type = config->ldap.directory_type;
+	config->file.directory_type_given = config->directory_type_given;
+	if (config->json && !strcmp(config->json, "-")) {
+		if (config->bat && !strcmp(config->bat, "-")) {
+			tool_error("--bat - and --json - cannot both have standard output");
+			return TOOL_EXIT_USAGE;
+		}
 		config->quiet = true;   /* standard output is the JSON's */
+	}
 	if (config->bat_chunk && !config->bat) {
 		tool_error("--bat-chunk goes with --bat");
 		return TOOL_EXIT_USAGE;
@@ -332,6 +413,14 @@ static void apply_mapping(struct audit_config *config)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_DIRECTORY_URI, config->uri_attr);
 	if (config->current_uri_attr)
 		imaddr_mapping_set(mapping, IMADDR_ROLE_CURRENT_URI, config->current_uri_attr);
+	if (config->mail_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_MAIL, config->mail_attr);
+	if (config->first_name_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_FIRST_NAME, config->first_name_attr);
+	if (config->last_name_attr)
+		imaddr_mapping_set(mapping, IMADDR_ROLE_LAST_NAME, config->last_name_attr);
+	if (config->dn_attr)
+		imaddr_mapping_set_dn(mapping, config->dn_attr);
 	/* Only the default domain or the URI source changes: the scheme stays. */
 	if (!config->current_scheme_given)
 		config->audit.current_scheme = config->audit.scheme;
@@ -404,6 +493,33 @@ static int read_password(struct audit_config *config)
 	return TOOL_EXIT_CLEAN;
 }
 
+/*
+ * IMADDR_TEST_KILL_AT=STEP: SIGKILL at that step of the output protocol, for
+ * the tests that check what a killed run leaves (tests/cases/kill-*);
+ * STEP:TERM and STEP:INT raise that signal instead.
+ */
+static const char *kill_step;
+
+static void kill_at_step(const char *step)
+{
+	size_t len = strcspn(kill_step, ":");
+	if (strncmp(step, kill_step, len) || step[len])
+		return;
+	if (!strcmp(kill_step + len, ":TERM"))
+		raise(SIGTERM);
+	else if (!strcmp(kill_step + len, ":INT"))
+		raise(SIGINT);
+	else
+		raise(SIGKILL);
+}
+
+static void set_test_hooks(void)
+{
+	kill_step = getenv("IMADDR_TEST_KILL_AT");
+	if (kill_step && *kill_step)
+		imaddr_set_step_hook(kill_at_step);
+}
+
 static void on_signal(int signal_number)
 {
 	(void)signal_number;
@@ -451,9 +567,9 @@ static enum imaddr_status open_reader(struct audit_config *config,
 				      struct imaddr_error *err)
 {
 	if (input->kind == OPT_CSV)
-		return imaddr_csv_reader_open(input->name, out, err);
+		return imaddr_csv_reader_open_with(input->name, &config->file, out, err);
 	if (input->kind == OPT_LDIF)
-		return imaddr_ldif_reader_open(input->name, out, err);
+		return imaddr_ldif_reader_open_with(input->name, &config->file, out, err);
 	if (isatty(STDERR_FILENO)) {
 		config->progress.uri = config->ldap.uri;
 		config->ldap.progress = show_ldap_progress;
@@ -467,10 +583,14 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 {
 	struct imaddr_sink *sink;
 	enum imaddr_status status = IMADDR_OK;
-	if (config->db && (status = imaddr_sink_report_open(config->db, &sink, err)) == IMADDR_OK)
+	bool bat_to_stdout = config->bat && !strcmp(config->bat, "-");
+	/* The report first: its commit decides the run, and its lock is taken first. */
+	if (config->db &&
+	    (status = imaddr_sink_report_open(config->db, config->wait_ms, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->bat &&
-	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, &sink, err)) == IMADDR_OK)
+	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, config->wait_ms, &sink,
+					   err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->ldif_fixes &&
 	    (status = imaddr_sink_ldif_fixes_open(config->ldif_fixes, &sink, err)) == IMADDR_OK)
@@ -488,8 +608,10 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	    (status = imaddr_sink_json_open(config->json, (size_t)config->json_findings, &sink,
 					    err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	/* With the BAT file on standard output, the summary goes to standard error. */
 	if (status == IMADDR_OK && !config->quiet &&
-	    (status = imaddr_sink_summary_open(stdout, &sink, err)) == IMADDR_OK)
+	    (status = imaddr_sink_summary_open(bat_to_stdout ? stderr : stdout, &sink,
+					       err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	return status;
 }
@@ -517,7 +639,7 @@ static char *input_name(const struct audit_config *config)
 
 int tool_audit(int argc, char **argv)
 {
-	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR,
+	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1,
 				       .json_findings = IMADDR_JSON_FINDINGS_PER_CODE };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
@@ -528,6 +650,7 @@ int tool_audit(int argc, char **argv)
 
 	imaddr_audit_options_init(&config.audit);
 	imaddr_ldap_options_init(&config.ldap);
+	imaddr_file_options_init(&config.file);
 	int exit_status = parse_options(argc, argv, &config);
 	if (exit_status != TOOL_EXIT_CLEAN)
 		return exit_status;
@@ -545,6 +668,7 @@ int tool_audit(int argc, char **argv)
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {
+		set_test_hooks();
 		catch_signals();
 		status = imaddr_audit_run_inputs(audit, inputs, config.input_count, &totals, &err);
 	}

@@ -25,6 +25,9 @@ struct run {
 
 static void put(struct run *run, const char *text, size_t len)
 {
+	/* An empty address ("") adds nothing, and memcpy must not see a NULL line. */
+	if (!len)
+		return;
 	if (run->line_len + len > run->line_cap) {
 		run->line_cap = (run->line_len + len) * 2 + 256;
 		run->line = realloc(run->line, run->line_cap);

@@ -3,7 +3,7 @@
 struct imaddr_sink *report_open_or_null(const char *path, struct imaddr_error *err)
 {
 	struct imaddr_sink *sink = NULL;
-	return imaddr_sink_report_open(path, &sink, err) == IMADDR_OK ? sink : NULL;
+	return imaddr_sink_report_open(path, -1, &sink, err) == IMADDR_OK ? sink : NULL;
 }
 
 #include <criterion/criterion.h>
@@ -156,6 +156,7 @@ void report_end_run(struct imaddr_sink *sink, const struct report_fixture *fixtu
 	totals.domain_count = fixture->domain_count;
 	totals.domains = fixture->domains;
 	cr_assert_eq(sink->ops->end(sink, &totals, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(sink->ops->commit(sink, &err), IMADDR_OK, "%s", err.message);
 }
 
 /* Through the ops, as imaddr_sink_free does, so the test needs no audit. */

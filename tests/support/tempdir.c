@@ -25,7 +25,8 @@ void tempdir_remove(const char *dir)
 		if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, ".."))
 			continue;
 		char *path = tempdir_path(dir, entry->d_name);
-		unlink(path);
+		if (unlink(path) != 0)
+			tempdir_remove(path);   /* a directory of BAT chunks */
 		free(path);
 	}
 	closedir(d);

@@ -10,7 +10,7 @@
 
 /** Creates a new empty directory under $TMPDIR (or /tmp); free() the name. */
 char *tempdir_create(void);
-/** Removes `dir` and the files in it (not recursive: tests make flat dirs). */
+/** Removes `dir` and the files and directories in it. */
 void tempdir_remove(const char *dir);
 /** "dir/name" in a new string the caller frees. */
 char *tempdir_path(const char *dir, const char *name);

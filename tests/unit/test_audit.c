@@ -88,7 +88,7 @@ Test(audit, userid_invalid)
 	char long_id[200];
 	memset(long_id, 'a', 129);
 	long_id[129] = '\0';
-	snprintf(csv, sizeof(csv), "sAMAccountName,sn\nbad\x01id,A\nbad\xff,B\n%s,C\n", long_id);
+	snprintf(csv, sizeof(csv), "sAMAccountName,sn\nbad\x01id,A\nbad\xff,B\n%s,C\nmm\xc3\xbcller,M\xc3\xbcller\n", long_id);
 	struct capture *c = run_userid(csv);
 	expect_code(c, IMADDR_CODE_USERID_INVALID, 3);
 	cr_expect_null(capture_im_address(c, 1));
@@ -133,12 +133,93 @@ Test(audit, uri_invalid)
 		"a,A,two@at@example.com\n"
 		"b,B,@example.com\n"
 		"c,C,abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh@example.com\n"
-		"d,D,paren(s)@example.com\n"
+		"d,D,semi;colon@example.com\n"
 		"e,E,user@localhost\n"
 		"f,F,noat.example.com\n"
 		"g,G,ok@example.com\n", NULL);
 	expect_code(c, IMADDR_CODE_URI_INVALID, 6);
 	cr_expect_str_eq(capture_im_address(c, 7), "ok@example.com");
+	capture_free(c);
+}
+
+/* Unified CM's System Configuration Guide lists ( and ) since 11.5. */
+Test(audit, uri_user_part_takes_parentheses)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "a,A,john(sales)@example.com\nb,B,(b)@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_URI_INVALID, 0);
+	cr_expect_str_eq(capture_im_address(c, 1), "john(sales)@example.com");
+	cr_expect_str_eq(capture_im_address(c, 2), "(b)@example.com");
+	capture_free(c);
+}
+
+/* UTS #46 maps U+3002, U+FF0E and U+FF61 to '.': a host may be written with them. */
+Test(audit, uri_host_with_other_full_stops_is_valid_not_canonical)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "a,A,a@example\xe3\x80\x82" "com\n"
+				    "b,B,b@example\xef\xbc\x8e" "com\n"
+				    "c,C,c@sub\xef\xbd\xa1" "example\xef\xbd\xa1" "com\n", NULL);
+	expect_code(c, IMADDR_CODE_URI_INVALID, 0);
+	expect_code(c, IMADDR_CODE_URI_NOT_CANONICAL, 3);
+	cr_expect_str_eq(capture_im_address(c, 1), "a@example.com");
+	cr_expect_str_eq(capture_im_address(c, 2), "b@example.com");
+	cr_expect_str_eq(capture_im_address(c, 3), "c@sub.example.com");
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_URI_NOT_CANONICAL);
+	cr_expect_str_eq(f->suggestion, "a@example.com");
+	capture_free(c);
+}
+
+/* A CR or tab at either end was trimmed as white space and passed as a warning. */
+Test(audit, control_characters_anywhere_in_uri_or_mail_are_errors)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail,DIRECTORY URI\n"
+				    "a,A,a@example.com,\"a@example.com\r\"\n"
+				    "b,B,b@example.com,\"\tb@example.com\"\n"
+				    "c,C,\"c@example.com\n\",c@example.com\n"
+				    "d,D, d@example.com ,d@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_URI_INVALID, 2);
+	expect_code(c, IMADDR_CODE_URI_NOT_CANONICAL, 0);
+	expect_code(c, IMADDR_CODE_MAIL_INVALID, 1);
+	expect_code(c, IMADDR_CODE_MAIL_NOT_CANONICAL, 1);
+	cr_expect_null(capture_im_address(c, 1));
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_URI_INVALID);
+	cr_expect(strstr(f->message, "U+000D"), "%s", f->message);
+	f = capture_first(c, IMADDR_CODE_MAIL_NOT_CANONICAL);
+	cr_expect_str_eq(f->suggestion, "d@example.com");
+	cr_expect_eq(c->totals.users_with_error, 3);
+	capture_free(c);
+}
+
+/* Mail that is also the URI is reported once, as the URI. */
+Test(audit, mail_read_as_the_uri_is_not_reported_twice)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\na,A,\"a@example.com\r\"\n"
+				    "b,B, b@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_URI_INVALID, 1);
+	expect_code(c, IMADDR_CODE_URI_NOT_CANONICAL, 1);
+	expect_code(c, IMADDR_CODE_MAIL_INVALID, 0);
+	expect_code(c, IMADDR_CODE_MAIL_NOT_CANONICAL, 0);
+	capture_free(c);
+}
+
+Test(audit, mail_not_dot_atom)
+{
+	struct capture *c = run_userid("sAMAccountName,sn,mail\n"
+				       "a,A,.a@example.com\nb,B,b.@example.com\nc,C,c..c@example.com\n"
+				       "d,D,\"\"\"d d\"\"@example.com\"\ne,E,e(x)@example.com\n"
+				       "f,F,f.g+h@example.com\ng,G,jürgen@example.com\n");
+	expect_code(c, IMADDR_CODE_MAIL_NOT_DOT_ATOM, 5);
+	const char *why[] = { "starts with a dot", "ends with a dot", "two dots in a row",
+			      "is quoted", "has '('" };
+	size_t seen = 0;
+	for (size_t i = 0; i < c->finding_count && seen < 5; i++) {
+		if (c->findings[i].code != IMADDR_CODE_MAIL_NOT_DOT_ATOM)
+			continue;
+		cr_expect(strstr(c->findings[i].message, why[seen]), "%s", c->findings[i].message);
+		cr_expect_eq(c->findings[i].ordinal, seen + 1);
+		seen++;
+	}
 	capture_free(c);
 }
 
@@ -342,6 +423,35 @@ Test(audit, totals_and_domain_inventory)
 	cr_expect_eq(c->totals.users, 3);
 	cr_expect_eq(c->totals.users_with_im_address, 2);
 	cr_assert_eq(c->totals.domain_count, 1);
+	capture_free(c);
+}
+
+/* A header with no rows exited 0, as if the directory were clean. */
+Test(audit, no_users_is_an_input_error)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	struct capture *c = capture_audit_csv("sAMAccountName,sn\n\n", &options);
+	cr_expect_eq(c->status, IMADDR_ERR_INPUT);
+	cr_expect(strstr(c->err.message, "no users: the header row (line 1) is followed by no rows"),
+		  "%s", c->err.message);
+	cr_expect_eq(c->user_count, 0);
+	capture_free(c);
+}
+
+/* PowerShell 5.1 writes ASCII: 'Jürgen' arrives as 'J?rgen', a valid URI user part. */
+Test(audit, export_lossy_for_a_question_mark_where_a_letter_belongs)
+{
+	struct capture *c = run_uri("sAMAccountName,givenName,sn,mail\n"
+				    "jm,J?rgen,M?ller,j?rgen.m?ller@example.com\n"
+				    "ok,Ann,Lee,who?@example.com\n"
+				    "fine,Bo,Wu,bo.wu@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_EXPORT_LOSSY, 2);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_EXPORT_LOSSY);
+	cr_expect_eq(f->ordinal, 1);
+	cr_expect_str_eq(f->field, "givenName");
+	cr_expect(strstr(f->message, "replaced characters"), "%s", f->message);
 	capture_free(c);
 }
 

@@ -23,6 +23,7 @@
 /* The options of a case this runner understands. */
 struct case_run {
 	struct imaddr_audit_options options;
+	struct imaddr_file_options file;
 	const char *csv;
 	const char *bat;
 	const char *db;
@@ -65,6 +66,7 @@ static bool parse_case(char **words, size_t count, struct case_run *run)
 {
 	memset(run, 0, sizeof(*run));
 	imaddr_audit_options_init(&run->options);
+	imaddr_file_options_init(&run->file);
 	run->fail_on = IMADDR_SEVERITY_ERROR;
 	if (count < 3 || strcmp(words[0], "$IMADDR") || strcmp(words[1], "audit"))
 		return false;
@@ -97,6 +99,18 @@ static bool parse_case(char **words, size_t count, struct case_run *run)
 			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_DIRECTORY_URI, value);
 		else if (!strcmp(option, "--userid-attr"))
 			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_USER_ID, value);
+		else if (!strcmp(option, "--mail-attr"))
+			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_MAIL, value);
+		else if (!strcmp(option, "--first-name-attr"))
+			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_FIRST_NAME, value);
+		else if (!strcmp(option, "--last-name-attr"))
+			imaddr_mapping_set(&run->options.mapping, IMADDR_ROLE_LAST_NAME, value);
+		else if (!strcmp(option, "--dn-attr"))
+			imaddr_mapping_set_dn(&run->options.mapping, value);
+		else if (!strcmp(option, "--encoding"))
+			run->file.encoding = value;
+		else if (!strcmp(option, "--delimiter") && strlen(value) == 1)
+			run->file.delimiter = value[0];
 		else if (!strcmp(option, "--fail-on") && !strcmp(value, "never"))
 			run->fail_never = true;
 		else if (!strcmp(option, "--fail-on"))
@@ -140,12 +154,12 @@ static int audit_case(const char *case_dir, struct case_run *run, FILE *out, FIL
 	run->options.input_name = input_name;
 	enum imaddr_status status = imaddr_audit_new(&run->options, &audit, &err);
 	if (status == IMADDR_OK)
-		status = imaddr_csv_reader_open(csv, &reader, &err);
+		status = imaddr_csv_reader_open_with(csv, &run->file, &reader, &err);
 	if (status == IMADDR_OK && run->db &&
-	    (status = imaddr_sink_report_open(run->db, &sink, &err)) == IMADDR_OK)
+	    (status = imaddr_sink_report_open(run->db, -1, &sink, &err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && run->bat &&
-	    (status = imaddr_sink_bat_open(run->bat, run->bat_chunk, &sink, &err)) == IMADDR_OK)
+	    (status = imaddr_sink_bat_open(run->bat, run->bat_chunk, -1, &sink, &err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && !run->quiet &&
 	    (status = imaddr_sink_summary_open(out, &sink, &err)) == IMADDR_OK)
@@ -191,6 +205,21 @@ static char *read_or_empty(const char *dir, const char *name)
 static void expect_file(const char *case_name, const char *expected_dir, const char *name,
 			const char *out_dir)
 {
+	char *expected_path = tempdir_path(expected_dir, name);
+	DIR *subdirectory = opendir(expected_path);
+	if (subdirectory) {
+		/* A directory of BAT chunks: each file in it. */
+		char *out_path = tempdir_path(out_dir, name);
+		for (struct dirent *entry; (entry = readdir(subdirectory));) {
+			if (entry->d_name[0] != '.')
+				expect_file(case_name, expected_path, entry->d_name, out_path);
+		}
+		closedir(subdirectory);
+		free(out_path);
+		free(expected_path);
+		return;
+	}
+	free(expected_path);
 	char *expected = read_or_empty(expected_dir, name);
 	char *path = tempdir_path(out_dir, name);
 	char *actual = tempdir_read(path, NULL);

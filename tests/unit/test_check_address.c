@@ -16,7 +16,8 @@ static const char *const addresses[] = {
 	"abcdefghijabcdefghijabcdefghijabcdefghijabcdefg@example.com",
 	"user@10.1.2.3", "user@localhost", "paren(s)@example.com", "hash#tag@example.com",
 	"ｆｕｌｌ@example.com", "e\xcc\x81mile@example.com", "plus+tag@example.com",
-	"x@exa_mple.com", "x@faß.de", "x@xn--fa-hia.de",
+	"x@exa_mple.com", "x@faß.de", "x@xn--fa-hia.de", "a@example\xe3\x80\x82" "com",
+	"(a)@example.com", "a@example.com\r", "",
 };
 
 /* One line per address: canonical, unicode and every finding. */
@@ -68,6 +69,32 @@ Test(check_address, canonical_and_unicode_forms)
 	cr_expect_eq(report.findings[0].code, IMADDR_CODE_URI_NOT_CANONICAL);
 	cr_expect(strstr(report.findings[0].message, "use 'John.Smith@xn--bcher-kva.example'"),
 		  "%s", report.findings[0].message);
+	imaddr_address_report_release(&report);
+}
+
+/* The empty address was copied with memcpy from a NULL buffer (UBSan). */
+Test(check_address, empty_address_is_invalid)
+{
+	struct imaddr_address_report report;
+	struct imaddr_error err;
+	cr_assert_eq(imaddr_check_address("", 0, &report, &err), IMADDR_OK);
+	cr_expect_null(report.canonical);
+	cr_assert_eq(report.finding_count, 1);
+	cr_expect_eq(report.findings[0].code, IMADDR_CODE_URI_INVALID);
+	imaddr_address_report_release(&report);
+}
+
+Test(check_address, nfd_user_part_message_reads_as_english)
+{
+	struct imaddr_address_report report;
+	struct imaddr_error err;
+	const char *address = "e\xcc\x81mile@example.com";
+	cr_assert_eq(imaddr_check_address(address, strlen(address), &report, &err), IMADDR_OK);
+	cr_assert_geq(report.finding_count, 1);
+	cr_expect_eq(report.findings[0].code, IMADDR_CODE_URI_NOT_CANONICAL);
+	cr_expect(strstr(report.findings[0].message, "written with a user part not in NFC"),
+		  "%s", report.findings[0].message);
+	cr_expect_null(strstr(report.findings[0].message, "with not"));
 	imaddr_address_report_release(&report);
 }
 

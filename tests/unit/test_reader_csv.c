@@ -559,7 +559,8 @@ Test(reader_csv, missing_required_column_fails)
 	static const char csv[] = "givenName,sn,mail\nJohn,Smith,js@example.com\n";
 	read_fails(csv, strlen(csv),
 		   ":1: no column for the user ID: looked for 'sAMAccountName' or 'USER ID' "
-		   "in the header");
+		   "in the header, which reads 'givenName,sn,mail' (3 columns, delimiter ',', "
+		   "UTF-8); likely cause: the column has another name: give it with --userid-attr");
 	cr_assert_eq(seen.record_count, 0);
 }
 
@@ -572,7 +573,9 @@ Test(reader_csv, missing_required_column_names_the_header_line)
 	char expected[IMADDR_ERROR_MAX];
 	snprintf(expected, sizeof(expected),
 		 "%s:3: no column for the directory URI: looked for 'DIRECTORY URI' or 'mail' "
-		 "in the header", csv_path);
+		 "or 'EmailAddress' in the header, which reads 'sAMAccountName,sn' (2 columns, "
+		 "delimiter ',', UTF-8); likely cause: the column has another name: give it "
+		 "with --uri-attr", csv_path);
 	cr_assert_str_eq(err.message, expected);
 }
 
@@ -684,7 +687,9 @@ Test(reader_csv, mapping_set_to_an_absent_column_fails_when_required)
 	char expected[IMADDR_ERROR_MAX];
 	snprintf(expected, sizeof(expected),
 		 "%s:1: no column for the directory URI: looked for "
-		 "'msRTCSIP-PrimaryUserAddress' in the header", csv_path);
+		 "'msRTCSIP-PrimaryUserAddress' in the header, which reads 'sAMAccountName,mail' "
+		 "(2 columns, delimiter ',', UTF-8); likely cause: the column has another name: "
+		 "give it with --uri-attr", csv_path);
 	cr_assert_str_eq(err.message, expected);
 }
 
@@ -757,4 +762,103 @@ Test(reader_csv, open_of_a_missing_file_fails_naming_it)
 		 path);
 	cr_assert_str_eq(err.message, expected);
 	free(path);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Windows exports (issue 11): encodings, the #TYPE line, delimiters.       */
+
+/* `text` as UTF-16LE with a byte order mark, as PowerShell's -Encoding
+ * Unicode and csvde -u write it (ASCII text only: one unit per byte). */
+static size_t utf16le(const char *text, char *out)
+{
+	size_t n = 0;
+	out[n++] = (char)0xFF;
+	out[n++] = (char)0xFE;
+	for (const char *p = text; *p; p++) {
+		out[n++] = *p;
+		out[n++] = '\0';
+	}
+	return n;
+}
+
+Test(reader_csv, utf16le_with_a_bom_is_decoded)
+{
+	char bytes[512];
+	/* "Jürgen": ü is U+00FC, one UTF-16 unit of its own. */
+	size_t len = utf16le("sAMAccountName,givenName\r\njm,J?rgen\r\n", bytes);
+	bytes[2 + 2 * strlen("sAMAccountName,givenName\r\njm,J")] = (char)0xFC;
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_csv_mapped(bytes, len, NULL, 1u << IMADDR_ROLE_USER_ID, &err),
+		     IMADDR_OK, "%s", err.message);
+	cr_assert_eq(seen.record_count, 1);
+	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_FIRST_NAME].data, "J\xc3\xbcrgen");
+	cr_expect_eq(record_at(0)->line, 2);
+}
+
+Test(reader_csv, type_line_is_skipped_and_quoted_header_read)
+{
+	read_ok("#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser\r\n"
+		"\"SamAccountName\",\"Surname\",\"EmailAddress\"\r\n"
+		"\"js\",\"Smith\",\"js@example.com\"\r\n");
+	cr_assert_eq(seen.record_count, 1);
+	cr_expect_eq(record_at(0)->line, 3);
+	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].attribute, "Surname");
+	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_MAIL].data, "js@example.com");
+}
+
+Test(reader_csv, semicolon_and_tab_delimiters_are_detected)
+{
+	read_ok("sAMAccountName;sn;mail\r\njs;Smith, Jr.;js@example.com\r\n");
+	cr_assert_eq(seen.record_count, 1);
+	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].data, "Smith, Jr.");
+	read_ok("sAMAccountName\tsn\nab\tB\n");
+	cr_assert_eq(seen.record_count, 2);
+	cr_expect_str_eq(record_at(1)->values[IMADDR_ROLE_LAST_NAME].data, "B");
+}
+
+Test(reader_csv, windows_1252_is_detected_or_refused)
+{
+	static const char csvde[] =
+		"DN,sAMAccountName,givenName,sn\r\n"
+		"\"CN=J\xfcrgen M\xfcller,OU=Berlin,DC=example,DC=com\",jm,J\xfcrgen,M\xfcller\r\n"
+		"\"CN=Fran\xe7ois Garc\xed" "a,OU=Paris,DC=example,DC=com\",fg,Fran\xe7ois,Garc\xed" "a\r\n"
+		"\"CN=Zo\xeb \xc5" "berg,OU=Stockholm,DC=example,DC=com\",za,Zo\xeb,\xc5" "berg\r\n";
+	read_ok(csvde);
+	cr_assert_eq(seen.record_count, 3);
+	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].data, "M\xc3\xbcller");
+	cr_expect_str_eq(record_at(2)->dn, "CN=Zo\xc3\xab \xc3\x85" "berg,OU=Stockholm,DC=example,DC=com");
+
+	static const char unclear[] = "sAMAccountName,sn\r\nabc,\x80\x81\x82\xff\xfe\r\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_csv_mapped(unclear, strlen(unclear), NULL, 1u << IMADDR_ROLE_USER_ID,
+				     &err), IMADDR_ERR_INPUT);
+	cr_expect(strstr(err.message, "encoding is not clear: likely windows-1252"), "%s",
+		  err.message);
+	cr_expect(strstr(err.message, "--encoding"), "%s", err.message);
+}
+
+Test(reader_csv, cucm_export_rows_may_list_more_devices)
+{
+	read_ok("FIRST NAME,LAST NAME,USER ID,CONTROLLED DEVICE 1\n"
+		"Ann,Lee,alee,SEP1,CSFALEE,TCTALEE\nBo,Wu,bwu\n");
+	cr_assert_eq(seen.record_count, 2);
+	cr_expect_eq(record_at(0)->problem_count, 0);
+	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_USER_ID].data, "alee");
+	/* Fewer fields than the header are still a malformed row. */
+	cr_expect_eq(record_at(1)->problem_count, 1);
+	/* Outside a CUCM export, more fields than columns are one too. */
+	read_ok("sAMAccountName,sn\njs,Smith,extra\n");
+	cr_expect_eq(record_at(2)->problem_count, 1);
+}
+
+Test(reader_csv, powershell_names_feed_every_role)
+{
+	read_ok("\"DistinguishedName\",\"SamAccountName\",\"GivenName\",\"Surname\",\"EmailAddress\"\n"
+		"\"CN=A,DC=example,DC=com\",\"a\",\"Ann\",\"Lee\",\"a@example.com\"\n");
+	const struct seen_record *r = record_at(0);
+	cr_expect_str_eq(r->dn, "CN=A,DC=example,DC=com");
+	cr_expect_str_eq(r->values[IMADDR_ROLE_FIRST_NAME].data, "Ann");
+	cr_expect_str_eq(r->values[IMADDR_ROLE_LAST_NAME].data, "Lee");
+	cr_expect_str_eq(r->values[IMADDR_ROLE_MAIL].data, "a@example.com");
+	cr_expect_str_eq(r->values[IMADDR_ROLE_DIRECTORY_URI].data, "a@example.com");
 }

@@ -76,7 +76,8 @@ static void fake_free(struct imaddr_reader *base)
 	free(base);
 }
 
-static const struct imaddr_reader_ops fake_ops = { "fake", fake_run, fake_free };
+static const struct imaddr_reader_ops fake_ops = { .name = "fake", .run = fake_run,
+						   .free = fake_free };
 
 static struct fake_reader *fake_new(uint64_t count)
 {

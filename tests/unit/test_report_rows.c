@@ -87,6 +87,7 @@ static void write_sized_run(const char *path, uint64_t count, struct imaddr_buf 
 	}
 	totals.users = count;
 	cr_assert_eq(sink->ops->end(sink, &totals, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(sink->ops->commit(sink, &err), IMADDR_OK, "%s", err.message);
 	report_free(sink);
 }
 

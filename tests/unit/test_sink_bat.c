@@ -32,7 +32,7 @@ static enum imaddr_status audit_to_bat(const char *csv, const char *uri_attribut
 	enum imaddr_status status = imaddr_audit_new(&options, &audit, err);
 	cr_assert_eq(status, IMADDR_OK, "%s", err->message);
 	struct imaddr_sink *sink = NULL;
-	cr_assert_eq(imaddr_sink_bat_open(bat, chunk_rows, &sink, err), IMADDR_OK, "%s",
+	cr_assert_eq(imaddr_sink_bat_open(bat, chunk_rows, -1, &sink, err), IMADDR_OK, "%s",
 		     err->message);
 	imaddr_audit_add_sink(audit, sink);
 	struct imaddr_reader *reader;
@@ -43,6 +43,20 @@ static enum imaddr_status audit_to_bat(const char *csv, const char *uri_attribut
 	free(bat);
 	free(input);
 	return status;
+}
+
+static void expect_chunks(const char *name, const char *expected)
+{
+	char *path = tempdir_path(dir, name);
+	tempdir_expect_listing(path, expected);
+	free(path);
+}
+
+static void remove_chunks(const char *name)
+{
+	char *path = tempdir_path(dir, name);
+	tempdir_remove(path);
+	free(path);
 }
 
 static void expect_file(const char *name, const char *expected)
@@ -147,10 +161,11 @@ Test(sink_bat, chunks_split_rows_each_with_the_header)
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(five_users, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
 		     err.message);
-	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
-	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
-	expect_file("bat-003.csv", HEADER "u5,u5@example.com\r\n");
-	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
+	expect_file("bat/bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
+	expect_file("bat/bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
+	expect_file("bat/bat-003.csv", HEADER "u5,u5@example.com\r\n");
+	tempdir_expect_listing(dir, "bat,users.csv");
+	expect_chunks("bat", "bat-001.csv,bat-002.csv,bat-003.csv");
 }
 
 Test(sink_bat, chunks_of_an_exact_multiple_leave_no_empty_chunk)
@@ -164,9 +179,9 @@ Test(sink_bat, chunks_of_an_exact_multiple_leave_no_empty_chunk)
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
 		     err.message);
-	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
-	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
-	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,users.csv");
+	expect_file("bat/bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
+	expect_file("bat/bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
+	expect_chunks("bat", "bat-001.csv,bat-002.csv");
 }
 
 Test(sink_bat, chunks_with_no_rows_write_one_header_only_chunk)
@@ -175,23 +190,27 @@ Test(sink_bat, chunks_with_no_rows_write_one_header_only_chunk)
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
 		     err.message);
-	expect_file("bat-001.csv", HEADER);
-	tempdir_expect_listing(dir, "bat-001.csv,users.csv");
+	expect_file("bat/bat-001.csv", HEADER);
+	expect_chunks("bat", "bat-001.csv");
 }
 
-Test(sink_bat, stale_chunks_of_an_earlier_run_are_removed)
+Test(sink_bat, a_chunk_set_is_replaced_whole)
 {
 	struct imaddr_error err = { "" };
 	static const char *const stale[] = { "bat-001.csv", "bat-002.csv", "bat-003.csv",
 					     "bat-004.csv", "bat-005.csv" };
+	char *chunks = tempdir_path(dir, "bat");
+	cr_assert_eq(mkdir(chunks, 0755), 0);
 	for (size_t i = 0; i < 5; i++)
-		free(tempdir_write_str(dir, stale[i], HEADER "stale,stale@example.com\r\n"));
+		free(tempdir_write_str(chunks, stale[i], HEADER "stale,stale@example.com\r\n"));
 	cr_assert_eq(audit_to_bat(five_users, "mail", "bat.csv", 2, &err), IMADDR_OK, "%s",
 		     err.message);
-	expect_file("bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
-	expect_file("bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
-	expect_file("bat-003.csv", HEADER "u5,u5@example.com\r\n");
-	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,bat-003.csv,users.csv");
+	expect_file("bat/bat-001.csv", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n");
+	expect_file("bat/bat-002.csv", HEADER "u3,u3@example.com\r\nu4,u4@example.com\r\n");
+	expect_file("bat/bat-003.csv", HEADER "u5,u5@example.com\r\n");
+	expect_chunks("bat", "bat-001.csv,bat-002.csv,bat-003.csv");
+	tempdir_expect_listing(dir, "bat,users.csv");
+	free(chunks);
 }
 
 Test(sink_bat, chunk_names_without_an_extension)
@@ -199,10 +218,10 @@ Test(sink_bat, chunk_names_without_an_extension)
 	struct imaddr_error err = { "" };
 	cr_assert_eq(audit_to_bat(five_users, "mail", "bat", 3, &err), IMADDR_OK, "%s",
 		     err.message);
-	expect_file("bat-001", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n"
+	expect_file("bat/bat-001", HEADER "u1,u1@example.com\r\nu2,u2@example.com\r\n"
 		    "u3,u3@example.com\r\n");
-	expect_file("bat-002", HEADER "u4,u4@example.com\r\nu5,u5@example.com\r\n");
-	tempdir_expect_listing(dir, "bat-001,bat-002,users.csv");
+	expect_file("bat/bat-002", HEADER "u4,u4@example.com\r\nu5,u5@example.com\r\n");
+	expect_chunks("bat", "bat-001,bat-002");
 }
 
 Test(sink_bat, chunk_names_in_a_directory_with_a_dot)
@@ -213,10 +232,12 @@ Test(sink_bat, chunk_names_in_a_directory_with_a_dot)
 	cr_assert_eq(mkdir(sub, 0755), 0);
 	enum imaddr_status status = audit_to_bat(five_users, "mail", "out.d/bat", 3, &err);
 	char *listing = tempdir_list(sub);
+	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
+	cr_assert_str_eq(listing, "bat");
+	expect_chunks("out.d/bat", "bat-001,bat-002");
+	remove_chunks("out.d/bat");
 	tempdir_remove(sub);
 	free(sub);
-	cr_assert_eq(status, IMADDR_OK, "%s", err.message);
-	cr_assert_str_eq(listing, "bat-001,bat-002");
 	free(listing);
 }
 
@@ -242,48 +263,30 @@ Test(sink_bat, failing_run_leaves_existing_chunks_untouched)
 	static const char csv[] = "USER ID,LAST NAME,mail\nu1,A,u1@example.com\n\"u2,B,\n";
 	static const char previous[] = HEADER "old,old@example.com\r\n";
 	struct imaddr_error err = { "" };
-	free(tempdir_write_str(dir, "bat-001.csv", previous));
-	free(tempdir_write_str(dir, "bat-002.csv", previous));
+	char *chunks = tempdir_path(dir, "bat");
+	cr_assert_eq(mkdir(chunks, 0755), 0);
+	free(tempdir_write_str(chunks, "bat-001.csv", previous));
+	free(tempdir_write_str(chunks, "bat-002.csv", previous));
 	cr_assert_eq(audit_to_bat(csv, "mail", "bat.csv", 1, &err), IMADDR_ERR_INPUT);
-	expect_file("bat-001.csv", previous);
-	expect_file("bat-002.csv", previous);
-	tempdir_expect_listing(dir, "bat-001.csv,bat-002.csv,users.csv");
+	expect_file("bat/bat-001.csv", previous);
+	expect_file("bat/bat-002.csv", previous);
+	expect_chunks("bat", "bat-001.csv,bat-002.csv");
+	tempdir_expect_listing(dir, "bat,users.csv");
+	free(chunks);
 }
 
-/*
- * The chunks are one output: when a later chunk cannot be put in place, the
- * earlier ones must not have replaced the previous run's files either (the
- * audit promises that no output is left half-written). A directory where
- * bat-002.csv should go makes its rename fail after bat-001.csv's.
- */
-Test(sink_bat, failing_chunk_commit_leaves_earlier_chunks_untouched)
+/* A file where the directory of chunks goes is refused before the run. */
+Test(sink_bat, a_file_in_place_of_the_chunk_directory_is_refused)
 {
-	static const char previous[] = HEADER "old,old@example.com\r\n";
 	struct imaddr_error err = { "" };
-	free(tempdir_write_str(dir, "bat-001.csv", previous));
-	char *blocker = tempdir_path(dir, "bat-002.csv");
-	char *inside = tempdir_path(blocker, "keep");
-	cr_assert_eq(mkdir(blocker, 0755), 0);
-	free(tempdir_write_str(blocker, "keep", "x"));
-
-	enum imaddr_status status = audit_to_bat(five_users, "mail", "bat.csv", 2, &err);
-	char *listing = tempdir_list(dir);
-	char *first = tempdir_path(dir, "bat-001.csv");
-	char *first_contents = tempdir_read(first, NULL);
-	unlink(inside);
-	rmdir(blocker);
-
-	cr_assert_eq(status, IMADDR_ERR_IO, "status %d: %s", status, err.message);
-	cr_assert_not_null(strstr(err.message, blocker), "%s", err.message);
-	cr_assert_str_eq(listing, "bat-001.csv,bat-002.csv,users.csv",
-			 "temporary files left behind");
-	cr_assert_str_eq(first_contents, previous,
-			 "bat-001.csv was replaced although the run failed");
-	free(first_contents);
-	free(first);
-	free(listing);
-	free(inside);
-	free(blocker);
+	struct imaddr_sink *sink = NULL;
+	char *path = tempdir_path(dir, "bat.csv");
+	free(tempdir_write_str(dir, "bat", "x"));
+	cr_assert_eq(imaddr_sink_bat_open(path, 2, -1, &sink, &err), IMADDR_ERR_IO);
+	cr_assert_null(sink);
+	cr_assert_not_null(strstr(err.message, "is a file, not a directory of chunks"), "%s",
+			   err.message);
+	free(path);
 }
 
 Test(sink_bat, only_changes_are_written_and_counted)
@@ -307,7 +310,7 @@ Test(sink_bat, only_changes_are_written_and_counted)
 	char *input = tempdir_write_str(dir, "users.csv", csv);
 	char *path = tempdir_path(dir, "bat.csv");
 	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
-	cr_assert_eq(imaddr_sink_bat_open(path, 0, &bat, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_sink_bat_open(path, 0, -1, &bat, &err), IMADDR_OK, "%s", err.message);
 	imaddr_audit_add_sink(audit, bat);
 	cr_assert_eq(imaddr_sink_summary_open(out, &summary, &err), IMADDR_OK);
 	imaddr_audit_add_sink(audit, summary);
@@ -333,7 +336,7 @@ Test(sink_bat, open_in_a_missing_directory_fails_at_once)
 	struct imaddr_error err = { "" };
 	char *path = tempdir_path(dir, "no/such/bat.csv");
 	struct imaddr_sink *sink = NULL;
-	cr_assert_eq(imaddr_sink_bat_open(path, 0, &sink, &err), IMADDR_ERR_IO);
+	cr_assert_eq(imaddr_sink_bat_open(path, 0, -1, &sink, &err), IMADDR_ERR_IO);
 	cr_assert_null(sink);
 	char expected[IMADDR_ERROR_MAX];
 	snprintf(expected, sizeof(expected), "cannot write '%s': No such file or directory",
@@ -348,7 +351,7 @@ Test(sink_bat, open_under_a_file_fails_at_once)
 	free(tempdir_write_str(dir, "plain", "x"));
 	char *path = tempdir_path(dir, "plain/bat.csv");
 	struct imaddr_sink *sink = NULL;
-	cr_assert_eq(imaddr_sink_bat_open(path, 0, &sink, &err), IMADDR_ERR_IO);
+	cr_assert_eq(imaddr_sink_bat_open(path, 0, -1, &sink, &err), IMADDR_ERR_IO);
 	cr_assert_null(sink);
 	cr_assert_not_null(strstr(err.message, path), "%s", err.message);
 	free(path);

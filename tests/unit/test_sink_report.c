@@ -276,7 +276,10 @@ static void expect_failed_commit_rolled_back(uint64_t users)
 	report_begin_run(sink, "users.csv");
 	cr_assert_eq(feed_big_users(sink, users, &err), IMADDR_OK, "%s", err.message);
 	leave_room(path, 65536, &saved);
-	cr_assert_eq(sink->ops->end(sink, &totals, &err), IMADDR_ERR_DB);
+	enum imaddr_status status = sink->ops->end(sink, &totals, &err);
+	if (status == IMADDR_OK)
+		status = sink->ops->commit(sink, &err);
+	cr_assert_eq(status, IMADDR_ERR_DB);
 	restore_room(&saved);
 	cr_expect(strstr(err.message, path), "'%s' does not name the report", err.message);
 	expect_rolled_back(path, size);

@@ -1,0 +1,314 @@
+#include "decode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unicode/ucnv.h>
+#include <unicode/ucsdet.h>
+
+#include "buffer.h"
+#include "error.h"
+#include "normalize.h"
+
+#define READ_CHUNK (64 * 1024)
+#define PIVOT_SIZE 4096
+
+enum imaddr_status imaddr_decoder_init(struct imaddr_decoder *decoder, FILE *file,
+				       const char *path, const char *encoding,
+				       struct imaddr_error *err)
+{
+	memset(decoder, 0, sizeof(*decoder));
+	decoder->file = file;
+	decoder->path = path;
+	decoder->requested = encoding && *encoding ? encoding : NULL;
+	if (decoder->requested) {
+		UErrorCode status = U_ZERO_ERROR;
+		UConverter *probe = ucnv_open(decoder->requested, &status);
+		if (U_FAILURE(status))
+			return imaddr_error_set(err, IMADDR_ERR_USAGE,
+				"--encoding: '%s' is not an encoding imaddr knows (e.g. UTF-8, "
+				"UTF-16LE, windows-1252)", decoder->requested);
+		ucnv_close(probe);
+	}
+	return IMADDR_OK;
+}
+
+void imaddr_decoder_release(struct imaddr_decoder *decoder)
+{
+	if (decoder->source)
+		ucnv_close(decoder->source);
+	if (decoder->utf8)
+		ucnv_close(decoder->utf8);
+	free(decoder->in);
+	free(decoder->pivot);
+	decoder->source = decoder->utf8 = NULL;
+	decoder->in = NULL;
+	decoder->pivot = NULL;
+}
+
+static enum imaddr_status read_error(struct imaddr_decoder *decoder, struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "%s: read error: %s", decoder->path,
+				strerror(errno ? errno : EIO));
+}
+
+/* Appends to `in` until it holds `want` bytes or the file ends. */
+static enum imaddr_status fill(struct imaddr_decoder *decoder, size_t want,
+			       struct imaddr_error *err)
+{
+	if (decoder->in_pos) {
+		decoder->consumed += decoder->in_pos;
+		memmove(decoder->in, decoder->in + decoder->in_pos,
+			decoder->in_len - decoder->in_pos);
+		decoder->in_len -= decoder->in_pos;
+		decoder->in_pos = 0;
+	}
+	while (!decoder->eof && decoder->in_len < want) {
+		errno = 0;
+		size_t got = fread(decoder->in + decoder->in_len, 1, want - decoder->in_len,
+				   decoder->file);
+		decoder->in_len += got;
+		if (ferror(decoder->file))
+			return read_error(decoder, err);
+		if (!got)
+			decoder->eof = true;
+	}
+	return IMADDR_OK;
+}
+
+/*
+ * ICU names Windows-1252 text without bytes 0x80-0x9F "ISO-8859-1"; both
+ * decode such text alike, and Windows wrote it: the WHATWG Encoding
+ * Standard reads the one label as the other for the same reason.
+ */
+static const char *windows_name(const char *name)
+{
+	return !strcasecmp(name, "ISO-8859-1") ? "windows-1252" : name;
+}
+
+static bool utf8_prefix_valid(const struct imaddr_decoder *decoder)
+{
+	size_t bad;
+	const char *text = decoder->in + decoder->in_pos;
+	size_t len = decoder->in_len - decoder->in_pos;
+	if (imaddr_normalize_utf8_valid(text, len, &bad))
+		return true;
+	/* The sniff may end inside a character that the next bytes complete. */
+	return !decoder->eof && len - bad < 4 &&
+	       imaddr_normalize_utf8_valid(text, bad, &bad) &&
+	       ((unsigned char)text[bad] & 0xC0) == 0xC0;
+}
+
+/*
+ * UTF-8 with a few damaged values, not another encoding: more well-formed
+ * multi-byte sequences than bad bytes, which text in a legacy encoding
+ * almost never has. Read as UTF-8, its bad bytes become findings of the
+ * users that have them (the rules report invalid UTF-8 with the byte).
+ */
+static bool mostly_utf8(const struct imaddr_decoder *decoder)
+{
+	const char *text = decoder->in + decoder->in_pos;
+	size_t len = decoder->in_len - decoder->in_pos, bad;
+	uint64_t sequences = 0, bad_bytes = 0;
+	while (len) {
+		bool valid = imaddr_normalize_utf8_valid(text, len, &bad);
+		size_t good = valid ? len : bad;
+		for (size_t i = 0; i < good; i++)
+			sequences += ((unsigned char)text[i] & 0xC0) == 0xC0;
+		if (valid)
+			break;
+		bad_bytes++;
+		text += bad + 1;
+		len -= bad + 1;
+	}
+	return sequences > bad_bytes;
+}
+
+static enum imaddr_status detect(struct imaddr_decoder *decoder, struct imaddr_error *err)
+{
+	UErrorCode status = U_ZERO_ERROR;
+	UCharsetDetector *detector = ucsdet_open(&status);
+	int32_t count = 0;
+	const UCharsetMatch **matches = NULL;
+	if (U_SUCCESS(status)) {
+		ucsdet_setText(detector, decoder->in + decoder->in_pos,
+			       (int32_t)(decoder->in_len - decoder->in_pos), &status);
+		matches = ucsdet_detectAll(detector, &count, &status);
+	}
+	if (U_FAILURE(status) || !count) {
+		if (detector)
+			ucsdet_close(detector);
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: not UTF-8, and its encoding cannot be told: give it with --encoding "
+			"(e.g. --encoding windows-1252)", decoder->path);
+	}
+	const char *best = windows_name(ucsdet_getName(matches[0], &status));
+	int32_t confidence = ucsdet_getConfidence(matches[0], &status);
+	int32_t runner_up = 0;
+	for (int32_t i = 1; i < count; i++) {
+		if (strcasecmp(windows_name(ucsdet_getName(matches[i], &status)), best)) {
+			runner_up = ucsdet_getConfidence(matches[i], &status);
+			break;
+		}
+	}
+	enum imaddr_status result = IMADDR_OK;
+	if (confidence < IMADDR_DECODE_MIN_CONFIDENCE ||
+	    confidence - runner_up < IMADDR_DECODE_MIN_LEAD) {
+		char likely[200];
+		size_t used = 0;
+		likely[0] = '\0';
+		for (int32_t i = 0; i < count && i < 3; i++)
+			used += (size_t)snprintf(likely + used, sizeof(likely) - used, "%s%s (%d%%)",
+				i ? ", " : "", windows_name(ucsdet_getName(matches[i], &status)),
+				(int)ucsdet_getConfidence(matches[i], &status));
+		result = imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: not UTF-8, and its encoding is not clear: likely %s; give it "
+			"with --encoding (e.g. --encoding %s)", decoder->path, likely, best);
+	} else {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", best);
+		decoder->how = "detected";
+	}
+	ucsdet_close(detector);
+	return result;
+}
+
+static enum imaddr_status open_converters(struct imaddr_decoder *decoder,
+					  struct imaddr_error *err)
+{
+	UErrorCode status = U_ZERO_ERROR;
+	decoder->source = ucnv_open(decoder->encoding, &status);
+	if (U_SUCCESS(status))
+		ucnv_setToUCallBack(decoder->source, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL,
+				    &status);
+	if (U_SUCCESS(status))
+		decoder->utf8 = ucnv_open("UTF-8", &status);
+	if (U_FAILURE(status))
+		return imaddr_error_set(err, IMADDR_ERR_UNICODE,
+					"%s: cannot open ICU's converter for %s: %s", decoder->path,
+					decoder->encoding, u_errorName(status));
+	decoder->pivot = imaddr_xmalloc(PIVOT_SIZE * sizeof(UChar));
+	decoder->pivot_source = decoder->pivot_target = decoder->pivot;
+	return IMADDR_OK;
+}
+
+static enum imaddr_status decide(struct imaddr_decoder *decoder, struct imaddr_error *err)
+{
+	decoder->in = imaddr_xmalloc(IMADDR_DECODE_SNIFF);
+	enum imaddr_status status = fill(decoder, IMADDR_DECODE_SNIFF, err);
+	if (status != IMADDR_OK)
+		return status;
+	decoder->decided = true;
+	UErrorCode icu = U_ZERO_ERROR;
+	int32_t signature = 0;
+	const char *bom = ucnv_detectUnicodeSignature(decoder->in, (int32_t)decoder->in_len,
+						      &signature, &icu);
+	if (U_SUCCESS(icu) && bom) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", bom);
+		decoder->how = "byte order mark";
+		decoder->in_pos = (size_t)signature;
+	} else if (decoder->requested) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", decoder->requested);
+		decoder->how = "--encoding";
+	} else if (utf8_prefix_valid(decoder)) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");
+		decoder->how = "no byte order mark, valid UTF-8";
+	} else if (mostly_utf8(decoder)) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");
+		decoder->how = "no byte order mark, UTF-8 with invalid bytes";
+	} else if ((status = detect(decoder, err)) != IMADDR_OK) {
+		return status;
+	}
+	decoder->passthrough = !strcasecmp(decoder->encoding, "UTF-8");
+	return decoder->passthrough ? IMADDR_OK : open_converters(decoder, err);
+}
+
+static uint64_t count_newlines(const char *text, size_t len)
+{
+	uint64_t count = 0;
+	for (const char *end = text + len; (text = memchr(text, '\n', (size_t)(end - text)));
+	     text++)
+		count++;
+	return count;
+}
+
+static enum imaddr_status invalid_bytes(struct imaddr_decoder *decoder, const char *stop,
+					uint64_t line, UErrorCode icu, struct imaddr_error *err)
+{
+	char bytes[8];
+	int8_t length = sizeof(bytes);
+	UErrorCode status = U_ZERO_ERROR;
+	ucnv_getInvalidChars(decoder->source, bytes, &length, &status);
+	if (U_FAILURE(status))
+		length = 0;
+	uint64_t offset = decoder->consumed + (uint64_t)(stop - decoder->in) - (uint64_t)length;
+	const char *advice = !strcmp(decoder->how, "--encoding")
+		? "is --encoding right?" : "give the file's encoding with --encoding";
+	if (icu == U_TRUNCATED_CHAR_FOUND)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s:%llu: the file ends inside a %s character (%s, %s): %s", decoder->path,
+			(unsigned long long)line, decoder->encoding, decoder->how,
+			"truncated?", advice);
+	return imaddr_error_set(err, IMADDR_ERR_INPUT,
+		"%s:%llu: byte %llu (0x%02X) is not valid %s (%s): %s", decoder->path,
+		(unsigned long long)line, (unsigned long long)offset + 1,
+		length ? (unsigned char)bytes[0] : 0, decoder->encoding, decoder->how, advice);
+}
+
+static enum imaddr_status convert(struct imaddr_decoder *decoder, char *out, size_t size,
+				  size_t *got, struct imaddr_error *err)
+{
+	char *target = out;
+	while (target == out) {
+		if (decoder->in_pos == decoder->in_len && !decoder->eof) {
+			enum imaddr_status status = fill(decoder, READ_CHUNK, err);
+			if (status != IMADDR_OK)
+				return status;
+		}
+		const char *source = decoder->in + decoder->in_pos;
+		const char *limit = decoder->in + decoder->in_len;
+		UErrorCode icu = U_ZERO_ERROR;
+		bool flush = decoder->eof;
+		ucnv_convertEx(decoder->utf8, decoder->source, &target, out + size, &source, limit,
+			       decoder->pivot, &decoder->pivot_source, &decoder->pivot_target,
+			       decoder->pivot + PIVOT_SIZE, false, flush, &icu);
+		decoder->in_pos = (size_t)(source - decoder->in);
+		uint64_t line = decoder->lines + count_newlines(out, (size_t)(target - out)) + 1;
+		if (icu == U_BUFFER_OVERFLOW_ERROR)
+			break;
+		if (U_FAILURE(icu))
+			return invalid_bytes(decoder, source, line, icu, err);
+		if (flush && decoder->in_pos == decoder->in_len)
+			break;
+	}
+	*got = (size_t)(target - out);
+	decoder->lines += count_newlines(out, *got);
+	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_decoder_read(struct imaddr_decoder *decoder, char *out, size_t size,
+				       size_t *got, struct imaddr_error *err)
+{
+	*got = 0;
+	if (!decoder->decided) {
+		enum imaddr_status status = decide(decoder, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	if (!decoder->passthrough)
+		return convert(decoder, out, size, got, err);
+	if (decoder->in_pos < decoder->in_len) {
+		size_t n = decoder->in_len - decoder->in_pos;
+		if (n > size)
+			n = size;
+		memcpy(out, decoder->in + decoder->in_pos, n);
+		decoder->in_pos += n;
+		*got = n;
+		return IMADDR_OK;
+	}
+	errno = 0;
+	*got = fread(out, 1, size, decoder->file);
+	if (ferror(decoder->file))
+		return read_error(decoder, err);
+	return IMADDR_OK;
+}

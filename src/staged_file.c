@@ -1,0 +1,96 @@
+#include "staged_file.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "buffer.h"
+#include "error.h"
+#include "sink_report.h"
+
+void imaddr_staged_file_init(struct imaddr_staged_file *file, const char *target, int wait_ms)
+{
+	memset(file, 0, sizeof(*file));
+	imaddr_staging_init(&file->staging, target, false, wait_ms);
+}
+
+enum imaddr_status imaddr_staged_file_check(const char *target, struct imaddr_error *err)
+{
+	enum imaddr_status status = imaddr_atomic_file_check_directory(target, IMADDR_ERR_IO,
+								       "write", err);
+	if (status == IMADDR_OK)
+		status = imaddr_staging_check_target(target, false, err);
+	return status;
+}
+
+enum imaddr_status imaddr_staged_file_begin(struct imaddr_staged_file *file,
+					    const struct imaddr_run_info *info,
+					    struct imaddr_error *err)
+{
+	int fd = -1;
+	free(file->token);
+	free(file->report_path);
+	file->token = info->token ? imaddr_xstrdup(info->token) : NULL;
+	file->report_path = info->transaction_path ? imaddr_xstrdup(info->transaction_path) : NULL;
+	enum imaddr_status status = imaddr_staging_begin(&file->staging, imaddr_report_holds_token,
+							 &fd, err);
+	if (status != IMADDR_OK)
+		return status;
+	file->stream = fdopen(fd, "w");
+	if (!file->stream) {
+		int saved = errno;
+		close(fd);
+		imaddr_staging_abort(&file->staging);
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s",
+					file->staging.target, strerror(saved));
+	}
+	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_staged_file_prepare(struct imaddr_staged_file *file,
+					      struct imaddr_error *err)
+{
+	FILE *stream = file->stream;
+	file->stream = NULL;
+	errno = 0;
+	bool failed = !stream || fflush(stream) != 0 || ferror(stream) ||
+		      fsync(fileno(stream)) != 0;
+	int saved = errno;
+	if (stream && fclose(stream) != 0 && !saved)
+		saved = errno;
+	enum imaddr_status status = IMADDR_OK;
+	if (failed)
+		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s",
+					  file->staging.target, strerror(saved ? saved : EIO));
+	if (status == IMADDR_OK)
+		status = imaddr_staging_prepare(&file->staging, file->token, file->report_path,
+						err);
+	if (status != IMADDR_OK)
+		imaddr_staging_abort(&file->staging);
+	return status;
+}
+
+enum imaddr_status imaddr_staged_file_commit(struct imaddr_staged_file *file,
+					     struct imaddr_error *err)
+{
+	return imaddr_staging_commit(&file->staging, err);
+}
+
+void imaddr_staged_file_abort(struct imaddr_staged_file *file)
+{
+	if (file->stream)
+		fclose(file->stream);
+	file->stream = NULL;
+	imaddr_staging_abort(&file->staging);
+}
+
+void imaddr_staged_file_release(struct imaddr_staged_file *file)
+{
+	imaddr_staged_file_abort(file);
+	imaddr_staging_release(&file->staging);
+	free(file->token);
+	free(file->report_path);
+	file->token = file->report_path = NULL;
+}
