@@ -18,7 +18,7 @@ SOVERSION := 0
 BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := icu-uc icu-i18n sqlite3 ldap lber
+PKGS := icu-uc icu-i18n sqlite3 ldap lber jansson xlsxwriter
 IMADDR_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
 	-Iinclude -Isrc -MMD -MP
@@ -53,7 +53,7 @@ SHLIB_NAME := libimaddr.so.$(SOVERSION)
 SHLIB := $(BUILD)/libimaddr.so.$(VERSION)
 BIN := $(BUILD)/imaddr
 
-.PHONY: FORCE all deps test-deps demo check test-all test unit cases ldap install-test completion asan fuzz \
+.PHONY: FORCE all deps test-deps demo check test-all test unit cases ldap install-test completion html asan fuzz \
 	bench install install-strip uninstall dist distcheck package package-test clean
 .SECONDARY:
 all: $(BIN) $(LIB) $(SHLIB)
@@ -138,7 +138,7 @@ check: test-deps
 test-all:
 	@$(MAKE) --no-print-directory test
 
-test: unit cases ldap install-test completion
+test: unit cases ldap install-test completion html
 
 unit: $(BIN) $(UNIT_BINS)
 	@IMADDR=$(BIN) tests/run-unit $(UNIT_BINS)
@@ -158,6 +158,10 @@ install-test: all
 # The bash completion, driven as bash drives it.
 completion: $(BIN)
 	@tests/completion/run $(BIN)
+
+# The HTML report rendered by a headless chromium; a screenshot stays in $(BUILD).
+html: $(BIN)
+	@tests/html/run $(BIN)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \

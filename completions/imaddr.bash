@@ -17,20 +17,29 @@ _imaddr()
 	local command= i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		audit | check-address) command=${COMP_WORDS[i]}; break ;;
+		audit | check-address | report) command=${COMP_WORDS[i]}; break ;;
 		esac
 	done
 	COMPREPLY=()
 	case $command in
 	'')
-		COMPREPLY=($(compgen -W 'audit check-address --help --version' -- "$cur"))
+		COMPREPLY=($(compgen -W 'audit check-address report --help --version' -- "$cur"))
 		return
 		;;
 	check-address)
 		if [[ $prev == --fail-on ]]; then
 			COMPREPLY=($(compgen -W 'error warning never' -- "$cur"))
 		elif [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--fail-on --quiet --help --version' -- "$cur"))
+			COMPREPLY=($(compgen -W '--fail-on --json --quiet --help --version' -- "$cur"))
+		fi
+		return
+		;;
+	report)
+		if [[ $prev == --db || $prev == --html ]]; then
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur"))
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W '--db --html --run --help' -- "$cur"))
 		fi
 		return
 		;;
@@ -38,7 +47,7 @@ _imaddr()
 
 	case $prev in
 	--csv | --ldif | --bat | --db | --config | --password-file | -y | --ca-file | --ldif-fixes | \
-		--runbook)
+		--runbook | --html | --worklist | --json)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -65,7 +74,7 @@ _imaddr()
 	--base | -b | --bind-dn | -D | --filter | --default-domain | --im-domains | --bat-chunk | \
 		--page-size | --timeout | --userid-attr | --uri-attr | --cluster | \
 		--current-default-domain | --current-uri-attr | --mail-attr | --first-name-attr | \
-		--last-name-attr | --dn-attr | --wait)
+		--last-name-attr | --dn-attr | --wait | --json-findings)
 		return
 		;;
 	esac
@@ -74,7 +83,8 @@ _imaddr()
 		--sasl-mech --starttls --ca-file --page-size --timeout --userid-attr --uri-attr
 		--mail-attr --first-name-attr --last-name-attr --scheme --default-domain
 		--im-domains --current-scheme --current-default-domain --current-uri-attr --bat
-		--bat-chunk --db --ldif-fixes --runbook --wait --quiet --fail-on --config
+		--bat-chunk --db --ldif-fixes --runbook --html --worklist --json --json-findings
+		--wait --quiet --fail-on --config
 		--profile --help --version' -- "$cur"))
 }
 

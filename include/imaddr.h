@@ -339,6 +339,56 @@ enum imaddr_status imaddr_sink_runbook_open(const char *path, struct imaddr_sink
 enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_sink **out,
 					       struct imaddr_error *err);
 
+/* The version of the JSON document's schema (docs/json.md): "imaddr_json". */
+#define IMADDR_JSON_SCHEMA 1
+/* How many findings of each code the JSON document lists by default. */
+#define IMADDR_JSON_FINDINGS_PER_CODE 20
+
+/**
+ * The run as one JSON document at `path` ("-": standard output, written when
+ * the run ends): its options, verdict, counts by severity and code, the IM
+ * domains, the files the other outputs wrote and the first
+ * `findings_per_code` findings of each code (docs/json.md). Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_json_open(const char *path, size_t findings_per_code,
+					 struct imaddr_sink **out, struct imaddr_error *err);
+
+/**
+ * The worklist at `path`: one row per finding (pre-migration changes aside)
+ * with the user's cluster, line, user ID, DN and name, the field, value,
+ * code, severity, message, suggestion and duplicate group, users in input
+ * order and each user's findings together. A path ending in .xlsx gives a
+ * spreadsheet with a frozen header and an autofilter; .csv a CSV with a
+ * UTF-8 BOM whose cells that start with = + - or @ get a leading '.
+ * Fails with IMADDR_ERR_USAGE for another name and IMADDR_ERR_IO when the
+ * file's directory does not exist. Memory grows with the findings (16 bytes
+ * each), not with the users: the findings wait in a temporary file.
+ */
+enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sink **out,
+					     struct imaddr_error *err);
+
+/**
+ * The HTML report of the run at `path`: one self-contained page (no network
+ * access when opened, readable with scripts off) with the verdict, the
+ * counts, the IM domains and SAN list, the findings grouped by duplicate
+ * group with search, filters and sorting, and for a pre-migration run the
+ * before/after table (docs/html.md). At most IMADDR_HTML_FINDINGS_PER_CODE
+ * findings of a code are on the page; the worklist has them all. Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **out,
+					 struct imaddr_error *err);
+
+/**
+ * The same page for run `run_id` (0: the newest) of the SQLite report at
+ * `db_path`, which is only read. Fails with IMADDR_ERR_DB when the file is
+ * not an imaddr report of this schema, IMADDR_ERR_USAGE when it has no such
+ * run, IMADDR_ERR_IO when the page cannot be written.
+ */
+enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
+					    const char *html_path, struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);
@@ -571,6 +621,16 @@ enum imaddr_status imaddr_check_address(const char *address, size_t length,
 					struct imaddr_address_report *report,
 					struct imaddr_error *err);
 void imaddr_address_report_release(struct imaddr_address_report *report);
+
+/**
+ * Writes one checked address as a line of JSON (JSON Lines) to `out` (a
+ * FILE *): address, canonical, unicode, valid (no error) and findings
+ * (code, severity, message, suggestion); see docs/json.md. Bytes that are
+ * not UTF-8 become U+FFFD. Fails with IMADDR_ERR_IO when the write fails.
+ */
+enum imaddr_status imaddr_address_result_write_json(const char *address, size_t length,
+						    const struct imaddr_address_result *result,
+						    void *out, struct imaddr_error *err);
 
 #ifdef __cplusplus
 }

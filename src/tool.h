@@ -101,5 +101,6 @@ void tool_option_refused(int result, char **argv, const char *command);
 
 int tool_audit(int argc, char **argv, struct tool_password *password);
 int tool_check_address(int argc, char **argv);
+int tool_report(int argc, char **argv);
 
 #endif /* IMADDR_TOOL_H */

@@ -57,6 +57,10 @@ static const char usage[] =
 	"  -q, --quiet            no summary\n"
 	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
 	"  --runbook FILE      the change procedure with this audit's figures\n"
+	"  --html FILE         the HTML report of this run\n"
+	"  --worklist FILE     one row per finding: FILE.xlsx or FILE.csv\n"
+	"  --json FILE         the run as JSON ('-': standard output, instead of the summary)\n"
+	"  --json-findings N   findings of each code the JSON lists (20)\n"
 	"  --wait SECONDS      wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"Configuration file (settings named as the long options, [profile] sections):\n"
@@ -73,9 +77,10 @@ enum option_id {
 	OPT_BAT = 256, OPT_BAT_CHUNK, OPT_CA_FILE, OPT_CLUSTER, OPT_CONFIG, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
 	OPT_DEFAULT_DOMAIN, OPT_DELIMITER, OPT_DIRECTORY_TYPE, OPT_DN_ATTR, OPT_ENCODING,
-	OPT_FAIL_ON, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_IM_DOMAINS, OPT_LAST_NAME_ATTR,
-	OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR, OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK,
-	OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR, OPT_WAIT,
+	OPT_FAIL_ON, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_HTML, OPT_IM_DOMAINS, OPT_JSON,
+	OPT_JSON_FINDINGS, OPT_LAST_NAME_ATTR, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR,
+	OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR,
+	OPT_USERID_ATTR, OPT_WAIT, OPT_WORKLIST,
 	OPT_END
 };
 
@@ -106,7 +111,10 @@ static const struct option long_options[] = {
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "first-name-attr", required_argument, NULL, OPT_FIRST_NAME_ATTR },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "json-findings", required_argument, NULL, OPT_JSON_FINDINGS },
 	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
 	{ "ldif", required_argument, NULL, OPT_LDIF },
@@ -126,6 +134,7 @@ static const struct option long_options[] = {
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "worklist", required_argument, NULL, OPT_WORKLIST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -155,6 +164,10 @@ struct audit_config {
 	const char *db;
 	const char *runbook;
 	const char *ldif_fixes;
+	const char *json;
+	const char *worklist;
+	const char *html;
+	long json_findings;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -324,7 +337,13 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		}
 		break;
 	case OPT_FILTER: config->ldap.filter = value; break;
+	case OPT_HTML: config->html = value; break;
 	case OPT_IM_DOMAINS: config->audit.im_domains = value; break;
+	case OPT_JSON: config->json = value; break;
+	case OPT_JSON_FINDINGS:
+		if (!parse_count(what, value, 0, 1000000, &config->json_findings))
+			return TOOL_EXIT_USAGE;
+		break;
 	case OPT_LDIF_FIXES: config->ldif_fixes = value; break;
 	case OPT_PAGE_SIZE:
 		if (!parse_count(what, value, 1, 100000, &number))
@@ -368,6 +387,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 			return TOOL_EXIT_USAGE;
 		config->wait_ms = (int)number * 1000;
 		break;
+	case OPT_WORKLIST: config->worklist = value; break;
 	}
 	return TOOL_EXIT_CLEAN;
 }
@@ -636,6 +656,13 @@ static int check_options(struct audit_config *config)
 		tool_error("give only one of -y/--password-file and -W/--ask-password");
 		return TOOL_EXIT_USAGE;
 	}
+	if (config->json && !strcmp(config->json, "-")) {
+		if (config->bat && !strcmp(config->bat, "-")) {
+			tool_error("--bat - and --json - cannot both have standard output");
+			return TOOL_EXIT_USAGE;
+		}
+		config->quiet = true;   /* standard output is the JSON's */
+	}
 	if (config->bat_chunk && !config->bat) {
 		tool_error("--bat-chunk goes with --bat");
 		return TOOL_EXIT_USAGE;
@@ -812,6 +839,16 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	if (status == IMADDR_OK && config->runbook &&
 	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->worklist &&
+	    (status = imaddr_sink_worklist_open(config->worklist, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->html &&
+	    (status = imaddr_sink_html_open(config->html, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->json &&
+	    (status = imaddr_sink_json_open(config->json, (size_t)config->json_findings, &sink,
+					    err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
 	/* With the BAT file on standard output, the summary goes to standard error. */
 	if (status == IMADDR_OK && !config->quiet &&
 	    (status = imaddr_sink_summary_open(bat_to_stdout ? stderr : stdout, &sink,
@@ -844,6 +881,7 @@ static char *input_name(const struct audit_config *config)
 int tool_audit(int argc, char **argv, struct tool_password *password)
 {
 	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1,
+				       .json_findings = IMADDR_JSON_FINDINGS_PER_CODE,
 				       .password = password };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };

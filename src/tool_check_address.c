@@ -6,12 +6,13 @@
 #include "tool.h"
 
 static const char usage[] =
-	"usage: imaddr check-address [-q] [--fail-on error|warning|never] [ADDRESS...]\n"
+	"usage: imaddr check-address [-q] [--json] [--fail-on error|warning|never] [ADDRESS...]\n"
 	"Checks each ADDRESS (or each line of standard input) as a directory URI and\n"
 	"IM address. Prints one line per address, tab-separated: the address, its\n"
 	"canonical form, its U-label form ('-' when invalid), then each finding as\n"
-	"'code: message'.\n"
+	"'code: message'. With --json, one JSON object per address (JSON Lines).\n"
 	"  -q, --quiet    print nothing: the exit status alone tells\n"
+	"  --json         JSON Lines instead of tab-separated lines\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"  -h, --help  -V, --version\n";
 
@@ -21,6 +22,7 @@ struct run {
 	bool never;
 	bool failed;
 	bool quiet;
+	bool json;
 	char *line;          /* the output line being built */
 	size_t line_len;
 	size_t line_cap;
@@ -53,6 +55,17 @@ static void check_one(const char *address, size_t length, struct run *run)
 {
 	const struct imaddr_address_result *result =
 		imaddr_address_checker_check(run->checker, address, length);
+	if (run->json) {
+		struct imaddr_error err;
+		for (size_t i = 0; i < result->finding_count; i++) {
+			if (!run->never &&
+			    imaddr_code_severity(result->findings[i].code) >= run->fail_on)
+				run->failed = true;
+		}
+		/* A failed write shows in the final fflush's status. */
+		imaddr_address_result_write_json(address, length, result, stdout, &err);
+		return;
+	}
 	run->line_len = 0;
 	put(run, address, length);
 	put(run, "\t", 1);
@@ -85,6 +98,7 @@ int tool_check_address(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run run = { .fail_on = IMADDR_SEVERITY_ERROR };
@@ -107,6 +121,9 @@ int tool_check_address(int argc, char **argv)
 				tool_error("--fail-on takes error, warning or never, not '%s'", optarg);
 				return TOOL_EXIT_USAGE;
 			}
+			break;
+		case 'j':
+			run.json = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
