@@ -4,19 +4,31 @@ DESTDIR ?=
 bindir ?= $(PREFIX)/bin
 libdir ?= $(PREFIX)/lib
 includedir ?= $(PREFIX)/include
-mandir ?= $(PREFIX)/share/man
+datadir ?= $(PREFIX)/share
+mandir ?= $(datadir)/man
 man1dir ?= $(mandir)/man1
+pkgconfigdir ?= $(libdir)/pkgconfig
+bashcompdir ?= $(datadir)/bash-completion/completions
+INSTALL ?= install
+
+VERSION := $(shell sed -n 's/^\#define IMADDR_VERSION "\(.*\)"/\1/p' include/imaddr.h)
+# The soname's number: raised when the ABI breaks (src/libimaddr.map says what is exported).
+SOVERSION := 0
 
 BUILD ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := icu-uc icu-i18n sqlite3 ldap lber
+PKGS := icu-uc icu-i18n sqlite3 ldap lber jansson xlsxwriter
 IMADDR_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
 	-Iinclude -Isrc -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
-ALL_CFLAGS = $(IMADDR_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+# The program alone reads a configuration file (libinih).
+TOOL_PKGS := inih
+TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
+TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
+ALL_CFLAGS = $(IMADDR_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 ifeq ($(V),1)
@@ -29,17 +41,22 @@ TOOL_SRCS := $(wildcard src/tool_*.c)
 LIB_SRCS := $(filter-out $(TOOL_SRCS),$(wildcard src/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/obj/%.o)
+# The program without main(), for the tests of its own modules (test_tool_*).
+TOOL_TEST_OBJS := $(filter-out $(BUILD)/obj/tool_main.o,$(TOOL_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/support/%.o)
 
 LIB := $(BUILD)/libimaddr.a
+SHLIB_NAME := libimaddr.so.$(SOVERSION)
+SHLIB := $(BUILD)/libimaddr.so.$(VERSION)
 BIN := $(BUILD)/imaddr
 
-.PHONY: all deps test-deps demo check test-all test unit cases ldap asan fuzz bench install uninstall clean
+.PHONY: FORCE all deps test-deps demo check test-all test unit cases ldap install-test completion html asan fuzz \
+	bench install install-strip uninstall dist distcheck package package-test clean
 .SECONDARY:
-all: $(BIN)
+all: $(BIN) $(LIB) $(SHLIB)
 
 deps:
 	@scripts/install-deps --build
@@ -47,18 +64,42 @@ deps:
 test-deps:
 	@scripts/install-deps --test
 
-$(BUILD)/obj/%.o: src/%.c
+# Objects are rebuilt when the compiler or its flags change (a tree built
+# before the objects were -fPIC, or with other CFLAGS): the stamp holds them.
+FLAGS_STAMP := $(BUILD)/obj/flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -fPIC' | cmp -s - $@ || \
+		echo '$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -fPIC' >$@
+FORCE:
+
+# The library's objects are position-independent: one set for both libraries.
+$(BUILD)/obj/%.o: src/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(BUILD)/obj/tool_%.o: src/tool_%.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# Only the functions of imaddr.h are exported, under the version node IMADDR_0.
+$(SHLIB): $(LIB_OBJS) src/libimaddr.map
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SHLIB_NAME) \
+		-Wl,--version-script,src/libimaddr.map -Wl,--no-undefined -o $@ $(LIB_OBJS) \
+		$(PKG_LIBS) $(ALL_LDFLAGS)
+	$(Q)ln -sf $(notdir $@) $(BUILD)/$(SHLIB_NAME) && ln -sf $(SHLIB_NAME) $(BUILD)/libimaddr.so
+
+# The program links the static library: build/imaddr runs from the tree.
 $(BIN): $(TOOL_OBJS) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(PKG_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_OBJS) $(LIB) $(PKG_LIBS) $(TOOL_LIBS) $(ALL_LDFLAGS)
 
 $(BUILD)/tests/support/%.o: tests/support/%.c
 	@mkdir -p $(dir $@)
@@ -70,6 +111,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(TEST_SUPPORT_OBJS)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT_OBJS) $(LIB) \
 		$(PKG_LIBS) -lcriterion $(ALL_LDFLAGS)
+
+$(BUILD)/tests/test_tool_%: tests/unit/test_tool_%.c $(TOOL_TEST_OBJS) $(LIB) $(TEST_SUPPORT_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT_OBJS) $(TOOL_TEST_OBJS) \
+		$(LIB) $(PKG_LIBS) $(TOOL_LIBS) -lcriterion $(ALL_LDFLAGS)
 
 # The quick start: install what is missing, audit samples/, print the summary.
 demo: deps
@@ -91,7 +138,7 @@ check: test-deps
 test-all:
 	@$(MAKE) --no-print-directory test
 
-test: unit cases ldap
+test: unit cases ldap install-test completion html
 
 unit: $(BIN) $(UNIT_BINS)
 	@IMADDR=$(BIN) tests/run-unit $(UNIT_BINS)
@@ -103,10 +150,23 @@ cases: $(BIN)
 ldap: $(BIN)
 	@tests/ldap/run $(BIN)
 
+# make install into a temporary DESTDIR, a program built against it through
+# pkg-config (shared and static), the exported symbols, make uninstall.
+install-test: all
+	@BUILD=$(BUILD) MAKE="$(MAKE)" tests/install/run
+
+# The bash completion, driven as bash drives it.
+completion: $(BIN)
+	@tests/completion/run $(BIN)
+
+# The HTML report rendered by a headless chromium; a screenshot stays in $(BUILD).
+html: $(BIN)
+	@tests/html/run $(BIN)
+
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-		EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" unit cases ldap
 
 # Coverage-guided fuzzing of every reader and of check-address (clang's
 # libFuzzer with ASan and UBSan), seeded from samples/ and tests/ldap/.
@@ -137,16 +197,62 @@ bench: all
 	@scripts/install-deps --bench
 	@bench/run
 
-install: $(BIN) $(LIB)
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(man1dir)
-	install -m 755 $(BIN) $(DESTDIR)$(bindir)/imaddr
-	install -m 644 $(LIB) $(DESTDIR)$(libdir)/libimaddr.a
-	install -m 644 include/imaddr.h $(DESTDIR)$(includedir)/imaddr.h
-	install -m 644 docs/imaddr.1 $(DESTDIR)$(man1dir)/imaddr.1
+install: all
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) \
+		$(DESTDIR)$(man1dir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(bashcompdir)
+	$(INSTALL) -m 755 $(STRIP_FLAG) $(BIN) $(DESTDIR)$(bindir)/imaddr
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(libdir)/libimaddr.a
+	$(INSTALL) -m 644 $(STRIP_FLAG) $(SHLIB) $(DESTDIR)$(libdir)/libimaddr.so.$(VERSION)
+	ln -sf libimaddr.so.$(VERSION) $(DESTDIR)$(libdir)/$(SHLIB_NAME)
+	ln -sf $(SHLIB_NAME) $(DESTDIR)$(libdir)/libimaddr.so
+	$(INSTALL) -m 644 include/imaddr.h $(DESTDIR)$(includedir)/imaddr.h
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(libdir)|' \
+		-e 's|@includedir@|$(includedir)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@PKGS@|$(PKGS)|' imaddr.pc.in >$(DESTDIR)$(pkgconfigdir)/imaddr.pc
+	chmod 644 $(DESTDIR)$(pkgconfigdir)/imaddr.pc
+	$(INSTALL) -m 644 docs/imaddr.1 $(DESTDIR)$(man1dir)/imaddr.1
+	$(INSTALL) -m 644 completions/imaddr.bash $(DESTDIR)$(bashcompdir)/imaddr
+
+# As install, with the program and the shared library stripped of symbols.
+install-strip:
+	@$(MAKE) --no-print-directory install STRIP_FLAG=-s
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/imaddr $(DESTDIR)$(libdir)/libimaddr.a \
-		$(DESTDIR)$(includedir)/imaddr.h $(DESTDIR)$(man1dir)/imaddr.1
+		$(DESTDIR)$(libdir)/libimaddr.so.$(VERSION) $(DESTDIR)$(libdir)/$(SHLIB_NAME) \
+		$(DESTDIR)$(libdir)/libimaddr.so $(DESTDIR)$(includedir)/imaddr.h \
+		$(DESTDIR)$(pkgconfigdir)/imaddr.pc $(DESTDIR)$(man1dir)/imaddr.1 \
+		$(DESTDIR)$(bashcompdir)/imaddr
+
+# A release tarball of the committed HEAD, which builds and tests on its own
+# (make distcheck proves it).
+DIST := $(BUILD)/imaddr-$(VERSION).tar.gz
+dist:
+	@mkdir -p $(BUILD)
+	git archive --format=tar.gz --prefix=imaddr-$(VERSION)/ -o $(DIST) HEAD
+	@echo "  DIST    $(DIST)"
+
+distcheck: dist
+	rm -rf $(BUILD)/distcheck && mkdir -p $(BUILD)/distcheck
+	tar -xzf $(DIST) -C $(BUILD)/distcheck
+	$(MAKE) -C $(BUILD)/distcheck/imaddr-$(VERSION) -j2 all
+	$(MAKE) -C $(BUILD)/distcheck/imaddr-$(VERSION) test
+
+# The Debian packages (imaddr, libimaddr0, libimaddr-dev) built from the
+# tarball with dpkg-buildpackage into $(BUILD)/package/, then lintian.
+package: dist
+	@scripts/install-deps --package
+	rm -rf $(BUILD)/package && mkdir -p $(BUILD)/package
+	tar -xzf $(DIST) -C $(BUILD)/package
+	cd $(BUILD)/package/imaddr-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(BUILD)/package/imaddr_$(VERSION)_*.changes
+
+# Slow, and it installs the packages into this system: for a throw-away
+# machine (../shared/tools/fresh-check 'make package-test'). The tarball's
+# own make test, then the packages installed with apt-get.
+package-test: package
+	@$(MAKE) --no-print-directory distcheck
+	@tests/package/run $(BUILD)/package
 
 clean:
 	rm -rf build build-asan build-fuzz out

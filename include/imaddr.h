@@ -416,6 +416,56 @@ enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_s
 enum imaddr_status imaddr_sink_summary_open_changes(void *out, struct imaddr_sink **sink,
 						    struct imaddr_error *err);
 
+/* The version of the JSON document's schema (docs/json.md): "imaddr_json". */
+#define IMADDR_JSON_SCHEMA 1
+/* How many findings of each code the JSON document lists by default. */
+#define IMADDR_JSON_FINDINGS_PER_CODE 20
+
+/**
+ * The run as one JSON document at `path` ("-": standard output, written when
+ * the run ends): its options, verdict, counts by severity and code, the IM
+ * domains, the files the other outputs wrote and the first
+ * `findings_per_code` findings of each code (docs/json.md). Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_json_open(const char *path, size_t findings_per_code,
+					 struct imaddr_sink **out, struct imaddr_error *err);
+
+/**
+ * The worklist at `path`: one row per finding (pre-migration changes aside)
+ * with the user's cluster, line, user ID, DN and name, the field, value,
+ * code, severity, message, suggestion and duplicate group, users in input
+ * order and each user's findings together. A path ending in .xlsx gives a
+ * spreadsheet with a frozen header and an autofilter; .csv a CSV with a
+ * UTF-8 BOM whose cells that start with = + - or @ get a leading '.
+ * Fails with IMADDR_ERR_USAGE for another name and IMADDR_ERR_IO when the
+ * file's directory does not exist. Memory grows with the findings (16 bytes
+ * each), not with the users: the findings wait in a temporary file.
+ */
+enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sink **out,
+					     struct imaddr_error *err);
+
+/**
+ * The HTML report of the run at `path`: one self-contained page (no network
+ * access when opened, readable with scripts off) with the verdict, the
+ * counts, the IM domains and SAN list, the findings grouped by duplicate
+ * group with search, filters and sorting, and for a pre-migration run the
+ * before/after table (docs/html.md). At most IMADDR_HTML_FINDINGS_PER_CODE
+ * findings of a code are on the page; the worklist has them all. Fails with
+ * IMADDR_ERR_IO when the file's directory does not exist.
+ */
+enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **out,
+					 struct imaddr_error *err);
+
+/**
+ * The same page for run `run_id` (0: the newest) of the SQLite report at
+ * `db_path`, which is only read. Fails with IMADDR_ERR_DB when the file is
+ * not an imaddr report of this schema, IMADDR_ERR_USAGE when it has no such
+ * run, IMADDR_ERR_IO when the page cannot be written.
+ */
+enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
+					    const char *html_path, struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);
@@ -437,7 +487,15 @@ enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader
 enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reader **out,
 					   struct imaddr_error *err);
 
-enum imaddr_ldap_scope { IMADDR_LDAP_SCOPE_SUB = 0, IMADDR_LDAP_SCOPE_ONE };
+/* ldapsearch's -s: the subtree with the base (sub), the base's children (one),
+ * the base alone (base), the subtree without the base (children, RFC 4512's
+ * subordinate scope: OpenLDAP has it, Active Directory does not). */
+enum imaddr_ldap_scope {
+	IMADDR_LDAP_SCOPE_SUB = 0,
+	IMADDR_LDAP_SCOPE_ONE,
+	IMADDR_LDAP_SCOPE_BASE,
+	IMADDR_LDAP_SCOPE_CHILDREN
+};
 enum imaddr_directory_type {
 	IMADDR_DIRECTORY_AD = 0,
 	IMADDR_DIRECTORY_AD_LDS,
@@ -454,13 +512,13 @@ struct imaddr_ldap_progress {
 
 /** How to reach and read a directory server. Strings are borrowed. */
 struct imaddr_ldap_options {
-	const char *uri;              /* ldap://, ldaps:// or ldapi:// */
+	const char *uri;              /* ldap://, ldaps:// or ldapi:// (see below) */
 	const char *base;
 	enum imaddr_ldap_scope scope;
 	const char *filter;           /* NULL: the directory type's default */
 	enum imaddr_directory_type directory_type;
 	const char *bind_dn;          /* NULL: anonymous unless sasl_mech */
-	const char *password;         /* for a simple bind; never logged */
+	const char *password;         /* for a simple bind; copied at open, never logged */
 	const char *sasl_mech;        /* EXTERNAL or GSSAPI, or NULL */
 	const char *ca_file;
 	bool starttls;
@@ -511,9 +569,19 @@ enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
 
 /**
+ * The URI libldap's configuration names (ldap.conf's or .ldaprc's URI, or
+ * LDAPURI), as ldapsearch uses it when -H is not given; NULL when there is
+ * none. The caller frees it with free().
+ */
+char *imaddr_ldap_configured_uri(void);
+
+/**
  * Prepares an LDAP reader and sets *out to it; nothing is contacted before
  * the audit runs it. IMADDR_ERR_USAGE when the options are wrong (see
- * docs/ldap.md); *out is then NULL. The options' strings are borrowed.
+ * docs/ldap.md); *out is then NULL. The options' strings are borrowed,
+ * except the password: the reader keeps a copy of its own, which it clears
+ * (explicit_bzero) as soon as the bind is done or has failed, so the caller
+ * may clear its own as soon as this returns. A reader runs once.
  */
 enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
 					   struct imaddr_reader **out, struct imaddr_error *err);
@@ -630,6 +698,16 @@ enum imaddr_status imaddr_check_address(const char *address, size_t length,
 					struct imaddr_address_report *report,
 					struct imaddr_error *err);
 void imaddr_address_report_release(struct imaddr_address_report *report);
+
+/**
+ * Writes one checked address as a line of JSON (JSON Lines) to `out` (a
+ * FILE *): address, canonical, unicode, valid (no error) and findings
+ * (code, severity, message, suggestion); see docs/json.md. Bytes that are
+ * not UTF-8 become U+FFFD. Fails with IMADDR_ERR_IO when the write fails.
+ */
+enum imaddr_status imaddr_address_result_write_json(const char *address, size_t length,
+						    const struct imaddr_address_result *result,
+						    void *out, struct imaddr_error *err);
 
 #ifdef __cplusplus
 }

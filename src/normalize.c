@@ -160,6 +160,48 @@ bool imaddr_normalize_utf8_valid(const char *s, size_t len, size_t *bad_offset)
 	return true;
 }
 
+bool imaddr_normalize_utf8_repair(const char *s, size_t len, struct imaddr_buf *out)
+{
+	bool replaced = false;
+	size_t i = 0;
+
+	imaddr_buf_reset(out);
+	while (i < len) {
+		size_t start = i;
+		UChar32 c = (unsigned char)s[i] < 0x80 ? (UChar32)(unsigned char)s[i++]
+						       : next_codepoint(s, len, &i);
+		if (c <= 0) {
+			imaddr_buf_append(out, "\xEF\xBF\xBD", 3);
+			replaced = true;
+		} else {
+			imaddr_buf_append(out, s + start, i - start);
+		}
+	}
+	return replaced;
+}
+
+size_t imaddr_normalize_display_width(const char *s, size_t len)
+{
+	size_t width = 0, i = 0;
+
+	while (i < len) {
+		if ((unsigned char)s[i] < 0x80) {
+			width += (unsigned char)s[i++] >= 0x20;
+			continue;
+		}
+		UChar32 c = next_codepoint(s, len, &i);
+		if (c < 0)
+			width++;
+		else if (u_getIntPropertyValue(c, UCHAR_EAST_ASIAN_WIDTH) == U_EA_WIDE ||
+			 u_getIntPropertyValue(c, UCHAR_EAST_ASIAN_WIDTH) == U_EA_FULLWIDTH)
+			width += 2;
+		else if (!(U_GET_GC_MASK(c) & (U_GC_MN_MASK | U_GC_ME_MASK | U_GC_CF_MASK |
+						U_GC_CC_MASK)))
+			width++;
+	}
+	return width;
+}
+
 size_t imaddr_normalize_codepoints(const char *s, size_t len)
 {
 	size_t count = 0;

@@ -24,6 +24,21 @@ enum imaddr_status imaddr_normalize_init(struct imaddr_error *err);
 /** True when s is well-formed UTF-8; else *bad_offset is the first bad byte. */
 bool imaddr_normalize_utf8_valid(const char *s, size_t len, size_t *bad_offset);
 
+/**
+ * Copies s to out (reset first) with every byte that is not part of
+ * well-formed UTF-8 replaced by U+FFFD, and NUL by U+FFFD too, for outputs
+ * that must be valid UTF-8 text (JSON, HTML, a spreadsheet). Returns true
+ * when something was replaced.
+ */
+bool imaddr_normalize_utf8_repair(const char *s, size_t len, struct imaddr_buf *out);
+
+/**
+ * The columns well-formed UTF-8 takes on a terminal: 2 for East Asian Wide
+ * and Fullwidth characters (UCHAR_EAST_ASIAN_WIDTH), 0 for combining marks,
+ * format characters and controls, 1 for the rest.
+ */
+size_t imaddr_normalize_display_width(const char *s, size_t len);
+
 /** The number of code points in well-formed UTF-8. */
 size_t imaddr_normalize_codepoints(const char *s, size_t len);
 

@@ -25,6 +25,7 @@ struct ldap_reader {
 	char sasl_mech[16];                  /* the options' in capitals */
 	const char *search_base;             /* the options', ldap.conf's BASE or "" */
 	char *default_base;                  /* ldap.conf's BASE, from libldap */
+	char *password;                      /* our copy, cleared once the bind is done */
 	LDAP *ld;
 	char **attributes;                   /* requested; names borrowed from the mapping */
 
@@ -296,6 +297,21 @@ static bool tls_said_something(struct ldap_reader *reader)
 	return said;
 }
 
+/* The copy leaves memory as soon as the bind needs it no more, not at the end. */
+static void clear_password(struct ldap_reader *reader)
+{
+	if (!reader->password)
+		return;
+	explicit_bzero(reader->password, strlen(reader->password));
+	free(reader->password);
+	reader->password = NULL;
+}
+
+bool imaddr_ldap_reader_holds_password(const struct imaddr_reader *base)
+{
+	return ((const struct ldap_reader *)base)->password != NULL;
+}
+
 static enum imaddr_status bind_to_server(struct ldap_reader *reader, struct imaddr_error *err)
 {
 	const struct imaddr_ldap_options *options = &reader->options;
@@ -310,12 +326,17 @@ static enum imaddr_status bind_to_server(struct ldap_reader *reader, struct imad
 	}
 	if (!options->bind_dn)
 		return IMADDR_OK;   /* anonymous: no bind at all, as RFC 4513 allows */
+	if (!reader->password)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the password for '%s' is gone: a reader runs once",
+					options->bind_dn);
 	struct berval password = {
-		.bv_len = strlen(options->password),
-		.bv_val = (char *)options->password,
+		.bv_len = strlen(reader->password),
+		.bv_val = reader->password,
 	};
 	rc = ldap_sasl_bind_s(reader->ld, options->bind_dn, LDAP_SASL_SIMPLE, &password, NULL,
 			      NULL, NULL);
+	clear_password(reader);
 	if (rc != LDAP_SUCCESS)
 		return ldap_failure(reader, err, rc, NULL, "bind as '%s' failed", options->bind_dn);
 	return IMADDR_OK;
@@ -493,7 +514,22 @@ static enum imaddr_status read_reference(struct ldap_reader *reader, LDAPMessage
 
 static const char *scope_name(enum imaddr_ldap_scope scope)
 {
-	return scope == IMADDR_LDAP_SCOPE_ONE ? "one" : "sub";
+	switch (scope) {
+	case IMADDR_LDAP_SCOPE_ONE: return "one";
+	case IMADDR_LDAP_SCOPE_BASE: return "base";
+	case IMADDR_LDAP_SCOPE_CHILDREN: return "children";
+	default: return "sub";
+	}
+}
+
+static int ldap_scope(enum imaddr_ldap_scope scope)
+{
+	switch (scope) {
+	case IMADDR_LDAP_SCOPE_ONE: return LDAP_SCOPE_ONELEVEL;
+	case IMADDR_LDAP_SCOPE_BASE: return LDAP_SCOPE_BASE;
+	case IMADDR_LDAP_SCOPE_CHILDREN: return LDAP_SCOPE_CHILDREN;
+	default: return LDAP_SCOPE_SUBTREE;
+	}
 }
 
 /*
@@ -615,9 +651,7 @@ static enum imaddr_status read_page(struct ldap_reader *reader,
 		return ldap_failure(reader, err, rc, NULL, "cannot make the paged results control");
 	LDAPControl *controls[] = { page, NULL };
 	struct timeval time_limit = { .tv_sec = options->timeout_seconds };
-	rc = ldap_search_ext(reader->ld, reader->search_base,
-			     options->scope == IMADDR_LDAP_SCOPE_ONE ? LDAP_SCOPE_ONELEVEL
-								     : LDAP_SCOPE_SUBTREE,
+	rc = ldap_search_ext(reader->ld, reader->search_base, ldap_scope(options->scope),
 			     reader->filter, reader->attributes, 0, controls, NULL,
 			     options->timeout_seconds > 0 ? &time_limit : NULL, 0, &msgid);
 	ldap_control_free(page);
@@ -736,6 +770,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 
 	block_sigpipe(&guard);
 	status = connect_to_server(reader, err);
+	clear_password(reader);   /* also when connecting failed before the bind */
 	while (status == IMADDR_OK) {
 		status = read_page(reader, request, &cookie, err);
 		if (!cookie.bv_len)
@@ -764,6 +799,7 @@ static void ldap_reader_free(struct imaddr_reader *base)
 {
 	struct ldap_reader *reader = (struct ldap_reader *)base;
 	disconnect(reader);
+	clear_password(reader);
 	ldap_memfree(reader->default_base);
 	free(reader->attributes);
 	free(reader->entry);
@@ -822,10 +858,28 @@ static enum imaddr_status check_options(const struct imaddr_ldap_options *option
 	if (options->page_size < 0 || options->timeout_seconds < 0)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"the page size and the timeout cannot be negative");
-	if ((unsigned)options->scope > IMADDR_LDAP_SCOPE_ONE ||
+	if ((unsigned)options->scope > IMADDR_LDAP_SCOPE_CHILDREN ||
 	    (unsigned)options->directory_type > IMADDR_DIRECTORY_OPENLDAP)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "unknown LDAP scope or directory type");
 	return IMADDR_OK;
+}
+
+#define LIBLDAP_DEFAULT_URI "ldap://localhost:389/??base"
+
+char *imaddr_ldap_configured_uri(void)
+{
+	char *uri = NULL;
+	if (ldap_get_option(NULL, LDAP_OPT_URI, &uri) != LDAP_OPT_SUCCESS || !uri)
+		return NULL;
+	/*
+	 * Without a URI in its configuration libldap answers its built-in
+	 * default, "ldap://localhost/" parsed with base scope, which no file or
+	 * variable can spell this way: that is no configured URI.
+	 */
+	bool configured = *uri && strcmp(uri, LIBLDAP_DEFAULT_URI);
+	char *copy = configured ? imaddr_xstrdup(uri) : NULL;
+	ldap_memfree(uri);
+	return copy;
 }
 
 enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
@@ -849,6 +903,8 @@ enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *opt
 			reader->sasl_mech[i] = (char)toupper((unsigned char)options->sasl_mech[i]);
 		reader->options.sasl_mech = reader->sasl_mech;
 	}
+	if (options->bind_dn && !options->sasl_mech)
+		reader->password = imaddr_xstrdup(options->password);
 	imaddr_buf_init(&reader->dn, 0);
 	*out = &reader->base;
 	return IMADDR_OK;

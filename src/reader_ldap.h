@@ -25,4 +25,7 @@
 /* The options' progress callback is called at most this often, in milliseconds. */
 #define IMADDR_LDAP_PROGRESS_MS 250
 
+/** Whether the reader still holds its copy of the bind password (for tests). */
+bool imaddr_ldap_reader_holds_password(const struct imaddr_reader *reader);
+
 #endif /* IMADDR_READER_LDAP_H */

@@ -327,3 +327,31 @@ enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 		imaddr_step("committed");
 	return status;
 }
+
+void imaddr_dup_groups_init(struct imaddr_dup_groups *groups)
+{
+	groups->code = IMADDR_CODE_COUNT;
+	groups->first_member = 0;
+	groups->count = 0;
+}
+
+bool imaddr_code_is_duplicate(enum imaddr_code code)
+{
+	return code == IMADDR_CODE_USERID_DUPLICATE || code == IMADDR_CODE_URI_DUPLICATE ||
+	       code == IMADDR_CODE_MAIL_DUPLICATE || code == IMADDR_CODE_IM_ADDRESS_DUPLICATE;
+}
+
+uint64_t imaddr_dup_groups_next(struct imaddr_dup_groups *groups,
+				const struct imaddr_finding *finding)
+{
+	if (!imaddr_code_is_duplicate(finding->code) || !finding->related_ordinal)
+		return 0;
+	uint64_t first = finding->ordinal < finding->related_ordinal ? finding->ordinal
+								     : finding->related_ordinal;
+	if (finding->code != groups->code || first != groups->first_member) {
+		groups->code = finding->code;
+		groups->first_member = first;
+		groups->count++;
+	}
+	return groups->count;
+}

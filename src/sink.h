@@ -45,6 +45,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buffer.h"
 #include "imaddr.h"
@@ -152,5 +153,35 @@ enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 
 /** Throws every begun output away. */
 void imaddr_sink_driver_abort(struct imaddr_sink_driver *driver);
+
+/*
+ * Duplicate groups as the outputs number them. The audit hands a group's
+ * findings one after the other (one per member, the first member's naming
+ * the second as related, the others naming the first), so a group is its
+ * code and its first member, min(ordinal, related_ordinal), and a new group
+ * starts where that changes. Groups are numbered from 1 in the order they
+ * come: user IDs, then directory URIs, mail and IM addresses.
+ */
+struct imaddr_dup_groups {
+	enum imaddr_code code;
+	uint64_t first_member;
+	uint64_t count;            /* groups seen so far */
+};
+
+void imaddr_dup_groups_init(struct imaddr_dup_groups *groups);
+/** True for the codes whose findings come in groups (the four duplicates). */
+bool imaddr_code_is_duplicate(enum imaddr_code code);
+/**
+ * The group number of `finding`, counting it in: 0 for a finding that is not
+ * a duplicate. Call it for every finding, in the order the audit hands them.
+ */
+uint64_t imaddr_dup_groups_next(struct imaddr_dup_groups *groups,
+				const struct imaddr_finding *finding);
+/** Whether the last call started a new group (its first member's finding). */
+static inline bool imaddr_dup_groups_started(const struct imaddr_dup_groups *groups,
+					     const struct imaddr_finding *finding)
+{
+	return finding->ordinal == groups->first_member;
+}
 
 #endif /* IMADDR_SINK_H */

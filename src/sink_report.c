@@ -686,12 +686,12 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 		rc = imaddr_report_schema_create_indexes(report->db);
 	/*
 	 * The planner's statistics, sampled: a few milliseconds. Without them it
-	 * misjudges findings_by_code for the run-to-run views.
+	 * misjudges finding_versions_by_key for the run-to-run views.
 	 */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(report->db, "PRAGMA analysis_limit = 1000; ANALYZE",
 				  NULL, NULL, NULL);
-	/* After ANALYZE: the views' lookups need findings_by_code planned right. */
+	/* After ANALYZE: the views' lookups need finding_versions_by_key planned right. */
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_findings(report->db, report->run_id, &report->changes,
 						    report->examples);

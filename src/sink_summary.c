@@ -9,6 +9,20 @@
 #include "normalize.h"
 #include "sink.h"
 
+/*
+ * A duplicate group as the summary shows it: its members, once, and what
+ * they share. The groups of one set of users (a URI, a mail address and an
+ * IM address shared by the same two users) are one entry.
+ */
+struct shared {
+	uint64_t ordinals[IMADDR_SUMMARY_MEMBERS];
+	char *members[IMADDR_SUMMARY_MEMBERS];   /* "DN", "line 12", "cluster: DN" */
+	size_t member_count;                     /* those kept */
+	uint64_t total_members;
+	uint64_t codes;                          /* bit (1 << code) per code shared */
+	struct imaddr_buf values[IMADDR_CODE_COUNT];  /* "[field] 'v1', 'v2'" per code */
+};
+
 struct summary {
 	struct imaddr_sink base;
 	FILE *out;
@@ -16,9 +30,17 @@ struct summary {
 	const struct imaddr_audit_options *options;
 	const char *input;
 	const struct imaddr_run_totals *totals;  /* from end, printed at commit */
-	/* The first findings of each error code, as printed lines. */
+	/* The first findings of each code (duplicates aside), as printed lines. */
 	char *examples[IMADDR_CODE_COUNT][IMADDR_SUMMARY_CHANGES];
 	size_t example_count[IMADDR_CODE_COUNT];
+	/* Duplicate groups: the one being read, and the first sets of users. */
+	struct imaddr_dup_groups groups;
+	uint64_t group_count[IMADDR_CODE_COUNT];
+	struct shared current;
+	enum imaddr_code current_code;
+	struct shared shown[IMADDR_SUMMARY_GROUPS];
+	size_t shown_count;
+	bool more_sets;                          /* sets of users not shown */
 };
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
@@ -41,13 +63,85 @@ static void describe_row(struct imaddr_buf *out, const struct imaddr_finding *fi
 		imaddr_buf_append_str(out, "run");
 }
 
+static void shared_release(struct shared *group)
+{
+	for (size_t i = 0; i < group->member_count; i++)
+		free(group->members[i]);
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++)
+		imaddr_buf_release(&group->values[code]);
+	memset(group, 0, sizeof(*group));
+}
+
+static bool same_members(const struct shared *a, const struct shared *b)
+{
+	return a->total_members == b->total_members && a->member_count == b->member_count &&
+	       !memcmp(a->ordinals, b->ordinals, a->member_count * sizeof(a->ordinals[0]));
+}
+
+/* The group read so far is complete: merge it into one shown, or show it. */
+static void close_group(struct summary *summary)
+{
+	struct shared *group = &summary->current;
+	enum imaddr_code code = summary->current_code;
+	if (!group->total_members)
+		return;
+	for (size_t i = 0; i < summary->shown_count; i++) {
+		struct shared *shown = &summary->shown[i];
+		if (!same_members(shown, group))
+			continue;
+		shown->codes |= group->codes;
+		imaddr_buf_append(&shown->values[code], group->values[code].data,
+				  group->values[code].len);
+		shared_release(group);
+		return;
+	}
+	if (summary->shown_count < IMADDR_SUMMARY_GROUPS) {
+		summary->shown[summary->shown_count++] = *group;
+		memset(group, 0, sizeof(*group));
+	} else {
+		summary->more_sets = true;
+		shared_release(group);
+	}
+}
+
+static void add_member(struct summary *summary, const struct imaddr_finding *f)
+{
+	struct shared *group = &summary->current;
+	struct imaddr_buf *values = &group->values[f->code];
+	if (imaddr_dup_groups_started(&summary->groups, f)) {
+		close_group(summary);
+		summary->current_code = f->code;
+		group->codes = (uint64_t)1 << f->code;
+		summary->group_count[f->code]++;
+		imaddr_buf_init(values, 0);
+		if (f->field)
+			imaddr_buf_appendf(values, "[%s] ", f->field);
+	}
+	if (group->member_count < IMADDR_SUMMARY_MEMBERS) {
+		struct imaddr_buf who;
+		imaddr_buf_init(&who, 0);
+		describe_row(&who, f);
+		group->ordinals[group->member_count] = f->ordinal;
+		group->members[group->member_count++] = imaddr_buf_detach(&who);
+		imaddr_buf_appendf(values, "%s'%s'", group->total_members ? ", " : "",
+				   f->value ? f->value : "");
+	} else if (group->total_members == IMADDR_SUMMARY_MEMBERS) {
+		imaddr_buf_append_str(values, ", ...");
+	}
+	group->total_members++;
+}
+
 static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
 				  struct imaddr_error *err)
 {
 	struct summary *summary = (struct summary *)sink;
 	size_t keep = f->code == IMADDR_CODE_IM_ADDRESS_CHANGES ? IMADDR_SUMMARY_CHANGES
 								  : IMADDR_SUMMARY_EXAMPLES;
-	if ((f->severity != IMADDR_SEVERITY_ERROR && f->code != IMADDR_CODE_IM_ADDRESS_CHANGES) ||
+	if (imaddr_dup_groups_next(&summary->groups, f)) {
+		add_member(summary, f);
+		return IMADDR_OK;
+	}
+	if ((f->severity == IMADDR_SEVERITY_INFO && f->code != IMADDR_CODE_IM_ADDRESS_CHANGES) ||
 	    summary->example_count[f->code] == keep)
 		return IMADDR_OK;
 	struct imaddr_buf line;
@@ -85,10 +179,10 @@ static void print_findings(struct summary *summary, const struct imaddr_run_tota
 	}
 }
 
-/* printf pads by bytes; a U-label needs padding by characters to line up. */
+/* printf pads by bytes; a U-label needs padding by the columns it takes to line up. */
 static void print_padded(FILE *out, const char *text, size_t width)
 {
-	size_t shown = imaddr_normalize_codepoints(text, strlen(text));
+	size_t shown = imaddr_normalize_display_width(text, strlen(text));
 	fputs(text, out);
 	for (; shown < width; shown++)
 		fputc(' ', out);
@@ -115,19 +209,62 @@ static void print_domains(struct summary *summary, const struct imaddr_run_total
 	fputc('\n', out);
 }
 
-static void print_examples(struct summary *summary, const struct imaddr_run_totals *totals)
+static void print_examples(struct summary *summary, const struct imaddr_run_totals *totals,
+			   enum imaddr_severity severity)
 {
 	bool any = false;
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-		if (!summary->example_count[code] || code == IMADDR_CODE_IM_ADDRESS_CHANGES)
+		if (!summary->example_count[code] || code == IMADDR_CODE_IM_ADDRESS_CHANGES ||
+		    imaddr_code_severity(code) != severity)
 			continue;
 		if (!any)
-			fputs("\nfirst errors:\n", summary->out);
+			fprintf(summary->out, "\nfirst %ss:\n", imaddr_severity_name(severity));
 		any = true;
 		fprintf(summary->out, "  %s (%llu):\n", imaddr_code_name(code),
 			(unsigned long long)totals->by_code[code]);
 		for (size_t i = 0; i < summary->example_count[code]; i++)
 			fprintf(summary->out, "    %s\n", summary->examples[code][i]);
+	}
+}
+
+/* Each set of users once, with every value they share. */
+static void print_duplicates(struct summary *summary)
+{
+	FILE *out = summary->out;
+	uint64_t groups = 0;
+	close_group(summary);
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++)
+		groups += summary->group_count[code];
+	if (!groups)
+		return;
+	fprintf(out, "\nduplicate groups: %llu (", (unsigned long long)groups);
+	const char *separator = "";
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		if (!summary->group_count[code])
+			continue;
+		fprintf(out, "%s%s %llu", separator, imaddr_code_name(code),
+			(unsigned long long)summary->group_count[code]);
+		separator = ", ";
+	}
+	if (summary->more_sets)
+		fprintf(out, "), the first %zu sets of users (the report and the worklist have "
+			"them all):\n", summary->shown_count);
+	else
+		fputs("), by the users who share them:\n", out);
+	for (size_t i = 0; i < summary->shown_count; i++) {
+		const struct shared *group = &summary->shown[i];
+		fputs("  ", out);
+		for (size_t m = 0; m < group->member_count; m++)
+			fprintf(out, "%s%s", m ? "; " : "", group->members[m]);
+		if (group->total_members > group->member_count)
+			fprintf(out, " and %llu more",
+				(unsigned long long)(group->total_members - group->member_count));
+		fputs("\n", out);
+		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+			if (group->codes & ((uint64_t)1 << code))
+				fprintf(out, "    %s %s\n", imaddr_code_name(code),
+					group->values[code].data);
+		}
 	}
 }
 
@@ -328,7 +465,9 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 		print_changes(summary, totals);
 	print_findings(summary, totals);
 	print_domains(summary, totals);
-	print_examples(summary, totals);
+	print_duplicates(summary);
+	print_examples(summary, totals, IMADDR_SEVERITY_ERROR);
+	print_examples(summary, totals, IMADDR_SEVERITY_WARNING);
 	if (totals->changes) {
 		fputc('\n', out);
 		print_since(out, totals->changes);
@@ -348,6 +487,9 @@ static void summary_free(struct imaddr_sink *sink)
 		for (size_t i = 0; i < summary->example_count[code]; i++)
 			free(summary->examples[code][i]);
 	}
+	shared_release(&summary->current);
+	for (size_t i = 0; i < summary->shown_count; i++)
+		shared_release(&summary->shown[i]);
 	free(summary);
 }
 
@@ -368,6 +510,7 @@ enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink
 	struct summary *summary = imaddr_xcalloc(1, sizeof(*summary));
 	summary->base.ops = &summary_ops;
 	summary->out = out;
+	imaddr_dup_groups_init(&summary->groups);
 	*sink = &summary->base;
 	return IMADDR_OK;
 }

@@ -4,8 +4,11 @@
 
 #include "imaddr.h"
 
-/* How many findings of each error code the summary shows. */
+/* How many findings of each error and warning code the summary shows. */
 #define IMADDR_SUMMARY_EXAMPLES 3
+/* How many sets of duplicate users it shows, and members of each. */
+#define IMADDR_SUMMARY_GROUPS 5
+#define IMADDR_SUMMARY_MEMBERS 5
 /* How many IM address changes a pre-migration summary shows. */
 #define IMADDR_SUMMARY_CHANGES 10
 

@@ -18,7 +18,89 @@ int tool_exit_for(enum imaddr_status status);
 /** Prints "imaddr: message" to standard error. */
 void tool_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
-int tool_audit(int argc, char **argv);
+/* ------------------------------------------------------------------------ */
+/* The bind password (tool_password.c).                                      */
+
+#define TOOL_PASSWORD_ENV "IMADDR_LDAP_PASSWORD"
+
+/** The program's one buffer for the LDAP password; main() owns it. */
+struct tool_password {
+	char text[512];
+	bool held;               /* text is a password, not empty */
+	bool from_environment;   /* IMADDR_LDAP_PASSWORD was set (maybe empty) */
+	bool too_long;           /* IMADDR_LDAP_PASSWORD did not fit */
+};
+
+/**
+ * At start-up: copies IMADDR_LDAP_PASSWORD, if set, into the buffer, wipes the
+ * environment's copy and removes the variable, so that no child process and
+ * no reader of /proc/PID/environ sees it. The process is then not dumpable.
+ */
+void tool_password_take_environment(struct tool_password *password);
+/**
+ * The first line of the file at path, its line end removed. Refuses a file
+ * that other users may read or write, an empty one, or a line that does not
+ * fit. Prints its own message; returns a TOOL_EXIT_* status. The process is
+ * not dumpable from then on.
+ */
+int tool_password_read_file(struct tool_password *password, const char *path);
+/** Asks on the terminal, without echo; as tool_password_read_file. */
+int tool_password_prompt(struct tool_password *password, const char *bind_dn);
+/** Wipes the buffer (explicit_bzero). */
+void tool_password_clear(struct tool_password *password);
+
+/* ------------------------------------------------------------------------ */
+/* The configuration file (tool_config.c).                                   */
+
+/* Read when present and no --config is given. */
+#ifndef TOOL_CONFIG_DEFAULT
+#define TOOL_CONFIG_DEFAULT "/etc/imaddr/imaddr.conf"
+#endif
+
+/** One "name = value" line; section "" before the first [profile]. */
+struct tool_config_entry {
+	char *section;
+	char *key;
+	char *value;
+	int line;
+};
+
+/** A configuration file's settings in file order; path is borrowed. */
+struct tool_config_file {
+	const char *path;
+	struct tool_config_entry *entries;
+	size_t count;
+	size_t cap;
+};
+
+/**
+ * Reads every setting of the INI file at path (libinih: '#' and ';'
+ * comments, [sections]). A syntax error or a line too long for libinih is
+ * reported with its line. Prints its own message; returns a TOOL_EXIT_*
+ * status. Release the file in any case.
+ */
+int tool_config_read(struct tool_config_file *file, const char *path);
+/** Whether the file has settings in [section]. */
+bool tool_config_has_section(const struct tool_config_file *file, const char *section);
+void tool_config_release(struct tool_config_file *file);
+
+/* ------------------------------------------------------------------------ */
+/* Options.                                                                  */
+
+/**
+ * Whether the long option getopt_long just returned (longindex, optind and
+ * optarg as it left them) was typed in full: getopt_long takes any unique
+ * abbreviation, and "--password S3cr3t" must not become --password-file.
+ */
+bool tool_option_typed_in_full(char **argv, const char *name);
+/**
+ * Prints what getopt_long refused (optstring starts with ':'), without ever
+ * echoing a value, which could be a password.
+ */
+void tool_option_refused(int result, char **argv, const char *command);
+
+int tool_audit(int argc, char **argv, struct tool_password *password);
 int tool_check_address(int argc, char **argv);
+int tool_report(int argc, char **argv);
 
 #endif /* IMADDR_TOOL_H */

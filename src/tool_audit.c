@@ -14,12 +14,13 @@
 #include "tool.h"
 
 static const char usage[] =
-	"usage: imaddr audit (--csv FILE | --ldif FILE | --ldap URI) [options]\n"
+	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
 	"\n"
-	"Input (several with --cluster NAME before each cluster's):\n"
+	"Input (without one: the URI of ldap.conf or .ldaprc, as ldapsearch;\n"
+	"several with --cluster NAME before each cluster's):\n"
 	"  --csv FILE             CSV with a header row ('-': standard input)\n"
 	"  --ldif FILE            LDIF, e.g. from ldifde or ldapsearch ('-': standard input)\n"
-	"  --ldap URI             an ldap://, ldaps:// or ldapi:// directory server\n"
+	"  -H, --ldap URI         an ldap://, ldaps:// or ldapi:// directory server\n"
 	"Files (--csv, --ldif):\n"
 	"  --encoding NAME        when there is no byte order mark and it is not UTF-8,\n"
 	"                         e.g. windows-1252 (default: detected, or refused)\n"
@@ -30,10 +31,14 @@ static const char usage[] =
 	"  --filter FILTER        an LDAP filter (default: the directory type's)\n"
 	"  --directory-type ad|ad-lds|openldap   CUCM's default filter and user ID\n"
 	"                         (--ldif: inferred from the entries when not given)\n"
-	"Directory server (--ldap):\n"
-	"  --base DN  --scope sub|one\n"
-	"  --bind-dn DN  --password-file FILE    (or IMADDR_LDAP_PASSWORD, or a prompt)\n"
-	"  --sasl-mech EXTERNAL|GSSAPI  --starttls  --ca-file FILE\n"
+	"Directory server (with an LDAP URI; ldapsearch's short options):\n"
+	"  -b, --base DN          (ldap.conf's BASE)\n"
+	"  -s, --scope base|one|sub|children   (sub)\n"
+	"  -D, --bind-dn DN       simple bind; the password from one of:\n"
+	"  -y, --password-file FILE   its first line (not readable by others)\n"
+	"  -W, --ask-password     ask on the terminal\n"
+	"                         or IMADDR_LDAP_PASSWORD; never the command line\n"
+	"  -Y, --sasl-mech EXTERNAL|GSSAPI  -Z, --starttls  --ca-file FILE\n"
 	"  --page-size N (1000)  --timeout SECONDS\n"
 	"Mapping (every input):\n"
 	"  --userid-attr NAME     user ID (sAMAccountName, else USER ID)\n"
@@ -49,9 +54,14 @@ static const char usage[] =
 	"  --current-scheme userid|directory-uri  --current-default-domain DOMAIN\n"
 	"  --current-uri-attr NAME   where today's directory URI is (DIRECTORY URI)\n"
 	"Output:\n"
-	"  --bat FILE  --bat-chunk N  --db FILE  --quiet   ('--bat -': standard output)\n"
+	"  --bat FILE  --bat-chunk N  --db FILE   ('--bat -': standard output)\n"
+	"  -q, --quiet            no summary (with --db: the changes only, below)\n"
 	"  --ldif-fixes FILE   LDIF modify records for URIs the directory should fix\n"
 	"  --runbook FILE      the change procedure with this audit's figures\n"
+	"  --html FILE         the HTML report of this run\n"
+	"  --worklist FILE     one row per finding: FILE.xlsx or FILE.csv\n"
+	"  --json FILE         the run as JSON ('-': standard output, instead of the summary)\n"
+	"  --json-findings N   findings of each code the JSON lists (20)\n"
 	"  --wait SECONDS      wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
 	"  --fail-on new       exit 1 only for findings at or above the threshold that\n"
@@ -59,32 +69,44 @@ static const char usage[] =
 	"Nightly runs (--db):\n"
 	"  --label NAME        the audit profile: the previous run is the latest of the\n"
 	"                      label (default: derived from the source)\n"
-	"  --quiet             print only what changed since the previous run, if anything\n"
 	"  --max-shrink PCT    refuse a run with more than PCT% fewer users than the\n"
 	"                      previous run (10)  --allow-shrink  record it all the same\n"
+	"Configuration file (settings named as the long options, [profile] sections):\n"
+	"  --config FILE          (" TOOL_CONFIG_DEFAULT " when present)\n"
+	"  --profile NAME         also the settings of [NAME]; the command line wins\n"
+	"  -h, --help  -V, --version\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error (no users included, a\n"
 	"shrunken source), 3 I/O, LDAP or report failure.\n";
 
 enum option_id {
-	OPT_BASE = 256, OPT_BAT, OPT_BAT_CHUNK, OPT_BIND_DN, OPT_CA_FILE, OPT_CLUSTER, OPT_CSV,
+	OPT_ASK_PASSWORD = 'W', OPT_BASE = 'b', OPT_BIND_DN = 'D', OPT_HELP = 'h',
+	OPT_LDAP = 'H', OPT_PASSWORD_FILE = 'y', OPT_QUIET = 'q', OPT_SASL_MECH = 'Y',
+	OPT_SCOPE = 's', OPT_SIMPLE = 'x', OPT_STARTTLS = 'Z', OPT_VERSION = 'V',
+	OPT_BAT = 256, OPT_BAT_CHUNK, OPT_CA_FILE, OPT_CLUSTER, OPT_CONFIG, OPT_CSV,
 	OPT_CURRENT_DEFAULT_DOMAIN, OPT_CURRENT_SCHEME, OPT_CURRENT_URI_ATTR, OPT_DB,
 	OPT_DEFAULT_DOMAIN, OPT_DELIMITER, OPT_DIRECTORY_TYPE, OPT_DN_ATTR, OPT_ENCODING,
-	OPT_FAIL_ON, OPT_FAIL_ON_NEW, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_HELP, OPT_IM_DOMAINS,
-	OPT_LAST_NAME_ATTR, OPT_LDAP, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR, OPT_RUNBOOK,
-	OPT_PAGE_SIZE, OPT_PASSWORD_FILE, OPT_QUIET, OPT_SASL_MECH, OPT_SCHEME, OPT_SCOPE,
-	OPT_STARTTLS, OPT_TIMEOUT, OPT_URI_ATTR, OPT_USERID_ATTR, OPT_WAIT,
-	OPT_ALLOW_SHRINK, OPT_LABEL, OPT_MAX_SHRINK
+	OPT_FAIL_ON, OPT_FILTER, OPT_FIRST_NAME_ATTR, OPT_HTML, OPT_IM_DOMAINS, OPT_JSON,
+	OPT_JSON_FINDINGS, OPT_LAST_NAME_ATTR, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR,
+	OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR,
+	OPT_USERID_ATTR, OPT_WAIT, OPT_WORKLIST, OPT_ALLOW_SHRINK, OPT_FAIL_ON_NEW, OPT_LABEL,
+	OPT_MAX_SHRINK,
+	OPT_END
 };
+
+/* ldapsearch's letters where it has one; ':' first: getopt_long prints nothing. */
+static const char short_options[] = ":hVqxZWH:b:s:D:y:Y:";
 
 /* Sorted by name. */
 static const struct option long_options[] = {
 	{ "allow-shrink", no_argument, NULL, OPT_ALLOW_SHRINK },
+	{ "ask-password", no_argument, NULL, OPT_ASK_PASSWORD },
 	{ "base", required_argument, NULL, OPT_BASE },
 	{ "bat", required_argument, NULL, OPT_BAT },
 	{ "bat-chunk", required_argument, NULL, OPT_BAT_CHUNK },
 	{ "bind-dn", required_argument, NULL, OPT_BIND_DN },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "csv", required_argument, NULL, OPT_CSV },
 	{ "current-default-domain", required_argument, NULL, OPT_CURRENT_DEFAULT_DOMAIN },
 	{ "current-scheme", required_argument, NULL, OPT_CURRENT_SCHEME },
@@ -100,7 +122,10 @@ static const struct option long_options[] = {
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "first-name-attr", required_argument, NULL, OPT_FIRST_NAME_ATTR },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "json-findings", required_argument, NULL, OPT_JSON_FINDINGS },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
@@ -110,16 +135,19 @@ static const struct option long_options[] = {
 	{ "max-shrink", required_argument, NULL, OPT_MAX_SHRINK },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "sasl-mech", required_argument, NULL, OPT_SASL_MECH },
 	{ "runbook", required_argument, NULL, OPT_RUNBOOK },
+	{ "sasl-mech", required_argument, NULL, OPT_SASL_MECH },
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "starttls", no_argument, NULL, OPT_STARTTLS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "worklist", required_argument, NULL, OPT_WORKLIST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -149,6 +177,10 @@ struct audit_config {
 	const char *db;
 	const char *runbook;
 	const char *ldif_fixes;
+	const char *json;
+	const char *worklist;
+	const char *html;
+	long json_findings;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -159,13 +191,20 @@ struct audit_config {
 	const char *current_uri_attr;
 	bool current_scheme_given;
 	bool directory_type_given;
+	bool ask_password;
 	uint64_t bat_chunk;
 	int wait_ms;                 /* -1: the library's default */
 	bool quiet;
 	bool fail_never;
 	bool fail_new;               /* only findings the previous run did not have */
 	enum imaddr_severity fail_on;
-	char *password;
+	char *configured_uri;            /* ldap.conf's URI, when no input is given */
+	struct tool_password *password;  /* main's buffer */
+	const char *config_path;         /* --config */
+	const char *profile;             /* --profile */
+	struct tool_config_file config_file;  /* its settings, which the options borrow */
+	bool given[OPT_END];             /* set on the command line */
+	bool decided[OPT_END];           /* set on the command line or by the file */
 };
 
 static bool parse_count(const char *option, const char *text, long min, long max, long *out)
@@ -197,6 +236,8 @@ static bool add_input(struct audit_config *config, int kind, const char *name)
 		}
 	}
 	config->inputs[config->input_count++] = (struct tool_input){ kind, name, config->cluster };
+	if (kind == OPT_LDAP)
+		config->ldap.uri = name;
 	return true;
 }
 
@@ -222,163 +263,417 @@ static bool has_input(const struct audit_config *config, int kind)
 	return false;
 }
 
-static int parse_options(int argc, char **argv, struct audit_config *config)
+static const char *option_name(int id)
 {
-	int option;
-	long number;
+	for (const struct option *option = long_options; option->name; option++) {
+		if (option->val == id)
+			return option->name;
+	}
+	return "?";
+}
 
-	while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-		switch (option) {
-		case OPT_BASE: config->ldap.base = optarg; break;
-		case OPT_BAT: config->bat = optarg; break;
-		case OPT_BAT_CHUNK:
-			if (!parse_count("--bat-chunk", optarg, 1, LONG_MAX, &number))
-				return TOOL_EXIT_USAGE;
-			config->bat_chunk = (uint64_t)number;
+/*
+ * Sets one option from its value; `what` names it in messages ("--scope" on
+ * the command line). Returns a TOOL_EXIT_* status.
+ */
+static int set_option(struct audit_config *config, int id, const char *value, const char *what)
+{
+	long number;
+	switch (id) {
+	case OPT_ASK_PASSWORD: config->ask_password = true; break;
+	case OPT_BASE: config->ldap.base = value; break;
+	case OPT_BAT: config->bat = value; break;
+	case OPT_BAT_CHUNK:
+		if (!parse_count(what, value, 1, LONG_MAX, &number))
+			return TOOL_EXIT_USAGE;
+		config->bat_chunk = (uint64_t)number;
+		break;
+	case OPT_BIND_DN: config->ldap.bind_dn = value; break;
+	case OPT_CA_FILE: config->ldap.ca_file = value; break;
+	case OPT_CLUSTER: config->cluster = value; break;
+	case OPT_CONFIG: config->config_path = value; break;
+	case OPT_CSV:
+	case OPT_LDIF:
+	case OPT_LDAP:
+		if (!add_input(config, id, value))
+			return TOOL_EXIT_USAGE;
+		break;
+	case OPT_CURRENT_SCHEME:
+		if (!parse_scheme(what, value, &config->audit.current_scheme))
+			return TOOL_EXIT_USAGE;
+		config->current_scheme_given = true;
+		config->audit.premigration = true;
+		break;
+	case OPT_CURRENT_DEFAULT_DOMAIN:
+		config->audit.current_default_domain = value;
+		config->audit.premigration = true;
+		break;
+	case OPT_CURRENT_URI_ATTR:
+		config->current_uri_attr = value;
+		config->audit.premigration = true;
+		break;
+	case OPT_DB: config->db = value; break;
+	case OPT_DEFAULT_DOMAIN: config->audit.default_domain = value; break;
+	case OPT_DELIMITER:
+		if (!strcmp(value, ",") || !strcmp(value, ";"))
+			config->file.delimiter = value[0];
+		else if (!strcmp(value, "tab") || !strcmp(value, "\t"))
+			config->file.delimiter = '\t';
+		else {
+			tool_error("%s takes ',', ';' or tab, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
+	case OPT_DN_ATTR: config->dn_attr = value; break;
+	case OPT_ENCODING: config->file.encoding = value; break;
+	case OPT_FIRST_NAME_ATTR: config->first_name_attr = value; break;
+	case OPT_LAST_NAME_ATTR: config->last_name_attr = value; break;
+	case OPT_MAIL_ATTR: config->mail_attr = value; break;
+	case OPT_DIRECTORY_TYPE:
+		config->directory_type_given = true;
+		if (!strcmp(value, "ad"))
+			config->ldap.directory_type = IMADDR_DIRECTORY_AD;
+		else if (!strcmp(value, "ad-lds"))
+			config->ldap.directory_type = IMADDR_DIRECTORY_AD_LDS;
+		else if (!strcmp(value, "openldap"))
+			config->ldap.directory_type = IMADDR_DIRECTORY_OPENLDAP;
+		else {
+			tool_error("%s takes ad, ad-lds or openldap, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
+	case OPT_ALLOW_SHRINK: config->audit.allow_shrink = true; break;
+	case OPT_LABEL:
+		if (!*value) {
+			tool_error("%s takes a name, not ''", what);
+			return TOOL_EXIT_USAGE;
+		}
+		config->audit.label = value;
+		break;
+	case OPT_MAX_SHRINK:
+		if (!parse_count(what, value, 0, 100, &number))
+			return TOOL_EXIT_USAGE;
+		config->audit.max_shrink_percent = (unsigned)number;
+		break;
+	case OPT_FAIL_ON_NEW: config->fail_new = true; break;
+	case OPT_FAIL_ON:
+		/* "new" keeps the threshold: --fail-on warning --fail-on new. */
+		if (!strcmp(value, "new")) {
+			config->fail_new = true;
 			break;
-		case OPT_BIND_DN: config->ldap.bind_dn = optarg; break;
-		case OPT_CA_FILE: config->ldap.ca_file = optarg; break;
-		case OPT_CLUSTER: config->cluster = optarg; break;
-		case OPT_CSV:
-		case OPT_LDIF:
-		case OPT_LDAP:
-			if (!add_input(config, option, optarg))
-				return TOOL_EXIT_USAGE;
-			if (option == OPT_LDAP)
-				config->ldap.uri = optarg;
-			break;
-		case OPT_DB: config->db = optarg; break;
-		case OPT_DEFAULT_DOMAIN: config->audit.default_domain = optarg; break;
-		case OPT_DELIMITER:
-			if (!strcmp(optarg, ",") || !strcmp(optarg, ";"))
-				config->file.delimiter = optarg[0];
-			else if (!strcmp(optarg, "tab") || !strcmp(optarg, "\t"))
-				config->file.delimiter = '\t';
-			else {
-				tool_error("--delimiter takes ',', ';' or tab, not '%s'", optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
-		case OPT_DN_ATTR: config->dn_attr = optarg; break;
-		case OPT_ENCODING: config->file.encoding = optarg; break;
-		case OPT_FIRST_NAME_ATTR: config->first_name_attr = optarg; break;
-		case OPT_LAST_NAME_ATTR: config->last_name_attr = optarg; break;
-		case OPT_MAIL_ATTR: config->mail_attr = optarg; break;
-		case OPT_DIRECTORY_TYPE:
-			config->directory_type_given = true;
-			if (!strcmp(optarg, "ad"))
-				config->ldap.directory_type = IMADDR_DIRECTORY_AD;
-			else if (!strcmp(optarg, "ad-lds"))
-				config->ldap.directory_type = IMADDR_DIRECTORY_AD_LDS;
-			else if (!strcmp(optarg, "openldap"))
-				config->ldap.directory_type = IMADDR_DIRECTORY_OPENLDAP;
-			else {
-				tool_error("--directory-type takes ad, ad-lds or openldap, not '%s'",
-					   optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
-		case OPT_ALLOW_SHRINK: config->audit.allow_shrink = true; break;
-		case OPT_LABEL:
-			if (!*optarg) {
-				tool_error("--label takes a name, not ''");
-				return TOOL_EXIT_USAGE;
-			}
-			config->audit.label = optarg;
-			break;
-		case OPT_MAX_SHRINK:
-			if (!parse_count("--max-shrink", optarg, 0, 100, &number))
-				return TOOL_EXIT_USAGE;
-			config->audit.max_shrink_percent = (unsigned)number;
-			break;
-		case OPT_FAIL_ON_NEW: config->fail_new = true; break;
-		case OPT_FAIL_ON:
-			if (!strcmp(optarg, "new")) {
-				config->fail_new = true;
-			} else if (!strcmp(optarg, "never")) {
-				config->fail_never = true;
-			} else if (!imaddr_severity_parse(optarg, &config->fail_on) ||
-				   config->fail_on == IMADDR_SEVERITY_INFO) {
-				tool_error("--fail-on takes error, warning or never, not '%s'", optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
-		case OPT_FILTER: config->ldap.filter = optarg; break;
-		case OPT_HELP:
+		}
+		config->fail_never = !strcmp(value, "never");
+		if (!config->fail_never && (!imaddr_severity_parse(value, &config->fail_on) ||
+					    config->fail_on == IMADDR_SEVERITY_INFO)) {
+			tool_error("%s takes error, warning or never, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
+	case OPT_FILTER: config->ldap.filter = value; break;
+	case OPT_HTML: config->html = value; break;
+	case OPT_IM_DOMAINS: config->audit.im_domains = value; break;
+	case OPT_JSON: config->json = value; break;
+	case OPT_JSON_FINDINGS:
+		if (!parse_count(what, value, 0, 1000000, &config->json_findings))
+			return TOOL_EXIT_USAGE;
+		break;
+	case OPT_LDIF_FIXES: config->ldif_fixes = value; break;
+	case OPT_PAGE_SIZE:
+		if (!parse_count(what, value, 1, 100000, &number))
+			return TOOL_EXIT_USAGE;
+		config->ldap.page_size = (int)number;
+		break;
+	case OPT_PASSWORD_FILE: config->password_file = value; break;
+	case OPT_PROFILE: config->profile = value; break;
+	case OPT_QUIET: config->quiet = true; break;
+	case OPT_RUNBOOK: config->runbook = value; break;
+	case OPT_SASL_MECH: config->ldap.sasl_mech = value; break;
+	case OPT_SCHEME:
+		if (!parse_scheme(what, value, &config->audit.scheme))
+			return TOOL_EXIT_USAGE;
+		break;
+	case OPT_SCOPE:
+		if (!strcmp(value, "sub"))
+			config->ldap.scope = IMADDR_LDAP_SCOPE_SUB;
+		else if (!strcmp(value, "one"))
+			config->ldap.scope = IMADDR_LDAP_SCOPE_ONE;
+		else if (!strcmp(value, "base"))
+			config->ldap.scope = IMADDR_LDAP_SCOPE_BASE;
+		else if (!strcmp(value, "children"))
+			config->ldap.scope = IMADDR_LDAP_SCOPE_CHILDREN;
+		else {
+			tool_error("%s takes base, one, sub or children, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
+	case OPT_SIMPLE: break;   /* ldapsearch's -x: a simple bind is what -D does */
+	case OPT_STARTTLS: config->ldap.starttls = true; break;
+	case OPT_TIMEOUT:
+		if (!parse_count(what, value, 1, 86400, &number))
+			return TOOL_EXIT_USAGE;
+		config->ldap.timeout_seconds = (int)number;
+		break;
+	case OPT_URI_ATTR: config->uri_attr = value; break;
+	case OPT_USERID_ATTR: config->userid_attr = value; break;
+	case OPT_WAIT:
+		if (!parse_count(what, value, 0, 86400, &number))
+			return TOOL_EXIT_USAGE;
+		config->wait_ms = (int)number * 1000;
+		break;
+	case OPT_WORKLIST: config->worklist = value; break;
+	}
+	return TOOL_EXIT_CLEAN;
+}
+
+static int parse_command_line(int argc, char **argv, struct audit_config *config)
+{
+	int option, index;
+	char what[40];
+
+	opterr = 0;
+	while (index = -1, (option = getopt_long(argc, argv, short_options, long_options,
+						 &index)) != -1) {
+		if (option == '?' || option == ':') {
+			tool_option_refused(option, argv, "audit");
+			return TOOL_EXIT_USAGE;
+		}
+		if (index >= 0 && !tool_option_typed_in_full(argv, long_options[index].name)) {
+			optopt = 0;
+			/* Looks up the name typed, as an unknown one. */
+			optind -= long_options[index].has_arg && optarg == argv[optind - 1] ? 1 : 0;
+			tool_option_refused('?', argv, "audit");
+			return TOOL_EXIT_USAGE;
+		}
+		if (option == OPT_HELP) {
 			fputs(usage, stdout);
 			exit(TOOL_EXIT_CLEAN);
-		case OPT_IM_DOMAINS: config->audit.im_domains = optarg; break;
-		case OPT_PAGE_SIZE:
-			if (!parse_count("--page-size", optarg, 1, 100000, &number))
-				return TOOL_EXIT_USAGE;
-			config->ldap.page_size = (int)number;
-			break;
-		case OPT_PASSWORD_FILE: config->password_file = optarg; break;
-		case OPT_QUIET: config->quiet = true; break;
-		case OPT_RUNBOOK: config->runbook = optarg; break;
-		case OPT_LDIF_FIXES: config->ldif_fixes = optarg; break;
-		case OPT_SASL_MECH: config->ldap.sasl_mech = optarg; break;
-		case OPT_SCHEME:
-			if (!parse_scheme("--scheme", optarg, &config->audit.scheme))
-				return TOOL_EXIT_USAGE;
-			break;
-		case OPT_CURRENT_SCHEME:
-			if (!parse_scheme("--current-scheme", optarg, &config->audit.current_scheme))
-				return TOOL_EXIT_USAGE;
-			config->current_scheme_given = true;
-			config->audit.premigration = true;
-			break;
-		case OPT_CURRENT_DEFAULT_DOMAIN:
-			config->audit.current_default_domain = optarg;
-			config->audit.premigration = true;
-			break;
-		case OPT_CURRENT_URI_ATTR:
-			config->current_uri_attr = optarg;
-			config->audit.premigration = true;
-			break;
-		case OPT_SCOPE:
-			if (!strcmp(optarg, "sub"))
-				config->ldap.scope = IMADDR_LDAP_SCOPE_SUB;
-			else if (!strcmp(optarg, "one"))
-				config->ldap.scope = IMADDR_LDAP_SCOPE_ONE;
-			else {
-				tool_error("--scope takes sub or one, not '%s'", optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
-		case OPT_STARTTLS: config->ldap.starttls = true; break;
-		case OPT_TIMEOUT:
-			if (!parse_count("--timeout", optarg, 1, 86400, &number))
-				return TOOL_EXIT_USAGE;
-			config->ldap.timeout_seconds = (int)number;
-			break;
-		case OPT_URI_ATTR: config->uri_attr = optarg; break;
-		case OPT_USERID_ATTR: config->userid_attr = optarg; break;
-		case OPT_WAIT:
-			if (!parse_count("--wait", optarg, 0, 86400, &number))
-				return TOOL_EXIT_USAGE;
-			config->wait_ms = (int)number * 1000;
-			break;
-		default:
-			fputs(usage, stderr);
+		}
+		if (option == OPT_VERSION) {
+			printf("imaddr %s\n", IMADDR_VERSION);
+			exit(TOOL_EXIT_CLEAN);
+		}
+		if (index >= 0)
+			snprintf(what, sizeof(what), "--%s", long_options[index].name);
+		else
+			snprintf(what, sizeof(what), "-%c", option);
+		int status = set_option(config, option, optarg, what);
+		if (status != TOOL_EXIT_CLEAN)
+			return status;
+		config->given[option] = config->decided[option] = true;
+	}
+	if (optind < argc) {
+		/* Never shown: it could be a password typed where it does not belong. */
+		tool_error("unexpected argument (not shown: passwords never go on "
+			   "the command line; use -y FILE, " TOOL_PASSWORD_ENV " or -W)");
+		return TOOL_EXIT_USAGE;
+	}
+	return TOOL_EXIT_CLEAN;
+}
+
+/* The inputs and their clusters: one setting, in order, from one place. */
+static bool is_input(int id)
+{
+	return id == OPT_CSV || id == OPT_LDIF || id == OPT_LDAP || id == OPT_CLUSTER;
+}
+
+/* Checks every setting of the file, applied or not: a typo is found at once. */
+static int check_settings(struct audit_config *config, int *ids)
+{
+	const struct tool_config_file *file = &config->config_file;
+	for (size_t i = 0; i < file->count; i++) {
+		const struct tool_config_entry *entry = &file->entries[i];
+		ids[i] = -1;
+		for (const struct option *option = long_options; option->name; option++) {
+			if (!strcmp(option->name, entry->key))
+				ids[i] = option->val;
+		}
+		if (!strcmp(entry->key, "password")) {
+			tool_error("%s:%d: a password never goes in the configuration file: name a "
+				   "password-file that only its owner can read", file->path,
+				   entry->line);
+			return TOOL_EXIT_USAGE;
+		}
+		if (ids[i] < 0 || ids[i] == OPT_HELP || ids[i] == OPT_VERSION ||
+		    ids[i] == OPT_CONFIG || ids[i] == OPT_PROFILE || ids[i] == OPT_SIMPLE) {
+			tool_error("%s:%d: '%s' is not a setting (settings are named as the long "
+				   "options of 'imaddr audit --help')", file->path, entry->line,
+				   entry->key);
 			return TOOL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		tool_error("unexpected argument '%s' (passwords never go on the command line: "
-			   "use --password-file or IMADDR_LDAP_PASSWORD)", argv[optind]);
+	return TOOL_EXIT_CLEAN;
+}
+
+/*
+ * A switch (quiet, starttls, ask-password, allow-shrink, fail-on-new) is yes
+ * or no in the file.
+ */
+static int set_switch(struct audit_config *config, int id, const char *value, const char *what)
+{
+	bool on;
+	if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
+		on = true;
+	else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
+		on = false;
+	else {
+		tool_error("%s takes yes or no, not '%s'", what, value);
 		return TOOL_EXIT_USAGE;
 	}
+	if (id == OPT_QUIET)
+		config->quiet = on;
+	else if (id == OPT_ALLOW_SHRINK)
+		config->audit.allow_shrink = on;
+	else if (id == OPT_FAIL_ON_NEW)
+		config->fail_new = on;
+	else if (id == OPT_STARTTLS)
+		config->ldap.starttls = on;
+	else
+		config->ask_password = on;
+	return TOOL_EXIT_CLEAN;
+}
+
+static bool applies(const struct audit_config *config, int id);
+
+/*
+ * The file's settings of one section for what the command line left open:
+ * the inputs first (inputs true), then the rest, which an LDAP setting joins
+ * only when the input is LDAP.
+ */
+static int apply_section(struct audit_config *config, const int *ids, const char *section,
+			 bool inputs)
+{
+	const struct tool_config_file *file = &config->config_file;
+	char what[300];
+	for (size_t i = 0; i < file->count; i++) {
+		const struct tool_config_entry *entry = &file->entries[i];
+		int id = ids[i];
+		if (strcmp(entry->section, section) || is_input(id) != inputs)
+			continue;
+		bool decided = inputs ? config->decided[OPT_CSV] || config->decided[OPT_LDIF] ||
+						config->decided[OPT_LDAP] || config->decided[OPT_CLUSTER]
+				      : config->decided[id];
+		if (decided || (!inputs && !applies(config, id)))
+			continue;
+		snprintf(what, sizeof(what), "%s:%d: %s", file->path, entry->line, entry->key);
+		bool is_switch = id == OPT_QUIET || id == OPT_STARTTLS || id == OPT_ASK_PASSWORD ||
+				 id == OPT_ALLOW_SHRINK || id == OPT_FAIL_ON_NEW;
+		int status = is_switch ? set_switch(config, id, entry->value, what)
+				       : set_option(config, id, entry->value, what);
+		if (status != TOOL_EXIT_CLEAN)
+			return status;
+		if (!inputs)
+			config->decided[id] = true;
+	}
+	/* The profile's inputs, when it has any, replace those of the whole file. */
+	if (inputs && config->input_count)
+		config->decided[OPT_CSV] = true;
+	return TOOL_EXIT_CLEAN;
+}
+
+/* The profile's settings before the ones outside any section. */
+static int apply_file(struct audit_config *config, const int *ids, bool inputs)
+{
+	int status = TOOL_EXIT_CLEAN;
+	if (config->profile)
+		status = apply_section(config, ids, config->profile, inputs);
+	if (status == TOOL_EXIT_CLEAN)
+		status = apply_section(config, ids, "", inputs);
+	return status;
+}
+
+static int resolve_input(struct audit_config *config);
+
+/* The command line, then the configuration file under it, then the input. */
+static int merge_configuration(struct audit_config *config)
+{
+	const char *path = config->config_path;
+	if (!path && access(TOOL_CONFIG_DEFAULT, F_OK) == 0)
+		path = TOOL_CONFIG_DEFAULT;
+	if (!path) {
+		if (config->profile) {
+			tool_error("--profile %s: no configuration file (--config FILE, or "
+				   TOOL_CONFIG_DEFAULT ")", config->profile);
+			return TOOL_EXIT_USAGE;
+		}
+		return resolve_input(config);
+	}
+	int status = tool_config_read(&config->config_file, path);
+	if (status != TOOL_EXIT_CLEAN)
+		return status;
+	if (config->profile && (!*config->profile ||
+				!tool_config_has_section(&config->config_file, config->profile))) {
+		tool_error("%s: no profile [%s]", path, config->profile);
+		return TOOL_EXIT_USAGE;
+	}
+	int *ids = calloc(config->config_file.count + 1, sizeof(*ids));
+	if (!ids) {
+		tool_error("out of memory");
+		return TOOL_EXIT_FAILURE;
+	}
+	status = check_settings(config, ids);
+	if (status == TOOL_EXIT_CLEAN)
+		status = apply_file(config, ids, true);
+	if (status == TOOL_EXIT_CLEAN)
+		status = resolve_input(config);
+	if (status == TOOL_EXIT_CLEAN)
+		status = apply_file(config, ids, false);
+	free(ids);
+	return status;
+}
+
+/* The settings that only an LDAP input can use. */
+static const int ldap_only_options[] = {
+	OPT_BASE, OPT_BIND_DN, OPT_SASL_MECH, OPT_STARTTLS, OPT_PASSWORD_FILE,
+	OPT_ASK_PASSWORD, OPT_SCOPE, OPT_CA_FILE, OPT_PAGE_SIZE, OPT_TIMEOUT,
+};
+
+/*
+ * Whether the run's inputs can use a setting: the configuration file's
+ * settings for other inputs are left out, as the command line's are refused.
+ */
+static bool applies(const struct audit_config *config, int id)
+{
+	bool csv = has_input(config, OPT_CSV), ldif = has_input(config, OPT_LDIF);
+	for (size_t i = 0; i < sizeof(ldap_only_options) / sizeof(ldap_only_options[0]); i++) {
+		if (ldap_only_options[i] == id)
+			return config->ldap.uri != NULL;
+	}
+	if (id == OPT_ENCODING)
+		return csv || ldif;
+	if (id == OPT_DELIMITER || id == OPT_DN_ATTR)
+		return csv;
+	if (id == OPT_FILTER || id == OPT_DIRECTORY_TYPE)
+		return ldif || config->ldap.uri;
+	return true;
+}
+
+static int resolve_input(struct audit_config *config)
+{
 	if (!config->input_count) {
-		tool_error("no input: give --csv FILE, --ldif FILE or --ldap URI");
-		return TOOL_EXIT_USAGE;
+		/* As ldapsearch: without -H, the URI libldap's configuration names. */
+		config->configured_uri = imaddr_ldap_configured_uri();
+		if (!config->configured_uri) {
+			tool_error("no input: give --csv FILE, --ldif FILE or -H URI (or a URI in "
+				   "ldap.conf)");
+			return TOOL_EXIT_USAGE;
+		}
+		if (!add_input(config, OPT_LDAP, config->configured_uri))
+			return TOOL_EXIT_USAGE;
 	}
-	if (!config->ldap.uri && (config->ldap.base || config->ldap.bind_dn ||
-				  config->ldap.starttls || config->ldap.sasl_mech ||
-				  config->password_file)) {
-		tool_error("--base, --bind-dn, --sasl-mech, --starttls and --password-file go "
-			   "with --ldap");
-		return TOOL_EXIT_USAGE;
+	return TOOL_EXIT_CLEAN;
+}
+
+static int check_options(struct audit_config *config)
+{
+	if (!config->ldap.uri) {
+		for (size_t i = 0; i < sizeof(ldap_only_options) / sizeof(ldap_only_options[0]);
+		     i++) {
+			if (config->given[ldap_only_options[i]]) {
+				tool_error("--%s goes with an LDAP input (-H URI)",
+					   option_name(ldap_only_options[i]));
+				return TOOL_EXIT_USAGE;
+			}
+		}
 	}
 	bool csv = has_input(config, OPT_CSV), ldif = has_input(config, OPT_LDIF);
 	if (!csv && !ldif && config->file.encoding) {
@@ -398,16 +693,27 @@ static int parse_options(int argc, char **argv, struct audit_config *config)
 	config->file.filter = config->ldap.filter;
 	config->file.directory_type = config->ldap.directory_type;
 	config->file.directory_type_given = config->directory_type_given;
+	if (config->ask_password && config->password_file) {
+		tool_error("give only one of -y/--password-file and -W/--ask-password");
+		return TOOL_EXIT_USAGE;
+	}
+	if (config->json && !strcmp(config->json, "-")) {
+		if (config->bat && !strcmp(config->bat, "-")) {
+			tool_error("--bat - and --json - cannot both have standard output");
+			return TOOL_EXIT_USAGE;
+		}
+		config->quiet = true;   /* standard output is the JSON's */
+	}
+	if (config->bat_chunk && !config->bat) {
+		tool_error("--bat-chunk goes with --bat");
+		return TOOL_EXIT_USAGE;
+	}
 	if (config->fail_new && config->fail_never) {
 		tool_error("--fail-on new and --fail-on never contradict each other");
 		return TOOL_EXIT_USAGE;
 	}
 	if (config->fail_new && !config->db) {
 		tool_error("--fail-on new needs --db: the report knows the previous run");
-		return TOOL_EXIT_USAGE;
-	}
-	if (config->bat_chunk && !config->bat) {
-		tool_error("--bat-chunk goes with --bat");
 		return TOOL_EXIT_USAGE;
 	}
 	return TOOL_EXIT_CLEAN;
@@ -438,70 +744,38 @@ static void apply_mapping(struct audit_config *config)
 		config->audit.current_scheme = config->audit.scheme;
 }
 
-/* Reads a password without echo from the terminal. */
-static char *prompt_password(const char *bind_dn)
-{
-	int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
-	if (fd < 0)
-		return NULL;
-	FILE *tty = fdopen(fd, "r+");
-	if (!tty) {
-		close(fd);
-		return NULL;
-	}
-	struct termios saved, quiet;
-	bool restore = tcgetattr(fd, &saved) == 0;
-	if (restore) {
-		quiet = saved;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	fprintf(tty, "LDAP password for %s: ", bind_dn);
-	fflush(tty);
-	char *line = NULL;
-	size_t size = 0;
-	ssize_t length = getline(&line, &size, tty);
-	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &saved);
-	fputc('\n', tty);
-	fclose(tty);
-	if (length < 0) {
-		free(line);
-		return NULL;
-	}
-	line[strcspn(line, "\r\n")] = '\0';
-	return line;
-}
-
+/*
+ * The bind password into main's one buffer: -y's file, else -W's prompt,
+ * else IMADDR_LDAP_PASSWORD (taken at start-up), else a prompt when standard
+ * input is a terminal.
+ */
 static int read_password(struct audit_config *config)
 {
-	if (!config->ldap.bind_dn || config->ldap.sasl_mech)
-		return TOOL_EXIT_CLEAN;
-	if (config->password_file) {
-		FILE *file = fopen(config->password_file, "r");
-		if (!file) {
-			tool_error("cannot open '%s': %s", config->password_file, strerror(errno));
-			return TOOL_EXIT_USAGE;
-		}
-		size_t size = 0;
-		ssize_t length = getline(&config->password, &size, file);
-		fclose(file);
-		if (length < 0) {
-			tool_error("'%s' is empty: no password", config->password_file);
-			return TOOL_EXIT_USAGE;
-		}
-		config->password[strcspn(config->password, "\r\n")] = '\0';
-	} else if (getenv("IMADDR_LDAP_PASSWORD")) {
-		config->password = strdup(getenv("IMADDR_LDAP_PASSWORD"));
-	} else if (isatty(STDIN_FILENO)) {
-		config->password = prompt_password(config->ldap.bind_dn);
+	struct tool_password *password = config->password;
+	int status = TOOL_EXIT_CLEAN;
+	if (!config->ldap.bind_dn || config->ldap.sasl_mech) {
+		if (config->password_file || config->ask_password)
+			tool_error("-y and -W go with -D/--bind-dn (a simple bind)");
+		return config->password_file || config->ask_password ? TOOL_EXIT_USAGE
+								      : TOOL_EXIT_CLEAN;
 	}
-	if (!config->password) {
-		tool_error("--bind-dn needs a password: --password-file FILE, the "
-			   "IMADDR_LDAP_PASSWORD environment variable, or a terminal to ask on");
+	if (config->password_file)
+		status = tool_password_read_file(password, config->password_file);
+	else if (config->ask_password)
+		status = tool_password_prompt(password, config->ldap.bind_dn);
+	else if (password->too_long) {
+		tool_error(TOOL_PASSWORD_ENV " is longer than %zu bytes", sizeof(password->text) - 1);
+		status = TOOL_EXIT_USAGE;
+	} else if (!password->held && !password->from_environment && isatty(STDIN_FILENO))
+		status = tool_password_prompt(password, config->ldap.bind_dn);
+	if (status != TOOL_EXIT_CLEAN)
+		return status;
+	if (!password->held) {
+		tool_error("-D/--bind-dn needs a password: -y FILE, the " TOOL_PASSWORD_ENV
+			   " environment variable, or -W to ask on the terminal");
 		return TOOL_EXIT_USAGE;
 	}
-	config->ldap.password = config->password;
+	config->ldap.password = password->text;
 	return TOOL_EXIT_CLEAN;
 }
 
@@ -587,7 +861,11 @@ static enum imaddr_status open_reader(struct audit_config *config,
 		config->ldap.progress = show_ldap_progress;
 		config->ldap.progress_context = &config->progress;
 	}
-	return imaddr_ldap_reader_open(&config->ldap, out, err);
+	enum imaddr_status status = imaddr_ldap_reader_open(&config->ldap, out, err);
+	/* The reader keeps a copy of its own, which it wipes after the bind. */
+	tool_password_clear(config->password);
+	config->ldap.password = NULL;
+	return status;
 }
 
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
@@ -610,13 +888,24 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	if (status == IMADDR_OK && config->runbook &&
 	    (status = imaddr_sink_runbook_open(config->runbook, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->worklist &&
+	    (status = imaddr_sink_worklist_open(config->worklist, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->html &&
+	    (status = imaddr_sink_html_open(config->html, &sink, err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && config->json &&
+	    (status = imaddr_sink_json_open(config->json, (size_t)config->json_findings, &sink,
+					    err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
 	/* With the BAT file on standard output, the summary goes to standard error. */
 	FILE *summary = bat_to_stdout ? stderr : stdout;
+	bool json_to_stdout = config->json && !strcmp(config->json, "-");
 	if (status == IMADDR_OK && !config->quiet &&
 	    (status = imaddr_sink_summary_open(summary, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
-	/* --quiet: only the news, for cron to mail. */
-	if (status == IMADDR_OK && config->quiet && config->db &&
+	/* --quiet: only the news, for cron to mail (not into --json -'s stream). */
+	if (status == IMADDR_OK && config->quiet && config->db && !json_to_stdout &&
 	    (status = imaddr_sink_summary_open_changes(summary, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	return status;
@@ -645,7 +934,12 @@ static char *input_name(const struct audit_config *config)
 
 static const char *scope_name(enum imaddr_ldap_scope scope)
 {
-	return scope == IMADDR_LDAP_SCOPE_ONE ? "one" : "sub";
+	switch (scope) {
+	case IMADDR_LDAP_SCOPE_ONE: return "one";
+	case IMADDR_LDAP_SCOPE_BASE: return "base";
+	case IMADDR_LDAP_SCOPE_CHILDREN: return "children";
+	default: return "sub";
+	}
 }
 
 /*
@@ -692,9 +986,11 @@ static void set_source(struct audit_config *config)
 	}
 }
 
-int tool_audit(int argc, char **argv)
+int tool_audit(int argc, char **argv, struct tool_password *password)
 {
-	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1 };
+	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1,
+				       .json_findings = IMADDR_JSON_FINDINGS_PER_CODE,
+				       .password = password };
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
 	char *name = NULL;
@@ -706,9 +1002,13 @@ int tool_audit(int argc, char **argv)
 	imaddr_audit_options_init(&config.audit);
 	imaddr_ldap_options_init(&config.ldap);
 	imaddr_file_options_init(&config.file);
-	int exit_status = parse_options(argc, argv, &config);
+	int exit_status = parse_command_line(argc, argv, &config);
+	if (exit_status == TOOL_EXIT_CLEAN)
+		exit_status = merge_configuration(&config);
+	if (exit_status == TOOL_EXIT_CLEAN)
+		exit_status = check_options(&config);
 	if (exit_status != TOOL_EXIT_CLEAN)
-		return exit_status;
+		goto out;
 	apply_mapping(&config);
 	config.audit.input_name = name = input_name(&config);
 	set_source(&config);
@@ -752,10 +1052,8 @@ out:
 	imaddr_audit_free(audit);
 	free(name);
 	free(label);
-	if (config.password) {
-		/* The password leaves memory with the run. */
-		memset(config.password, 0, strlen(config.password));
-		free(config.password);
-	}
+	tool_password_clear(password);
+	free(config.configured_uri);
+	tool_config_release(&config.config_file);
 	return exit_status;
 }

@@ -6,17 +6,23 @@
 #include "tool.h"
 
 static const char usage[] =
-	"usage: imaddr check-address [--fail-on error|warning|never] [ADDRESS...]\n"
+	"usage: imaddr check-address [-q] [--json] [--fail-on error|warning|never] [ADDRESS...]\n"
 	"Checks each ADDRESS (or each line of standard input) as a directory URI and\n"
 	"IM address. Prints one line per address, tab-separated: the address, its\n"
 	"canonical form, its U-label form ('-' when invalid), then each finding as\n"
-	"'code: message'.\n";
+	"'code: message'. With --json, one JSON object per address (JSON Lines).\n"
+	"  -q, --quiet    print nothing: the exit status alone tells\n"
+	"  --json         JSON Lines instead of tab-separated lines\n"
+	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
+	"  -h, --help  -V, --version\n";
 
 struct run {
 	struct imaddr_address_checker *checker;
 	enum imaddr_severity fail_on;
 	bool never;
 	bool failed;
+	bool quiet;
+	bool json;
 	char *line;          /* the output line being built */
 	size_t line_len;
 	size_t line_cap;
@@ -49,6 +55,17 @@ static void check_one(const char *address, size_t length, struct run *run)
 {
 	const struct imaddr_address_result *result =
 		imaddr_address_checker_check(run->checker, address, length);
+	if (run->json) {
+		struct imaddr_error err;
+		for (size_t i = 0; i < result->finding_count; i++) {
+			if (!run->never &&
+			    imaddr_code_severity(result->findings[i].code) >= run->fail_on)
+				run->failed = true;
+		}
+		/* A failed write shows in the final fflush's status. */
+		imaddr_address_result_write_json(address, length, result, stdout, &err);
+		return;
+	}
 	run->line_len = 0;
 	put(run, address, length);
 	put(run, "\t", 1);
@@ -70,7 +87,8 @@ static void check_one(const char *address, size_t length, struct run *run)
 			run->failed = true;
 	}
 	put(run, "\n", 1);
-	fwrite(run->line, 1, run->line_len, stdout);
+	if (!run->quiet)
+		fwrite(run->line, 1, run->line_len, stdout);
 }
 
 int tool_check_address(int argc, char **argv)
@@ -78,13 +96,22 @@ int tool_check_address(int argc, char **argv)
 	static const struct option options[] = {
 		{ "fail-on", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run run = { .fail_on = IMADDR_SEVERITY_ERROR };
 	struct imaddr_error err;
-	int option;
+	int option, index;
 
-	while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	opterr = 0;
+	while (index = -1, (option = getopt_long(argc, argv, ":hqV", options, &index)) != -1) {
+		if (index >= 0 && !tool_option_typed_in_full(argv, options[index].name)) {
+			optopt = 0;
+			optind -= options[index].has_arg && optarg == argv[optind - 1] ? 1 : 0;
+			option = '?';
+		}
 		switch (option) {
 		case 'f':
 			if (!strcmp(optarg, "never"))
@@ -95,11 +122,20 @@ int tool_check_address(int argc, char **argv)
 				return TOOL_EXIT_USAGE;
 			}
 			break;
+		case 'j':
+			run.json = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return TOOL_EXIT_CLEAN;
+		case 'q':
+			run.quiet = true;
+			break;
+		case 'V':
+			printf("imaddr %s\n", IMADDR_VERSION);
+			return TOOL_EXIT_CLEAN;
 		default:
-			fputs(usage, stderr);
+			tool_option_refused(option, argv, "check-address");
 			return TOOL_EXIT_USAGE;
 		}
 	}

@@ -367,6 +367,34 @@ Test(normalize, utf8_valid_rejects_truncated)
 	cr_assert_not(valid("\x80", 1, &offset));
 }
 
+Test(normalize, display_width_counts_terminal_columns)
+{
+	cr_assert_eq(imaddr_normalize_display_width("", 0), 0);
+	cr_assert_eq(imaddr_normalize_display_width("example.com", 11), 11);
+	/* ü is one column, precomposed or as u + U+0308 COMBINING DIAERESIS. */
+	cr_assert_eq(imaddr_normalize_display_width("m\xC3\xBCnchen", 8), 7);
+	cr_assert_eq(imaddr_normalize_display_width("mu\xCC\x88nchen", 9), 7);
+	/* East Asian Wide (例え) and Fullwidth (ｓａｍ): two columns each. */
+	cr_assert_eq(imaddr_normalize_display_width("\xE4\xBE\x8B\xE3\x81\x88.jp", 9), 7);
+	cr_assert_eq(imaddr_normalize_display_width("\xEF\xBD\x93\xEF\xBD\x81\xEF\xBD\x8D", 9),
+		     6);
+	/* Halfwidth katakana (ｶ) is one; a zero-width joiner and controls none. */
+	cr_assert_eq(imaddr_normalize_display_width("\xEF\xBD\xB6", 3), 1);
+	cr_assert_eq(imaddr_normalize_display_width("a\xE2\x80\x8D\tb", 6), 2);
+}
+
+Test(normalize, utf8_repair_replaces_what_is_not_utf8)
+{
+	struct imaddr_buf repaired;
+	imaddr_buf_init(&repaired, 0);
+	cr_assert_not(imaddr_normalize_utf8_repair("ok \xC3\xBC", 5, &repaired));
+	cr_assert_eq(repaired.len, 5);
+	cr_assert(imaddr_normalize_utf8_repair("a\xFF" "b\0c\xC3", 6, &repaired));
+	cr_assert_eq(repaired.len, 12);
+	cr_assert_eq(memcmp(repaired.data, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD", 12), 0);
+	imaddr_buf_release(&repaired);
+}
+
 Test(normalize, codepoints_counts_characters)
 {
 	cr_assert_eq(imaddr_normalize_codepoints("", 0), 0);

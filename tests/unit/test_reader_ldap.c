@@ -1,8 +1,10 @@
 /* The LDAP reader's checks that need no server; tests/ldap/ runs it against slapd. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reader.h"
+#include "reader_ldap.h"
 
 Test(reader_ldap, default_filters_are_cucms)
 {
@@ -118,4 +120,67 @@ Test(reader_ldap, progress_goes_to_the_callback_and_ends_with_done)
 	cr_assert_eq(calls.last.entries, 0);
 	cr_assert_eq(calls.last.pages, 0);
 	cr_assert_geq(calls.last.elapsed_seconds, 0);
+}
+
+/* The reader keeps its own copy of the password and wipes it once the bind is tried. */
+Test(reader_ldap, the_password_is_copied_at_open_and_wiped_after_the_bind)
+{
+	struct imaddr_ldap_options options;
+	struct imaddr_audit_options audit_options;
+	struct imaddr_reader *reader = NULL;
+	struct imaddr_audit *audit = NULL;
+	struct imaddr_run_totals totals;
+	struct imaddr_error err = { "" };
+	char password[] = "S3cr3t";
+
+	imaddr_ldap_options_init(&options);
+	options.uri = "ldap://127.0.0.1:1";
+	options.bind_dn = "cn=reader,dc=example,dc=com";
+	options.password = password;
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	/* The caller may wipe its own at once. */
+	memset(password, 0, sizeof(password));
+	cr_expect(imaddr_ldap_reader_holds_password(reader));
+
+	imaddr_audit_options_init(&audit_options);
+	audit_options.default_domain = "example.com";
+	cr_assert_eq(imaddr_audit_new(&audit_options, &audit, &err), IMADDR_OK);
+	cr_expect_eq(imaddr_audit_run(audit, reader, &totals, &err), IMADDR_ERR_LDAP);
+	cr_expect_str_eq(err.message, "ldap://127.0.0.1:1: cannot connect: Can't contact LDAP server");
+	cr_expect(!imaddr_ldap_reader_holds_password(reader), "the copy outlived the bind");
+	imaddr_audit_free(audit);
+	imaddr_reader_free(reader);
+}
+
+Test(reader_ldap, base_and_children_scopes_are_options)
+{
+	struct imaddr_ldap_options options;
+	struct imaddr_reader *reader = NULL;
+	struct imaddr_error err = { "" };
+	imaddr_ldap_options_init(&options);
+	options.uri = "ldap://127.0.0.1:1";
+	for (int scope = IMADDR_LDAP_SCOPE_SUB; scope <= IMADDR_LDAP_SCOPE_CHILDREN; scope++) {
+		options.scope = (enum imaddr_ldap_scope)scope;
+		cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK);
+		imaddr_reader_free(reader);
+	}
+	options.scope = (enum imaddr_ldap_scope)(IMADDR_LDAP_SCOPE_CHILDREN + 1);
+	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+}
+
+Test(reader_ldap, the_configured_uri_is_libldaps_not_its_builtin_default)
+{
+	/* Each test runs in a process of its own: libldap reads the variable once. */
+	setenv("LDAPNOINIT", "1", 1);
+	cr_expect_null(imaddr_ldap_configured_uri());
+}
+
+Test(reader_ldap, the_configured_uri_comes_from_the_environment_too)
+{
+	unsetenv("LDAPNOINIT");
+	setenv("LDAPURI", "ldaps://dc1.example.com", 1);
+	char *uri = imaddr_ldap_configured_uri();
+	cr_expect_str_eq(uri, "ldaps://dc1.example.com:636");
+	free(uri);
 }

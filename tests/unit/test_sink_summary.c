@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "imaddr.h"
+#include "normalize.h"
+#include "sink_summary.h"
 #include "tempdir.h"
 
 TEMPDIR_TEST_SUITE(sink_summary);
@@ -70,11 +72,9 @@ static void expect_code_line(const char *text, enum imaddr_code code, unsigned c
 static void expect_domain_line(const char *text, const char *ascii, const char *unicode,
 			       unsigned users, bool configured)
 {
-	/* Columns are padded by characters, so a U-label lines up with ASCII. */
+	/* Columns are padded by display width, so a U-label lines up with ASCII. */
 	char line[512];
-	size_t chars = 0;
-	for (const char *c = unicode; *c; c++)
-		chars += ((unsigned char)*c & 0xC0) != 0x80;
+	size_t chars = imaddr_normalize_display_width(unicode, strlen(unicode));
 	snprintf(line, sizeof(line), "\n  %-32s %s%*s %8u%s\n", ascii, unicode,
 		 (int)(chars < 32 ? 32 - chars : 0), "", users,
 		 configured ? "" : "  (not configured)");
@@ -154,13 +154,93 @@ Test(sink_summary, gives_the_first_errors_with_line_and_field)
 	char *text = summarize_uri(users_csv, NULL);
 	expect_line(text, "\n\nfirst errors:\n");
 	expect_line(text, "\n  uri-invalid (1):\n    line 5 [DIRECTORY URI]: ");
-	expect_line(text, "\n  uri-duplicate (2):\n    line 6 [DIRECTORY URI]: ");
-	expect_line(text, "\n    line 7 [DIRECTORY URI]: ");
-	expect_line(text, "\n  im-address-duplicate (2):\n");
-	/* Warnings are not examples. */
-	expect_no_line(text, "uri-not-canonical (");
+	/* Duplicates are shown by group, not among the examples. */
+	expect_no_line(text, "uri-duplicate (");
 	/* The examples come after the domain table. */
 	cr_assert_lt(strstr(text, "IM domains:"), strstr(text, "first errors:"));
+	free(text);
+}
+
+Test(sink_summary, gives_the_first_warnings_after_the_errors)
+{
+	char *text = summarize_uri(users_csv, NULL);
+	expect_line(text, "\n\nfirst warnings:\n  uri-not-canonical (2):\n"
+			  "    line 2 [DIRECTORY URI]: ");
+	expect_line(text, "\n    line 3 [DIRECTORY URI]: ");
+	cr_assert_lt(strstr(text, "first errors:"), strstr(text, "first warnings:"));
+	free(text);
+}
+
+Test(sink_summary, prints_each_duplicate_group_once)
+{
+	char *text = summarize_uri(users_csv, NULL);
+	/* One URI group and one IM address group, of the same two users: one entry. */
+	expect_line(text, "\n\nduplicate groups: 2 (uri-duplicate 1, im-address-duplicate 1), "
+			  "by the users who share them:\n"
+			  "  line 6; line 7\n"
+			  "    uri-duplicate [DIRECTORY URI] 'dup@example.com', 'DUP@example.com'\n"
+			  "    im-address-duplicate [DIRECTORY URI] 'dup@example.com', "
+			  "'DUP@example.com'\n");
+	cr_assert_eq(count_of(text, "line 6"), 1, "each member once:\n%s", text);
+	free(text);
+}
+
+Test(sink_summary, caps_the_sets_of_duplicate_users_it_shows)
+{
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "USER ID,LAST NAME,DIRECTORY URI\n");
+	for (int i = 0; i < IMADDR_SUMMARY_GROUPS + 2; i++) {
+		imaddr_buf_appendf(&csv, "a%d,A,u%d@example.com\n", i, i);
+		imaddr_buf_appendf(&csv, "b%d,B,U%d@example.com\n", i, i);
+	}
+	/* A group larger than the members shown. */
+	for (int i = 0; i < IMADDR_SUMMARY_MEMBERS + 2; i++)
+		imaddr_buf_appendf(&csv, "c%d,C,big@example.com\n", i);
+	char *text = summarize_uri(csv.data, NULL);
+	char header[200];
+	snprintf(header, sizeof(header), "the first %d sets of users (the report and the worklist "
+		 "have them all):\n", IMADDR_SUMMARY_GROUPS);
+	expect_line(text, header);
+	expect_no_line(text, "big@example.com', ");
+	cr_assert_eq(count_of(text, "\n    uri-duplicate "), IMADDR_SUMMARY_GROUPS);
+	imaddr_buf_release(&csv);
+	free(text);
+}
+
+Test(sink_summary, says_how_many_members_a_large_group_has)
+{
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "USER ID,LAST NAME,DIRECTORY URI\n");
+	for (int i = 0; i < IMADDR_SUMMARY_MEMBERS + 2; i++)
+		imaddr_buf_appendf(&csv, "c%d,C,big@example.com\n", i);
+	char *text = summarize_uri(csv.data, NULL);
+	expect_line(text, "; line 6 and 2 more\n");
+	expect_line(text, "'big@example.com', ...\n");
+	imaddr_buf_release(&csv);
+	free(text);
+}
+
+Test(sink_summary, lines_up_wide_u_labels)
+{
+	/* 例え.jp: two wide characters, seven columns for nine bytes. */
+	char *text = summarize_uri("USER ID,LAST NAME,DIRECTORY URI\n"
+				   "a,A,a@\xE4\xBE\x8B\xE3\x81\x88.jp\n"
+				   "b,B,b@example.com\n", NULL);
+	expect_domain_line(text, "example.com", "example.com", 1, true);
+	expect_domain_line(text, "xn--r8jz45g.jp", "\xE4\xBE\x8B\xE3\x81\x88.jp", 1, true);
+	const char *wide = strstr(text, "\xE4\xBE\x8B"), *plain = strstr(text, "  example.com ");
+	cr_assert_not_null(wide);
+	cr_assert_not_null(plain);
+	/* Both users columns end at the same display column. */
+	const char *wide_end = strchr(wide, '\n'), *plain_end = strchr(plain, '\n');
+	size_t wide_line_start = 0;
+	while (wide[-(long)wide_line_start - 1] != '\n')
+		wide_line_start++;
+	const char *line = wide - wide_line_start;
+	cr_assert_eq(imaddr_normalize_display_width(line, (size_t)(wide_end - line)),
+		     (size_t)(plain_end - plain));
 	free(text);
 }
 

@@ -1,0 +1,208 @@
+#include "sink_html.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buffer.h"
+#include "error.h"
+#include "html_report.h"
+#include "sink.h"
+#include "staged_file.h"
+
+/*
+ * The verdict and the counts come first on the page and are known last, so
+ * the rows wait in two temporary files (findings, before/after) that end()
+ * copies under the overview. Memory holds no row.
+ */
+struct html_writer {
+	struct imaddr_sink base;
+	char *path;
+	const struct imaddr_audit_options *options;
+	int64_t started;
+	struct imaddr_staged_file file;
+	FILE *findings;
+	FILE *plan;
+	struct imaddr_dup_groups groups;
+	uint64_t listed[IMADDR_CODE_COUNT];
+	uint64_t findings_listed, findings_total;
+	uint64_t plan_listed, plan_total;
+};
+
+static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
+				struct imaddr_error *err)
+{
+	struct html_writer *writer = (struct html_writer *)sink;
+	writer->options = info->options;
+	writer->started = info->started;
+	enum imaddr_status status = imaddr_staged_file_begin(&writer->file, info, err);
+	if (status != IMADDR_OK)
+		return status;
+	writer->findings = tmpfile();
+	writer->plan = tmpfile();
+	if (!writer->findings || !writer->plan)
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': no temporary file: %s",
+					writer->path, strerror(errno));
+	return IMADDR_OK;
+}
+
+static enum imaddr_status user(struct imaddr_sink *sink, const struct imaddr_user *u,
+			       struct imaddr_error *err)
+{
+	struct html_writer *writer = (struct html_writer *)sink;
+	if (!u->im_address_change)
+		return IMADDR_OK;
+	if (writer->plan_total++ >= IMADDR_HTML_PLAN_ROWS)
+		return IMADDR_OK;
+	writer->plan_listed++;
+	struct imaddr_html_plan_row row = {
+		.cluster = u->cluster, .line = u->line, .dn = u->dn, .user_id = u->user_id,
+		.before = u->im_address_before, .after = u->im_address, .change = u->im_address_change,
+	};
+	imaddr_html_plan_row(writer->plan, &row);
+	return IMADDR_OK;
+}
+
+static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
+				  struct imaddr_error *err)
+{
+	struct html_writer *writer = (struct html_writer *)sink;
+	uint64_t group = imaddr_dup_groups_next(&writer->groups, f);
+	/* The before/after table shows the changes; as findings they would be noise. */
+	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
+		return IMADDR_OK;
+	writer->findings_total++;
+	if (writer->listed[f->code] == IMADDR_HTML_FINDINGS_PER_CODE)
+		return IMADDR_OK;
+	writer->listed[f->code]++;
+	writer->findings_listed++;
+	imaddr_html_finding_row(writer->findings, f, group);
+	return IMADDR_OK;
+}
+
+static bool copy_rows(FILE *from, FILE *to)
+{
+	char chunk[1 << 16];
+	size_t length;
+	if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0)
+		return false;
+	while ((length = fread(chunk, 1, sizeof(chunk), from)) > 0) {
+		if (fwrite(chunk, 1, length, to) != length)
+			return false;
+	}
+	return !ferror(from);
+}
+
+static const char *scheme_name(enum imaddr_scheme scheme)
+{
+	return scheme == IMADDR_SCHEME_USERID ? "userid" : "directory-uri";
+}
+
+static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
+			      struct imaddr_error *err)
+{
+	struct html_writer *writer = (struct html_writer *)sink;
+	const struct imaddr_audit_options *options = writer->options;
+	FILE *out = writer->file.stream;
+	char started[32] = "";
+	time_t when = (time_t)writer->started;
+	struct tm utc;
+	if (gmtime_r(&when, &utc))
+		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &utc);
+	struct imaddr_html_run run = {
+		.input = options->input_name ? options->input_name : "input",
+		.started = started,
+		.version = IMADDR_VERSION,
+		.scheme = scheme_name(options->scheme),
+		.default_domain = options->default_domain,
+		.im_domains = options->im_domains,
+		.premigration = options->premigration,
+		.current_scheme = scheme_name(options->current_scheme),
+		.current_default_domain = options->current_default_domain
+						  ? options->current_default_domain
+						  : options->default_domain,
+	};
+	imaddr_html_begin(out, &run);
+	imaddr_html_overview(out, &run, totals, totals->outputs);
+	imaddr_html_findings_begin(out, totals, writer->findings_listed, writer->findings_total);
+	bool copied = copy_rows(writer->findings, out);
+	imaddr_html_findings_end(out);
+	if (options->premigration) {
+		imaddr_html_plan_begin(out, writer->plan_listed, writer->plan_total);
+		copied &= copy_rows(writer->plan, out);
+		imaddr_html_plan_end(out);
+	}
+	imaddr_html_end(out);
+	if (!copied) {
+		imaddr_staged_file_abort(&writer->file);
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': a temporary file "
+					"failed", writer->path);
+	}
+	return imaddr_staged_file_prepare(&writer->file, err);
+}
+
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	return imaddr_staged_file_commit(&((struct html_writer *)sink)->file, err);
+}
+
+static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
+		     struct imaddr_run_totals *told)
+{
+	imaddr_buf_appendf(out, "HTML report '%s'\n", ((struct html_writer *)sink)->path);
+}
+
+static void close_run(struct html_writer *writer)
+{
+	imaddr_staged_file_abort(&writer->file);
+	if (writer->findings)
+		fclose(writer->findings);
+	if (writer->plan)
+		fclose(writer->plan);
+	writer->findings = writer->plan = NULL;
+}
+
+static void html_abort(struct imaddr_sink *sink)
+{
+	close_run((struct html_writer *)sink);
+}
+
+static void html_free(struct imaddr_sink *sink)
+{
+	struct html_writer *writer = (struct html_writer *)sink;
+	close_run(writer);
+	imaddr_staged_file_release(&writer->file);
+	free(writer->path);
+	free(writer);
+}
+
+/* Last: the page lists the files the other outputs wrote. */
+static const struct imaddr_sink_ops html_ops = {
+	.name = "html",
+	.flags = IMADDR_SINK_LAST,
+	.begin = begin,
+	.user = user,
+	.finding = finding,
+	.end = end,
+	.describe = describe,
+	.commit = commit,
+	.abort = html_abort,
+	.free = html_free,
+};
+
+enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **out,
+					 struct imaddr_error *err)
+{
+	enum imaddr_status status = imaddr_staged_file_check(path, err);
+	if (status != IMADDR_OK)
+		return status;
+	struct html_writer *writer = imaddr_xcalloc(1, sizeof(*writer));
+	writer->base.ops = &html_ops;
+	writer->path = imaddr_xstrdup(path);
+	imaddr_staged_file_init(&writer->file, writer->path, IMADDR_STAGED_FILE_WAIT_MS);
+	imaddr_dup_groups_init(&writer->groups);
+	*out = &writer->base;
+	return IMADDR_OK;
+}

@@ -1,0 +1,11 @@
+/*
+ * The run as one JSON document (--json), for scripts and monitoring: the
+ * summary, the counts, the IM domains, the files written and the first
+ * findings of each code. docs/json.md is its schema.
+ */
+#ifndef IMADDR_SINK_JSON_H
+#define IMADDR_SINK_JSON_H
+
+#include "imaddr.h"
+
+#endif /* IMADDR_SINK_JSON_H */
