@@ -202,17 +202,6 @@ int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
 	return rc;
 }
 
-static bool code_by_name(const char *name, enum imaddr_code *code)
-{
-	for (int i = 0; name && i < IMADDR_CODE_COUNT; i++) {
-		if (!strcmp(imaddr_code_name((enum imaddr_code)i), name)) {
-			*code = (enum imaddr_code)i;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Counts of one view's findings of run ?1, by code. */
 static int count_by_code(sqlite3 *db, const char *sql, sqlite3_int64 run_id,
 			 uint64_t by_code[IMADDR_CODE_COUNT], uint64_t by_severity[3])
@@ -223,10 +212,11 @@ static int count_by_code(sqlite3 *db, const char *sql, sqlite3_int64 run_id,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(stmt, 1, run_id);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		enum imaddr_code code;
+		const char *name = (const char *)sqlite3_column_text(stmt, 0);
 		uint64_t count = (uint64_t)sqlite3_column_int64(stmt, 1);
+		enum imaddr_code code;
 		rc = SQLITE_OK;
-		if (!code_by_name((const char *)sqlite3_column_text(stmt, 0), &code))
+		if (!name || !imaddr_code_parse(name, &code))
 			continue;
 		by_code[code] += count;
 		by_severity[imaddr_code_severity(code)] += count;
@@ -296,8 +286,8 @@ int imaddr_report_changes_findings(sqlite3 *db, sqlite3_int64 run_id,
 		rc = SQLITE_OK;
 		examples[i] = describe_example(stmt);
 		changes->examples[i] = examples[i];
-		if (!code_by_name((const char *)sqlite3_column_text(stmt, 0),
-				  &changes->example_codes[i]))
+		const char *name = (const char *)sqlite3_column_text(stmt, 0);
+		if (!name || !imaddr_code_parse(name, &changes->example_codes[i]))
 			changes->example_codes[i] = IMADDR_CODE_COUNT;
 	}
 	sqlite3_finalize(stmt);
