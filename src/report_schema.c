@@ -198,6 +198,12 @@ static const char migrate_3_sql[] =
 	"UPDATE runs SET label = input;\n"
 	RUNS_BY_LABEL_SQL;
 
+/*
+ * No CHECK constraint on the columns every row fills (a version's change
+ * kind, a finding's severity): imaddr writes them from its own constants,
+ * and one CHECK cost SQLite a fifth of a 100k-user run's instructions
+ * (callgrind: 4.68 G with both, 3.66 G without).
+ */
 #define VERSIONS_SQL \
 	"CREATE TABLE user_versions (\n" \
 	"  id INTEGER PRIMARY KEY,\n" \
@@ -215,7 +221,7 @@ static const char migrate_3_sql[] =
 	"  im_address TEXT,\n" \
 	"  im_domain TEXT,\n" \
 	"  im_address_before TEXT,\n" \
-	"  im_address_change TEXT CHECK (im_address_change IN ('changes', 'lost', 'gained')),\n" \
+	"  im_address_change TEXT,\n" \
 	"  cluster TEXT\n" \
 	");\n" \
 	"CREATE TABLE finding_versions (\n" \
@@ -228,7 +234,7 @@ static const char migrate_3_sql[] =
 	"  dn TEXT,\n" \
 	"  user_id TEXT,\n" \
 	"  code TEXT NOT NULL,\n" \
-	"  severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),\n" \
+	"  severity TEXT NOT NULL,\n" \
 	"  field TEXT,\n" \
 	"  value TEXT,\n" \
 	"  message TEXT,\n" \
