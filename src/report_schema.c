@@ -195,6 +195,7 @@ static const char migrate_3_sql[] =
 	"ALTER TABLE runs ADD COLUMN source_scope TEXT;\n"
 	"ALTER TABLE runs ADD COLUMN source_filter TEXT;\n"
 	"ALTER TABLE runs ADD COLUMN mapping TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN encoding TEXT;\n"
 	"UPDATE runs SET label = input;\n"
 	RUNS_BY_LABEL_SQL;
 
@@ -304,6 +305,7 @@ static const char schema_sql[] =
 	"  source_scope TEXT,\n"
 	"  source_filter TEXT,\n"
 	"  mapping TEXT,\n"
+	"  encoding TEXT,\n"
 	"  users INTEGER,\n"
 	"  users_with_im_address INTEGER,\n"
 	"  users_with_error INTEGER,\n"

@@ -97,7 +97,8 @@ static const char previous_run_sql[] =
 
 static const char finish_run_sql[] =
 	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
-	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8, mapping = ?9\n"
+	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8, mapping = ?9,\n"
+	"  encoding = ?10\n"
 	"WHERE id = ?1";
 
 /*
@@ -592,6 +593,13 @@ static int finish_run(struct report *report, const struct imaddr_run_totals *tot
 	if (rc == SQLITE_OK && totals && totals->input) {
 		char *mapping = mapping_text(totals->input);
 		rc = sqlite3_bind_text(stmt, 9, mapping, -1, free);
+	}
+	/* Never mis-decoded silently: the report says how the input was read too. */
+	if (rc == SQLITE_OK && totals && totals->input && totals->input->encoding) {
+		const struct imaddr_input_description *input = totals->input;
+		char *encoding = sqlite3_mprintf("%s (%s)", input->encoding,
+						 input->encoding_how ? input->encoding_how : "given");
+		rc = encoding ? sqlite3_bind_text(stmt, 10, encoding, -1, sqlite3_free) : SQLITE_NOMEM;
 	}
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_step(stmt);
