@@ -117,6 +117,7 @@ Test(report_schema, a_version_4_report_keeps_every_run_as_versions)
 	" DROP INDEX runs_by_label; ALTER TABLE runs DROP COLUMN label;" \
 	" ALTER TABLE runs DROP COLUMN source_base; ALTER TABLE runs DROP COLUMN source_scope;" \
 	" ALTER TABLE runs DROP COLUMN source_filter; ALTER TABLE runs DROP COLUMN mapping;" \
+	" ALTER TABLE runs DROP COLUMN encoding;" \
 	" PRAGMA user_version = 3;"
 
 static void expect_version_4(const char *path)
