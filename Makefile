@@ -180,6 +180,8 @@ fuzz:
 	@mkdir -p build-fuzz/corpus/csv build-fuzz/corpus/ldif build-fuzz/corpus/address
 	@cp samples/*.csv build-fuzz/corpus/csv/
 	@cp tests/ldap/*.ldif build-fuzz/corpus/ldif/
+	@find tests/fuzz/regress -name '*.csv' -exec cp {} build-fuzz/corpus/csv/ \;
+	@find tests/fuzz/regress -type f ! -name '*.csv' -exec cp {} build-fuzz/corpus/ldif/ \;
 	@head -n 200 samples/*.csv | tr ',' '\n' | split -l 1 - build-fuzz/corpus/address/s
 	clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-DFUZZ_READER_CSV -o build-fuzz/fuzz_csv tests/fuzz/fuzz_reader.c \

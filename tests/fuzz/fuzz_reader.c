@@ -2,8 +2,10 @@
  * libFuzzer target: one input file through a whole audit and its summary.
  * Built twice by `make fuzz`, as fuzz_csv (FUZZ_READER_CSV) and fuzz_ldif;
  * samples/ and tests/ldap/ seed the corpora. The BAT writer is left out: its
- * fsync would make each run a hundred times slower.
+ * fsync would make each run a hundred times slower. tests/unit/test_fuzz_regress.c
+ * includes this file (with FUZZ_NO_ENTRY) to replay tests/fuzz/regress/.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +25,13 @@ static char *write_input(const uint8_t *data, size_t size)
 	return path;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Audits the blob as a CSV or an LDIF file; a failing run is fine, a crash is not. */
+static void fuzz_audit_blob(const uint8_t *data, size_t size, bool csv)
 {
 	struct imaddr_audit_options options;
 	struct imaddr_audit *audit;
+	struct imaddr_sink *summary;
+	struct imaddr_reader *reader;
 	struct imaddr_error err;
 	char *path = write_input(data, size);
 
@@ -37,19 +42,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	options.im_domains = "example.com,münchen.example";
 	if (imaddr_audit_new(&options, &audit, &err) != IMADDR_OK)
 		abort();
-	struct imaddr_reader *reader;
-#ifdef FUZZ_READER_CSV
-	enum imaddr_status status = imaddr_csv_reader_open(path, &reader, &err);
-#else
-	enum imaddr_status status = imaddr_ldif_reader_open(path, &reader, &err);
-#endif
+	enum imaddr_status status = csv ? imaddr_csv_reader_open(path, &reader, &err)
+					: imaddr_ldif_reader_open(path, &reader, &err);
 	if (status != IMADDR_OK)
 		abort();
 	FILE *devnull = fopen("/dev/null", "w");
-	imaddr_audit_add_sink(audit, imaddr_summary_open(devnull));
+	if (!devnull || imaddr_sink_summary_open(devnull, &summary, &err) != IMADDR_OK)
+		abort();
+	imaddr_audit_add_sink(audit, summary);
 	imaddr_audit_run(audit, reader, NULL, &err);
 	imaddr_reader_free(reader);
 	imaddr_audit_free(audit);
 	fclose(devnull);
+	unlink(path);
+}
+
+#ifndef FUZZ_NO_ENTRY
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+#ifdef FUZZ_READER_CSV
+	fuzz_audit_blob(data, size, true);
+#else
+	fuzz_audit_blob(data, size, false);
+#endif
 	return 0;
 }
+#endif
