@@ -43,6 +43,7 @@ struct csv_reader {
 	struct imaddr_buf row_data;
 	struct cell *cells;
 	size_t cell_count;
+	size_t fields_beyond;       /* a row's fields past the header's columns: counted, not kept */
 	size_t cell_cap;
 	uint64_t physical_line;
 	char line_end;          /* '\n', or '\r' in a file with classic Mac line ends */
@@ -78,6 +79,18 @@ static void on_field(void *data, size_t len, void *context)
 	if (reader->status != IMADDR_OK)
 		return;
 	reader->row_started = true;
+	if (!reader->header_done && reader->cell_count == IMADDR_CSV_HEADER_MAX_COLUMNS) {
+		reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+			"%s:%llu: the header has more than %d columns: not an export of users?",
+			reader->path, (unsigned long long)reader->row_line,
+			IMADDR_CSV_HEADER_MAX_COLUMNS);
+		return;
+	}
+	/* No column past the header's is ever read: a row of millions costs nothing. */
+	if (reader->header_done && reader->cell_count == reader->column_count) {
+		reader->fields_beyond++;
+		return;
+	}
 	if (reader->cell_count == reader->cell_cap) {
 		reader->cell_cap = reader->cell_cap ? reader->cell_cap * 2 : 16;
 		reader->cells = imaddr_xrealloc(reader->cells,
@@ -257,11 +270,12 @@ static void emit_row(struct csv_reader *reader)
 {
 	struct imaddr_record *record = &reader->record;
 	imaddr_record_reset(record, reader->row_line);
-	if (reader->cell_count != reader->column_count &&
-	    !(reader->cucm_export && reader->cell_count > reader->column_count))
+	size_t fields = reader->cell_count + reader->fields_beyond;
+	if (fields != reader->column_count &&
+	    !(reader->cucm_export && fields > reader->column_count))
 		imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED, NULL,
 			"%zu fields where the header has %zu columns",
-			reader->cell_count, reader->column_count);
+			fields, reader->column_count);
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		int column = reader->role_column[role];
 		if (column < 0)
@@ -294,6 +308,7 @@ static void emit_row(struct csv_reader *reader)
 static void reset_row(struct csv_reader *reader)
 {
 	reader->cell_count = 0;
+	reader->fields_beyond = 0;
 	reader->row_started = false;
 	reader->between_rows = true;
 	imaddr_buf_reset(&reader->row_data);
