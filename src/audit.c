@@ -35,6 +35,7 @@ struct imaddr_audit {
 	struct imaddr_duplicates duplicates;
 	struct imaddr_strmap domains;             /* IM domain A-label -> users */
 	uint64_t *finding_codes;                  /* [ordinal]: bit (1 << code) per code */
+	uint64_t error_codes;                     /* the bits of the codes of severity error */
 	uint64_t finding_codes_size;
 	struct imaddr_run_totals totals;
 	struct imaddr_domain_count *domain_list;
@@ -61,6 +62,10 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 		return status;
 	struct imaddr_audit *audit = imaddr_xcalloc(1, sizeof(*audit));
 	audit->options = *options;
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		if (imaddr_code_severity(code) == IMADDR_SEVERITY_ERROR)
+			audit->error_codes |= (uint64_t)1 << code;
+	}
 	imaddr_sink_driver_init(&audit->sinks);
 	imaddr_duplicates_init(&audit->duplicates);
 	imaddr_strmap_init(&audit->domains);
@@ -101,13 +106,11 @@ static uint64_t codes_of(const struct imaddr_audit *audit, uint64_t ordinal)
 	return ordinal < audit->finding_codes_size ? audit->finding_codes[ordinal] : 0;
 }
 
-static bool any_error(uint64_t codes)
+_Static_assert(IMADDR_CODE_COUNT <= 64, "a user's finding codes are bits of a uint64_t");
+
+static bool any_error(const struct imaddr_audit *audit, uint64_t codes)
 {
-	for (int code = 0; codes; code++, codes >>= 1) {
-		if ((codes & 1) && imaddr_code_severity(code) == IMADDR_SEVERITY_ERROR)
-			return true;
-	}
-	return false;
+	return (codes & audit->error_codes) != 0;
 }
 
 static void note_code(struct imaddr_audit *audit, uint64_t ordinal, enum imaddr_code code)
@@ -123,7 +126,8 @@ static void note_code(struct imaddr_audit *audit, uint64_t ordinal, enum imaddr_
 		audit->finding_codes_size = size;
 	}
 	uint64_t *codes = &audit->finding_codes[ordinal];
-	if (ordinal > 0 && imaddr_code_severity(code) == IMADDR_SEVERITY_ERROR && !any_error(*codes))
+	if (ordinal > 0 && imaddr_code_severity(code) == IMADDR_SEVERITY_ERROR &&
+	    !any_error(audit, *codes))
 		audit->totals.users_with_error++;
 	*codes |= (uint64_t)1 << code;
 }
@@ -268,7 +272,7 @@ static enum imaddr_status deliver_spooled(void *context, struct imaddr_spooled_u
 	struct final_pass *pass = context;
 	struct imaddr_user *user = &spooled->user;
 	user->finding_codes = codes_of(pass->audit, user->ordinal);
-	user->has_error = any_error(user->finding_codes);
+	user->has_error = any_error(pass->audit, user->finding_codes);
 	return pass->deliver(pass->driver, user, err);
 }
 

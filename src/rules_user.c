@@ -424,9 +424,14 @@ static void compute_im_address_before(struct imaddr_rules_user *rules,
 		const char *domain = rules->current_default_domain.domain_ascii.data;
 		has_before = rules->userid_key.len > 0;
 		if (has_before) {
-			imaddr_buf_appendf(&rules->before, "%s@%s", rules->userid.data, domain);
-			imaddr_buf_appendf(&rules->before_key, "%s@%s", rules->userid_key.data,
-					   domain);
+			/* Appends, not a printf: every user of a pre-migration run comes here. */
+			imaddr_buf_append(&rules->before, rules->userid.data, rules->userid.len);
+			imaddr_buf_append_char(&rules->before, '@');
+			imaddr_buf_append_str(&rules->before, domain);
+			imaddr_buf_append(&rules->before_key, rules->userid_key.data,
+					  rules->userid_key.len);
+			imaddr_buf_append_char(&rules->before_key, '@');
+			imaddr_buf_append_str(&rules->before_key, domain);
 		}
 	} else {
 		has_before = current_directory_uri(rules, record, out);
