@@ -27,9 +27,10 @@
 #define IMADDR_REPORT_SCHEMA_APPLICATION_ID 0x696d6164
 
 /*
- * users.id is run_id * 2^32 + ordinal, so that a user is found by run and
- * ordinal, and a run's users are read, without any index: a run holds fewer
- * than this many users, and the report fewer than INT64_MAX / this runs.
+ * A version row's id (user_versions, finding_versions) is the id of the run
+ * that wrote it times 2^32 plus the row's number in that run, so that the
+ * versions a run wrote are one range read without any index: a run holds
+ * fewer than this many users, and the report fewer than INT64_MAX / this runs.
  */
 #define IMADDR_REPORT_SCHEMA_ORDINALS_PER_RUN ((sqlite3_int64)1 << 32)
 

@@ -1,6 +1,6 @@
 /*
  * The SQLite report as a sink: a run's users, findings and totals written
- * into one transaction, opened with imaddr_report_db_open()
+ * into one transaction, opened with imaddr_sink_report_open()
  * (include/imaddr.h). The file, its schema and the connection's settings
  * are report_schema.c's, the inserts report_rows.c's, the comparison with
  * the previous run report_changes.c's; docs/report-schema.md describes the
