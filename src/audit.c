@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "confusables.h"
 #include "duplicates.h"
 #include "normalize.h"
 #include "reader_thread.h"
@@ -33,6 +34,7 @@ struct imaddr_audit {
 	/* The run. */
 	struct imaddr_spool spool;
 	struct imaddr_duplicates duplicates;
+	struct imaddr_confusables confusables;
 	struct imaddr_strmap domains;             /* IM domain A-label -> users */
 	uint64_t *finding_codes;                  /* [ordinal]: bit (1 << code) per code */
 	uint64_t error_codes;                     /* the bits of the codes of severity error */
@@ -68,6 +70,7 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 	}
 	imaddr_sink_driver_init(&audit->sinks);
 	imaddr_duplicates_init(&audit->duplicates);
+	imaddr_confusables_init(&audit->confusables);
 	imaddr_strmap_init(&audit->domains);
 	status = imaddr_rules_user_init(&audit->rules, &audit->options, err);
 	if (status != IMADDR_OK) {
@@ -90,6 +93,7 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 	imaddr_sink_driver_release(&audit->sinks);
 	imaddr_rules_user_release(&audit->rules);
 	imaddr_duplicates_release(&audit->duplicates);
+	imaddr_confusables_release(&audit->confusables);
 	imaddr_strmap_release(&audit->domains);
 	imaddr_spool_release(&audit->spool);
 	free(audit->finding_codes);
@@ -183,6 +187,22 @@ static void note_roles(struct imaddr_audit *audit, const struct imaddr_record *r
 	}
 }
 
+/* The user's skeletons, for confusable; named by the attributes the keys came from. */
+static void add_skeletons(struct imaddr_audit *audit, uint64_t ordinal)
+{
+	static const enum imaddr_key_kind key_of[IMADDR_CONFUSABLE_KINDS] = {
+		[IMADDR_CONFUSABLE_USER_ID] = IMADDR_KEY_USER_ID,
+		[IMADDR_CONFUSABLE_IM_ADDRESS] = IMADDR_KEY_IM_ADDRESS,
+	};
+	const struct imaddr_rules_user *rules = &audit->rules;
+	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
+		if (rules->skeleton[kind])
+			imaddr_confusables_add(&audit->confusables, kind, ordinal,
+					       rules->skeleton[kind], rules->skeleton_ascii[kind],
+					       rules->key_field[key_of[kind]]);
+	}
+}
+
 static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
 				    struct imaddr_error *err)
 {
@@ -205,6 +225,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	audit->totals.im_address_lost += rules->change == IMADDR_RULES_LOST;
 	audit->totals.im_address_gained += rules->change == IMADDR_RULES_GAINED;
 	imaddr_duplicates_add(&audit->duplicates, &spooled, rules->key_field);
+	add_skeletons(audit, user->ordinal);
 	enum imaddr_status status = imaddr_spool_append(&audit->spool, &spooled, err);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_user(&audit->sinks, user, err);
@@ -368,6 +389,9 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 	if (status == IMADDR_OK)
 		status = imaddr_duplicates_report(&audit->duplicates, &audit->spool, emit_finding,
 						  audit, err);
+	if (status == IMADDR_OK)
+		status = imaddr_confusables_report(&audit->confusables, &audit->spool, emit_finding,
+						   audit, err);
 	if (status == IMADDR_OK)
 		status = finish_domains(audit, err);
 	if (status == IMADDR_OK)

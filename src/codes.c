@@ -62,6 +62,16 @@ static const struct code_entry {
 		"a '?' where a letter belongs: the export replaced characters; kept out of BAT" },
 	[IMADDR_CODE_IM_ADDRESS_CHANGES] = { "im-address-changes", IMADDR_SEVERITY_INFO,
 		"the user's IM address changes with the new scheme or default domain" },
+	[IMADDR_CODE_CONFUSABLE] = { "confusable", IMADDR_SEVERITY_WARNING,
+		"another user's user ID or IM address looks the same (UTS #39 skeleton)" },
+	[IMADDR_CODE_MIXED_SCRIPT] = { "mixed-script", IMADDR_SEVERITY_WARNING,
+		"a user ID, user part or domain label mixes scripts, as look-alikes do" },
+	[IMADDR_CODE_INVISIBLE_CHAR] = { "invisible-char", IMADDR_SEVERITY_ERROR,
+		"an invisible character, bidi control or byte order mark inside a value" },
+	[IMADDR_CODE_IDNA_DEVIATION] = { "idna-deviation", IMADDR_SEVERITY_WARNING,
+		"the domain has ß, ς, ZWJ or ZWNJ: older IDNA clients reach another domain" },
+	[IMADDR_CODE_CSV_FORMULA] = { "csv-formula", IMADDR_SEVERITY_WARNING,
+		"a BAT value starts with = + - @, tab or CR (a formula); kept out of BAT" },
 };
 
 const char *imaddr_code_name(enum imaddr_code code)

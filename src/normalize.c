@@ -16,6 +16,8 @@
 #include <unicode/uchar.h>
 #include <unicode/uidna.h>
 #include <unicode/unorm2.h>
+#include <unicode/uscript.h>
+#include <unicode/uspoof.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
@@ -29,8 +31,26 @@ static const UNormalizer2 *nfc;
 static const UNormalizer2 *nfkc;
 static const UNormalizer2 *nfkc_casefold;
 static UIDNA *uts46;
+static UIDNA *uts46_transitional;
+static USpoofChecker *spoof;
 static char init_failure[IMADDR_ERROR_MAX];
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/*
+ * The skeleton of one code point, to be copied whole (16 bytes) and counted
+ * by `len`; len < 0 when a string's skeleton cannot be taken one code point
+ * at a time through it (see skeleton_piece_of).
+ */
+#define SKELETON_PIECE_MAX 15
+struct skeleton_piece {
+	char bytes[SKELETON_PIECE_MAX + 1];
+	int8_t len;
+};
+
+/* Filled from the spoof checker when the services open. */
+static struct skeleton_piece ascii_skeletons[128];
+
+static void skeleton_piece_of(UChar32 c, struct skeleton_piece *piece);
 
 static void open_services(void)
 {
@@ -60,6 +80,21 @@ static void open_services(void)
 					UIDNA_NONTRANSITIONAL_TO_UNICODE,
 					&status);
 	}
+	if (U_SUCCESS(status)) {
+		/* What IDNA2003 clients do, for idna-deviation: the same rules, transitional. */
+		what = "UTS #46 transitional service";
+		uts46_transitional = uidna_openUTS46(UIDNA_USE_STD3_RULES | UIDNA_CHECK_BIDI |
+						     UIDNA_CHECK_CONTEXTJ, &status);
+	}
+	if (U_SUCCESS(status)) {
+		what = "spoof checker (UTS #39)";
+		spoof = uspoof_open(&status);
+		uspoof_setChecks(spoof, USPOOF_RESTRICTION_LEVEL, &status);
+		if (U_SUCCESS(status))
+			uspoof_setRestrictionLevel(spoof, USPOOF_HIGHLY_RESTRICTIVE);
+	}
+	for (UChar32 c = 0; U_SUCCESS(status) && c < 0x80; c++)
+		skeleton_piece_of(c, &ascii_skeletons[c]);
 	if (U_FAILURE(status))
 		snprintf(init_failure, sizeof(init_failure), "cannot open the ICU %s: %s",
 			 what, u_errorName(status));
@@ -125,12 +160,29 @@ static UChar32 next_codepoint(const char *s, size_t len, size_t *i)
 	return c;
 }
 
+/* How many bytes s starts with below 0x80: eight at a time, as most values are ASCII. */
+static size_t ascii_prefix(const char *s, size_t len)
+{
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t word;
+		memcpy(&word, s + i, 8);
+		if (word & 0x8080808080808080ULL)
+			break;
+	}
+	while (i < len && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
+}
+
 static bool is_ascii(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
-	return true;
+	return ascii_prefix(s, len) == len;
+}
+
+bool imaddr_normalize_is_ascii(const char *s, size_t len)
+{
+	return is_ascii(s, len);
 }
 
 int32_t imaddr_normalize_codepoint_at(const char *s, size_t len, size_t offset)
@@ -417,7 +469,8 @@ void imaddr_normalize_key(const char *s, size_t len, struct imaddr_buf *out)
  * buffer because ICU must be told the capacity up front and the caller's
  * buffer may have a cap lower than ICU's output.
  */
-static uint32_t run_uts46(bool to_ascii, const char *s, int32_t len, struct imaddr_buf *out)
+static uint32_t run_uts46(const UIDNA *service, bool to_ascii, const char *s, int32_t len,
+			  struct imaddr_buf *out)
 {
 	char stack[STACK_DOMAIN_BYTES];
 	char *result = stack;
@@ -427,12 +480,12 @@ static uint32_t run_uts46(bool to_ascii, const char *s, int32_t len, struct imad
 			     UIDNAInfo *, UErrorCode *) =
 		to_ascii ? uidna_nameToASCII_UTF8 : uidna_nameToUnicodeUTF8;
 
-	int32_t result_len = operation(uts46, s, len, result, sizeof(stack), &info, &status);
+	int32_t result_len = operation(service, s, len, result, sizeof(stack), &info, &status);
 	if (status == U_BUFFER_OVERFLOW_ERROR) {
 		result = imaddr_xmalloc((size_t)result_len);
 		status = U_ZERO_ERROR;
 		info = (UIDNAInfo)UIDNA_INFO_INITIALIZER;
-		result_len = operation(uts46, s, len, result, result_len, &info, &status);
+		result_len = operation(service, s, len, result, result_len, &info, &status);
 	}
 	check_icu(status);
 	imaddr_buf_append(out, result, (size_t)result_len);
@@ -461,9 +514,19 @@ uint32_t imaddr_normalize_domain(const char *s, size_t len, struct imaddr_buf *a
 	need_services();
 	if (len > INT32_MAX)
 		return UIDNA_ERROR_DOMAIN_NAME_TOO_LONG;    /* ICU cannot take it */
-	errors = run_uts46(true, s, (int32_t)len, ascii);
-	run_uts46(false, s, (int32_t)len, unicode);
+	errors = run_uts46(uts46, true, s, (int32_t)len, ascii);
+	run_uts46(uts46, false, s, (int32_t)len, unicode);
 	return errors;
+}
+
+uint32_t imaddr_normalize_domain_transitional(const char *s, size_t len,
+					      struct imaddr_buf *ascii)
+{
+	imaddr_buf_reset(ascii);
+	need_services();
+	if (len > INT32_MAX)
+		return UIDNA_ERROR_DOMAIN_NAME_TOO_LONG;
+	return run_uts46(uts46_transitional, true, s, (int32_t)len, ascii);
 }
 
 static const struct {
@@ -629,4 +692,250 @@ void imaddr_normalize_describe_codepoint(int32_t codepoint, struct imaddr_buf *o
 	name_len = u_charName(codepoint, U_UNICODE_CHAR_NAME, name, sizeof(name), &status);
 	if (U_SUCCESS(status) && name_len > 0 && name_len < (int32_t)sizeof(name))
 		imaddr_buf_appendf(out, " %.*s", (int)name_len, name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* UTS #39: what hides in a value and what looks like what. */
+
+static bool is_visible(UChar32 c)
+{
+	return !u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) &&
+	       !u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL) && c != 0xFEFF;
+}
+
+int32_t imaddr_normalize_first_invisible(const char *s, size_t len, size_t *offset)
+{
+	size_t start = ascii_prefix(s, len);
+	if (start == len)
+		return -1;
+	int32_t c = first_refused(s + start, len - start, offset, is_visible);
+	if (c >= 0 && offset)
+		*offset += start;
+	return c;
+}
+
+bool imaddr_normalize_is_bidi_control(int32_t codepoint)
+{
+	return u_hasBinaryProperty(codepoint, UCHAR_BIDI_CONTROL);
+}
+
+static bool is_ascii_letter(UChar32 c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Common and Inherited characters (digits, punctuation, marks) go with any script. */
+static bool goes_with_any_script(UChar32 c)
+{
+	return uscript_hasScript(c, USCRIPT_COMMON) || uscript_hasScript(c, USCRIPT_INHERITED);
+}
+
+/*
+ * True when one script has every character of s (in its Script_Extensions),
+ * Common and Inherited characters aside: UTS #39's resolved script set is
+ * then not empty, the level single-script restrictive at most, and ICU need
+ * not be asked. False means "ask ICU", not "mixed": Japanese (Han and Kana)
+ * is one writing system of several scripts, which ICU knows.
+ */
+static bool one_script(const char *s, size_t len)
+{
+	UScriptCode script = USCRIPT_INVALID_CODE;
+	size_t i = 0;
+
+	while (i < len) {
+		UChar32 c = (unsigned char)s[i];
+		if (c < 0x80) {
+			i++;
+			if (!is_ascii_letter(c))
+				continue;
+			if (script == USCRIPT_INVALID_CODE)
+				script = USCRIPT_LATIN;
+			if (script != USCRIPT_LATIN)
+				return false;
+			continue;
+		}
+		if ((c = next_codepoint(s, len, &i)) < 0)
+			return false;
+		if (goes_with_any_script(c))
+			continue;
+		if (script == USCRIPT_INVALID_CODE) {
+			UErrorCode status = U_ZERO_ERROR;
+			script = uscript_getScript(c, &status);
+			/* Common with a list of scripts (U+0964 DEVANAGARI DANDA): ICU's to judge. */
+			if (U_FAILURE(status) || script == USCRIPT_COMMON ||
+			    script == USCRIPT_INHERITED)
+				return false;
+		}
+		if (!uscript_hasScript(c, script))
+			return false;
+	}
+	return true;
+}
+
+/* "Latin and Cyrillic": the scripts of s in the order they appear. */
+static void describe_scripts(const char *s, size_t len, struct imaddr_buf *out)
+{
+	UScriptCode seen[8];
+	size_t count = 0, i = 0;
+
+	imaddr_buf_reset(out);
+	while (i < len && count < sizeof(seen) / sizeof(*seen)) {
+		UChar32 c = (unsigned char)s[i] < 0x80 ? (unsigned char)s[i++]
+						       : next_codepoint(s, len, &i);
+		UErrorCode status = U_ZERO_ERROR;
+		UScriptCode script;
+		if (c < 0 || (c < 0x80 && !is_ascii_letter(c)) || goes_with_any_script(c))
+			continue;
+		if (uscript_getScriptExtensions(c, &script, 1, &status) < 1 &&
+		    status != U_BUFFER_OVERFLOW_ERROR)
+			continue;
+		size_t k = 0;
+		while (k < count && seen[k] != script)
+			k++;
+		if (k == count)
+			seen[count++] = script;
+	}
+	for (size_t k = 0; k < count; k++)
+		imaddr_buf_appendf(out, "%s%s", k == 0 ? "" : k + 1 == count ? " and " : ", ",
+				   uscript_getName(seen[k]));
+}
+
+bool imaddr_normalize_mixed_script(const char *s, size_t len, struct imaddr_buf *scripts)
+{
+	if (one_script(s, len))
+		return false;
+	need_services();
+	UErrorCode status = U_ZERO_ERROR;
+	int32_t checks = uspoof_check2UTF8(spoof, s, icu_length(len), NULL, &status);
+	if (status == U_MEMORY_ALLOCATION_ERROR)
+		imaddr_fatal("out of memory");
+	if (U_FAILURE(status) || !(checks & USPOOF_RESTRICTION_LEVEL))
+		return false;
+	if (scripts)
+		describe_scripts(s, len, scripts);
+	return true;
+}
+
+/*
+ * The skeleton of a string is NFD(map(NFD(s))), map replacing each code
+ * point by its prototype. Taken one code point at a time it is the same
+ * string when nothing reorders across the seams: when each code point's NFD
+ * and each code point's skeleton start with a starter (combining class 0).
+ * ICU gives the skeleton of the code point alone; a code point that breaks
+ * the rule, or whose skeleton is longer than a piece holds, sends the whole
+ * string to ICU.
+ */
+static void skeleton_piece_of(UChar32 c, struct skeleton_piece *piece)
+{
+	UChar units[2], result[64];
+	int32_t unit_count = 0, bytes = 0;
+	UErrorCode status = U_ZERO_ERROR;
+
+	piece->len = -1;
+	U16_APPEND_UNSAFE(units, unit_count, c);
+	int32_t len = uspoof_getSkeleton(spoof, 0, units, unit_count, result, 64, &status);
+	if (U_FAILURE(status) || u_getIntPropertyValue(c, UCHAR_LEAD_CANONICAL_COMBINING_CLASS))
+		return;
+	if (len > 0) {
+		UChar32 first;
+		U16_GET_UNSAFE(result, 0, first);
+		if (u_getCombiningClass(first))
+			return;
+	}
+	u_strToUTF8(piece->bytes, SKELETON_PIECE_MAX, &bytes, result, len, &status);
+	if (U_SUCCESS(status) && status != U_STRING_NOT_TERMINATED_WARNING)
+		piece->len = (int8_t)bytes;
+}
+
+/* A memo of 8192 slots, at most three quarters used: 192 KiB for 6144 code points. */
+#define MEMO_BITS 13
+#define MEMO_SLOTS (1u << MEMO_BITS)
+#define MEMO_MAX (MEMO_SLOTS / 4 * 3)
+
+struct imaddr_skeleton_memo_slot {
+	int32_t codepoint;    /* 0: empty (ASCII is never kept here) */
+	struct skeleton_piece piece;
+};
+
+void imaddr_normalize_skeleton_memo_release(struct imaddr_skeleton_memo *memo)
+{
+	free(memo->slots);
+	memo->slots = NULL;
+	memo->used = 0;
+}
+
+/* The piece of a non-ASCII code point, computed once; NULL when the memo is full. */
+static const struct skeleton_piece *memo_piece(struct imaddr_skeleton_memo *memo, UChar32 c)
+{
+	if (!memo->slots)
+		memo->slots = imaddr_xcalloc(MEMO_SLOTS, sizeof(*memo->slots));
+	uint32_t i = ((uint32_t)c * 2654435761u) >> (32 - MEMO_BITS);
+	while (memo->slots[i].codepoint) {
+		if (memo->slots[i].codepoint == c)
+			return &memo->slots[i].piece;
+		i = (i + 1) & (MEMO_SLOTS - 1);
+	}
+	if (memo->used >= MEMO_MAX)
+		return NULL;
+	memo->used++;
+	memo->slots[i].codepoint = c;
+	skeleton_piece_of(c, &memo->slots[i].piece);
+	return &memo->slots[i].piece;
+}
+
+static void skeleton_whole(const char *s, size_t len, struct imaddr_buf *out)
+{
+	char stack[STACK_DOMAIN_BYTES];
+	char *result = stack;
+	UErrorCode status = U_ZERO_ERROR;
+	int32_t result_len = uspoof_getSkeletonUTF8(spoof, 0, s, icu_length(len), result,
+						    sizeof(stack), &status);
+	if (status == U_BUFFER_OVERFLOW_ERROR) {
+		result = imaddr_xmalloc((size_t)result_len);
+		status = U_ZERO_ERROR;
+		result_len = uspoof_getSkeletonUTF8(spoof, 0, s, icu_length(len), result,
+						    result_len, &status);
+	}
+	check_icu(status);
+	imaddr_buf_reset(out);
+	imaddr_buf_append(out, result, (size_t)result_len);
+	if (result != stack)
+		free(result);
+}
+
+bool imaddr_normalize_skeleton(const char *s, size_t len, struct imaddr_skeleton_memo *memo,
+			       struct imaddr_buf *out)
+{
+	bool ascii = true;
+
+	need_services();
+	imaddr_buf_reset(out);
+	/* Each byte gives at most one piece, and a piece is copied whole. */
+	if (len > SIZE_MAX / (SKELETON_PIECE_MAX + 1) - 1 ||
+	    !imaddr_buf_reserve(out, (len + 1) * (SKELETON_PIECE_MAX + 1)))
+		goto whole;
+	char *o = out->data;
+	for (size_t i = 0; i < len;) {
+		const struct skeleton_piece *piece;
+		unsigned char b = (unsigned char)s[i];
+		if (b < 0x80) {
+			piece = &ascii_skeletons[b];
+			i++;
+		} else {
+			ascii = false;
+			UChar32 c = next_codepoint(s, len, &i);
+			if (!memo || c < 0 || !(piece = memo_piece(memo, c)))
+				goto whole;
+		}
+		if (piece->len < 0)
+			goto whole;
+		memcpy(o, piece->bytes, sizeof(piece->bytes));
+		o += piece->len;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return ascii;
+whole:
+	skeleton_whole(s, len, out);
+	return is_ascii(s, len);
 }

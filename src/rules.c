@@ -64,6 +64,9 @@ void imaddr_rules_address_init(struct imaddr_address *address)
 	imaddr_buf_init(&address->canonical, 0);
 	imaddr_buf_init(&address->unicode, 0);
 	imaddr_buf_init(&address->key, 0);
+	imaddr_buf_init(&address->domain_skeleton_buf, 0);
+	address->domain_flags = 0;
+	address->domain_skeleton = "";
 }
 
 void imaddr_rules_address_release(struct imaddr_address *address)
@@ -74,6 +77,7 @@ void imaddr_rules_address_release(struct imaddr_address *address)
 	imaddr_buf_release(&address->canonical);
 	imaddr_buf_release(&address->unicode);
 	imaddr_buf_release(&address->key);
+	imaddr_buf_release(&address->domain_skeleton_buf);
 }
 
 static void reset_address(struct imaddr_address *address)
@@ -85,6 +89,8 @@ static void reset_address(struct imaddr_address *address)
 	imaddr_buf_reset(&address->canonical);
 	imaddr_buf_reset(&address->unicode);
 	imaddr_buf_reset(&address->key);
+	address->domain_flags = 0;
+	address->domain_skeleton = "";
 }
 
 static bool is_ipv4(const char *host, size_t len)
@@ -113,11 +119,126 @@ static void describe_char(int32_t codepoint, char *out, size_t size)
 	imaddr_buf_release(&text);
 }
 
+/*
+ * What UTS #39 and UTS #46 say of a valid domain (IMADDR_RULES_DOMAIN_*),
+ * and its skeleton. Deviation characters and other scripts are not ASCII,
+ * so an ASCII spelling asks ICU nothing but its A-labels' scripts.
+ */
+static void inspect_domain(const char *domain, size_t len, struct imaddr_address *address)
+{
+	const char *unicode = address->domain_unicode.data;
+	struct imaddr_buf transitional;
+
+	address->domain_flags = 0;
+	if (!imaddr_normalize_is_ascii(domain, len)) {
+		imaddr_buf_init(&transitional, 0);
+		uint32_t errors = imaddr_normalize_domain_transitional(domain, len, &transitional);
+		if (errors || strcmp(transitional.data, address->domain_ascii.data))
+			address->domain_flags |= IMADDR_RULES_DOMAIN_DEVIATION;
+		imaddr_buf_release(&transitional);
+	}
+	if (!imaddr_normalize_is_ascii(unicode, address->domain_unicode.len)) {
+		address->domain_flags |= IMADDR_RULES_DOMAIN_NOT_ASCII;
+		for (const char *label = unicode; *label;) {
+			size_t label_len = strcspn(label, ".");
+			if (imaddr_normalize_mixed_script(label, label_len, NULL))
+				address->domain_flags |= IMADDR_RULES_DOMAIN_MIXED_SCRIPT;
+			label += label_len + (label[label_len] == '.');
+		}
+	}
+	imaddr_normalize_skeleton(unicode, address->domain_unicode.len, NULL,
+				  &address->domain_skeleton_buf);
+	address->domain_skeleton = address->domain_skeleton_buf.data;
+}
+
+/*
+ * invisible-char: a character not seen where the value is shown makes it
+ * another value than the one an administrator reads, or (a bidi control)
+ * shows it in another order. Only text that is not all ASCII can have one.
+ */
+static void check_invisible(const char *value, size_t len, const char *field, const char *what,
+			    struct imaddr_rules_findings *list)
+{
+	size_t offset;
+	int32_t c;
+	if (imaddr_normalize_is_ascii(value, len) ||
+	    (c = imaddr_normalize_first_invisible(value, len, &offset)) < 0)
+		return;
+	char name[96];
+	describe_char(c, name, sizeof(name));
+	if (c == 0xFEFF)
+		imaddr_rules_findings_add(list, IMADDR_CODE_INVISIBLE_CHAR, field, NULL,
+				 "%s has a byte order mark (%s) at byte %zu: the value looks "
+				 "like one without it, but is not the same", what, name, offset + 1);
+	else if (imaddr_normalize_is_bidi_control(c))
+		imaddr_rules_findings_add(list, IMADDR_CODE_INVISIBLE_CHAR, field, NULL,
+				 "%s has the bidirectional control %s at byte %zu: unseen, it "
+				 "changes the order in which the value is shown", what, name,
+				 offset + 1);
+	else
+		imaddr_rules_findings_add(list, IMADDR_CODE_INVISIBLE_CHAR, field, NULL,
+				 "%s has the invisible character %s at byte %zu: the value looks "
+				 "like one without it, but is not the same", what, name, offset + 1);
+}
+
+/* mixed-script for one identifier: a user part, a user ID, a domain label. */
+static void check_mixed_script(const char *text, size_t len, const char *field, const char *what,
+			       struct imaddr_rules_findings *list)
+{
+	struct imaddr_buf scripts;
+	if (imaddr_normalize_is_ascii(text, len))
+		return;
+	imaddr_buf_init(&scripts, 0);
+	if (imaddr_normalize_mixed_script(text, len, &scripts))
+		imaddr_rules_findings_add(list, IMADDR_CODE_MIXED_SCRIPT, field, NULL,
+				 "%s '%.*s' mixes the %s scripts, beyond UTS #39's highly "
+				 "restrictive level: the way look-alikes are made", what,
+				 (int)(len > 200 ? 200 : len), text, scripts.data);
+	imaddr_buf_release(&scripts);
+}
+
+/* mixed-script for each label of a domain's U-label form. */
+static void check_mixed_script_labels(const char *domain, const char *field, const char *what,
+				      struct imaddr_rules_findings *list)
+{
+	for (const char *label = domain; *label;) {
+		size_t label_len = strcspn(label, ".");
+		check_mixed_script(label, label_len, field, what, list);
+		label += label_len + (label[label_len] == '.');
+	}
+}
+
+/* idna-deviation: the host as IDNA2003 (transitional) clients would look it up. */
+static void check_idna_deviation(const char *host, size_t host_len, const char *field,
+				 const struct imaddr_address *address,
+				 struct imaddr_rules_findings *list)
+{
+	struct imaddr_buf transitional;
+	imaddr_buf_init(&transitional, 0);
+	uint32_t errors = imaddr_normalize_domain_transitional(host, host_len, &transitional);
+	int shown = (int)(host_len > 200 ? 200 : host_len);
+	if (errors)
+		imaddr_rules_findings_add(list, IMADDR_CODE_IDNA_DEVIATION, field, NULL,
+				 "domain '%.*s' is '%s' by IDNA2008 (nontransitional UTS #46), "
+				 "but transitional processing (IDNA2003), which older clients use, "
+				 "rejects it", shown, host, address->domain_ascii.data);
+	else
+		imaddr_rules_findings_add(list, IMADDR_CODE_IDNA_DEVIATION, field, NULL,
+				 "domain '%.*s' is '%s' by IDNA2008 (nontransitional UTS #46), but "
+				 "'%s' by transitional processing (IDNA2003): older clients reach "
+				 "another domain", shown, host, address->domain_ascii.data,
+				 transitional.data);
+	imaddr_buf_release(&transitional);
+}
+
 bool imaddr_rules_domain(const char *domain, size_t len, const char *field, const char *value,
 			 struct imaddr_address *address, struct imaddr_rules_findings *list)
 {
 	struct imaddr_buf why;
 	bool valid = false;
+
+	address->domain_flags = 0;
+	address->domain_skeleton = "";
 
 	char written[IMADDR_RULES_DOMAIN_MAX + 1];
 	bool cacheable = address->domain_cache && len <= IMADDR_RULES_DOMAIN_MAX &&
@@ -133,6 +254,8 @@ bool imaddr_rules_domain(const char *domain, size_t len, const char *field, cons
 			imaddr_buf_reset(&address->domain_unicode);
 			imaddr_buf_append_str(&address->domain_ascii, ascii);
 			imaddr_buf_append_str(&address->domain_unicode, unicode);
+			address->domain_flags = (unsigned)hit->count;
+			address->domain_skeleton = unicode + address->domain_unicode.len + 1;
 			return true;
 		}
 	}
@@ -165,15 +288,22 @@ bool imaddr_rules_domain(const char *domain, size_t len, const char *field, cons
 		else
 			valid = true;
 	}
+	if (valid)
+		inspect_domain(domain, len, address);
 	if (valid && cacheable && address->domain_cache->used < IMADDR_RULES_DOMAIN_CACHE_MAX) {
 		struct imaddr_strmap_entry *entry = imaddr_strmap_get(address->domain_cache,
 								      written);
-		/* Both forms in one allocation, so the map's free() releases them. */
+		/* The forms and the skeleton in one allocation, so the map's free()
+		   releases them; the flags are the entry's count. */
 		size_t ascii_len = address->domain_ascii.len;
-		entry->text = imaddr_xmalloc(ascii_len + address->domain_unicode.len + 2);
+		size_t unicode_len = address->domain_unicode.len;
+		size_t skeleton_len = address->domain_skeleton_buf.len;
+		entry->text = imaddr_xmalloc(ascii_len + unicode_len + skeleton_len + 3);
 		memcpy(entry->text, address->domain_ascii.data, ascii_len + 1);
-		memcpy(entry->text + ascii_len + 1, address->domain_unicode.data,
-		       address->domain_unicode.len + 1);
+		memcpy(entry->text + ascii_len + 1, address->domain_unicode.data, unicode_len + 1);
+		memcpy(entry->text + ascii_len + unicode_len + 2, address->domain_skeleton,
+		       skeleton_len + 1);
+		entry->count = address->domain_flags;
 	}
 	if (!valid && list)
 		imaddr_rules_findings_add(list, IMADDR_CODE_DOMAIN_INVALID, field, value,
@@ -332,14 +462,18 @@ static bool check_plain_uri(const char *value, size_t len, struct imaddr_address
 	}
 	struct imaddr_strmap_entry *hit = imaddr_strmap_find_n(address->domain_cache, host,
 							      host_len);
-	/* The host must be its own A-label form: lowercase and canonical. */
-	if (!hit || strncmp(hit->text, host, host_len) || hit->text[host_len])
+	/* The host must be its own A-label form: lowercase and canonical, and
+	   have nothing to report (an A-label whose U-label mixes scripts). */
+	if (!hit || strncmp(hit->text, host, host_len) || hit->text[host_len] ||
+	    (hit->count & IMADDR_RULES_DOMAIN_REMARKS))
 		return false;
 	const char *unicode = hit->text + host_len + 1;
 	imaddr_buf_append(&address->local, value, user_len);
 	imaddr_buf_append(&address->domain_ascii, host, host_len);
 	imaddr_buf_append_str(&address->domain_unicode, unicode);
 	imaddr_buf_append(&address->canonical, value, len);
+	address->domain_flags = (unsigned)hit->count;
+	address->domain_skeleton = unicode + address->domain_unicode.len + 1;
 	address->plain = true;
 	return true;
 }
@@ -372,6 +506,8 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 			 bad_offset + 1);
 		goto invalid;
 	}
+	if (list)
+		check_invisible(value, len, field, "directory URI", list);
 	size_t trimmed = imaddr_normalize_trim(value, len, &start);
 	if (trimmed != len)
 		NOTE("surrounding white space");
@@ -446,6 +582,15 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 		imaddr_buf_append(&item->suggestion, address->canonical.data,
 				  address->canonical.len);
 	}
+	if (list) {
+		check_mixed_script(address->local.data, address->local.len, field,
+				   "directory URI user part", list);
+		if (address->domain_flags & IMADDR_RULES_DOMAIN_MIXED_SCRIPT)
+			check_mixed_script_labels(address->domain_unicode.data, field,
+						  "directory URI domain label", list);
+		if (address->domain_flags & IMADDR_RULES_DOMAIN_DEVIATION)
+			check_idna_deviation(host, host_len, field, address, list);
+	}
 	return true;
 #undef NOTE
 invalid:
@@ -461,6 +606,28 @@ void imaddr_rules_address_finish(struct imaddr_address *address)
 	imaddr_normalize_key(address->local.data, address->local.len, &address->key);
 	imaddr_buf_append_char(&address->key, '@');
 	imaddr_buf_append(&address->key, address->domain_ascii.data, address->domain_ascii.len);
+}
+
+/* A user ID is one identifier, unless it is an address: then its parts are. */
+static void check_userid_scripts(const char *userid, size_t len, const char *field,
+				 struct imaddr_rules_findings *list)
+{
+	if (imaddr_normalize_is_ascii(userid, len))
+		return;
+	const char *at = NULL;
+	for (size_t i = len; i-- > 0 && !at;)
+		if (userid[i] == '@')
+			at = userid + i;
+	if (!at) {
+		check_mixed_script(userid, len, field, "user ID", list);
+		return;
+	}
+	check_mixed_script(userid, (size_t)(at - userid), field, "user ID local part", list);
+	struct imaddr_buf domain;
+	imaddr_buf_init(&domain, 0);
+	imaddr_buf_append(&domain, at + 1, len - (size_t)(at - userid) - 1);
+	check_mixed_script_labels(domain.data, field, "user ID domain label", list);
+	imaddr_buf_release(&domain);
 }
 
 bool imaddr_rules_userid(const char *value, size_t len, const char *field,
@@ -491,6 +658,7 @@ bool imaddr_rules_userid(const char *value, size_t len, const char *field,
 				 bad_offset + 1);
 		return false;
 	}
+	check_invisible(value, len, field, "user ID", list);
 	bool not_nfc = imaddr_normalize_nfc(value + start, trimmed, canonical);
 	size_t chars = imaddr_normalize_codepoints(canonical->data, canonical->len);
 	if (chars > IMADDR_RULES_USERID_MAX_CHARS) {
@@ -506,6 +674,7 @@ bool imaddr_rules_userid(const char *value, size_t len, const char *field,
 			: trimmed != len ? "has surrounding white space" : "is not in NFC");
 		imaddr_buf_append(&item->suggestion, canonical->data, canonical->len);
 	}
+	check_userid_scripts(canonical->data, canonical->len, field, list);
 	imaddr_normalize_key(canonical->data, canonical->len, key);
 	return true;
 }
@@ -682,6 +851,8 @@ bool imaddr_rules_mail(const char *value, size_t len, const char *field, bool ch
 		}
 		return false;
 	}
+	if (!checked_as_uri)
+		check_invisible(value, len, field, "mail", list);
 	size_t trimmed = imaddr_normalize_trim(value, len, &start);
 	if (trimmed != len && !checked_as_uri) {
 		struct imaddr_rules_finding *item = imaddr_rules_findings_add(list,

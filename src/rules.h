@@ -50,6 +50,17 @@ struct imaddr_rules_finding *imaddr_rules_findings_add(struct imaddr_rules_findi
 
 struct imaddr_strmap;
 
+/*
+ * What UTS #39 and UTS #46 say of a valid domain, found once per spelling
+ * (a cache entry's `count` holds them): remarks for the findings, and
+ * whether the U-label form is ASCII.
+ */
+#define IMADDR_RULES_DOMAIN_DEVIATION 1u     /* transitional processing gives another domain */
+#define IMADDR_RULES_DOMAIN_MIXED_SCRIPT 2u  /* a U-label mixes scripts */
+#define IMADDR_RULES_DOMAIN_NOT_ASCII 4u     /* the U-label form has non-ASCII characters */
+#define IMADDR_RULES_DOMAIN_REMARKS (IMADDR_RULES_DOMAIN_DEVIATION | \
+				     IMADDR_RULES_DOMAIN_MIXED_SCRIPT)
+
 /** A normalized address: NFC local part, A-label and U-label domain. */
 struct imaddr_address {
 	struct imaddr_strmap *domain_cache;  /* optional, owned by the caller */
@@ -59,6 +70,11 @@ struct imaddr_address {
 	struct imaddr_buf local;
 	struct imaddr_buf domain_ascii;
 	struct imaddr_buf domain_unicode;
+	/* Set with the domain forms: IMADDR_RULES_DOMAIN_* and the UTS #39
+	 * skeleton of the U-label form (in the cache, or domain_skeleton_buf). */
+	unsigned domain_flags;
+	const char *domain_skeleton;
+	struct imaddr_buf domain_skeleton_buf;
 	struct imaddr_buf canonical;   /* local@domain_ascii */
 	struct imaddr_buf unicode;     /* local@domain_unicode, see imaddr_rules_address_finish */
 	struct imaddr_buf key;         /* NFKC_Casefold(local)@domain_ascii, likewise */
@@ -71,8 +87,9 @@ void imaddr_rules_address_release(struct imaddr_address *address);
  * Checks a domain by UTS #46 and IM and Presence's rules (only a-z 0-9 - .
  * in A-label form, no label starting with '-', a last label not starting
  * with a digit, at most 255 characters). Fills the domain forms of
- * `address`; adds domain-invalid to `list` (when not NULL) and returns false
- * when it fails. `value` names the value in the finding.
+ * `address`, with its flags and skeleton when valid; adds domain-invalid to
+ * `list` (when not NULL) and returns false when it fails. `value` names the
+ * value in the finding.
  */
 bool imaddr_rules_domain(const char *domain, size_t len, const char *field, const char *value,
 			 struct imaddr_address *address, struct imaddr_rules_findings *list);
@@ -89,15 +106,19 @@ void imaddr_rules_address_finish(struct imaddr_address *address);
  * the rest). `sip_attribute` says the value comes from
  * msRTCSIP-PrimaryUserAddress, where a "sip:" prefix is the norm rather
  * than something to report. Returns true when the URI is valid (warnings
- * such as uri-not-canonical may still have been added).
+ * such as uri-not-canonical may still have been added). Hostile Unicode is
+ * reported too, without making the URI invalid: invisible-char anywhere in
+ * the value, and for a valid URI mixed-script (the user part, a U-label)
+ * and idna-deviation (the host).
  */
 bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip_attribute,
 		      struct imaddr_address *address, struct imaddr_rules_findings *list);
 
 /**
- * Checks a user ID: missing, invalid, not canonical. Writes the trimmed NFC
- * user ID to `canonical` and its comparison key to `key`. Returns false
- * when the user ID is missing or invalid.
+ * Checks a user ID: missing, invalid, not canonical, invisible-char and
+ * mixed-script (a user ID with an '@' by its parts, as an address). Writes
+ * the trimmed NFC user ID to `canonical` and its comparison key to `key`.
+ * Returns false when the user ID is missing or invalid.
  */
 bool imaddr_rules_userid(const char *value, size_t len, const char *field,
 			 struct imaddr_buf *canonical, struct imaddr_buf *key,
@@ -118,11 +139,12 @@ bool imaddr_rules_im_address(const char *local, size_t local_len, const char *do
 /**
  * Checks a mail address: a control character anywhere is mail-invalid,
  * surrounding white space mail-not-canonical (the trimmed value is the
- * suggestion), and a local part that breaks RFC 5321's dot-atom (a leading,
- * trailing or doubled dot, a quoted local part, a character outside atext,
- * over 64 octets) mail-not-dot-atom. `checked_as_uri` says the same value is
- * also the directory URI, whose findings already cover control characters
- * and white space. Well-formed UTF-8 only. Returns false on mail-invalid.
+ * suggestion), an invisible character invisible-char, and a local part that
+ * breaks RFC 5321's dot-atom (a leading, trailing or doubled dot, a quoted
+ * local part, a character outside atext, over 64 octets) mail-not-dot-atom.
+ * `checked_as_uri` says the same value is also the directory URI, whose
+ * findings already cover control characters, invisible characters and white
+ * space. Well-formed UTF-8 only. Returns false on mail-invalid.
  */
 bool imaddr_rules_mail(const char *value, size_t len, const char *field, bool checked_as_uri,
 		       struct imaddr_rules_findings *list);

@@ -79,6 +79,8 @@ enum imaddr_status imaddr_rules_user_init(struct imaddr_rules_user *rules,
 	imaddr_buf_init(&rules->mail_key, 0);
 	imaddr_buf_init(&rules->im_address, 0);
 	imaddr_buf_init(&rules->im_key, 0);
+	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++)
+		imaddr_buf_init(&rules->skeleton_text[kind], 0);
 
 	const char *domain = options->default_domain;
 	if (options->scheme == IMADDR_SCHEME_USERID && (!domain || !*domain))
@@ -116,6 +118,9 @@ void imaddr_rules_user_release(struct imaddr_rules_user *rules)
 	imaddr_buf_release(&rules->mail_key);
 	imaddr_buf_release(&rules->im_address);
 	imaddr_buf_release(&rules->im_key);
+	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++)
+		imaddr_buf_release(&rules->skeleton_text[kind]);
+	imaddr_normalize_skeleton_memo_release(&rules->skeleton_memo);
 }
 
 bool imaddr_rules_user_domain_configured(const struct imaddr_rules_user *rules,
@@ -380,6 +385,75 @@ static void check_lossy_export(struct imaddr_rules_user *rules, const struct ima
 	}
 }
 
+/*
+ * The first byte of a cell that a spreadsheet takes for a formula (OWASP's
+ * CSV injection list): an administrator opens the BAT file in Excel before
+ * uploading it, and Excel would run "=HYPERLINK(...)" or "+cmd|...".
+ */
+static const char *formula_start(const char *value)
+{
+	if (!value)
+		return NULL;
+	switch (value[0]) {
+	case '=': return "'='";
+	case '+': return "'+'";
+	case '-': return "'-'";
+	case '@': return "'@'";
+	case '\t': return "a tab";
+	case '\r': return "a carriage return";
+	default: return NULL;
+	}
+}
+
+/* csv-formula: the BAT file's values are the user ID as read and the canonical URI. */
+static void check_csv_formula(struct imaddr_rules_user *rules, const struct imaddr_record *record,
+			      const struct imaddr_user *user)
+{
+	const char *start;
+	if ((start = formula_start(user->user_id)))
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_CSV_FORMULA,
+			field_name(rules, record, IMADDR_ROLE_USER_ID), user->user_id,
+			"user ID '%.80s' begins with %s: a spreadsheet opening the BAT file "
+			"would take it for a formula; the user is left out of the BAT file",
+			user->user_id, start);
+	if (user->uri_valid && (start = formula_start(user->directory_uri)))
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_CSV_FORMULA,
+			field_name(rules, record, IMADDR_ROLE_DIRECTORY_URI), user->directory_uri,
+			"directory URI '%.80s' begins with %s: a spreadsheet opening the BAT "
+			"file would take it for a formula; the user is left out of the BAT file",
+			user->directory_uri, start);
+}
+
+/*
+ * The skeletons for confusable. An IM address's is its local part's key
+ * and its domain's U-label, whose skeleton the domain cache keeps: a million
+ * users at a few dozen domains take the domain's skeleton once.
+ */
+static void compute_skeletons(struct imaddr_rules_user *rules,
+			      const struct imaddr_spooled_user *out)
+{
+	if (rules->userid_key.len) {
+		struct imaddr_buf *text = &rules->skeleton_text[IMADDR_CONFUSABLE_USER_ID];
+		rules->skeleton_ascii[IMADDR_CONFUSABLE_USER_ID] =
+			imaddr_normalize_skeleton(rules->userid_key.data, rules->userid_key.len,
+						  &rules->skeleton_memo, text);
+		rules->skeleton[IMADDR_CONFUSABLE_USER_ID] = text->data;
+	}
+	const struct imaddr_address *uri = &rules->uri;
+	if (rules->options->scheme == IMADDR_SCHEME_DIRECTORY_URI &&
+	    out->keys[IMADDR_KEY_IM_ADDRESS] && uri->key.len > uri->domain_ascii.len) {
+		struct imaddr_buf *text = &rules->skeleton_text[IMADDR_CONFUSABLE_IM_ADDRESS];
+		size_t local_len = uri->key.len - uri->domain_ascii.len - 1;
+		bool ascii = imaddr_normalize_skeleton(uri->key.data, local_len,
+						       &rules->skeleton_memo, text);
+		imaddr_buf_append_char(text, '@');
+		imaddr_buf_append_str(text, uri->domain_skeleton);
+		rules->skeleton_ascii[IMADDR_CONFUSABLE_IM_ADDRESS] =
+			ascii && !(uri->domain_flags & IMADDR_RULES_DOMAIN_NOT_ASCII);
+		rules->skeleton[IMADDR_CONFUSABLE_IM_ADDRESS] = text->data;
+	}
+}
+
 /* Today's directory URI: the current URI the input holds, else the URI as read. */
 static bool current_directory_uri(struct imaddr_rules_user *rules,
 				  const struct imaddr_record *record,
@@ -482,6 +556,7 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 
 	memset(out, 0, sizeof(*out));
 	memset(rules->key_field, 0, sizeof(rules->key_field));
+	memset(rules->skeleton, 0, sizeof(rules->skeleton));
 	rules->im_domain_unicode = NULL;
 	rules->change = IMADDR_RULES_UNCHANGED;
 	imaddr_rules_findings_reset(&rules->checks);
@@ -511,4 +586,6 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	if (rules->options->premigration)
 		compute_im_address_before(rules, record, out);
 	check_lossy_export(rules, record, user);
+	check_csv_formula(rules, record, user);
+	compute_skeletons(rules, out);
 }

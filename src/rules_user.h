@@ -9,6 +9,7 @@
 #define IMADDR_RULES_USER_H
 
 #include "rules.h"
+#include "confusables.h"
 #include "fields.h"
 #include "imaddr.h"
 #include "reader.h"
@@ -34,6 +35,12 @@ struct imaddr_rules_user {
 	const char *key_field[IMADDR_KEY_COUNT];  /* the attribute each key came from */
 	const char *im_domain_unicode;            /* U-label of the IM domain, or NULL */
 	enum imaddr_rules_change change;          /* pre-migration */
+	/* The UTS #39 skeletons confusable compares (confusables.h): of the user
+	 * ID's key and, under the Directory URI scheme, of the IM address as
+	 * local key@U-label; NULL where none. `skeleton_ascii`: its source is
+	 * all ASCII. */
+	const char *skeleton[IMADDR_CONFUSABLE_KINDS];
+	bool skeleton_ascii[IMADDR_CONFUSABLE_KINDS];
 
 	/* Scratch, reused so that the hot path does not allocate. */
 	struct imaddr_buf raw[IMADDR_ROLE_COUNT];
@@ -48,6 +55,8 @@ struct imaddr_rules_user {
 	struct imaddr_rules_findings quiet;       /* findings of today's values: not reported */
 	struct imaddr_buf before;
 	struct imaddr_buf before_key;
+	struct imaddr_buf skeleton_text[IMADDR_CONFUSABLE_KINDS];
+	struct imaddr_skeleton_memo skeleton_memo;
 };
 
 /**

@@ -39,6 +39,7 @@ struct bat_writer {
 	uint64_t without_uri;
 	uint64_t unchanged;
 	uint64_t lossy;           /* export-lossy: values an export damaged */
+	uint64_t formula;         /* csv-formula: values a spreadsheet would run */
 	uint64_t from_directory;            /* rows of users with a DN: LDAP sync owns them */
 };
 
@@ -172,6 +173,11 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 		writer->lossy++;
 		return IMADDR_OK;
 	}
+	/* Nor a cell that Excel, where BAT files get opened, would run. */
+	if (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_CSV_FORMULA)) {
+		writer->formula++;
+		return IMADDR_OK;
+	}
 	if (!uri_changes(user)) {
 		writer->unchanged++;
 		return IMADDR_OK;
@@ -215,6 +221,9 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 	if (writer->lossy)
 		imaddr_buf_appendf(out, ", %llu with values the export damaged (export-lossy)",
 				   (unsigned long long)writer->lossy);
+	if (writer->formula)
+		imaddr_buf_appendf(out, ", %llu with values a spreadsheet would take for formulas "
+				   "(csv-formula)", (unsigned long long)writer->formula);
 	imaddr_buf_append_char(out, '\n');
 	if (writer->from_directory)
 		imaddr_buf_appendf(out, "  warning: %llu of these users come from a directory (they "
@@ -238,6 +247,7 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	writer->write_errno = 0;
 	writer->rows = writer->with_error = writer->without_uri = 0;
 	writer->unchanged = writer->from_directory = 0;
+	writer->lossy = writer->formula = 0;
 	if (writer->to_stdout) {
 		fd = dup(STDOUT_FILENO);
 		if (fd < 0)
