@@ -187,7 +187,7 @@ static void note_roles(struct imaddr_audit *audit, const struct imaddr_record *r
 	}
 }
 
-/* The user's skeletons, for confusable; named by the attributes the keys came from. */
+/* The user's skeletons, for confusable, with the attributes the keys came from. */
 static void add_skeletons(struct imaddr_audit *audit, uint64_t ordinal)
 {
 	static const enum imaddr_key_kind key_of[IMADDR_CONFUSABLE_KINDS] = {
@@ -198,7 +198,7 @@ static void add_skeletons(struct imaddr_audit *audit, uint64_t ordinal)
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
 		if (rules->skeleton[kind])
 			imaddr_confusables_add(&audit->confusables, kind, ordinal,
-					       rules->skeleton[kind], rules->skeleton_ascii[kind],
+					       rules->skeleton[kind]->data, rules->skeleton[kind]->len,
 					       rules->key_field[key_of[kind]]);
 	}
 }
@@ -390,8 +390,11 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 		status = imaddr_duplicates_report(&audit->duplicates, &audit->spool, emit_finding,
 						  audit, err);
 	if (status == IMADDR_OK)
-		status = imaddr_confusables_report(&audit->confusables, &audit->spool, emit_finding,
-						   audit, err);
+		status = imaddr_confusables_report(&audit->confusables, &audit->duplicates,
+						   &audit->spool, emit_finding, audit, err);
+	/* The duplicates' indexes served both; the final pass needs their memory more. */
+	imaddr_duplicates_release(&audit->duplicates);
+	imaddr_confusables_release(&audit->confusables);
 	if (status == IMADDR_OK)
 		status = finish_domains(audit, err);
 	if (status == IMADDR_OK)

@@ -15,15 +15,49 @@ static const struct confusable_kind {
 	[IMADDR_CONFUSABLE_IM_ADDRESS] = { IMADDR_KEY_IM_ADDRESS, "IM address" },
 };
 
+/*
+ * Which ASCII characters give which skeleton, grouped by its first byte, for
+ * the strings of ASCII characters with a given skeleton. Upper-case letters
+ * are left out: a key is case-folded, so no key has one.
+ */
+static void load_pieces(struct imaddr_confusables_pieces *pieces)
+{
+	size_t per_byte[256] = { 0 };
+	const char *piece;
+	size_t len;
+
+	for (int c = 0x20; c < 0x7F; c++) {
+		if ((c >= 'A' && c <= 'Z') || !imaddr_normalize_ascii_skeleton(c, &piece, &len) ||
+		    !len)
+			continue;
+		per_byte[(unsigned char)piece[0]]++;
+		for (size_t i = 0; i < len; i++)
+			pieces->byte_used[(unsigned char)piece[i]] = true;
+	}
+	pieces->start[0] = 0;
+	for (int b = 0; b < 256; b++)
+		pieces->start[b + 1] = pieces->start[b] + per_byte[b];
+	size_t next[256];
+	memcpy(next, pieces->start, sizeof(next));
+	for (int c = 0x20; c < 0x7F; c++) {
+		if ((c >= 'A' && c <= 'Z') || !imaddr_normalize_ascii_skeleton(c, &piece, &len) ||
+		    !len)
+			continue;
+		pieces->chars[next[(unsigned char)piece[0]]++] = (unsigned char)c;
+	}
+}
+
 void imaddr_confusables_init(struct imaddr_confusables *confusables)
 {
 	memset(confusables, 0, sizeof(*confusables));
+	load_pieces(&confusables->pieces);
 }
 
 static void release_kind(struct imaddr_confusables_kind *kind)
 {
-	free(kind->ascii);
-	free(kind->other);
+	for (size_t i = 0; i < kind->count; i++)
+		free(kind->entries[i].skeleton);
+	free(kind->entries);
 	free(kind->field);
 	memset(kind, 0, sizeof(*kind));
 }
@@ -35,41 +69,43 @@ void imaddr_confusables_release(struct imaddr_confusables *confusables)
 	imaddr_normalize_skeleton_memo_release(&confusables->memo);
 }
 
-/* 0 marks "no skeleton" in the ASCII array, so no hash is 0. */
-static uint32_t skeleton_hash(const char *skeleton)
+/* 0 marks an empty slot of the table below, so no hash is 0. */
+static uint32_t skeleton_hash(const char *skeleton, size_t len)
 {
-	uint32_t hash = (uint32_t)imaddr_hash(skeleton, strlen(skeleton));
+	uint32_t hash = (uint32_t)imaddr_hash(skeleton, len);
 	return hash ? hash : 1;
+}
+
+static void append_entry(struct imaddr_confusables_kind *k, uint64_t ordinal, uint32_t hash,
+			 char *skeleton)
+{
+	if (k->count == k->capacity) {
+		k->capacity = k->capacity ? k->capacity * 2 : 256;
+		k->entries = imaddr_xrealloc(k->entries, k->capacity * sizeof(*k->entries));
+	}
+	k->entries[k->count++] = (struct imaddr_confusables_entry){
+		.ordinal = ordinal, .hash = hash, .skeleton = skeleton,
+	};
+}
+
+/* Whether a string of ASCII characters can have this skeleton: its bytes say no at once. */
+static bool maybe_ascii_skeleton(const struct imaddr_confusables_pieces *pieces,
+				 const char *skeleton, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!pieces->byte_used[(unsigned char)skeleton[i]])
+			return false;
+	return len > 0;
 }
 
 void imaddr_confusables_add(struct imaddr_confusables *confusables,
 			    enum imaddr_confusable_kind kind, uint64_t ordinal,
-			    const char *skeleton, bool ascii, const char *field)
+			    const char *skeleton, size_t len, const char *field)
 {
 	struct imaddr_confusables_kind *k = &confusables->kinds[kind];
-	uint32_t hash = skeleton_hash(skeleton);
-
-	if (ascii) {
-		if (ordinal > k->ascii_size) {
-			size_t size = k->ascii_size ? k->ascii_size : 4096;
-			while (size < ordinal)
-				size *= 2;
-			k->ascii = imaddr_xrealloc(k->ascii, size * sizeof(*k->ascii));
-			memset(k->ascii + k->ascii_size, 0, (size - k->ascii_size) * sizeof(*k->ascii));
-			k->ascii_size = size;
-		}
-		k->ascii[ordinal - 1] = hash;
-	} else {
-		if (k->other_count == k->other_capacity) {
-			k->other_capacity = k->other_capacity ? k->other_capacity * 2 : 256;
-			k->other = imaddr_xrealloc(k->other, k->other_capacity * sizeof(*k->other));
-		}
-		/* Only a skeleton in ASCII can be an ASCII value's. */
-		k->other[k->other_count++] = (struct imaddr_confusables_entry){
-			.ordinal = ordinal, .hash = hash,
-			.ascii_skeleton = imaddr_normalize_is_ascii(skeleton, strlen(skeleton)),
-		};
-	}
+	char *kept = maybe_ascii_skeleton(&confusables->pieces, skeleton, len)
+			     ? imaddr_xstrndup(skeleton, len) : NULL;
+	append_entry(k, ordinal, skeleton_hash(skeleton, len), kept);
 	if (field && (!k->field || strcmp(k->field, field))) {
 		free(k->field);
 		k->field = imaddr_xstrdup(field);
@@ -85,6 +121,7 @@ struct run {
 	imaddr_finding_fn *emit;
 	void *context;
 	struct imaddr_buf scratch[3];
+	struct imaddr_strmap domains;    /* A-label -> U-label, NUL, its skeleton */
 };
 
 /* What a confusable finding says of one user: kept for the whole group. */
@@ -125,14 +162,24 @@ static bool compute_member(struct run *run, enum imaddr_confusable_kind kind,
 		if (!at || !address_at)
 			return false;
 		m->ascii = imaddr_normalize_skeleton(key, (size_t)(at - key), memo, skeleton);
-		imaddr_normalize_domain(at + 1, strlen(at + 1), work, unicode);
-		m->ascii &= imaddr_normalize_is_ascii(unicode->data, unicode->len);
+		/* A group's members mostly share a domain: its forms are kept. */
+		struct imaddr_strmap_entry *domain = imaddr_strmap_get(&run->domains, at + 1);
+		if (!domain->text) {
+			imaddr_normalize_domain(at + 1, strlen(at + 1), work, unicode);
+			imaddr_normalize_skeleton(unicode->data, unicode->len, memo, work);
+			imaddr_buf_append_char(unicode, '\0');
+			imaddr_buf_append(unicode, work->data, work->len);
+			domain->text = imaddr_xmalloc(unicode->len + 1);
+			memcpy(domain->text, unicode->data, unicode->len + 1);
+		}
+		const char *domain_unicode = domain->text;
+		size_t unicode_len = strlen(domain_unicode);
+		m->ascii &= imaddr_normalize_is_ascii(domain_unicode, unicode_len);
 		imaddr_buf_append_char(skeleton, '@');
-		imaddr_normalize_skeleton(unicode->data, unicode->len, memo, work);
-		imaddr_buf_append(skeleton, work->data, work->len);
+		imaddr_buf_append_str(skeleton, domain_unicode + unicode_len + 1);
 		imaddr_buf_reset(work);
 		imaddr_buf_append(work, address, (size_t)(address_at - address) + 1);
-		imaddr_buf_append(work, unicode->data, unicode->len);
+		imaddr_buf_append(work, domain_unicode, unicode_len);
 		m->value = imaddr_xstrdup(work->data);
 	}
 	m->skeleton = imaddr_xstrdup(skeleton->data);
@@ -348,47 +395,203 @@ static int by_first_ordinal(const void *a, const void *b)
 	return x->first_ordinal < y->first_ordinal ? -1 : x->first_ordinal > y->first_ordinal;
 }
 
-/*
- * The ASCII skeletons worth a look: those whose hash one of the others has
- * in ASCII, found through a set of those hashes in one pass over the array.
- * Appended to the kind's other entries.
- */
-static void add_ascii_candidates(struct imaddr_confusables_kind *k)
+/* How many entries of a kind have each hash: an open-addressed table. */
+struct hash_counts {
+	struct hash_count {
+		uint32_t hash;     /* 0: empty */
+		uint32_t count;
+	} *slots;
+	size_t mask;
+};
+
+static struct hash_count *count_slot(const struct hash_counts *counts, uint32_t hash)
 {
-	size_t wanted = 0, slots = 16;
-	for (size_t i = 0; i < k->other_count; i++)
-		wanted += k->other[i].ascii_skeleton;
-	if (!wanted || !k->ascii)
+	size_t i = hash & counts->mask;
+	while (counts->slots[i].hash && counts->slots[i].hash != hash)
+		i = (i + 1) & counts->mask;
+	return &counts->slots[i];
+}
+
+static void count_hashes(const struct imaddr_confusables_kind *k, struct hash_counts *counts)
+{
+	size_t size = 16;
+	while (size < 2 * k->count)
+		size *= 2;
+	counts->slots = imaddr_xcalloc(size, sizeof(*counts->slots));
+	counts->mask = size - 1;
+	for (size_t i = 0; i < k->count; i++) {
+		struct hash_count *slot = count_slot(counts, k->entries[i].hash);
+		slot->hash = k->entries[i].hash;
+		slot->count++;
+	}
+}
+
+/* ASCII values found to have an indexed skeleton's hash, per kind: candidates too. */
+struct ascii_found {
+	struct imaddr_confusables_kind kinds[IMADDR_CONFUSABLE_KINDS];
+};
+
+static bool indexed(const struct imaddr_confusables_kind *k, uint64_t ordinal)
+{
+	size_t low = 0, high = k->count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (k->entries[middle].ordinal < ordinal)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	return low < k->count && k->entries[low].ordinal == ordinal;
+}
+
+/* An ASCII value with `hash`: a candidate when an indexed skeleton has it. */
+static void found_ascii(struct imaddr_confusables_kind *indexed_kind, struct hash_counts *counts,
+			struct imaddr_confusables_kind *found, uint64_t ordinal, uint32_t hash)
+{
+	struct hash_count *slot = count_slot(counts, hash);
+	/* A value with an A-label domain was indexed as its U-label. */
+	if (!slot->hash || indexed(indexed_kind, ordinal))
 		return;
-	while (slots < 2 * wanted)
-		slots *= 2;
-	uint32_t *set = imaddr_xcalloc(slots, sizeof(*set));
-	for (size_t i = 0; i < k->other_count; i++) {
-		if (!k->other[i].ascii_skeleton)
-			continue;
-		size_t s = k->other[i].hash & (slots - 1);
-		while (set[s] && set[s] != k->other[i].hash)
-			s = (s + 1) & (slots - 1);
-		set[s] = k->other[i].hash;
-	}
-	for (size_t i = 0; i < k->ascii_size; i++) {
-		uint32_t hash = k->ascii[i];
-		if (!hash)
-			continue;
-		size_t s = hash & (slots - 1);
-		while (set[s] && set[s] != hash)
-			s = (s + 1) & (slots - 1);
-		if (!set[s])
-			continue;
-		if (k->other_count == k->other_capacity) {
-			k->other_capacity *= 2;
-			k->other = imaddr_xrealloc(k->other, k->other_capacity * sizeof(*k->other));
+	slot->count++;
+	append_entry(found, ordinal, hash, NULL);
+}
+
+/*
+ * The strings of ASCII characters whose skeleton is `skeleton`, written to
+ * `out` one after another with their NUL: at most PREIMAGES_MAX, or false.
+ * Most skeletons have one ("aerin.weiss", the skeleton of "ærin.weiß"'s
+ * key); each "l" (from l, 1, |) or "rn" (from rn, m) multiplies them.
+ */
+#define PREIMAGES_MAX 64
+#define PREIMAGE_LEN_MAX 512
+
+struct preimages {
+	const struct imaddr_confusables_pieces *pieces;
+	const char *skeleton;
+	size_t len;
+	char word[PREIMAGE_LEN_MAX + 1];
+	struct imaddr_buf *out;
+	size_t count;
+	bool too_many;
+};
+
+static void enumerate(struct preimages *p, size_t at, size_t written)
+{
+	if (p->too_many)
+		return;
+	if (at == p->len) {
+		if (p->count == PREIMAGES_MAX) {
+			p->too_many = true;
+			return;
 		}
-		k->other[k->other_count++] = (struct imaddr_confusables_entry){
-			.ordinal = i + 1, .hash = hash, .ascii_skeleton = true,
-		};
+		imaddr_buf_append(p->out, p->word, written + 1);
+		p->count++;
+		return;
 	}
-	free(set);
+	unsigned char first = (unsigned char)p->skeleton[at];
+	for (size_t i = p->pieces->start[first]; i < p->pieces->start[first + 1]; i++) {
+		unsigned char c = p->pieces->chars[i];
+		const char *piece;
+		size_t piece_len;
+		imaddr_normalize_ascii_skeleton(c, &piece, &piece_len);
+		if (piece_len > p->len - at || memcmp(piece, p->skeleton + at, piece_len))
+			continue;
+		p->word[written] = (char)c;
+		p->word[written + 1] = '\0';
+		enumerate(p, at + piece_len, written + 1);
+	}
+}
+
+static bool preimages_of(const struct imaddr_confusables_pieces *pieces, const char *skeleton,
+			 struct imaddr_buf *out, size_t *count)
+{
+	struct preimages p = { .pieces = pieces, .skeleton = skeleton, .len = strlen(skeleton),
+			       .out = out };
+	imaddr_buf_reset(out);
+	if (p.len > PREIMAGE_LEN_MAX)
+		return false;
+	enumerate(&p, 0, 0);
+	*count = p.count;
+	return !p.too_many;
+}
+
+/*
+ * The ASCII values that look like an indexed one, through the duplicates'
+ * index of keys. False when some skeleton has too many ASCII strings: the
+ * caller then takes every ASCII value's skeleton instead.
+ */
+static bool look_up_ascii(struct imaddr_confusables *confusables,
+			  const struct imaddr_duplicates *duplicates,
+			  enum imaddr_confusable_kind kind, struct hash_counts *counts,
+			  struct imaddr_confusables_kind *found)
+{
+	struct imaddr_confusables_kind *k = &confusables->kinds[kind];
+	struct imaddr_buf words;
+	uint64_t *ordinals = NULL;
+	size_t ordinal_count = 0, ordinal_capacity = 0;
+	bool complete = true;
+
+	imaddr_buf_init(&words, 0);
+	for (size_t i = 0; complete && i < k->count; i++) {
+		size_t count;
+		if (!k->entries[i].skeleton)
+			continue;
+		complete = preimages_of(&confusables->pieces, k->entries[i].skeleton, &words, &count);
+		const char *word = words.data;
+		for (size_t w = 0; complete && w < count; w++, word += strlen(word) + 1) {
+			ordinal_count = 0;
+			imaddr_duplicates_find(duplicates, confusable_kinds[kind].key, word,
+					       strlen(word), &ordinals, &ordinal_count,
+					       &ordinal_capacity);
+			for (size_t o = 0; o < ordinal_count; o++)
+				found_ascii(k, counts, found, ordinals[o], k->entries[i].hash);
+		}
+	}
+	free(ordinals);
+	imaddr_buf_release(&words);
+	return complete;
+}
+
+/* The fallback: a pass over the spool taking the ASCII values' skeletons. */
+struct ascii_pass {
+	struct imaddr_confusables *confusables;
+	struct hash_counts *counts;          /* [kind] */
+	bool wanted[IMADDR_CONFUSABLE_KINDS];
+	struct imaddr_buf skeleton;
+	struct ascii_found *found;
+};
+
+static enum imaddr_status take_ascii_skeletons(void *context, struct imaddr_spooled_user *user,
+					       struct imaddr_error *err)
+{
+	struct ascii_pass *pass = context;
+	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
+		const char *key = user->keys[confusable_kinds[kind].key];
+		if (!pass->wanted[kind] || !key || !imaddr_normalize_is_ascii(key, strlen(key)))
+			continue;
+		/* All ASCII: the skeleton of local@domain is local's @ domain's. */
+		imaddr_normalize_skeleton(key, strlen(key), NULL, &pass->skeleton);
+		found_ascii(&pass->confusables->kinds[kind], &pass->counts[kind],
+			    &pass->found->kinds[kind], user->user.ordinal,
+			    skeleton_hash(pass->skeleton.data, pass->skeleton.len));
+	}
+	return IMADDR_OK;
+}
+
+/* The candidates of a kind: entries whose hash another entry or ASCII value has. */
+static void keep_candidates(struct imaddr_confusables_kind *k, const struct hash_counts *counts,
+			    const struct imaddr_confusables_kind *found)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < k->count; i++) {
+		if (count_slot(counts, k->entries[i].hash)->count >= 2)
+			k->entries[kept++] = k->entries[i];
+		else
+			free(k->entries[i].skeleton);
+	}
+	k->count = kept;
+	for (size_t i = 0; i < found->count; i++)
+		append_entry(k, found->entries[i].ordinal, found->entries[i].hash, NULL);
 }
 
 static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_kind kind,
@@ -399,16 +602,10 @@ static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_ki
 	size_t group_count = 0, group_cap = 0;
 	enum imaddr_status status = IMADDR_OK;
 
-	if (!k->other_count)
-		goto out;
-	add_ascii_candidates(k);
-	free(k->ascii);
-	k->ascii = NULL;
-	k->ascii_size = 0;
-	qsort(k->other, k->other_count, sizeof(*k->other), by_hash_then_ordinal);
-	for (size_t i = 0; i < k->other_count;) {
+	qsort(k->entries, k->count, sizeof(*k->entries), by_hash_then_ordinal);
+	for (size_t i = 0; i < k->count;) {
 		size_t j = i + 1;
-		while (j < k->other_count && k->other[j].hash == k->other[i].hash)
+		while (j < k->count && k->entries[j].hash == k->entries[i].hash)
 			j++;
 		if (j - i >= 2) {
 			if (group_count == group_cap) {
@@ -416,7 +613,7 @@ static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_ki
 				groups = imaddr_xrealloc(groups, group_cap * sizeof(*groups));
 			}
 			groups[group_count++] = (struct candidate_group){
-				i, j - i, k->other[i].ordinal
+				i, j - i, k->entries[i].ordinal
 			};
 		}
 		i = j;
@@ -424,30 +621,60 @@ static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_ki
 	if (group_count)
 		qsort(groups, group_count, sizeof(*groups), by_first_ordinal);
 	for (size_t i = 0; status == IMADDR_OK && i < group_count; i++)
-		status = confirm_group(run, kind, k->other + groups[i].start, groups[i].count, err);
+		status = confirm_group(run, kind, k->entries + groups[i].start, groups[i].count,
+				       err);
 	free(groups);
-out:
-	/* The field stays: nothing needs it after the report, and release frees it. */
-	free(k->ascii);
-	free(k->other);
-	k->ascii = NULL;
-	k->other = NULL;
-	k->ascii_size = k->other_count = k->other_capacity = 0;
 	return status;
 }
 
 enum imaddr_status imaddr_confusables_report(struct imaddr_confusables *confusables,
+					     const struct imaddr_duplicates *duplicates,
 					     struct imaddr_spool *spool, imaddr_finding_fn *emit,
 					     void *context, struct imaddr_error *err)
 {
-	struct run run = { confusables, spool, emit, context, { { 0 } } };
+	struct run run = { confusables, spool, emit, context, { { 0 } }, { 0 } };
+	struct hash_counts counts[IMADDR_CONFUSABLE_KINDS] = { { 0 } };
+	struct ascii_found found = { { { 0 } } };
+	struct ascii_pass pass = { .confusables = confusables, .counts = counts, .found = &found };
 	enum imaddr_status status = IMADDR_OK;
+	bool pass_wanted = false;
 
+	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
+		if (!confusables->kinds[kind].count)
+			continue;
+		count_hashes(&confusables->kinds[kind], &counts[kind]);
+		if (!look_up_ascii(confusables, duplicates, kind, &counts[kind], &found.kinds[kind])) {
+			/* Start the kind over: the pass finds every ASCII candidate. */
+			release_kind(&found.kinds[kind]);
+			free(counts[kind].slots);
+			count_hashes(&confusables->kinds[kind], &counts[kind]);
+			pass.wanted[kind] = pass_wanted = true;
+		}
+	}
+	imaddr_buf_init(&pass.skeleton, 0);
+	if (pass_wanted)
+		status = imaddr_spool_each(spool, take_ascii_skeletons, &pass, err);
+	imaddr_buf_release(&pass.skeleton);
 	for (int i = 0; i < 3; i++)
 		imaddr_buf_init(&run.scratch[i], 0);
-	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_CONFUSABLE_KINDS; kind++)
+	imaddr_strmap_init(&run.domains);
+	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_CONFUSABLE_KINDS; kind++) {
+		struct imaddr_confusables_kind *k = &confusables->kinds[kind];
+		if (!k->count)
+			continue;
+		keep_candidates(k, &counts[kind], &found.kinds[kind]);
 		status = report_kind(&run, kind, err);
+	}
+	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
+		free(counts[kind].slots);
+		release_kind(&found.kinds[kind]);
+		char *field = confusables->kinds[kind].field;
+		confusables->kinds[kind].field = NULL;
+		release_kind(&confusables->kinds[kind]);
+		confusables->kinds[kind].field = field;
+	}
 	for (int i = 0; i < 3; i++)
 		imaddr_buf_release(&run.scratch[i]);
+	imaddr_strmap_release(&run.domains);
 	return status;
 }

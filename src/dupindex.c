@@ -101,3 +101,22 @@ int imaddr_dupindex_next_group(const struct imaddr_dupindex *index, size_t *posi
 	*position = i;
 	return 0;
 }
+
+void imaddr_dupindex_find(const struct imaddr_dupindex *index, const char *key, size_t len,
+			  size_t *start, size_t *count)
+{
+	uint64_t hash = imaddr_hash(key, len);
+	size_t low = 0, high = index->count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (index->entries[middle].hash < hash)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	size_t end = low;
+	while (end < index->count && index->entries[end].hash == hash)
+		end++;
+	*start = low;
+	*count = end - low;
+}

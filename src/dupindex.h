@@ -35,4 +35,11 @@ void imaddr_dupindex_sort(struct imaddr_dupindex *index);
 int imaddr_dupindex_next_group(const struct imaddr_dupindex *index, size_t *position,
 			       size_t *start, size_t *count);
 
+/**
+ * After sorting: the entries whose key hashes as `key` does (imaddr_hash),
+ * candidates for having that key: sets *start and *count (0 when none).
+ */
+void imaddr_dupindex_find(const struct imaddr_dupindex *index, const char *key, size_t len,
+			  size_t *start, size_t *count);
+
 #endif /* IMADDR_DUPINDEX_H */

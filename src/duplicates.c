@@ -292,7 +292,6 @@ static enum imaddr_status find_duplicates(struct run *run, enum imaddr_key_kind 
 	for (size_t i = 0; status == IMADDR_OK && i < group_count; i++)
 		status = report_candidates(run, kind, &groups[i], err);
 	free(groups);
-	imaddr_dupindex_release(index);
 	return status;
 }
 
@@ -307,4 +306,20 @@ enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates
 	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_KEY_COUNT; kind++)
 		status = find_duplicates(&run, kind, err);
 	return status;
+}
+
+void imaddr_duplicates_find(const struct imaddr_duplicates *duplicates,
+			    enum imaddr_key_kind kind, const char *key, size_t len,
+			    uint64_t **ordinals, size_t *count, size_t *capacity)
+{
+	const struct imaddr_dupindex *index = &duplicates->indexes[kind];
+	size_t start, found;
+	imaddr_dupindex_find(index, key, len, &start, &found);
+	for (size_t i = start; i < start + found; i++) {
+		if (*count == *capacity) {
+			*capacity = *capacity ? *capacity * 2 : 16;
+			*ordinals = imaddr_xrealloc(*ordinals, *capacity * sizeof(**ordinals));
+		}
+		(*ordinals)[(*count)++] = index->entries[i].ordinal;
+	}
 }

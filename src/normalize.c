@@ -9,6 +9,7 @@
 #include "normalize.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unicode/uidna.h>
 #include <unicode/unorm2.h>
 #include <unicode/uscript.h>
+#include <unicode/uset.h>
 #include <unicode/uspoof.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
@@ -35,6 +37,7 @@ static UIDNA *uts46_transitional;
 static USpoofChecker *spoof;
 static char init_failure[IMADDR_ERROR_MAX];
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static atomic_bool services_open;
 
 /*
  * The skeleton of one code point, to be copied whole (16 bytes) and counted
@@ -49,6 +52,14 @@ struct skeleton_piece {
 
 /* Filled from the spoof checker when the services open. */
 static struct skeleton_piece ascii_skeletons[128];
+
+/*
+ * The 64-code-point blocks of the BMP that hold a Default_Ignorable code
+ * point, from ICU's set when the services open: a Cyrillic or Han name
+ * then asks ICU nothing for each of its characters.
+ */
+static uint8_t invisible_blocks[0x10000 / 64 / 8];
+static pthread_once_t invisible_blocks_once = PTHREAD_ONCE_INIT;
 
 static void skeleton_piece_of(UChar32 c, struct skeleton_piece *piece);
 
@@ -95,9 +106,12 @@ static void open_services(void)
 	}
 	for (UChar32 c = 0; U_SUCCESS(status) && c < 0x80; c++)
 		skeleton_piece_of(c, &ascii_skeletons[c]);
+
 	if (U_FAILURE(status))
 		snprintf(init_failure, sizeof(init_failure), "cannot open the ICU %s: %s",
 			 what, u_errorName(status));
+	else
+		atomic_store_explicit(&services_open, true, memory_order_release);
 }
 
 enum imaddr_status imaddr_normalize_init(struct imaddr_error *err)
@@ -116,10 +130,17 @@ enum imaddr_status imaddr_normalize_init(struct imaddr_error *err)
  * into the library, so failing here means a broken installation: abort like
  * an allocation failure does (see include/imaddr.h).
  */
-static void need_services(void)
+static void need_services_slowly(void)
 {
 	if (imaddr_normalize_init(NULL) != IMADDR_OK)
 		imaddr_fatal(init_failure);
+}
+
+/* Called for every value: a flag first, then pthread_once, which is a call. */
+static inline void need_services(void)
+{
+	if (!atomic_load_explicit(&services_open, memory_order_acquire))
+		need_services_slowly();
 }
 
 /*
@@ -177,12 +198,7 @@ static size_t ascii_prefix(const char *s, size_t len)
 
 static bool is_ascii(const char *s, size_t len)
 {
-	return ascii_prefix(s, len) == len;
-}
-
-bool imaddr_normalize_is_ascii(const char *s, size_t len)
-{
-	return is_ascii(s, len);
+	return imaddr_normalize_is_ascii(s, len);
 }
 
 int32_t imaddr_normalize_codepoint_at(const char *s, size_t len, size_t offset)
@@ -697,21 +713,68 @@ void imaddr_normalize_describe_codepoint(int32_t codepoint, struct imaddr_buf *o
 /* ------------------------------------------------------------------------ */
 /* UTS #39: what hides in a value and what looks like what. */
 
-static bool is_visible(UChar32 c)
+/* Loaded when the first text that is not ASCII comes: ICU builds the set then. */
+static void load_invisible_blocks(void)
 {
-	return !u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) &&
-	       !u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL) && c != 0xFEFF;
+	UErrorCode status = U_ZERO_ERROR;
+	const USet *set = u_getBinaryPropertySet(UCHAR_DEFAULT_IGNORABLE_CODE_POINT, &status);
+	int32_t items = U_SUCCESS(status) ? uset_getItemCount(set) : 0;
+	if (U_FAILURE(status))
+		memset(invisible_blocks, 0xFF, sizeof(invisible_blocks));    /* ask ICU each time */
+	for (int32_t i = 0; i < items; i++) {
+		UChar32 start, end;
+		status = U_ZERO_ERROR;
+		if (uset_getItem(set, i, &start, &end, NULL, 0, &status) != 0 || U_FAILURE(status))
+			continue;    /* a string, not a range */
+		for (UChar32 c = start; c <= end && c < 0x10000; c = (c | 63) + 1)
+			invisible_blocks[c >> 9] |= (uint8_t)(1u << ((c >> 6) & 7));
+	}
 }
 
+/*
+ * The block of the character a well-formed sequence of two or three bytes
+ * starts, read off its first two bytes; -1 for anything else (ASCII, four
+ * bytes, ill-formed), which is decoded and asked of ICU.
+ */
+static int32_t bmp_block(const unsigned char *p, size_t available)
+{
+	if (p[0] >= 0xC2 && p[0] < 0xE0 && available >= 2 && (p[1] & 0xC0) == 0x80)
+		return p[0] & 0x1F;
+	if (p[0] >= 0xE0 && p[0] < 0xF0 && available >= 3 && (p[1] & 0xC0) == 0x80 &&
+	    (p[2] & 0xC0) == 0x80)
+		return (p[0] & 0x0F) << 6 | (p[1] & 0x3F);
+	return -1;
+}
+
+/*
+ * Every Bidi_Control code point and U+FEFF are Default_Ignorable too (a unit
+ * test holds ICU to it), so one property answers for all three.
+ */
 int32_t imaddr_normalize_first_invisible(const char *s, size_t len, size_t *offset)
 {
-	size_t start = ascii_prefix(s, len);
-	if (start == len)
-		return -1;
-	int32_t c = first_refused(s + start, len - start, offset, is_visible);
-	if (c >= 0 && offset)
-		*offset += start;
-	return c;
+	size_t i = ascii_prefix(s, len);
+	if (i < len)
+		pthread_once(&invisible_blocks_once, load_invisible_blocks);
+	while (i < len) {
+		size_t start = i;
+		const unsigned char *p = (const unsigned char *)s + i;
+		if (p[0] < 0x80) {
+			i++;
+			continue;
+		}
+		int32_t block = bmp_block(p, len - i);
+		if (block >= 0 && !(invisible_blocks[block >> 3] & (1u << (block & 7)))) {
+			i += p[0] < 0xE0 ? 2 : 3;
+			continue;
+		}
+		UChar32 c = next_codepoint(s, len, &i);
+		if (c >= 0 && u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) {
+			if (offset)
+				*offset = start;
+			return c;
+		}
+	}
+	return -1;
 }
 
 bool imaddr_normalize_is_bidi_control(int32_t codepoint)
@@ -735,7 +798,9 @@ static bool goes_with_any_script(UChar32 c)
  * Common and Inherited characters aside: UTS #39's resolved script set is
  * then not empty, the level single-script restrictive at most, and ICU need
  * not be asked. False means "ask ICU", not "mixed": Japanese (Han and Kana)
- * is one writing system of several scripts, which ICU knows.
+ * is one writing system of several scripts, which ICU knows. A character's
+ * Script_Extensions hold its Script when that is not Common or Inherited,
+ * so a character of the script found first needs no more than its Script.
  */
 static bool one_script(const char *s, size_t len)
 {
@@ -744,6 +809,7 @@ static bool one_script(const char *s, size_t len)
 
 	while (i < len) {
 		UChar32 c = (unsigned char)s[i];
+		UErrorCode status = U_ZERO_ERROR;
 		if (c < 0x80) {
 			i++;
 			if (!is_ascii_letter(c))
@@ -756,17 +822,18 @@ static bool one_script(const char *s, size_t len)
 		}
 		if ((c = next_codepoint(s, len, &i)) < 0)
 			return false;
-		if (goes_with_any_script(c))
-			continue;
-		if (script == USCRIPT_INVALID_CODE) {
-			UErrorCode status = U_ZERO_ERROR;
-			script = uscript_getScript(c, &status);
+		UScriptCode own = uscript_getScript(c, &status);
+		if (U_FAILURE(status))
+			return false;
+		if (own == USCRIPT_COMMON || own == USCRIPT_INHERITED) {
 			/* Common with a list of scripts (U+0964 DEVANAGARI DANDA): ICU's to judge. */
-			if (U_FAILURE(status) || script == USCRIPT_COMMON ||
-			    script == USCRIPT_INHERITED)
+			if (!goes_with_any_script(c))
 				return false;
+			continue;
 		}
-		if (!uscript_hasScript(c, script))
+		if (script == USCRIPT_INVALID_CODE)
+			script = own;
+		if (own != script && !uscript_hasScript(c, script))
 			return false;
 	}
 	return true;
@@ -901,6 +968,16 @@ static void skeleton_whole(const char *s, size_t len, struct imaddr_buf *out)
 	imaddr_buf_append(out, result, (size_t)result_len);
 	if (result != stack)
 		free(result);
+}
+
+bool imaddr_normalize_ascii_skeleton(unsigned char c, const char **piece, size_t *len)
+{
+	need_services();
+	if (c >= 0x80 || ascii_skeletons[c].len < 0)
+		return false;
+	*piece = ascii_skeletons[c].bytes;
+	*len = (size_t)ascii_skeletons[c].len;
+	return true;
 }
 
 bool imaddr_normalize_skeleton(const char *s, size_t len, struct imaddr_skeleton_memo *memo,

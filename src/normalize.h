@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buffer.h"
 #include "imaddr.h"
@@ -83,8 +84,35 @@ int32_t imaddr_normalize_precis_disallowed(const char *s, size_t len, size_t *of
 /** The first control character (general category Cc) of s, or -1. */
 int32_t imaddr_normalize_first_control(const char *s, size_t len, size_t *offset);
 
-/** True when s is all ASCII: none of the checks below can then find anything. */
-bool imaddr_normalize_is_ascii(const char *s, size_t len);
+/**
+ * True when s is all ASCII: none of the checks below can then find
+ * anything. Inline, and eight bytes at a time (the last eight, or the last
+ * four, overlapping): it is asked of most values, and most are short.
+ */
+static inline bool imaddr_normalize_is_ascii(const char *s, size_t len)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t word, last;
+	if (len >= 8) {
+		for (size_t i = 0; i + 8 <= len; i += 8) {
+			memcpy(&word, s + i, 8);
+			if (word & high)
+				return false;
+		}
+		memcpy(&last, s + len - 8, 8);
+		return !(last & high);
+	}
+	if (len >= 4) {
+		uint32_t first4, last4;
+		memcpy(&first4, s, 4);
+		memcpy(&last4, s + len - 4, 4);
+		return !((first4 | last4) & 0x80808080u);
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
 
 /**
  * The first code point of s that is not seen where the value is shown: a
@@ -132,6 +160,14 @@ void imaddr_normalize_skeleton_memo_release(struct imaddr_skeleton_memo *memo);
  */
 bool imaddr_normalize_skeleton(const char *s, size_t len, struct imaddr_skeleton_memo *memo,
 			       struct imaddr_buf *out);
+
+/**
+ * The skeleton of one ASCII character as imaddr_normalize_skeleton writes
+ * it inside a string ("m" gives "rn", "1" gives "l", "a" gives "a"): sets
+ * *piece and *len and returns true; false for a byte that is not ASCII, or
+ * that sends a string to ICU whole.
+ */
+bool imaddr_normalize_ascii_skeleton(unsigned char c, const char **piece, size_t *len);
 
 /**
  * UTS #46 transitional processing of a domain (IDNA2003's mapping: ß to ss,

@@ -65,8 +65,10 @@ void imaddr_rules_address_init(struct imaddr_address *address)
 	imaddr_buf_init(&address->unicode, 0);
 	imaddr_buf_init(&address->key, 0);
 	imaddr_buf_init(&address->domain_skeleton_buf, 0);
+	imaddr_buf_init(&address->domain_transitional_buf, 0);
 	address->domain_flags = 0;
 	address->domain_skeleton = "";
+	address->domain_transitional = "";
 }
 
 void imaddr_rules_address_release(struct imaddr_address *address)
@@ -78,6 +80,7 @@ void imaddr_rules_address_release(struct imaddr_address *address)
 	imaddr_buf_release(&address->unicode);
 	imaddr_buf_release(&address->key);
 	imaddr_buf_release(&address->domain_skeleton_buf);
+	imaddr_buf_release(&address->domain_transitional_buf);
 }
 
 static void reset_address(struct imaddr_address *address)
@@ -91,6 +94,7 @@ static void reset_address(struct imaddr_address *address)
 	imaddr_buf_reset(&address->key);
 	address->domain_flags = 0;
 	address->domain_skeleton = "";
+	address->domain_transitional = "";
 }
 
 static bool is_ipv4(const char *host, size_t len)
@@ -127,16 +131,20 @@ static void describe_char(int32_t codepoint, char *out, size_t size)
 static void inspect_domain(const char *domain, size_t len, struct imaddr_address *address)
 {
 	const char *unicode = address->domain_unicode.data;
-	struct imaddr_buf transitional;
+	struct imaddr_buf *transitional = &address->domain_transitional_buf;
 
 	address->domain_flags = 0;
+	imaddr_buf_reset(transitional);
 	if (!imaddr_normalize_is_ascii(domain, len)) {
-		imaddr_buf_init(&transitional, 0);
-		uint32_t errors = imaddr_normalize_domain_transitional(domain, len, &transitional);
-		if (errors || strcmp(transitional.data, address->domain_ascii.data))
+		uint32_t errors = imaddr_normalize_domain_transitional(domain, len, transitional);
+		if (errors)
+			imaddr_buf_reset(transitional);
+		if (errors || strcmp(transitional->data, address->domain_ascii.data))
 			address->domain_flags |= IMADDR_RULES_DOMAIN_DEVIATION;
-		imaddr_buf_release(&transitional);
+		else
+			imaddr_buf_reset(transitional);
 	}
+	address->domain_transitional = transitional->data;
 	if (!imaddr_normalize_is_ascii(unicode, address->domain_unicode.len)) {
 		address->domain_flags |= IMADDR_RULES_DOMAIN_NOT_ASCII;
 		for (const char *label = unicode; *label;) {
@@ -160,9 +168,8 @@ static void check_invisible(const char *value, size_t len, const char *field, co
 			    struct imaddr_rules_findings *list)
 {
 	size_t offset;
-	int32_t c;
-	if (imaddr_normalize_is_ascii(value, len) ||
-	    (c = imaddr_normalize_first_invisible(value, len, &offset)) < 0)
+	int32_t c = imaddr_normalize_first_invisible(value, len, &offset);
+	if (c < 0)
 		return;
 	char name[96];
 	describe_char(c, name, sizeof(name));
@@ -213,11 +220,8 @@ static void check_idna_deviation(const char *host, size_t host_len, const char *
 				 const struct imaddr_address *address,
 				 struct imaddr_rules_findings *list)
 {
-	struct imaddr_buf transitional;
-	imaddr_buf_init(&transitional, 0);
-	uint32_t errors = imaddr_normalize_domain_transitional(host, host_len, &transitional);
 	int shown = (int)(host_len > 200 ? 200 : host_len);
-	if (errors)
+	if (!*address->domain_transitional)
 		imaddr_rules_findings_add(list, IMADDR_CODE_IDNA_DEVIATION, field, NULL,
 				 "domain '%.*s' is '%s' by IDNA2008 (nontransitional UTS #46), "
 				 "but transitional processing (IDNA2003), which older clients use, "
@@ -227,8 +231,7 @@ static void check_idna_deviation(const char *host, size_t host_len, const char *
 				 "domain '%.*s' is '%s' by IDNA2008 (nontransitional UTS #46), but "
 				 "'%s' by transitional processing (IDNA2003): older clients reach "
 				 "another domain", shown, host, address->domain_ascii.data,
-				 transitional.data);
-	imaddr_buf_release(&transitional);
+				 address->domain_transitional);
 }
 
 bool imaddr_rules_domain(const char *domain, size_t len, const char *field, const char *value,
@@ -256,6 +259,9 @@ bool imaddr_rules_domain(const char *domain, size_t len, const char *field, cons
 			imaddr_buf_append_str(&address->domain_unicode, unicode);
 			address->domain_flags = (unsigned)hit->count;
 			address->domain_skeleton = unicode + address->domain_unicode.len + 1;
+			if (address->domain_flags & IMADDR_RULES_DOMAIN_DEVIATION)
+				address->domain_transitional = address->domain_skeleton +
+							       strlen(address->domain_skeleton) + 1;
 			return true;
 		}
 	}
@@ -293,16 +299,20 @@ bool imaddr_rules_domain(const char *domain, size_t len, const char *field, cons
 	if (valid && cacheable && address->domain_cache->used < IMADDR_RULES_DOMAIN_CACHE_MAX) {
 		struct imaddr_strmap_entry *entry = imaddr_strmap_get(address->domain_cache,
 								      written);
-		/* The forms and the skeleton in one allocation, so the map's free()
-		   releases them; the flags are the entry's count. */
-		size_t ascii_len = address->domain_ascii.len;
-		size_t unicode_len = address->domain_unicode.len;
-		size_t skeleton_len = address->domain_skeleton_buf.len;
-		entry->text = imaddr_xmalloc(ascii_len + unicode_len + skeleton_len + 3);
-		memcpy(entry->text, address->domain_ascii.data, ascii_len + 1);
-		memcpy(entry->text + ascii_len + 1, address->domain_unicode.data, unicode_len + 1);
-		memcpy(entry->text + ascii_len + unicode_len + 2, address->domain_skeleton,
-		       skeleton_len + 1);
+		/* The forms, the skeleton and the transitional form in one
+		   allocation, so the map's free() releases them; the flags are the
+		   entry's count. */
+		const struct imaddr_buf *parts[] = { &address->domain_ascii,
+			&address->domain_unicode, &address->domain_skeleton_buf,
+			&address->domain_transitional_buf };
+		size_t size = 0;
+		for (size_t i = 0; i < 4; i++)
+			size += parts[i]->len + 1;
+		char *text = entry->text = imaddr_xmalloc(size);
+		for (size_t i = 0; i < 4; i++) {
+			memcpy(text, parts[i]->data, parts[i]->len + 1);
+			text += parts[i]->len + 1;
+		}
 		entry->count = address->domain_flags;
 	}
 	if (!valid && list)
@@ -612,8 +622,6 @@ void imaddr_rules_address_finish(struct imaddr_address *address)
 static void check_userid_scripts(const char *userid, size_t len, const char *field,
 				 struct imaddr_rules_findings *list)
 {
-	if (imaddr_normalize_is_ascii(userid, len))
-		return;
 	const char *at = NULL;
 	for (size_t i = len; i-- > 0 && !at;)
 		if (userid[i] == '@')
@@ -631,7 +639,7 @@ static void check_userid_scripts(const char *userid, size_t len, const char *fie
 }
 
 bool imaddr_rules_userid(const char *value, size_t len, const char *field,
-			 struct imaddr_buf *canonical, struct imaddr_buf *key,
+			 struct imaddr_buf *canonical, struct imaddr_buf *key, bool *ascii,
 			 struct imaddr_rules_findings *list)
 {
 	size_t bad_offset, start;
@@ -639,6 +647,7 @@ bool imaddr_rules_userid(const char *value, size_t len, const char *field,
 
 	imaddr_buf_reset(canonical);
 	imaddr_buf_reset(key);
+	*ascii = false;
 	if (!imaddr_normalize_utf8_valid(value, len, &bad_offset)) {
 		imaddr_rules_findings_add(list, IMADDR_CODE_USERID_INVALID, field, NULL,
 				 "user ID is not valid UTF-8 (byte %zu)", bad_offset + 1);
@@ -658,7 +667,9 @@ bool imaddr_rules_userid(const char *value, size_t len, const char *field,
 				 bad_offset + 1);
 		return false;
 	}
-	check_invisible(value, len, field, "user ID", list);
+	*ascii = imaddr_normalize_is_ascii(value, len);
+	if (!*ascii)
+		check_invisible(value, len, field, "user ID", list);
 	bool not_nfc = imaddr_normalize_nfc(value + start, trimmed, canonical);
 	size_t chars = imaddr_normalize_codepoints(canonical->data, canonical->len);
 	if (chars > IMADDR_RULES_USERID_MAX_CHARS) {
@@ -674,7 +685,8 @@ bool imaddr_rules_userid(const char *value, size_t len, const char *field,
 			: trimmed != len ? "has surrounding white space" : "is not in NFC");
 		imaddr_buf_append(&item->suggestion, canonical->data, canonical->len);
 	}
-	check_userid_scripts(canonical->data, canonical->len, field, list);
+	if (!*ascii)
+		check_userid_scripts(canonical->data, canonical->len, field, list);
 	imaddr_normalize_key(canonical->data, canonical->len, key);
 	return true;
 }

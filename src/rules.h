@@ -70,11 +70,15 @@ struct imaddr_address {
 	struct imaddr_buf local;
 	struct imaddr_buf domain_ascii;
 	struct imaddr_buf domain_unicode;
-	/* Set with the domain forms: IMADDR_RULES_DOMAIN_* and the UTS #39
-	 * skeleton of the U-label form (in the cache, or domain_skeleton_buf). */
+	/* Set with the domain forms: IMADDR_RULES_DOMAIN_*, the UTS #39
+	 * skeleton of the U-label form and, with IMADDR_RULES_DOMAIN_DEVIATION,
+	 * the transitional A-label form ("" when transitional processing fails);
+	 * in the cache, or in the buffers. */
 	unsigned domain_flags;
 	const char *domain_skeleton;
+	const char *domain_transitional;
 	struct imaddr_buf domain_skeleton_buf;
+	struct imaddr_buf domain_transitional_buf;
 	struct imaddr_buf canonical;   /* local@domain_ascii */
 	struct imaddr_buf unicode;     /* local@domain_unicode, see imaddr_rules_address_finish */
 	struct imaddr_buf key;         /* NFKC_Casefold(local)@domain_ascii, likewise */
@@ -117,11 +121,12 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 /**
  * Checks a user ID: missing, invalid, not canonical, invisible-char and
  * mixed-script (a user ID with an '@' by its parts, as an address). Writes
- * the trimmed NFC user ID to `canonical` and its comparison key to `key`.
- * Returns false when the user ID is missing or invalid.
+ * the trimmed NFC user ID to `canonical` and its comparison key to `key`,
+ * and sets *ascii when the value is all ASCII (so is the key). Returns
+ * false when the user ID is missing or invalid.
  */
 bool imaddr_rules_userid(const char *value, size_t len, const char *field,
-			 struct imaddr_buf *canonical, struct imaddr_buf *key,
+			 struct imaddr_buf *canonical, struct imaddr_buf *key, bool *ascii,
 			 struct imaddr_rules_findings *list);
 
 /**

@@ -208,7 +208,7 @@ static void check_user_id(struct imaddr_rules_user *rules, const struct imaddr_r
 		return;
 	}
 	bool valid = imaddr_rules_userid(value->data, value->len, field, &rules->userid,
-					 &rules->userid_key, &rules->checks);
+					 &rules->userid_key, &rules->userid_ascii, &rules->checks);
 	fill_values(&rules->checks, before, out->user.user_id);
 	if (!valid)
 		return;
@@ -425,33 +425,36 @@ static void check_csv_formula(struct imaddr_rules_user *rules, const struct imad
 }
 
 /*
- * The skeletons for confusable. An IM address's is its local part's key
- * and its domain's U-label, whose skeleton the domain cache keeps: a million
- * users at a few dozen domains take the domain's skeleton once.
+ * The skeletons for confusable, of the values that are not all ASCII. An IM
+ * address's is its local part's key and its domain's U-label, whose
+ * skeleton the domain cache keeps: a million users at a few dozen domains
+ * take the domain's skeleton once.
  */
 static void compute_skeletons(struct imaddr_rules_user *rules,
 			      const struct imaddr_spooled_user *out)
 {
-	if (rules->userid_key.len) {
+	struct imaddr_skeleton_memo *memo = &rules->skeleton_memo;
+	/* An ASCII user ID has an ASCII key; one that is not may fold to ASCII. */
+	const struct imaddr_buf *key = &rules->userid_key;
+	if (key->len && !rules->userid_ascii && !imaddr_normalize_is_ascii(key->data, key->len)) {
 		struct imaddr_buf *text = &rules->skeleton_text[IMADDR_CONFUSABLE_USER_ID];
-		rules->skeleton_ascii[IMADDR_CONFUSABLE_USER_ID] =
-			imaddr_normalize_skeleton(rules->userid_key.data, rules->userid_key.len,
-						  &rules->skeleton_memo, text);
-		rules->skeleton[IMADDR_CONFUSABLE_USER_ID] = text->data;
+		imaddr_normalize_skeleton(key->data, key->len, memo, text);
+		rules->skeleton[IMADDR_CONFUSABLE_USER_ID] = text;
 	}
 	const struct imaddr_address *uri = &rules->uri;
-	if (rules->options->scheme == IMADDR_SCHEME_DIRECTORY_URI &&
-	    out->keys[IMADDR_KEY_IM_ADDRESS] && uri->key.len > uri->domain_ascii.len) {
-		struct imaddr_buf *text = &rules->skeleton_text[IMADDR_CONFUSABLE_IM_ADDRESS];
-		size_t local_len = uri->key.len - uri->domain_ascii.len - 1;
-		bool ascii = imaddr_normalize_skeleton(uri->key.data, local_len,
-						       &rules->skeleton_memo, text);
-		imaddr_buf_append_char(text, '@');
-		imaddr_buf_append_str(text, uri->domain_skeleton);
-		rules->skeleton_ascii[IMADDR_CONFUSABLE_IM_ADDRESS] =
-			ascii && !(uri->domain_flags & IMADDR_RULES_DOMAIN_NOT_ASCII);
-		rules->skeleton[IMADDR_CONFUSABLE_IM_ADDRESS] = text->data;
-	}
+	if (rules->options->scheme != IMADDR_SCHEME_DIRECTORY_URI ||
+	    !out->keys[IMADDR_KEY_IM_ADDRESS] || uri->key.len <= uri->domain_ascii.len)
+		return;
+	/* A plain URI (rules.h) is ASCII, but its domain's U-label may not be. */
+	if (!(uri->domain_flags & IMADDR_RULES_DOMAIN_NOT_ASCII) &&
+	    (uri->plain || imaddr_normalize_is_ascii(uri->key.data, uri->key.len)))
+		return;
+	size_t local_len = uri->key.len - uri->domain_ascii.len - 1;
+	struct imaddr_buf *text = &rules->skeleton_text[IMADDR_CONFUSABLE_IM_ADDRESS];
+	imaddr_normalize_skeleton(uri->key.data, local_len, memo, text);
+	imaddr_buf_append_char(text, '@');
+	imaddr_buf_append_str(text, uri->domain_skeleton);
+	rules->skeleton[IMADDR_CONFUSABLE_IM_ADDRESS] = text;
 }
 
 /* Today's directory URI: the current URI the input holds, else the URI as read. */

@@ -35,17 +35,17 @@ struct imaddr_rules_user {
 	const char *key_field[IMADDR_KEY_COUNT];  /* the attribute each key came from */
 	const char *im_domain_unicode;            /* U-label of the IM domain, or NULL */
 	enum imaddr_rules_change change;          /* pre-migration */
-	/* The UTS #39 skeletons confusable compares (confusables.h): of the user
+	/* The UTS #39 skeletons confusable indexes (confusables.h): of the user
 	 * ID's key and, under the Directory URI scheme, of the IM address as
-	 * local key@U-label; NULL where none. `skeleton_ascii`: its source is
-	 * all ASCII. */
-	const char *skeleton[IMADDR_CONFUSABLE_KINDS];
-	bool skeleton_ascii[IMADDR_CONFUSABLE_KINDS];
+	 * local key@U-label; NULL where there is none, and for a value that is
+	 * all ASCII (confusables.h takes those only when it must). */
+	const struct imaddr_buf *skeleton[IMADDR_CONFUSABLE_KINDS];
 
 	/* Scratch, reused so that the hot path does not allocate. */
 	struct imaddr_buf raw[IMADDR_ROLE_COUNT];
 	struct imaddr_buf userid;
 	struct imaddr_buf userid_key;
+	bool userid_ascii;                 /* the user ID as read is all ASCII */
 	struct imaddr_buf mail_key;
 	struct imaddr_buf im_address;
 	struct imaddr_buf im_key;
