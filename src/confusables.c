@@ -351,6 +351,9 @@ static enum imaddr_status confirm_group(struct run *run, enum imaddr_confusable_
 
 	for (size_t i = 0; i < count && status == IMADDR_OK; i++) {
 		struct imaddr_spooled_user stored;
+		/* Sorted: an ASCII value found through two equal skeletons comes twice. */
+		if (i > 0 && entries[i].ordinal == entries[i - 1].ordinal)
+			continue;
 		status = imaddr_spool_get(run->spool, entries[i].ordinal, &stored, err);
 		if (status != IMADDR_OK || !compute_member(run, kind, &stored, &members[kept]))
 			continue;

@@ -455,6 +455,268 @@ Test(audit, export_lossy_for_a_question_mark_where_a_letter_belongs)
 	capture_free(c);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Hostile Unicode (issue 14) and values a spreadsheet would run. */
+
+static const struct captured_finding *finding_of(const struct capture *c, enum imaddr_code code,
+						 uint64_t ordinal)
+{
+	for (size_t i = 0; i < c->finding_count; i++)
+		if (c->findings[i].code == code && c->findings[i].ordinal == ordinal)
+			return &c->findings[i];
+	return NULL;
+}
+
+/* The three look-alikes of the issue, each beside the name it imitates. */
+static const char lookalikes[] =
+	"sAMAccountName,sn,mail\n"
+	"jsmith,Smith,jsmith@example.com\n"
+	"jsm\xd1\x96th,Smith,jsm\xd1\x96th@example.com\n"      /* Cyrillic і */
+	"p\xd0\xb0ypal,Pal,p\xd0\xb0ypal@example.com\n"        /* Cyrillic а */
+	"paypal,Pal,paypal@example.com\n"
+	"adm\xc4\xb1n,Min,adm\xc4\xb1n@example.com\n"          /* dotless ı */
+	"admin,Min,admin@example.com\n";
+
+Test(audit, confusable_user_ids_and_im_addresses_name_each_other)
+{
+	struct capture *c = run_uri(lookalikes, NULL);
+	/* Six user IDs and six IM addresses, each pair both ways. */
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 12);
+	const struct captured_finding *f = finding_of(c, IMADDR_CODE_CONFUSABLE, 2);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->value, "jsm\xd1\x96th");
+	cr_expect_str_eq(f->field, "sAMAccountName");
+	cr_expect(strstr(f->message, "'jsmith' (line 2)"), "%s", f->message);
+	cr_expect(strstr(f->message, "U+0456 CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I"),
+		  "%s", f->message);
+	cr_expect_eq(f->related_ordinal, 0);
+	f = finding_of(c, IMADDR_CODE_CONFUSABLE, 1);
+	cr_assert_not_null(f);
+	cr_expect(strstr(f->message, "'jsm\xd1\x96th' (line 3)"), "%s", f->message);
+	f = finding_of(c, IMADDR_CODE_CONFUSABLE, 5);
+	cr_assert_not_null(f);
+	cr_expect(strstr(f->message, "U+0131 LATIN SMALL LETTER DOTLESS I"), "%s", f->message);
+	/* The IM address names the other user's user ID too. */
+	size_t im = 0;
+	for (size_t i = 0; i < c->finding_count; i++) {
+		const struct captured_finding *g = &c->findings[i];
+		if (g->code == IMADDR_CODE_CONFUSABLE && !strncmp(g->message, "IM address", 10)) {
+			im++;
+			cr_expect(strstr(g->message, "user ID '"), "%s", g->message);
+		}
+	}
+	cr_expect_eq(im, 6);
+	/* Warnings: the users keep their IM addresses. */
+	cr_expect_str_eq(capture_im_address(c, 2), "jsm\xd1\x96th@example.com");
+	capture_free(c);
+}
+
+Test(audit, confusable_never_between_duplicates)
+{
+	/* jsmith and JSMITH are one user ID to Unified CM: a duplicate, not a look-alike. */
+	struct capture *c = run_userid("sAMAccountName,sn\njsmith,A\nJSMITH,B\n");
+	expect_code(c, IMADDR_CODE_USERID_DUPLICATE, 2);
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 0);
+	capture_free(c);
+	c = run_userid("sAMAccountName,sn\njsmith,A\nJSMITH,B\njsm\xd1\x96th,C\n");
+	expect_code(c, IMADDR_CODE_USERID_DUPLICATE, 2);
+	/* Each of the duplicates looks like the third; the third like both. */
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 3);
+	const struct captured_finding *f = finding_of(c, IMADDR_CODE_CONFUSABLE, 3);
+	cr_assert_not_null(f);
+	cr_expect(strstr(f->message, "'jsmith' (line 2), 'JSMITH' (line 3)"), "%s", f->message);
+	f = finding_of(c, IMADDR_CODE_CONFUSABLE, 1);
+	cr_assert_not_null(f);
+	cr_expect_null(strstr(f->message, "JSMITH"), "%s", f->message);
+	capture_free(c);
+}
+
+Test(audit, confusable_not_between_ascii_values)
+{
+	/* UTS #39 has look-alikes within ASCII; they are ordinary names. */
+	struct capture *c = run_userid("sAMAccountName,sn\nal1,A\nall,B\nrn,C\nm,D\n"
+				       "jsmith1,E\njsmithl,F\nbill,G\nb1ll,H\n");
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 0);
+	capture_free(c);
+}
+
+Test(audit, confusable_under_the_userid_scheme_compares_user_ids_only)
+{
+	/* The IM addresses are the user IDs at one domain: they would say it twice. */
+	struct capture *c = run_userid("sAMAccountName,sn\njsmith,A\njsm\xd1\x96th,B\n");
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 2);
+	expect_code(c, IMADDR_CODE_MIXED_SCRIPT, 1);
+	capture_free(c);
+}
+
+Test(audit, confusable_im_addresses_at_look_alike_domains)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "js1,A,js@example.com\n"
+				    "js2,B,js@ex\xd0\xb0mple.com\n"       /* Cyrillic а in the host */
+				    "js3,C,js@xn--exmple-4nf.com\n", NULL); /* the same, an A-label */
+	/* js2 and js3 are one IM address (a duplicate); both look like js1's. */
+	expect_code(c, IMADDR_CODE_IM_ADDRESS_DUPLICATE, 2);
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 3);
+	const struct captured_finding *f = finding_of(c, IMADDR_CODE_CONFUSABLE, 3);
+	cr_assert_not_null(f);
+	/* Shown with the U-label, where the look-alike is seen. */
+	cr_expect_str_eq(f->value, "js@ex\xd0\xb0mple.com");
+	expect_code(c, IMADDR_CODE_MIXED_SCRIPT, 2);
+	capture_free(c);
+}
+
+Test(audit, confusable_when_case_folding_makes_a_value_ascii_like)
+{
+	/* ß folds to ss and æ looks like ae: "ærin.weiß" looks like "aerin.weiss". */
+	struct capture *c = run_userid("sAMAccountName,sn\n\xc3\xa6rin.wei\xc3\x9f,A\n"
+				       "aerin.weiss,B\nerin.weiss,C\n");
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 2);
+	cr_expect_not_null(finding_of(c, IMADDR_CODE_CONFUSABLE, 1));
+	cr_expect_not_null(finding_of(c, IMADDR_CODE_CONFUSABLE, 2));
+	capture_free(c);
+}
+
+Test(audit, confusable_with_many_ascii_spellings_takes_the_long_way)
+{
+	/* "ılll1": its skeleton "illll" has 81 ASCII spellings (l, 1 or | each). */
+	struct capture *c = run_userid("sAMAccountName,sn\nil1ll,A\n\xc4\xb1lll1,B\nillll,C\n"
+				       "other,D\n");
+	/* The two ASCII ones look like the dotless one, not like each other. */
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 3);
+	const struct captured_finding *f = finding_of(c, IMADDR_CODE_CONFUSABLE, 2);
+	cr_assert_not_null(f);
+	cr_expect(strstr(f->message, "'il1ll' (line 2), 'illll' (line 4)"), "%s", f->message);
+	f = finding_of(c, IMADDR_CODE_CONFUSABLE, 3);
+	cr_assert_not_null(f);
+	cr_expect_null(strstr(f->message, "il1ll"), "%s", f->message);
+	capture_free(c);
+}
+
+Test(audit, mixed_script_in_user_ids_user_parts_and_labels)
+{
+	struct capture *c = run_uri(lookalikes, NULL);
+	/* jsmіth and pаypal, as user ID and as user part; admın is all Latin. */
+	expect_code(c, IMADDR_CODE_MIXED_SCRIPT, 4);
+	const struct captured_finding *f = finding_of(c, IMADDR_CODE_MIXED_SCRIPT, 2);
+	cr_assert_not_null(f);
+	cr_expect(strstr(f->message, "Latin and Cyrillic"), "%s", f->message);
+	capture_free(c);
+	c = run_uri("sAMAccountName,sn,mail\n"
+		    "a,A,x@ex\xd0\xb0mple.com\n", NULL);
+	expect_code(c, IMADDR_CODE_MIXED_SCRIPT, 1);
+	f = capture_first(c, IMADDR_CODE_MIXED_SCRIPT);
+	cr_expect(strstr(f->message, "domain label 'ex\xd0\xb0mple'"), "%s", f->message);
+	capture_free(c);
+}
+
+Test(audit, mixed_script_not_for_one_script_or_a_writing_system)
+{
+	struct capture *c = run_uri(
+		"sAMAccountName,sn,mail\n"
+		"jsmith,A,john.smith@example.com\n"
+		"\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd,B,\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd.\xd0\xbf\xd0\xb5"
+		"\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2@example.com\n"                 /* иван.петров */
+		"zhang,C,\xe5\xbc\xa0\xe4\xbc\x9f@example.com\n"                 /* 张伟 */
+		"yamada,D,\xe5\xb1\xb1\xe7\x94\xb0\xe3\x81\x9f\xe3\x82\x8d\xe3\x81\x86@example.com\n"
+		"gross,E,gro\xc3\x9f@example.com\n"                              /* groß */
+		"mary-ann,F,mary-ann@example.com\n"
+		"\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd@example.com,G,ivan@example.com\n"  /* by its parts */
+		"nikos,H,n@\xcf\x80\xce\xb1\xcf\x81\xce\xac\xce\xb4\xce\xb5\xce\xb9\xce\xb3\xce\xbc"
+		"\xce\xb1.example\n", NULL);                                     /* παράδειγμα */
+	expect_code(c, IMADDR_CODE_MIXED_SCRIPT, 0);
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 0);
+	expect_code(c, IMADDR_CODE_INVISIBLE_CHAR, 0);
+	expect_code(c, IMADDR_CODE_IDNA_DEVIATION, 0);
+	expect_code(c, IMADDR_CODE_CSV_FORMULA, 0);
+	capture_free(c);
+}
+
+Test(audit, invisible_char_in_user_id_uri_and_mail)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	struct capture *c = capture_audit_csv(
+		"sAMAccountName,sn,mail,DIRECTORY URI\n"
+		"\xe2\x80\xaenimda,A,a@example.com,a@example.com\n"   /* right-to-left override */
+		"\xef\xbb\xbfjsmith,B,b@example.com,b@example.com\n"  /* a BOM starting the value */
+		"c,C,c\xe2\x80\x8b@example.com,c@example.com\n"       /* zero width space in mail */
+		"d,D,d@example.com,d@exa\xc2\xadmple.com\n"           /* soft hyphen in the host */
+		"e,E,e@example.com,e@example.com\n", &options);
+	cr_assert_eq(c->status, IMADDR_OK, "%s", c->err.message);
+	expect_code(c, IMADDR_CODE_INVISIBLE_CHAR, 4);
+	const struct captured_finding *f = finding_of(c, IMADDR_CODE_INVISIBLE_CHAR, 1);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->field, "sAMAccountName");
+	cr_expect(strstr(f->message, "bidirectional control U+202E RIGHT-TO-LEFT OVERRIDE at byte 1"),
+		  "%s", f->message);
+	f = finding_of(c, IMADDR_CODE_INVISIBLE_CHAR, 2);
+	cr_assert_not_null(f);
+	cr_expect(strstr(f->message, "byte order mark"), "%s", f->message);
+	f = finding_of(c, IMADDR_CODE_INVISIBLE_CHAR, 3);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->field, "mail");
+	cr_expect(strstr(f->message, "U+200B ZERO WIDTH SPACE at byte 2"), "%s", f->message);
+	f = finding_of(c, IMADDR_CODE_INVISIBLE_CHAR, 4);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->field, "DIRECTORY URI");
+	/* An error: none of them reaches the BAT file. */
+	cr_expect_eq(c->totals.users_with_error, 4);
+	capture_free(c);
+}
+
+Test(audit, invisible_char_of_mail_read_as_the_uri_is_reported_once)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\nc,C,c\xe2\x80\x8b@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_INVISIBLE_CHAR, 1);
+	capture_free(c);
+}
+
+Test(audit, a_byte_order_mark_starting_the_file_is_no_finding)
+{
+	struct capture *c = run_userid("\xef\xbb\xbfsAMAccountName,sn\njsmith,A\n");
+	expect_code(c, IMADDR_CODE_INVISIBLE_CHAR, 0);
+	cr_expect_eq(c->finding_count, 0);
+	capture_free(c);
+}
+
+Test(audit, idna_deviation_for_a_host_with_sharp_s)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "a,A,a@stra\xc3\x9f" "e.example\n"
+				    "b,B,b@xn--strae-oqa.example\n"      /* A-label: same for all */
+				    "c,C,gro\xc3\x9f@example.com\n", NULL); /* ß in the user part */
+	expect_code(c, IMADDR_CODE_IDNA_DEVIATION, 1);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_IDNA_DEVIATION);
+	cr_expect_eq(f->ordinal, 1);
+	cr_expect(strstr(f->message, "'strasse.example' by transitional processing"), "%s",
+		  f->message);
+	capture_free(c);
+}
+
+Test(audit, csv_formula_for_values_written_to_the_bat_file)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "=cmd|' /C calc'!A0,A,a@example.com\n"
+				    "+plus,B,b@example.com\n"
+				    "-minus,C,c@example.com\n"
+				    "@at,D,d@example.com\n"
+				    "e164,E,+14085551234@example.com\n"
+				    "mary-ann,F,mary-ann@example.com\n"   /* inside: fine */
+				    "news,G,ann+news@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_CSV_FORMULA, 5);
+	const struct captured_finding *f = finding_of(c, IMADDR_CODE_CSV_FORMULA, 1);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->field, "sAMAccountName");
+	cr_expect(strstr(f->message, "begins with '='"), "%s", f->message);
+	f = finding_of(c, IMADDR_CODE_CSV_FORMULA, 5);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->field, "mail");
+	cr_expect_str_eq(f->value, "+14085551234@example.com");
+	capture_free(c);
+}
+
 Test(audit, usage_errors)
 {
 	struct imaddr_audit_options options;

@@ -18,6 +18,11 @@ static const char *const addresses[] = {
 	"ｆｕｌｌ@example.com", "e\xcc\x81mile@example.com", "plus+tag@example.com",
 	"x@exa_mple.com", "x@faß.de", "x@xn--fa-hia.de", "a@example\xe3\x80\x82" "com",
 	"(a)@example.com", "a@example.com\r", "",
+	/* Hostile Unicode: look-alike letters, invisible characters, deviations. */
+	"jsm\xd1\x96th@example.com", "x@ex\xd0\xb0mple.com", "x@xn--exmple-4nf.com",
+	"j\xe2\x80\x8bsmith@example.com", "x@exa\xc2\xadmple.com", "\xe2\x80\xaex@example.com",
+	"x@\xcf\x83\xce\xbf\xcf\x86\xce\xbf\xcf\x82.example", "gro\xc3\x9f@example.com",
+	"=cmd@example.com",
 };
 
 /* One line per address: canonical, unicode and every finding. */
@@ -108,4 +113,70 @@ Test(check_address, invalid_address_has_no_forms)
 	cr_assert_eq(report.finding_count, 1);
 	cr_expect_eq(report.findings[0].code, IMADDR_CODE_URI_INVALID);
 	imaddr_address_report_release(&report);
+}
+
+/* The codes of a report's findings, in order: "idna-deviation,uri-not-canonical". */
+static void codes_of(const char *address, char *out, size_t size)
+{
+	struct imaddr_address_report report;
+	struct imaddr_error err;
+	size_t used = 0;
+	cr_assert_eq(imaddr_check_address(address, strlen(address), &report, &err), IMADDR_OK);
+	out[0] = '\0';
+	for (size_t i = 0; i < report.finding_count && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? "," : "",
+					 imaddr_code_name(report.findings[i].code));
+	imaddr_address_report_release(&report);
+}
+
+static bool reports(const char *address, const char *code)
+{
+	char codes[512];
+	codes_of(address, codes, sizeof(codes));
+	return strstr(codes, code) != NULL;
+}
+
+Test(check_address, idna_deviation_for_a_unicode_host_with_sharp_s_or_final_sigma)
+{
+	cr_expect(reports("x@fa\xc3\x9f.de", "idna-deviation"));
+	cr_expect(reports("x@\xcf\x83\xce\xbf\xcf\x86\xce\xbf\xcf\x82.example", "idna-deviation"));
+	/* An A-label is looked up the same by both kinds of client. */
+	cr_expect_not(reports("x@xn--fa-hia.de", "idna-deviation"));
+	/* ß in a user part is not looked up in DNS. */
+	cr_expect_not(reports("gro\xc3\x9f@example.com", "idna-deviation"));
+	cr_expect_not(reports("x@b\xc3\xbc" "cher.example", "idna-deviation"));
+
+	struct imaddr_address_report report;
+	struct imaddr_error err;
+	const char *address = "x@fa\xc3\x9f.de";
+	cr_assert_eq(imaddr_check_address(address, strlen(address), &report, &err), IMADDR_OK);
+	const char *message = NULL;
+	for (size_t i = 0; i < report.finding_count; i++)
+		if (report.findings[i].code == IMADDR_CODE_IDNA_DEVIATION)
+			message = report.findings[i].message;
+	cr_assert_not_null(message);
+	cr_expect(strstr(message, "'xn--fa-hia.de' by IDNA2008"), "%s", message);
+	cr_expect(strstr(message, "'fass.de' by transitional processing"), "%s", message);
+	imaddr_address_report_release(&report);
+}
+
+Test(check_address, mixed_script_in_a_user_part_or_a_label)
+{
+	cr_expect(reports("jsm\xd1\x96th@example.com", "mixed-script"));
+	cr_expect(reports("x@ex\xd0\xb0mple.com", "mixed-script"));
+	/* The same host written as its A-label: judged by its U-label. */
+	cr_expect(reports("x@xn--exmple-4nf.com", "mixed-script"));
+	cr_expect_not(reports("\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xbd@\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc"
+			      "\xd0\xb5\xd1\x80.example", "mixed-script"));   /* иван@пример */
+	cr_expect_not(reports("\xe5\xbc\xa0\xe4\xbc\x9f@example.com", "mixed-script"));
+	cr_expect_not(reports("jsmith@example.com", "mixed-script"));
+}
+
+Test(check_address, invisible_char_anywhere_in_the_address)
+{
+	cr_expect(reports("j\xe2\x80\x8bsmith@example.com", "invisible-char"));
+	cr_expect(reports("\xe2\x80\xaex@example.com", "invisible-char"));
+	/* UTS #46 would drop the soft hyphen from the host without a word. */
+	cr_expect(reports("x@exa\xc2\xadmple.com", "invisible-char"));
+	cr_expect_not(reports("j\xc3\xbcrgen@example.com", "invisible-char"));
 }

@@ -331,6 +331,45 @@ Test(sink_bat, only_changes_are_written_and_counted)
 	free(input);
 }
 
+/* Excel runs a cell that starts with = + - @: such users wait for a fixed value. */
+Test(sink_bat, values_a_spreadsheet_would_run_are_left_out)
+{
+	static const char csv[] =
+		"USER ID,LAST NAME,mail\n"
+		"\"=HYPERLINK(\"\"x\"\")\",Eq,eq@example.com\n"   /* csv-formula: the user ID */
+		"e164,Num,+14085551234@example.com\n"     /* csv-formula: the URI */
+		"mary-ann,Ann,mary-ann@EXAMPLE.com\n";    /* a hyphen inside: written */
+	struct imaddr_error err = { "" };
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit = NULL;
+	struct imaddr_sink *bat = NULL, *summary = NULL;
+	struct imaddr_reader *reader = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	imaddr_mapping_set(&options.mapping, IMADDR_ROLE_DIRECTORY_URI, "mail");
+	char *input = tempdir_write_str(dir, "users.csv", csv);
+	char *path = tempdir_path(dir, "bat.csv");
+	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_sink_bat_open(path, 0, -1, &bat, &err), IMADDR_OK, "%s", err.message);
+	imaddr_audit_add_sink(audit, bat);
+	cr_assert_eq(imaddr_sink_summary_open(out, &summary, &err), IMADDR_OK);
+	imaddr_audit_add_sink(audit, summary);
+	cr_assert_eq(imaddr_csv_reader_open(input, &reader, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_audit_run(audit, reader, NULL, &err), IMADDR_OK, "%s", err.message);
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	fclose(out);
+	expect_file("bat.csv", HEADER "mary-ann,mary-ann@example.com\r\n");
+	cr_expect_not_null(strstr(text, ", 2 with values a spreadsheet would take for formulas "
+				  "(csv-formula)\n"), "%s", text);
+	free(text);
+	free(path);
+	free(input);
+}
+
 Test(sink_bat, open_in_a_missing_directory_fails_at_once)
 {
 	struct imaddr_error err = { "" };
