@@ -144,6 +144,8 @@ void imaddr_html_overview(FILE *out, const struct imaddr_html_run *run,
 	count_row(out, "errors", "errors", errors);
 	count_row(out, "warnings", "warnings", totals->by_severity[IMADDR_SEVERITY_WARNING]);
 	count_row(out, "infos", "info", totals->by_severity[IMADDR_SEVERITY_INFO]);
+	if (totals->waived)
+		count_row(out, "waived", "waived (accepted exceptions)", totals->waived);
 	if (run->premigration) {
 		count_row(out, "im-address-changes", "IM addresses that change",
 			  totals->im_address_changes);

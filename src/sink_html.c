@@ -70,8 +70,11 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 {
 	struct html_writer *writer = (struct html_writer *)sink;
 	uint64_t group = imaddr_dup_groups_next(&writer->groups, f);
-	/* The before/after table shows the changes; as findings they would be noise. */
-	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
+	/*
+	 * The before/after table shows the changes; as findings they would be
+	 * noise. Waived findings are a count of the overview, not rows.
+	 */
+	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES || f->waiver_reason)
 		return IMADDR_OK;
 	writer->findings_total++;
 	if (writer->listed[f->code] == IMADDR_HTML_FINDINGS_PER_CODE)

@@ -66,6 +66,18 @@ static json_t *ordinal_or_null(uint64_t value)
 	return value ? count(value) : json_null();
 }
 
+/* The waiver that accepts a finding, or null. */
+static json_t *waiver_object(struct imaddr_buf *scratch, const struct imaddr_finding *f)
+{
+	if (!f->waiver_reason)
+		return json_null();
+	json_t *object = checked(json_object());
+	set(object, "reason", text(scratch, f->waiver_reason));
+	set(object, "expires", text(scratch, f->waiver_expires));
+	set(object, "source", text(scratch, f->waiver_source));
+	return object;
+}
+
 static json_t *finding_object(struct imaddr_buf *scratch, const struct imaddr_finding *f,
 			       uint64_t duplicate_group)
 {
@@ -83,6 +95,7 @@ static json_t *finding_object(struct imaddr_buf *scratch, const struct imaddr_fi
 	set(object, "suggestion", text(scratch, f->suggestion));
 	set(object, "related_ordinal", ordinal_or_null(f->related_ordinal));
 	set(object, "duplicate_group", ordinal_or_null(duplicate_group));
+	set(object, "waiver", waiver_object(scratch, f));
 	return object;
 }
 
@@ -137,6 +150,7 @@ static json_t *run_object(struct json_writer *writer)
 					   ? options->current_default_domain
 					   : options->default_domain));
 	}
+	set(run, "waivers", text(&writer->scratch, options->waivers));
 	return run;
 }
 
@@ -151,6 +165,7 @@ static json_t *totals_object(const struct imaddr_run_totals *totals, bool premig
 	set(object, "errors", count(totals->by_severity[IMADDR_SEVERITY_ERROR]));
 	set(object, "warnings", count(totals->by_severity[IMADDR_SEVERITY_WARNING]));
 	set(object, "infos", count(totals->by_severity[IMADDR_SEVERITY_INFO]));
+	set(object, "waived", count(totals->waived));
 	if (premigration) {
 		set(object, "im_address_changes", count(totals->im_address_changes));
 		set(object, "im_address_lost", count(totals->im_address_lost));
@@ -164,12 +179,14 @@ static json_t *codes_array(struct json_writer *writer, const struct imaddr_run_t
 	json_t *codes = checked(json_array());
 	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
 		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-			if (!totals->by_code[code] || (int)imaddr_code_severity(code) != severity)
+			if ((!totals->by_code[code] && !totals->waived_by_code[code]) ||
+			    (int)imaddr_code_severity(code) != severity)
 				continue;
 			json_t *item = checked(json_object());
 			set(item, "code", json_string(imaddr_code_name(code)));
 			set(item, "severity", json_string(imaddr_severity_name(severity)));
 			set(item, "count", count(totals->by_code[code]));
+			set(item, "waived", count(totals->waived_by_code[code]));
 			set(item, "listed", count(writer->listed[code]));
 			set(item, "summary", json_string(imaddr_code_summary(code)));
 			append(codes, item);

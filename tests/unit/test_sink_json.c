@@ -21,6 +21,9 @@ static const char users_csv[] =
 	"dup3,Dup,x@example.com\n"                    /* a second group of each */
 	"dup4,Dup,X@example.com\n";
 
+/* The waivers file audit_json's runs read, or NULL. */
+static const char *waivers_path;
+
 /* Audits `csv` with a JSON output at dir/run.json; returns the parsed document. */
 static json_t *audit_json(const char *csv, const char *im_domains, size_t per_code,
 			  struct imaddr_run_totals *totals)
@@ -38,6 +41,7 @@ static json_t *audit_json(const char *csv, const char *im_domains, size_t per_co
 	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
 	options.input_name = "users.csv";
 	options.im_domains = im_domains;
+	options.waivers = waivers_path;
 	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_eq(imaddr_sink_bat_open(bat, 0, -1, &sink, &err), IMADDR_OK, "%s", err.message);
 	imaddr_audit_add_sink(audit, sink);
@@ -265,4 +269,73 @@ Test(sink_json, writes_an_address_as_one_line)
 	json_decref(first);
 	json_decref(other);
 	free(text);
+}
+
+/* The first finding of `code` in the document's list. */
+static json_t *first_finding(json_t *document, const char *code)
+{
+	size_t i;
+	json_t *finding;
+	json_array_foreach(json_object_get(document, "findings"), i, finding) {
+		if (!strcmp(string_at(finding, "code"), code))
+			return finding;
+	}
+	cr_assert_fail("no %s finding", code);
+	return NULL;
+}
+
+Test(sink_json, counts_waived_findings_apart_and_lists_them_with_their_waiver)
+{
+	char *path = tempdir_write_str(dir, "waivers.csv",
+				       "code,user_id,value,reason,expires\n"
+				       "uri-invalid,bad,,a test account,2999-12-31\n"
+				       "uri-duplicate,,dup@example.com,one mailbox,\n"
+				       "im-address-duplicate,,dup@example.com,one mailbox,\n");
+	waivers_path = path;
+	json_t *document = audit_json(users_csv, NULL, 20, NULL);
+	waivers_path = NULL;
+	cr_assert_str_eq(string_at(json_object_get(document, "run"), "waivers"), path);
+	json_t *counts = json_object_get(document, "totals");
+	cr_expect_eq(integer_at(counts, "waived"), 5);
+	/* The other group of each code is still an error. */
+	cr_expect_eq(integer_at(counts, "errors"), 4);
+	size_t i;
+	json_t *code;
+	json_array_foreach(json_object_get(document, "codes"), i, code) {
+		if (!strcmp(string_at(code, "code"), "uri-invalid")) {
+			cr_expect_eq(integer_at(code, "count"), 0);
+			cr_expect_eq(integer_at(code, "waived"), 1);
+			cr_expect_eq(integer_at(code, "listed"), 1);
+		} else if (!strcmp(string_at(code, "code"), "uri-duplicate")) {
+			cr_expect_eq(integer_at(code, "count"), 2);
+			cr_expect_eq(integer_at(code, "waived"), 2);
+		}
+	}
+	json_t *waiver = json_object_get(first_finding(document, "uri-invalid"), "waiver");
+	cr_assert(json_is_object(waiver));
+	cr_expect_str_eq(string_at(waiver, "reason"), "a test account");
+	cr_expect_str_eq(string_at(waiver, "expires"), "2999-12-31");
+	char source[600];
+	snprintf(source, sizeof(source), "%s:2", path);
+	cr_expect_str_eq(string_at(waiver, "source"), source);
+	cr_expect(json_is_null(json_object_get(first_finding(document, "uri-not-canonical"),
+					       "waiver")));
+	json_decref(document);
+	/* A waiver accepts the problem, it does not fix the data: not in the BAT file. */
+	char *bat_path = tempdir_path(dir, "bat.csv");
+	char *bat = tempdir_read(bat_path, NULL);
+	cr_assert_not_null(bat);
+	cr_expect_null(strstr(bat, "dup1"), "%s", bat);
+	cr_expect_null(strstr(bat, "dup2"), "%s", bat);
+	free(bat);
+	free(bat_path);
+	free(path);
+}
+
+Test(sink_json, a_run_without_waivers_says_so)
+{
+	json_t *document = audit_json(users_csv, NULL, 20, NULL);
+	cr_expect(json_is_null(json_object_get(json_object_get(document, "run"), "waivers")));
+	cr_expect_eq(integer_at(json_object_get(document, "totals"), "waived"), 0);
+	json_decref(document);
 }
