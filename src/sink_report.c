@@ -63,6 +63,7 @@ struct report {
 	/* What changed since the previous run: told to the summary (describe). */
 	struct imaddr_run_changes changes;
 	char *examples[IMADDR_CHANGES_EXAMPLES];
+	struct imaddr_report_history history;
 	/*
 	 * History kept as changes (report_state.h): what the previous run of the
 	 * label held, when it left its state, and what this run holds. A user or
@@ -686,6 +687,9 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 		rc = insert_domains(report, totals);
 	if (rc == SQLITE_OK)
 		rc = keep_changes(report);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_changes_history(report->db, report->run_id, &report->history,
+						   &report->changes);
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_record(report->db, report->run_id,
 						   report->previous_run_id, &report->changes);
