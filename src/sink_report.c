@@ -77,7 +77,6 @@ struct report {
 	uint64_t users_written;
 	uint64_t findings_written;
 	uint32_t finding_count;     /* this run's findings so far: their ids */
-	struct imaddr_buf scratch;
 	struct imaddr_report_rows users;
 	struct imaddr_report_rows findings;
 	size_t user_numbers;    /* the user fields that are report columns, by kind */
@@ -422,7 +421,7 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 	numbers[0] = (uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal;
 	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 1, texts);
 	uint64_t hash = imaddr_report_state_hash(numbers + 1, (int)report->user_numbers, texts,
-						 (int)report->user_texts, &report->scratch);
+						 (int)report->user_texts);
 	size_t index = (size_t)user->ordinal - 1;
 	struct imaddr_report_versions *previous = &report->previous_users;
 	/* The same user at the same place as last night: nothing to write. */
@@ -463,7 +462,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		0, finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
 	};
 	uint64_t hash = imaddr_report_state_hash(numbers + 1, FINDING_NUMBERS - 1, texts,
-						 FINDING_TEXTS, &report->scratch);
+						 FINDING_TEXTS);
 	sqlite3_int64 id = report->has_state
 				   ? imaddr_report_versions_take(&report->previous_findings, hash)
 				   : 0;
@@ -768,7 +767,6 @@ static void report_free(struct imaddr_sink *sink)
 	imaddr_report_versions_release(&report->previous_findings);
 	imaddr_report_versions_release(&report->users_now);
 	imaddr_report_versions_release(&report->findings_now);
-	imaddr_buf_release(&report->scratch);
 	for (size_t i = 0; i < IMADDR_CHANGES_EXAMPLES; i++)
 		free(report->examples[i]);
 	free(report);
@@ -864,7 +862,6 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 	report->busy_timeout_ms = wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
 	imaddr_report_rows_init(&report->users);
 	imaddr_report_rows_init(&report->findings);
-	imaddr_buf_init(&report->scratch, 0);
 	imaddr_report_versions_init(&report->previous_users);
 	imaddr_report_versions_init(&report->previous_findings);
 	imaddr_report_versions_init(&report->users_now);
