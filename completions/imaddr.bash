@@ -47,7 +47,7 @@ _imaddr()
 
 	case $prev in
 	--csv | --ldif | --bat | --db | --config | --password-file | -y | --ca-file | --ldif-fixes | \
-		--runbook | --html | --worklist | --json)
+		--runbook | --html | --worklist | --json | --waivers)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -84,7 +84,7 @@ _imaddr()
 		--mail-attr --first-name-attr --last-name-attr --scheme --default-domain
 		--im-domains --current-scheme --current-default-domain --current-uri-attr --bat
 		--bat-chunk --db --ldif-fixes --runbook --html --worklist --json --json-findings
-		--wait --quiet --fail-on --label --max-shrink --allow-shrink --config
+		--wait --quiet --fail-on --label --max-shrink --allow-shrink --waivers --config
 		--profile --help --version' -- "$cur"))
 }
 

@@ -95,6 +95,8 @@ enum imaddr_code {
 	IMADDR_CODE_MAIL_NOT_DOT_ATOM,
 	IMADDR_CODE_EXPORT_LOSSY,
 	IMADDR_CODE_IM_ADDRESS_CHANGES,
+	IMADDR_CODE_WAIVER_EXPIRED,
+	IMADDR_CODE_WAIVER_UNUSED,
 	IMADDR_CODE_CONFUSABLE,
 	IMADDR_CODE_MIXED_SCRIPT,
 	IMADDR_CODE_INVISIBLE_CHAR,
@@ -193,6 +195,13 @@ struct imaddr_audit_options {
 	 */
 	unsigned max_shrink_percent;  /* imaddr_audit_options_init: 10 */
 	bool allow_shrink;
+	/*
+	 * Accepted exceptions: a CSV file of waivers (code, user_id, value,
+	 * reason, expires; docs/nightly.md), or NULL. A finding a waiver
+	 * matches still reaches every output, with the waiver's reason, but is
+	 * counted apart (imaddr_run_totals.waived), not by code or severity.
+	 */
+	const char *waivers;
 };
 
 /** Default options: userid scheme, default mapping, no domain, 10% shrink. */
@@ -223,7 +232,9 @@ struct imaddr_user {
 	const char *cluster;       /* the cluster of the user's input, or NULL */
 	bool uri_valid;            /* directory_uri passed every check */
 	/* Known only once the duplicates are: set for the outputs that get the
-	 * users in a final pass, false and 0 during the read. */
+	 * users in a final pass, false and 0 during the read. Waived findings
+	 * count here: a waiver accepts a problem, it does not make the data
+	 * right, so a user with a waived error stays out of the BAT file. */
 	bool has_error;
 	uint64_t finding_codes;    /* bit (1 << code) for each code the user has */
 };
@@ -244,6 +255,10 @@ struct imaddr_finding {
 	const char *related_dn;
 	const char *suggestion;     /* a value to use instead, or NULL */
 	const char *cluster;        /* the user's cluster (or the input's), or NULL */
+	/* Set when a waiver (imaddr_audit_options.waivers) waives the finding. */
+	const char *waiver_reason;  /* why it is accepted; NULL: not waived */
+	const char *waiver_expires; /* "YYYY-MM-DD", or NULL when the waiver never expires */
+	const char *waiver_source;  /* the waiver's file and line, "waivers.csv:4" */
 };
 
 /** One IM domain with the number of users whose IM address is in it. */
@@ -283,13 +298,17 @@ struct imaddr_input_description {
 struct imaddr_run_totals {
 	uint64_t users;
 	uint64_t users_with_im_address;
-	uint64_t users_with_error;
+	uint64_t users_with_error;   /* with an error no waiver waived */
 	/* Pre-migration: users whose IM address changes, loses one, gains one. */
 	uint64_t im_address_changes;
 	uint64_t im_address_lost;
 	uint64_t im_address_gained;
+	/* Findings by code and severity, waived findings left out. */
 	uint64_t by_code[IMADDR_CODE_COUNT];
 	uint64_t by_severity[3];
+	/* The findings a waiver waived, counted apart: they decide nothing. */
+	uint64_t waived;
+	uint64_t waived_by_code[IMADDR_CODE_COUNT];
 	size_t domain_count;
 	const struct imaddr_domain_count *domains;  /* sorted by A-label */
 	const struct imaddr_input_description *input;  /* never NULL at the end */
@@ -305,6 +324,18 @@ struct imaddr_run_totals {
 
 /* How many new findings the changes name. */
 #define IMADDR_CHANGES_EXAMPLES 5
+/* How many runs of a label the history holds: two months of nightly runs. */
+#define IMADDR_HISTORY_RUNS 60
+
+/** One stored run of a label, for a trend over time. */
+struct imaddr_run_point {
+	int64_t run_id;
+	const char *started;         /* "2026-12-01T02:00:00Z" */
+	uint64_t users;
+	uint64_t errors;
+	uint64_t warnings;
+	uint64_t infos;
+};
 
 /**
  * What changed since the previous run of the same label, as the report
@@ -330,6 +361,10 @@ struct imaddr_run_changes {
 	size_t example_count;
 	const char *examples[IMADDR_CHANGES_EXAMPLES];
 	enum imaddr_code example_codes[IMADDR_CHANGES_EXAMPLES];
+	/* The label's last runs up to this one, oldest first, this run last:
+	 * set on a first run too (one point). */
+	size_t history_count;
+	const struct imaddr_run_point *history;
 };
 
 /** True when anything at all changed (a first run: false). */
@@ -601,7 +636,9 @@ struct imaddr_audit;
 /**
  * Creates an audit. Fails with IMADDR_ERR_USAGE when the options are
  * inconsistent (no default domain for the userid scheme, an invalid default
- * domain or IM domain).
+ * domain or IM domain), and with IMADDR_ERR_INPUT, naming the file, line and
+ * field, when the waivers file cannot be read or has a line that is not a
+ * waiver.
  */
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err);

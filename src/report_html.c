@@ -55,7 +55,7 @@ static enum imaddr_status read_run(sqlite3 *db, const char *path, sqlite3_int64 
 	int rc = sqlite3_prepare_v2(db,
 		"SELECT id, started, version, input, scheme, default_domain, im_domains, "
 		"current_scheme, current_default_domain, users, users_with_im_address, "
-		"users_with_error, errors, warnings, infos FROM runs "
+		"users_with_error, errors, warnings, infos, waived FROM runs "
 		"WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM runs))", -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(stmt, 1, wanted);
@@ -83,6 +83,7 @@ static enum imaddr_status read_run(sqlite3 *db, const char *path, sqlite3_int64 
 	run->totals.by_severity[IMADDR_SEVERITY_ERROR] = (uint64_t)sqlite3_column_int64(stmt, 12);
 	run->totals.by_severity[IMADDR_SEVERITY_WARNING] = (uint64_t)sqlite3_column_int64(stmt, 13);
 	run->totals.by_severity[IMADDR_SEVERITY_INFO] = (uint64_t)sqlite3_column_int64(stmt, 14);
+	run->totals.waived = (uint64_t)sqlite3_column_int64(stmt, 15);
 	sqlite3_finalize(stmt);
 	return IMADDR_OK;
 }
@@ -93,7 +94,8 @@ static enum imaddr_status read_counts(sqlite3 *db, const char *path, struct stor
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqlite3_prepare_v2(db,
-		"SELECT code, count(*) FROM findings WHERE run_id = ?1 GROUP BY code "
+		"SELECT code, count(*) FROM findings WHERE run_id = ?1 AND waiver_reason IS NULL"
+		" GROUP BY code "
 		"UNION ALL "
 		"SELECT 'im-address-changes:' || im_address_change, count(*) FROM users AS u "
 		"WHERE u.run_id = ?1"
@@ -167,7 +169,7 @@ static const char findings_sql[] =
 	"groups AS (SELECT code, first, row_number() OVER (ORDER BY first_id) AS number\n"
 	"  FROM firsts),\n"
 	"listed AS (SELECT *, row_number() OVER (PARTITION BY code ORDER BY id) AS nth\n"
-	"  FROM findings WHERE run_id = ?1)\n"
+	"  FROM findings WHERE run_id = ?1 AND waiver_reason IS NULL)\n"
 	"SELECT f.code, f.ordinal, coalesce(u.line, f.line), coalesce(u.dn, f.dn), f.user_id,\n"
 	"  f.field, f.value, f.message, f.suggestion, f.related_ordinal, f.cluster, g.number\n"
 	"FROM listed AS f\n"

@@ -18,7 +18,7 @@
  * higher version was written by a newer imaddr and is refused rather than
  * appended to with rows the newer schema may not expect.
  */
-#define IMADDR_REPORT_SCHEMA_VERSION 5
+#define IMADDR_REPORT_SCHEMA_VERSION 6
 
 /*
  * `PRAGMA application_id` of an imaddr report ("imad"): it tells a report
@@ -62,6 +62,7 @@ enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_VERSION_2, /* begin brings it to this version first */
 	IMADDR_REPORT_KIND_VERSION_3, /* likewise */
 	IMADDR_REPORT_KIND_VERSION_4, /* likewise: full copies become versions */
+	IMADDR_REPORT_KIND_VERSION_5, /* likewise: the waiver columns are added */
 	IMADDR_REPORT_KIND_CURRENT    /* an imaddr report this version can append to */
 };
 
@@ -127,11 +128,12 @@ int imaddr_report_schema_create(sqlite3 *db);
 int imaddr_report_schema_create_indexes(sqlite3 *db);
 
 /**
- * Brings a version 2 or 3 report (`kind`) to this version, inside the run's
+ * Brings a version 2 to 5 report (`kind`) to this version, inside the run's
  * transaction: from 2, the columns and view pre-migration runs and clusters
  * added; from 3, the run identity (runs.label, source_base, source_scope,
- * source_filter, mapping; a migrated run's label is its input). Returns
- * SQLite's code.
+ * source_filter, mapping; a migrated run's label is its input); from 4, the
+ * history kept as versions; from 5, the accepted exceptions (the findings'
+ * waiver columns, runs.waivers and runs.waived). Returns SQLite's code.
  */
 int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind);
 

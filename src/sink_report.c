@@ -25,7 +25,7 @@
  * are its id, then the user fields marked IMADDR_FIELD_REPORTED (fields.c).
  */
 #define FINDING_NUMBERS 4
-#define FINDING_TEXTS 9
+#define FINDING_TEXTS 12
 _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 	       FINDING_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS,
 	       "a row batch holds the widest row");
@@ -63,6 +63,7 @@ struct report {
 	/* What changed since the previous run: told to the summary (describe). */
 	struct imaddr_run_changes changes;
 	char *examples[IMADDR_CHANGES_EXAMPLES];
+	struct imaddr_report_history history;
 	/*
 	 * History kept as changes (report_state.h): what the previous run of the
 	 * label held, when it left its state, and what this run holds. A user or
@@ -76,7 +77,6 @@ struct report {
 	uint64_t users_written;
 	uint64_t findings_written;
 	uint32_t finding_count;     /* this run's findings so far: their ids */
-	struct imaddr_buf scratch;
 	struct imaddr_report_rows users;
 	struct imaddr_report_rows findings;
 	size_t user_numbers;    /* the user fields that are report columns, by kind */
@@ -87,9 +87,9 @@ struct report {
 static const char insert_run_sql[] =
 	"INSERT INTO runs (previous_run_id, started, version, input, scheme,\n"
 	"                  default_domain, im_domains, current_scheme, current_default_domain,\n"
-	"                  label, source_base, source_scope, source_filter)\n"
+	"                  label, source_base, source_scope, source_filter, waivers)\n"
 	"VALUES ((SELECT max(id) FROM runs WHERE label IS ?9 AND finished IS NOT NULL),\n"
-	"        ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+	"        ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 static const char previous_run_sql[] =
 	"SELECT p.id, p.started, p.users FROM runs AS r JOIN runs AS p ON p.id = r.previous_run_id\n"
@@ -98,7 +98,7 @@ static const char previous_run_sql[] =
 static const char finish_run_sql[] =
 	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
 	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8, mapping = ?9,\n"
-	"  encoding = ?10\n"
+	"  encoding = ?10, waived = ?11\n"
 	"WHERE id = ?1";
 
 /*
@@ -253,6 +253,8 @@ static int insert_run(struct report *report, const struct imaddr_run_info *info)
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_bind_text(stmt, 12, options->source_filter);
 	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_bind_text(stmt, 13, options->waivers);
+	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_step(stmt);
 	if (rc == SQLITE_OK)
 		report->run_id = sqlite3_last_insert_rowid(report->db);
@@ -295,12 +297,13 @@ static int prepare_inserts(struct report *report)
 					    imaddr_fields_zero_is_null(user, IMADDR_FIELD_REPORTED)
 						    << 1);
 	imaddr_buf_release(&columns);
-	/* id, ordinal, line and related_ordinal (NULL when 0); dn ... user_id */
+	/* id, ordinal, line and related_ordinal (NULL when 0); dn ... waiver_source */
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_prepare(&report->findings, report->db,
 						"finding_versions (first_run, id, ordinal, line,"
 						" related_ordinal, dn, code, severity, field, value,"
-						" message, suggestion, user_id, cluster)",
+						" message, suggestion, user_id, cluster, waiver_reason,"
+						" waiver_expires, waiver_source)",
 						report->run_id, FINDING_NUMBERS, FINDING_TEXTS,
 						1u << 2 | 1u << 3);
 	return rc;
@@ -421,7 +424,7 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 	numbers[0] = (uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal;
 	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 1, texts);
 	uint64_t hash = imaddr_report_state_hash(numbers + 1, (int)report->user_numbers, texts,
-						 (int)report->user_texts, &report->scratch);
+						 (int)report->user_texts);
 	size_t index = (size_t)user->ordinal - 1;
 	struct imaddr_report_versions *previous = &report->previous_users;
 	/* The same user at the same place as last night: nothing to write. */
@@ -456,13 +459,14 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),
 		imaddr_severity_name(finding->severity), finding->field, finding->value,
 		finding->message, finding->suggestion, of_no_user ? NULL : finding->user_id,
-		finding->cluster,
+		finding->cluster, finding->waiver_reason, finding->waiver_expires,
+		finding->waiver_source,
 	};
 	uint64_t numbers[FINDING_NUMBERS] = {
 		0, finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
 	};
 	uint64_t hash = imaddr_report_state_hash(numbers + 1, FINDING_NUMBERS - 1, texts,
-						 FINDING_TEXTS, &report->scratch);
+						 FINDING_TEXTS);
 	sqlite3_int64 id = report->has_state
 				   ? imaddr_report_versions_take(&report->previous_findings, hash)
 				   : 0;
@@ -601,6 +605,8 @@ static int finish_run(struct report *report, const struct imaddr_run_totals *tot
 						 input->encoding_how ? input->encoding_how : "given");
 		rc = encoding ? sqlite3_bind_text(stmt, 10, encoding, -1, sqlite3_free) : SQLITE_NOMEM;
 	}
+	if (rc == SQLITE_OK && totals)
+		rc = bind_count(stmt, 11, totals->waived);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_step(stmt);
 	sqlite3_finalize(stmt);
@@ -686,6 +692,9 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 		rc = insert_domains(report, totals);
 	if (rc == SQLITE_OK)
 		rc = keep_changes(report);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_changes_history(report->db, report->run_id, &report->history,
+						   &report->changes);
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_record(report->db, report->run_id,
 						   report->previous_run_id, &report->changes);
@@ -764,7 +773,6 @@ static void report_free(struct imaddr_sink *sink)
 	imaddr_report_versions_release(&report->previous_findings);
 	imaddr_report_versions_release(&report->users_now);
 	imaddr_report_versions_release(&report->findings_now);
-	imaddr_buf_release(&report->scratch);
 	for (size_t i = 0; i < IMADDR_CHANGES_EXAMPLES; i++)
 		free(report->examples[i]);
 	free(report);
@@ -860,7 +868,6 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 	report->busy_timeout_ms = wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
 	imaddr_report_rows_init(&report->users);
 	imaddr_report_rows_init(&report->findings);
-	imaddr_buf_init(&report->scratch, 0);
 	imaddr_report_versions_init(&report->previous_users);
 	imaddr_report_versions_init(&report->previous_findings);
 	imaddr_report_versions_init(&report->users_now);

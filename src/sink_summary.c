@@ -19,6 +19,7 @@ struct shared {
 	char *members[IMADDR_SUMMARY_MEMBERS];   /* "DN", "line 12", "cluster: DN" */
 	size_t member_count;                     /* those kept */
 	uint64_t total_members;
+	uint64_t unwaived_members;               /* a group all waived is not shown */
 	uint64_t codes;                          /* bit (1 << code) per code shared */
 	struct imaddr_buf values[IMADDR_CODE_COUNT];  /* "[field] 'v1', 'v2'" per code */
 };
@@ -41,6 +42,9 @@ struct summary {
 	struct shared shown[IMADDR_SUMMARY_GROUPS];
 	size_t shown_count;
 	bool more_sets;                          /* sets of users not shown */
+	/* The first waived findings, each with its waiver. */
+	char *waived[IMADDR_SUMMARY_EXAMPLES];
+	size_t waived_count;
 };
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
@@ -78,13 +82,21 @@ static bool same_members(const struct shared *a, const struct shared *b)
 	       !memcmp(a->ordinals, b->ordinals, a->member_count * sizeof(a->ordinals[0]));
 }
 
-/* The group read so far is complete: merge it into one shown, or show it. */
+/*
+ * The group read so far is complete: merge it into one shown, or show it.
+ * A group whose every member's finding is waived is no problem left.
+ */
 static void close_group(struct summary *summary)
 {
 	struct shared *group = &summary->current;
 	enum imaddr_code code = summary->current_code;
 	if (!group->total_members)
 		return;
+	if (!group->unwaived_members) {
+		shared_release(group);
+		return;
+	}
+	summary->group_count[code]++;
 	for (size_t i = 0; i < summary->shown_count; i++) {
 		struct shared *shown = &summary->shown[i];
 		if (!same_members(shown, group))
@@ -112,7 +124,6 @@ static void add_member(struct summary *summary, const struct imaddr_finding *f)
 		close_group(summary);
 		summary->current_code = f->code;
 		group->codes = (uint64_t)1 << f->code;
-		summary->group_count[f->code]++;
 		imaddr_buf_init(values, 0);
 		if (f->field)
 			imaddr_buf_appendf(values, "[%s] ", f->field);
@@ -129,6 +140,25 @@ static void add_member(struct summary *summary, const struct imaddr_finding *f)
 		imaddr_buf_append_str(values, ", ...");
 	}
 	group->total_members++;
+	group->unwaived_members += !f->waiver_reason;
+}
+
+/* "line 4 [mail]: message" and, below it, the waiver that accepts it. */
+static void note_waived(struct summary *summary, const struct imaddr_finding *f)
+{
+	struct imaddr_buf line;
+	if (summary->waived_count == IMADDR_SUMMARY_EXAMPLES)
+		return;
+	imaddr_buf_init(&line, 0);
+	describe_row(&line, f);
+	if (f->field)
+		imaddr_buf_appendf(&line, " [%s]", f->field);
+	imaddr_buf_appendf(&line, ": %s (%s)\n      waived by %s: %s", f->message,
+			   imaddr_code_name(f->code), f->waiver_source ? f->waiver_source : "?",
+			   f->waiver_reason);
+	if (f->waiver_expires)
+		imaddr_buf_appendf(&line, " (until %s)", f->waiver_expires);
+	summary->waived[summary->waived_count++] = imaddr_buf_detach(&line);
 }
 
 static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
@@ -137,10 +167,14 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 	struct summary *summary = (struct summary *)sink;
 	size_t keep = f->code == IMADDR_CODE_IM_ADDRESS_CHANGES ? IMADDR_SUMMARY_CHANGES
 								  : IMADDR_SUMMARY_EXAMPLES;
+	if (f->waiver_reason)
+		note_waived(summary, f);
 	if (imaddr_dup_groups_next(&summary->groups, f)) {
 		add_member(summary, f);
 		return IMADDR_OK;
 	}
+	if (f->waiver_reason)
+		return IMADDR_OK;
 	if ((f->severity == IMADDR_SEVERITY_INFO && f->code != IMADDR_CODE_IM_ADDRESS_CHANGES) ||
 	    summary->example_count[f->code] == keep)
 		return IMADDR_OK;
@@ -177,6 +211,28 @@ static void print_findings(struct summary *summary, const struct imaddr_run_tota
 				imaddr_code_summary(code));
 		}
 	}
+}
+
+/* Only with a waivers file: "waived: 4 (mail-duplicate 2, ...)" and the first few. */
+static void print_waived(struct summary *summary, const struct imaddr_run_totals *totals)
+{
+	FILE *out = summary->out;
+	const char *separator = " (";
+	fprintf(out, "\nwaived: %llu", (unsigned long long)totals->waived);
+	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
+		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+			if (!totals->waived_by_code[code] ||
+			    (int)imaddr_code_severity(code) != severity)
+				continue;
+			fprintf(out, "%s%s %llu", separator, imaddr_code_name(code),
+				(unsigned long long)totals->waived_by_code[code]);
+			separator = ", ";
+		}
+	}
+	fprintf(out, "%s, by the waivers of '%s'%s\n", totals->waived ? ")" : "",
+		summary->options->waivers, summary->waived_count ? "; the first:" : "");
+	for (size_t i = 0; i < summary->waived_count; i++)
+		fprintf(out, "  %s\n", summary->waived[i]);
 }
 
 /* printf pads by bytes; a U-label needs padding by the columns it takes to line up. */
@@ -464,6 +520,8 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 	if (options->premigration)
 		print_changes(summary, totals);
 	print_findings(summary, totals);
+	if (options->waivers)
+		print_waived(summary, totals);
 	print_domains(summary, totals);
 	print_duplicates(summary);
 	print_examples(summary, totals, IMADDR_SEVERITY_ERROR);
@@ -490,6 +548,8 @@ static void summary_free(struct imaddr_sink *sink)
 	shared_release(&summary->current);
 	for (size_t i = 0; i < summary->shown_count; i++)
 		shared_release(&summary->shown[i]);
+	for (size_t i = 0; i < summary->waived_count; i++)
+		free(summary->waived[i]);
 	free(summary);
 }
 

@@ -71,6 +71,9 @@ static const char usage[] =
 	"                      label (default: derived from the source)\n"
 	"  --max-shrink PCT    refuse a run with more than PCT% fewer users than the\n"
 	"                      previous run (10)  --allow-shrink  record it all the same\n"
+	"Accepted exceptions:\n"
+	"  --waivers FILE      a CSV of code,user_id,value,reason,expires: the findings\n"
+	"                      it matches are counted apart and decide no exit status\n"
 	"Configuration file (settings named as the long options, [profile] sections):\n"
 	"  --config FILE          (" TOOL_CONFIG_DEFAULT " when present)\n"
 	"  --profile NAME         also the settings of [NAME]; the command line wins\n"
@@ -89,7 +92,7 @@ enum option_id {
 	OPT_JSON_FINDINGS, OPT_LAST_NAME_ATTR, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR,
 	OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR, OPT_WAIT, OPT_WORKLIST, OPT_ALLOW_SHRINK, OPT_FAIL_ON_NEW, OPT_LABEL,
-	OPT_MAX_SHRINK,
+	OPT_MAX_SHRINK, OPT_WAIVERS,
 	OPT_END
 };
 
@@ -147,6 +150,7 @@ static const struct option long_options[] = {
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "waivers", required_argument, NULL, OPT_WAIVERS },
 	{ "worklist", required_argument, NULL, OPT_WORKLIST },
 	{ NULL, 0, NULL, 0 },
 };
@@ -420,6 +424,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 			return TOOL_EXIT_USAGE;
 		config->wait_ms = (int)number * 1000;
 		break;
+	case OPT_WAIVERS: config->audit.waivers = value; break;
 	case OPT_WORKLIST: config->worklist = value; break;
 	}
 	return TOOL_EXIT_CLEAN;

@@ -30,7 +30,7 @@ Test(sink_report, records_run_users_findings_and_domains)
 
 	report_write_run(path, &report_first_run);
 
-	report_expect_rows(path, "PRAGMA user_version", "5\n");
+	report_expect_rows(path, "PRAGMA user_version", "6\n");
 	report_expect_rows(path, "PRAGMA application_id", "1768776036\n");
 	report_expect_rows(path,
 		"SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
@@ -74,9 +74,9 @@ Test(sink_report, records_run_users_findings_and_domains)
 		"NULL|NULL|NULL|NULL\n");
 	report_expect_rows(path, "SELECT run_id, ordinal, user_id FROM error_users", "1|3|BSmith\n");
 	report_expect_rows(path, "SELECT * FROM code_counts ORDER BY code",
-		"1|im-address-duplicate|error|1\n"
-		"1|lastname-missing|warning|1\n"
-		"1|record-malformed|error|1\n");
+		"1|im-address-duplicate|error|1|0\n"
+		"1|lastname-missing|warning|1|0\n"
+		"1|record-malformed|error|1|0\n");
 	report_expect_rows(path, "SELECT id FROM latest_run", "1\n");
 	report_expect_rows(path, "SELECT count(*) FROM new_findings", "0\n");
 	report_expect_rows(path,
