@@ -253,6 +253,14 @@ static void add_skeletons(struct imaddr_audit *audit, uint64_t ordinal)
 	}
 }
 
+/* Each duplicates' index, sorted, before it goes: the ASCII look-alikes are in it. */
+static void look_up_lookalikes(void *context, enum imaddr_key_kind kind,
+			       const struct imaddr_duplicates *duplicates)
+{
+	imaddr_confusables_look_up(&((struct imaddr_audit *)context)->confusables, kind,
+				   duplicates);
+}
+
 static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
 				    struct imaddr_error *err)
 {
@@ -471,12 +479,10 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 		status = imaddr_sink_driver_input_end(&audit->sinks, err);
 	if (status == IMADDR_OK)
 		status = imaddr_duplicates_report(&audit->duplicates, &audit->spool, emit_finding,
-						  audit, err);
+						  look_up_lookalikes, audit, err);
 	if (status == IMADDR_OK)
-		status = imaddr_confusables_report(&audit->confusables, &audit->duplicates,
-						   &audit->spool, emit_finding, audit, err);
-	/* The duplicates' indexes served both; the final pass needs their memory more. */
-	imaddr_duplicates_release(&audit->duplicates);
+		status = imaddr_confusables_report(&audit->confusables, &audit->spool, emit_finding,
+						   audit, err);
 	imaddr_confusables_release(&audit->confusables);
 	if (status == IMADDR_OK)
 		status = finish_domains(audit, err);

@@ -59,6 +59,8 @@ static void release_kind(struct imaddr_confusables_kind *kind)
 		free(kind->entries[i].skeleton);
 	free(kind->entries);
 	free(kind->field);
+	free(kind->counts.slots);
+	free(kind->found);
 	memset(kind, 0, sizeof(*kind));
 }
 
@@ -378,36 +380,8 @@ static enum imaddr_status confirm_group(struct run *run, enum imaddr_confusable_
 	return status;
 }
 
-static int by_hash_then_ordinal(const void *a, const void *b)
-{
-	const struct imaddr_confusables_entry *x = a, *y = b;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
-}
-
-struct candidate_group {
-	size_t start;
-	size_t count;
-	uint64_t first_ordinal;
-};
-
-static int by_first_ordinal(const void *a, const void *b)
-{
-	const struct candidate_group *x = a, *y = b;
-	return x->first_ordinal < y->first_ordinal ? -1 : x->first_ordinal > y->first_ordinal;
-}
-
-/* How many entries of a kind have each hash: an open-addressed table. */
-struct hash_counts {
-	struct hash_count {
-		uint32_t hash;     /* 0: empty */
-		uint32_t count;
-	} *slots;
-	size_t mask;
-};
-
-static struct hash_count *count_slot(const struct hash_counts *counts, uint32_t hash)
+static struct imaddr_confusables_count *count_slot(const struct imaddr_confusables_counts *counts,
+						  uint32_t hash)
 {
 	size_t i = hash & counts->mask;
 	while (counts->slots[i].hash && counts->slots[i].hash != hash)
@@ -415,24 +389,20 @@ static struct hash_count *count_slot(const struct hash_counts *counts, uint32_t 
 	return &counts->slots[i];
 }
 
-static void count_hashes(const struct imaddr_confusables_kind *k, struct hash_counts *counts)
+static void count_hashes(struct imaddr_confusables_kind *k)
 {
 	size_t size = 16;
 	while (size < 2 * k->count)
 		size *= 2;
-	counts->slots = imaddr_xcalloc(size, sizeof(*counts->slots));
-	counts->mask = size - 1;
+	free(k->counts.slots);
+	k->counts.slots = imaddr_xcalloc(size, sizeof(*k->counts.slots));
+	k->counts.mask = size - 1;
 	for (size_t i = 0; i < k->count; i++) {
-		struct hash_count *slot = count_slot(counts, k->entries[i].hash);
+		struct imaddr_confusables_count *slot = count_slot(&k->counts, k->entries[i].hash);
 		slot->hash = k->entries[i].hash;
 		slot->count++;
 	}
 }
-
-/* ASCII values found to have an indexed skeleton's hash, per kind: candidates too. */
-struct ascii_found {
-	struct imaddr_confusables_kind kinds[IMADDR_CONFUSABLE_KINDS];
-};
 
 static bool indexed(const struct imaddr_confusables_kind *k, uint64_t ordinal)
 {
@@ -448,15 +418,20 @@ static bool indexed(const struct imaddr_confusables_kind *k, uint64_t ordinal)
 }
 
 /* An ASCII value with `hash`: a candidate when an indexed skeleton has it. */
-static void found_ascii(struct imaddr_confusables_kind *indexed_kind, struct hash_counts *counts,
-			struct imaddr_confusables_kind *found, uint64_t ordinal, uint32_t hash)
+static void found_ascii(struct imaddr_confusables_kind *k, uint64_t ordinal, uint32_t hash)
 {
-	struct hash_count *slot = count_slot(counts, hash);
+	struct imaddr_confusables_count *slot = count_slot(&k->counts, hash);
 	/* A value with an A-label domain was indexed as its U-label. */
-	if (!slot->hash || indexed(indexed_kind, ordinal))
+	if (!slot->hash || indexed(k, ordinal))
 		return;
 	slot->count++;
-	append_entry(found, ordinal, hash, NULL);
+	if (k->found_count == k->found_capacity) {
+		k->found_capacity = k->found_capacity ? k->found_capacity * 2 : 64;
+		k->found = imaddr_xrealloc(k->found, k->found_capacity * sizeof(*k->found));
+	}
+	k->found[k->found_count++] = (struct imaddr_confusables_entry){
+		.ordinal = ordinal, .hash = hash,
+	};
 }
 
 /*
@@ -518,22 +493,21 @@ static bool preimages_of(const struct imaddr_confusables_pieces *pieces, const c
 	return !p.too_many;
 }
 
-/*
- * The ASCII values that look like an indexed one, through the duplicates'
- * index of keys. False when some skeleton has too many ASCII strings: the
- * caller then takes every ASCII value's skeleton instead.
- */
-static bool look_up_ascii(struct imaddr_confusables *confusables,
-			  const struct imaddr_duplicates *duplicates,
-			  enum imaddr_confusable_kind kind, struct hash_counts *counts,
-			  struct imaddr_confusables_kind *found)
+void imaddr_confusables_look_up(struct imaddr_confusables *confusables, enum imaddr_key_kind key,
+				const struct imaddr_duplicates *duplicates)
 {
+	int kind = 0;
+	while (kind < IMADDR_CONFUSABLE_KINDS && confusable_kinds[kind].key != key)
+		kind++;
+	if (kind == IMADDR_CONFUSABLE_KINDS || !confusables->kinds[kind].count)
+		return;
 	struct imaddr_confusables_kind *k = &confusables->kinds[kind];
 	struct imaddr_buf words;
 	uint64_t *ordinals = NULL;
 	size_t ordinal_count = 0, ordinal_capacity = 0;
 	bool complete = true;
 
+	count_hashes(k);
 	imaddr_buf_init(&words, 0);
 	for (size_t i = 0; complete && i < k->count; i++) {
 		size_t count;
@@ -543,25 +517,26 @@ static bool look_up_ascii(struct imaddr_confusables *confusables,
 		const char *word = words.data;
 		for (size_t w = 0; complete && w < count; w++, word += strlen(word) + 1) {
 			ordinal_count = 0;
-			imaddr_duplicates_find(duplicates, confusable_kinds[kind].key, word,
-					       strlen(word), &ordinals, &ordinal_count,
-					       &ordinal_capacity);
+			imaddr_duplicates_find(duplicates, key, word, strlen(word), &ordinals,
+					       &ordinal_count, &ordinal_capacity);
 			for (size_t o = 0; o < ordinal_count; o++)
-				found_ascii(k, counts, found, ordinals[o], k->entries[i].hash);
+				found_ascii(k, ordinals[o], k->entries[i].hash);
 		}
 	}
 	free(ordinals);
 	imaddr_buf_release(&words);
-	return complete;
+	if (!complete) {
+		/* Start over: the pass over the spool finds every ASCII candidate. */
+		k->found_count = 0;
+		count_hashes(k);
+	}
+	k->looked_up = complete;
 }
 
 /* The fallback: a pass over the spool taking the ASCII values' skeletons. */
 struct ascii_pass {
 	struct imaddr_confusables *confusables;
-	struct hash_counts *counts;          /* [kind] */
-	bool wanted[IMADDR_CONFUSABLE_KINDS];
 	struct imaddr_buf skeleton;
-	struct ascii_found *found;
 };
 
 static enum imaddr_status take_ascii_skeletons(void *context, struct imaddr_spooled_user *user,
@@ -569,32 +544,52 @@ static enum imaddr_status take_ascii_skeletons(void *context, struct imaddr_spoo
 {
 	struct ascii_pass *pass = context;
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
+		struct imaddr_confusables_kind *k = &pass->confusables->kinds[kind];
 		const char *key = user->keys[confusable_kinds[kind].key];
-		if (!pass->wanted[kind] || !key || !imaddr_normalize_is_ascii(key, strlen(key)))
+		if (!k->count || k->looked_up || !key || !imaddr_normalize_is_ascii(key, strlen(key)))
 			continue;
 		/* All ASCII: the skeleton of local@domain is local's @ domain's. */
 		imaddr_normalize_skeleton(key, strlen(key), NULL, &pass->skeleton);
-		found_ascii(&pass->confusables->kinds[kind], &pass->counts[kind],
-			    &pass->found->kinds[kind], user->user.ordinal,
+		found_ascii(k, user->user.ordinal,
 			    skeleton_hash(pass->skeleton.data, pass->skeleton.len));
 	}
 	return IMADDR_OK;
 }
 
 /* The candidates of a kind: entries whose hash another entry or ASCII value has. */
-static void keep_candidates(struct imaddr_confusables_kind *k, const struct hash_counts *counts,
-			    const struct imaddr_confusables_kind *found)
+static void keep_candidates(struct imaddr_confusables_kind *k)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < k->count; i++) {
-		if (count_slot(counts, k->entries[i].hash)->count >= 2)
+		if (count_slot(&k->counts, k->entries[i].hash)->count >= 2)
 			k->entries[kept++] = k->entries[i];
 		else
 			free(k->entries[i].skeleton);
 	}
 	k->count = kept;
-	for (size_t i = 0; i < found->count; i++)
-		append_entry(k, found->entries[i].ordinal, found->entries[i].hash, NULL);
+	for (size_t i = 0; i < k->found_count; i++)
+		append_entry(k, k->found[i].ordinal, k->found[i].hash, NULL);
+	k->found_count = 0;
+}
+
+static int by_hash_then_ordinal(const void *a, const void *b)
+{
+	const struct imaddr_confusables_entry *x = a, *y = b;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+struct candidate_group {
+	size_t start;
+	size_t count;
+	uint64_t first_ordinal;
+};
+
+static int by_first_ordinal(const void *a, const void *b)
+{
+	const struct candidate_group *x = a, *y = b;
+	return x->first_ordinal < y->first_ordinal ? -1 : x->first_ordinal > y->first_ordinal;
 }
 
 static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_kind kind,
@@ -605,6 +600,7 @@ static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_ki
 	size_t group_count = 0, group_cap = 0;
 	enum imaddr_status status = IMADDR_OK;
 
+	keep_candidates(k);
 	qsort(k->entries, k->count, sizeof(*k->entries), by_hash_then_ordinal);
 	for (size_t i = 0; i < k->count;) {
 		size_t j = i + 1;
@@ -631,28 +627,19 @@ static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_ki
 }
 
 enum imaddr_status imaddr_confusables_report(struct imaddr_confusables *confusables,
-					     const struct imaddr_duplicates *duplicates,
 					     struct imaddr_spool *spool, imaddr_finding_fn *emit,
 					     void *context, struct imaddr_error *err)
 {
 	struct run run = { confusables, spool, emit, context, { { 0 } }, { 0 } };
-	struct hash_counts counts[IMADDR_CONFUSABLE_KINDS] = { { 0 } };
-	struct ascii_found found = { { { 0 } } };
-	struct ascii_pass pass = { .confusables = confusables, .counts = counts, .found = &found };
+	struct ascii_pass pass = { .confusables = confusables };
 	enum imaddr_status status = IMADDR_OK;
 	bool pass_wanted = false;
 
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
-		if (!confusables->kinds[kind].count)
-			continue;
-		count_hashes(&confusables->kinds[kind], &counts[kind]);
-		if (!look_up_ascii(confusables, duplicates, kind, &counts[kind], &found.kinds[kind])) {
-			/* Start the kind over: the pass finds every ASCII candidate. */
-			release_kind(&found.kinds[kind]);
-			free(counts[kind].slots);
-			count_hashes(&confusables->kinds[kind], &counts[kind]);
-			pass.wanted[kind] = pass_wanted = true;
-		}
+		struct imaddr_confusables_kind *k = &confusables->kinds[kind];
+		if (k->count && !k->counts.slots)
+			count_hashes(k);
+		pass_wanted |= k->count && !k->looked_up;
 	}
 	imaddr_buf_init(&pass.skeleton, 0);
 	if (pass_wanted)
@@ -662,15 +649,11 @@ enum imaddr_status imaddr_confusables_report(struct imaddr_confusables *confusab
 		imaddr_buf_init(&run.scratch[i], 0);
 	imaddr_strmap_init(&run.domains);
 	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_CONFUSABLE_KINDS; kind++) {
-		struct imaddr_confusables_kind *k = &confusables->kinds[kind];
-		if (!k->count)
-			continue;
-		keep_candidates(k, &counts[kind], &found.kinds[kind]);
-		status = report_kind(&run, kind, err);
+		if (confusables->kinds[kind].count)
+			status = report_kind(&run, kind, err);
 	}
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
-		free(counts[kind].slots);
-		release_kind(&found.kinds[kind]);
+		/* The field stays for release: the findings are out. */
 		char *field = confusables->kinds[kind].field;
 		confusables->kinds[kind].field = NULL;
 		release_kind(&confusables->kinds[kind]);

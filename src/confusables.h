@@ -41,10 +41,24 @@ struct imaddr_confusables_entry {
 	char *skeleton;          /* kept when ASCII values can have it too, else NULL */
 };
 
+/* How many entries have each skeleton hash: an open-addressed table. */
+struct imaddr_confusables_counts {
+	struct imaddr_confusables_count {
+		uint32_t hash;     /* 0: empty */
+		uint32_t count;
+	} *slots;
+	size_t mask;
+};
+
 struct imaddr_confusables_kind {
 	struct imaddr_confusables_entry *entries;  /* in ordinal order during the read */
 	size_t count, capacity;
 	char *field;             /* the attribute the values were last read from */
+	/* After the read: the entries' hashes, and the ASCII values found with one. */
+	struct imaddr_confusables_counts counts;
+	struct imaddr_confusables_entry *found;
+	size_t found_count, found_capacity;
+	bool looked_up;          /* imaddr_confusables_look_up found them all */
 };
 
 /* The skeletons of ASCII characters, by the first byte of the skeleton. */
@@ -76,8 +90,18 @@ void imaddr_confusables_add(struct imaddr_confusables *confusables,
 			    const char *skeleton, size_t len, const char *field);
 
 /**
- * After the read and imaddr_duplicates_report, whose sorted indexes it looks
- * ASCII values up in (confusable stays clear of duplicates anyway):
+ * After the read, from imaddr_duplicates_report's `sorted`: finds the ASCII
+ * values that look like an indexed value of the confusable kind whose key
+ * is `key` (nothing for the others), in the duplicates' sorted index of
+ * those keys. When some skeleton has too many ASCII spellings,
+ * imaddr_confusables_report takes the ASCII values' skeletons instead.
+ */
+void imaddr_confusables_look_up(struct imaddr_confusables *confusables, enum imaddr_key_kind key,
+				const struct imaddr_duplicates *duplicates);
+
+/**
+ * After imaddr_confusables_look_up (a kind not looked up gets the pass over
+ * the spool; confusable stays clear of duplicates anyway):
  * hands `emit` a confusable finding for every user whose value shares its
  * skeleton with another user's different value (another key: the same key
  * is a duplicate, not a look-alike), at least one of the two not all
@@ -86,7 +110,6 @@ void imaddr_confusables_add(struct imaddr_confusables *confusables,
  * cannot be read or `emit` fails.
  */
 enum imaddr_status imaddr_confusables_report(struct imaddr_confusables *confusables,
-					     const struct imaddr_duplicates *duplicates,
 					     struct imaddr_spool *spool, imaddr_finding_fn *emit,
 					     void *context, struct imaddr_error *err);
 

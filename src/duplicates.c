@@ -46,6 +46,7 @@ struct run {
 	struct imaddr_duplicates *duplicates;
 	struct imaddr_spool *spool;
 	imaddr_finding_fn *emit;
+	imaddr_duplicates_index_fn *sorted;
 	void *context;
 };
 
@@ -292,14 +293,18 @@ static enum imaddr_status find_duplicates(struct run *run, enum imaddr_key_kind 
 	for (size_t i = 0; status == IMADDR_OK && i < group_count; i++)
 		status = report_candidates(run, kind, &groups[i], err);
 	free(groups);
+	if (status == IMADDR_OK && run->sorted)
+		run->sorted(run->context, kind, run->duplicates);
+	imaddr_dupindex_release(index);
 	return status;
 }
 
 enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates,
 					    struct imaddr_spool *spool, imaddr_finding_fn *emit,
-					    void *context, struct imaddr_error *err)
+					    imaddr_duplicates_index_fn *sorted, void *context,
+					    struct imaddr_error *err)
 {
-	struct run run = { duplicates, spool, emit, context };
+	struct run run = { duplicates, spool, emit, sorted, context };
 	enum imaddr_status status = IMADDR_OK;
 
 	sort_indexes_in_parallel(duplicates->indexes);

@@ -34,21 +34,27 @@ void imaddr_duplicates_add(struct imaddr_duplicates *duplicates,
 typedef enum imaddr_status imaddr_finding_fn(void *context, const struct imaddr_finding *finding,
 					     struct imaddr_error *err);
 
+/* Called with each kind's index sorted, before it is freed: see imaddr_duplicates_find. */
+typedef void imaddr_duplicates_index_fn(void *context, enum imaddr_key_kind kind,
+					const struct imaddr_duplicates *duplicates);
+
 /**
  * After the read: hands `emit` one finding per member of every duplicate
  * group, kind by kind, groups in the order of their first user, members in
- * input order. The indexes stay, sorted, for imaddr_duplicates_find, until
- * imaddr_duplicates_release. Fails only when the spool cannot be read or
- * `emit` fails.
+ * input order. After each kind, calls `sorted` (when not NULL) with the
+ * kind's sorted index, then frees it. Fails only when the spool cannot be
+ * read or `emit` fails.
  */
 enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates,
 					    struct imaddr_spool *spool, imaddr_finding_fn *emit,
-					    void *context, struct imaddr_error *err);
+					    imaddr_duplicates_index_fn *sorted, void *context,
+					    struct imaddr_error *err);
 
 /**
- * After imaddr_duplicates_report: the ordinals of the users whose key of
- * `kind` may be `key` (its hash matches; the caller confirms), appended to
- * `ordinals` (grown with realloc; *count updated, *capacity its size).
+ * Inside imaddr_duplicates_report's `sorted`: the ordinals of the users
+ * whose key of `kind` may be `key` (its hash matches; the caller confirms),
+ * appended to `ordinals` (grown with realloc; *count updated, *capacity its
+ * size).
  */
 void imaddr_duplicates_find(const struct imaddr_duplicates *duplicates,
 			    enum imaddr_key_kind kind, const char *key, size_t len,
