@@ -238,7 +238,7 @@ static void note_roles(struct imaddr_audit *audit, const struct imaddr_record *r
 }
 
 /* The user's skeletons, for confusable, with the attributes the keys came from. */
-static void add_skeletons(struct imaddr_audit *audit, uint64_t ordinal)
+static void add_skeletons(struct imaddr_audit *audit, const struct imaddr_spooled_user *spooled)
 {
 	static const enum imaddr_key_kind key_of[IMADDR_CONFUSABLE_KINDS] = {
 		[IMADDR_CONFUSABLE_USER_ID] = IMADDR_KEY_USER_ID,
@@ -247,9 +247,9 @@ static void add_skeletons(struct imaddr_audit *audit, uint64_t ordinal)
 	const struct imaddr_rules_user *rules = &audit->rules;
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
 		if (rules->skeleton[kind])
-			imaddr_confusables_add(&audit->confusables, kind, ordinal,
+			imaddr_confusables_add(&audit->confusables, kind, spooled->user.ordinal,
 					       rules->skeleton[kind]->data, rules->skeleton[kind]->len,
-					       rules->key_field[key_of[kind]]);
+					       spooled->keys[key_of[kind]], rules->key_field[key_of[kind]]);
 	}
 }
 
@@ -283,7 +283,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	audit->totals.im_address_lost += rules->change == IMADDR_RULES_LOST;
 	audit->totals.im_address_gained += rules->change == IMADDR_RULES_GAINED;
 	imaddr_duplicates_add(&audit->duplicates, &spooled, rules->key_field);
-	add_skeletons(audit, user->ordinal);
+	add_skeletons(audit, &spooled);
 	enum imaddr_status status = imaddr_spool_append(&audit->spool, &spooled, err);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_user(&audit->sinks, user, err);

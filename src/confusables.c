@@ -55,8 +55,9 @@ void imaddr_confusables_init(struct imaddr_confusables *confusables)
 
 static void release_kind(struct imaddr_confusables_kind *kind)
 {
-	for (size_t i = 0; i < kind->count; i++)
-		free(kind->entries[i].skeleton);
+	for (size_t i = 0; i < kind->kept_count; i++)
+		free(kind->kept[i].text);
+	free(kind->kept);
 	free(kind->entries);
 	free(kind->field);
 	free(kind->counts.slots);
@@ -79,14 +80,14 @@ static uint32_t skeleton_hash(const char *skeleton, size_t len)
 }
 
 static void append_entry(struct imaddr_confusables_kind *k, uint64_t ordinal, uint32_t hash,
-			 char *skeleton)
+			 uint32_t key_hash)
 {
 	if (k->count == k->capacity) {
 		k->capacity = k->capacity ? k->capacity * 2 : 256;
 		k->entries = imaddr_xrealloc(k->entries, k->capacity * sizeof(*k->entries));
 	}
 	k->entries[k->count++] = (struct imaddr_confusables_entry){
-		.ordinal = ordinal, .hash = hash, .skeleton = skeleton,
+		.ordinal = ordinal, .hash = hash, .key_hash = key_hash,
 	};
 }
 
@@ -102,12 +103,21 @@ static bool maybe_ascii_skeleton(const struct imaddr_confusables_pieces *pieces,
 
 void imaddr_confusables_add(struct imaddr_confusables *confusables,
 			    enum imaddr_confusable_kind kind, uint64_t ordinal,
-			    const char *skeleton, size_t len, const char *field)
+			    const char *skeleton, size_t len, const char *key,
+			    const char *field)
 {
 	struct imaddr_confusables_kind *k = &confusables->kinds[kind];
-	char *kept = maybe_ascii_skeleton(&confusables->pieces, skeleton, len)
-			     ? imaddr_xstrndup(skeleton, len) : NULL;
-	append_entry(k, ordinal, skeleton_hash(skeleton, len), kept);
+	uint32_t hash = skeleton_hash(skeleton, len);
+	append_entry(k, ordinal, hash, skeleton_hash(key, strlen(key)));
+	if (maybe_ascii_skeleton(&confusables->pieces, skeleton, len)) {
+		if (k->kept_count == k->kept_capacity) {
+			k->kept_capacity = k->kept_capacity ? k->kept_capacity * 2 : 16;
+			k->kept = imaddr_xrealloc(k->kept, k->kept_capacity * sizeof(*k->kept));
+		}
+		k->kept[k->kept_count++] = (struct imaddr_confusables_skeleton){
+			hash, imaddr_xstrndup(skeleton, len)
+		};
+	}
 	if (field && (!k->field || strcmp(k->field, field))) {
 		free(k->field);
 		k->field = imaddr_xstrdup(field);
@@ -509,18 +519,16 @@ void imaddr_confusables_look_up(struct imaddr_confusables *confusables, enum ima
 
 	count_hashes(k);
 	imaddr_buf_init(&words, 0);
-	for (size_t i = 0; complete && i < k->count; i++) {
+	for (size_t i = 0; complete && i < k->kept_count; i++) {
 		size_t count;
-		if (!k->entries[i].skeleton)
-			continue;
-		complete = preimages_of(&confusables->pieces, k->entries[i].skeleton, &words, &count);
+		complete = preimages_of(&confusables->pieces, k->kept[i].text, &words, &count);
 		const char *word = words.data;
 		for (size_t w = 0; complete && w < count; w++, word += strlen(word) + 1) {
 			ordinal_count = 0;
 			imaddr_duplicates_find(duplicates, key, word, strlen(word), &ordinals,
 					       &ordinal_count, &ordinal_capacity);
 			for (size_t o = 0; o < ordinal_count; o++)
-				found_ascii(k, ordinals[o], k->entries[i].hash);
+				found_ascii(k, ordinals[o], k->kept[i].hash);
 		}
 	}
 	free(ordinals);
@@ -563,12 +571,10 @@ static void keep_candidates(struct imaddr_confusables_kind *k)
 	for (size_t i = 0; i < k->count; i++) {
 		if (count_slot(&k->counts, k->entries[i].hash)->count >= 2)
 			k->entries[kept++] = k->entries[i];
-		else
-			free(k->entries[i].skeleton);
 	}
 	k->count = kept;
 	for (size_t i = 0; i < k->found_count; i++)
-		append_entry(k, k->found[i].ordinal, k->found[i].hash, NULL);
+		append_entry(k, k->found[i].ordinal, k->found[i].hash, 0);
 	k->found_count = 0;
 }
 
@@ -606,7 +612,11 @@ static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_ki
 		size_t j = i + 1;
 		while (j < k->count && k->entries[j].hash == k->entries[i].hash)
 			j++;
-		if (j - i >= 2) {
+		/* Values of one key share its skeleton: duplicates, not look-alikes. */
+		bool one_key = k->entries[i].key_hash != 0;
+		for (size_t m = i + 1; one_key && m < j; m++)
+			one_key = k->entries[m].key_hash == k->entries[i].key_hash;
+		if (j - i >= 2 && !one_key) {
 			if (group_count == group_cap) {
 				group_cap = group_cap ? group_cap * 2 : 64;
 				groups = imaddr_xrealloc(groups, group_cap * sizeof(*groups));

@@ -38,7 +38,13 @@ enum imaddr_confusable_kind {
 struct imaddr_confusables_entry {
 	uint64_t ordinal;
 	uint32_t hash;           /* of the skeleton */
-	char *skeleton;          /* kept when ASCII values can have it too, else NULL */
+	uint32_t key_hash;       /* of the key, 0 when not known (an ASCII value found) */
+};
+
+/* A skeleton that ASCII values may have too, kept for looking them up. */
+struct imaddr_confusables_skeleton {
+	uint32_t hash;
+	char *text;
 };
 
 /* How many entries have each skeleton hash: an open-addressed table. */
@@ -53,6 +59,8 @@ struct imaddr_confusables_counts {
 struct imaddr_confusables_kind {
 	struct imaddr_confusables_entry *entries;  /* in ordinal order during the read */
 	size_t count, capacity;
+	struct imaddr_confusables_skeleton *kept;  /* few: most skeletons are not ASCII */
+	size_t kept_count, kept_capacity;
 	char *field;             /* the attribute the values were last read from */
 	/* After the read: the entries' hashes, and the ASCII values found with one. */
 	struct imaddr_confusables_counts counts;
@@ -82,12 +90,14 @@ void imaddr_confusables_release(struct imaddr_confusables *confusables);
  * Indexes a user's value of one kind that is not all ASCII, by its skeleton
  * as rules_user.h computes it: of the user ID's key, or of the IM address's
  * key with its domain in U-label form (local@U-label). ASCII values are not
- * indexed: see above. `field` names the attribute for the findings (copied
- * when it changes).
+ * indexed: see above. `key` is the value's comparison key, so that values
+ * that only repeat one key (duplicates) are not read back. `field` names the
+ * attribute for the findings (copied when it changes).
  */
 void imaddr_confusables_add(struct imaddr_confusables *confusables,
 			    enum imaddr_confusable_kind kind, uint64_t ordinal,
-			    const char *skeleton, size_t len, const char *field);
+			    const char *skeleton, size_t len, const char *key,
+			    const char *field);
 
 /**
  * After the read, from imaddr_duplicates_report's `sorted`: finds the ASCII
