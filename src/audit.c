@@ -257,8 +257,8 @@ static void add_skeletons(struct imaddr_audit *audit, const struct imaddr_spoole
 static void look_up_lookalikes(void *context, enum imaddr_key_kind kind,
 			       const struct imaddr_duplicates *duplicates)
 {
-	imaddr_confusables_look_up(&((struct imaddr_audit *)context)->confusables, kind,
-				   duplicates);
+	struct imaddr_audit *audit = context;
+	imaddr_confusables_look_up(&audit->confusables, kind, duplicates, &audit->domains);
 }
 
 static enum imaddr_status on_record(void *context, const struct imaddr_record *record,

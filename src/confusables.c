@@ -503,8 +503,96 @@ static bool preimages_of(const struct imaddr_confusables_pieces *pieces, const c
 	return !p.too_many;
 }
 
+/* The run's IM domains that are ASCII in both forms, with their skeletons. */
+struct ascii_domains {
+	size_t count;
+	char **names;
+	char **skeletons;
+};
+
+static void load_ascii_domains(const struct imaddr_strmap *domains, struct ascii_domains *out)
+{
+	struct imaddr_buf skeleton;
+	imaddr_buf_init(&skeleton, 0);
+	out->count = 0;
+	out->names = imaddr_xcalloc(domains->used + 1, sizeof(*out->names));
+	out->skeletons = imaddr_xcalloc(domains->used + 1, sizeof(*out->skeletons));
+	for (size_t i = 0; i < domains->slot_count; i++) {
+		const struct imaddr_strmap_entry *entry = &domains->slots[i];
+		if (!entry->key || !entry->text || strcmp(entry->key, entry->text))
+			continue;    /* a U-label: its users were indexed */
+		imaddr_normalize_skeleton(entry->key, strlen(entry->key), NULL, &skeleton);
+		out->names[out->count] = entry->key;
+		out->skeletons[out->count++] = imaddr_xstrdup(skeleton.data);
+	}
+	imaddr_buf_release(&skeleton);
+}
+
+static void release_ascii_domains(struct ascii_domains *domains)
+{
+	for (size_t i = 0; i < domains->count; i++)
+		free(domains->skeletons[i]);
+	free(domains->names);
+	free(domains->skeletons);
+}
+
+/* The ASCII keys with `skeleton`, looked up in the duplicates' index. */
+struct look_up {
+	struct imaddr_confusables *confusables;
+	struct imaddr_confusables_kind *k;
+	const struct imaddr_duplicates *duplicates;
+	enum imaddr_key_kind key;
+	struct imaddr_buf words, key_text;
+	uint64_t *ordinals;
+	size_t ordinal_count, ordinal_capacity;
+};
+
+static void look_up_key(struct look_up *l, const char *key, uint32_t hash)
+{
+	l->ordinal_count = 0;
+	imaddr_duplicates_find(l->duplicates, l->key, key, strlen(key), &l->ordinals,
+			       &l->ordinal_count, &l->ordinal_capacity);
+	for (size_t o = 0; o < l->ordinal_count; o++)
+		found_ascii(l->k, l->ordinals[o], hash);
+}
+
+/*
+ * An IM address's skeleton is its local part's @ its domain's. Spelling the
+ * domain in ASCII would multiply the spellings ("example.com" alone has
+ * twelve: l, 1 or |, m or rn twice), but the run has only a few domains:
+ * those whose skeleton it is are the domain's spellings.
+ */
+static bool look_up_address(struct look_up *l, const struct ascii_domains *domains,
+			    const char *skeleton, uint32_t hash)
+{
+	const char *at = strrchr(skeleton, '@');
+	size_t count;
+	if (!at)
+		return true;
+	bool any = false;
+	for (size_t d = 0; d < domains->count && !any; d++)
+		any = !strcmp(domains->skeletons[d], at + 1);
+	if (!any)
+		return true;
+	char *local = imaddr_xstrndup(skeleton, (size_t)(at - skeleton));
+	bool complete = preimages_of(&l->confusables->pieces, local, &l->words, &count);
+	free(local);
+	const char *word = l->words.data;
+	for (size_t w = 0; complete && w < count; w++, word += strlen(word) + 1) {
+		for (size_t d = 0; d < domains->count; d++) {
+			if (strcmp(domains->skeletons[d], at + 1))
+				continue;
+			imaddr_buf_reset(&l->key_text);
+			imaddr_buf_appendf(&l->key_text, "%s@%s", word, domains->names[d]);
+			look_up_key(l, l->key_text.data, hash);
+		}
+	}
+	return complete;
+}
+
 void imaddr_confusables_look_up(struct imaddr_confusables *confusables, enum imaddr_key_kind key,
-				const struct imaddr_duplicates *duplicates)
+				const struct imaddr_duplicates *duplicates,
+				const struct imaddr_strmap *domains)
 {
 	int kind = 0;
 	while (kind < IMADDR_CONFUSABLE_KINDS && confusable_kinds[kind].key != key)
@@ -512,27 +600,31 @@ void imaddr_confusables_look_up(struct imaddr_confusables *confusables, enum ima
 	if (kind == IMADDR_CONFUSABLE_KINDS || !confusables->kinds[kind].count)
 		return;
 	struct imaddr_confusables_kind *k = &confusables->kinds[kind];
-	struct imaddr_buf words;
-	uint64_t *ordinals = NULL;
-	size_t ordinal_count = 0, ordinal_capacity = 0;
+	struct look_up l = { confusables, k, duplicates, key, { 0 }, { 0 }, NULL, 0, 0 };
+	struct ascii_domains ascii_domains = { 0 };
 	bool complete = true;
 
 	count_hashes(k);
-	imaddr_buf_init(&words, 0);
+	imaddr_buf_init(&l.words, 0);
+	imaddr_buf_init(&l.key_text, 0);
+	if (kind == IMADDR_CONFUSABLE_IM_ADDRESS && k->kept_count)
+		load_ascii_domains(domains, &ascii_domains);
 	for (size_t i = 0; complete && i < k->kept_count; i++) {
+		const char *skeleton = k->kept[i].text;
 		size_t count;
-		complete = preimages_of(&confusables->pieces, k->kept[i].text, &words, &count);
-		const char *word = words.data;
-		for (size_t w = 0; complete && w < count; w++, word += strlen(word) + 1) {
-			ordinal_count = 0;
-			imaddr_duplicates_find(duplicates, key, word, strlen(word), &ordinals,
-					       &ordinal_count, &ordinal_capacity);
-			for (size_t o = 0; o < ordinal_count; o++)
-				found_ascii(k, ordinals[o], k->kept[i].hash);
+		if (kind == IMADDR_CONFUSABLE_IM_ADDRESS) {
+			complete = look_up_address(&l, &ascii_domains, skeleton, k->kept[i].hash);
+			continue;
 		}
+		complete = preimages_of(&confusables->pieces, skeleton, &l.words, &count);
+		const char *word = l.words.data;
+		for (size_t w = 0; complete && w < count; w++, word += strlen(word) + 1)
+			look_up_key(&l, word, k->kept[i].hash);
 	}
-	free(ordinals);
-	imaddr_buf_release(&words);
+	release_ascii_domains(&ascii_domains);
+	free(l.ordinals);
+	imaddr_buf_release(&l.words);
+	imaddr_buf_release(&l.key_text);
 	if (!complete) {
 		/* Start over: the pass over the spool finds every ASCII candidate. */
 		k->found_count = 0;

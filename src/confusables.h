@@ -27,6 +27,7 @@
 #include "imaddr.h"
 #include "normalize.h"
 #include "spool.h"
+#include "strmap.h"
 
 /* What is compared: the user ID's key, and (Directory URI scheme) the IM address. */
 enum imaddr_confusable_kind {
@@ -103,11 +104,14 @@ void imaddr_confusables_add(struct imaddr_confusables *confusables,
  * After the read, from imaddr_duplicates_report's `sorted`: finds the ASCII
  * values that look like an indexed value of the confusable kind whose key
  * is `key` (nothing for the others), in the duplicates' sorted index of
- * those keys. When some skeleton has too many ASCII spellings,
- * imaddr_confusables_report takes the ASCII values' skeletons instead.
+ * those keys. `domains` are the run's IM domains (A-label -> U-label, the
+ * audit's inventory): an IM address's domain is one of them. When some
+ * skeleton has too many ASCII spellings, imaddr_confusables_report takes
+ * the ASCII values' skeletons instead.
  */
 void imaddr_confusables_look_up(struct imaddr_confusables *confusables, enum imaddr_key_kind key,
-				const struct imaddr_duplicates *duplicates);
+				const struct imaddr_duplicates *duplicates,
+				const struct imaddr_strmap *domains);
 
 /**
  * After imaddr_confusables_look_up (a kind not looked up gets the pass over
