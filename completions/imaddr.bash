@@ -39,7 +39,7 @@ _imaddr()
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 		elif [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--db --html --run --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--db --html --label --run --help' -- "$cur"))
 		fi
 		return
 		;;

@@ -466,6 +466,31 @@ enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **
 enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 					    const char *html_path, struct imaddr_error *err);
 
+/**
+ * Which run of the SQLite report at `db_path` (only read) a command means:
+ * run `run_id`, which must be of `label` when `label` is not NULL; else the
+ * newest run of `label`; else (0 and NULL) the newest run. Sets `*found` to
+ * its id. Fails with IMADDR_ERR_USAGE when the report has no such run (for
+ * a label it has no run of, the message names a few labels it has), and
+ * IMADDR_ERR_DB when the file is not an imaddr report of this schema.
+ */
+enum imaddr_status imaddr_report_find_run(const char *db_path, const char *label,
+					  int64_t run_id, int64_t *found,
+					  struct imaddr_error *err);
+
+/**
+ * Prints to `out` (a FILE *) the text summary of run `run_id` (0: the
+ * newest) of the SQLite report at `db_path`, which is only read: what the
+ * audit printed for that run, its section "since the previous run"
+ * included, without the lines naming the files the other outputs wrote,
+ * which the report does not keep. Fails with IMADDR_ERR_USAGE when the
+ * report has no such run or no summary of it (a run recorded by an imaddr
+ * that kept none), IMADDR_ERR_DB when the file is not an imaddr report of
+ * this schema, IMADDR_ERR_IO when `out` cannot be written.
+ */
+enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_id, void *out,
+					       struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);

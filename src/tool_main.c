@@ -6,7 +6,7 @@
 static const char usage[] =
 	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
 	"       imaddr check-address [--json] [ADDRESS...]\n"
-	"       imaddr report --db FILE --html OUT.html [--run N]\n"
+	"       imaddr report --db FILE [--label NAME] [--run N] [--html OUT.html]\n"
 	"       imaddr -h | --help | -V | --version\n"
 	"\n"
 	"Audits the IM addresses of Cisco Unified CM IM and Presence end users:\n"
