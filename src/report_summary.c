@@ -249,8 +249,8 @@ static void append_labels(sqlite3 *db, struct imaddr_buf *out)
 	sqlite3_finalize(stmt);
 }
 
-static enum imaddr_status no_label(sqlite3 *db, const char *path, const char *label,
-				   struct imaddr_error *err)
+enum imaddr_status imaddr_report_summary_unknown_label(sqlite3 *db, const char *path,
+						       const char *label, struct imaddr_error *err)
 {
 	struct imaddr_buf labels;
 	imaddr_buf_init(&labels, 0);
@@ -287,7 +287,7 @@ static enum imaddr_status select_run(sqlite3 *db, const char *path, const char *
 			status = imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run %lld",
 						  path, (long long)run_id);
 		else if (label)
-			status = no_label(db, path, label, err);
+			status = imaddr_report_summary_unknown_label(db, path, label, err);
 		else
 			status = imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run yet",
 						  path);

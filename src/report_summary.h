@@ -32,4 +32,11 @@ int imaddr_report_summary_save(sqlite3 *db, sqlite3_int64 run_id,
 			       const struct imaddr_summary_notes *notes,
 			       const struct imaddr_run_changes *changes);
 
+/**
+ * IMADDR_ERR_USAGE: "the report 'path' has no run of label 'label' (its
+ * labels: ...)", naming the labels of its newest runs, a few.
+ */
+enum imaddr_status imaddr_report_summary_unknown_label(sqlite3 *db, const char *path,
+						       const char *label, struct imaddr_error *err);
+
 #endif /* IMADDR_REPORT_SUMMARY_H */

@@ -2,6 +2,8 @@
 #ifndef IMADDR_TOOL_H
 #define IMADDR_TOOL_H
 
+#include <stdio.h>
+
 #include "imaddr.h"
 
 /* Exit statuses, documented in docs/imaddr.1. */
@@ -17,6 +19,12 @@ enum tool_exit {
 int tool_exit_for(enum imaddr_status status);
 /** Prints "imaddr: message" to standard error. */
 void tool_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/**
+ * What a prune removed (imaddr prune, audit --keep-runs), `keep` runs kept
+ * of each label or of `label`: a line or two to `out`.
+ */
+void tool_print_pruned(FILE *out, const struct imaddr_prune_result *result, unsigned keep,
+		       const char *label);
 
 /* ------------------------------------------------------------------------ */
 /* The bind password (tool_password.c).                                      */
@@ -101,6 +109,7 @@ void tool_option_refused(int result, char **argv, const char *command);
 
 int tool_audit(int argc, char **argv, struct tool_password *password);
 int tool_check_address(int argc, char **argv);
+int tool_prune(int argc, char **argv);
 int tool_report(int argc, char **argv);
 
 #endif /* IMADDR_TOOL_H */

@@ -71,6 +71,7 @@ static const char usage[] =
 	"                      label (default: derived from the source)\n"
 	"  --max-shrink PCT    refuse a run with more than PCT% fewer users than the\n"
 	"                      previous run (10)  --allow-shrink  record it all the same\n"
+	"  --keep-runs N       after the run, keep only the newest N runs of its label\n"
 	"Configuration file (settings named as the long options, [profile] sections):\n"
 	"  --config FILE          (" TOOL_CONFIG_DEFAULT " when present)\n"
 	"  --profile NAME         also the settings of [NAME]; the command line wins\n"
@@ -89,7 +90,7 @@ enum option_id {
 	OPT_JSON_FINDINGS, OPT_LAST_NAME_ATTR, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR,
 	OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR, OPT_WAIT, OPT_WORKLIST, OPT_ALLOW_SHRINK, OPT_FAIL_ON_NEW, OPT_LABEL,
-	OPT_MAX_SHRINK,
+	OPT_MAX_SHRINK, OPT_KEEP_RUNS,
 	OPT_END
 };
 
@@ -126,6 +127,7 @@ static const struct option long_options[] = {
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "json-findings", required_argument, NULL, OPT_JSON_FINDINGS },
+	{ "keep-runs", required_argument, NULL, OPT_KEEP_RUNS },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
@@ -181,6 +183,7 @@ struct audit_config {
 	const char *worklist;
 	const char *html;
 	long json_findings;
+	long keep_runs;              /* 0: every run kept */
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -375,6 +378,10 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 	case OPT_JSON: config->json = value; break;
 	case OPT_JSON_FINDINGS:
 		if (!parse_count(what, value, 0, 1000000, &config->json_findings))
+			return TOOL_EXIT_USAGE;
+		break;
+	case OPT_KEEP_RUNS:
+		if (!parse_count(what, value, 1, INT_MAX, &config->keep_runs))
 			return TOOL_EXIT_USAGE;
 		break;
 	case OPT_LDIF_FIXES: config->ldif_fixes = value; break;
@@ -716,6 +723,10 @@ static int check_options(struct audit_config *config)
 		tool_error("--fail-on new needs --db: the report knows the previous run");
 		return TOOL_EXIT_USAGE;
 	}
+	if (config->keep_runs && !config->db) {
+		tool_error("--keep-runs goes with --db");
+		return TOOL_EXIT_USAGE;
+	}
 	return TOOL_EXIT_CLEAN;
 }
 
@@ -868,12 +879,17 @@ static enum imaddr_status open_reader(struct audit_config *config,
 	return status;
 }
 
+/* With the BAT file on standard output, the summary goes to standard error. */
+static FILE *summary_stream(const struct audit_config *config)
+{
+	return config->bat && !strcmp(config->bat, "-") ? stderr : stdout;
+}
+
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
 				      struct imaddr_error *err)
 {
 	struct imaddr_sink *sink;
 	enum imaddr_status status = IMADDR_OK;
-	bool bat_to_stdout = config->bat && !strcmp(config->bat, "-");
 	/* The report first: its commit decides the run, and its lock is taken first. */
 	if (config->db &&
 	    (status = imaddr_sink_report_open(config->db, config->wait_ms, &sink, err)) == IMADDR_OK)
@@ -898,8 +914,7 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	    (status = imaddr_sink_json_open(config->json, (size_t)config->json_findings, &sink,
 					    err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
-	/* With the BAT file on standard output, the summary goes to standard error. */
-	FILE *summary = bat_to_stdout ? stderr : stdout;
+	FILE *summary = summary_stream(config);
 	bool json_to_stdout = config->json && !strcmp(config->json, "-");
 	if (status == IMADDR_OK && !config->quiet &&
 	    (status = imaddr_sink_summary_open(summary, &sink, err)) == IMADDR_OK)
@@ -986,6 +1001,31 @@ static void set_source(struct audit_config *config)
 	}
 }
 
+/*
+ * --keep-runs: the run's label pruned after its commit. A failure leaves the
+ * run recorded and exits 3; what was removed follows the summary.
+ */
+static int keep_runs(const struct audit_config *config, int exit_status)
+{
+	struct imaddr_prune_result result;
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = imaddr_report_prune(config->db, config->audit.label,
+							(unsigned)config->keep_runs,
+							config->wait_ms, &result, &err);
+	if (status != IMADDR_OK) {
+		tool_error("the run is recorded, but --keep-runs failed: %s",
+			   err.message[0] ? err.message : imaddr_strerror(status));
+		return TOOL_EXIT_FAILURE;
+	}
+	if (!config->quiet) {
+		FILE *out = summary_stream(config);
+		fputc('\n', out);
+		tool_print_pruned(out, &result, (unsigned)config->keep_runs, config->audit.label);
+		fflush(out);
+	}
+	return exit_status;
+}
+
 int tool_audit(int argc, char **argv, struct tool_password *password)
 {
 	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1,
@@ -1046,6 +1086,8 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 		if (count)
 			exit_status = TOOL_EXIT_FINDINGS;
 	}
+	if (config.keep_runs)
+		exit_status = keep_runs(&config, exit_status);
 out:
 	for (size_t i = 0; i < config.input_count; i++)
 		imaddr_reader_free(inputs[i].reader);

@@ -28,9 +28,16 @@ int tool_report(int argc, char **argv)
 	long long run = 0;
 	int64_t found = 0;
 	struct imaddr_error err = { "" };
-	int option;
+	int option, index;
 
-	while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	opterr = 0;
+	while (index = -1, (option = getopt_long(argc, argv, ":h", options, &index)) != -1) {
+		/* Never abbreviated, as everywhere (tool_option_typed_in_full). */
+		if (index >= 0 && !tool_option_typed_in_full(argv, options[index].name)) {
+			optopt = 0;
+			optind -= options[index].has_arg && optarg == argv[optind - 1] ? 1 : 0;
+			option = '?';
+		}
 		switch (option) {
 		case 'd': db = optarg; break;
 		case 'o': html = optarg; break;
@@ -55,7 +62,7 @@ int tool_report(int argc, char **argv)
 			fputs(usage, stdout);
 			return TOOL_EXIT_CLEAN;
 		default:
-			fputs(usage, stderr);
+			tool_option_refused(option, argv, "report");
 			return TOOL_EXIT_USAGE;
 		}
 	}
