@@ -300,6 +300,18 @@ struct imaddr_run_totals {
 
 /* How many new findings the changes name. */
 #define IMADDR_CHANGES_EXAMPLES 5
+/* How many runs of a label the history holds: two months of nightly runs. */
+#define IMADDR_HISTORY_RUNS 60
+
+/** One stored run of a label, for a trend over time. */
+struct imaddr_run_point {
+	int64_t run_id;
+	const char *started;         /* "2026-12-01T02:00:00Z" */
+	uint64_t users;
+	uint64_t errors;
+	uint64_t warnings;
+	uint64_t infos;
+};
 
 /**
  * What changed since the previous run of the same label, as the report
@@ -325,6 +337,10 @@ struct imaddr_run_changes {
 	size_t example_count;
 	const char *examples[IMADDR_CHANGES_EXAMPLES];
 	enum imaddr_code example_codes[IMADDR_CHANGES_EXAMPLES];
+	/* The label's last runs up to this one, oldest first, this run last:
+	 * set on a first run too (one point). */
+	size_t history_count;
+	const struct imaddr_run_point *history;
 };
 
 /** True when anything at all changed (a first run: false). */

@@ -112,6 +112,7 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	if (gmtime_r(&when, &utc))
 		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &utc);
 	struct imaddr_html_run run = {
+		.run_id = totals->changes ? totals->changes->run_id : 0,
 		.input = options->input_name ? options->input_name : "input",
 		.started = started,
 		.version = IMADDR_VERSION,
@@ -123,6 +124,7 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 		.current_default_domain = options->current_default_domain
 						  ? options->current_default_domain
 						  : options->default_domain,
+		.has_report = totals->changes != NULL,
 	};
 	imaddr_html_begin(out, &run);
 	imaddr_html_overview(out, &run, totals, totals->outputs);

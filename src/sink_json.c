@@ -193,6 +193,82 @@ static json_t *domains_array(struct json_writer *writer, const struct imaddr_run
 	return domains;
 }
 
+/* Counts by code, errors first, as codes_array orders them. */
+static json_t *code_counts(const uint64_t by_code[IMADDR_CODE_COUNT])
+{
+	json_t *codes = checked(json_array());
+	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
+		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+			if (!by_code[code] || (int)imaddr_code_severity(code) != severity)
+				continue;
+			json_t *item = checked(json_object());
+			set(item, "code", json_string(imaddr_code_name(code)));
+			set(item, "severity", json_string(imaddr_severity_name(severity)));
+			set(item, "count", count(by_code[code]));
+			append(codes, item);
+		}
+	}
+	return codes;
+}
+
+static json_t *severity_counts(const uint64_t by_severity[3])
+{
+	json_t *object = checked(json_object());
+	set(object, "errors", count(by_severity[IMADDR_SEVERITY_ERROR]));
+	set(object, "warnings", count(by_severity[IMADDR_SEVERITY_WARNING]));
+	set(object, "infos", count(by_severity[IMADDR_SEVERITY_INFO]));
+	return object;
+}
+
+/* Null without a report, or on the first run of a label. */
+static json_t *changes_object(struct json_writer *writer, const struct imaddr_run_changes *changes)
+{
+	if (!changes || !changes->previous_run_id)
+		return json_null();
+	json_t *object = checked(json_object());
+	json_t *previous = checked(json_object());
+	json_t *examples = checked(json_array());
+	set(previous, "run", count((uint64_t)changes->previous_run_id));
+	set(previous, "started", text(&writer->scratch, changes->previous_started));
+	set(previous, "users", count(changes->previous_users));
+	set(object, "previous_run", previous);
+	set(object, "users_added", count(changes->users_added));
+	set(object, "users_removed", count(changes->users_removed));
+	set(object, "im_addresses_changed", count(changes->im_addresses_changed));
+	set(object, "new", severity_counts(changes->new_by_severity));
+	set(object, "resolved", severity_counts(changes->resolved_by_severity));
+	set(object, "new_by_code", code_counts(changes->new_by_code));
+	set(object, "resolved_by_code", code_counts(changes->resolved_by_code));
+	for (size_t i = 0; i < changes->example_count; i++) {
+		json_t *item = checked(json_object());
+		enum imaddr_code code = changes->example_codes[i];
+		set(item, "code", code < IMADDR_CODE_COUNT ? json_string(imaddr_code_name(code))
+							   : json_null());
+		set(item, "text", text(&writer->scratch, changes->examples[i]));
+		append(examples, item);
+	}
+	set(object, "new_examples", examples);
+	return object;
+}
+
+/* Empty without a report: the runs of the label, oldest first, this one last. */
+static json_t *history_array(struct json_writer *writer, const struct imaddr_run_changes *changes)
+{
+	json_t *history = checked(json_array());
+	for (size_t i = 0; changes && i < changes->history_count; i++) {
+		const struct imaddr_run_point *point = &changes->history[i];
+		json_t *item = checked(json_object());
+		set(item, "run", count((uint64_t)point->run_id));
+		set(item, "started", text(&writer->scratch, point->started));
+		set(item, "users", count(point->users));
+		set(item, "errors", count(point->errors));
+		set(item, "warnings", count(point->warnings));
+		set(item, "infos", count(point->infos));
+		append(history, item);
+	}
+	return history;
+}
+
 /* totals->outputs is a line per output; continuation lines start with a space. */
 static json_t *outputs_array(struct json_writer *writer, const char *outputs)
 {
@@ -225,6 +301,12 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	set(document, "domains", domains_array(writer, totals));
 	set(document, "certificate_san", san);
 	set(document, "outputs", outputs_array(writer, totals->outputs));
+	set(document, "label", totals->changes ? text(&writer->scratch, totals->changes->label)
+					       : json_null());
+	set(document, "report_run", totals->changes ? count((uint64_t)totals->changes->run_id)
+						    : json_null());
+	set(document, "changes", changes_object(writer, totals->changes));
+	set(document, "history", history_array(writer, totals->changes));
 	set(document, "findings_per_code", count(writer->per_code));
 	json_object_set(document, "findings", writer->findings);
 

@@ -65,6 +65,7 @@ struct report {
 	/* What changed since the previous run: told to the summary (describe). */
 	struct imaddr_run_changes changes;
 	char *examples[IMADDR_CHANGES_EXAMPLES];
+	struct imaddr_report_history history;
 	/* What the summary names of the findings, kept for imaddr report. */
 	struct imaddr_summary_notes notes;
 	/*
@@ -80,7 +81,6 @@ struct report {
 	uint64_t users_written;
 	uint64_t findings_written;
 	uint32_t finding_count;     /* this run's findings so far: their ids */
-	struct imaddr_buf scratch;
 	struct imaddr_report_rows users;
 	struct imaddr_report_rows findings;
 	size_t user_numbers;    /* the user fields that are report columns, by kind */
@@ -425,7 +425,7 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 	numbers[0] = (uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal;
 	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 1, texts);
 	uint64_t hash = imaddr_report_state_hash(numbers + 1, (int)report->user_numbers, texts,
-						 (int)report->user_texts, &report->scratch);
+						 (int)report->user_texts);
 	size_t index = (size_t)user->ordinal - 1;
 	struct imaddr_report_versions *previous = &report->previous_users;
 	/* The same user at the same place as last night: nothing to write. */
@@ -467,7 +467,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		0, finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
 	};
 	uint64_t hash = imaddr_report_state_hash(numbers + 1, FINDING_NUMBERS - 1, texts,
-						 FINDING_TEXTS, &report->scratch);
+						 FINDING_TEXTS);
 	sqlite3_int64 id = report->has_state
 				   ? imaddr_report_versions_take(&report->previous_findings, hash)
 				   : 0;
@@ -691,6 +691,9 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 		rc = insert_domains(report, totals);
 	if (rc == SQLITE_OK)
 		rc = keep_changes(report);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_changes_history(report->db, report->run_id, &report->history,
+						   &report->changes);
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_record(report->db, report->run_id,
 						   report->previous_run_id, &report->changes);
@@ -774,7 +777,6 @@ static void report_free(struct imaddr_sink *sink)
 	imaddr_report_versions_release(&report->previous_findings);
 	imaddr_report_versions_release(&report->users_now);
 	imaddr_report_versions_release(&report->findings_now);
-	imaddr_buf_release(&report->scratch);
 	imaddr_summary_notes_release(&report->notes);
 	for (size_t i = 0; i < IMADDR_CHANGES_EXAMPLES; i++)
 		free(report->examples[i]);
@@ -871,7 +873,6 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 	report->busy_timeout_ms = wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
 	imaddr_report_rows_init(&report->users);
 	imaddr_report_rows_init(&report->findings);
-	imaddr_buf_init(&report->scratch, 0);
 	imaddr_report_versions_init(&report->previous_users);
 	imaddr_report_versions_init(&report->previous_findings);
 	imaddr_report_versions_init(&report->users_now);
