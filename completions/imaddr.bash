@@ -73,6 +73,11 @@ _imaddr()
 		return
 		;;
 	--fail-on) COMPREPLY=($(compgen -W 'error warning never new' -- "$cur")); return ;;
+	--syslog-facility)
+		COMPREPLY=($(compgen -W 'user daemon local0 local1 local2 local3 local4 local5 local6
+			local7' -- "$cur"))
+		return
+		;;
 	--sasl-mech | -Y) COMPREPLY=($(compgen -W 'EXTERNAL GSSAPI' -- "$cur")); return ;;
 	--profile) COMPREPLY=($(compgen -W "$(_imaddr_profiles)" -- "$cur")); return ;;
 	--ldap | -H)
@@ -94,7 +99,8 @@ _imaddr()
 		--mail-attr --first-name-attr --last-name-attr --scheme --default-domain
 		--im-domains --current-scheme --current-default-domain --current-uri-attr --bat
 		--bat-chunk --db --ldif-fixes --runbook --html --worklist --json --json-findings
-		--wait --quiet --fail-on --label --max-shrink --allow-shrink --keep-runs --config
+		--wait --quiet --fail-on --label --max-shrink --allow-shrink --keep-runs --syslog
+		--syslog-facility --config
 		--profile --help --version' -- "$cur"))
 }
 

@@ -72,6 +72,8 @@ static const char usage[] =
 	"  --max-shrink PCT    refuse a run with more than PCT% fewer users than the\n"
 	"                      previous run (10)  --allow-shrink  record it all the same\n"
 	"  --keep-runs N       after the run, keep only the newest N runs of its label\n"
+	"  --syslog            one line per run to syslog (journald): label, counts, exit\n"
+	"  --syslog-facility user|daemon|local0..local7   (user)\n"
 	"Configuration file (settings named as the long options, [profile] sections):\n"
 	"  --config FILE          (" TOOL_CONFIG_DEFAULT " when present)\n"
 	"  --profile NAME         also the settings of [NAME]; the command line wins\n"
@@ -90,7 +92,7 @@ enum option_id {
 	OPT_JSON_FINDINGS, OPT_LAST_NAME_ATTR, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR,
 	OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR, OPT_WAIT, OPT_WORKLIST, OPT_ALLOW_SHRINK, OPT_FAIL_ON_NEW, OPT_LABEL,
-	OPT_MAX_SHRINK, OPT_KEEP_RUNS,
+	OPT_MAX_SHRINK, OPT_KEEP_RUNS, OPT_SYSLOG, OPT_SYSLOG_FACILITY,
 	OPT_END
 };
 
@@ -144,6 +146,8 @@ static const struct option long_options[] = {
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "starttls", no_argument, NULL, OPT_STARTTLS },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
@@ -184,6 +188,8 @@ struct audit_config {
 	const char *html;
 	long json_findings;
 	long keep_runs;              /* 0: every run kept */
+	bool syslog;                 /* a line for the run to syslog */
+	int syslog_facility;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -415,6 +421,13 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		break;
 	case OPT_SIMPLE: break;   /* ldapsearch's -x: a simple bind is what -D does */
 	case OPT_STARTTLS: config->ldap.starttls = true; break;
+	case OPT_SYSLOG: config->syslog = true; break;
+	case OPT_SYSLOG_FACILITY:
+		if (!tool_syslog_facility(value, &config->syslog_facility)) {
+			tool_error("%s takes user, daemon or local0 to local7, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
 	case OPT_TIMEOUT:
 		if (!parse_count(what, value, 1, 86400, &number))
 			return TOOL_EXIT_USAGE;
@@ -512,8 +525,8 @@ static int check_settings(struct audit_config *config, int *ids)
 }
 
 /*
- * A switch (quiet, starttls, ask-password, allow-shrink, fail-on-new) is yes
- * or no in the file.
+ * A switch (quiet, starttls, ask-password, allow-shrink, fail-on-new,
+ * syslog) is yes or no in the file.
  */
 static int set_switch(struct audit_config *config, int id, const char *value, const char *what)
 {
@@ -534,6 +547,8 @@ static int set_switch(struct audit_config *config, int id, const char *value, co
 		config->fail_new = on;
 	else if (id == OPT_STARTTLS)
 		config->ldap.starttls = on;
+	else if (id == OPT_SYSLOG)
+		config->syslog = on;
 	else
 		config->ask_password = on;
 	return TOOL_EXIT_CLEAN;
@@ -563,7 +578,7 @@ static int apply_section(struct audit_config *config, const int *ids, const char
 			continue;
 		snprintf(what, sizeof(what), "%s:%d: %s", file->path, entry->line, entry->key);
 		bool is_switch = id == OPT_QUIET || id == OPT_STARTTLS || id == OPT_ASK_PASSWORD ||
-				 id == OPT_ALLOW_SHRINK || id == OPT_FAIL_ON_NEW;
+				 id == OPT_ALLOW_SHRINK || id == OPT_FAIL_ON_NEW || id == OPT_SYSLOG;
 		int status = is_switch ? set_switch(config, id, entry->value, what)
 				       : set_option(config, id, entry->value, what);
 		if (status != TOOL_EXIT_CLEAN)
@@ -725,6 +740,10 @@ static int check_options(struct audit_config *config)
 	}
 	if (config->keep_runs && !config->db) {
 		tool_error("--keep-runs goes with --db");
+		return TOOL_EXIT_USAGE;
+	}
+	if (config->decided[OPT_SYSLOG_FACILITY] && !config->syslog) {
+		tool_error("--syslog-facility goes with --syslog");
 		return TOOL_EXIT_USAGE;
 	}
 	return TOOL_EXIT_CLEAN;
@@ -1026,6 +1045,36 @@ static int keep_runs(const struct audit_config *config, int exit_status)
 	return exit_status;
 }
 
+/*
+ * --syslog: the run's outcome in one line, whatever it was, once the options
+ * are read; `totals` NULL when the run did not complete.
+ */
+static void send_syslog(const struct audit_config *config,
+			const struct imaddr_run_totals *totals, int exit_status)
+{
+	struct tool_syslog_run run = {
+		.label = config->audit.label,
+		.exit_status = exit_status,
+		.error = exit_status > TOOL_EXIT_FINDINGS ? tool_last_error() : NULL,
+	};
+	if (totals) {
+		const struct imaddr_run_changes *changes = totals->changes;
+		run.completed = true;
+		run.users = totals->users;
+		run.errors = totals->by_severity[IMADDR_SEVERITY_ERROR];
+		run.warnings = totals->by_severity[IMADDR_SEVERITY_WARNING];
+		if (changes) {
+			run.run_id = changes->run_id;
+			run.previous_run_id = changes->previous_run_id;
+			for (int severity = 0; severity < 3; severity++) {
+				run.new_findings += changes->new_by_severity[severity];
+				run.resolved_findings += changes->resolved_by_severity[severity];
+			}
+		}
+	}
+	tool_syslog_send(config->syslog_facility, &run);
+}
+
 int tool_audit(int argc, char **argv, struct tool_password *password)
 {
 	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1,
@@ -1036,6 +1085,7 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 	char *name = NULL;
 	char *label = NULL;
 	struct imaddr_run_totals totals;
+	bool completed = false;
 	struct imaddr_error err = { "" };
 	enum imaddr_status status;
 
@@ -1075,6 +1125,7 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 		exit_status = tool_exit_for(status);
 		goto out;
 	}
+	completed = true;
 	exit_status = TOOL_EXIT_CLEAN;
 	for (int severity = config.fail_on; !config.fail_never && severity <= IMADDR_SEVERITY_ERROR;
 	     severity++) {
@@ -1089,6 +1140,9 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 	if (config.keep_runs)
 		exit_status = keep_runs(&config, exit_status);
 out:
+	/* Before the audit is freed: the changes are the report's. */
+	if (config.syslog)
+		send_syslog(&config, completed ? &totals : NULL, exit_status);
 	for (size_t i = 0; i < config.input_count; i++)
 		imaddr_reader_free(inputs[i].reader);
 	imaddr_audit_free(audit);

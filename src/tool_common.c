@@ -21,14 +21,21 @@ int tool_exit_for(enum imaddr_status status)
 	}
 }
 
+/* The last message, for the run's syslog line (audit --syslog). */
+static char last_error[2 * IMADDR_ERROR_MAX];
+
 void tool_error(const char *format, ...)
 {
 	va_list args;
-	fputs("imaddr: ", stderr);
 	va_start(args, format);
-	vfprintf(stderr, format, args);
+	vsnprintf(last_error, sizeof(last_error), format, args);
 	va_end(args);
-	fputc('\n', stderr);
+	fprintf(stderr, "imaddr: %s\n", last_error);
+}
+
+const char *tool_last_error(void)
+{
+	return last_error[0] ? last_error : NULL;
 }
 
 bool tool_option_typed_in_full(char **argv, const char *name)
