@@ -19,8 +19,8 @@ enum tool_exit {
 int tool_exit_for(enum imaddr_status status);
 /** Prints "imaddr: message" to standard error. */
 void tool_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
-/** The last message tool_error printed (without "imaddr: "), or NULL. */
-const char *tool_last_error(void);
+/** The first message tool_error printed (without "imaddr: "), or NULL. */
+const char *tool_first_error(void);
 /**
  * What a prune removed (imaddr prune, audit --keep-runs), `keep` runs kept
  * of each label or of `label`: a line or two to `out`.

@@ -1055,7 +1055,7 @@ static void send_syslog(const struct audit_config *config,
 	struct tool_syslog_run run = {
 		.label = config->audit.label,
 		.exit_status = exit_status,
-		.error = exit_status > TOOL_EXIT_FINDINGS ? tool_last_error() : NULL,
+		.error = exit_status > TOOL_EXIT_FINDINGS ? tool_first_error() : NULL,
 	};
 	if (totals) {
 		const struct imaddr_run_changes *changes = totals->changes;

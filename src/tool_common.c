@@ -21,21 +21,27 @@ int tool_exit_for(enum imaddr_status status)
 	}
 }
 
-/* The last message, for the run's syslog line (audit --syslog). */
-static char last_error[2 * IMADDR_ERROR_MAX];
+/*
+ * The first message, for the run's syslog line (audit --syslog): a later one
+ * is a hint that follows it ("'imaddr audit --help' lists the options").
+ */
+static char first_error[2 * IMADDR_ERROR_MAX];
 
 void tool_error(const char *format, ...)
 {
+	char message[sizeof(first_error)];
 	va_list args;
 	va_start(args, format);
-	vsnprintf(last_error, sizeof(last_error), format, args);
+	vsnprintf(message, sizeof(message), format, args);
 	va_end(args);
-	fprintf(stderr, "imaddr: %s\n", last_error);
+	fprintf(stderr, "imaddr: %s\n", message);
+	if (!first_error[0])
+		memcpy(first_error, message, sizeof(first_error));
 }
 
-const char *tool_last_error(void)
+const char *tool_first_error(void)
 {
-	return last_error[0] ? last_error : NULL;
+	return first_error[0] ? first_error : NULL;
 }
 
 bool tool_option_typed_in_full(char **argv, const char *name)
