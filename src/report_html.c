@@ -257,26 +257,6 @@ static enum imaddr_status write_plan(sqlite3 *db, const char *path, struct store
 	return rc == SQLITE_DONE ? IMADDR_OK : db_error(db, path, err);
 }
 
-static enum imaddr_status open_report(const char *path, sqlite3 **db, struct imaddr_error *err)
-{
-	enum imaddr_report_kind kind;
-	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
-	if (rc != SQLITE_OK)
-		return imaddr_error_set(err, IMADDR_ERR_DB, "cannot open the report '%s': %s", path,
-					*db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
-	sqlite3_busy_timeout(*db, 30000);
-	enum imaddr_status status = imaddr_report_schema_check(*db, path, &kind, err);
-	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_EMPTY)
-		status = imaddr_error_set(err, IMADDR_ERR_DB, "'%s' is empty: no run to show", path);
-	else if (status == IMADDR_OK && kind != IMADDR_REPORT_KIND_CURRENT)
-		status = imaddr_error_set(err, IMADDR_ERR_DB, "the report '%s' has schema version %d: "
-					  "an audit with --db brings it to version %d first", path,
-					  kind == IMADDR_REPORT_KIND_VERSION_2 ? 2
-					  : kind == IMADDR_REPORT_KIND_VERSION_3 ? 3 : 4,
-					  IMADDR_REPORT_SCHEMA_VERSION);
-	return status;
-}
-
 enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 					    const char *html_path, struct imaddr_error *err)
 {
@@ -289,7 +269,7 @@ enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 	enum imaddr_status status = imaddr_atomic_file_check_directory(html_path, IMADDR_ERR_IO,
 								       "write", err);
 	if (status == IMADDR_OK)
-		status = open_report(db_path, &db, err);
+		status = imaddr_report_schema_open_read(db_path, &db, err);
 	/* One read transaction: a run committing meanwhile cannot mix in. */
 	if (status == IMADDR_OK && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		status = db_error(db, db_path, err);

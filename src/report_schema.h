@@ -81,6 +81,15 @@ enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_
 					     sqlite3 **db, struct imaddr_error *err);
 
 /**
+ * Opens the report at `path` only to read it (imaddr report): it must be an
+ * imaddr report of this schema version with at least its schema, else
+ * IMADDR_ERR_DB naming the path. Statements wait up to 30 s for a run that
+ * is committing. `*db` is then the caller's to close, also on failure.
+ */
+enum imaddr_status imaddr_report_schema_open_read(const char *path, sqlite3 **db,
+						  struct imaddr_error *err);
+
+/**
  * Opens a connection to the existing file `path` for reading and writing,
  * for one thread. Every statement that finds the file locked by another
  * connection, the first one included, retries for up to `busy_timeout_ms`

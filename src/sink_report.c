@@ -17,7 +17,9 @@
 #include "report_rows.h"
 #include "report_schema.h"
 #include "report_state.h"
+#include "report_summary.h"
 #include "sink.h"
+#include "sink_summary.h"
 #include "error.h"
 
 /*
@@ -64,6 +66,8 @@ struct report {
 	struct imaddr_run_changes changes;
 	char *examples[IMADDR_CHANGES_EXAMPLES];
 	struct imaddr_report_history history;
+	/* What the summary names of the findings, kept for imaddr report. */
+	struct imaddr_summary_notes notes;
 	/*
 	 * History kept as changes (report_state.h): what the previous run of the
 	 * label held, when it left its state, and what this run holds. A user or
@@ -451,6 +455,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	imaddr_summary_notes_add(&report->notes, finding);
 	/* Kept as users.im_address_change: see report_schema.c. */
 	if (finding->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
 		return IMADDR_OK;
@@ -712,6 +717,11 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_findings(report->db, report->run_id, &report->changes,
 						    report->examples);
+	if (rc == SQLITE_OK) {
+		imaddr_summary_notes_finish(&report->notes);
+		rc = imaddr_report_summary_save(report->db, report->run_id, totals, &report->notes,
+						&report->changes);
+	}
 	if (rc == SQLITE_OK)
 		rc = record_token(report);
 	/* Prepared statements must not keep the commit from releasing its locks. */
@@ -773,6 +783,7 @@ static void report_free(struct imaddr_sink *sink)
 	imaddr_report_versions_release(&report->previous_findings);
 	imaddr_report_versions_release(&report->users_now);
 	imaddr_report_versions_release(&report->findings_now);
+	imaddr_summary_notes_release(&report->notes);
 	for (size_t i = 0; i < IMADDR_CHANGES_EXAMPLES; i++)
 		free(report->examples[i]);
 	free(report);
@@ -872,6 +883,7 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 	imaddr_report_versions_init(&report->previous_findings);
 	imaddr_report_versions_init(&report->users_now);
 	imaddr_report_versions_init(&report->findings_now);
+	imaddr_summary_notes_init(&report->notes);
 	enum imaddr_status status = imaddr_report_schema_open(report->path,
 							      report->busy_timeout_ms,
 							      &report->db, err);
