@@ -558,8 +558,7 @@ enum imaddr_status imaddr_report_schema_open_read(const char *path, sqlite3 **db
 	else if (status == IMADDR_OK && kind != IMADDR_REPORT_KIND_CURRENT)
 		status = imaddr_error_set(err, IMADDR_ERR_DB, "the report '%s' has schema version %d: "
 					  "an audit with --db brings it to version %d first", path,
-					  kind == IMADDR_REPORT_KIND_VERSION_2 ? 2
-					  : kind == IMADDR_REPORT_KIND_VERSION_3 ? 3 : 4,
+					  2 + (int)(kind - IMADDR_REPORT_KIND_VERSION_2),
 					  IMADDR_REPORT_SCHEMA_VERSION);
 	return status;
 }

@@ -59,6 +59,7 @@
 
 enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_EMPTY,     /* a new or empty database: begin makes the schema */
+	/* In order: a message names the version as 2 + (kind - IMADDR_REPORT_KIND_VERSION_2). */
 	IMADDR_REPORT_KIND_VERSION_2, /* begin brings it to this version first */
 	IMADDR_REPORT_KIND_VERSION_3, /* likewise */
 	IMADDR_REPORT_KIND_VERSION_4, /* likewise: full copies become versions */

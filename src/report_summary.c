@@ -599,15 +599,15 @@ static void read_sets(struct imaddr_summary_notes *notes, const json_t *sets)
 	}
 }
 
-static void read_changes(struct stored_run *run, const json_t *changes)
+/* The stored changes into `told`, pointing into the document. */
+static void read_changes(struct imaddr_run_changes *told, sqlite3_int64 run_id, const char *label,
+			 const json_t *changes)
 {
-	struct imaddr_run_changes *told = &run->changes;
 	size_t i;
 	json_t *item;
 
-	told->run_id = run->id;
-	told->label = run->label ? run->label : "";
-	run->totals.changes = told;
+	told->run_id = run_id;
+	told->label = label ? label : "";
 	if (!json_is_object(changes))
 		return;
 	told->previous_run_id = (int64_t)member_count(changes, "previous_run_id");
@@ -648,7 +648,8 @@ static void read_document(struct stored_run *run)
 	read_counts(json_object_get(document, "duplicate_groups"), run->notes.group_count, NULL);
 	read_sets(&run->notes, json_object_get(document, "duplicate_sets"));
 	run->notes.more_sets = member_true(document, "more_duplicate_sets");
-	read_changes(run, json_object_get(document, "changes"));
+	read_changes(&run->changes, run->id, run->label, json_object_get(document, "changes"));
+	run->totals.changes = &run->changes;
 	read_counts(json_object_get(document, "waived"), run->totals.waived_by_code, NULL);
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++)
 		run->totals.waived += run->totals.waived_by_code[code];
@@ -689,4 +690,28 @@ enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_
 	stored_run_release(&run);
 	sqlite3_close(db);
 	return status;
+}
+
+int imaddr_report_summary_changes(sqlite3 *db, sqlite3_int64 run_id, const char *label,
+				  struct imaddr_run_changes *changes, json_t **document)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = SQLITE_OK;
+
+	*document = NULL;
+	memset(changes, 0, sizeof(*changes));
+	read_changes(changes, run_id, label, NULL);
+	if (!has_summaries(db))
+		return SQLITE_OK;
+	rc = sqlite3_prepare_v2(db, "SELECT summary FROM run_summaries WHERE run_id = ?1", -1,
+				&stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, run_id);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(stmt, 0);
+		*document = text ? json_loads(text, 0, NULL) : NULL;
+		read_changes(changes, run_id, label, json_object_get(*document, "changes"));
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }

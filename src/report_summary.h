@@ -12,6 +12,7 @@
 #ifndef IMADDR_REPORT_SUMMARY_H
 #define IMADDR_REPORT_SUMMARY_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "imaddr.h"
@@ -38,5 +39,14 @@ int imaddr_report_summary_save(sqlite3 *db, sqlite3_int64 run_id,
  */
 enum imaddr_status imaddr_report_summary_unknown_label(sqlite3 *db, const char *path,
 						       const char *label, struct imaddr_error *err);
+
+/**
+ * The changes since the previous run that run `run_id`'s stored summary
+ * holds, into `changes` (its label `label`), pointing into `*document`,
+ * which the caller frees with json_decref. A run without a stored summary,
+ * or its label's first, has previous_run_id 0. Returns SQLite's result code.
+ */
+int imaddr_report_summary_changes(sqlite3 *db, sqlite3_int64 run_id, const char *label,
+				  struct imaddr_run_changes *changes, json_t **document);
 
 #endif /* IMADDR_REPORT_SUMMARY_H */
