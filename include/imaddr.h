@@ -506,6 +506,63 @@ enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **
 enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 					    const char *html_path, struct imaddr_error *err);
 
+/**
+ * Which run of the SQLite report at `db_path` (only read) a command means:
+ * run `run_id`, which must be of `label` when `label` is not NULL; else the
+ * newest run of `label`; else (0 and NULL) the newest run. Sets `*found` to
+ * its id. Fails with IMADDR_ERR_USAGE when the report has no such run (for
+ * a label it has no run of, the message names a few labels it has), and
+ * IMADDR_ERR_DB when the file is not an imaddr report of this schema.
+ */
+enum imaddr_status imaddr_report_find_run(const char *db_path, const char *label,
+					  int64_t run_id, int64_t *found,
+					  struct imaddr_error *err);
+
+/**
+ * Prints to `out` (a FILE *) the text summary of run `run_id` (0: the
+ * newest) of the SQLite report at `db_path`, which is only read: what the
+ * audit printed for that run, its section "since the previous run"
+ * included, without the lines naming the files the other outputs wrote,
+ * which the report does not keep. Fails with IMADDR_ERR_USAGE when the
+ * report has no such run or no summary of it (a run recorded by an imaddr
+ * that kept none), IMADDR_ERR_DB when the file is not an imaddr report of
+ * this schema, IMADDR_ERR_IO when `out` cannot be written.
+ */
+enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_id, void *out,
+					       struct imaddr_error *err);
+
+/** What imaddr_report_prune removed and gave back. */
+struct imaddr_prune_result {
+	uint64_t labels;            /* labels that lost runs */
+	uint64_t runs;              /* runs removed */
+	uint64_t user_versions;     /* versions of users no kept run holds */
+	uint64_t finding_versions;  /* versions of findings no kept run holds */
+	uint64_t other_rows;        /* the removed runs' domains, changes, summaries... */
+	uint64_t bytes_freed;       /* pages the removed rows took, now free */
+	bool vacuumed;              /* enough of them to give back: VACUUM ran */
+	uint64_t bytes_before;      /* the report's size before and after */
+	uint64_t bytes_after;
+};
+
+/**
+ * Keeps the newest `keep` (at least 1) runs of each label of the SQLite
+ * report at `db_path`, or of `label` alone when it is not NULL, and removes
+ * the others in one transaction (waiting up to `wait_ms` milliseconds, < 0:
+ * 30 s, for a run that holds the report). Every kept run reads as it did: a
+ * version a kept run still holds moves to the oldest kept run of its label.
+ * The oldest kept run has no previous run in the report any more; its stored
+ * summary still says what it was compared with. Then, when the pages free
+ * are a tenth of the report or more, they are given back to the file system
+ * (VACUUM); fewer stay for the next runs to fill (docs/report-schema.md,
+ * "Pruning old runs"). Fills `result`. Fails with
+ * IMADDR_ERR_USAGE when `label` has no run, IMADDR_ERR_DB when the file is
+ * not an imaddr report of this schema or SQLite fails; a failure of the
+ * VACUUM leaves the runs removed and says so.
+ */
+enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, unsigned keep,
+				       int wait_ms, struct imaddr_prune_result *result,
+				       struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);

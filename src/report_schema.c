@@ -543,6 +543,26 @@ enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_
 	return status;
 }
 
+enum imaddr_status imaddr_report_schema_open_read(const char *path, sqlite3 **db,
+						  struct imaddr_error *err)
+{
+	enum imaddr_report_kind kind;
+	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK)
+		return imaddr_error_set(err, IMADDR_ERR_DB, "cannot open the report '%s': %s", path,
+					*db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+	sqlite3_busy_timeout(*db, 30000);
+	enum imaddr_status status = imaddr_report_schema_check(*db, path, &kind, err);
+	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_EMPTY)
+		status = imaddr_error_set(err, IMADDR_ERR_DB, "'%s' is empty: no run to show", path);
+	else if (status == IMADDR_OK && kind != IMADDR_REPORT_KIND_CURRENT)
+		status = imaddr_error_set(err, IMADDR_ERR_DB, "the report '%s' has schema version %d: "
+					  "an audit with --db brings it to version %d first", path,
+					  2 + (int)(kind - IMADDR_REPORT_KIND_VERSION_2),
+					  IMADDR_REPORT_SCHEMA_VERSION);
+	return status;
+}
+
 /*
  * O_EXCL makes "this run created it" certain: a report someone else creates
  * meanwhile is never removed by our abort.

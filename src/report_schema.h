@@ -59,6 +59,7 @@
 
 enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_EMPTY,     /* a new or empty database: begin makes the schema */
+	/* In order: a message names the version as 2 + (kind - IMADDR_REPORT_KIND_VERSION_2). */
 	IMADDR_REPORT_KIND_VERSION_2, /* begin brings it to this version first */
 	IMADDR_REPORT_KIND_VERSION_3, /* likewise */
 	IMADDR_REPORT_KIND_VERSION_4, /* likewise: full copies become versions */
@@ -79,6 +80,15 @@ enum imaddr_report_kind {
  */
 enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_ms,
 					     sqlite3 **db, struct imaddr_error *err);
+
+/**
+ * Opens the report at `path` only to read it (imaddr report): it must be an
+ * imaddr report of this schema version with at least its schema, else
+ * IMADDR_ERR_DB naming the path. Statements wait up to 30 s for a run that
+ * is committing. `*db` is then the caller's to close, also on failure.
+ */
+enum imaddr_status imaddr_report_schema_open_read(const char *path, sqlite3 **db,
+						  struct imaddr_error *err);
 
 /**
  * Opens a connection to the existing file `path` for reading and writing,
