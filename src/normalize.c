@@ -18,7 +18,6 @@
 #include <unicode/uidna.h>
 #include <unicode/unorm2.h>
 #include <unicode/uscript.h>
-#include <unicode/uset.h>
 #include <unicode/uspoof.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
@@ -50,18 +49,20 @@ struct skeleton_piece {
 	int8_t len;
 };
 
-/* Filled from the spoof checker when the services open. */
+/* Filled from the spoof checker when the first skeleton is asked for. */
 static struct skeleton_piece ascii_skeletons[128];
+static pthread_once_t ascii_skeletons_once = PTHREAD_ONCE_INIT;
+static atomic_bool ascii_skeletons_ready;
 
 /*
- * The 64-code-point blocks of the BMP that hold a Default_Ignorable code
- * point, from ICU's set when the services open: a Cyrillic or Han name
- * then asks ICU nothing for each of its characters.
+ * Whether each 64-code-point block of the BMP holds a Default_Ignorable
+ * code point, asked of ICU the first time a character of the block comes:
+ * a Cyrillic or Han name then asks ICU nothing for each of its characters,
+ * and a run pays for the few blocks its directory writes in. Threads that
+ * meet a new block at once both ask and store the same answer.
  */
-static uint8_t invisible_blocks[0x10000 / 64 / 8];
-static pthread_once_t invisible_blocks_once = PTHREAD_ONCE_INIT;
-
-static void skeleton_piece_of(UChar32 c, struct skeleton_piece *piece);
+enum { BLOCK_UNKNOWN = 0, BLOCK_VISIBLE, BLOCK_MAY_BE_INVISIBLE };
+static _Atomic uint8_t invisible_blocks[0x10000 / 64];
 
 static void open_services(void)
 {
@@ -104,8 +105,6 @@ static void open_services(void)
 		if (U_SUCCESS(status))
 			uspoof_setRestrictionLevel(spoof, USPOOF_HIGHLY_RESTRICTIVE);
 	}
-	for (UChar32 c = 0; U_SUCCESS(status) && c < 0x80; c++)
-		skeleton_piece_of(c, &ascii_skeletons[c]);
 
 	if (U_FAILURE(status))
 		snprintf(init_failure, sizeof(init_failure), "cannot open the ICU %s: %s",
@@ -716,22 +715,17 @@ void imaddr_normalize_describe_codepoint(int32_t codepoint, struct imaddr_buf *o
 /* ------------------------------------------------------------------------ */
 /* UTS #39: what hides in a value and what looks like what. */
 
-/* Loaded when the first text that is not ASCII comes: ICU builds the set then. */
-static void load_invisible_blocks(void)
+static bool block_may_be_invisible(int32_t block)
 {
-	UErrorCode status = U_ZERO_ERROR;
-	const USet *set = u_getBinaryPropertySet(UCHAR_DEFAULT_IGNORABLE_CODE_POINT, &status);
-	int32_t items = U_SUCCESS(status) ? uset_getItemCount(set) : 0;
-	if (U_FAILURE(status))
-		memset(invisible_blocks, 0xFF, sizeof(invisible_blocks));    /* ask ICU each time */
-	for (int32_t i = 0; i < items; i++) {
-		UChar32 start, end;
-		status = U_ZERO_ERROR;
-		if (uset_getItem(set, i, &start, &end, NULL, 0, &status) != 0 || U_FAILURE(status))
-			continue;    /* a string, not a range */
-		for (UChar32 c = start; c <= end && c < 0x10000; c = (c | 63) + 1)
-			invisible_blocks[c >> 9] |= (uint8_t)(1u << ((c >> 6) & 7));
+	uint8_t known = atomic_load_explicit(&invisible_blocks[block], memory_order_relaxed);
+	if (known == BLOCK_UNKNOWN) {
+		known = BLOCK_VISIBLE;
+		for (UChar32 c = block << 6; c < (block + 1) << 6; c++)
+			if (u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT))
+				known = BLOCK_MAY_BE_INVISIBLE;
+		atomic_store_explicit(&invisible_blocks[block], known, memory_order_relaxed);
 	}
+	return known == BLOCK_MAY_BE_INVISIBLE;
 }
 
 /*
@@ -756,8 +750,6 @@ static int32_t bmp_block(const unsigned char *p, size_t available)
 int32_t imaddr_normalize_first_invisible(const char *s, size_t len, size_t *offset)
 {
 	size_t i = ascii_prefix(s, len);
-	if (i < len)
-		pthread_once(&invisible_blocks_once, load_invisible_blocks);
 	while (i < len) {
 		size_t start = i;
 		const unsigned char *p = (const unsigned char *)s + i;
@@ -766,7 +758,7 @@ int32_t imaddr_normalize_first_invisible(const char *s, size_t len, size_t *offs
 			continue;
 		}
 		int32_t block = bmp_block(p, len - i);
-		if (block >= 0 && !(invisible_blocks[block >> 3] & (1u << (block & 7)))) {
+		if (block >= 0 && !block_may_be_invisible(block)) {
 			i += p[0] < 0xE0 ? 2 : 3;
 			continue;
 		}
@@ -973,9 +965,25 @@ static void skeleton_whole(const char *s, size_t len, struct imaddr_buf *out)
 		free(result);
 }
 
+static void load_ascii_skeletons(void)
+{
+	for (UChar32 c = 0; c < 0x80; c++)
+		skeleton_piece_of(c, &ascii_skeletons[c]);
+	atomic_store_explicit(&ascii_skeletons_ready, true, memory_order_release);
+}
+
+/* The services and the table of ASCII skeletons: a flag first, as need_services. */
+static inline void need_ascii_skeletons(void)
+{
+	if (!atomic_load_explicit(&ascii_skeletons_ready, memory_order_acquire)) {
+		need_services();
+		pthread_once(&ascii_skeletons_once, load_ascii_skeletons);
+	}
+}
+
 bool imaddr_normalize_ascii_skeleton(unsigned char c, const char **piece, size_t *len)
 {
-	need_services();
+	need_ascii_skeletons();
 	if (c >= 0x80 || ascii_skeletons[c].len < 0)
 		return false;
 	*piece = ascii_skeletons[c].bytes;
@@ -988,7 +996,7 @@ bool imaddr_normalize_skeleton(const char *s, size_t len, struct imaddr_skeleton
 {
 	bool ascii = true;
 
-	need_services();
+	need_ascii_skeletons();
 	imaddr_buf_reset(out);
 	/* Each byte gives at most one piece, and a piece is copied whole. */
 	if (len > SIZE_MAX / (SKELETON_PIECE_MAX + 1) - 1 ||

@@ -135,6 +135,9 @@ static void inspect_domain(const char *domain, size_t len, struct imaddr_address
 
 	address->domain_flags = 0;
 	imaddr_buf_reset(transitional);
+	/* UTS #46 drops a soft hyphen or a zero width space without a word. */
+	if (imaddr_normalize_first_invisible(domain, len, NULL) >= 0)
+		address->domain_flags |= IMADDR_RULES_DOMAIN_INVISIBLE;
 	if (!imaddr_normalize_is_ascii(domain, len)) {
 		uint32_t errors = imaddr_normalize_domain_transitional(domain, len, transitional);
 		if (errors)
@@ -488,19 +491,19 @@ static bool check_plain_uri(const char *value, size_t len, struct imaddr_address
 	return true;
 }
 
-bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip_attribute,
-		      struct imaddr_address *address, struct imaddr_rules_findings *list)
+/* The general path of imaddr_rules_uri, apart so that the plain path pays for none of it. */
+static bool __attribute__((noinline)) check_uri(const char *value, size_t len, const char *field,
+						bool sip_attribute, struct imaddr_address *address,
+						struct imaddr_rules_findings *list)
 {
 	char why[256];
 	char notes[256];
 	size_t bad_offset, start;
 	size_t notes_len = 0;
 	int32_t bad;
+	bool text_checked = false;
 
 	notes[0] = '\0';
-	reset_address(address);
-	if (check_plain_uri(value, len, address))
-		return true;
 #define NOTE(text) \
 	notes_len += (size_t)snprintf(notes + notes_len, sizeof(notes) - notes_len, "%s%s", \
 				      notes_len ? ", " : "", text)
@@ -516,8 +519,8 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 			 bad_offset + 1);
 		goto invalid;
 	}
-	if (list)
-		check_invisible(value, len, field, "directory URI", list);
+	/* Past here an invalid URI may still be hostile text: see invalid. */
+	text_checked = true;
 	size_t trimmed = imaddr_normalize_trim(value, len, &start);
 	if (trimmed != len)
 		NOTE("surrounding white space");
@@ -564,8 +567,11 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 				 "an IPv4 address", (int)(host_len > 100 ? 100 : host_len), host);
 			goto invalid;
 		}
-		if (!imaddr_rules_domain(host, host_len, field, NULL, address, list))
+		if (!imaddr_rules_domain(host, host_len, field, NULL, address, list)) {
+			if (list)
+				check_invisible(value, len, field, "directory URI", list);
 			return false;
+		}
 		bool ascii_host = true;
 		for (size_t i = 0; i < host_len; i++)
 			ascii_host &= (unsigned char)host[i] < 0x80;
@@ -593,6 +599,10 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 				  address->canonical.len);
 	}
 	if (list) {
+		/* The host's spelling was looked at once, with its remarks. */
+		size_t before_host = (size_t)(host - value);
+		check_invisible(value, address->domain_flags & IMADDR_RULES_DOMAIN_INVISIBLE
+				? len : before_host, field, "directory URI", list);
 		check_mixed_script(address->local.data, address->local.len, field,
 				   "directory URI user part", list);
 		if (address->domain_flags & IMADDR_RULES_DOMAIN_MIXED_SCRIPT)
@@ -607,7 +617,17 @@ invalid:
 	if (list)
 		imaddr_rules_findings_add(list, IMADDR_CODE_URI_INVALID, field, NULL,
 				 "directory URI is invalid: %s", why);
+	if (list && text_checked)
+		check_invisible(value, len, field, "directory URI", list);
 	return false;
+}
+
+bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip_attribute,
+		      struct imaddr_address *address, struct imaddr_rules_findings *list)
+{
+	reset_address(address);
+	return check_plain_uri(value, len, address) ||
+	       check_uri(value, len, field, sip_attribute, address, list);
 }
 
 void imaddr_rules_address_finish(struct imaddr_address *address)

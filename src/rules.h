@@ -58,8 +58,10 @@ struct imaddr_strmap;
 #define IMADDR_RULES_DOMAIN_DEVIATION 1u     /* transitional processing gives another domain */
 #define IMADDR_RULES_DOMAIN_MIXED_SCRIPT 2u  /* a U-label mixes scripts */
 #define IMADDR_RULES_DOMAIN_NOT_ASCII 4u     /* the U-label form has non-ASCII characters */
+#define IMADDR_RULES_DOMAIN_INVISIBLE 8u     /* the spelling has an invisible character */
 #define IMADDR_RULES_DOMAIN_REMARKS (IMADDR_RULES_DOMAIN_DEVIATION | \
-				     IMADDR_RULES_DOMAIN_MIXED_SCRIPT)
+				     IMADDR_RULES_DOMAIN_MIXED_SCRIPT | \
+				     IMADDR_RULES_DOMAIN_INVISIBLE)
 
 /** A normalized address: NFC local part, A-label and U-label domain. */
 struct imaddr_address {

@@ -179,4 +179,11 @@ Test(check_address, invisible_char_anywhere_in_the_address)
 	/* UTS #46 would drop the soft hyphen from the host without a word. */
 	cr_expect(reports("x@exa\xc2\xadmple.com", "invisible-char"));
 	cr_expect_not(reports("j\xc3\xbcrgen@example.com", "invisible-char"));
+	/* An address invalid for another reason still names the character. */
+	cr_expect(reports("x@\xe2\x80\xae" "example.com", "domain-invalid"));
+	cr_expect(reports("x@\xe2\x80\xae" "example.com", "invisible-char"));
+	cr_expect(reports("j\xe2\x80\x8bsmith@@example.com", "uri-invalid"));
+	cr_expect(reports("j\xe2\x80\x8bsmith@@example.com", "invisible-char"));
+	/* Cached or not, the host's invisible character is found. */
+	cr_expect(reports("y@exa\xc2\xadmple.com", "invisible-char"));
 }
