@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unicode/uchar.h>
 #include <unicode/uidna.h>
+#include <unicode/uscript.h>
 #include <unicode/uspoof.h>
 #include <unicode/ustring.h>
 
@@ -741,6 +742,18 @@ Test(normalize, mixed_script_agrees_with_icu)
 		cr_assert_eq(mixed(text), (checks & USPOOF_RESTRICTION_LEVEL) != 0, "'%s'", text);
 	}
 	uspoof_close(checker);
+}
+
+/* one_script trusts a character's Script to be among its Script_Extensions. */
+Test(normalize, a_script_is_among_its_characters_script_extensions)
+{
+	for (UChar32 c = 0; c <= 0x10FFFF; c++) {
+		UErrorCode status = U_ZERO_ERROR;
+		UScriptCode script = uscript_getScript(c, &status);
+		if (script == USCRIPT_COMMON || script == USCRIPT_INHERITED)
+			continue;
+		cr_assert(uscript_hasScript(c, script), "U+%04X", (unsigned)c);
+	}
 }
 
 Test(normalize, transitional_domain_maps_the_deviations)
