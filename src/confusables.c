@@ -26,6 +26,7 @@ static void load_pieces(struct imaddr_confusables_pieces *pieces)
 	const char *piece;
 	size_t len;
 
+	pieces->loaded = true;
 	for (int c = 0x20; c < 0x7F; c++) {
 		if ((c >= 'A' && c <= 'Z') || !imaddr_normalize_ascii_skeleton(c, &piece, &len) ||
 		    !len)
@@ -50,7 +51,6 @@ static void load_pieces(struct imaddr_confusables_pieces *pieces)
 void imaddr_confusables_init(struct imaddr_confusables *confusables)
 {
 	memset(confusables, 0, sizeof(*confusables));
-	load_pieces(&confusables->pieces);
 }
 
 static void release_kind(struct imaddr_confusables_kind *kind)
@@ -109,6 +109,8 @@ void imaddr_confusables_add(struct imaddr_confusables *confusables,
 	struct imaddr_confusables_kind *k = &confusables->kinds[kind];
 	uint32_t hash = skeleton_hash(skeleton, len);
 	append_entry(k, ordinal, hash, skeleton_hash(key, strlen(key)));
+	if (!confusables->pieces.loaded)
+		load_pieces(&confusables->pieces);
 	if (maybe_ascii_skeleton(&confusables->pieces, skeleton, len)) {
 		if (k->kept_count == k->kept_capacity) {
 			k->kept_capacity = k->kept_capacity ? k->kept_capacity * 2 : 16;

@@ -70,8 +70,10 @@ struct imaddr_confusables_kind {
 	bool looked_up;          /* imaddr_confusables_look_up found them all */
 };
 
-/* The skeletons of ASCII characters, by the first byte of the skeleton. */
+/* The skeletons of ASCII characters, by the first byte of the skeleton;
+ * loaded with the first value indexed. */
 struct imaddr_confusables_pieces {
+	bool loaded;
 	unsigned char chars[128];    /* the characters, grouped by first byte */
 	size_t start[257];           /* chars[start[b]..start[b + 1]] start with b */
 	bool byte_used[256];         /* the bytes some skeleton of an ASCII character has */
