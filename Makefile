@@ -53,7 +53,7 @@ SHLIB_NAME := libimaddr.so.$(SOVERSION)
 SHLIB := $(BUILD)/libimaddr.so.$(VERSION)
 BIN := $(BUILD)/imaddr
 
-.PHONY: FORCE all deps test-deps demo check test-all test unit cases ldap install-test completion html asan fuzz \
+.PHONY: FORCE all deps test-deps demo check test-all test unit cases ldap install-test completion html memory asan fuzz \
 	bench install install-strip uninstall dist distcheck package package-test clean
 .SECONDARY:
 all: $(BIN) $(LIB) $(SHLIB)
@@ -138,7 +138,7 @@ check: test-deps
 test-all:
 	@$(MAKE) --no-print-directory test
 
-test: unit cases ldap install-test completion html
+test: unit cases ldap install-test completion html memory
 
 unit: $(BIN) $(UNIT_BINS)
 	@IMADDR=$(BIN) tests/run-unit $(UNIT_BINS)
@@ -162,6 +162,16 @@ completion: $(BIN)
 # The HTML report rendered by a headless chromium; a screenshot stays in $(BUILD).
 html: $(BIN)
 	@tests/html/run $(BIN)
+
+# Hostile inputs streamed through the binary at a peak RSS of at most 100 MiB:
+# the plain build only, as AddressSanitizer's shadow memory inflates RSS.
+memory: $(BIN) $(BUILD)/tests/peak-rss
+	@tests/memory/run $(BIN) $(BUILD)/tests/peak-rss
+
+$(BUILD)/tests/peak-rss: tests/memory/peak-rss.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
