@@ -100,6 +100,14 @@ bool tool_option_typed_in_full(char **argv, const char *name);
 void tool_option_refused(int result, char **argv, const char *command);
 
 int tool_audit(int argc, char **argv, struct tool_password *password);
+/**
+ * What tool_audit does before it reads a password: `argv` (argv[0] is
+ * "audit") and the configuration file read and checked, with the same
+ * messages and TOOL_EXIT_* status (TOOL_EXIT_CLEAN after --help and
+ * --version), and nothing opened or run. Never exits; may be called again.
+ * The option fuzzer's entry (tests/fuzz/fuzz_options.c).
+ */
+int tool_audit_configure_only(int argc, char **argv);
 int tool_check_address(int argc, char **argv);
 int tool_report(int argc, char **argv);
 

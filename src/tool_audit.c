@@ -205,6 +205,9 @@ struct audit_config {
 	struct tool_config_file config_file;  /* its settings, which the options borrow */
 	bool given[OPT_END];             /* set on the command line */
 	bool decided[OPT_END];           /* set on the command line or by the file */
+	bool answered;                   /* --help or --version: printed, nothing to run */
+	char *name;                      /* input_name's, which audit.input_name borrows */
+	char *label;                     /* derived_label's, which audit.label borrows */
 };
 
 static bool parse_count(const char *option, const char *text, long min, long max, long *out)
@@ -431,6 +434,8 @@ static int parse_command_line(int argc, char **argv, struct audit_config *config
 	char what[40];
 
 	opterr = 0;
+	/* A scan of its own: glibc keeps a group of short options across calls otherwise. */
+	optind = 0;
 	while (index = -1, (option = getopt_long(argc, argv, short_options, long_options,
 						 &index)) != -1) {
 		if (option == '?' || option == ':') {
@@ -444,13 +449,13 @@ static int parse_command_line(int argc, char **argv, struct audit_config *config
 			tool_option_refused('?', argv, "audit");
 			return TOOL_EXIT_USAGE;
 		}
-		if (option == OPT_HELP) {
-			fputs(usage, stdout);
-			exit(TOOL_EXIT_CLEAN);
-		}
-		if (option == OPT_VERSION) {
-			printf("imaddr %s\n", IMADDR_VERSION);
-			exit(TOOL_EXIT_CLEAN);
+		if (option == OPT_HELP || option == OPT_VERSION) {
+			if (option == OPT_HELP)
+				fputs(usage, stdout);
+			else
+				printf("imaddr %s\n", IMADDR_VERSION);
+			config->answered = true;
+			return TOOL_EXIT_CLEAN;
 		}
 		if (index >= 0)
 			snprintf(what, sizeof(what), "--%s", long_options[index].name);
@@ -986,34 +991,69 @@ static void set_source(struct audit_config *config)
 	}
 }
 
+/*
+ * The run's configuration from the command line and the configuration
+ * file, checked, up to what the library is handed: no password is read and
+ * no input or output opened. Returns a TOOL_EXIT_* status, with
+ * config->answered after --help or --version. Release the configuration
+ * in any case.
+ */
+static int configure(int argc, char **argv, struct audit_config *config,
+		     struct tool_password *password)
+{
+	memset(config, 0, sizeof(*config));
+	config->fail_on = IMADDR_SEVERITY_ERROR;
+	config->wait_ms = -1;
+	config->json_findings = IMADDR_JSON_FINDINGS_PER_CODE;
+	config->password = password;
+	imaddr_audit_options_init(&config->audit);
+	imaddr_ldap_options_init(&config->ldap);
+	imaddr_file_options_init(&config->file);
+	int exit_status = parse_command_line(argc, argv, config);
+	if (exit_status != TOOL_EXIT_CLEAN || config->answered)
+		return exit_status;
+	exit_status = merge_configuration(config);
+	if (exit_status == TOOL_EXIT_CLEAN)
+		exit_status = check_options(config);
+	if (exit_status != TOOL_EXIT_CLEAN)
+		return exit_status;
+	apply_mapping(config);
+	config->audit.input_name = config->name = input_name(config);
+	set_source(config);
+	if (!config->audit.label)
+		config->audit.label = config->label = derived_label(config);
+	return TOOL_EXIT_CLEAN;
+}
+
+static void audit_config_release(struct audit_config *config)
+{
+	free(config->name);
+	free(config->label);
+	free(config->configured_uri);
+	tool_config_release(&config->config_file);
+}
+
+int tool_audit_configure_only(int argc, char **argv)
+{
+	struct audit_config config;
+	struct tool_password password = { "", false, false, false };
+	int exit_status = configure(argc, argv, &config, &password);
+	audit_config_release(&config);
+	return exit_status;
+}
+
 int tool_audit(int argc, char **argv, struct tool_password *password)
 {
-	struct audit_config config = { .fail_on = IMADDR_SEVERITY_ERROR, .wait_ms = -1,
-				       .json_findings = IMADDR_JSON_FINDINGS_PER_CODE,
-				       .password = password };
+	struct audit_config config;
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
-	char *name = NULL;
-	char *label = NULL;
 	struct imaddr_run_totals totals;
 	struct imaddr_error err = { "" };
 	enum imaddr_status status;
 
-	imaddr_audit_options_init(&config.audit);
-	imaddr_ldap_options_init(&config.ldap);
-	imaddr_file_options_init(&config.file);
-	int exit_status = parse_command_line(argc, argv, &config);
-	if (exit_status == TOOL_EXIT_CLEAN)
-		exit_status = merge_configuration(&config);
-	if (exit_status == TOOL_EXIT_CLEAN)
-		exit_status = check_options(&config);
-	if (exit_status != TOOL_EXIT_CLEAN)
+	int exit_status = configure(argc, argv, &config, password);
+	if (exit_status != TOOL_EXIT_CLEAN || config.answered)
 		goto out;
-	apply_mapping(&config);
-	config.audit.input_name = name = input_name(&config);
-	set_source(&config);
-	if (!config.audit.label)
-		config.audit.label = label = derived_label(&config);
 	exit_status = read_password(&config);
 	if (exit_status != TOOL_EXIT_CLEAN)
 		goto out;
@@ -1050,10 +1090,7 @@ out:
 	for (size_t i = 0; i < config.input_count; i++)
 		imaddr_reader_free(inputs[i].reader);
 	imaddr_audit_free(audit);
-	free(name);
-	free(label);
 	tool_password_clear(password);
-	free(config.configured_uri);
-	tool_config_release(&config.config_file);
+	audit_config_release(&config);
 	return exit_status;
 }
