@@ -473,6 +473,7 @@ static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser
 		/* PowerShell 5.1's Export-Csv names the .NET type first. */
 		if (len >= 5 && !strncmp(line, "#TYPE", 5)) {
 			reader->base.input.type_line_skipped = true;
+			*skip_rest = true;   /* the rest of a long line comes in later pieces */
 			return IMADDR_OK;
 		}
 	}

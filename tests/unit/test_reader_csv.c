@@ -986,6 +986,20 @@ Test(reader_csv, type_line_is_skipped_and_quoted_header_read)
 	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_MAIL].data, "js@example.com");
 }
 
+Test(reader_csv, long_type_line_is_skipped_whole)
+{
+	/* Longer than the pieces a line is fed in: none of it may become the header. */
+	char *type = repeat('T', 3 * 256 * 1024);
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_appendf(&csv, "#TYPE %s\nsAMAccountName,sn\njs,Smith\n", type);
+	read_ok(csv.data);
+	expect_lines((uint64_t[]){ 3 }, 1);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	imaddr_buf_release(&csv);
+	free(type);
+}
+
 Test(reader_csv, semicolon_and_tab_delimiters_are_detected)
 {
 	read_ok("sAMAccountName;sn;mail\r\njs;Smith, Jr.;js@example.com\r\n");
