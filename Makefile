@@ -183,18 +183,22 @@ asan:
 # and its summary (fuzz_csv, fuzz_ldif), the whole audit with every output
 # (fuzz_audit_csv, fuzz_audit_ldif), audit's command line and configuration
 # file (fuzz_options) and check-address. Never part of make check;
-# FUZZ_SECONDS per target. The targets' files go to build-fuzz/tmp, removed
-# after each target, crash or not; a crash input to build-fuzz/crash-*.
+# FUZZ_SECONDS per target. The targets' files go to a directory of
+# FUZZ_TMPDIR's, removed after each target, crash or not: /dev/shm, where the
+# outputs' fsyncs cost nothing (the whole audit runs four times faster than on
+# a disk). A crash input goes to build-fuzz/crash-*. The whole audit is
+# fuzzed without entropic scheduling, which would spend most of the time
+# ranking its features (three times the speed without).
 FUZZ_SECONDS ?= 60
+FUZZ_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(CURDIR)/build-fuzz)
 FUZZ_TARGETS := fuzz_csv fuzz_ldif fuzz_audit_csv fuzz_audit_ldif fuzz_options fuzz_check_address
 FUZZ_CC = clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined
 FUZZ_TOOL_OBJS := $(patsubst $(BUILD)/%,build-fuzz/%,$(TOOL_TEST_OBJS))
 # fuzz_run TARGET CORPUS FLAGS
 define fuzz_run
-	@mkdir -p build-fuzz/tmp
-	TMPDIR=$(CURDIR)/build-fuzz/tmp build-fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) \
-		-artifact_prefix=build-fuzz/ $(3) build-fuzz/corpus/$(2); \
-		status=$$?; rm -rf build-fuzz/tmp; exit $$status
+	tmp=$$(mktemp -d $(FUZZ_TMPDIR)/imaddr-fuzz.XXXXXX) && trap 'rm -rf "$$tmp"' EXIT INT TERM && \
+		TMPDIR=$$tmp build-fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=build-fuzz/ $(3) build-fuzz/corpus/$(2)
 endef
 fuzz:
 	@scripts/install-deps --fuzz
@@ -231,8 +235,8 @@ fuzz:
 		build-fuzz/libimaddr.a $(PKG_LIBS)
 	$(call fuzz_run,fuzz_csv,csv,-max_len=65536)
 	$(call fuzz_run,fuzz_ldif,ldif,-max_len=65536)
-	$(call fuzz_run,fuzz_audit_csv,csv,-max_len=65536)
-	$(call fuzz_run,fuzz_audit_ldif,ldif,-max_len=65536)
+	$(call fuzz_run,fuzz_audit_csv,csv,-max_len=65536 -entropic=0)
+	$(call fuzz_run,fuzz_audit_ldif,ldif,-max_len=65536 -entropic=0)
 	$(call fuzz_run,fuzz_options,options,-max_len=4096 -dict=build-fuzz/options.dict -close_fd_mask=3)
 	$(call fuzz_run,fuzz_check_address,address,)
 
