@@ -10,7 +10,11 @@
  * input's first byte, which stays part of the file, picks the options, so
  * that the fuzzer explores them too: the scheme, a pre-migration, BAT
  * chunks, the worklist's format, and a first run of the input's first half
- * into the same report, so that the second run is compared with it.
+ * into the same report, so that the second run is compared with it. Besides
+ * a crash, a run fails the target when it leaves a temporary file of the
+ * output protocol (docs/design.md, "All or nothing across outputs"), or
+ * when it fails and the directory does not hold exactly what it held
+ * before.
  * tests/unit/test_fuzz_regress.c includes this file (with FUZZ_NO_ENTRY)
  * to replay tests/fuzz/regress/.
  */
@@ -34,7 +38,7 @@ enum {
 
 struct audit_dir {
 	char root[4096];
-	char path[4096 + 64];   /* of a file in it, made by file_in */
+	char path[4096 + 64];   /* file_in's result, valid until its next call */
 };
 
 static const char *file_in(struct audit_dir *dir, const char *name)
@@ -59,6 +63,28 @@ static void remove_tree(const char *root)
 	}
 	closedir(dir);
 	rmdir(root);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* The names in the directory, sorted, each followed by '/'. */
+static void list_names(const char *root, char *out, size_t size)
+{
+	struct dirent **entries;
+	int count = scandir(root, &entries, NULL, by_name);
+	size_t used = 0;
+	if (count < 0)
+		abort();
+	out[0] = '\0';
+	for (int i = 0; i < count; i++) {
+		if (used < size)
+			used += (size_t)snprintf(out + used, size - used, "%s/", entries[i]->d_name);
+		free(entries[i]);
+	}
+	free(entries);
 }
 
 static void audit_dir_create(struct audit_dir *dir)
@@ -99,8 +125,10 @@ static void run_audit(struct audit_dir *dir, const char *input_path, bool csv, u
 	struct imaddr_sink *sink;
 	struct imaddr_error err;
 	char input[4096 + 64];
+	char before[4096], after[4096];
 
 	snprintf(input, sizeof(input), "%s", input_path);
+	list_names(dir->root, before, sizeof(before));
 	imaddr_audit_options_init(&options);
 	options.scheme = pick & PICK_DIRECTORY_URI ? IMADDR_SCHEME_DIRECTORY_URI
 						   : IMADDR_SCHEME_USERID;
@@ -133,9 +161,13 @@ static void run_audit(struct audit_dir *dir, const char *input_path, bool csv, u
 					: imaddr_ldif_reader_open(input, &reader, &err);
 	if (status != IMADDR_OK)
 		abort();
-	imaddr_audit_run(audit, reader, NULL, &err);
+	status = imaddr_audit_run(audit, reader, NULL, &err);
 	imaddr_reader_free(reader);
 	imaddr_audit_free(audit);
+	list_names(dir->root, after, sizeof(after));
+	if (strstr(after, ".tmp-") || strstr(after, ".old-") || strstr(after, ".pending") ||
+	    strstr(after, ".lock") || (status != IMADDR_OK && strcmp(before, after)))
+		abort();
 }
 
 /* Audits the blob as a CSV or an LDIF file with every output; a crash is all that fails. */
