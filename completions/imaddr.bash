@@ -17,13 +17,13 @@ _imaddr()
 	local command= i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		audit | check-address | report) command=${COMP_WORDS[i]}; break ;;
+		audit | check-address | report | prune) command=${COMP_WORDS[i]}; break ;;
 		esac
 	done
 	COMPREPLY=()
 	case $command in
 	'')
-		COMPREPLY=($(compgen -W 'audit check-address report --help --version' -- "$cur"))
+		COMPREPLY=($(compgen -W 'audit check-address report prune --help --version' -- "$cur"))
 		return
 		;;
 	check-address)
@@ -39,7 +39,16 @@ _imaddr()
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 		elif [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--db --html --run --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--db --html --label --run --help' -- "$cur"))
+		fi
+		return
+		;;
+	prune)
+		if [[ $prev == --db ]]; then
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur"))
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W '--db --keep --label --wait --help' -- "$cur"))
 		fi
 		return
 		;;
@@ -47,7 +56,7 @@ _imaddr()
 
 	case $prev in
 	--csv | --ldif | --bat | --db | --config | --password-file | -y | --ca-file | --ldif-fixes | \
-		--runbook | --html | --worklist | --json)
+		--runbook | --html | --worklist | --json | --waivers)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -64,6 +73,11 @@ _imaddr()
 		return
 		;;
 	--fail-on) COMPREPLY=($(compgen -W 'error warning never new' -- "$cur")); return ;;
+	--syslog-facility)
+		COMPREPLY=($(compgen -W 'user daemon local0 local1 local2 local3 local4 local5 local6
+			local7' -- "$cur"))
+		return
+		;;
 	--sasl-mech | -Y) COMPREPLY=($(compgen -W 'EXTERNAL GSSAPI' -- "$cur")); return ;;
 	--profile) COMPREPLY=($(compgen -W "$(_imaddr_profiles)" -- "$cur")); return ;;
 	--ldap | -H)
@@ -74,7 +88,8 @@ _imaddr()
 	--base | -b | --bind-dn | -D | --filter | --default-domain | --im-domains | --bat-chunk | \
 		--page-size | --timeout | --userid-attr | --uri-attr | --cluster | \
 		--current-default-domain | --current-uri-attr | --mail-attr | --first-name-attr | \
-		--last-name-attr | --dn-attr | --wait | --json-findings | --label | --max-shrink)
+		--last-name-attr | --dn-attr | --wait | --json-findings | --label | --max-shrink | \
+		--keep-runs)
 		return
 		;;
 	esac
@@ -84,7 +99,8 @@ _imaddr()
 		--mail-attr --first-name-attr --last-name-attr --scheme --default-domain
 		--im-domains --current-scheme --current-default-domain --current-uri-attr --bat
 		--bat-chunk --db --ldif-fixes --runbook --html --worklist --json --json-findings
-		--wait --quiet --fail-on --label --max-shrink --allow-shrink --config
+		--wait --quiet --fail-on --label --max-shrink --allow-shrink --waivers --keep-runs
+		--syslog --syslog-facility --config
 		--profile --help --version' -- "$cur"))
 }
 

@@ -95,6 +95,8 @@ enum imaddr_code {
 	IMADDR_CODE_MAIL_NOT_DOT_ATOM,
 	IMADDR_CODE_EXPORT_LOSSY,
 	IMADDR_CODE_IM_ADDRESS_CHANGES,
+	IMADDR_CODE_WAIVER_EXPIRED,
+	IMADDR_CODE_WAIVER_UNUSED,
 	IMADDR_CODE_COUNT
 };
 
@@ -188,6 +190,13 @@ struct imaddr_audit_options {
 	 */
 	unsigned max_shrink_percent;  /* imaddr_audit_options_init: 10 */
 	bool allow_shrink;
+	/*
+	 * Accepted exceptions: a CSV file of waivers (code, user_id, value,
+	 * reason, expires; docs/nightly.md), or NULL. A finding a waiver
+	 * matches still reaches every output, with the waiver's reason, but is
+	 * counted apart (imaddr_run_totals.waived), not by code or severity.
+	 */
+	const char *waivers;
 };
 
 /** Default options: userid scheme, default mapping, no domain, 10% shrink. */
@@ -218,7 +227,9 @@ struct imaddr_user {
 	const char *cluster;       /* the cluster of the user's input, or NULL */
 	bool uri_valid;            /* directory_uri passed every check */
 	/* Known only once the duplicates are: set for the outputs that get the
-	 * users in a final pass, false and 0 during the read. */
+	 * users in a final pass, false and 0 during the read. Waived findings
+	 * count here: a waiver accepts a problem, it does not make the data
+	 * right, so a user with a waived error stays out of the BAT file. */
 	bool has_error;
 	uint64_t finding_codes;    /* bit (1 << code) for each code the user has */
 };
@@ -239,6 +250,10 @@ struct imaddr_finding {
 	const char *related_dn;
 	const char *suggestion;     /* a value to use instead, or NULL */
 	const char *cluster;        /* the user's cluster (or the input's), or NULL */
+	/* Set when a waiver (imaddr_audit_options.waivers) waives the finding. */
+	const char *waiver_reason;  /* why it is accepted; NULL: not waived */
+	const char *waiver_expires; /* "YYYY-MM-DD", or NULL when the waiver never expires */
+	const char *waiver_source;  /* the waiver's file and line, "waivers.csv:4" */
 };
 
 /** One IM domain with the number of users whose IM address is in it. */
@@ -278,13 +293,17 @@ struct imaddr_input_description {
 struct imaddr_run_totals {
 	uint64_t users;
 	uint64_t users_with_im_address;
-	uint64_t users_with_error;
+	uint64_t users_with_error;   /* with an error no waiver waived */
 	/* Pre-migration: users whose IM address changes, loses one, gains one. */
 	uint64_t im_address_changes;
 	uint64_t im_address_lost;
 	uint64_t im_address_gained;
+	/* Findings by code and severity, waived findings left out. */
 	uint64_t by_code[IMADDR_CODE_COUNT];
 	uint64_t by_severity[3];
+	/* The findings a waiver waived, counted apart: they decide nothing. */
+	uint64_t waived;
+	uint64_t waived_by_code[IMADDR_CODE_COUNT];
 	size_t domain_count;
 	const struct imaddr_domain_count *domains;  /* sorted by A-label */
 	const struct imaddr_input_description *input;  /* never NULL at the end */
@@ -300,6 +319,18 @@ struct imaddr_run_totals {
 
 /* How many new findings the changes name. */
 #define IMADDR_CHANGES_EXAMPLES 5
+/* How many runs of a label the history holds: two months of nightly runs. */
+#define IMADDR_HISTORY_RUNS 60
+
+/** One stored run of a label, for a trend over time. */
+struct imaddr_run_point {
+	int64_t run_id;
+	const char *started;         /* "2026-12-01T02:00:00Z" */
+	uint64_t users;
+	uint64_t errors;
+	uint64_t warnings;
+	uint64_t infos;
+};
 
 /**
  * What changed since the previous run of the same label, as the report
@@ -325,6 +356,10 @@ struct imaddr_run_changes {
 	size_t example_count;
 	const char *examples[IMADDR_CHANGES_EXAMPLES];
 	enum imaddr_code example_codes[IMADDR_CHANGES_EXAMPLES];
+	/* The label's last runs up to this one, oldest first, this run last:
+	 * set on a first run too (one point). */
+	size_t history_count;
+	const struct imaddr_run_point *history;
 };
 
 /** True when anything at all changed (a first run: false). */
@@ -466,6 +501,63 @@ enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **
 enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 					    const char *html_path, struct imaddr_error *err);
 
+/**
+ * Which run of the SQLite report at `db_path` (only read) a command means:
+ * run `run_id`, which must be of `label` when `label` is not NULL; else the
+ * newest run of `label`; else (0 and NULL) the newest run. Sets `*found` to
+ * its id. Fails with IMADDR_ERR_USAGE when the report has no such run (for
+ * a label it has no run of, the message names a few labels it has), and
+ * IMADDR_ERR_DB when the file is not an imaddr report of this schema.
+ */
+enum imaddr_status imaddr_report_find_run(const char *db_path, const char *label,
+					  int64_t run_id, int64_t *found,
+					  struct imaddr_error *err);
+
+/**
+ * Prints to `out` (a FILE *) the text summary of run `run_id` (0: the
+ * newest) of the SQLite report at `db_path`, which is only read: what the
+ * audit printed for that run, its section "since the previous run"
+ * included, without the lines naming the files the other outputs wrote,
+ * which the report does not keep. Fails with IMADDR_ERR_USAGE when the
+ * report has no such run or no summary of it (a run recorded by an imaddr
+ * that kept none), IMADDR_ERR_DB when the file is not an imaddr report of
+ * this schema, IMADDR_ERR_IO when `out` cannot be written.
+ */
+enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_id, void *out,
+					       struct imaddr_error *err);
+
+/** What imaddr_report_prune removed and gave back. */
+struct imaddr_prune_result {
+	uint64_t labels;            /* labels that lost runs */
+	uint64_t runs;              /* runs removed */
+	uint64_t user_versions;     /* versions of users no kept run holds */
+	uint64_t finding_versions;  /* versions of findings no kept run holds */
+	uint64_t other_rows;        /* the removed runs' domains, changes, summaries... */
+	uint64_t bytes_freed;       /* pages the removed rows took, now free */
+	bool vacuumed;              /* enough of them to give back: VACUUM ran */
+	uint64_t bytes_before;      /* the report's size before and after */
+	uint64_t bytes_after;
+};
+
+/**
+ * Keeps the newest `keep` (at least 1) runs of each label of the SQLite
+ * report at `db_path`, or of `label` alone when it is not NULL, and removes
+ * the others in one transaction (waiting up to `wait_ms` milliseconds, < 0:
+ * 30 s, for a run that holds the report). Every kept run reads as it did: a
+ * version a kept run still holds moves to the oldest kept run of its label.
+ * The oldest kept run has no previous run in the report any more; its stored
+ * summary still says what it was compared with. Then, when the pages free
+ * are a tenth of the report or more, they are given back to the file system
+ * (VACUUM); fewer stay for the next runs to fill (docs/report-schema.md,
+ * "Pruning old runs"). Fills `result`. Fails with
+ * IMADDR_ERR_USAGE when `label` has no run, IMADDR_ERR_DB when the file is
+ * not an imaddr report of this schema or SQLite fails; a failure of the
+ * VACUUM leaves the runs removed and says so.
+ */
+enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, unsigned keep,
+				       int wait_ms, struct imaddr_prune_result *result,
+				       struct imaddr_error *err);
+
 /** The text summary, printed to `out` (a FILE *) when the run ends. */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);
@@ -596,7 +688,9 @@ struct imaddr_audit;
 /**
  * Creates an audit. Fails with IMADDR_ERR_USAGE when the options are
  * inconsistent (no default domain for the userid scheme, an invalid default
- * domain or IM domain).
+ * domain or IM domain), and with IMADDR_ERR_INPUT, naming the file, line and
+ * field, when the waivers file cannot be read or has a line that is not a
+ * waiver.
  */
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err);

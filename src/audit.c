@@ -16,6 +16,7 @@
 #include "spool.h"
 #include "error.h"
 #include "strmap.h"
+#include "waivers.h"
 
 /* Cisco's Expressway guidance: at most this many IM domains. */
 #define MAX_DOMAINS 75
@@ -37,6 +38,10 @@ struct imaddr_audit {
 	uint64_t *finding_codes;                  /* [ordinal]: bit (1 << code) per code */
 	uint64_t error_codes;                     /* the bits of the codes of severity error */
 	uint64_t finding_codes_size;
+	/* Accepted exceptions (--waivers), or NULL; then also, per ordinal, the
+	 * codes of the findings they waived, which finding_codes leaves out. */
+	struct imaddr_waivers *waivers;
+	uint64_t *waived_codes;
 	struct imaddr_run_totals totals;
 	struct imaddr_domain_count *domain_list;
 	/* How the input was read: the reader's description and, per role, the
@@ -70,6 +75,11 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 	imaddr_duplicates_init(&audit->duplicates);
 	imaddr_strmap_init(&audit->domains);
 	status = imaddr_rules_user_init(&audit->rules, &audit->options, err);
+	if (status == IMADDR_OK && options->waivers) {
+		audit->waivers = imaddr_xmalloc(sizeof(*audit->waivers));
+		imaddr_waivers_init(audit->waivers);
+		status = imaddr_waivers_load(audit->waivers, options->waivers, err);
+	}
 	if (status != IMADDR_OK) {
 		imaddr_audit_free(audit);
 		return status;
@@ -93,6 +103,10 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 	imaddr_strmap_release(&audit->domains);
 	imaddr_spool_release(&audit->spool);
 	free(audit->finding_codes);
+	free(audit->waived_codes);
+	if (audit->waivers)
+		imaddr_waivers_release(audit->waivers);
+	free(audit->waivers);
 	free(audit->domain_list);
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
 		free(audit->role_attribute[role]);
@@ -101,9 +115,13 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 
 /* ------------------------------------------------------------------------ */
 
+/* Every code the user has, waived or not. */
 static uint64_t codes_of(const struct imaddr_audit *audit, uint64_t ordinal)
 {
-	return ordinal < audit->finding_codes_size ? audit->finding_codes[ordinal] : 0;
+	if (ordinal >= audit->finding_codes_size)
+		return 0;
+	return audit->finding_codes[ordinal] |
+	       (audit->waived_codes ? audit->waived_codes[ordinal] : 0);
 }
 
 _Static_assert(IMADDR_CODE_COUNT <= 64, "a user's finding codes are bits of a uint64_t");
@@ -113,17 +131,31 @@ static bool any_error(const struct imaddr_audit *audit, uint64_t codes)
 	return (codes & audit->error_codes) != 0;
 }
 
-static void note_code(struct imaddr_audit *audit, uint64_t ordinal, enum imaddr_code code)
+static uint64_t *grow_codes(uint64_t *codes, uint64_t used, uint64_t size)
+{
+	codes = imaddr_xrealloc(codes, size * sizeof(*codes));
+	memset(codes + used, 0, (size - used) * sizeof(*codes));
+	return codes;
+}
+
+/* A finding's code in its user's codes: the waived ones apart, if any. */
+static void note_code(struct imaddr_audit *audit, uint64_t ordinal, enum imaddr_code code,
+		      bool waived)
 {
 	if (ordinal >= audit->finding_codes_size) {
 		uint64_t size = audit->finding_codes_size ? audit->finding_codes_size : 4096;
 		while (size <= ordinal)
 			size *= 2;
-		audit->finding_codes = imaddr_xrealloc(audit->finding_codes,
-						       size * sizeof(*audit->finding_codes));
-		memset(audit->finding_codes + audit->finding_codes_size, 0,
-		       (size - audit->finding_codes_size) * sizeof(*audit->finding_codes));
+		audit->finding_codes = grow_codes(audit->finding_codes, audit->finding_codes_size,
+						  size);
+		if (audit->waivers)
+			audit->waived_codes = grow_codes(audit->waived_codes,
+							 audit->finding_codes_size, size);
 		audit->finding_codes_size = size;
+	}
+	if (waived) {
+		audit->waived_codes[ordinal] |= (uint64_t)1 << code;
+		return;
 	}
 	uint64_t *codes = &audit->finding_codes[ordinal];
 	if (ordinal > 0 && imaddr_code_severity(code) == IMADDR_SEVERITY_ERROR &&
@@ -132,13 +164,31 @@ static void note_code(struct imaddr_audit *audit, uint64_t ordinal, enum imaddr_
 	*codes |= (uint64_t)1 << code;
 }
 
+/* A finding a waiver accepts: to every output with its reason, counted apart. */
+static enum imaddr_status emit_waived(struct imaddr_audit *audit,
+				      const struct imaddr_finding *finding,
+				      const struct imaddr_waiver *waiver, struct imaddr_error *err)
+{
+	struct imaddr_finding waived = *finding;
+	waived.waiver_reason = waiver->reason;
+	waived.waiver_expires = waiver->expires;
+	waived.waiver_source = waiver->source;
+	audit->totals.waived++;
+	audit->totals.waived_by_code[finding->code]++;
+	note_code(audit, finding->ordinal, finding->code, true);
+	return imaddr_sink_driver_finding(&audit->sinks, &waived, err);
+}
+
 static enum imaddr_status emit_finding(void *context, const struct imaddr_finding *finding,
 				       struct imaddr_error *err)
 {
 	struct imaddr_audit *audit = context;
+	const struct imaddr_waiver *waiver;
+	if (audit->waivers && (waiver = imaddr_waivers_match(audit->waivers, finding)))
+		return emit_waived(audit, finding, waiver, err);
 	audit->totals.by_code[finding->code]++;
 	audit->totals.by_severity[finding->severity]++;
-	note_code(audit, finding->ordinal, finding->code);
+	note_code(audit, finding->ordinal, finding->code, false);
 	return imaddr_sink_driver_finding(&audit->sinks, finding, err);
 }
 
@@ -260,6 +310,38 @@ static enum imaddr_status finish_domains(struct imaddr_audit *audit, struct imad
 	return emit_finding(audit, &finding, err);
 }
 
+/* What the waivers file itself amounts to: waivers expired, and waivers unused. */
+static enum imaddr_status report_waivers(struct imaddr_audit *audit, struct imaddr_error *err)
+{
+	struct imaddr_finding finding;
+	struct imaddr_buf message;
+	enum imaddr_status status = IMADDR_OK;
+
+	if (!audit->waivers)
+		return IMADDR_OK;
+	imaddr_buf_init(&message, 0);
+	for (size_t i = 0; status == IMADDR_OK && i < audit->waivers->count; i++) {
+		if (imaddr_waivers_finding(audit->waivers, i, &finding, &message))
+			status = emit_finding(audit, &finding, err);
+	}
+	imaddr_buf_release(&message);
+	return status;
+}
+
+/* The run's date as a waiver's expiry is written, in UTC as the report's times. */
+static void start_waivers(struct imaddr_audit *audit, int64_t started)
+{
+	char today[IMADDR_WAIVERS_DATE_SIZE] = "0000-00-00";
+	time_t seconds = (time_t)started;
+	struct tm tm;
+
+	if (!audit->waivers)
+		return;
+	if (gmtime_r(&seconds, &tm))
+		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	imaddr_waivers_start(audit->waivers, today);
+}
+
 struct final_pass {
 	struct imaddr_audit *audit;
 	imaddr_sink_deliver_fn *deliver;
@@ -355,6 +437,7 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 
 	if (audit->options.scheme == IMADDR_SCHEME_DIRECTORY_URI)
 		request.required_roles |= 1u << IMADDR_ROLE_DIRECTORY_URI;
+	start_waivers(audit, info.started);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_begin(&audit->sinks, &info, err);
 	for (size_t i = 0; status == IMADDR_OK && i < count; i++)
@@ -370,6 +453,8 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 						  audit, err);
 	if (status == IMADDR_OK)
 		status = finish_domains(audit, err);
+	if (status == IMADDR_OK)
+		status = report_waivers(audit, err);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_end(&audit->sinks, replay_users, audit, &audit->totals,
 						err);

@@ -62,6 +62,10 @@ static const struct code_entry {
 		"a '?' where a letter belongs: the export replaced characters; kept out of BAT" },
 	[IMADDR_CODE_IM_ADDRESS_CHANGES] = { "im-address-changes", IMADDR_SEVERITY_INFO,
 		"the user's IM address changes with the new scheme or default domain" },
+	[IMADDR_CODE_WAIVER_EXPIRED] = { "waiver-expired", IMADDR_SEVERITY_WARNING,
+		"a waiver is past its expiry date: the findings it matches count again" },
+	[IMADDR_CODE_WAIVER_UNUSED] = { "waiver-unused", IMADDR_SEVERITY_WARNING,
+		"a waiver matched no finding: its problem is gone, or it is written wrong" },
 };
 
 const char *imaddr_code_name(enum imaddr_code code)

@@ -84,7 +84,10 @@
 	X(STRING, message, message, NONE, 0) \
 	X(STRING, related_dn, related_dn, NONE, 0) \
 	X(STRING, suggestion, suggestion, NONE, 0) \
-	X(STRING, cluster, cluster, NONE, 0)
+	X(STRING, cluster, cluster, NONE, 0) \
+	X(STRING, waiver_reason, waiver_reason, NONE, 0) \
+	X(STRING, waiver_expires, waiver_expires, NONE, 0) \
+	X(STRING, waiver_source, waiver_source, NONE, 0)
 
 /* A record's problems follow it, problem_count of them. */
 #define IMADDR_FIELDS_RECORD(X) \

@@ -112,8 +112,11 @@ void imaddr_html_begin(FILE *out, const struct imaddr_html_run *run)
 		imaddr_html_escape(out, run->im_domains);
 		fputs("</p>\n", out);
 	}
-	fputs("</header>\n<nav><a href=\"#verdict\">Verdict and counts</a><a href=\"#domains\">"
-	      "IM domains</a><a href=\"#findings\">Findings</a>", out);
+	fputs("</header>\n<nav><a href=\"#verdict\">Verdict and counts</a>", out);
+	if (run->has_report)
+		fputs("<a href=\"#changes\">Since the previous run</a><a href=\"#history\">"
+		      "History</a>", out);
+	fputs("<a href=\"#domains\">IM domains</a><a href=\"#findings\">Findings</a>", out);
 	if (run->premigration)
 		fputs("<a href=\"#plan\">Before and after</a>", out);
 	fputs("</nav>\n", out);
@@ -123,6 +126,203 @@ static void count_row(FILE *out, const char *key, const char *label, uint64_t va
 {
 	fprintf(out, "<tr><th>%s</th><td class=\"n\" data-count=\"%s\">%llu</td></tr>\n", label, key,
 		(unsigned long long)value);
+}
+
+static void change_row(FILE *out, const char *key, const char *label, uint64_t value)
+{
+	fprintf(out, "<tr><th>%s</th><td class=\"n\" data-change=\"%s\">%llu</td></tr>\n", label,
+		key, (unsigned long long)value);
+}
+
+static void write_changes(FILE *out, const struct imaddr_run_changes *changes)
+{
+	fputs("<section id=\"changes\"><h2>Since the previous run</h2>\n<p>", out);
+	if (!changes->previous_run_id) {
+		fputs("The first run of label <code>", out);
+		imaddr_html_escape(out, changes->label);
+		fputs("</code>: the next run of the label is compared with it.</p>\n</section>\n", out);
+		return;
+	}
+	fprintf(out, "Run %lld compared with run %lld of ", (long long)changes->run_id,
+		(long long)changes->previous_run_id);
+	imaddr_html_escape(out, changes->previous_started);
+	fputs(", label <code>", out);
+	imaddr_html_escape(out, changes->label);
+	fputs("</code>.</p>\n<table id=\"change-counts\">\n", out);
+	change_row(out, "users-added", "users added", changes->users_added);
+	change_row(out, "users-removed", "users removed", changes->users_removed);
+	change_row(out, "im-addresses-changed", "IM addresses changed",
+		   changes->im_addresses_changed);
+	change_row(out, "new-errors", "new errors", changes->new_by_severity[IMADDR_SEVERITY_ERROR]);
+	change_row(out, "new-warnings", "new warnings",
+		   changes->new_by_severity[IMADDR_SEVERITY_WARNING]);
+	change_row(out, "resolved-errors", "resolved errors",
+		   changes->resolved_by_severity[IMADDR_SEVERITY_ERROR]);
+	change_row(out, "resolved-warnings", "resolved warnings",
+		   changes->resolved_by_severity[IMADDR_SEVERITY_WARNING]);
+	fputs("</table>\n", out);
+	bool any = false;
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++)
+		any |= changes->new_by_code[code] || changes->resolved_by_code[code];
+	if (any) {
+		fputs("<table id=\"change-codes\"><thead><tr><th>severity</th><th>code</th>"
+		      "<th>new</th><th>resolved</th></tr></thead><tbody>\n", out);
+		for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO;
+		     severity--) {
+			for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+				if ((int)imaddr_code_severity(code) != severity ||
+				    !(changes->new_by_code[code] || changes->resolved_by_code[code]))
+					continue;
+				fprintf(out, "<tr class=\"%s\" data-code=\"%s\"><td>%s</td><td>%s</td>",
+					imaddr_severity_name(severity), imaddr_code_name(code),
+					imaddr_severity_name(severity), imaddr_code_name(code));
+				number_cell(out, changes->new_by_code[code]);
+				number_cell(out, changes->resolved_by_code[code]);
+				fputs("</tr>\n", out);
+			}
+		}
+		fputs("</tbody></table>\n", out);
+	}
+	if (changes->example_count) {
+		fputs("<p>The first new findings:</p>\n<ul id=\"new-examples\">\n", out);
+		for (size_t i = 0; i < changes->example_count; i++) {
+			fputs("<li>", out);
+			imaddr_html_escape(out, changes->examples[i]);
+			if (changes->example_codes[i] < IMADDR_CODE_COUNT)
+				fprintf(out, " (<code>%s</code>)",
+					imaddr_code_name(changes->example_codes[i]));
+			fputs("</li>\n", out);
+		}
+		fputs("</ul>\n", out);
+	}
+	fputs("</section>\n", out);
+}
+
+/* The smallest 1, 2 or 5 times a power of ten at or above `value` (at least 1). */
+static uint64_t round_up_nicely(uint64_t value)
+{
+	for (uint64_t scale = 1;; scale *= 10) {
+		static const uint64_t steps[] = { 1, 2, 5 };
+		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+			if (steps[i] * scale >= value)
+				return steps[i] * scale;
+		}
+		if (scale > UINT64_MAX / 100)
+			return value;
+	}
+}
+
+/* Chart geometry, in SVG user units: the plot sits inside the margins. */
+enum { CHART_WIDTH = 760, CHART_HEIGHT = 240, CHART_LEFT = 64, CHART_RIGHT = 16,
+       CHART_TOP = 12, CHART_BOTTOM = 52, CHART_DATE_LABELS = 6 };
+
+static double chart_x(size_t index, size_t count)
+{
+	double plot = CHART_WIDTH - CHART_LEFT - CHART_RIGHT;
+	return count < 2 ? CHART_LEFT + plot / 2
+			 : CHART_LEFT + plot * (double)index / (double)(count - 1);
+}
+
+static double chart_y(uint64_t value, uint64_t top)
+{
+	double plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM;
+	return CHART_TOP + plot * (1.0 - (double)value / (double)top);
+}
+
+static void chart_line(FILE *out, const struct imaddr_run_changes *changes, uint64_t top,
+		       bool errors)
+{
+	fprintf(out, "<polyline class=\"%s\" fill=\"none\" stroke-width=\"2\" stroke=\"%s\" "
+		"points=\"", errors ? "errors" : "warnings", errors ? "#b22222" : "#c77700");
+	for (size_t i = 0; i < changes->history_count; i++) {
+		const struct imaddr_run_point *point = &changes->history[i];
+		fprintf(out, "%s%.1f,%.1f", i ? " " : "", chart_x(i, changes->history_count),
+			chart_y(errors ? point->errors : point->warnings, top));
+	}
+	fputs("\"/>\n", out);
+	for (size_t i = 0; i < changes->history_count; i++) {
+		const struct imaddr_run_point *point = &changes->history[i];
+		uint64_t value = errors ? point->errors : point->warnings;
+		fprintf(out, "<circle class=\"%s\" data-run=\"%lld\" data-value=\"%llu\" "
+			"cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>run %lld, ",
+			errors ? "errors" : "warnings", (long long)point->run_id,
+			(unsigned long long)value, chart_x(i, changes->history_count),
+			chart_y(value, top), errors ? "#b22222" : "#c77700",
+			(long long)point->run_id);
+		imaddr_html_escape(out, point->started);
+		fprintf(out, ": %llu %s</title></circle>\n", (unsigned long long)value,
+			errors ? "errors" : "warnings");
+	}
+}
+
+/*
+ * Errors and warnings per run of the label, drawn as inline SVG so that the
+ * page needs no script and no library to show it; the numbers follow in a
+ * table for readers who want them exactly.
+ */
+static void write_history(FILE *out, const struct imaddr_run_changes *changes)
+{
+	size_t count = changes->history_count;
+	uint64_t highest = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (changes->history[i].errors > highest)
+			highest = changes->history[i].errors;
+		if (changes->history[i].warnings > highest)
+			highest = changes->history[i].warnings;
+	}
+	uint64_t top = round_up_nicely(highest);
+
+	fputs("<section id=\"history\"><h2>History</h2>\n<p>Errors and warnings of the last ", out);
+	fprintf(out, "%zu run%s of label <code>", count, count == 1 ? "" : "s");
+	imaddr_html_escape(out, changes->label);
+	fprintf(out, "</code> (at most %d).</p>\n", IMADDR_HISTORY_RUNS);
+	fprintf(out, "<svg id=\"trend\" role=\"img\" aria-label=\"errors and warnings per run\" "
+		"width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\" "
+		"font-family=\"system-ui,sans-serif\">\n", CHART_WIDTH, CHART_HEIGHT, CHART_WIDTH,
+		CHART_HEIGHT);
+	for (int step = 0; step <= 2; step++) {
+		uint64_t value = top * (uint64_t)step / 2;
+		double y = chart_y(value, top);
+		fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ccd\"/>"
+			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%llu</text>\n", CHART_LEFT,
+			CHART_WIDTH - CHART_RIGHT, y, y, CHART_LEFT - 6, y + 4,
+			(unsigned long long)value);
+	}
+	/* A date under at most CHART_DATE_LABELS runs, the last one always. */
+	size_t every = count / CHART_DATE_LABELS + 1;
+	for (size_t i = 0; i < count; i++) {
+		if (i % every && i + 1 != count)
+			continue;
+		if (i + 1 != count && count - 1 - i < every)
+			continue;
+		/* The ends' labels stay inside the picture. */
+		const char *anchor = count > 1 && i == 0 ? "start"
+				     : count > 1 && i + 1 == count ? "end" : "middle";
+		double x = chart_x(i, count);
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">run %lld"
+			"<tspan x=\"%.1f\" dy=\"13\">%.10s</tspan></text>\n", x,
+			CHART_HEIGHT - CHART_BOTTOM + 14, anchor,
+			(long long)changes->history[i].run_id, x, changes->history[i].started);
+	}
+	chart_line(out, changes, top, false);
+	chart_line(out, changes, top, true);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" fill=\"#b22222\">&#9632; errors</text>"
+		"<text x=\"%d\" y=\"%d\" fill=\"#c77700\">&#9632; warnings</text>\n</svg>\n",
+		CHART_WIDTH / 2 - 80, CHART_HEIGHT - 4, CHART_WIDTH / 2 + 10, CHART_HEIGHT - 4);
+	fputs("<details><summary>The runs</summary>\n<table id=\"history-table\"><thead><tr>"
+	      "<th>run</th><th>started</th><th>users</th><th>errors</th><th>warnings</th>"
+	      "<th>info</th></tr></thead><tbody>\n", out);
+	for (size_t i = count; i-- > 0;) {
+		const struct imaddr_run_point *point = &changes->history[i];
+		fprintf(out, "<tr><td class=\"n\">%lld</td>", (long long)point->run_id);
+		cell(out, point->started);
+		fprintf(out, "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+			"<td class=\"n\">%llu</td><td class=\"n\">%llu</td></tr>\n",
+			(unsigned long long)point->users, (unsigned long long)point->errors,
+			(unsigned long long)point->warnings, (unsigned long long)point->infos);
+	}
+	fputs("</tbody></table></details>\n</section>\n", out);
 }
 
 void imaddr_html_overview(FILE *out, const struct imaddr_html_run *run,
@@ -144,6 +344,8 @@ void imaddr_html_overview(FILE *out, const struct imaddr_html_run *run,
 	count_row(out, "errors", "errors", errors);
 	count_row(out, "warnings", "warnings", totals->by_severity[IMADDR_SEVERITY_WARNING]);
 	count_row(out, "infos", "info", totals->by_severity[IMADDR_SEVERITY_INFO]);
+	if (totals->waived)
+		count_row(out, "waived", "waived (accepted exceptions)", totals->waived);
 	if (run->premigration) {
 		count_row(out, "im-address-changes", "IM addresses that change",
 			  totals->im_address_changes);
@@ -169,7 +371,12 @@ void imaddr_html_overview(FILE *out, const struct imaddr_html_run *run,
 		imaddr_html_escape(out, outputs);
 		fputs("</pre>\n", out);
 	}
-	fputs("</section>\n<section id=\"domains\"><h2>IM domains</h2>\n", out);
+	fputs("</section>\n", out);
+	if (run->has_report && totals->changes) {
+		write_changes(out, totals->changes);
+		write_history(out, totals->changes);
+	}
+	fputs("<section id=\"domains\"><h2>IM domains</h2>\n", out);
 	fprintf(out, "<table><thead><tr><th>A-label</th><th>U-label</th><th>users</th>"
 		"<th>configured</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < totals->domain_count; i++) {

@@ -34,6 +34,7 @@ struct imaddr_html_run {
 	bool premigration;
 	const char *current_scheme;
 	const char *current_default_domain;
+	bool has_report;              /* the run is in a report: the changes and history sections */
 };
 
 /** A row of the before/after table of a pre-migration run. */

@@ -164,19 +164,22 @@ bool imaddr_normalize_utf8_repair(const char *s, size_t len, struct imaddr_buf *
 {
 	bool replaced = false;
 	size_t i = 0;
+	size_t copied = 0;   /* the bytes before it are in `out` */
 
 	imaddr_buf_reset(out);
 	while (i < len) {
 		size_t start = i;
 		UChar32 c = (unsigned char)s[i] < 0x80 ? (UChar32)(unsigned char)s[i++]
 						       : next_codepoint(s, len, &i);
-		if (c <= 0) {
-			imaddr_buf_append(out, "\xEF\xBF\xBD", 3);
-			replaced = true;
-		} else {
-			imaddr_buf_append(out, s + start, i - start);
-		}
+		if (c > 0)
+			continue;
+		/* Valid text goes over in runs: a character at a time cost the worklist a tenth. */
+		imaddr_buf_append(out, s + copied, start - copied);
+		imaddr_buf_append(out, "\xEF\xBF\xBD", 3);
+		replaced = true;
+		copied = i;
 	}
+	imaddr_buf_append(out, s + copied, len - copied);
 	return replaced;
 }
 

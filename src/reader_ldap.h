@@ -1,19 +1,17 @@
 /*
- * The LDAP reader (libldap): a paged search of a directory server. Every
- * libldap call of the network path lives in reader_ldap.c: the connection,
- * TLS, binds, paging and referrals. What an entry's attributes make of a
- * record is ldap_entry.h's, which the LDIF reader shares.
+ * The LDAP reader (libldap): a paged search of a directory server. The
+ * connection, TLS and the bind are ldap_session.h's; this file sends the
+ * search and reads every entry through RFC 2696 paged results, asking only
+ * for the mapping's attributes. What an entry's attributes make of a record
+ * is ldap_entry.h's, which the LDIF reader shares.
  *
  * imaddr_ldap_reader_open (include/imaddr.h) checks the options without
- * contacting anything: a mistake there is IMADDR_ERR_USAGE. The run then
- * connects (StartTLS, certificate verification demanded), checks the filter
- * before sending it, binds (anonymous, simple or SASL), and reads every
- * entry through RFC 2696 paged results, asking only for the mapping's
- * attributes. Referrals are counted, not followed, and reported once at the
- * end as one ldap-reference notice. Any failure of the server or the
- * connection is IMADDR_ERR_LDAP with "URI: what failed: libldap's text
- * (the server's text)"; a caught signal while waiting is
- * IMADDR_ERR_INTERRUPTED. SIGPIPE is blocked while the reader runs.
+ * contacting anything: a mistake there is IMADDR_ERR_USAGE. Referrals are
+ * counted, not followed, and reported once at the end as one ldap-reference
+ * notice. Any failure of the server or the connection is IMADDR_ERR_LDAP
+ * with "URI: what failed: libldap's text (the server's text)"; a caught
+ * signal while waiting is IMADDR_ERR_INTERRUPTED. SIGPIPE is blocked while
+ * the reader runs.
  */
 #ifndef IMADDR_READER_LDAP_H
 #define IMADDR_READER_LDAP_H

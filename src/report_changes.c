@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,4 +293,46 @@ int imaddr_report_changes_findings(sqlite3 *db, sqlite3_int64 run_id,
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The last runs of the label, oldest first. */
+static const char history_sql[] =
+	"SELECT * FROM (\n"
+	"  SELECT g.id, g.started, g.users, g.errors, g.warnings, g.infos\n"
+	"  FROM runs AS r JOIN runs AS g ON g.label IS r.label AND g.id <= r.id\n"
+	"  WHERE r.id = ?1\n"
+	"  ORDER BY g.id DESC LIMIT " IMADDR_REPORT_HISTORY_RUNS_SQL "\n"
+	") ORDER BY id";
+
+int imaddr_report_changes_history(sqlite3 *db, sqlite3_int64 run_id,
+				  struct imaddr_report_history *history,
+				  struct imaddr_run_changes *changes)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db, history_sql, -1, &stmt, NULL);
+
+	history->count = 0;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, run_id);
+	while (rc == SQLITE_OK && history->count < IMADDR_HISTORY_RUNS &&
+	       (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		size_t i = history->count++;
+		const char *started = (const char *)sqlite3_column_text(stmt, 1);
+		struct imaddr_run_point *point = &history->points[i];
+		rc = SQLITE_OK;
+		snprintf(history->started[i], sizeof(history->started[i]), "%s",
+			 started ? started : "");
+		point->started = history->started[i];
+		point->run_id = sqlite3_column_int64(stmt, 0);
+		point->users = (uint64_t)sqlite3_column_int64(stmt, 2);
+		point->errors = (uint64_t)sqlite3_column_int64(stmt, 3);
+		point->warnings = (uint64_t)sqlite3_column_int64(stmt, 4);
+		point->infos = (uint64_t)sqlite3_column_int64(stmt, 5);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	changes->history = history->points;
+	changes->history_count = rc == SQLITE_OK ? history->count : 0;
+	return rc;
 }

@@ -12,6 +12,8 @@
 /* IMADDR_CHANGES_EXAMPLES as SQL text (a LIMIT). */
 #define IMADDR_REPORT_CHANGES_EXAMPLES_SQL "5"
 _Static_assert(IMADDR_CHANGES_EXAMPLES == 5, "the LIMIT above names them");
+#define IMADDR_REPORT_HISTORY_RUNS_SQL "60"
+_Static_assert(IMADDR_HISTORY_RUNS == 60, "the LIMIT above names them");
 
 /**
  * Inserts into im_address_changes a row for each user of run `run_id` and
@@ -36,5 +38,21 @@ int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
 int imaddr_report_changes_findings(sqlite3 *db, sqlite3_int64 run_id,
 				   struct imaddr_run_changes *changes,
 				   char *examples[IMADDR_CHANGES_EXAMPLES]);
+
+/* A label's last runs, as imaddr_run_changes.history points at them. */
+struct imaddr_report_history {
+	size_t count;
+	struct imaddr_run_point points[IMADDR_HISTORY_RUNS];
+	char started[IMADDR_HISTORY_RUNS][32];
+};
+
+/**
+ * Reads into `history` the last IMADDR_HISTORY_RUNS runs of run `run_id`'s
+ * label up to it (its counts must be written), oldest first, and points
+ * changes->history at them. Returns SQLite's result code.
+ */
+int imaddr_report_changes_history(sqlite3 *db, sqlite3_int64 run_id,
+				  struct imaddr_report_history *history,
+				  struct imaddr_run_changes *changes);
 
 #endif /* IMADDR_REPORT_CHANGES_H */

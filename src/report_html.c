@@ -9,20 +9,26 @@
 #include "buffer.h"
 #include "error.h"
 #include "html_report.h"
+#include "report_changes.h"
 #include "report_schema.h"
+#include "report_summary.h"
 #include "sink.h"
 
 /* A run read back: the strings are copies, freed with run_release. */
 struct stored_run {
 	sqlite3_int64 id;
 	char *text[9];       /* started, version, input, scheme, default_domain, im_domains,
-			      * current_scheme, current_default_domain */
+			      * current_scheme, current_default_domain, label */
 	struct imaddr_run_totals totals;
 	struct imaddr_domain_count *domains;
+	/* Since the previous run, from the stored summary, and the label's history. */
+	struct imaddr_run_changes changes;
+	json_t *changes_document;
+	struct imaddr_report_history history;
 };
 
 enum { T_STARTED, T_VERSION, T_INPUT, T_SCHEME, T_DEFAULT_DOMAIN, T_IM_DOMAINS,
-       T_CURRENT_SCHEME, T_CURRENT_DEFAULT_DOMAIN };
+       T_CURRENT_SCHEME, T_CURRENT_DEFAULT_DOMAIN, T_LABEL };
 
 static char *column_copy(sqlite3_stmt *stmt, int column)
 {
@@ -39,6 +45,7 @@ static void run_release(struct stored_run *run)
 		free((char *)run->domains[i].unicode);
 	}
 	free(run->domains);
+	json_decref(run->changes_document);
 }
 
 static enum imaddr_status db_error(sqlite3 *db, const char *path, struct imaddr_error *err)
@@ -55,7 +62,7 @@ static enum imaddr_status read_run(sqlite3 *db, const char *path, sqlite3_int64 
 	int rc = sqlite3_prepare_v2(db,
 		"SELECT id, started, version, input, scheme, default_domain, im_domains, "
 		"current_scheme, current_default_domain, users, users_with_im_address, "
-		"users_with_error, errors, warnings, infos FROM runs "
+		"users_with_error, errors, warnings, infos, waived, label FROM runs "
 		"WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM runs))", -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(stmt, 1, wanted);
@@ -83,6 +90,8 @@ static enum imaddr_status read_run(sqlite3 *db, const char *path, sqlite3_int64 
 	run->totals.by_severity[IMADDR_SEVERITY_ERROR] = (uint64_t)sqlite3_column_int64(stmt, 12);
 	run->totals.by_severity[IMADDR_SEVERITY_WARNING] = (uint64_t)sqlite3_column_int64(stmt, 13);
 	run->totals.by_severity[IMADDR_SEVERITY_INFO] = (uint64_t)sqlite3_column_int64(stmt, 14);
+	run->totals.waived = (uint64_t)sqlite3_column_int64(stmt, 15);
+	run->text[T_LABEL] = column_copy(stmt, 16);
 	sqlite3_finalize(stmt);
 	return IMADDR_OK;
 }
@@ -93,7 +102,8 @@ static enum imaddr_status read_counts(sqlite3 *db, const char *path, struct stor
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqlite3_prepare_v2(db,
-		"SELECT code, count(*) FROM findings WHERE run_id = ?1 GROUP BY code "
+		"SELECT code, count(*) FROM findings WHERE run_id = ?1 AND waiver_reason IS NULL"
+		" GROUP BY code "
 		"UNION ALL "
 		"SELECT 'im-address-changes:' || im_address_change, count(*) FROM users AS u "
 		"WHERE u.run_id = ?1"
@@ -167,7 +177,7 @@ static const char findings_sql[] =
 	"groups AS (SELECT code, first, row_number() OVER (ORDER BY first_id) AS number\n"
 	"  FROM firsts),\n"
 	"listed AS (SELECT *, row_number() OVER (PARTITION BY code ORDER BY id) AS nth\n"
-	"  FROM findings WHERE run_id = ?1)\n"
+	"  FROM findings WHERE run_id = ?1 AND waiver_reason IS NULL)\n"
 	"SELECT f.code, f.ordinal, coalesce(u.line, f.line), coalesce(u.dn, f.dn), f.user_id,\n"
 	"  f.field, f.value, f.message, f.suggestion, f.related_ordinal, f.cluster, g.number\n"
 	"FROM listed AS f\n"
@@ -255,24 +265,18 @@ static enum imaddr_status write_plan(sqlite3 *db, const char *path, struct store
 	return rc == SQLITE_DONE ? IMADDR_OK : db_error(db, path, err);
 }
 
-static enum imaddr_status open_report(const char *path, sqlite3 **db, struct imaddr_error *err)
+/* What changed since the previous run, as the run's summary stored it, and the history. */
+static enum imaddr_status read_changes(sqlite3 *db, const char *path, struct stored_run *run,
+				       struct imaddr_error *err)
 {
-	enum imaddr_report_kind kind;
-	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+	int rc = imaddr_report_summary_changes(db, run->id, run->text[T_LABEL], &run->changes,
+					       &run->changes_document);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_changes_history(db, run->id, &run->history, &run->changes);
 	if (rc != SQLITE_OK)
-		return imaddr_error_set(err, IMADDR_ERR_DB, "cannot open the report '%s': %s", path,
-					*db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
-	sqlite3_busy_timeout(*db, 30000);
-	enum imaddr_status status = imaddr_report_schema_check(*db, path, &kind, err);
-	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_EMPTY)
-		status = imaddr_error_set(err, IMADDR_ERR_DB, "'%s' is empty: no run to show", path);
-	else if (status == IMADDR_OK && kind != IMADDR_REPORT_KIND_CURRENT)
-		status = imaddr_error_set(err, IMADDR_ERR_DB, "the report '%s' has schema version %d: "
-					  "an audit with --db brings it to version %d first", path,
-					  kind == IMADDR_REPORT_KIND_VERSION_2 ? 2
-					  : kind == IMADDR_REPORT_KIND_VERSION_3 ? 3 : 4,
-					  IMADDR_REPORT_SCHEMA_VERSION);
-	return status;
+		return db_error(db, path, err);
+	run->totals.changes = &run->changes;
+	return IMADDR_OK;
 }
 
 enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
@@ -287,7 +291,7 @@ enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 	enum imaddr_status status = imaddr_atomic_file_check_directory(html_path, IMADDR_ERR_IO,
 								       "write", err);
 	if (status == IMADDR_OK)
-		status = open_report(db_path, &db, err);
+		status = imaddr_report_schema_open_read(db_path, &db, err);
 	/* One read transaction: a run committing meanwhile cannot mix in. */
 	if (status == IMADDR_OK && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		status = db_error(db, db_path, err);
@@ -297,6 +301,8 @@ enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 		status = read_counts(db, db_path, &run, err);
 	if (status == IMADDR_OK)
 		status = read_domains(db, db_path, &run, err);
+	if (status == IMADDR_OK)
+		status = read_changes(db, db_path, &run, err);
 	if (status == IMADDR_OK)
 		status = imaddr_atomic_file_open(&file, html_path, err);
 	opened = status == IMADDR_OK;
@@ -312,6 +318,7 @@ enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 			.premigration = run.text[T_CURRENT_SCHEME] != NULL,
 			.current_scheme = run.text[T_CURRENT_SCHEME],
 			.current_default_domain = run.text[T_CURRENT_DEFAULT_DOMAIN],
+			.has_report = true,
 		};
 		imaddr_html_begin(file.stream, &page);
 		imaddr_html_overview(file.stream, &page, &run.totals, NULL);

@@ -31,8 +31,10 @@
 #define PAGE_SIZE 16384
 
 /*
- * The schema, version 4 (version 2, the columns pre-migration runs and
- * clusters added, see migrate_2_sql, and the run identity, migrate_3_sql). A run is one contiguous range of every table and
+ * The schema, version 6 (version 2, the columns pre-migration runs and
+ * clusters added, see migrate_2_sql; the run identity, migrate_3_sql; the
+ * history kept as versions, migrate_4_sql; the accepted exceptions,
+ * migrate_5_sql). A run is one contiguous range of every table and
  * index, so that the load appends and a question about one run reads one
  * range:
  *
@@ -75,14 +77,16 @@
  * A pre-migration run's im-address-changes findings are kept as each user's
  * users.im_address_change, not as rows of findings: every user of a scheme
  * change has one, and a million more rows would double the report and its
- * run. The counts still count them.
+ * run. The counts still count them. Waived findings are counted apart, as
+ * the run counted them.
  */
 #define CODE_COUNTS_VIEW_SQL \
 	"CREATE VIEW code_counts AS\n" \
-	"  SELECT run_id, code, severity, count(*) AS count\n" \
+	"  SELECT run_id, code, severity, sum(waiver_reason IS NULL) AS count,\n" \
+	"         sum(waiver_reason IS NOT NULL) AS waived\n" \
 	"  FROM findings GROUP BY run_id, code, severity\n" \
 	"  UNION ALL\n" \
-	"  SELECT run_id, 'im-address-changes', 'info', count(*)\n" \
+	"  SELECT run_id, 'im-address-changes', 'info', count(*), 0\n" \
 	"  FROM users WHERE im_address_change IS NOT NULL GROUP BY run_id;\n"
 
 /*
@@ -110,7 +114,8 @@
 	"  WHERE " HELD_AT_SQL("v", "h.run_id") ";\n" \
 	"CREATE VIEW findings AS\n" \
 	"  SELECT v.id, h.run_id, v.ordinal, v.line, v.dn, v.user_id, v.code, v.severity, v.field,\n" \
-	"         v.value, v.related_ordinal, v.message, v.suggestion, v.cluster\n" \
+	"         v.value, v.related_ordinal, v.message, v.suggestion, v.cluster,\n" \
+	"         v.waiver_reason, v.waiver_expires, v.waiver_source\n" \
 	"  FROM run_history AS h\n" \
 	"  JOIN finding_versions AS v ON v.id BETWEEN h.version_run * 4294967296\n" \
 	"                                        AND h.version_run * 4294967296 + 4294967295\n" \
@@ -123,7 +128,7 @@
 	"         coalesce(u.line, f.line) AS line, coalesce(u.dn, f.dn) AS dn, f.user_id,\n" \
 	"         f.code, f.severity, f.field, f.value, f.message, f.suggestion,\n" \
 	"         f.related_ordinal, o.line AS related_line, o.dn AS related_dn,\n" \
-	"         o.user_id AS related_user_id\n" \
+	"         o.user_id AS related_user_id, f.waiver_reason, f.waiver_expires, f.waiver_source\n" \
 	"  FROM findings AS f JOIN runs AS r ON r.id = f.run_id\n" \
 	"  LEFT JOIN user_versions AS u ON f.ordinal <> 0\n" \
 	"    AND u.id = " USER_AT_SQL("r", "f.run_id", "f.ordinal") "\n" \
@@ -134,13 +139,15 @@
 	"         u.user_id, u.mail, u.first_name, u.last_name, u.directory_uri, u.current_uri,\n" \
 	"         u.im_address, u.im_domain\n" \
 	"  FROM (SELECT DISTINCT run_id, ordinal FROM findings\n" \
-	"        WHERE severity = 'error' AND ordinal <> 0) AS e\n" \
+	"        WHERE severity = 'error' AND ordinal <> 0 AND waiver_reason IS NULL) AS e\n" \
 	"  JOIN runs AS r ON r.id = e.run_id\n" \
 	"  JOIN user_versions AS u ON u.id = " USER_AT_SQL("r", "e.run_id", "e.ordinal") ";\n" \
 	CODE_COUNTS_VIEW_SQL \
 	/* \
 	 * A run's new findings are among the versions it wrote, its resolved \
 	 * ones among those it ended: both small sets when little changed. \
+	 * Waived findings are in neither, on either side: a finding whose \
+	 * waiver lapsed is new, one a waiver now accepts resolved. \
 	 */ \
 	"CREATE VIEW new_findings AS\n" \
 	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id, f.ordinal,\n" \
@@ -148,9 +155,10 @@
 	"  FROM runs AS r\n" \
 	"  JOIN finding_versions AS f ON f.id BETWEEN r.id * 4294967296\n" \
 	"                                        AND r.id * 4294967296 + 4294967295\n" \
-	"  WHERE r.previous_run_id IS NOT NULL\n" \
+	"  WHERE r.previous_run_id IS NOT NULL AND f.waiver_reason IS NULL\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM finding_versions AS pf JOIN runs AS g ON g.id = pf.first_run\n" \
 	"                    WHERE " SAME_FINDING_SQL("f", "pf") "\n" \
+	"                      AND pf.waiver_reason IS NULL\n" \
 	"                      AND g.label IS r.label AND g.id <= r.previous_run_id\n" \
 	"                      AND " HELD_AT_SQL("pf", "r.previous_run_id") ");\n" \
 	"CREATE VIEW resolved_findings AS\n" \
@@ -159,9 +167,10 @@
 	"         pf.field, pf.value, pf.message\n" \
 	"  FROM runs AS r\n" \
 	"  JOIN finding_versions AS pf ON pf.end_run = r.id\n" \
-	"  WHERE r.previous_run_id IS NOT NULL\n" \
+	"  WHERE r.previous_run_id IS NOT NULL AND pf.waiver_reason IS NULL\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM finding_versions AS f JOIN runs AS g ON g.id = f.first_run\n" \
 	"                    WHERE " SAME_FINDING_SQL("pf", "f") "\n" \
+	"                      AND f.waiver_reason IS NULL\n" \
 	"                      AND g.label IS r.label AND g.id <= r.id\n" \
 	"                      AND " HELD_AT_SQL("f", "r.id") ");\n"
 
@@ -240,7 +249,10 @@ static const char migrate_3_sql[] =
 	"  value TEXT,\n" \
 	"  message TEXT,\n" \
 	"  suggestion TEXT,\n" \
-	"  cluster TEXT\n" \
+	"  cluster TEXT,\n" \
+	"  waiver_reason TEXT,\n" \
+	"  waiver_expires TEXT,\n" \
+	"  waiver_source TEXT\n" \
 	");\n" \
 	/* Only ended versions are in these: a first run's inserts skip them. */ \
 	"CREATE INDEX user_versions_ended ON user_versions (end_run) WHERE end_run IS NOT NULL;\n" \
@@ -287,6 +299,27 @@ static const char migrate_4_sql[] =
 	VIEWS_SQL
 	"CREATE INDEX finding_versions_by_key ON finding_versions (user_id, code, field);\n";
 
+/*
+ * Version 5 reports are brought to version 6 (accepted exceptions) by the
+ * first run that writes them: the findings' waiver columns, and the views
+ * that show them or leave waived findings out, made anew. The runs'
+ * columns come with migrate_runs_5_sql, which every older version needs.
+ * Their label state holds hashes without the waiver, so the next run of
+ * each label writes its findings whole once more.
+ */
+static const char migrate_5_sql[] =
+	"DROP VIEW IF EXISTS run_history; DROP VIEW IF EXISTS users;\n"
+	"DROP VIEW IF EXISTS findings;\n"
+	VIEW_NAMES_SQL("DROP")
+	"ALTER TABLE finding_versions ADD COLUMN waiver_reason TEXT;\n"
+	"ALTER TABLE finding_versions ADD COLUMN waiver_expires TEXT;\n"
+	"ALTER TABLE finding_versions ADD COLUMN waiver_source TEXT;\n"
+	VIEWS_SQL;
+
+static const char migrate_runs_5_sql[] =
+	"ALTER TABLE runs ADD COLUMN waivers TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN waived INTEGER;\n";
+
 static const char schema_sql[] =
 	"CREATE TABLE runs (\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -311,7 +344,9 @@ static const char schema_sql[] =
 	"  users_with_error INTEGER,\n"
 	"  errors INTEGER,\n"
 	"  warnings INTEGER,\n"
-	"  infos INTEGER\n"
+	"  infos INTEGER,\n"
+	"  waivers TEXT,\n"
+	"  waived INTEGER\n"
 	");\n"
 	VERSIONS_SQL
 	"CREATE TABLE im_address_changes (\n"
@@ -401,6 +436,8 @@ enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
 		*kind = IMADDR_REPORT_KIND_VERSION_3;
 	} else if (user_version == 4) {
 		*kind = IMADDR_REPORT_KIND_VERSION_4;
+	} else if (user_version == 5) {
+		*kind = IMADDR_REPORT_KIND_VERSION_5;
 	} else if (user_version < IMADDR_REPORT_SCHEMA_VERSION) {
 		/*
 		 * Version 1 kept users in a table keyed differently; its runs stay
@@ -506,6 +543,26 @@ enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_
 	return status;
 }
 
+enum imaddr_status imaddr_report_schema_open_read(const char *path, sqlite3 **db,
+						  struct imaddr_error *err)
+{
+	enum imaddr_report_kind kind;
+	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK)
+		return imaddr_error_set(err, IMADDR_ERR_DB, "cannot open the report '%s': %s", path,
+					*db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+	sqlite3_busy_timeout(*db, 30000);
+	enum imaddr_status status = imaddr_report_schema_check(*db, path, &kind, err);
+	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_EMPTY)
+		status = imaddr_error_set(err, IMADDR_ERR_DB, "'%s' is empty: no run to show", path);
+	else if (status == IMADDR_OK && kind != IMADDR_REPORT_KIND_CURRENT)
+		status = imaddr_error_set(err, IMADDR_ERR_DB, "the report '%s' has schema version %d: "
+					  "an audit with --db brings it to version %d first", path,
+					  2 + (int)(kind - IMADDR_REPORT_KIND_VERSION_2),
+					  IMADDR_REPORT_SCHEMA_VERSION);
+	return status;
+}
+
 /*
  * O_EXCL makes "this run created it" certain: a report someone else creates
  * meanwhile is never removed by our abort.
@@ -590,9 +647,13 @@ int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind)
 		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK && kind <= IMADDR_REPORT_KIND_VERSION_3)
 		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, NULL);
-	/* Version 4's indexes go with its tables. */
-	if (rc == SQLITE_OK)
+	/* Version 4's indexes go with its tables, made as version 6 has them. */
+	if (rc == SQLITE_OK && kind <= IMADDR_REPORT_KIND_VERSION_4)
 		rc = sqlite3_exec(db, migrate_4_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK && kind == IMADDR_REPORT_KIND_VERSION_5)
+		rc = sqlite3_exec(db, migrate_5_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, migrate_runs_5_sql, NULL, NULL, NULL);
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", IMADDR_REPORT_SCHEMA_VERSION);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);

@@ -18,7 +18,7 @@
  * higher version was written by a newer imaddr and is refused rather than
  * appended to with rows the newer schema may not expect.
  */
-#define IMADDR_REPORT_SCHEMA_VERSION 5
+#define IMADDR_REPORT_SCHEMA_VERSION 6
 
 /*
  * `PRAGMA application_id` of an imaddr report ("imad"): it tells a report
@@ -59,9 +59,11 @@
 
 enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_EMPTY,     /* a new or empty database: begin makes the schema */
+	/* In order: a message names the version as 2 + (kind - IMADDR_REPORT_KIND_VERSION_2). */
 	IMADDR_REPORT_KIND_VERSION_2, /* begin brings it to this version first */
 	IMADDR_REPORT_KIND_VERSION_3, /* likewise */
 	IMADDR_REPORT_KIND_VERSION_4, /* likewise: full copies become versions */
+	IMADDR_REPORT_KIND_VERSION_5, /* likewise: the waiver columns are added */
 	IMADDR_REPORT_KIND_CURRENT    /* an imaddr report this version can append to */
 };
 
@@ -78,6 +80,15 @@ enum imaddr_report_kind {
  */
 enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_ms,
 					     sqlite3 **db, struct imaddr_error *err);
+
+/**
+ * Opens the report at `path` only to read it (imaddr report): it must be an
+ * imaddr report of this schema version with at least its schema, else
+ * IMADDR_ERR_DB naming the path. Statements wait up to 30 s for a run that
+ * is committing. `*db` is then the caller's to close, also on failure.
+ */
+enum imaddr_status imaddr_report_schema_open_read(const char *path, sqlite3 **db,
+						  struct imaddr_error *err);
 
 /**
  * Opens a connection to the existing file `path` for reading and writing,
@@ -127,11 +138,12 @@ int imaddr_report_schema_create(sqlite3 *db);
 int imaddr_report_schema_create_indexes(sqlite3 *db);
 
 /**
- * Brings a version 2 or 3 report (`kind`) to this version, inside the run's
+ * Brings a version 2 to 5 report (`kind`) to this version, inside the run's
  * transaction: from 2, the columns and view pre-migration runs and clusters
  * added; from 3, the run identity (runs.label, source_base, source_scope,
- * source_filter, mapping; a migrated run's label is its input). Returns
- * SQLite's code.
+ * source_filter, mapping; a migrated run's label is its input); from 4, the
+ * history kept as versions; from 5, the accepted exceptions (the findings'
+ * waiver columns, runs.waivers and runs.waived). Returns SQLite's code.
  */
 int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind);
 

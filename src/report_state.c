@@ -100,19 +100,15 @@ static uint64_t get_u64(const unsigned char *bytes)
 }
 
 uint64_t imaddr_report_state_hash(const uint64_t *numbers, int number_count,
-				  const char *const *texts, int text_count,
-				  struct imaddr_buf *scratch)
+				  const char *const *texts, int text_count)
 {
-	imaddr_buf_reset(scratch);
+	uint64_t hash = (uint64_t)number_count << 32 | (uint64_t)text_count;
 	for (int i = 0; i < number_count; i++)
-		put_u64(scratch, numbers[i]);
-	for (int i = 0; i < text_count; i++) {
-		/* A length before each text: ("ab", "c") is not ("a", "bc"). */
-		put_u64(scratch, texts[i] ? strlen(texts[i]) : UINT64_MAX);
-		if (texts[i])
-			imaddr_buf_append_str(scratch, texts[i]);
-	}
-	uint64_t hash = imaddr_hash(scratch->data, scratch->len);
+		hash = imaddr_hash_combine(hash, numbers[i]);
+	/* A hash per text: ("ab", "c") is not ("a", "bc"), and no copy is made. */
+	for (int i = 0; i < text_count; i++)
+		hash = imaddr_hash_combine(hash, texts[i] ? imaddr_hash(texts[i], strlen(texts[i]))
+							  : UINT64_MAX);
 	return hash ? hash : 1;
 }
 

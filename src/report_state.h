@@ -49,12 +49,11 @@ sqlite3_int64 imaddr_report_versions_take(struct imaddr_report_versions *version
 					  uint64_t hash);
 
 /**
- * A row's content hash: its numbers, then its texts (NULL told from "").
- * `scratch` is reused between calls. Never 0.
+ * A row's content hash: its numbers, then its texts (NULL told from ""),
+ * each text hashed in place and the hashes combined. Never 0.
  */
 uint64_t imaddr_report_state_hash(const uint64_t *numbers, int number_count,
-				  const char *const *texts, int text_count,
-				  struct imaddr_buf *scratch);
+				  const char *const *texts, int text_count);
 
 /**
  * Loads the `what` ("users" or "findings") state `label`'s latest run left,

@@ -70,8 +70,11 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 {
 	struct html_writer *writer = (struct html_writer *)sink;
 	uint64_t group = imaddr_dup_groups_next(&writer->groups, f);
-	/* The before/after table shows the changes; as findings they would be noise. */
-	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
+	/*
+	 * The before/after table shows the changes; as findings they would be
+	 * noise. Waived findings are a count of the overview, not rows.
+	 */
+	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES || f->waiver_reason)
 		return IMADDR_OK;
 	writer->findings_total++;
 	if (writer->listed[f->code] == IMADDR_HTML_FINDINGS_PER_CODE)
@@ -112,6 +115,7 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	if (gmtime_r(&when, &utc))
 		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &utc);
 	struct imaddr_html_run run = {
+		.run_id = totals->changes ? totals->changes->run_id : 0,
 		.input = options->input_name ? options->input_name : "input",
 		.started = started,
 		.version = IMADDR_VERSION,
@@ -123,6 +127,7 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 		.current_default_domain = options->current_default_domain
 						  ? options->current_default_domain
 						  : options->default_domain,
+		.has_report = totals->changes != NULL,
 	};
 	imaddr_html_begin(out, &run);
 	imaddr_html_overview(out, &run, totals, totals->outputs);

@@ -66,6 +66,18 @@ static json_t *ordinal_or_null(uint64_t value)
 	return value ? count(value) : json_null();
 }
 
+/* The waiver that accepts a finding, or null. */
+static json_t *waiver_object(struct imaddr_buf *scratch, const struct imaddr_finding *f)
+{
+	if (!f->waiver_reason)
+		return json_null();
+	json_t *object = checked(json_object());
+	set(object, "reason", text(scratch, f->waiver_reason));
+	set(object, "expires", text(scratch, f->waiver_expires));
+	set(object, "source", text(scratch, f->waiver_source));
+	return object;
+}
+
 static json_t *finding_object(struct imaddr_buf *scratch, const struct imaddr_finding *f,
 			       uint64_t duplicate_group)
 {
@@ -83,6 +95,7 @@ static json_t *finding_object(struct imaddr_buf *scratch, const struct imaddr_fi
 	set(object, "suggestion", text(scratch, f->suggestion));
 	set(object, "related_ordinal", ordinal_or_null(f->related_ordinal));
 	set(object, "duplicate_group", ordinal_or_null(duplicate_group));
+	set(object, "waiver", waiver_object(scratch, f));
 	return object;
 }
 
@@ -137,6 +150,7 @@ static json_t *run_object(struct json_writer *writer)
 					   ? options->current_default_domain
 					   : options->default_domain));
 	}
+	set(run, "waivers", text(&writer->scratch, options->waivers));
 	return run;
 }
 
@@ -151,6 +165,7 @@ static json_t *totals_object(const struct imaddr_run_totals *totals, bool premig
 	set(object, "errors", count(totals->by_severity[IMADDR_SEVERITY_ERROR]));
 	set(object, "warnings", count(totals->by_severity[IMADDR_SEVERITY_WARNING]));
 	set(object, "infos", count(totals->by_severity[IMADDR_SEVERITY_INFO]));
+	set(object, "waived", count(totals->waived));
 	if (premigration) {
 		set(object, "im_address_changes", count(totals->im_address_changes));
 		set(object, "im_address_lost", count(totals->im_address_lost));
@@ -164,12 +179,14 @@ static json_t *codes_array(struct json_writer *writer, const struct imaddr_run_t
 	json_t *codes = checked(json_array());
 	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
 		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-			if (!totals->by_code[code] || (int)imaddr_code_severity(code) != severity)
+			if ((!totals->by_code[code] && !totals->waived_by_code[code]) ||
+			    (int)imaddr_code_severity(code) != severity)
 				continue;
 			json_t *item = checked(json_object());
 			set(item, "code", json_string(imaddr_code_name(code)));
 			set(item, "severity", json_string(imaddr_severity_name(severity)));
 			set(item, "count", count(totals->by_code[code]));
+			set(item, "waived", count(totals->waived_by_code[code]));
 			set(item, "listed", count(writer->listed[code]));
 			set(item, "summary", json_string(imaddr_code_summary(code)));
 			append(codes, item);
@@ -191,6 +208,82 @@ static json_t *domains_array(struct json_writer *writer, const struct imaddr_run
 		append(domains, item);
 	}
 	return domains;
+}
+
+/* Counts by code, errors first, as codes_array orders them. */
+static json_t *code_counts(const uint64_t by_code[IMADDR_CODE_COUNT])
+{
+	json_t *codes = checked(json_array());
+	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
+		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+			if (!by_code[code] || (int)imaddr_code_severity(code) != severity)
+				continue;
+			json_t *item = checked(json_object());
+			set(item, "code", json_string(imaddr_code_name(code)));
+			set(item, "severity", json_string(imaddr_severity_name(severity)));
+			set(item, "count", count(by_code[code]));
+			append(codes, item);
+		}
+	}
+	return codes;
+}
+
+static json_t *severity_counts(const uint64_t by_severity[3])
+{
+	json_t *object = checked(json_object());
+	set(object, "errors", count(by_severity[IMADDR_SEVERITY_ERROR]));
+	set(object, "warnings", count(by_severity[IMADDR_SEVERITY_WARNING]));
+	set(object, "infos", count(by_severity[IMADDR_SEVERITY_INFO]));
+	return object;
+}
+
+/* Null without a report, or on the first run of a label. */
+static json_t *changes_object(struct json_writer *writer, const struct imaddr_run_changes *changes)
+{
+	if (!changes || !changes->previous_run_id)
+		return json_null();
+	json_t *object = checked(json_object());
+	json_t *previous = checked(json_object());
+	json_t *examples = checked(json_array());
+	set(previous, "run", count((uint64_t)changes->previous_run_id));
+	set(previous, "started", text(&writer->scratch, changes->previous_started));
+	set(previous, "users", count(changes->previous_users));
+	set(object, "previous_run", previous);
+	set(object, "users_added", count(changes->users_added));
+	set(object, "users_removed", count(changes->users_removed));
+	set(object, "im_addresses_changed", count(changes->im_addresses_changed));
+	set(object, "new", severity_counts(changes->new_by_severity));
+	set(object, "resolved", severity_counts(changes->resolved_by_severity));
+	set(object, "new_by_code", code_counts(changes->new_by_code));
+	set(object, "resolved_by_code", code_counts(changes->resolved_by_code));
+	for (size_t i = 0; i < changes->example_count; i++) {
+		json_t *item = checked(json_object());
+		enum imaddr_code code = changes->example_codes[i];
+		set(item, "code", code < IMADDR_CODE_COUNT ? json_string(imaddr_code_name(code))
+							   : json_null());
+		set(item, "text", text(&writer->scratch, changes->examples[i]));
+		append(examples, item);
+	}
+	set(object, "new_examples", examples);
+	return object;
+}
+
+/* Empty without a report: the runs of the label, oldest first, this one last. */
+static json_t *history_array(struct json_writer *writer, const struct imaddr_run_changes *changes)
+{
+	json_t *history = checked(json_array());
+	for (size_t i = 0; changes && i < changes->history_count; i++) {
+		const struct imaddr_run_point *point = &changes->history[i];
+		json_t *item = checked(json_object());
+		set(item, "run", count((uint64_t)point->run_id));
+		set(item, "started", text(&writer->scratch, point->started));
+		set(item, "users", count(point->users));
+		set(item, "errors", count(point->errors));
+		set(item, "warnings", count(point->warnings));
+		set(item, "infos", count(point->infos));
+		append(history, item);
+	}
+	return history;
 }
 
 /* totals->outputs is a line per output; continuation lines start with a space. */
@@ -225,6 +318,12 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	set(document, "domains", domains_array(writer, totals));
 	set(document, "certificate_san", san);
 	set(document, "outputs", outputs_array(writer, totals->outputs));
+	set(document, "label", totals->changes ? text(&writer->scratch, totals->changes->label)
+					       : json_null());
+	set(document, "report_run", totals->changes ? count((uint64_t)totals->changes->run_id)
+						    : json_null());
+	set(document, "changes", changes_object(writer, totals->changes));
+	set(document, "history", history_array(writer, totals->changes));
 	set(document, "findings_per_code", count(writer->per_code));
 	json_object_set(document, "findings", writer->findings);
 

@@ -15,9 +15,12 @@
 #include "mapping.h"
 #include "report_changes.h"
 #include "report_rows.h"
+#include "report_runs.h"
 #include "report_schema.h"
 #include "report_state.h"
+#include "report_summary.h"
 #include "sink.h"
+#include "sink_summary.h"
 #include "error.h"
 
 /*
@@ -25,7 +28,7 @@
  * are its id, then the user fields marked IMADDR_FIELD_REPORTED (fields.c).
  */
 #define FINDING_NUMBERS 4
-#define FINDING_TEXTS 9
+#define FINDING_TEXTS 12
 _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 	       FINDING_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS,
 	       "a row batch holds the widest row");
@@ -33,8 +36,6 @@ _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 /* users.id is run_id * 2^32 + ordinal: see report_schema.h. */
 #define ORDINALS_PER_RUN IMADDR_REPORT_SCHEMA_ORDINALS_PER_RUN
 
-/* "1970-01-01T00:00:00Z" and its NUL */
-#define UTC_TIME_SIZE 21
 
 enum report_state {
 	REPORT_OPENED,   /* checked, nothing written */
@@ -63,6 +64,9 @@ struct report {
 	/* What changed since the previous run: told to the summary (describe). */
 	struct imaddr_run_changes changes;
 	char *examples[IMADDR_CHANGES_EXAMPLES];
+	struct imaddr_report_history history;
+	/* What the summary names of the findings, kept for imaddr report. */
+	struct imaddr_summary_notes notes;
 	/*
 	 * History kept as changes (report_state.h): what the previous run of the
 	 * label held, when it left its state, and what this run holds. A user or
@@ -76,72 +80,16 @@ struct report {
 	uint64_t users_written;
 	uint64_t findings_written;
 	uint32_t finding_count;     /* this run's findings so far: their ids */
-	struct imaddr_buf scratch;
 	struct imaddr_report_rows users;
 	struct imaddr_report_rows findings;
 	size_t user_numbers;    /* the user fields that are report columns, by kind */
 	size_t user_texts;
 };
 
-/* The previous run is the latest committed run of the same label. */
-static const char insert_run_sql[] =
-	"INSERT INTO runs (previous_run_id, started, version, input, scheme,\n"
-	"                  default_domain, im_domains, current_scheme, current_default_domain,\n"
-	"                  label, source_base, source_scope, source_filter)\n"
-	"VALUES ((SELECT max(id) FROM runs WHERE label IS ?9 AND finished IS NOT NULL),\n"
-	"        ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-
-static const char previous_run_sql[] =
-	"SELECT p.id, p.started, p.users FROM runs AS r JOIN runs AS p ON p.id = r.previous_run_id\n"
-	"WHERE r.id = ?1";
-
-static const char finish_run_sql[] =
-	"UPDATE runs SET finished = ?2, users = ?3, users_with_im_address = ?4,\n"
-	"  users_with_error = ?5, errors = ?6, warnings = ?7, infos = ?8, mapping = ?9,\n"
-	"  encoding = ?10\n"
-	"WHERE id = ?1";
-
-/*
- * Which run each token committed: a journal beside a BAT file names a token,
- * and its run is committed exactly when this table holds it (staging.h).
- * Created by the first run that needs it, so a version 2 report written by
- * an earlier imaddr takes runs as before.
- */
-static const char run_commits_sql[] =
-	"CREATE TABLE IF NOT EXISTS run_commits (\n"
-	"  run_id INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,\n"
-	"  token TEXT NOT NULL\n"
-	");\n";
-
-static const char insert_domain_sql[] =
-	"INSERT INTO domains (run_id, ascii, unicode, users, configured)\n"
-	"VALUES (?1, ?2, ?3, ?4, ?5)";
-
 static enum imaddr_status db_error(const struct report *report, const char *doing,
 				   struct imaddr_error *err)
 {
 	return imaddr_report_schema_fail(report->db, report->path, doing, err);
-}
-
-static int bind_count(sqlite3_stmt *stmt, int index, uint64_t count)
-{
-	return sqlite3_bind_int64(stmt, index,
-				  count > INT64_MAX ? INT64_MAX : (sqlite3_int64)count);
-}
-
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
-{
-	return sqlite3_prepare_v2(db, sql, -1, stmt, NULL);
-}
-
-static void format_utc(int64_t unix_time, char out[UTC_TIME_SIZE])
-{
-	time_t seconds = (time_t)unix_time;
-	struct tm tm;
-
-	if (!gmtime_r(&seconds, &tm) ||
-	    !strftime(out, UTC_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, UTC_TIME_SIZE, "1970-01-01T00:00:00Z");
 }
 
 static void release_statements(struct report *report)
@@ -205,78 +153,28 @@ static enum imaddr_status fail(struct report *report, const char *doing, struct 
 	return status;
 }
 
-static const char *scheme_name(enum imaddr_scheme scheme)
-{
-	return scheme == IMADDR_SCHEME_DIRECTORY_URI ? "directory-uri" : "userid";
-}
-
-static int insert_run(struct report *report, const struct imaddr_run_info *info)
+/* The run's row, and what the report tells of the previous run of its label. */
+static int begin_run(struct report *report, const struct imaddr_run_info *info)
 {
 	static const struct imaddr_audit_options no_options;
 	const struct imaddr_audit_options *options =
 		info && info->options ? info->options : &no_options;
-	const char *version = info && info->version ? info->version : IMADDR_VERSION;
-	int64_t started = info && info->started > 0 ? info->started : (int64_t)time(NULL);
-	char started_text[UTC_TIME_SIZE];
-	sqlite3_stmt *stmt = NULL;
-	int rc = prepare(report->db, insert_run_sql, &stmt);
 
 	report->options = options;
 	free(report->label);
 	report->label = imaddr_xstrdup(options->label ? options->label
 				       : options->input_name ? options->input_name : "");
-	format_utc(started, started_text);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 1, options->input_name);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 2, started_text);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 3, version);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 4, scheme_name(options->scheme));
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 5, options->default_domain);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 6, options->im_domains);
-	if (rc == SQLITE_OK && options->premigration)
-		rc = imaddr_report_rows_bind_text(stmt, 7, scheme_name(options->current_scheme));
-	if (rc == SQLITE_OK && options->premigration)
-		rc = imaddr_report_rows_bind_text(stmt, 8, options->current_default_domain
-								   ? options->current_default_domain
-								   : options->default_domain);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 9, report->label);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 10, options->source_base);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 11, options->source_scope);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 12, options->source_filter);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_step(stmt);
-	if (rc == SQLITE_OK)
-		report->run_id = sqlite3_last_insert_rowid(report->db);
-	sqlite3_finalize(stmt);
-	stmt = NULL;
+	int rc = imaddr_report_runs_insert(report->db, info, report->label, &report->run_id);
 	memset(&report->changes, 0, sizeof(report->changes));
 	report->changes.run_id = report->run_id;
 	report->changes.label = report->label;
 	if (rc == SQLITE_OK)
-		rc = prepare(report->db, previous_run_sql, &stmt);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *previous_started = (const char *)sqlite3_column_text(stmt, 1);
-		report->previous_run_id = sqlite3_column_int64(stmt, 0);
-		free(report->previous_started);
-		report->previous_started = imaddr_xstrdup(previous_started ? previous_started : "");
-		report->changes.previous_run_id = report->previous_run_id;
-		report->changes.previous_started = report->previous_started;
-		report->changes.previous_users = (uint64_t)sqlite3_column_int64(stmt, 2);
-	}
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		rc = SQLITE_OK;
-	sqlite3_finalize(stmt);
+		rc = imaddr_report_runs_previous(report->db, report->run_id,
+						 &report->previous_run_id,
+						 &report->previous_started,
+						 &report->changes.previous_users);
+	report->changes.previous_run_id = report->previous_run_id;
+	report->changes.previous_started = report->previous_started;
 	return rc;
 }
 
@@ -295,12 +193,13 @@ static int prepare_inserts(struct report *report)
 					    imaddr_fields_zero_is_null(user, IMADDR_FIELD_REPORTED)
 						    << 1);
 	imaddr_buf_release(&columns);
-	/* id, ordinal, line and related_ordinal (NULL when 0); dn ... user_id */
+	/* id, ordinal, line and related_ordinal (NULL when 0); dn ... waiver_source */
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_prepare(&report->findings, report->db,
 						"finding_versions (first_run, id, ordinal, line,"
 						" related_ordinal, dn, code, severity, field, value,"
-						" message, suggestion, user_id, cluster)",
+						" message, suggestion, user_id, cluster, waiver_reason,"
+						" waiver_expires, waiver_source)",
 						report->run_id, FINDING_NUMBERS, FINDING_TEXTS,
 						1u << 2 | 1u << 3);
 	return rc;
@@ -377,7 +276,7 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	else if (kind != IMADDR_REPORT_KIND_CURRENT)
 		rc = imaddr_report_schema_migrate(report->db, kind);
 	if (rc == SQLITE_OK)
-		rc = insert_run(report, info);
+		rc = begin_run(report, info);
 	if (rc == SQLITE_OK && report->run_id >= INT64_MAX / ORDINALS_PER_RUN) {
 		status = imaddr_error_set(err, IMADDR_ERR_DB, "report '%s' is full: %lld runs",
 					  report->path, (long long)report->run_id);
@@ -421,7 +320,7 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 	numbers[0] = (uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal;
 	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 1, texts);
 	uint64_t hash = imaddr_report_state_hash(numbers + 1, (int)report->user_numbers, texts,
-						 (int)report->user_texts, &report->scratch);
+						 (int)report->user_texts);
 	size_t index = (size_t)user->ordinal - 1;
 	struct imaddr_report_versions *previous = &report->previous_users;
 	/* The same user at the same place as last night: nothing to write. */
@@ -448,6 +347,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	imaddr_summary_notes_add(&report->notes, finding);
 	/* Kept as users.im_address_change: see report_schema.c. */
 	if (finding->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
 		return IMADDR_OK;
@@ -456,13 +356,14 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		of_no_user ? finding->dn : NULL, imaddr_code_name(finding->code),
 		imaddr_severity_name(finding->severity), finding->field, finding->value,
 		finding->message, finding->suggestion, of_no_user ? NULL : finding->user_id,
-		finding->cluster,
+		finding->cluster, finding->waiver_reason, finding->waiver_expires,
+		finding->waiver_source,
 	};
 	uint64_t numbers[FINDING_NUMBERS] = {
 		0, finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
 	};
 	uint64_t hash = imaddr_report_state_hash(numbers + 1, FINDING_NUMBERS - 1, texts,
-						 FINDING_TEXTS, &report->scratch);
+						 FINDING_TEXTS);
 	sqlite3_int64 id = report->has_state
 				   ? imaddr_report_versions_take(&report->previous_findings, hash)
 				   : 0;
@@ -482,23 +383,6 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 }
 
 /* "user ID=sAMAccountName, directory URI=mail, ...": the attributes read. */
-static char *mapping_text(const struct imaddr_input_description *input)
-{
-	struct imaddr_buf text;
-	imaddr_buf_init(&text, 0);
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		const char *name = input->role_attribute[role];
-		if (!name)
-			continue;
-		imaddr_buf_appendf(&text, "%s%s=%s%s", text.len ? ", " : "",
-				   imaddr_role_name((enum imaddr_role)role), name,
-				   input->role_attribute_varies[role] ? " (varies)" : "");
-	}
-	if (input->dn_attribute)
-		imaddr_buf_appendf(&text, "%sDN=%s", text.len ? ", " : "", input->dn_attribute);
-	return imaddr_buf_detach(&text);
-}
-
 /*
  * A broken source is not a clean night: an export cut short, or a filter
  * that lost half the directory, would show every finding of the missing
@@ -567,89 +451,6 @@ static int keep_changes(struct report *report)
 	return rc;
 }
 
-static int finish_run(struct report *report, const struct imaddr_run_totals *totals)
-{
-	char finished[UTC_TIME_SIZE];
-	sqlite3_stmt *stmt = NULL;
-	int rc = prepare(report->db, finish_run_sql, &stmt);
-
-	format_utc((int64_t)time(NULL), finished);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 2, finished);
-	if (rc == SQLITE_OK && totals)
-		rc = bind_count(stmt, 3, totals->users);
-	if (rc == SQLITE_OK && totals)
-		rc = bind_count(stmt, 4, totals->users_with_im_address);
-	if (rc == SQLITE_OK && totals)
-		rc = bind_count(stmt, 5, totals->users_with_error);
-	if (rc == SQLITE_OK && totals)
-		rc = bind_count(stmt, 6, totals->by_severity[IMADDR_SEVERITY_ERROR]);
-	if (rc == SQLITE_OK && totals)
-		rc = bind_count(stmt, 7, totals->by_severity[IMADDR_SEVERITY_WARNING]);
-	if (rc == SQLITE_OK && totals)
-		rc = bind_count(stmt, 8, totals->by_severity[IMADDR_SEVERITY_INFO]);
-	if (rc == SQLITE_OK && totals && totals->input) {
-		char *mapping = mapping_text(totals->input);
-		rc = sqlite3_bind_text(stmt, 9, mapping, -1, free);
-	}
-	/* Never mis-decoded silently: the report says how the input was read too. */
-	if (rc == SQLITE_OK && totals && totals->input && totals->input->encoding) {
-		const struct imaddr_input_description *input = totals->input;
-		char *encoding = sqlite3_mprintf("%s (%s)", input->encoding,
-						 input->encoding_how ? input->encoding_how : "given");
-		rc = encoding ? sqlite3_bind_text(stmt, 10, encoding, -1, sqlite3_free) : SQLITE_NOMEM;
-	}
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_step(stmt);
-	sqlite3_finalize(stmt);
-	return rc;
-}
-
-static int insert_domains(struct report *report, const struct imaddr_run_totals *totals)
-{
-	sqlite3_stmt *stmt = NULL;
-	int rc = prepare(report->db, insert_domain_sql, &stmt);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
-	for (size_t i = 0; rc == SQLITE_OK && totals && i < totals->domain_count; i++) {
-		const struct imaddr_domain_count *domain = &totals->domains[i];
-
-		rc = imaddr_report_rows_bind_text(stmt, 2, domain->ascii);
-		if (rc == SQLITE_OK)
-			rc = imaddr_report_rows_bind_text(stmt, 3, domain->unicode);
-		if (rc == SQLITE_OK)
-			rc = bind_count(stmt, 4, domain->users);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_int(stmt, 5, domain->configured);
-		if (rc == SQLITE_OK)
-			rc = imaddr_report_rows_step(stmt);
-		sqlite3_reset(stmt);
-	}
-	sqlite3_finalize(stmt);
-	return rc;
-}
-
-static int record_token(struct report *report)
-{
-	sqlite3_stmt *stmt = NULL;
-	int rc = sqlite3_exec(report->db, run_commits_sql, NULL, NULL, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = prepare(report->db, "INSERT INTO run_commits (run_id, token) VALUES (?1, ?2)",
-			     &stmt);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(stmt, 1, report->run_id);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 2, report->token);
-	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_step(stmt);
-	sqlite3_finalize(stmt);
-	return rc;
-}
-
 static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imaddr_error *err)
 {
 	struct report *report = (struct report *)sink;
@@ -681,11 +482,14 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 	}
 	if (flush_rows(report) != SQLITE_OK)
 		return fail(report, "write", err);
-	rc = finish_run(report, totals);
+	rc = imaddr_report_runs_finish(report->db, report->run_id, totals);
 	if (rc == SQLITE_OK)
-		rc = insert_domains(report, totals);
+		rc = imaddr_report_runs_insert_domains(report->db, report->run_id, totals);
 	if (rc == SQLITE_OK)
 		rc = keep_changes(report);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_changes_history(report->db, report->run_id, &report->history,
+						   &report->changes);
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_record(report->db, report->run_id,
 						   report->previous_run_id, &report->changes);
@@ -703,8 +507,13 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_changes_findings(report->db, report->run_id, &report->changes,
 						    report->examples);
+	if (rc == SQLITE_OK) {
+		imaddr_summary_notes_finish(&report->notes);
+		rc = imaddr_report_summary_save(report->db, report->run_id, totals, &report->notes,
+						&report->changes);
+	}
 	if (rc == SQLITE_OK)
-		rc = record_token(report);
+		rc = imaddr_report_runs_record_token(report->db, report->run_id, report->token);
 	/* Prepared statements must not keep the commit from releasing its locks. */
 	release_statements(report);
 	if (rc != SQLITE_OK)
@@ -764,7 +573,7 @@ static void report_free(struct imaddr_sink *sink)
 	imaddr_report_versions_release(&report->previous_findings);
 	imaddr_report_versions_release(&report->users_now);
 	imaddr_report_versions_release(&report->findings_now);
-	imaddr_buf_release(&report->scratch);
+	imaddr_summary_notes_release(&report->notes);
 	for (size_t i = 0; i < IMADDR_CHANGES_EXAMPLES; i++)
 		free(report->examples[i]);
 	free(report);
@@ -813,14 +622,16 @@ enum imaddr_status imaddr_report_holds_token(const char *path, const char *token
 	if (status != IMADDR_OK)
 		goto out;
 	/* Reading plays back a killed run's hot journal first: what is left is committed. */
-	rc = prepare(db, "SELECT count(*) FROM sqlite_master WHERE name = 'run_commits'", &stmt);
+	rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'run_commits'",
+				-1, &stmt, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		bool has_table = sqlite3_column_int(stmt, 0) > 0;
 		rc = SQLITE_OK;
 		sqlite3_finalize(stmt);
 		stmt = NULL;
 		if (has_table)
-			rc = prepare(db, "SELECT 1 FROM run_commits WHERE token = ?1", &stmt);
+			rc = sqlite3_prepare_v2(db, "SELECT 1 FROM run_commits WHERE token = ?1", -1,
+						&stmt, NULL);
 		if (has_table && rc == SQLITE_OK)
 			rc = imaddr_report_rows_bind_text(stmt, 1, token);
 		if (has_table && rc == SQLITE_OK) {
@@ -860,11 +671,11 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 	report->busy_timeout_ms = wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS;
 	imaddr_report_rows_init(&report->users);
 	imaddr_report_rows_init(&report->findings);
-	imaddr_buf_init(&report->scratch, 0);
 	imaddr_report_versions_init(&report->previous_users);
 	imaddr_report_versions_init(&report->previous_findings);
 	imaddr_report_versions_init(&report->users_now);
 	imaddr_report_versions_init(&report->findings_now);
+	imaddr_summary_notes_init(&report->notes);
 	enum imaddr_status status = imaddr_report_schema_open(report->path,
 							      report->busy_timeout_ms,
 							      &report->db, err);

@@ -9,38 +9,13 @@
 #include "normalize.h"
 #include "sink.h"
 
-/*
- * A duplicate group as the summary shows it: its members, once, and what
- * they share. The groups of one set of users (a URI, a mail address and an
- * IM address shared by the same two users) are one entry.
- */
-struct shared {
-	uint64_t ordinals[IMADDR_SUMMARY_MEMBERS];
-	char *members[IMADDR_SUMMARY_MEMBERS];   /* "DN", "line 12", "cluster: DN" */
-	size_t member_count;                     /* those kept */
-	uint64_t total_members;
-	uint64_t codes;                          /* bit (1 << code) per code shared */
-	struct imaddr_buf values[IMADDR_CODE_COUNT];  /* "[field] 'v1', 'v2'" per code */
-};
-
 struct summary {
 	struct imaddr_sink base;
 	FILE *out;
 	bool changes_only;      /* --quiet: the changes, when there are any */
 	const struct imaddr_audit_options *options;
-	const char *input;
 	const struct imaddr_run_totals *totals;  /* from end, printed at commit */
-	/* The first findings of each code (duplicates aside), as printed lines. */
-	char *examples[IMADDR_CODE_COUNT][IMADDR_SUMMARY_CHANGES];
-	size_t example_count[IMADDR_CODE_COUNT];
-	/* Duplicate groups: the one being read, and the first sets of users. */
-	struct imaddr_dup_groups groups;
-	uint64_t group_count[IMADDR_CODE_COUNT];
-	struct shared current;
-	enum imaddr_code current_code;
-	struct shared shown[IMADDR_SUMMARY_GROUPS];
-	size_t shown_count;
-	bool more_sets;                          /* sets of users not shown */
+	struct imaddr_summary_notes notes;
 };
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
@@ -63,56 +38,63 @@ static void describe_row(struct imaddr_buf *out, const struct imaddr_finding *fi
 		imaddr_buf_append_str(out, "run");
 }
 
-static void shared_release(struct shared *group)
+void imaddr_summary_set_release(struct imaddr_summary_set *set)
 {
-	for (size_t i = 0; i < group->member_count; i++)
-		free(group->members[i]);
+	for (size_t i = 0; i < set->member_count; i++)
+		free(set->members[i]);
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++)
-		imaddr_buf_release(&group->values[code]);
-	memset(group, 0, sizeof(*group));
+		imaddr_buf_release(&set->values[code]);
+	memset(set, 0, sizeof(*set));
 }
 
-static bool same_members(const struct shared *a, const struct shared *b)
+static bool same_members(const struct imaddr_summary_set *a, const struct imaddr_summary_set *b)
 {
 	return a->total_members == b->total_members && a->member_count == b->member_count &&
 	       !memcmp(a->ordinals, b->ordinals, a->member_count * sizeof(a->ordinals[0]));
 }
 
-/* The group read so far is complete: merge it into one shown, or show it. */
-static void close_group(struct summary *summary)
+/*
+ * The group read so far is complete: merge it into one shown, or show it.
+ * A group whose every member's finding is waived is no problem left.
+ */
+static void close_group(struct imaddr_summary_notes *notes)
 {
-	struct shared *group = &summary->current;
-	enum imaddr_code code = summary->current_code;
+	struct imaddr_summary_set *group = &notes->current;
+	enum imaddr_code code = notes->current_code;
 	if (!group->total_members)
 		return;
-	for (size_t i = 0; i < summary->shown_count; i++) {
-		struct shared *shown = &summary->shown[i];
+	if (!group->unwaived_members) {
+		imaddr_summary_set_release(group);
+		return;
+	}
+	notes->group_count[code]++;
+	for (size_t i = 0; i < notes->shown_count; i++) {
+		struct imaddr_summary_set *shown = &notes->shown[i];
 		if (!same_members(shown, group))
 			continue;
 		shown->codes |= group->codes;
 		imaddr_buf_append(&shown->values[code], group->values[code].data,
 				  group->values[code].len);
-		shared_release(group);
+		imaddr_summary_set_release(group);
 		return;
 	}
-	if (summary->shown_count < IMADDR_SUMMARY_GROUPS) {
-		summary->shown[summary->shown_count++] = *group;
+	if (notes->shown_count < IMADDR_SUMMARY_GROUPS) {
+		notes->shown[notes->shown_count++] = *group;
 		memset(group, 0, sizeof(*group));
 	} else {
-		summary->more_sets = true;
-		shared_release(group);
+		notes->more_sets = true;
+		imaddr_summary_set_release(group);
 	}
 }
 
-static void add_member(struct summary *summary, const struct imaddr_finding *f)
+static void add_member(struct imaddr_summary_notes *notes, const struct imaddr_finding *f)
 {
-	struct shared *group = &summary->current;
+	struct imaddr_summary_set *group = &notes->current;
 	struct imaddr_buf *values = &group->values[f->code];
-	if (imaddr_dup_groups_started(&summary->groups, f)) {
-		close_group(summary);
-		summary->current_code = f->code;
+	if (imaddr_dup_groups_started(&notes->groups, f)) {
+		close_group(notes);
+		notes->current_code = f->code;
 		group->codes = (uint64_t)1 << f->code;
-		summary->group_count[f->code]++;
 		imaddr_buf_init(values, 0);
 		if (f->field)
 			imaddr_buf_appendf(values, "[%s] ", f->field);
@@ -129,34 +111,85 @@ static void add_member(struct summary *summary, const struct imaddr_finding *f)
 		imaddr_buf_append_str(values, ", ...");
 	}
 	group->total_members++;
+	group->unwaived_members += !f->waiver_reason;
 }
 
-static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
-				  struct imaddr_error *err)
+/* "line 4 [mail]: message" and, below it, the waiver that accepts it. */
+static void note_waived(struct imaddr_summary_notes *notes, const struct imaddr_finding *f)
 {
-	struct summary *summary = (struct summary *)sink;
+	struct imaddr_buf line;
+	if (notes->waived_count == IMADDR_SUMMARY_EXAMPLES)
+		return;
+	imaddr_buf_init(&line, 0);
+	describe_row(&line, f);
+	if (f->field)
+		imaddr_buf_appendf(&line, " [%s]", f->field);
+	imaddr_buf_appendf(&line, ": %s (%s)\n      waived by %s: %s", f->message,
+			   imaddr_code_name(f->code), f->waiver_source ? f->waiver_source : "?",
+			   f->waiver_reason);
+	if (f->waiver_expires)
+		imaddr_buf_appendf(&line, " (until %s)", f->waiver_expires);
+	notes->waived[notes->waived_count++] = imaddr_buf_detach(&line);
+}
+
+void imaddr_summary_notes_init(struct imaddr_summary_notes *notes)
+{
+	memset(notes, 0, sizeof(*notes));
+	imaddr_dup_groups_init(&notes->groups);
+}
+
+void imaddr_summary_notes_add(struct imaddr_summary_notes *notes, const struct imaddr_finding *f)
+{
 	size_t keep = f->code == IMADDR_CODE_IM_ADDRESS_CHANGES ? IMADDR_SUMMARY_CHANGES
 								  : IMADDR_SUMMARY_EXAMPLES;
-	if (imaddr_dup_groups_next(&summary->groups, f)) {
-		add_member(summary, f);
-		return IMADDR_OK;
+	if (f->waiver_reason)
+		note_waived(notes, f);
+	if (imaddr_dup_groups_next(&notes->groups, f)) {
+		add_member(notes, f);
+		return;
 	}
+	if (f->waiver_reason)
+		return;
 	if ((f->severity == IMADDR_SEVERITY_INFO && f->code != IMADDR_CODE_IM_ADDRESS_CHANGES) ||
-	    summary->example_count[f->code] == keep)
-		return IMADDR_OK;
+	    notes->example_count[f->code] == keep)
+		return;
 	struct imaddr_buf line;
 	imaddr_buf_init(&line, 0);
 	describe_row(&line, f);
 	if (f->field)
 		imaddr_buf_appendf(&line, " [%s]", f->field);
 	imaddr_buf_appendf(&line, ": %s", f->message);
-	summary->examples[f->code][summary->example_count[f->code]++] = imaddr_buf_detach(&line);
+	notes->examples[f->code][notes->example_count[f->code]++] = imaddr_buf_detach(&line);
+}
+
+void imaddr_summary_notes_finish(struct imaddr_summary_notes *notes)
+{
+	close_group(notes);
+}
+
+void imaddr_summary_notes_release(struct imaddr_summary_notes *notes)
+{
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		for (size_t i = 0; i < notes->example_count[code]; i++)
+			free(notes->examples[code][i]);
+	}
+	imaddr_summary_set_release(&notes->current);
+	for (size_t i = 0; i < notes->shown_count; i++)
+		imaddr_summary_set_release(&notes->shown[i]);
+	for (size_t i = 0; i < notes->waived_count; i++)
+		free(notes->waived[i]);
+	imaddr_summary_notes_init(notes);
+}
+
+static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
+				  struct imaddr_error *err)
+{
+	imaddr_summary_notes_add(&((struct summary *)sink)->notes, f);
 	return IMADDR_OK;
 }
 
-static void print_findings(struct summary *summary, const struct imaddr_run_totals *totals)
+static void print_findings(FILE *out, const struct imaddr_run_totals *totals)
 {
-	FILE *out = summary->out;
 	uint64_t total = totals->by_severity[0] + totals->by_severity[1] +
 			 totals->by_severity[2];
 	fprintf(out, "\nfindings: %llu errors, %llu warnings, %llu info\n",
@@ -179,6 +212,28 @@ static void print_findings(struct summary *summary, const struct imaddr_run_tota
 	}
 }
 
+/* Only with a waivers file: "waived: 4 (mail-duplicate 2, ...)" and the first few. */
+static void print_waived(FILE *out, const char *waivers, const struct imaddr_summary_notes *notes,
+			 const struct imaddr_run_totals *totals)
+{
+	const char *separator = " (";
+	fprintf(out, "\nwaived: %llu", (unsigned long long)totals->waived);
+	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
+		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+			if (!totals->waived_by_code[code] ||
+			    (int)imaddr_code_severity(code) != severity)
+				continue;
+			fprintf(out, "%s%s %llu", separator, imaddr_code_name(code),
+				(unsigned long long)totals->waived_by_code[code]);
+			separator = ", ";
+		}
+	}
+	fprintf(out, "%s, by the waivers of '%s'%s\n", totals->waived ? ")" : "", waivers,
+		notes->waived_count ? "; the first:" : "");
+	for (size_t i = 0; i < notes->waived_count; i++)
+		fprintf(out, "  %s\n", notes->waived[i]);
+}
+
 /* printf pads by bytes; a U-label needs padding by the columns it takes to line up. */
 static void print_padded(FILE *out, const char *text, size_t width)
 {
@@ -188,9 +243,8 @@ static void print_padded(FILE *out, const char *text, size_t width)
 		fputc(' ', out);
 }
 
-static void print_domains(struct summary *summary, const struct imaddr_run_totals *totals)
+static void print_domains(FILE *out, const struct imaddr_run_totals *totals)
 {
-	FILE *out = summary->out;
 	fprintf(out, "\nIM domains: %zu\n", totals->domain_count);
 	if (!totals->domain_count)
 		return;
@@ -209,50 +263,48 @@ static void print_domains(struct summary *summary, const struct imaddr_run_total
 	fputc('\n', out);
 }
 
-static void print_examples(struct summary *summary, const struct imaddr_run_totals *totals,
-			   enum imaddr_severity severity)
+static void print_examples(FILE *out, const struct imaddr_summary_notes *notes,
+			   const struct imaddr_run_totals *totals, enum imaddr_severity severity)
 {
 	bool any = false;
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-		if (!summary->example_count[code] || code == IMADDR_CODE_IM_ADDRESS_CHANGES ||
+		if (!notes->example_count[code] || code == IMADDR_CODE_IM_ADDRESS_CHANGES ||
 		    imaddr_code_severity(code) != severity)
 			continue;
 		if (!any)
-			fprintf(summary->out, "\nfirst %ss:\n", imaddr_severity_name(severity));
+			fprintf(out, "\nfirst %ss:\n", imaddr_severity_name(severity));
 		any = true;
-		fprintf(summary->out, "  %s (%llu):\n", imaddr_code_name(code),
+		fprintf(out, "  %s (%llu):\n", imaddr_code_name(code),
 			(unsigned long long)totals->by_code[code]);
-		for (size_t i = 0; i < summary->example_count[code]; i++)
-			fprintf(summary->out, "    %s\n", summary->examples[code][i]);
+		for (size_t i = 0; i < notes->example_count[code]; i++)
+			fprintf(out, "    %s\n", notes->examples[code][i]);
 	}
 }
 
 /* Each set of users once, with every value they share. */
-static void print_duplicates(struct summary *summary)
+static void print_duplicates(FILE *out, const struct imaddr_summary_notes *notes)
 {
-	FILE *out = summary->out;
 	uint64_t groups = 0;
-	close_group(summary);
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++)
-		groups += summary->group_count[code];
+		groups += notes->group_count[code];
 	if (!groups)
 		return;
 	fprintf(out, "\nduplicate groups: %llu (", (unsigned long long)groups);
 	const char *separator = "";
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-		if (!summary->group_count[code])
+		if (!notes->group_count[code])
 			continue;
 		fprintf(out, "%s%s %llu", separator, imaddr_code_name(code),
-			(unsigned long long)summary->group_count[code]);
+			(unsigned long long)notes->group_count[code]);
 		separator = ", ";
 	}
-	if (summary->more_sets)
+	if (notes->more_sets)
 		fprintf(out, "), the first %zu sets of users (the report and the worklist have "
-			"them all):\n", summary->shown_count);
+			"them all):\n", notes->shown_count);
 	else
 		fputs("), by the users who share them:\n", out);
-	for (size_t i = 0; i < summary->shown_count; i++) {
-		const struct shared *group = &summary->shown[i];
+	for (size_t i = 0; i < notes->shown_count; i++) {
+		const struct imaddr_summary_set *group = &notes->shown[i];
 		fputs("  ", out);
 		for (size_t m = 0; m < group->member_count; m++)
 			fprintf(out, "%s%s", m ? "; " : "", group->members[m]);
@@ -314,9 +366,9 @@ static void print_scheme(FILE *out, const char *label, enum imaddr_scheme scheme
 		fprintf(out, "%s: Directory URI\n", label);
 }
 
-static void print_changes(struct summary *summary, const struct imaddr_run_totals *totals)
+static void print_changes(FILE *out, const struct imaddr_summary_notes *notes,
+			  const struct imaddr_run_totals *totals)
 {
-	FILE *out = summary->out;
 	uint64_t changed = totals->im_address_changes + totals->im_address_lost +
 			   totals->im_address_gained;
 	fprintf(out, "IM addresses: %llu change, %llu users lose theirs, %llu gain one, %llu unchanged\n",
@@ -324,13 +376,13 @@ static void print_changes(struct summary *summary, const struct imaddr_run_total
 		(unsigned long long)totals->im_address_lost,
 		(unsigned long long)totals->im_address_gained,
 		(unsigned long long)(totals->users - changed));
-	size_t shown = summary->example_count[IMADDR_CODE_IM_ADDRESS_CHANGES];
+	size_t shown = notes->example_count[IMADDR_CODE_IM_ADDRESS_CHANGES];
 	if (!shown)
 		return;
 	fprintf(out, "\nIM address changes (%s%zu of %llu; the report has them all):\n",
 		shown < changed ? "first " : "", shown, (unsigned long long)changed);
 	for (size_t i = 0; i < shown; i++)
-		fprintf(out, "  %s\n", summary->examples[IMADDR_CODE_IM_ADDRESS_CHANGES][i]);
+		fprintf(out, "  %s\n", notes->examples[IMADDR_CODE_IM_ADDRESS_CHANGES][i]);
 }
 
 /* The errors under the target block the change; each code's count is named. */
@@ -427,24 +479,17 @@ static void print_since(FILE *out, const struct imaddr_run_changes *changes)
 	}
 }
 
-/* Printed once every output is in place: a failed run prints no summary. */
-static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+void imaddr_summary_print_changes(FILE *out, const char *input_name,
+				  const struct imaddr_run_changes *changes)
 {
-	struct summary *summary = (struct summary *)sink;
-	const struct imaddr_run_totals *totals = summary->totals;
-	const struct imaddr_audit_options *options = summary->options;
-	FILE *out = summary->out;
+	fprintf(out, "imaddr audit of %s\n", input_name ? input_name : "input");
+	print_since(out, changes);
+}
 
-	if (summary->changes_only) {
-		if (imaddr_run_changes_any(totals->changes)) {
-			fprintf(out, "imaddr audit of %s\n",
-				options->input_name ? options->input_name : "input");
-			print_since(out, totals->changes);
-			fflush(out);
-		}
-		return IMADDR_OK;
-	}
-
+void imaddr_summary_print(FILE *out, const struct imaddr_audit_options *options,
+			  const struct imaddr_run_totals *totals,
+			  const struct imaddr_summary_notes *notes)
+{
 	fprintf(out, "imaddr audit of %s\n", options->input_name ? options->input_name : "input");
 	if (totals->input)
 		print_input(out, totals->input);
@@ -462,12 +507,14 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 		(unsigned long long)(totals->users - totals->users_with_im_address),
 		(unsigned long long)totals->users_with_error);
 	if (options->premigration)
-		print_changes(summary, totals);
-	print_findings(summary, totals);
-	print_domains(summary, totals);
-	print_duplicates(summary);
-	print_examples(summary, totals, IMADDR_SEVERITY_ERROR);
-	print_examples(summary, totals, IMADDR_SEVERITY_WARNING);
+		print_changes(out, notes, totals);
+	print_findings(out, totals);
+	if (options->waivers)
+		print_waived(out, options->waivers, notes, totals);
+	print_domains(out, totals);
+	print_duplicates(out, notes);
+	print_examples(out, notes, totals, IMADDR_SEVERITY_ERROR);
+	print_examples(out, notes, totals, IMADDR_SEVERITY_WARNING);
 	if (totals->changes) {
 		fputc('\n', out);
 		print_since(out, totals->changes);
@@ -476,20 +523,30 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 		fprintf(out, "\noutputs:\n%s", totals->outputs);
 	if (options->premigration)
 		print_verdict(out, totals);
-	fflush(out);
+}
+
+/* Printed once every output is in place: a failed run prints no summary. */
+static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
+{
+	struct summary *summary = (struct summary *)sink;
+	const struct imaddr_run_totals *totals = summary->totals;
+
+	if (summary->changes_only) {
+		if (imaddr_run_changes_any(totals->changes))
+			imaddr_summary_print_changes(summary->out, summary->options->input_name,
+						     totals->changes);
+	} else {
+		imaddr_summary_notes_finish(&summary->notes);
+		imaddr_summary_print(summary->out, summary->options, totals, &summary->notes);
+	}
+	fflush(summary->out);
 	return IMADDR_OK;
 }
 
 static void summary_free(struct imaddr_sink *sink)
 {
 	struct summary *summary = (struct summary *)sink;
-	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-		for (size_t i = 0; i < summary->example_count[code]; i++)
-			free(summary->examples[code][i]);
-	}
-	shared_release(&summary->current);
-	for (size_t i = 0; i < summary->shown_count; i++)
-		shared_release(&summary->shown[i]);
+	imaddr_summary_notes_release(&summary->notes);
 	free(summary);
 }
 
@@ -510,7 +567,7 @@ enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink
 	struct summary *summary = imaddr_xcalloc(1, sizeof(*summary));
 	summary->base.ops = &summary_ops;
 	summary->out = out;
-	imaddr_dup_groups_init(&summary->groups);
+	imaddr_summary_notes_init(&summary->notes);
 	*sink = &summary->base;
 	return IMADDR_OK;
 }

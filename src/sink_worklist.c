@@ -310,8 +310,11 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 {
 	struct worklist *worklist = (struct worklist *)sink;
 	uint64_t group = imaddr_dup_groups_next(&worklist->groups, f);
-	/* A pre-migration run's changes are a plan, not work: the report has them. */
-	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
+	/*
+	 * A pre-migration run's changes are a plan, not work, and a waived
+	 * finding was accepted: the report has both.
+	 */
+	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES || f->waiver_reason)
 		return IMADDR_OK;
 	return spool_finding(worklist, f, group, err);
 }

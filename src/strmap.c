@@ -37,6 +37,11 @@ uint64_t imaddr_hash(const void *bytes, size_t length)
 	return mix(hash ^ tail ^ ((uint64_t)length << 56));
 }
 
+uint64_t imaddr_hash_combine(uint64_t hash, uint64_t value)
+{
+	return mix(hash ^ value) + 0x9e3779b97f4a7c15ULL;
+}
+
 void imaddr_strmap_init(struct imaddr_strmap *map)
 {
 	map->slots = NULL;

@@ -35,5 +35,7 @@ struct imaddr_strmap_entry **imaddr_strmap_sorted(const struct imaddr_strmap *ma
 
 /** imaddr's one hash function: 64 bits, fast, not cryptographic. */
 uint64_t imaddr_hash(const void *bytes, size_t length);
+/** `hash` with `value` mixed in: for hashing a sequence without copying it. */
+uint64_t imaddr_hash_combine(uint64_t hash, uint64_t value);
 
 #endif /* IMADDR_STRMAP_H */

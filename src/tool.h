@@ -2,6 +2,8 @@
 #ifndef IMADDR_TOOL_H
 #define IMADDR_TOOL_H
 
+#include <stdio.h>
+
 #include "imaddr.h"
 
 /* Exit statuses, documented in docs/imaddr.1. */
@@ -17,6 +19,14 @@ enum tool_exit {
 int tool_exit_for(enum imaddr_status status);
 /** Prints "imaddr: message" to standard error. */
 void tool_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/** The first message tool_error printed (without "imaddr: "), or NULL. */
+const char *tool_first_error(void);
+/**
+ * What a prune removed (imaddr prune, audit --keep-runs), `keep` runs kept
+ * of each label or of `label`: a line or two to `out`.
+ */
+void tool_print_pruned(FILE *out, const struct imaddr_prune_result *result, unsigned keep,
+		       const char *label);
 
 /* ------------------------------------------------------------------------ */
 /* The bind password (tool_password.c).                                      */
@@ -85,6 +95,40 @@ bool tool_config_has_section(const struct tool_config_file *file, const char *se
 void tool_config_release(struct tool_config_file *file);
 
 /* ------------------------------------------------------------------------ */
+/* The run's line for syslog (tool_syslog.c): audit --syslog.                */
+
+struct imaddr_buf;
+
+/** What one run's line says; a count the run did not get to is "-". */
+struct tool_syslog_run {
+	const char *label;           /* NULL before the options were read */
+	int64_t run_id;              /* in the report; 0 without one */
+	int64_t previous_run_id;     /* the run compared with; 0 for none */
+	bool completed;              /* the run ended: the counts are known */
+	uint64_t users;
+	uint64_t errors;
+	uint64_t warnings;
+	uint64_t new_findings;       /* any severity; with a previous run only */
+	uint64_t resolved_findings;
+	int exit_status;
+	const char *error;           /* the message printed, when it failed */
+};
+
+/**
+ * The line, appended to `out`: key=value fields, always the same keys in the
+ * same order: label="users.csv" run=42 previous=41 users=1200 errors=3
+ * warnings=10 new=1 resolved=2 exit=1, then error="..." after a failure.
+ * Quoted values escape '"', '\' and control characters.
+ */
+void tool_syslog_format(const struct tool_syslog_run *run, struct imaddr_buf *out);
+/** LOG_INFO for exit 0, LOG_WARNING for 1 (findings), LOG_ERR for a failure. */
+int tool_syslog_priority(int exit_status);
+/** The facility of a name (user, daemon, local0 to local7); false for another. */
+bool tool_syslog_facility(const char *name, int *facility);
+/** The line through syslog(3): ident "imaddr" with the PID, at `facility` (0: LOG_USER). */
+void tool_syslog_send(int facility, const struct tool_syslog_run *run);
+
+/* ------------------------------------------------------------------------ */
 /* Options.                                                                  */
 
 /**
@@ -109,6 +153,7 @@ int tool_audit(int argc, char **argv, struct tool_password *password);
  */
 int tool_audit_configure_only(int argc, char **argv);
 int tool_check_address(int argc, char **argv);
+int tool_prune(int argc, char **argv);
 int tool_report(int argc, char **argv);
 
 #endif /* IMADDR_TOOL_H */

@@ -71,6 +71,12 @@ static const char usage[] =
 	"                      label (default: derived from the source)\n"
 	"  --max-shrink PCT    refuse a run with more than PCT% fewer users than the\n"
 	"                      previous run (10)  --allow-shrink  record it all the same\n"
+	"  --keep-runs N       after the run, keep only the newest N runs of its label\n"
+	"  --syslog            one line per run to syslog (journald): label, counts, exit\n"
+	"  --syslog-facility user|daemon|local0..local7   (user)\n"
+	"Accepted exceptions:\n"
+	"  --waivers FILE      a CSV of code,user_id,value,reason,expires: the findings\n"
+	"                      it matches are counted apart and decide no exit status\n"
 	"Configuration file (settings named as the long options, [profile] sections):\n"
 	"  --config FILE          (" TOOL_CONFIG_DEFAULT " when present)\n"
 	"  --profile NAME         also the settings of [NAME]; the command line wins\n"
@@ -89,7 +95,7 @@ enum option_id {
 	OPT_JSON_FINDINGS, OPT_LAST_NAME_ATTR, OPT_LDIF, OPT_LDIF_FIXES, OPT_MAIL_ATTR,
 	OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR, OPT_WAIT, OPT_WORKLIST, OPT_ALLOW_SHRINK, OPT_FAIL_ON_NEW, OPT_LABEL,
-	OPT_MAX_SHRINK,
+	OPT_MAX_SHRINK, OPT_WAIVERS, OPT_KEEP_RUNS, OPT_SYSLOG, OPT_SYSLOG_FACILITY,
 	OPT_END
 };
 
@@ -126,6 +132,7 @@ static const struct option long_options[] = {
 	{ "im-domains", required_argument, NULL, OPT_IM_DOMAINS },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "json-findings", required_argument, NULL, OPT_JSON_FINDINGS },
+	{ "keep-runs", required_argument, NULL, OPT_KEEP_RUNS },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "last-name-attr", required_argument, NULL, OPT_LAST_NAME_ATTR },
 	{ "ldap", required_argument, NULL, OPT_LDAP },
@@ -142,11 +149,14 @@ static const struct option long_options[] = {
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "starttls", no_argument, NULL, OPT_STARTTLS },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "uri-attr", required_argument, NULL, OPT_URI_ATTR },
 	{ "userid-attr", required_argument, NULL, OPT_USERID_ATTR },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "waivers", required_argument, NULL, OPT_WAIVERS },
 	{ "worklist", required_argument, NULL, OPT_WORKLIST },
 	{ NULL, 0, NULL, 0 },
 };
@@ -181,6 +191,9 @@ struct audit_config {
 	const char *worklist;
 	const char *html;
 	long json_findings;
+	long keep_runs;              /* 0: every run kept */
+	bool syslog;                 /* a line for the run to syslog */
+	int syslog_facility;
 	const char *password_file;
 	const char *userid_attr;
 	const char *uri_attr;
@@ -380,6 +393,10 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		if (!parse_count(what, value, 0, 1000000, &config->json_findings))
 			return TOOL_EXIT_USAGE;
 		break;
+	case OPT_KEEP_RUNS:
+		if (!parse_count(what, value, 1, INT_MAX, &config->keep_runs))
+			return TOOL_EXIT_USAGE;
+		break;
 	case OPT_LDIF_FIXES: config->ldif_fixes = value; break;
 	case OPT_PAGE_SIZE:
 		if (!parse_count(what, value, 1, 100000, &number))
@@ -411,6 +428,13 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		break;
 	case OPT_SIMPLE: break;   /* ldapsearch's -x: a simple bind is what -D does */
 	case OPT_STARTTLS: config->ldap.starttls = true; break;
+	case OPT_SYSLOG: config->syslog = true; break;
+	case OPT_SYSLOG_FACILITY:
+		if (!tool_syslog_facility(value, &config->syslog_facility)) {
+			tool_error("%s takes user, daemon or local0 to local7, not '%s'", what, value);
+			return TOOL_EXIT_USAGE;
+		}
+		break;
 	case OPT_TIMEOUT:
 		if (!parse_count(what, value, 1, 86400, &number))
 			return TOOL_EXIT_USAGE;
@@ -423,6 +447,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 			return TOOL_EXIT_USAGE;
 		config->wait_ms = (int)number * 1000;
 		break;
+	case OPT_WAIVERS: config->audit.waivers = value; break;
 	case OPT_WORKLIST: config->worklist = value; break;
 	}
 	return TOOL_EXIT_CLEAN;
@@ -510,8 +535,8 @@ static int check_settings(struct audit_config *config, int *ids)
 }
 
 /*
- * A switch (quiet, starttls, ask-password, allow-shrink, fail-on-new) is yes
- * or no in the file.
+ * A switch (quiet, starttls, ask-password, allow-shrink, fail-on-new,
+ * syslog) is yes or no in the file.
  */
 static int set_switch(struct audit_config *config, int id, const char *value, const char *what)
 {
@@ -532,6 +557,8 @@ static int set_switch(struct audit_config *config, int id, const char *value, co
 		config->fail_new = on;
 	else if (id == OPT_STARTTLS)
 		config->ldap.starttls = on;
+	else if (id == OPT_SYSLOG)
+		config->syslog = on;
 	else
 		config->ask_password = on;
 	return TOOL_EXIT_CLEAN;
@@ -561,7 +588,7 @@ static int apply_section(struct audit_config *config, const int *ids, const char
 			continue;
 		snprintf(what, sizeof(what), "%s:%d: %s", file->path, entry->line, entry->key);
 		bool is_switch = id == OPT_QUIET || id == OPT_STARTTLS || id == OPT_ASK_PASSWORD ||
-				 id == OPT_ALLOW_SHRINK || id == OPT_FAIL_ON_NEW;
+				 id == OPT_ALLOW_SHRINK || id == OPT_FAIL_ON_NEW || id == OPT_SYSLOG;
 		int status = is_switch ? set_switch(config, id, entry->value, what)
 				       : set_option(config, id, entry->value, what);
 		if (status != TOOL_EXIT_CLEAN)
@@ -721,6 +748,14 @@ static int check_options(struct audit_config *config)
 		tool_error("--fail-on new needs --db: the report knows the previous run");
 		return TOOL_EXIT_USAGE;
 	}
+	if (config->keep_runs && !config->db) {
+		tool_error("--keep-runs goes with --db");
+		return TOOL_EXIT_USAGE;
+	}
+	if (config->decided[OPT_SYSLOG_FACILITY] && !config->syslog) {
+		tool_error("--syslog-facility goes with --syslog");
+		return TOOL_EXIT_USAGE;
+	}
 	return TOOL_EXIT_CLEAN;
 }
 
@@ -873,12 +908,17 @@ static enum imaddr_status open_reader(struct audit_config *config,
 	return status;
 }
 
+/* With the BAT file on standard output, the summary goes to standard error. */
+static FILE *summary_stream(const struct audit_config *config)
+{
+	return config->bat && !strcmp(config->bat, "-") ? stderr : stdout;
+}
+
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
 				      struct imaddr_error *err)
 {
 	struct imaddr_sink *sink;
 	enum imaddr_status status = IMADDR_OK;
-	bool bat_to_stdout = config->bat && !strcmp(config->bat, "-");
 	/* The report first: its commit decides the run, and its lock is taken first. */
 	if (config->db &&
 	    (status = imaddr_sink_report_open(config->db, config->wait_ms, &sink, err)) == IMADDR_OK)
@@ -903,8 +943,7 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	    (status = imaddr_sink_json_open(config->json, (size_t)config->json_findings, &sink,
 					    err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
-	/* With the BAT file on standard output, the summary goes to standard error. */
-	FILE *summary = bat_to_stdout ? stderr : stdout;
+	FILE *summary = summary_stream(config);
 	bool json_to_stdout = config->json && !strcmp(config->json, "-");
 	if (status == IMADDR_OK && !config->quiet &&
 	    (status = imaddr_sink_summary_open(summary, &sink, err)) == IMADDR_OK)
@@ -1042,12 +1081,68 @@ int tool_audit_configure_only(int argc, char **argv)
 	return exit_status;
 }
 
+/*
+ * --keep-runs: the run's label pruned after its commit. A failure leaves the
+ * run recorded and exits 3; what was removed follows the summary.
+ */
+static int keep_runs(const struct audit_config *config, int exit_status)
+{
+	struct imaddr_prune_result result;
+	struct imaddr_error err = { "" };
+	enum imaddr_status status = imaddr_report_prune(config->db, config->audit.label,
+							(unsigned)config->keep_runs,
+							config->wait_ms, &result, &err);
+	if (status != IMADDR_OK) {
+		tool_error("the run is recorded, but --keep-runs failed: %s",
+			   err.message[0] ? err.message : imaddr_strerror(status));
+		return TOOL_EXIT_FAILURE;
+	}
+	if (!config->quiet) {
+		FILE *out = summary_stream(config);
+		fputc('\n', out);
+		tool_print_pruned(out, &result, (unsigned)config->keep_runs, config->audit.label);
+		fflush(out);
+	}
+	return exit_status;
+}
+
+/*
+ * --syslog: the run's outcome in one line, whatever it was, once the options
+ * are read; `totals` NULL when the run did not complete.
+ */
+static void send_syslog(const struct audit_config *config,
+			const struct imaddr_run_totals *totals, int exit_status)
+{
+	struct tool_syslog_run run = {
+		.label = config->audit.label,
+		.exit_status = exit_status,
+		.error = exit_status > TOOL_EXIT_FINDINGS ? tool_first_error() : NULL,
+	};
+	if (totals) {
+		const struct imaddr_run_changes *changes = totals->changes;
+		run.completed = true;
+		run.users = totals->users;
+		run.errors = totals->by_severity[IMADDR_SEVERITY_ERROR];
+		run.warnings = totals->by_severity[IMADDR_SEVERITY_WARNING];
+		if (changes) {
+			run.run_id = changes->run_id;
+			run.previous_run_id = changes->previous_run_id;
+			for (int severity = 0; severity < 3; severity++) {
+				run.new_findings += changes->new_by_severity[severity];
+				run.resolved_findings += changes->resolved_by_severity[severity];
+			}
+		}
+	}
+	tool_syslog_send(config->syslog_facility, &run);
+}
+
 int tool_audit(int argc, char **argv, struct tool_password *password)
 {
 	struct audit_config config;
 	struct imaddr_audit *audit = NULL;
 	struct imaddr_input inputs[MAX_INPUTS] = { { NULL, NULL } };
 	struct imaddr_run_totals totals;
+	bool completed = false;
 	struct imaddr_error err = { "" };
 	enum imaddr_status status;
 
@@ -1075,6 +1170,7 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 		exit_status = tool_exit_for(status);
 		goto out;
 	}
+	completed = true;
 	exit_status = TOOL_EXIT_CLEAN;
 	for (int severity = config.fail_on; !config.fail_never && severity <= IMADDR_SEVERITY_ERROR;
 	     severity++) {
@@ -1086,7 +1182,12 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 		if (count)
 			exit_status = TOOL_EXIT_FINDINGS;
 	}
+	if (config.keep_runs)
+		exit_status = keep_runs(&config, exit_status);
 out:
+	/* Before the audit is freed: the changes are the report's. */
+	if (config.syslog && !config.answered)
+		send_syslog(&config, completed ? &totals : NULL, exit_status);
 	for (size_t i = 0; i < config.input_count; i++)
 		imaddr_reader_free(inputs[i].reader);
 	imaddr_audit_free(audit);

@@ -21,14 +21,27 @@ int tool_exit_for(enum imaddr_status status)
 	}
 }
 
+/*
+ * The first message, for the run's syslog line (audit --syslog): a later one
+ * is a hint that follows it ("'imaddr audit --help' lists the options").
+ */
+static char first_error[2 * IMADDR_ERROR_MAX];
+
 void tool_error(const char *format, ...)
 {
+	char message[sizeof(first_error)];
 	va_list args;
-	fputs("imaddr: ", stderr);
 	va_start(args, format);
-	vfprintf(stderr, format, args);
+	vsnprintf(message, sizeof(message), format, args);
 	va_end(args);
-	fputc('\n', stderr);
+	fprintf(stderr, "imaddr: %s\n", message);
+	if (!first_error[0])
+		memcpy(first_error, message, sizeof(first_error));
+}
+
+const char *tool_first_error(void)
+{
+	return first_error[0] ? first_error : NULL;
 }
 
 bool tool_option_typed_in_full(char **argv, const char *name)
@@ -63,4 +76,45 @@ void tool_option_refused(int result, char **argv, const char *command)
 				   ? ": passwords never go on the command line (use -y FILE, "
 				     TOOL_PASSWORD_ENV " or -W)" : "");
 	tool_error("'imaddr %s --help' lists the options (never abbreviated)", command);
+}
+
+static const char *plural(uint64_t count, const char *one, const char *many)
+{
+	return count == 1 ? one : many;
+}
+
+void tool_print_pruned(FILE *out, const struct imaddr_prune_result *result, unsigned keep,
+		       const char *label)
+{
+	if (!result->runs) {
+		if (label)
+			fprintf(out, "nothing to remove: label '%s' has no more than %u %s\n", label,
+				keep, plural(keep, "run", "runs"));
+		else
+			fprintf(out, "nothing to remove: no label has more than %u %s\n", keep,
+				plural(keep, "run", "runs"));
+		return;
+	}
+	fprintf(out, "removed %llu %s of ", (unsigned long long)result->runs,
+		plural(result->runs, "run", "runs"));
+	if (label)
+		fprintf(out, "label '%s'", label);
+	else
+		fprintf(out, "%llu %s", (unsigned long long)result->labels,
+			plural(result->labels, "label", "labels"));
+	fprintf(out, ", keeping the newest %u%s: %llu user %s, %llu finding %s and %llu other %s\n",
+		keep, label ? "" : " of each", (unsigned long long)result->user_versions,
+		plural(result->user_versions, "version", "versions"),
+		(unsigned long long)result->finding_versions,
+		plural(result->finding_versions, "version", "versions"),
+		(unsigned long long)result->other_rows, plural(result->other_rows, "row", "rows"));
+	if (result->vacuumed)
+		fprintf(out, "freed %llu bytes: the report went from %llu to %llu bytes (VACUUM)\n",
+			(unsigned long long)result->bytes_freed,
+			(unsigned long long)result->bytes_before,
+			(unsigned long long)result->bytes_after);
+	else
+		fprintf(out, "freed %llu bytes inside the report (%llu bytes), which its next runs "
+			"fill: too few for a VACUUM\n", (unsigned long long)result->bytes_freed,
+			(unsigned long long)result->bytes_after);
 }

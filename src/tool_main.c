@@ -6,7 +6,8 @@
 static const char usage[] =
 	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
 	"       imaddr check-address [--json] [ADDRESS...]\n"
-	"       imaddr report --db FILE --html OUT.html [--run N]\n"
+	"       imaddr report --db FILE [--label NAME] [--run N] [--html OUT.html]\n"
+	"       imaddr prune --db FILE --keep N [--label NAME]\n"
 	"       imaddr -h | --help | -V | --version\n"
 	"\n"
 	"Audits the IM addresses of Cisco Unified CM IM and Presence end users:\n"
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 		return tool_audit(argc - 1, argv + 1, &password);
 	if (!strcmp(argv[1], "report"))
 		return tool_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "prune"))
+		return tool_prune(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check-address"))
 		return tool_check_address(argc - 1, argv + 1);
 	if (argv[1][0] == '-')

@@ -7,9 +7,12 @@
 #include "tool.h"
 
 static const char usage[] =
-	"usage: imaddr report --db FILE --html OUT.html [--run N]\n"
-	"Writes the HTML report of a run stored in the SQLite report FILE (imaddr\n"
-	"audit --db): the newest run, or run N (runs.id).\n";
+	"usage: imaddr report --db FILE [--label NAME] [--run N] [--html OUT.html]\n"
+	"Prints the summary of a run stored in the SQLite report FILE (imaddr audit\n"
+	"--db) as the audit printed it, with what changed since the previous run; or\n"
+	"writes its HTML report to OUT.html. The run: the newest, the newest of the\n"
+	"label NAME, or run N (runs.id). The report is only read.\n"
+	"Exit: 0 done, 2 usage error or no such run, 3 not an imaddr report or I/O failure.\n";
 
 int tool_report(int argc, char **argv)
 {
@@ -17,18 +20,34 @@ int tool_report(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "html", required_argument, NULL, 'o' },
+		{ "label", required_argument, NULL, 'l' },
 		{ "run", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *html = NULL;
+	const char *db = NULL, *html = NULL, *label = NULL;
 	long long run = 0;
+	int64_t found = 0;
 	struct imaddr_error err = { "" };
-	int option;
+	int option, index;
 
-	while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	opterr = 0;
+	while (index = -1, (option = getopt_long(argc, argv, ":h", options, &index)) != -1) {
+		/* Never abbreviated, as everywhere (tool_option_typed_in_full). */
+		if (index >= 0 && !tool_option_typed_in_full(argv, options[index].name)) {
+			optopt = 0;
+			optind -= options[index].has_arg && optarg == argv[optind - 1] ? 1 : 0;
+			option = '?';
+		}
 		switch (option) {
 		case 'd': db = optarg; break;
 		case 'o': html = optarg; break;
+		case 'l':
+			if (!*optarg) {
+				tool_error("--label takes a name, not ''");
+				return TOOL_EXIT_USAGE;
+			}
+			label = optarg;
+			break;
 		case 'r': {
 			char *end;
 			errno = 0;
@@ -43,7 +62,7 @@ int tool_report(int argc, char **argv)
 			fputs(usage, stdout);
 			return TOOL_EXIT_CLEAN;
 		default:
-			fputs(usage, stderr);
+			tool_option_refused(option, argv, "report");
 			return TOOL_EXIT_USAGE;
 		}
 	}
@@ -51,12 +70,16 @@ int tool_report(int argc, char **argv)
 		tool_error("unexpected argument '%s'", argv[optind]);
 		return TOOL_EXIT_USAGE;
 	}
-	if (!db || !html) {
-		tool_error("report needs --db FILE and --html OUT.html");
+	if (!db) {
+		tool_error("report needs --db FILE");
 		fputs(usage, stderr);
 		return TOOL_EXIT_USAGE;
 	}
-	enum imaddr_status status = imaddr_report_write_html(db, run, html, &err);
+	enum imaddr_status status = imaddr_report_find_run(db, label, run, &found, &err);
+	if (status == IMADDR_OK && html)
+		status = imaddr_report_write_html(db, found, html, &err);
+	else if (status == IMADDR_OK)
+		status = imaddr_report_write_summary(db, found, stdout, &err);
 	if (status != IMADDR_OK) {
 		tool_error("%s", err.message[0] ? err.message : imaddr_strerror(status));
 		return tool_exit_for(status);

@@ -38,6 +38,7 @@ static enum imaddr_status on_finding(struct imaddr_sink *sink, const struct imad
 	c->value = copy(f->value);
 	c->message = copy(f->message);
 	c->suggestion = copy(f->suggestion);
+	c->waiver_reason = copy(f->waiver_reason);
 	return IMADDR_OK;
 }
 
@@ -122,6 +123,7 @@ void capture_free(struct capture *capture)
 		free(c->value);
 		free(c->message);
 		free(c->suggestion);
+		free(c->waiver_reason);
 	}
 	for (size_t i = 0; i < capture->user_count; i++) {
 		free(capture->users[i].user_id);

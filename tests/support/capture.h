@@ -19,6 +19,7 @@ struct captured_finding {
 	char *value;
 	char *message;
 	char *suggestion;
+	char *waiver_reason;
 };
 
 struct captured_user {

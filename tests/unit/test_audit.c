@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "tempdir.h"
 
 static struct capture *run_userid(const char *csv)
 {
@@ -469,6 +470,83 @@ Test(audit, usage_errors)
 	options.im_domains = "example.com,-bad.example";
 	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
 	cr_expect(strstr(err.message, "-bad.example"), "%s", err.message);
+}
+
+static const char shared_mailbox[] =
+	"sAMAccountName,sn,mail\n"
+	"helpdesk,Desk,help@example.com\n"
+	"helpdesk2,Desk,Help@Example.com\n"
+	"bad,Bad,not-an-address\n"
+	"ann,Lee,ann@example.com\n";
+
+/* A run of shared_mailbox under the Directory URI scheme with `waivers`. */
+static struct capture *run_waived(const char *waivers)
+{
+	char *dir = tempdir_create();
+	char *path = tempdir_write_str(dir, "waivers.csv", waivers);
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	options.waivers = path;
+	struct capture *c = capture_audit_csv(shared_mailbox, &options);
+	tempdir_remove(dir);
+	free(path);
+	free(dir);
+	return c;
+}
+
+Test(audit, waived_findings_are_counted_apart_and_keep_their_reason)
+{
+	struct capture *c = run_waived("code,user_id,value,reason,expires\n"
+				       "mail-duplicate,,help@example.com,shared mailbox,\n"
+				       "uri-duplicate,,help@example.com,shared mailbox,2999-12-31\n"
+				       "im-address-duplicate,helpdesk,,shared mailbox,\n"
+				       "im-address-duplicate,helpdesk2,,shared mailbox,\n");
+	cr_assert_eq(c->status, IMADDR_OK, "%s", c->err.message);
+	cr_expect_eq(c->totals.waived, 6);
+	cr_expect_eq(c->totals.waived_by_code[IMADDR_CODE_MAIL_DUPLICATE], 2);
+	cr_expect_eq(c->totals.waived_by_code[IMADDR_CODE_URI_DUPLICATE], 2);
+	cr_expect_eq(c->totals.by_code[IMADDR_CODE_MAIL_DUPLICATE], 0);
+	cr_expect_eq(c->totals.by_code[IMADDR_CODE_URI_INVALID], 1);
+	/* Only the invalid URI is an error that counts. */
+	cr_expect_eq(c->totals.by_severity[IMADDR_SEVERITY_ERROR], 1);
+	cr_expect_eq(c->totals.users_with_error, 1);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_MAIL_DUPLICATE);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->waiver_reason, "shared mailbox");
+	cr_expect_null(capture_first(c, IMADDR_CODE_URI_INVALID)->waiver_reason);
+	expect_code(c, IMADDR_CODE_WAIVER_UNUSED, 0);
+	expect_code(c, IMADDR_CODE_WAIVER_EXPIRED, 0);
+	capture_free(c);
+}
+
+Test(audit, an_expired_or_unused_waiver_is_itself_a_finding)
+{
+	struct capture *c = run_waived("code,user_id,value,reason,expires\n"
+				       "mail-duplicate,,help@example.com,shared mailbox,2000-01-01\n"
+				       "uri-invalid,ann,,never wrong,\n");
+	cr_assert_eq(c->status, IMADDR_OK, "%s", c->err.message);
+	cr_expect_eq(c->totals.waived, 0);
+	cr_expect_eq(c->totals.by_code[IMADDR_CODE_MAIL_DUPLICATE], 2);
+	expect_code(c, IMADDR_CODE_WAIVER_EXPIRED, 1);
+	expect_code(c, IMADDR_CODE_WAIVER_UNUSED, 1);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_WAIVER_EXPIRED);
+	cr_expect_eq(f->ordinal, 0);
+	cr_expect_eq(f->line, 2);
+	cr_expect(strstr(f->message, "expired on 2000-01-01: the 2 findings it matches count "
+				     "again"), "%s", f->message);
+	cr_expect_eq(capture_first(c, IMADDR_CODE_WAIVER_UNUSED)->line, 3);
+	capture_free(c);
+}
+
+Test(audit, a_malformed_waivers_file_stops_the_audit_before_it_starts)
+{
+	struct capture *c = run_waived("code,user_id,value,reason,expires\n"
+				       "mail-duplicate,,help@example.com,,\n");
+	cr_expect_eq(c->status, IMADDR_ERR_INPUT);
+	cr_expect(strstr(c->err.message, "waivers.csv:2: reason is empty"), "%s", c->err.message);
+	cr_expect_eq(c->user_count, 0);
+	capture_free(c);
 }
 
 Test(audit, every_code_has_a_name_severity_and_summary)

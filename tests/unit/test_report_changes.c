@@ -1,8 +1,10 @@
 #include <criterion/criterion.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 
 #include "imaddr.h"
+#include "report_changes.h"
 #include "report_fixture.h"
 #include "tempdir.h"
 
@@ -51,3 +53,54 @@ Test(report_changes, match_exact_user_ids_and_every_namesake)
 		"2|1|dup|4|2|b@example.com|a@example.com\n");
 }
 
+
+static const struct report_fixture_user one_user[] = {
+	{ 2, NULL, "u", "U", "u@example.com", "example.com" },
+};
+
+/* The history of `run`, read as the report's sink and `imaddr report` read it. */
+static struct imaddr_report_history *history_of(const char *path, sqlite3_int64 run)
+{
+	static struct imaddr_report_history history;
+	struct imaddr_run_changes changes = { 0 };
+	sqlite3 *db = NULL;
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(imaddr_report_changes_history(db, run, &history, &changes), SQLITE_OK,
+		     "%s", sqlite3_errmsg(db));
+	cr_assert_eq(changes.history, history.points);
+	cr_assert_eq(changes.history_count, history.count);
+	sqlite3_close(db);
+	return &history;
+}
+
+Test(report_changes, history_holds_the_last_runs_of_the_label_oldest_first)
+{
+	const char *path = path_in_dir("report.sqlite");
+	const struct report_fixture a = { "a.csv", one_user, 1, NULL, 0, NULL, 0 };
+	const struct report_fixture b = { "b.csv", one_user, 1, NULL, 0, NULL, 0 };
+
+	/* Runs 1 (b), 2 (a), 3 (b), then 4 to 65 of a: 63 runs of a in all. */
+	report_write_run(path, &b);
+	report_write_run(path, &a);
+	report_write_run(path, &b);
+	for (int i = 0; i < IMADDR_HISTORY_RUNS + 2; i++)
+		report_write_run(path, &a);
+
+	struct imaddr_report_history *history = history_of(path, 3);
+	cr_assert_eq(history->count, 2, "run 3 of b: runs 1 and 3");
+	cr_assert_eq(history->points[0].run_id, 1);
+	cr_assert_eq(history->points[1].run_id, 3);
+	cr_assert_eq(history->points[1].users, 1);
+	cr_assert_str_eq(history->points[1].started, "2023-11-14T22:13:20Z");
+
+	history = history_of(path, 10);
+	cr_assert_eq(history->count, 8, "run 10 of a: runs 2 and 4 to 10, none later");
+	cr_assert_eq(history->points[0].run_id, 2);
+	cr_assert_eq(history->points[7].run_id, 10);
+
+	history = history_of(path, 3 + IMADDR_HISTORY_RUNS + 2);
+	cr_assert_eq(history->count, IMADDR_HISTORY_RUNS);
+	cr_assert_eq(history->points[0].run_id, 3 + 2 + 1, "the oldest kept");
+	cr_assert_eq(history->points[IMADDR_HISTORY_RUNS - 1].run_id, 3 + IMADDR_HISTORY_RUNS + 2);
+}

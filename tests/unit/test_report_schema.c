@@ -64,6 +64,13 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	report_count_rows(path, "1|3|3|2\n");
 }
 
+/* Version 6 added the accepted exceptions: the waiver columns. Views first. */
+#define DROP_WAIVERS_SQL(findings) \
+	" ALTER TABLE " findings " DROP COLUMN waiver_reason;" \
+	" ALTER TABLE " findings " DROP COLUMN waiver_expires;" \
+	" ALTER TABLE " findings " DROP COLUMN waiver_source;" \
+	" ALTER TABLE runs DROP COLUMN waivers; ALTER TABLE runs DROP COLUMN waived;"
+
 /* Version 4 copied every run's users and findings whole into tables. */
 #define DOWNGRADE_TO_4_SQL \
 	"CREATE TABLE old_users AS SELECT * FROM users;" \
@@ -72,6 +79,7 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	" DROP VIEW im_address_plan; DROP VIEW latest_run; DROP VIEW finding_rows;" \
 	" DROP VIEW error_users; DROP VIEW code_counts; DROP VIEW new_findings;" \
 	" DROP VIEW resolved_findings;" \
+	DROP_WAIVERS_SQL("old_findings") \
 	" DROP TABLE user_versions; DROP TABLE finding_versions; DROP TABLE label_states;" \
 	" ALTER TABLE old_users RENAME TO users; ALTER TABLE old_findings RENAME TO findings;" \
 	" CREATE VIEW code_counts AS SELECT run_id, code, severity, count(*) AS count" \
@@ -96,7 +104,7 @@ Test(report_schema, a_version_4_report_keeps_every_run_as_versions)
 	report_expect_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'user_versions'",
 			   "0\n");
 	report_write_run(path, &report_second_run);
-	report_expect_rows(path, "PRAGMA user_version", "5\n");
+	report_expect_rows(path, "PRAGMA user_version", "6\n");
 	report_expect_rows(path, "SELECT id, previous_run_id FROM runs ORDER BY id",
 			   "1|NULL\n2|1\n3|2\n");
 	/* Runs 1 and 2 read as they did; run 3 is run 2 again. */
@@ -107,6 +115,43 @@ Test(report_schema, a_version_4_report_keeps_every_run_as_versions)
 	cr_expect_str_eq(after, before);
 	report_expect_rows(path, "SELECT count(*) FROM users WHERE run_id = 3", "4\n");
 	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id = 3", "0\n");
+	free(before);
+	free(after);
+}
+
+/*
+ * A version 5 report (without the waiver columns) gains them with the next
+ * run: its runs read as before, and the next run of the label follows them.
+ */
+Test(report_schema, a_version_5_report_gains_the_waiver_columns)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	report_write_run(path, &report_first_run);
+	report_write_run(path, &report_second_run);
+	char *before = report_query(path, every_run_sql);
+	report_run_sql(path, " DROP VIEW users; DROP VIEW findings; DROP VIEW run_history;"
+			     " DROP VIEW im_address_plan; DROP VIEW latest_run;"
+			     " DROP VIEW finding_rows; DROP VIEW error_users; DROP VIEW code_counts;"
+			     " DROP VIEW new_findings; DROP VIEW resolved_findings;"
+			     DROP_WAIVERS_SQL("finding_versions")
+			     " PRAGMA user_version = 5;");
+	report_write_run(path, &report_second_run);
+	report_expect_rows(path, "PRAGMA user_version", "6\n");
+	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('finding_versions')"
+				 " WHERE name LIKE 'waiver_%'", "3\n");
+	report_expect_rows(path, "SELECT id, previous_run_id, waivers, waived FROM runs",
+			   "1|NULL|NULL|NULL\n2|1|NULL|NULL\n3|2|NULL|0\n");
+	char *after = report_query(path, "SELECT run_id, ordinal, user_id, mail, im_address"
+					 " FROM users WHERE run_id < 3 ORDER BY run_id, ordinal;"
+					 " SELECT run_id, ordinal, user_id, code, field, value"
+					 " FROM findings WHERE run_id < 3 ORDER BY run_id, ordinal, code");
+	cr_expect_str_eq(after, before);
+	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id = 3", "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM resolved_findings WHERE run_id = 3",
+			   "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM findings WHERE run_id = 3"
+				 " AND waiver_reason IS NULL", "3\n");
 	free(before);
 	free(after);
 }
@@ -122,7 +167,7 @@ Test(report_schema, a_version_4_report_keeps_every_run_as_versions)
 
 static void expect_version_4(const char *path)
 {
-	report_expect_rows(path, "PRAGMA user_version", "5\n");
+	report_expect_rows(path, "PRAGMA user_version", "6\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('runs')"
 				 " WHERE name IN ('label', 'source_base', 'source_scope',"
 				 " 'source_filter', 'mapping')", "5\n");
@@ -193,7 +238,7 @@ Test(report_schema, refuses_to_append_to_a_version_1_report)
 	cr_assert_null(report_open_or_null(path, &err));
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
-		 "report '%s' has schema version 1, older than the 5 this imaddr writes: "
+		 "report '%s' has schema version 1, older than the 6 this imaddr writes: "
 		 "keep it for its runs and start a new report", path);
 	cr_assert_str_eq(err.message, expected);
 }

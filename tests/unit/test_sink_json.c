@@ -21,9 +21,16 @@ static const char users_csv[] =
 	"dup3,Dup,x@example.com\n"                    /* a second group of each */
 	"dup4,Dup,X@example.com\n";
 
-/* Audits `csv` with a JSON output at dir/run.json; returns the parsed document. */
-static json_t *audit_json(const char *csv, const char *im_domains, size_t per_code,
-			  struct imaddr_run_totals *totals)
+/* The waivers file audit_json's runs read, or NULL. */
+static const char *waivers_path;
+
+/*
+ * Audits `csv` with a JSON output at dir/run.json, and with the SQLite
+ * report dir/`report` under the label "nightly" unless it is NULL; returns
+ * the parsed document.
+ */
+static json_t *audit_json_with_report(const char *csv, const char *im_domains, size_t per_code,
+				      const char *report, struct imaddr_run_totals *totals)
 {
 	struct imaddr_audit_options options;
 	struct imaddr_audit *audit = NULL;
@@ -38,7 +45,17 @@ static json_t *audit_json(const char *csv, const char *im_domains, size_t per_co
 	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
 	options.input_name = "users.csv";
 	options.im_domains = im_domains;
+	options.waivers = waivers_path;
+	options.label = "nightly";
+	options.allow_shrink = true;
 	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
+	if (report) {
+		char *db = tempdir_path(dir, report);
+		cr_assert_eq(imaddr_sink_report_open(db, -1, &sink, &err), IMADDR_OK, "%s",
+			     err.message);
+		imaddr_audit_add_sink(audit, sink);
+		free(db);
+	}
 	cr_assert_eq(imaddr_sink_bat_open(bat, 0, -1, &sink, &err), IMADDR_OK, "%s", err.message);
 	imaddr_audit_add_sink(audit, sink);
 	cr_assert_eq(imaddr_sink_json_open(path, per_code, &sink, &err), IMADDR_OK, "%s",
@@ -58,6 +75,12 @@ static json_t *audit_json(const char *csv, const char *im_domains, size_t per_co
 	free(path);
 	free(bat);
 	return document;
+}
+
+static json_t *audit_json(const char *csv, const char *im_domains, size_t per_code,
+			  struct imaddr_run_totals *totals)
+{
+	return audit_json_with_report(csv, im_domains, per_code, NULL, totals);
 }
 
 static json_int_t integer_at(json_t *object, const char *key)
@@ -220,6 +243,84 @@ Test(sink_json, keeps_text_that_is_not_utf8_as_valid_json)
 	free(text);
 }
 
+Test(sink_json, has_no_changes_or_history_without_a_report)
+{
+	struct imaddr_run_totals totals;
+	json_t *document = audit_json(users_csv, NULL, 20, &totals);
+	cr_assert(json_is_null(json_object_get(document, "changes")));
+	cr_assert(json_is_null(json_object_get(document, "label")));
+	cr_assert_eq(json_array_size(json_object_get(document, "history")), 0);
+	json_decref(document);
+}
+
+/* The count of `code` in an array of {code, count}, 0 when it is absent. */
+static json_int_t code_count(json_t *array, const char *code)
+{
+	size_t index;
+	json_t *item;
+	json_array_foreach(array, index, item) {
+		if (!strcmp(string_at(item, "code"), code))
+			return integer_at(item, "count");
+	}
+	return 0;
+}
+
+Test(sink_json, tells_the_changes_since_the_previous_run_and_the_history)
+{
+	static const char fixed_csv[] =
+		"USER ID,LAST NAME,DIRECTORY URI\n"
+		"js,Smith,sip:JSmith@EXAMPLE.com\n"    /* still uri-not-canonical */
+		"ok,Ok,ok@example.com\n"
+		"bad,Bad,bad@example.com\n"           /* uri-invalid resolved */
+		"dup1,Dup,dup@example.com\n"
+		"dup2,Dup,dup2@example.com\n"         /* one duplicate group resolved */
+		"new,New,\n";                         /* a new user: uri-missing */
+	struct imaddr_run_totals totals;
+	json_t *first = audit_json_with_report(users_csv, NULL, 20, "report.sqlite", &totals);
+	cr_assert(json_is_null(json_object_get(first, "changes")), "a first run has no changes");
+	cr_assert_str_eq(string_at(first, "label"), "nightly");
+	cr_assert_eq(integer_at(first, "report_run"), 1);
+	json_t *history = json_object_get(first, "history");
+	cr_assert_eq(json_array_size(history), 1);
+	cr_assert_eq(integer_at(json_array_get(history, 0), "errors"),
+		     (json_int_t)totals.by_severity[IMADDR_SEVERITY_ERROR]);
+	json_int_t first_errors = (json_int_t)totals.by_severity[IMADDR_SEVERITY_ERROR];
+	json_decref(first);
+
+	json_t *second = audit_json_with_report(fixed_csv, NULL, 20, "report.sqlite", &totals);
+	cr_assert_eq(integer_at(second, "report_run"), 2);
+	json_t *changes = json_object_get(second, "changes");
+	cr_assert(json_is_object(changes));
+	cr_assert_eq(integer_at(json_object_get(changes, "previous_run"), "run"), 1);
+	cr_assert_eq(integer_at(json_object_get(changes, "previous_run"), "users"), 8);
+	cr_assert_eq(integer_at(changes, "users_added"), 1);
+	cr_assert_eq(integer_at(changes, "users_removed"), 3);
+	json_t *new_by_code = json_object_get(changes, "new_by_code");
+	json_t *resolved_by_code = json_object_get(changes, "resolved_by_code");
+	cr_assert_eq(code_count(new_by_code, "uri-missing"), 1);
+	cr_assert_eq(code_count(resolved_by_code, "uri-invalid"), 1);
+	cr_assert_eq(code_count(resolved_by_code, "uri-not-canonical"), 1, "ab's went");
+	cr_assert_eq(code_count(new_by_code, "uri-not-canonical"), 0, "js's stays");
+	cr_assert_eq(integer_at(json_object_get(changes, "new"), "errors"),
+		     code_count(new_by_code, "uri-missing") +
+			     code_count(new_by_code, "uri-invalid") +
+			     code_count(new_by_code, "uri-duplicate") +
+			     code_count(new_by_code, "im-address-duplicate"));
+	json_t *examples = json_object_get(changes, "new_examples");
+	cr_assert_geq(json_array_size(examples), 1);
+	cr_assert_str_eq(string_at(json_array_get(examples, 0), "code"), "uri-missing");
+
+	history = json_object_get(second, "history");
+	cr_assert_eq(json_array_size(history), 2);
+	cr_assert_eq(integer_at(json_array_get(history, 0), "run"), 1, "oldest first");
+	cr_assert_eq(integer_at(json_array_get(history, 0), "errors"), first_errors);
+	cr_assert_eq(integer_at(json_array_get(history, 1), "run"), 2);
+	cr_assert_eq(integer_at(json_array_get(history, 1), "errors"),
+		     (json_int_t)totals.by_severity[IMADDR_SEVERITY_ERROR]);
+	cr_assert_eq(integer_at(json_array_get(history, 1), "users"), 6);
+	json_decref(second);
+}
+
 Test(sink_json, refuses_a_directory_that_does_not_exist)
 {
 	struct imaddr_sink *sink = NULL;
@@ -265,4 +366,73 @@ Test(sink_json, writes_an_address_as_one_line)
 	json_decref(first);
 	json_decref(other);
 	free(text);
+}
+
+/* The first finding of `code` in the document's list. */
+static json_t *first_finding(json_t *document, const char *code)
+{
+	size_t i;
+	json_t *finding;
+	json_array_foreach(json_object_get(document, "findings"), i, finding) {
+		if (!strcmp(string_at(finding, "code"), code))
+			return finding;
+	}
+	cr_assert_fail("no %s finding", code);
+	return NULL;
+}
+
+Test(sink_json, counts_waived_findings_apart_and_lists_them_with_their_waiver)
+{
+	char *path = tempdir_write_str(dir, "waivers.csv",
+				       "code,user_id,value,reason,expires\n"
+				       "uri-invalid,bad,,a test account,2999-12-31\n"
+				       "uri-duplicate,,dup@example.com,one mailbox,\n"
+				       "im-address-duplicate,,dup@example.com,one mailbox,\n");
+	waivers_path = path;
+	json_t *document = audit_json(users_csv, NULL, 20, NULL);
+	waivers_path = NULL;
+	cr_assert_str_eq(string_at(json_object_get(document, "run"), "waivers"), path);
+	json_t *counts = json_object_get(document, "totals");
+	cr_expect_eq(integer_at(counts, "waived"), 5);
+	/* The other group of each code is still an error. */
+	cr_expect_eq(integer_at(counts, "errors"), 4);
+	size_t i;
+	json_t *code;
+	json_array_foreach(json_object_get(document, "codes"), i, code) {
+		if (!strcmp(string_at(code, "code"), "uri-invalid")) {
+			cr_expect_eq(integer_at(code, "count"), 0);
+			cr_expect_eq(integer_at(code, "waived"), 1);
+			cr_expect_eq(integer_at(code, "listed"), 1);
+		} else if (!strcmp(string_at(code, "code"), "uri-duplicate")) {
+			cr_expect_eq(integer_at(code, "count"), 2);
+			cr_expect_eq(integer_at(code, "waived"), 2);
+		}
+	}
+	json_t *waiver = json_object_get(first_finding(document, "uri-invalid"), "waiver");
+	cr_assert(json_is_object(waiver));
+	cr_expect_str_eq(string_at(waiver, "reason"), "a test account");
+	cr_expect_str_eq(string_at(waiver, "expires"), "2999-12-31");
+	char source[600];
+	snprintf(source, sizeof(source), "%s:2", path);
+	cr_expect_str_eq(string_at(waiver, "source"), source);
+	cr_expect(json_is_null(json_object_get(first_finding(document, "uri-not-canonical"),
+					       "waiver")));
+	json_decref(document);
+	/* A waiver accepts the problem, it does not fix the data: not in the BAT file. */
+	char *bat_path = tempdir_path(dir, "bat.csv");
+	char *bat = tempdir_read(bat_path, NULL);
+	cr_assert_not_null(bat);
+	cr_expect_null(strstr(bat, "dup1"), "%s", bat);
+	cr_expect_null(strstr(bat, "dup2"), "%s", bat);
+	free(bat);
+	free(bat_path);
+	free(path);
+}
+
+Test(sink_json, a_run_without_waivers_says_so)
+{
+	json_t *document = audit_json(users_csv, NULL, 20, NULL);
+	cr_expect(json_is_null(json_object_get(json_object_get(document, "run"), "waivers")));
+	cr_expect_eq(integer_at(json_object_get(document, "totals"), "waived"), 0);
+	json_decref(document);
 }

@@ -30,7 +30,7 @@ Test(sink_report, records_run_users_findings_and_domains)
 
 	report_write_run(path, &report_first_run);
 
-	report_expect_rows(path, "PRAGMA user_version", "5\n");
+	report_expect_rows(path, "PRAGMA user_version", "6\n");
 	report_expect_rows(path, "PRAGMA application_id", "1768776036\n");
 	report_expect_rows(path,
 		"SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
@@ -74,9 +74,9 @@ Test(sink_report, records_run_users_findings_and_domains)
 		"NULL|NULL|NULL|NULL\n");
 	report_expect_rows(path, "SELECT run_id, ordinal, user_id FROM error_users", "1|3|BSmith\n");
 	report_expect_rows(path, "SELECT * FROM code_counts ORDER BY code",
-		"1|im-address-duplicate|error|1\n"
-		"1|lastname-missing|warning|1\n"
-		"1|record-malformed|error|1\n");
+		"1|im-address-duplicate|error|1|0\n"
+		"1|lastname-missing|warning|1|0\n"
+		"1|record-malformed|error|1|0\n");
 	report_expect_rows(path, "SELECT id FROM latest_run", "1\n");
 	report_expect_rows(path, "SELECT count(*) FROM new_findings", "0\n");
 	report_expect_rows(path,
@@ -465,7 +465,7 @@ static void append_expected(struct imaddr_buf *users, struct imaddr_buf *finding
 /*
  * Runs of two labels interleaved, changed and unchanged: every run's users
  * and findings read through the views exactly as that run was fed them,
- * although a run writes only what changed.
+ * although a run writes only what changed; and so do the runs a prune keeps.
  */
 Test(sink_report, past_runs_are_reconstructed_exactly)
 {
@@ -504,6 +504,42 @@ Test(sink_report, past_runs_are_reconstructed_exactly)
 	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id IN (6, 7)", "0\n");
 	report_expect_rows(path, "SELECT run_id, user_id, code FROM resolved_findings"
 				 " WHERE run_id = 5", "5|BSmith|im-address-duplicate\n");
+
+	/*
+	 * Pruned to the newest two runs of each label (3 and 7, 6 and 8): those
+	 * read as they did, although run 6 held versions runs 1 to 5 wrote.
+	 */
+	struct imaddr_prune_result pruned;
+	struct imaddr_error err = { "" };
+	cr_assert_eq(imaddr_report_prune(path, NULL, 2, -1, &pruned, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_expect_eq(pruned.runs, 4);
+	imaddr_buf_reset(&users);
+	imaddr_buf_reset(&findings);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		if (i + 1 == 3 || i + 1 >= 6)
+			append_expected(&users, &findings, (int)i + 1, runs[i]);
+	}
+	report_expect_rows(path, "SELECT id, previous_run_id, label FROM runs ORDER BY id",
+			   "3|NULL|other.csv\n6|NULL|users.csv\n7|3|other.csv\n8|6|users.csv\n");
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, mail, last_name, im_address"
+		" FROM users ORDER BY run_id, ordinal", users.data);
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, code, field, value FROM finding_rows"
+		" ORDER BY run_id, finding_id", findings.data);
+	/* The next run of the label finds its previous run's state: it writes nothing. */
+	sink_write_allowing_shrink(path, &report_second_run);
+	report_expect_rows(path,
+		"SELECT previous_run_id, (SELECT count(*) FROM user_versions WHERE first_run = 9),"
+		" (SELECT count(*) FROM finding_versions WHERE first_run = 9),"
+		" (SELECT count(*) FROM new_findings WHERE run_id = 9),"
+		" (SELECT count(*) FROM resolved_findings WHERE run_id = 9)"
+		" FROM runs WHERE id = 9", "8|0|0|0|0\n");
+	append_expected(&users, &findings, 9, &report_second_run);
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, mail, last_name, im_address"
+		" FROM users ORDER BY run_id, ordinal", users.data);
 	imaddr_buf_release(&users);
 	imaddr_buf_release(&findings);
 }

@@ -311,3 +311,59 @@ Test(sink_summary, prints_nothing_when_the_run_fails)
 	cr_assert_str_eq(text, "");
 	free(text);
 }
+
+static char *summarize_waived(const char *waivers)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	options.input_name = "users.csv";
+	char *path = tempdir_write_str(dir, "waivers.csv", waivers);
+	options.waivers = path;
+	char *text = summarize(users_csv, &options, IMADDR_OK);
+	free(path);
+	return text;
+}
+
+Test(sink_summary, counts_waived_findings_apart_with_their_waiver)
+{
+	char *text = summarize_waived("code,user_id,value,reason,expires\n"
+				      "uri-duplicate,,dup@example.com,one mailbox for two,2999-12-31\n"
+				      "im-address-duplicate,,dup@example.com,one mailbox for two,\n"
+				      "uri-invalid,bad,,a test account,\n");
+	expect_line(text, "\nfindings: 0 errors, ");
+	expect_line(text, "\n\nwaived: 5 (uri-invalid 1, uri-duplicate 2, im-address-duplicate 2),"
+			  " by the waivers of '");
+	expect_line(text, "waivers.csv'; the first:\n"
+			  "  line 5 [DIRECTORY URI]: directory URI is invalid: no '@' (uri-invalid)\n"
+			  "      waived by ");
+	expect_line(text, "waivers.csv:4: a test account\n");
+	expect_line(text, "waivers.csv:2: one mailbox for two (until 2999-12-31)\n");
+	/* A duplicate group waived whole is no problem left to show. */
+	expect_no_line(text, "duplicate groups:");
+	expect_no_line(text, "first errors:");
+	free(text);
+}
+
+Test(sink_summary, shows_a_group_with_a_member_not_waived)
+{
+	char *text = summarize_waived("code,user_id,value,reason,expires\n"
+				      "uri-duplicate,dup1,,the older account,\n");
+	expect_line(text, "\n\nwaived: 1 (uri-duplicate 1), by the waivers of '");
+	expect_line(text, "\nduplicate groups: 2 (uri-duplicate 1, im-address-duplicate 1), "
+			  "by the users who share them:\n"
+			  "  line 6; line 7\n");
+	free(text);
+}
+
+Test(sink_summary, says_waived_0_only_with_a_waivers_file)
+{
+	char *text = summarize_waived("code,user_id,value,reason,expires\n"
+				      "uri-invalid,nobody,,gone,\n");
+	expect_line(text, "\n\nwaived: 0, by the waivers of '");
+	expect_code_line(text, IMADDR_CODE_WAIVER_UNUSED, 1);
+	free(text);
+	text = summarize_uri(users_csv, NULL);
+	expect_no_line(text, "waived");
+	free(text);
+}

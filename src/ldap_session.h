@@ -1,0 +1,53 @@
+/*
+ * The LDAP reader's transport: a libldap handle connected to the server
+ * (StartTLS, certificate verification demanded, ldap.conf's TLS settings
+ * kept), the filter checked before anything is sent, and a bind (anonymous,
+ * simple or SASL EXTERNAL/GSSAPI). The search that uses the handle is
+ * reader_ldap.c's. Failures are IMADDR_ERR_LDAP with "URI: what failed:
+ * libldap's text (the server's text)", because the server's text (AD's
+ * "data 52e" and the like) is often the only clue.
+ */
+#ifndef IMADDR_LDAP_SESSION_H
+#define IMADDR_LDAP_SESSION_H
+
+#include <ldap.h>
+#include <stdbool.h>
+
+#include "imaddr.h"
+
+struct imaddr_ldap_session {
+	const struct imaddr_ldap_options *options;  /* must outlive the session */
+	LDAP *ld;
+	char *password;       /* our copy, cleared once the bind is done */
+	char *default_base;   /* ldap.conf's BASE, from libldap; NULL without one */
+};
+
+/**
+ * Mistakes in `options` that need no server to see (the URI, StartTLS with
+ * ldaps://, the SASL mechanism, a bind DN without a password, the CA file):
+ * IMADDR_ERR_USAGE before anything runs.
+ */
+enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_options *options,
+						     struct imaddr_error *err);
+
+/** A session of checked `options`, holding a copy of the bind password. */
+void imaddr_ldap_session_init(struct imaddr_ldap_session *session,
+			      const struct imaddr_ldap_options *options);
+
+/**
+ * Connects, checks that `filter` encodes as a search filter, and binds.
+ * The password copy is cleared whatever happens, so a session opens once.
+ */
+enum imaddr_status imaddr_ldap_session_open(struct imaddr_ldap_session *session,
+					    const char *filter, struct imaddr_error *err);
+
+/** Unbinds and releases what the session holds; it may be closed twice. */
+void imaddr_ldap_session_close(struct imaddr_ldap_session *session);
+
+/** "URI: WHAT: libldap's text for `rc` (`diagnostic`, or the handle's)". */
+enum imaddr_status imaddr_ldap_session_failure(const struct imaddr_ldap_session *session,
+					       struct imaddr_error *err, int rc,
+					       const char *diagnostic, const char *format, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#endif /* IMADDR_LDAP_SESSION_H */

@@ -1,0 +1,14 @@
+/*
+ * Retention: the oldest runs of each label removed from the SQLite report
+ * (imaddr_report_prune, declared in imaddr.h; imaddr prune and audit
+ * --keep-runs). A version written by a removed run that a kept run still
+ * holds moves to the oldest kept run of its label, so that every kept run
+ * reads as it did and the label's next run finds its state;
+ * docs/report-schema.md, "Pruning old runs".
+ */
+#ifndef IMADDR_REPORT_PRUNE_H
+#define IMADDR_REPORT_PRUNE_H
+
+#include "imaddr.h"
+
+#endif /* IMADDR_REPORT_PRUNE_H */
