@@ -63,6 +63,12 @@ void tool_password_clear(struct tool_password *password);
 /* The configuration file (tool_config.c).                                   */
 
 /* Read when present and no --config is given. */
+/*
+ * A configuration file is a few hundred bytes: one past this (a device such
+ * as /dev/zero, which has no end) is refused once this much is read.
+ */
+#define TOOL_CONFIG_MAX_BYTES (1024 * 1024)
+
 #ifndef TOOL_CONFIG_DEFAULT
 #define TOOL_CONFIG_DEFAULT "/etc/imaddr/imaddr.conf"
 #endif
