@@ -73,7 +73,7 @@ Test(tool_config, a_file_without_end_is_refused_at_the_cap)
 Test(tool_config, a_file_over_the_cap_is_refused)
 {
 	struct tool_config_file file;
-	size_t size = TOOL_CONFIG_MAX_BYTES + 100;
+	size_t size = (TOOL_CONFIG_MAX_BYTES / 20 + 5) * 20;   /* whole lines past the cap */
 	char *text = malloc(size + 1);
 	for (size_t i = 0; i < size; i += 20)
 		memcpy(text + i, "# nineteen bytes...\n", 20);
