@@ -53,7 +53,7 @@ SHLIB_NAME := libimaddr.so.$(SOVERSION)
 SHLIB := $(BUILD)/libimaddr.so.$(VERSION)
 BIN := $(BUILD)/imaddr
 
-.PHONY: FORCE all deps test-deps demo check test-all test unit cases ldap install-test completion html asan fuzz \
+.PHONY: FORCE all deps test-deps demo check test-all test unit cases ldap install-test completion html memory asan fuzz \
 	bench install install-strip uninstall dist distcheck package package-test clean
 .SECONDARY:
 all: $(BIN) $(LIB) $(SHLIB)
@@ -138,7 +138,7 @@ check: test-deps
 test-all:
 	@$(MAKE) --no-print-directory test
 
-test: unit cases ldap install-test completion html
+test: unit cases ldap install-test completion html memory
 
 unit: $(BIN) $(UNIT_BINS)
 	@IMADDR=$(BIN) tests/run-unit $(UNIT_BINS)
@@ -163,37 +163,82 @@ completion: $(BIN)
 html: $(BIN)
 	@tests/html/run $(BIN)
 
+# Hostile inputs streamed through the binary at a peak RSS of at most 100 MiB:
+# the plain build only, as AddressSanitizer's shadow memory inflates RSS.
+memory: $(BIN) $(BUILD)/tests/peak-rss
+	@tests/memory/run $(BIN) $(BUILD)/tests/peak-rss
+
+$(BUILD)/tests/peak-rss: tests/memory/peak-rss.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" unit cases ldap
 
-# Coverage-guided fuzzing of every reader and of check-address (clang's
-# libFuzzer with ASan and UBSan), seeded from samples/ and tests/ldap/.
-# Never part of make check; FUZZ_SECONDS per target.
+# Coverage-guided fuzzing (clang's libFuzzer with ASan and UBSan), seeded from
+# samples/, tests/ldap/ and tests/fuzz/regress/: each reader with the audit
+# and its summary (fuzz_csv, fuzz_ldif), the whole audit with every output
+# (fuzz_audit_csv, fuzz_audit_ldif), audit's command line and configuration
+# file (fuzz_options) and check-address. Never part of make check;
+# FUZZ_SECONDS per target. The targets' files go to a directory of
+# FUZZ_TMPDIR's, removed after each target, crash or not: /dev/shm, where the
+# outputs' fsyncs cost nothing (the whole audit runs four times faster than on
+# a disk). A crash input goes to build-fuzz/crash-*. The whole audit is
+# fuzzed without entropic scheduling, which would spend most of the time
+# ranking its features (three times the speed without).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_csv fuzz_ldif fuzz_check_address
+FUZZ_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(CURDIR)/build-fuzz)
+FUZZ_TARGETS := fuzz_csv fuzz_ldif fuzz_audit_csv fuzz_audit_ldif fuzz_options fuzz_check_address
+FUZZ_CC = clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined
+FUZZ_TOOL_OBJS := $(patsubst $(BUILD)/%,build-fuzz/%,$(TOOL_TEST_OBJS))
+# fuzz_run TARGET CORPUS FLAGS
+define fuzz_run
+	tmp=$$(mktemp -d $(FUZZ_TMPDIR)/imaddr-fuzz.XXXXXX) && trap 'rm -rf "$$tmp"' EXIT INT TERM && \
+		TMPDIR=$$tmp build-fuzz/$(1) -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=build-fuzz/ $(3) build-fuzz/corpus/$(2)
+endef
 fuzz:
 	@scripts/install-deps --fuzz
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
-		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libimaddr.a
-	@mkdir -p build-fuzz/corpus/csv build-fuzz/corpus/ldif build-fuzz/corpus/address
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libimaddr.a \
+		$(FUZZ_TOOL_OBJS)
+	@mkdir -p build-fuzz/corpus/csv build-fuzz/corpus/ldif build-fuzz/corpus/address \
+		build-fuzz/corpus/options
 	@cp samples/*.csv build-fuzz/corpus/csv/
 	@cp tests/ldap/*.ldif build-fuzz/corpus/ldif/
 	@find tests/fuzz/regress -name '*.csv' -exec cp {} build-fuzz/corpus/csv/ \;
-	@find tests/fuzz/regress -type f ! -name '*.csv' -exec cp {} build-fuzz/corpus/ldif/ \;
+	@find tests/fuzz/regress -name '*.args' -exec cp {} build-fuzz/corpus/options/ \;
+	@find tests/fuzz/regress -type f ! -name '*.csv' ! -name '*.args' \
+		-exec cp {} build-fuzz/corpus/ldif/ \;
 	@head -n 200 samples/*.csv | tr ',' '\n' | split -l 1 - build-fuzz/corpus/address/s
-	clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-DFUZZ_READER_CSV -o build-fuzz/fuzz_csv tests/fuzz/fuzz_reader.c \
+	@printf '%s\0' --csv users.csv --default-domain example.com --bat bat.csv --db r.sqlite \
+		>build-fuzz/corpus/options/csv.args
+	@printf '%s\0' -H ldap://dc1 -b dc=example,dc=com -D cn=admin -y pw -s one \
+		--filter '(objectClass=user)' --scheme directory-uri >build-fuzz/corpus/options/ldap.args
+	@printf '%s\0' --profile nightly --fail-on new >build-fuzz/corpus/options/config.args
+	@printf '\0[nightly]\ncluster = east\nldif = users.ldif\ndefault-domain = example.com\ndb = r.sqlite\nquiet = yes\n' \
+		>>build-fuzz/corpus/options/config.args
+	@sed -n 's/^\t{ "\([a-z-]*\)",.*/"--\1"/p' src/tool_audit.c >build-fuzz/options.dict
+	$(FUZZ_CC) -DFUZZ_READER_CSV -o build-fuzz/fuzz_csv tests/fuzz/fuzz_reader.c \
 		build-fuzz/libimaddr.a $(PKG_LIBS)
-	clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o build-fuzz/fuzz_ldif tests/fuzz/fuzz_reader.c build-fuzz/libimaddr.a $(PKG_LIBS)
-	clang $(IMADDR_CFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-o build-fuzz/fuzz_check_address tests/fuzz/fuzz_check_address.c \
+	$(FUZZ_CC) -o build-fuzz/fuzz_ldif tests/fuzz/fuzz_reader.c build-fuzz/libimaddr.a $(PKG_LIBS)
+	$(FUZZ_CC) -DFUZZ_AUDIT_CSV -o build-fuzz/fuzz_audit_csv tests/fuzz/fuzz_audit.c \
 		build-fuzz/libimaddr.a $(PKG_LIBS)
-	build-fuzz/fuzz_csv -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/csv
-	build-fuzz/fuzz_ldif -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/ldif
-	build-fuzz/fuzz_check_address -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/address
+	$(FUZZ_CC) -o build-fuzz/fuzz_audit_ldif tests/fuzz/fuzz_audit.c build-fuzz/libimaddr.a \
+		$(PKG_LIBS)
+	$(FUZZ_CC) $(TOOL_CFLAGS) -o build-fuzz/fuzz_options tests/fuzz/fuzz_options.c \
+		$(FUZZ_TOOL_OBJS) build-fuzz/libimaddr.a $(PKG_LIBS) $(TOOL_LIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_check_address tests/fuzz/fuzz_check_address.c \
+		build-fuzz/libimaddr.a $(PKG_LIBS)
+	$(call fuzz_run,fuzz_csv,csv,-max_len=65536)
+	$(call fuzz_run,fuzz_ldif,ldif,-max_len=65536)
+	$(call fuzz_run,fuzz_audit_csv,csv,-max_len=65536 -entropic=0)
+	$(call fuzz_run,fuzz_audit_ldif,ldif,-max_len=65536 -entropic=0)
+	$(call fuzz_run,fuzz_options,options,-max_len=4096 -dict=build-fuzz/options.dict -close_fd_mask=3)
+	$(call fuzz_run,fuzz_check_address,address,)
 
 bench: all
 	@scripts/install-deps --bench

@@ -14,6 +14,14 @@
 #include "error.h"
 
 #define READ_CHUNK (256 * 1024)
+/* libcsv grows its field buffer a block at a time. */
+#define PARSER_BLOCK 4096
+/*
+ * The most libcsv's field buffer may hold: a field of IMADDR_CSV_FIELD_MAX
+ * bytes and the block that tells it is longer (libcsv asks for more room
+ * before it looks at the byte that may end the field).
+ */
+#define PARSER_BUFFER_MAX (IMADDR_CSV_FIELD_MAX + PARSER_BLOCK)
 /* The start of the header kept for the message when a column is missing. */
 #define HEADER_SHOWN 160
 
@@ -45,13 +53,17 @@ struct csv_reader {
 	size_t cell_count;
 	size_t fields_beyond;       /* a row's fields past the header's columns: counted, not kept */
 	size_t cell_cap;
+	bool field_too_long;    /* libcsv's buffer filled up: the field ending next is dropped */
+	uint64_t row_bytes;     /* of the row being read, as fed to libcsv */
+	uint64_t row_too_long_at;  /* the line where the row passed its cap; 0: it has not */
 	uint64_t physical_line;
 	char line_end;          /* '\n', or '\r' in a file with classic Mac line ends */
 	uint64_t row_line;
 	bool row_started;       /* a field of the row has ended */
 	bool between_rows;      /* the next non-blank line starts a row */
 	bool header_done;
-	uint64_t rows_skipped;
+	uint64_t rows_skipped;      /* not valid CSV */
+	uint64_t rows_too_long;
 	uint64_t header_line;  /* not valid CSV: reported and skipped */
 
 	const struct imaddr_reader_request *request;
@@ -66,19 +78,30 @@ static int never_space(unsigned char c)
 	return 0;
 }
 
+/*
+ * libcsv's buffer holds one field. Refusing to grow it past the field cap
+ * makes csv_parse stop with CSV_ENOMEM at the first byte that does not fit
+ * (drop_field_bytes then empties it); a real lack of memory is fatal, as
+ * everywhere in the library, so CSV_ENOMEM only ever means a long field.
+ */
 static void *capped_realloc(void *pointer, size_t size)
 {
-	if (size > IMADDR_CSV_PARSER_MAX)
+	if (size > PARSER_BUFFER_MAX)
 		return NULL;
-	return realloc(pointer, size);
+	return imaddr_xrealloc(pointer, size);
 }
 
 static void on_field(void *data, size_t len, void *context)
 {
 	struct csv_reader *reader = context;
+	bool dropped = reader->field_too_long;
+	reader->field_too_long = false;
 	if (reader->status != IMADDR_OK)
 		return;
 	reader->row_started = true;
+	/* A row past its cap is only parsed to its end, to find where the next begins. */
+	if (reader->row_too_long_at)
+		return;
 	if (!reader->header_done && reader->cell_count == IMADDR_CSV_HEADER_MAX_COLUMNS) {
 		reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
 			"%s:%llu: the header has more than %d columns: not an export of users?",
@@ -99,7 +122,7 @@ static void on_field(void *data, size_t len, void *context)
 	struct cell *cell = &reader->cells[reader->cell_count++];
 	cell->offset = reader->row_data.len;
 	cell->len = 0;
-	cell->too_long = len > IMADDR_CSV_FIELD_MAX;
+	cell->too_long = dropped || len > IMADDR_CSV_FIELD_MAX;
 	if (cell->too_long || !data)
 		return;
 	/* The header is always kept; of the rows, only the mapped columns. */
@@ -287,8 +310,8 @@ static void emit_row(struct csv_reader *reader)
 		const struct cell *cell = &reader->cells[column];
 		if (cell->too_long) {
 			imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED,
-				value->attribute, "field is longer than %d bytes and was ignored",
-				IMADDR_CSV_FIELD_MAX);
+				value->attribute, "the field in column %d is longer than %d bytes "
+				"and was ignored", column + 1, IMADDR_CSV_FIELD_MAX);
 			continue;
 		}
 		value->data = reader->row_data.data + cell->offset;
@@ -305,10 +328,26 @@ static void emit_row(struct csv_reader *reader)
 	reader->status = reader->request->record(reader->request->context, record, reader->err);
 }
 
+/* A row past IMADDR_CSV_RECORD_MAX, now that it has ended: a finding of no user. */
+static void skip_long_row(struct csv_reader *reader)
+{
+	char message[160];
+	reader->rows_too_long++;
+	snprintf(message, sizeof(message),
+		 "row skipped: it is longer than %d bytes by line %llu (its fields were not read)",
+		 IMADDR_CSV_RECORD_MAX, (unsigned long long)reader->row_too_long_at);
+	reader->status = reader->request->notice(reader->request->context,
+		IMADDR_CODE_RECORD_MALFORMED, reader->row_line, NULL, NULL, NULL, message,
+		reader->err);
+}
+
 static void reset_row(struct csv_reader *reader)
 {
 	reader->cell_count = 0;
 	reader->fields_beyond = 0;
+	reader->field_too_long = false;
+	reader->row_bytes = 0;
+	reader->row_too_long_at = 0;
 	reader->row_started = false;
 	reader->between_rows = true;
 	imaddr_buf_reset(&reader->row_data);
@@ -324,7 +363,10 @@ static void on_row_end(int terminator, void *context)
 		read_header(reader);
 		goto reset;
 	}
-	emit_row(reader);
+	if (reader->row_too_long_at)
+		skip_long_row(reader);
+	else
+		emit_row(reader);
 reset:
 	reset_row(reader);
 }
@@ -338,7 +380,7 @@ static enum imaddr_status parser_init(struct csv_reader *reader, struct csv_pars
 	/* Surrounding white space is data here: it is reported, not hidden. */
 	csv_set_space_func(parser, never_space);
 	csv_set_realloc_func(parser, capped_realloc);
-	csv_set_blk_size(parser, 4096);
+	csv_set_blk_size(parser, PARSER_BLOCK);
 	return IMADDR_OK;
 }
 
@@ -352,10 +394,6 @@ static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_par
 	int error = csv_error(parser);
 	csv_free(parser);
 	reset_row(reader);
-	if (error == CSV_ENOMEM)
-		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
-			"%s:%llu: a field grows past %d bytes: an unbalanced quote?",
-			reader->path, (unsigned long long)line, IMADDR_CSV_PARSER_MAX);
 	if (!reader->header_done)
 		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
 			"%s:%llu: the header row is not valid CSV: %s", reader->path,
@@ -370,6 +408,50 @@ static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_par
 	if (status != IMADDR_OK)
 		return status;
 	return parser_init(reader, parser);
+}
+
+/*
+ * The field being parsed has filled libcsv's buffer (capped_realloc): it is
+ * longer than IMADDR_CSV_FIELD_MAX, and on_field will drop it. libcsv has no
+ * call that empties its buffer, so the members csv.h documents are set
+ * here: the bytes go, all but those libcsv takes back itself when a field
+ * ends (the quote that may close a quoted field, and `spaces`, always 0
+ * here), and the status is cleared. Its state stays as it was, quoted or
+ * not, so that libcsv itself goes on to find where the field and the record
+ * end, quotes and line ends inside quotes included: no second parser is
+ * needed to get back in step, and no field ever costs more than the buffer.
+ */
+static void drop_field_bytes(struct csv_reader *reader, struct csv_parser *parser)
+{
+	size_t keep = parser->spaces + 1;
+	if (keep > parser->entry_pos)
+		keep = parser->entry_pos;
+	memmove(parser->entry_buf, parser->entry_buf + parser->entry_pos - keep, keep);
+	parser->entry_pos = keep;
+	parser->status = CSV_SUCCESS;
+	reader->field_too_long = true;
+}
+
+/*
+ * Counts a piece of the row being read against IMADDR_CSV_RECORD_MAX. Rows
+ * end only at a line end, and a piece is at most a line: all of it is the
+ * row's. Past the cap a row is parsed on without being kept; a header is
+ * refused there.
+ */
+static void count_row_bytes(struct csv_reader *reader, size_t len)
+{
+	reader->row_bytes += len;
+	if (reader->row_bytes <= IMADDR_CSV_RECORD_MAX || reader->row_too_long_at)
+		return;
+	if (!reader->header_done) {
+		reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+			"%s:%llu: the header row is longer than %d bytes by line %llu: not an "
+			"export of users?", reader->path, (unsigned long long)reader->row_line,
+			IMADDR_CSV_RECORD_MAX, (unsigned long long)reader->physical_line);
+		return;
+	}
+	reader->row_too_long_at = reader->physical_line;
+	imaddr_buf_reset(&reader->row_data);
 }
 
 static bool is_blank_line(const char *line, size_t len)
@@ -391,6 +473,7 @@ static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser
 		/* PowerShell 5.1's Export-Csv names the .NET type first. */
 		if (len >= 5 && !strncmp(line, "#TYPE", 5)) {
 			reader->base.input.type_line_skipped = true;
+			*skip_rest = true;   /* the rest of a long line comes in later pieces */
 			return IMADDR_OK;
 		}
 	}
@@ -413,11 +496,23 @@ static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser
 		reader->row_line = reader->physical_line;
 		reader->between_rows = false;
 	}
-	size_t parsed = csv_parse(parser, line, len, on_field, on_row_end, reader);
-	if (reader->status != IMADDR_OK)
-		return reader->status;
-	if (parsed == len)
-		return IMADDR_OK;
+	if (!reader->between_rows) {
+		count_row_bytes(reader, len);
+		if (reader->status != IMADDR_OK)
+			return reader->status;
+	}
+	size_t parsed = 0;
+	for (;;) {
+		parsed += csv_parse(parser, line + parsed, len - parsed, on_field, on_row_end,
+				    reader);
+		if (reader->status != IMADDR_OK)
+			return reader->status;
+		if (parsed == len)
+			return IMADDR_OK;
+		if (csv_error(parser) != CSV_ENOMEM)
+			break;
+		drop_field_bytes(reader, parser);
+	}
 	*skip_rest = true;
 	return skip_bad_row(reader, parser);
 }
@@ -498,8 +593,8 @@ static enum imaddr_status run(struct imaddr_reader *base,
 			reader->physical_line++;
 			p = newline + 1;
 		}
-		/* A line with no end in sight is one huge field: keep memory bounded. */
-		if (pending.len > IMADDR_CSV_PARSER_MAX) {
+		/* A line is never held whole: a long one is fed to libcsv in pieces. */
+		if (pending.len >= READ_CHUNK) {
 			status = feed_line(reader, &parser, pending.data, pending.len, &skip_rest);
 			imaddr_buf_reset(&pending);
 			if (status != IMADDR_OK)
@@ -532,10 +627,17 @@ out_free:
 static enum imaddr_status csv_no_users(struct imaddr_reader *base, struct imaddr_error *err)
 {
 	struct csv_reader *reader = (struct csv_reader *)base;
-	if (reader->rows_skipped)
+	if (reader->rows_skipped && !reader->rows_too_long)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: all %llu rows after the header were skipped as not valid CSV",
 			reader->path, (unsigned long long)reader->rows_skipped);
+	if (reader->rows_skipped || reader->rows_too_long)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: all %llu rows after the header were skipped (%llu not valid "
+			"CSV, %llu longer than %d bytes)", reader->path,
+			(unsigned long long)(reader->rows_skipped + reader->rows_too_long),
+			(unsigned long long)reader->rows_skipped,
+			(unsigned long long)reader->rows_too_long, IMADDR_CSV_RECORD_MAX);
 	return imaddr_error_set(err, IMADDR_ERR_INPUT,
 		"%s: no users: the header row (line %llu) is followed by no rows", reader->path,
 		(unsigned long long)reader->header_line);

@@ -63,6 +63,12 @@ void tool_password_clear(struct tool_password *password);
 /* The configuration file (tool_config.c).                                   */
 
 /* Read when present and no --config is given. */
+/*
+ * A configuration file is a few hundred bytes: one past this (a device such
+ * as /dev/zero, which has no end) is refused once this much is read.
+ */
+#define TOOL_CONFIG_MAX_BYTES (1024 * 1024)
+
 #ifndef TOOL_CONFIG_DEFAULT
 #define TOOL_CONFIG_DEFAULT "/etc/imaddr/imaddr.conf"
 #endif
@@ -144,6 +150,14 @@ bool tool_option_typed_in_full(char **argv, const char *name);
 void tool_option_refused(int result, char **argv, const char *command);
 
 int tool_audit(int argc, char **argv, struct tool_password *password);
+/**
+ * What tool_audit does before it reads a password: `argv` (argv[0] is
+ * "audit") and the configuration file read and checked, with the same
+ * messages and TOOL_EXIT_* status (TOOL_EXIT_CLEAN after --help and
+ * --version), and nothing opened or run. Never exits; may be called again.
+ * The option fuzzer's entry (tests/fuzz/fuzz_options.c).
+ */
+int tool_audit_configure_only(int argc, char **argv);
 int tool_check_address(int argc, char **argv);
 int tool_prune(int argc, char **argv);
 int tool_report(int argc, char **argv);

@@ -17,6 +17,8 @@ struct parse_state {
 	int line;              /* of the line libinih was last given */
 	int long_line;         /* the first line that did not fit, or 0 */
 	int line_max;          /* libinih's longest line, its newline included */
+	size_t bytes;          /* read so far */
+	bool too_big;          /* TOOL_CONFIG_MAX_BYTES read: the read stopped there */
 	bool out_of_memory;
 };
 
@@ -51,21 +53,38 @@ static int on_setting(void *context, const char *section, const char *key, const
 	return !state->out_of_memory;
 }
 
-/* fgets, counting lines and noting one that libinih would cut short. */
+/*
+ * fgets, counting lines and noting one that libinih would cut short; the
+ * end of the file once TOOL_CONFIG_MAX_BYTES are read. Reads a byte at a
+ * time, as fgets would not say how many NUL bytes it read.
+ */
 static char *read_line(char *text, int size, void *context)
 {
 	struct parse_state *state = context;
-	if (!fgets(text, size, state->stream))
+	int length = 0, c = EOF;
+	while (!state->too_big && length < size - 1 && (c = getc(state->stream)) != EOF) {
+		text[length++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (!length)
 		return NULL;
+	text[length] = '\0';
 	state->line++;
 	state->line_max = size - 1;
-	size_t length = strlen(text);
-	if (length && text[length - 1] != '\n') {
-		int c = getc(state->stream);
+	state->bytes += (size_t)length;
+	if (text[length - 1] != '\n' && c != EOF) {
+		c = getc(state->stream);
 		if (c != EOF && c != '\n' && !state->long_line)
 			state->long_line = state->line;
-		while (c != EOF && c != '\n')
+		while (c != EOF && c != '\n' && state->bytes <= TOOL_CONFIG_MAX_BYTES) {
+			state->bytes++;
 			c = getc(state->stream);
+		}
+	}
+	if (state->bytes > TOOL_CONFIG_MAX_BYTES) {
+		state->too_big = true;
+		return NULL;
 	}
 	return text;
 }
@@ -85,6 +104,11 @@ int tool_config_read(struct tool_config_file *file, const char *path)
 	if (state.out_of_memory) {
 		tool_error("out of memory");
 		return TOOL_EXIT_FAILURE;
+	}
+	if (state.too_big) {
+		tool_error("%s: longer than %d bytes: not a configuration file?", path,
+			   TOOL_CONFIG_MAX_BYTES);
+		return TOOL_EXIT_USAGE;
 	}
 	if (state.long_line && (!error_line || state.long_line < error_line)) {
 		tool_error("%s:%d: the line is longer than %d characters", path, state.long_line,

@@ -1,7 +1,10 @@
 /*
- * Every input the fuzzers ever crashed on (tests/fuzz/regress/), replayed
- * through the fuzz target's own audit: a file ending in .csv as CSV, any
- * other as LDIF. Under `make asan` a memory error here fails the suite.
+ * Every input the reader and audit fuzzers ever crashed on
+ * (tests/fuzz/regress/), replayed through both fuzz targets' audits, the
+ * reader's with its summary and the whole one with every output: a file
+ * ending in .csv as CSV, one ending in .args not here (the option
+ * fuzzer's: test_tool_audit.c), any other as LDIF. Under `make asan` a
+ * memory error here fails the suite.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -9,6 +12,7 @@
 
 #define FUZZ_NO_ENTRY
 #include "../fuzz/fuzz_reader.c"
+#include "../fuzz/fuzz_audit.c"
 
 #include "tempdir.h"
 
@@ -20,15 +24,16 @@ Test(fuzz_regress, every_crash_input_is_audited_without_a_crash)
 	cr_assert_not_null(dir, "no %s (run from the top of the tree)", REGRESS_DIR);
 	size_t replayed = 0;
 	for (struct dirent *entry; (entry = readdir(dir));) {
-		if (entry->d_name[0] == '.')
+		const char *dot = strrchr(entry->d_name, '.');
+		if (entry->d_name[0] == '.' || (dot && !strcmp(dot, ".args")))
 			continue;
 		char *path = tempdir_path(REGRESS_DIR, entry->d_name);
 		size_t len = 0;
 		char *bytes = tempdir_read(path, &len);
 		cr_assert_not_null(bytes, "cannot read %s", path);
-		const char *dot = strrchr(entry->d_name, '.');
 		bool csv = dot && !strcmp(dot, ".csv");
 		fuzz_audit_blob((const uint8_t *)bytes, len, csv);
+		fuzz_whole_audit_blob((const uint8_t *)bytes, len, csv);
 		free(bytes);
 		free(path);
 		replayed++;

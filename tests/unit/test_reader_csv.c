@@ -7,6 +7,7 @@
 #include "mapping.h"
 #include "reader_csv.h"
 #include "reader.h"
+#include "buffer.h"
 #include "error.h"
 #include "tempdir.h"
 
@@ -458,7 +459,8 @@ Test(reader_csv, field_over_64_kib_is_dropped_with_a_problem)
 	cr_assert_eq(r->problems[0].code, IMADDR_CODE_RECORD_MALFORMED);
 	cr_assert_not_null(r->problems[0].field);
 	cr_assert_str_eq(r->problems[0].field, "sn");
-	cr_assert_str_eq(r->problems[0].message, "field is longer than 65536 bytes and was ignored");
+	cr_assert_str_eq(r->problems[0].message,
+			 "the field in column 2 is longer than 65536 bytes and was ignored");
 	expect_value(0, IMADDR_ROLE_LAST_NAME, NULL);
 	/* The rest of the row is read. */
 	expect_value(0, IMADDR_ROLE_USER_ID, "js");
@@ -493,6 +495,184 @@ Test(reader_csv, quoted_field_over_64_kib_across_lines)
 	expect_value(0, IMADDR_ROLE_LAST_NAME, NULL);
 	expect_value(1, IMADDR_ROLE_LAST_NAME, "Rossi");
 	free(csv);
+}
+
+/*
+ * Fields around the size at which libcsv's buffer is full and is emptied
+ * (64 KiB and a block): quoted or not, ending in an escaped quote or in the
+ * closing one, the field is kept or dropped by its length alone, and the
+ * field after it is read whole.
+ */
+Test(reader_csv, long_fields_are_dropped_at_every_length_around_the_buffer)
+{
+	static const char *const endings[] = { "", "\"\"", "\"\",", "a\"\"" };
+	static const size_t ending_bytes[] = { 0, 1, 2, 2 };   /* as the field reads */
+	struct imaddr_buf csv;
+	size_t lengths[64], length_count = 0, expected_records = 0;
+	for (size_t n = IMADDR_CSV_FIELD_MAX - 4; n < IMADDR_CSV_FIELD_MAX + 4; n++)
+		lengths[length_count++] = n;
+	for (size_t n = IMADDR_CSV_FIELD_MAX + 4096 - 12; n < IMADDR_CSV_FIELD_MAX + 4096 + 12; n++)
+		lengths[length_count++] = n;
+	for (size_t n = 2 * (IMADDR_CSV_FIELD_MAX + 4096) - 6; n < 2 * (IMADDR_CSV_FIELD_MAX + 4096) + 6; n++)
+		lengths[length_count++] = n;
+	char *filler = repeat('x', lengths[length_count - 1]);
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "sAMAccountName,sn,mail\n");
+	for (size_t i = 0; i < length_count; i++) {
+		for (size_t e = 0; e < 4; e++) {
+			imaddr_buf_appendf(&csv, "q%zu.%zu,\"%.*s%s\",q%zu.%zu@example.com\n", i, e,
+					   (int)lengths[i], filler, endings[e], i, e);
+			expected_records++;
+		}
+		imaddr_buf_appendf(&csv, "u%zu,%.*s,u%zu@example.com\n", i, (int)lengths[i], filler,
+				   i);
+		expected_records++;
+	}
+	read_ok(csv.data);
+	cr_assert_eq(seen.record_count, expected_records);
+	size_t record = 0;
+	char mail[64];
+	for (size_t i = 0; i < length_count; i++) {
+		for (size_t e = 0; e < 5; e++, record++) {
+			size_t bytes = lengths[i] + (e < 4 ? ending_bytes[e] : 0);
+			const struct seen_record *r = record_at(record);
+			if (e < 4)
+				snprintf(mail, sizeof(mail), "q%zu.%zu@example.com", i, e);
+			else
+				snprintf(mail, sizeof(mail), "u%zu@example.com", i);
+			expect_value(record, IMADDR_ROLE_MAIL, mail);
+			if (bytes <= IMADDR_CSV_FIELD_MAX) {
+				cr_assert_eq(r->problem_count, 0, "%zu bytes", bytes);
+				cr_assert_eq(r->values[IMADDR_ROLE_LAST_NAME].len, bytes);
+				continue;
+			}
+			cr_assert_eq(r->problem_count, 1, "%zu bytes", bytes);
+			cr_assert_str_eq(r->problems[0].field, "sn");
+			expect_value(record, IMADDR_ROLE_LAST_NAME, NULL);
+		}
+	}
+	imaddr_buf_release(&csv);
+	free(filler);
+}
+
+Test(reader_csv, long_field_of_a_column_not_read_is_no_problem)
+{
+	char *photo = repeat('f', 3 * IMADDR_CSV_FIELD_MAX);
+	size_t cap = strlen(photo) + 128;
+	char *csv = malloc(cap);
+	snprintf(csv, cap, "sAMAccountName,thumbnailPhoto,sn\njs,%s,Smith\nmr,,Rossi\n", photo);
+	read_ok(csv);
+	expect_lines((uint64_t[]){ 2, 3 }, 2);
+	cr_assert_eq(record_at(0)->problem_count, 0);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	free(csv);
+	free(photo);
+}
+
+/* A quoted field of `lines` lines of `per_line` bytes, opened on the row's line. */
+static void append_long_quoted_row(struct imaddr_buf *csv, const char *user_id, size_t lines,
+				   size_t per_line)
+{
+	char *text = repeat('z', per_line);
+	imaddr_buf_appendf(csv, "%s,\"", user_id);
+	for (size_t i = 0; i < lines; i++)
+		imaddr_buf_appendf(csv, "%s\n", text);
+	imaddr_buf_append_str(csv, "\"\n");
+	free(text);
+}
+
+Test(reader_csv, row_over_16_mib_is_skipped_through_a_notice)
+{
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "sAMAccountName,sn\njs,Smith\n");
+	/* 17 lines of 1 MiB inside quotes (lines 3 to 19): the cap is passed on line 18. */
+	append_long_quoted_row(&csv, "long", 17, 1024 * 1024 - 1);
+	imaddr_buf_append_str(&csv, "mr,Rossi\n");
+	read_ok(csv.data);
+	expect_lines((uint64_t[]){ 2, 21 }, 2);
+	expect_value(1, IMADDR_ROLE_LAST_NAME, "Rossi");
+	cr_assert_eq(seen.notice_count, 1);
+	cr_assert_eq(seen.notices[0].code, IMADDR_CODE_RECORD_MALFORMED);
+	cr_assert_eq(seen.notices[0].line, 3);
+	cr_assert_str_eq(seen.notices[0].message,
+			 "row skipped: it is longer than 16777216 bytes by line 18 (its fields "
+			 "were not read)");
+	imaddr_buf_release(&csv);
+}
+
+Test(reader_csv, row_of_one_line_over_16_mib_is_skipped)
+{
+	/* One line, no quote: a 20 MB field, then the next row. */
+	size_t length = 20 * 1000 * 1000;
+	char *field = repeat('y', length);
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_appendf(&csv, "sAMAccountName,sn\njs,%s\nmr,Rossi\n", field);
+	read_ok(csv.data);
+	expect_lines((uint64_t[]){ 3 }, 1);
+	cr_assert_eq(seen.notice_count, 1);
+	cr_assert_eq(seen.notices[0].line, 2);
+	cr_assert_str_eq(seen.notices[0].message,
+			 "row skipped: it is longer than 16777216 bytes by line 2 (its fields "
+			 "were not read)");
+	imaddr_buf_release(&csv);
+	free(field);
+}
+
+Test(reader_csv, only_rows_over_the_cap_is_no_users)
+{
+	struct imaddr_buf csv;
+	struct imaddr_error err = { "" };
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "sAMAccountName,sn\n");
+	append_long_quoted_row(&csv, "long", 17, 1024 * 1024);
+	struct imaddr_mapping mapping;
+	imaddr_mapping_init(&mapping);
+	free(tempdir_write(dir, "users.csv", csv.data, csv.len));
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping, .record = on_record, .notice = on_notice, .context = &seen,
+	};
+	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_reader_no_users(reader, &err), IMADDR_ERR_INPUT);
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected), "%s: no users: all 1 rows after the header were "
+		 "skipped (0 not valid CSV, 1 longer than 16777216 bytes)", csv_path);
+	cr_assert_str_eq(err.message, expected);
+	imaddr_reader_free(reader);
+	imaddr_buf_release(&csv);
+}
+
+Test(reader_csv, header_over_16_mib_fails)
+{
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	/* 400 columns of 42 KiB: under the column and field caps, over the record's. */
+	char *name = repeat('c', 42 * 1024);
+	for (int i = 0; i < 400; i++)
+		imaddr_buf_appendf(&csv, "%s%d,", name, i);
+	imaddr_buf_append_str(&csv, "sAMAccountName\njs\n");
+	read_fails(csv.data, csv.len, ":1: the header row is longer than 16777216 bytes by line 1: "
+		   "not an export of users?");
+	imaddr_buf_release(&csv);
+	free(name);
+}
+
+Test(reader_csv, unbalanced_quote_before_megabytes_fails_at_its_line)
+{
+	/* The quote swallows every later row: the file is refused at its end, naming it. */
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "sAMAccountName,sn\njs,Smith\nmr,\"Rossi\n");
+	for (int i = 0; i < 400000; i++)
+		imaddr_buf_appendf(&csv, "user%d,Last name %d\n", i, i);
+	cr_assert_gt(csv.len, IMADDR_CSV_RECORD_MAX / 2);
+	read_fails(csv.data, csv.len,
+		   ":3: unbalanced quote: the quoted field that starts here never ends");
+	expect_lines((uint64_t[]){ 2 }, 1);
+	imaddr_buf_release(&csv);
 }
 
 static const char stray_quote_message[] =
@@ -804,6 +984,20 @@ Test(reader_csv, type_line_is_skipped_and_quoted_header_read)
 	cr_expect_eq(record_at(0)->line, 3);
 	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_LAST_NAME].attribute, "Surname");
 	cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_MAIL].data, "js@example.com");
+}
+
+Test(reader_csv, long_type_line_is_skipped_whole)
+{
+	/* Longer than the pieces a line is fed in: none of it may become the header. */
+	char *type = repeat('T', 3 * 256 * 1024);
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_appendf(&csv, "#TYPE %s\nsAMAccountName,sn\njs,Smith\n", type);
+	read_ok(csv.data);
+	expect_lines((uint64_t[]){ 3 }, 1);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith");
+	imaddr_buf_release(&csv);
+	free(type);
 }
 
 Test(reader_csv, semicolon_and_tab_delimiters_are_detected)

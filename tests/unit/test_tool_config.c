@@ -59,6 +59,30 @@ Test(tool_config, a_line_libinih_would_cut_short_is_refused)
 	tool_config_release(&file);
 }
 
+Test(tool_config, a_file_without_end_is_refused_at_the_cap)
+{
+	/* /dev/zero: one line that never ends; /dev/urandom: lines that are no settings. */
+	struct tool_config_file file;
+	cr_assert(freopen("/dev/null", "w", stderr));
+	cr_assert_eq(tool_config_read(&file, "/dev/zero"), TOOL_EXIT_USAGE);
+	tool_config_release(&file);
+	cr_assert_eq(tool_config_read(&file, "/dev/urandom"), TOOL_EXIT_USAGE);
+	tool_config_release(&file);
+}
+
+Test(tool_config, a_file_over_the_cap_is_refused)
+{
+	struct tool_config_file file;
+	size_t size = (TOOL_CONFIG_MAX_BYTES / 20 + 5) * 20;   /* whole lines past the cap */
+	char *text = malloc(size + 1);
+	for (size_t i = 0; i < size; i += 20)
+		memcpy(text + i, "# nineteen bytes...\n", 20);
+	text[size] = '\0';
+	cr_assert_eq(read_text(&file, text), TOOL_EXIT_USAGE);
+	tool_config_release(&file);
+	free(text);
+}
+
 Test(tool_config, the_longest_line_libinih_takes_is_read_whole)
 {
 	struct tool_config_file file;
