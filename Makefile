@@ -221,7 +221,7 @@ fuzz:
 	@printf '%s\0' --profile nightly --fail-on new >build-fuzz/corpus/options/config.args
 	@printf '\0[nightly]\ncluster = east\nldif = users.ldif\ndefault-domain = example.com\ndb = r.sqlite\nquiet = yes\n' \
 		>>build-fuzz/corpus/options/config.args
-	@sed -n 's/^\t{ "\([a-z-]*\)",.*/"--\1"/p' src/tool_audit.c >build-fuzz/options.dict
+	@sed -n 's/^\t{ "\([a-z-]*\)",.*/"--\1"/p' src/tool_audit_options.c >build-fuzz/options.dict
 	$(FUZZ_CC) -DFUZZ_READER_CSV -o build-fuzz/fuzz_csv tests/fuzz/fuzz_reader.c \
 		build-fuzz/libimaddr.a $(PKG_LIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_ldif tests/fuzz/fuzz_reader.c build-fuzz/libimaddr.a $(PKG_LIBS)

@@ -1,9 +1,9 @@
 /*
- * audit's command line and configuration file (src/tool_audit.c) read as the
- * program reads them, through tool_audit_configure_only: the option fuzzer's
- * entry, which must never exit and may be called again; and every input
- * the option fuzzer crashed on (the .args files of tests/fuzz/regress/),
- * replayed.
+ * audit's command line and configuration file (src/tool_audit_options.c)
+ * read as the program reads them, through tool_audit_configure_only: the
+ * option fuzzer's entry, which must never exit and may be called again;
+ * and every input the option fuzzer crashed on (the .args files of
+ * tests/fuzz/regress/), replayed.
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
