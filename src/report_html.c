@@ -10,6 +10,7 @@
 #include "error.h"
 #include "html_report.h"
 #include "report_changes.h"
+#include "report_runs.h"
 #include "report_schema.h"
 #include "report_summary.h"
 #include "sink.h"
@@ -40,11 +41,7 @@ static void run_release(struct stored_run *run)
 {
 	for (size_t i = 0; i < sizeof(run->text) / sizeof(run->text[0]); i++)
 		free(run->text[i]);
-	for (size_t i = 0; run->domains && i < run->totals.domain_count; i++) {
-		free((char *)run->domains[i].ascii);
-		free((char *)run->domains[i].unicode);
-	}
-	free(run->domains);
+	imaddr_report_runs_free_domains(run->domains, run->totals.domain_count);
 	json_decref(run->changes_document);
 }
 
@@ -134,31 +131,10 @@ static enum imaddr_status read_counts(sqlite3 *db, const char *path, struct stor
 static enum imaddr_status read_domains(sqlite3 *db, const char *path, struct stored_run *run,
 				       struct imaddr_error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	size_t capacity = 0;
-	int rc = sqlite3_prepare_v2(db, "SELECT ascii, unicode, users, configured FROM domains "
-				    "WHERE run_id = ?1 ORDER BY ascii", -1, &stmt, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(stmt, 1, run->id);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		rc = SQLITE_OK;
-		if (run->totals.domain_count == capacity) {
-			capacity = capacity ? capacity * 2 : 16;
-			run->domains = imaddr_xrealloc(run->domains, capacity * sizeof(*run->domains));
-		}
-		struct imaddr_domain_count *d = &run->domains[run->totals.domain_count++];
-		d->ascii = column_copy(stmt, 0);
-		d->unicode = column_copy(stmt, 1);
-		if (!d->ascii)
-			d->ascii = imaddr_xstrdup("");
-		if (!d->unicode)
-			d->unicode = imaddr_xstrdup(d->ascii);
-		d->users = (uint64_t)sqlite3_column_int64(stmt, 2);
-		d->configured = sqlite3_column_int(stmt, 3) != 0;
-	}
-	sqlite3_finalize(stmt);
+	int rc = imaddr_report_runs_read_domains(db, run->id, &run->domains,
+						 &run->totals.domain_count);
 	run->totals.domains = run->domains;
-	return rc == SQLITE_DONE ? IMADDR_OK : db_error(db, path, err);
+	return rc == SQLITE_OK ? IMADDR_OK : db_error(db, path, err);
 }
 
 static const char *column_text(sqlite3_stmt *stmt, int column)

@@ -247,3 +247,43 @@ int imaddr_report_runs_record_token(sqlite3 *db, sqlite3_int64 run_id, const cha
 	return rc;
 }
 
+
+int imaddr_report_runs_read_domains(sqlite3 *db, sqlite3_int64 run_id,
+				    struct imaddr_domain_count **domains, size_t *count)
+{
+	sqlite3_stmt *stmt = NULL;
+	size_t capacity = 0;
+	int rc = prepare(db, "SELECT ascii, unicode, users, configured FROM domains "
+			     "WHERE run_id = ?1 ORDER BY ascii", &stmt);
+
+	*domains = NULL;
+	*count = 0;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, run_id);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		if (*count == capacity) {
+			capacity = capacity ? capacity * 2 : 16;
+			*domains = imaddr_xrealloc(*domains, capacity * sizeof(**domains));
+		}
+		struct imaddr_domain_count *domain = &(*domains)[(*count)++];
+		const char *ascii = (const char *)sqlite3_column_text(stmt, 0);
+		const char *unicode = (const char *)sqlite3_column_text(stmt, 1);
+		domain->ascii = imaddr_xstrdup(ascii ? ascii : "");
+		domain->unicode = imaddr_xstrdup(unicode ? unicode : domain->ascii);
+		sqlite3_int64 users = sqlite3_column_int64(stmt, 2);
+		domain->users = users > 0 ? (uint64_t)users : 0;
+		domain->configured = sqlite3_column_int(stmt, 3) != 0;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+void imaddr_report_runs_free_domains(struct imaddr_domain_count *domains, size_t count)
+{
+	for (size_t i = 0; domains && i < count; i++) {
+		free((char *)domains[i].ascii);
+		free((char *)domains[i].unicode);
+	}
+	free(domains);
+}

@@ -3,8 +3,8 @@
  * inserted when the run begins (its previous run is the latest committed run
  * of its label), finished with its counts, the attribute mapping and the
  * encoding when it ends, with its IM domains and the token that marks it
- * committed (staging.h). Each function runs inside the caller's
- * transaction and returns SQLite's result code.
+ * committed (staging.h); its IM domains read back. Each function runs inside
+ * the caller's transaction and returns SQLite's result code.
  */
 #ifndef IMADDR_REPORT_RUNS_H
 #define IMADDR_REPORT_RUNS_H
@@ -36,5 +36,11 @@ int imaddr_report_runs_insert_domains(sqlite3 *db, sqlite3_int64 run_id,
 
 /** Marks the run committed by `token` once its transaction commits. */
 int imaddr_report_runs_record_token(sqlite3 *db, sqlite3_int64 run_id, const char *token);
+
+/** The run's IM domains as imaddr_run_totals holds them, sorted by A-label. */
+int imaddr_report_runs_read_domains(sqlite3 *db, sqlite3_int64 run_id,
+				    struct imaddr_domain_count **domains, size_t *count);
+/** Frees what imaddr_report_runs_read_domains gave. */
+void imaddr_report_runs_free_domains(struct imaddr_domain_count *domains, size_t count);
 
 #endif /* IMADDR_REPORT_RUNS_H */

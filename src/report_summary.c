@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "json_build.h"
 #include "error.h"
 #include "mapping.h"
 #include "normalize.h"
+#include "report_runs.h"
 #include "report_schema.h"
 
 /*
@@ -25,49 +27,12 @@ static const char create_sql[] =
 /* ------------------------------------------------------------------------ */
 /* Writing: the run's summary as a JSON document.                           */
 
-/* The library's policy: running out of memory ends the program (imaddr.h). */
-static json_t *checked(json_t *value)
-{
-	if (!value)
-		imaddr_fatal("out of memory");
-	return value;
-}
-
-static void set(json_t *object, const char *key, json_t *value)
-{
-	if (json_object_set_new(object, key, checked(value)) != 0)
-		imaddr_fatal("out of memory");
-}
-
-static void append(json_t *array, json_t *value)
-{
-	if (json_array_append_new(array, checked(value)) != 0)
-		imaddr_fatal("out of memory");
-}
-
-/*
- * Directory text may be any bytes, and JSON strings are UTF-8: a byte that
- * is not reads back as U+FFFD (docs/report-schema.md says so).
- */
-static json_t *text(struct imaddr_buf *scratch, const char *value)
-{
-	if (!value)
-		return json_null();
-	imaddr_normalize_utf8_repair(value, strlen(value), scratch);
-	return json_stringn(scratch->data ? scratch->data : "", scratch->len);
-}
-
-static json_t *count(uint64_t value)
-{
-	return json_integer(value > INT64_MAX ? INT64_MAX : (json_int_t)value);
-}
-
 static json_t *counts_by_code(const uint64_t by_code[IMADDR_CODE_COUNT])
 {
-	json_t *object = checked(json_object());
+	json_t *object = imaddr_json_checked(json_object());
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 		if (by_code[code])
-			set(object, imaddr_code_name(code), count(by_code[code]));
+			imaddr_json_set(object, imaddr_code_name(code), imaddr_json_count(by_code[code]));
 	}
 	return object;
 }
@@ -77,67 +42,68 @@ static json_t *input_object(struct imaddr_buf *scratch,
 {
 	if (!input)
 		return json_null();
-	json_t *object = checked(json_object());
-	json_t *roles = checked(json_array());
+	json_t *object = imaddr_json_checked(json_object());
+	json_t *roles = imaddr_json_checked(json_array());
 	char delimiter[2] = { input->delimiter, '\0' };
 
-	set(object, "format", text(scratch, input->format));
-	set(object, "encoding", text(scratch, input->encoding));
-	set(object, "encoding_how", text(scratch, input->encoding_how));
-	set(object, "delimiter", input->delimiter ? json_string(delimiter) : json_null());
-	set(object, "type_line_skipped", json_boolean(input->type_line_skipped));
-	set(object, "filter", text(scratch, input->filter));
-	set(object, "directory_type", text(scratch, input->directory_type));
-	set(object, "directory_type_how", text(scratch, input->directory_type_how));
-	set(object, "entries", count(input->entries));
-	set(object, "entries_skipped", count(input->entries_skipped));
+	imaddr_json_set(object, "format", imaddr_json_text(scratch, input->format));
+	imaddr_json_set(object, "encoding", imaddr_json_text(scratch, input->encoding));
+	imaddr_json_set(object, "encoding_how", imaddr_json_text(scratch, input->encoding_how));
+	imaddr_json_set(object, "delimiter", input->delimiter ? json_string(delimiter) : json_null());
+	imaddr_json_set(object, "type_line_skipped", json_boolean(input->type_line_skipped));
+	imaddr_json_set(object, "filter", imaddr_json_text(scratch, input->filter));
+	imaddr_json_set(object, "directory_type", imaddr_json_text(scratch, input->directory_type));
+	imaddr_json_set(object, "directory_type_how",
+			imaddr_json_text(scratch, input->directory_type_how));
+	imaddr_json_set(object, "entries", imaddr_json_count(input->entries));
+	imaddr_json_set(object, "entries_skipped", imaddr_json_count(input->entries_skipped));
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		json_t *item = checked(json_object());
-		set(item, "role", json_string(imaddr_role_name((enum imaddr_role)role)));
-		set(item, "attribute", text(scratch, input->role_attribute[role]));
-		set(item, "varies", json_boolean(input->role_attribute_varies[role]));
-		append(roles, item);
+		json_t *item = imaddr_json_checked(json_object());
+		imaddr_json_set(item, "role", json_string(imaddr_role_name((enum imaddr_role)role)));
+		imaddr_json_set(item, "attribute", imaddr_json_text(scratch, input->role_attribute[role]));
+		imaddr_json_set(item, "varies", json_boolean(input->role_attribute_varies[role]));
+		imaddr_json_append(roles, item);
 	}
-	set(object, "roles", roles);
-	set(object, "dn_attribute", text(scratch, input->dn_attribute));
+	imaddr_json_set(object, "roles", roles);
+	imaddr_json_set(object, "dn_attribute", imaddr_json_text(scratch, input->dn_attribute));
 	return object;
 }
 
 static json_t *examples_object(struct imaddr_buf *scratch,
 			       const struct imaddr_summary_notes *notes)
 {
-	json_t *object = checked(json_object());
+	json_t *object = imaddr_json_checked(json_object());
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 		if (!notes->example_count[code])
 			continue;
-		json_t *lines = checked(json_array());
+		json_t *lines = imaddr_json_checked(json_array());
 		for (size_t i = 0; i < notes->example_count[code]; i++)
-			append(lines, text(scratch, notes->examples[code][i]));
-		set(object, imaddr_code_name(code), lines);
+			imaddr_json_append(lines, imaddr_json_text(scratch, notes->examples[code][i]));
+		imaddr_json_set(object, imaddr_code_name(code), lines);
 	}
 	return object;
 }
 
 static json_t *sets_array(struct imaddr_buf *scratch, const struct imaddr_summary_notes *notes)
 {
-	json_t *sets = checked(json_array());
+	json_t *sets = imaddr_json_checked(json_array());
 	for (size_t i = 0; i < notes->shown_count; i++) {
 		const struct imaddr_summary_set *shown = &notes->shown[i];
-		json_t *set_object = checked(json_object());
-		json_t *members = checked(json_array());
-		json_t *shared = checked(json_object());
+		json_t *set_object = imaddr_json_checked(json_object());
+		json_t *members = imaddr_json_checked(json_array());
+		json_t *shared = imaddr_json_checked(json_object());
 		for (size_t m = 0; m < shown->member_count; m++)
-			append(members, text(scratch, shown->members[m]));
+			imaddr_json_append(members, imaddr_json_text(scratch, shown->members[m]));
 		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 			if (shown->codes & ((uint64_t)1 << code))
-				set(shared, imaddr_code_name(code),
-				    text(scratch, shown->values[code].data ? shown->values[code].data
+				imaddr_json_set(shared, imaddr_code_name(code),
+				    imaddr_json_text(scratch, shown->values[code].data ? shown->values[code].data
 									   : ""));
 		}
-		set(set_object, "members", members);
-		set(set_object, "total_members", count(shown->total_members));
-		set(set_object, "shared", shared);
-		append(sets, set_object);
+		imaddr_json_set(set_object, "members", members);
+		imaddr_json_set(set_object, "total_members", imaddr_json_count(shown->total_members));
+		imaddr_json_set(set_object, "shared", shared);
+		imaddr_json_append(sets, set_object);
 	}
 	return sets;
 }
@@ -147,25 +113,25 @@ static json_t *changes_object(struct imaddr_buf *scratch,
 {
 	if (!changes || !changes->previous_run_id)
 		return json_null();
-	json_t *object = checked(json_object());
-	json_t *first_new = checked(json_array());
-	set(object, "previous_run_id", json_integer(changes->previous_run_id));
-	set(object, "previous_started", text(scratch, changes->previous_started));
-	set(object, "previous_users", count(changes->previous_users));
-	set(object, "users_added", count(changes->users_added));
-	set(object, "users_removed", count(changes->users_removed));
-	set(object, "im_addresses_changed", count(changes->im_addresses_changed));
-	set(object, "new", counts_by_code(changes->new_by_code));
-	set(object, "resolved", counts_by_code(changes->resolved_by_code));
+	json_t *object = imaddr_json_checked(json_object());
+	json_t *first_new = imaddr_json_checked(json_array());
+	imaddr_json_set(object, "previous_run_id", json_integer(changes->previous_run_id));
+	imaddr_json_set(object, "previous_started", imaddr_json_text(scratch, changes->previous_started));
+	imaddr_json_set(object, "previous_users", imaddr_json_count(changes->previous_users));
+	imaddr_json_set(object, "users_added", imaddr_json_count(changes->users_added));
+	imaddr_json_set(object, "users_removed", imaddr_json_count(changes->users_removed));
+	imaddr_json_set(object, "im_addresses_changed", imaddr_json_count(changes->im_addresses_changed));
+	imaddr_json_set(object, "new", counts_by_code(changes->new_by_code));
+	imaddr_json_set(object, "resolved", counts_by_code(changes->resolved_by_code));
 	for (size_t i = 0; i < changes->example_count; i++) {
-		json_t *item = checked(json_object());
+		json_t *item = imaddr_json_checked(json_object());
 		enum imaddr_code code = changes->example_codes[i];
-		set(item, "code", code < IMADDR_CODE_COUNT ? json_string(imaddr_code_name(code))
+		imaddr_json_set(item, "code", code < IMADDR_CODE_COUNT ? json_string(imaddr_code_name(code))
 							   : json_null());
-		set(item, "finding", text(scratch, changes->examples[i]));
-		append(first_new, item);
+		imaddr_json_set(item, "finding", imaddr_json_text(scratch, changes->examples[i]));
+		imaddr_json_append(first_new, item);
 	}
-	set(object, "first_new", first_new);
+	imaddr_json_set(object, "first_new", first_new);
 	return object;
 }
 
@@ -176,8 +142,8 @@ int imaddr_report_summary_save(sqlite3 *db, sqlite3_int64 run_id,
 {
 	static const struct imaddr_run_totals no_totals;
 	struct imaddr_buf scratch;
-	json_t *document = checked(json_object());
-	json_t *im_address_changes = checked(json_object());
+	json_t *document = imaddr_json_checked(json_object());
+	json_t *im_address_changes = imaddr_json_checked(json_object());
 	sqlite3_stmt *stmt = NULL;
 	char *summary;
 	int rc;
@@ -185,23 +151,23 @@ int imaddr_report_summary_save(sqlite3 *db, sqlite3_int64 run_id,
 	if (!totals)
 		totals = &no_totals;
 	imaddr_buf_init(&scratch, 0);
-	set(document, "format", json_integer(IMADDR_REPORT_SUMMARY_FORMAT));
-	set(document, "input", input_object(&scratch, totals->input));
-	set(document, "findings", counts_by_code(totals->by_code));
-	set(im_address_changes, "changes", count(totals->im_address_changes));
-	set(im_address_changes, "lost", count(totals->im_address_lost));
-	set(im_address_changes, "gained", count(totals->im_address_gained));
-	set(document, "im_address_changes", im_address_changes);
-	set(document, "examples", examples_object(&scratch, notes));
-	set(document, "duplicate_groups", counts_by_code(notes->group_count));
-	set(document, "duplicate_sets", sets_array(&scratch, notes));
-	set(document, "more_duplicate_sets", json_boolean(notes->more_sets));
-	set(document, "changes", changes_object(&scratch, changes));
-	json_t *waived = checked(json_array());
+	imaddr_json_set(document, "format", json_integer(IMADDR_REPORT_SUMMARY_FORMAT));
+	imaddr_json_set(document, "input", input_object(&scratch, totals->input));
+	imaddr_json_set(document, "findings", counts_by_code(totals->by_code));
+	imaddr_json_set(im_address_changes, "changes", imaddr_json_count(totals->im_address_changes));
+	imaddr_json_set(im_address_changes, "lost", imaddr_json_count(totals->im_address_lost));
+	imaddr_json_set(im_address_changes, "gained", imaddr_json_count(totals->im_address_gained));
+	imaddr_json_set(document, "im_address_changes", im_address_changes);
+	imaddr_json_set(document, "examples", examples_object(&scratch, notes));
+	imaddr_json_set(document, "duplicate_groups", counts_by_code(notes->group_count));
+	imaddr_json_set(document, "duplicate_sets", sets_array(&scratch, notes));
+	imaddr_json_set(document, "more_duplicate_sets", json_boolean(notes->more_sets));
+	imaddr_json_set(document, "changes", changes_object(&scratch, changes));
+	json_t *waived = imaddr_json_checked(json_array());
 	for (size_t i = 0; i < notes->waived_count; i++)
-		append(waived, text(&scratch, notes->waived[i]));
-	set(document, "waived", counts_by_code(totals->waived_by_code));
-	set(document, "first_waived", waived);
+		imaddr_json_append(waived, imaddr_json_text(&scratch, notes->waived[i]));
+	imaddr_json_set(document, "waived", counts_by_code(totals->waived_by_code));
+	imaddr_json_set(document, "first_waived", waived);
 	summary = json_dumps(document, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!summary)
 		imaddr_fatal("out of memory");
@@ -353,11 +319,7 @@ static void stored_run_release(struct stored_run *run)
 	free(run->waivers);
 	json_decref(run->document);
 	imaddr_summary_notes_release(&run->notes);
-	for (size_t i = 0; run->domains && i < run->totals.domain_count; i++) {
-		free((char *)run->domains[i].ascii);
-		free((char *)run->domains[i].unicode);
-	}
-	free(run->domains);
+	imaddr_report_runs_free_domains(run->domains, run->totals.domain_count);
 }
 
 static char *column_copy(sqlite3_stmt *stmt, int column)
@@ -457,29 +419,10 @@ static enum imaddr_status read_run(sqlite3 *db, const char *path, struct stored_
 static enum imaddr_status read_domains(sqlite3 *db, const char *path, struct stored_run *run,
 				       struct imaddr_error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	size_t capacity = 0;
-	int rc = sqlite3_prepare_v2(db, "SELECT ascii, unicode, users, configured FROM domains "
-				    "WHERE run_id = ?1 ORDER BY ascii", -1, &stmt, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(stmt, 1, run->id);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		rc = SQLITE_OK;
-		if (run->totals.domain_count == capacity) {
-			capacity = capacity ? capacity * 2 : 16;
-			run->domains = imaddr_xrealloc(run->domains, capacity * sizeof(*run->domains));
-		}
-		struct imaddr_domain_count *domain = &run->domains[run->totals.domain_count++];
-		char *ascii = column_copy(stmt, 0);
-		char *unicode = column_copy(stmt, 1);
-		domain->ascii = ascii ? ascii : imaddr_xstrdup("");
-		domain->unicode = unicode ? unicode : imaddr_xstrdup(domain->ascii);
-		domain->users = column_count(stmt, 2);
-		domain->configured = sqlite3_column_int(stmt, 3) != 0;
-	}
-	sqlite3_finalize(stmt);
+	int rc = imaddr_report_runs_read_domains(db, run->id, &run->domains,
+						 &run->totals.domain_count);
 	run->totals.domains = run->domains;
-	return rc == SQLITE_DONE ? IMADDR_OK : read_error(db, path, err);
+	return rc == SQLITE_OK ? IMADDR_OK : read_error(db, path, err);
 }
 
 /* Members of the document, NULL or 0 when absent or of another type. */

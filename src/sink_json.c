@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "buffer.h"
+#include "json_build.h"
 #include "error.h"
 #include "normalize.h"
 #include "sink.h"
@@ -27,43 +28,9 @@ struct json_writer {
 	struct imaddr_buf scratch;
 };
 
-/* The library's policy: running out of memory ends the program (imaddr.h). */
-static json_t *checked(json_t *value)
-{
-	if (!value)
-		imaddr_fatal("out of memory");
-	return value;
-}
-
-static void set(json_t *object, const char *key, json_t *value)
-{
-	if (json_object_set_new(object, key, checked(value)) != 0)
-		imaddr_fatal("out of memory");
-}
-
-static void append(json_t *array, json_t *value)
-{
-	if (json_array_append_new(array, checked(value)) != 0)
-		imaddr_fatal("out of memory");
-}
-
-/* Directory text may be any bytes; JSON strings are UTF-8 without NUL. */
-static json_t *text(struct imaddr_buf *scratch, const char *value)
-{
-	if (!value)
-		return json_null();
-	imaddr_normalize_utf8_repair(value, strlen(value), scratch);
-	return checked(json_stringn(scratch->data ? scratch->data : "", scratch->len));
-}
-
-static json_t *count(uint64_t value)
-{
-	return json_integer((json_int_t)value);
-}
-
 static json_t *ordinal_or_null(uint64_t value)
 {
-	return value ? count(value) : json_null();
+	return value ? imaddr_json_count(value) : json_null();
 }
 
 /* The waiver that accepts a finding, or null. */
@@ -71,31 +38,31 @@ static json_t *waiver_object(struct imaddr_buf *scratch, const struct imaddr_fin
 {
 	if (!f->waiver_reason)
 		return json_null();
-	json_t *object = checked(json_object());
-	set(object, "reason", text(scratch, f->waiver_reason));
-	set(object, "expires", text(scratch, f->waiver_expires));
-	set(object, "source", text(scratch, f->waiver_source));
+	json_t *object = imaddr_json_checked(json_object());
+	imaddr_json_set(object, "reason", imaddr_json_text(scratch, f->waiver_reason));
+	imaddr_json_set(object, "expires", imaddr_json_text(scratch, f->waiver_expires));
+	imaddr_json_set(object, "source", imaddr_json_text(scratch, f->waiver_source));
 	return object;
 }
 
 static json_t *finding_object(struct imaddr_buf *scratch, const struct imaddr_finding *f,
 			       uint64_t duplicate_group)
 {
-	json_t *object = checked(json_object());
-	set(object, "code", json_string(imaddr_code_name(f->code)));
-	set(object, "severity", json_string(imaddr_severity_name(f->severity)));
-	set(object, "ordinal", ordinal_or_null(f->ordinal));
-	set(object, "line", ordinal_or_null(f->line));
-	set(object, "dn", text(scratch, f->dn));
-	set(object, "user_id", text(scratch, f->user_id));
-	set(object, "cluster", text(scratch, f->cluster));
-	set(object, "field", text(scratch, f->field));
-	set(object, "value", text(scratch, f->value));
-	set(object, "message", text(scratch, f->message));
-	set(object, "suggestion", text(scratch, f->suggestion));
-	set(object, "related_ordinal", ordinal_or_null(f->related_ordinal));
-	set(object, "duplicate_group", ordinal_or_null(duplicate_group));
-	set(object, "waiver", waiver_object(scratch, f));
+	json_t *object = imaddr_json_checked(json_object());
+	imaddr_json_set(object, "code", json_string(imaddr_code_name(f->code)));
+	imaddr_json_set(object, "severity", json_string(imaddr_severity_name(f->severity)));
+	imaddr_json_set(object, "ordinal", ordinal_or_null(f->ordinal));
+	imaddr_json_set(object, "line", ordinal_or_null(f->line));
+	imaddr_json_set(object, "dn", imaddr_json_text(scratch, f->dn));
+	imaddr_json_set(object, "user_id", imaddr_json_text(scratch, f->user_id));
+	imaddr_json_set(object, "cluster", imaddr_json_text(scratch, f->cluster));
+	imaddr_json_set(object, "field", imaddr_json_text(scratch, f->field));
+	imaddr_json_set(object, "value", imaddr_json_text(scratch, f->value));
+	imaddr_json_set(object, "message", imaddr_json_text(scratch, f->message));
+	imaddr_json_set(object, "suggestion", imaddr_json_text(scratch, f->suggestion));
+	imaddr_json_set(object, "related_ordinal", ordinal_or_null(f->related_ordinal));
+	imaddr_json_set(object, "duplicate_group", ordinal_or_null(duplicate_group));
+	imaddr_json_set(object, "waiver", waiver_object(scratch, f));
 	return object;
 }
 
@@ -118,7 +85,7 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 	if (writer->listed[f->code] == writer->per_code)
 		return IMADDR_OK;
 	writer->listed[f->code]++;
-	append(writer->findings, finding_object(&writer->scratch, f, group));
+	imaddr_json_append(writer->findings, finding_object(&writer->scratch, f, group));
 	return IMADDR_OK;
 }
 
@@ -130,66 +97,68 @@ static const char *scheme_name(enum imaddr_scheme scheme)
 static json_t *run_object(struct json_writer *writer)
 {
 	const struct imaddr_audit_options *options = writer->options;
-	json_t *run = checked(json_object());
+	json_t *run = imaddr_json_checked(json_object());
 	char started[32] = "";
 	time_t when = (time_t)writer->started;
 	struct tm utc;
 	if (gmtime_r(&when, &utc))
 		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &utc);
-	set(run, "version", json_string(IMADDR_VERSION));
-	set(run, "started", json_string(started));
-	set(run, "input", text(&writer->scratch, options->input_name));
-	set(run, "scheme", json_string(scheme_name(options->scheme)));
-	set(run, "default_domain", text(&writer->scratch, options->default_domain));
-	set(run, "im_domains", text(&writer->scratch, options->im_domains));
-	set(run, "premigration", json_boolean(options->premigration));
+	imaddr_json_set(run, "version", json_string(IMADDR_VERSION));
+	imaddr_json_set(run, "started", json_string(started));
+	imaddr_json_set(run, "input", imaddr_json_text(&writer->scratch, options->input_name));
+	imaddr_json_set(run, "scheme", json_string(scheme_name(options->scheme)));
+	imaddr_json_set(run, "default_domain",
+			imaddr_json_text(&writer->scratch, options->default_domain));
+	imaddr_json_set(run, "im_domains", imaddr_json_text(&writer->scratch, options->im_domains));
+	imaddr_json_set(run, "premigration", json_boolean(options->premigration));
 	if (options->premigration) {
-		set(run, "current_scheme", json_string(scheme_name(options->current_scheme)));
-		set(run, "current_default_domain",
-		    text(&writer->scratch, options->current_default_domain
+		imaddr_json_set(run, "current_scheme", json_string(scheme_name(options->current_scheme)));
+		imaddr_json_set(run, "current_default_domain",
+		    imaddr_json_text(&writer->scratch, options->current_default_domain
 					   ? options->current_default_domain
 					   : options->default_domain));
 	}
-	set(run, "waivers", text(&writer->scratch, options->waivers));
+	imaddr_json_set(run, "waivers", imaddr_json_text(&writer->scratch, options->waivers));
 	return run;
 }
 
 static json_t *totals_object(const struct imaddr_run_totals *totals, bool premigration)
 {
-	json_t *object = checked(json_object());
-	set(object, "users", count(totals->users));
-	set(object, "users_with_im_address", count(totals->users_with_im_address));
-	set(object, "users_without_im_address",
-	    count(totals->users - totals->users_with_im_address));
-	set(object, "users_with_error", count(totals->users_with_error));
-	set(object, "errors", count(totals->by_severity[IMADDR_SEVERITY_ERROR]));
-	set(object, "warnings", count(totals->by_severity[IMADDR_SEVERITY_WARNING]));
-	set(object, "infos", count(totals->by_severity[IMADDR_SEVERITY_INFO]));
-	set(object, "waived", count(totals->waived));
+	json_t *object = imaddr_json_checked(json_object());
+	imaddr_json_set(object, "users", imaddr_json_count(totals->users));
+	imaddr_json_set(object, "users_with_im_address", imaddr_json_count(totals->users_with_im_address));
+	imaddr_json_set(object, "users_without_im_address",
+	    imaddr_json_count(totals->users - totals->users_with_im_address));
+	imaddr_json_set(object, "users_with_error", imaddr_json_count(totals->users_with_error));
+	imaddr_json_set(object, "errors", imaddr_json_count(totals->by_severity[IMADDR_SEVERITY_ERROR]));
+	imaddr_json_set(object, "warnings",
+			imaddr_json_count(totals->by_severity[IMADDR_SEVERITY_WARNING]));
+	imaddr_json_set(object, "infos", imaddr_json_count(totals->by_severity[IMADDR_SEVERITY_INFO]));
+	imaddr_json_set(object, "waived", imaddr_json_count(totals->waived));
 	if (premigration) {
-		set(object, "im_address_changes", count(totals->im_address_changes));
-		set(object, "im_address_lost", count(totals->im_address_lost));
-		set(object, "im_address_gained", count(totals->im_address_gained));
+		imaddr_json_set(object, "im_address_changes", imaddr_json_count(totals->im_address_changes));
+		imaddr_json_set(object, "im_address_lost", imaddr_json_count(totals->im_address_lost));
+		imaddr_json_set(object, "im_address_gained", imaddr_json_count(totals->im_address_gained));
 	}
 	return object;
 }
 
 static json_t *codes_array(struct json_writer *writer, const struct imaddr_run_totals *totals)
 {
-	json_t *codes = checked(json_array());
+	json_t *codes = imaddr_json_checked(json_array());
 	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
 		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 			if ((!totals->by_code[code] && !totals->waived_by_code[code]) ||
 			    (int)imaddr_code_severity(code) != severity)
 				continue;
-			json_t *item = checked(json_object());
-			set(item, "code", json_string(imaddr_code_name(code)));
-			set(item, "severity", json_string(imaddr_severity_name(severity)));
-			set(item, "count", count(totals->by_code[code]));
-			set(item, "waived", count(totals->waived_by_code[code]));
-			set(item, "listed", count(writer->listed[code]));
-			set(item, "summary", json_string(imaddr_code_summary(code)));
-			append(codes, item);
+			json_t *item = imaddr_json_checked(json_object());
+			imaddr_json_set(item, "code", json_string(imaddr_code_name(code)));
+			imaddr_json_set(item, "severity", json_string(imaddr_severity_name(severity)));
+			imaddr_json_set(item, "count", imaddr_json_count(totals->by_code[code]));
+			imaddr_json_set(item, "waived", imaddr_json_count(totals->waived_by_code[code]));
+			imaddr_json_set(item, "listed", imaddr_json_count(writer->listed[code]));
+			imaddr_json_set(item, "summary", json_string(imaddr_code_summary(code)));
+			imaddr_json_append(codes, item);
 		}
 	}
 	return codes;
@@ -197,15 +166,15 @@ static json_t *codes_array(struct json_writer *writer, const struct imaddr_run_t
 
 static json_t *domains_array(struct json_writer *writer, const struct imaddr_run_totals *totals)
 {
-	json_t *domains = checked(json_array());
+	json_t *domains = imaddr_json_checked(json_array());
 	for (size_t i = 0; i < totals->domain_count; i++) {
 		const struct imaddr_domain_count *d = &totals->domains[i];
-		json_t *item = checked(json_object());
-		set(item, "ascii", text(&writer->scratch, d->ascii));
-		set(item, "unicode", text(&writer->scratch, d->unicode));
-		set(item, "users", count(d->users));
-		set(item, "configured", json_boolean(d->configured));
-		append(domains, item);
+		json_t *item = imaddr_json_checked(json_object());
+		imaddr_json_set(item, "ascii", imaddr_json_text(&writer->scratch, d->ascii));
+		imaddr_json_set(item, "unicode", imaddr_json_text(&writer->scratch, d->unicode));
+		imaddr_json_set(item, "users", imaddr_json_count(d->users));
+		imaddr_json_set(item, "configured", json_boolean(d->configured));
+		imaddr_json_append(domains, item);
 	}
 	return domains;
 }
@@ -213,16 +182,16 @@ static json_t *domains_array(struct json_writer *writer, const struct imaddr_run
 /* Counts by code, errors first, as codes_array orders them. */
 static json_t *code_counts(const uint64_t by_code[IMADDR_CODE_COUNT])
 {
-	json_t *codes = checked(json_array());
+	json_t *codes = imaddr_json_checked(json_array());
 	for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO; severity--) {
 		for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 			if (!by_code[code] || (int)imaddr_code_severity(code) != severity)
 				continue;
-			json_t *item = checked(json_object());
-			set(item, "code", json_string(imaddr_code_name(code)));
-			set(item, "severity", json_string(imaddr_severity_name(severity)));
-			set(item, "count", count(by_code[code]));
-			append(codes, item);
+			json_t *item = imaddr_json_checked(json_object());
+			imaddr_json_set(item, "code", json_string(imaddr_code_name(code)));
+			imaddr_json_set(item, "severity", json_string(imaddr_severity_name(severity)));
+			imaddr_json_set(item, "count", imaddr_json_count(by_code[code]));
+			imaddr_json_append(codes, item);
 		}
 	}
 	return codes;
@@ -230,10 +199,10 @@ static json_t *code_counts(const uint64_t by_code[IMADDR_CODE_COUNT])
 
 static json_t *severity_counts(const uint64_t by_severity[3])
 {
-	json_t *object = checked(json_object());
-	set(object, "errors", count(by_severity[IMADDR_SEVERITY_ERROR]));
-	set(object, "warnings", count(by_severity[IMADDR_SEVERITY_WARNING]));
-	set(object, "infos", count(by_severity[IMADDR_SEVERITY_INFO]));
+	json_t *object = imaddr_json_checked(json_object());
+	imaddr_json_set(object, "errors", imaddr_json_count(by_severity[IMADDR_SEVERITY_ERROR]));
+	imaddr_json_set(object, "warnings", imaddr_json_count(by_severity[IMADDR_SEVERITY_WARNING]));
+	imaddr_json_set(object, "infos", imaddr_json_count(by_severity[IMADDR_SEVERITY_INFO]));
 	return object;
 }
 
@@ -242,46 +211,47 @@ static json_t *changes_object(struct json_writer *writer, const struct imaddr_ru
 {
 	if (!changes || !changes->previous_run_id)
 		return json_null();
-	json_t *object = checked(json_object());
-	json_t *previous = checked(json_object());
-	json_t *examples = checked(json_array());
-	set(previous, "run", count((uint64_t)changes->previous_run_id));
-	set(previous, "started", text(&writer->scratch, changes->previous_started));
-	set(previous, "users", count(changes->previous_users));
-	set(object, "previous_run", previous);
-	set(object, "users_added", count(changes->users_added));
-	set(object, "users_removed", count(changes->users_removed));
-	set(object, "im_addresses_changed", count(changes->im_addresses_changed));
-	set(object, "new", severity_counts(changes->new_by_severity));
-	set(object, "resolved", severity_counts(changes->resolved_by_severity));
-	set(object, "new_by_code", code_counts(changes->new_by_code));
-	set(object, "resolved_by_code", code_counts(changes->resolved_by_code));
+	json_t *object = imaddr_json_checked(json_object());
+	json_t *previous = imaddr_json_checked(json_object());
+	json_t *examples = imaddr_json_checked(json_array());
+	imaddr_json_set(previous, "run", imaddr_json_count((uint64_t)changes->previous_run_id));
+	imaddr_json_set(previous, "started",
+			imaddr_json_text(&writer->scratch, changes->previous_started));
+	imaddr_json_set(previous, "users", imaddr_json_count(changes->previous_users));
+	imaddr_json_set(object, "previous_run", previous);
+	imaddr_json_set(object, "users_added", imaddr_json_count(changes->users_added));
+	imaddr_json_set(object, "users_removed", imaddr_json_count(changes->users_removed));
+	imaddr_json_set(object, "im_addresses_changed", imaddr_json_count(changes->im_addresses_changed));
+	imaddr_json_set(object, "new", severity_counts(changes->new_by_severity));
+	imaddr_json_set(object, "resolved", severity_counts(changes->resolved_by_severity));
+	imaddr_json_set(object, "new_by_code", code_counts(changes->new_by_code));
+	imaddr_json_set(object, "resolved_by_code", code_counts(changes->resolved_by_code));
 	for (size_t i = 0; i < changes->example_count; i++) {
-		json_t *item = checked(json_object());
+		json_t *item = imaddr_json_checked(json_object());
 		enum imaddr_code code = changes->example_codes[i];
-		set(item, "code", code < IMADDR_CODE_COUNT ? json_string(imaddr_code_name(code))
+		imaddr_json_set(item, "code", code < IMADDR_CODE_COUNT ? json_string(imaddr_code_name(code))
 							   : json_null());
-		set(item, "text", text(&writer->scratch, changes->examples[i]));
-		append(examples, item);
+		imaddr_json_set(item, "text", imaddr_json_text(&writer->scratch, changes->examples[i]));
+		imaddr_json_append(examples, item);
 	}
-	set(object, "new_examples", examples);
+	imaddr_json_set(object, "new_examples", examples);
 	return object;
 }
 
 /* Empty without a report: the runs of the label, oldest first, this one last. */
 static json_t *history_array(struct json_writer *writer, const struct imaddr_run_changes *changes)
 {
-	json_t *history = checked(json_array());
+	json_t *history = imaddr_json_checked(json_array());
 	for (size_t i = 0; changes && i < changes->history_count; i++) {
 		const struct imaddr_run_point *point = &changes->history[i];
-		json_t *item = checked(json_object());
-		set(item, "run", count((uint64_t)point->run_id));
-		set(item, "started", text(&writer->scratch, point->started));
-		set(item, "users", count(point->users));
-		set(item, "errors", count(point->errors));
-		set(item, "warnings", count(point->warnings));
-		set(item, "infos", count(point->infos));
-		append(history, item);
+		json_t *item = imaddr_json_checked(json_object());
+		imaddr_json_set(item, "run", imaddr_json_count((uint64_t)point->run_id));
+		imaddr_json_set(item, "started", imaddr_json_text(&writer->scratch, point->started));
+		imaddr_json_set(item, "users", imaddr_json_count(point->users));
+		imaddr_json_set(item, "errors", imaddr_json_count(point->errors));
+		imaddr_json_set(item, "warnings", imaddr_json_count(point->warnings));
+		imaddr_json_set(item, "infos", imaddr_json_count(point->infos));
+		imaddr_json_append(history, item);
 	}
 	return history;
 }
@@ -289,11 +259,11 @@ static json_t *history_array(struct json_writer *writer, const struct imaddr_run
 /* totals->outputs is a line per output; continuation lines start with a space. */
 static json_t *outputs_array(struct json_writer *writer, const char *outputs)
 {
-	json_t *array = checked(json_array());
+	json_t *array = imaddr_json_checked(json_array());
 	while (outputs && *outputs) {
 		size_t length = strcspn(outputs, "\n");
 		char *line = imaddr_xstrndup(outputs, length);
-		append(array, text(&writer->scratch, line));
+		imaddr_json_append(array, imaddr_json_text(&writer->scratch, line));
 		free(line);
 		outputs += length + (outputs[length] == '\n');
 	}
@@ -304,27 +274,28 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 			      struct imaddr_error *err)
 {
 	struct json_writer *writer = (struct json_writer *)sink;
-	json_t *document = checked(json_object());
-	json_t *san = checked(json_array());
+	json_t *document = imaddr_json_checked(json_object());
+	json_t *san = imaddr_json_checked(json_array());
 	for (size_t i = 0; i < totals->domain_count; i++)
-		append(san, text(&writer->scratch, totals->domains[i].ascii));
+		imaddr_json_append(san, imaddr_json_text(&writer->scratch, totals->domains[i].ascii));
 
-	set(document, "imaddr_json", json_integer(IMADDR_JSON_SCHEMA));
-	set(document, "run", run_object(writer));
-	set(document, "verdict",
+	imaddr_json_set(document, "imaddr_json", json_integer(IMADDR_JSON_SCHEMA));
+	imaddr_json_set(document, "run", run_object(writer));
+	imaddr_json_set(document, "verdict",
 	    json_string(totals->by_severity[IMADDR_SEVERITY_ERROR] ? "no-go" : "go"));
-	set(document, "totals", totals_object(totals, writer->options->premigration));
-	set(document, "codes", codes_array(writer, totals));
-	set(document, "domains", domains_array(writer, totals));
-	set(document, "certificate_san", san);
-	set(document, "outputs", outputs_array(writer, totals->outputs));
-	set(document, "label", totals->changes ? text(&writer->scratch, totals->changes->label)
-					       : json_null());
-	set(document, "report_run", totals->changes ? count((uint64_t)totals->changes->run_id)
-						    : json_null());
-	set(document, "changes", changes_object(writer, totals->changes));
-	set(document, "history", history_array(writer, totals->changes));
-	set(document, "findings_per_code", count(writer->per_code));
+	imaddr_json_set(document, "totals", totals_object(totals, writer->options->premigration));
+	imaddr_json_set(document, "codes", codes_array(writer, totals));
+	imaddr_json_set(document, "domains", domains_array(writer, totals));
+	imaddr_json_set(document, "certificate_san", san);
+	imaddr_json_set(document, "outputs", outputs_array(writer, totals->outputs));
+	const struct imaddr_run_changes *changes = totals->changes;
+	imaddr_json_set(document, "label", changes ? imaddr_json_text(&writer->scratch, changes->label)
+						   : json_null());
+	imaddr_json_set(document, "report_run",
+			changes ? imaddr_json_count((uint64_t)changes->run_id) : json_null());
+	imaddr_json_set(document, "changes", changes_object(writer, totals->changes));
+	imaddr_json_set(document, "history", history_array(writer, totals->changes));
+	imaddr_json_set(document, "findings_per_code", imaddr_json_count(writer->per_code));
 	json_object_set(document, "findings", writer->findings);
 
 	/* Standard output cannot be taken back: it gets the document once the run is decided. */
@@ -412,7 +383,7 @@ enum imaddr_status imaddr_sink_json_open(const char *path, size_t findings_per_c
 	writer->path = imaddr_xstrdup(path);
 	writer->per_code = findings_per_code;
 	imaddr_staged_file_init(&writer->file, writer->path, IMADDR_STAGED_FILE_WAIT_MS);
-	writer->findings = checked(json_array());
+	writer->findings = imaddr_json_checked(json_array());
 	imaddr_dup_groups_init(&writer->groups);
 	imaddr_buf_init(&writer->scratch, 0);
 	*out = &writer->base;
@@ -425,27 +396,27 @@ enum imaddr_status imaddr_address_result_write_json(const char *address, size_t 
 {
 	struct imaddr_buf scratch;
 	char *copy = imaddr_xstrndup(address, length);
-	json_t *object = checked(json_object());
-	json_t *findings = checked(json_array());
+	json_t *object = imaddr_json_checked(json_object());
+	json_t *findings = imaddr_json_checked(json_array());
 	imaddr_buf_init(&scratch, 0);
 	bool valid = true;
 
-	set(object, "address", text(&scratch, copy));
-	set(object, "canonical", text(&scratch, result->canonical));
-	set(object, "unicode", text(&scratch, result->unicode));
+	imaddr_json_set(object, "address", imaddr_json_text(&scratch, copy));
+	imaddr_json_set(object, "canonical", imaddr_json_text(&scratch, result->canonical));
+	imaddr_json_set(object, "unicode", imaddr_json_text(&scratch, result->unicode));
 	for (size_t i = 0; i < result->finding_count; i++) {
 		const struct imaddr_address_result_finding *f = &result->findings[i];
 		enum imaddr_severity severity = imaddr_code_severity(f->code);
-		json_t *item = checked(json_object());
+		json_t *item = imaddr_json_checked(json_object());
 		valid &= severity != IMADDR_SEVERITY_ERROR;
-		set(item, "code", json_string(imaddr_code_name(f->code)));
-		set(item, "severity", json_string(imaddr_severity_name(severity)));
-		set(item, "message", text(&scratch, f->message));
-		set(item, "suggestion", text(&scratch, f->suggestion));
-		append(findings, item);
+		imaddr_json_set(item, "code", json_string(imaddr_code_name(f->code)));
+		imaddr_json_set(item, "severity", json_string(imaddr_severity_name(severity)));
+		imaddr_json_set(item, "message", imaddr_json_text(&scratch, f->message));
+		imaddr_json_set(item, "suggestion", imaddr_json_text(&scratch, f->suggestion));
+		imaddr_json_append(findings, item);
 	}
-	set(object, "valid", json_boolean(valid));
-	set(object, "findings", findings);
+	imaddr_json_set(object, "valid", json_boolean(valid));
+	imaddr_json_set(object, "findings", findings);
 	int failed = json_dumpf(object, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
 		     fputc('\n', out) == EOF;
 	json_decref(object);
