@@ -460,24 +460,32 @@ struct preimages {
 	const char *skeleton;
 	size_t len;
 	char word[PREIMAGE_LEN_MAX + 1];
+	/* Positions of the skeleton no ASCII string completes: without them a
+	 * hostile value ("rnrn...rn" and a character nothing spells) costs an
+	 * exponential search that finds nothing (the fuzzer's). */
+	bool dead_end[PREIMAGE_LEN_MAX + 1];
 	struct imaddr_buf *out;
 	size_t count;
 	bool too_many;
 };
 
-static void enumerate(struct preimages *p, size_t at, size_t written)
+/* Whether some ASCII string spells the skeleton from `at` on. */
+static bool enumerate(struct preimages *p, size_t at, size_t written)
 {
 	if (p->too_many)
-		return;
+		return true;
 	if (at == p->len) {
 		if (p->count == PREIMAGES_MAX) {
 			p->too_many = true;
-			return;
+			return true;
 		}
 		imaddr_buf_append(p->out, p->word, written + 1);
 		p->count++;
-		return;
+		return true;
 	}
+	if (p->dead_end[at])
+		return false;
+	bool completed = false;
 	unsigned char first = (unsigned char)p->skeleton[at];
 	for (size_t i = p->pieces->start[first]; i < p->pieces->start[first + 1]; i++) {
 		unsigned char c = p->pieces->chars[i];
@@ -488,8 +496,10 @@ static void enumerate(struct preimages *p, size_t at, size_t written)
 			continue;
 		p->word[written] = (char)c;
 		p->word[written + 1] = '\0';
-		enumerate(p, at + piece_len, written + 1);
+		completed |= enumerate(p, at + piece_len, written + 1);
 	}
+	p->dead_end[at] = !completed;
+	return completed;
 }
 
 static bool preimages_of(const struct imaddr_confusables_pieces *pieces, const char *skeleton,

@@ -594,6 +594,20 @@ Test(audit, confusable_with_many_ascii_spellings_takes_the_long_way)
 	capture_free(c);
 }
 
+/* A long run of letters with many ASCII spellings (4^40 of them) is searched quickly. */
+Test(audit, confusable_search_of_many_spellings_ends, .timeout = 60)
+{
+	/* Each of forty "l" is l, 1, I or |, and nothing spells "ж". */
+	char csv[256] = "sAMAccountName,sn\n";
+	size_t used = strlen(csv);
+	for (int i = 0; i < 40; i++)
+		csv[used++] = 'l';
+	snprintf(csv + used, sizeof(csv) - used, "\xd0\xb6,A\nother,B\n");
+	struct capture *c = run_userid(csv);
+	expect_code(c, IMADDR_CODE_CONFUSABLE, 0);
+	capture_free(c);
+}
+
 Test(audit, mixed_script_in_user_ids_user_parts_and_labels)
 {
 	struct capture *c = run_uri(lookalikes, NULL);
