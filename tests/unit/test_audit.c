@@ -594,15 +594,18 @@ Test(audit, confusable_with_many_ascii_spellings_takes_the_long_way)
 	capture_free(c);
 }
 
-/* A long run of letters with many ASCII spellings (4^40 of them) is searched quickly. */
-Test(audit, confusable_search_of_many_spellings_ends, .timeout = 60)
+/*
+ * The fuzzer's hang: "'" has several ASCII spellings and the skeleton of
+ * "\u2030" starts like "%"'s and then goes on, so every one of the 2^40
+ * spellings died at its end until dead ends were remembered.
+ */
+Test(audit, confusable_search_of_spellings_that_all_die_ends, .timeout = 60)
 {
-	/* Each of forty "l" is l, 1, I or |, and nothing spells "ж". */
-	char csv[256] = "sAMAccountName,sn\n";
+	char csv[256] = "sAMAccountName,sn\njdo";
 	size_t used = strlen(csv);
 	for (int i = 0; i < 40; i++)
-		csv[used++] = 'l';
-	snprintf(csv + used, sizeof(csv) - used, "\xd0\xb6,A\nother,B\n");
+		csv[used++] = '\'';
+	snprintf(csv + used, sizeof(csv) - used, "\xe2\x80\xb0,A\nother,B\n");
 	struct capture *c = run_userid(csv);
 	expect_code(c, IMADDR_CODE_CONFUSABLE, 0);
 	capture_free(c);
