@@ -690,23 +690,11 @@ static int by_hash_then_ordinal(const void *a, const void *b)
 	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
 }
 
-struct candidate_group {
-	size_t start;
-	size_t count;
-	uint64_t first_ordinal;
-};
-
-static int by_first_ordinal(const void *a, const void *b)
-{
-	const struct candidate_group *x = a, *y = b;
-	return x->first_ordinal < y->first_ordinal ? -1 : x->first_ordinal > y->first_ordinal;
-}
-
 static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_kind kind,
 				      struct imaddr_error *err)
 {
 	struct imaddr_confusables_kind *k = &run->confusables->kinds[kind];
-	struct candidate_group *groups = NULL;
+	struct imaddr_candidate_group *groups = NULL;
 	size_t group_count = 0, group_cap = 0;
 	enum imaddr_status status = IMADDR_OK;
 
@@ -725,14 +713,14 @@ static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_ki
 				group_cap = group_cap ? group_cap * 2 : 64;
 				groups = imaddr_xrealloc(groups, group_cap * sizeof(*groups));
 			}
-			groups[group_count++] = (struct candidate_group){
+			groups[group_count++] = (struct imaddr_candidate_group){
 				i, j - i, k->entries[i].ordinal
 			};
 		}
 		i = j;
 	}
 	if (group_count)
-		qsort(groups, group_count, sizeof(*groups), by_first_ordinal);
+		qsort(groups, group_count, sizeof(*groups), imaddr_candidate_group_by_first_ordinal);
 	for (size_t i = 0; status == IMADDR_OK && i < group_count; i++)
 		status = confirm_group(run, kind, k->entries + groups[i].start, groups[i].count,
 				       err);

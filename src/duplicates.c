@@ -185,20 +185,14 @@ static int by_key_then_ordinal(const void *a, const void *b)
 	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
 }
 
-struct candidate_group {
-	size_t start;
-	size_t count;
-	uint64_t first_ordinal;
-};
-
-static int by_first_ordinal(const void *a, const void *b)
+int imaddr_candidate_group_by_first_ordinal(const void *a, const void *b)
 {
-	const struct candidate_group *x = a, *y = b;
+	const struct imaddr_candidate_group *x = a, *y = b;
 	return x->first_ordinal < y->first_ordinal ? -1 : x->first_ordinal > y->first_ordinal;
 }
 
 static enum imaddr_status report_candidates(struct run *run, enum imaddr_key_kind kind,
-					    const struct candidate_group *group,
+					    const struct imaddr_candidate_group *group,
 					    struct imaddr_error *err)
 {
 	struct imaddr_dupindex *index = &run->duplicates->indexes[kind];
@@ -275,7 +269,7 @@ static enum imaddr_status find_duplicates(struct run *run, enum imaddr_key_kind 
 					  struct imaddr_error *err)
 {
 	struct imaddr_dupindex *index = &run->duplicates->indexes[kind];
-	struct candidate_group *groups = NULL;
+	struct imaddr_candidate_group *groups = NULL;
 	size_t group_count = 0, group_cap = 0, position = 0, start, count;
 	enum imaddr_status status = IMADDR_OK;
 
@@ -284,12 +278,12 @@ static enum imaddr_status find_duplicates(struct run *run, enum imaddr_key_kind 
 			group_cap = group_cap ? group_cap * 2 : 64;
 			groups = imaddr_xrealloc(groups, group_cap * sizeof(*groups));
 		}
-		groups[group_count++] = (struct candidate_group){
+		groups[group_count++] = (struct imaddr_candidate_group){
 			start, count, index->entries[start].ordinal
 		};
 	}
 	if (group_count)
-		qsort(groups, group_count, sizeof(*groups), by_first_ordinal);
+		qsort(groups, group_count, sizeof(*groups), imaddr_candidate_group_by_first_ordinal);
 	for (size_t i = 0; status == IMADDR_OK && i < group_count; i++)
 		status = report_candidates(run, kind, &groups[i], err);
 	free(groups);

@@ -60,4 +60,14 @@ void imaddr_duplicates_find(const struct imaddr_duplicates *duplicates,
 			    enum imaddr_key_kind kind, const char *key, size_t len,
 			    uint64_t **ordinals, size_t *count, size_t *capacity);
 
+/* Users whose keys matched, as a run of a sorted index, reported in input order. */
+struct imaddr_candidate_group {
+	size_t start;
+	size_t count;
+	uint64_t first_ordinal;
+};
+
+/** qsort's comparison: groups by the first user's ordinal. */
+int imaddr_candidate_group_by_first_ordinal(const void *a, const void *b);
+
 #endif /* IMADDR_DUPLICATES_H */
