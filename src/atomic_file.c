@@ -36,7 +36,7 @@ enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, cons
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s", path,
 					strerror(errno));
 	}
-	setvbuf(file->stream, NULL, _IOFBF, 1 << 16);
+	file->stream_buffer = imaddr_stream_buffer(file->stream, 1 << 16);
 	file->path = imaddr_xstrdup(path);
 	file->temp_path = imaddr_buf_detach(&temp);
 	return IMADDR_OK;
@@ -53,6 +53,8 @@ enum imaddr_status imaddr_atomic_file_sync(struct imaddr_atomic_file *file,
 	int saved = errno;
 	failed |= fclose(file->stream) != 0;
 	file->stream = NULL;
+	free(file->stream_buffer);
+	file->stream_buffer = NULL;
 	/* A directory in the way would fail the rename after others succeeded. */
 	if (!failed && stat(file->path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		failed = 1;
@@ -90,6 +92,7 @@ void imaddr_atomic_file_abort(struct imaddr_atomic_file *file)
 {
 	if (file->stream)
 		fclose(file->stream);
+	free(file->stream_buffer);
 	if (file->temp_path)
 		unlink(file->temp_path);
 	free(file->temp_path);

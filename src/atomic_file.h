@@ -11,6 +11,7 @@
 
 struct imaddr_atomic_file {
 	FILE *stream;        /* write here */
+	char *stream_buffer; /* its stdio buffer */
 	char *path;          /* the final name */
 	char *temp_path;     /* NULL once committed or aborted */
 };

@@ -52,6 +52,16 @@ char *imaddr_xstrndup(const char *string, size_t length)
 	return copy;
 }
 
+char *imaddr_stream_buffer(FILE *stream, size_t size)
+{
+	char *buffer = imaddr_xmalloc(size);
+	if (setvbuf(stream, buffer, _IOFBF, size) != 0) {
+		free(buffer);   /* the stream keeps its own */
+		return NULL;
+	}
+	return buffer;
+}
+
 char *imaddr_xstrdup(const char *string)
 {
 	return imaddr_xstrndup(string, strlen(string));

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /**
@@ -21,6 +22,14 @@ void *imaddr_xcalloc(size_t count, size_t size);
 void *imaddr_xrealloc(void *pointer, size_t size);
 char *imaddr_xstrdup(const char *string);
 char *imaddr_xstrndup(const char *string, size_t length);
+
+/**
+ * Gives `stream` a buffer of `size` bytes and returns it, to be freed after
+ * the stream is closed. glibc's setvbuf ignores the size unless it is given
+ * the buffer too, and keeps its 4 KiB: a million users would cost tens of
+ * thousands of write calls.
+ */
+char *imaddr_stream_buffer(FILE *stream, size_t size);
 
 /*
  * A NUL-terminated byte buffer. `data` is never NULL after init and always

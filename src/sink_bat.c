@@ -27,6 +27,7 @@ struct bat_writer {
 	char *chunk_extension;       /* ".csv", or "" */
 	struct imaddr_staging staging;  /* the file, or the directory of chunks */
 	FILE *stream;                /* the file or chunk being written */
+	char *stream_buffer;         /* its stdio buffer, shared by the chunks in turn */
 	char *stream_name;           /* for messages */
 	size_t chunk_count;
 	uint64_t rows_in_file;
@@ -95,7 +96,12 @@ static enum imaddr_status open_stream(struct bat_writer *writer, int fd, const c
 		close(fd);
 		return write_failed(writer, errno, err);
 	}
-	setvbuf(writer->stream, NULL, _IOFBF, 1 << 16);
+	/* Standard output's stream is flushed, never closed: it keeps stdio's buffer. */
+	if (!writer->to_stdout) {
+		if (!writer->stream_buffer)
+			writer->stream_buffer = imaddr_xmalloc(1 << 16);
+		setvbuf(writer->stream, writer->stream_buffer, _IOFBF, 1 << 16);
+	}
 	fputs(IMADDR_BAT_HEADER "\r\n", writer->stream);
 	writer->rows_in_file = 0;
 	return IMADDR_OK;
@@ -310,6 +316,7 @@ static void bat_free(struct imaddr_sink *sink)
 	free(writer->chunk_stem);
 	free(writer->chunk_extension);
 	free(writer->stream_name);
+	free(writer->stream_buffer);
 	free(writer->token);
 	free(writer->transaction_path);
 	free(writer);

@@ -20,7 +20,7 @@ enum imaddr_status imaddr_spool_init(struct imaddr_spool *spool, struct imaddr_e
 		return imaddr_error_set(err, IMADDR_ERR_IO,
 					"cannot create a temporary file for the users: %s",
 					strerror(errno));
-	setvbuf(spool->file, NULL, _IOFBF, 1 << 20);
+	spool->file_buffer = imaddr_stream_buffer(spool->file, 1 << 20);
 	return IMADDR_OK;
 }
 
@@ -28,6 +28,7 @@ void imaddr_spool_release(struct imaddr_spool *spool)
 {
 	if (spool->file)
 		fclose(spool->file);
+	free(spool->file_buffer);
 	free(spool->offsets);
 	imaddr_buf_release(&spool->record);
 	imaddr_buf_release(&spool->read_buffer);

@@ -18,6 +18,7 @@
 
 struct imaddr_spool {
 	FILE *file;
+	char *file_buffer;     /* the file's stdio buffer */
 	uint64_t *offsets;     /* offsets[ordinal - 1] */
 	uint64_t count;
 	uint64_t capacity;

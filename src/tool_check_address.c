@@ -152,7 +152,8 @@ int tool_check_address(int argc, char **argv)
 		size_t size = 0;
 		ssize_t length;
 		/* Large batches: a block-buffered stdout costs one write per 64 KiB. */
-		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+		static char out_buffer[1 << 16];
+		setvbuf(stdout, out_buffer, _IOFBF, sizeof(out_buffer));
 		while ((length = getline(&line, &size, stdin)) >= 0) {
 			while (length && (line[length - 1] == '\n' || line[length - 1] == '\r'))
 				length--;
