@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "normalize.h"
+#include "spoof.h"
 #include "strmap.h"
 
 void imaddr_rules_findings_init(struct imaddr_rules_findings *list)
@@ -136,7 +137,7 @@ static void inspect_domain(const char *domain, size_t len, struct imaddr_address
 	address->domain_flags = 0;
 	imaddr_buf_reset(transitional);
 	/* UTS #46 drops a soft hyphen or a zero width space without a word. */
-	if (imaddr_normalize_first_invisible(domain, len, NULL) >= 0)
+	if (imaddr_spoof_first_invisible(domain, len, NULL) >= 0)
 		address->domain_flags |= IMADDR_RULES_DOMAIN_INVISIBLE;
 	if (!imaddr_normalize_is_ascii(domain, len)) {
 		uint32_t errors = imaddr_normalize_domain_transitional(domain, len, transitional);
@@ -152,12 +153,12 @@ static void inspect_domain(const char *domain, size_t len, struct imaddr_address
 		address->domain_flags |= IMADDR_RULES_DOMAIN_NOT_ASCII;
 		for (const char *label = unicode; *label;) {
 			size_t label_len = strcspn(label, ".");
-			if (imaddr_normalize_mixed_script(label, label_len, NULL))
+			if (imaddr_spoof_mixed_script(label, label_len, NULL))
 				address->domain_flags |= IMADDR_RULES_DOMAIN_MIXED_SCRIPT;
 			label += label_len + (label[label_len] == '.');
 		}
 	}
-	imaddr_normalize_skeleton(unicode, address->domain_unicode.len, NULL,
+	imaddr_spoof_skeleton(unicode, address->domain_unicode.len, NULL,
 				  &address->domain_skeleton_buf);
 	address->domain_skeleton = address->domain_skeleton_buf.data;
 }
@@ -171,7 +172,7 @@ static void check_invisible(const char *value, size_t len, const char *field, co
 			    struct imaddr_rules_findings *list)
 {
 	size_t offset;
-	int32_t c = imaddr_normalize_first_invisible(value, len, &offset);
+	int32_t c = imaddr_spoof_first_invisible(value, len, &offset);
 	if (c < 0)
 		return;
 	char name[96];
@@ -180,7 +181,7 @@ static void check_invisible(const char *value, size_t len, const char *field, co
 		imaddr_rules_findings_add(list, IMADDR_CODE_INVISIBLE_CHAR, field, NULL,
 				 "%s has a byte order mark (%s) at byte %zu: the value looks "
 				 "like one without it, but is not the same", what, name, offset + 1);
-	else if (imaddr_normalize_is_bidi_control(c))
+	else if (imaddr_spoof_is_bidi_control(c))
 		imaddr_rules_findings_add(list, IMADDR_CODE_INVISIBLE_CHAR, field, NULL,
 				 "%s has the bidirectional control %s at byte %zu: unseen, it "
 				 "changes the order in which the value is shown", what, name,
@@ -199,7 +200,7 @@ static void check_mixed_script(const char *text, size_t len, const char *field, 
 	if (imaddr_normalize_is_ascii(text, len))
 		return;
 	imaddr_buf_init(&scripts, 0);
-	if (imaddr_normalize_mixed_script(text, len, &scripts))
+	if (imaddr_spoof_mixed_script(text, len, &scripts))
 		imaddr_rules_findings_add(list, IMADDR_CODE_MIXED_SCRIPT, field, NULL,
 				 "%s '%.*s' mixes the %s scripts, beyond UTS #39's highly "
 				 "restrictive level: the way look-alikes are made", what,

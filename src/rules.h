@@ -1,7 +1,8 @@
 /*
  * The checks of one value: user IDs, directory URIs, domains and IM
  * addresses, by Unified CM's and IM and Presence's rules. ICU work is done
- * through normalize.h; this module holds the rules, not the Unicode tables.
+ * through normalize.h and spoof.h; this module holds the rules, not the
+ * Unicode tables.
  */
 #ifndef IMADDR_RULES_H
 #define IMADDR_RULES_H
