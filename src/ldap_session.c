@@ -237,6 +237,25 @@ static enum imaddr_status bind_to_server(struct imaddr_ldap_session *session, st
 	return IMADDR_OK;
 }
 
+/*
+ * libldap reads a plain connection two system calls a message (the tag and
+ * length, then the rest) and polls before each: three calls per entry,
+ * which cost more than decoding it. liblber's own read-ahead layer, which
+ * libldap uses only for UDP, reads up to 16 KiB at a time instead. Under
+ * TLS or a SASL security layer it goes beneath them, on the socket. Without
+ * it nothing breaks, so a failure to add it is not an error.
+ */
+static void read_ahead(struct imaddr_ldap_session *session)
+{
+	Sockbuf *sockbuf = NULL;
+	if (ldap_get_option(session->ld, LDAP_OPT_SOCKBUF, &sockbuf) != LDAP_OPT_SUCCESS ||
+	    !sockbuf ||
+	    ber_sockbuf_ctrl(sockbuf, LBER_SB_OPT_HAS_IO, &ber_sockbuf_io_readahead))
+		return;
+	(void)ber_sockbuf_add_io(sockbuf, &ber_sockbuf_io_readahead, LBER_SBIOD_LEVEL_PROVIDER,
+				 NULL);
+}
+
 static enum imaddr_status connect_to_server(struct imaddr_ldap_session *session, const char *filter,
 					    struct imaddr_error *err)
 {
@@ -268,6 +287,7 @@ static enum imaddr_status connect_to_server(struct imaddr_ldap_session *session,
 		if (rc != LDAP_SUCCESS)
 			return imaddr_ldap_session_failure(session, err, rc, NULL, "StartTLS failed");
 	}
+	read_ahead(session);
 	return bind_to_server(session, err);
 }
 
