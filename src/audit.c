@@ -10,12 +10,12 @@
 
 #include "confusables.h"
 #include "duplicates.h"
-#include "normalize.h"
 #include "reader_thread.h"
 #include "rules_user.h"
 #include "sink.h"
 #include "spool.h"
 #include "error.h"
+#include "icu.h"
 #include "strmap.h"
 #include "waivers.h"
 
@@ -64,7 +64,7 @@ void imaddr_audit_options_init(struct imaddr_audit_options *options)
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err)
 {
-	enum imaddr_status status = imaddr_normalize_init(err);
+	enum imaddr_status status = imaddr_icu_init(err);
 	if (status != IMADDR_OK)
 		return status;
 	struct imaddr_audit *audit = imaddr_xcalloc(1, sizeof(*audit));

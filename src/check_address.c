@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "rules.h"
-#include "normalize.h"
+#include "icu.h"
 #include "strmap.h"
 
 struct imaddr_address_checker {
@@ -16,7 +16,7 @@ struct imaddr_address_checker {
 enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **out,
 					      struct imaddr_error *err)
 {
-	enum imaddr_status status = imaddr_normalize_init(err);
+	enum imaddr_status status = imaddr_icu_init(err);
 	if (status != IMADDR_OK)
 		return status;
 	struct imaddr_address_checker *checker = imaddr_xcalloc(1, sizeof(*checker));

@@ -5,6 +5,8 @@
 
 #include "buffer.h"
 #include "fields.h"
+#include "normalize.h"
+#include "spoof.h"
 #include "strmap.h"
 
 static const struct confusable_kind {
@@ -28,7 +30,7 @@ static void load_pieces(struct imaddr_confusables_pieces *pieces)
 
 	pieces->loaded = true;
 	for (int c = 0x20; c < 0x7F; c++) {
-		if ((c >= 'A' && c <= 'Z') || !imaddr_normalize_ascii_skeleton(c, &piece, &len) ||
+		if ((c >= 'A' && c <= 'Z') || !imaddr_spoof_ascii_skeleton(c, &piece, &len) ||
 		    !len)
 			continue;
 		per_byte[(unsigned char)piece[0]]++;
@@ -41,7 +43,7 @@ static void load_pieces(struct imaddr_confusables_pieces *pieces)
 	size_t next[256];
 	memcpy(next, pieces->start, sizeof(next));
 	for (int c = 0x20; c < 0x7F; c++) {
-		if ((c >= 'A' && c <= 'Z') || !imaddr_normalize_ascii_skeleton(c, &piece, &len) ||
+		if ((c >= 'A' && c <= 'Z') || !imaddr_spoof_ascii_skeleton(c, &piece, &len) ||
 		    !len)
 			continue;
 		pieces->chars[next[(unsigned char)piece[0]]++] = (unsigned char)c;
@@ -69,7 +71,7 @@ void imaddr_confusables_release(struct imaddr_confusables *confusables)
 {
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++)
 		release_kind(&confusables->kinds[kind]);
-	imaddr_normalize_skeleton_memo_release(&confusables->memo);
+	imaddr_spoof_skeleton_memo_release(&confusables->memo);
 }
 
 /* 0 marks an empty slot of the table below, so no hash is 0. */
@@ -167,7 +169,7 @@ static bool compute_member(struct run *run, enum imaddr_confusable_kind kind,
 	if (!key)
 		return false;
 	if (kind == IMADDR_CONFUSABLE_USER_ID) {
-		m->ascii = imaddr_normalize_skeleton(key, strlen(key), memo, skeleton);
+		m->ascii = imaddr_spoof_skeleton(key, strlen(key), memo, skeleton);
 		m->value = imaddr_xstrdup(stored->user.user_id ? stored->user.user_id : "");
 	} else {
 		const char *at = strrchr(key, '@');
@@ -175,12 +177,12 @@ static bool compute_member(struct run *run, enum imaddr_confusable_kind kind,
 		const char *address_at = address ? strrchr(address, '@') : NULL;
 		if (!at || !address_at)
 			return false;
-		m->ascii = imaddr_normalize_skeleton(key, (size_t)(at - key), memo, skeleton);
+		m->ascii = imaddr_spoof_skeleton(key, (size_t)(at - key), memo, skeleton);
 		/* A group's members mostly share a domain: its forms are kept. */
 		struct imaddr_strmap_entry *domain = imaddr_strmap_get(&run->domains, at + 1);
 		if (!domain->text) {
 			imaddr_normalize_domain(at + 1, strlen(at + 1), work, unicode);
-			imaddr_normalize_skeleton(unicode->data, unicode->len, memo, work);
+			imaddr_spoof_skeleton(unicode->data, unicode->len, memo, work);
 			imaddr_buf_append_char(unicode, '\0');
 			imaddr_buf_append(unicode, work->data, work->len);
 			domain->text = imaddr_xmalloc(unicode->len + 1);
@@ -491,7 +493,7 @@ static bool enumerate(struct preimages *p, size_t at, size_t written)
 		unsigned char c = p->pieces->chars[i];
 		const char *piece;
 		size_t piece_len;
-		imaddr_normalize_ascii_skeleton(c, &piece, &piece_len);
+		imaddr_spoof_ascii_skeleton(c, &piece, &piece_len);
 		if (piece_len > p->len - at || memcmp(piece, p->skeleton + at, piece_len))
 			continue;
 		p->word[written] = (char)c;
@@ -533,7 +535,7 @@ static void load_ascii_domains(const struct imaddr_strmap *domains, struct ascii
 		const struct imaddr_strmap_entry *entry = &domains->slots[i];
 		if (!entry->key || !entry->text || strcmp(entry->key, entry->text))
 			continue;    /* a U-label: its users were indexed */
-		imaddr_normalize_skeleton(entry->key, strlen(entry->key), NULL, &skeleton);
+		imaddr_spoof_skeleton(entry->key, strlen(entry->key), NULL, &skeleton);
 		out->names[out->count] = entry->key;
 		out->skeletons[out->count++] = imaddr_xstrdup(skeleton.data);
 	}
@@ -661,7 +663,7 @@ static enum imaddr_status take_ascii_skeletons(void *context, struct imaddr_spoo
 		if (!k->count || k->looked_up || !key || !imaddr_normalize_is_ascii(key, strlen(key)))
 			continue;
 		/* All ASCII: the skeleton of local@domain is local's @ domain's. */
-		imaddr_normalize_skeleton(key, strlen(key), NULL, &pass->skeleton);
+		imaddr_spoof_skeleton(key, strlen(key), NULL, &pass->skeleton);
 		found_ascii(k, user->user.ordinal,
 			    skeleton_hash(pass->skeleton.data, pass->skeleton.len));
 	}

@@ -25,8 +25,8 @@
 
 #include "duplicates.h"
 #include "imaddr.h"
-#include "normalize.h"
 #include "spool.h"
+#include "spoof.h"
 #include "strmap.h"
 
 /* What is compared: the user ID's key, and (Directory URI scheme) the IM address. */

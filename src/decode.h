@@ -8,7 +8,8 @@
  * they are; else ICU's charset detector must be confident, or the read
  * fails with the likely encodings named. Nothing is ever decoded silently
  * wrong: a byte the encoding does not define stops the read with its line.
- * Every ICU converter call of imaddr is here (normalize.c has the rest).
+ * Every ICU converter call of imaddr is here (normalize.c and spoof.c have
+ * the rest).
  */
 #ifndef IMADDR_DECODE_H
 #define IMADDR_DECODE_H

@@ -1,5 +1,6 @@
 /*
- * The only module that calls ICU. See normalize.h for the contracts.
+ * UTF-8, the normalization forms, UTS #46 and PRECIS through ICU. See
+ * normalize.h for the contracts; the services are icu.c's.
  *
  * Speed matters: an audit calls these functions several times for each of up
  * to millions of users. So the services are opened once, pure ASCII (the
@@ -8,8 +9,6 @@
  */
 #include "normalize.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,194 +16,21 @@
 #include <unicode/uchar.h>
 #include <unicode/uidna.h>
 #include <unicode/unorm2.h>
-#include <unicode/uscript.h>
-#include <unicode/uspoof.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
-#include <unicode/utf8.h>
+
+#include "icu.h"
 
 /* Enough UTF-16 units for any realistic user ID, URI or domain. */
 #define STACK_UNITS 256
 /* Enough bytes for any valid domain name in either form. */
 #define STACK_DOMAIN_BYTES 1024
 
-static const UNormalizer2 *nfc;
-static const UNormalizer2 *nfkc;
-static const UNormalizer2 *nfkc_casefold;
-static UIDNA *uts46;
-static UIDNA *uts46_transitional;
-static USpoofChecker *spoof;
-static char init_failure[IMADDR_ERROR_MAX];
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static atomic_bool services_open;
-
-/*
- * The skeleton of one code point, to be copied whole (16 bytes) and counted
- * by `len`; len < 0 when a string's skeleton cannot be taken one code point
- * at a time through it (see skeleton_piece_of).
- */
-#define SKELETON_PIECE_MAX 15
-struct skeleton_piece {
-	char bytes[SKELETON_PIECE_MAX + 1];
-	int8_t len;
-};
-
-/* Filled from the spoof checker when the first skeleton is asked for. */
-static struct skeleton_piece ascii_skeletons[128];
-static pthread_once_t ascii_skeletons_once = PTHREAD_ONCE_INIT;
-static atomic_bool ascii_skeletons_ready;
-
-/*
- * Whether each 64-code-point block of the BMP holds a Default_Ignorable
- * code point, asked of ICU the first time a character of the block comes:
- * a Cyrillic or Han name then asks ICU nothing for each of its characters,
- * and a run pays for the few blocks its directory writes in. Threads that
- * meet a new block at once both ask and store the same answer.
- */
-enum { BLOCK_UNKNOWN = 0, BLOCK_VISIBLE, BLOCK_MAY_BE_INVISIBLE };
-static _Atomic uint8_t invisible_blocks[0x10000 / 64];
-
-static void open_services(void)
-{
-	UErrorCode status = U_ZERO_ERROR;
-	const char *what = "NFC normalizer";
-
-	nfc = unorm2_getNFCInstance(&status);
-	if (U_SUCCESS(status)) {
-		what = "NFKC normalizer";
-		nfkc = unorm2_getNFKCInstance(&status);
-	}
-	if (U_SUCCESS(status)) {
-		what = "NFKC_Casefold normalizer";
-		nfkc_casefold = unorm2_getNFKCCasefoldInstance(&status);
-	}
-	if (U_SUCCESS(status)) {
-		what = "UTS #46 service";
-		/*
-		 * Nontransitional both ways, so that "faß.de" keeps its sharp s.
-		 * CheckHyphens and VerifyDnsLength are not options in ICU: its
-		 * toASCII always does both. CONTEXTO stays off because UTS #46
-		 * does not ask for it and IdnaTestV2.txt does not test it.
-		 */
-		uts46 = uidna_openUTS46(UIDNA_USE_STD3_RULES | UIDNA_CHECK_BIDI |
-					UIDNA_CHECK_CONTEXTJ |
-					UIDNA_NONTRANSITIONAL_TO_ASCII |
-					UIDNA_NONTRANSITIONAL_TO_UNICODE,
-					&status);
-	}
-	if (U_SUCCESS(status)) {
-		/* What IDNA2003 clients do, for idna-deviation: the same rules, transitional. */
-		what = "UTS #46 transitional service";
-		uts46_transitional = uidna_openUTS46(UIDNA_USE_STD3_RULES | UIDNA_CHECK_BIDI |
-						     UIDNA_CHECK_CONTEXTJ, &status);
-	}
-	if (U_SUCCESS(status)) {
-		what = "spoof checker (UTS #39)";
-		spoof = uspoof_open(&status);
-		uspoof_setChecks(spoof, USPOOF_RESTRICTION_LEVEL, &status);
-		if (U_SUCCESS(status))
-			uspoof_setRestrictionLevel(spoof, USPOOF_HIGHLY_RESTRICTIVE);
-	}
-
-	if (U_FAILURE(status))
-		snprintf(init_failure, sizeof(init_failure), "cannot open the ICU %s: %s",
-			 what, u_errorName(status));
-	else
-		atomic_store_explicit(&services_open, true, memory_order_release);
-}
-
-enum imaddr_status imaddr_normalize_init(struct imaddr_error *err)
-{
-	pthread_once(&init_once, open_services);
-	if (!init_failure[0])
-		return IMADDR_OK;
-	if (err)
-		snprintf(err->message, sizeof(err->message), "%s", init_failure);
-	return IMADDR_ERR_UNICODE;
-}
-
-/*
- * The functions below have no error return, and a caller that forgot
- * imaddr_normalize_init() must not get wrong answers. ICU's data is linked
- * into the library, so failing here means a broken installation: abort like
- * an allocation failure does (see include/imaddr.h).
- */
-static void need_services_slowly(void)
-{
-	if (imaddr_normalize_init(NULL) != IMADDR_OK)
-		imaddr_fatal(init_failure);
-}
-
-/* Called for every value: a flag first, then pthread_once, which is a call. */
-static inline void need_services(void)
-{
-	if (!atomic_load_explicit(&services_open, memory_order_acquire))
-		need_services_slowly();
-}
-
-/*
- * ICU counts in int32_t. Nothing in a directory comes near that, and the
- * readers cap their fields far below it. The same goes for an ICU result
- * too long for int32_t, and for ICU running out of memory: all of them are
- * treated like an allocation failure.
- */
-static int32_t icu_length(size_t len)
-{
-	if (len > INT32_MAX)
-		imaddr_fatal("string too long for ICU");
-	return (int32_t)len;
-}
-
-static void check_icu(UErrorCode status)
-{
-	if (status == U_MEMORY_ALLOCATION_ERROR)
-		imaddr_fatal("out of memory");
-	if (U_FAILURE(status))
-		imaddr_fatal("string too long for ICU");
-}
-
-/*
- * Decodes the code point at s[*i] and moves *i past it. Ill-formed bytes
- * give a negative value and are skipped as U8_NEXT skips them. Only up to
- * four bytes are handed to U8_NEXT, so its int32_t indexes never overflow.
- */
-static UChar32 next_codepoint(const char *s, size_t len, size_t *i)
-{
-	const uint8_t *bytes = (const uint8_t *)s + *i;
-	int32_t at = 0;
-	int32_t available = len - *i < 4 ? (int32_t)(len - *i) : 4;
-	UChar32 c;
-
-	U8_NEXT(bytes, at, available, c);
-	*i += (size_t)at;
-	return c;
-}
-
-/* How many bytes s starts with below 0x80: eight at a time, as most values are ASCII. */
-static size_t ascii_prefix(const char *s, size_t len)
-{
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t word;
-		memcpy(&word, s + i, 8);
-		if (word & 0x8080808080808080ULL)
-			break;
-	}
-	while (i < len && (unsigned char)s[i] < 0x80)
-		i++;
-	return i;
-}
-
-static bool is_ascii(const char *s, size_t len)
-{
-	return imaddr_normalize_is_ascii(s, len);
-}
-
 int32_t imaddr_normalize_codepoint_at(const char *s, size_t len, size_t offset)
 {
 	if (offset >= len)
 		return -1;
-	UChar32 c = next_codepoint(s, len, &offset);
+	UChar32 c = imaddr_icu_next_codepoint(s, len, &offset);
 	return c < 0 ? -1 : c;
 }
 
@@ -218,7 +44,7 @@ bool imaddr_normalize_utf8_valid(const char *s, size_t len, size_t *bad_offset)
 			i++;
 			continue;
 		}
-		if (next_codepoint(s, len, &i) < 0) {
+		if (imaddr_icu_next_codepoint(s, len, &i) < 0) {
 			if (bad_offset)
 				*bad_offset = start;
 			return false;
@@ -237,7 +63,7 @@ bool imaddr_normalize_utf8_repair(const char *s, size_t len, struct imaddr_buf *
 	while (i < len) {
 		size_t start = i;
 		UChar32 c = (unsigned char)s[i] < 0x80 ? (UChar32)(unsigned char)s[i++]
-						       : next_codepoint(s, len, &i);
+						       : imaddr_icu_next_codepoint(s, len, &i);
 		if (c > 0)
 			continue;
 		/* Valid text goes over in runs: a character at a time cost the worklist a tenth. */
@@ -259,7 +85,7 @@ size_t imaddr_normalize_display_width(const char *s, size_t len)
 			width += (unsigned char)s[i++] >= 0x20;
 			continue;
 		}
-		UChar32 c = next_codepoint(s, len, &i);
+		UChar32 c = imaddr_icu_next_codepoint(s, len, &i);
 		if (c < 0)
 			width++;
 		else if (u_getIntPropertyValue(c, UCHAR_EAST_ASIAN_WIDTH) == U_EA_WIDE ||
@@ -301,7 +127,7 @@ size_t imaddr_normalize_trim(const char *s, size_t len, size_t *start)
 
 	while (begin < end) {
 		size_t next = begin;
-		UChar32 c = next_codepoint(s, end, &next);
+		UChar32 c = imaddr_icu_next_codepoint(s, end, &next);
 		if (c < 0 || !u_isUWhiteSpace(c))
 			break;
 		begin = next;
@@ -314,7 +140,7 @@ size_t imaddr_normalize_trim(const char *s, size_t len, size_t *start)
 		       ((unsigned char)s[last] & 0xC0) == 0x80)
 			last--;
 		next = last;
-		c = next_codepoint(s, end, &next);
+		c = imaddr_icu_next_codepoint(s, end, &next);
 		if (c < 0 || next != end || !u_isUWhiteSpace(c))
 			break;
 		end = last;
@@ -338,7 +164,7 @@ struct utf16 {
 static void utf16_from_utf8(struct utf16 *text, const char *s, size_t len)
 {
 	/* No UTF-8 sequence gives more UTF-16 units than it has bytes. */
-	int32_t capacity = icu_length(len);
+	int32_t capacity = imaddr_icu_length(len);
 	UErrorCode status = U_ZERO_ERROR;
 
 	text->units = capacity <= STACK_UNITS ? text->stack
@@ -346,7 +172,7 @@ static void utf16_from_utf8(struct utf16 *text, const char *s, size_t len)
 	text->substitutions = 0;
 	u_strFromUTF8WithSub(text->units, capacity, &text->len, s, capacity, 0xFFFD,
 			     &text->substitutions, &status);
-	check_icu(status);
+	imaddr_icu_check(status);
 }
 
 static void utf16_release(struct utf16 *text)
@@ -369,7 +195,7 @@ static void append_utf16(struct imaddr_buf *out, const UChar *units, int32_t len
 	if (len > INT32_MAX / 3 || !imaddr_buf_reserve(out, (size_t)len * 3)) {
 		u_strToUTF8(NULL, 0, &needed, units, len, &status);
 		if (status != U_BUFFER_OVERFLOW_ERROR)
-			check_icu(status);
+			imaddr_icu_check(status);
 		if (!imaddr_buf_reserve(out, (size_t)needed))
 			return;
 		status = U_ZERO_ERROR;
@@ -377,7 +203,7 @@ static void append_utf16(struct imaddr_buf *out, const UChar *units, int32_t len
 	size_t room = out->cap - out->len - 1;
 	u_strToUTF8(out->data + out->len, room > INT32_MAX ? INT32_MAX : (int32_t)room,
 		    &needed, units, len, &status);
-	check_icu(status);
+	imaddr_icu_check(status);
 	out->len += (size_t)needed;
 	out->data[out->len] = '\0';
 }
@@ -398,7 +224,7 @@ static bool normalize_utf16(const UNormalizer2 *normalizer, const struct utf16 *
 	    unorm2_spanQuickCheckYes(normalizer, text->units, text->len, &status) ==
 		    text->len)
 		return false;
-	check_icu(status);
+	imaddr_icu_check(status);
 	len = unorm2_normalize(normalizer, text->units, text->len, result, STACK_UNITS,
 			       &status);
 	if (status == U_BUFFER_OVERFLOW_ERROR) {
@@ -407,7 +233,7 @@ static bool normalize_utf16(const UNormalizer2 *normalizer, const struct utf16 *
 		len = unorm2_normalize(normalizer, text->units, text->len, result, len,
 				       &status);
 	}
-	check_icu(status);
+	imaddr_icu_check(status);
 	bool changed = text->substitutions || len != text->len ||
 		memcmp(result, text->units, (size_t)len * sizeof(UChar));
 	if (changed)
@@ -432,7 +258,7 @@ static bool is_nfc_inert(const char *s, size_t len)
 			i++;
 			continue;
 		}
-		UChar32 c = next_codepoint(s, len, &i);
+		UChar32 c = imaddr_icu_next_codepoint(s, len, &i);
 		if (c < 0 || c >= 0x300)
 			return false;
 	}
@@ -449,7 +275,7 @@ bool imaddr_normalize_nfc(const char *s, size_t len, struct imaddr_buf *out)
 		imaddr_buf_append(out, s, len);
 		return false;
 	}
-	need_services();
+	const UNormalizer2 *nfc = imaddr_icu_services()->nfc;
 	utf16_from_utf8(&text, s, len);
 	changed = normalize_utf16(nfc, &text, out);
 	if (!changed)
@@ -463,7 +289,7 @@ void imaddr_normalize_key(const char *s, size_t len, struct imaddr_buf *out)
 	struct utf16 text;
 
 	imaddr_buf_reset(out);
-	if (is_ascii(s, len)) {
+	if (imaddr_normalize_is_ascii(s, len)) {
 		/* NFKC_Casefold maps ASCII to itself but for A-Z. */
 		if (!imaddr_buf_reserve(out, len))
 			return;
@@ -475,7 +301,7 @@ void imaddr_normalize_key(const char *s, size_t len, struct imaddr_buf *out)
 		out->data[len] = '\0';
 		return;
 	}
-	need_services();
+	const UNormalizer2 *nfkc_casefold = imaddr_icu_services()->nfkc_casefold;
 	utf16_from_utf8(&text, s, len);
 	if (!normalize_utf16(nfkc_casefold, &text, out))
 		imaddr_buf_append(out, s, len);
@@ -505,7 +331,7 @@ static uint32_t run_uts46(const UIDNA *service, bool to_ascii, const char *s, in
 		info = (UIDNAInfo)UIDNA_INFO_INITIALIZER;
 		result_len = operation(service, s, len, result, result_len, &info, &status);
 	}
-	check_icu(status);
+	imaddr_icu_check(status);
 	imaddr_buf_append(out, result, (size_t)result_len);
 	if (result != stack)
 		free(result);
@@ -529,7 +355,7 @@ uint32_t imaddr_normalize_domain(const char *s, size_t len, struct imaddr_buf *a
 
 	imaddr_buf_reset(ascii);
 	imaddr_buf_reset(unicode);
-	need_services();
+	const UIDNA *uts46 = imaddr_icu_services()->uts46;
 	if (len > INT32_MAX)
 		return UIDNA_ERROR_DOMAIN_NAME_TOO_LONG;    /* ICU cannot take it */
 	errors = run_uts46(uts46, true, s, (int32_t)len, ascii);
@@ -541,10 +367,10 @@ uint32_t imaddr_normalize_domain_transitional(const char *s, size_t len,
 					      struct imaddr_buf *ascii)
 {
 	imaddr_buf_reset(ascii);
-	need_services();
+	const UIDNA *transitional = imaddr_icu_services()->uts46_transitional;
 	if (len > INT32_MAX)
 		return UIDNA_ERROR_DOMAIN_NAME_TOO_LONG;
-	return run_uts46(uts46_transitional, true, s, (int32_t)len, ascii);
+	return run_uts46(transitional, true, s, (int32_t)len, ascii);
 }
 
 static const struct {
@@ -620,7 +446,8 @@ static bool has_compat(UChar32 c)
 	UErrorCode status = U_ZERO_ERROR;
 
 	U16_APPEND_UNSAFE(units, len, c);
-	return !unorm2_isNormalized(nfkc, units, len, &status) || U_FAILURE(status);
+	return !unorm2_isNormalized(imaddr_icu_services()->nfkc, units, len, &status) ||
+	       U_FAILURE(status);
 }
 
 /* RFC 8264 section 8, the derivation of the IdentifierClass. */
@@ -666,7 +493,7 @@ static int32_t first_refused(const char *s, size_t len, size_t *offset,
 		/* ASCII, nearly all of a directory, needs no decoding. */
 		if (c < 0x80)
 			i++;
-		else if ((c = next_codepoint(s, len, &i)) < 0)
+		else if ((c = imaddr_icu_next_codepoint(s, len, &i)) < 0)
 			c = 0xFFFD;
 		if (!allowed(c)) {
 			if (offset)
@@ -679,7 +506,6 @@ static int32_t first_refused(const char *s, size_t len, size_t *offset,
 
 int32_t imaddr_normalize_precis_disallowed(const char *s, size_t len, size_t *offset)
 {
-	need_services();
 	return first_refused(s, len, offset, precis_identifier_allowed);
 }
 
@@ -710,320 +536,4 @@ void imaddr_normalize_describe_codepoint(int32_t codepoint, struct imaddr_buf *o
 	name_len = u_charName(codepoint, U_UNICODE_CHAR_NAME, name, sizeof(name), &status);
 	if (U_SUCCESS(status) && name_len > 0 && name_len < (int32_t)sizeof(name))
 		imaddr_buf_appendf(out, " %.*s", (int)name_len, name);
-}
-
-/* ------------------------------------------------------------------------ */
-/* UTS #39: what hides in a value and what looks like what. */
-
-static bool block_may_be_invisible(int32_t block)
-{
-	uint8_t known = atomic_load_explicit(&invisible_blocks[block], memory_order_relaxed);
-	if (known == BLOCK_UNKNOWN) {
-		known = BLOCK_VISIBLE;
-		for (UChar32 c = block << 6; c < (block + 1) << 6; c++)
-			if (u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT))
-				known = BLOCK_MAY_BE_INVISIBLE;
-		atomic_store_explicit(&invisible_blocks[block], known, memory_order_relaxed);
-	}
-	return known == BLOCK_MAY_BE_INVISIBLE;
-}
-
-/*
- * The block of the character a well-formed sequence of two or three bytes
- * starts, read off its first two bytes; -1 for anything else (ASCII, four
- * bytes, ill-formed), which is decoded and asked of ICU.
- */
-static int32_t bmp_block(const unsigned char *p, size_t available)
-{
-	if (p[0] >= 0xC2 && p[0] < 0xE0 && available >= 2 && (p[1] & 0xC0) == 0x80)
-		return p[0] & 0x1F;
-	if (p[0] >= 0xE0 && p[0] < 0xF0 && available >= 3 && (p[1] & 0xC0) == 0x80 &&
-	    (p[2] & 0xC0) == 0x80)
-		return (p[0] & 0x0F) << 6 | (p[1] & 0x3F);
-	return -1;
-}
-
-/*
- * Every Bidi_Control code point and U+FEFF are Default_Ignorable too (a unit
- * test holds ICU to it), so one property answers for all three.
- */
-int32_t imaddr_normalize_first_invisible(const char *s, size_t len, size_t *offset)
-{
-	size_t i = ascii_prefix(s, len);
-	while (i < len) {
-		size_t start = i;
-		const unsigned char *p = (const unsigned char *)s + i;
-		if (p[0] < 0x80) {
-			i++;
-			continue;
-		}
-		int32_t block = bmp_block(p, len - i);
-		if (block >= 0 && !block_may_be_invisible(block)) {
-			i += p[0] < 0xE0 ? 2 : 3;
-			continue;
-		}
-		UChar32 c = next_codepoint(s, len, &i);
-		if (c >= 0 && u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) {
-			if (offset)
-				*offset = start;
-			return c;
-		}
-	}
-	return -1;
-}
-
-bool imaddr_normalize_is_bidi_control(int32_t codepoint)
-{
-	return u_hasBinaryProperty(codepoint, UCHAR_BIDI_CONTROL);
-}
-
-static bool is_ascii_letter(UChar32 c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* Common and Inherited characters (digits, punctuation, marks) go with any script. */
-static bool goes_with_any_script(UChar32 c)
-{
-	return uscript_hasScript(c, USCRIPT_COMMON) || uscript_hasScript(c, USCRIPT_INHERITED);
-}
-
-/*
- * True when one script has every character of s (in its Script_Extensions),
- * Common and Inherited characters aside: UTS #39's resolved script set is
- * then not empty, the level single-script restrictive at most, and ICU need
- * not be asked. False means "ask ICU", not "mixed": Japanese (Han and Kana)
- * is one writing system of several scripts, which ICU knows. A character's
- * Script_Extensions hold its Script when that is not Common or Inherited,
- * so a character of the script found first needs no more than its Script.
- */
-static bool one_script(const char *s, size_t len)
-{
-	UScriptCode script = USCRIPT_INVALID_CODE;
-	size_t i = 0;
-
-	while (i < len) {
-		UChar32 c = (unsigned char)s[i];
-		UErrorCode status = U_ZERO_ERROR;
-		if (c < 0x80) {
-			i++;
-			if (!is_ascii_letter(c))
-				continue;
-			if (script == USCRIPT_INVALID_CODE)
-				script = USCRIPT_LATIN;
-			if (script != USCRIPT_LATIN)
-				return false;
-			continue;
-		}
-		if ((c = next_codepoint(s, len, &i)) < 0)
-			return false;
-		UScriptCode own = uscript_getScript(c, &status);
-		if (U_FAILURE(status))
-			return false;
-		if (own == USCRIPT_COMMON || own == USCRIPT_INHERITED) {
-			/* Common with a list of scripts (U+0964 DEVANAGARI DANDA): ICU's to judge. */
-			if (!goes_with_any_script(c))
-				return false;
-			continue;
-		}
-		if (script == USCRIPT_INVALID_CODE)
-			script = own;
-		if (own != script && !uscript_hasScript(c, script))
-			return false;
-	}
-	return true;
-}
-
-/* "Latin and Cyrillic": the scripts of s in the order they appear. */
-static void describe_scripts(const char *s, size_t len, struct imaddr_buf *out)
-{
-	UScriptCode seen[8];
-	size_t count = 0, i = 0;
-
-	imaddr_buf_reset(out);
-	while (i < len && count < sizeof(seen) / sizeof(*seen)) {
-		UChar32 c = (unsigned char)s[i] < 0x80 ? (unsigned char)s[i++]
-						       : next_codepoint(s, len, &i);
-		UErrorCode status = U_ZERO_ERROR;
-		UScriptCode script;
-		if (c < 0 || (c < 0x80 && !is_ascii_letter(c)) || goes_with_any_script(c))
-			continue;
-		if (uscript_getScriptExtensions(c, &script, 1, &status) < 1 &&
-		    status != U_BUFFER_OVERFLOW_ERROR)
-			continue;
-		size_t k = 0;
-		while (k < count && seen[k] != script)
-			k++;
-		if (k == count)
-			seen[count++] = script;
-	}
-	for (size_t k = 0; k < count; k++)
-		imaddr_buf_appendf(out, "%s%s", k == 0 ? "" : k + 1 == count ? " and " : ", ",
-				   uscript_getName(seen[k]));
-}
-
-bool imaddr_normalize_mixed_script(const char *s, size_t len, struct imaddr_buf *scripts)
-{
-	if (one_script(s, len))
-		return false;
-	need_services();
-	UErrorCode status = U_ZERO_ERROR;
-	int32_t checks = uspoof_check2UTF8(spoof, s, icu_length(len), NULL, &status);
-	if (status == U_MEMORY_ALLOCATION_ERROR)
-		imaddr_fatal("out of memory");
-	if (U_FAILURE(status) || !(checks & USPOOF_RESTRICTION_LEVEL))
-		return false;
-	if (scripts)
-		describe_scripts(s, len, scripts);
-	return true;
-}
-
-/*
- * The skeleton of a string is NFD(map(NFD(s))), map replacing each code
- * point by its prototype. Taken one code point at a time it is the same
- * string when nothing reorders across the seams: when each code point's NFD
- * and each code point's skeleton start with a starter (combining class 0).
- * ICU gives the skeleton of the code point alone; a code point that breaks
- * the rule, or whose skeleton is longer than a piece holds, sends the whole
- * string to ICU.
- */
-static void skeleton_piece_of(UChar32 c, struct skeleton_piece *piece)
-{
-	UChar units[2], result[64];
-	int32_t unit_count = 0, bytes = 0;
-	UErrorCode status = U_ZERO_ERROR;
-
-	piece->len = -1;
-	U16_APPEND_UNSAFE(units, unit_count, c);
-	int32_t len = uspoof_getSkeleton(spoof, 0, units, unit_count, result, 64, &status);
-	if (U_FAILURE(status) || u_getIntPropertyValue(c, UCHAR_LEAD_CANONICAL_COMBINING_CLASS))
-		return;
-	if (len > 0) {
-		UChar32 first;
-		U16_GET_UNSAFE(result, 0, first);
-		if (u_getCombiningClass(first))
-			return;
-	}
-	u_strToUTF8(piece->bytes, SKELETON_PIECE_MAX, &bytes, result, len, &status);
-	if (U_SUCCESS(status) && status != U_STRING_NOT_TERMINATED_WARNING)
-		piece->len = (int8_t)bytes;
-}
-
-/* A memo of 8192 slots, at most three quarters used: 192 KiB for 6144 code points. */
-#define MEMO_BITS 13
-#define MEMO_SLOTS (1u << MEMO_BITS)
-#define MEMO_MAX (MEMO_SLOTS / 4 * 3)
-
-struct imaddr_skeleton_memo_slot {
-	int32_t codepoint;    /* 0: empty (ASCII is never kept here) */
-	struct skeleton_piece piece;
-};
-
-void imaddr_normalize_skeleton_memo_release(struct imaddr_skeleton_memo *memo)
-{
-	free(memo->slots);
-	memo->slots = NULL;
-	memo->used = 0;
-}
-
-/* The piece of a non-ASCII code point, computed once; NULL when the memo is full. */
-static const struct skeleton_piece *memo_piece(struct imaddr_skeleton_memo *memo, UChar32 c)
-{
-	if (!memo->slots)
-		memo->slots = imaddr_xcalloc(MEMO_SLOTS, sizeof(*memo->slots));
-	uint32_t i = ((uint32_t)c * 2654435761u) >> (32 - MEMO_BITS);
-	while (memo->slots[i].codepoint) {
-		if (memo->slots[i].codepoint == c)
-			return &memo->slots[i].piece;
-		i = (i + 1) & (MEMO_SLOTS - 1);
-	}
-	if (memo->used >= MEMO_MAX)
-		return NULL;
-	memo->used++;
-	memo->slots[i].codepoint = c;
-	skeleton_piece_of(c, &memo->slots[i].piece);
-	return &memo->slots[i].piece;
-}
-
-static void skeleton_whole(const char *s, size_t len, struct imaddr_buf *out)
-{
-	char stack[STACK_DOMAIN_BYTES];
-	char *result = stack;
-	UErrorCode status = U_ZERO_ERROR;
-	int32_t result_len = uspoof_getSkeletonUTF8(spoof, 0, s, icu_length(len), result,
-						    sizeof(stack), &status);
-	if (status == U_BUFFER_OVERFLOW_ERROR) {
-		result = imaddr_xmalloc((size_t)result_len);
-		status = U_ZERO_ERROR;
-		result_len = uspoof_getSkeletonUTF8(spoof, 0, s, icu_length(len), result,
-						    result_len, &status);
-	}
-	check_icu(status);
-	imaddr_buf_reset(out);
-	imaddr_buf_append(out, result, (size_t)result_len);
-	if (result != stack)
-		free(result);
-}
-
-static void load_ascii_skeletons(void)
-{
-	for (UChar32 c = 0; c < 0x80; c++)
-		skeleton_piece_of(c, &ascii_skeletons[c]);
-	atomic_store_explicit(&ascii_skeletons_ready, true, memory_order_release);
-}
-
-/* The services and the table of ASCII skeletons: a flag first, as need_services. */
-static inline void need_ascii_skeletons(void)
-{
-	if (!atomic_load_explicit(&ascii_skeletons_ready, memory_order_acquire)) {
-		need_services();
-		pthread_once(&ascii_skeletons_once, load_ascii_skeletons);
-	}
-}
-
-bool imaddr_normalize_ascii_skeleton(unsigned char c, const char **piece, size_t *len)
-{
-	need_ascii_skeletons();
-	if (c >= 0x80 || ascii_skeletons[c].len < 0)
-		return false;
-	*piece = ascii_skeletons[c].bytes;
-	*len = (size_t)ascii_skeletons[c].len;
-	return true;
-}
-
-bool imaddr_normalize_skeleton(const char *s, size_t len, struct imaddr_skeleton_memo *memo,
-			       struct imaddr_buf *out)
-{
-	bool ascii = true;
-
-	need_ascii_skeletons();
-	imaddr_buf_reset(out);
-	/* Each byte gives at most one piece, and a piece is copied whole. */
-	if (len > SIZE_MAX / (SKELETON_PIECE_MAX + 1) - 1 ||
-	    !imaddr_buf_reserve(out, (len + 1) * (SKELETON_PIECE_MAX + 1)))
-		goto whole;
-	char *o = out->data;
-	for (size_t i = 0; i < len;) {
-		const struct skeleton_piece *piece;
-		unsigned char b = (unsigned char)s[i];
-		if (b < 0x80) {
-			piece = &ascii_skeletons[b];
-			i++;
-		} else {
-			ascii = false;
-			UChar32 c = next_codepoint(s, len, &i);
-			if (!memo || c < 0 || !(piece = memo_piece(memo, c)))
-				goto whole;
-		}
-		if (piece->len < 0)
-			goto whole;
-		memcpy(o, piece->bytes, sizeof(piece->bytes));
-		o += piece->len;
-	}
-	out->len = (size_t)(o - out->data);
-	out->data[out->len] = '\0';
-	return ascii;
-whole:
-	skeleton_whole(s, len, out);
-	return is_ascii(s, len);
 }

@@ -1,14 +1,14 @@
 /*
- * Every ICU call of imaddr lives here: UTF-8 validation, NFC, comparison keys
- * (NFKC_Casefold), UTS #46 domain processing, the character classes the
- * address checks need (PRECIS IdentifierClass, controls, invisible
- * characters) and UTS #39 through ICU's spoof checker (skeletons, mixed
- * scripts).
+ * Text as the rules compare it, through ICU: UTF-8 validation, NFC,
+ * comparison keys (NFKC_Casefold), UTS #46 domain processing and the
+ * character classes the address checks need (PRECIS IdentifierClass,
+ * controls). Hostile Unicode (UTS #39) is spoof.h's.
  *
  * Input is UTF-8 with an explicit length (embedded NULs are allowed and are
  * treated as the code point U+0000). Output goes into caller-owned buffers,
- * which are reset first. The functions are safe to call from several threads
- * once imaddr_normalize_init() has succeeded.
+ * which are reset first. The functions are safe to call from several threads;
+ * the ICU services are opened on first use if imaddr_icu_init() was not
+ * called (icu.h).
  */
 #ifndef IMADDR_NORMALIZE_H
 #define IMADDR_NORMALIZE_H
@@ -20,9 +20,6 @@
 
 #include "buffer.h"
 #include "imaddr.h"
-
-/** Opens the ICU services once per process; later calls return at once. */
-enum imaddr_status imaddr_normalize_init(struct imaddr_error *err);
 
 /** True when s is well-formed UTF-8; else *bad_offset is the first bad byte. */
 bool imaddr_normalize_utf8_valid(const char *s, size_t len, size_t *bad_offset);
@@ -85,7 +82,7 @@ int32_t imaddr_normalize_precis_disallowed(const char *s, size_t len, size_t *of
 int32_t imaddr_normalize_first_control(const char *s, size_t len, size_t *offset);
 
 /**
- * True when s is all ASCII: none of the checks below can then find
+ * True when s is all ASCII: none of spoof.h's checks can then find
  * anything. Inline, and eight bytes at a time (the last eight, or the last
  * four, overlapping): it is asked of most values, and most are short.
  */
@@ -113,61 +110,6 @@ static inline bool imaddr_normalize_is_ascii(const char *s, size_t len)
 			return false;
 	return true;
 }
-
-/**
- * The first code point of s that is not seen where the value is shown: a
- * Default_Ignorable_Code_Point (U+200B ZERO WIDTH SPACE, U+00AD SOFT
- * HYPHEN, U+2060 WORD JOINER...), a Bidi_Control (U+202E RIGHT-TO-LEFT
- * OVERRIDE...) or U+FEFF, the byte order mark; -1 when there is none.
- * *offset is its byte offset. Ill-formed bytes are passed over.
- */
-int32_t imaddr_normalize_first_invisible(const char *s, size_t len, size_t *offset);
-
-/** True for a Bidi_Control code point (U+200E, U+202A..U+202E, U+2066..U+2069...). */
-bool imaddr_normalize_is_bidi_control(int32_t codepoint);
-
-/**
- * Whether s mixes scripts beyond UTS #39's highly restrictive level, by
- * ICU's spoof checker (USPOOF_RESTRICTION_LEVEL): Latin with Cyrillic or
- * Greek, say, but not one script alone, nor Latin with Han and Kana (Japan),
- * Hangul (Korea) or Bopomofo. When it does and `scripts` is not NULL, writes
- * the scripts it has, e.g. "Latin and Cyrillic". ASCII and text of one
- * script never reach ICU.
- */
-bool imaddr_normalize_mixed_script(const char *s, size_t len, struct imaddr_buf *scripts);
-
-/*
- * UTS #39 skeletons of single code points, remembered: a directory's names
- * draw on a few hundred characters, and ICU's skeleton of a whole string
- * costs thousands of instructions. Owned by one thread; zero it to start
- * (NULL slots), release it with imaddr_normalize_skeleton_memo_release.
- */
-struct imaddr_skeleton_memo {
-	struct imaddr_skeleton_memo_slot *slots;
-	size_t used;
-};
-
-void imaddr_normalize_skeleton_memo_release(struct imaddr_skeleton_memo *memo);
-
-/**
- * Writes the UTS #39 skeleton of s (ICU's uspoof_getSkeleton: NFD, each
- * code point replaced by its confusables.txt prototype, NFD again), so that
- * "jsmіth" with a Cyrillic і and "jsmith" both give "jsrnith". Returns true
- * when s is all ASCII. ASCII characters, and those in `memo` (may be NULL),
- * are looked up one at a time where the definition allows it (a character
- * and its skeleton both start with a starter); anything else goes to ICU
- * whole. The result is ICU's either way.
- */
-bool imaddr_normalize_skeleton(const char *s, size_t len, struct imaddr_skeleton_memo *memo,
-			       struct imaddr_buf *out);
-
-/**
- * The skeleton of one ASCII character as imaddr_normalize_skeleton writes
- * it inside a string ("m" gives "rn", "1" gives "l", "a" gives "a"): sets
- * *piece and *len and returns true; false for a byte that is not ASCII, or
- * that sends a string to ICU whole.
- */
-bool imaddr_normalize_ascii_skeleton(unsigned char c, const char **piece, size_t *len);
 
 /**
  * UTS #46 transitional processing of a domain (IDNA2003's mapping: ß to ss,

@@ -1,7 +1,10 @@
 /*
- * The checks of one value: user IDs, directory URIs, domains and IM
- * addresses, by Unified CM's and IM and Presence's rules. ICU work is done
- * through normalize.h; this module holds the rules, not the Unicode tables.
+ * The checks of one value: user IDs, directory URIs, domains, IM addresses
+ * and mail, by Unified CM's and IM and Presence's rules. ICU work is done
+ * through normalize.h and spoof.h; this module holds the rules, not the
+ * Unicode tables. A file a value: rules.c (the findings list, the address
+ * and the user ID), rules_domain.c, rules_uri.c, rules_im_address.c and
+ * rules_mail.c; rules_internal.h is what they share.
  */
 #ifndef IMADDR_RULES_H
 #define IMADDR_RULES_H

@@ -3,9 +3,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "normalize.h"
 #include "error.h"
 #include "mapping.h"
+#include "normalize.h"
+#include "spoof.h"
 
 static enum imaddr_status load_configured_domains(struct imaddr_rules_user *rules,
 						  struct imaddr_error *err)
@@ -120,7 +121,7 @@ void imaddr_rules_user_release(struct imaddr_rules_user *rules)
 	imaddr_buf_release(&rules->im_key);
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++)
 		imaddr_buf_release(&rules->skeleton_text[kind]);
-	imaddr_normalize_skeleton_memo_release(&rules->skeleton_memo);
+	imaddr_spoof_skeleton_memo_release(&rules->skeleton_memo);
 }
 
 bool imaddr_rules_user_domain_configured(const struct imaddr_rules_user *rules,
@@ -438,7 +439,7 @@ static void compute_skeletons(struct imaddr_rules_user *rules,
 	const struct imaddr_buf *key = &rules->userid_key;
 	if (key->len && !rules->userid_ascii && !imaddr_normalize_is_ascii(key->data, key->len)) {
 		struct imaddr_buf *text = &rules->skeleton_text[IMADDR_CONFUSABLE_USER_ID];
-		imaddr_normalize_skeleton(key->data, key->len, memo, text);
+		imaddr_spoof_skeleton(key->data, key->len, memo, text);
 		rules->skeleton[IMADDR_CONFUSABLE_USER_ID] = text;
 	}
 	const struct imaddr_address *uri = &rules->uri;
@@ -451,7 +452,7 @@ static void compute_skeletons(struct imaddr_rules_user *rules,
 		return;
 	size_t local_len = uri->key.len - uri->domain_ascii.len - 1;
 	struct imaddr_buf *text = &rules->skeleton_text[IMADDR_CONFUSABLE_IM_ADDRESS];
-	imaddr_normalize_skeleton(uri->key.data, local_len, memo, text);
+	imaddr_spoof_skeleton(uri->key.data, local_len, memo, text);
 	imaddr_buf_append_char(text, '@');
 	imaddr_buf_append_str(text, uri->domain_skeleton);
 	rules->skeleton[IMADDR_CONFUSABLE_IM_ADDRESS] = text;
