@@ -186,6 +186,8 @@ static enum imaddr_status deliver_final(struct imaddr_sink_driver *driver,
 		struct imaddr_sink *sink = driver->slots[i].sink;
 		if (!sink->ops->user || !final_pass(&driver->slots[i]))
 			continue;
+		if ((sink->ops->flags & IMADDR_SINK_USERS_WITH_FINDINGS) && !user->finding_codes)
+			continue;
 		enum imaddr_status status = sink->ops->user(sink, user, err);
 		if (status != IMADDR_OK)
 			return status;

@@ -37,8 +37,11 @@
  *
  * An output flagged IMADDR_SINK_ON_WORKER runs on a thread of its own (the
  * SQLite report); the driver decides that, not the caller. Its commit runs
- * on the caller's thread once the worker has stopped. Every callback may be
- * NULL.
+ * on the caller's thread once the worker has stopped. One flagged
+ * IMADDR_SINK_USERS_WITH_FINDINGS as well as IMADDR_SINK_FINAL_PASS gets
+ * only the users with a finding in the final pass (the worklist: most users
+ * have none, and each one handed to a worker costs a copy and its
+ * decoding). Every callback may be NULL.
  */
 #ifndef IMADDR_SINK_H
 #define IMADDR_SINK_H
@@ -53,6 +56,8 @@
 #define IMADDR_SINK_ON_WORKER 1u   /* slow enough to deserve a core of its own */
 #define IMADDR_SINK_FINAL_PASS 2u  /* wants the users with their final findings */
 #define IMADDR_SINK_LAST 4u        /* ends after the others, told what they wrote */
+/* With IMADDR_SINK_FINAL_PASS: only the users with a finding (finding_codes not 0). */
+#define IMADDR_SINK_USERS_WITH_FINDINGS 8u
 
 struct imaddr_sink_ops {
 	const char *name;

@@ -206,3 +206,48 @@ Test(sink, final_pass_on_a_worker)
 	expect_final_pass(&r, 12000);
 	cr_expect_str_eq(r.log, direct.log);
 }
+
+static const struct imaddr_sink_ops final_with_findings_recorder_ops =
+	RECORDER_OPS(IMADDR_SINK_FINAL_PASS | IMADDR_SINK_ON_WORKER |
+		     IMADDR_SINK_USERS_WITH_FINDINGS);
+
+/* The log of a whole final pass less the users no finding names. */
+static void users_with_findings(const char *log, char *out, size_t size)
+{
+	static bool named[12001];
+	memset(named, 0, sizeof(named));
+	for (const char *f = strchr(log, 'F'); f; f = strchr(f + 1, 'F')) {
+		unsigned long ordinal = strtoul(f + 1, NULL, 10);
+		if (ordinal < sizeof(named))
+			named[ordinal] = true;
+	}
+	size_t len = 0;
+	for (const char *event = log; *event;) {
+		const char *next = strchr(event, ';');
+		next = next ? next + 1 : event + strlen(event);
+		if (*event != 'U' || named[strtoul(event + 1, NULL, 10)]) {
+			cr_assert_lt(len + (size_t)(next - event), size);
+			memcpy(out + len, event, (size_t)(next - event));
+			len += (size_t)(next - event);
+		}
+		event = next;
+	}
+	out[len] = '\0';
+}
+
+Test(sink, final_pass_of_the_users_with_findings)
+{
+	static struct recorder r, whole;
+	static char expected[1 << 20];
+	struct imaddr_error err;
+	cr_assert_eq(run(&r, &final_with_findings_recorder_ops, 12000, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_assert_eq(run(&whole, &final_recorder_ops, 12000, &err), IMADDR_OK, "%s",
+		     err.message);
+	users_with_findings(whole.log, expected, sizeof(expected));
+	cr_expect_str_eq(r.log, expected);
+	/* The duplicates' users are there, the others not. */
+	cr_expect(strstr(r.log, "U1:user0:user0@example.com:error;") != NULL);
+	cr_expect(strstr(r.log, "U2:") == NULL);
+	cr_expect(r.ended);
+}
