@@ -38,30 +38,43 @@ void imaddr_spool_release(struct imaddr_spool *spool)
 	memset(spool, 0, sizeof(*spool));
 }
 
-enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
-				       const struct imaddr_spooled_user *user,
-				       struct imaddr_error *err)
+static enum imaddr_status write_failed(struct imaddr_error *err)
 {
-	struct imaddr_buf *buf = &spool->record;
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the temporary user file: %s",
+				strerror(errno));
+}
 
-	imaddr_buf_reset(buf);
-	imaddr_buf_append(buf, &(uint32_t){ 0 }, LENGTH_SIZE);
-	imaddr_fields_encode_spooled_user(buf, user);
-	uint32_t rest = (uint32_t)(buf->len - LENGTH_SIZE);
-	memcpy(buf->data, &rest, sizeof(rest));
-
+/* A record: its length, then the user's encoding. */
+static enum imaddr_status write_record(struct imaddr_spool *spool, const char *encoded,
+				       size_t size, struct imaddr_error *err)
+{
+	uint32_t rest = (uint32_t)size;
 	if (spool->count == spool->capacity) {
 		spool->capacity = spool->capacity ? spool->capacity * 2 : 4096;
 		spool->offsets = imaddr_xrealloc(spool->offsets,
 						 spool->capacity * sizeof(*spool->offsets));
 	}
-	if (fwrite(buf->data, 1, buf->len, spool->file) != buf->len)
-		return imaddr_error_set(err, IMADDR_ERR_IO,
-					"cannot write the temporary user file: %s",
-					strerror(errno));
+	if (fwrite(&rest, 1, LENGTH_SIZE, spool->file) != LENGTH_SIZE ||
+	    fwrite(encoded, 1, size, spool->file) != size)
+		return write_failed(err);
 	spool->offsets[spool->count++] = spool->size;
-	spool->size += buf->len;
+	spool->size += LENGTH_SIZE + size;
 	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
+				       const struct imaddr_spooled_user *user,
+				       struct imaddr_error *err)
+{
+	imaddr_buf_reset(&spool->record);
+	imaddr_fields_encode_spooled_user(&spool->record, user);
+	return write_record(spool, spool->record.data, spool->record.len, err);
+}
+
+enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const char *encoded,
+					       size_t size, struct imaddr_error *err)
+{
+	return write_record(spool, encoded, size, err);
 }
 
 static enum imaddr_status read_error(struct imaddr_error *err)

@@ -42,6 +42,10 @@ enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
 				       const struct imaddr_spooled_user *user,
 				       struct imaddr_error *err);
 
+/** Appends a user already encoded as fields.h's spooled user. */
+enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const char *encoded,
+					       size_t size, struct imaddr_error *err);
+
 /**
  * Reads user `ordinal` (1-based) back. Its strings are views into the
  * spool's buffer, valid until the next call on the spool.
