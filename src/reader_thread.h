@@ -1,7 +1,7 @@
 /*
  * A reader run on a thread of its own: the worker parses the input (libcsv or
- * LDIF) and encodes its records (fields.h) into 1 MiB batches, and the
- * audit's thread replays them into the audit. Parsing is a third of the
+ * LDIF) and encodes its records (fields.h), or what a stage makes of them,
+ * into 1 MiB batches, and the audit's thread replays them into the audit. Parsing is a third of the
  * audit's work on a CSV export; with it off the audit's thread, the two
  * cores share parsing, checking and SQLite's inserts more evenly. The audit
  * wraps the readers of regular files in one (see imaddr_audit_run).
