@@ -30,6 +30,8 @@ void imaddr_audit_request_stop(void)
 struct imaddr_audit {
 	struct imaddr_audit_options options;
 	struct imaddr_rules_user rules;
+	/* The rules of the records the reader's thread leaves to the audit's. */
+	struct imaddr_rules_user rules_here;
 	struct imaddr_sink_driver sinks;
 
 	/* The run. */
@@ -53,7 +55,8 @@ struct imaddr_audit {
 	const char *cluster;                      /* the input being read */
 	/* The rules' side of the read: where a file is read, on its thread. */
 	struct imaddr_reader_stage check_stage;
-	uint64_t users_checked;
+	uint64_t users_numbered;
+	struct imaddr_record record_here;         /* a record handed over unchecked */
 };
 
 void imaddr_audit_options_init(struct imaddr_audit_options *options)
@@ -81,6 +84,8 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 	imaddr_confusables_init(&audit->confusables);
 	imaddr_strmap_init(&audit->domains);
 	status = imaddr_rules_user_init(&audit->rules, &audit->options, err);
+	if (status == IMADDR_OK)
+		status = imaddr_rules_user_init(&audit->rules_here, &audit->options, err);
 	if (status == IMADDR_OK && options->waivers) {
 		audit->waivers = imaddr_xmalloc(sizeof(*audit->waivers));
 		imaddr_waivers_init(audit->waivers);
@@ -105,6 +110,7 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 		return;
 	imaddr_sink_driver_release(&audit->sinks);
 	imaddr_rules_user_release(&audit->rules);
+	imaddr_rules_user_release(&audit->rules_here);
 	imaddr_duplicates_release(&audit->duplicates);
 	imaddr_confusables_release(&audit->confusables);
 	imaddr_strmap_release(&audit->domains);
@@ -230,7 +236,7 @@ static void note_roles(struct imaddr_audit *audit, const struct imaddr_record *r
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		const char *name = record->values[role].attribute;
 		const char *first = audit->role_attribute[role];
-		if (!audit->users_checked) {
+		if (!audit->users_numbered) {
 			audit->role_attribute[role] = name ? imaddr_xstrdup(name) : NULL;
 			audit->input.role_attribute[role] = audit->role_attribute[role];
 		} else if (!audit->input.role_attribute_varies[role] &&
@@ -268,18 +274,23 @@ static void look_up_lookalikes(void *context, enum imaddr_key_kind kind,
 _Static_assert(IMADDR_FIELDS_SKELETONS == IMADDR_CONFUSABLE_KINDS, "fields.h's skeletons");
 _Static_assert(IMADDR_FIELDS_MAX_CHECKS == IMADDR_RULES_MAX_FINDINGS, "fields.h's checks");
 
+/* A user's number, in input order, and the attributes its values came from. */
+static uint64_t number_user(struct imaddr_audit *audit, const struct imaddr_record *record)
+{
+	note_roles(audit, record);
+	return ++audit->users_numbered;
+}
+
 /*
  * A record through the rules: the part of a user that needs nothing of the
  * run but the rules, so that it can run on the thread reading the file. The
  * strings are the rules' and the record's until the next check.
  */
-static void check_record(struct imaddr_audit *audit, const struct imaddr_record *record,
+static void check_record(struct imaddr_audit *audit, struct imaddr_rules_user *rules,
+			 const struct imaddr_record *record, uint64_t ordinal,
 			 struct imaddr_checked_user *checked)
 {
-	struct imaddr_rules_user *rules = &audit->rules;
-
-	note_roles(audit, record);
-	imaddr_rules_user_check(rules, record, ++audit->users_checked, &checked->spooled);
+	imaddr_rules_user_check(rules, record, ordinal, &checked->spooled);
 	checked->spooled.user.cluster = audit->cluster;
 	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++)
 		checked->key_field[kind] = rules->key_field[kind];
@@ -358,31 +369,68 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 	struct imaddr_audit *audit = context;
 	struct imaddr_checked_user checked;
 
-	check_record(audit, record, &checked);
+	check_record(audit, &audit->rules, record, number_user(audit, record), &checked);
 	return take_user(audit, &checked, NULL, 0, err);
 }
 
-/* On the reader's thread: the record checked, and encoded for the audit's. */
-static void check_on_reader(void *context, const struct imaddr_record *record,
-			    struct imaddr_buf *out)
-{
-	struct imaddr_checked_user checked;
+/* What the reader's thread hands over: a user it checked, or a record. */
+enum { STAGED_CHECKED = 'C', STAGED_RECORD = 'R' };
 
-	check_record(context, record, &checked);
+/*
+ * On the reader's thread. The rules are the heavier half of a user; the
+ * reader's thread does them while the audit's falls behind, and leaves them
+ * to it while it keeps up: on a first run SQLite keeps a core busy and the
+ * audit's thread has time to spare, on a second run it has none.
+ */
+static void check_on_reader(void *context, const struct imaddr_record *record,
+			    bool audit_keeps_up, struct imaddr_buf *out)
+{
+	struct imaddr_audit *audit = context;
+	uint64_t ordinal = number_user(audit, record);
+
+	if (audit_keeps_up) {
+		imaddr_buf_append_char(out, STAGED_RECORD);
+		imaddr_buf_append(out, &ordinal, sizeof(ordinal));
+		imaddr_fields_encode_record(out, record);
+		return;
+	}
+	struct imaddr_checked_user checked;
+	check_record(audit, &audit->rules, record, ordinal, &checked);
+	imaddr_buf_append_char(out, STAGED_CHECKED);
 	imaddr_fields_encode_checked_user(out, &checked);
 }
 
-/* On the audit's thread: a user checked on the reader's. */
-static enum imaddr_status take_checked(void *context, const char **p, const char *end,
-				       struct imaddr_error *err)
+static enum imaddr_status damaged(struct imaddr_error *err)
 {
-	struct imaddr_checked_user checked;
-	const char *spooled = *p, *spooled_end;
+	return imaddr_error_set(err, IMADDR_ERR_IO, "the reader thread sent a damaged batch");
+}
 
-	if (!imaddr_fields_decode_checked_user(p, end, &checked, &spooled_end))
-		return imaddr_error_set(err, IMADDR_ERR_IO,
-					"the reader thread sent a damaged batch");
-	return take_user(context, &checked, spooled, (size_t)(spooled_end - spooled), err);
+/* On the audit's thread: what the reader's handed over. */
+static enum imaddr_status take_staged(void *context, const char **p, const char *end,
+				      struct imaddr_error *err)
+{
+	struct imaddr_audit *audit = context;
+	struct imaddr_checked_user checked;
+	uint64_t ordinal;
+
+	if (*p == end)
+		return damaged(err);
+	char kind = *(*p)++;
+	if (kind == STAGED_RECORD) {
+		if ((size_t)(end - *p) < sizeof(ordinal))
+			return damaged(err);
+		memcpy(&ordinal, *p, sizeof(ordinal));
+		*p += sizeof(ordinal);
+		if (!imaddr_fields_decode_record(p, end, &audit->record_here))
+			return damaged(err);
+		check_record(audit, &audit->rules_here, &audit->record_here, ordinal, &checked);
+		return take_user(audit, &checked, NULL, 0, err);
+	}
+	const char *spooled = *p, *spooled_end;
+	if (kind != STAGED_CHECKED ||
+	    !imaddr_fields_decode_checked_user(p, end, &checked, &spooled_end))
+		return damaged(err);
+	return take_user(audit, &checked, spooled, (size_t)(spooled_end - spooled), err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -483,7 +531,7 @@ static struct imaddr_reader *schedule_reader(struct imaddr_audit *audit,
 {
 	*wrapped = reader->regular_file;
 	audit->check_stage = (struct imaddr_reader_stage){
-		.context = audit, .encode = check_on_reader, .replay = take_checked,
+		.context = audit, .encode = check_on_reader, .replay = take_staged,
 	};
 	return *wrapped ? imaddr_reader_thread_wrap_staged(reader, &audit->check_stage) : reader;
 }

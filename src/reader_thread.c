@@ -24,6 +24,7 @@ struct threaded_reader {
 	struct imaddr_reader_ops ops;        /* the inner reader's name */
 	struct imaddr_reader *inner;
 	const struct imaddr_reader_stage *stage;   /* NULL: records as they are */
+	bool caller_keeps_up;                      /* at most the batch just handed over waited */
 
 	struct imaddr_batch_queue queue;
 	pthread_t worker;
@@ -45,8 +46,10 @@ static enum imaddr_status hand_over_if_full(struct threaded_reader *reader,
 {
 	if (imaddr_batch_queue_current(&reader->queue)->len < IMADDR_READER_THREAD_BATCH_SIZE)
 		return IMADDR_OK;
-	if (imaddr_batch_queue_push(&reader->queue))
+	if (imaddr_batch_queue_push(&reader->queue)) {
+		reader->caller_keeps_up = imaddr_batch_queue_waiting(&reader->queue) <= 1;
 		return IMADDR_OK;
+	}
 	/* The audit stopped; its own status is the run's. This one only ends the read. */
 	return imaddr_error_set(err, IMADDR_ERR_INPUT, "the audit stopped reading");
 }
@@ -58,7 +61,7 @@ static enum imaddr_status queue_record(void *context, const struct imaddr_record
 	struct imaddr_buf *batch = imaddr_batch_queue_current(&reader->queue);
 	if (reader->stage) {
 		imaddr_buf_append_char(batch, EVENT_STAGED);
-		reader->stage->encode(reader->stage->context, record, batch);
+		reader->stage->encode(reader->stage->context, record, reader->caller_keeps_up, batch);
 	} else {
 		imaddr_buf_append_char(batch, EVENT_RECORD);
 		imaddr_fields_encode_record(batch, record);

@@ -27,12 +27,15 @@ struct imaddr_reader *imaddr_reader_thread_wrap(struct imaddr_reader *inner);
  * More of the work on the worker: `encode` runs there for each record and
  * appends what it makes of it to the batch; `replay` runs on the caller's
  * thread, reads that back at *p (moving *p past it) and does the rest, in
- * place of the request's record callback. The audit runs its per-user rules
- * so, which balances a second run, where SQLite has little to do.
+ * place of the request's record callback. `caller_keeps_up` says whether the
+ * caller's thread kept up at the last hand-over (at most the batch just
+ * handed over waited), so that a stage can leave it more of the work. The
+ * audit runs its per-user rules so.
  */
 struct imaddr_reader_stage {
 	void *context;
-	void (*encode)(void *context, const struct imaddr_record *record, struct imaddr_buf *out);
+	void (*encode)(void *context, const struct imaddr_record *record, bool caller_keeps_up,
+		       struct imaddr_buf *out);
 	enum imaddr_status (*replay)(void *context, const char **p, const char *end,
 				     struct imaddr_error *err);
 };
