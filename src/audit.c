@@ -30,6 +30,8 @@ void imaddr_audit_request_stop(void)
 struct imaddr_audit {
 	struct imaddr_audit_options options;
 	struct imaddr_rules_user rules;
+	/* The rules of the records the reader's thread leaves to the audit's. */
+	struct imaddr_rules_user rules_here;
 	struct imaddr_sink_driver sinks;
 
 	/* The run. */
@@ -51,6 +53,10 @@ struct imaddr_audit {
 	struct imaddr_input_description input;
 	char *role_attribute[IMADDR_ROLE_COUNT];
 	const char *cluster;                      /* the input being read */
+	/* The rules' side of the read: where a file is read, on its thread. */
+	struct imaddr_reader_stage check_stage;
+	uint64_t users_numbered;
+	struct imaddr_record record_here;         /* a record handed over unchecked */
 };
 
 void imaddr_audit_options_init(struct imaddr_audit_options *options)
@@ -78,6 +84,8 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 	imaddr_confusables_init(&audit->confusables);
 	imaddr_strmap_init(&audit->domains);
 	status = imaddr_rules_user_init(&audit->rules, &audit->options, err);
+	if (status == IMADDR_OK)
+		status = imaddr_rules_user_init(&audit->rules_here, &audit->options, err);
 	if (status == IMADDR_OK && options->waivers) {
 		audit->waivers = imaddr_xmalloc(sizeof(*audit->waivers));
 		imaddr_waivers_init(audit->waivers);
@@ -102,6 +110,7 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 		return;
 	imaddr_sink_driver_release(&audit->sinks);
 	imaddr_rules_user_release(&audit->rules);
+	imaddr_rules_user_release(&audit->rules_here);
 	imaddr_duplicates_release(&audit->duplicates);
 	imaddr_confusables_release(&audit->confusables);
 	imaddr_strmap_release(&audit->domains);
@@ -227,7 +236,7 @@ static void note_roles(struct imaddr_audit *audit, const struct imaddr_record *r
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		const char *name = record->values[role].attribute;
 		const char *first = audit->role_attribute[role];
-		if (!audit->totals.users) {
+		if (!audit->users_numbered) {
 			audit->role_attribute[role] = name ? imaddr_xstrdup(name) : NULL;
 			audit->input.role_attribute[role] = audit->role_attribute[role];
 		} else if (!audit->input.role_attribute_varies[role] &&
@@ -238,18 +247,19 @@ static void note_roles(struct imaddr_audit *audit, const struct imaddr_record *r
 }
 
 /* The user's skeletons, for confusable, with the attributes the keys came from. */
-static void add_skeletons(struct imaddr_audit *audit, const struct imaddr_spooled_user *spooled)
+static void add_skeletons(struct imaddr_audit *audit, const struct imaddr_checked_user *checked)
 {
 	static const enum imaddr_key_kind key_of[IMADDR_CONFUSABLE_KINDS] = {
 		[IMADDR_CONFUSABLE_USER_ID] = IMADDR_KEY_USER_ID,
 		[IMADDR_CONFUSABLE_IM_ADDRESS] = IMADDR_KEY_IM_ADDRESS,
 	};
-	const struct imaddr_rules_user *rules = &audit->rules;
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++) {
-		if (rules->skeleton[kind])
-			imaddr_confusables_add(&audit->confusables, kind, spooled->user.ordinal,
-					       rules->skeleton[kind]->data, rules->skeleton[kind]->len,
-					       spooled->keys[key_of[kind]], rules->key_field[key_of[kind]]);
+		const char *skeleton = checked->skeleton[kind];
+		if (skeleton)
+			imaddr_confusables_add(&audit->confusables, kind,
+					       checked->spooled.user.ordinal, skeleton,
+					       strlen(skeleton), checked->spooled.keys[key_of[kind]],
+					       checked->key_field[key_of[kind]]);
 	}
 }
 
@@ -261,50 +271,166 @@ static void look_up_lookalikes(void *context, enum imaddr_key_kind kind,
 	imaddr_confusables_look_up(&audit->confusables, kind, duplicates, &audit->domains);
 }
 
-static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
+_Static_assert(IMADDR_FIELDS_SKELETONS == IMADDR_CONFUSABLE_KINDS, "fields.h's skeletons");
+_Static_assert(IMADDR_FIELDS_MAX_CHECKS == IMADDR_RULES_MAX_FINDINGS, "fields.h's checks");
+
+/* A user's number, in input order, and the attributes its values came from. */
+static uint64_t number_user(struct imaddr_audit *audit, const struct imaddr_record *record)
+{
+	note_roles(audit, record);
+	return ++audit->users_numbered;
+}
+
+/*
+ * A record through the rules: the part of a user that needs nothing of the
+ * run but the rules, so that it can run on the thread reading the file. The
+ * strings are the rules' and the record's until the next check.
+ */
+static void check_record(struct imaddr_audit *audit, struct imaddr_rules_user *rules,
+			 const struct imaddr_record *record, uint64_t ordinal,
+			 struct imaddr_checked_user *checked)
+{
+	imaddr_rules_user_check(rules, record, ordinal, &checked->spooled);
+	checked->spooled.user.cluster = audit->cluster;
+	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++)
+		checked->key_field[kind] = rules->key_field[kind];
+	checked->im_domain_unicode = rules->im_domain_unicode;
+	checked->change = rules->change;
+	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++)
+		checked->skeleton[kind] = rules->skeleton[kind] ? rules->skeleton[kind]->data : NULL;
+	checked->check_count = rules->checks.count;
+	for (size_t i = 0; i < rules->checks.count; i++) {
+		const struct imaddr_rules_finding *item = &rules->checks.items[i];
+		checked->checks[i] = (struct imaddr_checked_finding){
+			.code = item->code,
+			.field = item->field,
+			.value = item->value,
+			.message = item->message.data,
+			.suggestion = item->suggestion.len ? item->suggestion.data : NULL,
+		};
+	}
+}
+
+/*
+ * The run's part of a checked user: counts, duplicate and look-alike
+ * indexes, the spool (`spooled`, when not NULL, is the user's spool encoding
+ * already made), the outputs and the findings.
+ */
+static enum imaddr_status take_user(struct imaddr_audit *audit,
+				    const struct imaddr_checked_user *checked,
+				    const char *spooled, size_t spooled_size,
 				    struct imaddr_error *err)
 {
-	struct imaddr_audit *audit = context;
-	struct imaddr_rules_user *rules = &audit->rules;
-	struct imaddr_spooled_user spooled;
-	const struct imaddr_user *user = &spooled.user;
+	const struct imaddr_user *user = &checked->spooled.user;
+	enum imaddr_status status;
 
 	if (imaddr_stop_requested())
 		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
-	note_roles(audit, record);
-	imaddr_rules_user_check(rules, record, audit->totals.users + 1, &spooled);
-	spooled.user.cluster = audit->cluster;
 	audit->totals.users++;
 	if (user->im_address) {
 		audit->totals.users_with_im_address++;
-		count_domain(audit, user->im_domain, rules->im_domain_unicode);
+		count_domain(audit, user->im_domain, checked->im_domain_unicode);
 	}
-	audit->totals.im_address_changes += rules->change == IMADDR_RULES_CHANGED;
-	audit->totals.im_address_lost += rules->change == IMADDR_RULES_LOST;
-	audit->totals.im_address_gained += rules->change == IMADDR_RULES_GAINED;
-	imaddr_duplicates_add(&audit->duplicates, &spooled, rules->key_field);
-	add_skeletons(audit, &spooled);
-	enum imaddr_status status = imaddr_spool_append(&audit->spool, &spooled, err);
+	audit->totals.im_address_changes += checked->change == IMADDR_RULES_CHANGED;
+	audit->totals.im_address_lost += checked->change == IMADDR_RULES_LOST;
+	audit->totals.im_address_gained += checked->change == IMADDR_RULES_GAINED;
+	imaddr_duplicates_add(&audit->duplicates, &checked->spooled, checked->key_field);
+	add_skeletons(audit, checked);
+	if (spooled)
+		status = imaddr_spool_append_encoded(&audit->spool, spooled, spooled_size, err);
+	else
+		status = imaddr_spool_append(&audit->spool, &checked->spooled, err);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_user(&audit->sinks, user, err);
-	for (size_t i = 0; status == IMADDR_OK && i < rules->checks.count; i++) {
-		const struct imaddr_rules_finding *item = &rules->checks.items[i];
+	for (uint64_t i = 0; status == IMADDR_OK && i < checked->check_count; i++) {
+		const struct imaddr_checked_finding *item = &checked->checks[i];
 		struct imaddr_finding finding = {
-			.code = item->code,
-			.severity = imaddr_code_severity(item->code),
+			.code = (enum imaddr_code)item->code,
+			.severity = imaddr_code_severity((enum imaddr_code)item->code),
 			.ordinal = user->ordinal,
 			.line = user->line,
 			.dn = user->dn,
 			.user_id = user->user_id,
 			.field = item->field,
 			.value = item->value,
-			.message = item->message.data,
-			.suggestion = item->suggestion.len ? item->suggestion.data : NULL,
+			.message = item->message,
+			.suggestion = item->suggestion,
 			.cluster = user->cluster,
 		};
 		status = emit_finding(audit, &finding, err);
 	}
 	return status;
+}
+
+/* A record read on the audit's thread (standard input, LDAP). */
+static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
+				    struct imaddr_error *err)
+{
+	struct imaddr_audit *audit = context;
+	struct imaddr_checked_user checked;
+
+	check_record(audit, &audit->rules, record, number_user(audit, record), &checked);
+	return take_user(audit, &checked, NULL, 0, err);
+}
+
+/* What the reader's thread hands over: a user it checked, or a record. */
+enum { STAGED_CHECKED = 'C', STAGED_RECORD = 'R' };
+
+/*
+ * On the reader's thread. The rules are the heavier half of a user; the
+ * reader's thread does them while the audit's falls behind, and leaves them
+ * to it while it keeps up: on a first run SQLite keeps a core busy and the
+ * audit's thread has time to spare, on a second run it has none.
+ */
+static void check_on_reader(void *context, const struct imaddr_record *record,
+			    bool audit_keeps_up, struct imaddr_buf *out)
+{
+	struct imaddr_audit *audit = context;
+	uint64_t ordinal = number_user(audit, record);
+
+	if (audit_keeps_up) {
+		imaddr_buf_append_char(out, STAGED_RECORD);
+		imaddr_buf_append(out, &ordinal, sizeof(ordinal));
+		imaddr_fields_encode_record(out, record);
+		return;
+	}
+	struct imaddr_checked_user checked;
+	check_record(audit, &audit->rules, record, ordinal, &checked);
+	imaddr_buf_append_char(out, STAGED_CHECKED);
+	imaddr_fields_encode_checked_user(out, &checked);
+}
+
+static enum imaddr_status damaged(struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "the reader thread sent a damaged batch");
+}
+
+/* On the audit's thread: what the reader's handed over. */
+static enum imaddr_status take_staged(void *context, const char **p, const char *end,
+				      struct imaddr_error *err)
+{
+	struct imaddr_audit *audit = context;
+	struct imaddr_checked_user checked;
+	uint64_t ordinal;
+
+	if (*p == end)
+		return damaged(err);
+	char kind = *(*p)++;
+	if (kind == STAGED_RECORD) {
+		if ((size_t)(end - *p) < sizeof(ordinal))
+			return damaged(err);
+		memcpy(&ordinal, *p, sizeof(ordinal));
+		*p += sizeof(ordinal);
+		if (!imaddr_fields_decode_record(p, end, &audit->record_here))
+			return damaged(err);
+		check_record(audit, &audit->rules_here, &audit->record_here, ordinal, &checked);
+		return take_user(audit, &checked, NULL, 0, err);
+	}
+	const char *spooled = *p, *spooled_end;
+	if (kind != STAGED_CHECKED ||
+	    !imaddr_fields_decode_checked_user(p, end, &checked, &spooled_end))
+		return damaged(err);
+	return take_user(audit, &checked, spooled, (size_t)(spooled_end - spooled), err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -400,10 +526,14 @@ static enum imaddr_status replay_users(void *context, imaddr_sink_deliver_fn *de
  * and LDAP are not: a worker blocked waiting for them would hold up the end
  * of an interrupted run, and a directory server is slower than the audit.
  */
-static struct imaddr_reader *schedule_reader(struct imaddr_reader *reader, bool *wrapped)
+static struct imaddr_reader *schedule_reader(struct imaddr_audit *audit,
+					     struct imaddr_reader *reader, bool *wrapped)
 {
 	*wrapped = reader->regular_file;
-	return *wrapped ? imaddr_reader_thread_wrap(reader) : reader;
+	audit->check_stage = (struct imaddr_reader_stage){
+		.context = audit, .encode = check_on_reader, .replay = take_staged,
+	};
+	return *wrapped ? imaddr_reader_thread_wrap_staged(reader, &audit->check_stage) : reader;
 }
 
 /* The wrapper is the run's: the caller keeps owning the reader inside it. */
@@ -436,7 +566,7 @@ static enum imaddr_status read_input(struct imaddr_audit *audit, const struct im
 {
 	bool wrapped;
 	audit->cluster = input->cluster;
-	struct imaddr_reader *scheduled = schedule_reader(input->reader, &wrapped);
+	struct imaddr_reader *scheduled = schedule_reader(audit, input->reader, &wrapped);
 	uint64_t users_before = audit->totals.users;
 	enum imaddr_status status = imaddr_reader_run(scheduled, request, err);
 	unschedule_reader(scheduled, wrapped);

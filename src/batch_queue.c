@@ -37,6 +37,7 @@ static void append_filled(struct imaddr_batch_queue *queue, struct imaddr_batch 
 	else
 		queue->filled_head = batch;
 	queue->filled_tail = batch;
+	queue->filled++;
 }
 
 bool imaddr_batch_queue_push(struct imaddr_batch_queue *queue)
@@ -85,6 +86,7 @@ struct imaddr_batch *imaddr_batch_queue_pop(struct imaddr_batch_queue *queue)
 		queue->filled_head = batch->next;
 		if (!queue->filled_head)
 			queue->filled_tail = NULL;
+		queue->filled--;
 	}
 	pthread_mutex_unlock(&queue->lock);
 	return batch;
@@ -98,6 +100,14 @@ void imaddr_batch_queue_recycle(struct imaddr_batch_queue *queue, struct imaddr_
 	queue->free_list = batch;
 	pthread_cond_broadcast(&queue->changed);
 	pthread_mutex_unlock(&queue->lock);
+}
+
+size_t imaddr_batch_queue_waiting(struct imaddr_batch_queue *queue)
+{
+	pthread_mutex_lock(&queue->lock);
+	size_t waiting = queue->filled;
+	pthread_mutex_unlock(&queue->lock);
+	return waiting;
 }
 
 void imaddr_batch_queue_cancel(struct imaddr_batch_queue *queue)

@@ -30,6 +30,7 @@ struct imaddr_batch_queue {
 	struct imaddr_batch *batches;
 	size_t count;
 	struct imaddr_batch *filled_head, *filled_tail;   /* waiting for the consumer */
+	size_t filled;                                    /* how many */
 	struct imaddr_batch *free_list;
 	struct imaddr_batch *current;                     /* being filled by the producer */
 	bool closed;                                      /* no more batches will come */
@@ -53,6 +54,8 @@ static inline struct imaddr_buf *imaddr_batch_queue_current(struct imaddr_batch_
  * batch is dropped and the producer should stop).
  */
 bool imaddr_batch_queue_push(struct imaddr_batch_queue *queue);
+/** How many filled batches wait for the consumer: 0 or 1 when it keeps up. */
+size_t imaddr_batch_queue_waiting(struct imaddr_batch_queue *queue);
 /** Producer: pushes the current batch if it holds anything, then says no more will come. */
 void imaddr_batch_queue_close(struct imaddr_batch_queue *queue);
 

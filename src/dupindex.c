@@ -1,6 +1,7 @@
 #include "dupindex.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "buffer.h"
 #include "strmap.h"
@@ -31,11 +32,6 @@ void imaddr_dupindex_add(struct imaddr_dupindex *index, const char *key, size_t 
 	index->count++;
 }
 
-/*
- * LSD radix sort on the hash, 16 bits a pass: linear in the number of keys,
- * where qsort's comparisons dominated a million-user run. It is stable, and
- * entries arrive in ordinal order, so equal hashes stay in input order.
- */
 static int by_hash_then_ordinal(const void *a, const void *b)
 {
 	const struct imaddr_dupindex_entry *x = a, *y = b;
@@ -44,9 +40,31 @@ static int by_hash_then_ordinal(const void *a, const void *b)
 	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
 }
 
-/* Below this, four passes over 65536 counters cost more than qsort. */
+/* Below this, 65536 counters cost more than qsort. */
 #define RADIX_SORT_MIN 4096
+/* A bucket this small is sorted by insertion, larger ones by qsort. */
+#define INSERTION_SORT_MAX 32
 
+static void insertion_sort(struct imaddr_dupindex_entry *entries, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct imaddr_dupindex_entry moving = entries[i];
+		size_t j = i;
+		while (j > 0 && by_hash_then_ordinal(&entries[j - 1], &moving) > 0) {
+			entries[j] = entries[j - 1];
+			j--;
+		}
+		entries[j] = moving;
+	}
+}
+
+/*
+ * One radix pass on the hash's top 16 bits, then each bucket sorted on its
+ * own: hashes are uniform, so a million keys leave about 15 a bucket, sorted
+ * in cache. The four 16-bit passes of an LSD radix sort moved every entry
+ * four times; this moves it once. (hash, ordinal) orders entries totally, as
+ * a key's ordinal is unique in its index, so equal hashes end in input order.
+ */
 void imaddr_dupindex_sort(struct imaddr_dupindex *index)
 {
 	size_t n = index->count;
@@ -56,30 +74,29 @@ void imaddr_dupindex_sort(struct imaddr_dupindex *index)
 		qsort(index->entries, n, sizeof(*index->entries), by_hash_then_ordinal);
 		return;
 	}
-	struct imaddr_dupindex_entry *from = index->entries;
+	const struct imaddr_dupindex_entry *from = index->entries;
 	struct imaddr_dupindex_entry *to = imaddr_xmalloc(n * sizeof(*to));
-	size_t *counts = imaddr_xmalloc(65536 * sizeof(*counts));
-	for (int shift = 0; shift < 64; shift += 16) {
-		for (size_t i = 0; i < 65536; i++)
-			counts[i] = 0;
-		for (size_t i = 0; i < n; i++)
-			counts[(from[i].hash >> shift) & 0xFFFF]++;
-		size_t total = 0;
-		for (size_t i = 0; i < 65536; i++) {
-			size_t c = counts[i];
-			counts[i] = total;
-			total += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			to[counts[(from[i].hash >> shift) & 0xFFFF]++] = from[i];
-		struct imaddr_dupindex_entry *swap = from;
-		from = to;
-		to = swap;
+	size_t *starts = imaddr_xcalloc(65536 + 1, sizeof(*starts));
+	for (size_t i = 0; i < n; i++)
+		starts[(from[i].hash >> 48) + 1]++;
+	for (size_t i = 1; i <= 65536; i++)
+		starts[i] += starts[i - 1];
+	size_t *next = imaddr_xmalloc(65536 * sizeof(*next));
+	memcpy(next, starts, 65536 * sizeof(*next));
+	for (size_t i = 0; i < n; i++)
+		to[next[from[i].hash >> 48]++] = from[i];
+	free(next);
+	for (size_t bucket = 0; bucket < 65536; bucket++) {
+		size_t size = starts[bucket + 1] - starts[bucket];
+		if (size > INSERTION_SORT_MAX)
+			qsort(to + starts[bucket], size, sizeof(*to), by_hash_then_ordinal);
+		else if (size > 1)
+			insertion_sort(to + starts[bucket], size);
 	}
-	/* Four passes: the sorted data is back in the original array. */
-	free(to);
-	free(counts);
-	index->entries = from;
+	free(starts);
+	free(index->entries);
+	index->entries = to;
+	index->capacity = n;
 }
 
 int imaddr_dupindex_next_group(const struct imaddr_dupindex *index, size_t *position,

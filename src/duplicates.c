@@ -293,17 +293,60 @@ static enum imaddr_status find_duplicates(struct run *run, enum imaddr_key_kind 
 	return status;
 }
 
+static int by_ordinal(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The members of every candidate group, read from the spool ahead in one
+ * pass: a million-user directory with 1% duplicates has some 70,000 of
+ * them, scattered, and reading each alone cost one system call.
+ */
+static enum imaddr_status preload_members(struct run *run, struct imaddr_error *err)
+{
+	uint64_t *ordinals = NULL;
+	size_t count = 0, capacity = 0;
+
+	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++) {
+		const struct imaddr_dupindex *index = &run->duplicates->indexes[kind];
+		size_t position = 0, start, members;
+		while (imaddr_dupindex_next_group(index, &position, &start, &members)) {
+			if (count + members > capacity) {
+				capacity = (count + members) * 2;
+				ordinals = imaddr_xrealloc(ordinals, capacity * sizeof(*ordinals));
+			}
+			for (size_t i = start; i < start + members; i++)
+				ordinals[count++] = index->entries[i].ordinal;
+		}
+	}
+	size_t unique = 0;
+	if (count) {
+		qsort(ordinals, count, sizeof(*ordinals), by_ordinal);
+		for (size_t i = 0; i < count; i++) {
+			if (!unique || ordinals[unique - 1] != ordinals[i])
+				ordinals[unique++] = ordinals[i];
+		}
+	}
+	enum imaddr_status status = imaddr_spool_preload(run->spool, ordinals, unique,
+							 IMADDR_DUPLICATES_PRELOAD_MAX, err);
+	free(ordinals);
+	return status;
+}
+
 enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates,
 					    struct imaddr_spool *spool, imaddr_finding_fn *emit,
 					    imaddr_duplicates_index_fn *sorted, void *context,
 					    struct imaddr_error *err)
 {
 	struct run run = { duplicates, spool, emit, sorted, context };
-	enum imaddr_status status = IMADDR_OK;
 
 	sort_indexes_in_parallel(duplicates->indexes);
+	enum imaddr_status status = preload_members(&run, err);
 	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_KEY_COUNT; kind++)
 		status = find_duplicates(&run, kind, err);
+	imaddr_spool_unload(spool);
 	return status;
 }
 

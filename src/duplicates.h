@@ -14,6 +14,12 @@
 
 /* Duplicate messages list at most this many of the other users. */
 #define IMADDR_DUPLICATES_LISTED 5
+/*
+ * At most this much of the candidates' records is read ahead into memory
+ * (64 MiB: every user of a million-user directory in one group would be
+ * 115 MB); the rest is read one user at a time.
+ */
+#define IMADDR_DUPLICATES_PRELOAD_MAX ((size_t)64 << 20)
 
 struct imaddr_duplicates {
 	struct imaddr_dupindex indexes[IMADDR_KEY_COUNT];

@@ -286,6 +286,54 @@ bool imaddr_fields_decode_finding(const char **p, const char *end,
 	return true;
 }
 
+#define CHECKED_INDEX(kind, name, member, same, flags) C_##name,
+#define CHECK_INDEX(kind, name, member, same, flags) K_##name,
+enum { C_NONE = -1, IMADDR_FIELDS_CHECKED(CHECKED_INDEX) C_COUNT };
+enum { K_NONE = -1, IMADDR_FIELDS_CHECK(CHECK_INDEX) K_COUNT };
+_Static_assert((int)K_COUNT <= (int)C_COUNT, "a finding's fields reuse the checked user's seen[]");
+#define ENCODE_CHECKED(kind, name, member, same, flags) \
+	ENCODE_##kind(checked->member, C_##same, C_##name, C_COUNT)
+#define DECODE_CHECKED(kind, name, member, same, flags) \
+	DECODE_##kind(checked->member, C_##name, C_COUNT)
+#define ENCODE_CHECK(kind, name, member, same, flags) \
+	ENCODE_##kind(check->member, K_##same, K_##name, K_COUNT)
+#define DECODE_CHECK(kind, name, member, same, flags) \
+	DECODE_##kind(check->member, K_##name, K_COUNT)
+
+void imaddr_fields_encode_checked_user(struct imaddr_buf *out,
+				       const struct imaddr_checked_user *checked)
+{
+	imaddr_fields_encode_spooled_user(out, &checked->spooled);
+	const char *seen[C_COUNT] = { NULL };
+	IMADDR_FIELDS_CHECKED(ENCODE_CHECKED)
+	for (uint64_t i = 0; i < checked->check_count; i++) {
+		const struct imaddr_checked_finding *check = &checked->checks[i];
+		memset(seen, 0, sizeof(seen));   /* a finding's fields are their own list */
+		IMADDR_FIELDS_CHECK(ENCODE_CHECK)
+	}
+	finish(out);
+}
+
+bool imaddr_fields_decode_checked_user(const char **p, const char *end,
+				       struct imaddr_checked_user *checked,
+				       const char **spooled_end)
+{
+	if (!imaddr_fields_decode_spooled_user(p, end, &checked->spooled))
+		return false;
+	*spooled_end = *p;
+	const char *seen[C_COUNT] = { NULL };
+	uint64_t number;
+	IMADDR_FIELDS_CHECKED(DECODE_CHECKED)
+	if (checked->check_count > IMADDR_FIELDS_MAX_CHECKS)
+		return false;
+	for (uint64_t i = 0; i < checked->check_count; i++) {
+		struct imaddr_checked_finding *check = &checked->checks[i];
+		memset(seen, 0, sizeof(seen));
+		IMADDR_FIELDS_CHECK(DECODE_CHECK)
+	}
+	return true;
+}
+
 #define ENCODE_RECORD(kind, name, member, same, flags) \
 	ENCODE_##kind(record->member, R_##same, R_##name, R_COUNT)
 #define DECODE_RECORD(kind, name, member, same, flags) \

@@ -122,6 +122,50 @@ struct imaddr_spooled_user {
 };
 
 /*
+ * What the rules made of a record besides the user and its keys, when the
+ * rules run on the reader's thread (audit.c): where each key came from, the
+ * IM domain's U-label, the pre-migration change, the look-alike skeletons
+ * (IMADDR_FIELDS_SKELETONS, as confusables.h counts them) and the findings.
+ */
+#define IMADDR_FIELDS_SKELETONS 2
+#define IMADDR_FIELDS_MAX_CHECKS 24   /* rules.h's IMADDR_RULES_MAX_FINDINGS */
+
+struct imaddr_checked_user {
+	struct imaddr_spooled_user spooled;
+	const char *key_field[IMADDR_KEY_COUNT];
+	const char *im_domain_unicode;
+	uint64_t change;                        /* enum imaddr_rules_change */
+	const char *skeleton[IMADDR_FIELDS_SKELETONS];
+	uint64_t check_count;
+	struct imaddr_checked_finding {
+		uint64_t code;                      /* enum imaddr_code */
+		const char *field;
+		const char *value;
+		const char *message;
+		const char *suggestion;
+	} checks[IMADDR_FIELDS_MAX_CHECKS];
+};
+
+#define IMADDR_FIELDS_CHECKED(X) \
+	X(STRING, key_field_user_id, key_field[IMADDR_KEY_USER_ID], NONE, 0) \
+	X(STRING, key_field_directory_uri, key_field[IMADDR_KEY_DIRECTORY_URI], NONE, 0) \
+	X(STRING, key_field_mail, key_field[IMADDR_KEY_MAIL], key_field_directory_uri, 0) \
+	X(STRING, key_field_im_address, key_field[IMADDR_KEY_IM_ADDRESS], \
+	  key_field_directory_uri, 0) \
+	X(STRING, im_domain_unicode, im_domain_unicode, NONE, 0) \
+	X(INTEGER, change, change, NONE, 0) \
+	X(STRING, skeleton_user_id, skeleton[0], NONE, 0) \
+	X(STRING, skeleton_im_address, skeleton[1], NONE, 0) \
+	X(INTEGER, check_count, check_count, NONE, 0)
+
+#define IMADDR_FIELDS_CHECK(X) \
+	X(INTEGER, code, code, NONE, 0) \
+	X(STRING, field, field, NONE, 0) \
+	X(STRING, value, value, NONE, 0) \
+	X(STRING, message, message, NONE, 0) \
+	X(STRING, suggestion, suggestion, NONE, 0)
+
+/*
  * Encoders append an object to `out` (a buffer without a cap). Decoders read
  * what the encoder wrote at *p, at most up to `end`, into the object and
  * move *p past it; strings point into the encoded bytes, so they live as
@@ -137,6 +181,15 @@ bool imaddr_fields_decode_spooled_user(const char **p, const char *end,
 void imaddr_fields_encode_finding(struct imaddr_buf *out, const struct imaddr_finding *finding);
 bool imaddr_fields_decode_finding(const char **p, const char *end,
 				  struct imaddr_finding *finding);
+/**
+ * A checked user: its spooled user's encoding (which the spool can store as
+ * it is) followed by the rest. `spooled_end` gets where the first ends.
+ */
+void imaddr_fields_encode_checked_user(struct imaddr_buf *out,
+				       const struct imaddr_checked_user *checked);
+bool imaddr_fields_decode_checked_user(const char **p, const char *end,
+				       struct imaddr_checked_user *checked,
+				       const char **spooled_end);
 /** A record with its problems; decoded values are NUL-terminated (`terminated`). */
 void imaddr_fields_encode_record(struct imaddr_buf *out, const struct imaddr_record *record);
 bool imaddr_fields_decode_record(const char **p, const char *end, struct imaddr_record *record);

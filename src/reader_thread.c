@@ -15,6 +15,7 @@
 
 enum event_kind {
 	EVENT_RECORD = 'R',
+	EVENT_STAGED = 'S',   /* what the stage made of a record */
 	EVENT_NOTICE = 'N'
 };
 
@@ -22,6 +23,8 @@ struct threaded_reader {
 	struct imaddr_reader base;
 	struct imaddr_reader_ops ops;        /* the inner reader's name */
 	struct imaddr_reader *inner;
+	const struct imaddr_reader_stage *stage;   /* NULL: records as they are */
+	bool caller_keeps_up;                      /* at most the batch just handed over waited */
 
 	struct imaddr_batch_queue queue;
 	pthread_t worker;
@@ -43,8 +46,10 @@ static enum imaddr_status hand_over_if_full(struct threaded_reader *reader,
 {
 	if (imaddr_batch_queue_current(&reader->queue)->len < IMADDR_READER_THREAD_BATCH_SIZE)
 		return IMADDR_OK;
-	if (imaddr_batch_queue_push(&reader->queue))
+	if (imaddr_batch_queue_push(&reader->queue)) {
+		reader->caller_keeps_up = imaddr_batch_queue_waiting(&reader->queue) <= 1;
 		return IMADDR_OK;
+	}
 	/* The audit stopped; its own status is the run's. This one only ends the read. */
 	return imaddr_error_set(err, IMADDR_ERR_INPUT, "the audit stopped reading");
 }
@@ -54,8 +59,13 @@ static enum imaddr_status queue_record(void *context, const struct imaddr_record
 {
 	struct threaded_reader *reader = context;
 	struct imaddr_buf *batch = imaddr_batch_queue_current(&reader->queue);
-	imaddr_buf_append_char(batch, EVENT_RECORD);
-	imaddr_fields_encode_record(batch, record);
+	if (reader->stage) {
+		imaddr_buf_append_char(batch, EVENT_STAGED);
+		reader->stage->encode(reader->stage->context, record, reader->caller_keeps_up, batch);
+	} else {
+		imaddr_buf_append_char(batch, EVENT_RECORD);
+		imaddr_fields_encode_record(batch, record);
+	}
 	return hand_over_if_full(reader, err);
 }
 
@@ -106,13 +116,17 @@ static enum imaddr_status replay(struct threaded_reader *reader,
 			if (!imaddr_fields_decode_record(&p, end, &reader->record))
 				return corrupt(reader, err);
 			status = request->record(request->context, &reader->record, err);
-		} else {
+		} else if (kind == EVENT_STAGED && reader->stage) {
+			status = reader->stage->replay(reader->stage->context, &p, end, err);
+		} else if (kind == EVENT_NOTICE) {
 			struct imaddr_finding notice;
 			if (!imaddr_fields_decode_finding(&p, end, &notice))
 				return corrupt(reader, err);
 			status = request->notice(request->context, notice.code, notice.line,
 						 notice.dn, notice.field, notice.value,
 						 notice.message, err);
+		} else {
+			return corrupt(reader, err);
 		}
 	}
 	return status;
@@ -173,7 +187,14 @@ struct imaddr_reader *imaddr_reader_thread_unwrap(struct imaddr_reader *base)
 
 struct imaddr_reader *imaddr_reader_thread_wrap(struct imaddr_reader *inner)
 {
+	return imaddr_reader_thread_wrap_staged(inner, NULL);
+}
+
+struct imaddr_reader *imaddr_reader_thread_wrap_staged(struct imaddr_reader *inner,
+						       const struct imaddr_reader_stage *stage)
+{
 	struct threaded_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
+	reader->stage = stage;
 	reader->ops.name = inner->ops->name;
 	reader->ops.run = run;
 	reader->ops.free = reader_free;

@@ -73,6 +73,7 @@ struct report {
 	 * finding whose hash the previous run held is not written again.
 	 */
 	bool has_state;
+	bool state_to_load;             /* begun, the previous state not read yet */
 	struct imaddr_report_versions previous_users;     /* by ordinal */
 	struct imaddr_report_versions previous_findings;  /* by hash */
 	struct imaddr_report_versions users_now;
@@ -223,6 +224,22 @@ static int load_state(struct report *report)
 	return rc;
 }
 
+/*
+ * The previous run's state (19 MB for a million users) is read by the first
+ * callback after begin, not by begin: begin runs on the audit's thread before
+ * the input is opened, the callbacks on the report's own, while the audit
+ * reads.
+ */
+static enum imaddr_status load_state_once(struct report *report, struct imaddr_error *err)
+{
+	if (!report->state_to_load)
+		return IMADDR_OK;
+	report->state_to_load = false;
+	if (load_state(report) != SQLITE_OK)
+		return db_error(report, "read", err);
+	return IMADDR_OK;
+}
+
 static enum imaddr_status not_running(const struct report *report, struct imaddr_error *err)
 {
 	const char *why = report->state == REPORT_OPENED ? "has not begun" : "has ended";
@@ -284,8 +301,7 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	}
 	if (rc == SQLITE_OK)
 		rc = prepare_inserts(report);
-	if (rc == SQLITE_OK && report->previous_run_id)
-		rc = load_state(report);
+	report->state_to_load = report->previous_run_id != 0;
 	if (rc != SQLITE_OK)
 		status = db_error(report, "write", err);
 out:
@@ -312,6 +328,9 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	enum imaddr_status loaded = load_state_once(report, err);
+	if (loaded != IMADDR_OK)
+		return loaded;
 	if (user->ordinal == 0 || user->ordinal >= (uint64_t)ORDINALS_PER_RUN)
 		return imaddr_error_set(err, IMADDR_ERR_DB,
 					"cannot write user %llu to report '%s': a run holds at most "
@@ -347,6 +366,9 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	enum imaddr_status loaded = load_state_once(report, err);
+	if (loaded != IMADDR_OK)
+		return loaded;
 	imaddr_summary_notes_add(&report->notes, finding);
 	/* Kept as users.im_address_change: see report_schema.c. */
 	if (finding->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
@@ -456,6 +478,9 @@ static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imad
 	struct report *report = (struct report *)sink;
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	enum imaddr_status loaded = load_state_once(report, err);
+	if (loaded != IMADDR_OK)
+		return loaded;
 	if (flush_rows(report) != SQLITE_OK)
 		return fail(report, "write", err);
 	if (report->new_schema && !report->indexed) {
@@ -475,6 +500,9 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 
 	if (report->state != REPORT_BEGUN)
 		return not_running(report, err);
+	enum imaddr_status loaded = load_state_once(report, err);
+	if (loaded != IMADDR_OK)
+		return loaded;
 	enum imaddr_status status = check_shrink(report, totals, err);
 	if (status != IMADDR_OK) {
 		discard(report);

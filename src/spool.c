@@ -15,6 +15,7 @@ enum imaddr_status imaddr_spool_init(struct imaddr_spool *spool, struct imaddr_e
 	memset(spool, 0, sizeof(*spool));
 	imaddr_buf_init(&spool->record, 0);
 	imaddr_buf_init(&spool->read_buffer, 0);
+	imaddr_buf_init(&spool->arena, 0);
 	spool->file = tmpfile();
 	if (!spool->file)
 		return imaddr_error_set(err, IMADDR_ERR_IO,
@@ -32,33 +33,48 @@ void imaddr_spool_release(struct imaddr_spool *spool)
 	free(spool->offsets);
 	imaddr_buf_release(&spool->record);
 	imaddr_buf_release(&spool->read_buffer);
+	imaddr_spool_unload(spool);
+	imaddr_buf_release(&spool->arena);
 	memset(spool, 0, sizeof(*spool));
+}
+
+static enum imaddr_status write_failed(struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the temporary user file: %s",
+				strerror(errno));
+}
+
+/* A record: its length, then the user's encoding. */
+static enum imaddr_status write_record(struct imaddr_spool *spool, const char *encoded,
+				       size_t size, struct imaddr_error *err)
+{
+	uint32_t rest = (uint32_t)size;
+	if (spool->count == spool->capacity) {
+		spool->capacity = spool->capacity ? spool->capacity * 2 : 4096;
+		spool->offsets = imaddr_xrealloc(spool->offsets,
+						 spool->capacity * sizeof(*spool->offsets));
+	}
+	if (fwrite(&rest, 1, LENGTH_SIZE, spool->file) != LENGTH_SIZE ||
+	    fwrite(encoded, 1, size, spool->file) != size)
+		return write_failed(err);
+	spool->offsets[spool->count++] = spool->size;
+	spool->size += LENGTH_SIZE + size;
+	return IMADDR_OK;
 }
 
 enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
 				       const struct imaddr_spooled_user *user,
 				       struct imaddr_error *err)
 {
-	struct imaddr_buf *buf = &spool->record;
+	imaddr_buf_reset(&spool->record);
+	imaddr_fields_encode_spooled_user(&spool->record, user);
+	return write_record(spool, spool->record.data, spool->record.len, err);
+}
 
-	imaddr_buf_reset(buf);
-	imaddr_buf_append(buf, &(uint32_t){ 0 }, LENGTH_SIZE);
-	imaddr_fields_encode_spooled_user(buf, user);
-	uint32_t rest = (uint32_t)(buf->len - LENGTH_SIZE);
-	memcpy(buf->data, &rest, sizeof(rest));
-
-	if (spool->count == spool->capacity) {
-		spool->capacity = spool->capacity ? spool->capacity * 2 : 4096;
-		spool->offsets = imaddr_xrealloc(spool->offsets,
-						 spool->capacity * sizeof(*spool->offsets));
-	}
-	if (fwrite(buf->data, 1, buf->len, spool->file) != buf->len)
-		return imaddr_error_set(err, IMADDR_ERR_IO,
-					"cannot write the temporary user file: %s",
-					strerror(errno));
-	spool->offsets[spool->count++] = spool->size;
-	spool->size += buf->len;
-	return IMADDR_OK;
+enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const char *encoded,
+					       size_t size, struct imaddr_error *err)
+{
+	return write_record(spool, encoded, size, err);
 }
 
 static enum imaddr_status read_error(struct imaddr_error *err)
@@ -80,6 +96,84 @@ static bool decode(const char *raw, uint32_t rest, struct imaddr_spooled_user *o
 	       p == raw + rest;
 }
 
+/* The record of `ordinal` if it was read ahead, else NULL. */
+static const char *preloaded(const struct imaddr_spool *spool, uint64_t ordinal)
+{
+	size_t low = 0, high = spool->preloaded_count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (spool->preloaded[middle] < ordinal)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	if (low == spool->preloaded_count || spool->preloaded[low] != ordinal)
+		return NULL;
+	return spool->arena.data + spool->preloaded_at[low];
+}
+
+void imaddr_spool_unload(struct imaddr_spool *spool)
+{
+	free(spool->preloaded);
+	free(spool->preloaded_at);
+	spool->preloaded = NULL;
+	spool->preloaded_at = NULL;
+	spool->preloaded_count = 0;
+	imaddr_buf_reset(&spool->arena);
+}
+
+/* A window of the file read at once: a few thousand users. */
+#define PRELOAD_WINDOW (256 * 1024)
+
+enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64_t *ordinals,
+					size_t count, size_t limit, struct imaddr_error *err)
+{
+	struct imaddr_buf window;
+	uint64_t window_begin = 0, window_end = 0;
+	enum imaddr_status status = IMADDR_OK;
+
+	imaddr_spool_unload(spool);
+	errno = 0;
+	if (fflush(spool->file) != 0)
+		return read_error(err);
+	if (!count)
+		return IMADDR_OK;
+	spool->preloaded = imaddr_xmalloc(count * sizeof(*spool->preloaded));
+	spool->preloaded_at = imaddr_xmalloc(count * sizeof(*spool->preloaded_at));
+	imaddr_buf_init(&window, 0);
+	for (size_t i = 0; i < count; i++) {
+		uint64_t ordinal = ordinals[i];
+		if (ordinal == 0 || ordinal > spool->count)
+			continue;
+		uint64_t begin = spool->offsets[ordinal - 1];
+		uint64_t end = ordinal < spool->count ? spool->offsets[ordinal] : spool->size;
+		size_t size = (size_t)(end - begin);
+		if (spool->arena.len + size > limit)
+			break;
+		if (begin < window_begin || end > window_end) {
+			size_t want = size > PRELOAD_WINDOW ? size : PRELOAD_WINDOW;
+			if (want > spool->size - begin)
+				want = (size_t)(spool->size - begin);
+			imaddr_buf_reset(&window);
+			if (!imaddr_buf_reserve(&window, want) ||
+			    pread(fileno(spool->file), window.data, want, (off_t)begin) !=
+				    (ssize_t)want) {
+				status = read_error(err);
+				break;
+			}
+			window_begin = begin;
+			window_end = begin + want;
+		}
+		spool->preloaded[spool->preloaded_count] = ordinal;
+		spool->preloaded_at[spool->preloaded_count++] = spool->arena.len;
+		imaddr_buf_append(&spool->arena, window.data + (begin - window_begin), size);
+	}
+	imaddr_buf_release(&window);
+	if (status != IMADDR_OK)
+		imaddr_spool_unload(spool);
+	return status;
+}
+
 enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal,
 				    struct imaddr_spooled_user *out, struct imaddr_error *err)
 {
@@ -99,12 +193,16 @@ enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal
 	uint64_t begin = spool->offsets[ordinal - 1];
 	uint64_t end = ordinal < spool->count ? spool->offsets[ordinal] : spool->size;
 	size_t size = (size_t)(end - begin);
-	imaddr_buf_reset(&spool->read_buffer);
-	if (size < LENGTH_SIZE || !imaddr_buf_reserve(&spool->read_buffer, size))
-		return read_error(err);
-	char *raw = spool->read_buffer.data;
-	if (pread(fileno(spool->file), raw, size, (off_t)begin) != (ssize_t)size)
-		return read_error(err);
+	const char *raw = preloaded(spool, ordinal);
+	if (!raw) {
+		imaddr_buf_reset(&spool->read_buffer);
+		if (size < LENGTH_SIZE || !imaddr_buf_reserve(&spool->read_buffer, size))
+			return read_error(err);
+		if (pread(fileno(spool->file), spool->read_buffer.data, size, (off_t)begin) !=
+		    (ssize_t)size)
+			return read_error(err);
+		raw = spool->read_buffer.data;
+	}
 	memcpy(&rest, raw, sizeof(rest));
 	if (rest != size - LENGTH_SIZE || !decode(raw + LENGTH_SIZE, rest, out) ||
 	    out->user.ordinal != ordinal)

@@ -25,6 +25,11 @@ struct imaddr_spool {
 	uint64_t size;         /* bytes written */
 	struct imaddr_buf record;
 	struct imaddr_buf read_buffer;
+	/* Users read ahead by imaddr_spool_preload, looked up before the file. */
+	uint64_t *preloaded;   /* their ordinals, ascending */
+	size_t *preloaded_at;  /* where each one's record starts in `arena` */
+	size_t preloaded_count;
+	struct imaddr_buf arena;
 };
 
 /** Creates the temporary file; IMADDR_ERR_IO when it cannot. */
@@ -37,12 +42,29 @@ enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
 				       const struct imaddr_spooled_user *user,
 				       struct imaddr_error *err);
 
+/** Appends a user already encoded as fields.h's spooled user. */
+enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const char *encoded,
+					       size_t size, struct imaddr_error *err);
+
 /**
  * Reads user `ordinal` (1-based) back. Its strings are views into the
  * spool's buffer, valid until the next call on the spool.
  */
 enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal,
 				    struct imaddr_spooled_user *out, struct imaddr_error *err);
+
+/**
+ * Reads the users `ordinals` (ascending, without repeats) ahead, a window of
+ * the file at a time, so that imaddr_spool_get finds them in memory: the
+ * duplicate search asks for tens of thousands of scattered users, and one
+ * read call each cost more than the search. Keeps at most `limit` bytes of
+ * records; those past it are read from the file when asked for. Replaces
+ * what an earlier call read ahead.
+ */
+enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64_t *ordinals,
+					size_t count, size_t limit, struct imaddr_error *err);
+/** Forgets what was read ahead. */
+void imaddr_spool_unload(struct imaddr_spool *spool);
 
 /** Called per user by imaddr_spool_each; strings valid during the call. */
 typedef enum imaddr_status imaddr_spool_fn(void *context, struct imaddr_spooled_user *user,

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reader.h"
+
 static char *copy(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -63,7 +65,8 @@ static const struct imaddr_sink_ops capture_ops = {
 	.free = keep,
 };
 
-struct capture *capture_audit_csv(const char *csv, const struct imaddr_audit_options *options)
+static struct capture *audit_csv(const char *csv, const struct imaddr_audit_options *options,
+				 bool threaded)
 {
 	struct capture *capture = calloc(1, sizeof(*capture));
 	struct imaddr_audit *audit = NULL;
@@ -79,6 +82,8 @@ struct capture *capture_audit_csv(const char *csv, const struct imaddr_audit_opt
 		struct imaddr_reader *reader;
 		imaddr_audit_add_sink(audit, &capture->base);
 		capture->status = imaddr_csv_reader_open(path, &reader, &capture->err);
+		if (capture->status == IMADDR_OK && !threaded)
+			reader->regular_file = false;
 		if (capture->status == IMADDR_OK)
 			capture->status = imaddr_audit_run(audit, reader, NULL, &capture->err);
 		imaddr_reader_free(reader);
@@ -86,6 +91,17 @@ struct capture *capture_audit_csv(const char *csv, const struct imaddr_audit_opt
 	imaddr_audit_free(audit);
 	unlink(path);
 	return capture;
+}
+
+struct capture *capture_audit_csv(const char *csv, const struct imaddr_audit_options *options)
+{
+	return audit_csv(csv, options, true);
+}
+
+struct capture *capture_audit_csv_unthreaded(const char *csv,
+					     const struct imaddr_audit_options *options)
+{
+	return audit_csv(csv, options, false);
 }
 
 size_t capture_count(const struct capture *capture, enum imaddr_code code)

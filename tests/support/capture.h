@@ -42,6 +42,12 @@ struct capture {
 
 /** Audits `csv` (the text of a CSV file) with `options`; never NULL. */
 struct capture *capture_audit_csv(const char *csv, const struct imaddr_audit_options *options);
+/**
+ * The same, read as a file that is not regular (a pipe) would be: on the
+ * audit's thread, where a regular file is read on one of its own.
+ */
+struct capture *capture_audit_csv_unthreaded(const char *csv,
+					     const struct imaddr_audit_options *options);
 /** The number of findings with `code`, and the first one (or NULL). */
 size_t capture_count(const struct capture *capture, enum imaddr_code code);
 const struct captured_finding *capture_first(const struct capture *capture,

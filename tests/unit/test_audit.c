@@ -735,6 +735,65 @@ Test(audit, csv_formula_for_values_written_to_the_bat_file)
 	capture_free(c);
 }
 
+static void expect_same_text(const char *a, const char *b, const char *what, size_t i)
+{
+	if (!a || !b)
+		cr_expect(a == b, "%s of %zu: one is NULL", what, i);
+	else
+		cr_expect_str_eq(a, b, "%s of %zu", what, i);
+}
+
+/*
+ * A file large enough for many batches: the reader's thread checks some
+ * users and hands others to the audit's thread unchecked, as each keeps up.
+ * Whatever the split, the users and findings are those of the same file read
+ * on the audit's thread alone.
+ */
+Test(audit, a_file_read_on_its_own_thread_gives_what_a_pipe_gives, .timeout = 120)
+{
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "sAMAccountName,mail,givenName,sn\n");
+	for (int i = 0; i < 40000; i++) {
+		int n = i % 997 == 0 ? i - 1 : i;   /* duplicates */
+		const char *domain = i % 5 == 0 ? "m\xc3\xbcnchen.example" : i % 7 == 0 ? "bad..example"
+										 : "example.com";
+		imaddr_buf_appendf(&csv, "user%d,First.Last%d@%s,J\xc3\xbcrgen %d,Smith\n",
+				   i % 1500 == 0 ? 3 : i, n, domain, i);
+	}
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	struct capture *threaded = capture_audit_csv(csv.data, &options);
+	struct capture *alone = capture_audit_csv_unthreaded(csv.data, &options);
+	cr_assert_eq(threaded->status, IMADDR_OK, "%s", threaded->err.message);
+	cr_assert_eq(alone->status, IMADDR_OK, "%s", alone->err.message);
+	cr_assert_eq(threaded->user_count, 40000);
+	cr_assert_eq(threaded->user_count, alone->user_count);
+	for (size_t i = 0; i < alone->user_count; i++) {
+		cr_expect_eq(threaded->users[i].ordinal, alone->users[i].ordinal);
+		expect_same_text(threaded->users[i].user_id, alone->users[i].user_id, "user ID", i);
+		expect_same_text(threaded->users[i].im_address, alone->users[i].im_address,
+				 "IM address", i);
+	}
+	cr_assert_gt(capture_count(alone, IMADDR_CODE_MAIL_DUPLICATE), 0);
+	cr_assert_gt(capture_count(alone, IMADDR_CODE_DOMAIN_INVALID), 0);
+	cr_assert_eq(threaded->finding_count, alone->finding_count);
+	for (size_t i = 0; i < alone->finding_count; i++) {
+		const struct captured_finding *x = &threaded->findings[i], *y = &alone->findings[i];
+		cr_expect_eq(x->code, y->code, "code of %zu", i);
+		cr_expect_eq(x->ordinal, y->ordinal, "ordinal of %zu", i);
+		cr_expect_eq(x->related_ordinal, y->related_ordinal, "related of %zu", i);
+		expect_same_text(x->field, y->field, "field", i);
+		expect_same_text(x->value, y->value, "value", i);
+		expect_same_text(x->message, y->message, "message", i);
+		expect_same_text(x->suggestion, y->suggestion, "suggestion", i);
+	}
+	capture_free(threaded);
+	capture_free(alone);
+	imaddr_buf_release(&csv);
+}
+
 Test(audit, usage_errors)
 {
 	struct imaddr_audit_options options;

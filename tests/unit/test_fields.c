@@ -140,6 +140,95 @@ Test(fields, a_cut_encoding_is_refused)
 	imaddr_buf_release(&buf);
 }
 
+/*
+ * A user checked on the reader's thread: the spooled user first, whose bytes
+ * the spool stores as they are, then the rules' results and every finding.
+ */
+Test(fields, a_checked_user_round_trips_with_its_findings)
+{
+	struct imaddr_checked_user checked = {
+		.spooled = {
+			.user = { .ordinal = 7, .line = 8, .user_id = "js",
+				  .directory_uri = "js@example.com",
+				  .im_address = "js@example.com", .im_domain = "example.com" },
+			.keys = { "js", "js@example.com", NULL, "js@example.com" },
+		},
+		.key_field = { "sAMAccountName", "mail", "mail", NULL },
+		.im_domain_unicode = "example.com",
+		.change = 2,
+		.skeleton = { NULL, "js@exarnple.com" },
+		.check_count = IMADDR_FIELDS_MAX_CHECKS,
+	};
+	for (size_t i = 0; i < IMADDR_FIELDS_MAX_CHECKS; i++)
+		checked.checks[i] = (struct imaddr_checked_finding){
+			.code = i, .field = i % 2 ? "mail" : NULL, .value = i % 3 ? "v" : NULL,
+			.message = "m", .suggestion = i == 5 ? "s" : NULL,
+		};
+	struct imaddr_buf buf;
+	imaddr_buf_init(&buf, 0);
+	imaddr_fields_encode_checked_user(&buf, &checked);
+
+	struct imaddr_checked_user back;
+	const char *p = buf.data, *spooled_end;
+	cr_assert(imaddr_fields_decode_checked_user(&p, buf.data + buf.len, &back, &spooled_end));
+	cr_expect_eq(p, buf.data + buf.len);
+	/* The spooled part alone decodes as a spooled user and ends where it said. */
+	struct imaddr_spooled_user spooled;
+	const char *q = buf.data;
+	cr_assert(imaddr_fields_decode_spooled_user(&q, buf.data + buf.len, &spooled));
+	cr_expect_eq(q, spooled_end);
+	cr_expect_eq(back.spooled.user.ordinal, 7);
+	expect_same_string(back.spooled.keys[IMADDR_KEY_MAIL], NULL, "mail key");
+	expect_same_string(back.spooled.keys[IMADDR_KEY_IM_ADDRESS], "js@example.com", "IM key");
+	expect_same_string(back.key_field[IMADDR_KEY_USER_ID], "sAMAccountName", "user ID field");
+	expect_same_string(back.key_field[IMADDR_KEY_MAIL], "mail", "mail field");
+	expect_same_string(back.key_field[IMADDR_KEY_IM_ADDRESS], NULL, "IM field");
+	expect_same_string(back.im_domain_unicode, "example.com", "U-label");
+	cr_expect_eq(back.change, 2);
+	expect_same_string(back.skeleton[0], NULL, "user ID skeleton");
+	expect_same_string(back.skeleton[1], "js@exarnple.com", "IM skeleton");
+	cr_assert_eq(back.check_count, IMADDR_FIELDS_MAX_CHECKS);
+	for (size_t i = 0; i < IMADDR_FIELDS_MAX_CHECKS; i++) {
+		cr_expect_eq(back.checks[i].code, i);
+		expect_same_string(back.checks[i].field, i % 2 ? "mail" : NULL, "field");
+		expect_same_string(back.checks[i].value, i % 3 ? "v" : NULL, "value");
+		expect_same_string(back.checks[i].message, "m", "message");
+		expect_same_string(back.checks[i].suggestion, i == 5 ? "s" : NULL, "suggestion");
+	}
+	for (size_t cut = 0; cut < buf.len; cut++) {
+		p = buf.data;
+		cr_expect_not(imaddr_fields_decode_checked_user(&p, buf.data + cut, &back,
+								&spooled_end),
+			      "decoding %zu of %zu bytes", cut, buf.len);
+	}
+	imaddr_buf_release(&buf);
+}
+
+/* More findings than the rules keep is a damaged batch, not an overflow. */
+Test(fields, a_checked_user_with_too_many_findings_is_refused)
+{
+	struct imaddr_checked_user checked = { .check_count = 0 };
+	struct imaddr_buf buf;
+	imaddr_buf_init(&buf, 0);
+	imaddr_fields_encode_checked_user(&buf, &checked);
+	/* The count is the last byte of a user without findings: make it one too many,
+	 * each finding a code of 0 and four NULL strings. */
+	cr_assert_eq(buf.data[buf.len - 1], 0);
+	buf.data[buf.len - 1] = IMADDR_FIELDS_MAX_CHECKS + 1;
+	for (int i = 0; i < (IMADDR_FIELDS_MAX_CHECKS + 1) * 5; i++)
+		imaddr_buf_append_char(&buf, 0);
+	struct imaddr_checked_user back;
+	const char *p = buf.data, *spooled_end;
+	cr_expect_not(imaddr_fields_decode_checked_user(&p, buf.data + buf.len, &back,
+							&spooled_end));
+	/* One fewer is a whole user. */
+	buf.data[buf.len - (IMADDR_FIELDS_MAX_CHECKS + 1) * 5 - 1] = IMADDR_FIELDS_MAX_CHECKS;
+	p = buf.data;
+	cr_expect(imaddr_fields_decode_checked_user(&p, buf.data + buf.len - 5, &back,
+						    &spooled_end));
+	imaddr_buf_release(&buf);
+}
+
 Test(fields, the_reports_user_columns_come_from_the_description)
 {
 	char *columns = imaddr_fields_columns(&imaddr_fields_user, IMADDR_FIELD_REPORTED);

@@ -2,7 +2,9 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "spool.h"
@@ -197,6 +199,65 @@ Test(spool, thousand_users_read_back_in_any_order)
 			     err.message);
 		expect_user(&got, &users[ordinal - 1], ordinal);
 	}
+	imaddr_spool_release(&store);
+	free_expected(users, N);
+}
+
+/* Users read ahead come from memory: the file can be gone under them. */
+Test(spool, preloaded_users_read_back_without_the_file)
+{
+	enum { N = 2000 };
+	struct imaddr_spool store;
+	struct imaddr_error err = { "" };
+	uint64_t wanted[N];
+	size_t count = 0;
+
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
+	/* Records of up to 3 KB: some larger than nothing, none over a window. */
+	struct expected_user *users = append_users(&store, N, 0x51ed2701a7c0ffeeULL, 3000);
+	for (uint64_t ordinal = 1; ordinal <= N; ordinal += 1 + ordinal % 13)
+		wanted[count++] = ordinal;
+	cr_assert_eq(imaddr_spool_preload(&store, wanted, count, SIZE_MAX, &err), IMADDR_OK,
+		     "%s", err.message);
+	cr_assert_eq(store.preloaded_count, count);
+	cr_assert_eq(ftruncate(fileno(store.file), 0), 0);
+	struct imaddr_spooled_user got;
+	for (size_t i = count; i-- > 0;) {
+		cr_assert_eq(imaddr_spool_get(&store, wanted[i], &got, &err), IMADDR_OK, "%s",
+			     err.message);
+		expect_user(&got, &users[wanted[i] - 1], wanted[i]);
+	}
+	/* One not read ahead is looked for in the file, which is empty now. */
+	cr_assert_neq(imaddr_spool_get(&store, 2, &got, &err), IMADDR_OK);
+	imaddr_spool_release(&store);
+	free_expected(users, N);
+}
+
+/* Past the limit, users are read from the file as before, and all read back right. */
+Test(spool, preload_stops_at_its_limit)
+{
+	enum { N = 500 };
+	struct imaddr_spool store;
+	struct imaddr_error err = { "" };
+	uint64_t wanted[N];
+
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
+	struct expected_user *users = append_users(&store, N, 0x0ddba11cafef00dULL, 300);
+	for (size_t i = 0; i < N; i++)
+		wanted[i] = i + 1;
+	cr_assert_eq(imaddr_spool_preload(&store, wanted, N, 4096, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_assert_gt(store.preloaded_count, 0);
+	cr_assert_lt(store.preloaded_count, N);
+	cr_assert_leq(store.arena.len, 4096);
+	struct imaddr_spooled_user got;
+	for (uint64_t ordinal = N; ordinal >= 1; ordinal--) {
+		cr_assert_eq(imaddr_spool_get(&store, ordinal, &got, &err), IMADDR_OK, "%s",
+			     err.message);
+		expect_user(&got, &users[ordinal - 1], ordinal);
+	}
+	imaddr_spool_unload(&store);
+	cr_assert_eq(store.preloaded_count, 0);
 	imaddr_spool_release(&store);
 	free_expected(users, N);
 }
