@@ -12,11 +12,21 @@ static char *copy(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* Doubling: a large test input stays linear, under ASan's realloc too, which always copies. */
+static void *grow(void *items, size_t count, size_t *capacity, size_t size)
+{
+	if (count < *capacity)
+		return items;
+	*capacity = *capacity ? *capacity * 2 : 64;
+	return realloc(items, *capacity * size);
+}
+
 static enum imaddr_status on_user(struct imaddr_sink *sink, const struct imaddr_user *user,
 				  struct imaddr_error *err)
 {
 	struct capture *capture = (struct capture *)sink;
-	capture->users = realloc(capture->users, (capture->user_count + 1) * sizeof(*capture->users));
+	capture->users = grow(capture->users, capture->user_count, &capture->user_capacity,
+			      sizeof(*capture->users));
 	struct captured_user *u = &capture->users[capture->user_count++];
 	u->ordinal = user->ordinal;
 	u->user_id = copy(user->user_id);
@@ -29,8 +39,8 @@ static enum imaddr_status on_finding(struct imaddr_sink *sink, const struct imad
 				     struct imaddr_error *err)
 {
 	struct capture *capture = (struct capture *)sink;
-	capture->findings = realloc(capture->findings,
-				    (capture->finding_count + 1) * sizeof(*capture->findings));
+	capture->findings = grow(capture->findings, capture->finding_count,
+				 &capture->finding_capacity, sizeof(*capture->findings));
 	struct captured_finding *c = &capture->findings[capture->finding_count++];
 	c->code = f->code;
 	c->ordinal = f->ordinal;

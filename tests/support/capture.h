@@ -32,9 +32,9 @@ struct captured_user {
 struct capture {
 	struct imaddr_sink base;
 	struct captured_finding *findings;
-	size_t finding_count;
+	size_t finding_count, finding_capacity;
 	struct captured_user *users;
-	size_t user_count;
+	size_t user_count, user_capacity;
 	struct imaddr_run_totals totals;
 	enum imaddr_status status;
 	struct imaddr_error err;
