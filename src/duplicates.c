@@ -261,35 +261,47 @@ static void sort_indexes_in_parallel(struct imaddr_dupindex *indexes)
 		pthread_join(helper, NULL);
 }
 
+/* One index's candidate groups. */
+struct candidates {
+	struct imaddr_candidate_group *groups;
+	size_t count;
+};
+
 /*
  * Groups are reported in the order of their first user, not of their hash,
  * so that the output reads like the input and does not change with the hash.
  */
-static enum imaddr_status find_duplicates(struct run *run, enum imaddr_key_kind kind,
-					  struct imaddr_error *err)
+static void collect_candidates(const struct imaddr_dupindex *index, struct candidates *out)
 {
-	struct imaddr_dupindex *index = &run->duplicates->indexes[kind];
-	struct imaddr_candidate_group *groups = NULL;
-	size_t group_count = 0, group_cap = 0, position = 0, start, count;
-	enum imaddr_status status = IMADDR_OK;
+	size_t capacity = 0, position = 0, start, count;
 
+	out->groups = NULL;
+	out->count = 0;
 	while (imaddr_dupindex_next_group(index, &position, &start, &count)) {
-		if (group_count == group_cap) {
-			group_cap = group_cap ? group_cap * 2 : 64;
-			groups = imaddr_xrealloc(groups, group_cap * sizeof(*groups));
+		if (out->count == capacity) {
+			capacity = capacity ? capacity * 2 : 64;
+			out->groups = imaddr_xrealloc(out->groups, capacity * sizeof(*out->groups));
 		}
-		groups[group_count++] = (struct imaddr_candidate_group){
+		out->groups[out->count++] = (struct imaddr_candidate_group){
 			start, count, index->entries[start].ordinal
 		};
 	}
-	if (group_count)
-		qsort(groups, group_count, sizeof(*groups), imaddr_candidate_group_by_first_ordinal);
-	for (size_t i = 0; status == IMADDR_OK && i < group_count; i++)
-		status = report_candidates(run, kind, &groups[i], err);
-	free(groups);
+	if (out->count)
+		qsort(out->groups, out->count, sizeof(*out->groups),
+		      imaddr_candidate_group_by_first_ordinal);
+}
+
+static enum imaddr_status find_duplicates(struct run *run, enum imaddr_key_kind kind,
+					  const struct candidates *candidates,
+					  struct imaddr_error *err)
+{
+	enum imaddr_status status = IMADDR_OK;
+
+	for (size_t i = 0; status == IMADDR_OK && i < candidates->count; i++)
+		status = report_candidates(run, kind, &candidates->groups[i], err);
 	if (status == IMADDR_OK && run->sorted)
 		run->sorted(run->context, kind, run->duplicates);
-	imaddr_dupindex_release(index);
+	imaddr_dupindex_release(&run->duplicates->indexes[kind]);
 	return status;
 }
 
@@ -304,20 +316,22 @@ static int by_ordinal(const void *a, const void *b)
  * pass: a million-user directory with 1% duplicates has some 70,000 of
  * them, scattered, and reading each alone cost one system call.
  */
-static enum imaddr_status preload_members(struct run *run, struct imaddr_error *err)
+static enum imaddr_status preload_members(struct run *run,
+					  const struct candidates candidates[IMADDR_KEY_COUNT],
+					  struct imaddr_error *err)
 {
 	uint64_t *ordinals = NULL;
 	size_t count = 0, capacity = 0;
 
 	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++) {
 		const struct imaddr_dupindex *index = &run->duplicates->indexes[kind];
-		size_t position = 0, start, members;
-		while (imaddr_dupindex_next_group(index, &position, &start, &members)) {
-			if (count + members > capacity) {
-				capacity = (count + members) * 2;
+		for (size_t g = 0; g < candidates[kind].count; g++) {
+			const struct imaddr_candidate_group *group = &candidates[kind].groups[g];
+			if (count + group->count > capacity) {
+				capacity = (count + group->count) * 2;
 				ordinals = imaddr_xrealloc(ordinals, capacity * sizeof(*ordinals));
 			}
-			for (size_t i = start; i < start + members; i++)
+			for (size_t i = group->start; i < group->start + group->count; i++)
 				ordinals[count++] = index->entries[i].ordinal;
 		}
 	}
@@ -341,11 +355,16 @@ enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates
 					    struct imaddr_error *err)
 {
 	struct run run = { duplicates, spool, emit, sorted, context };
+	struct candidates candidates[IMADDR_KEY_COUNT];
 
 	sort_indexes_in_parallel(duplicates->indexes);
-	enum imaddr_status status = preload_members(&run, err);
+	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++)
+		collect_candidates(&duplicates->indexes[kind], &candidates[kind]);
+	enum imaddr_status status = preload_members(&run, candidates, err);
 	for (int kind = 0; status == IMADDR_OK && kind < IMADDR_KEY_COUNT; kind++)
-		status = find_duplicates(&run, kind, err);
+		status = find_duplicates(&run, kind, &candidates[kind], err);
+	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++)
+		free(candidates[kind].groups);
 	imaddr_spool_unload(spool);
 	return status;
 }

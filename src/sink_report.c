@@ -248,6 +248,14 @@ static enum imaddr_status not_running(const struct report *report, struct imaddr
 				report->path, why);
 }
 
+/* Every callback between begin and end: the run must be begun, its state read. */
+static enum imaddr_status check_running(struct report *report, struct imaddr_error *err)
+{
+	if (report->state != REPORT_BEGUN)
+		return not_running(report, err);
+	return load_state_once(report, err);
+}
+
 static enum imaddr_status report_begin(struct imaddr_sink *sink,
 				       const struct imaddr_run_info *info,
 				       struct imaddr_error *err)
@@ -326,11 +334,9 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 	uint64_t numbers[IMADDR_REPORT_ROWS_MAX_NUMBERS];
 	const char *texts[IMADDR_REPORT_ROWS_MAX_TEXTS];
 
-	if (report->state != REPORT_BEGUN)
-		return not_running(report, err);
-	enum imaddr_status loaded = load_state_once(report, err);
-	if (loaded != IMADDR_OK)
-		return loaded;
+	enum imaddr_status running = check_running(report, err);
+	if (running != IMADDR_OK)
+		return running;
 	if (user->ordinal == 0 || user->ordinal >= (uint64_t)ORDINALS_PER_RUN)
 		return imaddr_error_set(err, IMADDR_ERR_DB,
 					"cannot write user %llu to report '%s': a run holds at most "
@@ -364,11 +370,9 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 	struct report *report = (struct report *)sink;
 	bool of_no_user = finding->ordinal == 0;
 
-	if (report->state != REPORT_BEGUN)
-		return not_running(report, err);
-	enum imaddr_status loaded = load_state_once(report, err);
-	if (loaded != IMADDR_OK)
-		return loaded;
+	enum imaddr_status running = check_running(report, err);
+	if (running != IMADDR_OK)
+		return running;
 	imaddr_summary_notes_add(&report->notes, finding);
 	/* Kept as users.im_address_change: see report_schema.c. */
 	if (finding->code == IMADDR_CODE_IM_ADDRESS_CHANGES)
@@ -476,11 +480,9 @@ static int keep_changes(struct report *report)
 static enum imaddr_status report_input_end(struct imaddr_sink *sink, struct imaddr_error *err)
 {
 	struct report *report = (struct report *)sink;
-	if (report->state != REPORT_BEGUN)
-		return not_running(report, err);
-	enum imaddr_status loaded = load_state_once(report, err);
-	if (loaded != IMADDR_OK)
-		return loaded;
+	enum imaddr_status running = check_running(report, err);
+	if (running != IMADDR_OK)
+		return running;
 	if (flush_rows(report) != SQLITE_OK)
 		return fail(report, "write", err);
 	if (report->new_schema && !report->indexed) {
@@ -498,11 +500,9 @@ static enum imaddr_status report_end(struct imaddr_sink *sink,
 	struct report *report = (struct report *)sink;
 	int rc = SQLITE_OK;
 
-	if (report->state != REPORT_BEGUN)
-		return not_running(report, err);
-	enum imaddr_status loaded = load_state_once(report, err);
-	if (loaded != IMADDR_OK)
-		return loaded;
+	enum imaddr_status running = check_running(report, err);
+	if (running != IMADDR_OK)
+		return running;
 	enum imaddr_status status = check_shrink(report, totals, err);
 	if (status != IMADDR_OK) {
 		discard(report);

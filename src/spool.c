@@ -45,8 +45,8 @@ static enum imaddr_status write_failed(struct imaddr_error *err)
 }
 
 /* A record: its length, then the user's encoding. */
-static enum imaddr_status write_record(struct imaddr_spool *spool, const char *encoded,
-				       size_t size, struct imaddr_error *err)
+enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const char *encoded,
+					       size_t size, struct imaddr_error *err)
 {
 	uint32_t rest = (uint32_t)size;
 	if (spool->count == spool->capacity) {
@@ -68,13 +68,7 @@ enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
 {
 	imaddr_buf_reset(&spool->record);
 	imaddr_fields_encode_spooled_user(&spool->record, user);
-	return write_record(spool, spool->record.data, spool->record.len, err);
-}
-
-enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const char *encoded,
-					       size_t size, struct imaddr_error *err)
-{
-	return write_record(spool, encoded, size, err);
+	return imaddr_spool_append_encoded(spool, spool->record.data, spool->record.len, err);
 }
 
 static enum imaddr_status read_error(struct imaddr_error *err)
@@ -94,6 +88,14 @@ static bool decode(const char *raw, uint32_t rest, struct imaddr_spooled_user *o
 	memset(out, 0, sizeof(*out));
 	return imaddr_fields_decode_spooled_user(&p, raw + rest, out) &&
 	       p == raw + rest;
+}
+
+/* Where user `ordinal`'s record (its length included) starts, and its size. */
+static size_t record_at(const struct imaddr_spool *spool, uint64_t ordinal, uint64_t *begin)
+{
+	*begin = spool->offsets[ordinal - 1];
+	uint64_t end = ordinal < spool->count ? spool->offsets[ordinal] : spool->size;
+	return (size_t)(end - *begin);
 }
 
 /* The record of `ordinal` if it was read ahead, else NULL. */
@@ -145,12 +147,11 @@ enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64
 		uint64_t ordinal = ordinals[i];
 		if (ordinal == 0 || ordinal > spool->count)
 			continue;
-		uint64_t begin = spool->offsets[ordinal - 1];
-		uint64_t end = ordinal < spool->count ? spool->offsets[ordinal] : spool->size;
-		size_t size = (size_t)(end - begin);
+		uint64_t begin;
+		size_t size = record_at(spool, ordinal, &begin);
 		if (spool->arena.len + size > limit)
 			break;
-		if (begin < window_begin || end > window_end) {
+		if (begin < window_begin || begin + size > window_end) {
 			size_t want = size > PRELOAD_WINDOW ? size : PRELOAD_WINDOW;
 			if (want > spool->size - begin)
 				want = (size_t)(spool->size - begin);
@@ -190,9 +191,8 @@ enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal
 	 * thousands of users in a large directory. (A mapping of the file would
 	 * save even that call, but its pages would count as the process's own.)
 	 */
-	uint64_t begin = spool->offsets[ordinal - 1];
-	uint64_t end = ordinal < spool->count ? spool->offsets[ordinal] : spool->size;
-	size_t size = (size_t)(end - begin);
+	uint64_t begin;
+	size_t size = record_at(spool, ordinal, &begin);
 	const char *raw = preloaded(spool, ordinal);
 	if (!raw) {
 		imaddr_buf_reset(&spool->read_buffer);
