@@ -17,12 +17,14 @@
  * little changed both are small; SQLite sorts them here.
  */
 static const char written_by_user_id_sql[] =
-	"SELECT user_id, ordinal, im_address FROM user_versions AS v\n"
+	"SELECT user_id, ordinal, " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("v") "\n"
+	"FROM user_versions AS v\n"
 	"WHERE " IMADDR_REPORT_SCHEMA_WRITTEN_BY_SQL("v", "?1") " AND user_id IS NOT NULL\n"
 	"ORDER BY user_id, ordinal";
 
 static const char ended_by_user_id_sql[] =
-	"SELECT user_id, ordinal, im_address FROM user_versions\n"
+	"SELECT user_id, ordinal, " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("v") "\n"
+	"FROM user_versions AS v\n"
 	"WHERE end_run = ?1 AND user_id IS NOT NULL\n"
 	"ORDER BY user_id, ordinal";
 

@@ -31,10 +31,10 @@
 #define PAGE_SIZE 16384
 
 /*
- * The schema, version 6 (version 2, the columns pre-migration runs and
+ * The schema, version 7 (version 2, the columns pre-migration runs and
  * clusters added, see migrate_2_sql; the run identity, migrate_3_sql; the
  * history kept as versions, migrate_4_sql; the accepted exceptions,
- * migrate_5_sql). A run is one contiguous range of every table and
+ * migrate_5_sql; columns equal to another stored once, migrate_6_sql). A run is one contiguous range of every table and
  * index, so that the load appends and a question about one run reads one
  * range:
  *
@@ -106,8 +106,13 @@
 	RUN_HISTORY_VIEW_SQL \
 	"CREATE VIEW users AS\n" \
 	"  SELECT h.run_id * 4294967296 + v.ordinal AS id, h.run_id, v.ordinal, v.line, v.dn,\n" \
-	"         v.user_id, v.mail, v.first_name, v.last_name, v.directory_uri, v.current_uri,\n" \
-	"         v.im_address, v.im_domain, v.im_address_before, v.im_address_change, v.cluster\n" \
+	"         v.user_id, v.mail, v.first_name, v.last_name,\n" \
+	"         " IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL("v") " AS directory_uri,\n" \
+	"         " IMADDR_REPORT_SCHEMA_CURRENT_URI_SQL("v") " AS current_uri,\n" \
+	"         " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("v") " AS im_address,\n" \
+	"         " IMADDR_REPORT_SCHEMA_IM_DOMAIN_SQL("v") " AS im_domain,\n" \
+	"         " IMADDR_REPORT_SCHEMA_IM_ADDRESS_BEFORE_SQL("v") " AS im_address_before,\n" \
+	"         v.im_address_change, v.cluster\n" \
 	"  FROM run_history AS h\n" \
 	"  JOIN user_versions AS v ON v.id BETWEEN h.version_run * 4294967296\n" \
 	"                                     AND h.version_run * 4294967296 + 4294967295\n" \
@@ -232,7 +237,8 @@ static const char migrate_3_sql[] =
 	"  im_domain TEXT,\n" \
 	"  im_address_before TEXT,\n" \
 	"  im_address_change TEXT,\n" \
-	"  cluster TEXT\n" \
+	"  cluster TEXT,\n" \
+	"  derived INTEGER\n" \
 	");\n" \
 	"CREATE TABLE finding_versions (\n" \
 	"  id INTEGER PRIMARY KEY,\n" \
@@ -314,6 +320,20 @@ static const char migrate_5_sql[] =
 	"ALTER TABLE finding_versions ADD COLUMN waiver_reason TEXT;\n"
 	"ALTER TABLE finding_versions ADD COLUMN waiver_expires TEXT;\n"
 	"ALTER TABLE finding_versions ADD COLUMN waiver_source TEXT;\n"
+	VIEWS_SQL;
+
+/*
+ * Version 6 reports are brought to version 7 (columns equal to another
+ * stored once: user_versions.derived) by the first run that writes them.
+ * Their rows keep every value, with a NULL `derived`, and read as before;
+ * their label state hashes the values, not how they are stored, so the next
+ * run writes only what changed.
+ */
+static const char migrate_6_sql[] =
+	"DROP VIEW IF EXISTS run_history; DROP VIEW IF EXISTS users;\n"
+	"DROP VIEW IF EXISTS findings;\n"
+	VIEW_NAMES_SQL("DROP")
+	"ALTER TABLE user_versions ADD COLUMN derived INTEGER;\n"
 	VIEWS_SQL;
 
 static const char migrate_runs_5_sql[] =
@@ -438,6 +458,8 @@ enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
 		*kind = IMADDR_REPORT_KIND_VERSION_4;
 	} else if (user_version == 5) {
 		*kind = IMADDR_REPORT_KIND_VERSION_5;
+	} else if (user_version == 6) {
+		*kind = IMADDR_REPORT_KIND_VERSION_6;
 	} else if (user_version < IMADDR_REPORT_SCHEMA_VERSION) {
 		/*
 		 * Version 1 kept users in a table keyed differently; its runs stay
@@ -626,6 +648,40 @@ int imaddr_report_schema_configure(sqlite3 *db)
 	return sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 }
 
+/* Equal, and neither NULL: NULL would read back as the other's value. */
+static bool same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+uint64_t imaddr_report_schema_derive(const struct imaddr_user *user, struct imaddr_user *stored)
+{
+	uint64_t derived = 0;
+	*stored = *user;
+	if (same(user->directory_uri, user->mail)) {
+		stored->directory_uri = NULL;
+		derived |= IMADDR_REPORT_DERIVED_DIRECTORY_URI;
+	}
+	if (same(user->current_uri, user->directory_uri)) {
+		stored->current_uri = NULL;
+		derived |= IMADDR_REPORT_DERIVED_CURRENT_URI;
+	}
+	if (same(user->im_address, user->directory_uri)) {
+		stored->im_address = NULL;
+		derived |= IMADDR_REPORT_DERIVED_IM_ADDRESS;
+	}
+	const char *at = user->im_address ? strchr(user->im_address, '@') : NULL;
+	if (at && same(user->im_domain, at + 1)) {
+		stored->im_domain = NULL;
+		derived |= IMADDR_REPORT_DERIVED_IM_DOMAIN;
+	}
+	if (same(user->im_address_before, user->im_address)) {
+		stored->im_address_before = NULL;
+		derived |= IMADDR_REPORT_DERIVED_IM_ADDRESS_BEFORE;
+	}
+	return derived;
+}
+
 int imaddr_report_schema_create(sqlite3 *db)
 {
 	char pragmas[128];
@@ -647,13 +703,16 @@ int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind)
 		rc = sqlite3_exec(db, migrate_2_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK && kind <= IMADDR_REPORT_KIND_VERSION_3)
 		rc = sqlite3_exec(db, migrate_3_sql, NULL, NULL, NULL);
-	/* Version 4's indexes go with its tables, made as version 6 has them. */
+	/* Version 4's indexes go with its tables, made as version 7 has them. */
 	if (rc == SQLITE_OK && kind <= IMADDR_REPORT_KIND_VERSION_4)
 		rc = sqlite3_exec(db, migrate_4_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK && kind == IMADDR_REPORT_KIND_VERSION_5)
 		rc = sqlite3_exec(db, migrate_5_sql, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK && kind <= IMADDR_REPORT_KIND_VERSION_5)
 		rc = sqlite3_exec(db, migrate_runs_5_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK &&
+	    (kind == IMADDR_REPORT_KIND_VERSION_5 || kind == IMADDR_REPORT_KIND_VERSION_6))
+		rc = sqlite3_exec(db, migrate_6_sql, NULL, NULL, NULL);
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", IMADDR_REPORT_SCHEMA_VERSION);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);

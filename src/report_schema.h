@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "imaddr.h"
 
@@ -18,7 +19,7 @@
  * higher version was written by a newer imaddr and is refused rather than
  * appended to with rows the newer schema may not expect.
  */
-#define IMADDR_REPORT_SCHEMA_VERSION 6
+#define IMADDR_REPORT_SCHEMA_VERSION 7
 
 /*
  * `PRAGMA application_id` of an imaddr report ("imad"): it tells a report
@@ -56,6 +57,48 @@
 	"   WHERE g.label IS " r ".label AND g.id <= " run " AND " IMADDR_REPORT_SCHEMA_HELD_AT_SQL("x", run) "\n" \
 	"   ORDER BY g.id DESC LIMIT 1)"
 
+/*
+ * user_versions.derived: the columns a user version stores as NULL because
+ * they equal another column of the same row, one bit each. For most users
+ * the directory URI is the mail address, the IM address the directory URI
+ * and the IM domain what follows its '@': stored once, a first run's report
+ * is a quarter smaller. The users view puts the values back
+ * (IMADDR_REPORT_SCHEMA_USER_COLUMN_SQL); a NULL `derived`, as in rows a
+ * version 6 imaddr wrote, derives nothing.
+ */
+enum imaddr_report_derived {
+	IMADDR_REPORT_DERIVED_DIRECTORY_URI = 1,     /* = mail */
+	IMADDR_REPORT_DERIVED_CURRENT_URI = 2,       /* = directory_uri */
+	IMADDR_REPORT_DERIVED_IM_ADDRESS = 4,        /* = directory_uri */
+	IMADDR_REPORT_DERIVED_IM_DOMAIN = 8,         /* = im_address after its first '@' */
+	IMADDR_REPORT_DERIVED_IM_ADDRESS_BEFORE = 16 /* = im_address */
+};
+
+/* SQL: the value of user_versions row `v`'s column, derived or stored. */
+#define IMADDR_REPORT_SCHEMA_DERIVED_SQL(v, bit, column, value) \
+	"CASE WHEN " v ".derived & " #bit " THEN " value " ELSE " v "." column " END"
+#define IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL(v) \
+	IMADDR_REPORT_SCHEMA_DERIVED_SQL(v, 1, "directory_uri", v ".mail")
+#define IMADDR_REPORT_SCHEMA_CURRENT_URI_SQL(v) \
+	IMADDR_REPORT_SCHEMA_DERIVED_SQL(v, 2, "current_uri", \
+					 IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL(v))
+#define IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL(v) \
+	IMADDR_REPORT_SCHEMA_DERIVED_SQL(v, 4, "im_address", \
+					 IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL(v))
+#define IMADDR_REPORT_SCHEMA_IM_DOMAIN_SQL(v) \
+	IMADDR_REPORT_SCHEMA_DERIVED_SQL(v, 8, "im_domain", \
+		"substr(" IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL(v) ", instr(" \
+		IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL(v) ", '@') + 1)")
+#define IMADDR_REPORT_SCHEMA_IM_ADDRESS_BEFORE_SQL(v) \
+	IMADDR_REPORT_SCHEMA_DERIVED_SQL(v, 16, "im_address_before", \
+					 IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL(v))
+
+/**
+ * Stores `user` as a user version: sets the columns that equal another
+ * (see enum imaddr_report_derived) to NULL in `stored`, a copy of it, and
+ * returns the bits to store in `derived`.
+ */
+uint64_t imaddr_report_schema_derive(const struct imaddr_user *user, struct imaddr_user *stored);
 
 enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_EMPTY,     /* a new or empty database: begin makes the schema */
@@ -64,6 +107,7 @@ enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_VERSION_3, /* likewise */
 	IMADDR_REPORT_KIND_VERSION_4, /* likewise: full copies become versions */
 	IMADDR_REPORT_KIND_VERSION_5, /* likewise: the waiver columns are added */
+	IMADDR_REPORT_KIND_VERSION_6, /* likewise: user_versions.derived is added */
 	IMADDR_REPORT_KIND_CURRENT    /* an imaddr report this version can append to */
 };
 

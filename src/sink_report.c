@@ -25,7 +25,8 @@
 
 /*
  * The columns after run_id, numbers first: see prepare_inserts(). A user's
- * are its id, then the user fields marked IMADDR_FIELD_REPORTED (fields.c).
+ * are its id, what it stores derived (report_schema.h), then the user fields
+ * marked IMADDR_FIELD_REPORTED (fields.c).
  */
 #define FINDING_NUMBERS 4
 #define FINDING_TEXTS 12
@@ -185,14 +186,17 @@ static int prepare_inserts(struct report *report)
 	struct imaddr_buf columns;
 	char *reported = imaddr_fields_columns(user, IMADDR_FIELD_REPORTED);
 	imaddr_buf_init(&columns, 0);
-	imaddr_buf_appendf(&columns, "user_versions (first_run, id, %s)", reported);
+	imaddr_buf_appendf(&columns, "user_versions (first_run, id, derived, %s)", reported);
 	free(reported);
-	/* The id, then the reported fields; a number's bit n + 1 is field n's. */
+	/*
+	 * The id, what is derived (NULL when nothing), then the reported
+	 * fields; a number's bit n + 2 is field n's.
+	 */
 	int rc = imaddr_report_rows_prepare(&report->users, report->db, columns.data,
-					    report->run_id, 1 + (int)report->user_numbers,
+					    report->run_id, 2 + (int)report->user_numbers,
 					    (int)report->user_texts,
-					    imaddr_fields_zero_is_null(user, IMADDR_FIELD_REPORTED)
-						    << 1);
+					    1u << 1 |
+					    imaddr_fields_zero_is_null(user, IMADDR_FIELD_REPORTED) << 2);
 	imaddr_buf_release(&columns);
 	/* id, ordinal, line and related_ordinal (NULL when 0); dn ... waiver_source */
 	if (rc == SQLITE_OK)
@@ -343,8 +347,9 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 					"%lld users", (unsigned long long)user->ordinal, report->path,
 					(long long)ORDINALS_PER_RUN - 1);
 	numbers[0] = (uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal;
-	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 1, texts);
-	uint64_t hash = imaddr_report_state_hash(numbers + 1, (int)report->user_numbers, texts,
+	/* The hash is of the values, whichever of them are stored derived. */
+	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 2, texts);
+	uint64_t hash = imaddr_report_state_hash(numbers + 2, (int)report->user_numbers, texts,
 						 (int)report->user_texts);
 	size_t index = (size_t)user->ordinal - 1;
 	struct imaddr_report_versions *previous = &report->previous_users;
@@ -358,6 +363,11 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 	}
 	imaddr_report_versions_set(&report->users_now, index, hash, (sqlite3_int64)numbers[0]);
 	report->users_written++;
+	struct imaddr_user stored;
+	numbers[1] = imaddr_report_schema_derive(user, &stored);
+	if (numbers[1])
+		imaddr_fields_values(&imaddr_fields_user, &stored, IMADDR_FIELD_REPORTED,
+				     numbers + 2, texts);
 	if (imaddr_report_rows_append(&report->users, numbers, texts) != SQLITE_OK)
 		return fail(report, "write a user to", err);
 	return IMADDR_OK;
@@ -692,7 +702,7 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 						   IMADDR_FIELD_INTEGER);
 	report->user_texts = imaddr_fields_count(&imaddr_fields_user, IMADDR_FIELD_REPORTED,
 						 IMADDR_FIELD_STRING);
-	if (report->user_numbers + 1 > IMADDR_REPORT_ROWS_MAX_NUMBERS ||
+	if (report->user_numbers + 2 > IMADDR_REPORT_ROWS_MAX_NUMBERS ||
 	    report->user_texts > IMADDR_REPORT_ROWS_MAX_TEXTS) {
 		report_free(&report->base);
 		return imaddr_error_set(err, IMADDR_ERR_DB,

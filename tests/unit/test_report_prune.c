@@ -332,8 +332,9 @@ Test(report_prune, a_small_prune_leaves_its_free_pages_to_the_next_runs)
 	cr_expect_eq(result.user_versions, 200);
 	cr_expect(!result.vacuumed);
 	cr_expect_gt(result.bytes_freed, 0);
-	cr_expect_eq(result.bytes_after, before);
-	cr_expect_eq(file_size(path), before);
+	/* Not given back: the moves of the kept versions may even take a page. */
+	cr_expect_geq(result.bytes_after, before);
+	cr_expect_eq(file_size(path), result.bytes_after);
 	char *free_pages = report_query(path, "PRAGMA freelist_count");
 	cr_expect_gt(atoi(free_pages), 0);
 	/* The next night writes into them first. */

@@ -13,6 +13,7 @@
 #include "buffer.h"
 #include "imaddr.h"
 #include "report_fixture.h"
+#include "report_schema.h"
 #include "tempdir.h"
 
 TEMPDIR_TEST_SUITE(report_schema);
@@ -64,6 +65,22 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	report_count_rows(path, "1|3|3|2\n");
 }
 
+/* Version 7 stored columns equal to another once: their values put back. */
+#define DROP_DERIVED_SQL \
+	" UPDATE user_versions SET" \
+	" directory_uri = " IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL("user_versions") "," \
+	" current_uri = " IMADDR_REPORT_SCHEMA_CURRENT_URI_SQL("user_versions") "," \
+	" im_address = " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("user_versions") "," \
+	" im_domain = " IMADDR_REPORT_SCHEMA_IM_DOMAIN_SQL("user_versions") "," \
+	" im_address_before = " IMADDR_REPORT_SCHEMA_IM_ADDRESS_BEFORE_SQL("user_versions") ";" \
+	" ALTER TABLE user_versions DROP COLUMN derived;"
+
+#define DROP_VIEWS_SQL \
+	" DROP VIEW users; DROP VIEW findings; DROP VIEW run_history;" \
+	" DROP VIEW im_address_plan; DROP VIEW latest_run;" \
+	" DROP VIEW finding_rows; DROP VIEW error_users; DROP VIEW code_counts;" \
+	" DROP VIEW new_findings; DROP VIEW resolved_findings;"
+
 /* Version 6 added the accepted exceptions: the waiver columns. Views first. */
 #define DROP_WAIVERS_SQL(findings) \
 	" ALTER TABLE " findings " DROP COLUMN waiver_reason;" \
@@ -104,7 +121,7 @@ Test(report_schema, a_version_4_report_keeps_every_run_as_versions)
 	report_expect_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'user_versions'",
 			   "0\n");
 	report_write_run(path, &report_second_run);
-	report_expect_rows(path, "PRAGMA user_version", "6\n");
+	report_expect_rows(path, "PRAGMA user_version", "7\n");
 	report_expect_rows(path, "SELECT id, previous_run_id FROM runs ORDER BY id",
 			   "1|NULL\n2|1\n3|2\n");
 	/* Runs 1 and 2 read as they did; run 3 is run 2 again. */
@@ -130,14 +147,10 @@ Test(report_schema, a_version_5_report_gains_the_waiver_columns)
 	report_write_run(path, &report_first_run);
 	report_write_run(path, &report_second_run);
 	char *before = report_query(path, every_run_sql);
-	report_run_sql(path, " DROP VIEW users; DROP VIEW findings; DROP VIEW run_history;"
-			     " DROP VIEW im_address_plan; DROP VIEW latest_run;"
-			     " DROP VIEW finding_rows; DROP VIEW error_users; DROP VIEW code_counts;"
-			     " DROP VIEW new_findings; DROP VIEW resolved_findings;"
-			     DROP_WAIVERS_SQL("finding_versions")
+	report_run_sql(path, DROP_VIEWS_SQL DROP_DERIVED_SQL DROP_WAIVERS_SQL("finding_versions")
 			     " PRAGMA user_version = 5;");
 	report_write_run(path, &report_second_run);
-	report_expect_rows(path, "PRAGMA user_version", "6\n");
+	report_expect_rows(path, "PRAGMA user_version", "7\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('finding_versions')"
 				 " WHERE name LIKE 'waiver_%'", "3\n");
 	report_expect_rows(path, "SELECT id, previous_run_id, waivers, waived FROM runs",
@@ -156,6 +169,111 @@ Test(report_schema, a_version_5_report_gains_the_waiver_columns)
 	free(after);
 }
 
+/*
+ * A version 6 report (every column stored) gains user_versions.derived with
+ * the next run: its runs read as before, and as its label state hashes the
+ * values, not how they are stored, the next run writes only what changed.
+ */
+Test(report_schema, a_version_6_report_reads_as_before_and_is_not_written_again)
+{
+	const char *path = path_in_dir("report.sqlite");
+	const char *every_user_sql =
+		"SELECT run_id, ordinal, dn, user_id, mail, directory_uri, current_uri, im_address,"
+		" im_domain, im_address_before FROM users ORDER BY run_id, ordinal";
+
+	report_write_run(path, &report_first_run);
+	report_write_run(path, &report_second_run);
+	char *before = report_query(path, every_user_sql);
+	report_run_sql(path, DROP_VIEWS_SQL DROP_DERIVED_SQL " PRAGMA user_version = 6;");
+	report_expect_rows(path, "SELECT count(*) FROM user_versions WHERE directory_uri IS NULL",
+			   "0\n");
+	report_write_run(path, &report_second_run);
+	report_expect_rows(path, "PRAGMA user_version", "7\n");
+	char *after = report_query(path, every_user_sql);
+	cr_expect(strncmp(after, before, strlen(before)) == 0, "%s\nagainst\n%s", after, before);
+	report_expect_rows(path, "SELECT count(*) FROM user_versions WHERE first_run = 3", "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM users WHERE run_id = 3", "4\n");
+	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id = 3", "0\n");
+	free(before);
+	free(after);
+}
+
+/*
+ * What a user version stores NULL with a `derived` bit, read back through
+ * the same SQL the views use: equal values, the IM domain after the first
+ * '@' only (an e-mail address as a user ID makes two), characters not
+ * bytes, and NULL never taken for "equal".
+ */
+Test(report_schema, derived_columns_read_back_as_they_were)
+{
+	static const struct imaddr_user users[] = {
+		{ .mail = "jsmith@cisco.com", .directory_uri = "jsmith@cisco.com",
+		  .current_uri = "jsmith@cisco.com", .im_address = "jsmith@cisco.com",
+		  .im_domain = "cisco.com", .im_address_before = "jsmith@cisco.com" },
+		{ .mail = "jsmith@cisco.com", .directory_uri = "john.smith@webex.com",
+		  .current_uri = "js12345@cisco.com", .im_address = "js12345@cisco.com",
+		  .im_domain = "cisco.com", .im_address_before = "john.smith@webex.com" },
+		{ .mail = NULL, .directory_uri = NULL, .current_uri = NULL,
+		  .im_address = "amckenzie@example.com@sales-example.com",
+		  .im_domain = "sales-example.com", .im_address_before = NULL },
+		{ .mail = "jürgen@münchen.example", .directory_uri = "jürgen@münchen.example",
+		  .im_address = "jürgen@münchen.example", .im_domain = "münchen.example" },
+		{ .mail = "a@b", .directory_uri = "a@b", .im_address = "ab",
+		  .im_domain = "ab" },
+	};
+	static const uint64_t expected_bits[] = { 31, 8, 0, 13, 1 };
+	sqlite3 *db = NULL;
+	sqlite3_stmt *insert = NULL, *select = NULL;
+
+	cr_assert_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE user_versions (id INTEGER PRIMARY KEY, mail,"
+				  " directory_uri, current_uri, im_address, im_domain,"
+				  " im_address_before, derived)", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO user_versions VALUES (?, ?, ?, ?, ?, ?,"
+					" ?, ?)", -1, &insert, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db,
+		"SELECT " IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL("v") ", "
+		IMADDR_REPORT_SCHEMA_CURRENT_URI_SQL("v") ", " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("v")
+		", " IMADDR_REPORT_SCHEMA_IM_DOMAIN_SQL("v") ", "
+		IMADDR_REPORT_SCHEMA_IM_ADDRESS_BEFORE_SQL("v") " FROM user_versions AS v"
+		" WHERE id = ?", -1, &select, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		struct imaddr_user stored;
+		uint64_t bits = imaddr_report_schema_derive(&users[i], &stored);
+		cr_expect_eq(bits, expected_bits[i], "user %zu: %llu", i, (unsigned long long)bits);
+		const char *columns[] = { stored.mail, stored.directory_uri, stored.current_uri,
+					  stored.im_address, stored.im_domain,
+					  stored.im_address_before };
+		sqlite3_bind_int64(insert, 1, (sqlite3_int64)i);
+		for (int c = 0; c < 6; c++)
+			sqlite3_bind_text(insert, 2 + c, columns[c], -1, SQLITE_STATIC);
+		if (bits)
+			sqlite3_bind_int64(insert, 8, (sqlite3_int64)bits);
+		else
+			sqlite3_bind_null(insert, 8);
+		cr_assert_eq(sqlite3_step(insert), SQLITE_DONE);
+		sqlite3_reset(insert);
+
+		const char *wanted[] = { users[i].directory_uri, users[i].current_uri,
+					 users[i].im_address, users[i].im_domain,
+					 users[i].im_address_before };
+		sqlite3_bind_int64(select, 1, (sqlite3_int64)i);
+		cr_assert_eq(sqlite3_step(select), SQLITE_ROW);
+		for (int c = 0; c < 5; c++) {
+			const char *got = (const char *)sqlite3_column_text(select, c);
+			if (!wanted[c])
+				cr_expect_null(got, "user %zu column %d: %s", i, c, got);
+			else
+				cr_expect(got && strcmp(got, wanted[c]) == 0,
+					  "user %zu column %d: %s, not %s", i, c, got, wanted[c]);
+		}
+		sqlite3_reset(select);
+	}
+	sqlite3_finalize(insert);
+	sqlite3_finalize(select);
+	sqlite3_close(db);
+}
+
 /* Version 4 added the run identity; version 3 lacked it. */
 #define DOWNGRADE_TO_3_SQL \
 	DOWNGRADE_TO_4_SQL \
@@ -167,7 +285,7 @@ Test(report_schema, a_version_5_report_gains_the_waiver_columns)
 
 static void expect_version_4(const char *path)
 {
-	report_expect_rows(path, "PRAGMA user_version", "6\n");
+	report_expect_rows(path, "PRAGMA user_version", "7\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('runs')"
 				 " WHERE name IN ('label', 'source_base', 'source_scope',"
 				 " 'source_filter', 'mapping')", "5\n");
@@ -238,7 +356,7 @@ Test(report_schema, refuses_to_append_to_a_version_1_report)
 	cr_assert_null(report_open_or_null(path, &err));
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
-		 "report '%s' has schema version 1, older than the 6 this imaddr writes: "
+		 "report '%s' has schema version 1, older than the 7 this imaddr writes: "
 		 "keep it for its runs and start a new report", path);
 	cr_assert_str_eq(err.message, expected);
 }

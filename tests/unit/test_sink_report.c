@@ -30,7 +30,7 @@ Test(sink_report, records_run_users_findings_and_domains)
 
 	report_write_run(path, &report_first_run);
 
-	report_expect_rows(path, "PRAGMA user_version", "6\n");
+	report_expect_rows(path, "PRAGMA user_version", "7\n");
 	report_expect_rows(path, "PRAGMA application_id", "1768776036\n");
 	report_expect_rows(path,
 		"SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
@@ -50,6 +50,13 @@ Test(sink_report, records_run_users_findings_and_domains)
 		"bsmith@example.com|NULL|bsmith@example.com|example.com\n"
 		"1|3|4|CN=Bo Smith 2,DC=example,DC=com|BSmith|BSmith@example.com|Pat|Smith|"
 		"BSmith@example.com|NULL|bsmith@example.com|example.com\n");
+	/* Stored once: the URI that is the mail address, the IM address that is the URI. */
+	report_expect_rows(path,
+		"SELECT ordinal, derived, directory_uri, im_address, im_domain FROM user_versions"
+		" ORDER BY ordinal",
+		"1|9|NULL|alee@xn--mnchen-3ya.example|NULL\n"
+		"2|13|NULL|NULL|NULL\n"
+		"3|9|NULL|bsmith@example.com|NULL\n");
 	/* A user's line and DN live in users; a finding of no user keeps its own. */
 	report_expect_rows(path,
 		"SELECT run_id, ordinal, line, dn, user_id, code, severity, field, value,"
