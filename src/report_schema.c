@@ -141,8 +141,11 @@
 	"    AND o.id = " USER_AT_SQL("r", "f.run_id", "f.related_ordinal") ";\n" \
 	"CREATE VIEW error_users AS\n" \
 	"  SELECT e.run_id * 4294967296 + e.ordinal AS id, e.run_id, e.ordinal, u.line, u.dn,\n" \
-	"         u.user_id, u.mail, u.first_name, u.last_name, u.directory_uri, u.current_uri,\n" \
-	"         u.im_address, u.im_domain\n" \
+	"         u.user_id, u.mail, u.first_name, u.last_name,\n" \
+	"         " IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL("u") " AS directory_uri,\n" \
+	"         " IMADDR_REPORT_SCHEMA_CURRENT_URI_SQL("u") " AS current_uri,\n" \
+	"         " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("u") " AS im_address,\n" \
+	"         " IMADDR_REPORT_SCHEMA_IM_DOMAIN_SQL("u") " AS im_domain\n" \
 	"  FROM (SELECT DISTINCT run_id, ordinal FROM findings\n" \
 	"        WHERE severity = 'error' AND ordinal <> 0 AND waiver_reason IS NULL) AS e\n" \
 	"  JOIN runs AS r ON r.id = e.run_id\n" \

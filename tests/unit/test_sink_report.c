@@ -79,7 +79,10 @@ Test(sink_report, records_run_users_findings_and_domains)
 		"2|3|CN=Bo Smith,DC=example,DC=com|bsmith\n"
 		"0|5|CN=Skipped,DC=example,DC=com|NULL|record-malformed|"
 		"NULL|NULL|NULL|NULL\n");
-	report_expect_rows(path, "SELECT run_id, ordinal, user_id FROM error_users", "1|3|BSmith\n");
+	report_expect_rows(path, "SELECT run_id, ordinal, user_id, mail, directory_uri, im_address,"
+				 " im_domain FROM error_users",
+			   "1|3|BSmith|BSmith@example.com|BSmith@example.com|bsmith@example.com|"
+			   "example.com\n");
 	report_expect_rows(path, "SELECT * FROM code_counts ORDER BY code",
 		"1|im-address-duplicate|error|1|0\n"
 		"1|lastname-missing|warning|1|0\n"
