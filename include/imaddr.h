@@ -341,7 +341,7 @@ struct imaddr_run_point {
  * What changed since the previous run of the same label, as the report
  * computed it inside the run's transaction. Users are matched by user ID
  * (users without one are not counted), findings as the report's
- * new_findings and resolved_findings views match them
+ * new_findings, resolved_findings and waived_findings views match them
  * (docs/report-schema.md). Strings owned by the report.
  */
 struct imaddr_run_changes {
@@ -365,6 +365,10 @@ struct imaddr_run_changes {
 	 * set on a first run too (one point). */
 	size_t history_count;
 	const struct imaddr_run_point *history;
+	/* The previous run's findings a waiver now accepts: not resolved, as
+	 * the problem is still there (the report's waived_findings). */
+	uint64_t waived_by_code[IMADDR_CODE_COUNT];
+	uint64_t waived_by_severity[3];
 };
 
 /** True when anything at all changed (a first run: false). */

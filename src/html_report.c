@@ -160,24 +160,35 @@ static void write_changes(FILE *out, const struct imaddr_run_changes *changes)
 		   changes->resolved_by_severity[IMADDR_SEVERITY_ERROR]);
 	change_row(out, "resolved-warnings", "resolved warnings",
 		   changes->resolved_by_severity[IMADDR_SEVERITY_WARNING]);
+	uint64_t waived = 0;
+	for (int severity = 0; severity < 3; severity++)
+		waived += changes->waived_by_severity[severity];
+	/* Only where a waiver was added, as in the text summary. */
+	if (waived)
+		change_row(out, "newly-waived", "newly waived findings", waived);
 	fputs("</table>\n", out);
 	bool any = false;
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++)
-		any |= changes->new_by_code[code] || changes->resolved_by_code[code];
+		any |= changes->new_by_code[code] || changes->resolved_by_code[code] ||
+		       changes->waived_by_code[code];
 	if (any) {
-		fputs("<table id=\"change-codes\"><thead><tr><th>severity</th><th>code</th>"
-		      "<th>new</th><th>resolved</th></tr></thead><tbody>\n", out);
+		fprintf(out, "<table id=\"change-codes\"><thead><tr><th>severity</th><th>code</th>"
+			"<th>new</th><th>resolved</th>%s</tr></thead><tbody>\n",
+			waived ? "<th>newly waived</th>" : "");
 		for (int severity = IMADDR_SEVERITY_ERROR; severity >= IMADDR_SEVERITY_INFO;
 		     severity--) {
 			for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 				if ((int)imaddr_code_severity(code) != severity ||
-				    !(changes->new_by_code[code] || changes->resolved_by_code[code]))
+				    !(changes->new_by_code[code] || changes->resolved_by_code[code] ||
+				      changes->waived_by_code[code]))
 					continue;
 				fprintf(out, "<tr class=\"%s\" data-code=\"%s\"><td>%s</td><td>%s</td>",
 					imaddr_severity_name(severity), imaddr_code_name(code),
 					imaddr_severity_name(severity), imaddr_code_name(code));
 				number_cell(out, changes->new_by_code[code]);
 				number_cell(out, changes->resolved_by_code[code]);
+				if (waived)
+					number_cell(out, changes->waived_by_code[code]);
 				fputs("</tr>\n", out);
 			}
 		}

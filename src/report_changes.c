@@ -280,6 +280,10 @@ int imaddr_report_changes_findings(sqlite3 *db, sqlite3_int64 run_id,
 				       " WHERE run_id = ?1 GROUP BY code", run_id,
 				   changes->resolved_by_code, changes->resolved_by_severity);
 	if (rc == SQLITE_OK)
+		rc = count_by_code(db, "SELECT code, count(*) FROM waived_findings"
+				       " WHERE run_id = ?1 GROUP BY code", run_id,
+				   changes->waived_by_code, changes->waived_by_severity);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, new_examples_sql, -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(stmt, 1, run_id);

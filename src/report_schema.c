@@ -153,9 +153,10 @@
 	CODE_COUNTS_VIEW_SQL \
 	/* \
 	 * A run's new findings are among the versions it wrote, its resolved \
-	 * ones among those it ended: both small sets when little changed. \
-	 * Waived findings are in neither, on either side: a finding whose \
-	 * waiver lapsed is new, one a waiver now accepts resolved. \
+	 * and newly waived ones among those it ended: small sets when little \
+	 * changed. Waived findings are never new: a finding whose waiver \
+	 * lapsed is. One a waiver now accepts is not resolved, as the problem \
+	 * is still there: it is in waived_findings. \
 	 */ \
 	"CREATE VIEW new_findings AS\n" \
 	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id, f.ordinal,\n" \
@@ -178,15 +179,25 @@
 	"  WHERE r.previous_run_id IS NOT NULL AND pf.waiver_reason IS NULL\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM finding_versions AS f JOIN runs AS g ON g.id = f.first_run\n" \
 	"                    WHERE " SAME_FINDING_SQL("pf", "f") "\n" \
-	"                      AND f.waiver_reason IS NULL\n" \
 	"                      AND g.label IS r.label AND g.id <= r.id\n" \
-	"                      AND " HELD_AT_SQL("f", "r.id") ");\n"
+	"                      AND " HELD_AT_SQL("f", "r.id") ");\n" \
+	"CREATE VIEW waived_findings AS\n" \
+	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id,\n" \
+	"         pf.id AS previous_finding_id, f.ordinal, f.user_id, f.code, f.severity,\n" \
+	"         f.field, f.value, f.message, f.waiver_reason, f.waiver_expires, f.waiver_source\n" \
+	"  FROM runs AS r\n" \
+	"  JOIN finding_versions AS pf ON pf.end_run = r.id\n" \
+	"  JOIN finding_versions AS f ON " SAME_FINDING_SQL("pf", "f") "\n" \
+	"  JOIN runs AS g ON g.id = f.first_run\n" \
+	"  WHERE r.previous_run_id IS NOT NULL AND pf.waiver_reason IS NULL\n" \
+	"    AND f.waiver_reason IS NOT NULL\n" \
+	"    AND g.label IS r.label AND g.id <= r.id AND " HELD_AT_SQL("f", "r.id") ";\n"
 
 #define VIEW_NAMES_SQL(verb) \
 	verb " VIEW IF EXISTS im_address_plan; " verb " VIEW IF EXISTS latest_run;\n" \
 	verb " VIEW IF EXISTS finding_rows; " verb " VIEW IF EXISTS error_users;\n" \
 	verb " VIEW IF EXISTS code_counts; " verb " VIEW IF EXISTS new_findings;\n" \
-	verb " VIEW IF EXISTS resolved_findings;\n"
+	verb " VIEW IF EXISTS resolved_findings; " verb " VIEW IF EXISTS waived_findings;\n"
 
 /* Version 2 reports are brought up to version 3 by the first run that writes them. */
 static const char migrate_2_sql[] =

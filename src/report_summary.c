@@ -123,6 +123,7 @@ static json_t *changes_object(struct imaddr_buf *scratch,
 	imaddr_json_set(object, "im_addresses_changed", imaddr_json_count(changes->im_addresses_changed));
 	imaddr_json_set(object, "new", counts_by_code(changes->new_by_code));
 	imaddr_json_set(object, "resolved", counts_by_code(changes->resolved_by_code));
+	imaddr_json_set(object, "waived", counts_by_code(changes->waived_by_code));
 	for (size_t i = 0; i < changes->example_count; i++) {
 		json_t *item = imaddr_json_checked(json_object());
 		enum imaddr_code code = changes->example_codes[i];
@@ -562,6 +563,9 @@ static void read_changes(struct imaddr_run_changes *told, sqlite3_int64 run_id, 
 	read_counts(json_object_get(changes, "new"), told->new_by_code, told->new_by_severity);
 	read_counts(json_object_get(changes, "resolved"), told->resolved_by_code,
 		    told->resolved_by_severity);
+	/* Absent from runs stored before it was counted: none then. */
+	read_counts(json_object_get(changes, "waived"), told->waived_by_code,
+		    told->waived_by_severity);
 	json_array_foreach(json_object_get(changes, "first_new"), i, item) {
 		const char *finding = member_text(item, "finding");
 		const char *code = member_text(item, "code");

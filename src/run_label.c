@@ -82,7 +82,8 @@ bool imaddr_run_changes_any(const struct imaddr_run_changes *changes)
 	if (changes->users_added || changes->users_removed || changes->im_addresses_changed)
 		return true;
 	for (int severity = 0; severity < 3; severity++) {
-		if (changes->new_by_severity[severity] || changes->resolved_by_severity[severity])
+		if (changes->new_by_severity[severity] || changes->resolved_by_severity[severity] ||
+		    changes->waived_by_severity[severity])
 			return true;
 	}
 	return false;

@@ -226,6 +226,8 @@ static json_t *changes_object(struct json_writer *writer, const struct imaddr_ru
 	imaddr_json_set(object, "resolved", severity_counts(changes->resolved_by_severity));
 	imaddr_json_set(object, "new_by_code", code_counts(changes->new_by_code));
 	imaddr_json_set(object, "resolved_by_code", code_counts(changes->resolved_by_code));
+	imaddr_json_set(object, "waived", severity_counts(changes->waived_by_severity));
+	imaddr_json_set(object, "waived_by_code", code_counts(changes->waived_by_code));
 	for (size_t i = 0; i < changes->example_count; i++) {
 		json_t *item = imaddr_json_checked(json_object());
 		enum imaddr_code code = changes->example_codes[i];

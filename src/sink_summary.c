@@ -467,6 +467,10 @@ static void print_since(FILE *out, const struct imaddr_run_changes *changes)
 	print_by_code(out, "new findings", sum3(changes->new_by_severity), changes->new_by_code);
 	print_by_code(out, "resolved findings", sum3(changes->resolved_by_severity),
 		      changes->resolved_by_code);
+	/* Only where a waiver was added: most labels never have one. */
+	if (sum3(changes->waived_by_severity))
+		print_by_code(out, "newly waived findings", sum3(changes->waived_by_severity),
+			      changes->waived_by_code);
 	if (!changes->example_count)
 		return;
 	fprintf(out, "  first new findings:\n");

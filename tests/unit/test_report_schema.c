@@ -79,7 +79,7 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	" DROP VIEW users; DROP VIEW findings; DROP VIEW run_history;" \
 	" DROP VIEW im_address_plan; DROP VIEW latest_run;" \
 	" DROP VIEW finding_rows; DROP VIEW error_users; DROP VIEW code_counts;" \
-	" DROP VIEW new_findings; DROP VIEW resolved_findings;"
+	" DROP VIEW new_findings; DROP VIEW resolved_findings; DROP VIEW waived_findings;"
 
 /* Version 6 added the accepted exceptions: the waiver columns. Views first. */
 #define DROP_WAIVERS_SQL(findings) \
@@ -95,7 +95,7 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	" DROP VIEW users; DROP VIEW findings; DROP VIEW run_history;" \
 	" DROP VIEW im_address_plan; DROP VIEW latest_run; DROP VIEW finding_rows;" \
 	" DROP VIEW error_users; DROP VIEW code_counts; DROP VIEW new_findings;" \
-	" DROP VIEW resolved_findings;" \
+	" DROP VIEW resolved_findings; DROP VIEW waived_findings;" \
 	DROP_WAIVERS_SQL("old_findings") \
 	" DROP TABLE user_versions; DROP TABLE finding_versions; DROP TABLE label_states;" \
 	" ALTER TABLE old_users RENAME TO users; ALTER TABLE old_findings RENAME TO findings;" \

@@ -301,6 +301,9 @@ Test(sink_json, tells_the_changes_since_the_previous_run_and_the_history)
 	cr_assert_eq(code_count(resolved_by_code, "uri-invalid"), 1);
 	cr_assert_eq(code_count(resolved_by_code, "uri-not-canonical"), 1, "ab's went");
 	cr_assert_eq(code_count(new_by_code, "uri-not-canonical"), 0, "js's stays");
+	/* No waivers here: the member is there, empty. */
+	cr_assert_eq(integer_at(json_object_get(changes, "waived"), "errors"), 0);
+	cr_assert_eq(json_array_size(json_object_get(changes, "waived_by_code")), 0);
 	cr_assert_eq(integer_at(json_object_get(changes, "new"), "errors"),
 		     code_count(new_by_code, "uri-missing") +
 			     code_count(new_by_code, "uri-invalid") +
