@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <csv.h>
 
 #include "atomic_file.h"
 #include "buffer.h"
+#include "csv_field.h"
 #include "error.h"
 #include "sink.h"
 #include "sink_report.h"
@@ -28,6 +28,7 @@ struct bat_writer {
 	struct imaddr_staging staging;  /* the file, or the directory of chunks */
 	FILE *stream;                /* the file or chunk being written */
 	char *stream_buffer;         /* its stdio buffer, shared by the chunks in turn */
+	struct imaddr_buf quoted;    /* a field as quoted */
 	char *stream_name;           /* for messages */
 	size_t chunk_count;
 	uint64_t rows_in_file;
@@ -134,14 +135,6 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, struct imad
 	return status;
 }
 
-/* RFC 4180: quote (through libcsv) only the fields that need it. */
-static void write_field(FILE *stream, const char *value)
-{
-	if (strpbrk(value, ",\"\r\n"))
-		csv_fwrite(stream, value, strlen(value));
-	else
-		fputs(value, stream);
-}
 
 /* A value as LDAP sync stores it: without msRTCSIP-PrimaryUserAddress's "sip:". */
 static const char *as_synced(const char *value)
@@ -195,9 +188,10 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 			return status;
 	}
 	FILE *stream = writer->stream;
-	write_field(stream, user->user_id);
+	imaddr_csv_field_write(stream, user->user_id, strlen(user->user_id), &writer->quoted);
 	fputc(',', stream);
-	write_field(stream, user->directory_uri);
+	imaddr_csv_field_write(stream, user->directory_uri, strlen(user->directory_uri),
+			       &writer->quoted);
 	fputs("\r\n", stream);
 	writer->rows_in_file++;
 	writer->rows++;
@@ -317,6 +311,7 @@ static void bat_free(struct imaddr_sink *sink)
 	free(writer->chunk_extension);
 	free(writer->stream_name);
 	free(writer->stream_buffer);
+	imaddr_buf_release(&writer->quoted);
 	free(writer->token);
 	free(writer->transaction_path);
 	free(writer);
@@ -371,6 +366,7 @@ enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, i
 	writer->to_stdout = to_stdout;
 	writer->chunk_stem = stem;
 	writer->chunk_extension = extension;
+	imaddr_buf_init(&writer->quoted, 0);
 	imaddr_staging_init(&writer->staging, target ? target : path, chunk_rows != 0,
 			    wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS);
 	free(target);

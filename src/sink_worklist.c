@@ -7,10 +7,10 @@
 #include <strings.h>
 #include <sys/mman.h>
 
-#include <csv.h>
 #include <xlsxwriter.h>
 
 #include "buffer.h"
+#include "csv_field.h"
 #include "error.h"
 #include "normalize.h"
 #include "sink.h"
@@ -81,6 +81,7 @@ struct worklist {
 	struct imaddr_dup_groups groups;
 	struct imaddr_buf record;        /* a finding read back */
 	struct imaddr_buf name, cell;
+	struct imaddr_buf quoted;        /* a CSV cell as quoted */
 	/* The spreadsheet form. */
 	lxw_workbook *workbook;
 	lxw_worksheet *sheet;
@@ -222,22 +223,20 @@ static bool looks_like_formula(const char *value)
 	return value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@';
 }
 
-static void csv_cell(FILE *stream, const char *value, bool first)
+static void csv_cell(struct worklist *worklist, const char *value, bool first)
 {
+	FILE *stream = worklist->file.stream;
 	if (!first)
 		fputc(',', stream);
 	if (!value || !*value)
 		return;
-	struct imaddr_buf cell;
-	imaddr_buf_init(&cell, 0);
-	if (looks_like_formula(value))
-		imaddr_buf_append_char(&cell, '\'');
-	imaddr_buf_append_str(&cell, value);
-	if (strpbrk(cell.data, ",\"\r\n"))
-		csv_fwrite(stream, cell.data, cell.len);
-	else
-		fputs(cell.data, stream);
-	imaddr_buf_release(&cell);
+	if (looks_like_formula(value)) {
+		imaddr_buf_reset(&worklist->cell);
+		imaddr_buf_append_char(&worklist->cell, '\'');
+		imaddr_buf_append_str(&worklist->cell, value);
+		value = worklist->cell.data;
+	}
+	imaddr_csv_field_write(stream, value, strlen(value), &worklist->quoted);
 }
 
 static void csv_number(FILE *stream, uint64_t value)
@@ -256,7 +255,7 @@ static void write_csv_row(struct worklist *worklist, const struct row *row)
 		else if (column == COL_GROUP)
 			csv_number(stream, row->group);
 		else
-			csv_cell(stream, row->text[column], column == 0);
+			csv_cell(worklist, row->text[column], column == 0);
 	}
 	fputs("\r\n", stream);
 }
@@ -354,7 +353,7 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	if (!worklist->xlsx) {
 		fputs("\xEF\xBB\xBF", worklist->file.stream);   /* Excel reads UTF-8 only after a BOM */
 		for (int column = 0; column < COL_COUNT; column++)
-			csv_cell(worklist->file.stream, columns[column].title, column == 0);
+			csv_cell(worklist, columns[column].title, column == 0);
 		fputs("\r\n", worklist->file.stream);
 		return IMADDR_OK;
 	}
@@ -536,6 +535,7 @@ static void worklist_free(struct imaddr_sink *sink)
 	imaddr_buf_release(&worklist->record);
 	imaddr_buf_release(&worklist->name);
 	imaddr_buf_release(&worklist->cell);
+	imaddr_buf_release(&worklist->quoted);
 	free(worklist->path);
 	free(worklist);
 }
@@ -583,6 +583,7 @@ enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sin
 	imaddr_buf_init(&worklist->record, 0);
 	imaddr_buf_init(&worklist->name, 0);
 	imaddr_buf_init(&worklist->cell, 0);
+	imaddr_buf_init(&worklist->quoted, 0);
 	*out = &worklist->base;
 	return IMADDR_OK;
 }

@@ -1,0 +1,21 @@
+/*
+ * A CSV field written to a stream (RFC 4180), quoted through libcsv only when
+ * it needs it: the BAT file and the CSV worklist.
+ */
+#ifndef IMADDR_CSV_FIELD_H
+#define IMADDR_CSV_FIELD_H
+
+#include <stdio.h>
+
+#include "buffer.h"
+
+/**
+ * Writes `length` bytes of `value` as one field: as they are, or quoted
+ * with its quotes doubled when it holds a comma, a quote or a line break.
+ * `scratch` holds the quoted form; the caller keeps it between fields, so
+ * that a run allocates once. Errors are the stream's (ferror).
+ */
+void imaddr_csv_field_write(FILE *stream, const char *value, size_t length,
+			    struct imaddr_buf *scratch);
+
+#endif /* IMADDR_CSV_FIELD_H */
