@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include "atomic_file.h"
 #include "buffer.h"
 #include "csv_field.h"
@@ -134,7 +133,6 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, struct imad
 	}
 	return status;
 }
-
 
 /* A value as LDAP sync stores it: without msRTCSIP-PrimaryUserAddress's "sip:". */
 static const char *as_synced(const char *value)
