@@ -79,3 +79,41 @@ Test(html_report, escapes_the_run_header)
 	cr_assert_eq(count_of(text, "<script"), 0);
 	free(text);
 }
+
+/* The changes since the previous run: newly waived findings apart from resolved ones. */
+static char *changes_section(const struct imaddr_run_changes *changes)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	struct imaddr_html_run run = { .input = "users.csv", .scheme = "userid", .has_report = true };
+	struct imaddr_run_totals totals = { .changes = changes };
+	imaddr_html_overview(out, &run, &totals, NULL);
+	fclose(out);
+	return text;
+}
+
+Test(html_report, shows_newly_waived_findings_apart_from_resolved_ones)
+{
+	struct imaddr_run_changes changes = {
+		.run_id = 2, .label = "users.csv", .previous_run_id = 1,
+		.previous_started = "2026-12-01T02:00:00Z", .previous_users = 5,
+	};
+	changes.resolved_by_code[IMADDR_CODE_LASTNAME_MISSING] = 1;
+	changes.resolved_by_severity[IMADDR_SEVERITY_WARNING] = 1;
+	changes.waived_by_code[IMADDR_CODE_MAIL_DUPLICATE] = 2;
+	changes.waived_by_severity[IMADDR_SEVERITY_ERROR] = 2;
+	char *text = changes_section(&changes);
+	cr_expect_not_null(strstr(text, "data-change=\"newly-waived\">2<"), "%s", text);
+	cr_expect_not_null(strstr(text, "data-change=\"resolved-errors\">0<"), "%s", text);
+	cr_expect_not_null(strstr(text, "<th>newly waived</th>"), "%s", text);
+	free(text);
+
+	/* Without a waiver added, no such row or column. */
+	memset(changes.waived_by_code, 0, sizeof(changes.waived_by_code));
+	memset(changes.waived_by_severity, 0, sizeof(changes.waived_by_severity));
+	text = changes_section(&changes);
+	cr_expect_null(strstr(text, "newly-waived"), "%s", text);
+	cr_expect_null(strstr(text, "newly waived"), "%s", text);
+	free(text);
+}
