@@ -34,9 +34,9 @@
  * The schema, version 7 (version 2, the columns pre-migration runs and
  * clusters added, see migrate_2_sql; the run identity, migrate_3_sql; the
  * history kept as versions, migrate_4_sql; the accepted exceptions,
- * migrate_5_sql; columns equal to another stored once, migrate_6_sql). A run is one contiguous range of every table and
- * index, so that the load appends and a question about one run reads one
- * range:
+ * migrate_5_sql; columns equal to another stored once, migrate_6_sql). A
+ * run is one contiguous range of every table and index, so that the load
+ * appends and a question about one run reads one range:
  *
  * - users is a rowid table whose id is run_id * 2^32 + ordinal (USER_ID_SQL),
  *   so that a user is found by run and ordinal, and a run's users are read,
