@@ -326,6 +326,10 @@ static enum imaddr_status take_user(struct imaddr_audit *audit,
 
 	if (imaddr_stop_requested())
 		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
+	if (user->ordinal > IMADDR_DUPINDEX_MAX_ORDINAL)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+					"more than %lu users: one audit reads at most that many",
+					(unsigned long)IMADDR_DUPINDEX_MAX_ORDINAL);
 	audit->totals.users++;
 	if (user->im_address) {
 		audit->totals.users_with_im_address++;

@@ -19,6 +19,12 @@ void imaddr_dupindex_release(struct imaddr_dupindex *index)
 	imaddr_dupindex_init(index);
 }
 
+/* The hash's high half: the finalizer mixes every input bit into it. */
+uint32_t imaddr_dupindex_hash(const char *key, size_t len)
+{
+	return (uint32_t)(imaddr_hash(key, len) >> 32);
+}
+
 void imaddr_dupindex_add(struct imaddr_dupindex *index, const char *key, size_t len,
 			 uint64_t ordinal)
 {
@@ -27,8 +33,8 @@ void imaddr_dupindex_add(struct imaddr_dupindex *index, const char *key, size_t 
 		index->entries = imaddr_xrealloc(index->entries,
 						 index->capacity * sizeof(*index->entries));
 	}
-	index->entries[index->count].hash = imaddr_hash(key, len);
-	index->entries[index->count].ordinal = ordinal;
+	index->entries[index->count].hash = imaddr_dupindex_hash(key, len);
+	index->entries[index->count].ordinal = (uint32_t)ordinal;
 	index->count++;
 }
 
@@ -78,13 +84,13 @@ void imaddr_dupindex_sort(struct imaddr_dupindex *index)
 	struct imaddr_dupindex_entry *to = imaddr_xmalloc(n * sizeof(*to));
 	size_t *starts = imaddr_xcalloc(65536 + 1, sizeof(*starts));
 	for (size_t i = 0; i < n; i++)
-		starts[(from[i].hash >> 48) + 1]++;
+		starts[(from[i].hash >> 16) + 1]++;
 	for (size_t i = 1; i <= 65536; i++)
 		starts[i] += starts[i - 1];
 	size_t *next = imaddr_xmalloc(65536 * sizeof(*next));
 	memcpy(next, starts, 65536 * sizeof(*next));
 	for (size_t i = 0; i < n; i++)
-		to[next[from[i].hash >> 48]++] = from[i];
+		to[next[from[i].hash >> 16]++] = from[i];
 	free(next);
 	for (size_t bucket = 0; bucket < 65536; bucket++) {
 		size_t size = starts[bucket + 1] - starts[bucket];
@@ -122,7 +128,7 @@ int imaddr_dupindex_next_group(const struct imaddr_dupindex *index, size_t *posi
 void imaddr_dupindex_find(const struct imaddr_dupindex *index, const char *key, size_t len,
 			  size_t *start, size_t *count)
 {
-	uint64_t hash = imaddr_hash(key, len);
+	uint32_t hash = imaddr_dupindex_hash(key, len);
 	size_t low = 0, high = index->count;
 	while (low < high) {
 		size_t middle = low + (high - low) / 2;

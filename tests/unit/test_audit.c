@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "dupindex.h"
 #include "tempdir.h"
 
 static struct capture *run_userid(const char *csv)
@@ -113,6 +114,62 @@ Test(audit, userid_duplicate_exact_and_variant)
 			cr_expect(strstr(f->message, "exact"), "%s", f->message);
 		}
 	}
+	capture_free(c);
+}
+
+struct hashed_name {
+	uint32_t hash;
+	uint32_t number;
+};
+
+static int by_hash(const void *a, const void *b)
+{
+	const struct hashed_name *x = a, *y = b;
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/*
+ * Two user IDs "u<number>" whose duplicate-index hashes are equal: among
+ * 300,000 names of 32-bit hashes some pair collides (all but certainly, and
+ * the hash is fixed, so always the same pair).
+ */
+static void colliding_user_ids(char *a, char *b, size_t size)
+{
+	enum { NAMES = 300000 };
+	struct hashed_name *names = malloc(NAMES * sizeof(*names));
+	char name[32];
+	cr_assert_not_null(names);
+	for (uint32_t i = 0; i < NAMES; i++) {
+		int len = snprintf(name, sizeof(name), "u%lu", (unsigned long)i);
+		names[i] = (struct hashed_name){ imaddr_dupindex_hash(name, (size_t)len), i };
+	}
+	qsort(names, NAMES, sizeof(*names), by_hash);
+	size_t i = 1;
+	while (i < NAMES && names[i].hash != names[i - 1].hash)
+		i++;
+	cr_assert_lt(i, NAMES, "no two names share a hash");
+	snprintf(a, size, "u%lu", (unsigned long)names[i - 1].number);
+	snprintf(b, size, "u%lu", (unsigned long)names[i].number);
+	free(names);
+}
+
+/* Equal hashes are only candidates: the keys decide. */
+Test(audit, a_hash_collision_is_no_duplicate)
+{
+	char a[32], b[32], csv[256];
+	colliding_user_ids(a, b, sizeof(a));
+	cr_assert_str_neq(a, b);
+	snprintf(csv, sizeof(csv), "sAMAccountName,sn\n%s,A\n%s,B\n", a, b);
+	struct capture *c = run_userid(csv);
+	expect_code(c, IMADDR_CODE_USERID_DUPLICATE, 0);
+	capture_free(c);
+	/* The same pair beside a real duplicate of one of them. */
+	snprintf(csv, sizeof(csv), "sAMAccountName,sn\n%s,A\n%s,B\n%s,C\n", a, b, a);
+	c = run_userid(csv);
+	expect_code(c, IMADDR_CODE_USERID_DUPLICATE, 2);
+	for (size_t i = 0; i < c->finding_count; i++)
+		if (c->findings[i].code == IMADDR_CODE_USERID_DUPLICATE)
+			cr_expect_neq(c->findings[i].ordinal, 2, "%s is no duplicate", b);
 	capture_free(c);
 }
 
