@@ -455,7 +455,8 @@ enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_s
 /**
  * Only the summary's section "since the previous run" (the report's
  * changes), and only when something changed: what a nightly run under cron
- * mails. Prints nothing without a report or on a label's first run.
+ * mails. Prints nothing without a report; on a label's first run, which has
+ * nothing to compare with, that it is the first and the run's counts.
  */
 enum imaddr_status imaddr_sink_summary_open_changes(void *out, struct imaddr_sink **sink,
 						    struct imaddr_error *err);

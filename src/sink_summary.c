@@ -529,16 +529,41 @@ void imaddr_summary_print(FILE *out, const struct imaddr_audit_options *options,
 		print_verdict(out, totals);
 }
 
+/*
+ * --quiet on a label's first run: nothing to compare with, so all of it is
+ * news, and --fail-on new exits 1 for it. A silent cron mail would leave
+ * that unexplained; the counts and where the rest is say enough.
+ */
+static void print_first_of_label(FILE *out, const char *input_name,
+				 const struct imaddr_run_changes *changes,
+				 const struct imaddr_run_totals *totals)
+{
+	imaddr_summary_print_changes(out, input_name, changes);
+	fprintf(out, "  users: %llu; findings: %llu errors, %llu warnings, %llu info",
+		(unsigned long long)totals->users,
+		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_ERROR],
+		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_WARNING],
+		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_INFO]);
+	if (sum3(totals->by_severity))
+		fprintf(out, " ('imaddr report --db FILE --run %lld' prints them)",
+			(long long)changes->run_id);
+	fputc('\n', out);
+}
+
 /* Printed once every output is in place: a failed run prints no summary. */
 static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *err)
 {
 	struct summary *summary = (struct summary *)sink;
 	const struct imaddr_run_totals *totals = summary->totals;
 
+	const struct imaddr_run_changes *changes = totals->changes;
 	if (summary->changes_only) {
-		if (imaddr_run_changes_any(totals->changes))
+		if (changes && !changes->previous_run_id)
+			print_first_of_label(summary->out, summary->options->input_name, changes,
+					     totals);
+		else if (imaddr_run_changes_any(changes))
 			imaddr_summary_print_changes(summary->out, summary->options->input_name,
-						     totals->changes);
+						     changes);
 	} else {
 		imaddr_summary_notes_finish(&summary->notes);
 		imaddr_summary_print(summary->out, summary->options, totals, &summary->notes);

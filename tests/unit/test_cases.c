@@ -164,6 +164,9 @@ static int audit_case(const char *case_dir, struct case_run *run, FILE *out, FIL
 	if (status == IMADDR_OK && !run->quiet &&
 	    (status = imaddr_sink_summary_open(out, &sink, &err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	if (status == IMADDR_OK && run->quiet && run->db &&
+	    (status = imaddr_sink_summary_open_changes(out, &sink, &err)) == IMADDR_OK)
+		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK)
 		status = imaddr_audit_run(audit, reader, &totals, &err);
 	if (status != IMADDR_OK)
