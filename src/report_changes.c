@@ -22,8 +22,13 @@ static const char written_by_user_id_sql[] =
 	"WHERE " IMADDR_REPORT_SCHEMA_WRITTEN_BY_SQL("v", "?1") " AND user_id IS NOT NULL\n"
 	"ORDER BY user_id, ordinal";
 
+/* An ended version's ordinal in the previous run, which held it last. */
+#define PREVIOUS_RUN_SQL "(SELECT previous_run_id FROM runs WHERE id = ?1)"
+
 static const char ended_by_user_id_sql[] =
-	"SELECT user_id, ordinal, " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("v") "\n"
+	"SELECT user_id,\n"
+	"       ordinal + " IMADDR_REPORT_SCHEMA_SHIFT_SQL("v.id", PREVIOUS_RUN_SQL, "ordinal_shift") ",\n"
+	"       " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("v") "\n"
 	"FROM user_versions AS v\n"
 	"WHERE end_run = ?1 AND user_id IS NOT NULL\n"
 	"ORDER BY user_id, ordinal";
@@ -230,13 +235,13 @@ static int count_by_code(sqlite3 *db, const char *sql, sqlite3_int64 run_id,
 
 /* The first new findings, errors first, with the line or DN of their user. */
 static const char new_examples_sql[] =
-	"SELECT n.code, coalesce(u.line, f.line), coalesce(u.dn, f.dn), f.field, f.message,\n"
-	"       f.cluster\n"
+	"SELECT n.code,\n"
+	"       coalesce(u.line + " IMADDR_REPORT_SCHEMA_SHIFT_SQL("u.id", "n.run_id", "line_shift") ",\n"
+	"                f.line),\n"
+	"       coalesce(u.dn, f.dn), f.field, f.message, f.cluster\n"
 	"FROM new_findings AS n\n"
 	"JOIN finding_versions AS f ON f.id = n.finding_id\n"
-	"JOIN runs AS r ON r.id = n.run_id\n"
-	"LEFT JOIN user_versions AS u ON f.ordinal <> 0\n"
-	"  AND u.id = " IMADDR_REPORT_SCHEMA_USER_AT_SQL("r", "r.id", "f.ordinal") "\n"
+	"LEFT JOIN user_versions AS u ON u.id = f.user_version\n"
 	"WHERE n.run_id = ?1\n"
 	"ORDER BY CASE n.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,\n"
 	"         n.finding_id\n"

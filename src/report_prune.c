@@ -29,8 +29,11 @@ static const char scratch_tables_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS pruned_runs (id INTEGER PRIMARY KEY);\n"
 	"CREATE TEMP TABLE IF NOT EXISTS moved_findings (old_id INTEGER PRIMARY KEY,\n"
 	"                                                new_id INTEGER NOT NULL);\n"
+	"CREATE TEMP TABLE IF NOT EXISTS moved_users (old_id INTEGER PRIMARY KEY,\n"
+	"                                             new_id INTEGER NOT NULL);\n"
 	"DELETE FROM temp.pruned_runs;\n"
-	"DELETE FROM temp.moved_findings;\n";
+	"DELETE FROM temp.moved_findings;\n"
+	"DELETE FROM temp.moved_users;\n";
 
 static const char select_pruned_sql[] =
 	"INSERT INTO temp.pruned_runs (id) SELECT id FROM runs WHERE label IS ?1 AND id < ?2";
@@ -53,13 +56,44 @@ static const char drop_unheld_findings_sql[] =
 	WRITTEN_BY_PRUNED_SQL("finding_versions") " WHERE v.end_run <= ?1)";
 
 /*
- * The others are held by the oldest kept run (?1), which wrote no version
- * of their ordinal (it would have ended them): each takes the id that run
- * would have given it. The views find a run's versions by those ids.
+ * The others are held by the oldest kept run (?1) and move to it, after the
+ * versions already in its range, in the order they had: a stretch of
+ * versions a position moves stays one (report_schema.c). Their ordinal and
+ * line stay, and so do the positions that move them. ?2 is the highest
+ * number in that run's range before the move.
  */
+static const char highest_in_kept_sql[] =
+	"SELECT coalesce(max(id) - ?1 * 4294967296, 0) FROM user_versions\n"
+	"WHERE " IMADDR_REPORT_SCHEMA_WRITTEN_BY_SQL("user_versions", "?1");
+static const char number_users_sql[] =
+	"INSERT INTO temp.moved_users (old_id, new_id)\n"
+	"  SELECT id, ?1 * 4294967296 + ?2 + row_number() OVER (ORDER BY id)\n"
+	"  FROM (" WRITTEN_BY_PRUNED_SQL("user_versions") ")";
 static const char move_users_sql[] =
-	"UPDATE user_versions SET id = ?1 * 4294967296 + ordinal, first_run = ?1\n"
-	"WHERE id IN (" WRITTEN_BY_PRUNED_SQL("user_versions") ")";
+	"UPDATE user_versions SET id = -id WHERE id IN (SELECT old_id FROM temp.moved_users);\n"
+	"UPDATE user_versions\n"
+	"  SET id = (SELECT m.new_id FROM temp.moved_users AS m WHERE m.old_id = -user_versions.id),\n"
+	"      first_run = ?1\n"
+	"  WHERE id < 0;\n"
+	/* What names a moved version takes its new id; the findings of kept runs too. */
+	"UPDATE finding_versions\n"
+	"  SET user_version = (SELECT m.new_id FROM temp.moved_users AS m\n"
+	"                      WHERE m.old_id = finding_versions.user_version)\n"
+	"  WHERE user_version IN (SELECT old_id FROM temp.moved_users);\n"
+	"UPDATE finding_versions\n"
+	"  SET related_version = (SELECT m.new_id FROM temp.moved_users AS m\n"
+	"                         WHERE m.old_id = finding_versions.related_version)\n"
+	"  WHERE related_version IN (SELECT old_id FROM temp.moved_users);\n"
+	"DELETE FROM user_positions\n"
+	"  WHERE first_run IN (SELECT id FROM temp.pruned_runs) AND end_run <= ?1;\n"
+	"UPDATE user_positions SET first_run = ?1\n"
+	"  WHERE first_run IN (SELECT id FROM temp.pruned_runs);\n"
+	"UPDATE user_positions\n"
+	"  SET version_lo = (SELECT m.new_id FROM temp.moved_users AS m\n"
+	"                    WHERE m.old_id = user_positions.version_lo),\n"
+	"      version_hi = (SELECT m.new_id FROM temp.moved_users AS m\n"
+	"                    WHERE m.old_id = user_positions.version_hi)\n"
+	"  WHERE version_lo IN (SELECT old_id FROM temp.moved_users);\n";
 
 /*
  * Findings are numbered in the run that wrote them: the oldest kept run's
@@ -173,6 +207,30 @@ static int single_integer(sqlite3 *db, const char *sql, const struct label *labe
 }
 
 /*
+ * The versions of `versions` written before run `before` take the new id
+ * `lookup_sql` gives them (?1 the old id), if any.
+ */
+static int move_ids(sqlite3 *db, const char *lookup_sql, struct imaddr_report_versions *versions,
+		    sqlite3_int64 before)
+{
+	sqlite3_stmt *lookup = NULL;
+	int rc = sqlite3_prepare_v2(db, lookup_sql, -1, &lookup, NULL);
+
+	for (size_t i = 0; rc == SQLITE_OK && i < versions->count; i++) {
+		if (versions->items[i].id <= 0 || versions->items[i].id >= before * ORDINALS_PER_RUN)
+			continue;
+		rc = sqlite3_bind_int64(lookup, 1, versions->items[i].id);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(lookup)) == SQLITE_ROW)
+			versions->items[i].id = sqlite3_column_int64(lookup, 0);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		sqlite3_reset(lookup);
+	}
+	sqlite3_finalize(lookup);
+	return rc;
+}
+
+/*
  * The label's latest run left its state (report_state.h) with the ids of the
  * versions it holds: those that moved take their new id, or the next run of
  * the label would end versions that are no longer there.
@@ -180,7 +238,6 @@ static int single_integer(sqlite3 *db, const char *sql, const struct label *labe
 static int move_state(sqlite3 *db, const struct label *label, sqlite3_int64 kept)
 {
 	struct imaddr_report_versions users, findings;
-	sqlite3_stmt *lookup = NULL;
 	sqlite3_int64 latest = 0;
 	bool found = false;
 	int rc = single_integer(db, "SELECT max(id) FROM runs WHERE label IS ?1", label, &latest);
@@ -189,30 +246,18 @@ static int move_state(sqlite3 *db, const struct label *label, sqlite3_int64 kept
 	imaddr_report_versions_init(&findings);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_state_load(db, label->name, "users", latest, &users, &found);
-	if (rc == SQLITE_OK && found) {
-		for (size_t i = 0; i < users.count; i++) {
-			sqlite3_int64 id = users.items[i].id;
-			if (id > 0 && id < kept * ORDINALS_PER_RUN)
-				users.items[i].id = kept * ORDINALS_PER_RUN + id % ORDINALS_PER_RUN;
-		}
+	if (rc == SQLITE_OK && found)
+		rc = move_ids(db, "SELECT new_id FROM temp.moved_users WHERE old_id = ?1", &users,
+			      kept);
+	if (rc == SQLITE_OK && found)
 		rc = imaddr_report_state_save(db, label->name, "users", latest, &users, false);
-	}
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_state_load(db, label->name, "findings", latest, &findings, &found);
 	if (rc == SQLITE_OK && found)
-		rc = sqlite3_prepare_v2(db, "SELECT new_id FROM temp.moved_findings WHERE old_id = ?1",
-					-1, &lookup, NULL);
-	for (size_t i = 0; rc == SQLITE_OK && found && i < findings.count; i++) {
-		rc = sqlite3_bind_int64(lookup, 1, findings.items[i].id);
-		if (rc == SQLITE_OK && (rc = sqlite3_step(lookup)) == SQLITE_ROW)
-			findings.items[i].id = sqlite3_column_int64(lookup, 0);
-		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-			rc = SQLITE_OK;
-		sqlite3_reset(lookup);
-	}
+		rc = move_ids(db, "SELECT new_id FROM temp.moved_findings WHERE old_id = ?1",
+			      &findings, kept + 1);
 	if (rc == SQLITE_OK && found)
 		rc = imaddr_report_state_save(db, label->name, "findings", latest, &findings, false);
-	sqlite3_finalize(lookup);
 	imaddr_report_versions_release(&users);
 	imaddr_report_versions_release(&findings);
 	return rc;
@@ -285,6 +330,41 @@ static enum imaddr_status follow_references(struct prune *prune)
 	return status;
 }
 
+/* The versions the removed runs wrote that run `kept` holds: their new ids. */
+static int number_users(sqlite3 *db, sqlite3_int64 kept)
+{
+	sqlite3_stmt *stmt = NULL;
+	sqlite3_int64 highest = 0;
+	int rc = sqlite3_prepare_v2(db, highest_in_kept_sql, -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, kept);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		highest = sqlite3_column_int64(stmt, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, number_users_sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, kept);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 2, highest);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+	sqlite3_finalize(stmt);
+	/* Past the run's range the ids would be another run's. */
+	if (rc == SQLITE_OK) {
+		sqlite3_int64 top = 0;
+		rc = single_integer(db, "SELECT coalesce(max(new_id), 0) FROM temp.moved_users",
+				    NULL, &top);
+		if (rc == SQLITE_OK && top >= (kept + 1) * ORDINALS_PER_RUN)
+			rc = SQLITE_FULL;
+	}
+	return rc;
+}
+
 /* Removes the runs of `label` before run `kept`, the oldest it keeps. */
 static enum imaddr_status prune_label(struct prune *prune, const struct label *label,
 				      sqlite3_int64 kept)
@@ -303,7 +383,9 @@ static enum imaddr_status prune_label(struct prune *prune, const struct label *l
 	if (rc == SQLITE_OK)
 		rc = run_bound(db, drop_unheld_findings_sql, NULL, kept, &result->finding_versions);
 	if (rc == SQLITE_OK)
-		rc = run_bound(db, move_users_sql, NULL, kept, NULL);
+		rc = number_users(db, kept);
+	if (rc == SQLITE_OK)
+		rc = run_script(db, move_users_sql, kept);
 	if (rc == SQLITE_OK)
 		rc = run_bound(db, number_findings_sql, label, kept, NULL);
 	if (rc == SQLITE_OK)

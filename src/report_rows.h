@@ -18,7 +18,7 @@
  */
 #define IMADDR_REPORT_ROWS_PER_INSERT 64
 /* The widest row a batch takes, after its run_id. */
-#define IMADDR_REPORT_ROWS_MAX_NUMBERS 4
+#define IMADDR_REPORT_ROWS_MAX_NUMBERS 6
 #define IMADDR_REPORT_ROWS_MAX_TEXTS 12
 
 /*

@@ -31,19 +31,24 @@
 #define PAGE_SIZE 16384
 
 /*
- * The schema, version 7 (version 2, the columns pre-migration runs and
+ * The schema, version 8 (version 2, the columns pre-migration runs and
  * clusters added, see migrate_2_sql; the run identity, migrate_3_sql; the
  * history kept as versions, migrate_4_sql; the accepted exceptions,
- * migrate_5_sql; columns equal to another stored once, migrate_6_sql). A
- * run is one contiguous range of every table and index, so that the load
- * appends and a question about one run reads one range:
+ * migrate_5_sql; columns equal to another stored once, migrate_6_sql; users
+ * matched by content, migrate_7_sql). A run is one contiguous range of every
+ * table and index, so that the load appends and a question about one run
+ * reads one range:
  *
- * - users is a rowid table whose id is run_id * 2^32 + ordinal (USER_ID_SQL),
- *   so that a user is found by run and ordinal, and a run's users are read,
- *   without any index. Rows are appended in id order, the cheapest insert
- *   SQLite has: a WITHOUT ROWID table keyed on (run_id, ordinal) cost the
- *   load a fifth more, and any index on users a third (see
- *   docs/performance.md).
+ * - user_versions is a rowid table whose id is first_run * 2^32 + the
+ *   user's ordinal in that run, so that a run's versions are read without
+ *   any index. Rows are appended in id order, the cheapest insert SQLite
+ *   has: a WITHOUT ROWID table keyed on (run_id, ordinal) cost the load a
+ *   fifth more, and any index on users a third (see docs/performance.md).
+ * - A held version that stands elsewhere in a later run (a user inserted
+ *   above it) is moved by a user_positions row, one per stretch of such
+ *   versions, rather than written again.
+ * - A finding names its user by the user version it was written with
+ *   (finding_versions.user_version), which holds as long as it does.
  * - findings carry the user ID of their user, so that run-to-run matching
  *   reads findings alone; users has no index by user ID.
  * - im_address_changes is a table the run fills at its end, by merging its
@@ -57,7 +62,12 @@
  * run's users, findings, changes and domains with it.
  */
 #define HELD_AT_SQL IMADDR_REPORT_SCHEMA_HELD_AT_SQL
-#define USER_AT_SQL IMADDR_REPORT_SCHEMA_USER_AT_SQL
+#define SHIFT_SQL IMADDR_REPORT_SCHEMA_SHIFT_SQL
+#define FINDING_ORDINAL_SQL IMADDR_REPORT_SCHEMA_FINDING_ORDINAL_SQL
+
+/* SQL: the ordinal in run `run` of user version `v` (a user_versions row). */
+#define USER_ORDINAL_SQL(v, run) \
+	v ".ordinal + " SHIFT_SQL(v ".id", run, "ordinal_shift")
 
 /* The runs whose versions run `run_id` may see: those of its label up to it. */
 #define RUN_HISTORY_VIEW_SQL \
@@ -105,7 +115,9 @@
 #define VIEWS_SQL \
 	RUN_HISTORY_VIEW_SQL \
 	"CREATE VIEW users AS\n" \
-	"  SELECT h.run_id * 4294967296 + v.ordinal AS id, h.run_id, v.ordinal, v.line, v.dn,\n" \
+	"  SELECT h.run_id * 4294967296 + v.ordinal + coalesce(p.ordinal_shift, 0) AS id,\n" \
+	"         h.run_id, v.ordinal + coalesce(p.ordinal_shift, 0) AS ordinal,\n" \
+	"         v.line + coalesce(p.line_shift, 0) AS line, v.dn,\n" \
 	"         v.user_id, v.mail, v.first_name, v.last_name,\n" \
 	"         " IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL("v") " AS directory_uri,\n" \
 	"         " IMADDR_REPORT_SCHEMA_CURRENT_URI_SQL("v") " AS current_uri,\n" \
@@ -116,11 +128,20 @@
 	"  FROM run_history AS h\n" \
 	"  JOIN user_versions AS v ON v.id BETWEEN h.version_run * 4294967296\n" \
 	"                                     AND h.version_run * 4294967296 + 4294967295\n" \
+	"  LEFT JOIN user_positions AS p\n" \
+	"    ON p.id = " IMADDR_REPORT_SCHEMA_POSITION_AT_SQL("v.id", "h.run_id") "\n" \
+	"   AND p.version_hi >= v.id\n" \
 	"  WHERE " HELD_AT_SQL("v", "h.run_id") ";\n" \
 	"CREATE VIEW findings AS\n" \
-	"  SELECT v.id, h.run_id, v.ordinal, v.line, v.dn, v.user_id, v.code, v.severity, v.field,\n" \
-	"         v.value, v.related_ordinal, v.message, v.suggestion, v.cluster,\n" \
-	"         v.waiver_reason, v.waiver_expires, v.waiver_source\n" \
+	"  SELECT v.id, h.run_id, " FINDING_ORDINAL_SQL("v", "h.run_id") " AS ordinal,\n" \
+	"         v.line, v.dn, v.user_id, v.code, v.severity, v.field, v.value,\n" \
+	"         CASE WHEN v.related_version IS NULL THEN v.related_ordinal\n" \
+	"              ELSE v.related_ordinal\n" \
+	"                   + " SHIFT_SQL("v.related_version", "h.run_id", "ordinal_shift") " END\n" \
+	"         AS related_ordinal,\n" \
+	"         v.message, v.suggestion, v.cluster,\n" \
+	"         v.waiver_reason, v.waiver_expires, v.waiver_source, v.user_version,\n" \
+	"         v.related_version\n" \
 	"  FROM run_history AS h\n" \
 	"  JOIN finding_versions AS v ON v.id BETWEEN h.version_run * 4294967296\n" \
 	"                                        AND h.version_run * 4294967296 + 4294967295\n" \
@@ -130,26 +151,32 @@
 	"  SELECT * FROM runs ORDER BY id DESC LIMIT 1;\n" \
 	"CREATE VIEW finding_rows AS\n" \
 	"  SELECT f.run_id, f.id AS finding_id, f.ordinal,\n" \
-	"         coalesce(u.line, f.line) AS line, coalesce(u.dn, f.dn) AS dn, f.user_id,\n" \
+	"         coalesce(u.line + " SHIFT_SQL("u.id", "f.run_id", "line_shift") ", f.line) AS line,\n" \
+	"         coalesce(u.dn, f.dn) AS dn, f.user_id,\n" \
 	"         f.code, f.severity, f.field, f.value, f.message, f.suggestion,\n" \
-	"         f.related_ordinal, o.line AS related_line, o.dn AS related_dn,\n" \
-	"         o.user_id AS related_user_id, f.waiver_reason, f.waiver_expires, f.waiver_source\n" \
-	"  FROM findings AS f JOIN runs AS r ON r.id = f.run_id\n" \
-	"  LEFT JOIN user_versions AS u ON f.ordinal <> 0\n" \
-	"    AND u.id = " USER_AT_SQL("r", "f.run_id", "f.ordinal") "\n" \
-	"  LEFT JOIN user_versions AS o ON f.related_ordinal IS NOT NULL\n" \
-	"    AND o.id = " USER_AT_SQL("r", "f.run_id", "f.related_ordinal") ";\n" \
+	"         f.related_ordinal,\n" \
+	"         o.line + " SHIFT_SQL("o.id", "f.run_id", "line_shift") " AS related_line,\n" \
+	"         o.dn AS related_dn, o.user_id AS related_user_id,\n" \
+	"         f.waiver_reason, f.waiver_expires, f.waiver_source\n" \
+	"  FROM findings AS f\n" \
+	"  LEFT JOIN user_versions AS u ON u.id = f.user_version\n" \
+	"  LEFT JOIN user_versions AS o ON o.id = f.related_version;\n" \
 	"CREATE VIEW error_users AS\n" \
-	"  SELECT e.run_id * 4294967296 + e.ordinal AS id, e.run_id, e.ordinal, u.line, u.dn,\n" \
+	"  SELECT e.run_id * 4294967296 + " USER_ORDINAL_SQL("u", "e.run_id") " AS id, e.run_id,\n" \
+	"         " USER_ORDINAL_SQL("u", "e.run_id") " AS ordinal,\n" \
+	"         u.line + " SHIFT_SQL("u.id", "e.run_id", "line_shift") " AS line, u.dn,\n" \
 	"         u.user_id, u.mail, u.first_name, u.last_name,\n" \
 	"         " IMADDR_REPORT_SCHEMA_DIRECTORY_URI_SQL("u") " AS directory_uri,\n" \
 	"         " IMADDR_REPORT_SCHEMA_CURRENT_URI_SQL("u") " AS current_uri,\n" \
 	"         " IMADDR_REPORT_SCHEMA_IM_ADDRESS_SQL("u") " AS im_address,\n" \
 	"         " IMADDR_REPORT_SCHEMA_IM_DOMAIN_SQL("u") " AS im_domain\n" \
-	"  FROM (SELECT DISTINCT run_id, ordinal FROM findings\n" \
-	"        WHERE severity = 'error' AND ordinal <> 0 AND waiver_reason IS NULL) AS e\n" \
-	"  JOIN runs AS r ON r.id = e.run_id\n" \
-	"  JOIN user_versions AS u ON u.id = " USER_AT_SQL("r", "e.run_id", "e.ordinal") ";\n" \
+	"  FROM (SELECT DISTINCT h.run_id, v.user_version\n" \
+	"        FROM run_history AS h\n" \
+	"        JOIN finding_versions AS v ON v.id BETWEEN h.version_run * 4294967296\n" \
+	"                                         AND h.version_run * 4294967296 + 4294967295\n" \
+	"        WHERE v.severity = 'error' AND v.user_version IS NOT NULL\n" \
+	"          AND v.waiver_reason IS NULL AND " HELD_AT_SQL("v", "h.run_id") ") AS e\n" \
+	"  JOIN user_versions AS u ON u.id = e.user_version;\n" \
 	CODE_COUNTS_VIEW_SQL \
 	/* \
 	 * A run's new findings are among the versions it wrote, its resolved \
@@ -159,7 +186,8 @@
 	 * is still there: it is in waived_findings. \
 	 */ \
 	"CREATE VIEW new_findings AS\n" \
-	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id, f.ordinal,\n" \
+	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id,\n" \
+	"         " FINDING_ORDINAL_SQL("f", "r.id") " AS ordinal,\n" \
 	"         f.user_id, f.code, f.severity, f.field, f.value, f.message\n" \
 	"  FROM runs AS r\n" \
 	"  JOIN finding_versions AS f ON f.id BETWEEN r.id * 4294967296\n" \
@@ -172,7 +200,8 @@
 	"                      AND " HELD_AT_SQL("pf", "r.previous_run_id") ");\n" \
 	"CREATE VIEW resolved_findings AS\n" \
 	"  SELECT r.id AS run_id, r.previous_run_id, pf.id AS previous_finding_id,\n" \
-	"         pf.ordinal AS previous_ordinal, pf.user_id, pf.code, pf.severity,\n" \
+	"         " FINDING_ORDINAL_SQL("pf", "r.previous_run_id") " AS previous_ordinal,\n" \
+	"         pf.user_id, pf.code, pf.severity,\n" \
 	"         pf.field, pf.value, pf.message\n" \
 	"  FROM runs AS r\n" \
 	"  JOIN finding_versions AS pf ON pf.end_run = r.id\n" \
@@ -183,7 +212,8 @@
 	"                      AND " HELD_AT_SQL("f", "r.id") ");\n" \
 	"CREATE VIEW waived_findings AS\n" \
 	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id,\n" \
-	"         pf.id AS previous_finding_id, f.ordinal, f.user_id, f.code, f.severity,\n" \
+	"         pf.id AS previous_finding_id, " FINDING_ORDINAL_SQL("f", "r.id") " AS ordinal,\n" \
+	"         f.user_id, f.code, f.severity,\n" \
 	"         f.field, f.value, f.message, f.waiver_reason, f.waiver_expires, f.waiver_source\n" \
 	"  FROM runs AS r\n" \
 	"  JOIN finding_versions AS pf ON pf.end_run = r.id\n" \
@@ -226,6 +256,23 @@ static const char migrate_3_sql[] =
 	"ALTER TABLE runs ADD COLUMN encoding TEXT;\n"
 	"UPDATE runs SET label = input;\n"
 	RUNS_BY_LABEL_SQL;
+
+/*
+ * The runs in which held user versions stand elsewhere than where they were
+ * written: one row per stretch of consecutive versions of one run moved by
+ * the same amount (a user inserted above them), held as versions are.
+ */
+#define USER_POSITIONS_SQL \
+	"CREATE TABLE user_positions (\n" \
+	"  id INTEGER PRIMARY KEY,\n" \
+	"  first_run INTEGER NOT NULL REFERENCES runs (id),\n" \
+	"  end_run INTEGER,\n" \
+	"  version_lo INTEGER NOT NULL,\n" \
+	"  version_hi INTEGER NOT NULL,\n" \
+	"  ordinal_shift INTEGER NOT NULL,\n" \
+	"  line_shift INTEGER NOT NULL\n" \
+	");\n" \
+	"CREATE INDEX user_positions_by_version ON user_positions (version_lo);\n"
 
 /*
  * No CHECK constraint on the columns every row fills (a version's change
@@ -272,8 +319,11 @@ static const char migrate_3_sql[] =
 	"  cluster TEXT,\n" \
 	"  waiver_reason TEXT,\n" \
 	"  waiver_expires TEXT,\n" \
-	"  waiver_source TEXT\n" \
+	"  waiver_source TEXT,\n" \
+	"  user_version INTEGER,\n" \
+	"  related_version INTEGER\n" \
 	");\n" \
+	USER_POSITIONS_SQL \
 	/* Only ended versions are in these: a first run's inserts skip them. */ \
 	"CREATE INDEX user_versions_ended ON user_versions (end_run) WHERE end_run IS NOT NULL;\n" \
 	"CREATE INDEX finding_versions_ended ON finding_versions (end_run)\n" \
@@ -316,7 +366,6 @@ static const char migrate_4_sql[] =
 	"DROP TABLE temp.run_ends;\n"
 	"DROP TABLE users;\n"
 	"DROP TABLE findings;\n"
-	VIEWS_SQL
 	"CREATE INDEX finding_versions_by_key ON finding_versions (user_id, code, field);\n";
 
 /*
@@ -333,8 +382,7 @@ static const char migrate_5_sql[] =
 	VIEW_NAMES_SQL("DROP")
 	"ALTER TABLE finding_versions ADD COLUMN waiver_reason TEXT;\n"
 	"ALTER TABLE finding_versions ADD COLUMN waiver_expires TEXT;\n"
-	"ALTER TABLE finding_versions ADD COLUMN waiver_source TEXT;\n"
-	VIEWS_SQL;
+	"ALTER TABLE finding_versions ADD COLUMN waiver_source TEXT;\n";
 
 /*
  * Version 6 reports are brought to version 7 (columns equal to another
@@ -347,7 +395,46 @@ static const char migrate_6_sql[] =
 	"DROP VIEW IF EXISTS run_history; DROP VIEW IF EXISTS users;\n"
 	"DROP VIEW IF EXISTS findings;\n"
 	VIEW_NAMES_SQL("DROP")
-	"ALTER TABLE user_versions ADD COLUMN derived INTEGER;\n"
+	"ALTER TABLE user_versions ADD COLUMN derived INTEGER;\n";
+
+/*
+ * Version 5 to 7 reports are brought to version 8 (users matched by
+ * content, positions kept apart) by the first run that writes them; older
+ * ones got the tables whole from migrate_4_sql.
+ */
+static const char migrate_7_sql[] =
+	"ALTER TABLE finding_versions ADD COLUMN user_version INTEGER;\n"
+	"ALTER TABLE finding_versions ADD COLUMN related_version INTEGER;\n"
+	USER_POSITIONS_SQL;
+
+/*
+ * A finding of a version 7 report or older named its user by ordinal, looked
+ * up in each run: it now names the user version it was written with, as the
+ * run that wrote it saw it. The label states matched users by ordinal: the
+ * next run of each label writes its users and findings whole once more.
+ */
+#define USER_BY_ORDINAL_SQL(ordinal) \
+	"(SELECT x.id FROM runs AS g\n" \
+	"   JOIN user_versions AS x ON x.id = g.id * 4294967296 + " ordinal "\n" \
+	"   WHERE g.label IS (SELECT label FROM runs WHERE id = finding_versions.first_run)\n" \
+	"     AND g.id <= finding_versions.first_run\n" \
+	"     AND " HELD_AT_SQL("x", "finding_versions.first_run") "\n" \
+	"   ORDER BY g.id DESC LIMIT 1)"
+
+static const char name_user_versions_sql[] =
+	"UPDATE finding_versions\n"
+	"  SET user_version = CASE WHEN ordinal <> 0 THEN\n"
+	"        " USER_BY_ORDINAL_SQL("finding_versions.ordinal") " END,\n"
+	"      related_version = CASE WHEN related_ordinal IS NOT NULL THEN\n"
+	"        " USER_BY_ORDINAL_SQL("finding_versions.related_ordinal") " END\n"
+	"  WHERE ordinal <> 0 OR related_ordinal IS NOT NULL;\n"
+	"DELETE FROM label_states;\n";
+
+/* Every migration ends with the views made anew over the tables as they are now. */
+static const char remake_views_sql[] =
+	"DROP VIEW IF EXISTS run_history; DROP VIEW IF EXISTS users;\n"
+	"DROP VIEW IF EXISTS findings;\n"
+	VIEW_NAMES_SQL("DROP")
 	VIEWS_SQL;
 
 static const char migrate_runs_5_sql[] =
@@ -474,6 +561,8 @@ enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
 		*kind = IMADDR_REPORT_KIND_VERSION_5;
 	} else if (user_version == 6) {
 		*kind = IMADDR_REPORT_KIND_VERSION_6;
+	} else if (user_version == 7) {
+		*kind = IMADDR_REPORT_KIND_VERSION_7;
 	} else if (user_version < IMADDR_REPORT_SCHEMA_VERSION) {
 		/*
 		 * Version 1 kept users in a table keyed differently; its runs stay
@@ -727,6 +816,12 @@ int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind)
 	if (rc == SQLITE_OK &&
 	    (kind == IMADDR_REPORT_KIND_VERSION_5 || kind == IMADDR_REPORT_KIND_VERSION_6))
 		rc = sqlite3_exec(db, migrate_6_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK && kind >= IMADDR_REPORT_KIND_VERSION_5)
+		rc = sqlite3_exec(db, migrate_7_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, name_user_versions_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, remake_views_sql, NULL, NULL, NULL);
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", IMADDR_REPORT_SCHEMA_VERSION);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);

@@ -19,7 +19,7 @@
  * higher version was written by a newer imaddr and is refused rather than
  * appended to with rows the newer schema may not expect.
  */
-#define IMADDR_REPORT_SCHEMA_VERSION 7
+#define IMADDR_REPORT_SCHEMA_VERSION 8
 
 /*
  * `PRAGMA application_id` of an imaddr report ("imad"): it tells a report
@@ -47,15 +47,35 @@
 	"(" version ".end_run IS NULL OR " version ".end_run > " run ")"
 
 /*
- * The version of user `ordinal` that run `run` (of runs row `r`) saw, as a
- * user_versions id: the latest run of the label up to it that wrote one
- * still held. One lookup by id per run of the label.
+ * Where a user version stands in run `run`: the user_positions row (its id)
+ * that moves it there, or NULL when it stands where it was written
+ * (user_versions.ordinal and line). A run's positions do not overlap and
+ * each covers versions of one run, so the nearest one at or below `version`
+ * in that run's range is the only candidate; the caller checks that its
+ * version_hi reaches `version`. One index seek per lookup.
  */
-#define IMADDR_REPORT_SCHEMA_USER_AT_SQL(r, run, ordinal) \
-	"(SELECT x.id FROM runs AS g\n" \
-	"   JOIN user_versions AS x ON x.id = g.id * 4294967296 + " ordinal "\n" \
-	"   WHERE g.label IS " r ".label AND g.id <= " run " AND " IMADDR_REPORT_SCHEMA_HELD_AT_SQL("x", run) "\n" \
-	"   ORDER BY g.id DESC LIMIT 1)"
+#define IMADDR_REPORT_SCHEMA_POSITION_AT_SQL(version, run) \
+	"(SELECT q.id FROM user_positions AS q\n" \
+	"   WHERE q.version_lo BETWEEN (" version ") - (" version ") % 4294967296 AND (" version ")\n" \
+	"     AND q.first_run <= " run " AND " IMADDR_REPORT_SCHEMA_HELD_AT_SQL("q", run) "\n" \
+	"   ORDER BY q.version_lo DESC LIMIT 1)"
+
+/*
+ * SQL: how far user version `version` moved by run `run`, `column` being
+ * ordinal_shift or line_shift; 0 when it did not.
+ */
+#define IMADDR_REPORT_SCHEMA_SHIFT_SQL(version, run, column) \
+	"coalesce((SELECT s." column " FROM user_positions AS s\n" \
+	"   WHERE s.id = " IMADDR_REPORT_SCHEMA_POSITION_AT_SQL(version, run) \
+	" AND s.version_hi >= (" version ")), 0)"
+
+/*
+ * SQL: the ordinal in run `run` of the user of finding_versions row `f`: its
+ * user version's, moved as that version was (0 for a finding of no user).
+ */
+#define IMADDR_REPORT_SCHEMA_FINDING_ORDINAL_SQL(f, run) \
+	"CASE WHEN " f ".user_version IS NULL THEN " f ".ordinal\n" \
+	"     ELSE " f ".ordinal + " IMADDR_REPORT_SCHEMA_SHIFT_SQL(f ".user_version", run, "ordinal_shift") " END"
 
 /*
  * user_versions.derived: the columns a user version stores as NULL because
@@ -108,6 +128,7 @@ enum imaddr_report_kind {
 	IMADDR_REPORT_KIND_VERSION_4, /* likewise: full copies become versions */
 	IMADDR_REPORT_KIND_VERSION_5, /* likewise: the waiver columns are added */
 	IMADDR_REPORT_KIND_VERSION_6, /* likewise: user_versions.derived is added */
+	IMADDR_REPORT_KIND_VERSION_7, /* likewise: users are matched by content */
 	IMADDR_REPORT_KIND_CURRENT    /* an imaddr report this version can append to */
 };
 

@@ -6,9 +6,17 @@
 
 #include "strmap.h"
 
-/* The state's bytes: run id, count, then per version hash and id; little endian. */
+/*
+ * The state's bytes: run id, count, then per version its hash and id, and a
+ * user's ordinal and line (line << 32 | ordinal); 64-bit little-endian
+ * numbers.
+ */
 #define HEADER_SIZE 16
-#define ITEM_SIZE 16
+
+static size_t item_words(const char *what)
+{
+	return strcmp(what, "users") ? 2 : 3;
+}
 
 void imaddr_report_versions_init(struct imaddr_report_versions *versions)
 {
@@ -19,6 +27,7 @@ void imaddr_report_versions_release(struct imaddr_report_versions *versions)
 {
 	free(versions->items);
 	free(versions->held);
+	free(versions->slots);
 	imaddr_report_versions_init(versions);
 }
 
@@ -46,6 +55,38 @@ void imaddr_report_versions_set(struct imaddr_report_versions *versions, size_t 
 	versions->items[index].id = id;
 	if (index >= versions->count)
 		versions->count = index + 1;
+}
+
+/* Open addressing on the hash's low bits; the table at most half full. */
+static void build_slots(struct imaddr_report_versions *versions)
+{
+	size_t size = 16;
+	while (size < versions->count * 2)
+		size *= 2;
+	versions->slots = imaddr_xcalloc(size, sizeof(*versions->slots));
+	versions->slot_mask = size - 1;
+	for (size_t i = 0; i < versions->count; i++) {
+		size_t slot = (size_t)versions->items[i].hash & versions->slot_mask;
+		while (versions->slots[slot])
+			slot = (slot + 1) & versions->slot_mask;
+		versions->slots[slot] = (uint32_t)(i + 1);
+	}
+}
+
+size_t imaddr_report_versions_find(struct imaddr_report_versions *versions, uint64_t hash)
+{
+	if (!versions->count || versions->count >= UINT32_MAX)
+		return SIZE_MAX;
+	if (!versions->slots)
+		build_slots(versions);
+	for (size_t slot = (size_t)hash & versions->slot_mask; versions->slots[slot];
+	     slot = (slot + 1) & versions->slot_mask) {
+		size_t index = versions->slots[slot] - 1;
+		if (versions->items[index].hash == hash && !versions->held[index] &&
+		    versions->items[index].id)
+			return index;
+	}
+	return SIZE_MAX;
 }
 
 static int by_hash(const void *a, const void *b)
@@ -131,16 +172,22 @@ int imaddr_report_state_load(sqlite3 *db, const char *label, const char *what,
 		const unsigned char *data = sqlite3_column_blob(stmt, 0);
 		size_t size = (size_t)sqlite3_column_bytes(stmt, 0);
 		rc = SQLITE_OK;
+		size_t item_size = 8 * item_words(what);
 		if (data && size >= HEADER_SIZE && (sqlite3_int64)get_u64(data) == run_id) {
 			uint64_t count = get_u64(data + 8);
-			if (count == (size - HEADER_SIZE) / ITEM_SIZE &&
-			    size == HEADER_SIZE + count * ITEM_SIZE) {
+			if (count == (size - HEADER_SIZE) / item_size &&
+			    size == HEADER_SIZE + count * item_size) {
 				reserve(versions, (size_t)count);
 				versions->count = (size_t)count;
 				for (size_t i = 0; i < count; i++) {
-					const unsigned char *item = data + HEADER_SIZE + i * ITEM_SIZE;
+					const unsigned char *item = data + HEADER_SIZE + i * item_size;
 					versions->items[i].hash = get_u64(item);
 					versions->items[i].id = (sqlite3_int64)get_u64(item + 8);
+					if (item_size > 16) {
+						uint64_t place = get_u64(item + 16);
+						versions->items[i].ordinal = (uint32_t)place;
+						versions->items[i].line = (uint32_t)(place >> 32);
+					}
 				}
 				*found = true;
 			}
@@ -152,21 +199,25 @@ int imaddr_report_state_load(sqlite3 *db, const char *label, const char *what,
 	return rc;
 }
 
-static void encode(const struct imaddr_report_versions *versions, sqlite3_int64 run_id,
-		   struct imaddr_buf *out)
+/* Encoded a chunk at a time, so that the state is never whole in memory. */
+#define CHUNK_ITEMS 4096
+
+static void encode_items(const struct imaddr_report_versions *versions, size_t first,
+			 size_t count, bool positions, struct imaddr_buf *out)
 {
-	put_u64(out, (uint64_t)run_id);
-	put_u64(out, versions->count);
-	for (size_t i = 0; i < versions->count; i++) {
+	for (size_t i = first; i < first + count; i++) {
 		put_u64(out, versions->items[i].hash);
 		put_u64(out, (uint64_t)versions->items[i].id);
+		if (positions)
+			put_u64(out, (uint64_t)versions->items[i].line << 32 |
+				     versions->items[i].ordinal);
 	}
 }
 
 /*
- * Written in place through incremental blob I/O when the size stays: an
- * UPDATE would rewrite the whole record, and a night that changed nothing
- * would still rewrite megabytes.
+ * Written in place through incremental blob I/O: an UPDATE would rewrite the
+ * whole record, and a night that changed nothing would still rewrite
+ * megabytes. A state of another size is first replaced by zeros of its size.
  */
 int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
 			     sqlite3_int64 run_id, const struct imaddr_report_versions *versions,
@@ -176,7 +227,9 @@ int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
 	sqlite3_stmt *stmt = NULL;
 	sqlite3_blob *blob = NULL;
 	sqlite3_int64 rowid = 0;
-	int size = -1;
+	sqlite3_int64 size = -1;
+	size_t item_size = 8 * item_words(what);
+	sqlite3_int64 wanted = HEADER_SIZE + (sqlite3_int64)(versions->count * item_size);
 	int rc = sqlite3_prepare_v2(db, "SELECT rowid, length(data) FROM label_states"
 					" WHERE label = ?1 AND what = ?2", -1, &stmt, NULL);
 
@@ -187,7 +240,7 @@ int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
 		rc = sqlite3_bind_text(stmt, 2, what, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		rowid = sqlite3_column_int64(stmt, 0);
-		size = sqlite3_column_int(stmt, 1);
+		size = sqlite3_column_int64(stmt, 1);
 	}
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		rc = SQLITE_OK;
@@ -195,30 +248,36 @@ int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
 	stmt = NULL;
 	if (rc != SQLITE_OK)
 		goto out;
-	if (unchanged && size >= HEADER_SIZE) {
-		put_u64(&data, (uint64_t)run_id);
-	} else {
-		encode(versions, run_id, &data);
-		if ((size_t)size != data.len) {
-			rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO label_states"
-						    " (label, what, data) VALUES (?1, ?2, ?3)",
-						-1, &stmt, NULL);
-			if (rc == SQLITE_OK)
-				rc = sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC);
-			if (rc == SQLITE_OK)
-				rc = sqlite3_bind_text(stmt, 2, what, -1, SQLITE_STATIC);
-			if (rc == SQLITE_OK)
-				rc = sqlite3_bind_blob64(stmt, 3, data.len ? data.data : "",
-							 data.len, SQLITE_STATIC);
-			if (rc == SQLITE_OK)
-				rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK
-								       : sqlite3_errcode(db);
+	unchanged = unchanged && size >= HEADER_SIZE;
+	if (!unchanged && size != wanted) {
+		rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO label_states (label, what, data)"
+					    " VALUES (?1, ?2, zeroblob(?3))", -1, &stmt, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_text(stmt, 2, what, -1, SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(stmt, 3, wanted);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		rowid = sqlite3_last_insert_rowid(db);
+		if (rc != SQLITE_OK)
 			goto out;
-		}
 	}
 	rc = sqlite3_blob_open(db, "main", "label_states", "data", rowid, 1, &blob);
+	put_u64(&data, (uint64_t)run_id);
+	put_u64(&data, versions->count);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_blob_write(blob, data.data, (int)data.len, 0);
+		rc = sqlite3_blob_write(blob, data.data, unchanged ? 8 : HEADER_SIZE, 0);
+	for (size_t first = 0; rc == SQLITE_OK && !unchanged && first < versions->count;
+	     first += CHUNK_ITEMS) {
+		size_t count = versions->count - first < CHUNK_ITEMS ? versions->count - first
+								    : CHUNK_ITEMS;
+		imaddr_buf_reset(&data);
+		encode_items(versions, first, count, item_size > 16, &data);
+		rc = sqlite3_blob_write(blob, data.data, (int)data.len,
+					(int)(HEADER_SIZE + first * item_size));
+	}
 out:
 	if (blob) {
 		int closed = sqlite3_blob_close(blob);
@@ -269,5 +328,116 @@ int imaddr_report_state_end_all(sqlite3 *db, const char *table, const char *labe
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
 	sqlite3_finalize(stmt);
+	return rc;
+}
+
+void imaddr_report_positions_release(struct imaddr_report_positions *positions)
+{
+	free(positions->items);
+	memset(positions, 0, sizeof(*positions));
+}
+
+void imaddr_report_positions_add(struct imaddr_report_positions *positions,
+				 const struct imaddr_report_position *position)
+{
+	if (positions->count == positions->capacity) {
+		positions->capacity = positions->capacity ? positions->capacity * 2 : 64;
+		positions->items = imaddr_xrealloc(positions->items,
+						   positions->capacity * sizeof(*positions->items));
+	}
+	positions->items[positions->count++] = *position;
+}
+
+static int compare_positions(const struct imaddr_report_position *x,
+			     const struct imaddr_report_position *y)
+{
+	if (x->version_lo != y->version_lo)
+		return x->version_lo < y->version_lo ? -1 : 1;
+	if (x->version_hi != y->version_hi)
+		return x->version_hi < y->version_hi ? -1 : 1;
+	if (x->ordinal_shift != y->ordinal_shift)
+		return x->ordinal_shift < y->ordinal_shift ? -1 : 1;
+	return x->line_shift < y->line_shift ? -1 : x->line_shift > y->line_shift;
+}
+
+static int by_position(const void *a, const void *b)
+{
+	return compare_positions(a, b);
+}
+
+/* The previous run's positions, in the order by_position sorts. */
+static const char held_positions_sql[] =
+	"SELECT id, version_lo, version_hi, ordinal_shift, line_shift FROM user_positions\n"
+	"WHERE end_run IS NULL AND first_run IN (SELECT id FROM runs WHERE label IS ?1 AND id < ?2)\n"
+	"ORDER BY version_lo, version_hi, ordinal_shift, line_shift";
+
+int imaddr_report_positions_save(sqlite3 *db, const char *label, sqlite3_int64 run_id,
+				 struct imaddr_report_positions *positions)
+{
+	sqlite3_stmt *held = NULL, *end = NULL, *insert = NULL;
+	bool *held_again = imaddr_xcalloc(positions->count + 1, sizeof(*held_again));
+	size_t next = 0;
+	int rc = sqlite3_prepare_v2(db, held_positions_sql, -1, &held, NULL);
+
+	if (positions->count)
+		qsort(positions->items, positions->count, sizeof(*positions->items), by_position);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "UPDATE user_positions SET end_run = ?1 WHERE id = ?2",
+					-1, &end, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "INSERT INTO user_positions (first_run, version_lo,"
+					    " version_hi, ordinal_shift, line_shift)"
+					    " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &insert, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(held, 1, label, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(held, 2, run_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(end, 1, run_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(insert, 1, run_id);
+	/* Both sorted alike: a merge. */
+	while (rc == SQLITE_OK && (rc = sqlite3_step(held)) == SQLITE_ROW) {
+		struct imaddr_report_position before = {
+			.version_lo = sqlite3_column_int64(held, 1),
+			.version_hi = sqlite3_column_int64(held, 2),
+			.ordinal_shift = sqlite3_column_int64(held, 3),
+			.line_shift = sqlite3_column_int64(held, 4),
+		};
+		rc = SQLITE_OK;
+		while (next < positions->count &&
+		       compare_positions(&positions->items[next], &before) < 0)
+			next++;
+		if (next < positions->count &&
+		    compare_positions(&positions->items[next], &before) == 0) {
+			held_again[next++] = true;
+			continue;
+		}
+		rc = sqlite3_bind_int64(end, 2, sqlite3_column_int64(held, 0));
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(end) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		sqlite3_reset(end);
+	}
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	for (size_t i = 0; rc == SQLITE_OK && i < positions->count; i++) {
+		const struct imaddr_report_position *position = &positions->items[i];
+		if (held_again[i])
+			continue;
+		rc = sqlite3_bind_int64(insert, 2, position->version_lo);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(insert, 3, position->version_hi);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(insert, 4, position->ordinal_shift);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(insert, 5, position->line_shift);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(insert) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		sqlite3_reset(insert);
+	}
+	free(held_again);
+	sqlite3_finalize(held);
+	sqlite3_finalize(end);
+	sqlite3_finalize(insert);
 	return rc;
 }

@@ -1,10 +1,11 @@
 /*
  * The report's history kept as changes: each label's latest run leaves its
- * state in label_states, per user ordinal and per finding the content hash
- * and the id of the version it held, so that the next run of the label
- * writes only the users and findings whose hash differs, and ends (sets
- * end_run on) the versions it no longer holds. docs/report-schema.md,
- * "History kept as changes".
+ * state in label_states, per user (in the run's order) and per finding the
+ * content hash and the id of the version it held, and for a user the
+ * ordinal and line that version was written with, so that the next run of
+ * the label writes only the users and findings whose hash it does not find,
+ * wherever they stand, and ends (sets end_run on) the versions it no longer
+ * holds. docs/report-schema.md, "History kept as changes".
  */
 #ifndef IMADDR_REPORT_STATE_H
 #define IMADDR_REPORT_STATE_H
@@ -16,22 +17,34 @@
 
 #include "buffer.h"
 
-/* One version a run holds: its content's hash and its row id. */
+/*
+ * One version a run holds: its content's hash and its row id; for a user,
+ * also the ordinal and line it was written with (user_versions.ordinal and
+ * line), from which the run's position of it moves it. A line too far to
+ * keep here is IMADDR_REPORT_VERSION_FAR: such a user is always written.
+ */
 struct imaddr_report_version {
 	uint64_t hash;
 	sqlite3_int64 id;
+	uint32_t ordinal;
+	uint32_t line;
 };
+
+#define IMADDR_REPORT_VERSION_FAR UINT32_MAX
 
 /*
  * A run's versions: the users by ordinal (item n - 1 is ordinal n; id 0 for
  * a gap), or the findings sorted by hash. Owned; `held` marks, for a
- * previous run's, those the current run holds again.
+ * previous run's, those the current run holds again. `slots` is the index
+ * by hash imaddr_report_versions_find builds when first asked.
  */
 struct imaddr_report_versions {
 	struct imaddr_report_version *items;
 	bool *held;
 	size_t count;
 	size_t capacity;
+	uint32_t *slots;        /* item index + 1, 0 for an empty slot */
+	size_t slot_mask;
 };
 
 void imaddr_report_versions_init(struct imaddr_report_versions *versions);
@@ -39,6 +52,12 @@ void imaddr_report_versions_release(struct imaddr_report_versions *versions);
 /** Sets item `index`, growing the array (new items zero). */
 void imaddr_report_versions_set(struct imaddr_report_versions *versions, size_t index,
 				uint64_t hash, sqlite3_int64 id);
+/**
+ * In versions in any order: the index of one not yet held with `hash`, or
+ * SIZE_MAX when there is none. Marks nothing held. The first call builds an
+ * index by hash; the items must not change after it.
+ */
+size_t imaddr_report_versions_find(struct imaddr_report_versions *versions, uint64_t hash);
 /** Sorts by hash, for imaddr_report_versions_take. */
 void imaddr_report_versions_sort(struct imaddr_report_versions *versions);
 /**
@@ -87,5 +106,36 @@ int imaddr_report_state_end_unheld(sqlite3 *db, const char *table, sqlite3_int64
  */
 int imaddr_report_state_end_all(sqlite3 *db, const char *table, const char *label,
 				sqlite3_int64 run_id);
+
+/*
+ * A stretch of user versions of one run, version_lo to version_hi, that a
+ * run holds at other places than where they were written: each stands
+ * ordinal_shift users and line_shift lines further (user_positions).
+ */
+struct imaddr_report_position {
+	sqlite3_int64 version_lo;
+	sqlite3_int64 version_hi;
+	int64_t ordinal_shift;
+	int64_t line_shift;
+};
+
+struct imaddr_report_positions {
+	struct imaddr_report_position *items;
+	size_t count;
+	size_t capacity;
+};
+
+void imaddr_report_positions_release(struct imaddr_report_positions *positions);
+void imaddr_report_positions_add(struct imaddr_report_positions *positions,
+				 const struct imaddr_report_position *position);
+
+/**
+ * Records `positions` as run `run_id`'s, of label `label`: one the label's
+ * previous run held alike is held again, the others are written, and those
+ * of the previous run not held again are ended. Sorts `positions`. Returns
+ * SQLite's code.
+ */
+int imaddr_report_positions_save(sqlite3 *db, const char *label, sqlite3_int64 run_id,
+				 struct imaddr_report_positions *positions);
 
 #endif /* IMADDR_REPORT_STATE_H */

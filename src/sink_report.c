@@ -28,7 +28,7 @@
  * are its id, what it stores derived (report_schema.h), then the user fields
  * marked IMADDR_FIELD_REPORTED (fields.c).
  */
-#define FINDING_NUMBERS 4
+#define FINDING_NUMBERS 6
 #define FINDING_TEXTS 12
 _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 	       FINDING_TEXTS <= IMADDR_REPORT_ROWS_MAX_TEXTS,
@@ -79,6 +79,11 @@ struct report {
 	struct imaddr_report_versions previous_findings;  /* by hash */
 	struct imaddr_report_versions users_now;
 	struct imaddr_report_versions findings_now;
+	size_t next_previous;       /* the previous user after the last one held */
+	bool users_moved;           /* a user held stands elsewhere than last night */
+	/* The stretches of held users that stand elsewhere than written. */
+	struct imaddr_report_position stretch;   /* the one growing; lo 0 when none */
+	struct imaddr_report_positions positions_now;
 	uint64_t users_written;
 	uint64_t findings_written;
 	uint32_t finding_count;     /* this run's findings so far: their ids */
@@ -198,15 +203,19 @@ static int prepare_inserts(struct report *report)
 					    1u << 1 |
 					    imaddr_fields_zero_is_null(user, IMADDR_FIELD_REPORTED) << 2);
 	imaddr_buf_release(&columns);
-	/* id, ordinal, line and related_ordinal (NULL when 0); dn ... waiver_source */
+	/*
+	 * id, ordinal, line, related_ordinal, user_version and related_version
+	 * (all but the first two NULL when 0); dn ... waiver_source
+	 */
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_prepare(&report->findings, report->db,
 						"finding_versions (first_run, id, ordinal, line,"
-						" related_ordinal, dn, code, severity, field, value,"
-						" message, suggestion, user_id, cluster, waiver_reason,"
-						" waiver_expires, waiver_source)",
+						" related_ordinal, user_version, related_version, dn,"
+						" code, severity, field, value, message, suggestion,"
+						" user_id, cluster, waiver_reason, waiver_expires,"
+						" waiver_source)",
 						report->run_id, FINDING_NUMBERS, FINDING_TEXTS,
-						1u << 2 | 1u << 3);
+						1u << 2 | 1u << 3 | 1u << 4 | 1u << 5);
 	return rc;
 }
 
@@ -331,6 +340,81 @@ static int flush_rows(struct report *report)
 	return rc;
 }
 
+static void set_user_now(struct report *report, size_t index, uint64_t hash,
+			 sqlite3_int64 id, const struct imaddr_user *written)
+{
+	imaddr_report_versions_set(&report->users_now, index, hash, id);
+	/* report_user checked the ordinal */
+	report->users_now.items[index].ordinal = (uint32_t)written->ordinal;
+	report->users_now.items[index].line = written->line < IMADDR_REPORT_VERSION_FAR
+						      ? (uint32_t)written->line
+						      : IMADDR_REPORT_VERSION_FAR;
+}
+
+/*
+ * The previous run's user with this content that is not held yet: most
+ * nights the one after the last held, else any, through an index by hash
+ * built only then.
+ */
+static size_t find_previous_user(struct report *report, uint64_t hash)
+{
+	struct imaddr_report_versions *previous = &report->previous_users;
+	size_t next = report->next_previous;
+
+	if (next < previous->count && previous->items[next].hash == hash &&
+	    !previous->held[next] && previous->items[next].id &&
+	    previous->items[next].line != IMADDR_REPORT_VERSION_FAR)
+		return next;
+	size_t found = imaddr_report_versions_find(previous, hash);
+	if (found != SIZE_MAX && previous->items[found].line == IMADDR_REPORT_VERSION_FAR)
+		return SIZE_MAX;
+	return found;
+}
+
+static void end_stretch(struct report *report)
+{
+	struct imaddr_report_position *stretch = &report->stretch;
+	if (stretch->version_lo && (stretch->ordinal_shift || stretch->line_shift))
+		imaddr_report_positions_add(&report->positions_now, stretch);
+	stretch->version_lo = 0;
+}
+
+/*
+ * Holds the previous run's user `held` as this run's user `index`: no row
+ * is written, and where it stands now differs from where it was written,
+ * the stretch of held users moved alike grows by it or a new one starts.
+ */
+static void hold_user(struct report *report, size_t index, size_t held,
+		      const struct imaddr_user *user)
+{
+	struct imaddr_report_versions *previous = &report->previous_users;
+	const struct imaddr_report_version *version = &previous->items[held];
+	struct imaddr_report_position *stretch = &report->stretch;
+	int64_t ordinal_shift = (int64_t)user->ordinal - (int64_t)version->ordinal;
+	int64_t line_shift = (int64_t)user->line - (int64_t)version->line;
+
+	previous->held[held] = true;
+	report->next_previous = held + 1;
+	report->users_moved |= held != index;
+	imaddr_report_versions_set(&report->users_now, index, version->hash, version->id);
+	report->users_now.items[index].ordinal = version->ordinal;
+	report->users_now.items[index].line = version->line;
+	/* A stretch covers versions of one run, which follow one another. */
+	if (stretch->version_lo && version->id == stretch->version_hi + 1 &&
+	    version->id / ORDINALS_PER_RUN == stretch->version_lo / ORDINALS_PER_RUN &&
+	    ordinal_shift == stretch->ordinal_shift && line_shift == stretch->line_shift) {
+		stretch->version_hi = version->id;
+		return;
+	}
+	end_stretch(report);
+	*stretch = (struct imaddr_report_position){
+		.version_lo = version->id,
+		.version_hi = version->id,
+		.ordinal_shift = ordinal_shift,
+		.line_shift = line_shift,
+	};
+}
+
 static enum imaddr_status report_user(struct imaddr_sink *sink, const struct imaddr_user *user,
 				      struct imaddr_error *err)
 {
@@ -347,30 +431,46 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 					"%lld users", (unsigned long long)user->ordinal, report->path,
 					(long long)ORDINALS_PER_RUN - 1);
 	numbers[0] = (uint64_t)report->run_id * (uint64_t)ORDINALS_PER_RUN + user->ordinal;
-	/* The hash is of the values, whichever of them are stored derived. */
-	imaddr_fields_values(&imaddr_fields_user, user, IMADDR_FIELD_REPORTED, numbers + 2, texts);
+	/*
+	 * The hash is of the values, whichever of them are stored derived, and
+	 * not of where the user stands: a user is held wherever it moved. Whether
+	 * it has a line is part of it, as a position cannot give it one.
+	 */
+	struct imaddr_user unplaced = *user;
+	unplaced.ordinal = 0;
+	unplaced.line = user->line != 0;
+	imaddr_fields_values(&imaddr_fields_user, &unplaced, IMADDR_FIELD_REPORTED, numbers + 2,
+			     texts);
 	uint64_t hash = imaddr_report_state_hash(numbers + 2, (int)report->user_numbers, texts,
 						 (int)report->user_texts);
 	size_t index = (size_t)user->ordinal - 1;
-	struct imaddr_report_versions *previous = &report->previous_users;
-	/* The same user at the same place as last night: nothing to write. */
-	if (report->has_state && index < previous->count && previous->items[index].hash == hash &&
-	    !previous->held[index]) {
-		previous->held[index] = true;
-		imaddr_report_versions_set(&report->users_now, index, hash,
-					   previous->items[index].id);
-		return IMADDR_OK;
+	if (report->has_state && user->line < IMADDR_REPORT_VERSION_FAR) {
+		size_t held = find_previous_user(report, hash);
+		if (held != SIZE_MAX) {
+			hold_user(report, index, held, user);
+			return IMADDR_OK;
+		}
 	}
-	imaddr_report_versions_set(&report->users_now, index, hash, (sqlite3_int64)numbers[0]);
+	end_stretch(report);
+	set_user_now(report, index, hash, (sqlite3_int64)numbers[0], user);
 	report->users_written++;
 	struct imaddr_user stored;
 	numbers[1] = imaddr_report_schema_derive(user, &stored);
-	if (numbers[1])
-		imaddr_fields_values(&imaddr_fields_user, &stored, IMADDR_FIELD_REPORTED,
-				     numbers + 2, texts);
+	imaddr_fields_values(&imaddr_fields_user, numbers[1] ? &stored : user,
+			     IMADDR_FIELD_REPORTED, numbers + 2, texts);
 	if (imaddr_report_rows_append(&report->users, numbers, texts) != SQLITE_OK)
 		return fail(report, "write a user to", err);
 	return IMADDR_OK;
+}
+
+/* This run's user `ordinal` as stored; NULL for none (0) or one never told. */
+static const struct imaddr_report_version *user_now(const struct report *report,
+						     uint64_t ordinal)
+{
+	if (!ordinal || ordinal > report->users_now.count ||
+	    !report->users_now.items[ordinal - 1].id)
+		return NULL;
+	return &report->users_now.items[ordinal - 1];
 }
 
 static enum imaddr_status report_finding(struct imaddr_sink *sink,
@@ -395,11 +495,29 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		finding->cluster, finding->waiver_reason, finding->waiver_expires,
 		finding->waiver_source,
 	};
+	/*
+	 * A finding names its user, and the other user of a duplicate, by the
+	 * version it was written with, and by the ordinal of that version: it
+	 * moves as its user does.
+	 */
+	const struct imaddr_report_version *user = user_now(report, finding->ordinal);
+	const struct imaddr_report_version *related = user_now(report, finding->related_ordinal);
 	uint64_t numbers[FINDING_NUMBERS] = {
-		0, finding->ordinal, of_no_user ? finding->line : 0, finding->related_ordinal,
+		0,
+		user ? user->ordinal : finding->ordinal,
+		of_no_user ? finding->line : 0,
+		related ? related->ordinal : finding->related_ordinal,
+		user ? (uint64_t)user->id : 0,
+		related ? (uint64_t)related->id : 0,
 	};
-	uint64_t hash = imaddr_report_state_hash(numbers + 1, FINDING_NUMBERS - 1, texts,
-						 FINDING_TEXTS);
+	/*
+	 * Hashed with its users' content rather than their version ids, which a
+	 * prune renumbers: a user written again changes its findings' hashes.
+	 */
+	const uint64_t placed[] = {
+		user ? user->hash : 0, numbers[2], related ? related->hash : 0,
+	};
+	uint64_t hash = imaddr_report_state_hash(placed, 3, texts, FINDING_TEXTS);
 	sqlite3_int64 id = report->has_state
 				   ? imaddr_report_versions_take(&report->previous_findings, hash)
 				   : 0;
@@ -458,6 +576,7 @@ static int keep_changes(struct report *report)
 {
 	int rc = SQLITE_OK;
 	bool users_unchanged = report->has_state && !report->users_written &&
+			       !report->users_moved &&
 			       report->users_now.count == report->previous_users.count;
 	bool findings_unchanged = report->has_state && !report->findings_written &&
 				  report->findings_now.count == report->previous_findings.count;
@@ -476,6 +595,10 @@ static int keep_changes(struct report *report)
 			rc = imaddr_report_state_end_all(report->db, "finding_versions",
 							 report->label, report->run_id);
 	}
+	end_stretch(report);
+	if (rc == SQLITE_OK && report->previous_run_id)
+		rc = imaddr_report_positions_save(report->db, report->label, report->run_id,
+						  &report->positions_now);
 	imaddr_report_versions_sort(&report->findings_now);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_state_save(report->db, report->label, "users", report->run_id,
@@ -613,6 +736,7 @@ static void report_free(struct imaddr_sink *sink)
 	imaddr_report_versions_release(&report->previous_findings);
 	imaddr_report_versions_release(&report->users_now);
 	imaddr_report_versions_release(&report->findings_now);
+	imaddr_report_positions_release(&report->positions_now);
 	imaddr_summary_notes_release(&report->notes);
 	for (size_t i = 0; i < IMADDR_CHANGES_EXAMPLES; i++)
 		free(report->examples[i]);

@@ -75,6 +75,11 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	" im_address_before = " IMADDR_REPORT_SCHEMA_IM_ADDRESS_BEFORE_SQL("user_versions") ";" \
 	" ALTER TABLE user_versions DROP COLUMN derived;"
 
+/* Version 8 matched users by content: positions, and findings naming user versions. */
+#define DROP_POSITIONS_SQL(findings) \
+	" ALTER TABLE " findings " DROP COLUMN user_version;" \
+	" ALTER TABLE " findings " DROP COLUMN related_version;"
+
 #define DROP_VIEWS_SQL \
 	" DROP VIEW users; DROP VIEW findings; DROP VIEW run_history;" \
 	" DROP VIEW im_address_plan; DROP VIEW latest_run;" \
@@ -96,8 +101,9 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 	" DROP VIEW im_address_plan; DROP VIEW latest_run; DROP VIEW finding_rows;" \
 	" DROP VIEW error_users; DROP VIEW code_counts; DROP VIEW new_findings;" \
 	" DROP VIEW resolved_findings; DROP VIEW waived_findings;" \
-	DROP_WAIVERS_SQL("old_findings") \
+	DROP_WAIVERS_SQL("old_findings") DROP_POSITIONS_SQL("old_findings") \
 	" DROP TABLE user_versions; DROP TABLE finding_versions; DROP TABLE label_states;" \
+	" DROP TABLE user_positions;" \
 	" ALTER TABLE old_users RENAME TO users; ALTER TABLE old_findings RENAME TO findings;" \
 	" CREATE VIEW code_counts AS SELECT run_id, code, severity, count(*) AS count" \
 	" FROM findings GROUP BY run_id, code, severity;" \
@@ -121,7 +127,7 @@ Test(report_schema, a_version_4_report_keeps_every_run_as_versions)
 	report_expect_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'user_versions'",
 			   "0\n");
 	report_write_run(path, &report_second_run);
-	report_expect_rows(path, "PRAGMA user_version", "7\n");
+	report_expect_rows(path, "PRAGMA user_version", "8\n");
 	report_expect_rows(path, "SELECT id, previous_run_id FROM runs ORDER BY id",
 			   "1|NULL\n2|1\n3|2\n");
 	/* Runs 1 and 2 read as they did; run 3 is run 2 again. */
@@ -148,9 +154,10 @@ Test(report_schema, a_version_5_report_gains_the_waiver_columns)
 	report_write_run(path, &report_second_run);
 	char *before = report_query(path, every_run_sql);
 	report_run_sql(path, DROP_VIEWS_SQL DROP_DERIVED_SQL DROP_WAIVERS_SQL("finding_versions")
+			     DROP_POSITIONS_SQL("finding_versions") " DROP TABLE user_positions;"
 			     " PRAGMA user_version = 5;");
 	report_write_run(path, &report_second_run);
-	report_expect_rows(path, "PRAGMA user_version", "7\n");
+	report_expect_rows(path, "PRAGMA user_version", "8\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('finding_versions')"
 				 " WHERE name LIKE 'waiver_%'", "3\n");
 	report_expect_rows(path, "SELECT id, previous_run_id, waivers, waived FROM runs",
@@ -170,32 +177,66 @@ Test(report_schema, a_version_5_report_gains_the_waiver_columns)
 }
 
 /*
- * A version 6 report (every column stored) gains user_versions.derived with
- * the next run: its runs read as before, and as its label state hashes the
- * values, not how they are stored, the next run writes only what changed.
+ * Two runs, the report taken down to an older schema by `downgrade_sql`,
+ * and a third run: the first two runs read through `query` as before.
  */
-Test(report_schema, a_version_6_report_reads_as_before_and_is_not_written_again)
+static void expect_runs_kept_by_migration(const char *path, const char *query,
+					  const char *downgrade_sql)
 {
-	const char *path = path_in_dir("report.sqlite");
-	const char *every_user_sql =
-		"SELECT run_id, ordinal, dn, user_id, mail, directory_uri, current_uri, im_address,"
-		" im_domain, im_address_before FROM users ORDER BY run_id, ordinal";
-
 	report_write_run(path, &report_first_run);
 	report_write_run(path, &report_second_run);
-	char *before = report_query(path, every_user_sql);
-	report_run_sql(path, DROP_VIEWS_SQL DROP_DERIVED_SQL " PRAGMA user_version = 6;");
-	report_expect_rows(path, "SELECT count(*) FROM user_versions WHERE directory_uri IS NULL",
-			   "0\n");
+	char *before = report_query(path, query);
+	report_run_sql(path, downgrade_sql);
 	report_write_run(path, &report_second_run);
-	report_expect_rows(path, "PRAGMA user_version", "7\n");
-	char *after = report_query(path, every_user_sql);
+	report_expect_rows(path, "PRAGMA user_version", "8\n");
+	char *after = report_query(path, query);
 	cr_expect(strncmp(after, before, strlen(before)) == 0, "%s\nagainst\n%s", after, before);
-	report_expect_rows(path, "SELECT count(*) FROM user_versions WHERE first_run = 3", "0\n");
-	report_expect_rows(path, "SELECT count(*) FROM users WHERE run_id = 3", "4\n");
-	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id = 3", "0\n");
 	free(before);
 	free(after);
+}
+
+/*
+ * A version 6 report (every column stored) gains user_versions.derived with
+ * the next run: its runs read as before, their rows keeping every value. Its
+ * label state matched users by ordinal, so the next run writes its users
+ * once more (as from version 7).
+ */
+Test(report_schema, a_version_6_report_reads_as_before)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	expect_runs_kept_by_migration(path,
+		"SELECT run_id, ordinal, dn, user_id, mail, directory_uri, current_uri, im_address,"
+		" im_domain, im_address_before FROM users ORDER BY run_id, ordinal",
+		DROP_VIEWS_SQL DROP_DERIVED_SQL DROP_POSITIONS_SQL("finding_versions")
+		" DROP TABLE user_positions; PRAGMA user_version = 6;");
+	report_expect_rows(path, "SELECT count(*) FROM user_versions WHERE first_run < 3"
+				 " AND (directory_uri IS NULL OR derived IS NOT NULL)", "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM user_versions WHERE first_run = 3", "4\n");
+	report_expect_rows(path, "SELECT count(*) FROM users WHERE run_id = 3", "4\n");
+	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id = 3", "0\n");
+}
+
+/*
+ * A version 7 report (findings named their user by ordinal, looked up in
+ * each run) names the user version of each finding with the next run: its
+ * runs read as before, finding_rows included, and as its label state
+ * matched users by ordinal, the next run writes its users once more.
+ */
+Test(report_schema, a_version_7_report_names_the_users_of_its_findings)
+{
+	const char *path = path_in_dir("report.sqlite");
+
+	expect_runs_kept_by_migration(path,
+		"SELECT run_id, finding_id, ordinal, line, dn, user_id, code, related_ordinal,"
+		" related_line, related_user_id FROM finding_rows ORDER BY run_id, finding_id",
+		DROP_VIEWS_SQL DROP_POSITIONS_SQL("finding_versions")
+		" DROP TABLE user_positions; PRAGMA user_version = 7;");
+	report_expect_rows(path, "SELECT count(*) FROM finding_versions WHERE ordinal <> 0"
+				 " AND first_run < 3 AND user_version IS NULL", "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM user_versions WHERE first_run = 3", "4\n");
+	report_expect_rows(path, "SELECT count(*) FROM new_findings WHERE run_id = 3", "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM resolved_findings WHERE run_id = 3", "0\n");
 }
 
 /*
@@ -285,7 +326,7 @@ Test(report_schema, derived_columns_read_back_as_they_were)
 
 static void expect_version_4(const char *path)
 {
-	report_expect_rows(path, "PRAGMA user_version", "7\n");
+	report_expect_rows(path, "PRAGMA user_version", "8\n");
 	report_expect_rows(path, "SELECT count(*) FROM pragma_table_info('runs')"
 				 " WHERE name IN ('label', 'source_base', 'source_scope',"
 				 " 'source_filter', 'mapping')", "5\n");
@@ -356,7 +397,7 @@ Test(report_schema, refuses_to_append_to_a_version_1_report)
 	cr_assert_null(report_open_or_null(path, &err));
 	char expected[1024];
 	snprintf(expected, sizeof(expected),
-		 "report '%s' has schema version 1, older than the 7 this imaddr writes: "
+		 "report '%s' has schema version 1, older than the 8 this imaddr writes: "
 		 "keep it for its runs and start a new report", path);
 	cr_assert_str_eq(err.message, expected);
 }

@@ -30,7 +30,7 @@ Test(sink_report, records_run_users_findings_and_domains)
 
 	report_write_run(path, &report_first_run);
 
-	report_expect_rows(path, "PRAGMA user_version", "7\n");
+	report_expect_rows(path, "PRAGMA user_version", "8\n");
 	report_expect_rows(path, "PRAGMA application_id", "1768776036\n");
 	report_expect_rows(path,
 		"SELECT id, previous_run_id, started, finished IS NOT NULL, version, input,"
@@ -93,7 +93,7 @@ Test(sink_report, records_run_users_findings_and_domains)
 		"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
 		" ORDER BY name",
 		"finding_versions_by_key\nfinding_versions_ended\nruns_by_label\n"
-		"user_versions_ended\n");
+		"user_positions_by_version\nuser_versions_ended\n");
 	report_expect_rows(path, "SELECT count(*) FROM im_address_changes", "0\n");
 }
 
@@ -552,4 +552,151 @@ Test(sink_report, past_runs_are_reconstructed_exactly)
 		" FROM users ORDER BY run_id, ordinal", users.data);
 	imaddr_buf_release(&users);
 	imaddr_buf_release(&findings);
+}
+
+/*
+ * An export sorted by name: users arrive above the others (a record of two
+ * lines among them), leave, and come back. Users are held by content
+ * wherever they stand, so a night writes the users that changed and where
+ * the others now stand, and every run still reads as it was fed.
+ */
+#define MOVED_USER(line, id, last) \
+	{ line, "CN=" id ",DC=example,DC=com", id, last, id "@example.com", "example.com" }
+
+static const struct report_fixture_user moved_base_users[] = {
+	MOVED_USER(2, "alee", "Lee"), MOVED_USER(3, "bsmith", NULL),
+	MOVED_USER(4, "cdoe", "Doe"), MOVED_USER(5, "ddoe", "Doe"),
+};
+static const struct report_fixture_finding moved_base_findings[] = {
+	{ IMADDR_CODE_LASTNAME_MISSING, 2, 0, "sn", NULL, 0, NULL },
+	{ IMADDR_CODE_IM_ADDRESS_DUPLICATE, 3, 0, "mail", "d@example.com", 4, NULL },
+	{ IMADDR_CODE_IM_ADDRESS_DUPLICATE, 4, 0, "mail", "d@example.com", 3, NULL },
+};
+/* xnew above everyone, ynew (lines 5 and 6) in the middle. */
+static const struct report_fixture_user moved_inserted_users[] = {
+	MOVED_USER(2, "xnew", "New"), MOVED_USER(3, "alee", "Lee"),
+	MOVED_USER(4, "bsmith", NULL), MOVED_USER(5, "ynew", "New"),
+	MOVED_USER(7, "cdoe", "Doe"), MOVED_USER(8, "ddoe", "Doe"),
+};
+static const struct report_fixture_finding moved_inserted_findings[] = {
+	{ IMADDR_CODE_LASTNAME_MISSING, 3, 0, "sn", NULL, 0, NULL },
+	{ IMADDR_CODE_IM_ADDRESS_DUPLICATE, 5, 0, "mail", "d@example.com", 6, NULL },
+	{ IMADDR_CODE_IM_ADDRESS_DUPLICATE, 6, 0, "mail", "d@example.com", 5, NULL },
+};
+/* alee gone: the others move up, ynew now one line long. */
+static const struct report_fixture_user moved_left_users[] = {
+	MOVED_USER(2, "xnew", "New"), MOVED_USER(3, "bsmith", NULL),
+	MOVED_USER(4, "ynew", "New"), MOVED_USER(6, "cdoe", "Doe"),
+	MOVED_USER(7, "ddoe", "Doe"),
+};
+static const struct report_fixture_finding moved_left_findings[] = {
+	{ IMADDR_CODE_LASTNAME_MISSING, 2, 0, "sn", NULL, 0, NULL },
+	{ IMADDR_CODE_IM_ADDRESS_DUPLICATE, 4, 0, "mail", "d@example.com", 5, NULL },
+	{ IMADDR_CODE_IM_ADDRESS_DUPLICATE, 5, 0, "mail", "d@example.com", 4, NULL },
+};
+static const struct report_fixture moved_base = {
+	"moved.csv", moved_base_users, 4, moved_base_findings, 3, NULL, 0,
+};
+static const struct report_fixture moved_inserted = {
+	"moved.csv", moved_inserted_users, 6, moved_inserted_findings, 3, NULL, 0,
+};
+static const struct report_fixture moved_left = {
+	"moved.csv", moved_left_users, 5, moved_left_findings, 3, NULL, 0,
+};
+
+/* The duplicates' other members, as finding_rows shows them. */
+static void append_related(struct imaddr_buf *related, int run,
+			   const struct report_fixture *fixture)
+{
+	for (size_t i = 0; i < fixture->finding_count; i++) {
+		const struct report_fixture_finding *finding = &fixture->findings[i];
+		if (!finding->related_ordinal)
+			continue;
+		const struct report_fixture_user *other =
+			&fixture->users[finding->related_ordinal - 1];
+		imaddr_buf_appendf(related, "%d|%llu|%llu|%llu|%s\n", run,
+				   (unsigned long long)finding->ordinal,
+				   (unsigned long long)finding->related_ordinal,
+				   (unsigned long long)other->line, other->user_id);
+	}
+}
+
+static void expect_runs_read_as_fed(const char *path, const struct report_fixture *const *runs,
+				    size_t count, size_t first_kept)
+{
+	struct imaddr_buf users, findings, related;
+
+	imaddr_buf_init(&users, 0);
+	imaddr_buf_init(&findings, 0);
+	imaddr_buf_init(&related, 0);
+	for (size_t i = first_kept - 1; i < count; i++) {
+		append_expected(&users, &findings, (int)i + 1, runs[i]);
+		append_related(&related, (int)i + 1, runs[i]);
+	}
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, mail, last_name, im_address"
+		" FROM users ORDER BY run_id, ordinal", users.data);
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, line, dn, user_id, code, field, value FROM finding_rows"
+		" ORDER BY run_id, finding_id", findings.data);
+	report_expect_rows(path,
+		"SELECT run_id, ordinal, related_ordinal, related_line, related_user_id"
+		" FROM finding_rows WHERE related_ordinal IS NOT NULL ORDER BY run_id, finding_id",
+		related.data);
+	imaddr_buf_release(&users);
+	imaddr_buf_release(&findings);
+	imaddr_buf_release(&related);
+}
+
+Test(sink_report, users_are_held_wherever_they_stand)
+{
+	const char *path = path_in_dir("report.sqlite");
+	const struct report_fixture *runs[] = {
+		&moved_base, &moved_inserted, &moved_inserted, &moved_left, &moved_base,
+	};
+	const size_t count = sizeof(runs) / sizeof(runs[0]);
+
+	for (size_t i = 0; i < count; i++)
+		sink_write_allowing_shrink(path, runs[i]);
+	expect_runs_read_as_fed(path, runs, count, 1);
+	/*
+	 * Run 2 wrote its two new users and no finding: the others stand in two
+	 * stretches, moved by 1 user and 1 line, and by 2 users and 3 lines.
+	 * Run 3 is run 2 again: nothing. Run 4 wrote nothing either, but moved
+	 * ynew, and cdoe and ddoe, anew. Run 5 wrote alee back, and holds every
+	 * other where it was written.
+	 */
+	report_expect_rows(path,
+		"SELECT r.id, (SELECT count(*) FROM user_versions WHERE first_run = r.id),"
+		" (SELECT count(*) FROM finding_versions WHERE first_run = r.id),"
+		" (SELECT count(*) FROM user_positions WHERE first_run = r.id)"
+		" FROM runs AS r ORDER BY r.id",
+		"1|4|3|0\n2|2|0|2\n3|0|0|0\n4|0|0|2\n5|1|0|0\n");
+	report_expect_rows(path,
+		"SELECT first_run, end_run, version_lo % 4294967296, version_hi % 4294967296,"
+		" ordinal_shift, line_shift FROM user_positions ORDER BY id",
+		"2|4|1|2|1|1\n2|4|3|4|2|3\n4|5|3|4|1|2\n4|5|4|4|-1|-1\n");
+	/* Users who only moved are neither added nor removed, nor do their findings change. */
+	report_expect_rows(path,
+		"SELECT run_id, user_id FROM im_address_changes ORDER BY run_id", "");
+	report_expect_rows(path, "SELECT count(*) FROM new_findings", "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM resolved_findings", "0\n");
+
+	struct imaddr_prune_result pruned;
+	struct imaddr_error err = { "" };
+	cr_assert_eq(imaddr_report_prune(path, NULL, 2, -1, &pruned, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_expect_eq(pruned.runs, 3);
+	expect_runs_read_as_fed(path, runs, count, 4);
+	report_expect_rows(path, "SELECT count(*) FROM user_positions", "2\n");
+	/* The next run finds the state the prune moved: it writes nothing. */
+	sink_write_allowing_shrink(path, &moved_base);
+	report_expect_rows(path,
+		"SELECT (SELECT count(*) FROM user_versions WHERE first_run = 6),"
+		" (SELECT count(*) FROM finding_versions WHERE first_run = 6),"
+		" (SELECT count(*) FROM user_positions WHERE first_run = 6)", "0|0|0\n");
+	const struct report_fixture *after[] = {
+		&moved_base, &moved_inserted, &moved_inserted, &moved_left, &moved_base, &moved_base,
+	};
+	expect_runs_read_as_fed(path, after, 6, 4);
 }
