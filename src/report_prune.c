@@ -70,11 +70,11 @@ static const char number_users_sql[] =
 	"  SELECT id, ?1 * 4294967296 + ?2 + row_number() OVER (ORDER BY id)\n"
 	"  FROM (" WRITTEN_BY_PRUNED_SQL("user_versions") ")";
 static const char move_users_sql[] =
-	"UPDATE user_versions SET id = -id WHERE id IN (SELECT old_id FROM temp.moved_users);\n"
+	/* In one pass: no new id is an id any row has. */
 	"UPDATE user_versions\n"
-	"  SET id = (SELECT m.new_id FROM temp.moved_users AS m WHERE m.old_id = -user_versions.id),\n"
+	"  SET id = (SELECT m.new_id FROM temp.moved_users AS m WHERE m.old_id = user_versions.id),\n"
 	"      first_run = ?1\n"
-	"  WHERE id < 0;\n"
+	"  WHERE id IN (SELECT old_id FROM temp.moved_users);\n"
 	/* What names a moved version takes its new id; the findings of kept runs too. */
 	"UPDATE finding_versions\n"
 	"  SET user_version = (SELECT m.new_id FROM temp.moved_users AS m\n"
