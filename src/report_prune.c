@@ -230,6 +230,26 @@ static int move_ids(sqlite3 *db, const char *lookup_sql, struct imaddr_report_ve
 	return rc;
 }
 
+/* A finding's state names its user versions, which may have moved. */
+static int name_moved_users(sqlite3 *db, struct imaddr_report_versions *findings)
+{
+	sqlite3_stmt *lookup = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT user_version, related_version"
+					" FROM finding_versions WHERE id = ?1", -1, &lookup, NULL);
+
+	for (size_t i = 0; rc == SQLITE_OK && i < findings->count; i++) {
+		rc = sqlite3_bind_int64(lookup, 1, findings->items[i].id);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(lookup)) == SQLITE_ROW)
+			findings->items[i].users = imaddr_report_versions_users(
+				sqlite3_column_int64(lookup, 0), sqlite3_column_int64(lookup, 1));
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		sqlite3_reset(lookup);
+	}
+	sqlite3_finalize(lookup);
+	return rc;
+}
+
 /*
  * The label's latest run left its state (report_state.h) with the ids of the
  * versions it holds: those that moved take their new id, or the next run of
@@ -256,6 +276,8 @@ static int move_state(sqlite3 *db, const struct label *label, sqlite3_int64 kept
 	if (rc == SQLITE_OK && found)
 		rc = move_ids(db, "SELECT new_id FROM temp.moved_findings WHERE old_id = ?1",
 			      &findings, kept + 1);
+	if (rc == SQLITE_OK && found)
+		rc = name_moved_users(db, &findings);
 	if (rc == SQLITE_OK && found)
 		rc = imaddr_report_state_save(db, label->name, "findings", latest, &findings, false);
 	imaddr_report_versions_release(&users);

@@ -7,15 +7,16 @@
 #include "strmap.h"
 
 /*
- * The state's bytes: run id, count, then per version its hash and id, and a
- * user's ordinal and line (line << 32 | ordinal); 64-bit little-endian
- * numbers.
+ * The state's bytes: run id, count, then per version its hash, its id, and
+ * a user's ordinal and line (line << 32 | ordinal) or a finding's users;
+ * 64-bit little-endian numbers.
  */
 #define HEADER_SIZE 16
+#define ITEM_SIZE 24
 
-static size_t item_words(const char *what)
+static bool of_users(const char *what)
 {
-	return strcmp(what, "users") ? 2 : 3;
+	return strcmp(what, "users") == 0;
 }
 
 void imaddr_report_versions_init(struct imaddr_report_versions *versions)
@@ -103,8 +104,17 @@ void imaddr_report_versions_sort(struct imaddr_report_versions *versions)
 		qsort(versions->items, versions->count, sizeof(*versions->items), by_hash);
 }
 
+uint64_t imaddr_report_versions_users(sqlite3_int64 user_version,
+				      sqlite3_int64 related_version)
+{
+	if (!user_version && !related_version)
+		return 0;
+	return imaddr_hash_combine(imaddr_hash_combine(1, (uint64_t)user_version),
+				   (uint64_t)related_version);
+}
+
 sqlite3_int64 imaddr_report_versions_take(struct imaddr_report_versions *versions,
-					  uint64_t hash)
+					  uint64_t hash, uint64_t users)
 {
 	size_t low = 0, high = versions->count;
 
@@ -116,7 +126,7 @@ sqlite3_int64 imaddr_report_versions_take(struct imaddr_report_versions *version
 			high = middle;
 	}
 	for (; low < versions->count && versions->items[low].hash == hash; low++) {
-		if (!versions->held[low]) {
+		if (!versions->held[low] && versions->items[low].users == users) {
 			versions->held[low] = true;
 			return versions->items[low].id;
 		}
@@ -172,7 +182,8 @@ int imaddr_report_state_load(sqlite3 *db, const char *label, const char *what,
 		const unsigned char *data = sqlite3_column_blob(stmt, 0);
 		size_t size = (size_t)sqlite3_column_bytes(stmt, 0);
 		rc = SQLITE_OK;
-		size_t item_size = 8 * item_words(what);
+		size_t item_size = ITEM_SIZE;
+		bool users = of_users(what);
 		if (data && size >= HEADER_SIZE && (sqlite3_int64)get_u64(data) == run_id) {
 			uint64_t count = get_u64(data + 8);
 			if (count == (size - HEADER_SIZE) / item_size &&
@@ -183,10 +194,12 @@ int imaddr_report_state_load(sqlite3 *db, const char *label, const char *what,
 					const unsigned char *item = data + HEADER_SIZE + i * item_size;
 					versions->items[i].hash = get_u64(item);
 					versions->items[i].id = (sqlite3_int64)get_u64(item + 8);
-					if (item_size > 16) {
-						uint64_t place = get_u64(item + 16);
-						versions->items[i].ordinal = (uint32_t)place;
-						versions->items[i].line = (uint32_t)(place >> 32);
+					uint64_t link = get_u64(item + 16);
+					if (users) {
+						versions->items[i].ordinal = (uint32_t)link;
+						versions->items[i].line = (uint32_t)(link >> 32);
+					} else {
+						versions->items[i].users = link;
 					}
 				}
 				*found = true;
@@ -203,14 +216,16 @@ int imaddr_report_state_load(sqlite3 *db, const char *label, const char *what,
 #define CHUNK_ITEMS 4096
 
 static void encode_items(const struct imaddr_report_versions *versions, size_t first,
-			 size_t count, bool positions, struct imaddr_buf *out)
+			 size_t count, bool users, struct imaddr_buf *out)
 {
 	for (size_t i = first; i < first + count; i++) {
 		put_u64(out, versions->items[i].hash);
 		put_u64(out, (uint64_t)versions->items[i].id);
-		if (positions)
+		if (users)
 			put_u64(out, (uint64_t)versions->items[i].line << 32 |
 				     versions->items[i].ordinal);
+		else
+			put_u64(out, versions->items[i].users);
 	}
 }
 
@@ -228,7 +243,7 @@ int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
 	sqlite3_blob *blob = NULL;
 	sqlite3_int64 rowid = 0;
 	sqlite3_int64 size = -1;
-	size_t item_size = 8 * item_words(what);
+	size_t item_size = ITEM_SIZE;
 	sqlite3_int64 wanted = HEADER_SIZE + (sqlite3_int64)(versions->count * item_size);
 	int rc = sqlite3_prepare_v2(db, "SELECT rowid, length(data) FROM label_states"
 					" WHERE label = ?1 AND what = ?2", -1, &stmt, NULL);
@@ -274,7 +289,7 @@ int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
 		size_t count = versions->count - first < CHUNK_ITEMS ? versions->count - first
 								    : CHUNK_ITEMS;
 		imaddr_buf_reset(&data);
-		encode_items(versions, first, count, item_size > 16, &data);
+		encode_items(versions, first, count, of_users(what), &data);
 		rc = sqlite3_blob_write(blob, data.data, (int)data.len,
 					(int)(HEADER_SIZE + first * item_size));
 	}

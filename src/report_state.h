@@ -20,14 +20,22 @@
 /*
  * One version a run holds: its content's hash and its row id; for a user,
  * also the ordinal and line it was written with (user_versions.ordinal and
- * line), from which the run's position of it moves it. A line too far to
- * keep here is IMADDR_REPORT_VERSION_FAR: such a user is always written.
+ * line), from which the run's position of it moves it, a line too far to
+ * keep here being IMADDR_REPORT_VERSION_FAR (such a user is always
+ * written); for a finding, the ids of the user versions it names, hashed
+ * (imaddr_report_versions_users): a finding is held only with the same
+ * users, which two users of the same content would otherwise swap.
  */
 struct imaddr_report_version {
 	uint64_t hash;
 	sqlite3_int64 id;
-	uint32_t ordinal;
-	uint32_t line;
+	union {
+		struct {
+			uint32_t ordinal;
+			uint32_t line;
+		};
+		uint64_t users;
+	};
 };
 
 #define IMADDR_REPORT_VERSION_FAR UINT32_MAX
@@ -61,11 +69,15 @@ size_t imaddr_report_versions_find(struct imaddr_report_versions *versions, uint
 /** Sorts by hash, for imaddr_report_versions_take. */
 void imaddr_report_versions_sort(struct imaddr_report_versions *versions);
 /**
- * In versions sorted by hash: the id of one not yet held with `hash`,
- * marking it held; 0 when there is none.
+ * In findings sorted by hash: the id of one not yet held with `hash` and
+ * `users`, marking it held; 0 when there is none.
  */
 sqlite3_int64 imaddr_report_versions_take(struct imaddr_report_versions *versions,
-					  uint64_t hash);
+					  uint64_t hash, uint64_t users);
+
+/** A finding's `users`: the user versions it names (0 for none). */
+uint64_t imaddr_report_versions_users(sqlite3_int64 user_version,
+				      sqlite3_int64 related_version);
 
 /**
  * A row's content hash: its numbers, then its texts (NULL told from ""),

@@ -511,15 +511,18 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		related ? (uint64_t)related->id : 0,
 	};
 	/*
-	 * Hashed with its users' content rather than their version ids, which a
-	 * prune renumbers: a user written again changes its findings' hashes.
+	 * Hashed with its users' content, and held only with the same user
+	 * versions (`users`), which a prune renumbers in the state too.
 	 */
 	const uint64_t placed[] = {
 		user ? user->hash : 0, numbers[2], related ? related->hash : 0,
 	};
 	uint64_t hash = imaddr_report_state_hash(placed, 3, texts, FINDING_TEXTS);
+	uint64_t users = imaddr_report_versions_users((sqlite3_int64)numbers[4],
+						      (sqlite3_int64)numbers[5]);
 	sqlite3_int64 id = report->has_state
-				   ? imaddr_report_versions_take(&report->previous_findings, hash)
+				   ? imaddr_report_versions_take(&report->previous_findings, hash,
+								 users)
 				   : 0;
 	if (!id && report->finding_count == UINT32_MAX)
 		return imaddr_error_set(err, IMADDR_ERR_DB,
@@ -533,6 +536,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 			return fail(report, "write a finding to", err);
 	}
 	imaddr_report_versions_set(&report->findings_now, report->findings_now.count, hash, id);
+	report->findings_now.items[report->findings_now.count - 1].users = users;
 	return IMADDR_OK;
 }
 

@@ -700,3 +700,43 @@ Test(sink_report, users_are_held_wherever_they_stand)
 	};
 	expect_runs_read_as_fed(path, after, 6, 4);
 }
+
+/*
+ * Two users the same in every reported column but their place: either may
+ * hold the other's version, but a finding is held only with the version of
+ * its own user, so each reads in its place when one of them leaves.
+ */
+static const struct report_fixture_user twins_users[] = {
+	MOVED_USER(2, "alee", "Lee"), MOVED_USER(3, "twin", NULL),
+	MOVED_USER(4, "bsmith", "Smith"), MOVED_USER(5, "twin", NULL),
+};
+static const struct report_fixture_finding twins_findings[] = {
+	{ IMADDR_CODE_LASTNAME_MISSING, 2, 0, "sn", NULL, 0, NULL },
+	{ IMADDR_CODE_LASTNAME_MISSING, 4, 0, "sn", NULL, 0, NULL },
+};
+static const struct report_fixture_user one_twin_users[] = {
+	MOVED_USER(2, "alee", "Lee"), MOVED_USER(3, "bsmith", "Smith"),
+	MOVED_USER(4, "twin", NULL),
+};
+static const struct report_fixture_finding one_twin_findings[] = {
+	{ IMADDR_CODE_LASTNAME_MISSING, 3, 0, "sn", NULL, 0, NULL },
+};
+static const struct report_fixture twins = {
+	"twins.csv", twins_users, 4, twins_findings, 2, NULL, 0,
+};
+static const struct report_fixture one_twin = {
+	"twins.csv", one_twin_users, 3, one_twin_findings, 1, NULL, 0,
+};
+
+Test(sink_report, users_alike_keep_their_own_findings)
+{
+	const char *path = path_in_dir("report.sqlite");
+	const struct report_fixture *runs[] = { &twins, &one_twin, &twins, &one_twin };
+	const size_t count = sizeof(runs) / sizeof(runs[0]);
+
+	for (size_t i = 0; i < count; i++)
+		sink_write_allowing_shrink(path, runs[i]);
+	expect_runs_read_as_fed(path, runs, count, 1);
+	report_expect_rows(path, "SELECT count(*) FROM finding_versions WHERE first_run = 4",
+			   "0\n");
+}
