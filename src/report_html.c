@@ -144,25 +144,31 @@ static const char *column_text(sqlite3_stmt *stmt, int column)
 
 /*
  * The first findings of each code in the order the audit found them, which
- * keeps each duplicate group together, numbered as the audit numbered them.
+ * keeps each duplicate group together, numbered as the audit numbered them:
+ * a group is the findings of one code around its first member, numbered in
+ * the order of its first finding. Window functions rather than a join on
+ * the group, which SQLite planned as a scan of the groups per finding.
  */
 static const char findings_sql[] =
-	"WITH firsts AS (\n"
-	"  SELECT code, min(ordinal, related_ordinal) AS first, min(id) AS first_id\n"
-	"  FROM findings WHERE run_id = ?1 AND related_ordinal IS NOT NULL GROUP BY 1, 2),\n"
-	"groups AS (SELECT code, first, row_number() OVER (ORDER BY first_id) AS number\n"
-	"  FROM firsts),\n"
+	"WITH grouped AS (\n"
+	"  SELECT *, CASE WHEN related_ordinal IS NOT NULL\n"
+	"                 THEN min(id) OVER (PARTITION BY code, min(ordinal, related_ordinal)) END\n"
+	"            AS group_first\n"
+	"  FROM findings WHERE run_id = ?1),\n"
+	"numbered AS (\n"
+	"  SELECT *, CASE WHEN group_first IS NOT NULL\n"
+	"                 THEN dense_rank() OVER (PARTITION BY group_first IS NULL\n"
+	"                                         ORDER BY group_first) END AS number\n"
+	"  FROM grouped),\n"
 	"listed AS (SELECT *, row_number() OVER (PARTITION BY code ORDER BY id) AS nth\n"
-	"  FROM findings WHERE run_id = ?1 AND waiver_reason IS NULL)\n"
+	"  FROM numbered WHERE waiver_reason IS NULL)\n"
 	"SELECT f.code, f.ordinal,\n"
 	"  coalesce(u.line + " IMADDR_REPORT_SCHEMA_SHIFT_SQL("u.id", "f.run_id", "line_shift") ",\n"
 	"           f.line),\n"
 	"  coalesce(u.dn, f.dn), f.user_id,\n"
-	"  f.field, f.value, f.message, f.suggestion, f.related_ordinal, f.cluster, g.number\n"
+	"  f.field, f.value, f.message, f.suggestion, f.related_ordinal, f.cluster, f.number\n"
 	"FROM listed AS f\n"
 	"LEFT JOIN user_versions AS u ON u.id = f.user_version\n"
-	"LEFT JOIN groups AS g ON g.code = f.code\n"
-	"  AND g.first = min(f.ordinal, f.related_ordinal)\n"
 	"WHERE f.nth <= ?2 ORDER BY f.id";
 
 static enum imaddr_status write_findings(sqlite3 *db, const char *path, struct stored_run *run,
