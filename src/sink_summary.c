@@ -188,14 +188,24 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 	return IMADDR_OK;
 }
 
+/* "1 error, 2 warnings, 0 info" */
+static void print_severity_counts(FILE *out, const uint64_t by_severity[3])
+{
+	uint64_t errors = by_severity[IMADDR_SEVERITY_ERROR];
+	uint64_t warnings = by_severity[IMADDR_SEVERITY_WARNING];
+
+	fprintf(out, "%llu error%s, %llu warning%s, %llu info", (unsigned long long)errors,
+		errors == 1 ? "" : "s", (unsigned long long)warnings, warnings == 1 ? "" : "s",
+		(unsigned long long)by_severity[IMADDR_SEVERITY_INFO]);
+}
+
 static void print_findings(FILE *out, const struct imaddr_run_totals *totals)
 {
 	uint64_t total = totals->by_severity[0] + totals->by_severity[1] +
 			 totals->by_severity[2];
-	fprintf(out, "\nfindings: %llu errors, %llu warnings, %llu info\n",
-		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_ERROR],
-		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_WARNING],
-		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_INFO]);
+	fputs("\nfindings: ", out);
+	print_severity_counts(out, totals->by_severity);
+	fputc('\n', out);
 	if (!total) {
 		fputs("  none\n", out);
 		return;
@@ -539,11 +549,8 @@ static void print_first_of_label(FILE *out, const char *input_name,
 				 const struct imaddr_run_totals *totals)
 {
 	imaddr_summary_print_changes(out, input_name, changes);
-	fprintf(out, "  users: %llu; findings: %llu errors, %llu warnings, %llu info",
-		(unsigned long long)totals->users,
-		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_ERROR],
-		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_WARNING],
-		(unsigned long long)totals->by_severity[IMADDR_SEVERITY_INFO]);
+	fprintf(out, "  users: %llu; findings: ", (unsigned long long)totals->users);
+	print_severity_counts(out, totals->by_severity);
 	if (sum3(totals->by_severity))
 		fprintf(out, " ('imaddr report --db FILE --run %lld' prints them)",
 			(long long)changes->run_id);
