@@ -182,16 +182,15 @@ int imaddr_report_state_load(sqlite3 *db, const char *label, const char *what,
 		const unsigned char *data = sqlite3_column_blob(stmt, 0);
 		size_t size = (size_t)sqlite3_column_bytes(stmt, 0);
 		rc = SQLITE_OK;
-		size_t item_size = ITEM_SIZE;
 		bool users = of_users(what);
 		if (data && size >= HEADER_SIZE && (sqlite3_int64)get_u64(data) == run_id) {
 			uint64_t count = get_u64(data + 8);
-			if (count == (size - HEADER_SIZE) / item_size &&
-			    size == HEADER_SIZE + count * item_size) {
+			if (count == (size - HEADER_SIZE) / ITEM_SIZE &&
+			    size == HEADER_SIZE + count * ITEM_SIZE) {
 				reserve(versions, (size_t)count);
 				versions->count = (size_t)count;
 				for (size_t i = 0; i < count; i++) {
-					const unsigned char *item = data + HEADER_SIZE + i * item_size;
+					const unsigned char *item = data + HEADER_SIZE + i * ITEM_SIZE;
 					versions->items[i].hash = get_u64(item);
 					versions->items[i].id = (sqlite3_int64)get_u64(item + 8);
 					uint64_t link = get_u64(item + 16);
@@ -243,8 +242,7 @@ int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
 	sqlite3_blob *blob = NULL;
 	sqlite3_int64 rowid = 0;
 	sqlite3_int64 size = -1;
-	size_t item_size = ITEM_SIZE;
-	sqlite3_int64 wanted = HEADER_SIZE + (sqlite3_int64)(versions->count * item_size);
+	sqlite3_int64 wanted = HEADER_SIZE + (sqlite3_int64)(versions->count * ITEM_SIZE);
 	int rc = sqlite3_prepare_v2(db, "SELECT rowid, length(data) FROM label_states"
 					" WHERE label = ?1 AND what = ?2", -1, &stmt, NULL);
 
@@ -291,7 +289,7 @@ int imaddr_report_state_save(sqlite3 *db, const char *label, const char *what,
 		imaddr_buf_reset(&data);
 		encode_items(versions, first, count, of_users(what), &data);
 		rc = sqlite3_blob_write(blob, data.data, (int)data.len,
-					(int)(HEADER_SIZE + first * item_size));
+					(int)(HEADER_SIZE + first * ITEM_SIZE));
 	}
 out:
 	if (blob) {
