@@ -74,7 +74,8 @@ static void build_slots(struct imaddr_report_versions *versions)
 	}
 }
 
-size_t imaddr_report_versions_find(struct imaddr_report_versions *versions, uint64_t hash)
+size_t imaddr_report_versions_find(struct imaddr_report_versions *versions, uint64_t hash,
+				   const uint64_t *users)
 {
 	if (!versions->count || versions->count >= UINT32_MAX)
 		return SIZE_MAX;
@@ -83,25 +84,12 @@ size_t imaddr_report_versions_find(struct imaddr_report_versions *versions, uint
 	for (size_t slot = (size_t)hash & versions->slot_mask; versions->slots[slot];
 	     slot = (slot + 1) & versions->slot_mask) {
 		size_t index = versions->slots[slot] - 1;
-		if (versions->items[index].hash == hash && !versions->held[index] &&
-		    versions->items[index].id)
+		const struct imaddr_report_version *item = &versions->items[index];
+		if (item->hash == hash && !versions->held[index] && item->id &&
+		    (!users || item->users == *users))
 			return index;
 	}
 	return SIZE_MAX;
-}
-
-static int by_hash(const void *a, const void *b)
-{
-	const struct imaddr_report_version *x = a, *y = b;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-void imaddr_report_versions_sort(struct imaddr_report_versions *versions)
-{
-	if (versions->count)
-		qsort(versions->items, versions->count, sizeof(*versions->items), by_hash);
 }
 
 uint64_t imaddr_report_versions_users(sqlite3_int64 user_version,
@@ -116,22 +104,11 @@ uint64_t imaddr_report_versions_users(sqlite3_int64 user_version,
 sqlite3_int64 imaddr_report_versions_take(struct imaddr_report_versions *versions,
 					  uint64_t hash, uint64_t users)
 {
-	size_t low = 0, high = versions->count;
-
-	while (low < high) {
-		size_t middle = low + (high - low) / 2;
-		if (versions->items[middle].hash < hash)
-			low = middle + 1;
-		else
-			high = middle;
-	}
-	for (; low < versions->count && versions->items[low].hash == hash; low++) {
-		if (!versions->held[low] && versions->items[low].users == users) {
-			versions->held[low] = true;
-			return versions->items[low].id;
-		}
-	}
-	return 0;
+	size_t index = imaddr_report_versions_find(versions, hash, &users);
+	if (index == SIZE_MAX)
+		return 0;
+	versions->held[index] = true;
+	return versions->items[index].id;
 }
 
 static void put_u64(struct imaddr_buf *out, uint64_t value)

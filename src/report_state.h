@@ -42,7 +42,7 @@ struct imaddr_report_version {
 
 /*
  * A run's versions: the users by ordinal (item n - 1 is ordinal n; id 0 for
- * a gap), or the findings sorted by hash. Owned; `held` marks, for a
+ * a gap), or the findings in the order the run had them. Owned; `held` marks, for a
  * previous run's, those the current run holds again. `slots` is the index
  * by hash imaddr_report_versions_find builds when first asked.
  */
@@ -61,16 +61,16 @@ void imaddr_report_versions_release(struct imaddr_report_versions *versions);
 void imaddr_report_versions_set(struct imaddr_report_versions *versions, size_t index,
 				uint64_t hash, sqlite3_int64 id);
 /**
- * In versions in any order: the index of one not yet held with `hash`, or
- * SIZE_MAX when there is none. Marks nothing held. The first call builds an
- * index by hash; the items must not change after it.
+ * The index of a version not yet held with `hash` (and, unless `users` is
+ * NULL, a finding's `users`), or SIZE_MAX when there is none. Marks nothing
+ * held. The first call builds an index by hash; the items must not change
+ * after it.
  */
-size_t imaddr_report_versions_find(struct imaddr_report_versions *versions, uint64_t hash);
-/** Sorts by hash, for imaddr_report_versions_take. */
-void imaddr_report_versions_sort(struct imaddr_report_versions *versions);
+size_t imaddr_report_versions_find(struct imaddr_report_versions *versions, uint64_t hash,
+				   const uint64_t *users);
 /**
- * In findings sorted by hash: the id of one not yet held with `hash` and
- * `users`, marking it held; 0 when there is none.
+ * The id of a finding not yet held with `hash` and `users`, marking it
+ * held; 0 when there is none.
  */
 sqlite3_int64 imaddr_report_versions_take(struct imaddr_report_versions *versions,
 					  uint64_t hash, uint64_t users);

@@ -365,7 +365,7 @@ static size_t find_previous_user(struct report *report, uint64_t hash)
 	    !previous->held[next] && previous->items[next].id &&
 	    previous->items[next].line != IMADDR_REPORT_VERSION_FAR)
 		return next;
-	size_t found = imaddr_report_versions_find(previous, hash);
+	size_t found = imaddr_report_versions_find(previous, hash, NULL);
 	if (found != SIZE_MAX && previous->items[found].line == IMADDR_REPORT_VERSION_FAR)
 		return SIZE_MAX;
 	return found;
@@ -603,7 +603,6 @@ static int keep_changes(struct report *report)
 	if (rc == SQLITE_OK && report->previous_run_id)
 		rc = imaddr_report_positions_save(report->db, report->label, report->run_id,
 						  &report->positions_now);
-	imaddr_report_versions_sort(&report->findings_now);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_state_save(report->db, report->label, "users", report->run_id,
 					      &report->users_now, users_unchanged);
