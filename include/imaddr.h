@@ -554,7 +554,8 @@ struct imaddr_prune_result {
  * report at `db_path`, or of `label` alone when it is not NULL, and removes
  * the others in one transaction (waiting up to `wait_ms` milliseconds, < 0:
  * 30 s, for a run that holds the report). Every kept run reads as it did: a
- * version a kept run still holds moves to the oldest kept run of its label.
+ * removed run that wrote versions a kept run still holds stays in `runs`
+ * as a row marked pruned, which no view and no stored run shows.
  * The oldest kept run has no previous run in the report any more; its stored
  * summary still says what it was compared with. Then, when the pages free
  * are a tenth of the report or more, they are given back to the file system

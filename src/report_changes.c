@@ -311,7 +311,7 @@ static const char history_sql[] =
 	"SELECT * FROM (\n"
 	"  SELECT g.id, g.started, g.users, g.errors, g.warnings, g.infos\n"
 	"  FROM runs AS r JOIN runs AS g ON g.label IS r.label AND g.id <= r.id\n"
-	"  WHERE r.id = ?1\n"
+	"  WHERE r.id = ?1 AND g.pruned IS NULL\n"
 	"  ORDER BY g.id DESC LIMIT " IMADDR_REPORT_HISTORY_RUNS_SQL "\n"
 	") ORDER BY id";
 

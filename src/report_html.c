@@ -60,7 +60,9 @@ static enum imaddr_status read_run(sqlite3 *db, const char *path, sqlite3_int64 
 		"SELECT id, started, version, input, scheme, default_domain, im_domains, "
 		"current_scheme, current_default_domain, users, users_with_im_address, "
 		"users_with_error, errors, warnings, infos, waived, label FROM runs "
-		"WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM runs))", -1, &stmt, NULL);
+		"WHERE pruned IS NULL"
+		" AND (id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM runs WHERE pruned IS NULL)))",
+		-1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(stmt, 1, wanted);
 	if (rc == SQLITE_OK)

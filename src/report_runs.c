@@ -16,7 +16,8 @@ static const char insert_run_sql[] =
 	"INSERT INTO runs (previous_run_id, started, version, input, scheme,\n"
 	"                  default_domain, im_domains, current_scheme, current_default_domain,\n"
 	"                  label, source_base, source_scope, source_filter, waivers)\n"
-	"VALUES ((SELECT max(id) FROM runs WHERE label IS ?9 AND finished IS NOT NULL),\n"
+	"VALUES ((SELECT max(id) FROM runs WHERE label IS ?9 AND finished IS NOT NULL\n"
+	"          AND pruned IS NULL),\n"
 	"        ?2, ?3, ?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 static const char previous_run_sql[] =

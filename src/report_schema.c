@@ -69,11 +69,15 @@
 #define USER_ORDINAL_SQL(v, run) \
 	v ".ordinal + " SHIFT_SQL(v ".id", run, "ordinal_shift")
 
-/* The runs whose versions run `run_id` may see: those of its label up to it. */
+/*
+ * The runs whose versions run `run_id` may see: those of its label up to it,
+ * pruned ones included (report_prune.c), for every run not pruned.
+ */
 #define RUN_HISTORY_VIEW_SQL \
 	"CREATE VIEW run_history AS\n" \
 	"  SELECT r.id AS run_id, g.id AS version_run\n" \
-	"  FROM runs AS r JOIN runs AS g ON g.label IS r.label AND g.id <= r.id;\n"
+	"  FROM runs AS r JOIN runs AS g ON g.label IS r.label AND g.id <= r.id\n" \
+	"  WHERE r.pruned IS NULL;\n"
 
 /* Each user's IM address today and under the target, side by side. */
 #define PLAN_VIEW_SQL \
@@ -148,7 +152,7 @@
 	"  WHERE " HELD_AT_SQL("v", "h.run_id") ";\n" \
 	PLAN_VIEW_SQL \
 	"CREATE VIEW latest_run AS\n" \
-	"  SELECT * FROM runs ORDER BY id DESC LIMIT 1;\n" \
+	"  SELECT * FROM runs WHERE pruned IS NULL ORDER BY id DESC LIMIT 1;\n" \
 	"CREATE VIEW finding_rows AS\n" \
 	"  SELECT f.run_id, f.id AS finding_id, f.ordinal,\n" \
 	"         coalesce(u.line + " SHIFT_SQL("u.id", "f.run_id", "line_shift") ", f.line) AS line,\n" \
@@ -192,7 +196,7 @@
 	"  FROM runs AS r\n" \
 	"  JOIN finding_versions AS f ON f.id BETWEEN r.id * 4294967296\n" \
 	"                                        AND r.id * 4294967296 + 4294967295\n" \
-	"  WHERE r.previous_run_id IS NOT NULL AND f.waiver_reason IS NULL\n" \
+	"  WHERE r.previous_run_id IS NOT NULL AND r.pruned IS NULL AND f.waiver_reason IS NULL\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM finding_versions AS pf JOIN runs AS g ON g.id = pf.first_run\n" \
 	"                    WHERE " SAME_FINDING_SQL("f", "pf") "\n" \
 	"                      AND pf.waiver_reason IS NULL\n" \
@@ -205,7 +209,7 @@
 	"         pf.field, pf.value, pf.message\n" \
 	"  FROM runs AS r\n" \
 	"  JOIN finding_versions AS pf ON pf.end_run = r.id\n" \
-	"  WHERE r.previous_run_id IS NOT NULL AND pf.waiver_reason IS NULL\n" \
+	"  WHERE r.previous_run_id IS NOT NULL AND r.pruned IS NULL AND pf.waiver_reason IS NULL\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM finding_versions AS f JOIN runs AS g ON g.id = f.first_run\n" \
 	"                    WHERE " SAME_FINDING_SQL("pf", "f") "\n" \
 	"                      AND g.label IS r.label AND g.id <= r.id\n" \
@@ -219,7 +223,7 @@
 	"  JOIN finding_versions AS pf ON pf.end_run = r.id\n" \
 	"  JOIN finding_versions AS f ON " SAME_FINDING_SQL("pf", "f") "\n" \
 	"  JOIN runs AS g ON g.id = f.first_run\n" \
-	"  WHERE r.previous_run_id IS NOT NULL AND pf.waiver_reason IS NULL\n" \
+	"  WHERE r.previous_run_id IS NOT NULL AND r.pruned IS NULL AND pf.waiver_reason IS NULL\n" \
 	"    AND f.waiver_reason IS NOT NULL\n" \
 	"    AND g.label IS r.label AND g.id <= r.id AND " HELD_AT_SQL("f", "r.id") ";\n"
 
@@ -430,6 +434,10 @@ static const char name_user_versions_sql[] =
 	"  WHERE ordinal <> 0 OR related_ordinal IS NOT NULL;\n"
 	"DELETE FROM label_states;\n";
 
+/* Every older version's runs: a pruned run stays while later runs hold its versions. */
+static const char migrate_runs_7_sql[] =
+	"ALTER TABLE runs ADD COLUMN pruned INTEGER;\n";
+
 /* Every migration ends with the views made anew over the tables as they are now. */
 static const char remake_views_sql[] =
 	"DROP VIEW IF EXISTS run_history; DROP VIEW IF EXISTS users;\n"
@@ -467,7 +475,8 @@ static const char schema_sql[] =
 	"  warnings INTEGER,\n"
 	"  infos INTEGER,\n"
 	"  waivers TEXT,\n"
-	"  waived INTEGER\n"
+	"  waived INTEGER,\n"
+	"  pruned INTEGER\n"
 	");\n"
 	VERSIONS_SQL
 	"CREATE TABLE im_address_changes (\n"
@@ -818,6 +827,8 @@ int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind)
 		rc = sqlite3_exec(db, migrate_6_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK && kind >= IMADDR_REPORT_KIND_VERSION_5)
 		rc = sqlite3_exec(db, migrate_7_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, migrate_runs_7_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, name_user_versions_sql, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)

@@ -204,8 +204,8 @@ static void append_labels(sqlite3 *db, struct imaddr_buf *out)
 {
 	sqlite3_stmt *stmt = NULL;
 	int shown = 0;
-	if (sqlite3_prepare_v2(db, "SELECT label FROM runs GROUP BY label ORDER BY max(id) DESC"
-				   " LIMIT 6", -1, &stmt, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT label FROM runs WHERE pruned IS NULL"
+				   " GROUP BY label ORDER BY max(id) DESC LIMIT 6", -1, &stmt, NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		const char *label = (const char *)sqlite3_column_text(stmt, 0);
@@ -241,9 +241,10 @@ static enum imaddr_status select_run(sqlite3 *db, const char *path, const char *
 {
 	sqlite3_stmt *stmt = NULL;
 	enum imaddr_status status = IMADDR_OK;
-	const char *sql = run_id ? "SELECT id, label FROM runs WHERE id = ?1"
-			: label ? "SELECT max(id), ?2 FROM runs WHERE label IS ?2"
-				: "SELECT max(id), NULL FROM runs";
+	/* A pruned run (report_prune.c) is a run no more. */
+	const char *sql = run_id ? "SELECT id, label FROM runs WHERE id = ?1 AND pruned IS NULL"
+			: label ? "SELECT max(id), ?2 FROM runs WHERE label IS ?2 AND pruned IS NULL"
+				: "SELECT max(id), NULL FROM runs WHERE pruned IS NULL";
 	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
 
 	if (rc == SQLITE_OK && run_id)

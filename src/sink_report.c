@@ -512,7 +512,7 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 	};
 	/*
 	 * Hashed with its users' content, and held only with the same user
-	 * versions (`users`), which a prune renumbers in the state too.
+	 * versions (`users`): two users alike may hold each other's versions.
 	 */
 	const uint64_t placed[] = {
 		user ? user->hash : 0, numbers[2], related ? related->hash : 0,

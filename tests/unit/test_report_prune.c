@@ -188,21 +188,26 @@ Test(report_prune, kept_runs_read_as_they_did_and_later_runs_compare_as_before)
 	cr_expect_gt(result.user_versions, 0);
 	cr_expect_gt(result.finding_versions, 0);
 	cr_expect_gt(result.other_rows, 0);
-	report_expect_rows(pruned, "SELECT id, previous_run_id FROM runs ORDER BY id",
-			   "9|NULL\n10|NULL\n11|9\n12|10\n");
+	report_expect_rows(pruned, "SELECT id, previous_run_id FROM runs WHERE pruned IS NULL"
+				   " ORDER BY id", "9|NULL\n10|NULL\n11|9\n12|10\n");
 	for (long long run = 9; run <= 12; run++)
 		expect_run_reads_alike(twin, pruned, run);
 	expect_changes_alike(twin, pruned, 11);
 	expect_changes_alike(twin, pruned, 12);
-	/* Nothing names a run that is gone. */
+	/*
+	 * Nothing is left of a run that is gone but the versions kept runs hold,
+	 * and its row, marked pruned, for them.
+	 */
 	report_expect_rows(pruned,
-		"SELECT (SELECT count(*) FROM user_versions WHERE first_run < 9),"
-		" (SELECT count(*) FROM finding_versions WHERE first_run < 9),"
+		"SELECT (SELECT count(*) FROM user_versions WHERE first_run < 9 AND end_run <= 9),"
+		" (SELECT count(*) FROM finding_versions WHERE first_run < 9 AND end_run <= 9),"
 		" (SELECT count(*) FROM domains WHERE run_id < 9),"
 		" (SELECT count(*) FROM im_address_changes WHERE run_id < 9"
 		"    OR previous_run_id < 9),"
 		" (SELECT count(*) FROM run_summaries WHERE run_id < 9),"
 		" (SELECT count(*) FROM run_commits WHERE run_id < 9)", "0|0|0|0|0|0\n");
+	report_expect_rows(pruned,
+		"SELECT count(*) > 0, count(*) = sum(pruned = 1) FROM runs WHERE id < 9", "1|1\n");
 	report_expect_rows(pruned, "PRAGMA foreign_key_check", "");
 	report_expect_rows(pruned, "PRAGMA integrity_check", "ok\n");
 
@@ -217,6 +222,14 @@ Test(report_prune, kept_runs_read_as_they_did_and_later_runs_compare_as_before)
 	/* Pruned again, to one run: the last ones still read as they did. */
 	prune(pruned, NULL, 1, &result);
 	cr_expect_eq(result.runs, 6);
+	/* A pruned run stays only while a kept run holds something it wrote. */
+	report_expect_rows(pruned,
+		"SELECT count(*) FROM runs AS r WHERE r.pruned = 1"
+		" AND NOT EXISTS (SELECT 1 FROM user_versions AS v WHERE v.first_run = r.id)"
+		" AND NOT EXISTS (SELECT 1 FROM finding_versions AS v WHERE v.first_run = r.id)"
+		" AND NOT EXISTS (SELECT 1 FROM user_positions AS v WHERE v.first_run = r.id)",
+		"0\n");
+	report_expect_rows(pruned, "SELECT count(*) FROM runs WHERE pruned IS NULL", "2\n");
 	expect_run_reads_alike(twin, pruned, 15);
 	expect_run_reads_alike(twin, pruned, 16);
 	both_nights(twin, pruned, 9);
@@ -237,7 +250,7 @@ Test(report_prune, one_label_alone)
 	prune(pruned, "west", 1, &result);
 	cr_expect_eq(result.labels, 1);
 	cr_expect_eq(result.runs, 2);
-	report_expect_rows(pruned, "SELECT id, label FROM runs ORDER BY id",
+	report_expect_rows(pruned, "SELECT id, label FROM runs WHERE pruned IS NULL ORDER BY id",
 			   "1|east\n3|east\n5|east\n6|west\n");
 	for (long long run = 1; run <= 6; run += run == 5 ? 1 : 2)
 		expect_run_reads_alike(twin, pruned, run);

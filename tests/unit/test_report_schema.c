@@ -78,7 +78,8 @@ Test(report_schema, refuses_a_report_of_a_newer_schema)
 /* Version 8 matched users by content: positions, and findings naming user versions. */
 #define DROP_POSITIONS_SQL(findings) \
 	" ALTER TABLE " findings " DROP COLUMN user_version;" \
-	" ALTER TABLE " findings " DROP COLUMN related_version;"
+	" ALTER TABLE " findings " DROP COLUMN related_version;" \
+	" ALTER TABLE runs DROP COLUMN pruned;"
 
 #define DROP_VIEWS_SQL \
 	" DROP VIEW users; DROP VIEW findings; DROP VIEW run_history;" \
