@@ -1,10 +1,12 @@
 /*
  * Every input the reader and audit fuzzers ever crashed on
- * (tests/fuzz/regress/), replayed through both fuzz targets' audits, the
- * reader's with its summary and the whole one with every output: a file
- * ending in .csv as CSV, one ending in .args not here (the option
- * fuzzer's: test_tool_audit.c), any other as LDIF. Under `make asan` a
- * memory error here fails the suite.
+ * (tests/fuzz/regress/), and inputs written there for what the whole-audit
+ * target checks beyond crashes (two-runs-*.csv: a label's second run reads
+ * back as its input audited alone), replayed through both fuzz targets'
+ * audits, the reader's with its summary and the whole one with every
+ * output: a file ending in .csv as CSV, one ending in .args not here (the
+ * option fuzzer's: test_tool_audit.c), any other as LDIF. Under `make asan`
+ * a memory error here fails the suite.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
