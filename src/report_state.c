@@ -49,11 +49,10 @@ static void reserve(struct imaddr_report_versions *versions, size_t count)
 }
 
 void imaddr_report_versions_set(struct imaddr_report_versions *versions, size_t index,
-				uint64_t hash, sqlite3_int64 id)
+				const struct imaddr_report_version *item)
 {
 	reserve(versions, index + 1);
-	versions->items[index].hash = hash;
-	versions->items[index].id = id;
+	versions->items[index] = *item;
 	if (index >= versions->count)
 		versions->count = index + 1;
 }

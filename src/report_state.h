@@ -42,8 +42,8 @@ struct imaddr_report_version {
 
 /*
  * A run's versions: the users by ordinal (item n - 1 is ordinal n; id 0 for
- * a gap), or the findings in the order the run had them. Owned; `held` marks, for a
- * previous run's, those the current run holds again. `slots` is the index
+ * a gap), or the findings in the order the run had them. Owned; `held`
+ * marks, for a previous run's, those the current run holds again. `slots` is the index
  * by hash imaddr_report_versions_find builds when first asked.
  */
 struct imaddr_report_versions {
@@ -57,9 +57,9 @@ struct imaddr_report_versions {
 
 void imaddr_report_versions_init(struct imaddr_report_versions *versions);
 void imaddr_report_versions_release(struct imaddr_report_versions *versions);
-/** Sets item `index`, growing the array (new items zero). */
+/** Sets item `index` to `item`, growing the array (new items zero). */
 void imaddr_report_versions_set(struct imaddr_report_versions *versions, size_t index,
-				uint64_t hash, sqlite3_int64 id);
+				const struct imaddr_report_version *item);
 /**
  * The index of a version not yet held with `hash` (and, unless `users` is
  * NULL, a finding's `users`), or SIZE_MAX when there is none. Marks nothing

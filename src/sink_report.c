@@ -343,12 +343,12 @@ static int flush_rows(struct report *report)
 static void set_user_now(struct report *report, size_t index, uint64_t hash,
 			 sqlite3_int64 id, const struct imaddr_user *written)
 {
-	imaddr_report_versions_set(&report->users_now, index, hash, id);
+	struct imaddr_report_version item = { .hash = hash, .id = id };
 	/* report_user checked the ordinal */
-	report->users_now.items[index].ordinal = (uint32_t)written->ordinal;
-	report->users_now.items[index].line = written->line < IMADDR_REPORT_VERSION_FAR
-						      ? (uint32_t)written->line
-						      : IMADDR_REPORT_VERSION_FAR;
+	item.ordinal = (uint32_t)written->ordinal;
+	item.line = written->line < IMADDR_REPORT_VERSION_FAR ? (uint32_t)written->line
+							      : IMADDR_REPORT_VERSION_FAR;
+	imaddr_report_versions_set(&report->users_now, index, &item);
 }
 
 /*
@@ -396,9 +396,7 @@ static void hold_user(struct report *report, size_t index, size_t held,
 	previous->held[held] = true;
 	report->next_previous = held + 1;
 	report->users_moved |= held != index;
-	imaddr_report_versions_set(&report->users_now, index, version->hash, version->id);
-	report->users_now.items[index].ordinal = version->ordinal;
-	report->users_now.items[index].line = version->line;
+	imaddr_report_versions_set(&report->users_now, index, version);
 	/* A stretch covers versions of one run, which follow one another. */
 	if (stretch->version_lo && version->id == stretch->version_hi + 1 &&
 	    version->id / ORDINALS_PER_RUN == stretch->version_lo / ORDINALS_PER_RUN &&
@@ -535,8 +533,9 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 		if (imaddr_report_rows_append(&report->findings, numbers, texts) != SQLITE_OK)
 			return fail(report, "write a finding to", err);
 	}
-	imaddr_report_versions_set(&report->findings_now, report->findings_now.count, hash, id);
-	report->findings_now.items[report->findings_now.count - 1].users = users;
+	struct imaddr_report_version item = { .hash = hash, .id = id };
+	item.users = users;
+	imaddr_report_versions_set(&report->findings_now, report->findings_now.count, &item);
 	return IMADDR_OK;
 }
 
