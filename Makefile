@@ -173,8 +173,13 @@ $(BUILD)/tests/peak-rss: tests/memory/peak-rss.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
+# One test at a time per binary: Criterion's parallel runner now and then
+# leaves a 48-byte block of its own behind, which LeakSanitizer reports as
+# a failure (test_audit, about one run in four with --jobs 2, none in twenty
+# with 1). Suppressing libcriterion instead would hide the tests' own leaks,
+# whose stacks pass through it.
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@UNIT_JOBS=1 $(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" unit cases ldap
 
