@@ -11,6 +11,7 @@
 #include "html_report.h"
 #include "sink.h"
 #include "staged_file.h"
+#include "temp_file.h"
 
 /*
  * The verdict and the counts come first on the page and are known last, so
@@ -40,11 +41,12 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	enum imaddr_status status = imaddr_staged_file_begin(&writer->file, info, err);
 	if (status != IMADDR_OK)
 		return status;
-	writer->findings = tmpfile();
-	writer->plan = tmpfile();
+	writer->findings = imaddr_temp_file();
+	writer->plan = writer->findings ? imaddr_temp_file() : NULL;
 	if (!writer->findings || !writer->plan)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': no temporary file: %s",
-					writer->path, strerror(errno));
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': no temporary file "
+					"in '%s' (TMPDIR): %s", writer->path, imaddr_temp_dir(),
+					strerror(errno));
 	return IMADDR_OK;
 }
 

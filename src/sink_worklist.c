@@ -15,6 +15,7 @@
 #include "normalize.h"
 #include "sink.h"
 #include "staged_file.h"
+#include "temp_file.h"
 
 /*
  * Findings come during the read, and duplicates after it, without the
@@ -344,10 +345,11 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	enum imaddr_status status = imaddr_staged_file_begin(&worklist->file, info, err);
 	if (status != IMADDR_OK)
 		return status;
-	worklist->spool = tmpfile();
+	worklist->spool = imaddr_temp_file();
 	if (!worklist->spool)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': no temporary file: %s",
-					worklist->path, strerror(errno));
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': no temporary file "
+					"in '%s' (TMPDIR): %s", worklist->path, imaddr_temp_dir(),
+					strerror(errno));
 	worklist->spool_buffer = imaddr_stream_buffer(worklist->spool, SPOOL_BUFFER_SIZE);
 	worklist->spool_end = 0;
 	if (!worklist->xlsx) {
@@ -360,7 +362,9 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	/* libxlsxwriter writes the file itself, at its temporary name, at the end. */
 	fclose(worklist->file.stream);
 	worklist->file.stream = NULL;
-	lxw_workbook_options options = { .constant_memory = LXW_TRUE };
+	/* Its sheet waits in a temporary file of its own until the end. */
+	lxw_workbook_options options = { .constant_memory = LXW_TRUE,
+					 .tmpdir = (char *)imaddr_temp_dir() };
 	worklist->workbook = workbook_new_opt(worklist->file.staging.staged, &options);
 	if (worklist->workbook)
 		worklist->sheet = workbook_add_worksheet(worklist->workbook, "findings");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "temp_file.h"
 
 /* A record on file: its u32 length, then the user as fields.h encodes it. */
 #define LENGTH_SIZE sizeof(uint32_t)
@@ -16,11 +17,11 @@ enum imaddr_status imaddr_spool_init(struct imaddr_spool *spool, struct imaddr_e
 	imaddr_buf_init(&spool->record, 0);
 	imaddr_buf_init(&spool->read_buffer, 0);
 	imaddr_buf_init(&spool->arena, 0);
-	spool->file = tmpfile();
+	spool->file = imaddr_temp_file();
 	if (!spool->file)
 		return imaddr_error_set(err, IMADDR_ERR_IO,
-					"cannot create a temporary file for the users: %s",
-					strerror(errno));
+					"cannot create a temporary file for the users in '%s' "
+					"(TMPDIR): %s", imaddr_temp_dir(), strerror(errno));
 	spool->file_buffer = imaddr_stream_buffer(spool->file, 1 << 20);
 	return IMADDR_OK;
 }
