@@ -146,32 +146,46 @@ static const char *column_text(sqlite3_stmt *stmt, int column)
 
 /*
  * The first findings of each code in the order the audit found them, which
- * keeps each duplicate group together, numbered as the audit numbered them:
- * a group is the findings of one code around its first member, numbered in
- * the order of its first finding. Window functions rather than a join on
- * the group, which SQLite planned as a scan of the groups per finding.
+ * keeps each duplicate group together, numbered as the audit numbered them.
+ * A run that holds findings from earlier nights stores them under the ids
+ * those nights gave them, so the order is rebuilt from where the run saw
+ * them: the findings of the read by their user's line (a skipped record's
+ * own line), then what the audit found after the read, in its order:
+ * duplicates kind by kind, each group at its first member, members in input
+ * order; look-alikes; the IM domains; the waivers. A group is the findings
+ * of one code around its first member, numbered in that order. Window
+ * functions rather than a join on the group, which SQLite planned as a scan
+ * of the groups per finding.
  */
 static const char findings_sql[] =
-	"WITH grouped AS (\n"
-	"  SELECT *, CASE WHEN related_ordinal IS NOT NULL\n"
-	"                 THEN min(id) OVER (PARTITION BY code, min(ordinal, related_ordinal)) END\n"
-	"            AS group_first\n"
-	"  FROM findings WHERE run_id = ?1),\n"
-	"numbered AS (\n"
-	"  SELECT *, CASE WHEN group_first IS NOT NULL\n"
-	"                 THEN dense_rank() OVER (PARTITION BY group_first IS NULL\n"
-	"                                         ORDER BY group_first) END AS number\n"
-	"  FROM grouped),\n"
-	"listed AS (SELECT *, row_number() OVER (PARTITION BY code ORDER BY id) AS nth\n"
-	"  FROM numbered WHERE waiver_reason IS NULL)\n"
-	"SELECT f.code, f.ordinal,\n"
-	"  coalesce(u.line + " IMADDR_REPORT_SCHEMA_SHIFT_SQL("u.id", "f.run_id", "line_shift") ",\n"
-	"           f.line),\n"
-	"  coalesce(u.dn, f.dn), f.user_id,\n"
-	"  f.field, f.value, f.message, f.suggestion, f.related_ordinal, f.cluster, f.number\n"
-	"FROM listed AS f\n"
-	"LEFT JOIN user_versions AS u ON u.id = f.user_version\n"
-	"WHERE f.nth <= ?2 ORDER BY f.id";
+	"WITH placed AS (\n"
+	"  SELECT f.*, coalesce(u.line + " IMADDR_REPORT_SCHEMA_SHIFT_SQL("u.id", "f.run_id", "line_shift") ",\n"
+	"                       f.line) AS at_line,\n"
+	"         coalesce(u.dn, f.dn) AS user_dn,\n"
+	"         CASE f.code WHEN 'userid-duplicate' THEN 1 WHEN 'uri-duplicate' THEN 2\n"
+	"                     WHEN 'mail-duplicate' THEN 3 WHEN 'im-address-duplicate' THEN 4\n"
+	"                     WHEN 'confusable' THEN 5 WHEN 'too-many-domains' THEN 6\n"
+	"                     WHEN 'waiver-expired' THEN 7 WHEN 'waiver-unused' THEN 7\n"
+	"                     ELSE 0 END AS phase,\n"
+	"         CASE WHEN f.related_ordinal IS NOT NULL\n"
+	"              THEN min(f.ordinal, f.related_ordinal) END AS group_at\n"
+	"  FROM findings AS f\n"
+	"  LEFT JOIN user_versions AS u ON u.id = f.user_version\n"
+	"  WHERE f.run_id = ?1),\n"
+	"ordered AS (\n"
+	"  SELECT *, row_number() OVER (ORDER BY phase, group_at,\n"
+	"                                        CASE WHEN phase = 0 THEN at_line END,\n"
+	"                                        ordinal, id) AS place,\n"
+	"         CASE WHEN phase BETWEEN 1 AND 4 AND group_at IS NOT NULL\n"
+	"              THEN dense_rank() OVER (PARTITION BY phase BETWEEN 1 AND 4\n"
+	"                                                   AND group_at IS NOT NULL\n"
+	"                                      ORDER BY phase, group_at) END AS number\n"
+	"  FROM placed),\n"
+	"listed AS (SELECT *, row_number() OVER (PARTITION BY code ORDER BY place) AS nth\n"
+	"  FROM ordered WHERE waiver_reason IS NULL)\n"
+	"SELECT code, ordinal, at_line, user_dn, user_id,\n"
+	"  field, value, message, suggestion, related_ordinal, cluster, number\n"
+	"FROM listed WHERE nth <= ?2 ORDER BY place";
 
 static enum imaddr_status write_findings(sqlite3 *db, const char *path, struct stored_run *run,
 					 FILE *out, struct imaddr_error *err)
