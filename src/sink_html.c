@@ -144,8 +144,8 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	imaddr_html_end(out);
 	if (!copied) {
 		imaddr_staged_file_abort(&writer->file);
-		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': a temporary file "
-					"failed", writer->path);
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': its temporary files "
+					"in '%s' (TMPDIR) failed", writer->path, imaddr_temp_dir());
 	}
 	return imaddr_staged_file_prepare(&writer->file, err);
 }

@@ -136,8 +136,9 @@ static enum imaddr_status spool_finding(struct worklist *worklist, const struct 
 		}
 	}
 	if (failed)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': a temporary file: %s",
-					worklist->path, strerror(errno));
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': its temporary file "
+					"in '%s' (TMPDIR): %s", worklist->path, imaddr_temp_dir(),
+					strerror(errno));
 	if (worklist->count == worklist->capacity) {
 		worklist->capacity = worklist->capacity ? worklist->capacity * 2 : 1024;
 		worklist->index = imaddr_xrealloc(worklist->index,
@@ -151,8 +152,9 @@ static enum imaddr_status spool_finding(struct worklist *worklist, const struct 
 static enum imaddr_status map_findings(struct worklist *worklist, struct imaddr_error *err)
 {
 	if (fflush(worklist->spool) != 0)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': a temporary file: %s",
-					worklist->path, strerror(errno));
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': its temporary file "
+					"in '%s' (TMPDIR): %s", worklist->path, imaddr_temp_dir(),
+					strerror(errno));
 	if (!worklist->spool_end)
 		return IMADDR_OK;
 	void *map = mmap(NULL, worklist->spool_end, PROT_READ, MAP_PRIVATE,

@@ -41,8 +41,8 @@ void imaddr_spool_release(struct imaddr_spool *spool)
 
 static enum imaddr_status write_failed(struct imaddr_error *err)
 {
-	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the temporary user file: %s",
-				strerror(errno));
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the users' temporary file in "
+				"'%s' (TMPDIR): %s", imaddr_temp_dir(), strerror(errno));
 }
 
 /* A record: its length, then the user's encoding. */
@@ -74,7 +74,8 @@ enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
 
 static enum imaddr_status read_error(struct imaddr_error *err)
 {
-	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot read the temporary user file: %s",
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot read the users' temporary file in "
+				"'%s' (TMPDIR): %s", imaddr_temp_dir(),
 				errno ? strerror(errno) : "short read");
 }
 

@@ -543,3 +543,26 @@ Test(spool, get_of_ordinal_zero_or_past_the_count_fails)
 	cr_assert_eq(imaddr_spool_get(&store, 0, &got, NULL), IMADDR_ERR_IO);
 	imaddr_spool_release(&store);
 }
+
+/* A full disk names where the spool is, so that TMPDIR can be moved. */
+Test(spool, a_full_disk_is_an_io_error_naming_the_directory)
+{
+	struct imaddr_spool store;
+	struct imaddr_error err = { "" };
+	cr_assert_eq(imaddr_spool_init(&store, &err), IMADDR_OK, "%s", err.message);
+	FILE *full = fopen("/dev/full", "w");
+	cr_assert(full, "no /dev/full");
+	fclose(store.file);
+	store.file = full;       /* its 1 MiB stdio buffer is gone with the old stream */
+	struct imaddr_user user = { .dn = "cn=a", .user_id = "a" };
+	const char *keys[IMADDR_KEY_COUNT] = { "a" };
+	enum imaddr_status status = IMADDR_OK;
+	/* The stream's own buffer fills after a few hundred users; writing it fails. */
+	for (int i = 0; i < 100000 && status == IMADDR_OK; i++) {
+		user.ordinal = (uint64_t)i + 1;
+		status = spool_append(&store, &user, keys, &err);
+	}
+	cr_assert_eq(status, IMADDR_ERR_IO);
+	cr_expect(strstr(err.message, "(TMPDIR): No space left on device"), "%s", err.message);
+	imaddr_spool_release(&store);
+}
