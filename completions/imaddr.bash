@@ -35,11 +35,11 @@ _imaddr()
 		return
 		;;
 	report)
-		if [[ $prev == --db || $prev == --html ]]; then
+		if [[ $prev == --db || $prev == --html || $prev == --json ]]; then
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 		elif [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--db --html --label --run --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--db --html --json --json-findings --label --run --help' -- "$cur"))
 		fi
 		return
 		;;

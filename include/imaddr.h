@@ -512,6 +512,20 @@ enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 					    const char *html_path, struct imaddr_error *err);
 
 /**
+ * The JSON document of run `run_id` (0: the newest) of the SQLite report at
+ * `db_path`, which is only read, to `json_path` ("-": standard output): the
+ * document imaddr_sink_json_open's output wrote for the run, with the first
+ * `findings_per_code` findings of each code, but with no "outputs" (the
+ * report does not keep what the other outputs wrote) and, for the
+ * im-address-changes findings the report keeps as users' columns, the
+ * "field" null when the input's attribute for it varied (docs/json.md).
+ * Fails as imaddr_report_write_html does.
+ */
+enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
+					    const char *json_path, size_t findings_per_code,
+					    struct imaddr_error *err);
+
+/**
  * Which run of the SQLite report at `db_path` (only read) a command means:
  * run `run_id`, which must be of `label` when `label` is not NULL; else the
  * newest run of `label`; else (0 and NULL) the newest run. Sets `*found` to

@@ -1,7 +1,7 @@
 /*
  * The HTML report of a run read back from the SQLite report (imaddr report
- * --html): the page of html_report.c, from the tables of report_schema.c,
- * in one read transaction. Declared in imaddr.h (imaddr_report_write_html).
+ * --html): the page of html_report.c, from the run report_read.c reads.
+ * Declared in imaddr.h (imaddr_report_write_html).
  */
 #ifndef IMADDR_REPORT_HTML_H
 #define IMADDR_REPORT_HTML_H

@@ -148,6 +148,11 @@ bool tool_option_typed_in_full(char **argv, const char *name);
  * echoing a value, which could be a password.
  */
 void tool_option_refused(int result, char **argv, const char *command);
+/**
+ * An option's whole number from `min` to `max` into `*out`; else prints
+ * "OPTION takes a whole number from MIN to MAX, not 'TEXT'" and is false.
+ */
+bool tool_parse_number(const char *option, const char *text, long min, long max, long *out);
 
 int tool_audit(int argc, char **argv, struct tool_password *password);
 /**

@@ -145,20 +145,6 @@ static const struct option long_options[] = {
 };
 
 
-static bool parse_count(const char *option, const char *text, long min, long max, long *out)
-{
-	char *end;
-	errno = 0;
-	long value = strtol(text, &end, 10);
-	if (errno || end == text || *end || value < min || value > max) {
-		tool_error("%s takes a whole number from %ld to %ld, not '%s'", option, min, max,
-			   text);
-		return false;
-	}
-	*out = value;
-	return true;
-}
-
 static bool add_input(struct audit_config *config, int kind, const char *name)
 {
 	if (config->input_count == MAX_INPUTS) {
@@ -222,7 +208,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 	case OPT_BASE: config->ldap.base = value; break;
 	case OPT_BAT: config->bat = value; break;
 	case OPT_BAT_CHUNK:
-		if (!parse_count(what, value, 1, LONG_MAX, &number))
+		if (!tool_parse_number(what, value, 1, LONG_MAX, &number))
 			return TOOL_EXIT_USAGE;
 		config->bat_chunk = (uint64_t)number;
 		break;
@@ -289,7 +275,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		config->audit.label = value;
 		break;
 	case OPT_MAX_SHRINK:
-		if (!parse_count(what, value, 0, 100, &number))
+		if (!tool_parse_number(what, value, 0, 100, &number))
 			return TOOL_EXIT_USAGE;
 		config->audit.max_shrink_percent = (unsigned)number;
 		break;
@@ -312,16 +298,16 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 	case OPT_IM_DOMAINS: config->audit.im_domains = value; break;
 	case OPT_JSON: config->json = value; break;
 	case OPT_JSON_FINDINGS:
-		if (!parse_count(what, value, 0, 1000000, &config->json_findings))
+		if (!tool_parse_number(what, value, 0, 1000000, &config->json_findings))
 			return TOOL_EXIT_USAGE;
 		break;
 	case OPT_KEEP_RUNS:
-		if (!parse_count(what, value, 1, INT_MAX, &config->keep_runs))
+		if (!tool_parse_number(what, value, 1, INT_MAX, &config->keep_runs))
 			return TOOL_EXIT_USAGE;
 		break;
 	case OPT_LDIF_FIXES: config->ldif_fixes = value; break;
 	case OPT_PAGE_SIZE:
-		if (!parse_count(what, value, 1, 100000, &number))
+		if (!tool_parse_number(what, value, 1, 100000, &number))
 			return TOOL_EXIT_USAGE;
 		config->ldap.page_size = (int)number;
 		break;
@@ -358,14 +344,14 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		}
 		break;
 	case OPT_TIMEOUT:
-		if (!parse_count(what, value, 1, 86400, &number))
+		if (!tool_parse_number(what, value, 1, 86400, &number))
 			return TOOL_EXIT_USAGE;
 		config->ldap.timeout_seconds = (int)number;
 		break;
 	case OPT_URI_ATTR: config->uri_attr = value; break;
 	case OPT_USERID_ATTR: config->userid_attr = value; break;
 	case OPT_WAIT:
-		if (!parse_count(what, value, 0, 86400, &number))
+		if (!tool_parse_number(what, value, 0, 86400, &number))
 			return TOOL_EXIT_USAGE;
 		config->wait_ms = (int)number * 1000;
 		break;

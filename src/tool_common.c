@@ -1,7 +1,9 @@
 /* What every command of the program shares: exit statuses, messages, option checks. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tool.h"
@@ -42,6 +44,20 @@ void tool_error(const char *format, ...)
 const char *tool_first_error(void)
 {
 	return first_error[0] ? first_error : NULL;
+}
+
+bool tool_parse_number(const char *option, const char *text, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (errno || end == text || *end || value < min || value > max) {
+		tool_error("%s takes a whole number from %ld to %ld, not '%s'", option, min, max,
+			   text);
+		return false;
+	}
+	*out = value;
+	return true;
 }
 
 bool tool_option_typed_in_full(char **argv, const char *name)

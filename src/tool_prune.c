@@ -16,19 +16,6 @@ static const char usage[] =
 	"Exit: 0 done, 2 usage error or no such label, 3 not an imaddr report, locked\n"
 	"past --wait, or I/O failure.\n";
 
-static bool parse_number(const char *option, const char *text, long min, long max, long *out)
-{
-	char *end;
-	long value = strtol(text, &end, 10);
-	if (end == text || *end || value < min || value > max) {
-		tool_error("%s takes a whole number from %ld to %ld, not '%s'", option, min, max,
-			   text);
-		return false;
-	}
-	*out = value;
-	return true;
-}
-
 int tool_prune(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -55,7 +42,7 @@ int tool_prune(int argc, char **argv)
 		switch (option) {
 		case 'd': db = optarg; break;
 		case 'k':
-			if (!parse_number("--keep", optarg, 1, INT_MAX, &keep))
+			if (!tool_parse_number("--keep", optarg, 1, INT_MAX, &keep))
 				return TOOL_EXIT_USAGE;
 			break;
 		case 'l':
@@ -66,7 +53,7 @@ int tool_prune(int argc, char **argv)
 			label = optarg;
 			break;
 		case 'w':
-			if (!parse_number("--wait", optarg, 0, 86400, &wait_seconds))
+			if (!tool_parse_number("--wait", optarg, 0, 86400, &wait_seconds))
 				return TOOL_EXIT_USAGE;
 			break;
 		case 'h':

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +9,13 @@
 
 static const char usage[] =
 	"usage: imaddr report --db FILE [--label NAME] [--run N] [--html OUT.html]\n"
+	"                     [--json OUT.json [--json-findings N]]\n"
 	"Prints the summary of a run stored in the SQLite report FILE (imaddr audit\n"
 	"--db) as the audit printed it, with what changed since the previous run; or\n"
-	"writes its HTML report to OUT.html. The run: the newest, the newest of the\n"
-	"label NAME, or run N (runs.id). The report is only read.\n"
+	"writes its HTML report to OUT.html, its JSON document to OUT.json ('-':\n"
+	"standard output) with the first N findings of each code (20), or both. The\n"
+	"run: the newest, the newest of the label NAME, or run N (runs.id). The\n"
+	"report is only read.\n"
 	"Exit: 0 done, 2 usage error or no such run, 3 not an imaddr report or I/O failure.\n";
 
 int tool_report(int argc, char **argv)
@@ -20,12 +24,16 @@ int tool_report(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "html", required_argument, NULL, 'o' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "json-findings", required_argument, NULL, 'n' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "run", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *html = NULL, *label = NULL;
+	const char *db = NULL, *html = NULL, *json = NULL, *label = NULL;
 	long long run = 0;
+	long json_findings = IMADDR_JSON_FINDINGS_PER_CODE;
+	bool json_findings_given = false;
 	int64_t found = 0;
 	struct imaddr_error err = { "" };
 	int option, index;
@@ -41,6 +49,12 @@ int tool_report(int argc, char **argv)
 		switch (option) {
 		case 'd': db = optarg; break;
 		case 'o': html = optarg; break;
+		case 'j': json = optarg; break;
+		case 'n':
+			if (!tool_parse_number("--json-findings", optarg, 0, 1000000, &json_findings))
+				return TOOL_EXIT_USAGE;
+			json_findings_given = true;
+			break;
 		case 'l':
 			if (!*optarg) {
 				tool_error("--label takes a name, not ''");
@@ -75,10 +89,16 @@ int tool_report(int argc, char **argv)
 		fputs(usage, stderr);
 		return TOOL_EXIT_USAGE;
 	}
+	if (json_findings_given && !json) {
+		tool_error("--json-findings needs --json");
+		return TOOL_EXIT_USAGE;
+	}
 	enum imaddr_status status = imaddr_report_find_run(db, label, run, &found, &err);
 	if (status == IMADDR_OK && html)
 		status = imaddr_report_write_html(db, found, html, &err);
-	else if (status == IMADDR_OK)
+	if (status == IMADDR_OK && json)
+		status = imaddr_report_write_json(db, found, json, (size_t)json_findings, &err);
+	if (status == IMADDR_OK && !html && !json)
 		status = imaddr_report_write_summary(db, found, stdout, &err);
 	if (status != IMADDR_OK) {
 		tool_error("%s", err.message[0] ? err.message : imaddr_strerror(status));

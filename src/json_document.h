@@ -1,0 +1,48 @@
+/*
+ * The run as one JSON document (docs/json.md), from the two sources of a
+ * run: the audit in progress (sink_json.c, --json) and a run read back from
+ * the SQLite report (report_json.c, imaddr report --json). The builder only
+ * formats; its callers decide what goes in.
+ */
+#ifndef IMADDR_JSON_DOCUMENT_H
+#define IMADDR_JSON_DOCUMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buffer.h"
+#include "imaddr.h"
+
+/** What the document says of the run in its "run" member. Strings may be NULL. */
+struct imaddr_json_run {
+	const char *version;
+	const char *started;          /* ISO 8601 UTC */
+	const char *input;
+	const char *scheme;           /* "userid" or "directory-uri" */
+	const char *default_domain;
+	const char *im_domains;
+	bool premigration;
+	const char *current_scheme;
+	const char *current_default_domain;
+	const char *waivers;
+};
+
+/** A finding as the document lists it, with its duplicate group (0: none). */
+json_t *imaddr_json_finding(struct imaddr_buf *scratch, const struct imaddr_finding *finding,
+			    uint64_t duplicate_group);
+
+/**
+ * The document: `findings` (an array, whose reference it takes) holds the
+ * first `per_code` findings of each code, listed[code] of them; the changes
+ * and the history come from totals->changes, the outputs' lines from
+ * totals->outputs. `scratch` is reused.
+ */
+json_t *imaddr_json_document(const struct imaddr_json_run *run,
+			     const struct imaddr_run_totals *totals,
+			     const uint64_t listed[IMADDR_CODE_COUNT], size_t per_code,
+			     json_t *findings, struct imaddr_buf *scratch);
+
+#endif /* IMADDR_JSON_DOCUMENT_H */

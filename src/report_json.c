@@ -1,0 +1,106 @@
+#include "report_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "atomic_file.h"
+#include "buffer.h"
+#include "error.h"
+#include "json_build.h"
+#include "json_document.h"
+#include "report_read.h"
+
+struct listing {
+	json_t *findings;
+	uint64_t listed[IMADDR_CODE_COUNT];
+	struct imaddr_buf *scratch;
+};
+
+static enum imaddr_status list_finding(void *context, const struct imaddr_finding *finding,
+				       uint64_t duplicate_group, struct imaddr_error *err)
+{
+	struct listing *listing = context;
+	(void)err;
+	listing->listed[finding->code]++;
+	imaddr_json_append(listing->findings,
+			   imaddr_json_finding(listing->scratch, finding, duplicate_group));
+	return IMADDR_OK;
+}
+
+static json_t *stored_document(struct imaddr_stored_run *run, size_t per_code,
+			       struct imaddr_buf *scratch, struct imaddr_error *err,
+			       enum imaddr_status *status)
+{
+	struct listing listing = { imaddr_json_checked(json_array()), { 0 }, scratch };
+	/* As the audit lists them: the waived too, and the IM address changes. */
+	const struct imaddr_stored_findings_wanted wanted = {
+		.per_code = per_code,
+		.waived = true,
+		.im_address_changes = true,
+	};
+	*status = imaddr_stored_run_findings(run, &wanted, list_finding, &listing, err);
+	if (*status != IMADDR_OK) {
+		json_decref(listing.findings);
+		return NULL;
+	}
+	const char *const *text = (const char *const *)run->text;
+	const struct imaddr_json_run description = {
+		.version = text[IMADDR_STORED_VERSION],
+		.started = text[IMADDR_STORED_STARTED],
+		.input = text[IMADDR_STORED_INPUT],
+		.scheme = text[IMADDR_STORED_SCHEME],
+		.default_domain = text[IMADDR_STORED_DEFAULT_DOMAIN],
+		.im_domains = text[IMADDR_STORED_IM_DOMAINS],
+		.premigration = text[IMADDR_STORED_CURRENT_SCHEME] != NULL,
+		.current_scheme = text[IMADDR_STORED_CURRENT_SCHEME],
+		.current_default_domain = text[IMADDR_STORED_CURRENT_DEFAULT_DOMAIN],
+		.waivers = text[IMADDR_STORED_WAIVERS],
+	};
+	return imaddr_json_document(&description, &run->totals, listing.listed, per_code,
+				    listing.findings, scratch);
+}
+
+static bool dump(json_t *document, FILE *out)
+{
+	return json_dumpf(document, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
+	       fputc('\n', out) != EOF;
+}
+
+enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
+					    const char *json_path, size_t findings_per_code,
+					    struct imaddr_error *err)
+{
+	struct imaddr_stored_run run;
+	struct imaddr_buf scratch;
+	json_t *document = NULL;
+	bool to_stdout = !strcmp(json_path, "-");
+
+	memset(&run, 0, sizeof(run));
+	imaddr_buf_init(&scratch, 0);
+	enum imaddr_status status = IMADDR_OK;
+	if (!to_stdout)
+		status = imaddr_atomic_file_check_directory(json_path, IMADDR_ERR_IO, "write", err);
+	if (status == IMADDR_OK)
+		status = imaddr_stored_run_open(db_path, run_id, &run, err);
+	if (status == IMADDR_OK)
+		document = stored_document(&run, findings_per_code, &scratch, err, &status);
+	imaddr_stored_run_close(&run);
+
+	if (status == IMADDR_OK && to_stdout) {
+		if (!dump(document, stdout) || fflush(stdout) != 0)
+			status = imaddr_error_set(err, IMADDR_ERR_IO,
+						  "cannot write the JSON to standard output");
+	} else if (status == IMADDR_OK) {
+		struct imaddr_atomic_file file;
+		status = imaddr_atomic_file_open(&file, json_path, err);
+		if (status == IMADDR_OK && !dump(document, file.stream)) {
+			imaddr_atomic_file_abort(&file);
+			status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s'", json_path);
+		} else if (status == IMADDR_OK) {
+			status = imaddr_atomic_file_commit(&file, err);
+		}
+	}
+	json_decref(document);
+	imaddr_buf_release(&scratch);
+	return status;
+}
