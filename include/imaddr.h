@@ -202,6 +202,16 @@ struct imaddr_audit_options {
 	 * counted apart (imaddr_run_totals.waived), not by code or severity.
 	 */
 	const char *waivers;
+	/*
+	 * Where the user caches go (NULL: none), a directory made when missing:
+	 * one per label (label, else input_name), a file where the users this
+	 * run checks are kept, so that the label's next run takes the records
+	 * it saw before from it instead of checking them again. The program
+	 * puts it beside the report (docs/nightly.md). A run that finds its
+	 * label's cache in use by another runs without it; one whose options
+	 * differ starts it afresh.
+	 */
+	const char *user_cache_dir;
 };
 
 /** Default options: userid scheme, default mapping, no domain, 10% shrink. */

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "icu.h"
 #include "strmap.h"
+#include "user_cache.h"
 #include "waivers.h"
 
 /* Cisco's Expressway guidance: at most this many IM domains. */
@@ -36,6 +37,9 @@ struct imaddr_audit {
 
 	/* The run. */
 	struct imaddr_spool spool;
+	struct imaddr_user_cache cache;           /* open when options.user_cache_dir is usable */
+	struct imaddr_buf key_record;             /* a record encoded for its key */
+	struct imaddr_buf encoded_here;           /* a user checked here, for the cache */
 	struct imaddr_duplicates duplicates;
 	struct imaddr_confusables confusables;
 	struct imaddr_strmap domains;             /* IM domain A-label -> users */
@@ -83,6 +87,9 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 	imaddr_duplicates_init(&audit->duplicates);
 	imaddr_confusables_init(&audit->confusables);
 	imaddr_strmap_init(&audit->domains);
+	audit->cache.fd = -1;
+	imaddr_buf_init(&audit->key_record, 0);
+	imaddr_buf_init(&audit->encoded_here, 0);
 	status = imaddr_rules_user_init(&audit->rules, &audit->options, err);
 	if (status == IMADDR_OK)
 		status = imaddr_rules_user_init(&audit->rules_here, &audit->options, err);
@@ -115,6 +122,9 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 	imaddr_confusables_release(&audit->confusables);
 	imaddr_strmap_release(&audit->domains);
 	imaddr_spool_release(&audit->spool);
+	imaddr_user_cache_close(&audit->cache);
+	imaddr_buf_release(&audit->key_record);
+	imaddr_buf_release(&audit->encoded_here);
 	free(audit->finding_codes);
 	free(audit->waived_codes);
 	if (audit->waivers)
@@ -294,7 +304,9 @@ static void check_record(struct imaddr_audit *audit, struct imaddr_rules_user *r
 	checked->spooled.user.cluster = audit->cluster;
 	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++)
 		checked->key_field[kind] = rules->key_field[kind];
-	checked->im_domain_unicode = rules->im_domain_unicode;
+	/* Mostly the A-label itself: then not copied between threads, nor cached. */
+	const char *unicode = rules->im_domain_unicode, *ascii = checked->spooled.user.im_domain;
+	checked->im_domain_unicode = unicode && (!ascii || strcmp(unicode, ascii)) ? unicode : NULL;
 	checked->change = rules->change;
 	for (int kind = 0; kind < IMADDR_CONFUSABLE_KINDS; kind++)
 		checked->skeleton[kind] = rules->skeleton[kind] ? rules->skeleton[kind]->data : NULL;
@@ -311,15 +323,60 @@ static void check_record(struct imaddr_audit *audit, struct imaddr_rules_user *r
 	}
 }
 
+/* Where a user goes in the spool: a user cache's entry, kept or new, or the spool's own. */
+struct placement {
+	const uint8_t *key;          /* its key in the user cache; NULL without one */
+	bool kept;                   /* the cache's entry at offset, entry_size */
+	uint64_t offset;
+	uint32_t entry_size;
+	const char *encoded;         /* the user's encoding made already, or NULL */
+	size_t encoded_size;         /* a checked user's with a key, else a spooled user's */
+};
+
+static enum imaddr_status spool_user(struct imaddr_audit *audit,
+				     const struct imaddr_checked_user *checked,
+				     const struct placement *place, struct imaddr_error *err)
+{
+	const struct imaddr_user *user = &checked->spooled.user;
+	if (!place->key) {
+		if (place->encoded)
+			return imaddr_spool_append_encoded(&audit->spool, NULL, place->encoded,
+							   place->encoded_size, user->line, NULL,
+							   NULL, err);
+		return imaddr_spool_append(&audit->spool, &checked->spooled, err);
+	}
+	uint64_t offset = place->offset;
+	uint32_t entry_size = place->entry_size;
+	if (place->kept) {
+		imaddr_spool_append_kept(&audit->spool, offset, entry_size, user->line);
+	} else {
+		/* The whole checked user: what the next run needs to take it as it is. */
+		const char *encoded = place->encoded;
+		size_t size = place->encoded_size;
+		if (!encoded) {
+			imaddr_buf_reset(&audit->encoded_here);
+			imaddr_fields_encode_checked_user(&audit->encoded_here, checked);
+			encoded = audit->encoded_here.data;
+			size = audit->encoded_here.len;
+		}
+		uint8_t tag[IMADDR_SPOOL_TAG_SIZE];
+		imaddr_user_cache_tag(&audit->cache, place->key, encoded, size, tag);
+		enum imaddr_status status = imaddr_spool_append_encoded(
+			&audit->spool, tag, encoded, size, user->line, &offset, &entry_size, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	imaddr_user_cache_note(&audit->cache, place->key, offset, entry_size);
+	return IMADDR_OK;
+}
+
 /*
  * The run's part of a checked user: counts, duplicate and look-alike
- * indexes, the spool (`spooled`, when not NULL, is the user's spool encoding
- * already made), the outputs and the findings.
+ * indexes, the spool, the outputs and the findings.
  */
 static enum imaddr_status take_user(struct imaddr_audit *audit,
 				    const struct imaddr_checked_user *checked,
-				    const char *spooled, size_t spooled_size,
-				    struct imaddr_error *err)
+				    const struct placement *place, struct imaddr_error *err)
 {
 	const struct imaddr_user *user = &checked->spooled.user;
 	enum imaddr_status status;
@@ -333,17 +390,16 @@ static enum imaddr_status take_user(struct imaddr_audit *audit,
 	audit->totals.users++;
 	if (user->im_address) {
 		audit->totals.users_with_im_address++;
-		count_domain(audit, user->im_domain, checked->im_domain_unicode);
+		count_domain(audit, user->im_domain, checked->im_domain_unicode
+							      ? checked->im_domain_unicode
+							      : user->im_domain);
 	}
 	audit->totals.im_address_changes += checked->change == IMADDR_RULES_CHANGED;
 	audit->totals.im_address_lost += checked->change == IMADDR_RULES_LOST;
 	audit->totals.im_address_gained += checked->change == IMADDR_RULES_GAINED;
 	imaddr_duplicates_add(&audit->duplicates, &checked->spooled, checked->key_field);
 	add_skeletons(audit, checked);
-	if (spooled)
-		status = imaddr_spool_append_encoded(&audit->spool, spooled, spooled_size, err);
-	else
-		status = imaddr_spool_append(&audit->spool, &checked->spooled, err);
+	status = spool_user(audit, checked, place, err);
 	if (status == IMADDR_OK)
 		status = imaddr_sink_driver_user(&audit->sinks, user, err);
 	for (uint64_t i = 0; status == IMADDR_OK && i < checked->check_count; i++) {
@@ -372,28 +428,76 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 {
 	struct imaddr_audit *audit = context;
 	struct imaddr_checked_user checked;
+	uint64_t ordinal = number_user(audit, record);
+	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
+	struct placement place = { 0 };
 
-	check_record(audit, &audit->rules, record, number_user(audit, record), &checked);
-	return take_user(audit, &checked, NULL, 0, err);
+	if (imaddr_user_cache_is_open(&audit->cache)) {
+		imaddr_user_cache_record_key(&audit->cache, &audit->key_record, record,
+					     audit->cluster, key);
+		place.key = key;
+		size_t size;
+		const char *found = imaddr_user_cache_find(&audit->cache, key, &place.offset,
+							   &place.entry_size, &size);
+		const char *p = found, *spooled_end;
+		if (found && imaddr_fields_decode_checked_user(&p, found + size, &checked,
+							       &spooled_end)) {
+			place.kept = true;
+			checked.spooled.user.ordinal = ordinal;
+			checked.spooled.user.line = record->line;
+			return take_user(audit, &checked, &place, err);
+		}
+	}
+	check_record(audit, &audit->rules, record, ordinal, &checked);
+	return take_user(audit, &checked, &place, err);
 }
 
-/* What the reader's thread hands over: a user it checked, or a record. */
-enum { STAGED_CHECKED = 'C', STAGED_RECORD = 'R' };
+/*
+ * What the reader's thread hands over: a user it checked, a record, or a
+ * user the user cache kept, each after its key when the run has a cache.
+ */
+enum { STAGED_CHECKED = 'C', STAGED_RECORD = 'R', STAGED_KEPT = 'K' };
 
 /*
  * On the reader's thread. The rules are the heavier half of a user; the
  * reader's thread does them while the audit's falls behind, and leaves them
  * to it while it keeps up: on a first run SQLite keeps a core busy and the
- * audit's thread has time to spare, on a second run it has none.
+ * audit's thread has time to spare, on a second run it has none. A record
+ * the user cache has seen needs no rules: its checked user comes from the
+ * cache, at this run's position.
  */
 static void check_on_reader(void *context, const struct imaddr_record *record,
 			    bool audit_keeps_up, struct imaddr_buf *out)
 {
 	struct imaddr_audit *audit = context;
 	uint64_t ordinal = number_user(audit, record);
+	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
+	bool cached = imaddr_user_cache_is_open(&audit->cache);
 
+	if (cached) {
+		imaddr_user_cache_record_key(&audit->cache, &audit->key_record, record,
+					     audit->cluster, key);
+		uint64_t offset;
+		uint32_t entry_size;
+		size_t size;
+		const char *found = imaddr_user_cache_find(&audit->cache, key, &offset,
+							   &entry_size, &size);
+		if (found) {
+			size_t start = out->len;
+			imaddr_buf_append_char(out, STAGED_KEPT);
+			imaddr_buf_append(out, key, sizeof(key));
+			imaddr_buf_append(out, &offset, sizeof(offset));
+			imaddr_buf_append(out, &entry_size, sizeof(entry_size));
+			if (imaddr_fields_append_repositioned(out, found, size, ordinal,
+							      record->line))
+				return;
+			out->len = start;    /* not a user after all: checked below */
+		}
+	}
 	if (audit_keeps_up) {
 		imaddr_buf_append_char(out, STAGED_RECORD);
+		if (cached)
+			imaddr_buf_append(out, key, sizeof(key));
 		imaddr_buf_append(out, &ordinal, sizeof(ordinal));
 		imaddr_fields_encode_record(out, record);
 		return;
@@ -401,6 +505,8 @@ static void check_on_reader(void *context, const struct imaddr_record *record,
 	struct imaddr_checked_user checked;
 	check_record(audit, &audit->rules, record, ordinal, &checked);
 	imaddr_buf_append_char(out, STAGED_CHECKED);
+	if (cached)
+		imaddr_buf_append(out, key, sizeof(key));
 	imaddr_fields_encode_checked_user(out, &checked);
 }
 
@@ -409,32 +515,55 @@ static enum imaddr_status damaged(struct imaddr_error *err)
 	return imaddr_error_set(err, IMADDR_ERR_IO, "the reader thread sent a damaged batch");
 }
 
+static bool take_bytes(const char **p, const char *end, void *out, size_t size)
+{
+	if ((size_t)(end - *p) < size)
+		return false;
+	memcpy(out, *p, size);
+	*p += size;
+	return true;
+}
+
 /* On the audit's thread: what the reader's handed over. */
 static enum imaddr_status take_staged(void *context, const char **p, const char *end,
 				      struct imaddr_error *err)
 {
 	struct imaddr_audit *audit = context;
 	struct imaddr_checked_user checked;
+	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
+	struct placement place = { 0 };
 	uint64_t ordinal;
 
 	if (*p == end)
 		return damaged(err);
 	char kind = *(*p)++;
-	if (kind == STAGED_RECORD) {
-		if ((size_t)(end - *p) < sizeof(ordinal))
+	if (imaddr_user_cache_is_open(&audit->cache)) {
+		if (!take_bytes(p, end, key, sizeof(key)))
 			return damaged(err);
-		memcpy(&ordinal, *p, sizeof(ordinal));
-		*p += sizeof(ordinal);
-		if (!imaddr_fields_decode_record(p, end, &audit->record_here))
+		place.key = key;
+	}
+	if (kind == STAGED_RECORD) {
+		if (!take_bytes(p, end, &ordinal, sizeof(ordinal)) ||
+		    !imaddr_fields_decode_record(p, end, &audit->record_here))
 			return damaged(err);
 		check_record(audit, &audit->rules_here, &audit->record_here, ordinal, &checked);
-		return take_user(audit, &checked, NULL, 0, err);
+		return take_user(audit, &checked, &place, err);
 	}
-	const char *spooled = *p, *spooled_end;
-	if (kind != STAGED_CHECKED ||
-	    !imaddr_fields_decode_checked_user(p, end, &checked, &spooled_end))
+	if (kind == STAGED_KEPT) {
+		if (!place.key || !take_bytes(p, end, &place.offset, sizeof(place.offset)) ||
+		    !take_bytes(p, end, &place.entry_size, sizeof(place.entry_size)))
+			return damaged(err);
+		place.kept = true;
+	} else if (kind != STAGED_CHECKED) {
 		return damaged(err);
-	return take_user(audit, &checked, spooled, (size_t)(spooled_end - spooled), err);
+	}
+	const char *encoded = *p, *spooled_end;
+	if (!imaddr_fields_decode_checked_user(p, end, &checked, &spooled_end))
+		return damaged(err);
+	/* A user cache keeps the whole checked user, the spool its spooled user. */
+	place.encoded = encoded;
+	place.encoded_size = (size_t)((place.key ? *p : spooled_end) - encoded);
+	return take_user(audit, &checked, &place, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -580,6 +709,31 @@ static enum imaddr_status read_input(struct imaddr_audit *audit, const struct im
 	return status;
 }
 
+/* A failed run leaves no user cache (nor its directory) that it made. */
+static void discard_cache(struct imaddr_audit *audit)
+{
+	imaddr_spool_release(&audit->spool);
+	imaddr_user_cache_discard(&audit->cache);
+}
+
+/* The spool: in the label's user cache when the run has one free, else a temporary file. */
+static enum imaddr_status open_spool(struct imaddr_audit *audit, struct imaddr_error *err)
+{
+	bool in_use = false;
+	if (audit->options.user_cache_dir) {
+		enum imaddr_status status = imaddr_user_cache_open_label(&audit->cache,
+									 &audit->options,
+									 &in_use, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	if (!imaddr_user_cache_is_open(&audit->cache))
+		return imaddr_spool_init(&audit->spool, err);
+	imaddr_spool_init_cache(&audit->spool, audit->cache.file, audit->cache.size,
+				audit->cache.path);
+	return IMADDR_OK;
+}
+
 enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 					   const struct imaddr_input *inputs, size_t count,
 					   struct imaddr_run_totals *totals, struct imaddr_error *err)
@@ -596,7 +750,7 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 		.notice = on_notice,
 		.context = audit,
 	};
-	enum imaddr_status status = imaddr_spool_init(&audit->spool, err);
+	enum imaddr_status status = open_spool(audit, err);
 
 	if (audit->options.scheme == IMADDR_SCHEME_DIRECTORY_URI)
 		request.required_roles |= 1u << IMADDR_ROLE_DIRECTORY_URI;
@@ -627,6 +781,11 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 						err);
 	else
 		imaddr_sink_driver_abort(&audit->sinks);
+	/* After the outputs: a run that failed leaves the last good run's index. */
+	if (status == IMADDR_OK && imaddr_user_cache_is_open(&audit->cache))
+		status = imaddr_user_cache_commit(&audit->cache, err);
+	if (status != IMADDR_OK)
+		discard_cache(audit);
 	if (status == IMADDR_OK && totals) {
 		*totals = audit->totals;
 		/* The report's, alive with its sink until imaddr_audit_free. */

@@ -456,3 +456,19 @@ void imaddr_fields_values(const struct imaddr_field_table *table, const void *ob
 			*strings++ = string_at(base, field);
 	}
 }
+
+_Static_assert(U_ordinal == 0 && U_line == 1, "a user's encoding starts with its position");
+
+bool imaddr_fields_append_repositioned(struct imaddr_buf *out, const char *encoded, size_t size,
+				       uint64_t ordinal, uint64_t line)
+{
+	const char *p = encoded, *end = encoded + size;
+	uint64_t skipped;
+	if (!get_varint(&p, end, &skipped) || !get_varint(&p, end, &skipped))
+		return false;
+	put_varint(out, ordinal);
+	put_varint(out, line);
+	imaddr_buf_append(out, p, (size_t)(end - p));
+	finish(out);
+	return true;
+}

@@ -124,7 +124,7 @@ struct imaddr_spooled_user {
 /*
  * What the rules made of a record besides the user and its keys, when the
  * rules run on the reader's thread (audit.c): where each key came from, the
- * IM domain's U-label, the pre-migration change, the look-alike skeletons
+ * IM domain's U-label (NULL when it is the A-label), the pre-migration change, the look-alike skeletons
  * (IMADDR_FIELDS_SKELETONS, as confusables.h counts them) and the findings.
  */
 #define IMADDR_FIELDS_SKELETONS 2
@@ -190,6 +190,15 @@ void imaddr_fields_encode_checked_user(struct imaddr_buf *out,
 bool imaddr_fields_decode_checked_user(const char **p, const char *end,
 				       struct imaddr_checked_user *checked,
 				       const char **spooled_end);
+/**
+ * Appends to `out` the `size` bytes of a user's encoding at `encoded` (a
+ * user's, a spooled user's or a checked user's: each starts with the
+ * user's), as if encoded with `ordinal` and `line` instead of its own: a
+ * user kept from an earlier run at another place in the input. False when
+ * the bytes do not start with a position.
+ */
+bool imaddr_fields_append_repositioned(struct imaddr_buf *out, const char *encoded, size_t size,
+				       uint64_t ordinal, uint64_t line);
 /** A record with its problems; decoded values are NUL-terminated (`terminated`). */
 void imaddr_fields_encode_record(struct imaddr_buf *out, const struct imaddr_record *record);
 bool imaddr_fields_decode_record(const char **p, const char *end, struct imaddr_record *record);

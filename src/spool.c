@@ -8,30 +8,65 @@
 #include "error.h"
 #include "temp_file.h"
 
-/* A record on file: its u32 length, then the user as fields.h encodes it. */
+/*
+ * An entry on file: the u32 length of the user's encoding, in a user cache
+ * the user's tag (IMADDR_SPOOL_TAG_SIZE bytes: its key and a check), then
+ * the user as fields.h encodes it.
+ */
 #define LENGTH_SIZE sizeof(uint32_t)
 
-enum imaddr_status imaddr_spool_init(struct imaddr_spool *spool, struct imaddr_error *err)
+static size_t key_size(const struct imaddr_spool *spool)
+{
+	return spool->keyed ? IMADDR_SPOOL_TAG_SIZE : 0;
+}
+
+static void spool_init(struct imaddr_spool *spool)
 {
 	memset(spool, 0, sizeof(*spool));
 	imaddr_buf_init(&spool->record, 0);
 	imaddr_buf_init(&spool->read_buffer, 0);
 	imaddr_buf_init(&spool->arena, 0);
+}
+
+enum imaddr_status imaddr_spool_init(struct imaddr_spool *spool, struct imaddr_error *err)
+{
+	spool_init(spool);
 	spool->file = imaddr_temp_file();
 	if (!spool->file)
 		return imaddr_error_set(err, IMADDR_ERR_IO,
 					"cannot create a temporary file for the users in '%s' "
 					"(TMPDIR): %s", imaddr_temp_dir(), strerror(errno));
+	spool->owned = true;
+	struct imaddr_buf name;
+	imaddr_buf_init(&name, 0);
+	imaddr_buf_appendf(&name, "the users' temporary file in '%s' (TMPDIR)", imaddr_temp_dir());
+	spool->name = imaddr_buf_detach(&name);
 	spool->file_buffer = imaddr_stream_buffer(spool->file, 1 << 20);
 	return IMADDR_OK;
 }
 
+void imaddr_spool_init_cache(struct imaddr_spool *spool, FILE *file, uint64_t size,
+			     const char *name)
+{
+	spool_init(spool);
+	spool->file = file;
+	spool->keyed = true;
+	spool->size = size;
+	struct imaddr_buf text;
+	imaddr_buf_init(&text, 0);
+	imaddr_buf_appendf(&text, "the user cache '%s'", name);
+	spool->name = imaddr_buf_detach(&text);
+}
+
 void imaddr_spool_release(struct imaddr_spool *spool)
 {
-	if (spool->file)
+	if (spool->file && spool->owned)
 		fclose(spool->file);
 	free(spool->file_buffer);
+	free(spool->name);
 	free(spool->offsets);
+	free(spool->sizes);
+	free(spool->lines);
 	imaddr_buf_release(&spool->record);
 	imaddr_buf_release(&spool->read_buffer);
 	imaddr_spool_unload(spool);
@@ -39,27 +74,50 @@ void imaddr_spool_release(struct imaddr_spool *spool)
 	memset(spool, 0, sizeof(*spool));
 }
 
-static enum imaddr_status write_failed(struct imaddr_error *err)
+static enum imaddr_status write_failed(struct imaddr_spool *spool, struct imaddr_error *err)
 {
-	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the users' temporary file in "
-				"'%s' (TMPDIR): %s", imaddr_temp_dir(), strerror(errno));
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write %s: %s", spool->name,
+				strerror(errno));
 }
 
-/* A record: its length, then the user's encoding. */
-enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const char *encoded,
-					       size_t size, struct imaddr_error *err)
+static void make_room(struct imaddr_spool *spool)
+{
+	if (spool->count < spool->capacity)
+		return;
+	spool->capacity = spool->capacity ? spool->capacity * 2 : 4096;
+	spool->offsets = imaddr_xrealloc(spool->offsets, spool->capacity * sizeof(*spool->offsets));
+	spool->sizes = imaddr_xrealloc(spool->sizes, spool->capacity * sizeof(*spool->sizes));
+	spool->lines = imaddr_xrealloc(spool->lines, spool->capacity * sizeof(*spool->lines));
+}
+
+static void place(struct imaddr_spool *spool, uint64_t offset, uint32_t size, uint64_t line)
+{
+	make_room(spool);
+	spool->offsets[spool->count] = offset;
+	spool->sizes[spool->count] = size;
+	spool->lines[spool->count] = line;
+	spool->count++;
+}
+
+enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const uint8_t *tag,
+					       const char *encoded, size_t size, uint64_t line,
+					       uint64_t *offset, uint32_t *entry_size,
+					       struct imaddr_error *err)
 {
 	uint32_t rest = (uint32_t)size;
-	if (spool->count == spool->capacity) {
-		spool->capacity = spool->capacity ? spool->capacity * 2 : 4096;
-		spool->offsets = imaddr_xrealloc(spool->offsets,
-						 spool->capacity * sizeof(*spool->offsets));
-	}
+	size_t keyed = key_size(spool);
+	static const uint8_t no_tag[IMADDR_SPOOL_TAG_SIZE];
 	if (fwrite(&rest, 1, LENGTH_SIZE, spool->file) != LENGTH_SIZE ||
+	    fwrite(tag ? tag : no_tag, 1, keyed, spool->file) != keyed ||
 	    fwrite(encoded, 1, size, spool->file) != size)
-		return write_failed(err);
-	spool->offsets[spool->count++] = spool->size;
-	spool->size += LENGTH_SIZE + size;
+		return write_failed(spool, err);
+	uint32_t total = (uint32_t)(LENGTH_SIZE + keyed + size);
+	if (offset)
+		*offset = spool->size;
+	if (entry_size)
+		*entry_size = total;
+	place(spool, spool->size, total, line);
+	spool->size += total;
 	return IMADDR_OK;
 }
 
@@ -69,35 +127,55 @@ enum imaddr_status imaddr_spool_append(struct imaddr_spool *spool,
 {
 	imaddr_buf_reset(&spool->record);
 	imaddr_fields_encode_spooled_user(&spool->record, user);
-	return imaddr_spool_append_encoded(spool, spool->record.data, spool->record.len, err);
+	return imaddr_spool_append_encoded(spool, NULL, spool->record.data, spool->record.len,
+					   user->user.line, NULL, NULL, err);
 }
 
-static enum imaddr_status read_error(struct imaddr_error *err)
+void imaddr_spool_append_kept(struct imaddr_spool *spool, uint64_t offset, uint32_t entry_size,
+			      uint64_t line)
 {
-	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot read the users' temporary file in "
-				"'%s' (TMPDIR): %s", imaddr_temp_dir(),
+	place(spool, offset, entry_size, line);
+}
+
+static enum imaddr_status read_error(struct imaddr_spool *spool, struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot read %s: %s", spool->name,
 				errno ? strerror(errno) : "short read");
 }
 
-static enum imaddr_status corrupt(struct imaddr_error *err)
+static enum imaddr_status corrupt(struct imaddr_spool *spool, struct imaddr_error *err)
 {
-	return imaddr_error_set(err, IMADDR_ERR_IO, "the temporary user file is corrupt");
+	return imaddr_error_set(err, IMADDR_ERR_IO, "%s is corrupt", spool->name);
 }
 
-static bool decode(const char *raw, uint32_t rest, struct imaddr_spooled_user *out)
+/*
+ * User `ordinal` from its entry at `raw` (`size` bytes): the spooled user
+ * its encoding starts with, at this run's position.
+ */
+static bool decode(const struct imaddr_spool *spool, const char *raw, size_t size,
+		   uint64_t ordinal, struct imaddr_spooled_user *out)
 {
-	const char *p = raw;
+	uint32_t rest;
+	size_t skip = LENGTH_SIZE + key_size(spool);
+	if (size < skip)
+		return false;
+	memcpy(&rest, raw, sizeof(rest));
+	if (rest != size - skip)
+		return false;
+	const char *p = raw + skip;
 	memset(out, 0, sizeof(*out));
-	return imaddr_fields_decode_spooled_user(&p, raw + rest, out) &&
-	       p == raw + rest;
+	if (!imaddr_fields_decode_spooled_user(&p, raw + size, out))
+		return false;
+	out->user.ordinal = ordinal;
+	out->user.line = spool->lines[ordinal - 1];
+	return true;
 }
 
-/* Where user `ordinal`'s record (its length included) starts, and its size. */
+/* Where user `ordinal`'s entry starts, and its size. */
 static size_t record_at(const struct imaddr_spool *spool, uint64_t ordinal, uint64_t *begin)
 {
 	*begin = spool->offsets[ordinal - 1];
-	uint64_t end = ordinal < spool->count ? spool->offsets[ordinal] : spool->size;
-	return (size_t)(end - *begin);
+	return spool->sizes[ordinal - 1];
 }
 
 /* The record of `ordinal` if it was read ahead, else NULL. */
@@ -139,7 +217,7 @@ enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64
 	imaddr_spool_unload(spool);
 	errno = 0;
 	if (fflush(spool->file) != 0)
-		return read_error(err);
+		return read_error(spool, err);
 	if (!count)
 		return IMADDR_OK;
 	spool->preloaded = imaddr_xmalloc(count * sizeof(*spool->preloaded));
@@ -161,7 +239,7 @@ enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64
 			if (!imaddr_buf_reserve(&window, want) ||
 			    pread(fileno(spool->file), window.data, want, (off_t)begin) !=
 				    (ssize_t)want) {
-				status = read_error(err);
+				status = read_error(spool, err);
 				break;
 			}
 			window_begin = begin;
@@ -180,15 +258,14 @@ enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64
 enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal,
 				    struct imaddr_spooled_user *out, struct imaddr_error *err)
 {
-	uint32_t rest;
 	if (ordinal == 0 || ordinal > spool->count)
 		return imaddr_error_set(err, IMADDR_ERR_IO, "no user %llu in the spool",
 					(unsigned long long)ordinal);
 	errno = 0;
 	if (fflush(spool->file) != 0)
-		return read_error(err);
+		return read_error(spool, err);
 	/*
-	 * The offsets give the record's size, so one pread reads it whole: the
+	 * The entry's size is known, so one pread reads it whole: the
 	 * duplicate search reads every member of every candidate group, tens of
 	 * thousands of users in a large directory. (A mapping of the file would
 	 * save even that call, but its pages would count as the process's own.)
@@ -199,16 +276,14 @@ enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal
 	if (!raw) {
 		imaddr_buf_reset(&spool->read_buffer);
 		if (size < LENGTH_SIZE || !imaddr_buf_reserve(&spool->read_buffer, size))
-			return read_error(err);
+			return read_error(spool, err);
 		if (pread(fileno(spool->file), spool->read_buffer.data, size, (off_t)begin) !=
 		    (ssize_t)size)
-			return read_error(err);
+			return read_error(spool, err);
 		raw = spool->read_buffer.data;
 	}
-	memcpy(&rest, raw, sizeof(rest));
-	if (rest != size - LENGTH_SIZE || !decode(raw + LENGTH_SIZE, rest, out) ||
-	    out->user.ordinal != ordinal)
-		return corrupt(err);
+	if (!decode(spool, raw, size, ordinal, out))
+		return corrupt(spool, err);
 	return IMADDR_OK;
 }
 
@@ -219,45 +294,37 @@ enum imaddr_status imaddr_spool_each(struct imaddr_spool *spool, imaddr_spool_fn
 {
 	struct imaddr_buf chunk;
 	enum imaddr_status status = IMADDR_OK;
-	uint64_t offset = 0, ordinal = 0;
-	size_t have = 0, used = 0;
+	uint64_t chunk_at = 0;    /* the file offset of chunk.data[0] */
+	size_t have = 0;
 
 	errno = 0;
 	if (fflush(spool->file) != 0)
-		return read_error(err);
+		return read_error(spool, err);
 	imaddr_buf_init(&chunk, 0);
 	imaddr_buf_reserve(&chunk, EACH_CHUNK);
 	int fd = fileno(spool->file);
-	while (status == IMADDR_OK && ordinal < spool->count) {
-		uint32_t rest;
-		/* Refill when the next record is not whole in the chunk. */
-		if (have - used < LENGTH_SIZE ||
-		    (memcpy(&rest, chunk.data + used, sizeof(rest)),
-		     have - used < LENGTH_SIZE + rest)) {
-			memmove(chunk.data, chunk.data + used, have - used);
-			have -= used;
-			used = 0;
-			if (have >= LENGTH_SIZE) {
-				memcpy(&rest, chunk.data, sizeof(rest));
-				imaddr_buf_reserve(&chunk, LENGTH_SIZE + rest);
-			}
-			ssize_t got = pread(fd, chunk.data + have, chunk.cap - 1 - have,
-					    (off_t)offset);
-			if (got <= 0) {
-				status = read_error(err);
+	for (uint64_t ordinal = 1; status == IMADDR_OK && ordinal <= spool->count; ordinal++) {
+		uint64_t begin;
+		size_t size = record_at(spool, ordinal, &begin);
+		/* Users written in order follow each other: read on from where the chunk ends. */
+		if (begin < chunk_at || begin + size > chunk_at + have) {
+			size_t want = size > EACH_CHUNK ? size : EACH_CHUNK;
+			if (want > spool->size - begin)
+				want = (size_t)(spool->size - begin);
+			imaddr_buf_reserve(&chunk, want);
+			errno = 0;
+			if (want < size || pread(fd, chunk.data, want, (off_t)begin) != (ssize_t)want) {
+				status = read_error(spool, err);
 				break;
 			}
-			have += (size_t)got;
-			offset += (uint64_t)got;
-			continue;
+			chunk_at = begin;
+			have = want;
 		}
 		struct imaddr_spooled_user user;
-		if (!decode(chunk.data + used + LENGTH_SIZE, rest, &user) ||
-		    user.user.ordinal != ++ordinal) {
-			status = corrupt(err);
+		if (!decode(spool, chunk.data + (begin - chunk_at), size, ordinal, &user)) {
+			status = corrupt(spool, err);
 			break;
 		}
-		used += LENGTH_SIZE + rest;
 		status = fn(context, &user, err);
 	}
 	imaddr_buf_release(&chunk);

@@ -23,8 +23,13 @@ static uint64_t mix(uint64_t h)
 
 uint64_t imaddr_hash(const void *bytes, size_t length)
 {
+	return imaddr_hash_seeded(bytes, length, 0x9e3779b97f4a7c15ULL);
+}
+
+uint64_t imaddr_hash_seeded(const void *bytes, size_t length, uint64_t seed)
+{
 	const unsigned char *p = bytes;
-	uint64_t hash = 0x9e3779b97f4a7c15ULL ^ length;
+	uint64_t hash = seed ^ length;
 	while (length >= 8) {
 		uint64_t word;
 		memcpy(&word, p, 8);

@@ -35,6 +35,11 @@ struct imaddr_strmap_entry **imaddr_strmap_sorted(const struct imaddr_strmap *ma
 
 /** imaddr's one hash function: 64 bits, fast, not cryptographic. */
 uint64_t imaddr_hash(const void *bytes, size_t length);
+/**
+ * The same from `seed`: a secret seed makes values that collide hard to
+ * choose without it (the user cache's keys, user_cache.h).
+ */
+uint64_t imaddr_hash_seeded(const void *bytes, size_t length, uint64_t seed);
 /** `hash` with `value` mixed in: for hashing a sequence without copying it. */
 uint64_t imaddr_hash_combine(uint64_t hash, uint64_t value);
 

@@ -272,6 +272,18 @@ static int configure(int argc, char **argv, struct audit_config *config,
 	set_source(config);
 	if (!config->audit.label)
 		config->audit.label = config->label = derived_label(config);
+	/* The label's next run takes the users it saw from here (docs/nightly.md). */
+	if (config->db && !config->no_user_cache) {
+		size_t length = strlen(config->db);
+		config->user_cache = malloc(length + sizeof(".users"));
+		if (!config->user_cache) {
+			tool_error("out of memory");
+			return TOOL_EXIT_FAILURE;
+		}
+		memcpy(config->user_cache, config->db, length);
+		memcpy(config->user_cache + length, ".users", sizeof(".users"));
+		config->audit.user_cache_dir = config->user_cache;
+	}
 	return TOOL_EXIT_CLEAN;
 }
 
@@ -279,6 +291,7 @@ static void audit_config_release(struct audit_config *config)
 {
 	free(config->name);
 	free(config->label);
+	free(config->user_cache);
 	free(config->configured_uri);
 	tool_config_release(&config->config_file);
 }

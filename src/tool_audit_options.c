@@ -69,6 +69,8 @@ static const char usage[] =
 	"  --max-shrink PCT    refuse a run with more than PCT% fewer users than the\n"
 	"                      previous run (10)  --allow-shrink  record it all the same\n"
 	"  --keep-runs N       after the run, keep only the newest N runs of its label\n"
+	"  --no-user-cache     check every user again: keep no user cache beside the\n"
+	"                      report (FILE.users/, for the label's next run)\n"
 	"  --syslog            one line per run to syslog (journald): label, counts, exit\n"
 	"  --syslog-facility user|daemon|local0..local7   (user)\n"
 	"Accepted exceptions:\n"
@@ -123,6 +125,7 @@ static const struct option long_options[] = {
 	{ "ldif-fixes", required_argument, NULL, OPT_LDIF_FIXES },
 	{ "mail-attr", required_argument, NULL, OPT_MAIL_ATTR },
 	{ "max-shrink", required_argument, NULL, OPT_MAX_SHRINK },
+	{ "no-user-cache", no_argument, NULL, OPT_NO_USER_CACHE },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
@@ -337,6 +340,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 	case OPT_SIMPLE: break;   /* ldapsearch's -x: a simple bind is what -D does */
 	case OPT_STARTTLS: config->ldap.starttls = true; break;
 	case OPT_SYSLOG: config->syslog = true; break;
+	case OPT_NO_USER_CACHE: config->no_user_cache = true; break;
 	case OPT_SYSLOG_FACILITY:
 		if (!tool_syslog_facility(value, &config->syslog_facility)) {
 			tool_error("%s takes user, daemon or local0 to local7, not '%s'", what, value);
@@ -444,7 +448,7 @@ static int check_settings(struct audit_config *config, int *ids)
 
 /*
  * A switch (quiet, starttls, ask-password, allow-shrink, fail-on-new,
- * syslog) is yes or no in the file.
+ * syslog, no-user-cache) is yes or no in the file.
  */
 static int set_switch(struct audit_config *config, int id, const char *value, const char *what)
 {
@@ -467,6 +471,8 @@ static int set_switch(struct audit_config *config, int id, const char *value, co
 		config->ldap.starttls = on;
 	else if (id == OPT_SYSLOG)
 		config->syslog = on;
+	else if (id == OPT_NO_USER_CACHE)
+		config->no_user_cache = on;
 	else
 		config->ask_password = on;
 	return TOOL_EXIT_CLEAN;
@@ -496,7 +502,8 @@ static int apply_section(struct audit_config *config, const int *ids, const char
 			continue;
 		snprintf(what, sizeof(what), "%s:%d: %s", file->path, entry->line, entry->key);
 		bool is_switch = id == OPT_QUIET || id == OPT_STARTTLS || id == OPT_ASK_PASSWORD ||
-				 id == OPT_ALLOW_SHRINK || id == OPT_FAIL_ON_NEW || id == OPT_SYSLOG;
+				 id == OPT_ALLOW_SHRINK || id == OPT_FAIL_ON_NEW || id == OPT_SYSLOG ||
+				 id == OPT_NO_USER_CACHE;
 		int status = is_switch ? set_switch(config, id, entry->value, what)
 				       : set_option(config, id, entry->value, what);
 		if (status != TOOL_EXIT_CLEAN)

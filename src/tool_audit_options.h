@@ -25,6 +25,7 @@ enum option_id {
 	OPT_PAGE_SIZE, OPT_PROFILE, OPT_RUNBOOK, OPT_SCHEME, OPT_TIMEOUT, OPT_URI_ATTR,
 	OPT_USERID_ATTR, OPT_WAIT, OPT_WORKLIST, OPT_ALLOW_SHRINK, OPT_FAIL_ON_NEW, OPT_LABEL,
 	OPT_MAX_SHRINK, OPT_WAIVERS, OPT_KEEP_RUNS, OPT_SYSLOG, OPT_SYSLOG_FACILITY,
+	OPT_NO_USER_CACHE,
 	OPT_END
 };
 
@@ -88,6 +89,8 @@ struct audit_config {
 	bool answered;                   /* --help or --version: printed, nothing to run */
 	char *name;                      /* input_name's, which audit.input_name borrows */
 	char *label;                     /* derived_label's, which audit.label borrows */
+	bool no_user_cache;              /* --no-user-cache */
+	char *user_cache;                /* the label's, which audit.user_cache borrows */
 };
 
 /**

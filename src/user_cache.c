@@ -1,0 +1,578 @@
+/* dladdr(), to know the library's build. */
+#define _GNU_SOURCE
+#include "user_cache.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <unicode/uversion.h>
+
+#include "error.h"
+#include "fields.h"
+#include "strmap.h"
+
+/* Raised when what the files hold changes meaning. */
+#define CACHE_FORMAT 1
+
+static const char data_magic[8] = "imaddrUD";
+static const char index_magic[8] = "imaddrUI";
+
+/* The head of PATH, then its entries. */
+struct data_header {
+	char magic[8];
+	uint64_t format;
+	uint64_t fingerprint[4];
+	uint64_t seed[4];
+};
+
+/* The head of PATH.index, then `count` entries. */
+struct index_header {
+	char magic[8];
+	uint64_t format;
+	uint64_t fingerprint[4];
+	uint64_t seed[4];
+	uint64_t count;
+	uint64_t used;            /* the bytes of PATH the entries take */
+	uint64_t checksum;        /* of the entries */
+};
+
+/* Read on from the entry found last: most users are where they were. */
+#define WINDOW (1 << 20)
+
+static enum imaddr_status failed(const char *what, const char *path, struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot %s the user cache '%s': %s", what,
+				path, strerror(errno ? errno : EIO));
+}
+
+static bool read_all(int fd, void *data, size_t size, off_t at)
+{
+	char *p = data;
+	while (size) {
+		ssize_t got = pread(fd, p, size, at);
+		if (got <= 0)
+			return false;
+		p += got;
+		size -= (size_t)got;
+		at += got;
+	}
+	return true;
+}
+
+static bool write_all(int fd, const void *data, size_t size)
+{
+	const char *p = data;
+	while (size) {
+		ssize_t put = write(fd, p, size);
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put <= 0)
+			return false;
+		p += put;
+		size -= (size_t)put;
+	}
+	return true;
+}
+
+static uint64_t checksum(const struct imaddr_user_cache_entry *entries, size_t count)
+{
+	return imaddr_hash(entries, count * sizeof(*entries));
+}
+
+/* The last run's index, when it belongs to this file and this fingerprint. */
+static void load_index(struct imaddr_user_cache *cache)
+{
+	struct index_header header;
+	int fd = open(cache->index_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && read_all(fd, &header, sizeof(header), 0) &&
+	    !memcmp(header.magic, index_magic, sizeof(header.magic)) &&
+	    header.format == CACHE_FORMAT &&
+	    !memcmp(header.fingerprint, cache->fingerprint, sizeof(header.fingerprint)) &&
+	    !memcmp(header.seed, cache->seed, sizeof(header.seed)) &&
+	    (uint64_t)st.st_size >= sizeof(header) &&
+	    header.count == ((uint64_t)st.st_size - sizeof(header)) /
+				    sizeof(struct imaddr_user_cache_entry) &&
+	    ((uint64_t)st.st_size - sizeof(header)) % sizeof(struct imaddr_user_cache_entry) == 0) {
+		struct imaddr_user_cache_entry *entries =
+			imaddr_xmalloc((header.count ? header.count : 1) * sizeof(*entries));
+		if (read_all(fd, entries, header.count * sizeof(*entries), sizeof(header)) &&
+		    checksum(entries, header.count) == header.checksum) {
+			cache->previous = entries;
+			cache->previous_count = header.count;
+			cache->previous_used = header.used;
+		} else {
+			free(entries);
+		}
+	}
+	close(fd);
+}
+
+/* Empties PATH and gives it a new seed: no key of before can match. */
+static enum imaddr_status start_afresh(struct imaddr_user_cache *cache, struct imaddr_error *err)
+{
+	struct data_header header;
+	memset(&header, 0, sizeof(header));
+	memcpy(header.magic, data_magic, sizeof(header.magic));
+	header.format = CACHE_FORMAT;
+	memcpy(header.fingerprint, cache->fingerprint, sizeof(header.fingerprint));
+	if (getrandom(header.seed, sizeof(header.seed), 0) != (ssize_t)sizeof(header.seed)) {
+		/* Without the kernel's randomness, the time and process still vary. */
+		header.seed[0] = imaddr_hash(cache->path, strlen(cache->path)) ^ (uint64_t)time(NULL);
+		for (int i = 1; i < 4; i++)
+			header.seed[i] = header.seed[i - 1] * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+	}
+	memcpy(cache->seed, header.seed, sizeof(cache->seed));
+	free(cache->previous);
+	cache->previous = NULL;
+	cache->previous_count = 0;
+	cache->previous_used = 0;
+	errno = 0;
+	if (ftruncate(cache->fd, 0) != 0 || lseek(cache->fd, 0, SEEK_SET) != 0 ||
+	    !write_all(cache->fd, &header, sizeof(header)))
+		return failed("write", cache->path, err);
+	unlink(cache->index_path);
+	cache->size = sizeof(header);
+	return IMADDR_OK;
+}
+
+/*
+ * Whether PATH has grown to twice what the last run's users took when they
+ * were new: an entry of a user that changed or left is never used again.
+ */
+static bool mostly_unused(const struct imaddr_user_cache *cache)
+{
+	return cache->size > sizeof(struct data_header) + 2 * cache->previous_used + WINDOW;
+}
+
+enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const char *path,
+					  const uint64_t fingerprint[4], bool *in_use,
+					  struct imaddr_error *err)
+{
+	memset(cache, 0, sizeof(*cache));
+	cache->fd = -1;
+	*in_use = false;
+	imaddr_buf_init(&cache->window, 0);
+	cache->path = imaddr_xstrdup(path);
+	size_t length = strlen(path);
+	cache->index_path = imaddr_xmalloc(length + sizeof(".index"));
+	memcpy(cache->index_path, path, length);
+	memcpy(cache->index_path + length, ".index", sizeof(".index"));
+	memcpy(cache->fingerprint, fingerprint, sizeof(cache->fingerprint));
+
+	errno = 0;
+	cache->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	cache->created = cache->fd >= 0;
+	if (cache->fd < 0 && errno == EEXIST)
+		cache->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (cache->fd < 0) {
+		enum imaddr_status status = failed("open", path, err);
+		imaddr_user_cache_close(cache);
+		return status;
+	}
+	if (flock(cache->fd, LOCK_EX | LOCK_NB) != 0) {
+		enum imaddr_status status = IMADDR_OK;
+		if (errno == EWOULDBLOCK)
+			*in_use = true;
+		else
+			status = failed("lock", path, err);
+		imaddr_user_cache_close(cache);
+		return status;
+	}
+	struct data_header header;
+	struct stat st;
+	enum imaddr_status status = IMADDR_OK;
+	if (fstat(cache->fd, &st) != 0) {
+		status = failed("read", path, err);
+	} else if ((uint64_t)st.st_size >= sizeof(header) &&
+		   read_all(cache->fd, &header, sizeof(header), 0) &&
+		   !memcmp(header.magic, data_magic, sizeof(header.magic)) &&
+		   header.format == CACHE_FORMAT &&
+		   !memcmp(header.fingerprint, fingerprint, sizeof(header.fingerprint))) {
+		memcpy(cache->seed, header.seed, sizeof(cache->seed));
+		cache->size = (uint64_t)st.st_size;
+		load_index(cache);
+		if (!cache->previous || mostly_unused(cache))
+			status = start_afresh(cache, err);
+	} else {
+		status = start_afresh(cache, err);
+	}
+	if (status == IMADDR_OK) {
+		errno = 0;
+		cache->file = fdopen(cache->fd, "r+");
+		if (cache->file)
+			cache->file_buffer = imaddr_stream_buffer(cache->file, 1 << 20);
+		if (!cache->file || fseeko(cache->file, (off_t)cache->size, SEEK_SET) != 0)
+			status = failed("open", path, err);
+	}
+	if (status != IMADDR_OK) {
+		imaddr_user_cache_close(cache);
+		return status;
+	}
+	return IMADDR_OK;
+}
+
+/* The build: the cache's format, the imaddr and ICU versions, the library's file. */
+static void describe_build(struct imaddr_buf *out)
+{
+	UVersionInfo icu;
+	u_getVersion(icu);
+	imaddr_buf_appendf(out, "format %d; imaddr %s; ICU %u.%u.%u", CACHE_FORMAT, IMADDR_VERSION,
+			   icu[0], icu[1], icu[2]);
+	/* The library's file as built: a rebuilt library may check otherwise. */
+	Dl_info info;
+	struct stat st;
+	if (dladdr((void *)describe_build, &info) && info.dli_fname &&
+	    stat(info.dli_fname, &st) == 0)
+		imaddr_buf_appendf(out, "; %s %ju %ju %jd %jd.%09ld", info.dli_fname,
+				   (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, (intmax_t)st.st_size,
+				   (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+/*
+ * What the checks depend on besides the record, for the user cache: the
+ * build and the options the rules read (rules_user.c). The cluster is in
+ * each record's key.
+ */
+static void fingerprint(const struct imaddr_audit_options *options, uint64_t out[4])
+{
+	struct imaddr_buf text;
+	imaddr_buf_init(&text, 0);
+	describe_build(&text);
+	imaddr_buf_appendf(&text, "\nscheme %d\ndefault domain %s\nIM domains %s\n",
+			   (int)options->scheme,
+			   options->default_domain ? options->default_domain : "(none)",
+			   options->im_domains ? options->im_domains : "(none)");
+	if (options->premigration)
+		imaddr_buf_appendf(&text, "today %d %s\n", (int)options->current_scheme,
+				   options->current_default_domain
+					   ? options->current_default_domain : "(default)");
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		imaddr_buf_appendf(&text, "role %d:", role);
+		for (const char *const *name = options->mapping.names[role]; *name; name++)
+			imaddr_buf_appendf(&text, " %s", *name);
+		imaddr_buf_append_char(&text, '\n');
+	}
+	imaddr_buf_appendf(&text, "DN:");
+	for (const char *const *name = options->mapping.dn_names; *name; name++)
+		imaddr_buf_appendf(&text, " %s", *name);
+	for (int i = 0; i < 4; i++)
+		out[i] = imaddr_hash_seeded(text.data, text.len, 0x6a09e667f3bcc908ULL * (i + 1));
+	imaddr_buf_release(&text);
+}
+
+enum imaddr_status imaddr_user_cache_open_label(struct imaddr_user_cache *cache,
+						const struct imaddr_audit_options *options,
+						bool *in_use, struct imaddr_error *err)
+{
+	const char *dir = options->user_cache_dir;
+	const char *label = options->label ? options->label : options->input_name;
+	struct imaddr_buf path;
+	uint64_t print[4];
+	bool made_dir;
+
+	*in_use = false;
+	errno = 0;
+	made_dir = mkdir(dir, 0700) == 0;
+	if (!made_dir && errno != EEXIST)
+		return imaddr_error_set(err, IMADDR_ERR_IO,
+					"cannot make the user cache directory '%s': %s", dir,
+					strerror(errno));
+	imaddr_buf_init(&path, 0);
+	/* Named by a hash: a label is any text, a file name is not. */
+	imaddr_buf_appendf(&path, "%s/%016llx.users", dir,
+			   (unsigned long long)imaddr_hash(label ? label : "",
+							   label ? strlen(label) : 0));
+	fingerprint(options, print);
+	enum imaddr_status status = imaddr_user_cache_open(cache, path.data, print, in_use, err);
+	imaddr_buf_release(&path);
+	if (status == IMADDR_OK && made_dir && imaddr_user_cache_is_open(cache))
+		cache->made_dir = imaddr_xstrdup(dir);
+	else if (made_dir && !imaddr_user_cache_is_open(cache))
+		rmdir(dir);
+	return status;
+}
+
+/*
+ * A record's key: its encoding with its position left out (the same user
+ * elsewhere in the input is the same user) and the cluster it is read for
+ * (its users carry it).
+ */
+void imaddr_user_cache_record_key(const struct imaddr_user_cache *cache,
+				  struct imaddr_buf *scratch, const struct imaddr_record *record,
+				  const char *cluster, uint8_t key[IMADDR_SPOOL_KEY_SIZE])
+{
+	struct imaddr_record placeless = *record;
+	placeless.line = 0;
+	imaddr_buf_reset(scratch);
+	imaddr_fields_encode_record(scratch, &placeless);
+	if (cluster)
+		imaddr_buf_append(scratch, cluster, strlen(cluster) + 1);
+	imaddr_user_cache_key(cache, scratch->data, scratch->len, key);
+}
+
+void imaddr_user_cache_discard(struct imaddr_user_cache *cache)
+{
+	char *dir = cache->made_dir;
+	cache->made_dir = NULL;
+	if (cache->created && cache->path)
+		unlink(cache->path);
+	imaddr_user_cache_close(cache);
+	if (dir)
+		rmdir(dir);
+	free(dir);
+}
+
+void imaddr_user_cache_close(struct imaddr_user_cache *cache)
+{
+	if (cache->file)
+		fclose(cache->file);
+	else if (cache->fd >= 0)
+		close(cache->fd);
+	free(cache->file_buffer);
+	free(cache->path);
+	free(cache->index_path);
+	free(cache->made_dir);
+	free(cache->previous);
+	free(cache->slots);
+	free(cache->current);
+	imaddr_buf_release(&cache->window);
+	memset(cache, 0, sizeof(*cache));
+	cache->fd = -1;
+}
+
+
+/* The 128-bit product of a and b, its halves folded: the keys' mixing step. */
+static inline uint64_t fold_product(uint64_t a, uint64_t b)
+{
+#ifdef __SIZEOF_INT128__
+	__uint128_t product = (__uint128_t)a * b;
+	return (uint64_t)product ^ (uint64_t)(product >> 64);
+#else
+	uint64_t a_low = (uint32_t)a, a_high = a >> 32, b_low = (uint32_t)b, b_high = b >> 32;
+	uint64_t low = a_low * b_low, middle1 = a_high * b_low, middle2 = a_low * b_high;
+	uint64_t high = a_high * b_high;
+	uint64_t carry = ((low >> 32) + (uint32_t)middle1 + (uint32_t)middle2) >> 32;
+	low += (middle1 << 32) + (middle2 << 32);
+	high += (middle1 >> 32) + (middle2 >> 32) + carry;
+	return low ^ high;
+#endif
+}
+
+/*
+ * Two lanes of 64 bits, 16 bytes a step, each step a 128-bit product: the
+ * key of every record of the input is computed on the reader's thread,
+ * where imaddr_hash's per-word mixing cost as much as a third of parsing.
+ * Every constant comes from the cache's secret seed, so that no value makes
+ * a lane's product zero for every seed.
+ */
+static void hash128(const uint64_t *seed, const void *bytes, size_t length, uint64_t out[2])
+{
+	const unsigned char *p = bytes;
+	uint64_t a = seed[0] ^ length, b = seed[1] ^ (length << 32);
+	while (length >= 16) {
+		uint64_t first, second;
+		memcpy(&first, p, 8);
+		memcpy(&second, p + 8, 8);
+		a = fold_product(first ^ seed[2] ^ a, second ^ seed[3]);
+		b = fold_product(second ^ seed[2] ^ b, first ^ seed[1] ^ a);
+		p += 16;
+		length -= 16;
+	}
+	uint64_t first = 0, second = 0;
+	memcpy(&first, p, length < 8 ? length : 8);
+	if (length > 8)
+		memcpy(&second, p + 8, length - 8);
+	a = fold_product(first ^ seed[2] ^ a, second ^ seed[3] ^ seed[0]);
+	b = fold_product(second ^ seed[2] ^ b, first ^ seed[1] ^ a);
+	out[0] = fold_product(a ^ seed[3], b ^ seed[0]);
+	out[1] = fold_product(b ^ seed[1], a ^ seed[2]);
+}
+
+void imaddr_user_cache_key(const struct imaddr_user_cache *cache, const void *bytes,
+			   size_t length, uint8_t key[IMADDR_SPOOL_KEY_SIZE])
+{
+	uint64_t halves[2];
+	hash128(cache->seed, bytes, length, halves);
+	memcpy(key, halves, IMADDR_SPOOL_KEY_SIZE);
+}
+
+/* A check of an entry's user: the other half of the key's hash, of its bytes. */
+static uint64_t check_of(const struct imaddr_user_cache *cache, const void *bytes, size_t length)
+{
+	uint64_t halves[2];
+	hash128(cache->seed, bytes, length, halves);
+	return halves[1];
+}
+
+void imaddr_user_cache_tag(const struct imaddr_user_cache *cache,
+			   const uint8_t key[IMADDR_SPOOL_KEY_SIZE], const void *encoded,
+			   size_t size, uint8_t tag[IMADDR_SPOOL_TAG_SIZE])
+{
+	uint64_t check = check_of(cache, encoded, size);
+	memcpy(tag, key, IMADDR_SPOOL_KEY_SIZE);
+	memcpy(tag + IMADDR_SPOOL_KEY_SIZE, &check, sizeof(check));
+}
+
+static uint64_t key_hash(const uint8_t key[IMADDR_SPOOL_KEY_SIZE])
+{
+	uint64_t first;
+	memcpy(&first, key, sizeof(first));
+	return first;
+}
+
+/* A table of the last run's keys, for users that moved, built when first needed. */
+static void build_slots(struct imaddr_user_cache *cache)
+{
+	size_t count = 2;
+	while (count < 2 * cache->previous_count)
+		count *= 2;
+	cache->slots = imaddr_xcalloc(count, sizeof(*cache->slots));
+	cache->slot_mask = count - 1;
+	for (size_t i = 0; i < cache->previous_count; i++) {
+		size_t slot = key_hash(cache->previous[i].key) & cache->slot_mask;
+		while (cache->slots[slot])
+			slot = (slot + 1) & cache->slot_mask;
+		cache->slots[slot] = (uint32_t)(i + 1);
+	}
+}
+
+/* The last run's user with `key`: the one after the last found, or any. */
+static const struct imaddr_user_cache_entry *
+previous_with(struct imaddr_user_cache *cache, const uint8_t key[IMADDR_SPOOL_KEY_SIZE])
+{
+	if (cache->cursor < cache->previous_count &&
+	    !memcmp(cache->previous[cache->cursor].key, key, IMADDR_SPOOL_KEY_SIZE))
+		return &cache->previous[cache->cursor++];
+	if (!cache->previous_count || cache->previous_count >= UINT32_MAX)
+		return NULL;
+	if (!cache->slots)
+		build_slots(cache);
+	for (size_t slot = key_hash(key) & cache->slot_mask; cache->slots[slot];
+	     slot = (slot + 1) & cache->slot_mask) {
+		size_t i = cache->slots[slot] - 1;
+		if (!memcmp(cache->previous[i].key, key, IMADDR_SPOOL_KEY_SIZE)) {
+			cache->cursor = i + 1;
+			return &cache->previous[i];
+		}
+	}
+	return NULL;
+}
+
+/* Makes [offset, offset + size) of PATH readable in the window; false past its end. */
+static bool window_over(struct imaddr_user_cache *cache, uint64_t offset, size_t size)
+{
+	if (offset >= cache->window_at &&
+	    offset + size <= cache->window_at + cache->window_length)
+		return true;
+	if (offset + size > cache->size)
+		return false;
+	size_t want = size > WINDOW ? size : WINDOW;
+	if (want > cache->size - offset)
+		want = (size_t)(cache->size - offset);
+	imaddr_buf_reset(&cache->window);
+	cache->window_length = 0;
+	if (!imaddr_buf_reserve(&cache->window, want) ||
+	    !read_all(cache->fd, cache->window.data, want, (off_t)offset))
+		return false;
+	cache->window_at = offset;
+	cache->window_length = want;
+	return true;
+}
+
+const char *imaddr_user_cache_find(struct imaddr_user_cache *cache,
+				   const uint8_t key[IMADDR_SPOOL_KEY_SIZE], uint64_t *offset,
+				   uint32_t *entry_size, size_t *encoding_size)
+{
+	const struct imaddr_user_cache_entry *entry = previous_with(cache, key);
+	const size_t head = sizeof(uint32_t) + IMADDR_SPOOL_TAG_SIZE;
+	uint32_t length;
+	if (!entry || entry->offset < sizeof(struct data_header) ||
+	    !window_over(cache, entry->offset, head))
+		return NULL;
+	memcpy(&length, cache->window.data + (entry->offset - cache->window_at), sizeof(length));
+	if (!window_over(cache, entry->offset, head + length))
+		return NULL;
+	const char *raw = cache->window.data + (entry->offset - cache->window_at);
+	/* Only the entry written for this key, as written: a damaged file costs a check. */
+	uint64_t check;
+	memcpy(&check, raw + sizeof(length) + IMADDR_SPOOL_KEY_SIZE, sizeof(check));
+	if (memcmp(raw + sizeof(length), key, IMADDR_SPOOL_KEY_SIZE) ||
+	    check != check_of(cache, raw + head, length))
+		return NULL;
+	*offset = entry->offset;
+	*entry_size = (uint32_t)(head + length);
+	*encoding_size = length;
+	cache->found++;
+	return raw + head;
+}
+
+void imaddr_user_cache_note(struct imaddr_user_cache *cache,
+			    const uint8_t key[IMADDR_SPOOL_KEY_SIZE], uint64_t offset,
+			    uint32_t entry_size)
+{
+	if (cache->current_count == cache->current_capacity) {
+		cache->current_capacity = cache->current_capacity ? 2 * cache->current_capacity
+								  : 4096;
+		cache->current = imaddr_xrealloc(cache->current, cache->current_capacity *
+								 sizeof(*cache->current));
+	}
+	struct imaddr_user_cache_entry *entry = &cache->current[cache->current_count++];
+	memset(entry, 0, sizeof(*entry));
+	memcpy(entry->key, key, IMADDR_SPOOL_KEY_SIZE);
+	entry->offset = offset;
+	cache->current_used += entry_size;
+}
+
+enum imaddr_status imaddr_user_cache_commit(struct imaddr_user_cache *cache,
+					    struct imaddr_error *err)
+{
+	errno = 0;
+	if (fflush(cache->file) != 0)
+		return failed("write", cache->path, err);
+	if (cache->current_count == cache->previous_count &&
+	    !memcmp(cache->current, cache->previous,
+		    cache->current_count * sizeof(*cache->current)))
+		return IMADDR_OK;
+	struct index_header header;
+	memset(&header, 0, sizeof(header));
+	memcpy(header.magic, index_magic, sizeof(header.magic));
+	header.format = CACHE_FORMAT;
+	memcpy(header.fingerprint, cache->fingerprint, sizeof(header.fingerprint));
+	memcpy(header.seed, cache->seed, sizeof(header.seed));
+	header.count = cache->current_count;
+	header.used = cache->current_used;
+	header.checksum = checksum(cache->current, cache->current_count);
+
+	size_t length = strlen(cache->index_path);
+	char *temp = imaddr_xmalloc(length + sizeof(".XXXXXX"));
+	memcpy(temp, cache->index_path, length);
+	memcpy(temp + length, ".XXXXXX", sizeof(".XXXXXX"));
+	int fd = mkstemp(temp);
+	bool written = fd >= 0 && write_all(fd, &header, sizeof(header)) &&
+		       write_all(fd, cache->current, cache->current_count * sizeof(*cache->current));
+	int saved = errno;
+	if (fd >= 0 && close(fd) != 0 && written) {
+		written = false;
+		saved = errno;
+	}
+	if (written && rename(temp, cache->index_path) != 0) {
+		written = false;
+		saved = errno;
+	}
+	if (!written && fd >= 0)
+		unlink(temp);
+	free(temp);
+	errno = saved;
+	return written ? IMADDR_OK : failed("write", cache->index_path, err);
+}
