@@ -38,7 +38,8 @@ struct imaddr_audit {
 	/* The run. */
 	struct imaddr_spool spool;
 	struct imaddr_user_cache cache;           /* open when options.user_cache_dir is usable */
-	struct imaddr_buf key_record;             /* a record encoded for its key */
+	struct imaddr_user_cache_finder finder_here;    /* finding users on the audit's thread */
+	struct imaddr_user_cache_finder finder_reader;  /* and on the reader's */
 	struct imaddr_buf encoded_here;           /* a user checked here, for the cache */
 	struct imaddr_duplicates duplicates;
 	struct imaddr_confusables confusables;
@@ -88,7 +89,8 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 	imaddr_confusables_init(&audit->confusables);
 	imaddr_strmap_init(&audit->domains);
 	audit->cache.fd = -1;
-	imaddr_buf_init(&audit->key_record, 0);
+	imaddr_user_cache_finder_init(&audit->finder_here);
+	imaddr_user_cache_finder_init(&audit->finder_reader);
 	imaddr_buf_init(&audit->encoded_here, 0);
 	status = imaddr_rules_user_init(&audit->rules, &audit->options, err);
 	if (status == IMADDR_OK)
@@ -123,7 +125,8 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 	imaddr_strmap_release(&audit->domains);
 	imaddr_spool_release(&audit->spool);
 	imaddr_user_cache_close(&audit->cache);
-	imaddr_buf_release(&audit->key_record);
+	imaddr_user_cache_finder_release(&audit->finder_here);
+	imaddr_user_cache_finder_release(&audit->finder_reader);
 	imaddr_buf_release(&audit->encoded_here);
 	free(audit->finding_codes);
 	free(audit->waived_codes);
@@ -422,23 +425,25 @@ static enum imaddr_status take_user(struct imaddr_audit *audit,
 	return status;
 }
 
-/* A record read on the audit's thread (standard input, LDAP). */
-static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
-				    struct imaddr_error *err)
+/*
+ * A record on the audit's thread, numbered `ordinal`: from the user cache
+ * when it has seen it, else through `rules`.
+ */
+static enum imaddr_status take_record(struct imaddr_audit *audit, struct imaddr_rules_user *rules,
+				      const struct imaddr_record *record, uint64_t ordinal,
+				      struct imaddr_error *err)
 {
-	struct imaddr_audit *audit = context;
 	struct imaddr_checked_user checked;
-	uint64_t ordinal = number_user(audit, record);
 	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
 	struct placement place = { 0 };
 
 	if (imaddr_user_cache_is_open(&audit->cache)) {
-		imaddr_user_cache_record_key(&audit->cache, &audit->key_record, record,
+		imaddr_user_cache_record_key(&audit->cache, &audit->finder_here, record,
 					     audit->cluster, key);
 		place.key = key;
 		size_t size;
-		const char *found = imaddr_user_cache_find(&audit->cache, key, &place.offset,
-							   &place.entry_size, &size);
+		const char *found = imaddr_user_cache_find(&audit->cache, &audit->finder_here, key,
+							   &place.offset, &place.entry_size, &size);
 		const char *p = found, *spooled_end;
 		if (found && imaddr_fields_decode_checked_user(&p, found + size, &checked,
 							       &spooled_end)) {
@@ -448,13 +453,21 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 			return take_user(audit, &checked, &place, err);
 		}
 	}
-	check_record(audit, &audit->rules, record, ordinal, &checked);
+	check_record(audit, rules, record, ordinal, &checked);
 	return take_user(audit, &checked, &place, err);
 }
 
+/* A record read on the audit's thread (standard input, LDAP). */
+static enum imaddr_status on_record(void *context, const struct imaddr_record *record,
+				    struct imaddr_error *err)
+{
+	struct imaddr_audit *audit = context;
+	return take_record(audit, &audit->rules, record, number_user(audit, record), err);
+}
+
 /*
- * What the reader's thread hands over: a user it checked, a record, or a
- * user the user cache kept, each after its key when the run has a cache.
+ * What the reader's thread hands over: a record, or a user it checked or
+ * the user cache kept, after its key when the run has a cache.
  */
 enum { STAGED_CHECKED = 'C', STAGED_RECORD = 'R', STAGED_KEPT = 'K' };
 
@@ -462,9 +475,9 @@ enum { STAGED_CHECKED = 'C', STAGED_RECORD = 'R', STAGED_KEPT = 'K' };
  * On the reader's thread. The rules are the heavier half of a user; the
  * reader's thread does them while the audit's falls behind, and leaves them
  * to it while it keeps up: on a first run SQLite keeps a core busy and the
- * audit's thread has time to spare, on a second run it has none. A record
- * the user cache has seen needs no rules: its checked user comes from the
- * cache, at this run's position.
+ * audit's thread has time to spare, on a second run it has none. So does
+ * finding a record in the user cache: a record it has seen needs no rules,
+ * its checked user comes from the cache at this run's position.
  */
 static void check_on_reader(void *context, const struct imaddr_record *record,
 			    bool audit_keeps_up, struct imaddr_buf *out)
@@ -474,14 +487,20 @@ static void check_on_reader(void *context, const struct imaddr_record *record,
 	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
 	bool cached = imaddr_user_cache_is_open(&audit->cache);
 
+	if (audit_keeps_up) {
+		imaddr_buf_append_char(out, STAGED_RECORD);
+		imaddr_buf_append(out, &ordinal, sizeof(ordinal));
+		imaddr_fields_encode_record(out, record);
+		return;
+	}
 	if (cached) {
-		imaddr_user_cache_record_key(&audit->cache, &audit->key_record, record,
+		imaddr_user_cache_record_key(&audit->cache, &audit->finder_reader, record,
 					     audit->cluster, key);
 		uint64_t offset;
 		uint32_t entry_size;
 		size_t size;
-		const char *found = imaddr_user_cache_find(&audit->cache, key, &offset,
-							   &entry_size, &size);
+		const char *found = imaddr_user_cache_find(&audit->cache, &audit->finder_reader,
+							   key, &offset, &entry_size, &size);
 		if (found) {
 			size_t start = out->len;
 			imaddr_buf_append_char(out, STAGED_KEPT);
@@ -493,14 +512,6 @@ static void check_on_reader(void *context, const struct imaddr_record *record,
 				return;
 			out->len = start;    /* not a user after all: checked below */
 		}
-	}
-	if (audit_keeps_up) {
-		imaddr_buf_append_char(out, STAGED_RECORD);
-		if (cached)
-			imaddr_buf_append(out, key, sizeof(key));
-		imaddr_buf_append(out, &ordinal, sizeof(ordinal));
-		imaddr_fields_encode_record(out, record);
-		return;
 	}
 	struct imaddr_checked_user checked;
 	check_record(audit, &audit->rules, record, ordinal, &checked);
@@ -537,17 +548,16 @@ static enum imaddr_status take_staged(void *context, const char **p, const char 
 	if (*p == end)
 		return damaged(err);
 	char kind = *(*p)++;
-	if (imaddr_user_cache_is_open(&audit->cache)) {
-		if (!take_bytes(p, end, key, sizeof(key)))
-			return damaged(err);
-		place.key = key;
-	}
 	if (kind == STAGED_RECORD) {
 		if (!take_bytes(p, end, &ordinal, sizeof(ordinal)) ||
 		    !imaddr_fields_decode_record(p, end, &audit->record_here))
 			return damaged(err);
-		check_record(audit, &audit->rules_here, &audit->record_here, ordinal, &checked);
-		return take_user(audit, &checked, &place, err);
+		return take_record(audit, &audit->rules_here, &audit->record_here, ordinal, err);
+	}
+	if (imaddr_user_cache_is_open(&audit->cache)) {
+		if (!take_bytes(p, end, key, sizeof(key)))
+			return damaged(err);
+		place.key = key;
 	}
 	if (kind == STAGED_KEPT) {
 		if (!place.key || !take_bytes(p, end, &place.offset, sizeof(place.offset)) ||

@@ -6,11 +6,12 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "file_windows.h"
 #include "temp_file.h"
 
 /*
  * An entry on file: the u32 length of the user's encoding, in a user cache
- * the user's tag (IMADDR_SPOOL_TAG_SIZE bytes: its key and a check), then
+ * the user's tag (IMADDR_SPOOL_TAG_SIZE bytes: a check of its key and bytes), then
  * the user as fields.h encodes it.
  */
 #define LENGTH_SIZE sizeof(uint32_t)
@@ -210,8 +211,7 @@ void imaddr_spool_unload(struct imaddr_spool *spool)
 enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64_t *ordinals,
 					size_t count, size_t limit, struct imaddr_error *err)
 {
-	struct imaddr_buf window;
-	uint64_t window_begin = 0, window_end = 0;
+	struct imaddr_file_windows windows;
 	enum imaddr_status status = IMADDR_OK;
 
 	imaddr_spool_unload(spool);
@@ -222,7 +222,7 @@ enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64
 		return IMADDR_OK;
 	spool->preloaded = imaddr_xmalloc(count * sizeof(*spool->preloaded));
 	spool->preloaded_at = imaddr_xmalloc(count * sizeof(*spool->preloaded_at));
-	imaddr_buf_init(&window, 0);
+	imaddr_file_windows_init(&windows);
 	for (size_t i = 0; i < count; i++) {
 		uint64_t ordinal = ordinals[i];
 		if (ordinal == 0 || ordinal > spool->count)
@@ -231,25 +231,17 @@ enum imaddr_status imaddr_spool_preload(struct imaddr_spool *spool, const uint64
 		size_t size = record_at(spool, ordinal, &begin);
 		if (spool->arena.len + size > limit)
 			break;
-		if (begin < window_begin || begin + size > window_end) {
-			size_t want = size > PRELOAD_WINDOW ? size : PRELOAD_WINDOW;
-			if (want > spool->size - begin)
-				want = (size_t)(spool->size - begin);
-			imaddr_buf_reset(&window);
-			if (!imaddr_buf_reserve(&window, want) ||
-			    pread(fileno(spool->file), window.data, want, (off_t)begin) !=
-				    (ssize_t)want) {
-				status = read_error(spool, err);
-				break;
-			}
-			window_begin = begin;
-			window_end = begin + want;
+		const char *raw = imaddr_file_windows_read(&windows, fileno(spool->file), spool->size,
+							   begin, size, PRELOAD_WINDOW);
+		if (!raw) {
+			status = read_error(spool, err);
+			break;
 		}
 		spool->preloaded[spool->preloaded_count] = ordinal;
 		spool->preloaded_at[spool->preloaded_count++] = spool->arena.len;
-		imaddr_buf_append(&spool->arena, window.data + (begin - window_begin), size);
+		imaddr_buf_append(&spool->arena, raw, size);
 	}
-	imaddr_buf_release(&window);
+	imaddr_file_windows_release(&windows);
 	if (status != IMADDR_OK)
 		imaddr_spool_unload(spool);
 	return status;
@@ -292,41 +284,29 @@ enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal
 enum imaddr_status imaddr_spool_each(struct imaddr_spool *spool, imaddr_spool_fn *fn,
 				     void *context, struct imaddr_error *err)
 {
-	struct imaddr_buf chunk;
+	struct imaddr_file_windows windows;
 	enum imaddr_status status = IMADDR_OK;
-	uint64_t chunk_at = 0;    /* the file offset of chunk.data[0] */
-	size_t have = 0;
 
 	errno = 0;
 	if (fflush(spool->file) != 0)
 		return read_error(spool, err);
-	imaddr_buf_init(&chunk, 0);
-	imaddr_buf_reserve(&chunk, EACH_CHUNK);
-	int fd = fileno(spool->file);
+	imaddr_file_windows_init(&windows);
 	for (uint64_t ordinal = 1; status == IMADDR_OK && ordinal <= spool->count; ordinal++) {
 		uint64_t begin;
 		size_t size = record_at(spool, ordinal, &begin);
-		/* Users written in order follow each other: read on from where the chunk ends. */
-		if (begin < chunk_at || begin + size > chunk_at + have) {
-			size_t want = size > EACH_CHUNK ? size : EACH_CHUNK;
-			if (want > spool->size - begin)
-				want = (size_t)(spool->size - begin);
-			imaddr_buf_reserve(&chunk, want);
-			errno = 0;
-			if (want < size || pread(fd, chunk.data, want, (off_t)begin) != (ssize_t)want) {
-				status = read_error(spool, err);
-				break;
-			}
-			chunk_at = begin;
-			have = want;
+		const char *raw = imaddr_file_windows_read(&windows, fileno(spool->file), spool->size,
+							   begin, size, EACH_CHUNK);
+		if (!raw) {
+			status = read_error(spool, err);
+			break;
 		}
 		struct imaddr_spooled_user user;
-		if (!decode(spool, chunk.data + (begin - chunk_at), size, ordinal, &user)) {
+		if (!decode(spool, raw, size, ordinal, &user)) {
 			status = corrupt(spool, err);
 			break;
 		}
 		status = fn(context, &user, err);
 	}
-	imaddr_buf_release(&chunk);
+	imaddr_file_windows_release(&windows);
 	return status;
 }

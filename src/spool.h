@@ -26,8 +26,8 @@
 
 /* The key a user cache finds a user by (user_cache.h). */
 #define IMADDR_SPOOL_KEY_SIZE 16
-/* What a user cache's entry holds before the user: the key and a check of the user's bytes. */
-#define IMADDR_SPOOL_TAG_SIZE (IMADDR_SPOOL_KEY_SIZE + 8)
+/* What a user cache's entry holds before the user: a check of its key and its bytes. */
+#define IMADDR_SPOOL_TAG_SIZE 8
 
 struct imaddr_spool {
 	FILE *file;
@@ -65,7 +65,8 @@ void imaddr_spool_release(struct imaddr_spool *spool);
 /**
  * Appends user number count + 1, already encoded as fields.h's spooled user
  * (or a checked user, which starts with one), at `line`; `tag` is what a
- * user cache keeps before it (IMADDR_SPOOL_TAG_SIZE bytes; ignored without). Sets `*offset` and `*size` (when not
+ * user cache keeps before it (IMADDR_SPOOL_TAG_SIZE bytes; ignored without).
+ * Sets `*offset` and `*size` (when not
  * NULL) to where its entry was written.
  */
 enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const uint8_t *tag,

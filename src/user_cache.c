@@ -17,10 +17,11 @@
 
 #include "error.h"
 #include "fields.h"
+#include "file_windows.h"
 #include "strmap.h"
 
 /* Raised when what the files hold changes meaning. */
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2
 
 static const char data_magic[8] = "imaddrUD";
 static const char index_magic[8] = "imaddrUI";
@@ -82,9 +83,14 @@ static bool write_all(int fd, const void *data, size_t size)
 	return true;
 }
 
-static uint64_t checksum(const struct imaddr_user_cache_entry *entries, size_t count)
+static void hash128(const uint64_t *seed, const void *bytes, size_t length, uint64_t out[2]);
+
+static uint64_t checksum(const struct imaddr_user_cache *cache,
+			 const struct imaddr_user_cache_entry *entries, size_t count)
 {
-	return imaddr_hash(entries, count * sizeof(*entries));
+	uint64_t halves[2];
+	hash128(cache->seed, entries, count * sizeof(*entries), halves);
+	return halves[0];
 }
 
 /* The last run's index, when it belongs to this file and this fingerprint. */
@@ -107,7 +113,7 @@ static void load_index(struct imaddr_user_cache *cache)
 		struct imaddr_user_cache_entry *entries =
 			imaddr_xmalloc((header.count ? header.count : 1) * sizeof(*entries));
 		if (read_all(fd, entries, header.count * sizeof(*entries), sizeof(header)) &&
-		    checksum(entries, header.count) == header.checksum) {
+		    checksum(cache, entries, header.count) == header.checksum) {
 			cache->previous = entries;
 			cache->previous_count = header.count;
 			cache->previous_used = header.used;
@@ -162,7 +168,7 @@ enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const
 	memset(cache, 0, sizeof(*cache));
 	cache->fd = -1;
 	*in_use = false;
-	imaddr_buf_init(&cache->window, 0);
+	pthread_mutex_init(&cache->slots_lock, NULL);
 	cache->path = imaddr_xstrdup(path);
 	size_t length = strlen(path);
 	cache->index_path = imaddr_xmalloc(length + sizeof(".index"));
@@ -309,9 +315,11 @@ enum imaddr_status imaddr_user_cache_open_label(struct imaddr_user_cache *cache,
  * (its users carry it).
  */
 void imaddr_user_cache_record_key(const struct imaddr_user_cache *cache,
-				  struct imaddr_buf *scratch, const struct imaddr_record *record,
-				  const char *cluster, uint8_t key[IMADDR_SPOOL_KEY_SIZE])
+				  struct imaddr_user_cache_finder *finder,
+				  const struct imaddr_record *record, const char *cluster,
+				  uint8_t key[IMADDR_SPOOL_KEY_SIZE])
 {
+	struct imaddr_buf *scratch = &finder->record;
 	struct imaddr_record placeless = *record;
 	placeless.line = 0;
 	imaddr_buf_reset(scratch);
@@ -340,13 +348,14 @@ void imaddr_user_cache_close(struct imaddr_user_cache *cache)
 	else if (cache->fd >= 0)
 		close(cache->fd);
 	free(cache->file_buffer);
+	if (cache->path)
+		pthread_mutex_destroy(&cache->slots_lock);
 	free(cache->path);
 	free(cache->index_path);
 	free(cache->made_dir);
 	free(cache->previous);
 	free(cache->slots);
 	free(cache->current);
-	imaddr_buf_release(&cache->window);
 	memset(cache, 0, sizeof(*cache));
 	cache->fd = -1;
 }
@@ -407,21 +416,29 @@ void imaddr_user_cache_key(const struct imaddr_user_cache *cache, const void *by
 	memcpy(key, halves, IMADDR_SPOOL_KEY_SIZE);
 }
 
-/* A check of an entry's user: the other half of the key's hash, of its bytes. */
-static uint64_t check_of(const struct imaddr_user_cache *cache, const void *bytes, size_t length)
+/*
+ * What an entry holds before its user: a hash of its bytes seeded with its
+ * key, so that one 64-bit value says both that the entry is the key's and
+ * that its bytes are as written.
+ */
+static uint64_t check_of(const struct imaddr_user_cache *cache,
+			 const uint8_t key[IMADDR_SPOOL_KEY_SIZE], const void *bytes, size_t length)
 {
-	uint64_t halves[2];
-	hash128(cache->seed, bytes, length, halves);
-	return halves[1];
+	uint64_t seed[4], halves[2];
+	memcpy(seed, cache->seed, sizeof(seed));
+	memcpy(halves, key, sizeof(halves));
+	seed[0] ^= halves[0];
+	seed[1] ^= halves[1];
+	hash128(seed, bytes, length, halves);
+	return halves[0];
 }
 
 void imaddr_user_cache_tag(const struct imaddr_user_cache *cache,
 			   const uint8_t key[IMADDR_SPOOL_KEY_SIZE], const void *encoded,
 			   size_t size, uint8_t tag[IMADDR_SPOOL_TAG_SIZE])
 {
-	uint64_t check = check_of(cache, encoded, size);
-	memcpy(tag, key, IMADDR_SPOOL_KEY_SIZE);
-	memcpy(tag + IMADDR_SPOOL_KEY_SIZE, &check, sizeof(check));
+	uint64_t check = check_of(cache, key, encoded, size);
+	memcpy(tag, &check, sizeof(check));
 }
 
 static uint64_t key_hash(const uint8_t key[IMADDR_SPOOL_KEY_SIZE])
@@ -447,73 +464,72 @@ static void build_slots(struct imaddr_user_cache *cache)
 	}
 }
 
-/* The last run's user with `key`: the one after the last found, or any. */
-static const struct imaddr_user_cache_entry *
-previous_with(struct imaddr_user_cache *cache, const uint8_t key[IMADDR_SPOOL_KEY_SIZE])
+void imaddr_user_cache_finder_init(struct imaddr_user_cache_finder *finder)
 {
-	if (cache->cursor < cache->previous_count &&
-	    !memcmp(cache->previous[cache->cursor].key, key, IMADDR_SPOOL_KEY_SIZE))
-		return &cache->previous[cache->cursor++];
+	finder->cursor = 0;
+	imaddr_file_windows_init(&finder->windows);
+	imaddr_buf_init(&finder->record, 0);
+}
+
+void imaddr_user_cache_finder_release(struct imaddr_user_cache_finder *finder)
+{
+	imaddr_file_windows_release(&finder->windows);
+	imaddr_buf_release(&finder->record);
+	finder->cursor = 0;
+}
+
+/* The last run's user with `key`: the one after the finder's last, or any. */
+static const struct imaddr_user_cache_entry *
+previous_with(struct imaddr_user_cache *cache, struct imaddr_user_cache_finder *finder,
+	      const uint8_t key[IMADDR_SPOOL_KEY_SIZE])
+{
+	if (finder->cursor < cache->previous_count &&
+	    !memcmp(cache->previous[finder->cursor].key, key, IMADDR_SPOOL_KEY_SIZE))
+		return &cache->previous[finder->cursor++];
 	if (!cache->previous_count || cache->previous_count >= UINT32_MAX)
 		return NULL;
+	pthread_mutex_lock(&cache->slots_lock);
 	if (!cache->slots)
 		build_slots(cache);
+	pthread_mutex_unlock(&cache->slots_lock);
 	for (size_t slot = key_hash(key) & cache->slot_mask; cache->slots[slot];
 	     slot = (slot + 1) & cache->slot_mask) {
 		size_t i = cache->slots[slot] - 1;
 		if (!memcmp(cache->previous[i].key, key, IMADDR_SPOOL_KEY_SIZE)) {
-			cache->cursor = i + 1;
+			finder->cursor = i + 1;
 			return &cache->previous[i];
 		}
 	}
 	return NULL;
 }
 
-/* Makes [offset, offset + size) of PATH readable in the window; false past its end. */
-static bool window_over(struct imaddr_user_cache *cache, uint64_t offset, size_t size)
-{
-	if (offset >= cache->window_at &&
-	    offset + size <= cache->window_at + cache->window_length)
-		return true;
-	if (offset + size > cache->size)
-		return false;
-	size_t want = size > WINDOW ? size : WINDOW;
-	if (want > cache->size - offset)
-		want = (size_t)(cache->size - offset);
-	imaddr_buf_reset(&cache->window);
-	cache->window_length = 0;
-	if (!imaddr_buf_reserve(&cache->window, want) ||
-	    !read_all(cache->fd, cache->window.data, want, (off_t)offset))
-		return false;
-	cache->window_at = offset;
-	cache->window_length = want;
-	return true;
-}
-
 const char *imaddr_user_cache_find(struct imaddr_user_cache *cache,
+				   struct imaddr_user_cache_finder *finder,
 				   const uint8_t key[IMADDR_SPOOL_KEY_SIZE], uint64_t *offset,
 				   uint32_t *entry_size, size_t *encoding_size)
 {
-	const struct imaddr_user_cache_entry *entry = previous_with(cache, key);
+	const struct imaddr_user_cache_entry *entry = previous_with(cache, finder, key);
 	const size_t head = sizeof(uint32_t) + IMADDR_SPOOL_TAG_SIZE;
 	uint32_t length;
-	if (!entry || entry->offset < sizeof(struct data_header) ||
-	    !window_over(cache, entry->offset, head))
+	if (!entry || entry->offset < sizeof(struct data_header))
 		return NULL;
-	memcpy(&length, cache->window.data + (entry->offset - cache->window_at), sizeof(length));
-	if (!window_over(cache, entry->offset, head + length))
+	const char *raw = imaddr_file_windows_read(&finder->windows, cache->fd, cache->size,
+						   entry->offset, head, WINDOW);
+	if (!raw)
 		return NULL;
-	const char *raw = cache->window.data + (entry->offset - cache->window_at);
+	memcpy(&length, raw, sizeof(length));
+	raw = imaddr_file_windows_read(&finder->windows, cache->fd, cache->size, entry->offset,
+				       head + length, WINDOW);
+	if (!raw)
+		return NULL;
 	/* Only the entry written for this key, as written: a damaged file costs a check. */
 	uint64_t check;
-	memcpy(&check, raw + sizeof(length) + IMADDR_SPOOL_KEY_SIZE, sizeof(check));
-	if (memcmp(raw + sizeof(length), key, IMADDR_SPOOL_KEY_SIZE) ||
-	    check != check_of(cache, raw + head, length))
+	memcpy(&check, raw + sizeof(length), sizeof(check));
+	if (check != check_of(cache, key, raw + head, length))
 		return NULL;
 	*offset = entry->offset;
 	*entry_size = (uint32_t)(head + length);
 	*encoding_size = length;
-	cache->found++;
 	return raw + head;
 }
 
@@ -552,7 +568,7 @@ enum imaddr_status imaddr_user_cache_commit(struct imaddr_user_cache *cache,
 	memcpy(header.seed, cache->seed, sizeof(header.seed));
 	header.count = cache->current_count;
 	header.used = cache->current_used;
-	header.checksum = checksum(cache->current, cache->current_count);
+	header.checksum = checksum(cache, cache->current, cache->current_count);
 
 	size_t length = strlen(cache->index_path);
 	char *temp = imaddr_xmalloc(length + sizeof(".XXXXXX"));

@@ -12,9 +12,9 @@
  * order: each one's key and where its entry is. A key is a 128-bit hash of
  * the record as the rules see it (its position left out) with a seed secret
  * to the cache, so that a directory's text cannot be chosen to collide;
- * an entry is used only when it holds the key it was found by and a check
- * of its bytes that holds, so a damaged or cut file costs checks, never a
- * wrong user. Both files begin with the
+ * an entry is used only when the check it holds, a hash of its bytes seeded
+ * with the key it was found by, holds, so a damaged or cut file costs
+ * checks, never a wrong user. Both files begin with the
  * fingerprint of all a check depends on besides the record (the options the
  * rules read, the cluster, the library's build, ICU's version): a run whose
  * fingerprint differs, or that finds the file grown to twice what its last
@@ -26,10 +26,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "buffer.h"
+#include "file_windows.h"
 #include "imaddr.h"
 #include "reader.h"
 #include "spool.h"
@@ -54,22 +56,29 @@ struct imaddr_user_cache {
 	struct imaddr_user_cache_entry *previous;
 	size_t previous_count;
 	uint64_t previous_used;                     /* the bytes of PATH they take */
-	/* Finding: the user after the last one found, else a table of the keys. */
-	size_t cursor;
+	/* The last run's keys, for users found elsewhere than where a finder looks first. */
+	pthread_mutex_t slots_lock;                 /* made when first needed, by either thread */
 	uint32_t *slots;                            /* index into previous + 1; 0: empty */
 	size_t slot_mask;
-	/* The entry found last, and the window of PATH it was read from. */
-	struct imaddr_buf window;
-	uint64_t window_at;
-	size_t window_length;
 	/* This run's users, in its order: the next run's index. */
 	struct imaddr_user_cache_entry *current;
 	size_t current_count;
 	size_t current_capacity;
 	uint64_t current_used;
-	/* The users found, and where: for the figures of docs/performance.md. */
-	uint64_t found;
 };
+
+/*
+ * Finding users, on one thread: the reader's and the audit's each have one.
+ * A finder looks first after the last user it found, then in the table.
+ */
+struct imaddr_user_cache_finder {
+	size_t cursor;
+	struct imaddr_file_windows windows;        /* the entries found, read from PATH */
+	struct imaddr_buf record;                  /* a record encoded for its key */
+};
+
+void imaddr_user_cache_finder_init(struct imaddr_user_cache_finder *finder);
+void imaddr_user_cache_finder_release(struct imaddr_user_cache_finder *finder);
 
 /**
  * Opens (creating it when missing) the cache at `path` for a run whose
@@ -106,23 +115,25 @@ static inline bool imaddr_user_cache_is_open(const struct imaddr_user_cache *cac
 /** The key of `bytes`. */
 void imaddr_user_cache_key(const struct imaddr_user_cache *cache, const void *bytes,
 			   size_t length, uint8_t key[IMADDR_SPOOL_KEY_SIZE]);
-/** The key of `record` read for `cluster` (NULL: none); `scratch` is reused. */
+/** The key of `record` read for `cluster` (NULL: none). */
 void imaddr_user_cache_record_key(const struct imaddr_user_cache *cache,
-				  struct imaddr_buf *scratch, const struct imaddr_record *record,
-				  const char *cluster, uint8_t key[IMADDR_SPOOL_KEY_SIZE]);
+				  struct imaddr_user_cache_finder *finder,
+				  const struct imaddr_record *record, const char *cluster,
+				  uint8_t key[IMADDR_SPOOL_KEY_SIZE]);
 
-/** What a new entry of the user encoded at `encoded` keeps before it: `key` and a check. */
+/** What a new entry of the user encoded at `encoded` keeps before it: a check of `key` and it. */
 void imaddr_user_cache_tag(const struct imaddr_user_cache *cache,
 			   const uint8_t key[IMADDR_SPOOL_KEY_SIZE], const void *encoded,
 			   size_t size, uint8_t tag[IMADDR_SPOOL_TAG_SIZE]);
 
 /**
  * The entry an earlier run wrote for `key`, or NULL: its user's encoding,
- * valid until the next call, of `*encoding_size` bytes; where the entry is
- * in `*offset` and `*entry_size`. Reads from PATH; called from one thread at
- * a time.
+ * valid until the finder's next call, of `*encoding_size` bytes; where the
+ * entry is in `*offset` and `*entry_size`. Reads from PATH; two threads may
+ * call it at once with a finder each.
  */
 const char *imaddr_user_cache_find(struct imaddr_user_cache *cache,
+				   struct imaddr_user_cache_finder *finder,
 				   const uint8_t key[IMADDR_SPOOL_KEY_SIZE], uint64_t *offset,
 				   uint32_t *entry_size, size_t *encoding_size);
 

@@ -52,6 +52,7 @@ static size_t run(const uint64_t fingerprint[4], size_t count, size_t first_line
 	struct imaddr_spool spool;
 	struct imaddr_error err = { "" };
 	struct imaddr_buf encoded;
+	struct imaddr_user_cache_finder finder;
 	size_t found = 0;
 
 	cr_assert_eq(imaddr_user_cache_open(&cache, path, fingerprint, in_use, &err), IMADDR_OK,
@@ -60,6 +61,7 @@ static size_t run(const uint64_t fingerprint[4], size_t count, size_t first_line
 		return 0;
 	imaddr_spool_init_cache(&spool, cache.file, cache.size, path);
 	imaddr_buf_init(&encoded, 0);
+	imaddr_user_cache_finder_init(&finder);
 	for (size_t i = 0; i < count; i++) {
 		char name[32];
 		uint8_t key[IMADDR_SPOOL_KEY_SIZE], tag[IMADDR_SPOOL_TAG_SIZE];
@@ -68,7 +70,7 @@ static size_t run(const uint64_t fingerprint[4], size_t count, size_t first_line
 		size_t size;
 		snprintf(name, sizeof(name), "u%zu", i);
 		imaddr_user_cache_key(&cache, name, strlen(name), key);
-		if (imaddr_user_cache_find(&cache, key, &offset, &entry_size, &size)) {
+		if (imaddr_user_cache_find(&cache, &finder, key, &offset, &entry_size, &size)) {
 			found++;
 			imaddr_spool_append_kept(&spool, offset, entry_size, first_line + i);
 		} else {
@@ -93,6 +95,7 @@ static size_t run(const uint64_t fingerprint[4], size_t count, size_t first_line
 	}
 	cr_assert_eq(imaddr_user_cache_commit(&cache, &err), IMADDR_OK, "%s", err.message);
 	imaddr_buf_release(&encoded);
+	imaddr_user_cache_finder_release(&finder);
 	imaddr_spool_release(&spool);
 	imaddr_user_cache_close(&cache);
 	return found;
