@@ -17,12 +17,15 @@ void imaddr_file_windows_release(struct imaddr_file_windows *windows)
 	imaddr_buf_release(&windows->window[1].data);
 }
 
-static bool read_all(int fd, char *data, size_t size, uint64_t at)
+bool imaddr_pread_all(int fd, void *buffer, size_t size, uint64_t at)
 {
+	char *data = buffer;
 	while (size) {
 		ssize_t got = pread(fd, data, size, (off_t)at);
 		if (got < 0 && errno == EINTR)
 			continue;
+		if (got == 0)
+			errno = 0;
 		if (got <= 0)
 			return false;
 		data += got;
@@ -54,7 +57,7 @@ const char *imaddr_file_windows_read(struct imaddr_file_windows *windows, int fd
 		want = (size_t)(file_size - begin);
 	imaddr_buf_reset(&older->data);
 	older->length = 0;
-	if (!imaddr_buf_reserve(&older->data, want) || !read_all(fd, older->data.data, want, begin))
+	if (!imaddr_buf_reserve(&older->data, want) || !imaddr_pread_all(fd, older->data.data, want, begin))
 		return NULL;
 	older->at = begin;
 	older->length = want;

@@ -11,6 +11,7 @@
 #ifndef IMADDR_FILE_WINDOWS_H
 #define IMADDR_FILE_WINDOWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,8 @@ void imaddr_file_windows_release(struct imaddr_file_windows *windows);
  */
 const char *imaddr_file_windows_read(struct imaddr_file_windows *windows, int fd,
 				     uint64_t file_size, uint64_t begin, size_t size, size_t span);
+
+/** pread until `size` bytes are read; false (errno 0 for the file's end) when they cannot be. */
+bool imaddr_pread_all(int fd, void *buffer, size_t size, uint64_t at);
 
 #endif /* IMADDR_FILE_WINDOWS_H */

@@ -82,17 +82,17 @@ static void write_scheme(FILE *out, const char *label, const char *scheme,
 	fputs("</p>\n", out);
 }
 
-void imaddr_html_begin(FILE *out, const struct imaddr_html_run *run)
+void imaddr_html_begin(FILE *out, const struct imaddr_run_description *run)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
 	      "<title>imaddr: ", out);
-	imaddr_html_escape(out, run->input);
+	imaddr_html_escape(out, run->input ? run->input : "input");
 	fprintf(out, "</title>\n<style>%s</style></head>\n<body>\n<header>\n<h1>imaddr audit of ",
 		style);
-	imaddr_html_escape(out, run->input);
+	imaddr_html_escape(out, run->input ? run->input : "input");
 	fputs("</h1>\n<p class=\"meta\">", out);
 	if (run->run_id)
 		fprintf(out, "run %lld, ", (long long)run->run_id);
@@ -336,7 +336,7 @@ static void write_history(FILE *out, const struct imaddr_run_changes *changes)
 	fputs("</tbody></table></details>\n</section>\n", out);
 }
 
-void imaddr_html_overview(FILE *out, const struct imaddr_html_run *run,
+void imaddr_html_overview(FILE *out, const struct imaddr_run_description *run,
 			  const struct imaddr_run_totals *totals, const char *outputs)
 {
 	uint64_t errors = totals->by_severity[IMADDR_SEVERITY_ERROR];

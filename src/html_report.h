@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "imaddr.h"
+#include "run_description.h"
 
 /* How many findings of one code the page holds (the worklist has them all),
  * and how many users of the before/after table. A browser lays a table of
@@ -22,20 +23,6 @@
 #define IMADDR_HTML_FINDINGS_PER_CODE 200
 #define IMADDR_HTML_PLAN_ROWS 1000
 
-/** What the page says about the run at its top. Strings may be NULL. */
-struct imaddr_html_run {
-	int64_t run_id;               /* the report's run, or 0 for a run in progress */
-	const char *input;
-	const char *started;          /* ISO 8601 UTC */
-	const char *version;
-	const char *scheme;           /* "userid" or "directory-uri" */
-	const char *default_domain;
-	const char *im_domains;
-	bool premigration;
-	const char *current_scheme;
-	const char *current_default_domain;
-	bool has_report;              /* the run is in a report: the changes and history sections */
-};
 
 /** A row of the before/after table of a pre-migration run. */
 struct imaddr_html_plan_row {
@@ -52,12 +39,12 @@ struct imaddr_html_plan_row {
 void imaddr_html_escape(FILE *out, const char *text);
 
 /** The document's head and the page's header. */
-void imaddr_html_begin(FILE *out, const struct imaddr_html_run *run);
+void imaddr_html_begin(FILE *out, const struct imaddr_run_description *run);
 /**
  * The verdict, the counts by severity and by code and the IM domains with
  * the certificate's SAN list; `outputs` (NULL: none) the files the run wrote.
  */
-void imaddr_html_overview(FILE *out, const struct imaddr_html_run *run,
+void imaddr_html_overview(FILE *out, const struct imaddr_run_description *run,
 			  const struct imaddr_run_totals *totals, const char *outputs);
 /** One row of the findings table, `group` its duplicate group (0: none). */
 void imaddr_html_finding_row(FILE *out, const struct imaddr_finding *finding, uint64_t group);

@@ -198,7 +198,7 @@ static json_t *outputs_array(struct imaddr_buf *scratch, const char *outputs)
 }
 
 
-static json_t *run_object(struct imaddr_buf *scratch, const struct imaddr_json_run *run)
+static json_t *run_object(struct imaddr_buf *scratch, const struct imaddr_run_description *run)
 {
 	json_t *object = imaddr_json_checked(json_object());
 	imaddr_json_set(object, "version", imaddr_json_text(scratch, run->version));
@@ -217,7 +217,7 @@ static json_t *run_object(struct imaddr_buf *scratch, const struct imaddr_json_r
 	return object;
 }
 
-json_t *imaddr_json_document(const struct imaddr_json_run *run,
+json_t *imaddr_json_document(const struct imaddr_run_description *run,
 			     const struct imaddr_run_totals *totals,
 			     const uint64_t listed[IMADDR_CODE_COUNT], size_t per_code,
 			     json_t *findings, struct imaddr_buf *scratch)

@@ -15,20 +15,8 @@
 
 #include "buffer.h"
 #include "imaddr.h"
+#include "run_description.h"
 
-/** What the document says of the run in its "run" member. Strings may be NULL. */
-struct imaddr_json_run {
-	const char *version;
-	const char *started;          /* ISO 8601 UTC */
-	const char *input;
-	const char *scheme;           /* "userid" or "directory-uri" */
-	const char *default_domain;
-	const char *im_domains;
-	bool premigration;
-	const char *current_scheme;
-	const char *current_default_domain;
-	const char *waivers;
-};
 
 /** A finding as the document lists it, with its duplicate group (0: none). */
 json_t *imaddr_json_finding(struct imaddr_buf *scratch, const struct imaddr_finding *finding,
@@ -40,7 +28,7 @@ json_t *imaddr_json_finding(struct imaddr_buf *scratch, const struct imaddr_find
  * and the history come from totals->changes, the outputs' lines from
  * totals->outputs. `scratch` is reused.
  */
-json_t *imaddr_json_document(const struct imaddr_json_run *run,
+json_t *imaddr_json_document(const struct imaddr_run_description *run,
 			     const struct imaddr_run_totals *totals,
 			     const uint64_t listed[IMADDR_CODE_COUNT], size_t per_code,
 			     json_t *findings, struct imaddr_buf *scratch);

@@ -84,20 +84,8 @@ enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 		status = imaddr_atomic_file_open(&file, html_path, err);
 	opened = status == IMADDR_OK;
 	if (status == IMADDR_OK) {
-		const char *const *text = (const char *const *)run.text;
-		struct imaddr_html_run page = {
-			.run_id = run.id,
-			.input = text[IMADDR_STORED_INPUT],
-			.started = text[IMADDR_STORED_STARTED],
-			.version = text[IMADDR_STORED_VERSION],
-			.scheme = text[IMADDR_STORED_SCHEME],
-			.default_domain = text[IMADDR_STORED_DEFAULT_DOMAIN],
-			.im_domains = text[IMADDR_STORED_IM_DOMAINS],
-			.premigration = text[IMADDR_STORED_CURRENT_SCHEME] != NULL,
-			.current_scheme = text[IMADDR_STORED_CURRENT_SCHEME],
-			.current_default_domain = text[IMADDR_STORED_CURRENT_DEFAULT_DOMAIN],
-			.has_report = true,
-		};
+		struct imaddr_run_description page;
+		imaddr_stored_run_describe(&run, &page);
 		imaddr_html_begin(file.stream, &page);
 		imaddr_html_overview(file.stream, &page, &run.totals, NULL);
 		status = write_findings(&run, file.stream, err);

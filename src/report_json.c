@@ -43,19 +43,8 @@ static json_t *stored_document(struct imaddr_stored_run *run, size_t per_code,
 		json_decref(listing.findings);
 		return NULL;
 	}
-	const char *const *text = (const char *const *)run->text;
-	const struct imaddr_json_run description = {
-		.version = text[IMADDR_STORED_VERSION],
-		.started = text[IMADDR_STORED_STARTED],
-		.input = text[IMADDR_STORED_INPUT],
-		.scheme = text[IMADDR_STORED_SCHEME],
-		.default_domain = text[IMADDR_STORED_DEFAULT_DOMAIN],
-		.im_domains = text[IMADDR_STORED_IM_DOMAINS],
-		.premigration = text[IMADDR_STORED_CURRENT_SCHEME] != NULL,
-		.current_scheme = text[IMADDR_STORED_CURRENT_SCHEME],
-		.current_default_domain = text[IMADDR_STORED_CURRENT_DEFAULT_DOMAIN],
-		.waivers = text[IMADDR_STORED_WAIVERS],
-	};
+	struct imaddr_run_description description;
+	imaddr_stored_run_describe(run, &description);
 	return imaddr_json_document(&description, &run->totals, listing.listed, per_code,
 				    listing.findings, scratch);
 }

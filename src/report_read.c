@@ -149,6 +149,26 @@ enum imaddr_status imaddr_stored_run_open(const char *path, int64_t run_id,
 	return status;
 }
 
+void imaddr_stored_run_describe(const struct imaddr_stored_run *run,
+				struct imaddr_run_description *out)
+{
+	char *const *text = run->text;
+	*out = (struct imaddr_run_description){
+		.run_id = run->id,
+		.input = text[IMADDR_STORED_INPUT],
+		.started = text[IMADDR_STORED_STARTED],
+		.version = text[IMADDR_STORED_VERSION],
+		.scheme = text[IMADDR_STORED_SCHEME],
+		.default_domain = text[IMADDR_STORED_DEFAULT_DOMAIN],
+		.im_domains = text[IMADDR_STORED_IM_DOMAINS],
+		.premigration = text[IMADDR_STORED_CURRENT_SCHEME] != NULL,
+		.current_scheme = text[IMADDR_STORED_CURRENT_SCHEME],
+		.current_default_domain = text[IMADDR_STORED_CURRENT_DEFAULT_DOMAIN],
+		.waivers = text[IMADDR_STORED_WAIVERS],
+		.has_report = true,
+	};
+}
+
 void imaddr_stored_run_close(struct imaddr_stored_run *run)
 {
 	for (int i = 0; i < IMADDR_STORED_TEXT_COUNT; i++)

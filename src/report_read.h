@@ -17,6 +17,7 @@
 
 #include "imaddr.h"
 #include "report_changes.h"
+#include "run_description.h"
 
 /* The run's texts, as the runs table holds them; each may be NULL. */
 enum imaddr_stored_text {
@@ -58,6 +59,10 @@ struct imaddr_stored_run {
 enum imaddr_status imaddr_stored_run_open(const char *path, int64_t run_id,
 					  struct imaddr_stored_run *run, struct imaddr_error *err);
 void imaddr_stored_run_close(struct imaddr_stored_run *run);
+
+/** The run as the pages and documents describe it; its strings are the run's. */
+void imaddr_stored_run_describe(const struct imaddr_stored_run *run,
+				struct imaddr_run_description *out);
 
 /* Which findings imaddr_stored_run_findings lists. */
 struct imaddr_stored_findings_wanted {

@@ -6,6 +6,7 @@
 
 #include "buffer.h"
 #include "mapping.h"
+#include "run_description.h"
 #include "report_rows.h"
 
 /* "1970-01-01T00:00:00Z" and its NUL */
@@ -67,10 +68,6 @@ static void format_utc(int64_t unix_time, char out[UTC_TIME_SIZE])
 		snprintf(out, UTC_TIME_SIZE, "1970-01-01T00:00:00Z");
 }
 
-static const char *scheme_name(enum imaddr_scheme scheme)
-{
-	return scheme == IMADDR_SCHEME_DIRECTORY_URI ? "directory-uri" : "userid";
-}
 
 int imaddr_report_runs_insert(sqlite3 *db, const struct imaddr_run_info *info, const char *label,
 			      sqlite3_int64 *run_id)
@@ -92,13 +89,13 @@ int imaddr_report_runs_insert(sqlite3 *db, const struct imaddr_run_info *info, c
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_bind_text(stmt, 3, version);
 	if (rc == SQLITE_OK)
-		rc = imaddr_report_rows_bind_text(stmt, 4, scheme_name(options->scheme));
+		rc = imaddr_report_rows_bind_text(stmt, 4, imaddr_scheme_name(options->scheme));
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_bind_text(stmt, 5, options->default_domain);
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_rows_bind_text(stmt, 6, options->im_domains);
 	if (rc == SQLITE_OK && options->premigration)
-		rc = imaddr_report_rows_bind_text(stmt, 7, scheme_name(options->current_scheme));
+		rc = imaddr_report_rows_bind_text(stmt, 7, imaddr_scheme_name(options->current_scheme));
 	if (rc == SQLITE_OK && options->premigration)
 		rc = imaddr_report_rows_bind_text(stmt, 8, options->current_default_domain
 								   ? options->current_default_domain

@@ -100,37 +100,15 @@ static bool copy_rows(FILE *from, FILE *to)
 	return !ferror(from);
 }
 
-static const char *scheme_name(enum imaddr_scheme scheme)
-{
-	return scheme == IMADDR_SCHEME_USERID ? "userid" : "directory-uri";
-}
-
 static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 			      struct imaddr_error *err)
 {
 	struct html_writer *writer = (struct html_writer *)sink;
 	const struct imaddr_audit_options *options = writer->options;
 	FILE *out = writer->file.stream;
-	char started[32] = "";
-	time_t when = (time_t)writer->started;
-	struct tm utc;
-	if (gmtime_r(&when, &utc))
-		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &utc);
-	struct imaddr_html_run run = {
-		.run_id = totals->changes ? totals->changes->run_id : 0,
-		.input = options->input_name ? options->input_name : "input",
-		.started = started,
-		.version = IMADDR_VERSION,
-		.scheme = scheme_name(options->scheme),
-		.default_domain = options->default_domain,
-		.im_domains = options->im_domains,
-		.premigration = options->premigration,
-		.current_scheme = scheme_name(options->current_scheme),
-		.current_default_domain = options->current_default_domain
-						  ? options->current_default_domain
-						  : options->default_domain,
-		.has_report = totals->changes != NULL,
-	};
+	struct imaddr_run_description run;
+	char started[IMADDR_RUN_TIME_SIZE];
+	imaddr_run_description_of_run(&run, options, writer->started, started, totals);
 	imaddr_html_begin(out, &run);
 	imaddr_html_overview(out, &run, totals, totals->outputs);
 	imaddr_html_findings_begin(out, totals, writer->findings_listed, writer->findings_total);

@@ -51,35 +51,13 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 	return IMADDR_OK;
 }
 
-static const char *scheme_name(enum imaddr_scheme scheme)
-{
-	return scheme == IMADDR_SCHEME_USERID ? "userid" : "directory-uri";
-}
-
 static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_totals *totals,
 			      struct imaddr_error *err)
 {
 	struct json_writer *writer = (struct json_writer *)sink;
-	const struct imaddr_audit_options *options = writer->options;
-	char started[32] = "";
-	time_t when = (time_t)writer->started;
-	struct tm utc;
-	if (gmtime_r(&when, &utc))
-		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &utc);
-	const struct imaddr_json_run run = {
-		.version = IMADDR_VERSION,
-		.started = started,
-		.input = options->input_name,
-		.scheme = scheme_name(options->scheme),
-		.default_domain = options->default_domain,
-		.im_domains = options->im_domains,
-		.premigration = options->premigration,
-		.current_scheme = scheme_name(options->current_scheme),
-		.current_default_domain = options->current_default_domain
-						  ? options->current_default_domain
-						  : options->default_domain,
-		.waivers = options->waivers,
-	};
+	struct imaddr_run_description run;
+	char started[IMADDR_RUN_TIME_SIZE];
+	imaddr_run_description_of_run(&run, writer->options, writer->started, started, totals);
 	json_t *document = imaddr_json_document(&run, totals, writer->listed, writer->per_code,
 						writer->findings, &writer->scratch);
 	writer->findings = NULL;

@@ -54,20 +54,6 @@ static enum imaddr_status failed(const char *what, const char *path, struct imad
 				path, strerror(errno ? errno : EIO));
 }
 
-static bool read_all(int fd, void *data, size_t size, off_t at)
-{
-	char *p = data;
-	while (size) {
-		ssize_t got = pread(fd, p, size, at);
-		if (got <= 0)
-			return false;
-		p += got;
-		size -= (size_t)got;
-		at += got;
-	}
-	return true;
-}
-
 static bool write_all(int fd, const void *data, size_t size)
 {
 	const char *p = data;
@@ -101,7 +87,7 @@ static void load_index(struct imaddr_user_cache *cache)
 	if (fd < 0)
 		return;
 	struct stat st;
-	if (fstat(fd, &st) == 0 && read_all(fd, &header, sizeof(header), 0) &&
+	if (fstat(fd, &st) == 0 && imaddr_pread_all(fd, &header, sizeof(header), 0) &&
 	    !memcmp(header.magic, index_magic, sizeof(header.magic)) &&
 	    header.format == CACHE_FORMAT &&
 	    !memcmp(header.fingerprint, cache->fingerprint, sizeof(header.fingerprint)) &&
@@ -112,7 +98,7 @@ static void load_index(struct imaddr_user_cache *cache)
 	    ((uint64_t)st.st_size - sizeof(header)) % sizeof(struct imaddr_user_cache_entry) == 0) {
 		struct imaddr_user_cache_entry *entries =
 			imaddr_xmalloc((header.count ? header.count : 1) * sizeof(*entries));
-		if (read_all(fd, entries, header.count * sizeof(*entries), sizeof(header)) &&
+		if (imaddr_pread_all(fd, entries, header.count * sizeof(*entries), sizeof(header)) &&
 		    checksum(cache, entries, header.count) == header.checksum) {
 			cache->previous = entries;
 			cache->previous_count = header.count;
@@ -201,7 +187,7 @@ enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const
 	if (fstat(cache->fd, &st) != 0) {
 		status = failed("read", path, err);
 	} else if ((uint64_t)st.st_size >= sizeof(header) &&
-		   read_all(cache->fd, &header, sizeof(header), 0) &&
+		   imaddr_pread_all(cache->fd, &header, sizeof(header), 0) &&
 		   !memcmp(header.magic, data_magic, sizeof(header.magic)) &&
 		   header.format == CACHE_FORMAT &&
 		   !memcmp(header.fingerprint, fingerprint, sizeof(header.fingerprint))) {

@@ -69,7 +69,7 @@ Test(html_report, escapes_the_run_header)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
-	struct imaddr_html_run run = {
+	struct imaddr_run_description run = {
 		.input = hostile, .started = hostile, .version = hostile, .scheme = "userid",
 		.default_domain = hostile, .im_domains = hostile,
 	};
@@ -86,7 +86,7 @@ static char *changes_section(const struct imaddr_run_changes *changes)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
-	struct imaddr_html_run run = { .input = "users.csv", .scheme = "userid", .has_report = true };
+	struct imaddr_run_description run = { .input = "users.csv", .scheme = "userid", .has_report = true };
 	struct imaddr_run_totals totals = { .changes = changes };
 	imaddr_html_overview(out, &run, &totals, NULL);
 	fclose(out);
