@@ -431,15 +431,18 @@ static enum imaddr_status take_user(struct imaddr_audit *audit,
  */
 static enum imaddr_status take_record(struct imaddr_audit *audit, struct imaddr_rules_user *rules,
 				      const struct imaddr_record *record, uint64_t ordinal,
-				      struct imaddr_error *err)
+				      const uint8_t *key_given, struct imaddr_error *err)
 {
 	struct imaddr_checked_user checked;
 	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
 	struct placement place = { 0 };
 
 	if (imaddr_user_cache_is_open(&audit->cache)) {
-		imaddr_user_cache_record_key(&audit->cache, &audit->finder_here, record,
-					     audit->cluster, key);
+		if (key_given)
+			memcpy(key, key_given, sizeof(key));
+		else
+			imaddr_user_cache_record_key(&audit->cache, &audit->finder_here, record,
+						     audit->cluster, key);
 		place.key = key;
 		size_t size;
 		const char *found = imaddr_user_cache_find(&audit->cache, &audit->finder_here, key,
@@ -462,7 +465,7 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 				    struct imaddr_error *err)
 {
 	struct imaddr_audit *audit = context;
-	return take_record(audit, &audit->rules, record, number_user(audit, record), err);
+	return take_record(audit, &audit->rules, record, number_user(audit, record), NULL, err);
 }
 
 /*
@@ -549,10 +552,19 @@ static enum imaddr_status take_staged(void *context, const char **p, const char 
 		return damaged(err);
 	char kind = *(*p)++;
 	if (kind == STAGED_RECORD) {
-		if (!take_bytes(p, end, &ordinal, sizeof(ordinal)) ||
-		    !imaddr_fields_decode_record(p, end, &audit->record_here))
+		if (!take_bytes(p, end, &ordinal, sizeof(ordinal)))
 			return damaged(err);
-		return take_record(audit, &audit->rules_here, &audit->record_here, ordinal, err);
+		const char *encoded = *p;
+		if (!imaddr_fields_decode_record(p, end, &audit->record_here))
+			return damaged(err);
+		/* Its key from the bytes at hand: not encoded again. */
+		if (imaddr_user_cache_is_open(&audit->cache) &&
+		    !imaddr_user_cache_encoded_record_key(&audit->cache, encoded,
+							  (size_t)(*p - encoded), audit->cluster,
+							  key))
+			return damaged(err);
+		return take_record(audit, &audit->rules_here, &audit->record_here, ordinal, key,
+				   err);
 	}
 	if (imaddr_user_cache_is_open(&audit->cache)) {
 		if (!take_bytes(p, end, key, sizeof(key)))

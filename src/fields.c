@@ -458,6 +458,13 @@ void imaddr_fields_values(const struct imaddr_field_table *table, const void *ob
 }
 
 _Static_assert(U_ordinal == 0 && U_line == 1, "a user's encoding starts with its position");
+_Static_assert(R_line == 0, "a record's encoding starts with its line");
+
+const char *imaddr_fields_record_after_line(const char *encoded, const char *end)
+{
+	uint64_t line;
+	return get_varint(&encoded, end, &line) ? encoded : NULL;
+}
 
 bool imaddr_fields_append_repositioned(struct imaddr_buf *out, const char *encoded, size_t size,
 				       uint64_t ordinal, uint64_t line)

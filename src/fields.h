@@ -199,6 +199,12 @@ bool imaddr_fields_decode_checked_user(const char **p, const char *end,
  */
 bool imaddr_fields_append_repositioned(struct imaddr_buf *out, const char *encoded, size_t size,
 				       uint64_t ordinal, uint64_t line);
+/**
+ * Where a record's encoding (from `encoded` to `end`) goes on after its
+ * line, its first field: the record wherever it stands. NULL when it does
+ * not start with one.
+ */
+const char *imaddr_fields_record_after_line(const char *encoded, const char *end);
 /** A record with its problems; decoded values are NUL-terminated (`terminated`). */
 void imaddr_fields_encode_record(struct imaddr_buf *out, const struct imaddr_record *record);
 bool imaddr_fields_decode_record(const char **p, const char *end, struct imaddr_record *record);

@@ -21,7 +21,7 @@
 #include "strmap.h"
 
 /* Raised when what the files hold changes meaning. */
-#define CACHE_FORMAT 2
+#define CACHE_FORMAT 3
 
 static const char data_magic[8] = "imaddrUD";
 static const char index_magic[8] = "imaddrUI";
@@ -296,23 +296,38 @@ enum imaddr_status imaddr_user_cache_open_label(struct imaddr_user_cache *cache,
 }
 
 /*
- * A record's key: its encoding with its position left out (the same user
- * elsewhere in the input is the same user) and the cluster it is read for
- * (its users carry it).
+ * A record's key: its encoding from after its line (the same user elsewhere
+ * in the input is the same user), with the cluster it is read for (its
+ * users carry it) in the seed.
  */
+bool imaddr_user_cache_encoded_record_key(const struct imaddr_user_cache *cache,
+					  const char *encoded, size_t size, const char *cluster,
+					  uint8_t key[IMADDR_SPOOL_KEY_SIZE])
+{
+	const char *rest = imaddr_fields_record_after_line(encoded, encoded + size);
+	if (!rest)
+		return false;
+	uint64_t seed[4], halves[2];
+	memcpy(seed, cache->seed, sizeof(seed));
+	if (cluster) {
+		uint64_t folded = imaddr_hash(cluster, strlen(cluster));
+		seed[0] ^= folded;
+		seed[2] ^= folded * 0x9e3779b97f4a7c15ULL;
+	}
+	hash128(seed, rest, (size_t)(encoded + size - rest), halves);
+	memcpy(key, halves, IMADDR_SPOOL_KEY_SIZE);
+	return true;
+}
+
 void imaddr_user_cache_record_key(const struct imaddr_user_cache *cache,
 				  struct imaddr_user_cache_finder *finder,
 				  const struct imaddr_record *record, const char *cluster,
 				  uint8_t key[IMADDR_SPOOL_KEY_SIZE])
 {
-	struct imaddr_buf *scratch = &finder->record;
-	struct imaddr_record placeless = *record;
-	placeless.line = 0;
-	imaddr_buf_reset(scratch);
-	imaddr_fields_encode_record(scratch, &placeless);
-	if (cluster)
-		imaddr_buf_append(scratch, cluster, strlen(cluster) + 1);
-	imaddr_user_cache_key(cache, scratch->data, scratch->len, key);
+	imaddr_buf_reset(&finder->record);
+	imaddr_fields_encode_record(&finder->record, record);
+	imaddr_user_cache_encoded_record_key(cache, finder->record.data, finder->record.len,
+					     cluster, key);
 }
 
 void imaddr_user_cache_discard(struct imaddr_user_cache *cache)

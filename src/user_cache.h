@@ -115,7 +115,14 @@ static inline bool imaddr_user_cache_is_open(const struct imaddr_user_cache *cac
 /** The key of `bytes`. */
 void imaddr_user_cache_key(const struct imaddr_user_cache *cache, const void *bytes,
 			   size_t length, uint8_t key[IMADDR_SPOOL_KEY_SIZE]);
-/** The key of `record` read for `cluster` (NULL: none). */
+/**
+ * The key of a record read for `cluster` (NULL: none), from its encoding
+ * (fields.h): false when the bytes are not one.
+ */
+bool imaddr_user_cache_encoded_record_key(const struct imaddr_user_cache *cache,
+					  const char *encoded, size_t size, const char *cluster,
+					  uint8_t key[IMADDR_SPOOL_KEY_SIZE]);
+/** The same of `record`, encoded in the finder's scratch. */
 void imaddr_user_cache_record_key(const struct imaddr_user_cache *cache,
 				  struct imaddr_user_cache_finder *finder,
 				  const struct imaddr_record *record, const char *cluster,
