@@ -4,18 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/mman.h>
 
-#include <xlsxwriter.h>
-
 #include "buffer.h"
-#include "csv_field.h"
 #include "error.h"
-#include "normalize.h"
 #include "sink.h"
 #include "staged_file.h"
 #include "temp_file.h"
+#include "worklist_writer.h"
 
 /*
  * Findings come during the read, and duplicates after it, without the
@@ -29,39 +25,6 @@
 struct spooled_finding {
 	uint64_t ordinal;
 	uint64_t offset;                 /* in the findings file; input order within a user */
-};
-
-enum column {
-	COL_CLUSTER, COL_LINE, COL_USER_ID, COL_DN, COL_NAME, COL_FIELD, COL_VALUE, COL_CODE,
-	COL_SEVERITY, COL_MESSAGE, COL_SUGGESTION, COL_GROUP, COL_COUNT
-};
-
-static const struct {
-	const char *title;
-	double width;                    /* in the spreadsheet, in characters */
-} columns[COL_COUNT] = {
-	[COL_CLUSTER] = { "cluster", 10 },
-	[COL_LINE] = { "line", 7 },
-	[COL_USER_ID] = { "user ID", 16 },
-	[COL_DN] = { "DN", 40 },
-	[COL_NAME] = { "name", 20 },
-	[COL_FIELD] = { "field", 14 },
-	[COL_VALUE] = { "value", 30 },
-	[COL_CODE] = { "code", 24 },
-	[COL_SEVERITY] = { "severity", 9 },
-	[COL_MESSAGE] = { "message", 60 },
-	[COL_SUGGESTION] = { "suggestion", 30 },
-	[COL_GROUP] = { "duplicate group", 10 },
-};
-
-/* Excel's limit on a cell's text. */
-#define CELL_MAX_CHARACTERS 32767
-
-/* One row: text cells (NULL: empty) and the two numbers (0: empty). */
-struct row {
-	const char *text[COL_COUNT];
-	uint64_t line;
-	uint64_t group;
 };
 
 struct worklist {
@@ -81,15 +44,8 @@ struct worklist {
 	bool sorted;
 	struct imaddr_dup_groups groups;
 	struct imaddr_buf record;        /* a finding read back */
-	struct imaddr_buf name, cell;
-	struct imaddr_buf quoted;        /* a CSV cell as quoted */
-	/* The spreadsheet form. */
-	lxw_workbook *workbook;
-	lxw_worksheet *sheet;
-	lxw_format *bold;
-	uint64_t rows;
-	uint64_t rows_left_out;          /* beyond the spreadsheet's row limit */
-	bool write_failed;
+	struct imaddr_worklist_writer writer;
+	const char *name;                /* the user's being written, or NULL */
 };
 
 /*
@@ -218,127 +174,6 @@ static void release_findings(struct worklist *worklist)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The two forms. */
-
-/* Excel runs a cell that starts like a formula; a leading ' makes it text. */
-static bool looks_like_formula(const char *value)
-{
-	return value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@';
-}
-
-static void csv_cell(struct worklist *worklist, const char *value, bool first)
-{
-	FILE *stream = worklist->file.stream;
-	if (!first)
-		fputc(',', stream);
-	if (!value || !*value)
-		return;
-	if (looks_like_formula(value)) {
-		imaddr_buf_reset(&worklist->cell);
-		imaddr_buf_append_char(&worklist->cell, '\'');
-		imaddr_buf_append_str(&worklist->cell, value);
-		value = worklist->cell.data;
-	}
-	imaddr_csv_field_write(stream, value, strlen(value), &worklist->quoted);
-}
-
-static void csv_number(FILE *stream, uint64_t value)
-{
-	fputc(',', stream);
-	if (value)
-		fprintf(stream, "%llu", (unsigned long long)value);
-}
-
-static void write_csv_row(struct worklist *worklist, const struct row *row)
-{
-	FILE *stream = worklist->file.stream;
-	for (int column = 0; column < COL_COUNT; column++) {
-		if (column == COL_LINE)
-			csv_number(stream, row->line);
-		else if (column == COL_GROUP)
-			csv_number(stream, row->group);
-		else
-			csv_cell(worklist, row->text[column], column == 0);
-	}
-	fputs("\r\n", stream);
-}
-
-static bool sheet_control(unsigned char byte)
-{
-	return byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r';
-}
-
-/*
- * A sheet holds XML 1.0 text of at most 32,767 characters a cell: no bytes
- * that are not UTF-8, no control characters but tab and line breaks.
- */
-static const char *sheet_text(struct worklist *worklist, const char *value)
-{
-	struct imaddr_buf *cell = &worklist->cell;
-	/* Almost every value is one already, and ASCII: it goes as it is, uncopied. */
-	bool ascii = true, controls = false;
-	size_t length = 0, bad;
-	for (; value[length]; length++) {
-		unsigned char byte = (unsigned char)value[length];
-		if (byte < 0x20 || byte >= 0x80) {
-			ascii = ascii && byte < 0x80;
-			controls = controls || sheet_control(byte);
-		}
-	}
-	if (!controls && length <= CELL_MAX_CHARACTERS &&
-	    (ascii || imaddr_normalize_utf8_valid(value, length, &bad)))
-		return value;
-	imaddr_normalize_utf8_repair(value, length, cell);
-	size_t characters = 0;
-	for (size_t i = 0; i < cell->len; i++) {
-		unsigned char byte = (unsigned char)cell->data[i];
-		if (sheet_control(byte))
-			cell->data[i] = '?';
-		if ((byte & 0xC0) != 0x80 && ++characters > CELL_MAX_CHARACTERS) {
-			imaddr_buf_truncate(cell, i);
-			break;
-		}
-	}
-	return cell->data ? cell->data : "";
-}
-
-static void write_xlsx_row(struct worklist *worklist, const struct row *row)
-{
-	if (worklist->rows + 1 >= LXW_ROW_MAX) {
-		worklist->rows_left_out++;
-		return;
-	}
-	lxw_row_t at = (lxw_row_t)worklist->rows + 1;
-	lxw_error failed = LXW_NO_ERROR;
-	for (int column = 0; column < COL_COUNT; column++) {
-		lxw_error status = LXW_NO_ERROR;
-		if (column == COL_LINE || column == COL_GROUP) {
-			uint64_t value = column == COL_LINE ? row->line : row->group;
-			if (value)
-				status = worksheet_write_number(worklist->sheet, at,
-								(lxw_col_t)column, (double)value, NULL);
-		} else if (row->text[column] && *row->text[column]) {
-			status = worksheet_write_string(worklist->sheet, at, (lxw_col_t)column,
-							sheet_text(worklist, row->text[column]),
-							NULL);
-		}
-		if (status != LXW_NO_ERROR)
-			failed = status;
-	}
-	worklist->write_failed |= failed != LXW_NO_ERROR;
-}
-
-static void write_row(struct worklist *worklist, const struct row *row)
-{
-	if (worklist->xlsx)
-		write_xlsx_row(worklist, row);
-	else
-		write_csv_row(worklist, row);
-	if (!worklist->rows_left_out)
-		worklist->rows++;
-}
-
-/* ------------------------------------------------------------------------ */
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
 				struct imaddr_error *err)
@@ -354,34 +189,14 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 					strerror(errno));
 	worklist->spool_buffer = imaddr_stream_buffer(worklist->spool, SPOOL_BUFFER_SIZE);
 	worklist->spool_end = 0;
-	if (!worklist->xlsx) {
-		fputs("\xEF\xBB\xBF", worklist->file.stream);   /* Excel reads UTF-8 only after a BOM */
-		for (int column = 0; column < COL_COUNT; column++)
-			csv_cell(worklist, columns[column].title, column == 0);
-		fputs("\r\n", worklist->file.stream);
-		return IMADDR_OK;
+	if (worklist->xlsx) {
+		/* libxlsxwriter writes the file itself, at its temporary name, at the end. */
+		fclose(worklist->file.stream);
+		worklist->file.stream = NULL;
 	}
-	/* libxlsxwriter writes the file itself, at its temporary name, at the end. */
-	fclose(worklist->file.stream);
-	worklist->file.stream = NULL;
-	/* Its sheet waits in a temporary file of its own until the end. */
-	lxw_workbook_options options = { .constant_memory = LXW_TRUE,
-					 .tmpdir = (char *)imaddr_temp_dir() };
-	worklist->workbook = workbook_new_opt(worklist->file.staging.staged, &options);
-	if (worklist->workbook)
-		worklist->sheet = workbook_add_worksheet(worklist->workbook, "findings");
-	if (!worklist->sheet)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s'", worklist->path);
-	worklist->bold = workbook_add_format(worklist->workbook);
-	format_set_bold(worklist->bold);
-	for (int column = 0; column < COL_COUNT; column++) {
-		worksheet_set_column(worklist->sheet, (lxw_col_t)column, (lxw_col_t)column,
-				     columns[column].width, NULL);
-		worksheet_write_string(worklist->sheet, 0, (lxw_col_t)column, columns[column].title,
-				       worklist->bold);
-	}
-	worksheet_freeze_panes(worklist->sheet, 1, 0);
-	return IMADDR_OK;
+	return imaddr_worklist_writer_begin(&worklist->writer, worklist->path, worklist->xlsx,
+					    worklist->file.stream, worklist->file.staging.staged,
+					    err);
 }
 
 static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_finding *f,
@@ -432,18 +247,20 @@ static enum imaddr_status write_finding(struct worklist *worklist, const struct 
 	enum imaddr_status status = read_finding(worklist, at, &head, strings, err);
 	if (status != IMADDR_OK)
 		return status;
-	struct row row = { .line = head.line, .group = head.group };
-	row.text[COL_CLUSTER] = user ? user->cluster : strings[S_CLUSTER];
-	row.text[COL_USER_ID] = user ? user->user_id : strings[S_USER_ID];
-	row.text[COL_DN] = user ? user->dn : strings[S_DN];
-	row.text[COL_NAME] = user && worklist->name.len ? worklist->name.data : NULL;
-	row.text[COL_FIELD] = strings[S_FIELD];
-	row.text[COL_VALUE] = strings[S_VALUE];
-	row.text[COL_CODE] = imaddr_code_name((enum imaddr_code)head.code);
-	row.text[COL_SEVERITY] = imaddr_severity_name(imaddr_code_severity((enum imaddr_code)head.code));
-	row.text[COL_MESSAGE] = strings[S_MESSAGE];
-	row.text[COL_SUGGESTION] = strings[S_SUGGESTION];
-	write_row(worklist, &row);
+	struct imaddr_worklist_row row = { .line = head.line, .group = head.group };
+	const char **text = row.text;
+	text[IMADDR_WORKLIST_CLUSTER] = user ? user->cluster : strings[S_CLUSTER];
+	text[IMADDR_WORKLIST_USER_ID] = user ? user->user_id : strings[S_USER_ID];
+	text[IMADDR_WORKLIST_DN] = user ? user->dn : strings[S_DN];
+	text[IMADDR_WORKLIST_NAME] = user ? worklist->name : NULL;
+	text[IMADDR_WORKLIST_FIELD] = strings[S_FIELD];
+	text[IMADDR_WORKLIST_VALUE] = strings[S_VALUE];
+	text[IMADDR_WORKLIST_CODE] = imaddr_code_name((enum imaddr_code)head.code);
+	text[IMADDR_WORKLIST_SEVERITY] =
+		imaddr_severity_name(imaddr_code_severity((enum imaddr_code)head.code));
+	text[IMADDR_WORKLIST_MESSAGE] = strings[S_MESSAGE];
+	text[IMADDR_WORKLIST_SUGGESTION] = strings[S_SUGGESTION];
+	imaddr_worklist_writer_row(&worklist->writer, &row);
 	return IMADDR_OK;
 }
 
@@ -457,13 +274,8 @@ static enum imaddr_status user(struct imaddr_sink *sink, const struct imaddr_use
 		return status;
 	if (worklist->next == worklist->count || worklist->index[worklist->next].ordinal != u->ordinal)
 		return IMADDR_OK;
-	imaddr_buf_reset(&worklist->name);
-	if (u->first_name)
-		imaddr_buf_append_str(&worklist->name, u->first_name);
-	if (u->first_name && u->last_name)
-		imaddr_buf_append_char(&worklist->name, ' ');
-	if (u->last_name)
-		imaddr_buf_append_str(&worklist->name, u->last_name);
+	worklist->name = imaddr_worklist_writer_name(&worklist->writer, u->first_name,
+						     u->last_name);
 	while (status == IMADDR_OK && worklist->next < worklist->count &&
 	       worklist->index[worklist->next].ordinal == u->ordinal)
 		status = write_finding(worklist, u, &worklist->index[worklist->next++], err);
@@ -483,14 +295,9 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 		return status;
 	if (!worklist->xlsx)
 		return imaddr_staged_file_prepare(&worklist->file, err);
-
-	worksheet_autofilter(worklist->sheet, 0, 0, (lxw_row_t)worklist->rows, COL_COUNT - 1);
-	lxw_error closed = workbook_close(worklist->workbook);
-	worklist->workbook = NULL;
-	if (closed != LXW_NO_ERROR || worklist->write_failed)
-		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s", worklist->path,
-					closed != LXW_NO_ERROR ? lxw_strerror(closed)
-							       : "a cell was refused");
+	status = imaddr_worklist_writer_end(&worklist->writer, err);
+	if (status != IMADDR_OK)
+		return status;
 	/* Reopened so that the prepare syncs what libxlsxwriter wrote. */
 	worklist->file.stream = fopen(worklist->file.staging.staged, "r+");
 	if (!worklist->file.stream)
@@ -508,22 +315,13 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 		     struct imaddr_run_totals *told)
 {
 	const struct worklist *worklist = (const struct worklist *)sink;
-	imaddr_buf_appendf(out, "worklist '%s': %llu row%s", worklist->path,
-			   (unsigned long long)worklist->rows, worklist->rows == 1 ? "" : "s");
-	if (worklist->rows_left_out)
-		imaddr_buf_appendf(out, "; %llu more do not fit a spreadsheet: write the worklist "
-				   "as .csv to have them all",
-				   (unsigned long long)worklist->rows_left_out);
-	imaddr_buf_append_char(out, '\n');
+	imaddr_worklist_writer_describe(&worklist->writer, out);
 }
 
 static void release_run(struct worklist *worklist)
 {
-	if (worklist->workbook) {
-		/* libxlsxwriter cannot drop a workbook unwritten: it writes, we remove. */
-		workbook_close(worklist->workbook);
-		worklist->workbook = NULL;
-	}
+	/* A spreadsheet not ended is written now, and removed with the staged file. */
+	imaddr_worklist_writer_release(&worklist->writer);
 	imaddr_staged_file_abort(&worklist->file);
 	release_findings(worklist);
 }
@@ -539,9 +337,6 @@ static void worklist_free(struct imaddr_sink *sink)
 	release_run(worklist);
 	imaddr_staged_file_release(&worklist->file);
 	imaddr_buf_release(&worklist->record);
-	imaddr_buf_release(&worklist->name);
-	imaddr_buf_release(&worklist->cell);
-	imaddr_buf_release(&worklist->quoted);
 	free(worklist->path);
 	free(worklist);
 }
@@ -564,20 +359,13 @@ static const struct imaddr_sink_ops worklist_ops = {
 	.free = worklist_free,
 };
 
-static bool ends_with(const char *path, const char *suffix)
-{
-	size_t length = strlen(path), suffix_length = strlen(suffix);
-	return length > suffix_length && !strcasecmp(path + length - suffix_length, suffix);
-}
-
 enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sink **out,
 					     struct imaddr_error *err)
 {
-	bool xlsx = ends_with(path, ".xlsx");
-	if (!xlsx && !ends_with(path, ".csv"))
-		return imaddr_error_set(err, IMADDR_ERR_USAGE, "--worklist takes a .xlsx or a "
-					".csv file, not '%s'", path);
-	enum imaddr_status status = imaddr_staged_file_check(path, err);
+	bool xlsx;
+	enum imaddr_status status = imaddr_worklist_form(path, "--worklist", &xlsx, err);
+	if (status == IMADDR_OK)
+		status = imaddr_staged_file_check(path, err);
 	if (status != IMADDR_OK)
 		return status;
 	struct worklist *worklist = imaddr_xcalloc(1, sizeof(*worklist));
@@ -587,9 +375,6 @@ enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sin
 	imaddr_staged_file_init(&worklist->file, worklist->path, IMADDR_STAGED_FILE_WAIT_MS);
 	imaddr_dup_groups_init(&worklist->groups);
 	imaddr_buf_init(&worklist->record, 0);
-	imaddr_buf_init(&worklist->name, 0);
-	imaddr_buf_init(&worklist->cell, 0);
-	imaddr_buf_init(&worklist->quoted, 0);
 	*out = &worklist->base;
 	return IMADDR_OK;
 }
