@@ -35,11 +35,12 @@ _imaddr()
 		return
 		;;
 	report)
-		if [[ $prev == --db || $prev == --html || $prev == --json ]]; then
+		if [[ $prev == --db || $prev == --html || $prev == --json || $prev == --worklist ]]; then
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 		elif [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--db --html --json --json-findings --label --run --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--db --html --json --json-findings --worklist --label
+				--run --help' -- "$cur"))
 		fi
 		return
 		;;

@@ -536,6 +536,16 @@ enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
 					    struct imaddr_error *err);
 
 /**
+ * The worklist of run `run_id` (0: the newest) of the SQLite report at
+ * `db_path`, which is only read, to `path` (.xlsx or .csv): the rows the
+ * audit's imaddr_sink_worklist_open output wrote for the run, in the same
+ * order. Fails with IMADDR_ERR_USAGE for another extension, else as
+ * imaddr_report_write_html does.
+ */
+enum imaddr_status imaddr_report_write_worklist(const char *db_path, int64_t run_id,
+						const char *path, struct imaddr_error *err);
+
+/**
  * Which run of the SQLite report at `db_path` (only read) a command means:
  * run `run_id`, which must be of `label` when `label` is not NULL; else the
  * newest run of `label`; else (0 and NULL) the newest run. Sets `*found` to

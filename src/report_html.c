@@ -6,11 +6,11 @@
 #include "html_report.h"
 #include "report_read.h"
 
-static enum imaddr_status finding_row(void *context, const struct imaddr_finding *finding,
-				      uint64_t duplicate_group, struct imaddr_error *err)
+static enum imaddr_status finding_row(void *context, const struct imaddr_stored_finding *stored,
+				      struct imaddr_error *err)
 {
 	(void)err;
-	imaddr_html_finding_row(context, finding, duplicate_group);
+	imaddr_html_finding_row(context, &stored->finding, stored->duplicate_group);
 	return IMADDR_OK;
 }
 

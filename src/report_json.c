@@ -16,14 +16,14 @@ struct listing {
 	struct imaddr_buf *scratch;
 };
 
-static enum imaddr_status list_finding(void *context, const struct imaddr_finding *finding,
-				       uint64_t duplicate_group, struct imaddr_error *err)
+static enum imaddr_status list_finding(void *context, const struct imaddr_stored_finding *stored,
+				       struct imaddr_error *err)
 {
 	struct listing *listing = context;
 	(void)err;
-	listing->listed[finding->code]++;
-	imaddr_json_append(listing->findings,
-			   imaddr_json_finding(listing->scratch, finding, duplicate_group));
+	listing->listed[stored->finding.code]++;
+	imaddr_json_append(listing->findings, imaddr_json_finding(listing->scratch, &stored->finding,
+								  stored->duplicate_group));
 	return IMADDR_OK;
 }
 

@@ -237,7 +237,8 @@ static const char findings_sql[] =
 	"         coalesce(u.dn, f.dn) AS user_dn, f.user_id, f.field, f.value, f.message,\n"
 	"         f.suggestion, f.related_ordinal, f.cluster,\n"
 	"         f.waiver_reason, f.waiver_expires, f.waiver_source,\n"
-	"         CASE WHEN f.code IN ('export-lossy', 'csv-formula') THEN 2 ELSE 0 END AS within\n"
+	"         CASE WHEN f.code IN ('export-lossy', 'csv-formula') THEN 2 ELSE 0 END AS within,\n"
+	"         u.first_name, u.last_name\n"
 	"  FROM findings AS f\n"
 	"  LEFT JOIN user_versions AS u ON u.id = f.user_version\n"
 	"  WHERE f.run_id = ?1\n"
@@ -251,7 +252,7 @@ static const char findings_sql[] =
 	"                                   u.im_address_before)\n"
 	"           ELSE printf('the user gets the IM address ''%s'', having none today',\n"
 	"                       u.im_address) END,\n"
-	"         NULL, NULL, u.cluster, NULL, NULL, NULL, 1\n"
+	"         NULL, NULL, u.cluster, NULL, NULL, NULL, 1, u.first_name, u.last_name\n"
 	"  FROM users AS u\n"
 	"  WHERE ?4 AND u.run_id = ?1 AND u.im_address_change IS NOT NULL),\n"
 	"phased AS (\n"
@@ -276,8 +277,11 @@ static const char findings_sql[] =
 	"listed AS (SELECT *, row_number() OVER (PARTITION BY code ORDER BY place) AS nth\n"
 	"  FROM ordered WHERE ?3 OR waiver_reason IS NULL)\n"
 	"SELECT code, ordinal, at_line, user_dn, user_id, field, value, message, suggestion,\n"
-	"  related_ordinal, cluster, number, waiver_reason, waiver_expires, waiver_source\n"
-	"FROM listed WHERE nth <= ?2 ORDER BY place";
+	"  related_ordinal, cluster, number, waiver_reason, waiver_expires, waiver_source,\n"
+	"  first_name, last_name\n"
+	"FROM listed WHERE nth <= ?2\n";
+static const char by_place_sql[] = "ORDER BY place";
+static const char by_user_sql[] = "ORDER BY ordinal = 0, ordinal, place";
 
 enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 					      const struct imaddr_stored_findings_wanted *wanted,
@@ -289,7 +293,12 @@ enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 				? IMADDR_ROLE_USER_ID : IMADDR_ROLE_DIRECTORY_URI;
 	char *field = mapping_attribute(run->text[IMADDR_STORED_MAPPING], role);
 	sqlite3_stmt *stmt = NULL;
-	int rc = sqlite3_prepare_v2(run->db, findings_sql, -1, &stmt, NULL);
+	struct imaddr_buf sql;
+	imaddr_buf_init(&sql, 0);
+	imaddr_buf_append_str(&sql, findings_sql);
+	imaddr_buf_append_str(&sql, wanted->by_user ? by_user_sql : by_place_sql);
+	int rc = sqlite3_prepare_v2(run->db, sql.data, -1, &stmt, NULL);
+	imaddr_buf_release(&sql);
 	uint64_t per_code = wanted->per_code < INT64_MAX ? wanted->per_code : INT64_MAX;
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(stmt, 1, run->id);
@@ -307,7 +316,7 @@ enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 		rc = SQLITE_OK;
 		if (!imaddr_code_parse(column_text(stmt, 0), &code))
 			continue;
-		struct imaddr_finding finding = {
+		struct imaddr_stored_finding stored = { .finding = {
 			.code = code,
 			.severity = imaddr_code_severity(code),
 			.ordinal = (uint64_t)sqlite3_column_int64(stmt, 1),
@@ -323,8 +332,12 @@ enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 			.waiver_reason = column_text(stmt, 12),
 			.waiver_expires = column_text(stmt, 13),
 			.waiver_source = column_text(stmt, 14),
+		},
+			.duplicate_group = (uint64_t)sqlite3_column_int64(stmt, 11),
+			.first_name = column_text(stmt, 15),
+			.last_name = column_text(stmt, 16),
 		};
-		status = fn(context, &finding, (uint64_t)sqlite3_column_int64(stmt, 11), err);
+		status = fn(context, &stored, err);
 		if (status != IMADDR_OK)
 			break;
 	}

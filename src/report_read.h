@@ -72,18 +72,28 @@ struct imaddr_stored_findings_wanted {
 	 * finding the audit made of each, its field the attribute the run's
 	 * mapping names for the scheme's role (NULL when that varied) */
 	bool im_address_changes;
+	/* In the worklist's order: each user's findings together, users in
+	 * input order, then those of no user; else the order the audit found
+	 * them in, which keeps each duplicate group together. */
+	bool by_user;
 };
 
-/** Called per finding, with its duplicate group's number (0 for none). */
+/** A finding read back, with its duplicate group (0: none) and its user's names. */
+struct imaddr_stored_finding {
+	struct imaddr_finding finding;
+	uint64_t duplicate_group;
+	const char *first_name;
+	const char *last_name;
+};
+
 typedef enum imaddr_status imaddr_stored_finding_fn(void *context,
-						    const struct imaddr_finding *finding,
-						    uint64_t duplicate_group,
+						    const struct imaddr_stored_finding *stored,
 						    struct imaddr_error *err);
 
 /**
- * The run's findings in the order the audit found them, which keeps each
- * duplicate group together, numbered as the audit numbered them. Stops at,
- * and returns, the first status of `fn` other than IMADDR_OK.
+ * The run's findings, `wanted` of them in its order, duplicate groups
+ * numbered as the audit numbered them. Stops at, and returns, the first
+ * status of `fn` other than IMADDR_OK.
  */
 enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 					      const struct imaddr_stored_findings_wanted *wanted,

@@ -9,11 +9,12 @@
 
 static const char usage[] =
 	"usage: imaddr report --db FILE [--label NAME] [--run N] [--html OUT.html]\n"
-	"                     [--json OUT.json [--json-findings N]]\n"
+	"                     [--json OUT.json [--json-findings N]] [--worklist OUT.xlsx|.csv]\n"
 	"Prints the summary of a run stored in the SQLite report FILE (imaddr audit\n"
 	"--db) as the audit printed it, with what changed since the previous run; or\n"
 	"writes its HTML report to OUT.html, its JSON document to OUT.json ('-':\n"
-	"standard output) with the first N findings of each code (20), or both. The\n"
+	"standard output) with the first N findings of each code (20), its worklist\n"
+	"(a row per finding, for the people who fix them), or several of these. The\n"
 	"run: the newest, the newest of the label NAME, or run N (runs.id). The\n"
 	"report is only read.\n"
 	"Exit: 0 done, 2 usage error or no such run, 3 not an imaddr report or I/O failure.\n";
@@ -28,9 +29,10 @@ int tool_report(int argc, char **argv)
 		{ "json-findings", required_argument, NULL, 'n' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "run", required_argument, NULL, 'r' },
+		{ "worklist", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = NULL, *html = NULL, *json = NULL, *label = NULL;
+	const char *db = NULL, *html = NULL, *json = NULL, *worklist = NULL, *label = NULL;
 	long long run = 0;
 	long json_findings = IMADDR_JSON_FINDINGS_PER_CODE;
 	bool json_findings_given = false;
@@ -50,6 +52,7 @@ int tool_report(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'o': html = optarg; break;
 		case 'j': json = optarg; break;
+		case 'w': worklist = optarg; break;
 		case 'n':
 			if (!tool_parse_number("--json-findings", optarg, 0, 1000000, &json_findings))
 				return TOOL_EXIT_USAGE;
@@ -98,7 +101,9 @@ int tool_report(int argc, char **argv)
 		status = imaddr_report_write_html(db, found, html, &err);
 	if (status == IMADDR_OK && json)
 		status = imaddr_report_write_json(db, found, json, (size_t)json_findings, &err);
-	if (status == IMADDR_OK && !html && !json)
+	if (status == IMADDR_OK && worklist)
+		status = imaddr_report_write_worklist(db, found, worklist, &err);
+	if (status == IMADDR_OK && !html && !json && !worklist)
 		status = imaddr_report_write_summary(db, found, stdout, &err);
 	if (status != IMADDR_OK) {
 		tool_error("%s", err.message[0] ? err.message : imaddr_strerror(status));
