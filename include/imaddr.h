@@ -209,7 +209,7 @@ struct imaddr_audit_options {
 	 * it saw before from it instead of checking them again. The program
 	 * puts it beside the report (docs/nightly.md). A run that finds its
 	 * label's cache in use by another runs without it; one whose options
-	 * differ starts it afresh.
+	 * differ starts it afresh. A pre-migration run keeps none.
 	 */
 	const char *user_cache_dir;
 };

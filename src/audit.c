@@ -742,7 +742,12 @@ static void discard_cache(struct imaddr_audit *audit)
 static enum imaddr_status open_spool(struct imaddr_audit *audit, struct imaddr_error *err)
 {
 	bool in_use = false;
-	if (audit->options.user_cache_dir) {
+	/*
+	 * A pre-migration run is a one-off before a change, and each of its
+	 * users carries the change of its IM address: a cache would cost its
+	 * first run a third more writing for a second run that seldom comes.
+	 */
+	if (audit->options.user_cache_dir && !audit->options.premigration) {
 		enum imaddr_status status = imaddr_user_cache_open_label(&audit->cache,
 									 &audit->options,
 									 &in_use, err);
