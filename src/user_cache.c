@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "user_cache.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -110,6 +111,36 @@ static void load_index(struct imaddr_user_cache *cache)
 	close(fd);
 }
 
+/*
+ * The temporary files of index writes a killed run left (PATH.index.XXXXXX,
+ * mkstemp's): with the lock held, no other run is writing one.
+ */
+static void remove_stale_indexes(const struct imaddr_user_cache *cache)
+{
+	const char *slash = strrchr(cache->index_path, '/');
+	const char *base = slash ? slash + 1 : cache->index_path;
+	size_t dir_length = slash ? (size_t)(slash - cache->index_path) : 0;
+	size_t base_length = strlen(base);
+	char *dir = dir_length ? imaddr_xstrndup(cache->index_path, dir_length)
+			       : imaddr_xstrdup(slash ? "/" : ".");
+	DIR *listing = opendir(dir);
+	struct dirent *entry;
+	while (listing && (entry = readdir(listing))) {
+		const char *name = entry->d_name;
+		if (strncmp(name, base, base_length) || name[base_length] != '.' ||
+		    strlen(name + base_length + 1) != 6)
+			continue;
+		struct imaddr_buf stale;
+		imaddr_buf_init(&stale, 0);
+		imaddr_buf_appendf(&stale, "%s/%s", dir, name);
+		unlink(stale.data);
+		imaddr_buf_release(&stale);
+	}
+	if (listing)
+		closedir(listing);
+	free(dir);
+}
+
 /* Empties PATH and gives it a new seed: no key of before can match. */
 static enum imaddr_status start_afresh(struct imaddr_user_cache *cache, struct imaddr_error *err)
 {
@@ -181,6 +212,7 @@ enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const
 		imaddr_user_cache_close(cache);
 		return status;
 	}
+	remove_stale_indexes(cache);
 	struct data_header header;
 	struct stat st;
 	enum imaddr_status status = IMADDR_OK;

@@ -23,9 +23,11 @@ static void make_dir(void)
 
 static void remove_dir(void)
 {
-	char index[sizeof(path) + 8];
+	char index[sizeof(path) + 16];
 	snprintf(index, sizeof(index), "%s.index", path);
 	unlink(path);
+	unlink(index);
+	snprintf(index, sizeof(index), "%s.index.Ab12Cd", path);
 	unlink(index);
 	rmdir(dir);
 }
@@ -148,4 +150,23 @@ Test(user_cache, one_run_at_a_time)
 	close(fd);
 	cr_assert_eq(run(print, 10, 2, &in_use), 10);
 	cr_assert(!in_use);
+}
+
+Test(user_cache, an_index_write_a_killed_run_left_is_removed)
+{
+	bool in_use;
+	char stale[sizeof(path) + 16], other[sizeof(path) + 16];
+	run(print, 10, 2, &in_use);
+	snprintf(stale, sizeof(stale), "%s.index.Ab12Cd", path);
+	snprintf(other, sizeof(other), "%s.indexes", path);
+	FILE *file = fopen(stale, "w");
+	cr_assert_not_null(file);
+	fclose(file);
+	file = fopen(other, "w");
+	cr_assert_not_null(file);
+	fclose(file);
+	cr_assert_eq(run(print, 10, 2, &in_use), 10);
+	cr_assert_neq(access(stale, F_OK), 0, "the killed run's index write is left");
+	cr_assert_eq(access(other, F_OK), 0, "another file is removed");
+	unlink(other);
 }
