@@ -16,9 +16,9 @@
  */
 #define LENGTH_SIZE sizeof(uint32_t)
 
-static size_t key_size(const struct imaddr_spool *spool)
+static size_t tag_size(const struct imaddr_spool *spool)
 {
-	return spool->keyed ? IMADDR_SPOOL_TAG_SIZE : 0;
+	return spool->tagged ? IMADDR_SPOOL_TAG_SIZE : 0;
 }
 
 static void spool_init(struct imaddr_spool *spool)
@@ -51,7 +51,7 @@ void imaddr_spool_init_cache(struct imaddr_spool *spool, FILE *file, uint64_t si
 {
 	spool_init(spool);
 	spool->file = file;
-	spool->keyed = true;
+	spool->tagged = true;
 	spool->size = size;
 	struct imaddr_buf text;
 	imaddr_buf_init(&text, 0);
@@ -106,13 +106,13 @@ enum imaddr_status imaddr_spool_append_encoded(struct imaddr_spool *spool, const
 					       struct imaddr_error *err)
 {
 	uint32_t rest = (uint32_t)size;
-	size_t keyed = key_size(spool);
+	size_t tagged = tag_size(spool);
 	static const uint8_t no_tag[IMADDR_SPOOL_TAG_SIZE];
 	if (fwrite(&rest, 1, LENGTH_SIZE, spool->file) != LENGTH_SIZE ||
-	    fwrite(tag ? tag : no_tag, 1, keyed, spool->file) != keyed ||
+	    fwrite(tag ? tag : no_tag, 1, tagged, spool->file) != tagged ||
 	    fwrite(encoded, 1, size, spool->file) != size)
 		return write_failed(spool, err);
-	uint32_t total = (uint32_t)(LENGTH_SIZE + keyed + size);
+	uint32_t total = (uint32_t)(LENGTH_SIZE + tagged + size);
 	if (offset)
 		*offset = spool->size;
 	if (entry_size)
@@ -157,7 +157,7 @@ static bool decode(const struct imaddr_spool *spool, const char *raw, size_t siz
 		   uint64_t ordinal, struct imaddr_spooled_user *out)
 {
 	uint32_t rest;
-	size_t skip = LENGTH_SIZE + key_size(spool);
+	size_t skip = LENGTH_SIZE + tag_size(spool);
 	if (size < skip)
 		return false;
 	memcpy(&rest, raw, sizeof(rest));

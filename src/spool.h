@@ -32,7 +32,7 @@
 struct imaddr_spool {
 	FILE *file;
 	bool owned;            /* the temporary file, closed with the spool */
-	bool keyed;            /* each user's key precedes it (a user cache) */
+	bool tagged;           /* each user after its tag (a user cache: IMADDR_SPOOL_TAG_SIZE) */
 	char *name;            /* the file, as messages name it */
 	char *file_buffer;     /* the file's stdio buffer */
 	uint64_t *offsets;     /* offsets[ordinal - 1]: where the user's entry starts */

@@ -441,14 +441,6 @@ static void hash128(const uint64_t *seed, const void *bytes, size_t length, uint
 	out[1] = fold_product(b ^ seed[1], a ^ seed[2]);
 }
 
-void imaddr_user_cache_key(const struct imaddr_user_cache *cache, const void *bytes,
-			   size_t length, uint8_t key[IMADDR_SPOOL_KEY_SIZE])
-{
-	uint64_t halves[2];
-	hash128(cache->seed, bytes, length, halves);
-	memcpy(key, halves, IMADDR_SPOOL_KEY_SIZE);
-}
-
 /*
  * What an entry holds before its user: a hash of its bytes seeded with its
  * key, so that one 64-bit value says both that the entry is the key's and

@@ -112,9 +112,6 @@ static inline bool imaddr_user_cache_is_open(const struct imaddr_user_cache *cac
 	return cache->file != NULL;
 }
 
-/** The key of `bytes`. */
-void imaddr_user_cache_key(const struct imaddr_user_cache *cache, const void *bytes,
-			   size_t length, uint8_t key[IMADDR_SPOOL_KEY_SIZE]);
 /**
  * The key of a record read for `cluster` (NULL: none), from its encoding
  * (fields.h): false when the bytes are not one.

@@ -71,7 +71,11 @@ static size_t run(const uint64_t fingerprint[4], size_t count, size_t first_line
 		uint32_t entry_size;
 		size_t size;
 		snprintf(name, sizeof(name), "u%zu", i);
-		imaddr_user_cache_key(&cache, name, strlen(name), key);
+		/* A record's encoding starts with its line: 0 here, left out of the key. */
+		char record[sizeof(name) + 1] = "";
+		memcpy(record + 1, name, strlen(name));
+		cr_assert(imaddr_user_cache_encoded_record_key(&cache, record, strlen(name) + 1,
+							       NULL, key));
 		if (imaddr_user_cache_find(&cache, &finder, key, &offset, &entry_size, &size)) {
 			found++;
 			imaddr_spool_append_kept(&spool, offset, entry_size, first_line + i);
