@@ -160,11 +160,16 @@ static enum imaddr_status start_afresh(struct imaddr_user_cache *cache, struct i
 	cache->previous = NULL;
 	cache->previous_count = 0;
 	cache->previous_used = 0;
-	errno = 0;
-	if (ftruncate(cache->fd, 0) != 0 || lseek(cache->fd, 0, SEEK_SET) != 0 ||
-	    !write_all(cache->fd, &header, sizeof(header)))
-		return failed("write", cache->path, err);
+	/*
+	 * Cut to the header, never to nothing: ext4 writes out at close a file
+	 * that was truncated to zero (auto_da_alloc), which held a first run of
+	 * a million users for 70 ms with the cache's 240 MB.
+	 */
 	unlink(cache->index_path);
+	errno = 0;
+	if (lseek(cache->fd, 0, SEEK_SET) != 0 || !write_all(cache->fd, &header, sizeof(header)) ||
+	    ftruncate(cache->fd, (off_t)sizeof(header)) != 0)
+		return failed("write", cache->path, err);
 	cache->size = sizeof(header);
 	return IMADDR_OK;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -121,9 +122,14 @@ Test(user_cache, other_options_start_it_afresh)
 {
 	static const uint64_t other[4] = { 1, 2, 3, 5 };
 	bool in_use;
+	struct stat before, afresh;
 	run(print, 50, 2, &in_use);
-	cr_assert_eq(run(other, 50, 2, &in_use), 0);
-	cr_assert_eq(run(other, 50, 2, &in_use), 50);
+	cr_assert_eq(stat(path, &before), 0);
+	cr_assert_eq(run(other, 20, 2, &in_use), 0);
+	/* Emptied, not written over: nothing of the 50 users is left behind. */
+	cr_assert_eq(stat(path, &afresh), 0);
+	cr_assert_lt(afresh.st_size, before.st_size / 2);
+	cr_assert_eq(run(other, 20, 2, &in_use), 20);
 }
 
 Test(user_cache, a_damaged_entry_is_checked_again)
