@@ -673,7 +673,12 @@ static enum imaddr_status replay_users(void *context, imaddr_sink_deliver_fn *de
 				       struct imaddr_sink_driver *driver, struct imaddr_error *err)
 {
 	struct final_pass pass = { context, deliver, driver };
-	return imaddr_spool_each(&pass.audit->spool, deliver_spooled, &pass, err);
+	enum imaddr_status status = imaddr_spool_each(&pass.audit->spool, deliver_spooled, &pass,
+						      err);
+	/* While the outputs finish: the commit then only renames it. */
+	if (status == IMADDR_OK && imaddr_user_cache_is_open(&pass.audit->cache))
+		status = imaddr_user_cache_write_index(&pass.audit->cache, err);
+	return status;
 }
 
 /*

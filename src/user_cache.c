@@ -388,6 +388,10 @@ void imaddr_user_cache_close(struct imaddr_user_cache *cache)
 	free(cache->file_buffer);
 	if (cache->path)
 		pthread_mutex_destroy(&cache->slots_lock);
+	/* A run that failed after its index was written: the last good one stays. */
+	if (cache->staged_index)
+		unlink(cache->staged_index);
+	free(cache->staged_index);
 	free(cache->path);
 	free(cache->index_path);
 	free(cache->made_dir);
@@ -580,12 +584,13 @@ void imaddr_user_cache_note(struct imaddr_user_cache *cache,
 	cache->current_used += entry_size;
 }
 
-enum imaddr_status imaddr_user_cache_commit(struct imaddr_user_cache *cache,
-					    struct imaddr_error *err)
+enum imaddr_status imaddr_user_cache_write_index(struct imaddr_user_cache *cache,
+						 struct imaddr_error *err)
 {
 	errno = 0;
 	if (fflush(cache->file) != 0)
 		return failed("write", cache->path, err);
+	cache->index_written = true;
 	if (cache->current_count == cache->previous_count &&
 	    !memcmp(cache->current, cache->previous,
 		    cache->current_count * sizeof(*cache->current)))
@@ -612,13 +617,31 @@ enum imaddr_status imaddr_user_cache_commit(struct imaddr_user_cache *cache,
 		written = false;
 		saved = errno;
 	}
-	if (written && rename(temp, cache->index_path) != 0) {
-		written = false;
-		saved = errno;
+	if (!written) {
+		if (fd >= 0)
+			unlink(temp);
+		free(temp);
+		errno = saved;
+		return failed("write", cache->index_path, err);
 	}
-	if (!written && fd >= 0)
-		unlink(temp);
-	free(temp);
-	errno = saved;
-	return written ? IMADDR_OK : failed("write", cache->index_path, err);
+	cache->staged_index = temp;
+	return IMADDR_OK;
+}
+
+enum imaddr_status imaddr_user_cache_commit(struct imaddr_user_cache *cache,
+					    struct imaddr_error *err)
+{
+	if (!cache->index_written) {
+		enum imaddr_status status = imaddr_user_cache_write_index(cache, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	if (!cache->staged_index)
+		return IMADDR_OK;
+	errno = 0;
+	if (rename(cache->staged_index, cache->index_path) != 0)
+		return failed("write", cache->index_path, err);
+	free(cache->staged_index);
+	cache->staged_index = NULL;
+	return IMADDR_OK;
 }

@@ -65,6 +65,8 @@ struct imaddr_user_cache {
 	size_t current_count;
 	size_t current_capacity;
 	uint64_t current_used;
+	bool index_written;                         /* or none was needed */
+	char *staged_index;                         /* written, not yet in place */
 };
 
 /*
@@ -147,8 +149,17 @@ void imaddr_user_cache_note(struct imaddr_user_cache *cache,
 			    uint32_t entry_size);
 
 /**
- * After a successful run: its entries written out and its users made the
- * index the next run finds (untouched when they are the last run's).
+ * This run's entries written out, and its index under a temporary name:
+ * called once every user is known and while the outputs finish, so that the
+ * commit only has to rename it. Nothing is written when the users are the
+ * last run's.
+ */
+enum imaddr_status imaddr_user_cache_write_index(struct imaddr_user_cache *cache,
+						 struct imaddr_error *err);
+
+/**
+ * After a successful run: its users made the index the next run finds
+ * (written first if imaddr_user_cache_write_index was not called).
  */
 enum imaddr_status imaddr_user_cache_commit(struct imaddr_user_cache *cache,
 					    struct imaddr_error *err);

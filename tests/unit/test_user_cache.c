@@ -1,5 +1,6 @@
 /* A label's user cache (src/user_cache.h), with the spool it holds (src/spool.h). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,9 +48,12 @@ static void encode(struct imaddr_buf *out, uint64_t ordinal, uint64_t line, cons
 	imaddr_fields_encode_spooled_user(out, &user);
 }
 
-/* A run: `count` users named u0, u1...; each found in the cache or written to it. */
-static size_t run(const uint64_t fingerprint[4], size_t count, size_t first_line,
-		  bool *in_use)
+/*
+ * A run: `count` users named u0, u1...; each found in the cache or written to
+ * it. One that fails (!committed) fails after its index was written.
+ */
+static size_t run_ending(const uint64_t fingerprint[4], size_t count, size_t first_line,
+			 bool *in_use, bool committed)
 {
 	struct imaddr_user_cache cache;
 	struct imaddr_spool spool;
@@ -100,12 +104,21 @@ static size_t run(const uint64_t fingerprint[4], size_t count, size_t first_line
 		cr_assert_eq(user.user.line, first_line + i);
 		cr_assert_str_eq(user.user.user_id, name);
 	}
-	cr_assert_eq(imaddr_user_cache_commit(&cache, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_user_cache_write_index(&cache, &err), IMADDR_OK, "%s", err.message);
+	if (committed)
+		cr_assert_eq(imaddr_user_cache_commit(&cache, &err), IMADDR_OK, "%s",
+			     err.message);
 	imaddr_buf_release(&encoded);
 	imaddr_user_cache_finder_release(&finder);
 	imaddr_spool_release(&spool);
 	imaddr_user_cache_close(&cache);
 	return found;
+}
+
+static size_t run(const uint64_t fingerprint[4], size_t count, size_t first_line,
+		  bool *in_use)
+{
+	return run_ending(fingerprint, count, first_line, in_use, true);
 }
 
 Test(user_cache, finds_the_users_of_the_last_run_and_checks_only_the_new)
@@ -179,4 +192,20 @@ Test(user_cache, an_index_write_a_killed_run_left_is_removed)
 	cr_assert_neq(access(stale, F_OK), 0, "the killed run's index write is left");
 	cr_assert_eq(access(other, F_OK), 0, "another file is removed");
 	unlink(other);
+}
+
+Test(user_cache, a_failed_run_leaves_the_last_good_index)
+{
+	bool in_use;
+	run(print, 10, 2, &in_use);
+	/* Its index written while the outputs finished, then the run failed. */
+	cr_assert_eq(run_ending(print, 30, 2, &in_use, false), 10);
+	DIR *listing = opendir(dir);
+	cr_assert_not_null(listing);
+	for (struct dirent *entry; (entry = readdir(listing));)
+		cr_assert_null(strstr(entry->d_name, ".index."), "%s is left", entry->d_name);
+	closedir(listing);
+	/* The failed run's users u10 to u29 are not in the index. */
+	cr_assert_eq(run(print, 30, 2, &in_use), 10);
+	cr_assert_eq(run(print, 30, 2, &in_use), 30);
 }
