@@ -208,8 +208,9 @@ struct imaddr_audit_options {
 	 * run checks are kept, so that the label's next run takes the records
 	 * it saw before from it instead of checking them again. The program
 	 * puts it beside the report (docs/nightly.md). A run that finds its
-	 * label's cache in use by another runs without it; one whose options
-	 * differ starts it afresh. A pre-migration run keeps none.
+	 * label's cache in use by another, or cannot open it, runs without it
+	 * (and says so in totals->outputs); one whose options differ starts it
+	 * afresh. A pre-migration run keeps none.
 	 */
 	const char *user_cache_dir;
 };

@@ -41,6 +41,9 @@ struct imaddr_audit {
 	struct imaddr_user_cache_finder finder_here;    /* finding users on the audit's thread */
 	struct imaddr_user_cache_finder finder_reader;  /* and on the reader's */
 	struct imaddr_buf encoded_here;           /* a user checked here, for the cache */
+	uint64_t cache_kept, cache_checked;       /* the run's users taken from it, and not */
+	bool cache_in_use;                        /* held by another run of the label */
+	char *cache_problem;                      /* why it could not be used, or NULL */
 	struct imaddr_duplicates duplicates;
 	struct imaddr_confusables confusables;
 	struct imaddr_strmap domains;             /* IM domain A-label -> users */
@@ -128,6 +131,7 @@ void imaddr_audit_free(struct imaddr_audit *audit)
 	imaddr_user_cache_finder_release(&audit->finder_here);
 	imaddr_user_cache_finder_release(&audit->finder_reader);
 	imaddr_buf_release(&audit->encoded_here);
+	free(audit->cache_problem);
 	free(audit->finding_codes);
 	free(audit->waived_codes);
 	if (audit->waivers)
@@ -350,6 +354,10 @@ static enum imaddr_status spool_user(struct imaddr_audit *audit,
 	}
 	uint64_t offset = place->offset;
 	uint32_t entry_size = place->entry_size;
+	if (place->kept)
+		audit->cache_kept++;
+	else
+		audit->cache_checked++;
 	if (place->kept) {
 		imaddr_spool_append_kept(&audit->spool, offset, entry_size, user->line);
 	} else {
@@ -736,6 +744,36 @@ static enum imaddr_status read_input(struct imaddr_audit *audit, const struct im
 	return status;
 }
 
+/* The user cache's line among the outputs: whether it was used, and how much it saved. */
+static void note_cache(struct imaddr_audit *audit)
+{
+	const char *dir = audit->options.user_cache_dir;
+	struct imaddr_buf line;
+
+	if (!dir || audit->options.premigration)
+		return;
+	imaddr_buf_init(&line, 0);
+	imaddr_buf_appendf(&line, "user cache '%s': ", dir);
+	if (audit->cache_problem)
+		imaddr_buf_appendf(&line, "not used (%s); every user checked", audit->cache_problem);
+	else if (audit->cache_in_use)
+		imaddr_buf_append_str(&line, "not used, another run of the label holds it; "
+					     "every user checked");
+	else if (audit->cache.previous_count)
+		imaddr_buf_appendf(&line, "%llu users unchanged since the label's last run, taken "
+				   "from it; %llu checked",
+				   (unsigned long long)audit->cache_kept,
+				   (unsigned long long)audit->cache_checked);
+	else
+		imaddr_buf_appendf(&line, "%s%s%s%llu users checked and kept for the label's next run",
+				   audit->cache.afresh ? "started afresh (" : "",
+				   audit->cache.afresh ? audit->cache.afresh : "",
+				   audit->cache.afresh ? "); " : "",
+				   (unsigned long long)audit->cache_checked);
+	imaddr_sink_driver_add_note(&audit->sinks, line.data);
+	imaddr_buf_release(&line);
+}
+
 /* A failed run leaves no user cache (nor its directory) that it made. */
 static void discard_cache(struct imaddr_audit *audit)
 {
@@ -753,11 +791,12 @@ static enum imaddr_status open_spool(struct imaddr_audit *audit, struct imaddr_e
 	 * first run a third more writing for a second run that seldom comes.
 	 */
 	if (audit->options.user_cache_dir && !audit->options.premigration) {
-		enum imaddr_status status = imaddr_user_cache_open_label(&audit->cache,
-									 &audit->options,
-									 &in_use, err);
-		if (status != IMADDR_OK)
-			return status;
+		struct imaddr_error cache_err = { "" };
+		/* A cache saves time, nothing more: a run goes on without one it cannot use. */
+		if (imaddr_user_cache_open_label(&audit->cache, &audit->options, &in_use,
+						 &cache_err) != IMADDR_OK)
+			audit->cache_problem = imaddr_xstrdup(cache_err.message);
+		audit->cache_in_use = in_use;
 	}
 	if (!imaddr_user_cache_is_open(&audit->cache))
 		return imaddr_spool_init(&audit->spool, err);
@@ -808,9 +847,11 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 		status = finish_domains(audit, err);
 	if (status == IMADDR_OK)
 		status = report_waivers(audit, err);
-	if (status == IMADDR_OK)
+	if (status == IMADDR_OK) {
+		note_cache(audit);
 		status = imaddr_sink_driver_end(&audit->sinks, replay_users, audit, &audit->totals,
 						err);
+	}
 	else
 		imaddr_sink_driver_abort(&audit->sinks);
 	/* After the outputs: a run that failed leaves the last good run's index. */

@@ -52,6 +52,7 @@ void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
 	driver->decider = 0;
 	driver->final_pass_started = false;
 	driver->notes = NULL;
+	driver->run_notes = NULL;
 	memset(&driver->told, 0, sizeof(driver->told));
 	driver->token[0] = '\0';
 }
@@ -62,6 +63,17 @@ void imaddr_sink_driver_add(struct imaddr_sink_driver *driver, struct imaddr_sin
 	driver->slots[driver->count++] = (struct imaddr_sink_slot){ .sink = sink };
 	if (sink->ops->flags & IMADDR_SINK_FINAL_PASS)
 		driver->final_pass = true;
+}
+
+void imaddr_sink_driver_add_note(struct imaddr_sink_driver *driver, const char *line)
+{
+	struct imaddr_buf notes;
+	imaddr_buf_init(&notes, 0);
+	if (driver->run_notes)
+		imaddr_buf_append_str(&notes, driver->run_notes);
+	imaddr_buf_appendf(&notes, "%s\n", line);
+	free(driver->run_notes);
+	driver->run_notes = imaddr_buf_detach(&notes);
 }
 
 static void abort_slot(struct imaddr_sink_slot *slot)
@@ -84,6 +96,7 @@ void imaddr_sink_driver_release(struct imaddr_sink_driver *driver)
 		imaddr_sink_free(driver->slots[i].sink);
 	free(driver->slots);
 	free(driver->notes);
+	free(driver->run_notes);
 	imaddr_sink_driver_init(driver);
 }
 
@@ -225,6 +238,8 @@ static char *describe_outputs(struct imaddr_sink_driver *driver, struct imaddr_r
 		if (sink->ops->describe)
 			sink->ops->describe(sink, &notes, told);
 	}
+	if (driver->run_notes)
+		imaddr_buf_append_str(&notes, driver->run_notes);
 	return imaddr_buf_detach(&notes);
 }
 

@@ -105,6 +105,7 @@ struct imaddr_sink_driver {
 	size_t decider;                   /* the slot whose commit decides; count if none */
 	struct imaddr_run_totals told;    /* the totals the last outputs end with */
 	char *notes;                      /* told.outputs, owned */
+	char *run_notes;                  /* lines the run adds after the outputs' own */
 	char token[33];                   /* the run's, in every journal: 128 random bits */
 };
 
@@ -113,6 +114,12 @@ void imaddr_sink_driver_init(struct imaddr_sink_driver *driver);
 void imaddr_sink_driver_release(struct imaddr_sink_driver *driver);
 /** Adds an output, which the driver then owns. */
 void imaddr_sink_driver_add(struct imaddr_sink_driver *driver, struct imaddr_sink *sink);
+
+/**
+ * A line the outputs are told after their own in totals->outputs: what the
+ * run itself wrote beside them (the user cache). Before the driver ends.
+ */
+void imaddr_sink_driver_add_note(struct imaddr_sink_driver *driver, const char *line);
 
 /** Starts every output (and the threads of those that run on one). */
 enum imaddr_status imaddr_sink_driver_begin(struct imaddr_sink_driver *driver,

@@ -231,9 +231,18 @@ enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const
 		memcpy(cache->seed, header.seed, sizeof(cache->seed));
 		cache->size = (uint64_t)st.st_size;
 		load_index(cache);
-		if (!cache->previous || mostly_unused(cache))
+		if (!cache->previous)
+			cache->afresh = "its index was missing or damaged";
+		else if (mostly_unused(cache))
+			cache->afresh = "it had grown to twice what the last run used";
+		if (cache->afresh)
 			status = start_afresh(cache, err);
 	} else {
+		if (!cache->created)
+			cache->afresh = (uint64_t)st.st_size >= sizeof(header) &&
+						!memcmp(header.magic, data_magic, sizeof(header.magic))
+					? "the options, imaddr or ICU changed"
+					: "it was damaged";
 		status = start_afresh(cache, err);
 	}
 	if (status == IMADDR_OK) {

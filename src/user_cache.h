@@ -66,6 +66,7 @@ struct imaddr_user_cache {
 	size_t current_capacity;
 	uint64_t current_used;
 	bool index_written;                         /* or none was needed */
+	const char *afresh;                         /* why an existing cache was emptied, or NULL */
 	char *staged_index;                         /* written, not yet in place */
 };
 

@@ -152,6 +152,14 @@ static int audit_case(const char *case_dir, struct case_run *run, FILE *out, FIL
 	/* As the runner does: paths in the command are the case directory's. */
 	cr_assert_eq(chdir(case_dir), 0, "%s", case_dir);
 	run->options.input_name = input_name;
+	/* As the program does: the user cache beside the report. */
+	char *user_cache = NULL;
+	if (run->db) {
+		user_cache = malloc(strlen(run->db) + sizeof(".users"));
+		cr_assert_not_null(user_cache);
+		strcat(strcpy(user_cache, run->db), ".users");
+	}
+	run->options.user_cache_dir = user_cache;
 	enum imaddr_status status = imaddr_audit_new(&run->options, &audit, &err);
 	if (status == IMADDR_OK)
 		status = imaddr_csv_reader_open_with(csv, &run->file, &reader, &err);
@@ -177,6 +185,8 @@ static int audit_case(const char *case_dir, struct case_run *run, FILE *out, FIL
 	free(top);
 	free(csv);
 	free(input_name);
+	free(user_cache);
+	run->options.user_cache_dir = NULL;
 	return exit_status(run, status, &totals);
 }
 
