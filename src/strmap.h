@@ -43,4 +43,21 @@ uint64_t imaddr_hash_seeded(const void *bytes, size_t length, uint64_t seed);
 /** `hash` with `value` mixed in: for hashing a sequence without copying it. */
 uint64_t imaddr_hash_combine(uint64_t hash, uint64_t value);
 
+/** The 128-bit product of a and b, its halves folded: the hashes' mixing step. */
+static inline uint64_t imaddr_fold_product(uint64_t a, uint64_t b)
+{
+#ifdef __SIZEOF_INT128__
+	__uint128_t product = (__uint128_t)a * b;
+	return (uint64_t)product ^ (uint64_t)(product >> 64);
+#else
+	uint64_t a_low = (uint32_t)a, a_high = a >> 32, b_low = (uint32_t)b, b_high = b >> 32;
+	uint64_t low = a_low * b_low, middle1 = a_high * b_low, middle2 = a_low * b_high;
+	uint64_t high = a_high * b_high;
+	uint64_t carry = ((low >> 32) + (uint32_t)middle1 + (uint32_t)middle2) >> 32;
+	low += (middle1 << 32) + (middle2 << 32);
+	high += (middle1 >> 32) + (middle2 >> 32) + carry;
+	return low ^ high;
+#endif
+}
+
 #endif /* IMADDR_STRMAP_H */

@@ -327,10 +327,18 @@ enum imaddr_status imaddr_user_cache_open_label(struct imaddr_user_cache *cache,
 					"cannot make the user cache directory '%s': %s", dir,
 					strerror(errno));
 	imaddr_buf_init(&path, 0);
-	/* Named by a hash: a label is any text, a file name is not. */
-	imaddr_buf_appendf(&path, "%s/%016llx.users", dir,
-			   (unsigned long long)imaddr_hash(label ? label : "",
-							   label ? strlen(label) : 0));
+	/*
+	 * Named by a hash: a label is any text, a file name is not. The cache's
+	 * own hash with a seed of its own, so that a change of imaddr_hash does
+	 * not leave a label's old file behind under another name.
+	 */
+	static const uint64_t name_seed[4] = {
+		0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL,
+		0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
+	};
+	uint64_t name[2];
+	hash128(name_seed, label ? label : "", label ? strlen(label) : 0, name);
+	imaddr_buf_appendf(&path, "%s/%016llx.users", dir, (unsigned long long)name[0]);
 	fingerprint(options, print);
 	enum imaddr_status status = imaddr_user_cache_open(cache, path.data, print, in_use, err);
 	imaddr_buf_release(&path);
@@ -412,22 +420,6 @@ void imaddr_user_cache_close(struct imaddr_user_cache *cache)
 }
 
 
-/* The 128-bit product of a and b, its halves folded: the keys' mixing step. */
-static inline uint64_t fold_product(uint64_t a, uint64_t b)
-{
-#ifdef __SIZEOF_INT128__
-	__uint128_t product = (__uint128_t)a * b;
-	return (uint64_t)product ^ (uint64_t)(product >> 64);
-#else
-	uint64_t a_low = (uint32_t)a, a_high = a >> 32, b_low = (uint32_t)b, b_high = b >> 32;
-	uint64_t low = a_low * b_low, middle1 = a_high * b_low, middle2 = a_low * b_high;
-	uint64_t high = a_high * b_high;
-	uint64_t carry = ((low >> 32) + (uint32_t)middle1 + (uint32_t)middle2) >> 32;
-	low += (middle1 << 32) + (middle2 << 32);
-	high += (middle1 >> 32) + (middle2 >> 32) + carry;
-	return low ^ high;
-#endif
-}
 
 /*
  * Two lanes of 64 bits, 16 bytes a step, each step a 128-bit product: the
@@ -444,8 +436,8 @@ static void hash128(const uint64_t *seed, const void *bytes, size_t length, uint
 		uint64_t first, second;
 		memcpy(&first, p, 8);
 		memcpy(&second, p + 8, 8);
-		a = fold_product(first ^ seed[2] ^ a, second ^ seed[3]);
-		b = fold_product(second ^ seed[2] ^ b, first ^ seed[1] ^ a);
+		a = imaddr_fold_product(first ^ seed[2] ^ a, second ^ seed[3]);
+		b = imaddr_fold_product(second ^ seed[2] ^ b, first ^ seed[1] ^ a);
 		p += 16;
 		length -= 16;
 	}
@@ -453,10 +445,10 @@ static void hash128(const uint64_t *seed, const void *bytes, size_t length, uint
 	memcpy(&first, p, length < 8 ? length : 8);
 	if (length > 8)
 		memcpy(&second, p + 8, length - 8);
-	a = fold_product(first ^ seed[2] ^ a, second ^ seed[3] ^ seed[0]);
-	b = fold_product(second ^ seed[2] ^ b, first ^ seed[1] ^ a);
-	out[0] = fold_product(a ^ seed[3], b ^ seed[0]);
-	out[1] = fold_product(b ^ seed[1], a ^ seed[2]);
+	a = imaddr_fold_product(first ^ seed[2] ^ a, second ^ seed[3] ^ seed[0]);
+	b = imaddr_fold_product(second ^ seed[2] ^ b, first ^ seed[1] ^ a);
+	out[0] = imaddr_fold_product(a ^ seed[3], b ^ seed[0]);
+	out[1] = imaddr_fold_product(b ^ seed[1], a ^ seed[2]);
 }
 
 /*
