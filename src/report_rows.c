@@ -1,5 +1,6 @@
 #include "report_rows.h"
 
+#include <limits.h>
 #include <string.h>
 
 /*
@@ -95,9 +96,12 @@ static int bind_row(struct imaddr_report_rows *rows, sqlite3_stmt *stmt, int fir
 	}
 	for (int i = 0; rc == SQLITE_OK && i < rows->texts; i++) {
 		size_t offset = row->text[i];
-		rc = imaddr_report_rows_bind_text(stmt, first + rows->numbers + i,
-						  offset == SIZE_MAX ? NULL
-								     : rows->strings.data + offset);
+		if (offset == SIZE_MAX)
+			rc = sqlite3_bind_null(stmt, first + rows->numbers + i);
+		else
+			rc = sqlite3_bind_text(stmt, first + rows->numbers + i,
+					       rows->strings.data + offset, row->text_length[i],
+					       SQLITE_STATIC);
 	}
 	return rc;
 }
@@ -135,8 +139,12 @@ int imaddr_report_rows_append(struct imaddr_report_rows *rows, const uint64_t *n
 		row->number[i] = numbers[i] > INT64_MAX ? INT64_MAX : (sqlite3_int64)numbers[i];
 	for (int i = 0; i < rows->texts; i++) {
 		row->text[i] = texts[i] ? rows->strings.len : SIZE_MAX;
-		if (texts[i])
-			imaddr_buf_append(&rows->strings, texts[i], strlen(texts[i]) + 1);
+		if (texts[i]) {
+			size_t length = strlen(texts[i]);
+			/* SQLite takes at most INT_MAX bytes; a run's values are far shorter. */
+			row->text_length[i] = length > INT_MAX ? -1 : (int)length;
+			imaddr_buf_append(&rows->strings, texts[i], length + 1);
+		}
 	}
 	return rows->count == IMADDR_REPORT_ROWS_PER_INSERT ? imaddr_report_rows_flush(rows)
 							     : SQLITE_OK;

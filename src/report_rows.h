@@ -38,6 +38,7 @@ struct imaddr_report_rows {
 		sqlite3_int64 number[IMADDR_REPORT_ROWS_MAX_NUMBERS];
 		/* offsets in strings; SIZE_MAX for NULL */
 		size_t text[IMADDR_REPORT_ROWS_MAX_TEXTS];
+		int text_length[IMADDR_REPORT_ROWS_MAX_TEXTS];  /* told to SQLite, which need not count */
 	} rows[IMADDR_REPORT_ROWS_PER_INSERT];
 	size_t count;
 	struct imaddr_buf strings;
