@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "audit_internal.h"
 #include "confusables.h"
 #include "duplicates.h"
 #include "reader_thread.h"
@@ -27,45 +28,6 @@ void imaddr_audit_request_stop(void)
 {
 	imaddr_stop_request();
 }
-
-struct imaddr_audit {
-	struct imaddr_audit_options options;
-	struct imaddr_rules_user rules;
-	/* The rules of the records the reader's thread leaves to the audit's. */
-	struct imaddr_rules_user rules_here;
-	struct imaddr_sink_driver sinks;
-
-	/* The run. */
-	struct imaddr_spool spool;
-	struct imaddr_user_cache cache;           /* open when options.user_cache_dir is usable */
-	struct imaddr_user_cache_finder finder_here;    /* finding users on the audit's thread */
-	struct imaddr_user_cache_finder finder_reader;  /* and on the reader's */
-	struct imaddr_buf encoded_here;           /* a user checked here, for the cache */
-	uint64_t cache_kept, cache_checked;       /* the run's users taken from it, and not */
-	bool cache_in_use;                        /* held by another run of the label */
-	char *cache_problem;                      /* why it could not be used, or NULL */
-	struct imaddr_duplicates duplicates;
-	struct imaddr_confusables confusables;
-	struct imaddr_strmap domains;             /* IM domain A-label -> users */
-	uint64_t *finding_codes;                  /* [ordinal]: bit (1 << code) per code */
-	uint64_t error_codes;                     /* the bits of the codes of severity error */
-	uint64_t finding_codes_size;
-	/* Accepted exceptions (--waivers), or NULL; then also, per ordinal, the
-	 * codes of the findings they waived, which finding_codes leaves out. */
-	struct imaddr_waivers *waivers;
-	uint64_t *waived_codes;
-	struct imaddr_run_totals totals;
-	struct imaddr_domain_count *domain_list;
-	/* How the input was read: the reader's description and, per role, the
-	 * attribute of the first user (owned here). */
-	struct imaddr_input_description input;
-	char *role_attribute[IMADDR_ROLE_COUNT];
-	const char *cluster;                      /* the input being read */
-	/* The rules' side of the read: where a file is read, on its thread. */
-	struct imaddr_reader_stage check_stage;
-	uint64_t users_numbered;
-	struct imaddr_record record_here;         /* a record handed over unchecked */
-};
 
 void imaddr_audit_options_init(struct imaddr_audit_options *options)
 {
@@ -292,7 +254,7 @@ _Static_assert(IMADDR_FIELDS_SKELETONS == IMADDR_CONFUSABLE_KINDS, "fields.h's s
 _Static_assert(IMADDR_FIELDS_MAX_CHECKS == IMADDR_RULES_MAX_FINDINGS, "fields.h's checks");
 
 /* A user's number, in input order, and the attributes its values came from. */
-static uint64_t number_user(struct imaddr_audit *audit, const struct imaddr_record *record)
+uint64_t imaddr_audit_number_user(struct imaddr_audit *audit, const struct imaddr_record *record)
 {
 	note_roles(audit, record);
 	return ++audit->users_numbered;
@@ -303,9 +265,9 @@ static uint64_t number_user(struct imaddr_audit *audit, const struct imaddr_reco
  * run but the rules, so that it can run on the thread reading the file. The
  * strings are the rules' and the record's until the next check.
  */
-static void check_record(struct imaddr_audit *audit, struct imaddr_rules_user *rules,
-			 const struct imaddr_record *record, uint64_t ordinal,
-			 struct imaddr_checked_user *checked)
+void imaddr_audit_check_record(struct imaddr_audit *audit, struct imaddr_rules_user *rules,
+			       const struct imaddr_record *record, uint64_t ordinal,
+			       struct imaddr_checked_user *checked)
 {
 	imaddr_rules_user_check(rules, record, ordinal, &checked->spooled);
 	checked->spooled.user.cluster = audit->cluster;
@@ -330,19 +292,9 @@ static void check_record(struct imaddr_audit *audit, struct imaddr_rules_user *r
 	}
 }
 
-/* Where a user goes in the spool: a user cache's entry, kept or new, or the spool's own. */
-struct placement {
-	const uint8_t *key;          /* its key in the user cache; NULL without one */
-	bool kept;                   /* the cache's entry at offset, entry_size */
-	uint64_t offset;
-	uint32_t entry_size;
-	const char *encoded;         /* the user's encoding made already, or NULL */
-	size_t encoded_size;         /* a checked user's with a key, else a spooled user's */
-};
-
 static enum imaddr_status spool_user(struct imaddr_audit *audit,
 				     const struct imaddr_checked_user *checked,
-				     const struct placement *place, struct imaddr_error *err)
+				     const struct imaddr_audit_placement *place, struct imaddr_error *err)
 {
 	const struct imaddr_user *user = &checked->spooled.user;
 	if (!place->key) {
@@ -385,9 +337,10 @@ static enum imaddr_status spool_user(struct imaddr_audit *audit,
  * The run's part of a checked user: counts, duplicate and look-alike
  * indexes, the spool, the outputs and the findings.
  */
-static enum imaddr_status take_user(struct imaddr_audit *audit,
-				    const struct imaddr_checked_user *checked,
-				    const struct placement *place, struct imaddr_error *err)
+enum imaddr_status imaddr_audit_take_user(struct imaddr_audit *audit,
+					  const struct imaddr_checked_user *checked,
+					  const struct imaddr_audit_placement *place,
+					  struct imaddr_error *err)
 {
 	const struct imaddr_user *user = &checked->spooled.user;
 	enum imaddr_status status;
@@ -437,13 +390,14 @@ static enum imaddr_status take_user(struct imaddr_audit *audit,
  * A record on the audit's thread, numbered `ordinal`: from the user cache
  * when it has seen it, else through `rules`.
  */
-static enum imaddr_status take_record(struct imaddr_audit *audit, struct imaddr_rules_user *rules,
-				      const struct imaddr_record *record, uint64_t ordinal,
-				      const uint8_t *key_given, struct imaddr_error *err)
+enum imaddr_status imaddr_audit_take_record(struct imaddr_audit *audit,
+					    struct imaddr_rules_user *rules,
+					    const struct imaddr_record *record, uint64_t ordinal,
+					    const uint8_t *key_given, struct imaddr_error *err)
 {
 	struct imaddr_checked_user checked;
 	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
-	struct placement place = { 0 };
+	struct imaddr_audit_placement place = { 0 };
 
 	if (imaddr_user_cache_is_open(&audit->cache)) {
 		if (key_given)
@@ -461,11 +415,11 @@ static enum imaddr_status take_record(struct imaddr_audit *audit, struct imaddr_
 			place.kept = true;
 			checked.spooled.user.ordinal = ordinal;
 			checked.spooled.user.line = record->line;
-			return take_user(audit, &checked, &place, err);
+			return imaddr_audit_take_user(audit, &checked, &place, err);
 		}
 	}
-	check_record(audit, rules, record, ordinal, &checked);
-	return take_user(audit, &checked, &place, err);
+	imaddr_audit_check_record(audit, rules, record, ordinal, &checked);
+	return imaddr_audit_take_user(audit, &checked, &place, err);
 }
 
 /* A record read on the audit's thread (standard input, LDAP). */
@@ -473,127 +427,8 @@ static enum imaddr_status on_record(void *context, const struct imaddr_record *r
 				    struct imaddr_error *err)
 {
 	struct imaddr_audit *audit = context;
-	return take_record(audit, &audit->rules, record, number_user(audit, record), NULL, err);
-}
-
-/*
- * What the reader's thread hands over: a record, or a user it checked or
- * the user cache kept, after its key when the run has a cache.
- */
-enum { STAGED_CHECKED = 'C', STAGED_RECORD = 'R', STAGED_KEPT = 'K' };
-
-/*
- * On the reader's thread. The rules are the heavier half of a user; the
- * reader's thread does them while the audit's falls behind, and leaves them
- * to it while it keeps up: on a first run SQLite keeps a core busy and the
- * audit's thread has time to spare, on a second run it has none. So does
- * finding a record in the user cache: a record it has seen needs no rules,
- * its checked user comes from the cache at this run's position.
- */
-static void check_on_reader(void *context, const struct imaddr_record *record,
-			    bool audit_keeps_up, struct imaddr_buf *out)
-{
-	struct imaddr_audit *audit = context;
-	uint64_t ordinal = number_user(audit, record);
-	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
-	bool cached = imaddr_user_cache_is_open(&audit->cache);
-
-	if (audit_keeps_up) {
-		imaddr_buf_append_char(out, STAGED_RECORD);
-		imaddr_buf_append(out, &ordinal, sizeof(ordinal));
-		imaddr_fields_encode_record(out, record);
-		return;
-	}
-	if (cached) {
-		imaddr_user_cache_record_key(&audit->cache, &audit->finder_reader, record,
-					     audit->cluster, key);
-		uint64_t offset;
-		uint32_t entry_size;
-		size_t size;
-		const char *found = imaddr_user_cache_find(&audit->cache, &audit->finder_reader,
-							   key, &offset, &entry_size, &size);
-		if (found) {
-			size_t start = out->len;
-			imaddr_buf_append_char(out, STAGED_KEPT);
-			imaddr_buf_append(out, key, sizeof(key));
-			imaddr_buf_append(out, &offset, sizeof(offset));
-			imaddr_buf_append(out, &entry_size, sizeof(entry_size));
-			if (imaddr_fields_append_repositioned(out, found, size, ordinal,
-							      record->line))
-				return;
-			out->len = start;    /* not a user after all: checked below */
-		}
-	}
-	struct imaddr_checked_user checked;
-	check_record(audit, &audit->rules, record, ordinal, &checked);
-	imaddr_buf_append_char(out, STAGED_CHECKED);
-	if (cached)
-		imaddr_buf_append(out, key, sizeof(key));
-	imaddr_fields_encode_checked_user(out, &checked);
-}
-
-static enum imaddr_status damaged(struct imaddr_error *err)
-{
-	return imaddr_error_set(err, IMADDR_ERR_IO, "the reader thread sent a damaged batch");
-}
-
-static bool take_bytes(const char **p, const char *end, void *out, size_t size)
-{
-	if ((size_t)(end - *p) < size)
-		return false;
-	memcpy(out, *p, size);
-	*p += size;
-	return true;
-}
-
-/* On the audit's thread: what the reader's handed over. */
-static enum imaddr_status take_staged(void *context, const char **p, const char *end,
-				      struct imaddr_error *err)
-{
-	struct imaddr_audit *audit = context;
-	struct imaddr_checked_user checked;
-	uint8_t key[IMADDR_SPOOL_KEY_SIZE];
-	struct placement place = { 0 };
-	uint64_t ordinal;
-
-	if (*p == end)
-		return damaged(err);
-	char kind = *(*p)++;
-	if (kind == STAGED_RECORD) {
-		if (!take_bytes(p, end, &ordinal, sizeof(ordinal)))
-			return damaged(err);
-		const char *encoded = *p;
-		if (!imaddr_fields_decode_record(p, end, &audit->record_here))
-			return damaged(err);
-		/* Its key from the bytes at hand: not encoded again. */
-		if (imaddr_user_cache_is_open(&audit->cache) &&
-		    !imaddr_user_cache_encoded_record_key(&audit->cache, encoded,
-							  (size_t)(*p - encoded), audit->cluster,
-							  key))
-			return damaged(err);
-		return take_record(audit, &audit->rules_here, &audit->record_here, ordinal, key,
-				   err);
-	}
-	if (imaddr_user_cache_is_open(&audit->cache)) {
-		if (!take_bytes(p, end, key, sizeof(key)))
-			return damaged(err);
-		place.key = key;
-	}
-	if (kind == STAGED_KEPT) {
-		if (!place.key || !take_bytes(p, end, &place.offset, sizeof(place.offset)) ||
-		    !take_bytes(p, end, &place.entry_size, sizeof(place.entry_size)))
-			return damaged(err);
-		place.kept = true;
-	} else if (kind != STAGED_CHECKED) {
-		return damaged(err);
-	}
-	const char *encoded = *p, *spooled_end;
-	if (!imaddr_fields_decode_checked_user(p, end, &checked, &spooled_end))
-		return damaged(err);
-	/* A user cache keeps the whole checked user, the spool its spooled user. */
-	place.encoded = encoded;
-	place.encoded_size = (size_t)((place.key ? *p : spooled_end) - encoded);
-	return take_user(audit, &checked, &place, err);
+	uint64_t ordinal = imaddr_audit_number_user(audit, record);
+	return imaddr_audit_take_record(audit, &audit->rules, record, ordinal, NULL, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -699,7 +534,7 @@ static struct imaddr_reader *schedule_reader(struct imaddr_audit *audit,
 {
 	*wrapped = reader->regular_file;
 	audit->check_stage = (struct imaddr_reader_stage){
-		.context = audit, .encode = check_on_reader, .replay = take_staged,
+		.context = audit, .encode = imaddr_audit_stage_check, .replay = imaddr_audit_stage_take,
 	};
 	return *wrapped ? imaddr_reader_thread_wrap_staged(reader, &audit->check_stage) : reader;
 }
