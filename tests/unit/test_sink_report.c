@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -896,4 +897,71 @@ Test(sink_report, drawn_nights_read_back_as_fed)
 	/* Most users were held, many of them elsewhere than written. */
 	report_expect_rows(path, "SELECT count(*) < 24 * 4 FROM user_versions", "1\n");
 	report_expect_rows(path, "SELECT count(*) >= 20 FROM user_positions", "1\n");
+}
+
+/*
+ * Every hash of the label's state changed, as a version of imaddr_hash other
+ * than the one that wrote it sees them: the hashes of the state's items,
+ * each item 24 bytes after a 16-byte header (report-schema.md).
+ */
+static void change_state_hashes(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT rowid, data FROM label_states", -1, &stmt,
+					NULL), SQLITE_OK);
+	int states = 0;
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		sqlite3_int64 rowid = sqlite3_column_int64(stmt, 0);
+		int size = sqlite3_column_bytes(stmt, 1);
+		unsigned char *data = malloc((size_t)size);
+		cr_assert_not_null(data);
+		memcpy(data, sqlite3_column_blob(stmt, 1), (size_t)size);
+		for (int item = 16; item + 24 <= size; item += 24)
+			data[item] ^= 0x5a;
+		sqlite3_blob *blob;
+		cr_assert_eq(sqlite3_blob_open(db, "main", "label_states", "data", rowid, 1, &blob),
+			     SQLITE_OK);
+		cr_assert_eq(sqlite3_blob_write(blob, data, size, 0), SQLITE_OK);
+		sqlite3_blob_close(blob);
+		free(data);
+		states++;
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	cr_assert_eq(states, 2, "a state of users and one of findings");
+}
+
+Test(sink_report, a_state_of_another_hash_writes_the_run_again_and_changes_nothing)
+{
+	const char *path = path_in_dir("report.sqlite");
+	const struct report_fixture *runs[] = { &report_first_run, &report_first_run,
+						&report_first_run };
+	struct imaddr_run_totals told = { 0 };
+	struct imaddr_buf notes;
+	struct imaddr_error err = { "" };
+
+	report_write_run(path, &report_first_run);
+	change_state_hashes(path);
+	struct imaddr_sink *sink = report_open(path);
+	cr_assert_eq(end_run_of(sink, &report_first_run, 3, &err), IMADDR_OK, "%s", err.message);
+	imaddr_buf_init(&notes, 0);
+	sink->ops->describe(sink, &notes, &told);
+	cr_assert(told.changes);
+	cr_expect_eq(told.changes->previous_run_id, 1);
+	cr_expect(!imaddr_run_changes_any(told.changes), "a run of the same users changed nothing");
+	cr_assert_eq(sink->ops->commit(sink, &err), IMADDR_OK, "%s", err.message);
+	imaddr_buf_release(&notes);
+	report_free(sink);
+	/* Then the state is this version's again: the third run writes nothing. */
+	report_write_run(path, &report_first_run);
+	report_expect_rows(path,
+		"SELECT r.id, (SELECT count(*) FROM user_versions WHERE first_run = r.id),"
+		" (SELECT count(*) FROM user_versions WHERE end_run = r.id),"
+		" (SELECT count(*) FROM finding_versions WHERE first_run = r.id)"
+		" FROM runs AS r ORDER BY r.id",
+		"1|3|0|3\n2|3|3|3\n3|0|0|0\n");
+	expect_runs_read_as_fed(path, runs, 3, 1);
 }
