@@ -294,7 +294,8 @@ void imaddr_audit_check_record(struct imaddr_audit *audit, struct imaddr_rules_u
 
 static enum imaddr_status spool_user(struct imaddr_audit *audit,
 				     const struct imaddr_checked_user *checked,
-				     const struct imaddr_audit_placement *place, struct imaddr_error *err)
+				     const struct imaddr_audit_placement *place,
+				     struct imaddr_error *err)
 {
 	const struct imaddr_user *user = &checked->spooled.user;
 	if (!place->key) {
@@ -306,13 +307,11 @@ static enum imaddr_status spool_user(struct imaddr_audit *audit,
 	}
 	uint64_t offset = place->offset;
 	uint32_t entry_size = place->entry_size;
-	if (place->kept)
-		audit->cache_kept++;
-	else
-		audit->cache_checked++;
 	if (place->kept) {
+		audit->cache_kept++;
 		imaddr_spool_append_kept(&audit->spool, offset, entry_size, user->line);
 	} else {
+		audit->cache_checked++;
 		/* The whole checked user: what the next run needs to take it as it is. */
 		const char *encoded = place->encoded;
 		size_t size = place->encoded_size;
