@@ -219,6 +219,7 @@ enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const
 	}
 	remove_stale_indexes(cache);
 	struct data_header header;
+	memset(&header, 0, sizeof(header));
 	struct stat st;
 	enum imaddr_status status = IMADDR_OK;
 	if (fstat(cache->fd, &st) != 0) {
@@ -238,11 +239,10 @@ enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const
 		if (cache->afresh)
 			status = start_afresh(cache, err);
 	} else {
+		bool ours = (uint64_t)st.st_size >= sizeof(header) &&
+			    !memcmp(header.magic, data_magic, sizeof(header.magic));
 		if (!cache->created)
-			cache->afresh = (uint64_t)st.st_size >= sizeof(header) &&
-						!memcmp(header.magic, data_magic, sizeof(header.magic))
-					? "the options, imaddr or ICU changed"
-					: "it was damaged";
+			cache->afresh = ours ? "the options, imaddr or ICU changed" : "it was damaged";
 		status = start_afresh(cache, err);
 	}
 	if (status == IMADDR_OK) {
@@ -418,8 +418,6 @@ void imaddr_user_cache_close(struct imaddr_user_cache *cache)
 	memset(cache, 0, sizeof(*cache));
 	cache->fd = -1;
 }
-
-
 
 /*
  * Two lanes of 64 bits, 16 bytes a step, each step a 128-bit product: the
