@@ -19,7 +19,7 @@ void imaddr_dupindex_release(struct imaddr_dupindex *index)
 	imaddr_dupindex_init(index);
 }
 
-/* The hash's high half: the finalizer mixes every input bit into it. */
+/* The hash's high half: its last folded product mixes every input bit into it. */
 uint32_t imaddr_dupindex_hash(const char *key, size_t len)
 {
 	return (uint32_t)(imaddr_hash(key, len) >> 32);
