@@ -8,6 +8,7 @@
 
 #include "buffer.h"
 #include "error.h"
+#include "report_file.h"
 #include "report_schema.h"
 #include "report_summary.h"
 #include "sink_report.h"
@@ -101,7 +102,7 @@ struct prune {
 
 static enum imaddr_status fail(struct prune *prune)
 {
-	return imaddr_report_schema_fail(prune->db, prune->path, "prune", prune->err);
+	return imaddr_report_file_fail(prune->db, prune->path, "prune", prune->err);
 }
 
 /*
@@ -365,9 +366,9 @@ enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, u
 	if (keep < 1)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"pruning keeps at least the newest run of a label");
-	status = imaddr_report_schema_open(db_path, wait_ms >= 0 ? wait_ms
+	status = imaddr_report_file_open(db_path, wait_ms >= 0 ? wait_ms
 						   : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS,
-					   &prune.db, err);
+					 &prune.db, err);
 	if (status == IMADDR_OK && !prune.db)
 		status = imaddr_error_set(err, IMADDR_ERR_DB, "cannot prune report '%s': no such file",
 					  db_path);
@@ -375,7 +376,7 @@ enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, u
 	if (status == IMADDR_OK && sqlite3_exec(prune.db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
 		status = fail(&prune);
 	if (status == IMADDR_OK)
-		status = imaddr_report_schema_check(prune.db, db_path, &kind, err);
+		status = imaddr_report_file_check(prune.db, db_path, &kind, err);
 	if (status == IMADDR_OK && kind != IMADDR_REPORT_KIND_CURRENT &&
 	    kind != IMADDR_REPORT_KIND_EMPTY)
 		status = imaddr_error_set(err, IMADDR_ERR_DB, "cannot prune report '%s': it has an "

@@ -6,6 +6,7 @@
 #include "buffer.h"
 #include "error.h"
 #include "mapping.h"
+#include "report_file.h"
 #include "report_runs.h"
 #include "report_schema.h"
 #include "report_summary.h"
@@ -130,7 +131,7 @@ enum imaddr_status imaddr_stored_run_open(const char *path, int64_t run_id,
 {
 	memset(run, 0, sizeof(*run));
 	run->path = path;
-	enum imaddr_status status = imaddr_report_schema_open_read(path, &run->db, err);
+	enum imaddr_status status = imaddr_report_file_open_read(path, &run->db, err);
 	if (status == IMADDR_OK && sqlite3_exec(run->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		status = imaddr_stored_run_error(run, err);
 	if (status == IMADDR_OK)

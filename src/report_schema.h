@@ -1,9 +1,10 @@
 /*
- * The SQLite report's file and schema: the tables, indexes and views
- * (docs/report-schema.md), the version check that refuses a file this imaddr
- * must not append to, creating and removing the file, and the connection's
- * settings. The report's other modules: report_rows.c (the inserts),
- * report_changes.c (run-to-run changes) and sink_report.c (the sink).
+ * The SQLite report's schema: the tables, indexes and views
+ * (docs/report-schema.md), the versions this imaddr reads and the migrations
+ * from older ones, and how a user version stores columns equal to another.
+ * The report's other modules: report_file.c (the file, its version check and
+ * the connection's settings), report_rows.c (the inserts), report_changes.c
+ * (run-to-run changes) and sink_report.c (the sink).
  */
 #ifndef IMADDR_REPORT_SCHEMA_H
 #define IMADDR_REPORT_SCHEMA_H
@@ -133,66 +134,6 @@ enum imaddr_report_kind {
 };
 
 /**
- * Everything that can be checked before a run without writing: `path` must
- * name a regular file that is a report this imaddr appends to (see
- * imaddr_report_schema_check), or a missing file in a directory that can
- * take a new one. For an existing file, `*db` is an open connection (see
- * imaddr_report_schema_connect) the caller closes; opening it rolls back a
- * hot journal a killed run left. For a missing file, `*db` is NULL: it is
- * created only when the run begins. The first call turns SQLite's memory
- * statistics off (see imaddr_sink_report_open). Fails with IMADDR_ERR_DB,
- * naming the path; `*db` is then NULL.
- */
-enum imaddr_status imaddr_report_schema_open(const char *path, int busy_timeout_ms,
-					     sqlite3 **db, struct imaddr_error *err);
-
-/**
- * Opens the report at `path` only to read it (imaddr report): it must be an
- * imaddr report of this schema version with at least its schema, else
- * IMADDR_ERR_DB naming the path. Statements wait up to 30 s for a run that
- * is committing. `*db` is then the caller's to close, also on failure.
- */
-enum imaddr_status imaddr_report_schema_open_read(const char *path, sqlite3 **db,
-						  struct imaddr_error *err);
-
-/**
- * Opens a connection to the existing file `path` for reading and writing,
- * for one thread. Every statement that finds the file locked by another
- * connection, the first one included, retries for up to `busy_timeout_ms`
- * before it fails with SQLITE_BUSY. Fails when SQLite cannot open the file
- * or can only read it; `*db` is then still set, and the caller closes it.
- */
-enum imaddr_status imaddr_report_schema_connect(const char *path, int busy_timeout_ms,
-						sqlite3 **db, struct imaddr_error *err);
-
-/**
- * Tells a report this imaddr can append to (IMADDR_REPORT_KIND_CURRENT) or
- * an empty database (IMADDR_REPORT_KIND_EMPTY) from any other SQLite file,
- * by its header; refuses one of another program and one of another schema
- * version with IMADDR_ERR_DB. Reads only.
- */
-enum imaddr_status imaddr_report_schema_check(sqlite3 *db, const char *path,
-					      enum imaddr_report_kind *kind,
-					      struct imaddr_error *err);
-
-/**
- * Creates `path` unless it exists; `*created` tells whether this call
- * created it, so that a report someone else creates meanwhile is used but
- * never removed by imaddr_report_schema_remove_file.
- */
-enum imaddr_status imaddr_report_schema_create_file(const char *path, bool *created,
-						    struct imaddr_error *err);
-
-/** Removes `path` and any journal SQLite left beside it; errors are ignored. */
-void imaddr_report_schema_remove_file(const char *path);
-
-/**
- * Sets the connection up for a run's bulk load (page size, cache, syncs);
- * returns SQLite's result code.
- */
-int imaddr_report_schema_configure(sqlite3 *db);
-
-/**
  * Creates the tables and views and marks the file with the application ID
  * and schema version; inside the run's transaction. The findings indexes
  * come later (imaddr_report_schema_create_indexes). Returns SQLite's code.
@@ -211,13 +152,5 @@ int imaddr_report_schema_create_indexes(sqlite3 *db);
  * waiver columns, runs.waivers and runs.waived). Returns SQLite's code.
  */
 int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind);
-
-/**
- * Fills `err` with "cannot <doing> report '<path>': <SQLite's message>"
- * and returns IMADDR_ERR_DB, so that a failing call reads `return
- * imaddr_report_schema_fail(db, path, "write", err)`.
- */
-enum imaddr_status imaddr_report_schema_fail(sqlite3 *db, const char *path, const char *doing,
-					     struct imaddr_error *err);
 
 #endif /* IMADDR_REPORT_SCHEMA_H */

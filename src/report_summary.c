@@ -10,6 +10,7 @@
 #include "error.h"
 #include "mapping.h"
 #include "normalize.h"
+#include "report_file.h"
 #include "report_runs.h"
 #include "report_schema.h"
 
@@ -282,7 +283,7 @@ enum imaddr_status imaddr_report_find_run(const char *db_path, const char *label
 {
 	sqlite3 *db = NULL;
 	sqlite3_int64 id = 0;
-	enum imaddr_status status = imaddr_report_schema_open_read(db_path, &db, err);
+	enum imaddr_status status = imaddr_report_file_open_read(db_path, &db, err);
 
 	if (status == IMADDR_OK)
 		status = select_run(db, db_path, label, run_id, &id, err);
@@ -618,7 +619,7 @@ enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_
 
 	memset(&run, 0, sizeof(run));
 	imaddr_summary_notes_init(&run.notes);
-	enum imaddr_status status = imaddr_report_schema_open_read(db_path, &db, err);
+	enum imaddr_status status = imaddr_report_file_open_read(db_path, &db, err);
 	/* One read transaction: a run committing or a prune meanwhile cannot mix in. */
 	if (status == IMADDR_OK && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		status = read_error(db, db_path, err);

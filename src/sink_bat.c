@@ -13,6 +13,7 @@
 #include "buffer.h"
 #include "csv_field.h"
 #include "error.h"
+#include "report_file.h"
 #include "sink.h"
 #include "sink_report.h"
 #include "staging.h"

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include "fields.h"
 #include "mapping.h"
 #include "report_changes.h"
+#include "report_file.h"
 #include "report_rows.h"
 #include "report_runs.h"
 #include "report_schema.h"
@@ -96,7 +96,7 @@ struct report {
 static enum imaddr_status db_error(const struct report *report, const char *doing,
 				   struct imaddr_error *err)
 {
-	return imaddr_report_schema_fail(report->db, report->path, doing, err);
+	return imaddr_report_file_fail(report->db, report->path, doing, err);
 }
 
 static void release_statements(struct report *report)
@@ -141,7 +141,7 @@ static void discard(struct report *report)
 		close_connection(report);
 	}
 	if (report->created)
-		imaddr_report_schema_remove_file(report->path);
+		imaddr_report_file_remove(report->path);
 	report->created = false;
 	report->state = REPORT_DONE;
 }
@@ -285,15 +285,15 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	free(report->token);
 	report->token = imaddr_xstrdup(info && info->token ? info->token : "");
 	if (!report->db) {
-		status = imaddr_report_schema_create_file(report->path, &report->created, err);
+		status = imaddr_report_file_create(report->path, &report->created, err);
 		if (status == IMADDR_OK)
-			status = imaddr_report_schema_connect(report->path, report->busy_timeout_ms,
-							      &report->db, err);
+			status = imaddr_report_file_connect(report->path, report->busy_timeout_ms,
+							    &report->db, err);
 		if (status != IMADDR_OK)
 			goto out;
 	}
 
-	rc = imaddr_report_schema_configure(report->db);
+	rc = imaddr_report_file_configure(report->db);
 	/*
 	 * IMMEDIATE takes the write lock now: a second run on the same report
 	 * waits here instead of failing at its first insert.
@@ -305,7 +305,7 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 		goto out;
 	}
 	report->locked = true;
-	status = imaddr_report_schema_check(report->db, report->path, &kind, err);
+	status = imaddr_report_file_check(report->db, report->path, &kind, err);
 	if (status != IMADDR_OK)
 		goto out;
 	report->new_schema = kind == IMADDR_REPORT_KIND_EMPTY;
@@ -539,7 +539,6 @@ static enum imaddr_status report_finding(struct imaddr_sink *sink,
 	return IMADDR_OK;
 }
 
-/* "user ID=sAMAccountName, directory URI=mail, ...": the attributes read. */
 /*
  * A broken source is not a clean night: an export cut short, or a filter
  * that lost half the directory, would show every finding of the missing
@@ -772,48 +771,6 @@ static char *absolute(const char *path)
 	return imaddr_buf_detach(&name);
 }
 
-enum imaddr_status imaddr_report_holds_token(const char *path, const char *token, int wait_ms,
-					     bool *held, struct imaddr_error *err)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	struct stat st;
-	enum imaddr_status status = IMADDR_OK;
-	int rc;
-
-	*held = false;
-	if (stat(path, &st) != 0 || st.st_size == 0)
-		return IMADDR_OK;
-	status = imaddr_report_schema_connect(path, wait_ms < 0 ? 0 : wait_ms, &db, err);
-	if (status != IMADDR_OK)
-		goto out;
-	/* Reading plays back a killed run's hot journal first: what is left is committed. */
-	rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'run_commits'",
-				-1, &stmt, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		bool has_table = sqlite3_column_int(stmt, 0) > 0;
-		rc = SQLITE_OK;
-		sqlite3_finalize(stmt);
-		stmt = NULL;
-		if (has_table)
-			rc = sqlite3_prepare_v2(db, "SELECT 1 FROM run_commits WHERE token = ?1", -1,
-						&stmt, NULL);
-		if (has_table && rc == SQLITE_OK)
-			rc = imaddr_report_rows_bind_text(stmt, 1, token);
-		if (has_table && rc == SQLITE_OK) {
-			rc = sqlite3_step(stmt);
-			*held = rc == SQLITE_ROW;
-			rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-		}
-	}
-	if (rc != SQLITE_OK)
-		status = imaddr_report_schema_fail(db, path, "read", err);
-out:
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return status;
-}
-
 enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 					   struct imaddr_sink **out, struct imaddr_error *err)
 {
@@ -842,9 +799,9 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 	imaddr_report_versions_init(&report->users_now);
 	imaddr_report_versions_init(&report->findings_now);
 	imaddr_summary_notes_init(&report->notes);
-	enum imaddr_status status = imaddr_report_schema_open(report->path,
-							      report->busy_timeout_ms,
-							      &report->db, err);
+	enum imaddr_status status = imaddr_report_file_open(report->path,
+							    report->busy_timeout_ms,
+							    &report->db, err);
 	if (status != IMADDR_OK) {
 		report_free(&report->base);
 		return status;

@@ -1,8 +1,9 @@
 /*
  * The SQLite report as a sink: a run's users, findings and totals written
  * into one transaction, opened with imaddr_sink_report_open()
- * (include/imaddr.h). The file, its schema and the connection's settings
- * are report_schema.c's, the inserts report_rows.c's, the comparison with
+ * (include/imaddr.h). The file and the connection's settings are
+ * report_file.c's, the schema report_schema.c's, the inserts report_rows.c's,
+ * the label's state report_state.c's, the comparison with
  * the previous run report_changes.c's; docs/report-schema.md describes the
  * tables, indexes and views.
  */
@@ -21,14 +22,5 @@
  * same way. The opener's default; each report keeps its own.
  */
 #define IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS 30000
-
-/**
- * Whether the report at `path` committed the run whose token is `token`
- * (its run_commits table holds it); a missing or empty file holds nothing.
- * Waits up to `wait_ms` for a writer's lock. IMADDR_ERR_DB when the file
- * cannot be read. It is an imaddr_staging_decide_fn (staging.h).
- */
-enum imaddr_status imaddr_report_holds_token(const char *path, const char *token, int wait_ms,
-					     bool *held, struct imaddr_error *err);
 
 #endif /* IMADDR_SINK_REPORT_H */

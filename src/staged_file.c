@@ -8,7 +8,7 @@
 #include "atomic_file.h"
 #include "buffer.h"
 #include "error.h"
-#include "sink_report.h"
+#include "report_file.h"
 
 void imaddr_staged_file_init(struct imaddr_staged_file *file, const char *target, int wait_ms)
 {
