@@ -187,6 +187,15 @@ static enum imaddr_status open_converters(struct imaddr_decoder *decoder,
 		return imaddr_error_set(err, IMADDR_ERR_UNICODE,
 					"%s: cannot open ICU's converter for %s: %s", decoder->path,
 					decoder->encoding, u_errorName(status));
+	/*
+	 * ICU maps the bytes Windows code pages leave undefined (0x81, 0x8D,
+	 * 0x8F, 0x90 and 0x9D in 1252) to the C1 controls of the same number, as
+	 * the WHATWG standard does. No directory holds those controls: such a
+	 * byte means another code page, most often the DOS one of csvde's or a
+	 * script's console (0x81 is 'ü' in 850), and is refused like any byte
+	 * the encoding does not define.
+	 */
+	decoder->c1_undefined = !strncasecmp(decoder->encoding, "windows-125", 11);
 	decoder->pivot = imaddr_xmalloc(PIVOT_SIZE * sizeof(UChar));
 	decoder->pivot_source = decoder->pivot_target = decoder->pivot;
 	return IMADDR_OK;
@@ -232,6 +241,14 @@ static uint64_t count_newlines(const char *text, size_t len)
 	return count;
 }
 
+static uint64_t count_pivot_newlines(const struct imaddr_decoder *decoder)
+{
+	uint64_t count = 0;
+	for (const uint16_t *unit = decoder->pivot_source; unit < decoder->pivot_target; unit++)
+		count += *unit == '\n';
+	return count;
+}
+
 static enum imaddr_status invalid_bytes(struct imaddr_decoder *decoder, const char *stop,
 					uint64_t line, UErrorCode icu, struct imaddr_error *err)
 {
@@ -255,6 +272,33 @@ static enum imaddr_status invalid_bytes(struct imaddr_decoder *decoder, const ch
 		length ? (unsigned char)bytes[0] : 0, decoder->encoding, decoder->how, advice);
 }
 
+/* A C1 control in UTF-8 (0xC2 0x80-0x9F) in `text`, or NULL; may start before it. */
+static const char *find_c1(struct imaddr_decoder *decoder, const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	if (decoder->after_c2 && len && p[0] >= 0x80 && p[0] <= 0x9F)
+		return text;
+	for (; (p = memchr(p, 0xC2, (size_t)(end - p))); p++)
+		if (p + 1 < end && p[1] >= 0x80 && p[1] <= 0x9F)
+			return (const char *)p;
+	decoder->after_c2 = len && end[-1] == 0xC2;
+	return NULL;
+}
+
+static enum imaddr_status undefined_byte(struct imaddr_decoder *decoder, const char *out,
+					 const char *c1, struct imaddr_error *err)
+{
+	unsigned char byte = c1 == out && decoder->after_c2 ? (unsigned char)c1[0]
+							    : (unsigned char)c1[1];
+	uint64_t line = decoder->lines + count_newlines(out, (size_t)(c1 - out)) + 1;
+	const char *advice = !strcmp(decoder->how, "--encoding")
+		? "is --encoding right? (a DOS code page such as 850 or 437?)"
+		: "give the file's encoding with --encoding";
+	return imaddr_error_set(err, IMADDR_ERR_INPUT,
+		"%s:%llu: byte 0x%02X is not a character in %s (%s): %s", decoder->path,
+		(unsigned long long)line, byte, decoder->encoding, decoder->how, advice);
+}
+
 static enum imaddr_status convert(struct imaddr_decoder *decoder, char *out, size_t size,
 				  size_t *got, struct imaddr_error *err)
 {
@@ -273,15 +317,25 @@ static enum imaddr_status convert(struct imaddr_decoder *decoder, char *out, siz
 			       decoder->pivot, &decoder->pivot_source, &decoder->pivot_target,
 			       decoder->pivot + PIVOT_SIZE, false, flush, &icu);
 		decoder->in_pos = (size_t)(source - decoder->in);
-		uint64_t line = decoder->lines + count_newlines(out, (size_t)(target - out)) + 1;
 		if (icu == U_BUFFER_OVERFLOW_ERROR)
 			break;
-		if (U_FAILURE(icu))
+		if (U_FAILURE(icu)) {
+			/*
+			 * What came before the bad byte may still be in the pivot:
+			 * ICU stops converting to UTF-16 at the error without passing
+			 * on what it converted.
+			 */
+			uint64_t line = decoder->lines + count_newlines(out, (size_t)(target - out)) +
+					count_pivot_newlines(decoder) + 1;
 			return invalid_bytes(decoder, source, line, icu, err);
+		}
 		if (flush && decoder->in_pos == decoder->in_len)
 			break;
 	}
 	*got = (size_t)(target - out);
+	const char *c1 = decoder->c1_undefined ? find_c1(decoder, out, *got) : NULL;
+	if (c1)
+		return undefined_byte(decoder, out, c1, err);
 	decoder->lines += count_newlines(out, *got);
 	return IMADDR_OK;
 }

@@ -44,6 +44,8 @@ struct imaddr_decoder {
 	uint16_t *pivot_source, *pivot_target;
 	uint64_t consumed;           /* input bytes converted before `in` */
 	uint64_t lines;              /* '\n's handed over so far */
+	bool c1_undefined;           /* a Windows code page: U+0080-U+009F come from no character */
+	bool after_c2;               /* the last byte handed over was 0xC2 */
 };
 
 /**

@@ -1031,6 +1031,62 @@ Test(reader_csv, windows_1252_is_detected_or_refused)
 	cr_expect(strstr(err.message, "--encoding"), "%s", err.message);
 }
 
+/* Reads `bytes` as a file of the given encoding; the run's status. */
+static enum imaddr_status read_csv_encoded(const char *bytes, size_t len, const char *encoding,
+					   struct imaddr_error *err)
+{
+	struct imaddr_mapping defaults;
+	struct imaddr_file_options options;
+	imaddr_mapping_init(&defaults);
+	imaddr_file_options_init(&options);
+	options.encoding = encoding;
+	free(tempdir_write(dir, "users.csv", bytes, len));
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open_with(csv_path, &options, &reader, err), IMADDR_OK,
+		     "%s", err->message);
+	struct imaddr_reader_request request = {
+		.mapping = &defaults,
+		.required_roles = 1u << IMADDR_ROLE_USER_ID,
+		.record = on_record,
+		.notice = on_notice,
+		.context = &seen,
+	};
+	enum imaddr_status status = imaddr_reader_run(reader, &request, err);
+	imaddr_reader_free(reader);
+	return status;
+}
+
+Test(reader_csv, a_byte_the_encoding_lacks_is_refused_on_its_line)
+{
+	/* Far enough down that ICU holds lines before the byte when it stops. */
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "sAMAccountName,mail,sn\n");
+	for (int line = 2; line <= 5000; line++)
+		imaddr_buf_appendf(&csv, line == 3001 ? "jm,j@example.com,M\xfcller\n"
+						      : "u%d,u%d@example.com,N%d\n", line, line, line);
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_csv_encoded(csv.data, csv.len, "US-ASCII", &err), IMADDR_ERR_INPUT);
+	cr_expect(strstr(err.message, "users.csv:3001: byte "), "%s", err.message);
+	cr_expect(strstr(err.message, "(0xFC) is not valid US-ASCII (--encoding)"), "%s",
+		  err.message);
+	imaddr_buf_release(&csv);
+}
+
+Test(reader_csv, a_byte_windows_1252_leaves_undefined_is_refused)
+{
+	/* 0x81 is 'ü' in the DOS code page 850; ICU would make it U+0081. */
+	static const char dos[] = "sAMAccountName,sn\r\nab,Ab\r\njm,M\x81ller\r\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_csv_encoded(dos, strlen(dos), "windows-1252", &err), IMADDR_ERR_INPUT);
+	cr_expect(strstr(err.message, "users.csv:3: byte 0x81 is not a character in windows-1252"),
+		  "%s", err.message);
+	/* Its defined bytes, the euro sign's 0x80 among them, still read. */
+	static const char fine[] = "sAMAccountName,sn\r\njm,M\xfcller \x80\r\n";
+	cr_assert_eq(read_csv_encoded(fine, strlen(fine), "windows-1252", &err), IMADDR_OK, "%s",
+		     err.message);
+}
+
 Test(reader_csv, cucm_export_rows_may_list_more_devices)
 {
 	read_ok("FIRST NAME,LAST NAME,USER ID,CONTROLLED DEVICE 1\n"
