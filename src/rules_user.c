@@ -346,21 +346,31 @@ static void compute_im_address(struct imaddr_rules_user *rules,
 				 "(--im-domains)", domain);
 }
 
-static bool is_ascii_letter(char c)
+/* A letter, or a byte of a character beyond ASCII (most are letters). */
+static bool is_letter(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (unsigned char)c >= 0x80;
+}
+
+static bool is_alphanumeric(char c)
+{
+	return is_letter(c) || (c >= '0' && c <= '9');
 }
 
 /*
- * A '?' next to a letter: what an export that cannot encode a character
- * writes in its place (PowerShell 5.1's Export-Csv writes ASCII by default:
- * 'Jürgen' becomes 'J?rgen'). 'j?rgen@example.com' is a valid directory
- * URI, so nothing else would stop the damage reaching the BAT file.
+ * What an export that cannot encode a character writes in its place
+ * (PowerShell 5.1's Export-Csv writes ASCII by default): a '?' next to a
+ * letter ('Jürgen' becomes 'J?rgen'), next to another '?' (a Cyrillic or
+ * Chinese name becomes '????'), or standing for a whole word ('王' becomes
+ * '?'). 'j?rgen@example.com' and '????@example.com' are valid directory
+ * URIs, so nothing else would stop the damage reaching the BAT file.
  */
 static bool looks_lossy(const char *value)
 {
 	for (const char *q = value ? strchr(value, '?') : NULL; q; q = strchr(q + 1, '?')) {
-		if ((q > value && is_ascii_letter(q[-1])) || is_ascii_letter(q[1]))
+		char before = q > value ? q[-1] : '\0', after = q[1];
+		if (is_letter(before) || is_letter(after) || before == '?' || after == '?' ||
+		    (!is_alphanumeric(before) && !is_alphanumeric(after)))
 			return true;
 	}
 	return false;

@@ -525,6 +525,22 @@ static const struct captured_finding *finding_of(const struct capture *c, enum i
 	return NULL;
 }
 
+/* Names with no Latin letter left: 'Иван' becomes '????', '王' becomes '?'. */
+Test(audit, export_lossy_for_names_made_of_question_marks)
+{
+	struct capture *c = run_uri("sAMAccountName,givenName,sn,mail\n"
+				    "ipetrov,????,??????,ipetrov@example.com\n"
+				    "wang,Li,?,li.wang@example.com\n"
+				    "lw2,Li,Wang,?.wang@example.com\n"
+				    "fine,Bo,Wu,bo.wu@example.com\n"
+				    "ticket,Room,12?4,room.12@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_EXPORT_LOSSY, 3);
+	cr_expect(finding_of(c, IMADDR_CODE_EXPORT_LOSSY, 1));
+	cr_expect(finding_of(c, IMADDR_CODE_EXPORT_LOSSY, 2));
+	cr_expect(finding_of(c, IMADDR_CODE_EXPORT_LOSSY, 3));
+	capture_free(c);
+}
+
 /* The three look-alikes of the issue, each beside the name it imitates. */
 static const char lookalikes[] =
 	"sAMAccountName,sn,mail\n"
