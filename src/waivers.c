@@ -590,7 +590,12 @@ bool imaddr_waivers_finding(const struct imaddr_waivers *waivers, size_t index,
 	finding->code = code;
 	finding->severity = imaddr_code_severity(code);
 	finding->line = waiver->line;
-	finding->field = waivers->path;
+	/*
+	 * The file's name without its directory: the finding stays the same
+	 * one, not new and resolved, when the file is named by another path.
+	 */
+	const char *slash = strrchr(waivers->path, '/');
+	finding->field = slash ? slash + 1 : waivers->path;
 	finding->value = waiver->subject;
 	finding->message = message->data;
 	return true;

@@ -343,6 +343,23 @@ Test(waivers, a_waiver_that_worked_has_nothing_to_report)
 	imaddr_buf_release(&message);
 }
 
+/* The nightly run from cron and the one by hand name the file differently. */
+Test(waivers, a_waiver_finding_is_the_same_whatever_path_names_the_file)
+{
+	static const char text[] = HEADER "lastname-missing,nobody,,gone,\n";
+	struct imaddr_finding finding;
+	struct imaddr_buf message;
+	struct imaddr_error err = { "" };
+	imaddr_buf_init(&message, 0);
+	cr_assert_eq(imaddr_waivers_parse(&waivers, "/etc/imaddr/waivers.csv", text, strlen(text),
+					  &err), IMADDR_OK, "%s", err.message);
+	imaddr_waivers_start(&waivers, "2026-01-01");
+	cr_assert(imaddr_waivers_finding(&waivers, 0, &finding, &message));
+	cr_expect_str_eq(finding.field, "waivers.csv");
+	cr_expect(strstr(finding.message, "of '/etc/imaddr/waivers.csv'"), "%s", finding.message);
+	imaddr_buf_release(&message);
+}
+
 Test(waivers, reports_an_unused_and_an_expired_waiver_with_file_and_line)
 {
 	struct imaddr_finding finding;
