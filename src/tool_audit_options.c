@@ -667,6 +667,33 @@ static int check_options(struct audit_config *config)
 		tool_error("--keep-runs goes with --db");
 		return TOOL_EXIT_USAGE;
 	}
+	/*
+	 * They act through the report's previous run of the label: without
+	 * one, a trial of the shrink guard would pass and prove nothing.
+	 */
+	static const struct {
+		int option;
+		const char *name;
+		const char *why;
+	} through_the_report[] = {
+		{ OPT_MAX_SHRINK, "--max-shrink", "the report knows the previous run's users" },
+		{ OPT_ALLOW_SHRINK, "--allow-shrink", "the report knows the previous run's users" },
+		{ OPT_NO_USER_CACHE, "--no-user-cache", "the user cache lives beside the report" },
+	};
+	for (size_t i = 0; !config->db && i < sizeof(through_the_report) /
+						     sizeof(through_the_report[0]); i++) {
+		if (config->decided[through_the_report[i].option]) {
+			tool_error("%s goes with --db: %s", through_the_report[i].name,
+				   through_the_report[i].why);
+			return TOOL_EXIT_USAGE;
+		}
+	}
+	/* The syslog line names the label, even of a run without a report. */
+	if (config->decided[OPT_LABEL] && !config->db && !config->syslog) {
+		tool_error("--label goes with --db (or --syslog): it names the runs the "
+			   "report compares");
+		return TOOL_EXIT_USAGE;
+	}
 	if (config->decided[OPT_SYSLOG_FACILITY] && !config->syslog) {
 		tool_error("--syslog-facility goes with --syslog");
 		return TOOL_EXIT_USAGE;
