@@ -669,7 +669,9 @@ static int check_options(struct audit_config *config)
 	}
 	/*
 	 * They act through the report's previous run of the label: without
-	 * one, a trial of the shrink guard would pass and prove nothing.
+	 * one, a trial of the shrink guard would pass and prove nothing. Only
+	 * on the command line: a configuration file's defaults serve its
+	 * profiles with a report and without one alike.
 	 */
 	static const struct {
 		int option;
@@ -682,14 +684,14 @@ static int check_options(struct audit_config *config)
 	};
 	for (size_t i = 0; !config->db && i < sizeof(through_the_report) /
 						     sizeof(through_the_report[0]); i++) {
-		if (config->decided[through_the_report[i].option]) {
+		if (config->given[through_the_report[i].option]) {
 			tool_error("%s goes with --db: %s", through_the_report[i].name,
 				   through_the_report[i].why);
 			return TOOL_EXIT_USAGE;
 		}
 	}
 	/* The syslog line names the label, even of a run without a report. */
-	if (config->decided[OPT_LABEL] && !config->db && !config->syslog) {
+	if (config->given[OPT_LABEL] && !config->db && !config->syslog) {
 		tool_error("--label goes with --db (or --syslog): it names the runs the "
 			   "report compares");
 		return TOOL_EXIT_USAGE;
