@@ -43,6 +43,8 @@ struct bat_writer {
 	uint64_t lossy;           /* export-lossy: values an export damaged */
 	uint64_t formula;         /* csv-formula: values a spreadsheet would run */
 	uint64_t from_directory;            /* rows of users with a DN: LDAP sync owns them */
+	/* The same output in the other form (the one file, or the chunks), if any. */
+	char *other_form;
 };
 
 /* "out/bat.csv" -> "out/bat" (the directory of chunks), "bat", ".csv" */
@@ -228,6 +230,16 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 		imaddr_buf_appendf(out, "  warning: %llu of these users come from a directory (they "
 				   "have a DN): LDAP sync overwrites what BAT imports; fix the "
 				   "directory instead\n", (unsigned long long)writer->from_directory);
+	/*
+	 * Left as it is, not removed: it is not what this run was asked to
+	 * write, but it may be imported in place of what it wrote.
+	 */
+	struct stat st;
+	if (writer->other_form && lstat(writer->other_form, &st) == 0)
+		imaddr_buf_appendf(out, "  warning: '%s', %s of an earlier run %s --bat-chunk, is "
+				   "still there: delete it, so that it is not imported by mistake\n",
+				   writer->other_form, writer->chunk_rows ? "the BAT file" : "the chunks",
+				   writer->chunk_rows ? "without" : "with");
 }
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
@@ -308,6 +320,7 @@ static void bat_free(struct imaddr_sink *sink)
 	free(writer->path);
 	free(writer->chunk_stem);
 	free(writer->chunk_extension);
+	free(writer->other_form);
 	free(writer->stream_name);
 	free(writer->stream_buffer);
 	imaddr_buf_release(&writer->quoted);
@@ -341,11 +354,18 @@ enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, i
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"--bat - (standard output) cannot be chunked: chunks are "
 					"files in a directory");
+	char *other_form = NULL;
 	if (!to_stdout) {
 		split_name(path, &target, &stem, &extension);
+		other_form = imaddr_xstrdup(chunk_rows ? path : target);
 		if (!chunk_rows) {
 			free(target);
 			target = imaddr_xstrdup(path);
+		}
+		/* A name without an extension is its own directory of chunks. */
+		if (!strcmp(other_form, target)) {
+			free(other_form);
+			other_form = NULL;
 		}
 		/* Refuse at once what would only fail after a long run. */
 		status = imaddr_atomic_file_check_directory(target, IMADDR_ERR_IO, "write", err);
@@ -355,6 +375,7 @@ enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, i
 			free(target);
 			free(stem);
 			free(extension);
+			free(other_form);
 			return status;
 		}
 	}
@@ -365,6 +386,7 @@ enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, i
 	writer->to_stdout = to_stdout;
 	writer->chunk_stem = stem;
 	writer->chunk_extension = extension;
+	writer->other_form = other_form;
 	imaddr_buf_init(&writer->quoted, 0);
 	imaddr_staging_init(&writer->staging, target ? target : path, chunk_rows != 0,
 			    wait_ms >= 0 ? wait_ms : IMADDR_SINK_REPORT_BUSY_TIMEOUT_MS);
