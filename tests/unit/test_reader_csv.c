@@ -140,17 +140,24 @@ static enum imaddr_status on_notice(void *context, enum imaddr_code code, uint64
 	return IMADDR_OK;
 }
 
-/* Reads `len` bytes of CSV with `mapping` (NULL: the default mapping). */
-static enum imaddr_status read_csv_mapped(const char *bytes, size_t len,
-					  const struct imaddr_mapping *mapping,
-					  unsigned required_roles, struct imaddr_error *err)
+/*
+ * Reads `len` bytes of CSV with `mapping` (NULL: the default mapping) as a
+ * file in `encoding` (NULL: as the reader decides).
+ */
+static enum imaddr_status read_csv_with(const char *bytes, size_t len,
+					const struct imaddr_mapping *mapping,
+					unsigned required_roles, const char *encoding,
+					struct imaddr_error *err)
 {
 	struct imaddr_mapping defaults;
+	struct imaddr_file_options options;
 	imaddr_mapping_init(&defaults);
+	imaddr_file_options_init(&options);
+	options.encoding = encoding;
 	free(tempdir_write(dir, "users.csv", bytes, len));
 	struct imaddr_reader *reader;
-	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, err), IMADDR_OK, "%s",
-		     err->message);
+	cr_assert_eq(imaddr_csv_reader_open_with(csv_path, &options, &reader, err), IMADDR_OK,
+		     "%s", err->message);
 	struct imaddr_reader_request request = {
 		.mapping = mapping ? mapping : &defaults,
 		.required_roles = required_roles,
@@ -161,6 +168,13 @@ static enum imaddr_status read_csv_mapped(const char *bytes, size_t len,
 	enum imaddr_status status = imaddr_reader_run(reader, &request, err);
 	imaddr_reader_free(reader);
 	return status;
+}
+
+static enum imaddr_status read_csv_mapped(const char *bytes, size_t len,
+					  const struct imaddr_mapping *mapping,
+					  unsigned required_roles, struct imaddr_error *err)
+{
+	return read_csv_with(bytes, len, mapping, required_roles, NULL, err);
 }
 
 /* Reads CSV text that must parse as a whole, requiring the user ID. */
@@ -1035,25 +1049,7 @@ Test(reader_csv, windows_1252_is_detected_or_refused)
 static enum imaddr_status read_csv_encoded(const char *bytes, size_t len, const char *encoding,
 					   struct imaddr_error *err)
 {
-	struct imaddr_mapping defaults;
-	struct imaddr_file_options options;
-	imaddr_mapping_init(&defaults);
-	imaddr_file_options_init(&options);
-	options.encoding = encoding;
-	free(tempdir_write(dir, "users.csv", bytes, len));
-	struct imaddr_reader *reader;
-	cr_assert_eq(imaddr_csv_reader_open_with(csv_path, &options, &reader, err), IMADDR_OK,
-		     "%s", err->message);
-	struct imaddr_reader_request request = {
-		.mapping = &defaults,
-		.required_roles = 1u << IMADDR_ROLE_USER_ID,
-		.record = on_record,
-		.notice = on_notice,
-		.context = &seen,
-	};
-	enum imaddr_status status = imaddr_reader_run(reader, &request, err);
-	imaddr_reader_free(reader);
-	return status;
+	return read_csv_with(bytes, len, NULL, 1u << IMADDR_ROLE_USER_ID, encoding, err);
 }
 
 Test(reader_csv, a_byte_the_encoding_lacks_is_refused_on_its_line)
