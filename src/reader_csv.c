@@ -388,6 +388,14 @@ static enum imaddr_status parser_init(struct csv_reader *reader, struct csv_pars
  * A malformed row (a stray quote) is reported and skipped; parsing starts
  * again on the next line so that one bad row does not cost the whole file.
  */
+/* libcsv's words for a strict parse's failure say nothing of where to look. */
+static const char *parse_problem(int error)
+{
+	return error == CSV_EPARSE ? "a quote inside an unquoted field, or text after a closing "
+				     "quote"
+				   : csv_strerror(error);
+}
+
 static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_parser *parser)
 {
 	uint64_t line = reader->row_line;
@@ -397,12 +405,11 @@ static enum imaddr_status skip_bad_row(struct csv_reader *reader, struct csv_par
 	if (!reader->header_done)
 		return imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
 			"%s:%llu: the header row is not valid CSV: %s", reader->path,
-			(unsigned long long)line, csv_strerror(error));
+			(unsigned long long)line, parse_problem(error));
 	reader->rows_skipped++;
 	char message[160];
 	snprintf(message, sizeof(message),
-		 "row skipped: not valid CSV (%s): a quote inside an unquoted field, "
-		 "or text after a closing quote", csv_strerror(error));
+		 "row skipped: not valid CSV: %s", parse_problem(error));
 	enum imaddr_status status = reader->request->notice(reader->request->context,
 		IMADDR_CODE_RECORD_MALFORMED, line, NULL, NULL, NULL, message, reader->err);
 	if (status != IMADDR_OK)

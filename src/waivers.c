@@ -429,13 +429,16 @@ static void parse_bytes(struct parse *parse, const char *p, const char *end)
 		p += len;
 		parse->line++;
 	}
+	bool ended = true;
 	if (parsed && parse->status == IMADDR_OK)
-		parsed = csv_fini(&parser, on_field, on_row, parse) == 0;
+		parsed = ended = csv_fini(&parser, on_field, on_row, parse) == 0;
 	if (!parsed && csv_error(&parser) == CSV_ETOOBIG)
 		fail(parse, "a field is longer than %d bytes", IMADDR_WAIVERS_FIELD_MAX);
+	else if (!ended)
+		fail(parse, "unbalanced quote: the quoted field that starts here never ends");
 	else if (!parsed)
-		fail(parse, "not valid CSV: %s (a quote inside an unquoted field, text after a "
-		     "closing quote, or a quote never closed)", csv_strerror(csv_error(&parser)));
+		fail(parse, "not valid CSV: a quote inside an unquoted field, or text after a "
+		     "closing quote");
 	csv_free(&parser);
 }
 
