@@ -264,10 +264,18 @@ static const char findings_sql[] =
 	"                   WHEN 'waiver-expired' THEN 7 WHEN 'waiver-unused' THEN 7\n"
 	"                   ELSE 0 END AS phase,\n"
 	"         CASE WHEN related_ordinal IS NOT NULL\n"
-	"              THEN min(ordinal, related_ordinal) END AS group_at\n"
+	"              THEN min(ordinal, related_ordinal) END AS group_at,\n"
+	/*
+	 * Lines start again in each input (cluster), whose users follow one
+	 * another in ordinal order: the inputs are read in the order of their
+	 * first user.
+	 */
+	"         min(CASE WHEN ordinal > 0 THEN ordinal END) OVER (PARTITION BY cluster)\n"
+	"           AS input_at\n"
 	"  FROM placed),\n"
 	"ordered AS (\n"
 	"  SELECT *, row_number() OVER (ORDER BY phase, group_at,\n"
+	"                                        CASE WHEN phase = 0 THEN input_at END,\n"
 	"                                        CASE WHEN phase = 0 THEN at_line END,\n"
 	"                                        ordinal, within, id) AS place,\n"
 	"         CASE WHEN phase BETWEEN 1 AND 4 AND group_at IS NOT NULL\n"
