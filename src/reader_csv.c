@@ -309,9 +309,14 @@ static void emit_row(struct csv_reader *reader)
 			continue;
 		const struct cell *cell = &reader->cells[column];
 		if (cell->too_long) {
-			imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED,
-				value->attribute, "the field in column %d is longer than %d bytes "
-				"and was ignored", column + 1, IMADDR_CSV_FIELD_MAX);
+			/* Once per column, which may feed several roles (mail: URI and mail). */
+			bool told = false;
+			for (int earlier = 0; earlier < role; earlier++)
+				told |= reader->role_column[earlier] == column;
+			if (!told)
+				imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED,
+					value->attribute, "the field in column %d is longer than %d "
+					"bytes and was ignored", column + 1, IMADDR_CSV_FIELD_MAX);
 			continue;
 		}
 		value->data = reader->row_data.data + cell->offset;

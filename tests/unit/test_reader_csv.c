@@ -457,6 +457,23 @@ static char *repeat(char c, size_t n)
 	return s;
 }
 
+/* mail feeds the directory URI and the mail: one column, one problem. */
+Test(reader_csv, field_over_64_kib_in_a_column_of_two_roles_is_one_problem)
+{
+	char *long_value = repeat('x', IMADDR_CSV_FIELD_MAX + 1);
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_appendf(&csv, "sAMAccountName,sn,mail\njs,Smith,%s\n", long_value);
+	read_ok(csv.data);
+	const struct seen_record *r = record_at(0);
+	cr_assert_eq(r->problem_count, 1);
+	cr_expect_str_eq(r->problems[0].field, "mail");
+	expect_value(0, IMADDR_ROLE_MAIL, NULL);
+	expect_value(0, IMADDR_ROLE_DIRECTORY_URI, NULL);
+	imaddr_buf_release(&csv);
+	free(long_value);
+}
+
 Test(reader_csv, field_over_64_kib_is_dropped_with_a_problem)
 {
 	char *long_value = repeat('x', IMADDR_CSV_FIELD_MAX + 1);
