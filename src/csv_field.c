@@ -36,3 +36,18 @@ void imaddr_csv_field_write(FILE *stream, const char *value, size_t length,
 	csv_write(scratch->data, quoted, value, length);
 	fwrite(scratch->data, 1, quoted, stream);
 }
+
+const char *imaddr_csv_formula_start(const char *value)
+{
+	if (!value)
+		return NULL;
+	switch (value[0]) {
+	case '=': return "'='";
+	case '+': return "'+'";
+	case '-': return "'-'";
+	case '@': return "'@'";
+	case '\t': return "a tab";
+	case '\r': return "a carriage return";
+	default: return NULL;
+	}
+}

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "csv_field.h"
 #include "error.h"
 #include "mapping.h"
 #include "normalize.h"
@@ -396,38 +397,19 @@ static void check_lossy_export(struct imaddr_rules_user *rules, const struct ima
 	}
 }
 
-/*
- * The first byte of a cell that a spreadsheet takes for a formula (OWASP's
- * CSV injection list): an administrator opens the BAT file in Excel before
- * uploading it, and Excel would run "=HYPERLINK(...)" or "+cmd|...".
- */
-static const char *formula_start(const char *value)
-{
-	if (!value)
-		return NULL;
-	switch (value[0]) {
-	case '=': return "'='";
-	case '+': return "'+'";
-	case '-': return "'-'";
-	case '@': return "'@'";
-	case '\t': return "a tab";
-	case '\r': return "a carriage return";
-	default: return NULL;
-	}
-}
 
 /* csv-formula: the BAT file's values are the user ID as read and the canonical URI. */
 static void check_csv_formula(struct imaddr_rules_user *rules, const struct imaddr_record *record,
 			      const struct imaddr_user *user)
 {
 	const char *start;
-	if ((start = formula_start(user->user_id)))
+	if ((start = imaddr_csv_formula_start(user->user_id)))
 		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_CSV_FORMULA,
 			field_name(rules, record, IMADDR_ROLE_USER_ID), user->user_id,
 			"user ID '%.80s' begins with %s: a spreadsheet opening the BAT file "
 			"would take it for a formula; the user is left out of the BAT file",
 			user->user_id, start);
-	if (user->uri_valid && (start = formula_start(user->directory_uri)))
+	if (user->uri_valid && (start = imaddr_csv_formula_start(user->directory_uri)))
 		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_CSV_FORMULA,
 			field_name(rules, record, IMADDR_ROLE_DIRECTORY_URI), user->directory_uri,
 			"directory URI '%.80s' begins with %s: a spreadsheet opening the BAT "

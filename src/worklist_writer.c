@@ -45,12 +45,6 @@ enum imaddr_status imaddr_worklist_form(const char *path, const char *option, bo
 	return IMADDR_OK;
 }
 
-/* Excel runs a cell that starts like a formula; a leading ' makes it text. */
-static bool looks_like_formula(const char *value)
-{
-	return value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@';
-}
-
 static void csv_cell(struct imaddr_worklist_writer *writer, const char *value, bool first)
 {
 	FILE *stream = writer->stream;
@@ -58,13 +52,27 @@ static void csv_cell(struct imaddr_worklist_writer *writer, const char *value, b
 		fputc(',', stream);
 	if (!value || !*value)
 		return;
-	if (looks_like_formula(value)) {
-		imaddr_buf_reset(&writer->cell);
-		imaddr_buf_append_char(&writer->cell, '\'');
-		imaddr_buf_append_str(&writer->cell, value);
-		value = writer->cell.data;
+	size_t length = strlen(value), bad;
+	/* Excel runs a cell that starts like a formula; a leading ' makes it text. */
+	bool formula = imaddr_csv_formula_start(value) != NULL;
+	/* The file is UTF-8: a directory's bytes that are not become U+FFFD, as in a sheet. */
+	bool repair = !imaddr_normalize_utf8_valid(value, length, &bad);
+	if (formula || repair) {
+		struct imaddr_buf *cell = &writer->cell;
+		imaddr_buf_reset(cell);
+		if (formula)
+			imaddr_buf_append_char(cell, '\'');
+		if (repair) {
+			struct imaddr_buf *repaired = &writer->repaired;
+			imaddr_normalize_utf8_repair(value, length, repaired);
+			imaddr_buf_append(cell, repaired->data, repaired->len);
+		} else {
+			imaddr_buf_append(cell, value, length);
+		}
+		value = cell->data;
+		length = cell->len;
 	}
-	imaddr_csv_field_write(stream, value, strlen(value), &writer->quoted);
+	imaddr_csv_field_write(stream, value, length, &writer->quoted);
 }
 
 static void csv_number(FILE *stream, uint64_t value)
@@ -189,6 +197,7 @@ enum imaddr_status imaddr_worklist_writer_begin(struct imaddr_worklist_writer *w
 	imaddr_buf_init(&writer->name, 0);
 	imaddr_buf_init(&writer->cell, 0);
 	imaddr_buf_init(&writer->quoted, 0);
+	imaddr_buf_init(&writer->repaired, 0);
 	if (!xlsx) {
 		writer->stream = stream;
 		fputs("\xEF\xBB\xBF", stream);   /* Excel reads UTF-8 only after a BOM */
@@ -255,4 +264,5 @@ void imaddr_worklist_writer_release(struct imaddr_worklist_writer *writer)
 	imaddr_buf_release(&writer->name);
 	imaddr_buf_release(&writer->cell);
 	imaddr_buf_release(&writer->quoted);
+	imaddr_buf_release(&writer->repaired);
 }

@@ -42,7 +42,7 @@ struct imaddr_worklist_writer {
 	uint64_t rows;
 	uint64_t rows_left_out;          /* beyond the spreadsheet's row limit */
 	bool write_failed;
-	struct imaddr_buf name, cell, quoted;
+	struct imaddr_buf name, cell, quoted, repaired;
 };
 
 /**
