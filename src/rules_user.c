@@ -277,9 +277,9 @@ static void check_names(struct imaddr_rules_user *rules, const struct imaddr_rec
 	check_text_field(rules, record, IMADDR_ROLE_LAST_NAME, user->last_name);
 	if (last_name_attribute && !user->last_name &&
 	    !reader_dropped(record, IMADDR_ROLE_LAST_NAME))
-		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_LASTNAME_MISSING, last_name_attribute,
-				 "", "the user has no last name: LDAP sync skips such users and "
-				 "BAT inserts require one");
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_LASTNAME_MISSING,
+					  last_name_attribute, NULL, "the user has no last name: LDAP "
+					  "sync skips such users and BAT inserts require one");
 }
 
 static void compute_im_address(struct imaddr_rules_user *rules,

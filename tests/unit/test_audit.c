@@ -409,6 +409,8 @@ Test(audit, lastname_missing_only_where_the_input_has_the_column)
 {
 	struct capture *c = run_userid("sAMAccountName,sn\nprince,\n");
 	expect_code(c, IMADDR_CODE_LASTNAME_MISSING, 1);
+	/* No value, as for userid-missing: absent is NULL, never "". */
+	cr_expect_null(capture_first(c, IMADDR_CODE_LASTNAME_MISSING)->value);
 	capture_free(c);
 	c = run_userid("sAMAccountName\nprince\n");
 	expect_code(c, IMADDR_CODE_LASTNAME_MISSING, 0);
