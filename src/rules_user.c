@@ -132,18 +132,29 @@ bool imaddr_rules_user_domain_configured(const struct imaddr_rules_user *rules,
 	       imaddr_strmap_find(&rules->configured_domains, ascii);
 }
 
-/* The value of a role as a C string (the input's bytes may hold NULs). */
+/*
+ * The value of a role as a C string. An LDIF's base64 value may hold NULs,
+ * each reported (record-malformed) and kept as U+FFFD, as the outputs write
+ * it: the value is not cut short at the first.
+ */
 static const char *raw_value(struct imaddr_rules_user *rules, const struct imaddr_record *record,
 			     enum imaddr_role role)
 {
 	const struct imaddr_value *value = &record->values[role];
 	if (!value->present)
 		return NULL;
-	if (value->terminated && !memchr(value->data, '\0', value->len))
+	const char *nul = memchr(value->data, '\0', value->len);
+	if (value->terminated && !nul)
 		return value->data;
-	imaddr_buf_reset(&rules->raw[role]);
-	imaddr_buf_append(&rules->raw[role], value->data, value->len);
-	return rules->raw[role].data;
+	struct imaddr_buf *raw = &rules->raw[role];
+	imaddr_buf_reset(raw);
+	const char *p = value->data, *end = value->data + value->len;
+	for (; nul; p = nul + 1, nul = memchr(p, '\0', (size_t)(end - p))) {
+		imaddr_buf_append(raw, p, (size_t)(nul - p));
+		imaddr_buf_append_str(raw, "\xef\xbf\xbd");
+	}
+	imaddr_buf_append(raw, p, (size_t)(end - p));
+	return raw->data;
 }
 
 static const char *field_name(const struct imaddr_rules_user *rules,
