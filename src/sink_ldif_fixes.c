@@ -19,6 +19,7 @@ struct ldif_fixes {
 	struct imaddr_staged_file file;
 	uint64_t records;
 	uint64_t without_dn;          /* non-canonical, but not from a directory */
+	uint64_t mail_host_kept;      /* a mail address whose host would change spelling */
 	struct imaddr_buf value;
 };
 
@@ -55,12 +56,21 @@ static const char *fixed_value(struct ldif_fixes *fixes, const struct imaddr_use
 	return fixes->value.data;
 }
 
+/* What follows the last '@' of an address. */
+static const char *host_of(const char *address)
+{
+	const char *at = strrchr(address, '@');
+	return at ? at + 1 : "";
+}
+
 static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imaddr_user *user,
 				     struct imaddr_error *err)
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
+	/* A record for every finding that asks for one, and for nothing else. */
 	if (user->has_error || !user->uri_valid || !user->uri_attribute ||
-	    !user->directory_uri_as_read)
+	    !user->directory_uri_as_read ||
+	    !(user->finding_codes & ((uint64_t)1 << IMADDR_CODE_URI_NOT_CANONICAL)))
 		return IMADDR_OK;
 	const char *value = fixed_value(fixes, user);
 	if (!strcmp(value, user->directory_uri_as_read))
@@ -69,10 +79,28 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 		fixes->without_dn++;
 		return IMADDR_OK;
 	}
+	/*
+	 * A mail attribute is the user's mail address before it is a URI: its
+	 * host's case may be fixed, but a Unicode host rewritten as its A-label
+	 * would show as xn--... in every address book.
+	 */
+	if (!imaddr_attribute_is_sip_uri(user->uri_attribute) &&
+	    strcasecmp(host_of(value), host_of(user->directory_uri_as_read))) {
+		fixes->mail_host_kept++;
+		return IMADDR_OK;
+	}
+	/*
+	 * The one value read, deleted and added anew: a replace would also
+	 * remove the attribute's other values (an OpenLDAP mail alias), and a
+	 * value changed since the audit makes the record fail, not overwrite it.
+	 */
 	FILE *out = fixes->file.stream;
 	put_line(out, "dn", user->dn);
 	fputs("changetype: modify\n", out);
-	put_line(out, "replace", user->uri_attribute);
+	put_line(out, "delete", user->uri_attribute);
+	put_line(out, user->uri_attribute, user->directory_uri_as_read);
+	fputs("-\n", out);
+	put_line(out, "add", user->uri_attribute);
 	put_line(out, user->uri_attribute, value);
 	fputs("-\n\n", out);
 	fixes->records++;
@@ -103,6 +131,11 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 		imaddr_buf_appendf(out, "  %llu users with a non-canonical directory URI have no "
 				   "DN: the input is not a directory's; fix them with --bat\n",
 				   (unsigned long long)fixes->without_dn);
+	if (fixes->mail_host_kept)
+		imaddr_buf_appendf(out, "  %llu users' mail has a host the directory URI spells "
+				   "otherwise (a Unicode host as its A-label): not rewritten, as it "
+				   "is their mail address\n",
+				   (unsigned long long)fixes->mail_host_kept);
 }
 
 static void fixes_abort(struct imaddr_sink *sink)
