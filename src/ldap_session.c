@@ -145,21 +145,22 @@ static enum imaddr_status set_options(struct imaddr_ldap_session *session, bool 
 	return status;
 }
 
-/* The filter is encoded as a search would, before anything is sent. */
-static enum imaddr_status check_filter(struct imaddr_ldap_session *session, const char *filter,
+/*
+ * The filter is encoded as a search would, before anything is sent: a
+ * mistake in it is the caller's (exit 2), as with an LDIF's --filter, not
+ * the server's.
+ */
+static enum imaddr_status check_filter(LDAP *ld, const char *uri, const char *filter,
 				       struct imaddr_error *err)
 {
 	struct berval encoded = { 0, NULL };
-	int success = LDAP_SUCCESS;
-	/* The call leaves the handle's last result code when it succeeds. */
-	ldap_set_option(session->ld, LDAP_OPT_RESULT_CODE, &success);
-	int rc = ldap_create_assertion_control_value(session->ld, (char *)filter, &encoded);
+	int rc = ldap_create_assertion_control_value(ld, (char *)filter, &encoded);
 	ber_memfree(encoded.bv_val);
 	if (rc == LDAP_SUCCESS)
 		return IMADDR_OK;
-	return imaddr_error_set(err, IMADDR_ERR_LDAP,
+	return imaddr_error_set(err, IMADDR_ERR_USAGE,
 				"%s: invalid filter '%s': not an LDAP search filter (RFC 4515)",
-				session->options->uri, filter);
+				uri, filter);
 }
 
 /*
@@ -256,7 +257,7 @@ static void read_ahead(struct imaddr_ldap_session *session)
 				 NULL);
 }
 
-static enum imaddr_status connect_to_server(struct imaddr_ldap_session *session, const char *filter,
+static enum imaddr_status connect_to_server(struct imaddr_ldap_session *session,
 					    struct imaddr_error *err)
 {
 	const struct imaddr_ldap_options *options = session->options;
@@ -265,8 +266,6 @@ static enum imaddr_status connect_to_server(struct imaddr_ldap_session *session,
 	if (rc != LDAP_SUCCESS)
 		return imaddr_ldap_session_failure(session, err, rc, NULL, "cannot use the URI");
 	enum imaddr_status status = set_options(session, ldaps || options->starttls, err);
-	if (status == IMADDR_OK)
-		status = check_filter(session, filter, err);
 	if (status != IMADDR_OK)
 		return status;
 	if (ldap_get_option(session->ld, LDAP_OPT_DEFBASE, &session->default_base) !=
@@ -302,9 +301,9 @@ void imaddr_ldap_session_init(struct imaddr_ldap_session *session,
 }
 
 enum imaddr_status imaddr_ldap_session_open(struct imaddr_ldap_session *session,
-					    const char *filter, struct imaddr_error *err)
+					    struct imaddr_error *err)
 {
-	enum imaddr_status status = connect_to_server(session, filter, err);
+	enum imaddr_status status = connect_to_server(session, err);
 	clear_password(session);   /* also when connecting failed before the bind */
 	return status;
 }
@@ -320,7 +319,7 @@ void imaddr_ldap_session_close(struct imaddr_ldap_session *session)
 }
 
 enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_options *options,
-						     struct imaddr_error *err)
+						     const char *filter, struct imaddr_error *err)
 {
 	if (!options->uri || !*options->uri)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "no LDAP server URI");
@@ -329,11 +328,15 @@ enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_op
 			"'%s' is not one ldap://, ldaps:// or ldapi:// URI", options->uri);
 	LDAP *ld = NULL;
 	int rc = ldap_initialize(&ld, options->uri);
+	enum imaddr_status status = rc == LDAP_SUCCESS ? check_filter(ld, options->uri, filter, err)
+						       : IMADDR_OK;
 	if (ld)
 		ldap_unbind_ext(ld, NULL, NULL);
 	if (rc != LDAP_SUCCESS)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "'%s' is not a valid LDAP URI: %s",
 					options->uri, ldap_err2string(rc));
+	if (status != IMADDR_OK)
+		return status;
 	if (options->starttls && uri_is_ldaps(options->uri))
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 			"%s: StartTLS goes with ldap:// URIs: ldaps:// is TLS from the start",

@@ -23,11 +23,13 @@ struct imaddr_ldap_session {
 };
 
 /**
- * Mistakes in `options` that need no server to see (the URI, StartTLS with
- * ldaps://, the SASL mechanism, a bind DN without a password, the CA file):
- * IMADDR_ERR_USAGE before anything runs.
+ * Mistakes in `options` and the search `filter` that need no server to see
+ * (the URI, a filter that is not RFC 4515, StartTLS with ldaps://, the SASL
+ * mechanism, a bind DN without a password, the CA file): IMADDR_ERR_USAGE
+ * before anything runs.
  */
 enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_options *options,
+						     const char *filter,
 						     struct imaddr_error *err);
 
 /** A session of checked `options`, holding a copy of the bind password. */
@@ -35,11 +37,11 @@ void imaddr_ldap_session_init(struct imaddr_ldap_session *session,
 			      const struct imaddr_ldap_options *options);
 
 /**
- * Connects, checks that `filter` encodes as a search filter, and binds.
- * The password copy is cleared whatever happens, so a session opens once.
+ * Connects and binds. The password copy is cleared whatever happens, so a
+ * session opens once.
  */
 enum imaddr_status imaddr_ldap_session_open(struct imaddr_ldap_session *session,
-					    const char *filter, struct imaddr_error *err);
+					    struct imaddr_error *err);
 
 /** Unbinds and releases what the session holds; it may be closed twice. */
 void imaddr_ldap_session_close(struct imaddr_ldap_session *session);

@@ -482,7 +482,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	collect_attributes(reader, request->mapping);
 
 	block_sigpipe(&guard);
-	status = imaddr_ldap_session_open(&reader->session, reader->filter, err);
+	status = imaddr_ldap_session_open(&reader->session, err);
 	if (status == IMADDR_OK && !reader->options.base) {
 		free(reader->default_base);
 		reader->default_base = imaddr_xstrdup(reader->session.default_base
@@ -542,16 +542,15 @@ enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *opt
 					   struct imaddr_reader **out, struct imaddr_error *err)
 {
 	*out = NULL;
-	enum imaddr_status status = imaddr_ldap_session_check_options(options, err);
+	const char *filter = !options->filter ? imaddr_directory_default_filter(options->directory_type)
+			     : *options->filter ? options->filter : "(objectclass=*)";
+	enum imaddr_status status = imaddr_ldap_session_check_options(options, filter, err);
 	if (status != IMADDR_OK)
 		return status;
 	struct ldap_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldap_reader_ops;
 	reader->options = *options;
-	if (!options->filter)
-		reader->filter = imaddr_directory_default_filter(options->directory_type);
-	else
-		reader->filter = *options->filter ? options->filter : "(objectclass=*)";
+	reader->filter = filter;
 	reader->search_base = options->base;
 	if (options->sasl_mech) {
 		/* Checked: EXTERNAL or GSSAPI in some case. */

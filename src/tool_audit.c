@@ -19,6 +19,9 @@ static int read_password(struct audit_config *config)
 	struct tool_password *password = config->password;
 	int status = TOOL_EXIT_CLEAN;
 	if (!config->ldap.bind_dn || config->ldap.sasl_mech) {
+		/* A bind DN with SASL: the library says why, naming the identity's source. */
+		if (config->ldap.bind_dn)
+			return TOOL_EXIT_CLEAN;
 		if (config->password_file || config->ask_password)
 			tool_error("-y and -W go with -D/--bind-dn (a simple bind)");
 		return config->password_file || config->ask_password ? TOOL_EXIT_USAGE
