@@ -268,6 +268,7 @@ static enum imaddr_status connect_to_server(struct imaddr_ldap_session *session,
 	enum imaddr_status status = set_options(session, ldaps || options->starttls, err);
 	if (status != IMADDR_OK)
 		return status;
+	imaddr_ldap_watch_start(&session->watch, session->ld);
 	if (ldap_get_option(session->ld, LDAP_OPT_DEFBASE, &session->default_base) !=
 	    LDAP_OPT_SUCCESS)
 		session->default_base = NULL;
@@ -296,6 +297,8 @@ void imaddr_ldap_session_init(struct imaddr_ldap_session *session,
 {
 	memset(session, 0, sizeof(*session));
 	session->options = options;
+	imaddr_ldap_watch_init(&session->watch, options->timeout_seconds);
+	session->watch_ready = true;
 	if (options->bind_dn && !options->sasl_mech)
 		session->password = imaddr_xstrdup(options->password);
 }
@@ -305,6 +308,18 @@ enum imaddr_status imaddr_ldap_session_open(struct imaddr_ldap_session *session,
 {
 	enum imaddr_status status = connect_to_server(session, err);
 	clear_password(session);   /* also when connecting failed before the bind */
+	enum imaddr_ldap_watch_outcome watched = imaddr_ldap_watch_stop(&session->watch);
+	/* What failed is the watch's doing, or a signal's: libldap's text would mislead. */
+	if (watched == IMADDR_LDAP_WATCH_STOPPED ||
+	    (status == IMADDR_ERR_LDAP && imaddr_stop_requested()))
+		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "%s: interrupted",
+					session->options->uri);
+	if (watched == IMADDR_LDAP_WATCH_TIMED_OUT)
+		return imaddr_error_set(err, IMADDR_ERR_LDAP,
+					"%s: no answer within %d second%s while connecting "
+					"(TLS handshake or bind): is the server hung?",
+					session->options->uri, session->options->timeout_seconds,
+					session->options->timeout_seconds == 1 ? "" : "s");
 	return status;
 }
 
@@ -313,6 +328,10 @@ void imaddr_ldap_session_close(struct imaddr_ldap_session *session)
 	if (session->ld)
 		ldap_unbind_ext(session->ld, NULL, NULL);
 	session->ld = NULL;
+	/* After the unbind, which tells the watch its connection is closed. */
+	if (session->watch_ready)
+		imaddr_ldap_watch_release(&session->watch);
+	session->watch_ready = false;
 	clear_password(session);
 	ldap_memfree(session->default_base);
 	session->default_base = NULL;

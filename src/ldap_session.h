@@ -2,7 +2,8 @@
  * The LDAP reader's transport: a libldap handle connected to the server
  * (StartTLS, certificate verification demanded, ldap.conf's TLS settings
  * kept), the filter checked before anything is sent, and a bind (anonymous,
- * simple or SASL EXTERNAL/GSSAPI). The search that uses the handle is
+ * simple or SASL EXTERNAL/GSSAPI), all under a watch that ends them at
+ * --timeout or a stop (ldap_watch.h). The search that uses the handle is
  * reader_ldap.c's. Failures are IMADDR_ERR_LDAP with "URI: what failed:
  * libldap's text (the server's text)", because the server's text (AD's
  * "data 52e" and the like) is often the only clue.
@@ -14,12 +15,15 @@
 #include <stdbool.h>
 
 #include "imaddr.h"
+#include "ldap_watch.h"
 
 struct imaddr_ldap_session {
 	const struct imaddr_ldap_options *options;  /* must outlive the session */
 	LDAP *ld;
 	char *password;       /* our copy, cleared once the bind is done */
 	char *default_base;   /* ldap.conf's BASE, from libldap; NULL without one */
+	struct imaddr_ldap_watch watch;   /* over connecting, TLS and the bind */
+	bool watch_ready;
 };
 
 /**
