@@ -651,7 +651,7 @@ struct imaddr_ldap_progress {
 /** How to reach and read a directory server. Strings are borrowed. */
 struct imaddr_ldap_options {
 	const char *uri;              /* ldap://, ldaps:// or ldapi:// (see below) */
-	const char *base;
+	const char *base;             /* imaddr_ldap_options_init: ldap.conf's BASE, or NULL */
 	enum imaddr_ldap_scope scope;
 	const char *filter;           /* NULL: the directory type's default */
 	enum imaddr_directory_type directory_type;
@@ -673,6 +673,11 @@ struct imaddr_ldap_options {
 	void *progress_context;
 };
 
+/**
+ * The defaults: subtree scope, Active Directory, and the base libldap's
+ * configuration names (ldap.conf's or .ldaprc's BASE, or LDAPBASE), as
+ * ldapsearch takes it without -b, so that the run's label names it.
+ */
 void imaddr_ldap_options_init(struct imaddr_ldap_options *options);
 
 /** How a CSV or LDIF file is read. Strings are borrowed. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <lber.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,6 +390,23 @@ enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_op
 }
 
 #define LIBLDAP_DEFAULT_URI "ldap://localhost:389/??base"
+
+static char *configured_base;
+
+static void read_configured_base(void)
+{
+	char *base = NULL;
+	if (ldap_get_option(NULL, LDAP_OPT_DEFBASE, &base) == LDAP_OPT_SUCCESS && base && *base)
+		configured_base = imaddr_xstrdup(base);
+	ldap_memfree(base);
+}
+
+const char *imaddr_ldap_configured_base(void)
+{
+	static pthread_once_t read = PTHREAD_ONCE_INIT;
+	pthread_once(&read, read_configured_base);
+	return configured_base;
+}
 
 char *imaddr_ldap_configured_uri(void)
 {

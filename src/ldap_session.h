@@ -47,6 +47,13 @@ void imaddr_ldap_session_init(struct imaddr_ldap_session *session,
 enum imaddr_status imaddr_ldap_session_open(struct imaddr_ldap_session *session,
 					    struct imaddr_error *err);
 
+/**
+ * The search base libldap's configuration names (ldap.conf's or .ldaprc's
+ * BASE, or LDAPBASE), as ldapsearch uses it without -b; NULL when there is
+ * none. Read once; the library keeps it for the life of the process.
+ */
+const char *imaddr_ldap_configured_base(void);
+
 /** Unbinds and releases what the session holds; it may be closed twice. */
 void imaddr_ldap_session_close(struct imaddr_ldap_session *session);
 

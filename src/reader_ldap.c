@@ -51,6 +51,8 @@ struct ldap_reader {
 void imaddr_ldap_options_init(struct imaddr_ldap_options *options)
 {
 	memset(options, 0, sizeof(*options));
+	/* As ldapsearch: the configured base unless one is given, named in the label. */
+	options->base = imaddr_ldap_configured_base();
 	options->scope = IMADDR_LDAP_SCOPE_SUB;
 	options->directory_type = IMADDR_DIRECTORY_AD;
 }
