@@ -495,9 +495,12 @@ static int apply_section(struct audit_config *config, const int *ids, const char
 		int id = ids[i];
 		if (strcmp(entry->section, section) || is_input(id) != inputs)
 			continue;
+		/* -y and -W are one setting, how the password comes: the first to decide it wins. */
 		bool decided = inputs ? config->decided[OPT_CSV] || config->decided[OPT_LDIF] ||
 						config->decided[OPT_LDAP] || config->decided[OPT_CLUSTER]
-				      : config->decided[id];
+				      : config->decided[id] ||
+					(id == OPT_PASSWORD_FILE && config->decided[OPT_ASK_PASSWORD]) ||
+					(id == OPT_ASK_PASSWORD && config->decided[OPT_PASSWORD_FILE]);
 		if (decided || (!inputs && !applies(config, id)))
 			continue;
 		snprintf(what, sizeof(what), "%s:%d: %s", file->path, entry->line, entry->key);

@@ -88,7 +88,9 @@ void tool_option_refused(int result, char **argv, const char *command)
 		tool_error("option '%s' needs a value", name);
 	else
 		tool_error("unknown option '%s'%s", name,
-			   !strncmp(name, "--pass", 6) || !strncmp(name, "--pw", 4)
+			   /* ldapsearch's -w: the habit the hint is for. */
+			   !strncmp(name, "--pass", 6) || !strncmp(name, "--pw", 4) ||
+			   !strcmp(name, "-w")
 				   ? ": passwords never go on the command line (use -y FILE, "
 				     TOOL_PASSWORD_ENV " or -W)" : "");
 	tool_error("'imaddr %s --help' lists the options (never abbreviated)", command);

@@ -80,7 +80,16 @@ int tool_password_read_file(struct tool_password *password, const char *path)
 	struct stat status;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		tool_error("cannot open password file '%s': %s", path, strerror(errno));
+		int saved_errno = errno;
+		char cwd[4096];
+		/* A configuration file's relative path is the current directory's, not the file's. */
+		if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+			tool_error("cannot open password file '%s': %s (a relative path is taken "
+				   "from the current directory, '%s')", path, strerror(saved_errno),
+				   cwd);
+		else
+			tool_error("cannot open password file '%s': %s", path,
+				   strerror(saved_errno));
 		return TOOL_EXIT_USAGE;
 	}
 	if (fstat(fd, &status) != 0 || S_ISDIR(status.st_mode)) {
@@ -105,8 +114,11 @@ int tool_password_read_file(struct tool_password *password, const char *path)
 	} else if (rc == -2) {
 		tool_error("password file '%s': the first line is longer than %zu bytes", path,
 			   sizeof(password->text) - 1);
-	} else if (!password->text[0]) {
+	} else if (!password->text[0] && status.st_size == 0) {
 		tool_error("password file '%s' is empty: no password", path);
+	} else if (!password->text[0]) {
+		tool_error("password file '%s': the first line is empty, and the password is "
+			   "the first line", path);
 	} else {
 		password->held = true;
 		return TOOL_EXIT_CLEAN;
