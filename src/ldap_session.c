@@ -37,16 +37,35 @@ enum imaddr_status imaddr_ldap_session_failure(const struct imaddr_ldap_session 
 	return status;
 }
 
+/*
+ * A URI may be a list, as libldap and ldapsearch take it (ldap.conf's "URI
+ * ldap://dc1 ldap://dc2"): the servers are tried in turn.
+ */
+#define URI_SEPARATORS " \t,"
+
+/* Whether some URI of the list is ldaps://: the connection then needs TLS set up. */
 static bool uri_is_ldaps(const char *uri)
 {
-	return !strncasecmp(uri, "ldaps://", 8);
+	for (uri += strspn(uri, URI_SEPARATORS); *uri;
+	     uri += strcspn(uri, URI_SEPARATORS), uri += strspn(uri, URI_SEPARATORS)) {
+		if (!strncasecmp(uri, "ldaps://", 8))
+			return true;
+	}
+	return false;
 }
 
+/* Every URI of the list is ldap://, ldaps:// or ldapi://, and there is one. */
 static bool uri_supported(const char *uri)
 {
-	return (!strncasecmp(uri, "ldap://", 7) || uri_is_ldaps(uri) ||
-		!strncasecmp(uri, "ldapi://", 8)) &&
-	       !strpbrk(uri, " \t,");
+	bool any = false;
+	for (uri += strspn(uri, URI_SEPARATORS); *uri;
+	     uri += strcspn(uri, URI_SEPARATORS), uri += strspn(uri, URI_SEPARATORS)) {
+		if (strncasecmp(uri, "ldap://", 7) && strncasecmp(uri, "ldaps://", 8) &&
+		    strncasecmp(uri, "ldapi://", 8))
+			return false;
+		any = true;
+	}
+	return any;
 }
 
 /*
@@ -345,7 +364,8 @@ enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_op
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "no LDAP server URI");
 	if (!uri_supported(options->uri))
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
-			"'%s' is not one ldap://, ldaps:// or ldapi:// URI", options->uri);
+			"'%s' is not an ldap://, ldaps:// or ldapi:// URI (or a list of them)",
+			options->uri);
 	LDAP *ld = NULL;
 	int rc = ldap_initialize(&ld, options->uri);
 	enum imaddr_status status = rc == LDAP_SUCCESS ? check_filter(ld, options->uri, filter, err)

@@ -31,8 +31,20 @@ Test(reader_ldap, options_are_checked_before_any_connection)
 	options.uri = "http://example.com/";
 	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
 	cr_assert_null(reader);
-	cr_assert_str_eq(err.message,
-			 "'http://example.com/' is not one ldap://, ldaps:// or ldapi:// URI");
+	cr_assert_str_eq(err.message, "'http://example.com/' is not an ldap://, ldaps:// or "
+				      "ldapi:// URI (or a list of them)");
+	/* A list is tried in turn, as ldap.conf's URI; each of its URIs must do. */
+	options.uri = "ldap://127.0.0.1:1/ http://example.com/";
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	options.uri = "ldap://127.0.0.1:1/ ldaps://127.0.0.1:2/";
+	options.starttls = true;
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_assert(strstr(err.message, "StartTLS goes with ldap:// URIs"), "%s", err.message);
+	options.starttls = false;
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	imaddr_reader_free(reader);
+	reader = (struct imaddr_reader *)&options;
 
 	options.uri = "ldaps://127.0.0.1:1/";
 	options.starttls = true;
