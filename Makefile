@@ -17,17 +17,19 @@ SOVERSION := 0
 
 BUILD ?= build
 CC ?= cc
+# Cross builds name their own (debhelper passes <triplet>-pkg-config).
+PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 PKGS := icu-uc icu-i18n sqlite3 ldap lber jansson xlsxwriter
 IMADDR_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
 	-Iinclude -Isrc -MMD -MP
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv -lpthread
 # The program alone reads a configuration file (libinih).
 TOOL_PKGS := inih
-TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
-TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
+TOOL_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TOOL_PKGS) 2>/dev/null)
+TOOL_LIBS = $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS) 2>/dev/null)
 ALL_CFLAGS = $(IMADDR_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
@@ -86,7 +88,7 @@ $(BUILD)/obj/tool_%.o: src/tool_%.c $(FLAGS_STAMP)
 
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # Only the functions of imaddr.h are exported, under the version node IMADDR_0.
 $(SHLIB): $(LIB_OBJS) src/libimaddr.map

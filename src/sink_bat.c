@@ -367,10 +367,14 @@ enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, i
 			free(other_form);
 			other_form = NULL;
 		}
-		/* Refuse at once what would only fail after a long run. */
-		status = imaddr_atomic_file_check_directory(target, IMADDR_ERR_IO, "write", err);
+		/*
+		 * Refuse at once what would only fail after a long run: what the
+		 * target is first, whoever may write in its directory.
+		 */
+		status = imaddr_staging_check_target(target, chunk_rows != 0, err);
 		if (status == IMADDR_OK)
-			status = imaddr_staging_check_target(target, chunk_rows != 0, err);
+			status = imaddr_atomic_file_check_directory(target, IMADDR_ERR_IO, "write",
+								    err);
 		if (status != IMADDR_OK) {
 			free(target);
 			free(stem);

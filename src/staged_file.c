@@ -18,10 +18,10 @@ void imaddr_staged_file_init(struct imaddr_staged_file *file, const char *target
 
 enum imaddr_status imaddr_staged_file_check(const char *target, struct imaddr_error *err)
 {
-	enum imaddr_status status = imaddr_atomic_file_check_directory(target, IMADDR_ERR_IO,
-								       "write", err);
+	/* What the target is first: /dev/null is a device, whoever may write in /dev. */
+	enum imaddr_status status = imaddr_staging_check_target(target, false, err);
 	if (status == IMADDR_OK)
-		status = imaddr_staging_check_target(target, false, err);
+		status = imaddr_atomic_file_check_directory(target, IMADDR_ERR_IO, "write", err);
 	return status;
 }
 
