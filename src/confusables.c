@@ -138,7 +138,61 @@ struct run {
 	void *context;
 	struct imaddr_buf scratch[3];
 	struct imaddr_strmap domains;    /* A-label -> U-label, NUL, its skeleton */
+	/* A kind's findings, emitted together in user order once all are known. */
+	struct imaddr_finding *pending;
+	size_t pending_count, pending_cap;
 };
+
+static char *copy_or_null(const char *text)
+{
+	return text ? imaddr_xstrdup(text) : NULL;
+}
+
+/* Its strings are copied; its field is the kind's, which outlives the run. */
+static void keep_finding(struct run *run, const struct imaddr_finding *finding)
+{
+	if (run->pending_count == run->pending_cap) {
+		run->pending_cap = run->pending_cap ? 2 * run->pending_cap : 64;
+		run->pending = imaddr_xrealloc(run->pending, run->pending_cap * sizeof(*run->pending));
+	}
+	struct imaddr_finding *kept = &run->pending[run->pending_count++];
+	*kept = *finding;
+	kept->dn = copy_or_null(finding->dn);
+	kept->user_id = copy_or_null(finding->user_id);
+	kept->value = copy_or_null(finding->value);
+	kept->message = copy_or_null(finding->message);
+	kept->cluster = copy_or_null(finding->cluster);
+}
+
+static int by_ordinal(const void *a, const void *b)
+{
+	const struct imaddr_finding *x = a, *y = b;
+	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+/*
+ * In user order, whatever groups they came in: the order the report can
+ * read them back in (report_read.c), so that a listing cut at N findings
+ * names the same ones from the audit and from the report.
+ */
+static enum imaddr_status emit_kept(struct run *run, enum imaddr_status status,
+				    struct imaddr_error *err)
+{
+	if (run->pending_count)
+		qsort(run->pending, run->pending_count, sizeof(*run->pending), by_ordinal);
+	for (size_t i = 0; i < run->pending_count; i++) {
+		struct imaddr_finding *kept = &run->pending[i];
+		if (status == IMADDR_OK)
+			status = run->emit(run->context, kept, err);
+		free((char *)kept->dn);
+		free((char *)kept->user_id);
+		free((char *)kept->value);
+		free((char *)kept->message);
+		free((char *)kept->cluster);
+	}
+	run->pending_count = 0;
+	return status;
+}
 
 /* What a confusable finding says of one user: kept for the whole group. */
 struct member {
@@ -341,7 +395,7 @@ static enum imaddr_status report_lookalikes(struct run *run, enum imaddr_confusa
 			.message = message.data,
 			.cluster = self->cluster,
 		};
-		status = run->emit(run->context, &finding, err);
+		keep_finding(run, &finding);
 	}
 	imaddr_buf_release(&message);
 	return status;
@@ -727,14 +781,16 @@ static enum imaddr_status report_kind(struct run *run, enum imaddr_confusable_ki
 		status = confirm_group(run, kind, k->entries + groups[i].start, groups[i].count,
 				       err);
 	free(groups);
-	return status;
+	/* After a failure they are only freed. */
+	return emit_kept(run, status, err);
 }
 
 enum imaddr_status imaddr_confusables_report(struct imaddr_confusables *confusables,
 					     struct imaddr_spool *spool, imaddr_finding_fn *emit,
 					     void *context, struct imaddr_error *err)
 {
-	struct run run = { confusables, spool, emit, context, { { 0 } }, { 0 } };
+	struct run run = { .confusables = confusables, .spool = spool, .emit = emit,
+			   .context = context };
 	struct ascii_pass pass = { .confusables = confusables };
 	enum imaddr_status status = IMADDR_OK;
 	bool pass_wanted = false;
@@ -766,5 +822,6 @@ enum imaddr_status imaddr_confusables_report(struct imaddr_confusables *confusab
 	for (int i = 0; i < 3; i++)
 		imaddr_buf_release(&run.scratch[i]);
 	imaddr_strmap_release(&run.domains);
+	free(run.pending);
 	return status;
 }

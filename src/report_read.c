@@ -274,7 +274,13 @@ static const char findings_sql[] =
 	"           AS input_at\n"
 	"  FROM placed),\n"
 	"ordered AS (\n"
+	/*
+	 * Confusables come a kind at a time, user IDs first, each kind in user
+	 * order (confusables.c); their message names the kind.
+	 */
 	"  SELECT *, row_number() OVER (ORDER BY phase, group_at,\n"
+	"                                        code = 'confusable'\n"
+	"                                          AND message LIKE 'IM address %',\n"
 	"                                        CASE WHEN phase = 0 THEN input_at END,\n"
 	"                                        CASE WHEN phase = 0 THEN at_line END,\n"
 	"                                        ordinal, within, id) AS place,\n"
