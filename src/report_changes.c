@@ -33,6 +33,16 @@ static const char ended_by_user_id_sql[] =
 	"WHERE end_run = ?1 AND user_id IS NOT NULL\n"
 	"ORDER BY user_id, ordinal";
 
+/*
+ * Users without a user ID, written and ended: they count as added and
+ * removed too, by how many more or fewer there are.
+ */
+static const char written_without_user_id_sql[] =
+	"SELECT count(*) FROM user_versions AS v\n"
+	"WHERE " IMADDR_REPORT_SCHEMA_WRITTEN_BY_SQL("v", "?1") " AND user_id IS NULL";
+static const char ended_without_user_id_sql[] =
+	"SELECT count(*) FROM user_versions WHERE end_run = ?1 AND user_id IS NULL";
+
 static const char insert_change_sql[] =
 	"INSERT INTO im_address_changes (run_id, previous_run_id, user_id, ordinal,\n"
 	"                                previous_ordinal, previous_im_address, im_address)\n"
@@ -160,9 +170,33 @@ static int insert_changes(sqlite3_stmt *insert, const struct namesakes *now,
 	return rc;
 }
 
-static uint64_t members(const struct namesakes *group)
+/* One count(*) of run ?1's versions. */
+static int count_versions(sqlite3 *db, const char *sql, sqlite3_int64 run_id, uint64_t *count)
 {
-	return group->count;
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, run_id);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*count = (uint64_t)sqlite3_column_int64(stmt, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/*
+ * A user ID held by more users now than before adds the difference, by
+ * fewer removes it: the previous run's count plus those added, less those
+ * removed, is this run's. Versions held by both runs cancel out, so only
+ * those written and ended count.
+ */
+static void count_difference(uint64_t now, uint64_t before, uint64_t *added, uint64_t *removed)
+{
+	if (now > before)
+		*added += now - before;
+	else
+		*removed += before - now;
 }
 
 int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
@@ -190,15 +224,19 @@ int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
 			    : compare_binary(&now.user_id, &before.user_id);
 		if (order == 0)
 			rc = insert_changes(insert, &now, &before);
-		else if (order < 0)
-			added += members(&now);
-		else
-			removed += members(&before);
+		count_difference(order <= 0 ? now.count : 0, order >= 0 ? before.count : 0, &added,
+				 &removed);
 		if (rc == SQLITE_OK && order <= 0)
 			rc = next_namesakes(&now);
 		if (rc == SQLITE_OK && order >= 0)
 			rc = next_namesakes(&before);
 	}
+	uint64_t written_without = 0, ended_without = 0;
+	if (rc == SQLITE_OK)
+		rc = count_versions(db, written_without_user_id_sql, run_id, &written_without);
+	if (rc == SQLITE_OK)
+		rc = count_versions(db, ended_without_user_id_sql, run_id, &ended_without);
+	count_difference(written_without, ended_without, &added, &removed);
 	if (rc == SQLITE_OK && changes) {
 		changes->users_added = added;
 		changes->users_removed = removed;

@@ -20,9 +20,11 @@ _Static_assert(IMADDR_HISTORY_RUNS == 60, "the LIMIT above names them");
  * each user of run `previous_run_id` with the same user ID (exactly, byte
  * for byte) whose IM address differs, a missing one included. Both runs'
  * users must be in the database; runs inside the caller's transaction.
- * When `changes` is not NULL, sets its users_added and users_removed (users
- * whose user ID the other run lacks; users without one are not counted)
- * and im_addresses_changed (the rows inserted). Returns SQLite's result code.
+ * When `changes` is not NULL, sets its users_added and users_removed (for
+ * each user ID, and for users without one, how many more or fewer users
+ * have it than in the previous run, so that previous_users + added -
+ * removed is this run's count) and im_addresses_changed (the rows
+ * inserted). Returns SQLite's result code.
  */
 int imaddr_report_changes_record(sqlite3 *db, sqlite3_int64 run_id,
 				 sqlite3_int64 previous_run_id,

@@ -57,6 +57,46 @@ Test(report_changes, match_exact_user_ids_and_every_namesake)
 	report_expect_rows(path, "SELECT count(*) FROM user_versions WHERE first_run = 2", "4\n");
 }
 
+/*
+ * Copies of a user ID: u1 loses one and changes, u2 gains one, and a user
+ * without a user ID comes. The counts add up: 3 + 2 - 1 = 4.
+ */
+static const struct report_fixture_user copies_before[] = {
+	{ 2, NULL, "u1", "A", "u1@example.com", "example.com" },
+	{ 3, NULL, "u1", "A", "u1@example.com", "example.com" },
+	{ 4, NULL, "u2", "B", "u2@example.com", "example.com" },
+};
+
+static const struct report_fixture_user copies_after[] = {
+	{ 2, NULL, "u1", "A", "u1new@example.com", "example.com" },
+	{ 3, NULL, "u2", "B", "u2@example.com", "example.com" },
+	{ 4, NULL, "u2", "B", "u2@example.com", "example.com" },
+	{ 5, NULL, NULL, "C", "c@example.com", "example.com" },
+};
+
+Test(report_changes, added_and_removed_count_copies_of_a_user_id)
+{
+	const char *path = path_in_dir("report.sqlite");
+	const struct report_fixture before = { "copies.csv", copies_before, 3, NULL, 0, NULL, 0 };
+	const struct report_fixture after = { "copies.csv", copies_after, 4, NULL, 0, NULL, 0 };
+	report_write_run(path, &before);
+	report_write_run(path, &after);
+
+	/* Computed again, as the run did, in a transaction given back. */
+	sqlite3 *db = NULL;
+	struct imaddr_run_changes changes = { 0 };
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "BEGIN; DELETE FROM im_address_changes WHERE run_id = 2",
+				  NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(imaddr_report_changes_record(db, 2, 1, &changes), SQLITE_OK, "%s",
+		     sqlite3_errmsg(db));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	cr_expect_eq(changes.users_added, 2);
+	cr_expect_eq(changes.users_removed, 1);
+	/* The u1 left is compared with both u1s of the run before. */
+	cr_expect_eq(changes.im_addresses_changed, 2);
+}
 
 static const struct report_fixture_user one_user[] = {
 	{ 2, NULL, "u", "U", "u@example.com", "example.com" },
