@@ -355,6 +355,12 @@ enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, i
 					"--bat - (standard output) cannot be chunked: chunks are "
 					"files in a directory");
 	char *other_form = NULL;
+	const char *slash = strrchr(path, '/');
+	/* Bulk Administration refuses to upload a file whose name holds a comma. */
+	if (!to_stdout && strchr(slash ? slash + 1 : path, ','))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"--bat '%s': Bulk Administration cannot upload a file "
+					"whose name holds a comma", path);
 	if (!to_stdout) {
 		split_name(path, &target, &stem, &extension);
 		other_form = imaddr_xstrdup(chunk_rows ? path : target);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "staged_file.h"
@@ -92,6 +93,23 @@ static void write_uri_source(FILE *out, const struct imaddr_audit_options *optio
 	      "   Wait for the sync and the BAT job to finish before step 6.\n", out);
 }
 
+/*
+ * Whether the IM domains may change: a new default domain, or a change of
+ * scheme (Directory URI takes the URIs' domains). Without the --current
+ * options imaddr does not know, and says what to do in either case.
+ */
+static bool domains_change(const struct imaddr_audit_options *options)
+{
+	if (!options->premigration)
+		return true;
+	if (options->current_scheme != options->scheme)
+		return true;
+	const char *today = options->current_default_domain ? options->current_default_domain
+							    : options->default_domain;
+	return options->scheme == IMADDR_SCHEME_USERID && today && options->default_domain &&
+	       strcasecmp(today, options->default_domain);
+}
+
 static void write_runbook(struct runbook *runbook, const struct imaddr_run_totals *totals)
 {
 	const struct imaddr_audit_options *options = runbook->options;
@@ -103,7 +121,7 @@ static void write_runbook(struct runbook *runbook, const struct imaddr_run_total
 
 	if (gmtime_r(&started, &utc))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &utc);
-	fprintf(out, "Changing the IM address scheme of IM and Presence: runbook\n"
+	fprintf(out, "Changing the IM address scheme or default domain of IM and Presence: runbook\n"
 		     "Written by imaddr %s on %s from the audit of %s.\n\n",
 		IMADDR_VERSION, when, options->input_name ? options->input_name : "the input");
 	fputs("Today:  ", out);
@@ -129,13 +147,25 @@ static void write_runbook(struct runbook *runbook, const struct imaddr_run_total
 
 	fputs("The scheme and the default domain are cluster-wide and the same on every\n"
 	      "IM and Presence cluster: the change moves every user's IM address at once\n"
-	      "and cannot be staged. Plan a maintenance window; users are signed out.\n\n", out);
+	      "and cannot be staged. Plan a maintenance window; users are signed out.\n"
+	      "With several clusters, take each step on every cluster before the next,\n"
+	      "with the same scheme, default domain and Directory URI mapping on all.\n\n",
+	      out);
 	write_blockers(out, totals);
 	fputs("2. Record the active users of each Presence Redundancy Group (Cisco Unified\n"
 	      "   CM Administration > System > Presence Redundancy Groups), then disable\n"
 	      "   High Availability on each group and wait two minutes.\n", out);
-	fputs("3. On every IM and Presence node, stop these services in this order\n"
-	      "   (Cisco Unified IM and Presence Serviceability > Tools > Control Center):\n",
+	/*
+	 * Stopping the XCP Router stops every XCP service, and starting it
+	 * starts none of them again (Cisco's IM and Presence deployment guide).
+	 */
+	fputs("3. On every IM and Presence node, note which Cisco XCP services are running\n"
+	      "   (Connection Manager, Web Connection Manager, Text Conference Manager,\n"
+	      "   Message Archiver, Directory Service, Authentication Service, the SIP and\n"
+	      "   XMPP Federation Connection Managers...): stopping Cisco XCP Router stops\n"
+	      "   them all, and starting it again starts none of them. Then stop these\n"
+	      "   services in this order (Cisco Unified IM and Presence Serviceability >\n"
+	      "   Tools > Control Center):\n",
 	      out);
 	for (size_t i = 0; i < SERVICE_COUNT; i++)
 		fprintf(out, "     %c. %s\n", (char)('a' + i), services[i]);
@@ -157,6 +187,15 @@ static void write_runbook(struct runbook *runbook, const struct imaddr_run_total
 		fprintf(out, "     %c. %s%s\n", (char)('a' + i), services[SERVICE_COUNT - 1 - i],
 			!strcmp(services[SERVICE_COUNT - 1 - i], "Cisco Presence Engine")
 				? " (on every node)" : "");
+	fprintf(out, "     %c. every Cisco XCP service step 3 noted on the node; then check in\n"
+		     "        Control Center that each of them is Started.\n",
+		(char)('a' + SERVICE_COUNT));
+	if (domains_change(options))
+		fputs("   The IM domains change: regenerate the cup-xmpp and cup-xmpp-s2s\n"
+		      "   certificates (Cisco Unified OS Administration > Security > Certificate\n"
+		      "   Management) so that their Subject Alternative Names are the IM domains\n"
+		      "   below, have them signed again if a CA signs them, and update the DNS\n"
+		      "   SRV records and federation partners that name the old domain.\n", out);
 	fputs("7. Re-enable High Availability on each Presence Redundancy Group once its\n"
 	      "   active session counts match the ones recorded in step 2.\n", out);
 	fputs("8. Audit a fresh export under the new scheme (imaddr audit without the\n"
