@@ -438,7 +438,10 @@ enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
  * A BAT "Update Users" CSV (USER ID,DIRECTORY URI) at `path` ("-": standard
  * output, not with chunks). With `chunk_rows` > 0 the rows are split into
  * files path-001.csv, path-002.csv... in the directory `path` without its
- * extension, which is replaced whole. Runs on one path take turns through
+ * extension, which is replaced whole; users of a cluster go to files of
+ * their own, path-CLUSTER-001.csv..., as a BAT job runs on one cluster.
+ * UINT64_MAX: that directory, without a limit of rows, for a run of
+ * several clusters. Runs on one path take turns through
  * path.lock, waiting up to `wait_ms` milliseconds (< 0: 30 s). Fails with
  * IMADDR_ERR_IO when the file's directory does not exist or `path` is a
  * symbolic link, a device or a FIFO.

@@ -31,6 +31,9 @@ struct bat_writer {
 	struct imaddr_buf quoted;    /* a field as quoted */
 	char *stream_name;           /* for messages */
 	size_t chunk_count;
+	size_t cluster_chunks;       /* the chunks of the current file's cluster */
+	char *file_cluster;          /* the cluster of the chunk being written, or NULL */
+	bool chunk_open;             /* a chunk was started (they start with a row) */
 	uint64_t rows_in_file;
 	char *token;                 /* the run's, and the report that decides it */
 	char *transaction_path;
@@ -110,8 +113,29 @@ static enum imaddr_status open_stream(struct bat_writer *writer, int fd, const c
 	return IMADDR_OK;
 }
 
-/* Chunk n in the staged directory: "out/bat.tmp-XXXXXX/bat-001.csv". */
-static enum imaddr_status open_next_chunk(struct bat_writer *writer, struct imaddr_error *err)
+static bool same_cluster(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* A cluster's name as part of a file name: what is not [A-Za-z0-9._-] becomes '_'. */
+static void append_cluster(struct imaddr_buf *name, const char *cluster)
+{
+	imaddr_buf_append_char(name, '-');
+	for (const char *c = cluster; *c; c++) {
+		bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			     (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
+		imaddr_buf_append_char(name, plain ? *c : '_');
+	}
+}
+
+/*
+ * The next chunk in the staged directory: "out/bat.tmp-XXXXXX/bat-001.csv",
+ * or, for users of a cluster, "bat-east-001.csv": a BAT job runs on one
+ * cluster, so a chunk never mixes two, and each cluster's count from 001.
+ */
+static enum imaddr_status open_next_chunk(struct bat_writer *writer, const char *cluster,
+					  struct imaddr_error *err)
 {
 	enum imaddr_status status = close_stream(writer, err);
 	struct imaddr_buf name;
@@ -119,9 +143,17 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, struct imad
 
 	if (status != IMADDR_OK)
 		return status;
+	if (!writer->chunk_open || !same_cluster(cluster, writer->file_cluster)) {
+		free(writer->file_cluster);
+		writer->file_cluster = cluster ? imaddr_xstrdup(cluster) : NULL;
+		writer->cluster_chunks = 0;
+	}
+	writer->chunk_open = true;
 	imaddr_buf_init(&name, 0);
-	imaddr_buf_appendf(&name, "%s/%s-%03zu%s", writer->staging.staged, writer->chunk_stem,
-			   writer->chunk_count + 1, writer->chunk_extension);
+	imaddr_buf_appendf(&name, "%s/%s", writer->staging.staged, writer->chunk_stem);
+	if (cluster)
+		append_cluster(&name, cluster);
+	imaddr_buf_appendf(&name, "-%03zu%s", writer->cluster_chunks + 1, writer->chunk_extension);
 	int fd = open(name.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0)
 		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot create '%s': %s", name.data,
@@ -131,6 +163,7 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, struct imad
 	imaddr_buf_release(&name);
 	if (status == IMADDR_OK) {
 		writer->chunk_count++;
+		writer->cluster_chunks++;
 		snprintf(step, sizeof(step), "bat-chunk-%zu", writer->chunk_count);
 		imaddr_step(step);
 	}
@@ -183,8 +216,10 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 		return IMADDR_OK;
 	}
 	writer->from_directory += user->dn != NULL;
-	if (writer->chunk_rows && writer->rows_in_file == writer->chunk_rows) {
-		enum imaddr_status status = open_next_chunk(writer, err);
+	if (writer->chunk_rows &&
+	    (!writer->chunk_open || writer->rows_in_file == writer->chunk_rows ||
+	     !same_cluster(user->cluster, writer->file_cluster))) {
+		enum imaddr_status status = open_next_chunk(writer, user->cluster, err);
 		if (status != IMADDR_OK)
 			return status;
 	}
@@ -210,7 +245,11 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 	const struct bat_writer *writer = (const struct bat_writer *)sink;
 	imaddr_buf_appendf(out, "BAT file '%s': %llu row%s", writer->path,
 			   (unsigned long long)writer->rows, writer->rows == 1 ? "" : "s");
-	if (writer->chunk_rows)
+	if (writer->chunk_rows == UINT64_MAX)
+		imaddr_buf_appendf(out, " in %zu file%s, one per cluster, in '%s'",
+				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s",
+				   writer->staging.target);
+	else if (writer->chunk_rows)
 		imaddr_buf_appendf(out, " in %zu file%s of at most %llu in '%s'",
 				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s",
 				   (unsigned long long)writer->chunk_rows, writer->staging.target);
@@ -270,9 +309,12 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	status = imaddr_staging_begin(&writer->staging, imaddr_report_holds_token, &fd, err);
 	if (status != IMADDR_OK)
 		return status;
-	if (writer->chunk_rows)
-		status = open_next_chunk(writer, err);
-	else
+	/* Chunks start with their first row, whose cluster names them. */
+	writer->chunk_open = false;
+	writer->cluster_chunks = 0;
+	free(writer->file_cluster);
+	writer->file_cluster = NULL;
+	if (!writer->chunk_rows)
 		status = open_stream(writer, fd, writer->staging.staged, err);
 	if (status != IMADDR_OK)
 		imaddr_staging_abort(&writer->staging);
@@ -283,8 +325,11 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 			      struct imaddr_error *err)
 {
 	struct bat_writer *writer = (struct bat_writer *)sink;
-	enum imaddr_status status = close_stream(writer, err);
-
+	/* No row at all: one chunk of the header alone, as one file would be. */
+	enum imaddr_status status = writer->chunk_rows && !writer->chunk_open
+					    ? open_next_chunk(writer, NULL, err) : IMADDR_OK;
+	if (status == IMADDR_OK)
+		status = close_stream(writer, err);
 	if (status == IMADDR_OK && !writer->to_stdout)
 		status = imaddr_staging_prepare(&writer->staging, writer->token,
 						writer->transaction_path, err);
@@ -320,6 +365,7 @@ static void bat_free(struct imaddr_sink *sink)
 	free(writer->path);
 	free(writer->chunk_stem);
 	free(writer->chunk_extension);
+	free(writer->file_cluster);
 	free(writer->other_form);
 	free(writer->stream_name);
 	free(writer->stream_buffer);

@@ -142,6 +142,17 @@ static FILE *summary_stream(const struct audit_config *config)
 	return config->bat && !strcmp(config->bat, "-") ? stderr : stdout;
 }
 
+/* Whether the inputs name more than one cluster. */
+static bool several_clusters(const struct audit_config *config)
+{
+	for (size_t i = 1; i < config->input_count; i++) {
+		const char *a = config->inputs[0].cluster, *b = config->inputs[i].cluster;
+		if (a && b ? strcmp(a, b) != 0 : a != b)
+			return true;
+	}
+	return false;
+}
+
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
 				      struct imaddr_error *err)
 {
@@ -151,8 +162,11 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	if (config->db &&
 	    (status = imaddr_sink_report_open(config->db, config->wait_ms, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
+	/* A BAT job runs on one cluster: several clusters' rows go to files apart. */
+	uint64_t bat_chunk = config->bat_chunk ? config->bat_chunk
+			     : several_clusters(config) ? UINT64_MAX : 0;
 	if (status == IMADDR_OK && config->bat &&
-	    (status = imaddr_sink_bat_open(config->bat, config->bat_chunk, config->wait_ms, &sink,
+	    (status = imaddr_sink_bat_open(config->bat, bat_chunk, config->wait_ms, &sink,
 					   err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	if (status == IMADDR_OK && config->ldif_fixes &&
