@@ -84,7 +84,7 @@ static void write_uri_source(FILE *out, const struct imaddr_audit_options *optio
 	      "   - users that are not synchronized: import ", out);
 	if (totals->outputs && strstr(totals->outputs, "BAT file "))
 		fputs("the BAT file this audit wrote\n"
-		      "     (see the files below)", out);
+		      "     (see the files below; each cluster's files on that cluster)", out);
 	else
 		fputs("a BAT file of their URIs\n"
 		      "     (imaddr audit --bat)", out);
