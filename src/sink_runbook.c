@@ -69,28 +69,44 @@ static void write_blockers(FILE *out, const struct imaddr_run_totals *totals)
 	      "   directory URI or resulting IM address is duplicate or invalid.\n", out);
 }
 
+/* `step` is "5." or "1b."; `before` what the sync and the BAT job must finish before. */
 static void write_uri_source(FILE *out, const struct imaddr_audit_options *options,
-			     const struct imaddr_run_totals *totals)
+			     const struct imaddr_run_totals *totals, const char *step,
+			     const char *before)
 {
 	const char *source = options->mapping.names[IMADDR_ROLE_DIRECTORY_URI][0];
 	bool ldap_attribute = !strcmp(source, "mail") ||
 			      !strcmp(source, "msRTCSIP-PrimaryUserAddress");
-	fputs("5. Give every user the directory URI the target reads:\n"
-	      "   - users that LDAP sync owns: Cisco Unified CM Administration > System >\n"
-	      "     LDAP > LDAP Directory: map Directory URI to ", out);
-	fputs(ldap_attribute ? source : "the attribute that holds it (mail or\n"
-				       "     msRTCSIP-PrimaryUserAddress)", out);
-	fputs(", then run a full sync;\n"
-	      "   - users that are not synchronized: import ", out);
+	fprintf(out, "%s Give every user the directory URI the target reads:\n"
+		     "   - users that LDAP sync owns: in Cisco Unified CM Administration > System >\n"
+		     "     LDAP > LDAP Directory, map Directory URI to\n"
+		     "     %s,\n"
+		     "     then run a full sync;\n", step,
+		ldap_attribute ? source
+			       : "the attribute that holds it (mail or msRTCSIP-PrimaryUserAddress)");
+	fputs("   - users that are not synchronized: import ", out);
 	if (totals->outputs && strstr(totals->outputs, "BAT file "))
 		fputs("the BAT file this audit wrote\n"
-		      "     (see the files below; each cluster's files on that cluster)", out);
+		      "     (see the files below)", out);
 	else
 		fputs("a BAT file of their URIs\n"
 		      "     (imaddr audit --bat)", out);
-	fputs(" with Bulk Administration > Users > Update\n"
-	      "     Users > Custom File.\n"
-	      "   Wait for the sync and the BAT job to finish before step 6.\n", out);
+	fprintf(out, " with Bulk Administration > Users > Update Users >\n"
+		     "     Custom File, each cluster's files on that cluster (about 65 users a\n"
+		     "     minute).\n"
+		     "   Wait for the sync and the BAT job to finish before %s.\n", before);
+}
+
+/*
+ * From UserID@Default_Domain to Directory URI the URIs can be set before
+ * the window: today's scheme does not read them, and the URIs a user lacks
+ * are blockers of step 1 all the same. Hours of BAT jobs then stay out of
+ * the window.
+ */
+static bool uris_before_the_window(const struct imaddr_audit_options *options)
+{
+	return options->premigration && options->current_scheme == IMADDR_SCHEME_USERID &&
+	       options->scheme == IMADDR_SCHEME_DIRECTORY_URI;
 }
 
 /*
@@ -152,6 +168,11 @@ static void write_runbook(struct runbook *runbook, const struct imaddr_run_total
 	      "with the same scheme, default domain and Directory URI mapping on all.\n\n",
 	      out);
 	write_blockers(out, totals);
+	if (uris_before_the_window(options)) {
+		fputs("   Today's scheme does not read directory URIs: set them now, outside\n"
+		      "   the window, and audit again.\n", out);
+		write_uri_source(out, options, totals, "1b.", "you audit again");
+	}
 	fputs("2. Record the active users of each Presence Redundancy Group (Cisco Unified\n"
 	      "   CM Administration > System > Presence Redundancy Groups), then disable\n"
 	      "   High Availability on each group and wait two minutes.\n", out);
@@ -177,8 +198,11 @@ static void write_runbook(struct runbook *runbook, const struct imaddr_run_total
 		fputs(" to Directory URI", out);
 	fputs(" (Cisco Unified CM IM and Presence\n"
 	      "   Administration > Presence > Settings > Advanced Configuration).\n", out);
-	if (options->scheme == IMADDR_SCHEME_DIRECTORY_URI)
-		write_uri_source(out, options, totals);
+	if (uris_before_the_window(options))
+		fputs("5. Nothing to import: the directory URIs were set in step 1b. Check that\n"
+		      "   no LDAP sync or BAT job is still running.\n", out);
+	else if (options->scheme == IMADDR_SCHEME_DIRECTORY_URI)
+		write_uri_source(out, options, totals, "5.", "step 6");
 	else
 		fputs("5. Nothing to import: the user IDs are the IM addresses' local parts.\n",
 		      out);
