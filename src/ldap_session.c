@@ -423,8 +423,8 @@ static void read_configured_base(void)
 
 const char *imaddr_ldap_configured_base(void)
 {
-	static pthread_once_t read = PTHREAD_ONCE_INIT;
-	pthread_once(&read, read_configured_base);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, read_configured_base);
 	return configured_base;
 }
 
