@@ -245,12 +245,14 @@ static void print_waived(FILE *out, const char *waivers, const struct imaddr_sum
 }
 
 /* printf pads by bytes; a U-label needs padding by the columns it takes to line up. */
+/* `text` and spaces up to `width` columns; one space at least, past it. */
 static void print_padded(FILE *out, const char *text, size_t width)
 {
 	size_t shown = imaddr_normalize_display_width(text, strlen(text));
 	fputs(text, out);
-	for (; shown < width; shown++)
+	do
 		fputc(' ', out);
+	while (++shown < width);
 }
 
 static void print_domains(FILE *out, const struct imaddr_run_totals *totals)

@@ -222,6 +222,17 @@ Test(sink_summary, says_how_many_members_a_large_group_has)
 	free(text);
 }
 
+/* A domain as wide as its column still has a space before the next. */
+Test(sink_summary, keeps_long_domains_apart)
+{
+	char *text = summarize_uri("sAMAccountName,sn,mail\n"
+				   "a1,A,a@department-of-information-technology.example.com\n",
+				   NULL);
+	expect_line(text, "\n  department-of-information-technology.example.com "
+			  "department-of-information-technology.example.com        1\n");
+	free(text);
+}
+
 Test(sink_summary, lines_up_wide_u_labels)
 {
 	/* 例え.jp: two wide characters, seven columns for nine bytes. */
