@@ -27,7 +27,12 @@ json_t *imaddr_json_text(struct imaddr_buf *scratch, const char *value)
 {
 	if (!value)
 		return json_null();
-	imaddr_normalize_utf8_repair(value, strlen(value), scratch);
+	return imaddr_json_bytes(scratch, value, strlen(value));
+}
+
+json_t *imaddr_json_bytes(struct imaddr_buf *scratch, const char *value, size_t length)
+{
+	imaddr_normalize_utf8_repair(value, length, scratch);
 	return imaddr_json_checked(json_stringn(scratch->data ? scratch->data : "", scratch->len));
 }
 

@@ -23,6 +23,8 @@ void imaddr_json_append(json_t *array, json_t *value);
  * UTF-8, so a byte that is not becomes U+FFFD. `scratch` is reused.
  */
 json_t *imaddr_json_text(struct imaddr_buf *scratch, const char *value);
+/** The same for `length` bytes, which may hold NULs (each becomes U+FFFD). */
+json_t *imaddr_json_bytes(struct imaddr_buf *scratch, const char *value, size_t length);
 /** A count as a JSON integer, INT64_MAX at most. */
 json_t *imaddr_json_count(uint64_t value);
 

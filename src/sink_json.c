@@ -159,13 +159,13 @@ enum imaddr_status imaddr_address_result_write_json(const char *address, size_t 
 						    void *out, struct imaddr_error *err)
 {
 	struct imaddr_buf scratch;
-	char *copy = imaddr_xstrndup(address, length);
 	json_t *object = imaddr_json_checked(json_object());
 	json_t *findings = imaddr_json_checked(json_array());
 	imaddr_buf_init(&scratch, 0);
 	bool valid = true;
 
-	imaddr_json_set(object, "address", imaddr_json_text(&scratch, copy));
+	/* All of it: a NUL inside is U+FFFD, not the end. */
+	imaddr_json_set(object, "address", imaddr_json_bytes(&scratch, address, length));
 	imaddr_json_set(object, "canonical", imaddr_json_text(&scratch, result->canonical));
 	imaddr_json_set(object, "unicode", imaddr_json_text(&scratch, result->unicode));
 	for (size_t i = 0; i < result->finding_count; i++) {
@@ -185,7 +185,6 @@ enum imaddr_status imaddr_address_result_write_json(const char *address, size_t 
 		     fputc('\n', out) == EOF;
 	json_decref(object);
 	imaddr_buf_release(&scratch);
-	free(copy);
 	if (failed)
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the JSON line");
 	return IMADDR_OK;

@@ -51,24 +51,45 @@ static void put_str(struct run *run, const char *text)
 	put(run, text, strlen(text));
 }
 
+/*
+ * The address as given, its control characters written \xNN: a tab would
+ * add a column and a NUL or line break end one, and every line must stay
+ * one address's.
+ */
+static void put_address(struct run *run, const char *address, size_t length)
+{
+	for (size_t i = 0; i < length; i++) {
+		unsigned char byte = (unsigned char)address[i];
+		if (byte < 0x20 || byte == 0x7f) {
+			char escaped[5];
+			snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
+			put(run, escaped, 4);
+		} else {
+			put(run, address + i, 1);
+		}
+	}
+}
+
 /* One fwrite per address: stdout's lock is taken once, not once a field. */
 static void check_one(const char *address, size_t length, struct run *run)
 {
 	const struct imaddr_address_result *result =
 		imaddr_address_checker_check(run->checker, address, length);
+	for (size_t i = 0; i < result->finding_count; i++) {
+		if (!run->never && imaddr_code_severity(result->findings[i].code) >= run->fail_on)
+			run->failed = true;
+	}
+	/* -q: the exit status alone, in either form. */
+	if (run->quiet)
+		return;
 	if (run->json) {
 		struct imaddr_error err;
-		for (size_t i = 0; i < result->finding_count; i++) {
-			if (!run->never &&
-			    imaddr_code_severity(result->findings[i].code) >= run->fail_on)
-				run->failed = true;
-		}
 		/* A failed write shows in the final fflush's status. */
 		imaddr_address_result_write_json(address, length, result, stdout, &err);
 		return;
 	}
 	run->line_len = 0;
-	put(run, address, length);
+	put_address(run, address, length);
 	put(run, "\t", 1);
 	put_str(run, result->canonical ? result->canonical : "-");
 	put(run, "\t", 1);
@@ -84,12 +105,9 @@ static void check_one(const char *address, size_t length, struct run *run)
 			put_str(run, finding->suggestion);
 			put(run, "')", 2);
 		}
-		if (!run->never && imaddr_code_severity(finding->code) >= run->fail_on)
-			run->failed = true;
 	}
 	put(run, "\n", 1);
-	if (!run->quiet)
-		fwrite(run->line, 1, run->line_len, stdout);
+	fwrite(run->line, 1, run->line_len, stdout);
 }
 
 int tool_check_address(int argc, char **argv)
@@ -155,11 +173,19 @@ int tool_check_address(int argc, char **argv)
 		/* Large batches: a block-buffered stdout costs one write per 64 KiB. */
 		static char out_buffer[1 << 16];
 		setvbuf(stdout, out_buffer, _IOFBF, sizeof(out_buffer));
+		bool first = true;
 		while ((length = getline(&line, &size, stdin)) >= 0) {
 			while (length && (line[length - 1] == '\n' || line[length - 1] == '\r'))
 				length--;
-			if (length)
-				check_one(line, (size_t)length, &run);
+			/* A list saved by Notepad or Excel starts with a byte order mark. */
+			char *address = line;
+			if (first && length >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+				address += 3;
+				length -= 3;
+			}
+			first = false;
+			/* Every line gets a line back, an empty one too, so that they pair up. */
+			check_one(address, (size_t)length, &run);
 		}
 		free(line);
 	}
