@@ -31,7 +31,12 @@ struct bat_writer {
 	struct imaddr_buf quoted;    /* a field as quoted */
 	char *stream_name;           /* for messages */
 	size_t chunk_count;
-	size_t cluster_chunks;       /* the chunks of the current file's cluster */
+	/* Each cluster's chunks so far: its inputs need not follow one another. */
+	struct cluster_chunks {
+		char *cluster;               /* NULL: the users of no cluster */
+		size_t chunks;
+	} *clusters;
+	size_t cluster_count;
 	char *file_cluster;          /* the cluster of the chunk being written, or NULL */
 	bool chunk_open;             /* a chunk was started (they start with a row) */
 	uint64_t rows_in_file;
@@ -129,6 +134,28 @@ static void append_cluster(struct imaddr_buf *name, const char *cluster)
 	}
 }
 
+static struct cluster_chunks *chunks_of(struct bat_writer *writer, const char *cluster)
+{
+	for (size_t i = 0; i < writer->cluster_count; i++)
+		if (same_cluster(writer->clusters[i].cluster, cluster))
+			return &writer->clusters[i];
+	writer->clusters = imaddr_xrealloc(writer->clusters,
+					   (writer->cluster_count + 1) * sizeof(*writer->clusters));
+	writer->clusters[writer->cluster_count] = (struct cluster_chunks){
+		cluster ? imaddr_xstrdup(cluster) : NULL, 0
+	};
+	return &writer->clusters[writer->cluster_count++];
+}
+
+static void forget_clusters(struct bat_writer *writer)
+{
+	for (size_t i = 0; i < writer->cluster_count; i++)
+		free(writer->clusters[i].cluster);
+	free(writer->clusters);
+	writer->clusters = NULL;
+	writer->cluster_count = 0;
+}
+
 /*
  * The next chunk in the staged directory: "out/bat.tmp-XXXXXX/bat-001.csv",
  * or, for users of a cluster, "bat-east-001.csv": a BAT job runs on one
@@ -146,14 +173,14 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, const char 
 	if (!writer->chunk_open || !same_cluster(cluster, writer->file_cluster)) {
 		free(writer->file_cluster);
 		writer->file_cluster = cluster ? imaddr_xstrdup(cluster) : NULL;
-		writer->cluster_chunks = 0;
 	}
 	writer->chunk_open = true;
+	struct cluster_chunks *counted = chunks_of(writer, cluster);
 	imaddr_buf_init(&name, 0);
 	imaddr_buf_appendf(&name, "%s/%s", writer->staging.staged, writer->chunk_stem);
 	if (cluster)
 		append_cluster(&name, cluster);
-	imaddr_buf_appendf(&name, "-%03zu%s", writer->cluster_chunks + 1, writer->chunk_extension);
+	imaddr_buf_appendf(&name, "-%03zu%s", counted->chunks + 1, writer->chunk_extension);
 	int fd = open(name.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0)
 		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot create '%s': %s", name.data,
@@ -163,7 +190,7 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, const char 
 	imaddr_buf_release(&name);
 	if (status == IMADDR_OK) {
 		writer->chunk_count++;
-		writer->cluster_chunks++;
+		counted->chunks++;
 		snprintf(step, sizeof(step), "bat-chunk-%zu", writer->chunk_count);
 		imaddr_step(step);
 	}
@@ -246,7 +273,7 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 	imaddr_buf_appendf(out, "BAT file '%s': %llu row%s", writer->path,
 			   (unsigned long long)writer->rows, writer->rows == 1 ? "" : "s");
 	if (writer->chunk_rows == UINT64_MAX)
-		imaddr_buf_appendf(out, " in %zu file%s, one per cluster, in '%s'",
+		imaddr_buf_appendf(out, " in %zu file%s, each cluster's apart, in '%s'",
 				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s",
 				   writer->staging.target);
 	else if (writer->chunk_rows)
@@ -275,10 +302,10 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 	 */
 	struct stat st;
 	if (writer->other_form && lstat(writer->other_form, &st) == 0)
-		imaddr_buf_appendf(out, "  warning: '%s', %s of an earlier run %s --bat-chunk, is "
-				   "still there: delete it, so that it is not imported by mistake\n",
-				   writer->other_form, writer->chunk_rows ? "the BAT file" : "the chunks",
-				   writer->chunk_rows ? "without" : "with");
+		imaddr_buf_appendf(out, "  warning: '%s' (%s of an earlier run) is still there: "
+				   "delete it, so that it is not imported by mistake\n",
+				   writer->other_form, writer->chunk_rows ? "the one BAT file"
+									 : "the BAT chunks");
 }
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
@@ -311,7 +338,7 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 		return status;
 	/* Chunks start with their first row, whose cluster names them. */
 	writer->chunk_open = false;
-	writer->cluster_chunks = 0;
+	forget_clusters(writer);
 	free(writer->file_cluster);
 	writer->file_cluster = NULL;
 	if (!writer->chunk_rows)
@@ -366,6 +393,7 @@ static void bat_free(struct imaddr_sink *sink)
 	free(writer->chunk_stem);
 	free(writer->chunk_extension);
 	free(writer->file_cluster);
+	forget_clusters(writer);
 	free(writer->other_form);
 	free(writer->stream_name);
 	free(writer->stream_buffer);
