@@ -23,6 +23,12 @@ void *imaddr_xrealloc(void *pointer, size_t size);
 char *imaddr_xstrdup(const char *string);
 char *imaddr_xstrndup(const char *string, size_t length);
 
+/* Two texts alike, NULL only as NULL: a cluster, a key, an address that may be absent. */
+static inline bool imaddr_same_text(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
 /**
  * Gives `stream` a buffer of `size` bytes and returns it, to be freed after
  * the stream is closed. glibc's setvbuf ignores the size unless it is given

@@ -139,11 +139,6 @@ static void close_namesakes(struct namesakes *group)
 	free(group->members);
 }
 
-static bool same_address(const char *a, const char *b)
-{
-	return a && b ? !strcmp(a, b) : a == b;
-}
-
 /* Each user of this run against each namesake of the previous run. */
 static int insert_changes(sqlite3_stmt *insert, const struct namesakes *now,
 			  const struct namesakes *before)
@@ -153,7 +148,7 @@ static int insert_changes(sqlite3_stmt *insert, const struct namesakes *now,
 		for (size_t j = 0; rc == SQLITE_OK && j < before->count; j++) {
 			const char *current = namesake_im_address(now, i);
 			const char *previous = namesake_im_address(before, j);
-			if (same_address(current, previous))
+			if (imaddr_same_text(current, previous))
 				continue;
 			rc = sqlite3_bind_int64(insert, 4, now->members[i].ordinal);
 			if (rc == SQLITE_OK)

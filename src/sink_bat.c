@@ -37,7 +37,7 @@ struct bat_writer {
 		size_t chunks;
 	} *clusters;
 	size_t cluster_count;
-	char *file_cluster;          /* the cluster of the chunk being written, or NULL */
+	size_t file_cluster;         /* clusters[] of the chunk being written */
 	bool chunk_open;             /* a chunk was started (they start with a row) */
 	uint64_t rows_in_file;
 	char *token;                 /* the run's, and the report that decides it */
@@ -118,11 +118,6 @@ static enum imaddr_status open_stream(struct bat_writer *writer, int fd, const c
 	return IMADDR_OK;
 }
 
-static bool same_cluster(const char *a, const char *b)
-{
-	return a && b ? !strcmp(a, b) : a == b;
-}
-
 /* A cluster's name as part of a file name: what is not [A-Za-z0-9._-] becomes '_'. */
 static void append_cluster(struct imaddr_buf *name, const char *cluster)
 {
@@ -137,7 +132,7 @@ static void append_cluster(struct imaddr_buf *name, const char *cluster)
 static struct cluster_chunks *chunks_of(struct bat_writer *writer, const char *cluster)
 {
 	for (size_t i = 0; i < writer->cluster_count; i++)
-		if (same_cluster(writer->clusters[i].cluster, cluster))
+		if (imaddr_same_text(writer->clusters[i].cluster, cluster))
 			return &writer->clusters[i];
 	writer->clusters = imaddr_xrealloc(writer->clusters,
 					   (writer->cluster_count + 1) * sizeof(*writer->clusters));
@@ -170,12 +165,9 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, const char 
 
 	if (status != IMADDR_OK)
 		return status;
-	if (!writer->chunk_open || !same_cluster(cluster, writer->file_cluster)) {
-		free(writer->file_cluster);
-		writer->file_cluster = cluster ? imaddr_xstrdup(cluster) : NULL;
-	}
-	writer->chunk_open = true;
 	struct cluster_chunks *counted = chunks_of(writer, cluster);
+	writer->file_cluster = (size_t)(counted - writer->clusters);
+	writer->chunk_open = true;
 	imaddr_buf_init(&name, 0);
 	imaddr_buf_appendf(&name, "%s/%s", writer->staging.staged, writer->chunk_stem);
 	if (cluster)
@@ -245,7 +237,7 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 	writer->from_directory += user->dn != NULL;
 	if (writer->chunk_rows &&
 	    (!writer->chunk_open || writer->rows_in_file == writer->chunk_rows ||
-	     !same_cluster(user->cluster, writer->file_cluster))) {
+	     !imaddr_same_text(user->cluster, writer->clusters[writer->file_cluster].cluster))) {
 		enum imaddr_status status = open_next_chunk(writer, user->cluster, err);
 		if (status != IMADDR_OK)
 			return status;
@@ -339,8 +331,6 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	/* Chunks start with their first row, whose cluster names them. */
 	writer->chunk_open = false;
 	forget_clusters(writer);
-	free(writer->file_cluster);
-	writer->file_cluster = NULL;
 	if (!writer->chunk_rows)
 		status = open_stream(writer, fd, writer->staging.staged, err);
 	if (status != IMADDR_OK)
@@ -392,7 +382,6 @@ static void bat_free(struct imaddr_sink *sink)
 	free(writer->path);
 	free(writer->chunk_stem);
 	free(writer->chunk_extension);
-	free(writer->file_cluster);
 	forget_clusters(writer);
 	free(writer->other_form);
 	free(writer->stream_name);

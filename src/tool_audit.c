@@ -146,8 +146,7 @@ static FILE *summary_stream(const struct audit_config *config)
 static bool several_clusters(const struct audit_config *config)
 {
 	for (size_t i = 1; i < config->input_count; i++) {
-		const char *a = config->inputs[0].cluster, *b = config->inputs[i].cluster;
-		if (a && b ? strcmp(a, b) != 0 : a != b)
+		if (!imaddr_same_text(config->inputs[0].cluster, config->inputs[i].cluster))
 			return true;
 	}
 	return false;

@@ -58,16 +58,18 @@ static void put_str(struct run *run, const char *text)
  */
 static void put_address(struct run *run, const char *address, size_t length)
 {
+	size_t plain = 0;   /* the start of the bytes not put yet */
 	for (size_t i = 0; i < length; i++) {
 		unsigned char byte = (unsigned char)address[i];
-		if (byte < 0x20 || byte == 0x7f) {
-			char escaped[5];
-			snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
-			put(run, escaped, 4);
-		} else {
-			put(run, address + i, 1);
-		}
+		if (byte >= 0x20 && byte != 0x7f)
+			continue;
+		char escaped[5];
+		snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
+		put(run, address + plain, i - plain);
+		put(run, escaped, 4);
+		plain = i + 1;
 	}
+	put(run, address + plain, length - plain);
 }
 
 /* One fwrite per address: stdout's lock is taken once, not once a field. */

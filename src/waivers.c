@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "buffer.h"
 #include "error.h"
 #include "normalize.h"
 
@@ -251,11 +252,6 @@ static void read_subject(struct parse *parse, enum column column, char **text, c
 	*key = imaddr_xstrndup(parse->key.data, parse->key.len);
 }
 
-static bool same_key(const char *a, const char *b)
-{
-	return a && b ? !strcmp(a, b) : a == b;
-}
-
 /* Indexes waiver `index` (its keys set), refusing a second copy of one. */
 static bool index_waiver(struct parse *parse, size_t index)
 {
@@ -270,8 +266,8 @@ static bool index_waiver(struct parse *parse, size_t index)
 		imaddr_strmap_get(&waivers->index, probe(waivers, waiver->code, kind, &parse->key));
 	for (size_t i = (size_t)entry->count; i; i = waivers->items[i - 1].next) {
 		const struct imaddr_waiver *other = &waivers->items[i - 1];
-		if (same_key(other->user_key, waiver->user_key) &&
-		    same_key(other->value_key, waiver->value_key)) {
+		if (imaddr_same_text(other->user_key, waiver->user_key) &&
+		    imaddr_same_text(other->value_key, waiver->value_key)) {
 			fail(parse, "the same waiver as line %llu (the same code, user_id and value)",
 			     (unsigned long long)other->line);
 			return false;
