@@ -193,15 +193,19 @@ static int prepare_inserts(struct report *report)
 	imaddr_buf_init(&columns, 0);
 	imaddr_buf_appendf(&columns, "user_versions (first_run, id, derived, %s)", reported);
 	free(reported);
+	int rc = imaddr_report_rows_register(report->db);
 	/*
 	 * The id, what is derived (NULL when nothing), then the reported
 	 * fields; a number's bit n + 2 is field n's.
 	 */
-	int rc = imaddr_report_rows_prepare(&report->users, report->db, columns.data,
-					    report->run_id, 2 + (int)report->user_numbers,
-					    (int)report->user_texts,
-					    1u << 1 |
-					    imaddr_fields_zero_is_null(user, IMADDR_FIELD_REPORTED) << 2);
+	if (rc == SQLITE_OK)
+		rc = imaddr_report_rows_prepare(&report->users, report->db, columns.data,
+						report->run_id, 2 + (int)report->user_numbers,
+						(int)report->user_texts,
+						1u << 1 |
+						imaddr_fields_zero_is_null(user,
+									   IMADDR_FIELD_REPORTED)
+							<< 2);
 	imaddr_buf_release(&columns);
 	/*
 	 * id, ordinal, line, related_ordinal, user_version and related_version

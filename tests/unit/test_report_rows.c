@@ -92,8 +92,8 @@ static void write_sized_run(const char *path, uint64_t count, struct imaddr_buf 
 }
 
 /*
- * Users and findings are inserted many to a statement and the last few of a
- * run one by one. Whatever the number per statement, some of these runs
+ * Users and findings are inserted many to a statement, the last few of a
+ * run in a shorter one. Whatever the number per statement, some of these runs
  * fill exactly a whole number of statements and others one row more or
  * less: runs of 2^k - 1, 2^k and 2^k + 1 users read back whole, through
  * users and finding_rows, each finding with its user's line and DN.
@@ -137,6 +137,9 @@ Test(report_rows, runs_of_every_size_read_back_whole)
 		"SELECT count(*), sum(ordinal <> 0), sum(line IS NULL), sum(dn IS NULL),"
 		" sum(user_id IS NOT NULL) FROM findings",
 		expected);
+	/* The rows reach SQLite through a table of this connection only. */
+	report_expect_rows(path,
+		"SELECT count(*) FROM sqlite_master WHERE sql LIKE '%imaddr_pending_rows%'", "0\n");
 	imaddr_buf_release(&users);
 	imaddr_buf_release(&findings);
 }
