@@ -363,8 +363,12 @@ enum imaddr_status imaddr_audit_take_user(struct imaddr_audit *audit,
 	imaddr_duplicates_add(&audit->duplicates, &checked->spooled, checked->key_field);
 	add_skeletons(audit, checked);
 	status = spool_user(audit, checked, place, err);
+	uint64_t codes = 0;
+	for (uint64_t i = 0; i < checked->check_count; i++)
+		codes |= (uint64_t)1 << checked->checks[i].code;
 	if (status == IMADDR_OK)
-		status = imaddr_sink_driver_user(&audit->sinks, user, err);
+		status = imaddr_sink_driver_user(&audit->sinks, user, codes, any_error(audit, codes),
+						 err);
 	for (uint64_t i = 0; status == IMADDR_OK && i < checked->check_count; i++) {
 		const struct imaddr_checked_finding *item = &checked->checks[i];
 		struct imaddr_finding finding = {
@@ -510,13 +514,18 @@ static enum imaddr_status deliver_spooled(void *context, struct imaddr_spooled_u
 	return pass->deliver(pass->driver, user, err);
 }
 
-/* The final pass: every user from the spool, in input order, findings final. */
+static bool replays(const void *driver, uint64_t ordinal)
+{
+	return imaddr_sink_driver_replays(driver, ordinal);
+}
+
+/* The final pass: the users an output wants, in input order, findings final. */
 static enum imaddr_status replay_users(void *context, imaddr_sink_deliver_fn *deliver,
 				       struct imaddr_sink_driver *driver, struct imaddr_error *err)
 {
 	struct final_pass pass = { context, deliver, driver };
-	enum imaddr_status status = imaddr_spool_each(&pass.audit->spool, deliver_spooled, &pass,
-						      err);
+	enum imaddr_status status = imaddr_spool_each_wanted(&pass.audit->spool, replays, driver,
+							     deliver_spooled, &pass, err);
 	/* While the outputs finish: the commit then only renames it. */
 	if (status == IMADDR_OK && imaddr_user_cache_is_open(&pass.audit->cache))
 		status = imaddr_user_cache_write_index(&pass.audit->cache, err);

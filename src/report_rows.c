@@ -134,7 +134,8 @@ static int pending_column(sqlite3_vtab_cursor *cursor, sqlite3_context *context,
 		return SQLITE_OK;
 	}
 	int text = column - IMADDR_REPORT_ROWS_MAX_NUMBERS;
-	if (text >= rows->texts || text >= IMADDR_REPORT_ROWS_MAX_TEXTS || row->text[text] == SIZE_MAX)
+	if (text >= rows->texts || text >= IMADDR_REPORT_ROWS_MAX_TEXTS ||
+	    row->text[text] == SIZE_MAX)
 		sqlite3_result_null(context);
 	else
 		sqlite3_result_text(context, rows->strings.data + row->text[text],

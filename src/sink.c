@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,18 +52,42 @@ void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
 	driver->final_pass = false;
 	driver->decider = 0;
 	driver->final_pass_started = false;
+	driver->replay_all = false;
+	driver->selective = false;
+	driver->replay_outputs = 0;
+	driver->input_ended = false;
+	driver->last_ordinal = 0;
+	driver->replay = NULL;
+	driver->replay_size = 0;
 	driver->notes = NULL;
 	driver->run_notes = NULL;
 	memset(&driver->told, 0, sizeof(driver->told));
 	driver->token[0] = '\0';
 }
 
+/* The bit of replay[] that says the user's findings grew after the read. */
+#define REPLAY_GREW 0x80u
+#define REPLAY_OUTPUTS 7
+
 void imaddr_sink_driver_add(struct imaddr_sink_driver *driver, struct imaddr_sink *sink)
 {
-	driver->slots = imaddr_xrealloc(driver->slots, (driver->count + 1) * sizeof(*driver->slots));
-	driver->slots[driver->count++] = (struct imaddr_sink_slot){ .sink = sink };
-	if (sink->ops->flags & IMADDR_SINK_FINAL_PASS)
+	const struct imaddr_sink_ops *ops = sink->ops;
+	struct imaddr_sink_slot slot = { .sink = sink };
+
+	if (ops->flags & IMADDR_SINK_FINAL_PASS) {
 		driver->final_pass = true;
+		/* An output on a worker loses its select when it is wrapped. */
+		bool selects = (ops->select && !(ops->flags & IMADDR_SINK_ON_WORKER)) ||
+			       (ops->flags & IMADDR_SINK_USERS_WITH_FINDINGS);
+		if (selects && driver->replay_outputs < REPLAY_OUTPUTS) {
+			slot.replay_bit = (uint8_t)(1u << driver->replay_outputs++);
+			driver->selective = true;
+		} else {
+			driver->replay_all = true;
+		}
+	}
+	driver->slots = imaddr_xrealloc(driver->slots, (driver->count + 1) * sizeof(*driver->slots));
+	driver->slots[driver->count++] = slot;
 }
 
 void imaddr_sink_driver_add_note(struct imaddr_sink_driver *driver, const char *line)
@@ -95,6 +120,7 @@ void imaddr_sink_driver_release(struct imaddr_sink_driver *driver)
 	for (size_t i = 0; i < driver->count; i++)
 		imaddr_sink_free(driver->slots[i].sink);
 	free(driver->slots);
+	free(driver->replay);
 	free(driver->notes);
 	free(driver->run_notes);
 	imaddr_sink_driver_init(driver);
@@ -139,25 +165,62 @@ static bool final_pass(const struct imaddr_sink_slot *slot)
 	return slot->sink->ops->flags & IMADDR_SINK_FINAL_PASS;
 }
 
-enum imaddr_status imaddr_sink_driver_user(struct imaddr_sink_driver *driver,
-					   const struct imaddr_user *user,
-					   struct imaddr_error *err)
+static void note_replay(struct imaddr_sink_driver *driver, uint64_t ordinal, uint8_t bits)
 {
+	if (ordinal >= driver->replay_size) {
+		uint64_t size = driver->replay_size ? driver->replay_size : 4096;
+		while (size <= ordinal)
+			size *= 2;
+		driver->replay = imaddr_xrealloc(driver->replay, size);
+		memset(driver->replay + driver->replay_size, 0, size - driver->replay_size);
+		driver->replay_size = size;
+	}
+	driver->replay[ordinal] |= bits;
+}
+
+enum imaddr_status imaddr_sink_driver_user(struct imaddr_sink_driver *driver,
+					   const struct imaddr_user *user, uint64_t codes,
+					   bool has_error, struct imaddr_error *err)
+{
+	struct imaddr_user so_far = *user;
+	uint8_t wanted = 0;
+
+	so_far.finding_codes = codes;
+	so_far.has_error = has_error;
 	for (size_t i = 0; i < driver->count; i++) {
-		struct imaddr_sink *sink = driver->slots[i].sink;
-		if (!sink->ops->user || final_pass(&driver->slots[i]))
+		const struct imaddr_sink_slot *slot = &driver->slots[i];
+		struct imaddr_sink *sink = slot->sink;
+		if (final_pass(slot)) {
+			if (slot->replay_bit &&
+			    (sink->ops->select ? sink->ops->select(sink, &so_far) : codes != 0))
+				wanted |= slot->replay_bit;
+			continue;
+		}
+		if (!sink->ops->user)
 			continue;
 		enum imaddr_status status = sink->ops->user(sink, user, err);
 		if (status != IMADDR_OK)
 			return status;
 	}
+	if (driver->selective && wanted)
+		note_replay(driver, user->ordinal, wanted);
+	driver->last_ordinal = user->ordinal;
 	return IMADDR_OK;
+}
+
+bool imaddr_sink_driver_replays(const struct imaddr_sink_driver *driver, uint64_t ordinal)
+{
+	return driver->replay_all || (ordinal < driver->replay_size && driver->replay[ordinal]);
 }
 
 enum imaddr_status imaddr_sink_driver_finding(struct imaddr_sink_driver *driver,
 					      const struct imaddr_finding *finding,
 					      struct imaddr_error *err)
 {
+	/* A user's own findings follow it; any other grew its findings after its select. */
+	if (driver->selective && finding->ordinal &&
+	    (driver->input_ended || finding->ordinal != driver->last_ordinal))
+		note_replay(driver, finding->ordinal, REPLAY_GREW);
 	for (size_t i = 0; i < driver->count; i++) {
 		struct imaddr_sink *sink = driver->slots[i].sink;
 		if (!sink->ops->finding)
@@ -180,6 +243,7 @@ enum imaddr_status imaddr_sink_driver_input_end(struct imaddr_sink_driver *drive
 		if (status != IMADDR_OK)
 			return status;
 	}
+	driver->input_ended = true;
 	imaddr_step("input-end");
 	return IMADDR_OK;
 }
@@ -195,9 +259,15 @@ static enum imaddr_status deliver_final(struct imaddr_sink_driver *driver,
 		driver->final_pass_started = true;
 		imaddr_step("final-pass");
 	}
+	uint8_t bits = driver->selective && user->ordinal < driver->replay_size
+			       ? driver->replay[user->ordinal]
+			       : 0;
 	for (size_t i = 0; i < driver->count; i++) {
-		struct imaddr_sink *sink = driver->slots[i].sink;
-		if (!sink->ops->user || !final_pass(&driver->slots[i]))
+		const struct imaddr_sink_slot *slot = &driver->slots[i];
+		struct imaddr_sink *sink = slot->sink;
+		if (!sink->ops->user || !final_pass(slot))
+			continue;
+		if (slot->replay_bit && !(bits & (slot->replay_bit | REPLAY_GREW)))
 			continue;
 		if ((sink->ops->flags & IMADDR_SINK_USERS_WITH_FINDINGS) && !user->finding_codes)
 			continue;

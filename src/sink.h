@@ -42,6 +42,22 @@
  * only the users with a finding in the final pass (the worklist: most users
  * have none, and each one handed to a worker costs a copy and its
  * decoding). Every callback may be NULL.
+ *
+ * An output with a final pass usually wants a few of the users in it (the
+ * rows of a BAT file), and reading a million back from the spool to find
+ * them took a third of a second. So during the read the driver asks it:
+ *
+ *   select       once per user in input order, with has_error and
+ *                finding_codes of the user's own checks (the duplicates and
+ *                look-alikes still to come): whether it wants the user in the
+ *                final pass
+ *
+ * The final pass then gives it the users it selected, and those whose
+ * findings grew after the read whether it selected them or not, and no
+ * others; findings only grow. Without select it gets every user (with
+ * IMADDR_SINK_USERS_WITH_FINDINGS, every user with a finding during the read
+ * or after it). Select runs on the audit's thread: an output on a worker
+ * has none.
  */
 #ifndef IMADDR_SINK_H
 #define IMADDR_SINK_H
@@ -66,6 +82,7 @@ struct imaddr_sink_ops {
 				    struct imaddr_error *err);
 	enum imaddr_status (*user)(struct imaddr_sink *sink, const struct imaddr_user *user,
 				   struct imaddr_error *err);
+	bool (*select)(struct imaddr_sink *sink, const struct imaddr_user *user);
 	enum imaddr_status (*finding)(struct imaddr_sink *sink,
 				      const struct imaddr_finding *finding,
 				      struct imaddr_error *err);
@@ -95,6 +112,8 @@ struct imaddr_sink_driver {
 	struct imaddr_sink_slot {
 		struct imaddr_sink *sink;     /* the output, or its thread wrapper */
 		bool threaded;
+		/* Its bit in replay[]; 0 when it has every user in the final pass. */
+		uint8_t replay_bit;
 		bool ended;                   /* end returned: durable, not in place */
 		bool done;                    /* committed or aborted */
 	} *slots;
@@ -102,6 +121,17 @@ struct imaddr_sink_driver {
 	size_t begun;
 	bool final_pass;                  /* some output wants one */
 	bool final_pass_started;          /* its first user was delivered */
+	bool replay_all;                  /* an output wants every user in it */
+	bool selective;                   /* an output wants only some: replay[] is kept */
+	unsigned replay_outputs;          /* the outputs with a bit in replay[] */
+	bool input_ended;                 /* findings from now on are the duplicates' */
+	uint64_t last_ordinal;            /* the last user told during the read */
+	/*
+	 * [ordinal]: bit n set when the nth output with a final pass wants the
+	 * user in it, REPLAY_GREW when the user's findings grew after the read.
+	 */
+	uint8_t *replay;
+	uint64_t replay_size;
 	size_t decider;                   /* the slot whose commit decides; count if none */
 	struct imaddr_run_totals told;    /* the totals the last outputs end with */
 	char *notes;                      /* told.outputs, owned */
@@ -125,10 +155,15 @@ void imaddr_sink_driver_add_note(struct imaddr_sink_driver *driver, const char *
 enum imaddr_status imaddr_sink_driver_begin(struct imaddr_sink_driver *driver,
 					    const struct imaddr_run_info *info,
 					    struct imaddr_error *err);
-/** A user during the read: to every output without a final pass. */
+/**
+ * A user during the read: to every output without a final pass, and to the
+ * select of those with one, told the codes of the findings the user's own
+ * checks gave (`codes`, of which some are errors when `has_error`), which
+ * the driver hands after it.
+ */
 enum imaddr_status imaddr_sink_driver_user(struct imaddr_sink_driver *driver,
-					   const struct imaddr_user *user,
-					   struct imaddr_error *err);
+					   const struct imaddr_user *user, uint64_t codes,
+					   bool has_error, struct imaddr_error *err);
 enum imaddr_status imaddr_sink_driver_finding(struct imaddr_sink_driver *driver,
 					      const struct imaddr_finding *finding,
 					      struct imaddr_error *err);
@@ -137,7 +172,8 @@ enum imaddr_status imaddr_sink_driver_input_end(struct imaddr_sink_driver *drive
 
 /**
  * What the final pass reads the users from: calls `deliver(driver, user,
- * err)` for every user in input order, with has_error and finding_codes
+ * err)` for every user in input order for which
+ * imaddr_sink_driver_replays() is true, with has_error and finding_codes
  * set, and stops at the first status other than IMADDR_OK.
  */
 typedef enum imaddr_status imaddr_sink_deliver_fn(struct imaddr_sink_driver *driver,
@@ -146,6 +182,9 @@ typedef enum imaddr_status imaddr_sink_deliver_fn(struct imaddr_sink_driver *dri
 typedef enum imaddr_status imaddr_sink_replay_fn(void *context, imaddr_sink_deliver_fn *deliver,
 						 struct imaddr_sink_driver *driver,
 						 struct imaddr_error *err);
+
+/** Whether the final pass needs user `ordinal`: an output wants it. */
+bool imaddr_sink_driver_replays(const struct imaddr_sink_driver *driver, uint64_t ordinal);
 
 /**
  * Ends the run: outputs on a worker without a final pass are ended first, so

@@ -18,6 +18,18 @@
 #include "sink_report.h"
 #include "staging.h"
 
+/* Why a user has no row, or that it has one (ROW). */
+enum left_out {
+	LEFT_OUT_WITH_ERROR,
+	LEFT_OUT_WITHOUT_URI,
+	LEFT_OUT_UNCHANGED,
+	LEFT_OUT_LOSSY,      /* export-lossy: values an export damaged */
+	LEFT_OUT_FORMULA,    /* csv-formula: values a spreadsheet would run */
+	LEFT_OUT_KINDS,
+	ROW = LEFT_OUT_KINDS,
+	LEFT_OUT_NOT_SEEN,
+};
+
 struct bat_writer {
 	struct imaddr_sink base;
 	char *path;                  /* as given */
@@ -45,12 +57,14 @@ struct bat_writer {
 	int write_errno;             /* the first failed write's, 0 while none */
 	/* What the summary is told (describe). */
 	uint64_t rows;
-	uint64_t with_error;
-	uint64_t without_uri;
-	uint64_t unchanged;
-	uint64_t lossy;           /* export-lossy: values an export damaged */
-	uint64_t formula;         /* csv-formula: values a spreadsheet would run */
+	uint64_t left_out[LEFT_OUT_KINDS];  /* [enum left_out]: the users not in the file */
 	uint64_t from_directory;            /* rows of users with a DN: LDAP sync owns them */
+	/*
+	 * [ordinal]: what select made of the user, counted then in left_out,
+	 * LEFT_OUT_NOT_SEEN for one it was not asked about.
+	 */
+	uint8_t *selected;
+	uint64_t selected_size;
 	/* The same output in the other form (the one file, or the chunks), if any. */
 	char *other_form;
 };
@@ -208,30 +222,59 @@ static bool uri_changes(const struct imaddr_user *user)
 	return !held || strcmp(held, user->directory_uri);
 }
 
+static enum left_out left_out(const struct imaddr_user *user)
+{
+	if (user->has_error)
+		return LEFT_OUT_WITH_ERROR;
+	if (!user->uri_valid || !user->user_id || !user->directory_uri)
+		return LEFT_OUT_WITHOUT_URI;
+	/* A value an export damaged ('J?rgen') must not reach Unified CM. */
+	if (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_EXPORT_LOSSY))
+		return LEFT_OUT_LOSSY;
+	/* Nor a cell that Excel, where BAT files get opened, would run. */
+	if (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_CSV_FORMULA))
+		return LEFT_OUT_FORMULA;
+	if (!uri_changes(user))
+		return LEFT_OUT_UNCHANGED;
+	return ROW;
+}
+
+/*
+ * During the read: a user left out now stays out, counted now, unless its
+ * findings grow, when the final pass tells it again. The others may be
+ * rows.
+ */
+static bool select_user(struct imaddr_sink *sink, const struct imaddr_user *user)
+{
+	struct bat_writer *writer = (struct bat_writer *)sink;
+	enum left_out why = left_out(user);
+	if (user->ordinal >= writer->selected_size) {
+		uint64_t size = writer->selected_size ? writer->selected_size : 4096;
+		while (size <= user->ordinal)
+			size *= 2;
+		writer->selected = imaddr_xrealloc(writer->selected, size);
+		memset(writer->selected + writer->selected_size, LEFT_OUT_NOT_SEEN,
+		       size - writer->selected_size);
+		writer->selected_size = size;
+	}
+	writer->selected[user->ordinal] = (uint8_t)why;
+	if (why != ROW)
+		writer->left_out[why]++;
+	return why == ROW;
+}
+
 static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imaddr_user *user,
 				     struct imaddr_error *err)
 {
 	struct bat_writer *writer = (struct bat_writer *)sink;
-	if (user->has_error) {
-		writer->with_error++;
-		return IMADDR_OK;
-	}
-	if (!user->uri_valid || !user->user_id || !user->directory_uri) {
-		writer->without_uri++;
-		return IMADDR_OK;
-	}
-	/* A value an export damaged ('J?rgen') must not reach Unified CM. */
-	if (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_EXPORT_LOSSY)) {
-		writer->lossy++;
-		return IMADDR_OK;
-	}
-	/* Nor a cell that Excel, where BAT files get opened, would run. */
-	if (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_CSV_FORMULA)) {
-		writer->formula++;
-		return IMADDR_OK;
-	}
-	if (!uri_changes(user)) {
-		writer->unchanged++;
+	enum left_out was = user->ordinal < writer->selected_size ? writer->selected[user->ordinal]
+								   : LEFT_OUT_NOT_SEEN;
+	/* Counted by select, and now with its final findings. */
+	if (was < LEFT_OUT_KINDS)
+		writer->left_out[was]--;
+	enum left_out why = left_out(user);
+	if (why != ROW) {
+		writer->left_out[why]++;
 		return IMADDR_OK;
 	}
 	writer->from_directory += user->dn != NULL;
@@ -274,15 +317,16 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 				   (unsigned long long)writer->chunk_rows, writer->staging.target);
 	imaddr_buf_appendf(out, "; left out: %llu with errors, %llu without a valid directory "
 			   "URI, %llu whose directory URI does not change",
-			   (unsigned long long)writer->with_error,
-			   (unsigned long long)writer->without_uri,
-			   (unsigned long long)writer->unchanged);
-	if (writer->lossy)
+			   (unsigned long long)writer->left_out[LEFT_OUT_WITH_ERROR],
+			   (unsigned long long)writer->left_out[LEFT_OUT_WITHOUT_URI],
+			   (unsigned long long)writer->left_out[LEFT_OUT_UNCHANGED]);
+	if (writer->left_out[LEFT_OUT_LOSSY])
 		imaddr_buf_appendf(out, ", %llu with values the export damaged (export-lossy)",
-				   (unsigned long long)writer->lossy);
-	if (writer->formula)
+				   (unsigned long long)writer->left_out[LEFT_OUT_LOSSY]);
+	if (writer->left_out[LEFT_OUT_FORMULA])
 		imaddr_buf_appendf(out, ", %llu with values a spreadsheet would take for formulas "
-				   "(csv-formula)", (unsigned long long)writer->formula);
+				   "(csv-formula)",
+				   (unsigned long long)writer->left_out[LEFT_OUT_FORMULA]);
 	imaddr_buf_append_char(out, '\n');
 	if (writer->from_directory)
 		imaddr_buf_appendf(out, "  warning: %llu of these users come from a directory (they "
@@ -314,9 +358,11 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 					   ? imaddr_xstrdup(info->transaction_path) : NULL;
 	writer->chunk_count = 0;
 	writer->write_errno = 0;
-	writer->rows = writer->with_error = writer->without_uri = 0;
-	writer->unchanged = writer->from_directory = 0;
-	writer->lossy = writer->formula = 0;
+	writer->rows = writer->from_directory = 0;
+	memset(writer->left_out, 0, sizeof(writer->left_out));
+	free(writer->selected);
+	writer->selected = NULL;
+	writer->selected_size = 0;
 	if (writer->to_stdout) {
 		fd = dup(STDOUT_FILENO);
 		if (fd < 0)
@@ -389,15 +435,20 @@ static void bat_free(struct imaddr_sink *sink)
 	imaddr_buf_release(&writer->quoted);
 	free(writer->token);
 	free(writer->transaction_path);
+	free(writer->selected);
 	free(writer);
 }
 
-/* The users come in a final pass: only then is it known who has an error. */
+/*
+ * The rows are written in a final pass: only then is it known who has an
+ * error. Most users are left out already during the read.
+ */
 static const struct imaddr_sink_ops bat_writer_ops = {
 	.name = "bat",
 	.flags = IMADDR_SINK_FINAL_PASS,
 	.begin = begin,
 	.user = write_user,
+	.select = select_user,
 	.end = end,
 	.describe = describe,
 	.commit = commit,

@@ -154,12 +154,20 @@ static void fixes_free(struct imaddr_sink *sink)
 	free(fixes);
 }
 
+/* Only a user whose checks asked for a record may get one. */
+static bool select_user(struct imaddr_sink *sink, const struct imaddr_user *user)
+{
+	return !user->has_error &&
+	       (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_URI_NOT_CANONICAL));
+}
+
 /* The users come in a final pass: only then is it known who has a duplicate. */
 static const struct imaddr_sink_ops ldif_fixes_ops = {
 	.name = "ldif-fixes",
 	.flags = IMADDR_SINK_FINAL_PASS,
 	.begin = begin,
 	.user = write_user,
+	.select = select_user,
 	.end = end,
 	.commit = commit,
 	.describe = describe,

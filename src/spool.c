@@ -281,8 +281,10 @@ enum imaddr_status imaddr_spool_get(struct imaddr_spool *spool, uint64_t ordinal
 
 #define EACH_CHUNK (1 << 20)
 
-enum imaddr_status imaddr_spool_each(struct imaddr_spool *spool, imaddr_spool_fn *fn,
-				     void *context, struct imaddr_error *err)
+enum imaddr_status imaddr_spool_each_wanted(struct imaddr_spool *spool,
+					    imaddr_spool_wanted_fn *wanted,
+					    const void *wanted_context, imaddr_spool_fn *fn,
+					    void *context, struct imaddr_error *err)
 {
 	struct imaddr_file_windows windows;
 	enum imaddr_status status = IMADDR_OK;
@@ -292,6 +294,8 @@ enum imaddr_status imaddr_spool_each(struct imaddr_spool *spool, imaddr_spool_fn
 		return read_error(spool, err);
 	imaddr_file_windows_init(&windows);
 	for (uint64_t ordinal = 1; status == IMADDR_OK && ordinal <= spool->count; ordinal++) {
+		if (wanted && !wanted(wanted_context, ordinal))
+			continue;
 		uint64_t begin;
 		size_t size = record_at(spool, ordinal, &begin);
 		const char *raw = imaddr_file_windows_read(&windows, fileno(spool->file), spool->size,
@@ -309,4 +313,10 @@ enum imaddr_status imaddr_spool_each(struct imaddr_spool *spool, imaddr_spool_fn
 	}
 	imaddr_file_windows_release(&windows);
 	return status;
+}
+
+enum imaddr_status imaddr_spool_each(struct imaddr_spool *spool, imaddr_spool_fn *fn,
+				     void *context, struct imaddr_error *err)
+{
+	return imaddr_spool_each_wanted(spool, NULL, NULL, fn, context, err);
 }

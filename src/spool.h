@@ -119,4 +119,16 @@ typedef enum imaddr_status imaddr_spool_fn(void *context, struct imaddr_spooled_
 enum imaddr_status imaddr_spool_each(struct imaddr_spool *spool, imaddr_spool_fn *fn,
 				     void *context, struct imaddr_error *err);
 
+/** Whether a pass over the spool wants user `ordinal`. */
+typedef bool imaddr_spool_wanted_fn(const void *context, uint64_t ordinal);
+
+/**
+ * imaddr_spool_each for the users `wanted` is true for, reading only the
+ * parts of the file that hold them.
+ */
+enum imaddr_status imaddr_spool_each_wanted(struct imaddr_spool *spool,
+					    imaddr_spool_wanted_fn *wanted,
+					    const void *wanted_context, imaddr_spool_fn *fn,
+					    void *context, struct imaddr_error *err);
+
 #endif /* IMADDR_SPOOL_H */

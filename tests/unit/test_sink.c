@@ -18,6 +18,8 @@ struct recorder {
 	char log[1 << 20];
 	size_t len;
 	uint64_t fail_at_user;      /* 0: never */
+	uint64_t selects;           /* select calls */
+	uint64_t selected_with_error;  /* of which with has_error set */
 	bool ended;
 	bool aborted;
 };
@@ -248,6 +250,83 @@ Test(sink, final_pass_of_the_users_with_findings)
 	cr_expect_str_eq(r.log, expected);
 	/* The duplicates' users are there, the others not. */
 	cr_expect(strstr(r.log, "U1:user0:user0@example.com:error;") != NULL);
+	cr_expect(strstr(r.log, "U2:") == NULL);
+	cr_expect(r.ended);
+}
+
+/* Every seventh user, and the select calls counted. */
+static bool select_sevenths(struct imaddr_sink *sink, const struct imaddr_user *user)
+{
+	struct recorder *r = (struct recorder *)sink;
+	r->selects++;
+	r->selected_with_error += user->has_error;
+	return user->ordinal % 7 == 0;
+}
+
+static const struct imaddr_sink_ops final_selecting_recorder_ops = {
+	.name = "recorder",
+	.flags = IMADDR_SINK_FINAL_PASS,
+	.user = on_user,
+	.select = select_sevenths,
+	.finding = on_finding,
+	.input_end = on_input_end,
+	.end = on_end,
+	.abort = on_abort,
+	.free = keep,
+};
+
+/*
+ * The log of a whole final pass less the users neither selected (every
+ * seventh) nor named by a finding after the input's end.
+ */
+static void selected_or_grown(const char *log, char *out, size_t size)
+{
+	static bool grown[12001];
+	memset(grown, 0, sizeof(grown));
+	const char *input_end = strstr(log, "I;");
+	cr_assert_not_null(input_end);
+	for (const char *f = strchr(input_end, 'F'); f; f = strchr(f + 1, 'F')) {
+		unsigned long ordinal = strtoul(f + 1, NULL, 10);
+		if (ordinal < sizeof(grown))
+			grown[ordinal] = true;
+	}
+	size_t len = 0;
+	for (const char *event = log; *event;) {
+		const char *next = strchr(event, ';');
+		next = next ? next + 1 : event + strlen(event);
+		unsigned long ordinal = strtoul(event + 1, NULL, 10);
+		if (*event != 'U' || ordinal % 7 == 0 || grown[ordinal]) {
+			cr_assert_lt(len + (size_t)(next - event), size);
+			memcpy(out + len, event, (size_t)(next - event));
+			len += (size_t)(next - event);
+		}
+		event = next;
+	}
+	out[len] = '\0';
+}
+
+/*
+ * An output that selects gets, in its final pass, the users it selected and
+ * those whose findings grew after the read (the duplicates of user0, which
+ * were no errors when it was asked), with their final findings, and no
+ * others.
+ */
+Test(sink, final_pass_of_the_users_selected_or_grown)
+{
+	static struct recorder r, whole;
+	static char expected[1 << 20];
+	struct imaddr_error err;
+	cr_assert_eq(run(&r, &final_selecting_recorder_ops, 12000, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_assert_eq(run(&whole, &final_recorder_ops, 12000, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_expect_eq(r.selects, 12000);
+	cr_expect_eq(r.selected_with_error, 0);
+	selected_or_grown(whole.log, expected, sizeof(expected));
+	cr_expect_str_eq(r.log, expected);
+	cr_expect(strstr(r.log, "U1:user0:user0@example.com:error;") != NULL);
+	cr_expect(strstr(r.log, "U5000:user0:user0@example.com:error;") != NULL);
+	cr_expect(strstr(r.log, "U7:user6:user6@example.com;") != NULL);
 	cr_expect(strstr(r.log, "U2:") == NULL);
 	cr_expect(r.ended);
 }

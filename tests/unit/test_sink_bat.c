@@ -289,14 +289,13 @@ Test(sink_bat, a_file_in_place_of_the_chunk_directory_is_refused)
 	free(path);
 }
 
-Test(sink_bat, only_changes_are_written_and_counted)
+/*
+ * Audits `csv` under the directory URI scheme into dir/bat.csv with a
+ * summary; returns the summary's text (free it) and the BAT file's path in
+ * `path` (free it).
+ */
+static char *audit_with_summary(const char *csv, const char *uri_attribute, char **path)
 {
-	static const char csv[] =
-		"dn,sAMAccountName,sn,mail\n"
-		"\"CN=A,DC=x\",a,A,a@example.com\n"       /* canonical: unchanged */
-		"\"CN=B,DC=x\",b,B,B@EXAMPLE.com\n"       /* changes */
-		"\"CN=C,DC=x\",c,C,\n"                    /* no URI: an error here */
-		"\"CN=D,DC=x\",d,D,d@@example.com\n";     /* an error */
 	struct imaddr_error err = { "" };
 	struct imaddr_audit_options options;
 	struct imaddr_audit *audit = NULL;
@@ -307,10 +306,13 @@ Test(sink_bat, only_changes_are_written_and_counted)
 	FILE *out = open_memstream(&text, &len);
 	imaddr_audit_options_init(&options);
 	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	if (uri_attribute)
+		imaddr_mapping_set(&options.mapping, IMADDR_ROLE_DIRECTORY_URI, uri_attribute);
 	char *input = tempdir_write_str(dir, "users.csv", csv);
-	char *path = tempdir_path(dir, "bat.csv");
+	*path = tempdir_path(dir, "bat.csv");
 	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
-	cr_assert_eq(imaddr_sink_bat_open(path, 0, -1, &bat, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_sink_bat_open(*path, 0, -1, &bat, &err), IMADDR_OK, "%s",
+		     err.message);
 	imaddr_audit_add_sink(audit, bat);
 	cr_assert_eq(imaddr_sink_summary_open(out, &summary, &err), IMADDR_OK);
 	imaddr_audit_add_sink(audit, summary);
@@ -319,6 +321,20 @@ Test(sink_bat, only_changes_are_written_and_counted)
 	imaddr_reader_free(reader);
 	imaddr_audit_free(audit);
 	fclose(out);
+	free(input);
+	return text;
+}
+
+Test(sink_bat, only_changes_are_written_and_counted)
+{
+	static const char csv[] =
+		"dn,sAMAccountName,sn,mail\n"
+		"\"CN=A,DC=x\",a,A,a@example.com\n"       /* canonical: unchanged */
+		"\"CN=B,DC=x\",b,B,B@EXAMPLE.com\n"       /* changes */
+		"\"CN=C,DC=x\",c,C,\n"                    /* no URI: an error here */
+		"\"CN=D,DC=x\",d,D,d@@example.com\n";     /* an error */
+	char *path;
+	char *text = audit_with_summary(csv, NULL, &path);
 	expect_file("bat.csv", HEADER "b,B@example.com\r\n");
 	char line[1024];
 	snprintf(line, sizeof(line), "BAT file '%s': 1 row; left out: 2 with errors, 0 without "
@@ -328,7 +344,29 @@ Test(sink_bat, only_changes_are_written_and_counted)
 			   "%s", text);
 	free(text);
 	free(path);
-	free(input);
+}
+
+/*
+ * Duplicates are found after the read, when the users were already counted
+ * as unchanged or taken for rows: each is counted once, with the errors.
+ */
+Test(sink_bat, users_whose_duplicates_come_later_are_counted_once)
+{
+	static const char csv[] =
+		"sAMAccountName,sn,mail\n"
+		"a,A,a@example.com\n"       /* unchanged, then a duplicate */
+		"b,B,B@EXAMPLE.com\n"       /* changes */
+		"c,C,c@example.com\n"       /* unchanged */
+		"e,E,A@EXAMPLE.COM\n";      /* would change, then a duplicate */
+	char *path;
+	char *text = audit_with_summary(csv, NULL, &path);
+	expect_file("bat.csv", HEADER "b,B@example.com\r\n");
+	char line[1024];
+	snprintf(line, sizeof(line), "BAT file '%s': 1 row; left out: 2 with errors, 0 without "
+		 "a valid directory URI, 1 whose directory URI does not change\n", path);
+	cr_expect_not_null(strstr(text, line), "%s", text);
+	free(text);
+	free(path);
 }
 
 /* Excel runs a cell that starts with = + - @: such users wait for a fixed value. */
@@ -339,35 +377,13 @@ Test(sink_bat, values_a_spreadsheet_would_run_are_left_out)
 		"\"=HYPERLINK(\"\"x\"\")\",Eq,eq@example.com\n"   /* csv-formula: the user ID */
 		"e164,Num,+14085551234@example.com\n"     /* csv-formula: the URI */
 		"mary-ann,Ann,mary-ann@EXAMPLE.com\n";    /* a hyphen inside: written */
-	struct imaddr_error err = { "" };
-	struct imaddr_audit_options options;
-	struct imaddr_audit *audit = NULL;
-	struct imaddr_sink *bat = NULL, *summary = NULL;
-	struct imaddr_reader *reader = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	imaddr_audit_options_init(&options);
-	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
-	imaddr_mapping_set(&options.mapping, IMADDR_ROLE_DIRECTORY_URI, "mail");
-	char *input = tempdir_write_str(dir, "users.csv", csv);
-	char *path = tempdir_path(dir, "bat.csv");
-	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
-	cr_assert_eq(imaddr_sink_bat_open(path, 0, -1, &bat, &err), IMADDR_OK, "%s", err.message);
-	imaddr_audit_add_sink(audit, bat);
-	cr_assert_eq(imaddr_sink_summary_open(out, &summary, &err), IMADDR_OK);
-	imaddr_audit_add_sink(audit, summary);
-	cr_assert_eq(imaddr_csv_reader_open(input, &reader, &err), IMADDR_OK, "%s", err.message);
-	cr_assert_eq(imaddr_audit_run(audit, reader, NULL, &err), IMADDR_OK, "%s", err.message);
-	imaddr_reader_free(reader);
-	imaddr_audit_free(audit);
-	fclose(out);
+	char *path;
+	char *text = audit_with_summary(csv, "mail", &path);
 	expect_file("bat.csv", HEADER "mary-ann,mary-ann@example.com\r\n");
 	cr_expect_not_null(strstr(text, ", 2 with values a spreadsheet would take for formulas "
 				  "(csv-formula)\n"), "%s", text);
 	free(text);
 	free(path);
-	free(input);
 }
 
 Test(sink_bat, open_in_a_missing_directory_fails_at_once)
