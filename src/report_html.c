@@ -1,37 +1,65 @@
 #include "report_html.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atomic_file.h"
+#include "error.h"
 #include "html_report.h"
 #include "report_read.h"
+
+struct listed_rows {
+	FILE *rows;
+	uint64_t count;
+};
 
 static enum imaddr_status finding_row(void *context, const struct imaddr_stored_finding *stored,
 				      struct imaddr_error *err)
 {
 	(void)err;
-	imaddr_html_finding_row(context, &stored->finding, stored->duplicate_group);
+	struct listed_rows *listed = context;
+	imaddr_html_finding_row(listed->rows, &stored->finding, stored->duplicate_group);
+	listed->count++;
 	return IMADDR_OK;
 }
 
-/* The first findings of each code no waiver accepts, as the audit's page lists them. */
+/*
+ * The first findings of each code no waiver accepts, and the rest of the
+ * duplicate group the listing of a code ends in, as the audit's page lists
+ * them. The note above the table counts them, so the rows wait in memory:
+ * a few thousand at most.
+ */
 static enum imaddr_status write_findings(struct imaddr_stored_run *run, FILE *out,
 					 struct imaddr_error *err)
 {
-	uint64_t total = 0, shown = 0;
+	uint64_t total = 0;
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-		if (code == IMADDR_CODE_IM_ADDRESS_CHANGES)
-			continue;
-		total += run->totals.by_code[code];
-		shown += run->totals.by_code[code] < IMADDR_HTML_FINDINGS_PER_CODE
-				 ? run->totals.by_code[code] : IMADDR_HTML_FINDINGS_PER_CODE;
+		if (code != IMADDR_CODE_IM_ADDRESS_CHANGES)
+			total += run->totals.by_code[code];
 	}
-	imaddr_html_findings_begin(out, &run->totals, shown, total);
+	char *rows = NULL;
+	size_t size = 0;
+	struct listed_rows listed = { .rows = open_memstream(&rows, &size) };
+	if (!listed.rows)
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot hold the page's rows: %s",
+					strerror(errno));
 	const struct imaddr_stored_findings_wanted wanted = {
 		.per_code = IMADDR_HTML_FINDINGS_PER_CODE,
+		.whole_groups = true,
 	};
-	enum imaddr_status status = imaddr_stored_run_findings(run, &wanted, finding_row, out, err);
-	imaddr_html_findings_end(out);
+	enum imaddr_status status = imaddr_stored_run_findings(run, &wanted, finding_row, &listed,
+								err);
+	if (fclose(listed.rows) != 0 && status == IMADDR_OK)
+		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot hold the page's rows: %s",
+					  strerror(errno));
+	if (status == IMADDR_OK) {
+		imaddr_html_findings_begin(out, &run->totals, listed.count, total);
+		fwrite(rows, 1, size, out);
+		imaddr_html_findings_end(out);
+	}
+	free(rows);
 	return status;
 }
 

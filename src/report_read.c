@@ -290,11 +290,15 @@ static const char findings_sql[] =
 	"                                      ORDER BY phase, group_at) END AS number\n"
 	"  FROM phased),\n"
 	"listed AS (SELECT *, row_number() OVER (PARTITION BY code ORDER BY place) AS nth\n"
-	"  FROM ordered WHERE ?3 OR waiver_reason IS NULL)\n"
+	"  FROM ordered WHERE ?3 OR waiver_reason IS NULL),\n"
+	/* A code's groups follow one another in place order, numbered upwards. */
+	"capped AS (SELECT *, max(CASE WHEN nth <= ?2 THEN number END)\n"
+	"                       OVER (PARTITION BY code) AS last_number\n"
+	"  FROM listed)\n"
 	"SELECT code, ordinal, at_line, user_dn, user_id, field, value, message, suggestion,\n"
 	"  related_ordinal, cluster, number, waiver_reason, waiver_expires, waiver_source,\n"
 	"  first_name, last_name\n"
-	"FROM listed WHERE nth <= ?2\n";
+	"FROM capped WHERE nth <= ?2 OR (?6 AND number = last_number)\n";
 static const char by_place_sql[] = "ORDER BY place";
 static const char by_user_sql[] = "ORDER BY ordinal = 0, ordinal, place";
 
@@ -325,6 +329,8 @@ enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 		rc = sqlite3_bind_int(stmt, 4, wanted->im_address_changes);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(stmt, 5, field, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(stmt, 6, wanted->whole_groups);
 	enum imaddr_status status = IMADDR_OK;
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		enum imaddr_code code;

@@ -28,6 +28,7 @@ struct html_writer {
 	FILE *plan;
 	struct imaddr_dup_groups groups;
 	uint64_t listed[IMADDR_CODE_COUNT];
+	uint64_t last_group[IMADDR_CODE_COUNT];  /* of the last row listed; 0: none */
 	uint64_t findings_listed, findings_total;
 	uint64_t plan_listed, plan_total;
 };
@@ -79,9 +80,12 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES || f->waiver_reason)
 		return IMADDR_OK;
 	writer->findings_total++;
-	if (writer->listed[f->code] == IMADDR_HTML_FINDINGS_PER_CODE)
+	/* Past the cap, only the rest of the duplicate group it fell in. */
+	if (writer->listed[f->code] >= IMADDR_HTML_FINDINGS_PER_CODE &&
+	    (!group || group != writer->last_group[f->code]))
 		return IMADDR_OK;
 	writer->listed[f->code]++;
+	writer->last_group[f->code] = group;
 	writer->findings_listed++;
 	imaddr_html_finding_row(writer->findings, f, group);
 	return IMADDR_OK;
