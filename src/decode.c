@@ -125,8 +125,24 @@ static bool mostly_utf8(const struct imaddr_decoder *decoder)
 	return sequences > bad_bytes;
 }
 
-static enum imaddr_status detect(struct imaddr_decoder *decoder, struct imaddr_error *err)
+/* "path" or, past the first bytes, "path:line" for the messages of a decision. */
+static const char *where(const struct imaddr_decoder *decoder, uint64_t line, char *buffer,
+			 size_t size)
 {
+	if (!line)
+		return decoder->path;
+	snprintf(buffer, size, "%s:%llu", decoder->path, (unsigned long long)line);
+	return buffer;
+}
+
+/*
+ * ICU's detector on the bytes at hand: confident, or the read fails with
+ * the likely encodings. `line` (0 for the file's start) is where they start.
+ */
+static enum imaddr_status detect(struct imaddr_decoder *decoder, uint64_t line,
+				 struct imaddr_error *err)
+{
+	char place[1024];
 	UErrorCode status = U_ZERO_ERROR;
 	UCharsetDetector *detector = ucsdet_open(&status);
 	int32_t count = 0;
@@ -141,7 +157,9 @@ static enum imaddr_status detect(struct imaddr_decoder *decoder, struct imaddr_e
 			ucsdet_close(detector);
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: not UTF-8, and its encoding cannot be told: give it with --encoding "
-			"(e.g. --encoding windows-1252)", decoder->path);
+			"(e.g. --encoding windows-1252 for Western European names, windows-1250 "
+			"for Central European, windows-1251 for Cyrillic)",
+			where(decoder, line, place, sizeof(place)));
 	}
 	const char *best = windows_name(ucsdet_getName(matches[0], &status));
 	int32_t confidence = ucsdet_getConfidence(matches[0], &status);
@@ -162,9 +180,17 @@ static enum imaddr_status detect(struct imaddr_decoder *decoder, struct imaddr_e
 			used += (size_t)snprintf(likely + used, sizeof(likely) - used, "%s%s (%d%%)",
 				i ? ", " : "", windows_name(ucsdet_getName(matches[i], &status)),
 				(int)ucsdet_getConfidence(matches[i], &status));
+		/*
+		 * The detector's best guess is no advice: between code pages of
+		 * one script it is often wrong, and a wrong one decodes without
+		 * an error. The user knows the directory's languages.
+		 */
 		result = imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: not UTF-8, and its encoding is not clear: likely %s; give it "
-			"with --encoding (e.g. --encoding %s)", decoder->path, likely, best);
+			"with --encoding (windows-1252 for Western European names, windows-1250 "
+			"for Central European, windows-1251 for Cyrillic) and check a name with "
+			"accents in the output",
+			where(decoder, line, place, sizeof(place)), likely);
 	} else {
 		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", best);
 		decoder->how = "detected";
@@ -201,6 +227,47 @@ static enum imaddr_status open_converters(struct imaddr_decoder *decoder,
 	return IMADDR_OK;
 }
 
+/*
+ * UTF-16 without a byte order mark (PowerShell's and csvde's when a script
+ * dropped it): text from a directory is mostly ASCII, so every other byte is
+ * NUL, which no 8-bit text holds.
+ */
+static const char *utf16_by_nul_bytes(const struct imaddr_decoder *decoder)
+{
+	const unsigned char *text = (const unsigned char *)decoder->in + decoder->in_pos;
+	size_t len = decoder->in_len - decoder->in_pos, pairs = 0, even = 0, odd = 0;
+	if (len > 4096)
+		len = 4096;
+	for (size_t i = 0; i + 1 < len; i += 2, pairs++) {
+		even += text[i] == 0;
+		odd += text[i + 1] == 0;
+	}
+	if (pairs < 2)
+		return NULL;
+	if (odd * 10 >= pairs * 6 && even * 10 < pairs)
+		return "UTF-16LE";
+	if (even * 10 >= pairs * 6 && odd * 10 < pairs)
+		return "UTF-16BE";
+	return NULL;
+}
+
+/* The first byte past ASCII in `text`, or NULL: eight bytes at a time. */
+static const char *past_ascii(const char *text, size_t len)
+{
+	size_t i = 0;
+	for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
+		uint64_t word;
+		memcpy(&word, text + i, sizeof(word));
+		if (word & 0x8080808080808080ULL)
+			break;
+	}
+	for (; i < len; i++) {
+		if ((unsigned char)text[i] >= 0x80)
+			return text + i;
+	}
+	return NULL;
+}
+
 static enum imaddr_status decide(struct imaddr_decoder *decoder, struct imaddr_error *err)
 {
 	decoder->in = imaddr_xmalloc(IMADDR_DECODE_SNIFF);
@@ -219,13 +286,20 @@ static enum imaddr_status decide(struct imaddr_decoder *decoder, struct imaddr_e
 	} else if (decoder->requested) {
 		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", decoder->requested);
 		decoder->how = "--encoding";
+	} else if (utf16_by_nul_bytes(decoder)) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s",
+			 utf16_by_nul_bytes(decoder));
+		decoder->how = "no byte order mark, NUL bytes of UTF-16";
 	} else if (utf8_prefix_valid(decoder)) {
 		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");
 		decoder->how = "no byte order mark, valid UTF-8";
+		decoder->ascii_watch = !decoder->eof &&
+				       !past_ascii(decoder->in + decoder->in_pos,
+						   decoder->in_len - decoder->in_pos);
 	} else if (mostly_utf8(decoder)) {
 		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");
 		decoder->how = "no byte order mark, UTF-8 with invalid bytes";
-	} else if ((status = detect(decoder, err)) != IMADDR_OK) {
+	} else if ((status = detect(decoder, 0, err)) != IMADDR_OK) {
 		return status;
 	}
 	decoder->passthrough = !strcasecmp(decoder->encoding, "UTF-8");
@@ -340,6 +414,59 @@ static enum imaddr_status convert(struct imaddr_decoder *decoder, char *out, siz
 	return IMADDR_OK;
 }
 
+/*
+ * The first byte past ASCII of a file read as UTF-8 on ASCII alone, at the
+ * start of `in`, `line` its line: the bytes from it (as many as the first
+ * decision looked at) decide again. Those before, ASCII, read alike in
+ * whatever is decided.
+ */
+static enum imaddr_status decide_again(struct imaddr_decoder *decoder, uint64_t line,
+				       struct imaddr_error *err)
+{
+	decoder->ascii_watch = false;
+	enum imaddr_status status = fill(decoder, IMADDR_DECODE_SNIFF, err);
+	if (status != IMADDR_OK)
+		return status;
+	if (utf8_prefix_valid(decoder) || mostly_utf8(decoder))
+		return IMADDR_OK;
+	status = detect(decoder, line, err);
+	if (status != IMADDR_OK)
+		return status;
+	snprintf(decoder->how_text, sizeof(decoder->how_text), "detected at line %llu, ASCII before",
+		 (unsigned long long)line);
+	decoder->how = decoder->how_text;
+	decoder->passthrough = false;
+	decoder->lines = line - 1;
+	return open_converters(decoder, err);
+}
+
+/* Reads through `in` while the first byte past ASCII is to come. */
+static enum imaddr_status read_watching(struct imaddr_decoder *decoder, char *out, size_t size,
+					size_t *got, struct imaddr_error *err)
+{
+	if (decoder->in_pos == decoder->in_len) {
+		enum imaddr_status status = fill(decoder, READ_CHUNK, err);
+		if (status != IMADDR_OK)
+			return status;
+	}
+	const char *text = decoder->in + decoder->in_pos;
+	size_t n = decoder->in_len - decoder->in_pos;
+	if (n > size)
+		n = size;
+	const char *past = past_ascii(text, n);
+	size_t ascii = past ? (size_t)(past - text) : n;
+	memcpy(out, text, ascii);
+	decoder->in_pos += ascii;
+	decoder->lines += count_newlines(out, ascii);
+	*got = ascii;
+	if (!past || ascii)
+		return IMADDR_OK;
+	enum imaddr_status status = decide_again(decoder, decoder->lines + 1, err);
+	if (status != IMADDR_OK)
+		return status;
+	return imaddr_decoder_read(decoder, out, size, got, err);
+}
+
 enum imaddr_status imaddr_decoder_read(struct imaddr_decoder *decoder, char *out, size_t size,
 				       size_t *got, struct imaddr_error *err)
 {
@@ -351,6 +478,8 @@ enum imaddr_status imaddr_decoder_read(struct imaddr_decoder *decoder, char *out
 	}
 	if (!decoder->passthrough)
 		return convert(decoder, out, size, got, err);
+	if (decoder->ascii_watch)
+		return read_watching(decoder, out, size, got, err);
 	if (decoder->in_pos < decoder->in_len) {
 		size_t n = decoder->in_len - decoder->in_pos;
 		if (n > size)

@@ -3,11 +3,15 @@
  * Windows exports come as UTF-8 with or without a byte order mark, UTF-16LE
  * with one (PowerShell's -Encoding Unicode, csvde -u, ldifde -u), or
  * Windows-1252 (csvde without -u, Excel's CSV in many locales). The decoder
- * decides once, on the first bytes: a byte order mark decides; else a name
- * the caller gives (--encoding); else bytes that are valid UTF-8 are read as
- * they are; else ICU's charset detector must be confident, or the read
- * fails with the likely encodings named. Nothing is ever decoded silently
- * wrong: a byte the encoding does not define stops the read with its line.
+ * decides on the first bytes: a byte order mark decides; else a name the
+ * caller gives (--encoding); else NUL bytes in every other place mean
+ * UTF-16 without a byte order mark; else bytes that are valid UTF-8 are read
+ * as they are; else ICU's charset detector must be confident, or the read
+ * fails with the likely encodings named. When the first bytes were ASCII
+ * only (a csvde export whose first accented name comes late), the first
+ * byte past ASCII decides again, the same way, from there on. Nothing is
+ * ever decoded silently wrong: a byte the encoding does not define stops
+ * the read with its line.
  * Every ICU converter call of imaddr is here (normalize.c and spoof.c have
  * the rest).
  */
@@ -46,6 +50,12 @@ struct imaddr_decoder {
 	uint64_t lines;              /* '\n's handed over so far */
 	bool c1_undefined;           /* a Windows code page: U+0080-U+009F come from no character */
 	bool after_c2;               /* the last byte handed over was 0xC2 */
+	/*
+	 * UTF-8 decided on bytes that were all ASCII, which every Windows code
+	 * page writes alike: the first byte past ASCII decides again.
+	 */
+	bool ascii_watch;
+	char how_text[64];           /* `how` when it needs a number */
 };
 
 /**

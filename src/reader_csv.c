@@ -575,11 +575,11 @@ static enum imaddr_status run(struct imaddr_reader *base,
 		if (got == 0)
 			break;
 		const char *p = chunk, *end = chunk + got;
-		if (first_chunk) {
+		if (first_chunk)
 			reader->line_end = line_end_of(p, end);
-			reader->base.input.encoding = reader->decoder.encoding;
-			reader->base.input.encoding_how = reader->decoder.how;
-		}
+		/* The decoder may decide again at the first byte past ASCII. */
+		reader->base.input.encoding = reader->decoder.encoding;
+		reader->base.input.encoding_how = reader->decoder.how;
 		first_chunk = false;
 		if (p < end)
 			saw_bytes = true;

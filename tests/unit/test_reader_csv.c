@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "mapping.h"
 #include "reader_csv.h"
 #include "reader.h"
@@ -1060,6 +1061,75 @@ Test(reader_csv, windows_1252_is_detected_or_refused)
 	cr_expect(strstr(err.message, "encoding is not clear: likely windows-1252"), "%s",
 		  err.message);
 	cr_expect(strstr(err.message, "--encoding"), "%s", err.message);
+}
+
+/* `text` (ASCII) as UTF-16 without a byte order mark, little or big endian. */
+static size_t utf16_without_bom(const char *text, bool big_endian, char *out)
+{
+	size_t n = 0;
+	for (const char *p = text; *p; p++) {
+		out[n++] = big_endian ? '\0' : *p;
+		out[n++] = big_endian ? *p : '\0';
+	}
+	return n;
+}
+
+/* A script that drops the byte order mark leaves NUL bytes in every other place. */
+Test(reader_csv, utf16_without_a_bom_is_told_by_its_nul_bytes)
+{
+	static const char text[] = "\"SamAccountName\",\"Surname\",\"mail\"\r\n"
+				   "\"jsmith\",\"Smith\",\"john.smith@example.com\"\r\n";
+	char bytes[512];
+	for (int big_endian = 0; big_endian <= 1; big_endian++) {
+		size_t len = utf16_without_bom(text, big_endian, bytes);
+		seen.record_count = 0;
+		struct imaddr_error err = { "" };
+		cr_assert_eq(read_csv_mapped(bytes, len, NULL, 1u << IMADDR_ROLE_USER_ID, &err),
+			     IMADDR_OK, "%s", err.message);
+		cr_assert_eq(seen.record_count, 1);
+		cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_USER_ID].data, "jsmith");
+		cr_expect_str_eq(record_at(0)->values[IMADDR_ROLE_MAIL].data,
+				 "john.smith@example.com");
+	}
+}
+
+/*
+ * A csvde export in Windows-1252 whose first accented name comes after the
+ * bytes the first decision looks at: ASCII until then, which reads alike in
+ * UTF-8 and every code page. Its first byte past ASCII decides again: the
+ * names are Windows-1252, on their own lines. A file whose first byte past
+ * ASCII is UTF-8 stays UTF-8.
+ */
+Test(reader_csv, a_code_page_past_the_first_bytes_decides_again)
+{
+	for (int utf8 = 0; utf8 <= 1; utf8++) {
+		struct imaddr_buf csv;
+		imaddr_buf_init(&csv, 0);
+		imaddr_buf_append_str(&csv, "DN,sAMAccountName,givenName,sn\r\n");
+		for (int line = 2; line <= 6000; line++)
+			imaddr_buf_appendf(&csv, "\"CN=User %05d,OU=Staff,DC=example,DC=com\","
+					   "u%05d,User,N%05d\r\n", line, line, line);
+		imaddr_buf_append_str(&csv, utf8 ? "\"CN=J\xc3\xbcrgen M\xc3\xbcller,DC=x\",jm,"
+						   "J\xc3\xbcrgen,M\xc3\xbcller\r\n"
+						 : "\"CN=J\xfcrgen M\xfcller,DC=x\",jm,J\xfcrgen,"
+						   "M\xfcller\r\n");
+		imaddr_buf_append_str(&csv, utf8 ? "\"CN=Zo,DC=x\",zb,Zo\xc3\xab,B\xc3\xa9ranger\r\n"
+						 : "\"CN=Zo,DC=x\",zb,Zo\xeb,B\xe9ranger\r\n");
+		cr_assert_gt(csv.len, IMADDR_DECODE_SNIFF);
+		seen.record_count = 0;
+		struct imaddr_error err = { "" };
+		cr_assert_eq(read_csv_mapped(csv.data, csv.len, NULL, 1u << IMADDR_ROLE_USER_ID,
+					     &err), IMADDR_OK, "%s", err.message);
+		cr_assert_eq(seen.record_count, 6001);
+		cr_expect_str_eq(record_at(5999)->values[IMADDR_ROLE_LAST_NAME].data,
+				 "M\xc3\xbcller");
+		cr_expect_str_eq(record_at(5999)->dn, "CN=J\xc3\xbcrgen M\xc3\xbcller,DC=x");
+		cr_expect_eq(record_at(5999)->line, 6001);
+		cr_expect_str_eq(record_at(6000)->values[IMADDR_ROLE_FIRST_NAME].data,
+				 "Zo\xc3\xab");
+		cr_expect_eq(record_at(6000)->line, 6002);
+		imaddr_buf_release(&csv);
+	}
 }
 
 /* Reads `bytes` as a file of the given encoding; the run's status. */
