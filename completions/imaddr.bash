@@ -40,7 +40,7 @@ _imaddr()
 			COMPREPLY=($(compgen -f -- "$cur"))
 		elif [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W '--db --html --json --json-findings --worklist --label
-				--run --help' -- "$cur"))
+				--run --help --version' -- "$cur"))
 		fi
 		return
 		;;
@@ -49,7 +49,7 @@ _imaddr()
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur"))
 		elif [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '--db --keep --label --wait --help' -- "$cur"))
+			COMPREPLY=($(compgen -W '--db --keep --label --wait --help --version' -- "$cur"))
 		fi
 		return
 		;;

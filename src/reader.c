@@ -1,10 +1,10 @@
 #include "reader.h"
 
-#include <sys/stat.h>
-
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 
@@ -55,6 +55,27 @@ void imaddr_reader_free(struct imaddr_reader *reader)
 {
 	if (reader)
 		reader->ops->free(reader);
+}
+
+FILE *imaddr_reader_open_file(const char *path, struct imaddr_error *err)
+{
+	if (!strcmp(path, "-"))
+		return stdin;
+	FILE *file = fopen(path, "rb");
+	struct stat st;
+	if (!file) {
+		imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
+				 strerror(errno));
+		return NULL;
+	}
+	/* fopen takes a directory, whose first read fails as an I/O error. */
+	if (fstat(fileno(file), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(file);
+		imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot read '%s': it is a directory",
+				 path);
+		return NULL;
+	}
+	return file;
 }
 
 bool imaddr_reader_path_is_regular_file(const char *path)

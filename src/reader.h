@@ -6,6 +6,7 @@
 #ifndef IMADDR_READER_H
 #define IMADDR_READER_H
 
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,12 @@ struct imaddr_reader {
 
 /** Whether `path` names a regular file ("-" is standard input: no). */
 bool imaddr_reader_path_is_regular_file(const char *path);
+
+/**
+ * Opens the input file `path` for reading ("-": standard input); NULL with
+ * IMADDR_ERR_INPUT naming it when it cannot be opened or is a directory.
+ */
+FILE *imaddr_reader_open_file(const char *path, struct imaddr_error *err);
 
 enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 				     const struct imaddr_reader_request *request,

@@ -697,10 +697,9 @@ enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 		options ? options->encoding : NULL, err);
 	if (status != IMADDR_OK)
 		return status;
-	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	FILE *file = imaddr_reader_open_file(path, err);
 	if (!file)
-		return imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
-					strerror(errno));
+		return IMADDR_ERR_INPUT;
 	struct csv_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &csv_reader_ops;
 	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);

@@ -718,12 +718,10 @@ enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 		if (status != IMADDR_OK)
 			return status;
 	}
-	FILE *file = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	FILE *file = imaddr_reader_open_file(path, err);
 	if (!file) {
-		int error = errno;
 		imaddr_ldif_filter_release(&filter);
-		return imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot open '%s': %s", path,
-					strerror(error));
+		return IMADDR_ERR_INPUT;
 	}
 	struct ldif_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldif_reader_ops;

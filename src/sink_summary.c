@@ -1,10 +1,12 @@
 #include "sink_summary.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buffer.h"
+#include "error.h"
 #include "mapping.h"
 #include "normalize.h"
 #include "sink.h"
@@ -577,7 +579,11 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 		imaddr_summary_notes_finish(&summary->notes);
 		imaddr_summary_print(summary->out, summary->options, totals, &summary->notes);
 	}
-	fflush(summary->out);
+	/* The run is in place by now; a summary lost (a full disk under cron) still fails it. */
+	errno = 0;
+	if (fflush(summary->out) != 0 || ferror(summary->out))
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the summary: %s",
+					strerror(errno ? errno : EIO));
 	return IMADDR_OK;
 }
 

@@ -1,4 +1,5 @@
 /* What every command of the program shares: exit statuses, messages, option checks. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -77,11 +78,15 @@ void tool_option_refused(int result, char **argv, const char *command)
 {
 	const char *typed = optind >= 1 ? argv[optind - 1] : "";
 	char name[64];
-	if (optopt)
-		snprintf(name, sizeof(name), "-%c", optopt);
-	else if (!strncmp(typed, "--", 2))
+	/*
+	 * A long option first: for one that lacks its value, optopt holds the
+	 * option table's code, not a letter.
+	 */
+	if (!strncmp(typed, "--", 2) && typed[2])
 		/* The name only: "--passwd=S3cr3t" shows "--passwd". */
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(typed, "="), typed);
+	else if (optopt > 0 && optopt < 128 && isgraph(optopt))
+		snprintf(name, sizeof(name), "-%c", optopt);
 	else
 		snprintf(name, sizeof(name), "?");
 	if (result == ':')

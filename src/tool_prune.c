@@ -12,7 +12,7 @@ static const char usage[] =
 	"newest N of each label, or of the label NAME alone, in one transaction; then\n"
 	"gives the space back (VACUUM) when a tenth of the report or more is free.\n"
 	"Every kept run reads as it did.\n"
-	"  --wait SECONDS  wait for a run that holds the report (30)\n"
+	"  --wait SECONDS  wait for a run that holds the report (30)\n"	"  -h, --help  -V, --version\n"
 	"Exit: 0 done, 2 usage error or no such label, 3 not an imaddr report, locked\n"
 	"past --wait, or I/O failure.\n";
 
@@ -24,6 +24,7 @@ int tool_prune(int argc, char **argv)
 		{ "keep", required_argument, NULL, 'k' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *label = NULL;
@@ -33,7 +34,7 @@ int tool_prune(int argc, char **argv)
 	int option, index;
 
 	opterr = 0;
-	while (index = -1, (option = getopt_long(argc, argv, ":h", options, &index)) != -1) {
+	while (index = -1, (option = getopt_long(argc, argv, ":hV", options, &index)) != -1) {
 		if (index >= 0 && !tool_option_typed_in_full(argv, options[index].name)) {
 			optopt = 0;
 			optind -= options[index].has_arg && optarg == argv[optind - 1] ? 1 : 0;
@@ -58,6 +59,9 @@ int tool_prune(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			return TOOL_EXIT_CLEAN;
+		case 'V':
+			printf("imaddr %s\n", IMADDR_VERSION);
 			return TOOL_EXIT_CLEAN;
 		default:
 			tool_option_refused(option, argv, "prune");

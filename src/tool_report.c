@@ -17,6 +17,7 @@ static const char usage[] =
 	"(a row per finding, for the people who fix them), or several of these. The\n"
 	"run: the newest, the newest of the label NAME, or run N (runs.id). The\n"
 	"report is only read.\n"
+	"  -h, --help  -V, --version\n"
 	"Exit: 0 done, 2 usage error or no such run, 3 not an imaddr report or I/O failure.\n";
 
 int tool_report(int argc, char **argv)
@@ -30,6 +31,7 @@ int tool_report(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "run", required_argument, NULL, 'r' },
 		{ "worklist", required_argument, NULL, 'w' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *html = NULL, *json = NULL, *worklist = NULL, *label = NULL;
@@ -41,7 +43,7 @@ int tool_report(int argc, char **argv)
 	int option, index;
 
 	opterr = 0;
-	while (index = -1, (option = getopt_long(argc, argv, ":h", options, &index)) != -1) {
+	while (index = -1, (option = getopt_long(argc, argv, ":hV", options, &index)) != -1) {
 		/* Never abbreviated, as everywhere (tool_option_typed_in_full). */
 		if (index >= 0 && !tool_option_typed_in_full(argv, options[index].name)) {
 			optopt = 0;
@@ -77,6 +79,9 @@ int tool_report(int argc, char **argv)
 		}
 		case 'h':
 			fputs(usage, stdout);
+			return TOOL_EXIT_CLEAN;
+		case 'V':
+			printf("imaddr %s\n", IMADDR_VERSION);
 			return TOOL_EXIT_CLEAN;
 		default:
 			tool_option_refused(option, argv, "report");
