@@ -59,7 +59,7 @@ enum imaddr_severity {
 	IMADDR_SEVERITY_ERROR
 };
 
-/** "info", "warning" or "error". */
+/** "info", "warning" or "error" ("unknown" for a value that is none). */
 const char *imaddr_severity_name(enum imaddr_severity severity);
 /** Parses "info", "warning" or "error"; returns false for anything else. */
 bool imaddr_severity_parse(const char *name, enum imaddr_severity *out);
@@ -111,7 +111,7 @@ const char *imaddr_code_name(enum imaddr_code code);
 enum imaddr_severity imaddr_code_severity(enum imaddr_code code);
 /** One line saying what the code means. */
 const char *imaddr_code_summary(enum imaddr_code code);
-/** Looks a code up by name; returns false when there is none. */
+/** Looks a code up by name, in any case; returns false when there is none. */
 bool imaddr_code_parse(const char *name, enum imaddr_code *out);
 
 enum imaddr_scheme {
@@ -509,8 +509,9 @@ enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sin
  * access when opened, readable with scripts off) with the verdict, the
  * counts, the IM domains and SAN list, the findings grouped by duplicate
  * group with search, filters and sorting, and for a pre-migration run the
- * before/after table (docs/html.md). At most IMADDR_HTML_FINDINGS_PER_CODE
- * findings of a code are on the page; the worklist has them all. Fails with
+ * before/after table (docs/html.md). At most 200 findings of a code are on
+ * the page, and the rest of the duplicate group the 200th falls in; the
+ * worklist has them all. Fails with
  * IMADDR_ERR_IO when the file's directory does not exist.
  */
 enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **out,
@@ -744,7 +745,7 @@ struct imaddr_audit;
  * inconsistent (no default domain for the userid scheme, an invalid default
  * domain or IM domain), and with IMADDR_ERR_INPUT, naming the file, line and
  * field, when the waivers file cannot be read or has a line that is not a
- * waiver.
+ * waiver. *out is NULL on failure.
  */
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err);
@@ -756,7 +757,8 @@ void imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink)
  * Reads every record from `reader` (which stays the caller's), checks it,
  * and feeds the outputs; then finds duplicates and ends the outputs. On
  * failure every output is thrown away, so none is left half-written.
- * `totals` may be NULL.
+ * `totals` may be NULL. An audit runs once: a second call fails with
+ * IMADDR_ERR_USAGE (make a new audit, with its outputs, for each run).
  */
 enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit,
 				    struct imaddr_reader *reader,
@@ -773,7 +775,8 @@ struct imaddr_input {
  * imaddr_audit_run over several inputs, read one after the other into one
  * run: the users of every input are checked against each other (a user ID
  * in two clusters is a duplicate, as IM and Presence sees them all), and
- * each user and finding carries its input's cluster.
+ * each user and finding carries its input's cluster. `count` is at least
+ * one (else IMADDR_ERR_USAGE).
  */
 enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 					   const struct imaddr_input *inputs, size_t count,
@@ -784,7 +787,9 @@ void imaddr_audit_free(struct imaddr_audit *audit);
 /**
  * Asks running audits to stop at the next record: the run then fails with
  * IMADDR_ERR_INTERRUPTED and every output is thrown away. Async-signal-safe,
- * meant for a SIGINT or SIGTERM handler.
+ * meant for a SIGINT or SIGTERM handler. The request stays for the rest of
+ * the process: every audit run after it fails the same way, as a program
+ * told to stop should not start another run.
  */
 void imaddr_audit_request_stop(void);
 

@@ -1,6 +1,7 @@
 #include "atomic_file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +9,25 @@
 
 #include "buffer.h"
 #include "error.h"
+
+mode_t imaddr_output_mode(mode_t mode)
+{
+	/* Linux 4.7 and later: "Umask:\t0022" in the process's status. */
+	FILE *status = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned mask;
+	bool found = false;
+	while (status && !found && fgets(line, sizeof(line), status))
+		found = sscanf(line, "Umask: %o", &mask) == 1;
+	if (status)
+		fclose(status);
+	if (!found) {
+		mode_t old = umask(0);
+		umask(old);
+		mask = old;
+	}
+	return mode & ~(mode_t)mask;
+}
 
 enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, const char *path,
 					   struct imaddr_error *err)
@@ -25,9 +45,7 @@ enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, cons
 		return status;
 	}
 	/* mkstemp makes 0600; an output should read like any file the user makes. */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
+	fchmod(fd, imaddr_output_mode(0666));
 	file->stream = fdopen(fd, "w");
 	if (!file->stream) {
 		close(fd);

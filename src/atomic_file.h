@@ -6,6 +6,7 @@
 #define IMADDR_ATOMIC_FILE_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "imaddr.h"
 
@@ -15,6 +16,13 @@ struct imaddr_atomic_file {
 	char *path;          /* the final name */
 	char *temp_path;     /* NULL once committed or aborted */
 };
+
+/**
+ * `mode` less the process's umask: what open() would give a new file, for
+ * one made private first (mkstemp, mkdtemp). Reads the umask without
+ * setting it, which would race with other threads creating files.
+ */
+mode_t imaddr_output_mode(mode_t mode);
 
 /** Creates path's temporary sibling (mode 0644 less the umask). */
 enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, const char *path,

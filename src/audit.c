@@ -40,6 +40,7 @@ void imaddr_audit_options_init(struct imaddr_audit_options *options)
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err)
 {
+	*out = NULL;
 	enum imaddr_status status = imaddr_icu_init(err);
 	if (status != IMADDR_OK)
 		return status;
@@ -664,6 +665,13 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 		.notice = on_notice,
 		.context = audit,
 	};
+	/* Its spool, indexes and outputs hold one run: a second would mix two. */
+	if (audit->ran)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"an audit runs once: make a new one for another run");
+	if (!count)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "an audit needs an input");
+	audit->ran = true;
 	enum imaddr_status status = open_spool(audit, err);
 
 	if (audit->options.scheme == IMADDR_SCHEME_DIRECTORY_URI)

@@ -54,6 +54,7 @@ struct imaddr_audit {
 	struct imaddr_input_description input;
 	char *role_attribute[IMADDR_ROLE_COUNT];
 	const char *cluster;                      /* the input being read */
+	bool ran;                                 /* imaddr_audit_run_inputs was called */
 	/* The rules' side of the read: where a file is read, on its thread. */
 	struct imaddr_reader_stage check_stage;
 	uint64_t users_numbered;

@@ -97,7 +97,7 @@ const char *imaddr_code_summary(enum imaddr_code code)
 bool imaddr_code_parse(const char *name, enum imaddr_code *out)
 {
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-		if (!strcmp(codes[code].name, name)) {
+		if (!strcasecmp(codes[code].name, name)) {
 			*out = (enum imaddr_code)code;
 			return true;
 		}
@@ -109,7 +109,7 @@ static const char *const severity_names[] = { "info", "warning", "error" };
 
 const char *imaddr_severity_name(enum imaddr_severity severity)
 {
-	return (unsigned)severity < 3 ? severity_names[severity] : "error";
+	return (unsigned)severity < 3 ? severity_names[severity] : "unknown";
 }
 
 bool imaddr_severity_parse(const char *name, enum imaddr_severity *out)

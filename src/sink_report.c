@@ -778,6 +778,7 @@ static char *absolute(const char *path)
 enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 					   struct imaddr_sink **out, struct imaddr_error *err)
 {
+	*out = NULL;
 	struct report *report = imaddr_xcalloc(1, sizeof(*report));
 
 	report->base.ops = &report_ops;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "buffer.h"
 #include "error.h"
 
@@ -330,27 +331,20 @@ static void remove_leftovers(const struct imaddr_staging *staging)
 	free(parent);
 }
 
-static mode_t output_mode(mode_t mode)
-{
-	mode_t mask = umask(0);
-	umask(mask);
-	return mode & ~mask;
-}
-
 static enum imaddr_status create_staged(struct imaddr_staging *staging, int *fd,
 					struct imaddr_error *err)
 {
 	char *name = with_suffix(staging->target, ".tmp-XXXXXX");
 	*fd = -1;
 	if (staging->directory) {
-		if (!mkdtemp(name) || chmod(name, output_mode(0777)) != 0)
+		if (!mkdtemp(name) || chmod(name, imaddr_output_mode(0777)) != 0)
 			goto fail;
 	} else {
 		*fd = mkstemp(name);
 		if (*fd < 0)
 			goto fail;
 		/* mkstemp makes 0600; an output should read like any file the user makes. */
-		fchmod(*fd, output_mode(0666));
+		fchmod(*fd, imaddr_output_mode(0666));
 	}
 	staging->staged = name;
 	return IMADDR_OK;

@@ -986,3 +986,37 @@ Test(audit, every_code_is_explained_in_docs)
 		cr_expect(strstr(text, heading), "docs/findings.md lacks %s", heading + 1);
 	}
 }
+
+/*
+ * An audit holds one run (its spool, indexes and outputs): a second run, or
+ * one without an input, is refused, and nothing leaks (the ASan half of the
+ * suite). A failed creation leaves *out NULL.
+ */
+Test(audit, runs_once_and_needs_an_input)
+{
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit = NULL;
+	struct imaddr_error err = { "" };
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_run_inputs(audit, NULL, 0, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "an audit needs an input");
+	char *dir = tempdir_create();
+	char *path = tempdir_write_str(dir, "users.csv", "sAMAccountName\nab\n");
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(path, &reader, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_run(audit, reader, NULL, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_run(audit, reader, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "an audit runs once: make a new one for another run");
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	free(path);
+	tempdir_remove(dir);
+	free(dir);
+
+	options.default_domain = NULL;
+	audit = (struct imaddr_audit *)&err;
+	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
+	cr_expect_null(audit);
+}
