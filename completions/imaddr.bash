@@ -100,7 +100,7 @@ _imaddr()
 		--mail-attr --first-name-attr --last-name-attr --scheme --default-domain
 		--im-domains --current-scheme --current-default-domain --current-uri-attr --bat
 		--bat-chunk --db --ldif-fixes --runbook --html --worklist --json --json-findings
-		--wait --quiet --fail-on --label --max-shrink --allow-shrink --waivers --keep-runs
+		--wait --quiet --fail-on --fail-on-new --label --max-shrink --allow-shrink --waivers --keep-runs
 		--no-user-cache
 		--syslog --syslog-facility --config
 		--profile --help --version' -- "$cur"))

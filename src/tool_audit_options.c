@@ -61,8 +61,9 @@ static const char usage[] =
 	"  --json-findings N   findings of each code the JSON lists (20)\n"
 	"  --wait SECONDS      wait for another run on the same outputs (30)\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
-	"  --fail-on new       exit 1 only for findings at or above the threshold that\n"
-	"                      the previous run of the label did not have (needs --db)\n"
+	"  --fail-on new, --fail-on-new   exit 1 only for findings at or above the\n"
+	"                      threshold that the previous run of the label did not\n"
+	"                      have (needs --db)\n"
 	"Nightly runs (--db):\n"
 	"  --label NAME        the audit profile: the previous run is the latest of the\n"
 	"                      label (default: derived from the source)\n"
@@ -81,7 +82,7 @@ static const char usage[] =
 	"  --profile NAME         also the settings of [NAME]; the command line wins\n"
 	"  -h, --help  -V, --version\n"
 	"Exit: 0 clean, 1 findings, 2 usage or input error (no users included, a\n"
-	"shrunken source), 3 I/O, LDAP or report failure.\n";
+	"shrunken source), 3 I/O, LDAP or report failure, 130 interrupted.\n";
 
 
 /* ldapsearch's letters where it has one; ':' first: getopt_long prints nothing. */

@@ -15,7 +15,8 @@ static const char usage[] =
 	"  -q, --quiet    print nothing: the exit status alone tells\n"
 	"  --json         JSON Lines instead of tab-separated lines\n"
 	"  --fail-on error|warning|never   exit 1 at or above it (error)\n"
-	"  -h, --help  -V, --version\n";
+	"  -h, --help  -V, --version\n"
+	"Exit: 0 clean, 1 findings at or above --fail-on, 2 usage error, 3 I/O failure.\n";
 
 struct run {
 	struct imaddr_address_checker *checker;

@@ -5,9 +5,10 @@
 
 static const char usage[] =
 	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
-	"       imaddr check-address [--json] [ADDRESS...]\n"
+	"       imaddr check-address [-q] [--json] [--fail-on LEVEL] [ADDRESS...]\n"
 	"       imaddr report --db FILE [--label NAME] [--run N] [--html OUT.html]\n"
-	"       imaddr prune --db FILE --keep N [--label NAME]\n"
+	"                     [--json OUT.json] [--worklist OUT.xlsx|OUT.csv]\n"
+	"       imaddr prune --db FILE --keep N [--label NAME] [--wait SECONDS]\n"
 	"       imaddr -h | --help | -V | --version\n"
 	"\n"
 	"Audits the IM addresses of Cisco Unified CM IM and Presence end users:\n"
