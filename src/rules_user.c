@@ -388,6 +388,21 @@ static bool looks_lossy(const char *value)
 	return false;
 }
 
+/*
+ * A .NET type name where a value belongs: Export-Csv writes a multi-valued
+ * property (proxyAddresses, otherMailbox) as its collection's type,
+ * 'Microsoft.ActiveDirectory.Management.ADPropertyValueCollection' or
+ * 'System.String[]', unless the command joins the values.
+ */
+static bool is_type_name(const char *value)
+{
+	if (!value || (strncmp(value, "Microsoft.", 10) && strncmp(value, "System.", 7)))
+		return false;
+	size_t length = strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				      "0123456789._`");
+	return !value[length] || !strcmp(value + length, "[]");
+}
+
 static void check_lossy_export(struct imaddr_rules_user *rules, const struct imaddr_record *record,
 			       const struct imaddr_user *user)
 {
@@ -396,10 +411,20 @@ static void check_lossy_export(struct imaddr_rules_user *rules, const struct ima
 	const char *values[] = { user->user_id, user->first_name, user->last_name, user->mail,
 				 user->directory_uri_as_read };
 	for (size_t i = 0; i < sizeof(roles) / sizeof(*roles); i++) {
+		const char *field = field_name(rules, record, roles[i]);
+		if (is_type_name(values[i])) {
+			imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_EXPORT_LOSSY, field,
+				values[i],
+				"%s holds '%.80s', PowerShell's name for a list of values, not "
+				"the values: Export-Csv writes a multi-valued property so; export "
+				"it joined (Select-Object @{n='%s';e={$_.%s -join ';'}}); the user "
+				"is left out of the BAT file", field ? field : imaddr_role_name(roles[i]),
+				values[i], field ? field : "name", field ? field : "name");
+			return;
+		}
 		if (!looks_lossy(values[i]))
 			continue;
-		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_EXPORT_LOSSY,
-			field_name(rules, record, roles[i]), values[i],
+		imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_EXPORT_LOSSY, field, values[i],
 			"%s '%.80s' has a '?' where a letter belongs: the export probably "
 			"replaced characters it could not encode (PowerShell 5.1's Export-Csv "
 			"without -Encoding UTF8); the user is left out of the BAT file",

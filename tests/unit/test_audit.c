@@ -515,6 +515,29 @@ Test(audit, export_lossy_for_a_question_mark_where_a_letter_belongs)
 	capture_free(c);
 }
 
+/*
+ * Export-Csv writes a multi-valued property as its type's name unless the
+ * command joins it: the URI column holds no address at all.
+ */
+Test(audit, export_lossy_for_a_type_name_instead_of_values)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	imaddr_mapping_set(&options.mapping, IMADDR_ROLE_DIRECTORY_URI, "proxyAddresses");
+	struct capture *c = capture_audit_csv(
+		"SamAccountName,Surname,proxyAddresses\n"
+		"js,Smith,Microsoft.ActiveDirectory.Management.ADPropertyValueCollection\n"
+		"ab,Bee,System.String[]\n"
+		"cd,Sea,System.Ok@example.com\n", &options);
+	cr_assert_eq(c->status, IMADDR_OK, "%s", c->err.message);
+	expect_code(c, IMADDR_CODE_EXPORT_LOSSY, 2);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_EXPORT_LOSSY);
+	cr_expect_str_eq(f->field, "proxyAddresses");
+	cr_expect(strstr(f->message, "$_.proxyAddresses -join ';'"), "%s", f->message);
+	capture_free(c);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Hostile Unicode (issue 14) and values a spreadsheet would run. */
 
