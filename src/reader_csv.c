@@ -333,6 +333,51 @@ static void emit_row(struct csv_reader *reader)
 	reader->status = reader->request->record(reader->request->context, record, reader->err);
 }
 
+/* Cell `i` of the row, without a byte order mark a joined file left before it. */
+static const char *cell_text(const struct csv_reader *reader, size_t i, size_t *len)
+{
+	const char *text = reader->row_data.data + reader->cells[i].offset;
+	*len = reader->cells[i].len;
+	if (*len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		text += 3;
+		*len -= 3;
+	}
+	return text;
+}
+
+/*
+ * What a second export copied onto the end of the first (copy /b a.csv+b.csv,
+ * or cat) brings: its #TYPE line and its header row, which would read as two
+ * users named like the type and the columns. The reason, or NULL for a row.
+ */
+static const char *joined_export_line(const struct csv_reader *reader)
+{
+	size_t len;
+	const char *first = reader->cell_count ? cell_text(reader, 0, &len) : NULL;
+	if (first && len >= 6 && !strncmp(first, "#TYPE ", 6))
+		return "it is a #TYPE line, as PowerShell's Export-Csv begins a file with: two "
+		       "exports joined into one file?";
+	if (reader->cell_count != reader->column_count || !reader->column_count)
+		return NULL;
+	for (size_t i = 0; i < reader->cell_count; i++) {
+		const char *text = cell_text(reader, i, &len);
+		if (reader->cells[i].too_long || len != strlen(reader->columns[i]) ||
+		    strncasecmp(text, reader->columns[i], len))
+			return NULL;
+	}
+	return "it repeats the header row: two exports joined into one file?";
+}
+
+static void skip_joined_export_line(struct csv_reader *reader, const char *why)
+{
+	char message[200];
+	reader->rows_skipped++;
+	snprintf(message, sizeof(message), "row skipped: %s", why);
+	reader->status = reader->request->notice(reader->request->context,
+		IMADDR_CODE_RECORD_MALFORMED, reader->row_line, NULL, NULL, NULL, message,
+		reader->err);
+}
+
 /* A row past IMADDR_CSV_RECORD_MAX, now that it has ended: a finding of no user. */
 static void skip_long_row(struct csv_reader *reader)
 {
@@ -368,8 +413,11 @@ static void on_row_end(int terminator, void *context)
 		read_header(reader);
 		goto reset;
 	}
+	const char *joined;
 	if (reader->row_too_long_at)
 		skip_long_row(reader);
+	else if ((joined = joined_export_line(reader)))
+		skip_joined_export_line(reader, joined);
 	else
 		emit_row(reader);
 reset:
@@ -486,6 +534,16 @@ static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser
 		if (len >= 5 && !strncmp(line, "#TYPE", 5)) {
 			reader->base.input.type_line_skipped = true;
 			*skip_rest = true;   /* the rest of a long line comes in later pieces */
+			return IMADDR_OK;
+		}
+		/* Excel's "sep=;": the delimiter, for scripts that write for Excel. */
+		size_t content = strcspn(line, "\r\n");
+		if (content == 5 && !strncasecmp(line, "sep=", 4) &&
+		    (line[4] == ',' || line[4] == ';' || line[4] == '\t')) {
+			if (!reader->delimiter) {
+				reader->delimiter = line[4];
+				csv_set_delim(parser, (unsigned char)reader->delimiter);
+			}
 			return IMADDR_OK;
 		}
 	}

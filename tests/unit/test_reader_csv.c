@@ -1132,6 +1132,40 @@ Test(reader_csv, a_code_page_past_the_first_bytes_decides_again)
 	}
 }
 
+/*
+ * Two PowerShell exports joined (copy /b a.csv+b.csv): the second one's byte
+ * order mark, #TYPE line and header come in the middle. They are skipped as
+ * malformed rows that say why, not read as two users.
+ */
+Test(reader_csv, a_second_export_joined_on_is_no_users)
+{
+	static const char part[] = "#TYPE Microsoft.ActiveDirectory.Management.ADUser\r\n"
+				   "\"SamAccountName\",\"Surname\",\"mail\"\r\n";
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_appendf(&csv, "\xef\xbb\xbf%s\"js\",\"Smith\",\"js@example.com\"\r\n"
+			   "\xef\xbb\xbf%s\"ab\",\"Bee\",\"ab@example.com\"\r\n", part, part);
+	read_ok(csv.data);
+	cr_assert_eq(seen.record_count, 2);
+	expect_lines((uint64_t[]){ 3, 6 }, 2);
+	cr_assert_eq(seen.notice_count, 2);
+	cr_expect_eq(seen.notices[0].line, 4);
+	cr_expect(strstr(seen.notices[0].message, "a #TYPE line"), "%s", seen.notices[0].message);
+	cr_expect_eq(seen.notices[1].line, 5);
+	cr_expect(strstr(seen.notices[1].message, "repeats the header row"), "%s",
+		  seen.notices[1].message);
+	imaddr_buf_release(&csv);
+}
+
+/* Excel's first line "sep=;" names the delimiter, and is no header. */
+Test(reader_csv, an_excel_sep_line_names_the_delimiter)
+{
+	read_ok("sep=;\r\nsAMAccountName;sn;mail\r\njs;Smith, Jr.;js@example.com\r\n");
+	cr_assert_eq(seen.record_count, 1);
+	expect_lines((uint64_t[]){ 3 }, 1);
+	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith, Jr.");
+}
+
 /* Reads `bytes` as a file of the given encoding; the run's status. */
 static enum imaddr_status read_csv_encoded(const char *bytes, size_t len, const char *encoding,
 					   struct imaddr_error *err)
