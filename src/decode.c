@@ -335,11 +335,14 @@ static enum imaddr_status invalid_bytes(struct imaddr_decoder *decoder, const ch
 	uint64_t offset = decoder->consumed + (uint64_t)(stop - decoder->in) - (uint64_t)length;
 	const char *advice = !strcmp(decoder->how, "--encoding")
 		? "is --encoding right?" : "give the file's encoding with --encoding";
+	/* A byte order mark leaves no doubt of the encoding: the file is cut short. */
 	if (icu == U_TRUNCATED_CHAR_FOUND)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
-			"%s:%llu: the file ends inside a %s character (%s, %s): %s", decoder->path,
+			"%s:%llu: the file ends inside a %s character (%s): %s", decoder->path,
 			(unsigned long long)line, decoder->encoding, decoder->how,
-			"truncated?", advice);
+			!strcmp(decoder->how, "byte order mark")
+				? "it was cut short: export it again"
+				: "cut short? Else give the file's encoding with --encoding");
 	return imaddr_error_set(err, IMADDR_ERR_INPUT,
 		"%s:%llu: byte %llu (0x%02X) is not valid %s (%s): %s", decoder->path,
 		(unsigned long long)line, (unsigned long long)offset + 1,

@@ -1074,6 +1074,18 @@ static size_t utf16_without_bom(const char *text, bool big_endian, char *out)
 	return n;
 }
 
+/* An odd number of UTF-16 bytes after a byte order mark: the export was cut short. */
+Test(reader_csv, utf16_cut_short_is_refused_as_cut_short)
+{
+	char bytes[512];
+	size_t len = utf16le("sAMAccountName,sn\r\njs,Smith\r\n", bytes);
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_csv_mapped(bytes, len - 1, NULL, 1u << IMADDR_ROLE_USER_ID, &err),
+		     IMADDR_ERR_INPUT);
+	cr_expect(strstr(err.message, "ends inside a UTF-16LE character (byte order mark): it "
+			 "was cut short: export it again"), "%s", err.message);
+}
+
 /* A script that drops the byte order mark leaves NUL bytes in every other place. */
 Test(reader_csv, utf16_without_a_bom_is_told_by_its_nul_bytes)
 {
