@@ -46,6 +46,10 @@ struct csv_reader {
 	size_t column_count;
 	int role_column[IMADDR_ROLE_COUNT];
 	int dn_column;
+	/* Disabled accounts, as Unified CM's LDAP sync leaves them out; -1: none. */
+	int enabled_column;          /* PowerShell's Enabled: False */
+	int control_column;          /* userAccountControl: bit 2 */
+	int lds_disabled_column;     /* AD LDS's msDS-UserAccountDisabled: TRUE */
 
 	/* The row being read: cells point into row_data. */
 	struct imaddr_buf row_data;
@@ -91,6 +95,20 @@ static void *capped_realloc(void *pointer, size_t size)
 	return imaddr_xrealloc(pointer, size);
 }
 
+/* Whether a row's cells in `column` are read (the others are only counted). */
+static bool column_kept(const struct csv_reader *reader, size_t column)
+{
+	int at = (int)column;
+	if (at == reader->dn_column || at == reader->enabled_column ||
+	    at == reader->control_column || at == reader->lds_disabled_column)
+		return true;
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		if (reader->role_column[role] == at)
+			return true;
+	}
+	return false;
+}
+
 static void on_field(void *data, size_t len, void *context)
 {
 	struct csv_reader *reader = context;
@@ -125,12 +143,8 @@ static void on_field(void *data, size_t len, void *context)
 	cell->too_long = dropped || len > IMADDR_CSV_FIELD_MAX;
 	if (cell->too_long || !data)
 		return;
-	/* The header is always kept; of the rows, only the mapped columns. */
-	size_t column = reader->cell_count - 1;
-	bool wanted = !reader->header_done || (int)column == reader->dn_column;
-	for (int role = 0; !wanted && role < IMADDR_ROLE_COUNT; role++)
-		wanted = reader->role_column[role] == (int)column;
-	if (!wanted)
+	/* The header is always kept; of the rows, only the columns read. */
+	if (reader->header_done && !column_kept(reader, reader->cell_count - 1))
 		return;
 	/* Each kept cell is NUL-terminated so the audit can use it in place. */
 	imaddr_buf_append(&reader->row_data, data, len);
@@ -282,6 +296,15 @@ static void read_header(struct csv_reader *reader)
 	}
 	const char *dn_name = imaddr_mapping_resolve_dn(request->mapping, header_has, reader);
 	reader->dn_column = column_of(reader, dn_name);
+	reader->enabled_column = column_of(reader, "Enabled");
+	reader->control_column = column_of(reader, "userAccountControl");
+	reader->lds_disabled_column = column_of(reader, "msDS-UserAccountDisabled");
+	if (reader->enabled_column >= 0)
+		reader->base.input.filter = "Enabled is not False";
+	else if (reader->control_column >= 0)
+		reader->base.input.filter = "userAccountControl without bit 2 (account disabled)";
+	else if (reader->lds_disabled_column >= 0)
+		reader->base.input.filter = "msDS-UserAccountDisabled is not TRUE";
 	reader->base.input.dn_attribute = dn_name;
 	/* BAT lets a Unified CM export list more devices than the header names. */
 	reader->cucm_export = column_of(reader, "USER ID") >= 0;
@@ -352,20 +375,54 @@ static const char *cell_text(const struct csv_reader *reader, size_t i, size_t *
  */
 static const char *joined_export_line(const struct csv_reader *reader)
 {
-	size_t len;
-	const char *first = reader->cell_count ? cell_text(reader, 0, &len) : NULL;
-	if (first && len >= 6 && !strncmp(first, "#TYPE ", 6))
-		return "it is a #TYPE line, as PowerShell's Export-Csv begins a file with: two "
-		       "exports joined into one file?";
-	if (reader->cell_count != reader->column_count || !reader->column_count)
+	if (reader->cell_count != reader->column_count)
 		return NULL;
+	/* The cells read: the user ID's among them. */
 	for (size_t i = 0; i < reader->cell_count; i++) {
+		size_t len;
 		const char *text = cell_text(reader, i, &len);
-		if (reader->cells[i].too_long || len != strlen(reader->columns[i]) ||
-		    strncasecmp(text, reader->columns[i], len))
+		if (column_kept(reader, i) &&
+		    (reader->cells[i].too_long || len != strlen(reader->columns[i]) ||
+		     strncasecmp(text, reader->columns[i], len)))
 			return NULL;
 	}
 	return "it repeats the header row: two exports joined into one file?";
+}
+
+static bool cell_is(const struct csv_reader *reader, int column, const char *word)
+{
+	size_t len;
+	if (column < 0 || (size_t)column >= reader->cell_count)
+		return false;
+	const char *text = cell_text(reader, (size_t)column, &len);
+	return len == strlen(word) && !strncasecmp(text, word, len);
+}
+
+/* userAccountControl's ACCOUNTDISABLE bit, in csvde's decimal. */
+static bool control_disables(const struct csv_reader *reader)
+{
+	size_t len;
+	char number[24];
+	if (reader->control_column < 0 || (size_t)reader->control_column >= reader->cell_count)
+		return false;
+	const char *text = cell_text(reader, (size_t)reader->control_column, &len);
+	if (!len || len >= sizeof(number))
+		return false;
+	memcpy(number, text, len);
+	number[len] = '\0';
+	char *end;
+	unsigned long long flags = strtoull(number, &end, 0);
+	return !*end && (flags & 2);
+}
+
+/* A disabled account, which Unified CM's LDAP sync leaves out (docs/ldap.md). */
+static bool account_disabled(const struct csv_reader *reader)
+{
+	if (reader->enabled_column >= 0)
+		return cell_is(reader, reader->enabled_column, "False");
+	if (reader->control_column >= 0)
+		return control_disables(reader);
+	return cell_is(reader, reader->lds_disabled_column, "TRUE");
 }
 
 static void skip_joined_export_line(struct csv_reader *reader, const char *why)
@@ -414,12 +471,17 @@ static void on_row_end(int terminator, void *context)
 		goto reset;
 	}
 	const char *joined;
-	if (reader->row_too_long_at)
+	if (reader->row_too_long_at) {
 		skip_long_row(reader);
-	else if ((joined = joined_export_line(reader)))
+	} else if ((joined = joined_export_line(reader))) {
 		skip_joined_export_line(reader, joined);
-	else
-		emit_row(reader);
+	} else {
+		reader->base.input.entries += reader->base.input.filter != NULL;
+		if (account_disabled(reader))
+			reader->base.input.entries_skipped++;
+		else
+			emit_row(reader);
+	}
 reset:
 	reset_row(reader);
 }
@@ -523,6 +585,16 @@ static bool is_blank_line(const char *line, size_t len)
 	return true;
 }
 
+/* "#TYPE ...", after the byte order mark a joined file may leave before it. */
+static bool is_type_line(const char *line, size_t len)
+{
+	if (len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+		line += 3;
+		len -= 3;
+	}
+	return len >= 6 && !strncmp(line, "#TYPE ", 6);
+}
+
 static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser *parser,
 				    const char *line, size_t len, bool *skip_rest)
 {
@@ -546,6 +618,14 @@ static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser
 			}
 			return IMADDR_OK;
 		}
+	}
+	/* A second export joined on (copy /b a.csv+b.csv) begins with its own. */
+	if (reader->header_done && reader->between_rows && is_type_line(line, len)) {
+		*skip_rest = true;
+		reader->row_line = reader->physical_line;
+		skip_joined_export_line(reader, "it is a #TYPE line, as PowerShell's Export-Csv "
+					"begins a file with: two exports joined into one file?");
+		return reader->status;
 	}
 	if (!reader->header_done && reader->between_rows && !is_blank_line(line, len)) {
 		size_t shown = strcspn(line, "\r\n");
@@ -621,6 +701,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
 		reader->role_column[role] = -1;
 	reader->dn_column = -1;
+	reader->enabled_column = reader->control_column = reader->lds_disabled_column = -1;
 
 	enum imaddr_status status = parser_init(reader, &parser);
 	if (status != IMADDR_OK)
@@ -697,6 +778,11 @@ out_free:
 static enum imaddr_status csv_no_users(struct imaddr_reader *base, struct imaddr_error *err)
 {
 	struct csv_reader *reader = (struct csv_reader *)base;
+	const struct imaddr_input_description *input = &reader->base.input;
+	if (input->entries && input->entries_skipped == input->entries)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: all %llu rows are disabled accounts (%s)", reader->path,
+			(unsigned long long)input->entries, input->filter);
 	if (reader->rows_skipped && !reader->rows_too_long)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: all %llu rows after the header were skipped as not valid CSV",

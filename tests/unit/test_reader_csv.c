@@ -1169,6 +1169,50 @@ Test(reader_csv, a_second_export_joined_on_is_no_users)
 	imaddr_buf_release(&csv);
 }
 
+/*
+ * Disabled accounts, which Unified CM's LDAP sync leaves out, are left out
+ * of a CSV as of an LDIF: PowerShell's Enabled, csvde's userAccountControl
+ * (bit 2), AD LDS's msDS-UserAccountDisabled. The input counts them.
+ */
+Test(reader_csv, disabled_accounts_are_left_out)
+{
+	static const struct {
+		const char *csv;
+		const char *filter;
+	} exports[] = {
+		{ "SamAccountName,Surname,Department,Enabled\r\njs,Smith,Sales,True\r\n"
+		  "dguy,Guy,Sales,False\r\nab,Bee,IT,true\r\n", "Enabled is not False" },
+		{ "DN,sAMAccountName,sn,userAccountControl\r\n\"CN=J,DC=x\",js,Smith,512\r\n"
+		  "\"CN=D,DC=x\",dguy,Guy,514\r\n\"CN=A,DC=x\",ab,Bee,66048\r\n",
+		  "userAccountControl without bit 2 (account disabled)" },
+		{ "cn,sn,msDS-UserAccountDisabled,sAMAccountName\r\nJ,Smith,FALSE,js\r\nD,Guy,TRUE,dguy\r\n"
+		  "A,Bee,,ab\r\n", "msDS-UserAccountDisabled is not TRUE" },
+	};
+	for (size_t i = 0; i < sizeof(exports) / sizeof(*exports); i++) {
+		struct imaddr_mapping mapping;
+		struct imaddr_error err = { "" };
+		struct imaddr_reader *reader;
+		imaddr_mapping_init(&mapping);
+		free(tempdir_write_str(dir, "users.csv", exports[i].csv));
+		cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK, "%s",
+			     err.message);
+		struct imaddr_reader_request request = {
+			.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
+			.record = on_record, .notice = on_notice, .context = &seen,
+		};
+		seen.record_count = 0;
+		cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s",
+			     err.message);
+		cr_expect_eq(seen.record_count, 2, "export %zu", i);
+		expect_value(0, IMADDR_ROLE_USER_ID, "js");
+		expect_value(1, IMADDR_ROLE_USER_ID, "ab");
+		cr_expect_eq(reader->input.entries, 3);
+		cr_expect_eq(reader->input.entries_skipped, 1);
+		cr_expect_str_eq(reader->input.filter, exports[i].filter);
+		imaddr_reader_free(reader);
+	}
+}
+
 /* Excel's first line "sep=;" names the delimiter, and is no header. */
 Test(reader_csv, an_excel_sep_line_names_the_delimiter)
 {
