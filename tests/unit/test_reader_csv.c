@@ -1152,11 +1152,11 @@ Test(reader_csv, a_code_page_past_the_first_bytes_decides_again)
 Test(reader_csv, a_second_export_joined_on_is_no_users)
 {
 	static const char part[] = "#TYPE Microsoft.ActiveDirectory.Management.ADUser\r\n"
-				   "\"SamAccountName\",\"Surname\",\"mail\"\r\n";
+				   "\"Department\",\"SamAccountName\",\"Surname\",\"mail\"\r\n";
 	struct imaddr_buf csv;
 	imaddr_buf_init(&csv, 0);
-	imaddr_buf_appendf(&csv, "\xef\xbb\xbf%s\"js\",\"Smith\",\"js@example.com\"\r\n"
-			   "\xef\xbb\xbf%s\"ab\",\"Bee\",\"ab@example.com\"\r\n", part, part);
+	imaddr_buf_appendf(&csv, "\xef\xbb\xbf%s\"Sales\",\"js\",\"Smith\",\"js@example.com\"\r\n"
+			   "\xef\xbb\xbf%s\"IT\",\"ab\",\"Bee\",\"ab@example.com\"\r\n", part, part);
 	read_ok(csv.data);
 	cr_assert_eq(seen.record_count, 2);
 	expect_lines((uint64_t[]){ 3, 6 }, 2);
