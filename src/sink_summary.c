@@ -32,11 +32,13 @@ static void describe_row(struct imaddr_buf *out, const struct imaddr_finding *fi
 {
 	if (finding->cluster)
 		imaddr_buf_appendf(out, "%s: ", finding->cluster);
+	/* The line to find it in the file, the DN to find it in the directory. */
+	if (finding->line)
+		imaddr_buf_appendf(out, "line %llu%s", (unsigned long long)finding->line,
+				   finding->dn ? ", " : "");
 	if (finding->dn)
 		imaddr_buf_appendf(out, "%s", finding->dn);
-	else if (finding->line)
-		imaddr_buf_appendf(out, "line %llu", (unsigned long long)finding->line);
-	else
+	else if (!finding->line)
 		imaddr_buf_append_str(out, "run");
 }
 

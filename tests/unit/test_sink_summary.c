@@ -277,13 +277,14 @@ Test(sink_summary, shows_at_most_three_examples_per_code)
 	free(text);
 }
 
-Test(sink_summary, names_a_user_by_dn_when_there_is_one)
+/* The line to find the user in the file, the DN to find it in the directory. */
+Test(sink_summary, names_a_user_by_line_and_dn)
 {
 	static const char csv[] =
 		"dn,sAMAccountName,sn,mail\n"
 		"\"cn=J Smith,dc=example,dc=com\",js,Smith,not-an-address\n";
 	char *text = summarize_uri(csv, NULL);
-	expect_line(text, "\n    cn=J Smith,dc=example,dc=com [mail]: ");
+	expect_line(text, "\n    line 2, cn=J Smith,dc=example,dc=com [mail]: ");
 	free(text);
 }
 
