@@ -201,6 +201,15 @@ enum imaddr_status imaddr_report_file_open_read(const char *path, sqlite3 **db,
 						struct imaddr_error *err)
 {
 	enum imaddr_report_kind kind;
+	struct stat st;
+	*db = NULL;
+	/* SQLite's own words ("unable to open database file") say neither. */
+	if (stat(path, &st) != 0)
+		return imaddr_error_set(err, IMADDR_ERR_DB, "cannot open the report '%s': %s", path,
+					strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return imaddr_error_set(err, IMADDR_ERR_DB,
+					"cannot open the report '%s': it is a directory", path);
 	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK)
 		return imaddr_error_set(err, IMADDR_ERR_DB, "cannot open the report '%s': %s", path,

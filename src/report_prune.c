@@ -385,9 +385,10 @@ enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, u
 	if (status == IMADDR_OK &&
 	    report_pages(prune.db, &result->bytes_before, &free_before) != SQLITE_OK)
 		status = fail(&prune);
-	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_EMPTY && label)
-		status = imaddr_error_set(err, IMADDR_ERR_USAGE,
-					  "the report '%s' has no run of label '%s'", db_path, label);
+	/* As imaddr report says: an empty file is no report, and stays as it is. */
+	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_EMPTY)
+		status = imaddr_error_set(err, IMADDR_ERR_DB, "'%s' is empty: no run to prune",
+					  db_path);
 	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_CURRENT)
 		status = prune_labels(&prune, label, keep);
 	if (status == IMADDR_OK)
