@@ -510,8 +510,8 @@ enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sin
  * counts, the IM domains and SAN list, the findings grouped by duplicate
  * group with search, filters and sorting, and for a pre-migration run the
  * before/after table (docs/html.md). At most 200 findings of a code are on
- * the page, and the rest of the duplicate group the 200th falls in; the
- * worklist has them all. Fails with
+ * the page, and up to 200 more to finish the duplicate group the 200th falls
+ * in; the worklist has them all. Fails with
  * IMADDR_ERR_IO when the file's directory does not exist.
  */
 enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **out,

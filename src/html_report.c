@@ -414,10 +414,11 @@ void imaddr_html_findings_begin(FILE *out, const struct imaddr_run_totals *total
 {
 	fputs("<section id=\"findings\"><h2>Findings</h2>\n<p id=\"findings-note\">", out);
 	if (shown < total)
-		fprintf(out, "This page holds the first %d findings of each code, with the "
-			"rest of a duplicate group cut there: %llu of %llu. "
+		fprintf(out, "This page holds the first %d findings of each code, and up to "
+			"%d more to finish a duplicate group cut there: %llu of %llu. "
 			"The worklist (<code>imaddr audit --worklist FILE.xlsx</code>) and the "
 			"SQLite report have them all.", IMADDR_HTML_FINDINGS_PER_CODE,
+			IMADDR_HTML_GROUP_REST_MAX,
 			(unsigned long long)shown, (unsigned long long)total);
 	else
 		fprintf(out, "All %llu findings. The members of a duplicate group stand together "

@@ -21,6 +21,12 @@
  * 22,000 rows out in tens of seconds, one of 2,200 in about two; see
  * docs/html.md and docs/performance.md. */
 #define IMADDR_HTML_FINDINGS_PER_CODE 200
+/*
+ * The duplicate group the 200th finding of a code falls in is listed to its
+ * end, so that a group is not shown in part, but by at most this many rows
+ * more: 400,000 users sharing one mailbox are one group.
+ */
+#define IMADDR_HTML_GROUP_REST_MAX 200
 #define IMADDR_HTML_PLAN_ROWS 1000
 
 

@@ -27,9 +27,9 @@ static enum imaddr_status finding_row(void *context, const struct imaddr_stored_
 
 /*
  * The first findings of each code no waiver accepts, and the rest of the
- * duplicate group the listing of a code ends in, as the audit's page lists
- * them. The note above the table counts them, so the rows wait in memory:
- * a few thousand at most.
+ * duplicate group the listing of a code ends in (within bounds), as the
+ * audit's page lists them. The note above the table counts them, so the
+ * rows wait in memory: at most 400 of each code.
  */
 static enum imaddr_status write_findings(struct imaddr_stored_run *run, FILE *out,
 					 struct imaddr_error *err)
@@ -47,7 +47,7 @@ static enum imaddr_status write_findings(struct imaddr_stored_run *run, FILE *ou
 					strerror(errno));
 	const struct imaddr_stored_findings_wanted wanted = {
 		.per_code = IMADDR_HTML_FINDINGS_PER_CODE,
-		.whole_groups = true,
+		.group_rest = IMADDR_HTML_GROUP_REST_MAX,
 	};
 	enum imaddr_status status = imaddr_stored_run_findings(run, &wanted, finding_row, &listed,
 								err);

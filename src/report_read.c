@@ -1,5 +1,6 @@
 #include "report_read.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,7 +299,7 @@ static const char findings_sql[] =
 	"SELECT code, ordinal, at_line, user_dn, user_id, field, value, message, suggestion,\n"
 	"  related_ordinal, cluster, number, waiver_reason, waiver_expires, waiver_source,\n"
 	"  first_name, last_name\n"
-	"FROM capped WHERE nth <= ?2 OR (?6 AND number = last_number)\n";
+	"FROM capped WHERE nth <= ?2 OR (number = last_number AND nth <= ?2 + ?6)\n";
 static const char by_place_sql[] = "ORDER BY place";
 static const char by_user_sql[] = "ORDER BY ordinal = 0, ordinal, place";
 
@@ -330,7 +331,8 @@ enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(stmt, 5, field, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(stmt, 6, wanted->whole_groups);
+		rc = sqlite3_bind_int64(stmt, 6, wanted->group_rest < INT32_MAX
+							? (sqlite3_int64)wanted->group_rest : INT32_MAX);
 	enum imaddr_status status = IMADDR_OK;
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		enum imaddr_code code;

@@ -67,8 +67,9 @@ void imaddr_stored_run_describe(const struct imaddr_stored_run *run,
 /* Which findings imaddr_stored_run_findings lists. */
 struct imaddr_stored_findings_wanted {
 	uint64_t per_code;       /* the first this many of each code */
-	/* With per_code: the duplicate group a code's listing ends in, whole. */
-	bool whole_groups;
+	/* With per_code: the duplicate group a code's listing ends in, to its
+	 * end, by at most this many findings more (0: none). */
+	uint64_t group_rest;
 	bool waived;             /* those a waiver accepts too */
 	/* im-address-changes, which the report keeps as users' columns: the
 	 * finding the audit made of each, its field the attribute the run's

@@ -51,7 +51,6 @@ void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
 	driver->begun = 0;
 	driver->final_pass = false;
 	driver->decider = 0;
-	driver->final_pass_started = false;
 	driver->replay_all = false;
 	driver->selective = false;
 	driver->replay_outputs = 0;
@@ -255,10 +254,6 @@ static enum imaddr_status deliver_final(struct imaddr_sink_driver *driver,
 {
 	if (imaddr_stop_requested())
 		return interrupted(err);
-	if (!driver->final_pass_started) {
-		driver->final_pass_started = true;
-		imaddr_step("final-pass");
-	}
 	uint8_t bits = driver->selective && user->ordinal < driver->replay_size
 			       ? driver->replay[user->ordinal]
 			       : 0;
@@ -341,8 +336,11 @@ static enum imaddr_status prepare(struct imaddr_sink_driver *driver,
 		if (slot->threaded && !final_pass(slot) && !last(slot))
 			status = end_slot(slot, totals, err);
 	}
-	if (status == IMADDR_OK && driver->final_pass)
+	if (status == IMADDR_OK && driver->final_pass) {
+		/* Also when no user is read back: the step is the pass's start. */
+		imaddr_step("final-pass");
 		status = replay(replay_context, deliver_final, driver, err);
+	}
 	if (status == IMADDR_OK && imaddr_stop_requested())
 		status = interrupted(err);
 	for (i = 0; status == IMADDR_OK && i < driver->count; i++) {

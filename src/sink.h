@@ -120,7 +120,6 @@ struct imaddr_sink_driver {
 	size_t count;
 	size_t begun;
 	bool final_pass;                  /* some output wants one */
-	bool final_pass_started;          /* its first user was delivered */
 	bool replay_all;                  /* an output wants every user in it */
 	bool selective;                   /* an output wants only some: replay[] is kept */
 	unsigned replay_outputs;          /* the outputs with a bit in replay[] */

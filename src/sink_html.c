@@ -80,9 +80,10 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 	if (f->code == IMADDR_CODE_IM_ADDRESS_CHANGES || f->waiver_reason)
 		return IMADDR_OK;
 	writer->findings_total++;
-	/* Past the cap, only the rest of the duplicate group it fell in. */
+	/* Past the cap, only the rest of the duplicate group it fell in, within bounds. */
 	if (writer->listed[f->code] >= IMADDR_HTML_FINDINGS_PER_CODE &&
-	    (!group || group != writer->last_group[f->code]))
+	    (!group || group != writer->last_group[f->code] ||
+	     writer->listed[f->code] >= IMADDR_HTML_FINDINGS_PER_CODE + IMADDR_HTML_GROUP_REST_MAX))
 		return IMADDR_OK;
 	writer->listed[f->code]++;
 	writer->last_group[f->code] = group;
