@@ -65,7 +65,8 @@ static char *copy_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static void teardown(void)
+/* Frees what was seen so far, for a test that reads several files. */
+static void forget_seen(void)
 {
 	for (size_t i = 0; i < seen.record_count; i++) {
 		struct seen_record *r = &seen.records[i];
@@ -81,6 +82,12 @@ static void teardown(void)
 		free(seen.notices[i].message);
 	free(seen.records);
 	free(seen.notices);
+	memset(&seen, 0, sizeof(seen));
+}
+
+static void teardown(void)
+{
+	forget_seen();
 	tempdir_remove(dir);
 	free(csv_path);
 	free(dir);
@@ -1094,7 +1101,7 @@ Test(reader_csv, utf16_without_a_bom_is_told_by_its_nul_bytes)
 	char bytes[512];
 	for (int big_endian = 0; big_endian <= 1; big_endian++) {
 		size_t len = utf16_without_bom(text, big_endian, bytes);
-		seen.record_count = 0;
+		forget_seen();
 		struct imaddr_error err = { "" };
 		cr_assert_eq(read_csv_mapped(bytes, len, NULL, 1u << IMADDR_ROLE_USER_ID, &err),
 			     IMADDR_OK, "%s", err.message);
@@ -1128,7 +1135,7 @@ Test(reader_csv, a_code_page_past_the_first_bytes_decides_again)
 		imaddr_buf_append_str(&csv, utf8 ? "\"CN=Zo,DC=x\",zb,Zo\xc3\xab,B\xc3\xa9ranger\r\n"
 						 : "\"CN=Zo,DC=x\",zb,Zo\xeb,B\xe9ranger\r\n");
 		cr_assert_gt(csv.len, IMADDR_DECODE_SNIFF);
-		seen.record_count = 0;
+		forget_seen();
 		struct imaddr_error err = { "" };
 		cr_assert_eq(read_csv_mapped(csv.data, csv.len, NULL, 1u << IMADDR_ROLE_USER_ID,
 					     &err), IMADDR_OK, "%s", err.message);
@@ -1200,7 +1207,7 @@ Test(reader_csv, disabled_accounts_are_left_out)
 			.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
 			.record = on_record, .notice = on_notice, .context = &seen,
 		};
-		seen.record_count = 0;
+		forget_seen();
 		cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s",
 			     err.message);
 		cr_expect_eq(seen.record_count, 2, "export %zu", i);
