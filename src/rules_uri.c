@@ -199,7 +199,8 @@ static bool __attribute__((noinline)) check_uri(const char *value, size_t len, c
 	notes_len += (size_t)snprintf(notes + notes_len, sizeof(notes) - notes_len, "%s%s", \
 				      notes_len ? ", " : "", text)
 	if (!imaddr_normalize_utf8_valid(value, len, &bad_offset)) {
-		snprintf(why, sizeof(why), "invalid UTF-8 at byte %zu", bad_offset + 1);
+		snprintf(why, sizeof(why), "invalid UTF-8 at byte %zu (0x%02X)", bad_offset + 1,
+			 (unsigned char)value[bad_offset]);
 		goto invalid;
 	}
 	/* Before trimming: a CR, LF or tab at either end is as wrong as inside. */

@@ -200,6 +200,21 @@ Test(audit, uri_invalid)
 	capture_free(c);
 }
 
+/* A damaged byte is named with its value, to find it in a hex view. */
+Test(audit, uri_invalid_utf8_names_the_byte)
+{
+	/* UTF-8 elsewhere, so the file is read as UTF-8 with a damaged value. */
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "jm,M\xc3\xbc" "ller,j\xfc" "rgen@example.com\n"
+				    "zb,B\xc3\xa9" "ranger,zoe@example.com\n"
+				    "ok,\xc3\x85" "berg,ok@example.com\n", NULL);
+	expect_code(c, IMADDR_CODE_URI_INVALID, 1);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_URI_INVALID);
+	cr_assert_not_null(f);
+	cr_expect(strstr(f->message, "invalid UTF-8 at byte 2 (0xFC)"), "%s", f->message);
+	capture_free(c);
+}
+
 /* Unified CM's System Configuration Guide lists ( and ) since 11.5. */
 Test(audit, uri_user_part_takes_parentheses)
 {
