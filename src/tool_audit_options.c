@@ -404,6 +404,9 @@ static int parse_command_line(int argc, char **argv, struct audit_config *config
 			return status;
 		config->given[option] = config->decided[option] = true;
 	}
+	/* What the command line said of --fail-on, before the file adds to it. */
+	config->fail_new_typed = config->fail_new;
+	config->fail_never_typed = config->fail_never;
 	if (optind < argc) {
 		/* Never shown: it could be a password typed where it does not belong. */
 		tool_error("unexpected argument (not shown: passwords never go on "
@@ -441,6 +444,17 @@ static int check_settings(struct audit_config *config, int *ids)
 			tool_error("%s:%d: '%s' is not a setting (settings are named as the long "
 				   "options of 'imaddr audit --help')", file->path, entry->line,
 				   entry->key);
+			return TOOL_EXIT_USAGE;
+		}
+		/* Only the inputs come in a list; libinih gives an indented line as the key again. */
+		for (size_t j = 0; !is_input(ids[i]) && j < i; j++) {
+			if (ids[j] != ids[i] || strcmp(file->entries[j].section, entry->section))
+				continue;
+			tool_error("%s:%d: '%s' is set again (first on line %d): a setting takes one "
+				   "value, and an indented line continues the one above it%s",
+				   file->path, entry->line, entry->key, file->entries[j].line,
+				   ids[i] == OPT_FAIL_ON ? " (for 'fail-on = new' with a threshold, "
+				   "write 'fail-on-new = yes' and 'fail-on = LEVEL')" : "");
 			return TOOL_EXIT_USAGE;
 		}
 	}
@@ -538,9 +552,25 @@ static int resolve_input(struct audit_config *config);
 static int merge_configuration(struct audit_config *config)
 {
 	const char *path = config->config_path;
-	if (!path && access(TOOL_CONFIG_DEFAULT, F_OK) == 0)
-		path = TOOL_CONFIG_DEFAULT;
+	int unreadable = 0;
+	/*
+	 * The default file is for the users who may read it (the nightly
+	 * account's group): for the others there is none, unless they ask for
+	 * one of its profiles.
+	 */
 	if (!path) {
+		errno = 0;
+		if (access(TOOL_CONFIG_DEFAULT, R_OK) == 0)
+			path = TOOL_CONFIG_DEFAULT;
+		else if (errno == EACCES)
+			unreadable = errno;
+	}
+	if (!path) {
+		if (config->profile && unreadable) {
+			tool_error("--profile %s: cannot read " TOOL_CONFIG_DEFAULT ": %s",
+				   config->profile, strerror(unreadable));
+			return TOOL_EXIT_USAGE;
+		}
 		if (config->profile) {
 			tool_error("--profile %s: no configuration file (--config FILE, or "
 				   TOOL_CONFIG_DEFAULT ")", config->profile);
@@ -659,17 +689,34 @@ static int check_options(struct audit_config *config)
 		tool_error("--bat-chunk goes with --bat");
 		return TOOL_EXIT_USAGE;
 	}
+	/*
+	 * The command line wins over the file; and a file's setting that needs
+	 * what this run lacks (a report, syslog) is a default for its other
+	 * profiles, left out here, as the command line's is refused.
+	 */
 	if (config->fail_new && config->fail_never) {
-		tool_error("--fail-on new and --fail-on never contradict each other");
-		return TOOL_EXIT_USAGE;
+		if (!config->fail_new_typed) {
+			config->fail_new = false;
+		} else if (!config->fail_never_typed) {
+			config->fail_never = false;
+		} else {
+			tool_error("--fail-on new and --fail-on never contradict each other");
+			return TOOL_EXIT_USAGE;
+		}
 	}
 	if (config->fail_new && !config->db) {
-		tool_error("--fail-on new needs --db: the report knows the previous run");
-		return TOOL_EXIT_USAGE;
+		if (config->fail_new_typed) {
+			tool_error("--fail-on new needs --db: the report knows the previous run");
+			return TOOL_EXIT_USAGE;
+		}
+		config->fail_new = false;
 	}
 	if (config->keep_runs && !config->db) {
-		tool_error("--keep-runs goes with --db");
-		return TOOL_EXIT_USAGE;
+		if (config->given[OPT_KEEP_RUNS]) {
+			tool_error("--keep-runs goes with --db");
+			return TOOL_EXIT_USAGE;
+		}
+		config->keep_runs = 0;
 	}
 	/*
 	 * They act through the report's previous run of the label: without
@@ -700,7 +747,7 @@ static int check_options(struct audit_config *config)
 			   "report compares");
 		return TOOL_EXIT_USAGE;
 	}
-	if (config->decided[OPT_SYSLOG_FACILITY] && !config->syslog) {
+	if (config->given[OPT_SYSLOG_FACILITY] && !config->syslog) {
 		tool_error("--syslog-facility goes with --syslog");
 		return TOOL_EXIT_USAGE;
 	}
