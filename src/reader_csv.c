@@ -320,8 +320,8 @@ static void emit_row(struct csv_reader *reader)
 	if (fields != reader->column_count &&
 	    !(reader->cucm_export && fields > reader->column_count))
 		imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED, NULL,
-			"%zu fields where the header has %zu columns",
-			fields, reader->column_count);
+			"%zu field%s where the header has %zu columns",
+			fields, fields == 1 ? "" : "s", reader->column_count);
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		int column = reader->role_column[role];
 		if (column < 0)

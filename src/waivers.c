@@ -302,8 +302,8 @@ static void read_waiver(struct parse *parse)
 	size_t bad;
 
 	if (parse->field_count != parse->column_count) {
-		fail(parse, "%zu fields where the header has %zu columns", parse->field_count,
-		     parse->column_count);
+		fail(parse, "%zu field%s where the header has %zu columns", parse->field_count,
+		     parse->field_count == 1 ? "" : "s", parse->column_count);
 		return;
 	}
 	for (int column = 0; column < COLUMN_COUNT; column++) {
@@ -414,6 +414,12 @@ static void parse_bytes(struct parse *parse, const char *p, const char *end)
 	while (p < end && parse->status == IMADDR_OK) {
 		const char *newline = memchr(p, '\n', (size_t)(end - p));
 		size_t len = newline ? (size_t)(newline + 1 - p) : (size_t)(end - p);
+		/* A comment: why a waiver is there, who agreed to it, when. */
+		if (parse->between_rows && *p == '#') {
+			p += len;
+			parse->line++;
+			continue;
+		}
 		if (parse->between_rows && !is_blank_line(p, len)) {
 			parse->row_line = parse->line;
 			parse->between_rows = false;

@@ -105,6 +105,20 @@ Test(waivers, counts_lines_past_blank_rows_and_quoted_line_breaks)
 	cr_expect_str_eq(waivers.items[1].source, "waivers.csv:6");
 }
 
+/* A line that starts with # says why, who agreed, when: no waiver. */
+Test(waivers, skips_comment_lines)
+{
+	parse("# accepted by the UC team, CHG0042\n"
+	      HEADER
+	      "# the service desk's shared mailbox\n"
+	      "mail-duplicate,,help@example.com,shared,\n"
+	      "userid-duplicate,jdoe,,\"a reason\n# not a comment inside quotes\",\n");
+	cr_assert_eq(waivers.count, 2);
+	cr_expect_eq(waivers.items[0].line, 4);
+	cr_expect_eq(waivers.items[1].line, 5);
+	cr_expect_str_eq(waivers.items[1].reason, "a reason\n# not a comment inside quotes");
+}
+
 Test(waivers, a_header_alone_waives_nothing)
 {
 	parse(HEADER);
