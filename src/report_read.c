@@ -49,8 +49,7 @@ static enum imaddr_status read_run(struct imaddr_stored_run *run, sqlite3_int64 
 	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(stmt);
 		if (wanted)
-			return imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run %lld",
-						run->path, (long long)wanted);
+			return imaddr_report_runs_missing(run->db, run->path, wanted, err);
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run yet",
 					run->path);
 	}

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "buffer.h"
+#include "error.h"
 #include "mapping.h"
 #include "run_description.h"
 #include "report_rows.h"
@@ -284,4 +285,42 @@ void imaddr_report_runs_free_domains(struct imaddr_domain_count *domains, size_t
 		free((char *)domains[i].unicode);
 	}
 	free(domains);
+}
+
+enum imaddr_status imaddr_report_runs_missing(sqlite3 *db, const char *path,
+					      sqlite3_int64 run_id, struct imaddr_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	/*
+	 * A pruned run whose rows later runs still read keeps its row, marked;
+	 * one pruned whole leaves a gap below the newest run.
+	 */
+	int rc = sqlite3_prepare_v2(db,
+		"SELECT (SELECT pruned IS NOT NULL FROM runs WHERE id = ?1),"
+		"       (SELECT min(id) FROM runs WHERE pruned IS NULL),"
+		"       (SELECT max(id) FROM runs WHERE pruned IS NULL)", -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 1, run_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	sqlite3_int64 first = 0, last = 0;
+	bool pruned = false;
+	if (rc == SQLITE_ROW) {
+		pruned = sqlite3_column_int(stmt, 0) == 1;
+		first = sqlite3_column_int64(stmt, 1);
+		last = sqlite3_column_int64(stmt, 2);
+		pruned |= sqlite3_column_type(stmt, 0) == SQLITE_NULL && run_id > 0 && run_id < last;
+	}
+	sqlite3_finalize(stmt);
+	if (pruned)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run %lld: it "
+					"was pruned (imaddr prune or --keep-runs); the oldest run it "
+					"keeps is %lld, the newest %lld", path, (long long)run_id,
+					(long long)first, (long long)last);
+	if (last)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run %lld: "
+					"the newest is run %lld", path, (long long)run_id,
+					(long long)last);
+	return imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run %lld", path,
+				(long long)run_id);
 }

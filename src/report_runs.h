@@ -43,4 +43,12 @@ int imaddr_report_runs_read_domains(sqlite3 *db, sqlite3_int64 run_id,
 /** Frees what imaddr_report_runs_read_domains gave. */
 void imaddr_report_runs_free_domains(struct imaddr_domain_count *domains, size_t count);
 
+/**
+ * IMADDR_ERR_USAGE for run `run_id` that the report cannot show: "the
+ * report 'path' has no run N", saying whether it was pruned and which runs
+ * it has.
+ */
+enum imaddr_status imaddr_report_runs_missing(sqlite3 *db, const char *path,
+					      sqlite3_int64 run_id, struct imaddr_error *err);
+
 #endif /* IMADDR_REPORT_RUNS_H */

@@ -258,8 +258,7 @@ static enum imaddr_status select_run(sqlite3 *db, const char *path, const char *
 		status = read_error(db, path, err);
 	} else if (rc == SQLITE_DONE || sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
 		if (run_id)
-			status = imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run %lld",
-						  path, (long long)run_id);
+			status = imaddr_report_runs_missing(db, path, run_id, err);
 		else if (label)
 			status = imaddr_report_summary_unknown_label(db, path, label, err);
 		else
@@ -382,8 +381,7 @@ static enum imaddr_status read_run(sqlite3 *db, const char *path, struct stored_
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
 	if (rc == SQLITE_DONE) {
-		status = imaddr_error_set(err, IMADDR_ERR_USAGE, "the report '%s' has no run %lld",
-					  path, (long long)run->id);
+		status = imaddr_report_runs_missing(db, path, run->id, err);
 	} else if (rc != SQLITE_ROW) {
 		status = read_error(db, path, err);
 	} else if (sqlite3_column_type(stmt, 12) == SQLITE_NULL) {
