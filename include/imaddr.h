@@ -323,8 +323,9 @@ struct imaddr_run_totals {
 	size_t domain_count;
 	const struct imaddr_domain_count *domains;  /* sorted by A-label */
 	const struct imaddr_input_description *input;  /* never NULL at the end */
-	/* For the outputs that end last (the summary): what the others wrote,
-	 * a line each ("BAT file 'bat.csv': 12 rows ..."); NULL before. */
+	/* For the outputs that end last (the summary), and the caller after a
+	 * run: what the outputs wrote, a line each ("BAT file 'bat.csv': 12
+	 * rows ..."); NULL before. Valid until imaddr_audit_free. */
 	const char *outputs;
 	/* For the outputs that end last, and the caller after a run: what
 	 * changed since the previous run of the label, told by the report (see

@@ -714,6 +714,8 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 		*totals = audit->totals;
 		/* The report's, alive with its sink until imaddr_audit_free. */
 		totals->changes = audit->sinks.told.changes;
+		/* The driver's, alike. */
+		totals->outputs = audit->sinks.told.outputs;
 	}
 	return status;
 }

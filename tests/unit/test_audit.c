@@ -1058,3 +1058,35 @@ Test(audit, runs_once_and_needs_an_input)
 	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
 	cr_expect_null(audit);
 }
+
+/* The caller gets what the outputs wrote, as the summary prints it. */
+Test(audit, the_caller_is_told_what_the_outputs_wrote)
+{
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit = NULL;
+	struct imaddr_sink *bat = NULL;
+	struct imaddr_run_totals totals;
+	struct imaddr_error err = { "" };
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	char *dir = tempdir_create();
+	char *path = tempdir_write_str(dir, "users.csv",
+				       "sAMAccountName,sn,mail\nab,A,ab@EXAMPLE.com\n");
+	char *bat_path = tempdir_path(dir, "bat.csv");
+	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_sink_bat_open(bat_path, 0, -1, &bat, &err), IMADDR_OK, "%s",
+		     err.message);
+	imaddr_audit_add_sink(audit, bat);
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(path, &reader, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_audit_run(audit, reader, &totals, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_assert_not_null(totals.outputs);
+	cr_expect(strstr(totals.outputs, "': 1 row;"), "%s", totals.outputs);
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	free(bat_path);
+	free(path);
+	tempdir_remove(dir);
+	free(dir);
+}
