@@ -213,6 +213,25 @@ static const struct imaddr_sink_ops final_with_findings_recorder_ops =
 	RECORDER_OPS(IMADDR_SINK_FINAL_PASS | IMADDR_SINK_ON_WORKER |
 		     IMADDR_SINK_USERS_WITH_FINDINGS);
 
+/* `log` with the users events `kept` says no to left out (kept[ordinal]). */
+static void only_users(const char *log, const bool *kept, size_t kept_size, char *out,
+		       size_t size)
+{
+	size_t len = 0;
+	for (const char *event = log; *event;) {
+		const char *next = strchr(event, ';');
+		next = next ? next + 1 : event + strlen(event);
+		unsigned long ordinal = strtoul(event + 1, NULL, 10);
+		if (*event != 'U' || (ordinal < kept_size && kept[ordinal])) {
+			cr_assert_lt(len + (size_t)(next - event), size);
+			memcpy(out + len, event, (size_t)(next - event));
+			len += (size_t)(next - event);
+		}
+		event = next;
+	}
+	out[len] = '\0';
+}
+
 /* The log of a whole final pass less the users no finding names. */
 static void users_with_findings(const char *log, char *out, size_t size)
 {
@@ -223,18 +242,7 @@ static void users_with_findings(const char *log, char *out, size_t size)
 		if (ordinal < sizeof(named))
 			named[ordinal] = true;
 	}
-	size_t len = 0;
-	for (const char *event = log; *event;) {
-		const char *next = strchr(event, ';');
-		next = next ? next + 1 : event + strlen(event);
-		if (*event != 'U' || named[strtoul(event + 1, NULL, 10)]) {
-			cr_assert_lt(len + (size_t)(next - event), size);
-			memcpy(out + len, event, (size_t)(next - event));
-			len += (size_t)(next - event);
-		}
-		event = next;
-	}
-	out[len] = '\0';
+	only_users(log, named, sizeof(named), out, size);
 }
 
 Test(sink, final_pass_of_the_users_with_findings)
@@ -281,28 +289,17 @@ static const struct imaddr_sink_ops final_selecting_recorder_ops = {
  */
 static void selected_or_grown(const char *log, char *out, size_t size)
 {
-	static bool grown[12001];
-	memset(grown, 0, sizeof(grown));
+	static bool kept[12001];
+	for (size_t ordinal = 0; ordinal < sizeof(kept); ordinal++)
+		kept[ordinal] = ordinal % 7 == 0;
 	const char *input_end = strstr(log, "I;");
 	cr_assert_not_null(input_end);
 	for (const char *f = strchr(input_end, 'F'); f; f = strchr(f + 1, 'F')) {
 		unsigned long ordinal = strtoul(f + 1, NULL, 10);
-		if (ordinal < sizeof(grown))
-			grown[ordinal] = true;
+		if (ordinal < sizeof(kept))
+			kept[ordinal] = true;
 	}
-	size_t len = 0;
-	for (const char *event = log; *event;) {
-		const char *next = strchr(event, ';');
-		next = next ? next + 1 : event + strlen(event);
-		unsigned long ordinal = strtoul(event + 1, NULL, 10);
-		if (*event != 'U' || ordinal % 7 == 0 || grown[ordinal]) {
-			cr_assert_lt(len + (size_t)(next - event), size);
-			memcpy(out + len, event, (size_t)(next - event));
-			len += (size_t)(next - event);
-		}
-		event = next;
-	}
-	out[len] = '\0';
+	only_users(log, kept, sizeof(kept), out, size);
 }
 
 /*
