@@ -275,6 +275,7 @@ static enum imaddr_status decide(struct imaddr_decoder *decoder, struct imaddr_e
 	if (status != IMADDR_OK)
 		return status;
 	decoder->decided = true;
+	const char *utf16;
 	UErrorCode icu = U_ZERO_ERROR;
 	int32_t signature = 0;
 	const char *bom = ucnv_detectUnicodeSignature(decoder->in, (int32_t)decoder->in_len,
@@ -286,9 +287,8 @@ static enum imaddr_status decide(struct imaddr_decoder *decoder, struct imaddr_e
 	} else if (decoder->requested) {
 		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", decoder->requested);
 		decoder->how = "--encoding";
-	} else if (utf16_by_nul_bytes(decoder)) {
-		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s",
-			 utf16_by_nul_bytes(decoder));
+	} else if ((utf16 = utf16_by_nul_bytes(decoder))) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", utf16);
 		decoder->how = "no byte order mark, NUL bytes of UTF-16";
 	} else if (utf8_prefix_valid(decoder)) {
 		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");

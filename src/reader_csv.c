@@ -373,17 +373,24 @@ static const char *cell_text(const struct csv_reader *reader, size_t i, size_t *
  * or cat) brings: its #TYPE line and its header row, which would read as two
  * users named like the type and the columns. The reason, or NULL for a row.
  */
+/* Whether the row's cell in `column`, which is read, holds the column's name. */
+static bool cell_names_column(const struct csv_reader *reader, size_t column)
+{
+	size_t len;
+	const char *text = cell_text(reader, column, &len);
+	return !reader->cells[column].too_long && len == strlen(reader->columns[column]) &&
+	       !strncasecmp(text, reader->columns[column], len);
+}
+
 static const char *joined_export_line(const struct csv_reader *reader)
 {
-	if (reader->cell_count != reader->column_count)
+	int user_id = reader->role_column[IMADDR_ROLE_USER_ID];
+	/* Every row but a header fails at its user ID: the one cell always read. */
+	if (reader->cell_count != reader->column_count || user_id < 0 ||
+	    !cell_names_column(reader, (size_t)user_id))
 		return NULL;
-	/* The cells read: the user ID's among them. */
 	for (size_t i = 0; i < reader->cell_count; i++) {
-		size_t len;
-		const char *text = cell_text(reader, i, &len);
-		if (column_kept(reader, i) &&
-		    (reader->cells[i].too_long || len != strlen(reader->columns[i]) ||
-		     strncasecmp(text, reader->columns[i], len)))
+		if (column_kept(reader, i) && !cell_names_column(reader, i))
 			return NULL;
 	}
 	return "it repeats the header row: two exports joined into one file?";
