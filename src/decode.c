@@ -42,6 +42,8 @@ void imaddr_decoder_release(struct imaddr_decoder *decoder)
 		ucnv_close(decoder->utf8);
 	free(decoder->in);
 	free(decoder->pivot);
+	free(decoder->ascii_tail);
+	decoder->ascii_tail = NULL;
 	decoder->source = decoder->utf8 = NULL;
 	decoder->in = NULL;
 	decoder->pivot = NULL;
@@ -87,17 +89,32 @@ static const char *windows_name(const char *name)
 	return !strcasecmp(name, "ISO-8859-1") ? "windows-1252" : name;
 }
 
-static bool utf8_prefix_valid(const struct imaddr_decoder *decoder)
+/*
+ * Whether the bytes at hand are UTF-8, the last character perhaps cut short
+ * by their end, which the next bytes complete: a lead byte and fewer
+ * continuation bytes than it needs. *complete is the length before it.
+ */
+static bool utf8_prefix_valid(const struct imaddr_decoder *decoder, size_t *complete)
 {
-	size_t bad;
+	size_t bad, before;
 	const char *text = decoder->in + decoder->in_pos;
 	size_t len = decoder->in_len - decoder->in_pos;
+	*complete = len;
 	if (imaddr_normalize_utf8_valid(text, len, &bad))
 		return true;
-	/* The sniff may end inside a character that the next bytes complete. */
-	return !decoder->eof && len - bad < 4 &&
-	       imaddr_normalize_utf8_valid(text, bad, &bad) &&
-	       ((unsigned char)text[bad] & 0xC0) == 0xC0;
+	if (decoder->eof || len - bad >= 4 || !imaddr_normalize_utf8_valid(text, bad, &before))
+		return false;
+	unsigned char lead = (unsigned char)text[bad];
+	size_t need = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
+		    : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+	if (len - bad >= need)
+		return false;
+	for (size_t i = bad + 1; i < len; i++) {
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			return false;
+	}
+	*complete = bad;
+	return true;
 }
 
 /*
@@ -136,25 +153,34 @@ static const char *where(const struct imaddr_decoder *decoder, uint64_t line, ch
 }
 
 /*
- * ICU's detector on the bytes at hand: confident, or the read fails with
- * the likely encodings. `line` (0 for the file's start) is where they start.
+ * ICU's detector on the bytes at hand, after the ASCII text the decoder kept
+ * before them when it decides again (the detector's guess of the language
+ * needs the words around the accents): confident, or the read fails with
+ * the likely encodings. `line` (0 for the file's start) is where the bytes
+ * at hand start.
  */
 static enum imaddr_status detect(struct imaddr_decoder *decoder, uint64_t line,
 				 struct imaddr_error *err)
 {
 	char place[1024];
+	struct imaddr_buf sample;
+	imaddr_buf_init(&sample, 0);
+	if (line && decoder->ascii_tail_len)
+		imaddr_buf_append(&sample, decoder->ascii_tail, decoder->ascii_tail_len);
+	imaddr_buf_append(&sample, decoder->in + decoder->in_pos,
+			  decoder->in_len - decoder->in_pos);
 	UErrorCode status = U_ZERO_ERROR;
 	UCharsetDetector *detector = ucsdet_open(&status);
 	int32_t count = 0;
 	const UCharsetMatch **matches = NULL;
 	if (U_SUCCESS(status)) {
-		ucsdet_setText(detector, decoder->in + decoder->in_pos,
-			       (int32_t)(decoder->in_len - decoder->in_pos), &status);
+		ucsdet_setText(detector, sample.data, (int32_t)sample.len, &status);
 		matches = ucsdet_detectAll(detector, &count, &status);
 	}
 	if (U_FAILURE(status) || !count) {
 		if (detector)
 			ucsdet_close(detector);
+		imaddr_buf_release(&sample);
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: not UTF-8, and its encoding cannot be told: give it with --encoding "
 			"(e.g. --encoding windows-1252 for Western European names, windows-1250 "
@@ -191,11 +217,18 @@ static enum imaddr_status detect(struct imaddr_decoder *decoder, uint64_t line,
 			"for Central European, windows-1251 for Cyrillic) and check a name with "
 			"accents in the output",
 			where(decoder, line, place, sizeof(place)), likely);
+	} else if (line) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", best);
+		snprintf(decoder->how_text, sizeof(decoder->how_text),
+			 "detected at line %llu, ASCII before", (unsigned long long)line);
+		decoder->how = decoder->how_text;
 	} else {
 		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", best);
 		decoder->how = "detected";
 	}
 	ucsdet_close(detector);
+	/* ICU's matches point into the detector: `best` is used up by now. */
+	imaddr_buf_release(&sample);
 	return result;
 }
 
@@ -268,6 +301,41 @@ static const char *past_ascii(const char *text, size_t len)
 	return NULL;
 }
 
+/* The ASCII text kept before the first byte past it, for the detector. */
+#define ASCII_TAIL (16 * 1024)
+
+/*
+ * The bytes at hand decide, at the file's start (`line` 0) or at the first
+ * byte past ASCII of a file whose first bytes were ASCII only: UTF-8 as it
+ * is or with damaged values, else ICU's detector.
+ */
+static enum imaddr_status decide_by_bytes(struct imaddr_decoder *decoder, uint64_t line,
+					  struct imaddr_error *err)
+{
+	size_t complete;
+	enum imaddr_status status = IMADDR_OK;
+	if (utf8_prefix_valid(decoder, &complete)) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");
+		/* Every code page writes ASCII alike: the first byte past it decides. */
+		if (!line && !decoder->eof &&
+		    !past_ascii(decoder->in + decoder->in_pos, complete)) {
+			decoder->ascii_watch = true;
+			decoder->ascii_tail = imaddr_xmalloc(ASCII_TAIL);
+		}
+		if (!line)
+			decoder->how = "no byte order mark, valid UTF-8";
+	} else if (mostly_utf8(decoder)) {
+		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");
+		decoder->how = "no byte order mark, UTF-8 with invalid bytes";
+	} else {
+		status = detect(decoder, line, err);
+	}
+	if (status != IMADDR_OK)
+		return status;
+	decoder->passthrough = !strcasecmp(decoder->encoding, "UTF-8");
+	return decoder->passthrough ? IMADDR_OK : open_converters(decoder, err);
+}
+
 static enum imaddr_status decide(struct imaddr_decoder *decoder, struct imaddr_error *err)
 {
 	decoder->in = imaddr_xmalloc(IMADDR_DECODE_SNIFF);
@@ -290,17 +358,8 @@ static enum imaddr_status decide(struct imaddr_decoder *decoder, struct imaddr_e
 	} else if ((utf16 = utf16_by_nul_bytes(decoder))) {
 		snprintf(decoder->encoding, sizeof(decoder->encoding), "%s", utf16);
 		decoder->how = "no byte order mark, NUL bytes of UTF-16";
-	} else if (utf8_prefix_valid(decoder)) {
-		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");
-		decoder->how = "no byte order mark, valid UTF-8";
-		decoder->ascii_watch = !decoder->eof &&
-				       !past_ascii(decoder->in + decoder->in_pos,
-						   decoder->in_len - decoder->in_pos);
-	} else if (mostly_utf8(decoder)) {
-		snprintf(decoder->encoding, sizeof(decoder->encoding), "UTF-8");
-		decoder->how = "no byte order mark, UTF-8 with invalid bytes";
-	} else if ((status = detect(decoder, 0, err)) != IMADDR_OK) {
-		return status;
+	} else {
+		return decide_by_bytes(decoder, 0, err);
 	}
 	decoder->passthrough = !strcasecmp(decoder->encoding, "UTF-8");
 	return decoder->passthrough ? IMADDR_OK : open_converters(decoder, err);
@@ -342,6 +401,8 @@ static enum imaddr_status invalid_bytes(struct imaddr_decoder *decoder, const ch
 			(unsigned long long)line, decoder->encoding, decoder->how,
 			!strcmp(decoder->how, "byte order mark")
 				? "it was cut short: export it again"
+				: !strcmp(decoder->how, "--encoding")
+				? "cut short? Else is --encoding right?"
 				: "cut short? Else give the file's encoding with --encoding");
 	return imaddr_error_set(err, IMADDR_ERR_INPUT,
 		"%s:%llu: byte %llu (0x%02X) is not valid %s (%s): %s", decoder->path,
@@ -428,19 +489,27 @@ static enum imaddr_status decide_again(struct imaddr_decoder *decoder, uint64_t 
 {
 	decoder->ascii_watch = false;
 	enum imaddr_status status = fill(decoder, IMADDR_DECODE_SNIFF, err);
-	if (status != IMADDR_OK)
-		return status;
-	if (utf8_prefix_valid(decoder) || mostly_utf8(decoder))
-		return IMADDR_OK;
-	status = detect(decoder, line, err);
-	if (status != IMADDR_OK)
-		return status;
-	snprintf(decoder->how_text, sizeof(decoder->how_text), "detected at line %llu, ASCII before",
-		 (unsigned long long)line);
-	decoder->how = decoder->how_text;
-	decoder->passthrough = false;
-	decoder->lines = line - 1;
-	return open_converters(decoder, err);
+	if (status == IMADDR_OK)
+		status = decide_by_bytes(decoder, line, err);
+	free(decoder->ascii_tail);
+	decoder->ascii_tail = NULL;
+	decoder->ascii_tail_len = 0;
+	return status;
+}
+
+/* Keeps the last ASCII_TAIL bytes of the ASCII text handed over. */
+static void keep_ascii_tail(struct imaddr_decoder *decoder, const char *text, size_t len)
+{
+	if (len >= ASCII_TAIL) {
+		memcpy(decoder->ascii_tail, text + len - ASCII_TAIL, ASCII_TAIL);
+		decoder->ascii_tail_len = ASCII_TAIL;
+		return;
+	}
+	size_t keep = decoder->ascii_tail_len < ASCII_TAIL - len ? decoder->ascii_tail_len
+								  : ASCII_TAIL - len;
+	memmove(decoder->ascii_tail, decoder->ascii_tail + decoder->ascii_tail_len - keep, keep);
+	memcpy(decoder->ascii_tail + keep, text, len);
+	decoder->ascii_tail_len = keep + len;
 }
 
 /* Reads through `in` while the first byte past ASCII is to come. */
@@ -459,6 +528,7 @@ static enum imaddr_status read_watching(struct imaddr_decoder *decoder, char *ou
 	const char *past = past_ascii(text, n);
 	size_t ascii = past ? (size_t)(past - text) : n;
 	memcpy(out, text, ascii);
+	keep_ascii_tail(decoder, out, ascii);
 	decoder->in_pos += ascii;
 	decoder->lines += count_newlines(out, ascii);
 	*got = ascii;

@@ -55,6 +55,8 @@ struct imaddr_decoder {
 	 * page writes alike: the first byte past ASCII decides again.
 	 */
 	bool ascii_watch;
+	char *ascii_tail;            /* while watching: the last ASCII handed over */
+	size_t ascii_tail_len;
 	char how_text[64];           /* `how` when it needs a number */
 };
 

@@ -57,8 +57,9 @@ void imaddr_reader_free(struct imaddr_reader *reader)
 		reader->ops->free(reader);
 }
 
-FILE *imaddr_reader_open_file(const char *path, struct imaddr_error *err)
+FILE *imaddr_reader_open_file(const char *path, bool *regular, struct imaddr_error *err)
 {
+	*regular = false;
 	if (!strcmp(path, "-"))
 		return stdin;
 	FILE *file = fopen(path, "rb");
@@ -68,18 +69,16 @@ FILE *imaddr_reader_open_file(const char *path, struct imaddr_error *err)
 				 strerror(errno));
 		return NULL;
 	}
+	if (fstat(fileno(file), &st) != 0)
+		return file;
 	/* fopen takes a directory, whose first read fails as an I/O error. */
-	if (fstat(fileno(file), &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st.st_mode)) {
 		fclose(file);
 		imaddr_error_set(err, IMADDR_ERR_INPUT, "cannot read '%s': it is a directory",
 				 path);
 		return NULL;
 	}
+	*regular = S_ISREG(st.st_mode);
 	return file;
 }
 
-bool imaddr_reader_path_is_regular_file(const char *path)
-{
-	struct stat st;
-	return strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}

@@ -93,14 +93,13 @@ struct imaddr_reader {
 	struct imaddr_input_description input;
 };
 
-/** Whether `path` names a regular file ("-" is standard input: no). */
-bool imaddr_reader_path_is_regular_file(const char *path);
 
 /**
  * Opens the input file `path` for reading ("-": standard input); NULL with
  * IMADDR_ERR_INPUT naming it when it cannot be opened or is a directory.
+ * *regular says whether it is a regular file (standard input, a pipe: no).
  */
-FILE *imaddr_reader_open_file(const char *path, struct imaddr_error *err);
+FILE *imaddr_reader_open_file(const char *path, bool *regular, struct imaddr_error *err);
 
 enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 				     const struct imaddr_reader_request *request,

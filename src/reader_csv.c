@@ -50,6 +50,7 @@ struct csv_reader {
 	int enabled_column;          /* PowerShell's Enabled: False */
 	int control_column;          /* userAccountControl: bit 2 */
 	int lds_disabled_column;     /* AD LDS's msDS-UserAccountDisabled: TRUE */
+	bool *kept;                  /* [column]: its cells are read */
 
 	/* The row being read: cells point into row_data. */
 	struct imaddr_buf row_data;
@@ -98,15 +99,24 @@ static void *capped_realloc(void *pointer, size_t size)
 /* Whether a row's cells in `column` are read (the others are only counted). */
 static bool column_kept(const struct csv_reader *reader, size_t column)
 {
-	int at = (int)column;
-	if (at == reader->dn_column || at == reader->enabled_column ||
-	    at == reader->control_column || at == reader->lds_disabled_column)
-		return true;
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		if (reader->role_column[role] == at)
-			return true;
+	return column < reader->column_count && reader->kept[column];
+}
+
+/* Once the header is read: which columns a row's cells are read from. */
+static void mark_kept_columns(struct csv_reader *reader)
+{
+	const int read[] = { reader->dn_column, reader->enabled_column, reader->control_column,
+			     reader->lds_disabled_column };
+	reader->kept = imaddr_xcalloc(reader->column_count ? reader->column_count : 1,
+				      sizeof(*reader->kept));
+	for (size_t i = 0; i < sizeof(read) / sizeof(*read); i++) {
+		if (read[i] >= 0)
+			reader->kept[read[i]] = true;
 	}
-	return false;
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		if (reader->role_column[role] >= 0)
+			reader->kept[reader->role_column[role]] = true;
+	}
 }
 
 static void on_field(void *data, size_t len, void *context)
@@ -305,6 +315,7 @@ static void read_header(struct csv_reader *reader)
 		reader->base.input.filter = "userAccountControl without bit 2 (account disabled)";
 	else if (reader->lds_disabled_column >= 0)
 		reader->base.input.filter = "msDS-UserAccountDisabled is not TRUE";
+	mark_kept_columns(reader);
 	reader->base.input.dn_attribute = dn_name;
 	/* BAT lets a Unified CM export list more devices than the header names. */
 	reader->cucm_export = column_of(reader, "USER ID") >= 0;
@@ -405,7 +416,10 @@ static bool cell_is(const struct csv_reader *reader, int column, const char *wor
 	return len == strlen(word) && !strncasecmp(text, word, len);
 }
 
-/* userAccountControl's ACCOUNTDISABLE bit, in csvde's decimal. */
+/*
+ * userAccountControl's ACCOUNTDISABLE bit: csvde writes it in decimal, a
+ * script may in hexadecimal (0x202); a leading 0 is no octal here.
+ */
 static bool control_disables(const struct csv_reader *reader)
 {
 	size_t len;
@@ -413,13 +427,21 @@ static bool control_disables(const struct csv_reader *reader)
 	if (reader->control_column < 0 || (size_t)reader->control_column >= reader->cell_count)
 		return false;
 	const char *text = cell_text(reader, (size_t)reader->control_column, &len);
+	while (len && (*text == ' ' || *text == '\t')) {
+		text++;
+		len--;
+	}
+	while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+		len--;
 	if (!len || len >= sizeof(number))
 		return false;
 	memcpy(number, text, len);
 	number[len] = '\0';
+	bool hex = len > 2 && number[0] == '0' && (number[1] == 'x' || number[1] == 'X');
 	char *end;
-	unsigned long long flags = strtoull(number, &end, 0);
-	return !*end && (flags & 2);
+	errno = 0;
+	long long flags = strtoll(hex ? number + 2 : number, &end, hex ? 16 : 10);
+	return !*end && !errno && (flags & 2);
 }
 
 /* A disabled account, which Unified CM's LDAP sync leaves out (docs/ldap.md). */
@@ -815,6 +837,7 @@ static void csv_reader_free(struct imaddr_reader *base)
 	for (size_t i = 0; i < reader->column_count; i++)
 		free(reader->columns[i]);
 	free(reader->columns);
+	free(reader->kept);
 	free(reader->cells);
 	imaddr_buf_release(&reader->row_data);
 	free(reader->path);
@@ -848,12 +871,13 @@ enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 		options ? options->encoding : NULL, err);
 	if (status != IMADDR_OK)
 		return status;
-	FILE *file = imaddr_reader_open_file(path, err);
+	bool regular;
+	FILE *file = imaddr_reader_open_file(path, &regular, err);
 	if (!file)
 		return IMADDR_ERR_INPUT;
 	struct csv_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &csv_reader_ops;
-	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);
+	reader->base.regular_file = regular;
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
 	reader->file = file;
 	reader->delimiter = delimiter;

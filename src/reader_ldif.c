@@ -718,14 +718,15 @@ enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 		if (status != IMADDR_OK)
 			return status;
 	}
-	FILE *file = imaddr_reader_open_file(path, err);
+	bool regular;
+	FILE *file = imaddr_reader_open_file(path, &regular, err);
 	if (!file) {
 		imaddr_ldif_filter_release(&filter);
 		return IMADDR_ERR_INPUT;
 	}
 	struct ldif_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldif_reader_ops;
-	reader->base.regular_file = imaddr_reader_path_is_regular_file(path);
+	reader->base.regular_file = regular;
 	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
 	reader->file = file;
 	reader->decoder = decoder;

@@ -570,6 +570,8 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 	const struct imaddr_run_totals *totals = summary->totals;
 
 	const struct imaddr_run_changes *changes = totals->changes;
+	/* A failed write leaves its errno: the calls that succeed after keep it. */
+	errno = 0;
 	if (summary->changes_only) {
 		if (changes && !changes->previous_run_id)
 			print_first_of_label(summary->out, summary->options->input_name, changes,
@@ -582,7 +584,6 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 		imaddr_summary_print(summary->out, summary->options, totals, &summary->notes);
 	}
 	/* The run is in place by now; a summary lost (a full disk under cron) still fails it. */
-	errno = 0;
 	if (fflush(summary->out) != 0 || ferror(summary->out))
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the summary: %s",
 					strerror(errno ? errno : EIO));

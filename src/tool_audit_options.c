@@ -24,7 +24,8 @@ static const char usage[] =
 	"CSV (--csv):\n"
 	"  --delimiter ,|;|tab    (default: whichever splits the header most)\n"
 	"  --dn-attr NAME         the DN's column (dn, else DistinguishedName)\n"
-	"Which entries are users (--ldif, --ldap):\n"
+	"Which entries are users (--ldif, --ldap; a CSV leaves out the disabled accounts\n"
+	"its Enabled, userAccountControl or msDS-UserAccountDisabled column names):\n"
 	"  --filter FILTER        an LDAP filter (default: the directory type's)\n"
 	"  --directory-type ad|ad-lds|openldap   CUCM's default filter and user ID\n"
 	"                         (--ldif: inferred from the entries when not given)\n"
@@ -402,11 +403,11 @@ static int parse_command_line(int argc, char **argv, struct audit_config *config
 		int status = set_option(config, option, optarg, what);
 		if (status != TOOL_EXIT_CLEAN)
 			return status;
-		config->given[option] = config->decided[option] = true;
+		config->given[option] = config->decided[option] = config->asked[option] = true;
 	}
 	/* What the command line said of --fail-on, before the file adds to it. */
-	config->fail_new_typed = config->fail_new;
-	config->fail_never_typed = config->fail_never;
+	config->fail_new_asked = config->fail_new;
+	config->fail_never_asked = config->fail_never;
 	if (optind < argc) {
 		/* Never shown: it could be a password typed where it does not belong. */
 		tool_error("unexpected argument (not shown: passwords never go on "
@@ -526,8 +527,15 @@ static int apply_section(struct audit_config *config, const int *ids, const char
 				       : set_option(config, id, entry->value, what);
 		if (status != TOOL_EXIT_CLEAN)
 			return status;
-		if (!inputs)
+		if (!inputs) {
 			config->decided[id] = true;
+			config->asked[id] = *section != '\0';
+		}
+		/* The profile asks for --fail-on as the command line does. */
+		if (*section && (id == OPT_FAIL_ON_NEW || id == OPT_FAIL_ON)) {
+			config->fail_new_asked |= config->fail_new;
+			config->fail_never_asked |= config->fail_never;
+		}
 	}
 	/* The profile's inputs, when it has any, replace those of the whole file. */
 	if (inputs && config->input_count)
@@ -690,14 +698,15 @@ static int check_options(struct audit_config *config)
 		return TOOL_EXIT_USAGE;
 	}
 	/*
-	 * The command line wins over the file; and a file's setting that needs
-	 * what this run lacks (a report, syslog) is a default for its other
-	 * profiles, left out here, as the command line's is refused.
+	 * The command line wins over the file; and a setting outside any
+	 * section that needs what this run lacks (a report, syslog) is a
+	 * default for the profiles that have it, left out here, where the
+	 * command line's or the profile's own is refused.
 	 */
 	if (config->fail_new && config->fail_never) {
-		if (!config->fail_new_typed) {
+		if (!config->fail_new_asked) {
 			config->fail_new = false;
-		} else if (!config->fail_never_typed) {
+		} else if (!config->fail_never_asked) {
 			config->fail_never = false;
 		} else {
 			tool_error("--fail-on new and --fail-on never contradict each other");
@@ -705,14 +714,14 @@ static int check_options(struct audit_config *config)
 		}
 	}
 	if (config->fail_new && !config->db) {
-		if (config->fail_new_typed) {
+		if (config->fail_new_asked) {
 			tool_error("--fail-on new needs --db: the report knows the previous run");
 			return TOOL_EXIT_USAGE;
 		}
 		config->fail_new = false;
 	}
 	if (config->keep_runs && !config->db) {
-		if (config->given[OPT_KEEP_RUNS]) {
+		if (config->asked[OPT_KEEP_RUNS]) {
 			tool_error("--keep-runs goes with --db");
 			return TOOL_EXIT_USAGE;
 		}
@@ -721,8 +730,8 @@ static int check_options(struct audit_config *config)
 	/*
 	 * They act through the report's previous run of the label: without
 	 * one, a trial of the shrink guard would pass and prove nothing. Only
-	 * on the command line: a configuration file's defaults serve its
-	 * profiles with a report and without one alike.
+	 * when asked for: the defaults outside any section serve the profiles
+	 * with a report and without one alike.
 	 */
 	static const struct {
 		int option;
@@ -735,19 +744,19 @@ static int check_options(struct audit_config *config)
 	};
 	for (size_t i = 0; !config->db && i < sizeof(through_the_report) /
 						     sizeof(through_the_report[0]); i++) {
-		if (config->given[through_the_report[i].option]) {
+		if (config->asked[through_the_report[i].option]) {
 			tool_error("%s goes with --db: %s", through_the_report[i].name,
 				   through_the_report[i].why);
 			return TOOL_EXIT_USAGE;
 		}
 	}
 	/* The syslog line names the label, even of a run without a report. */
-	if (config->given[OPT_LABEL] && !config->db && !config->syslog) {
+	if (config->asked[OPT_LABEL] && !config->db && !config->syslog) {
 		tool_error("--label goes with --db (or --syslog): it names the runs the "
 			   "report compares");
 		return TOOL_EXIT_USAGE;
 	}
-	if (config->given[OPT_SYSLOG_FACILITY] && !config->syslog) {
+	if (config->asked[OPT_SYSLOG_FACILITY] && !config->syslog) {
 		tool_error("--syslog-facility goes with --syslog");
 		return TOOL_EXIT_USAGE;
 	}

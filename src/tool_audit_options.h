@@ -85,8 +85,11 @@ struct audit_config {
 	const char *profile;             /* --profile */
 	struct tool_config_file config_file;  /* its settings, which the options borrow */
 	bool given[OPT_END];             /* set on the command line */
-	bool fail_new_typed;             /* the command line's --fail-on new */
-	bool fail_never_typed;           /* the command line's --fail-on never */
+	bool fail_new_asked;             /* --fail-on new, as asked[] says */
+	bool fail_never_asked;           /* --fail-on never, alike */
+	/* Set by the command line or by the chosen profile's section: what the
+	 * run was asked for, not a default outside any section. */
+	bool asked[OPT_END];
 	bool decided[OPT_END];           /* set on the command line or by the file */
 	bool answered;                   /* --help or --version: printed, nothing to run */
 	char *name;                      /* input_name's, which audit.input_name borrows */

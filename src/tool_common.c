@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,15 +78,22 @@ bool tool_option_typed_in_full(char **argv, const char *name)
 void tool_option_refused(int result, char **argv, const char *command)
 {
 	const char *typed = optind >= 1 ? argv[optind - 1] : "";
+	const char *current = argv[optind];   /* argv ends with NULL */
+	bool letter = optopt > 0 && optopt < 128 && isgraph(optopt);
 	char name[64];
 	/*
-	 * A long option first: for one that lacks its value, optopt holds the
-	 * option table's code, not a letter.
+	 * A letter of a group ("-Zq") is refused while getopt is still on the
+	 * group, so the word before is another option's. Else a long option
+	 * first: for one that lacks its value, optopt holds the option table's
+	 * code, not a letter.
 	 */
-	if (!strncmp(typed, "--", 2) && typed[2])
+	if (letter && current && current[0] == '-' && current[1] != '-' &&
+	    strchr(current + 1, optopt))
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else if (!strncmp(typed, "--", 2) && typed[2])
 		/* The name only: "--passwd=S3cr3t" shows "--passwd". */
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(typed, "="), typed);
-	else if (optopt > 0 && optopt < 128 && isgraph(optopt))
+	else if (letter)
 		snprintf(name, sizeof(name), "-%c", optopt);
 	else
 		snprintf(name, sizeof(name), "?");

@@ -12,7 +12,8 @@ static const char usage[] =
 	"newest N of each label, or of the label NAME alone, in one transaction; then\n"
 	"gives the space back (VACUUM) when a tenth of the report or more is free.\n"
 	"Every kept run reads as it did.\n"
-	"  --wait SECONDS  wait for a run that holds the report (30)\n"	"  -h, --help  -V, --version\n"
+	"  --wait SECONDS  wait for a run that holds the report (30)\n"
+	"  -h, --help  -V, --version\n"
 	"Exit: 0 done, 2 usage error or no such label, 3 not an imaddr report, locked\n"
 	"past --wait, or I/O failure.\n";
 

@@ -1220,6 +1220,19 @@ Test(reader_csv, disabled_accounts_are_left_out)
 	}
 }
 
+/* userAccountControl as scripts write it: decimal with a leading 0, hexadecimal, spaces. */
+Test(reader_csv, user_account_control_in_any_writing)
+{
+	read_ok("sAMAccountName,userAccountControl\r\n"
+		"a,0514\r\nb,\"514 \"\r\nc,0x202\r\nd, 66050\r\n"
+		"e,512\r\nf,0x200\r\ng,\r\nh,disabled\r\n");
+	cr_assert_eq(seen.record_count, 4);
+	expect_value(0, IMADDR_ROLE_USER_ID, "e");
+	expect_value(1, IMADDR_ROLE_USER_ID, "f");
+	expect_value(2, IMADDR_ROLE_USER_ID, "g");
+	expect_value(3, IMADDR_ROLE_USER_ID, "h");
+}
+
 /* Excel's first line "sep=;" names the delimiter, and is no header. */
 Test(reader_csv, an_excel_sep_line_names_the_delimiter)
 {
@@ -1227,6 +1240,53 @@ Test(reader_csv, an_excel_sep_line_names_the_delimiter)
 	cr_assert_eq(seen.record_count, 1);
 	expect_lines((uint64_t[]){ 3 }, 1);
 	expect_value(0, IMADDR_ROLE_LAST_NAME, "Smith, Jr.");
+}
+
+/*
+ * A code page's letter among the last bytes the first decision looks at
+ * looks like a UTF-8 character cut short by their end: it is one only when
+ * continuation bytes follow. And a file whose one accented name comes far
+ * down is told by that name with the ASCII text before it, as ICU's
+ * detector needs words around the accents.
+ */
+Test(reader_csv, a_late_accent_is_told_at_the_edge_and_alone)
+{
+	static const size_t edges[] = { IMADDR_DECODE_SNIFF - 1, IMADDR_DECODE_SNIFF - 3, 0 };
+	for (size_t e = 0; e < sizeof(edges) / sizeof(*edges); e++) {
+		struct imaddr_buf csv;
+		imaddr_buf_init(&csv, 0);
+		imaddr_buf_append_str(&csv, "DN,sAMAccountName,givenName,sn\r\n");
+		int line = 2;
+		for (; csv.len < IMADDR_DECODE_SNIFF - 200; line++)
+			imaddr_buf_appendf(&csv, "\"CN=User %05d,OU=Staff,DC=example,DC=com\","
+					   "u%05d,User,Name\r\n", line, line);
+		/* A name across the edge, whose letter there becomes 0xE9. */
+		uint64_t edge_line = (uint64_t)line;
+		imaddr_buf_appendf(&csv, "\"CN=User %05d,DC=x\",u%05d,", line, line);
+		while (csv.len < IMADDR_DECODE_SNIFF + 10)
+			imaddr_buf_append_char(&csv, 'e');
+		imaddr_buf_append_str(&csv, ",Name\r\n");
+		for (line++; csv.len < IMADDR_DECODE_SNIFF + 20000; line++)
+			imaddr_buf_appendf(&csv, "\"CN=User %05d,OU=Staff,DC=example,DC=com\","
+					   "u%05d,User,Name\r\n", line, line);
+		size_t at = edges[e];
+		if (at)
+			csv.data[at] = (char)0xE9;
+		imaddr_buf_append_str(&csv, "\"CN=Jos\xe9 Garc\xed" "a,OU=Staff,DC=example,"
+					    "DC=com\",jg,Jos\xe9,Garc\xed" "a\r\n");
+		forget_seen();
+		struct imaddr_error err = { "" };
+		cr_assert_eq(read_csv_mapped(csv.data, csv.len, NULL, 1u << IMADDR_ROLE_USER_ID,
+					     &err), IMADDR_OK, "edge %zu: %s", at, err.message);
+		const struct seen_record *last = record_at(seen.record_count - 1);
+		cr_expect_str_eq(last->values[IMADDR_ROLE_FIRST_NAME].data, "Jos\xc3\xa9");
+		const struct seen_record *edge = record_at(edge_line - 2);
+		cr_assert_eq(edge->line, edge_line);
+		if (at)
+			cr_expect(strstr(edge->values[IMADDR_ROLE_FIRST_NAME].data, "e\xc3\xa9" "e"),
+				  "edge %zu: %s", at, edge->values[IMADDR_ROLE_FIRST_NAME].data);
+		imaddr_buf_release(&csv);
+	}
 }
 
 /* Reads `bytes` as a file of the given encoding; the run's status. */
