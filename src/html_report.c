@@ -342,8 +342,10 @@ void imaddr_html_overview(FILE *out, const struct imaddr_run_description *run,
 	uint64_t errors = totals->by_severity[IMADDR_SEVERITY_ERROR];
 	fputs("<section id=\"verdict\"><h2>Verdict</h2>\n", out);
 	if (errors)
-		fprintf(out, "<p class=\"verdict nogo\" id=\"verdict-text\">NO-GO: %llu blocker%s</p>\n",
-			(unsigned long long)errors, errors == 1 ? "" : "s");
+		fprintf(out, "<p class=\"verdict nogo\" id=\"verdict-text\">NO-GO: %llu blocker%s on "
+			"%llu user%s</p>\n", (unsigned long long)errors, errors == 1 ? "" : "s",
+			(unsigned long long)totals->users_with_error,
+			totals->users_with_error == 1 ? "" : "s");
 	else
 		fputs("<p class=\"verdict go\" id=\"verdict-text\">GO: no blockers</p>\n", out);
 	fputs("<table id=\"counts\">\n", out);

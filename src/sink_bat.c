@@ -36,6 +36,7 @@ struct bat_writer {
 	uint64_t chunk_rows;         /* 0: one file */
 	bool to_stdout;              /* "-" */
 	char *chunk_stem;            /* "bat" of "out/bat.csv" */
+	char **chunk_names;          /* of the files written, in order (chunk_count) */
 	char *chunk_extension;       /* ".csv", or "" */
 	struct imaddr_staging staging;  /* the file, or the directory of chunks */
 	FILE *stream;                /* the file or chunk being written */
@@ -68,6 +69,14 @@ struct bat_writer {
 	/* The same output in the other form (the one file, or the chunks), if any. */
 	char *other_form;
 };
+
+static void free_chunk_names(struct bat_writer *writer)
+{
+	for (size_t i = 0; writer->chunk_names && i < writer->chunk_count; i++)
+		free(writer->chunk_names[i]);
+	free(writer->chunk_names);
+	writer->chunk_names = NULL;
+}
 
 /* "out/bat.csv" -> "out/bat" (the directory of chunks), "bat", ".csv" */
 static void split_name(const char *path, char **directory, char **stem, char **extension)
@@ -193,6 +202,13 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, const char 
 					  strerror(errno));
 	else
 		status = open_stream(writer, fd, name.data, err);
+	if (status == IMADDR_OK) {
+		writer->chunk_names = imaddr_xrealloc(writer->chunk_names,
+						      (writer->chunk_count + 1) *
+							      sizeof(*writer->chunk_names));
+		writer->chunk_names[writer->chunk_count] =
+			imaddr_xstrdup(strrchr(name.data, '/') + 1);
+	}
 	imaddr_buf_release(&name);
 	if (status == IMADDR_OK) {
 		writer->chunk_count++;
@@ -305,16 +321,28 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 		     struct imaddr_run_totals *told)
 {
 	const struct bat_writer *writer = (const struct bat_writer *)sink;
-	imaddr_buf_appendf(out, "BAT file '%s': %llu row%s", writer->path,
-			   (unsigned long long)writer->rows, writer->rows == 1 ? "" : "s");
-	if (writer->chunk_rows == UINT64_MAX)
-		imaddr_buf_appendf(out, " in %zu file%s, each cluster's apart, in '%s'",
-				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s",
-				   writer->staging.target);
-	else if (writer->chunk_rows)
-		imaddr_buf_appendf(out, " in %zu file%s of at most %llu in '%s'",
-				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s",
-				   (unsigned long long)writer->chunk_rows, writer->staging.target);
+	/* The files to import, by the names they have: chunks are not the path given. */
+	const char *rows = writer->rows == 1 ? "" : "s";
+	if (writer->chunk_rows) {
+		imaddr_buf_appendf(out, "BAT files in '%s': %llu row%s in %zu file%s",
+				   writer->staging.target, (unsigned long long)writer->rows, rows,
+				   writer->chunk_count, writer->chunk_count == 1 ? "" : "s");
+		if (writer->chunk_rows == UINT64_MAX)
+			imaddr_buf_append_str(out, ", each cluster's apart");
+		else
+			imaddr_buf_appendf(out, " of at most %llu",
+					   (unsigned long long)writer->chunk_rows);
+		/* A few names, in the order written: enough to find them all. */
+		for (size_t i = 0; i < writer->chunk_count && i < 3; i++)
+			imaddr_buf_appendf(out, "%s%s", i ? ", " : " (", writer->chunk_names[i]);
+		if (writer->chunk_count > 3)
+			imaddr_buf_appendf(out, " and %zu more", writer->chunk_count - 3);
+		if (writer->chunk_count)
+			imaddr_buf_append_char(out, ')');
+	} else {
+		imaddr_buf_appendf(out, "BAT file '%s': %llu row%s", writer->path,
+				   (unsigned long long)writer->rows, rows);
+	}
 	imaddr_buf_appendf(out, "; left out: %llu with errors, %llu without a valid directory "
 			   "URI, %llu whose directory URI does not change",
 			   (unsigned long long)writer->left_out[LEFT_OUT_WITH_ERROR],
@@ -356,6 +384,7 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	writer->token = imaddr_xstrdup(info && info->token ? info->token : "-");
 	writer->transaction_path = info && info->transaction_path
 					   ? imaddr_xstrdup(info->transaction_path) : NULL;
+	free_chunk_names(writer);
 	writer->chunk_count = 0;
 	writer->write_errno = 0;
 	writer->rows = writer->from_directory = 0;
@@ -428,6 +457,7 @@ static void bat_free(struct imaddr_sink *sink)
 	free(writer->path);
 	free(writer->chunk_stem);
 	free(writer->chunk_extension);
+	free_chunk_names(writer);
 	forget_clusters(writer);
 	free(writer->other_form);
 	free(writer->stream_name);

@@ -128,14 +128,19 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 	imaddr_buf_appendf(out, "LDIF fixes '%s': %llu modify record%s\n", fixes->path,
 			   (unsigned long long)fixes->records, fixes->records == 1 ? "" : "s");
 	if (fixes->without_dn)
-		imaddr_buf_appendf(out, "  %llu users with a non-canonical directory URI have no "
-				   "DN: the input is not a directory's; fix them with --bat\n",
-				   (unsigned long long)fixes->without_dn);
+		imaddr_buf_appendf(out, "  %llu user%s with a non-canonical directory URI %s no "
+				   "DN: the input is not a directory's; fix %s with --bat\n",
+				   (unsigned long long)fixes->without_dn,
+				   fixes->without_dn == 1 ? "" : "s",
+				   fixes->without_dn == 1 ? "has" : "have",
+				   fixes->without_dn == 1 ? "it" : "them");
 	if (fixes->mail_host_kept)
-		imaddr_buf_appendf(out, "  %llu users' mail has a host the directory URI spells "
+		imaddr_buf_appendf(out, "  %llu %s mail has a host the directory URI spells "
 				   "otherwise (a Unicode host as its A-label): not rewritten, as it "
-				   "is their mail address\n",
-				   (unsigned long long)fixes->mail_host_kept);
+				   "is %s mail address\n",
+				   (unsigned long long)fixes->mail_host_kept,
+				   fixes->mail_host_kept == 1 ? "user's" : "users'",
+				   fixes->mail_host_kept == 1 ? "the user's" : "their");
 }
 
 static void fixes_abort(struct imaddr_sink *sink)

@@ -39,6 +39,26 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	return status;
 }
 
+/* The column or attribute the directory URIs were read from, as the summary names it. */
+static const char *uri_source_of(const struct imaddr_audit_options *options,
+				 const struct imaddr_run_totals *totals)
+{
+	const char *read = totals->input ? totals->input->role_attribute[IMADDR_ROLE_DIRECTORY_URI]
+					 : NULL;
+	return read ? read : options->mapping.names[IMADDR_ROLE_DIRECTORY_URI][0];
+}
+
+/* The LDAP attribute the sync maps Directory URI to, or NULL when imaddr cannot tell. */
+static const char *uri_attribute(const char *source)
+{
+	/* PowerShell names AD's mail EmailAddress. */
+	if (!strcasecmp(source, "mail") || !strcasecmp(source, "EmailAddress"))
+		return "mail";
+	if (!strcasecmp(source, "msRTCSIP-PrimaryUserAddress"))
+		return "msRTCSIP-PrimaryUserAddress";
+	return NULL;
+}
+
 static void write_scheme(FILE *out, enum imaddr_scheme scheme, const char *default_domain,
 			 const char *uri_source)
 {
@@ -58,7 +78,9 @@ static void write_blockers(FILE *out, const struct imaddr_run_totals *totals)
 		      "   change: the directory may have changed since.\n", out);
 		return;
 	}
-	fprintf(out, "This audit found %llu:\n", (unsigned long long)blockers);
+	fprintf(out, "This audit found %llu, on %llu user%s:\n", (unsigned long long)blockers,
+		(unsigned long long)totals->users_with_error,
+		totals->users_with_error == 1 ? "" : "s");
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 		if (totals->by_code[code] && imaddr_code_severity(code) == IMADDR_SEVERITY_ERROR)
 			fprintf(out, "     %-26s %8llu\n", imaddr_code_name(code),
@@ -74,27 +96,33 @@ static void write_uri_source(FILE *out, const struct imaddr_audit_options *optio
 			     const struct imaddr_run_totals *totals, const char *step,
 			     const char *before)
 {
-	const char *source = options->mapping.names[IMADDR_ROLE_DIRECTORY_URI][0];
-	bool ldap_attribute = !strcmp(source, "mail") ||
-			      !strcmp(source, "msRTCSIP-PrimaryUserAddress");
+	const char *attribute = uri_attribute(uri_source_of(options, totals));
+	const char *outputs = totals->outputs ? totals->outputs : "";
 	fprintf(out, "%s Give every user the directory URI the target reads:\n"
 		     "   - users that LDAP sync owns: in Cisco Unified CM Administration > System >\n"
 		     "     LDAP > LDAP Directory, map Directory URI to\n"
-		     "     %s,\n"
-		     "     then run a full sync;\n", step,
-		ldap_attribute ? source
-			       : "the attribute that holds it (mail or msRTCSIP-PrimaryUserAddress)");
+		     "     %s,\n", step,
+		attribute ? attribute
+			  : "the attribute that holds it (mail or msRTCSIP-PrimaryUserAddress)");
+	/* The directory's values are fixed in the directory: a sync would undo a BAT import. */
+	if (strstr(outputs, "LDIF fixes "))
+		fputs("     apply the LDIF fixes this audit wrote to the directory (ldapmodify -f,\n"
+		      "     see the files below),\n", out);
+	fputs("     then run a full sync;\n", out);
 	fputs("   - users that are not synchronized: import ", out);
-	if (totals->outputs && strstr(totals->outputs, "BAT file "))
+	if (strstr(outputs, "BAT file"))
 		fputs("the BAT file this audit wrote\n"
 		      "     (see the files below)", out);
 	else
 		fputs("a BAT file of their URIs\n"
 		      "     (imaddr audit --bat)", out);
-	fprintf(out, " with Bulk Administration > Users > Update Users >\n"
-		     "     Custom File, each cluster's files on that cluster (about 65 users a\n"
-		     "     minute).\n"
-		     "   Wait for the sync and the BAT job to finish before %s.\n", before);
+	fputs(" with Bulk Administration > Users > Update Users >\n"
+	      "     Custom File, each cluster's files on that cluster (about 65 users a\n"
+	      "     minute).\n", out);
+	if (strstr(outputs, "come from a directory"))
+		fputs("     The BAT file also lists users that have a DN: LDAP sync overwrites what\n"
+		      "     BAT imports for them, so fix those in the directory instead.\n", out);
+	fprintf(out, "   Wait for the sync and the BAT job to finish before %s.\n", before);
 }
 
 /*
@@ -114,16 +142,32 @@ static bool uris_before_the_window(const struct imaddr_audit_options *options)
  * scheme (Directory URI takes the URIs' domains). Without the --current
  * options imaddr does not know, and says what to do in either case.
  */
-static bool domains_change(const struct imaddr_audit_options *options)
+static bool domains_change(const struct imaddr_audit_options *options,
+			   const struct imaddr_run_totals *totals)
 {
 	if (!options->premigration)
 		return true;
-	if (options->current_scheme != options->scheme)
-		return true;
 	const char *today = options->current_default_domain ? options->current_default_domain
 							    : options->default_domain;
-	return options->scheme == IMADDR_SCHEME_USERID && today && options->default_domain &&
-	       strcasecmp(today, options->default_domain);
+	/*
+	 * From UserID@Default_Domain the one IM domain today is its default
+	 * domain: the target's domains, as this audit counted them, say
+	 * whether it stays. From Directory URI imaddr does not know today's.
+	 */
+	if (options->current_scheme == IMADDR_SCHEME_USERID) {
+		if (!today)
+			return true;
+		for (size_t i = 0; i < totals->domain_count; i++) {
+			const struct imaddr_domain_count *domain = &totals->domains[i];
+			if (strcasecmp(domain->ascii, today) &&
+			    (!domain->unicode || strcasecmp(domain->unicode, today)))
+				return true;
+		}
+		return false;
+	}
+	return options->current_scheme != options->scheme ||
+	       (options->scheme == IMADDR_SCHEME_USERID && today && options->default_domain &&
+		strcasecmp(today, options->default_domain));
 }
 
 static void write_runbook(struct runbook *runbook, const struct imaddr_run_totals *totals)
@@ -133,7 +177,7 @@ static void write_runbook(struct runbook *runbook, const struct imaddr_run_total
 	char when[32] = "";
 	time_t started = (time_t)runbook->started;
 	struct tm utc;
-	const char *uri_source = options->mapping.names[IMADDR_ROLE_DIRECTORY_URI][0];
+	const char *uri_source = uri_source_of(options, totals);
 
 	if (gmtime_r(&started, &utc))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &utc);
@@ -173,6 +217,9 @@ static void write_runbook(struct runbook *runbook, const struct imaddr_run_total
 		      "   the window, and audit again.\n", out);
 		write_uri_source(out, options, totals, "1b.", "you audit again");
 	}
+	fputs("\nBefore the window, take a DRS backup of every Unified CM and IM and Presence\n"
+	      "cluster (Disaster Recovery System > Backup > Manual Backup). In the window:\n\n",
+	      out);
 	fputs("2. Record the active users of each Presence Redundancy Group (Cisco Unified\n"
 	      "   CM Administration > System > Presence Redundancy Groups), then disable\n"
 	      "   High Availability on each group and wait two minutes.\n", out);
@@ -214,12 +261,15 @@ static void write_runbook(struct runbook *runbook, const struct imaddr_run_total
 	fprintf(out, "     %c. every Cisco XCP service step 3 noted on the node; then check in\n"
 		     "        Control Center that each of them is Started.\n",
 		(char)('a' + SERVICE_COUNT));
-	if (domains_change(options))
+	if (domains_change(options, totals))
 		fputs("   The IM domains change: regenerate the cup-xmpp and cup-xmpp-s2s\n"
 		      "   certificates (Cisco Unified OS Administration > Security > Certificate\n"
 		      "   Management) so that their Subject Alternative Names are the IM domains\n"
 		      "   below, have them signed again if a CA signs them, and update the DNS\n"
 		      "   SRV records and federation partners that name the old domain.\n", out);
+	else
+		fputs("   The IM domains stay as they are (below): the cup-xmpp and cup-xmpp-s2s\n"
+		      "   certificates need no change.\n", out);
 	fputs("7. Re-enable High Availability on each Presence Redundancy Group once its\n"
 	      "   active session counts match the ones recorded in step 2.\n", out);
 	fputs("8. Audit a fresh export under the new scheme (imaddr audit without the\n"

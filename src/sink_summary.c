@@ -294,6 +294,10 @@ static void print_examples(FILE *out, const struct imaddr_summary_notes *notes,
 			(unsigned long long)totals->by_code[code]);
 		for (size_t i = 0; i < notes->example_count[code]; i++)
 			fprintf(out, "    %s\n", notes->examples[code][i]);
+		if (totals->by_code[code] > notes->example_count[code])
+			fprintf(out, "    and %llu more\n",
+				(unsigned long long)(totals->by_code[code] -
+						     notes->example_count[code]));
 	}
 }
 
@@ -387,16 +391,20 @@ static void print_changes(FILE *out, const struct imaddr_summary_notes *notes,
 {
 	uint64_t changed = totals->im_address_changes + totals->im_address_lost +
 			   totals->im_address_gained;
-	fprintf(out, "IM addresses: %llu change, %llu users lose theirs, %llu gain one, %llu unchanged\n",
-		(unsigned long long)totals->im_address_changes,
+	fprintf(out, "IM addresses: %llu change, %llu user%s lose%s theirs, %llu gain one, "
+		"%llu unchanged\n", (unsigned long long)totals->im_address_changes,
 		(unsigned long long)totals->im_address_lost,
+		totals->im_address_lost == 1 ? "" : "s", totals->im_address_lost == 1 ? "s" : "",
 		(unsigned long long)totals->im_address_gained,
 		(unsigned long long)(totals->users - changed));
 	size_t shown = notes->example_count[IMADDR_CODE_IM_ADDRESS_CHANGES];
 	if (!shown)
 		return;
-	fprintf(out, "\nIM address changes (%s%zu of %llu; the report has them all):\n",
-		shown < changed ? "first " : "", shown, (unsigned long long)changed);
+	/* The changes, the losses and the gains: every user whose IM address differs. */
+	fprintf(out, "\nIM addresses that differ (%s%zu of %llu%s):\n",
+		shown < changed ? "first " : "", shown, (unsigned long long)changed,
+		shown < changed ? "; --worklist and --db keep them all"
+				: "");
 	for (size_t i = 0; i < shown; i++)
 		fprintf(out, "  %s\n", notes->examples[IMADDR_CODE_IM_ADDRESS_CHANGES][i]);
 }
@@ -409,8 +417,10 @@ static void print_verdict(FILE *out, const struct imaddr_run_totals *totals)
 		fputs("\nGO: no blockers\n", out);
 		return;
 	}
-	fprintf(out, "\nNO-GO: %llu blocker%s (", (unsigned long long)blockers,
-		blockers == 1 ? "" : "s");
+	/* Counted as findings, read as people: a duplicate pair is two to four. */
+	fprintf(out, "\nNO-GO: %llu blocker%s on %llu user%s (", (unsigned long long)blockers,
+		blockers == 1 ? "" : "s", (unsigned long long)totals->users_with_error,
+		totals->users_with_error == 1 ? "" : "s");
 	const char *separator = "";
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 		if (!totals->by_code[code] || imaddr_code_severity(code) != IMADDR_SEVERITY_ERROR)
