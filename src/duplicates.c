@@ -3,8 +3,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buffer.h"
+#include "normalize.h"
 #include "worker.h"
 
 void imaddr_duplicates_init(struct imaddr_duplicates *duplicates)
@@ -48,6 +50,7 @@ struct run {
 	imaddr_finding_fn *emit;
 	imaddr_duplicates_index_fn *sorted;
 	void *context;
+	struct imaddr_buf scratch[2];   /* for the differences the messages name */
 };
 
 static const struct duplicate_kind {
@@ -107,6 +110,73 @@ static bool spans_clusters(const struct member *members, size_t count)
 	return false;
 }
 
+/* Whether two texts are equal once both are NFC. */
+static bool same_nfc(const char *a, const char *b, struct imaddr_buf scratch[2])
+{
+	imaddr_buf_reset(&scratch[0]);
+	imaddr_buf_reset(&scratch[1]);
+	imaddr_normalize_nfc(a, strlen(a), &scratch[0]);
+	imaddr_normalize_nfc(b, strlen(b), &scratch[1]);
+	return scratch[0].len == scratch[1].len &&
+	       !memcmp(scratch[0].data, scratch[1].data, scratch[0].len);
+}
+
+/* Whether two addresses differ only in how their domain is written. */
+static bool same_address_but_domain_form(const char *a, const char *b,
+					 struct imaddr_buf scratch[2])
+{
+	const char *at_a = strrchr(a, '@'), *at_b = strrchr(b, '@');
+	if (!at_a || !at_b || at_a - a != at_b - b || strncmp(a, b, (size_t)(at_a - a)))
+		return false;
+	struct imaddr_buf unicode;
+	imaddr_buf_init(&unicode, 0);
+	imaddr_buf_reset(&scratch[0]);
+	imaddr_buf_reset(&scratch[1]);
+	imaddr_normalize_domain(at_a + 1, strlen(at_a + 1), &scratch[0], &unicode);
+	imaddr_buf_reset(&unicode);
+	imaddr_normalize_domain(at_b + 1, strlen(at_b + 1), &scratch[1], &unicode);
+	imaddr_buf_release(&unicode);
+	return scratch[0].len == scratch[1].len &&
+	       !memcmp(scratch[0].data, scratch[1].data, scratch[0].len);
+}
+
+/* How two values that share a key differ, as precisely as it can be told. */
+enum difference {
+	SAME,
+	IN_CASE,
+	IN_FORM,             /* NFC and NFD */
+	IN_DOMAIN_FORM,      /* U-label and A-label */
+	IN_CASE_WIDTH_FORM,  /* what the key folds, told apart no further */
+};
+
+static enum difference difference(const char *a, const char *b, struct imaddr_buf scratch[2])
+{
+	if (!strcmp(a, b))
+		return SAME;
+	if (!strcasecmp(a, b))
+		return IN_CASE;
+	if (same_nfc(a, b, scratch))
+		return IN_FORM;
+	if (same_address_but_domain_form(a, b, scratch))
+		return IN_DOMAIN_FORM;
+	return IN_CASE_WIDTH_FORM;
+}
+
+/* An administrator looks for the one difference named. */
+static const char *difference_text(enum difference difference)
+{
+	switch (difference) {
+	case IN_CASE:
+		return "differs only in case";
+	case IN_FORM:
+		return "differs only in Unicode form: composed and decomposed characters";
+	case IN_DOMAIN_FORM:
+		return "differs only in how the domain is written: U-label and A-label";
+	default:
+		return "differs only in case, width, Unicode form or how a domain is written";
+	}
+}
+
 static enum imaddr_status report_group(struct run *run, enum imaddr_key_kind kind,
 				       struct member *members, size_t count,
 				       struct imaddr_error *err)
@@ -128,21 +198,28 @@ static enum imaddr_status report_group(struct run *run, enum imaddr_key_kind kin
 					   self->cluster ? self->cluster : "");
 		imaddr_buf_append_str(&message, "is shared with ");
 		size_t listed = 0;
+		enum difference differs = SAME;
 		for (size_t j = 0; j < count && listed < IMADDR_DUPLICATES_LISTED; j++) {
 			if (j == i)
 				continue;
 			imaddr_buf_append_str(&message, listed ? ", " : "");
 			describe_member(&message, &members[j], clusters);
-			if (strcmp(self->value, members[j].value))
+			enum difference this = difference(self->value, members[j].value,
+							  run->scratch);
+			if (this != SAME)
 				imaddr_buf_appendf(&message, " ('%s')", members[j].value);
+			/* The listed members' differences, named together when they agree. */
+			differs = differs == SAME || differs == this ? this
+				: this == SAME ? differs : IN_CASE_WIDTH_FORM;
 			listed++;
 		}
 		if (count - 1 > listed)
 			imaddr_buf_appendf(&message, " and %zu more", count - 1 - listed);
-		imaddr_buf_append_str(&message, exact && count == 2 ? " (exact duplicate)"
-				      : exact ? " (exact duplicate of the first)"
-				      : " (differs only in case, width, Unicode form or "
-					"U-label/A-label spelling)");
+		if (exact)
+			imaddr_buf_append_str(&message, count == 2 ? " (exact duplicate)"
+							  : " (exact duplicate of the first)");
+		else
+			imaddr_buf_appendf(&message, " (%s)", difference_text(differs));
 		struct imaddr_finding finding = {
 			.code = what->code,
 			.severity = imaddr_code_severity(what->code),
@@ -354,8 +431,11 @@ enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates
 					    imaddr_duplicates_index_fn *sorted, void *context,
 					    struct imaddr_error *err)
 {
-	struct run run = { duplicates, spool, emit, sorted, context };
+	struct run run = { duplicates, spool, emit, sorted, context, { { 0 } } };
 	struct candidates candidates[IMADDR_KEY_COUNT];
+
+	imaddr_buf_init(&run.scratch[0], 0);
+	imaddr_buf_init(&run.scratch[1], 0);
 
 	sort_indexes_in_parallel(duplicates->indexes);
 	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++)
@@ -366,6 +446,8 @@ enum imaddr_status imaddr_duplicates_report(struct imaddr_duplicates *duplicates
 	for (int kind = 0; kind < IMADDR_KEY_COUNT; kind++)
 		free(candidates[kind].groups);
 	imaddr_spool_unload(spool);
+	imaddr_buf_release(&run.scratch[0]);
+	imaddr_buf_release(&run.scratch[1]);
 	return status;
 }
 

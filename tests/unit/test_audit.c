@@ -117,6 +117,31 @@ Test(audit, userid_duplicate_exact_and_variant)
 	capture_free(c);
 }
 
+/* A duplicate's message names the one way its values differ. */
+Test(audit, a_duplicate_names_how_its_values_differ)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\n"
+				    "a1,A,ann@example.com\n"
+				    "a2,A,Ann@Example.com\n"
+				    "z1,Z,zo\xc3\xab@example.com\n"           /* NFC */
+				    "z2,Z,zoe\xcc\x88@example.com\n"          /* NFD */
+				    "m1,M,max@m\xc3\xbcnchen.example\n"
+				    "m2,M,max@xn--mnchen-3ya.example\n", NULL);
+	const char *expected[] = {
+		"(differs only in case)",
+		"(differs only in Unicode form: composed and decomposed characters)",
+		"(differs only in how the domain is written: U-label and A-label)",
+	};
+	for (size_t i = 0; i < c->finding_count; i++) {
+		const struct captured_finding *f = &c->findings[i];
+		if (f->code != IMADDR_CODE_URI_DUPLICATE)
+			continue;
+		cr_expect(strstr(f->message, expected[(f->ordinal - 1) / 2]), "%s", f->message);
+	}
+	expect_code(c, IMADDR_CODE_URI_DUPLICATE, 6);
+	capture_free(c);
+}
+
 struct hashed_name {
 	uint32_t hash;
 	uint32_t number;
