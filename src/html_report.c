@@ -390,15 +390,18 @@ void imaddr_html_overview(FILE *out, const struct imaddr_run_description *run,
 		write_history(out, totals->changes);
 	}
 	fputs("<section id=\"domains\"><h2>IM domains</h2>\n", out);
-	fprintf(out, "<table><thead><tr><th>A-label</th><th>U-label</th><th>users</th>"
-		"<th>configured</th></tr></thead><tbody>\n");
+	/* Without --im-domains nothing was checked: no column says "yes". */
+	bool checked = run->im_domains != NULL;
+	fprintf(out, "<table><thead><tr><th>A-label</th><th>U-label</th><th>users</th>%s"
+		"</tr></thead><tbody>\n", checked ? "<th>configured</th>" : "");
 	for (size_t i = 0; i < totals->domain_count; i++) {
 		const struct imaddr_domain_count *d = &totals->domains[i];
 		fputs("<tr>", out);
 		cell(out, d->ascii);
 		cell(out, d->unicode);
 		number_cell(out, d->users);
-		cell(out, d->configured ? "yes" : "no");
+		if (checked)
+			cell(out, d->configured ? "yes" : "no");
 		fputs("</tr>\n", out);
 	}
 	fputs("</tbody></table>\n<p>Subject Alternative Names for the cup-xmpp-s2s certificate: "
