@@ -125,8 +125,10 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 		     struct imaddr_run_totals *told)
 {
 	const struct ldif_fixes *fixes = (const struct ldif_fixes *)sink;
-	imaddr_buf_appendf(out, "LDIF fixes '%s': %llu modify record%s\n", fixes->path,
-			   (unsigned long long)fixes->records, fixes->records == 1 ? "" : "s");
+	imaddr_buf_appendf(out, "LDIF fixes '%s': %llu modify record%s%s\n", fixes->path,
+			   (unsigned long long)fixes->records, fixes->records == 1 ? "" : "s",
+			   !fixes->records && !fixes->without_dn && !fixes->mail_host_kept
+				   ? " (no directory URI is written otherwise than canonical)" : "");
 	if (fixes->without_dn)
 		imaddr_buf_appendf(out, "  %llu user%s with a non-canonical directory URI %s no "
 				   "DN: the input is not a directory's; fix %s with --bat\n",
