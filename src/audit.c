@@ -609,7 +609,8 @@ static void note_cache(struct imaddr_audit *audit)
 				   (unsigned long long)audit->cache_kept,
 				   (unsigned long long)audit->cache_checked);
 	else
-		imaddr_buf_appendf(&line, "%s%s%s%llu users checked and kept for the label's next run",
+		imaddr_buf_appendf(&line, "%s%s%s%llu users checked and kept, so that the "
+				   "label's next run checks only the users that change",
 				   audit->cache.afresh ? "started afresh (" : "",
 				   audit->cache.afresh ? audit->cache.afresh : "",
 				   audit->cache.afresh ? "); " : "",
