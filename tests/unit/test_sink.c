@@ -232,16 +232,22 @@ static void only_users(const char *log, const bool *kept, size_t kept_size, char
 	out[len] = '\0';
 }
 
+/* Marks in `named` the users a finding names in `log` from `from` on. */
+static void mark_named(const char *from, bool *named, size_t size)
+{
+	for (const char *f = strchr(from, 'F'); f; f = strchr(f + 1, 'F')) {
+		unsigned long ordinal = strtoul(f + 1, NULL, 10);
+		if (ordinal < size)
+			named[ordinal] = true;
+	}
+}
+
 /* The log of a whole final pass less the users no finding names. */
 static void users_with_findings(const char *log, char *out, size_t size)
 {
 	static bool named[12001];
 	memset(named, 0, sizeof(named));
-	for (const char *f = strchr(log, 'F'); f; f = strchr(f + 1, 'F')) {
-		unsigned long ordinal = strtoul(f + 1, NULL, 10);
-		if (ordinal < sizeof(named))
-			named[ordinal] = true;
-	}
+	mark_named(log, named, sizeof(named));
 	only_users(log, named, sizeof(named), out, size);
 }
 
@@ -294,11 +300,7 @@ static void selected_or_grown(const char *log, char *out, size_t size)
 		kept[ordinal] = ordinal % 7 == 0;
 	const char *input_end = strstr(log, "I;");
 	cr_assert_not_null(input_end);
-	for (const char *f = strchr(input_end, 'F'); f; f = strchr(f + 1, 'F')) {
-		unsigned long ordinal = strtoul(f + 1, NULL, 10);
-		if (ordinal < sizeof(kept))
-			kept[ordinal] = true;
-	}
+	mark_named(input_end, kept, sizeof(kept));
 	only_users(log, kept, sizeof(kept), out, size);
 }
 
