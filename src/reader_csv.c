@@ -1,7 +1,7 @@
 #include "reader_csv.h"
+#include "reader_csv_internal.h"
 
 #include <csv.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +9,6 @@
 
 #include "buffer.h"
 #include "decode.h"
-#include "mapping.h"
-#include "normalize.h"
 #include "error.h"
 
 #define READ_CHUNK (256 * 1024)
@@ -22,60 +20,6 @@
  * before it looks at the byte that may end the field).
  */
 #define PARSER_BUFFER_MAX (IMADDR_CSV_FIELD_MAX + PARSER_BLOCK)
-/* The start of the header kept for the message when a column is missing. */
-#define HEADER_SHOWN 160
-
-struct cell {
-	size_t offset;
-	size_t len;
-	bool too_long;
-};
-
-struct csv_reader {
-	struct imaddr_reader base;
-	char *path;
-	FILE *file;
-	struct imaddr_decoder decoder;
-	char delimiter;         /* given, or decided on the header line */
-	bool first_line_done;   /* the "#TYPE" line is looked for on the first */
-	char header_text[HEADER_SHOWN + 1];
-	bool cucm_export;       /* a Unified CM export: rows may run past the header */
-
-	/* Header: column names, the column of each role, -1 when absent. */
-	char **columns;
-	size_t column_count;
-	int role_column[IMADDR_ROLE_COUNT];
-	int dn_column;
-	/* Disabled accounts, as Unified CM's LDAP sync leaves them out; -1: none. */
-	int enabled_column;          /* PowerShell's Enabled: False */
-	int control_column;          /* userAccountControl: bit 2 */
-	int lds_disabled_column;     /* AD LDS's msDS-UserAccountDisabled: TRUE */
-	bool *kept;                  /* [column]: its cells are read */
-
-	/* The row being read: cells point into row_data. */
-	struct imaddr_buf row_data;
-	struct cell *cells;
-	size_t cell_count;
-	size_t fields_beyond;       /* a row's fields past the header's columns: counted, not kept */
-	size_t cell_cap;
-	bool field_too_long;    /* libcsv's buffer filled up: the field ending next is dropped */
-	uint64_t row_bytes;     /* of the row being read, as fed to libcsv */
-	uint64_t row_too_long_at;  /* the line where the row passed its cap; 0: it has not */
-	uint64_t physical_line;
-	char line_end;          /* '\n', or '\r' in a file with classic Mac line ends */
-	uint64_t row_line;
-	bool row_started;       /* a field of the row has ended */
-	bool between_rows;      /* the next non-blank line starts a row */
-	bool header_done;
-	uint64_t rows_skipped;      /* not valid CSV */
-	uint64_t rows_too_long;
-	uint64_t header_line;  /* not valid CSV: reported and skipped */
-
-	const struct imaddr_reader_request *request;
-	struct imaddr_record record;
-	enum imaddr_status status;
-	struct imaddr_error *err;
-};
 
 static int never_space(unsigned char c)
 {
@@ -94,29 +38,6 @@ static void *capped_realloc(void *pointer, size_t size)
 	if (size > PARSER_BUFFER_MAX)
 		return NULL;
 	return imaddr_xrealloc(pointer, size);
-}
-
-/* Whether a row's cells in `column` are read (the others are only counted). */
-static bool column_kept(const struct csv_reader *reader, size_t column)
-{
-	return column < reader->column_count && reader->kept[column];
-}
-
-/* Once the header is read: which columns a row's cells are read from. */
-static void mark_kept_columns(struct csv_reader *reader)
-{
-	const int read[] = { reader->dn_column, reader->enabled_column, reader->control_column,
-			     reader->lds_disabled_column };
-	reader->kept = imaddr_xcalloc(reader->column_count ? reader->column_count : 1,
-				      sizeof(*reader->kept));
-	for (size_t i = 0; i < sizeof(read) / sizeof(*read); i++) {
-		if (read[i] >= 0)
-			reader->kept[read[i]] = true;
-	}
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		if (reader->role_column[role] >= 0)
-			reader->kept[reader->role_column[role]] = true;
-	}
 }
 
 static void on_field(void *data, size_t len, void *context)
@@ -154,173 +75,12 @@ static void on_field(void *data, size_t len, void *context)
 	if (cell->too_long || !data)
 		return;
 	/* The header is always kept; of the rows, only the columns read. */
-	if (reader->header_done && !column_kept(reader, reader->cell_count - 1))
+	if (reader->header_done && !imaddr_csv_column_kept(reader, reader->cell_count - 1))
 		return;
 	/* Each kept cell is NUL-terminated so the audit can use it in place. */
 	imaddr_buf_append(&reader->row_data, data, len);
 	imaddr_buf_append_char(&reader->row_data, '\0');
 	cell->len = len;
-}
-
-static bool header_has(void *context, const char *name)
-{
-	struct csv_reader *reader = context;
-	for (size_t i = 0; i < reader->column_count; i++) {
-		if (!strcasecmp(reader->columns[i], name))
-			return true;
-	}
-	return false;
-}
-
-static int column_of(const struct csv_reader *reader, const char *name)
-{
-	for (size_t i = 0; name && i < reader->column_count; i++) {
-		if (!strcasecmp(reader->columns[i], name))
-			return (int)i;
-	}
-	return -1;
-}
-
-static void trim_ascii(char *name)
-{
-	size_t len = strlen(name);
-	while (len && (name[len - 1] == ' ' || name[len - 1] == '\t'))
-		name[--len] = '\0';
-	size_t start = strspn(name, " \t");
-	memmove(name, name + start, len - start + 1);
-}
-
-static void count_field(void *data, size_t len, void *context)
-{
-	(void)data;
-	(void)len;
-	(*(size_t *)context)++;
-}
-
-/*
- * The delimiter that splits the header line into the most columns, as
- * libcsv parses it (quotes respected); ',' on a tie. Excel writes ';' where
- * the decimal separator is ',', and some tools tabs.
- */
-static char detect_delimiter(const char *line, size_t len)
-{
-	static const char candidates[] = { ',', ';', '\t' };
-	char best = ',';
-	size_t most = 0;
-	for (size_t i = 0; i < sizeof(candidates); i++) {
-		struct csv_parser parser;
-		size_t fields = 0;
-		if (csv_init(&parser, 0) != 0)
-			continue;
-		csv_set_delim(&parser, (unsigned char)candidates[i]);
-		csv_parse(&parser, line, len, count_field, NULL, &fields);
-		csv_fini(&parser, count_field, NULL, &fields);
-		csv_free(&parser);
-		if (fields > most) {
-			most = fields;
-			best = candidates[i];
-		}
-	}
-	return best;
-}
-
-static const char *delimiter_name(char delimiter)
-{
-	return delimiter == '\t' ? "tab" : delimiter == ';' ? "';'" : "','";
-}
-
-/* Why the header may lack a column that is there: the usual three causes. */
-static const char *likely_cause(const struct csv_reader *reader, char *out, size_t size)
-{
-	const char *header = reader->header_text;
-	size_t bad;
-	if (strstr(header, "\xEF\xBF\xBD") || !imaddr_normalize_utf8_valid(header,
-									strlen(header), &bad))
-		snprintf(out, size, "the file was read as %s (%s), which may be wrong: give "
-			 "--encoding", reader->decoder.encoding, reader->decoder.how);
-	else if (header[0] == '#')
-		snprintf(out, size, "the first line looks like a comment or a type line, "
-			 "not a header");
-	else if (detect_delimiter(header, strlen(header)) != reader->delimiter)
-		snprintf(out, size, "the header splits on %s, not on %s: give --delimiter %s",
-			 delimiter_name(detect_delimiter(header, strlen(header))),
-			 delimiter_name(reader->delimiter),
-			 delimiter_name(detect_delimiter(header, strlen(header))));
-	else
-		snprintf(out, size, "the column has another name: give it with --%s-attr",
-			 reader->role_column[IMADDR_ROLE_USER_ID] < 0 ? "userid" : "uri");
-	return out;
-}
-
-static void missing_column(struct csv_reader *reader, enum imaddr_role role)
-{
-	char names[256], cause[200];
-	imaddr_mapping_describe(reader->request->mapping, role, names, sizeof(names));
-	reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
-		"%s:%llu: no column for the %s: looked for %s in the header, which reads "
-		"'%s'%s (%zu column%s, delimiter %s, %s); likely cause: %s", reader->path,
-		(unsigned long long)reader->row_line, imaddr_role_name(role), names,
-		reader->header_text, strlen(reader->header_text) == HEADER_SHOWN ? "..." : "",
-		reader->column_count, reader->column_count == 1 ? "" : "s",
-		delimiter_name(reader->delimiter), reader->decoder.encoding,
-		likely_cause(reader, cause, sizeof(cause)));
-}
-
-static void read_header(struct csv_reader *reader)
-{
-	reader->column_count = reader->cell_count;
-	reader->columns = imaddr_xcalloc(reader->column_count, sizeof(*reader->columns));
-	for (size_t i = 0; i < reader->column_count; i++) {
-		const struct cell *cell = &reader->cells[i];
-		if (cell->too_long) {
-			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
-				"%s:%llu: header column %zu is longer than %d bytes",
-				reader->path, (unsigned long long)reader->row_line, i + 1,
-				IMADDR_CSV_FIELD_MAX);
-			return;
-		}
-		reader->columns[i] = imaddr_xstrndup(reader->row_data.data + cell->offset,
-						     cell->len);
-		trim_ascii(reader->columns[i]);
-	}
-	for (size_t i = 0; i < reader->column_count; i++) {
-		if (!reader->columns[i][0])
-			continue;
-		int first = column_of(reader, reader->columns[i]);
-		if (first != (int)i) {
-			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
-				"%s:%llu: duplicate column '%s' (columns %d and %zu)",
-				reader->path, (unsigned long long)reader->row_line,
-				reader->columns[i], first + 1, i + 1);
-			return;
-		}
-	}
-	const struct imaddr_reader_request *request = reader->request;
-	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
-		const char *name = imaddr_mapping_resolve(request->mapping, role, header_has, reader);
-		reader->role_column[role] = column_of(reader, name);
-		if (reader->role_column[role] < 0 && (request->required_roles & (1u << role))) {
-			missing_column(reader, role);
-			return;
-		}
-	}
-	const char *dn_name = imaddr_mapping_resolve_dn(request->mapping, header_has, reader);
-	reader->dn_column = column_of(reader, dn_name);
-	reader->enabled_column = column_of(reader, "Enabled");
-	reader->control_column = column_of(reader, "userAccountControl");
-	reader->lds_disabled_column = column_of(reader, "msDS-UserAccountDisabled");
-	if (reader->enabled_column >= 0)
-		reader->base.input.filter = "Enabled is not False";
-	else if (reader->control_column >= 0)
-		reader->base.input.filter = "userAccountControl without bit 2 (account disabled)";
-	else if (reader->lds_disabled_column >= 0)
-		reader->base.input.filter = "msDS-UserAccountDisabled is not TRUE";
-	mark_kept_columns(reader);
-	reader->base.input.dn_attribute = dn_name;
-	/* BAT lets a Unified CM export list more devices than the header names. */
-	reader->cucm_export = column_of(reader, "USER ID") >= 0;
-	reader->header_line = reader->row_line;
-	reader->header_done = true;
 }
 
 static void emit_row(struct csv_reader *reader)
@@ -367,93 +127,6 @@ static void emit_row(struct csv_reader *reader)
 	reader->status = reader->request->record(reader->request->context, record, reader->err);
 }
 
-/* Cell `i` of the row, without a byte order mark a joined file left before it. */
-static const char *cell_text(const struct csv_reader *reader, size_t i, size_t *len)
-{
-	const char *text = reader->row_data.data + reader->cells[i].offset;
-	*len = reader->cells[i].len;
-	if (*len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
-		text += 3;
-		*len -= 3;
-	}
-	return text;
-}
-
-/*
- * What a second export copied onto the end of the first (copy /b a.csv+b.csv,
- * or cat) brings: its #TYPE line and its header row, which would read as two
- * users named like the type and the columns. The reason, or NULL for a row.
- */
-/* Whether the row's cell in `column`, which is read, holds the column's name. */
-static bool cell_names_column(const struct csv_reader *reader, size_t column)
-{
-	size_t len;
-	const char *text = cell_text(reader, column, &len);
-	return !reader->cells[column].too_long && len == strlen(reader->columns[column]) &&
-	       !strncasecmp(text, reader->columns[column], len);
-}
-
-static const char *joined_export_line(const struct csv_reader *reader)
-{
-	int user_id = reader->role_column[IMADDR_ROLE_USER_ID];
-	/* Every row but a header fails at its user ID: the one cell always read. */
-	if (reader->cell_count != reader->column_count || user_id < 0 ||
-	    !cell_names_column(reader, (size_t)user_id))
-		return NULL;
-	for (size_t i = 0; i < reader->cell_count; i++) {
-		if (column_kept(reader, i) && !cell_names_column(reader, i))
-			return NULL;
-	}
-	return "it repeats the header row: two exports joined into one file?";
-}
-
-static bool cell_is(const struct csv_reader *reader, int column, const char *word)
-{
-	size_t len;
-	if (column < 0 || (size_t)column >= reader->cell_count)
-		return false;
-	const char *text = cell_text(reader, (size_t)column, &len);
-	return len == strlen(word) && !strncasecmp(text, word, len);
-}
-
-/*
- * userAccountControl's ACCOUNTDISABLE bit: csvde writes it in decimal, a
- * script may in hexadecimal (0x202); a leading 0 is no octal here.
- */
-static bool control_disables(const struct csv_reader *reader)
-{
-	size_t len;
-	char number[24];
-	if (reader->control_column < 0 || (size_t)reader->control_column >= reader->cell_count)
-		return false;
-	const char *text = cell_text(reader, (size_t)reader->control_column, &len);
-	while (len && (*text == ' ' || *text == '\t')) {
-		text++;
-		len--;
-	}
-	while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
-		len--;
-	if (!len || len >= sizeof(number))
-		return false;
-	memcpy(number, text, len);
-	number[len] = '\0';
-	bool hex = len > 2 && number[0] == '0' && (number[1] == 'x' || number[1] == 'X');
-	char *end;
-	errno = 0;
-	long long flags = strtoll(hex ? number + 2 : number, &end, hex ? 16 : 10);
-	return !*end && !errno && (flags & 2);
-}
-
-/* A disabled account, which Unified CM's LDAP sync leaves out (docs/ldap.md). */
-static bool account_disabled(const struct csv_reader *reader)
-{
-	if (reader->enabled_column >= 0)
-		return cell_is(reader, reader->enabled_column, "False");
-	if (reader->control_column >= 0)
-		return control_disables(reader);
-	return cell_is(reader, reader->lds_disabled_column, "TRUE");
-}
-
 static void skip_joined_export_line(struct csv_reader *reader, const char *why)
 {
 	char message[200];
@@ -496,17 +169,17 @@ static void on_row_end(int terminator, void *context)
 	if (reader->status != IMADDR_OK || !reader->row_started)
 		goto reset;
 	if (!reader->header_done) {
-		read_header(reader);
+		imaddr_csv_read_header(reader);
 		goto reset;
 	}
 	const char *joined;
 	if (reader->row_too_long_at) {
 		skip_long_row(reader);
-	} else if ((joined = joined_export_line(reader))) {
+	} else if ((joined = imaddr_csv_joined_export_line(reader))) {
 		skip_joined_export_line(reader, joined);
 	} else {
 		reader->base.input.entries += reader->base.input.filter != NULL;
-		if (account_disabled(reader))
+		if (imaddr_csv_account_disabled(reader))
 			reader->base.input.entries_skipped++;
 		else
 			emit_row(reader);
@@ -665,7 +338,7 @@ static enum imaddr_status feed_line(struct csv_reader *reader, struct csv_parser
 		memcpy(reader->header_text, line, shown);
 		reader->header_text[shown] = '\0';
 		if (!reader->delimiter) {
-			reader->delimiter = detect_delimiter(line, len);
+			reader->delimiter = imaddr_csv_detect_delimiter(line, len);
 			csv_set_delim(parser, (unsigned char)reader->delimiter);
 		}
 		reader->base.input.delimiter = reader->delimiter;

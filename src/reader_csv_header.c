@@ -1,0 +1,277 @@
+/*
+ * The header row of a CSV export: its columns, the column of each role,
+ * the delimiter; and what the columns make of a row (a disabled account, a
+ * second export's header).
+ */
+#include "reader_csv_internal.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "mapping.h"
+#include "normalize.h"
+#include "reader_csv.h"
+
+/* Once the header is read: which columns a row's cells are read from. */
+static void mark_kept_columns(struct csv_reader *reader)
+{
+	const int read[] = { reader->dn_column, reader->enabled_column, reader->control_column,
+			     reader->lds_disabled_column };
+	reader->kept = imaddr_xcalloc(reader->column_count ? reader->column_count : 1,
+				      sizeof(*reader->kept));
+	for (size_t i = 0; i < sizeof(read) / sizeof(*read); i++) {
+		if (read[i] >= 0)
+			reader->kept[read[i]] = true;
+	}
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		if (reader->role_column[role] >= 0)
+			reader->kept[reader->role_column[role]] = true;
+	}
+}
+
+static bool header_has(void *context, const char *name)
+{
+	struct csv_reader *reader = context;
+	for (size_t i = 0; i < reader->column_count; i++) {
+		if (!strcasecmp(reader->columns[i], name))
+			return true;
+	}
+	return false;
+}
+
+static int column_of(const struct csv_reader *reader, const char *name)
+{
+	for (size_t i = 0; name && i < reader->column_count; i++) {
+		if (!strcasecmp(reader->columns[i], name))
+			return (int)i;
+	}
+	return -1;
+}
+
+static void trim_ascii(char *name)
+{
+	size_t len = strlen(name);
+	while (len && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+		name[--len] = '\0';
+	size_t start = strspn(name, " \t");
+	memmove(name, name + start, len - start + 1);
+}
+
+static void count_field(void *data, size_t len, void *context)
+{
+	(void)data;
+	(void)len;
+	(*(size_t *)context)++;
+}
+
+/*
+ * The delimiter that splits the header line into the most columns, as
+ * libcsv parses it (quotes respected); ',' on a tie. Excel writes ';' where
+ * the decimal separator is ',', and some tools tabs.
+ */
+char imaddr_csv_detect_delimiter(const char *line, size_t len)
+{
+	static const char candidates[] = { ',', ';', '\t' };
+	char best = ',';
+	size_t most = 0;
+	for (size_t i = 0; i < sizeof(candidates); i++) {
+		struct csv_parser parser;
+		size_t fields = 0;
+		if (csv_init(&parser, 0) != 0)
+			continue;
+		csv_set_delim(&parser, (unsigned char)candidates[i]);
+		csv_parse(&parser, line, len, count_field, NULL, &fields);
+		csv_fini(&parser, count_field, NULL, &fields);
+		csv_free(&parser);
+		if (fields > most) {
+			most = fields;
+			best = candidates[i];
+		}
+	}
+	return best;
+}
+
+static const char *delimiter_name(char delimiter)
+{
+	return delimiter == '\t' ? "tab" : delimiter == ';' ? "';'" : "','";
+}
+
+/* Why the header may lack a column that is there: the usual three causes. */
+static const char *likely_cause(const struct csv_reader *reader, char *out, size_t size)
+{
+	const char *header = reader->header_text;
+	size_t bad;
+	if (strstr(header, "\xEF\xBF\xBD") || !imaddr_normalize_utf8_valid(header,
+									strlen(header), &bad))
+		snprintf(out, size, "the file was read as %s (%s), which may be wrong: give "
+			 "--encoding", reader->decoder.encoding, reader->decoder.how);
+	else if (header[0] == '#')
+		snprintf(out, size, "the first line looks like a comment or a type line, "
+			 "not a header");
+	else if (imaddr_csv_detect_delimiter(header, strlen(header)) != reader->delimiter)
+		snprintf(out, size, "the header splits on %s, not on %s: give --delimiter %s",
+			 delimiter_name(imaddr_csv_detect_delimiter(header, strlen(header))),
+			 delimiter_name(reader->delimiter),
+			 delimiter_name(imaddr_csv_detect_delimiter(header, strlen(header))));
+	else
+		snprintf(out, size, "the column has another name: give it with --%s-attr",
+			 reader->role_column[IMADDR_ROLE_USER_ID] < 0 ? "userid" : "uri");
+	return out;
+}
+
+static void missing_column(struct csv_reader *reader, enum imaddr_role role)
+{
+	char names[256], cause[200];
+	imaddr_mapping_describe(reader->request->mapping, role, names, sizeof(names));
+	reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+		"%s:%llu: no column for the %s: looked for %s in the header, which reads "
+		"'%s'%s (%zu column%s, delimiter %s, %s); likely cause: %s", reader->path,
+		(unsigned long long)reader->row_line, imaddr_role_name(role), names,
+		reader->header_text, strlen(reader->header_text) == HEADER_SHOWN ? "..." : "",
+		reader->column_count, reader->column_count == 1 ? "" : "s",
+		delimiter_name(reader->delimiter), reader->decoder.encoding,
+		likely_cause(reader, cause, sizeof(cause)));
+}
+
+void imaddr_csv_read_header(struct csv_reader *reader)
+{
+	reader->column_count = reader->cell_count;
+	reader->columns = imaddr_xcalloc(reader->column_count, sizeof(*reader->columns));
+	for (size_t i = 0; i < reader->column_count; i++) {
+		const struct cell *cell = &reader->cells[i];
+		if (cell->too_long) {
+			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+				"%s:%llu: header column %zu is longer than %d bytes",
+				reader->path, (unsigned long long)reader->row_line, i + 1,
+				IMADDR_CSV_FIELD_MAX);
+			return;
+		}
+		reader->columns[i] = imaddr_xstrndup(reader->row_data.data + cell->offset,
+						     cell->len);
+		trim_ascii(reader->columns[i]);
+	}
+	for (size_t i = 0; i < reader->column_count; i++) {
+		if (!reader->columns[i][0])
+			continue;
+		int first = column_of(reader, reader->columns[i]);
+		if (first != (int)i) {
+			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
+				"%s:%llu: duplicate column '%s' (columns %d and %zu)",
+				reader->path, (unsigned long long)reader->row_line,
+				reader->columns[i], first + 1, i + 1);
+			return;
+		}
+	}
+	const struct imaddr_reader_request *request = reader->request;
+	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
+		const char *name = imaddr_mapping_resolve(request->mapping, role, header_has, reader);
+		reader->role_column[role] = column_of(reader, name);
+		if (reader->role_column[role] < 0 && (request->required_roles & (1u << role))) {
+			missing_column(reader, role);
+			return;
+		}
+	}
+	const char *dn_name = imaddr_mapping_resolve_dn(request->mapping, header_has, reader);
+	reader->dn_column = column_of(reader, dn_name);
+	reader->enabled_column = column_of(reader, "Enabled");
+	reader->control_column = column_of(reader, "userAccountControl");
+	reader->lds_disabled_column = column_of(reader, "msDS-UserAccountDisabled");
+	if (reader->enabled_column >= 0)
+		reader->base.input.filter = "Enabled is not False";
+	else if (reader->control_column >= 0)
+		reader->base.input.filter = "userAccountControl without bit 2 (account disabled)";
+	else if (reader->lds_disabled_column >= 0)
+		reader->base.input.filter = "msDS-UserAccountDisabled is not TRUE";
+	mark_kept_columns(reader);
+	reader->base.input.dn_attribute = dn_name;
+	/* BAT lets a Unified CM export list more devices than the header names. */
+	reader->cucm_export = column_of(reader, "USER ID") >= 0;
+	reader->header_line = reader->row_line;
+	reader->header_done = true;
+}
+
+/* Cell `i` of the row, without a byte order mark a joined file left before it. */
+static const char *cell_text(const struct csv_reader *reader, size_t i, size_t *len)
+{
+	const char *text = reader->row_data.data + reader->cells[i].offset;
+	*len = reader->cells[i].len;
+	if (*len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		text += 3;
+		*len -= 3;
+	}
+	return text;
+}
+
+/* Whether the row's cell in `column`, which is read, holds the column's name. */
+static bool cell_names_column(const struct csv_reader *reader, size_t column)
+{
+	size_t len;
+	const char *text = cell_text(reader, column, &len);
+	return !reader->cells[column].too_long && len == strlen(reader->columns[column]) &&
+	       !strncasecmp(text, reader->columns[column], len);
+}
+
+const char *imaddr_csv_joined_export_line(const struct csv_reader *reader)
+{
+	int user_id = reader->role_column[IMADDR_ROLE_USER_ID];
+	/* Every row but a header fails at its user ID: the one cell always read. */
+	if (reader->cell_count != reader->column_count || user_id < 0 ||
+	    !cell_names_column(reader, (size_t)user_id))
+		return NULL;
+	for (size_t i = 0; i < reader->cell_count; i++) {
+		if (imaddr_csv_column_kept(reader, i) && !cell_names_column(reader, i))
+			return NULL;
+	}
+	return "it repeats the header row: two exports joined into one file?";
+}
+
+static bool cell_is(const struct csv_reader *reader, int column, const char *word)
+{
+	size_t len;
+	if (column < 0 || (size_t)column >= reader->cell_count)
+		return false;
+	const char *text = cell_text(reader, (size_t)column, &len);
+	return len == strlen(word) && !strncasecmp(text, word, len);
+}
+
+/*
+ * userAccountControl's ACCOUNTDISABLE bit: csvde writes it in decimal, a
+ * script may in hexadecimal (0x202); a leading 0 is no octal here.
+ */
+static bool control_disables(const struct csv_reader *reader)
+{
+	size_t len;
+	char number[24];
+	if (reader->control_column < 0 || (size_t)reader->control_column >= reader->cell_count)
+		return false;
+	const char *text = cell_text(reader, (size_t)reader->control_column, &len);
+	while (len && (*text == ' ' || *text == '\t')) {
+		text++;
+		len--;
+	}
+	while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+		len--;
+	if (!len || len >= sizeof(number))
+		return false;
+	memcpy(number, text, len);
+	number[len] = '\0';
+	bool hex = len > 2 && number[0] == '0' && (number[1] == 'x' || number[1] == 'X');
+	char *end;
+	errno = 0;
+	long long flags = strtoll(hex ? number + 2 : number, &end, hex ? 16 : 10);
+	return !*end && !errno && (flags & 2);
+}
+
+/* A disabled account, which Unified CM's LDAP sync leaves out (docs/ldap.md). */
+bool imaddr_csv_account_disabled(const struct csv_reader *reader)
+{
+	if (reader->enabled_column >= 0)
+		return cell_is(reader, reader->enabled_column, "False");
+	if (reader->control_column >= 0)
+		return control_disables(reader);
+	return cell_is(reader, reader->lds_disabled_column, "TRUE");
+}
