@@ -234,7 +234,7 @@ struct imaddr_user {
 	const char *directory_uri; /* canonical when valid, else as read */
 	const char *directory_uri_as_read;
 	const char *uri_attribute; /* the input attribute the directory URI was read from */
-	const char *current_uri;   /* what CUCM holds now, from a CUCM export */
+	const char *current_uri;   /* what CUCM holds now (msRTCSIP's "sip:" dropped) */
 	bool current_uri_known;    /* the input says what CUCM holds (NULL: nothing) */
 	const char *im_address;    /* canonical; NULL when the user has none */
 	const char *im_domain;     /* A-label domain of the IM address */

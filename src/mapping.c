@@ -40,6 +40,12 @@ bool imaddr_attribute_is_sip_uri(const char *attribute)
 	return attribute && !strcasecmp(attribute, "msRTCSIP-PrimaryUserAddress");
 }
 
+const char *imaddr_attribute_value_as_synced(const char *value, const char *attribute)
+{
+	return value && imaddr_attribute_is_sip_uri(attribute) && !strncasecmp(value, "sip:", 4)
+		       ? value + 4 : value;
+}
+
 const char *imaddr_mapping_resolve(const struct imaddr_mapping *mapping, enum imaddr_role role,
 				   bool (*has_attribute)(void *context, const char *name),
 				   void *context)

@@ -37,6 +37,13 @@ void imaddr_mapping_describe(const struct imaddr_mapping *mapping, enum imaddr_r
 			     char *out, size_t size);
 
 /** The role's name in messages: "user ID", "directory URI"... Never NULL. */
+/*
+ * A directory URI attribute's value as Unified CM's LDAP sync stores it:
+ * msRTCSIP-PrimaryUserAddress's "sip:" dropped, any other attribute's value
+ * whole. NULL stays NULL.
+ */
+const char *imaddr_attribute_value_as_synced(const char *value, const char *attribute);
+
 const char *imaddr_role_name(enum imaddr_role role);
 
 #endif /* IMADDR_MAPPING_H */

@@ -602,7 +602,10 @@ void imaddr_rules_user_check(struct imaddr_rules_user *rules, const struct imadd
 	user->directory_uri = raw_value(rules, record, IMADDR_ROLE_DIRECTORY_URI);
 	user->directory_uri_as_read = user->directory_uri;
 	user->uri_attribute = record->values[IMADDR_ROLE_DIRECTORY_URI].attribute;
-	user->current_uri = raw_value(rules, record, IMADDR_ROLE_CURRENT_URI);
+	/* As Unified CM holds it, which the BAT file compares with. */
+	user->current_uri = imaddr_attribute_value_as_synced(
+		raw_value(rules, record, IMADDR_ROLE_CURRENT_URI),
+		record->values[IMADDR_ROLE_CURRENT_URI].attribute);
 	user->current_uri_known = record->values[IMADDR_ROLE_CURRENT_URI].attribute != NULL;
 
 	for (size_t i = 0; i < record->problem_count; i++) {

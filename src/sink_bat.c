@@ -13,6 +13,7 @@
 #include "buffer.h"
 #include "csv_field.h"
 #include "error.h"
+#include "mapping.h"
 #include "report_file.h"
 #include "sink.h"
 #include "sink_report.h"
@@ -219,12 +220,6 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, const char 
 	return status;
 }
 
-/* A value as LDAP sync stores it: without msRTCSIP-PrimaryUserAddress's "sip:". */
-static const char *as_synced(const char *value)
-{
-	return value && !strncasecmp(value, "sip:", 4) ? value + 4 : value;
-}
-
 /*
  * Whether importing the user's canonical directory URI changes what Unified
  * CM holds: the current URI of a CUCM export (or --current-uri-attr), else
@@ -233,8 +228,10 @@ static const char *as_synced(const char *value)
  */
 static bool uri_changes(const struct imaddr_user *user)
 {
-	const char *held = user->current_uri_known ? user->current_uri
-						   : as_synced(user->directory_uri_as_read);
+	const char *held = user->current_uri_known
+				   ? user->current_uri
+				   : imaddr_attribute_value_as_synced(user->directory_uri_as_read,
+								      user->uri_attribute);
 	return !held || strcmp(held, user->directory_uri);
 }
 
