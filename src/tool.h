@@ -154,6 +154,21 @@ void tool_option_refused(int result, char **argv, const char *command);
  */
 bool tool_parse_number(const char *option, const char *text, long min, long max, long *out);
 
+/** A file a command reads or writes, named by the option that gave it. */
+struct tool_path {
+	const char *option;   /* "--csv", "--db", "--json"... */
+	const char *path;     /* NULL: not given; "-": standard input or output */
+	bool written;         /* an output; the others are read (the report: both) */
+};
+/**
+ * Refuses an output that names a file another option names: an input, the
+ * report, or another output (the same file by device and inode, or by its
+ * directory's real path and its name when it does not exist yet), which the
+ * run would otherwise replace when it puts its outputs in place. Prints the
+ * message; false when refused.
+ */
+bool tool_paths_apart(const struct tool_path *paths, size_t count);
+
 int tool_audit(int argc, char **argv, struct tool_password *password);
 /**
  * What tool_audit does before it reads a password: `argv` (argv[0] is

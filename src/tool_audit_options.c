@@ -652,6 +652,34 @@ static int resolve_input(struct audit_config *config)
 	return TOOL_EXIT_CLEAN;
 }
 
+/* No output may land on a file the run reads, nor two outputs on one. */
+static bool paths_apart(const struct audit_config *config)
+{
+	struct tool_path paths[MAX_INPUTS + 10];
+	size_t count = 0;
+	for (size_t i = 0; i < config->input_count; i++) {
+		if (config->inputs[i].kind != OPT_LDAP)
+			paths[count++] = (struct tool_path){
+				config->inputs[i].kind == OPT_CSV ? "--csv" : "--ldif",
+				config->inputs[i].name, false };
+	}
+	const struct tool_path others[] = {
+		{ "--waivers", config->audit.waivers, false },
+		{ "--password-file", config->password_file, false },
+		{ "--config", config->config_path, false },
+		{ "--db", config->db, false },
+		{ "--bat", config->bat, true },
+		{ "--runbook", config->runbook, true },
+		{ "--ldif-fixes", config->ldif_fixes, true },
+		{ "--json", config->json, true },
+		{ "--worklist", config->worklist, true },
+		{ "--html", config->html, true },
+	};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		paths[count++] = others[i];
+	return tool_paths_apart(paths, count);
+}
+
 static int check_options(struct audit_config *config)
 {
 	if (!config->ldap.uri) {
@@ -760,7 +788,7 @@ static int check_options(struct audit_config *config)
 		tool_error("--syslog-facility goes with --syslog");
 		return TOOL_EXIT_USAGE;
 	}
-	return TOOL_EXIT_CLEAN;
+	return paths_apart(config) ? TOOL_EXIT_CLEAN : TOOL_EXIT_USAGE;
 }
 
 static void apply_mapping(struct audit_config *config)

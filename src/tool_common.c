@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tool.h"
 
@@ -148,4 +149,60 @@ void tool_print_pruned(FILE *out, const struct imaddr_prune_result *result, unsi
 		fprintf(out, "freed %llu bytes inside the report (%llu bytes), which its next runs "
 			"fill: too few for a VACUUM\n", (unsigned long long)result->bytes_freed,
 			(unsigned long long)result->bytes_after);
+}
+
+/*
+ * Where `path` is or would be: its directory's real path and its name, so
+ * that "out.json" and "./dir/../out.json" compare equal before either exists.
+ * NULL when its directory cannot be resolved (the run's own check names it).
+ */
+static char *where_file_goes(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	char *directory = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : NULL;
+	char *real = realpath(directory ? directory : ".", NULL);
+	free(directory);
+	if (!real)
+		return NULL;
+	size_t size = strlen(real) + strlen(name) + 2;
+	char *where = malloc(size);
+	if (where)
+		snprintf(where, size, "%s/%s", real, name);
+	free(real);
+	return where;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char *wa = where_file_goes(a), *wb = where_file_goes(b);
+	bool same = wa && wb && !strcmp(wa, wb);
+	free(wa);
+	free(wb);
+	return same;
+}
+
+bool tool_paths_apart(const struct tool_path *paths, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (!paths[i].written || !paths[i].path || !strcmp(paths[i].path, "-"))
+			continue;
+		for (size_t j = 0; j < count; j++) {
+			if (j == i || !paths[j].path || !strcmp(paths[j].path, "-") ||
+			    (paths[j].written && j > i) || !same_file(paths[i].path, paths[j].path))
+				continue;
+			if (paths[j].written)
+				tool_error("%s and %s both name '%s': give each output a file of its own",
+					   paths[j].option, paths[i].option, paths[i].path);
+			else
+				tool_error("%s '%s' is the file %s names: the run would replace it; "
+					   "write the output elsewhere", paths[i].option, paths[i].path,
+					   paths[j].option);
+			return false;
+		}
+	}
+	return true;
 }

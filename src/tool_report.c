@@ -97,6 +97,12 @@ int tool_report(int argc, char **argv)
 		fputs(usage, stderr);
 		return TOOL_EXIT_USAGE;
 	}
+	const struct tool_path paths[] = {
+		{ "--db", db, false }, { "--html", html, true },
+		{ "--json", json, true }, { "--worklist", worklist, true },
+	};
+	if (!tool_paths_apart(paths, sizeof(paths) / sizeof(paths[0])))
+		return TOOL_EXIT_USAGE;
 	if (json_findings_given && !json) {
 		tool_error("--json-findings needs --json");
 		return TOOL_EXIT_USAGE;
