@@ -102,36 +102,68 @@ static bool sheet_control(unsigned char byte)
 	return byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r';
 }
 
+/* "_x" and four hex digits and "_": how a sheet escapes a character (ECMA-376 ST_Xstring). */
+static bool sheet_escape_at(const char *text)
+{
+	if (text[0] != '_' || (text[1] != 'x' && text[1] != 'X'))
+		return false;
+	for (int i = 2; i < 6; i++) {
+		char c = text[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return text[6] == '_';
+}
+
+/* U+FFFE and U+FFFF: valid UTF-8, but no XML 1.0 character. */
+static bool xml_noncharacter_at(const unsigned char *text)
+{
+	return text[0] == 0xEF && text[1] == 0xBF && (text[2] == 0xBE || text[2] == 0xBF);
+}
+
 /*
- * A sheet holds XML 1.0 text of at most 32,767 characters a cell: no bytes
- * that are not UTF-8, no control characters but tab and line breaks.
+ * A sheet holds XML 1.0 text of at most 32,767 UTF-16 units a cell, as
+ * Excel counts: no bytes that are not UTF-8, no control characters but tab
+ * and line breaks, no U+FFFE or U+FFFF; and a "_x0041_" of the directory's
+ * is written "_x005F_x0041_", or Excel would show it as "A".
  */
 static const char *sheet_text(struct imaddr_worklist_writer *writer, const char *value)
 {
-	struct imaddr_buf *cell = &writer->cell;
 	/* Almost every value is one already, and ASCII: it goes as it is, uncopied. */
-	bool ascii = true, controls = false;
+	bool ascii = true, odd = false;
 	size_t length = 0, bad;
 	for (; value[length]; length++) {
 		unsigned char byte = (unsigned char)value[length];
 		if (byte < 0x20 || byte >= 0x80) {
 			ascii = ascii && byte < 0x80;
-			controls = controls || sheet_control(byte);
+			odd = odd || sheet_control(byte) ||
+			      (byte == 0xEF && xml_noncharacter_at((const unsigned char *)value + length));
+		} else if (byte == '_') {
+			odd = odd || sheet_escape_at(value + length);
 		}
 	}
-	if (!controls && length <= CELL_MAX_CHARACTERS &&
+	/* A byte's worth at least one UTF-16 unit, the cap holds for any length under it. */
+	if (!odd && length <= CELL_MAX_CHARACTERS &&
 	    (ascii || imaddr_normalize_utf8_valid(value, length, &bad)))
 		return value;
-	imaddr_normalize_utf8_repair(value, length, cell);
-	size_t characters = 0;
-	for (size_t i = 0; i < cell->len; i++) {
-		unsigned char byte = (unsigned char)cell->data[i];
-		if (sheet_control(byte))
-			cell->data[i] = '?';
-		if ((byte & 0xC0) != 0x80 && ++characters > CELL_MAX_CHARACTERS) {
-			imaddr_buf_truncate(cell, i);
+	struct imaddr_buf *repaired = &writer->repaired, *cell = &writer->cell;
+	imaddr_normalize_utf8_repair(value, length, repaired);
+	imaddr_buf_reset(cell);
+	size_t units = 0;
+	for (size_t i = 0; i < repaired->len;) {
+		const unsigned char *at = (const unsigned char *)repaired->data + i;
+		size_t bytes = at[0] < 0x80 ? 1 : at[0] < 0xE0 ? 2 : at[0] < 0xF0 ? 3 : 4;
+		/* A character outside the BMP is two units, a surrogate pair. */
+		units += bytes == 4 ? 2 : 1;
+		if (units > CELL_MAX_CHARACTERS)
 			break;
-		}
+		if (sheet_control(at[0]) || (bytes == 3 && xml_noncharacter_at(at)))
+			imaddr_buf_append_char(cell, '?');
+		else if (at[0] == '_' && sheet_escape_at(repaired->data + i))
+			imaddr_buf_append(cell, "_x005F_", 7);   /* the '_', escaped */
+		else
+			imaddr_buf_append(cell, (const char *)at, bytes);
+		i += bytes;
 	}
 	return cell->data ? cell->data : "";
 }
