@@ -208,6 +208,15 @@ static const char *option_name(int id)
 static int set_option(struct audit_config *config, int id, const char *value, const char *what)
 {
 	long number;
+	/*
+	 * An empty value is a slip (a shell variable not set, "key =" in the
+	 * file), never a setting, and would be recorded as one: only a base
+	 * (the server's root) and a bind DN (an anonymous bind) may be empty.
+	 */
+	if (value && !*value && id != OPT_BASE && id != OPT_BIND_DN) {
+		tool_error("%s takes a value, not ''", what);
+		return TOOL_EXIT_USAGE;
+	}
 	switch (id) {
 	case OPT_ASK_PASSWORD: config->ask_password = true; break;
 	case OPT_BASE: config->ldap.base = value; break;
@@ -272,13 +281,7 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 		}
 		break;
 	case OPT_ALLOW_SHRINK: config->audit.allow_shrink = true; break;
-	case OPT_LABEL:
-		if (!*value) {
-			tool_error("%s takes a name, not ''", what);
-			return TOOL_EXIT_USAGE;
-		}
-		config->audit.label = value;
-		break;
+	case OPT_LABEL: config->audit.label = value; break;
 	case OPT_MAX_SHRINK:
 		if (!tool_parse_number(what, value, 0, 100, &number))
 			return TOOL_EXIT_USAGE;
