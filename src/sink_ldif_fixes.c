@@ -11,7 +11,14 @@
 #include "buffer.h"
 #include "error.h"
 #include "mapping.h"
+#include "rules.h"
 #include "sink.h"
+
+/* A user whose attribute has several values (value-multiple), by ordinal. */
+struct several_values {
+	uint64_t ordinal;
+	char *attribute;
+};
 
 struct ldif_fixes {
 	struct imaddr_sink base;
@@ -20,13 +27,26 @@ struct ldif_fixes {
 	uint64_t records;
 	uint64_t without_dn;          /* non-canonical, but not from a directory */
 	uint64_t mail_host_kept;      /* a mail address whose host would change spelling */
+	uint64_t several_kept;        /* the attribute has other values, whose order counts */
+	struct several_values *several;
+	size_t several_count, several_cap;
+	struct imaddr_address address;   /* a mail as read, taken apart again */
 	struct imaddr_buf value;
 };
+
+static void forget_several(struct ldif_fixes *fixes)
+{
+	for (size_t i = 0; i < fixes->several_count; i++)
+		free(fixes->several[i].attribute);
+	fixes->several_count = 0;
+}
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
 				struct imaddr_error *err)
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
+	forget_several(fixes);
+	fixes->records = fixes->without_dn = fixes->mail_host_kept = fixes->several_kept = 0;
 	enum imaddr_status status = imaddr_staged_file_begin(&fixes->file, info, err);
 	if (status == IMADDR_OK)
 		fprintf(fixes->file.stream,
@@ -56,11 +76,89 @@ static const char *fixed_value(struct ldif_fixes *fixes, const struct imaddr_use
 	return fixes->value.data;
 }
 
-/* What follows the last '@' of an address. */
-static const char *host_of(const char *address)
+static bool has_non_ascii(const char *text, size_t len)
 {
-	const char *at = strrchr(address, '@');
-	return at ? at + 1 : "";
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)text[i] >= 0x80)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A mail attribute is the user's mail address before it is a URI: its
+ * spaces, case and odd full stops may be fixed, but a Unicode host written
+ * as its A-label would show as xn--... in every address book. So a host
+ * read in Unicode stays in Unicode (UTS #46's U-label form: lower case,
+ * '.' between labels); any other is the canonical URI's.
+ */
+static const char *mail_value(struct ldif_fixes *fixes, const struct imaddr_user *user)
+{
+	const char *as_read = user->directory_uri_as_read;
+	const char *at = strrchr(as_read, '@');
+	struct imaddr_address *address = &fixes->address;
+	if (!at || !has_non_ascii(at + 1, strlen(at + 1)) ||
+	    !imaddr_rules_uri(as_read, strlen(as_read), user->uri_attribute, false, address, NULL))
+		return user->directory_uri;
+	imaddr_rules_address_finish(address);
+	if (!has_non_ascii(address->domain_unicode.data, address->domain_unicode.len))
+		return user->directory_uri;
+	return address->unicode.data;
+}
+
+static int by_ordinal(const void *a, const void *b)
+{
+	uint64_t x = ((const struct several_values *)a)->ordinal;
+	uint64_t y = ((const struct several_values *)b)->ordinal;
+	return (x > y) - (x < y);
+}
+
+/*
+ * Whether the user's URI attribute has other values than the one read. A
+ * delete and an add would put the fixed value last, and the first value is
+ * what imaddr and Unified CM's sync read: another value would become the
+ * directory URI. The others are not known here, so no record is written.
+ */
+static bool has_several_values(struct ldif_fixes *fixes, const struct imaddr_user *user)
+{
+	struct several_values key = { user->ordinal, NULL };
+	const struct several_values *found = bsearch(&key, fixes->several, fixes->several_count,
+						     sizeof(*fixes->several), by_ordinal);
+	if (!found)
+		return false;
+	/* Several attributes of the user may have several values: find its URI's. */
+	while (found > fixes->several && found[-1].ordinal == user->ordinal)
+		found--;
+	for (; found < fixes->several + fixes->several_count &&
+	       found->ordinal == user->ordinal; found++) {
+		if (!strcasecmp(found->attribute, user->uri_attribute))
+			return true;
+	}
+	return false;
+}
+
+/* During the read, in input order: the users whose attributes have several values. */
+static enum imaddr_status note_finding(struct imaddr_sink *sink,
+				       const struct imaddr_finding *finding,
+				       struct imaddr_error *err)
+{
+	(void)err;
+	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
+	if (finding->code != IMADDR_CODE_VALUE_MULTIPLE || !finding->ordinal || !finding->field)
+		return IMADDR_OK;
+	if (fixes->several_count == fixes->several_cap) {
+		fixes->several_cap = fixes->several_cap ? 2 * fixes->several_cap : 16;
+		fixes->several = imaddr_xrealloc(fixes->several,
+						 fixes->several_cap * sizeof(*fixes->several));
+	}
+	fixes->several[fixes->several_count++] = (struct several_values){
+		finding->ordinal, imaddr_xstrdup(finding->field)
+	};
+	/* Findings come in input order; should one not, the search still finds it. */
+	size_t n = fixes->several_count;
+	if (n > 1 && fixes->several[n - 2].ordinal > fixes->several[n - 1].ordinal)
+		qsort(fixes->several, n, sizeof(*fixes->several), by_ordinal);
+	return IMADDR_OK;
 }
 
 static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imaddr_user *user,
@@ -79,21 +177,22 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 		fixes->without_dn++;
 		return IMADDR_OK;
 	}
-	/*
-	 * A mail attribute is the user's mail address before it is a URI: its
-	 * host's case may be fixed, but a Unicode host rewritten as its A-label
-	 * would show as xn--... in every address book.
-	 */
-	if (!imaddr_attribute_is_sip_uri(user->uri_attribute) &&
-	    strcasecmp(host_of(value), host_of(user->directory_uri_as_read))) {
-		fixes->mail_host_kept++;
-		return IMADDR_OK;
+	if (!imaddr_attribute_is_sip_uri(user->uri_attribute)) {
+		value = mail_value(fixes, user);
+		if (!strcmp(value, user->directory_uri_as_read)) {
+			fixes->mail_host_kept++;
+			return IMADDR_OK;
+		}
 	}
 	/*
 	 * The one value read, deleted and added anew: a replace would also
 	 * remove the attribute's other values (an OpenLDAP mail alias), and a
 	 * value changed since the audit makes the record fail, not overwrite it.
 	 */
+	if (has_several_values(fixes, user)) {
+		fixes->several_kept++;
+		return IMADDR_OK;
+	}
 	FILE *out = fixes->file.stream;
 	put_line(out, "dn", user->dn);
 	fputs("changetype: modify\n", out);
@@ -127,7 +226,8 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 	const struct ldif_fixes *fixes = (const struct ldif_fixes *)sink;
 	imaddr_buf_appendf(out, "LDIF fixes '%s': %llu modify record%s%s\n", fixes->path,
 			   (unsigned long long)fixes->records, fixes->records == 1 ? "" : "s",
-			   !fixes->records && !fixes->without_dn && !fixes->mail_host_kept
+			   !fixes->records && !fixes->without_dn && !fixes->mail_host_kept &&
+						   !fixes->several_kept
 				   ? " (no directory URI is written otherwise than canonical)" : "");
 	if (fixes->without_dn)
 		imaddr_buf_appendf(out, "  %llu user%s with a non-canonical directory URI %s no "
@@ -143,6 +243,13 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 				   (unsigned long long)fixes->mail_host_kept,
 				   fixes->mail_host_kept == 1 ? "user's" : "users'",
 				   fixes->mail_host_kept == 1 ? "the user's" : "their");
+	if (fixes->several_kept)
+		imaddr_buf_appendf(out, "  %llu user%s whose URI attribute has several values: "
+				   "not rewritten, as a modify would make another value the first, "
+				   "which is the one read; fix %s by hand\n",
+				   (unsigned long long)fixes->several_kept,
+				   fixes->several_kept == 1 ? "" : "s",
+				   fixes->several_kept == 1 ? "it" : "them");
 }
 
 static void fixes_abort(struct imaddr_sink *sink)
@@ -155,6 +262,9 @@ static void fixes_free(struct imaddr_sink *sink)
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
 	fixes_abort(sink);
+	forget_several(fixes);
+	free(fixes->several);
+	imaddr_rules_address_release(&fixes->address);
 	imaddr_buf_release(&fixes->value);
 	imaddr_staged_file_release(&fixes->file);
 	free(fixes->path);
@@ -173,6 +283,7 @@ static const struct imaddr_sink_ops ldif_fixes_ops = {
 	.name = "ldif-fixes",
 	.flags = IMADDR_SINK_FINAL_PASS,
 	.begin = begin,
+	.finding = note_finding,
 	.user = write_user,
 	.select = select_user,
 	.end = end,
@@ -193,6 +304,7 @@ enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_s
 	fixes->path = imaddr_xstrdup(path);
 	imaddr_staged_file_init(&fixes->file, fixes->path, IMADDR_STAGED_FILE_WAIT_MS);
 	imaddr_buf_init(&fixes->value, 0);
+	imaddr_rules_address_init(&fixes->address);
 	*out = &fixes->base;
 	return IMADDR_OK;
 }
