@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "audit_internal.h"
+#include "sink_bat.h"
 #include "confusables.h"
 #include "duplicates.h"
 #include "reader_thread.h"
@@ -672,6 +673,15 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 					"an audit runs once: make a new one for another run");
 	if (!count)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "an audit needs an input");
+	for (size_t i = 0; i < count; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (imaddr_bat_clusters_clash(inputs[j].cluster, inputs[i].cluster))
+				return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"clusters '%s' and '%s' differ only in case or in characters "
+					"a file name cannot hold: their BAT files would have one name; "
+					"name them apart", inputs[j].cluster, inputs[i].cluster);
+		}
+	}
 	audit->ran = true;
 	enum imaddr_status status = open_spool(audit, err);
 

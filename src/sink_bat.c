@@ -142,8 +142,7 @@ static enum imaddr_status open_stream(struct bat_writer *writer, int fd, const c
 	return IMADDR_OK;
 }
 
-/* A cluster's name as part of a file name: what is not [A-Za-z0-9._-] becomes '_'. */
-static void append_cluster(struct imaddr_buf *name, const char *cluster)
+void imaddr_bat_append_cluster(struct imaddr_buf *name, const char *cluster)
 {
 	imaddr_buf_append_char(name, '-');
 	for (const char *c = cluster; *c; c++) {
@@ -151,6 +150,21 @@ static void append_cluster(struct imaddr_buf *name, const char *cluster)
 			     (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
 		imaddr_buf_append_char(name, plain ? *c : '_');
 	}
+}
+
+bool imaddr_bat_clusters_clash(const char *a, const char *b)
+{
+	if (!a || !b || !strcmp(a, b))
+		return false;
+	struct imaddr_buf name_a, name_b;
+	imaddr_buf_init(&name_a, 0);
+	imaddr_buf_init(&name_b, 0);
+	imaddr_bat_append_cluster(&name_a, a);
+	imaddr_bat_append_cluster(&name_b, b);
+	bool clash = !strcasecmp(name_a.data, name_b.data);
+	imaddr_buf_release(&name_a);
+	imaddr_buf_release(&name_b);
+	return clash;
 }
 
 static struct cluster_chunks *chunks_of(struct bat_writer *writer, const char *cluster)
@@ -195,7 +209,7 @@ static enum imaddr_status open_next_chunk(struct bat_writer *writer, const char 
 	imaddr_buf_init(&name, 0);
 	imaddr_buf_appendf(&name, "%s/%s", writer->staging.staged, writer->chunk_stem);
 	if (cluster)
-		append_cluster(&name, cluster);
+		imaddr_bat_append_cluster(&name, cluster);
 	imaddr_buf_appendf(&name, "-%03zu%s", counted->chunks + 1, writer->chunk_extension);
 	int fd = open(name.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0)

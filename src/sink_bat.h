@@ -6,8 +6,25 @@
 #ifndef IMADDR_SINK_BAT_H
 #define IMADDR_SINK_BAT_H
 
+#include <stdbool.h>
+
 #include "imaddr.h"
 
 #define IMADDR_BAT_HEADER "USER ID,DIRECTORY URI"
+
+struct imaddr_buf;
+
+/**
+ * Appends "-" and a cluster's name as part of a file name: what is not
+ * [A-Za-z0-9._-] becomes '_' ("west/EU" as "-west_EU").
+ */
+void imaddr_bat_append_cluster(struct imaddr_buf *name, const char *cluster);
+
+/**
+ * Whether two clusters' names are different but would name the same BAT
+ * files, on this file system or on Windows ("west/EU" and "west_EU", "east"
+ * and "East").
+ */
+bool imaddr_bat_clusters_clash(const char *a, const char *b);
 
 #endif /* IMADDR_SINK_BAT_H */
