@@ -122,3 +122,17 @@ bool imaddr_severity_parse(const char *name, enum imaddr_severity *out)
 	}
 	return false;
 }
+
+uint64_t imaddr_codes_describe_errors(const uint64_t by_code[IMADDR_CODE_COUNT],
+				      struct imaddr_buf *out)
+{
+	uint64_t errors = 0;
+	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
+		if (!by_code[code] || codes[code].severity != IMADDR_SEVERITY_ERROR)
+			continue;
+		imaddr_buf_appendf(out, "%s%s %llu", errors ? ", " : "", codes[code].name,
+				   (unsigned long long)by_code[code]);
+		errors += by_code[code];
+	}
+	return errors;
+}

@@ -2,6 +2,16 @@
 #ifndef IMADDR_CODES_H
 #define IMADDR_CODES_H
 
+#include <stdint.h>
+
 #include "imaddr.h"
+#include "buffer.h"
+
+/**
+ * Appends "code N, code N" for the error codes `by_code` counts (a run's
+ * waived findings, for the verdict); returns how many errors that is.
+ */
+uint64_t imaddr_codes_describe_errors(const uint64_t by_code[IMADDR_CODE_COUNT],
+				      struct imaddr_buf *out);
 
 #endif /* IMADDR_CODES_H */

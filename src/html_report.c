@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "codes.h"
 #include "normalize.h"
 
 void imaddr_html_escape(FILE *out, const char *text)
@@ -348,6 +349,16 @@ void imaddr_html_overview(FILE *out, const struct imaddr_run_description *run,
 			totals->users_with_error == 1 ? "" : "s");
 	else
 		fputs("<p class=\"verdict go\" id=\"verdict-text\">GO: no blockers</p>\n", out);
+	struct imaddr_buf waived;
+	imaddr_buf_init(&waived, 0);
+	uint64_t waived_errors = imaddr_codes_describe_errors(totals->waived_by_code, &waived);
+	/* A waiver accepts a problem in imaddr's reports, not in IM and Presence. */
+	if (!errors && waived_errors && run->premigration)
+		fprintf(out, "<p id=\"verdict-waived\">but %llu waived error%s (%s): IM and "
+			"Presence knows no waivers; make sure the change can live with %s.</p>\n",
+			(unsigned long long)waived_errors, waived_errors == 1 ? "" : "s",
+			waived.data, waived_errors == 1 ? "it" : "each");
+	imaddr_buf_release(&waived);
 	fputs("<table id=\"counts\">\n", out);
 	count_row(out, "users", "users", totals->users);
 	count_row(out, "users-with-im-address", "with an IM address", totals->users_with_im_address);

@@ -8,6 +8,7 @@
 
 #include "staged_file.h"
 #include "buffer.h"
+#include "codes.h"
 #include "error.h"
 #include "sink.h"
 
@@ -74,8 +75,19 @@ static void write_blockers(FILE *out, const struct imaddr_run_totals *totals)
 	uint64_t blockers = totals->by_severity[IMADDR_SEVERITY_ERROR];
 	fputs("1. Resolve the blockers. ", out);
 	if (!blockers) {
-		fputs("This audit found none. Audit a fresh export again on the day of the\n"
-		      "   change: the directory may have changed since.\n", out);
+		struct imaddr_buf waived;
+		imaddr_buf_init(&waived, 0);
+		uint64_t errors = imaddr_codes_describe_errors(totals->waived_by_code, &waived);
+		if (errors)
+			fprintf(out, "This audit found none but %llu waived error%s (%s).\n"
+				"   A waiver accepts a problem in imaddr's reports, not in IM and Presence:\n"
+				"   make sure the change can live with each of them. Audit a fresh export\n"
+				"   again on the day of the change: the directory may have changed since.\n",
+				(unsigned long long)errors, errors == 1 ? "" : "s", waived.data);
+		else
+			fputs("This audit found none. Audit a fresh export again on the day of the\n"
+			      "   change: the directory may have changed since.\n", out);
+		imaddr_buf_release(&waived);
 		return;
 	}
 	fprintf(out, "This audit found %llu, on %llu user%s:\n", (unsigned long long)blockers,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "codes.h"
 #include "error.h"
 #include "mapping.h"
 #include "normalize.h"
@@ -414,7 +415,18 @@ static void print_verdict(FILE *out, const struct imaddr_run_totals *totals)
 {
 	uint64_t blockers = totals->by_severity[IMADDR_SEVERITY_ERROR];
 	if (!blockers) {
-		fputs("\nGO: no blockers\n", out);
+		/* A waiver accepts a problem in imaddr's reports, not in IM and Presence. */
+		struct imaddr_buf waived;
+		imaddr_buf_init(&waived, 0);
+		uint64_t errors = imaddr_codes_describe_errors(totals->waived_by_code, &waived);
+		if (errors)
+			fprintf(out, "\nGO: no blockers, but %llu waived error%s (%s): IM and "
+				"Presence knows no waivers; make sure the change can live with %s\n",
+				(unsigned long long)errors, errors == 1 ? "" : "s", waived.data,
+				errors == 1 ? "it" : "each");
+		else
+			fputs("\nGO: no blockers\n", out);
+		imaddr_buf_release(&waived);
 		return;
 	}
 	/* Counted as findings, read as people: a duplicate pair is two to four. */
