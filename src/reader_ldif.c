@@ -420,8 +420,16 @@ static enum imaddr_status read_record(struct ldif_reader *reader,
 	if (!reader->problem[0])
 		return IMADDR_OK;
 	reader->records_skipped++;
+	/* The lines split before the one that failed: its DN, when it came first. */
+	const char *dn = NULL;
+	for (size_t i = 0; !dn && i < reader->line_count; i++) {
+		const struct berval *type = &reader->lines[i].type;
+		if (type->bv_len == 2 && !strncasecmp(type->bv_val, "dn", 2) &&
+		    !memchr(reader->lines[i].value.bv_val, '\0', reader->lines[i].value.bv_len))
+			dn = reader->lines[i].value.bv_val;
+	}
 	return request->notice(request->context, IMADDR_CODE_RECORD_MALFORMED,
-			       reader->record_line, NULL, NULL, NULL, reader->problem, err);
+			       reader->record_line, dn, NULL, NULL, reader->problem, err);
 }
 
 /*

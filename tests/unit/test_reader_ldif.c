@@ -27,6 +27,7 @@ struct got_record {
 struct got_notice {
 	enum imaddr_code code;
 	uint64_t line;
+	char *dn;
 	char *message;
 };
 
@@ -82,6 +83,7 @@ static enum imaddr_status on_notice(void *context, enum imaddr_code code, uint64
 	struct got_notice *notice = &into->notices[into->notice_count++];
 	notice->code = code;
 	notice->line = line;
+	notice->dn = dn ? strdup(dn) : NULL;
 	notice->message = strdup(message);
 	return IMADDR_OK;
 }
@@ -94,8 +96,10 @@ static void release_got(void)
 		for (int role = 0; role < IMADDR_ROLE_COUNT; role++)
 			free(got.records[i].values[role].data);
 	}
-	for (size_t i = 0; i < got.notice_count; i++)
+	for (size_t i = 0; i < got.notice_count; i++) {
+		free(got.notices[i].dn);
 		free(got.notices[i].message);
+	}
 	memset(&got, 0, sizeof(got));
 	if (path[0])
 		unlink(path);
@@ -357,6 +361,8 @@ Test(reader_ldif, skips_a_malformed_record_with_a_notice)
 	cr_assert_eq(got.notices[0].line, 4);
 	cr_assert_str_eq(got.notices[0].message,
 			 "record skipped: line 6 is not 'attribute: value'");
+	/* Its DN came before the bad line: the finding names it. */
+	cr_assert_str_eq(got.notices[0].dn, "cn=bad,dc=example,dc=com");
 }
 
 Test(reader_ldif, skips_bad_base64_with_a_notice)
