@@ -194,6 +194,9 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 		return IMADDR_OK;
 	}
 	FILE *out = fixes->file.stream;
+	/* Clusters may sync from different directories: each record says whose it is. */
+	if (user->cluster && !strpbrk(user->cluster, "\r\n"))
+		fprintf(out, "# cluster %s\n", user->cluster);
 	put_line(out, "dn", user->dn);
 	fputs("changetype: modify\n", out);
 	put_line(out, "delete", user->uri_attribute);
