@@ -18,6 +18,10 @@ void imaddr_staged_file_init(struct imaddr_staged_file *file, const char *target
 
 enum imaddr_status imaddr_staged_file_check(const char *target, struct imaddr_error *err)
 {
+	if (!strcmp(target, "-"))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "'-' would be a file named '-': "
+					"only the BAT file and the JSON document write to standard "
+					"output; give this output a file name");
 	/* What the target is first: /dev/null is a device, whoever may write in /dev. */
 	enum imaddr_status status = imaddr_staging_check_target(target, false, err);
 	if (status == IMADDR_OK)

@@ -132,7 +132,8 @@ enum imaddr_status imaddr_staging_check_target(const char *target, bool director
 	return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': it is %s, and imaddr "
 				"replaces only %s", target, what,
 				directory ? "a directory of chunks there"
-					  : "regular files ('-' writes to standard output)");
+					  : "regular files (the BAT file and the JSON document "
+					    "write to standard output as '-')");
 }
 
 static void unlock(struct imaddr_staging *staging)
