@@ -442,8 +442,9 @@ void imaddr_html_findings_begin(FILE *out, const struct imaddr_run_totals *total
 	fputs("</p>\n<div id=\"controls\" hidden><input id=\"q\" type=\"search\" "
 	      "placeholder=\"Search users, values, messages\" aria-label=\"search\"> "
 	      "<select id=\"code\" aria-label=\"code\"><option value=\"\">every code</option>", out);
+	/* The changes of IM address have a table of their own, not rows here. */
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
-		if (totals->by_code[code])
+		if (totals->by_code[code] && code != IMADDR_CODE_IM_ADDRESS_CHANGES)
 			fprintf(out, "<option>%s</option>", imaddr_code_name(code));
 	}
 	fputs("</select> <select id=\"severity\" aria-label=\"severity\"><option value=\"\">"

@@ -122,6 +122,8 @@ static int by_ordinal(const void *a, const void *b)
 static bool has_several_values(struct ldif_fixes *fixes, const struct imaddr_user *user)
 {
 	struct several_values key = { user->ordinal, NULL };
+	if (!fixes->several_count)
+		return false;
 	const struct several_values *found = bsearch(&key, fixes->several, fixes->several_count,
 						     sizeof(*fixes->several), by_ordinal);
 	if (!found)
