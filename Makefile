@@ -16,6 +16,9 @@ VERSION := $(shell sed -n 's/^\#define IMADDR_VERSION "\(.*\)"/\1/p' include/ima
 SOVERSION := 0
 
 BUILD ?= build
+# The demo and the tests run this checkout's imaddr, not the machine's: its
+# /etc/imaddr/imaddr.conf, if any, is not read (tests/package/run reads it).
+export IMADDR_CONFIG :=
 CC ?= cc
 # Cross builds name their own (debhelper passes <triplet>-pkg-config).
 PKG_CONFIG ?= pkg-config

@@ -3,7 +3,7 @@
 
 _imaddr_profiles()
 {
-	local config=/etc/imaddr/imaddr.conf i
+	local config=${IMADDR_CONFIG-/etc/imaddr/imaddr.conf} i
 	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
 		[[ ${COMP_WORDS[i]} == --config ]] && config=${COMP_WORDS[i + 1]}
 	done

@@ -72,6 +72,11 @@ void tool_password_clear(struct tool_password *password);
 #ifndef TOOL_CONFIG_DEFAULT
 #define TOOL_CONFIG_DEFAULT "/etc/imaddr/imaddr.conf"
 #endif
+/* Names the file read without --config instead, "" for none (the tests' own runs). */
+#define TOOL_CONFIG_ENV "IMADDR_CONFIG"
+
+/** TOOL_CONFIG_ENV's value when set, else TOOL_CONFIG_DEFAULT; "" for none. */
+const char *tool_config_default_path(void);
 
 /** One "name = value" line; section "" before the first [profile]. */
 struct tool_config_entry {

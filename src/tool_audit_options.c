@@ -211,9 +211,10 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 	/*
 	 * An empty value is a slip (a shell variable not set, "key =" in the
 	 * file), never a setting, and would be recorded as one: only a base
-	 * (the server's root) and a bind DN (an anonymous bind) may be empty.
+	 * (the server's root), a bind DN (an anonymous bind) and a filter
+	 * (every entry, as docs/ldap.md says) may be empty.
 	 */
-	if (value && !*value && id != OPT_BASE && id != OPT_BIND_DN) {
+	if (value && !*value && id != OPT_BASE && id != OPT_BIND_DN && id != OPT_FILTER) {
 		tool_error("%s takes a value, not ''", what);
 		return TOOL_EXIT_USAGE;
 	}
@@ -563,28 +564,30 @@ static int resolve_input(struct audit_config *config);
 static int merge_configuration(struct audit_config *config)
 {
 	const char *path = config->config_path;
+	const char *default_path = tool_config_default_path();
 	int unreadable = 0;
 	/*
 	 * The default file is for the users who may read it (the nightly
 	 * account's group): for the others there is none, unless they ask for
 	 * one of its profiles.
 	 */
-	if (!path) {
+	if (!path && *default_path) {
 		errno = 0;
-		if (access(TOOL_CONFIG_DEFAULT, R_OK) == 0)
-			path = TOOL_CONFIG_DEFAULT;
+		if (access(default_path, R_OK) == 0)
+			path = default_path;
 		else if (errno == EACCES)
 			unreadable = errno;
 	}
 	if (!path) {
 		if (config->profile && unreadable) {
-			tool_error("--profile %s: cannot read " TOOL_CONFIG_DEFAULT ": %s",
-				   config->profile, strerror(unreadable));
+			tool_error("--profile %s: cannot read %s: %s", config->profile,
+				   default_path, strerror(unreadable));
 			return TOOL_EXIT_USAGE;
 		}
 		if (config->profile) {
-			tool_error("--profile %s: no configuration file (--config FILE, or "
-				   TOOL_CONFIG_DEFAULT ")", config->profile);
+			tool_error("--profile %s: no configuration file (--config FILE, or %s)",
+				   config->profile, *default_path ? default_path
+								  : "IMADDR_CONFIG");
 			return TOOL_EXIT_USAGE;
 		}
 		return resolve_input(config);

@@ -142,3 +142,9 @@ void tool_config_release(struct tool_config_file *file)
 	free(file->entries);
 	memset(file, 0, sizeof(*file));
 }
+
+const char *tool_config_default_path(void)
+{
+	const char *path = getenv(TOOL_CONFIG_ENV);
+	return path ? path : TOOL_CONFIG_DEFAULT;
+}
