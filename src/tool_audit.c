@@ -249,9 +249,9 @@ static char *derived_label(const struct audit_config *config)
 		imaddr_buf_appendf(&label, "%s%s%s%s", i ? ", " : "",
 				   input->cluster ? input->cluster : "", input->cluster ? ": " : "",
 				   one);
-		/* An LDIF's users are the filter's. */
-		if (input->kind == OPT_LDIF && config->ldap.filter)
-			imaddr_buf_appendf(&label, "?%s", config->ldap.filter);
+		/* An LDIF's users are the filter's, given or the directory type's. */
+		if (input->kind == OPT_LDIF && config->audit.source_filter)
+			imaddr_buf_appendf(&label, "?%s", config->audit.source_filter);
 		free(one);
 	}
 	return imaddr_buf_detach(&label);
@@ -267,7 +267,12 @@ static void set_source(struct audit_config *config)
 			config->ldap.filter ? config->ldap.filter
 					    : imaddr_directory_default_filter(config->ldap.directory_type);
 	} else {
-		config->audit.source_filter = config->ldap.filter;
+		/* An LDIF's entries are selected by it; without either, by the type they show. */
+		config->audit.source_filter =
+			config->ldap.filter ? config->ldap.filter
+			: config->directory_type_given
+				? imaddr_directory_default_filter(config->ldap.directory_type)
+				: NULL;
 	}
 }
 
