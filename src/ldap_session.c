@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -397,9 +398,19 @@ enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_op
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 			"a bind as '%s' needs a password: without one the bind would be "
 			"unauthenticated (RFC 4513)", options->bind_dn);
+	struct stat st;
 	if (options->ca_file && access(options->ca_file, R_OK) != 0)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "cannot read CA file '%s': %s",
 					options->ca_file, strerror(errno));
+	if (options->ca_file && (stat(options->ca_file, &st) != 0 || !S_ISREG(st.st_mode)))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+			"CA file '%s' is not a file: give the CA's certificates in one PEM file "
+			"(ldap.conf's TLS_CACERTDIR names a directory of them)", options->ca_file);
+	/* A CA file asks for a verified server: over plain LDAP nothing would check it. */
+	if (options->ca_file && options->uri && !options->starttls && !uri_is_ldaps(options->uri))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+			"a CA file goes with TLS: give StartTLS (-Z) or an ldaps:// URI, or the "
+			"bind and the users would travel in clear");
 	if (options->page_size < 0 || options->timeout_seconds < 0)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"the page size and the timeout cannot be negative");
