@@ -13,6 +13,7 @@
 
 #include "buffer.h"
 #include "ldap_entry.h"
+#include "ldap_names.h"
 #include "ldap_session.h"
 #include "mapping.h"
 #include "error.h"
@@ -26,6 +27,8 @@ struct ldap_reader {
 	char *default_base;                  /* ldap.conf's BASE, when the options have none */
 	struct imaddr_ldap_session session;
 	char **attributes;                   /* requested; names borrowed from the mapping */
+	struct imaddr_mapping mapping;       /* the request's, aliases made primary names */
+	struct imaddr_ldap_names names;      /* those primary names */
 
 	/* The entry being read: attributes point into its BER, freed after it. */
 	struct imaddr_buf dn;
@@ -198,7 +201,7 @@ static enum imaddr_status read_entry(struct ldap_reader *reader, LDAPMessage *me
 
 	struct imaddr_record *record = &reader->record;
 	imaddr_record_reset(record, 0);
-	imaddr_ldap_entry_fill(record, request->mapping, reader->entry, reader->entry_count);
+	imaddr_ldap_entry_fill(record, &reader->mapping, reader->entry, reader->entry_count);
 	record->dn = reader->dn.len ? reader->dn.data : NULL;
 	reader->entries++;
 	status = request->record(request->context, record, err);
@@ -480,8 +483,6 @@ static enum imaddr_status run(struct imaddr_reader *base,
 	enum imaddr_status status = check_required_roles(reader, request, err);
 	if (status != IMADDR_OK)
 		return status;
-	free(reader->attributes);
-	collect_attributes(reader, request->mapping);
 
 	block_sigpipe(&guard);
 	status = imaddr_ldap_session_open(&reader->session, err);
@@ -491,6 +492,13 @@ static enum imaddr_status run(struct imaddr_reader *base,
 							       ? reader->session.default_base : "");
 		reader->search_base = reader->default_base;
 	}
+	reader->mapping = *request->mapping;
+	imaddr_ldap_names_release(&reader->names);
+	if (status == IMADDR_OK)
+		status = imaddr_ldap_names_resolve(&reader->session, &reader->mapping,
+						   &reader->names, err);
+	free(reader->attributes);
+	collect_attributes(reader, &reader->mapping);
 	while (status == IMADDR_OK) {
 		status = read_page(reader, request, &cookie, err);
 		if (!cookie.bv_len)
@@ -526,6 +534,7 @@ static void ldap_reader_free(struct imaddr_reader *base)
 	imaddr_ldap_session_close(&reader->session);
 	free(reader->default_base);
 	free(reader->attributes);
+	imaddr_ldap_names_release(&reader->names);
 	free(reader->entry);
 	free(reader->entry_values);
 	free(reader->first_reference);
