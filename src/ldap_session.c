@@ -411,6 +411,14 @@ enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_op
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 			"a CA file goes with TLS: give StartTLS (-Z) or an ldaps:// URI, or the "
 			"bind and the users would travel in clear");
+	/* A bind DN may be AD's user@domain or DOMAIN\\user: only the base must be a DN. */
+	LDAPDN parsed = NULL;
+	if (options->base && *options->base &&
+	    ldap_str2dn(options->base, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+			"the search base '%s' is not a DN (RFC 4514: attribute=value, "
+			"separated by commas, as dc=example,dc=com)", options->base);
+	ldap_dnfree(parsed);
 	if (options->page_size < 0 || options->timeout_seconds < 0)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"the page size and the timeout cannot be negative");
