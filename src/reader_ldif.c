@@ -64,6 +64,7 @@ struct ldif_reader {
 	size_t value_cap;
 	uint64_t entries;
 	uint64_t entries_without_class;     /* taken as users: nothing to filter on */
+	uint64_t entries_classless;         /* without objectClass, filtered or not */
 	/* The request's mapping with uid added to the user ID's names, for
 	 * OpenLDAP entries (whose user ID LDAP sync reads from uid). */
 	struct imaddr_mapping openldap_mapping;
@@ -323,6 +324,7 @@ static enum imaddr_status select_entry(struct ldif_reader *reader, size_t first_
 	reader->entries++;
 	reader->base.input.entries = reader->entries;
 	bool has_class = has_value(reader->values, count, "objectClass", NULL);
+	reader->entries_classless += !has_class;
 	*selected = false;
 	if (!has_class && !reader->filter_given) {
 		reader->entries_without_class++;
@@ -655,6 +657,13 @@ static enum imaddr_status ldif_no_users(struct imaddr_reader *base, struct imadd
 			"inetOrgPerson, so the directory type cannot be inferred: give "
 			"--directory-type ad|ad-lds|openldap or --filter", reader->path,
 			(unsigned long long)reader->entries);
+	/* ldapsearch asked for some attributes only writes no objectClass. */
+	if (reader->entries && reader->entries_classless == reader->entries)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: none of its %llu entries matches the filter '%s', as none "
+			"has an objectClass (an export of some attributes only): leave out "
+			"--filter, or export objectClass too", reader->path,
+			(unsigned long long)reader->entries, reader->filter.text);
 	if (reader->entries)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: none of its %llu entries matches the filter '%s'%s%s%s",
