@@ -308,6 +308,7 @@ package: dist
 # machine (../shared/tools/fresh-check 'make package-test'). The tarball's
 # own make test, then the packages installed with apt-get.
 package-test: package
+	@scripts/install-deps --test
 	@$(MAKE) --no-print-directory distcheck
 	@tests/package/run $(BUILD)/package
 
