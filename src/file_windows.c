@@ -38,7 +38,7 @@ bool imaddr_pread_all(int fd, void *buffer, size_t size, uint64_t at)
 const char *imaddr_file_windows_read(struct imaddr_file_windows *windows, int fd,
 				     uint64_t file_size, uint64_t begin, size_t size, size_t span)
 {
-	struct imaddr_file_window *older = &windows->window[0];
+	struct imaddr_file_window *older = &windows->window[0], *ended = NULL;
 	windows->clock++;
 	for (int i = 0; i < 2; i++) {
 		struct imaddr_file_window *w = &windows->window[i];
@@ -46,13 +46,22 @@ const char *imaddr_file_windows_read(struct imaddr_file_windows *windows, int fd
 			w->used = windows->clock;
 			return w->data.data + (begin - w->at);
 		}
+		if (w->length && begin >= w->at + w->length && begin - (w->at + w->length) < span / 4)
+			ended = w;
 		if (w->used < older->used)
 			older = w;
 	}
 	errno = 0;
 	if (begin > file_size || size > file_size - begin)
 		return NULL;
-	size_t want = size > span ? size : span;
+	size_t read = span;
+	if (ended) {
+		older = ended;
+	} else if (windows->window[0].length || windows->window[1].length) {
+		windows->jumps++;
+		read = span < IMADDR_FILE_WINDOW_JUMP ? span : IMADDR_FILE_WINDOW_JUMP;
+	}
+	size_t want = size > read ? size : read;
 	if (want > file_size - begin)
 		want = (size_t)(file_size - begin);
 	imaddr_buf_reset(&older->data);

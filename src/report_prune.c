@@ -382,6 +382,9 @@ enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, u
 		status = imaddr_error_set(err, IMADDR_ERR_DB, "cannot prune report '%s': it has an "
 					  "older schema, which an audit with --db brings up to date "
 					  "first", db_path);
+	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_CURRENT &&
+	    imaddr_report_schema_add_indexes(prune.db) != SQLITE_OK)
+		status = fail(&prune);
 	if (status == IMADDR_OK &&
 	    report_pages(prune.db, &result->bytes_before, &free_before) != SQLITE_OK)
 		status = fail(&prune);

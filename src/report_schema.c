@@ -239,6 +239,19 @@ static const char migrate_3_sql[] =
  * written: one row per stretch of consecutive versions of one run moved by
  * the same amount (a user inserted above them), held as versions are.
  */
+/*
+ * The stretches the label's latest run holds, in the order the next run
+ * compares them, without reading the ended ones (a year of nights ends
+ * millions); and a run's stretches, for the prune. Added to version 8
+ * without a new version, as an index changes no reader's view: every run
+ * and prune makes them when missing (imaddr_report_schema_add_indexes).
+ */
+#define POSITIONS_INDEXES_SQL \
+	"CREATE INDEX IF NOT EXISTS user_positions_held ON user_positions\n" \
+	"  (version_lo, version_hi, ordinal_shift, line_shift, first_run, end_run)\n" \
+	"  WHERE end_run IS NULL;\n" \
+	"CREATE INDEX IF NOT EXISTS user_positions_by_run ON user_positions (first_run);\n"
+
 #define USER_POSITIONS_SQL \
 	"CREATE TABLE user_positions (\n" \
 	"  id INTEGER PRIMARY KEY,\n" \
@@ -249,7 +262,8 @@ static const char migrate_3_sql[] =
 	"  ordinal_shift INTEGER NOT NULL,\n" \
 	"  line_shift INTEGER NOT NULL\n" \
 	");\n" \
-	"CREATE INDEX user_positions_by_version ON user_positions (version_lo);\n"
+	"CREATE INDEX user_positions_by_version ON user_positions (version_lo);\n" \
+	POSITIONS_INDEXES_SQL
 
 /*
  * No CHECK constraint on the columns every row fills (a version's change
@@ -561,6 +575,11 @@ int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	return rc;
+}
+
+int imaddr_report_schema_add_indexes(sqlite3 *db)
+{
+	return sqlite3_exec(db, POSITIONS_INDEXES_SQL, NULL, NULL, NULL);
 }
 
 int imaddr_report_schema_create_indexes(sqlite3 *db)

@@ -140,6 +140,12 @@ enum imaddr_report_kind {
  */
 int imaddr_report_schema_create(sqlite3 *db);
 
+/**
+ * The indexes added to version 8 after it came out (POSITIONS_INDEXES_SQL):
+ * made when missing, by every run and prune, in its transaction.
+ */
+int imaddr_report_schema_add_indexes(sqlite3 *db);
+
 /** Creates the findings indexes; returns SQLite's result code. */
 int imaddr_report_schema_create_indexes(sqlite3 *db);
 

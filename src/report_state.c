@@ -363,7 +363,8 @@ static int by_position(const void *a, const void *b)
 
 /* The previous run's positions, in the order by_position sorts. */
 static const char held_positions_sql[] =
-	"SELECT id, version_lo, version_hi, ordinal_shift, line_shift FROM user_positions\n"
+	"SELECT id, version_lo, version_hi, ordinal_shift, line_shift\n"
+	"FROM user_positions INDEXED BY user_positions_held\n"
 	"WHERE end_run IS NULL AND first_run IN (SELECT id FROM runs WHERE label IS ?1 AND id < ?2)\n"
 	"ORDER BY version_lo, version_hi, ordinal_shift, line_shift";
 

@@ -183,6 +183,25 @@ static bool mostly_unused(const struct imaddr_user_cache *cache)
 	return cache->size > sizeof(struct data_header) + 2 * cache->previous_used + WINDOW;
 }
 
+/*
+ * Whether the last run's users lie scattered through PATH: each night's new
+ * and changed users are written at its end, and a run reads the users in
+ * their input's order, so that after many nights of hires in a sorted
+ * export every few users it jumps to another place (file_windows.h). Past
+ * one jump in 32 users (the ~1,000 jumps of a 0.1% night pile up to that
+ * in a few weeks at a million users) the run starts afresh: a night that
+ * checks every user again costs once what the jumps would cost a night.
+ */
+static bool scattered(const struct imaddr_user_cache *cache)
+{
+	uint64_t jumps = 0;
+	for (size_t i = 1; i < cache->previous_count; i++) {
+		uint64_t from = cache->previous[i - 1].offset, to = cache->previous[i].offset;
+		jumps += to < from || to - from > WINDOW / 4;
+	}
+	return jumps > 1024 && jumps > cache->previous_count / 32;
+}
+
 enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const char *path,
 					  const uint64_t fingerprint[4], bool *in_use,
 					  struct imaddr_error *err)
@@ -236,6 +255,8 @@ enum imaddr_status imaddr_user_cache_open(struct imaddr_user_cache *cache, const
 			cache->afresh = "its index was missing or damaged";
 		else if (mostly_unused(cache))
 			cache->afresh = "it had grown to twice what the last run used";
+		else if (scattered(cache))
+			cache->afresh = "the nights since it began had scattered its users through it";
 		if (cache->afresh)
 			status = start_afresh(cache, err);
 	} else {

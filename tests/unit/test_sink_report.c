@@ -94,8 +94,25 @@ Test(sink_report, records_run_users_findings_and_domains)
 		"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
 		" ORDER BY name",
 		"finding_versions_by_key\nfinding_versions_ended\nruns_by_label\n"
-		"user_positions_by_version\nuser_versions_ended\n");
+		"user_positions_by_run\nuser_positions_by_version\nuser_positions_held\n"
+		"user_versions_ended\n");
 	report_expect_rows(path, "SELECT count(*) FROM im_address_changes", "0\n");
+}
+
+/* Indexes that came to version 8 after it did: a report without them gets them. */
+Test(sink_report, a_run_adds_the_indexes_a_report_lacks)
+{
+	const char *path = path_in_dir("report.sqlite");
+	sqlite3 *db;
+	report_write_run(path, &report_first_run);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "DROP INDEX user_positions_held;"
+				  " DROP INDEX user_positions_by_run", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	report_write_run(path, &report_second_run);
+	report_expect_rows(path,
+		"SELECT name FROM sqlite_master WHERE name LIKE 'user_positions_%' ORDER BY name",
+		"user_positions_by_run\nuser_positions_by_version\nuser_positions_held\n");
 }
 
 Test(sink_report, second_run_appends_and_compares_with_the_first)
