@@ -383,7 +383,7 @@ enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, u
 					  "older schema, which an audit with --db brings up to date "
 					  "first", db_path);
 	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_CURRENT &&
-	    imaddr_report_schema_add_indexes(prune.db) != SQLITE_OK)
+	    imaddr_report_schema_refresh(prune.db) != SQLITE_OK)
 		status = fail(&prune);
 	if (status == IMADDR_OK &&
 	    report_pages(prune.db, &result->bytes_before, &free_before) != SQLITE_OK)

@@ -187,18 +187,26 @@
 	"                    WHERE " SAME_FINDING_SQL("pf", "f") "\n" \
 	"                      AND g.label IS r.label AND g.id <= r.id\n" \
 	"                      AND " HELD_AT_SQL("f", "r.id") ");\n" \
+	/* \
+	 * Newly waived: a waived finding the run wrote (a waiver is part of \
+	 * the row, so a finding it now accepts is written anew) whose unwaived \
+	 * self the run ended. Once each, however many namesakes share its key. \
+	 */ \
 	"CREATE VIEW waived_findings AS\n" \
 	"  SELECT r.id AS run_id, r.previous_run_id, f.id AS finding_id,\n" \
-	"         pf.id AS previous_finding_id, " FINDING_ORDINAL_SQL("f", "r.id") " AS ordinal,\n" \
+	"         (SELECT min(pf.id) FROM finding_versions AS pf\n" \
+	"          WHERE pf.end_run = r.id AND pf.waiver_reason IS NULL\n" \
+	"            AND " SAME_FINDING_SQL("pf", "f") ") AS previous_finding_id,\n" \
+	"         " FINDING_ORDINAL_SQL("f", "r.id") " AS ordinal,\n" \
 	"         f.user_id, f.code, f.severity,\n" \
 	"         f.field, f.value, f.message, f.waiver_reason, f.waiver_expires, f.waiver_source\n" \
 	"  FROM runs AS r\n" \
-	"  JOIN finding_versions AS pf ON pf.end_run = r.id\n" \
-	"  JOIN finding_versions AS f ON " SAME_FINDING_SQL("pf", "f") "\n" \
-	"  JOIN runs AS g ON g.id = f.first_run\n" \
-	"  WHERE r.previous_run_id IS NOT NULL AND r.pruned IS NULL AND pf.waiver_reason IS NULL\n" \
-	"    AND f.waiver_reason IS NOT NULL\n" \
-	"    AND g.label IS r.label AND g.id <= r.id AND " HELD_AT_SQL("f", "r.id") ";\n"
+	"  JOIN finding_versions AS f ON f.id BETWEEN r.id * 4294967296\n" \
+	"                                        AND r.id * 4294967296 + 4294967295\n" \
+	"  WHERE r.previous_run_id IS NOT NULL AND r.pruned IS NULL AND f.waiver_reason IS NOT NULL\n" \
+	"    AND EXISTS (SELECT 1 FROM finding_versions AS pf\n" \
+	"                WHERE pf.end_run = r.id AND pf.waiver_reason IS NULL\n" \
+	"                  AND " SAME_FINDING_SQL("pf", "f") ");\n"
 
 #define VIEW_NAMES_SQL(verb) \
 	verb " VIEW IF EXISTS im_address_plan; " verb " VIEW IF EXISTS latest_run;\n" \
@@ -244,7 +252,7 @@ static const char migrate_3_sql[] =
  * compares them, without reading the ended ones (a year of nights ends
  * millions); and a run's stretches, for the prune. Added to version 8
  * without a new version, as an index changes no reader's view: every run
- * and prune makes them when missing (imaddr_report_schema_add_indexes).
+ * and prune makes them when missing (imaddr_report_schema_refresh).
  */
 #define POSITIONS_INDEXES_SQL \
 	"CREATE INDEX IF NOT EXISTS user_positions_held ON user_positions\n" \
@@ -577,9 +585,12 @@ int imaddr_report_schema_migrate(sqlite3 *db, enum imaddr_report_kind kind)
 	return rc;
 }
 
-int imaddr_report_schema_add_indexes(sqlite3 *db)
+int imaddr_report_schema_refresh(sqlite3 *db)
 {
-	return sqlite3_exec(db, POSITIONS_INDEXES_SQL, NULL, NULL, NULL);
+	int rc = sqlite3_exec(db, POSITIONS_INDEXES_SQL, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, remake_views_sql, NULL, NULL, NULL);
+	return rc;
 }
 
 int imaddr_report_schema_create_indexes(sqlite3 *db)

@@ -141,10 +141,13 @@ enum imaddr_report_kind {
 int imaddr_report_schema_create(sqlite3 *db);
 
 /**
- * The indexes added to version 8 after it came out (POSITIONS_INDEXES_SQL):
- * made when missing, by every run and prune, in its transaction.
+ * What changed in version 8 after it came out without changing what a
+ * reader finds: the indexes added (POSITIONS_INDEXES_SQL), made when
+ * missing, and the views, made anew as this imaddr defines them, so that a
+ * fix to a view reaches a report at its next run or prune. In the caller's
+ * transaction.
  */
-int imaddr_report_schema_add_indexes(sqlite3 *db);
+int imaddr_report_schema_refresh(sqlite3 *db);
 
 /** Creates the findings indexes; returns SQLite's result code. */
 int imaddr_report_schema_create_indexes(sqlite3 *db);

@@ -318,7 +318,7 @@ static enum imaddr_status report_begin(struct imaddr_sink *sink,
 	else if (kind != IMADDR_REPORT_KIND_CURRENT)
 		rc = imaddr_report_schema_migrate(report->db, kind);
 	if (rc == SQLITE_OK)
-		rc = imaddr_report_schema_add_indexes(report->db);
+		rc = imaddr_report_schema_refresh(report->db);
 	if (rc == SQLITE_OK)
 		rc = begin_run(report, info);
 	if (rc == SQLITE_OK && report->run_id >= INT64_MAX / ORDINALS_PER_RUN) {
