@@ -46,6 +46,8 @@ struct ldap_reader {
 	struct timespec last_message;
 	struct timespec last_progress;
 	uint64_t pages;                      /* pages whose result has come */
+	bool paging_refused;                 /* the first page's answer: no paged results */
+	bool unpaged;                        /* so the search asks for everything at once */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -290,6 +292,15 @@ static enum imaddr_status read_result(struct ldap_reader *reader, LDAPMessage *m
 					  referrals && referrals[0] ? referrals[0] : "?");
 		goto out;
 	}
+	/*
+	 * A server may refuse paged results outright (OpenLDAP's
+	 * size.prtotal=disabled): before any entry came, ask once without.
+	 */
+	if (code == LDAP_ADMINLIMIT_EXCEEDED && !reader->unpaged && reader->pages == 1 &&
+	    !reader->entries && !reader->references) {
+		reader->paging_refused = true;
+		goto out;
+	}
 	if (code == LDAP_SIZELIMIT_EXCEEDED || code == LDAP_TIMELIMIT_EXCEEDED ||
 	    code == LDAP_ADMINLIMIT_EXCEEDED) {
 		status = imaddr_ldap_session_failure(&reader->session, err, code, diagnostic,
@@ -371,7 +382,9 @@ static enum imaddr_status read_page(struct ldap_reader *reader,
 					       : IMADDR_LDAP_PAGE_SIZE_DEFAULT;
 
 	/* Not critical: a server without paging sends everything in one go. */
-	int rc = ldap_create_page_control(reader->session.ld, page_size, cookie, 0, &page);
+	int rc = reader->unpaged ? LDAP_SUCCESS
+				 : ldap_create_page_control(reader->session.ld, page_size, cookie,
+							    0, &page);
 	if (rc != LDAP_SUCCESS)
 		return imaddr_ldap_session_failure(&reader->session, err, rc, NULL, "cannot make the paged results control");
 	LDAPControl *controls[] = { page, NULL };
@@ -499,8 +512,14 @@ static enum imaddr_status run(struct imaddr_reader *base,
 						   &reader->names, err);
 	free(reader->attributes);
 	collect_attributes(reader, &reader->mapping);
+	reader->paging_refused = reader->unpaged = false;
 	while (status == IMADDR_OK) {
 		status = read_page(reader, request, &cookie, err);
+		/* A server that refuses paging answers one search whole, as ldapsearch asks. */
+		if (status == IMADDR_OK && reader->paging_refused && !reader->unpaged) {
+			reader->unpaged = true;
+			continue;
+		}
 		if (!cookie.bv_len)
 			break;
 	}
