@@ -46,7 +46,8 @@ const char *imaddr_file_windows_read(struct imaddr_file_windows *windows, int fd
 			w->used = windows->clock;
 			return w->data.data + (begin - w->at);
 		}
-		if (w->length && begin >= w->at + w->length && begin - (w->at + w->length) < span / 4)
+		/* A read that starts in the window, or just past it, goes on from it. */
+		if (w->length && begin >= w->at && begin - w->at < w->length + span / 4)
 			ended = w;
 		if (w->used < older->used)
 			older = w;

@@ -64,8 +64,17 @@ static struct berval **read_values(struct imaddr_ldap_session *session, const ch
 	return values;
 }
 
-/* The attribute type of the schema's `types` that `name` names, by a name or its OID. */
-static LDAPAttributeType *find_type(struct berval **types, const char *name)
+/* Whether `text` is the `length` bytes of `name`, whatever their case. */
+static bool same_name(const char *text, const char *name, size_t length)
+{
+	return strlen(text) == length && !strncasecmp(text, name, length);
+}
+
+/*
+ * The attribute type of the schema's `types` that the first `length` bytes
+ * of `name` (without its options, ";lang-de") name, by a name or its OID.
+ */
+static LDAPAttributeType *find_type(struct berval **types, const char *name, size_t length)
 {
 	for (size_t i = 0; types[i]; i++) {
 		int code;
@@ -74,9 +83,9 @@ static LDAPAttributeType *find_type(struct berval **types, const char *name)
 								 LDAP_SCHEMA_ALLOW_ALL);
 		if (!type)
 			continue;
-		bool named = type->at_oid && !strcasecmp(type->at_oid, name);
+		bool named = type->at_oid && same_name(type->at_oid, name, length);
 		for (char **alias = type->at_names; !named && alias && *alias; alias++)
-			named = !strcasecmp(*alias, name);
+			named = same_name(*alias, name, length);
 		if (named)
 			return type;
 		ldap_attributetype_free(type);
@@ -84,11 +93,16 @@ static LDAPAttributeType *find_type(struct berval **types, const char *name)
 	return NULL;
 }
 
-static const char *keep_name(struct imaddr_ldap_names *names, const char *name)
+/* `primary` with the options of the name it replaces. */
+static const char *keep_name(struct imaddr_ldap_names *names, const char *primary,
+			     const char *options)
 {
+	struct imaddr_buf name;
+	imaddr_buf_init(&name, 0);
+	imaddr_buf_appendf(&name, "%s%s", primary, options);
 	names->primary = imaddr_xrealloc(names->primary,
 					 (names->count + 1) * sizeof(*names->primary));
-	return names->primary[names->count++] = imaddr_xstrdup(name);
+	return names->primary[names->count++] = imaddr_buf_detach(&name);
 }
 
 enum imaddr_status imaddr_ldap_names_resolve(struct imaddr_ldap_session *session,
@@ -111,7 +125,9 @@ enum imaddr_status imaddr_ldap_names_resolve(struct imaddr_ldap_session *session
 		for (const char **name = mapping->names[role]; *name; name++) {
 			if (!imaddr_ldap_entry_attribute_name_valid(*name))
 				continue;
-			LDAPAttributeType *type = find_type(types, *name);
+			const char *options = strchr(*name, ';');
+			size_t length = options ? (size_t)(options - *name) : strlen(*name);
+			LDAPAttributeType *type = find_type(types, *name, length);
 			if (!type) {
 				status = imaddr_error_set(err, IMADDR_ERR_INPUT,
 					"%s: the %s's attribute '%s' is no attribute type of the "
@@ -123,8 +139,8 @@ enum imaddr_status imaddr_ldap_names_resolve(struct imaddr_ldap_session *session
 			}
 			const char *primary = type->at_names && type->at_names[0]
 						      ? type->at_names[0] : type->at_oid;
-			if (primary && strcasecmp(primary, *name))
-				*name = keep_name(names, primary);
+			if (primary && !same_name(primary, *name, length))
+				*name = keep_name(names, primary, options ? options : "");
 			ldap_attributetype_free(type);
 		}
 	}

@@ -30,6 +30,7 @@ struct ldif_fixes {
 	uint64_t several_kept;        /* the attribute has other values, whose order counts */
 	struct several_values *several;
 	size_t several_count, several_cap;
+	bool several_unsorted;
 	struct imaddr_address address;   /* a mail as read, taken apart again */
 	struct imaddr_buf value;
 };
@@ -39,6 +40,7 @@ static void forget_several(struct ldif_fixes *fixes)
 	for (size_t i = 0; i < fixes->several_count; i++)
 		free(fixes->several[i].attribute);
 	fixes->several_count = 0;
+	fixes->several_unsorted = false;
 }
 
 static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_run_info *info,
@@ -124,6 +126,10 @@ static bool has_several_values(struct ldif_fixes *fixes, const struct imaddr_use
 	struct several_values key = { user->ordinal, NULL };
 	if (!fixes->several_count)
 		return false;
+	if (fixes->several_unsorted) {
+		qsort(fixes->several, fixes->several_count, sizeof(*fixes->several), by_ordinal);
+		fixes->several_unsorted = false;
+	}
 	const struct several_values *found = bsearch(&key, fixes->several, fixes->several_count,
 						     sizeof(*fixes->several), by_ordinal);
 	if (!found)
@@ -156,10 +162,10 @@ static enum imaddr_status note_finding(struct imaddr_sink *sink,
 	fixes->several[fixes->several_count++] = (struct several_values){
 		finding->ordinal, imaddr_xstrdup(finding->field)
 	};
-	/* Findings come in input order; should one not, the search still finds it. */
+	/* Findings come in input order; should one not, the final pass sorts them. */
 	size_t n = fixes->several_count;
 	if (n > 1 && fixes->several[n - 2].ordinal > fixes->several[n - 1].ordinal)
-		qsort(fixes->several, n, sizeof(*fixes->several), by_ordinal);
+		fixes->several_unsorted = true;
 	return IMADDR_OK;
 }
 

@@ -143,15 +143,6 @@ static FILE *summary_stream(const struct audit_config *config)
 }
 
 /* Whether the inputs name more than one cluster. */
-static bool several_clusters(const struct audit_config *config)
-{
-	for (size_t i = 1; i < config->input_count; i++) {
-		if (!imaddr_same_text(config->inputs[0].cluster, config->inputs[i].cluster))
-			return true;
-	}
-	return false;
-}
-
 static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr_audit *audit,
 				      struct imaddr_error *err)
 {
@@ -163,7 +154,7 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 		imaddr_audit_add_sink(audit, sink);
 	/* A BAT job runs on one cluster: several clusters' rows go to files apart. */
 	uint64_t bat_chunk = config->bat_chunk ? config->bat_chunk
-			     : several_clusters(config) ? UINT64_MAX : 0;
+			     : tool_audit_several_clusters(config) ? UINT64_MAX : 0;
 	if (status == IMADDR_OK && config->bat &&
 	    (status = imaddr_sink_bat_open(config->bat, bat_chunk, config->wait_ms, &sink,
 					   err)) == IMADDR_OK)

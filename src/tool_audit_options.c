@@ -577,6 +577,12 @@ static int merge_configuration(struct audit_config *config)
 			path = default_path;
 		else if (errno == EACCES)
 			unreadable = errno;
+		/* A file named on purpose that is not there is a typo, not "no file". */
+		if (!path && getenv(TOOL_CONFIG_ENV)) {
+			tool_error("%s names '%s', which cannot be read: %s", TOOL_CONFIG_ENV,
+				   default_path, strerror(errno ? errno : ENOENT));
+			return TOOL_EXIT_USAGE;
+		}
 	}
 	if (!path) {
 		if (config->profile && unreadable) {
@@ -658,11 +664,39 @@ static int resolve_input(struct audit_config *config)
 	return TOOL_EXIT_CLEAN;
 }
 
+bool tool_audit_several_clusters(const struct audit_config *config)
+{
+	for (size_t i = 1; i < config->input_count; i++) {
+		if (!imaddr_same_text(config->inputs[0].cluster, config->inputs[i].cluster))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What --bat writes: FILE, or with chunks or clusters the directory named
+ * after FILE without its extension (docs/bat.md); NULL when not a file.
+ */
+static char *bat_target(const struct audit_config *config)
+{
+	if (!config->bat || !strcmp(config->bat, "-"))
+		return NULL;
+	if (!config->bat_chunk && !tool_audit_several_clusters(config))
+		return strdup(config->bat);
+	const char *slash = strrchr(config->bat, '/');
+	const char *base = slash ? slash + 1 : config->bat;
+	const char *dot = strrchr(base, '.');
+	if (!dot || dot == base)
+		dot = base + strlen(base);
+	return strndup(config->bat, (size_t)(dot - config->bat));
+}
+
 /* No output may land on a file the run reads, nor two outputs on one. */
 static bool paths_apart(const struct audit_config *config)
 {
 	struct tool_path paths[MAX_INPUTS + 10];
 	size_t count = 0;
+	char *bat = bat_target(config);
 	for (size_t i = 0; i < config->input_count; i++) {
 		if (config->inputs[i].kind != OPT_LDAP)
 			paths[count++] = (struct tool_path){
@@ -674,7 +708,7 @@ static bool paths_apart(const struct audit_config *config)
 		{ "--password-file", config->password_file, false },
 		{ "--config", config->config_path, false },
 		{ "--db", config->db, false },
-		{ "--bat", config->bat, true },
+		{ "--bat", bat, true },
 		{ "--runbook", config->runbook, true },
 		{ "--ldif-fixes", config->ldif_fixes, true },
 		{ "--json", config->json, true },
@@ -683,7 +717,9 @@ static bool paths_apart(const struct audit_config *config)
 	};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
 		paths[count++] = others[i];
-	return tool_paths_apart(paths, count);
+	bool apart = tool_paths_apart(paths, count);
+	free(bat);
+	return apart;
 }
 
 static int check_options(struct audit_config *config)

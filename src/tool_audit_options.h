@@ -98,6 +98,9 @@ struct audit_config {
 	char *user_cache;                /* the label's, which audit.user_cache borrows */
 };
 
+/** Whether the inputs hold more than one cluster: the BAT file is then a directory. */
+bool tool_audit_several_clusters(const struct audit_config *config);
+
 /**
  * Fills `config` from the command line and the configuration file and
  * checks it: no password is read, no input or output opened. Returns a

@@ -98,3 +98,17 @@ Test(file_windows, jumps_back_and_forth_keep_the_pass_window)
 	cr_assert_geq(windows.jumps, 100);
 	cr_assert_eq(window_of(2 * SPAN - 256)->length, SPAN);
 }
+
+/* Records back to back: the read that misses starts in the window and runs past its end. */
+Test(file_windows, records_back_to_back_are_a_pass)
+{
+	for (uint32_t at = 0; at + 300 <= FILE_SIZE; at += 300) {
+		const char *data = imaddr_file_windows_read(&windows, fd, FILE_SIZE, at & ~3u, 300,
+							    SPAN);
+		cr_assert_not_null(data);
+		uint32_t word;
+		memcpy(&word, data, 4);
+		cr_assert_eq(word, at & ~3u);
+	}
+	cr_assert_eq(windows.jumps, 0);
+}
