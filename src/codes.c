@@ -136,3 +136,19 @@ uint64_t imaddr_codes_describe_errors(const uint64_t by_code[IMADDR_CODE_COUNT],
 	}
 	return errors;
 }
+
+uint64_t imaddr_codes_describe_waived_errors(const uint64_t waived_by_code[IMADDR_CODE_COUNT],
+					     struct imaddr_buf *out)
+{
+	struct imaddr_buf codes_named;
+	imaddr_buf_init(&codes_named, 0);
+	uint64_t errors = imaddr_codes_describe_errors(waived_by_code, &codes_named);
+	/* A waiver accepts a problem in imaddr's reports, not in IM and Presence. */
+	if (errors)
+		imaddr_buf_appendf(out, "%llu waived error%s (%s): IM and Presence knows no "
+				   "waivers; make sure the change can live with %s",
+				   (unsigned long long)errors, errors == 1 ? "" : "s",
+				   codes_named.data, errors == 1 ? "it" : "each");
+	imaddr_buf_release(&codes_named);
+	return errors;
+}

@@ -14,4 +14,12 @@
 uint64_t imaddr_codes_describe_errors(const uint64_t by_code[IMADDR_CODE_COUNT],
 				      struct imaddr_buf *out);
 
+/**
+ * For a GO verdict: "N waived errors (code N, ...): IM and Presence knows no
+ * waivers; make sure the change can live with each", appended to `out`
+ * when the run waived errors; returns how many (0: nothing appended).
+ */
+uint64_t imaddr_codes_describe_waived_errors(const uint64_t waived_by_code[IMADDR_CODE_COUNT],
+					     struct imaddr_buf *out);
+
 #endif /* IMADDR_CODES_H */

@@ -92,6 +92,18 @@ static void split_name(const char *path, char **directory, char **stem, char **e
 	*extension = imaddr_xstrdup(dot);
 }
 
+char *imaddr_bat_target(const char *path, bool chunked)
+{
+	char *directory, *stem, *extension;
+	split_name(path, &directory, &stem, &extension);
+	free(stem);
+	free(extension);
+	if (chunked)
+		return directory;
+	free(directory);
+	return imaddr_xstrdup(path);
+}
+
 static enum imaddr_status write_failed(struct bat_writer *writer, int error_number,
 				       struct imaddr_error *err)
 {

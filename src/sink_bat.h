@@ -15,6 +15,13 @@
 struct imaddr_buf;
 
 /**
+ * What a BAT file at `path` writes (freed by the caller): `path` itself,
+ * or with chunks its directory, `path` without its extension
+ * ("out/fix.csv" -> "out/fix").
+ */
+char *imaddr_bat_target(const char *path, bool chunked);
+
+/**
  * Appends "-" and a cluster's name as part of a file name: what is not
  * [A-Za-z0-9._-] becomes '_' ("west/EU" as "-west_EU").
  */

@@ -11,6 +11,7 @@
 #include "buffer.h"
 #include "error.h"
 #include "mapping.h"
+#include "normalize.h"
 #include "rules.h"
 #include "sink.h"
 
@@ -78,15 +79,6 @@ static const char *fixed_value(struct ldif_fixes *fixes, const struct imaddr_use
 	return fixes->value.data;
 }
 
-static bool has_non_ascii(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)text[i] >= 0x80)
-			return true;
-	}
-	return false;
-}
-
 /*
  * A mail attribute is the user's mail address before it is a URI: its
  * spaces, case and odd full stops may be fixed, but a Unicode host written
@@ -99,11 +91,11 @@ static const char *mail_value(struct ldif_fixes *fixes, const struct imaddr_user
 	const char *as_read = user->directory_uri_as_read;
 	const char *at = strrchr(as_read, '@');
 	struct imaddr_address *address = &fixes->address;
-	if (!at || !has_non_ascii(at + 1, strlen(at + 1)) ||
+	if (!at || imaddr_normalize_is_ascii(at + 1, strlen(at + 1)) ||
 	    !imaddr_rules_uri(as_read, strlen(as_read), user->uri_attribute, false, address, NULL))
 		return user->directory_uri;
 	imaddr_rules_address_finish(address);
-	if (!has_non_ascii(address->domain_unicode.data, address->domain_unicode.len))
+	if (imaddr_normalize_is_ascii(address->domain_unicode.data, address->domain_unicode.len))
 		return user->directory_uri;
 	return address->unicode.data;
 }
@@ -192,15 +184,15 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 			return IMADDR_OK;
 		}
 	}
+	if (has_several_values(fixes, user)) {
+		fixes->several_kept++;
+		return IMADDR_OK;
+	}
 	/*
 	 * The one value read, deleted and added anew: a replace would also
 	 * remove the attribute's other values (an OpenLDAP mail alias), and a
 	 * value changed since the audit makes the record fail, not overwrite it.
 	 */
-	if (has_several_values(fixes, user)) {
-		fixes->several_kept++;
-		return IMADDR_OK;
-	}
 	FILE *out = fixes->file.stream;
 	/* Clusters may sync from different directories: each record says whose it is. */
 	if (user->cluster && !strpbrk(user->cluster, "\r\n"))

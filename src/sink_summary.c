@@ -415,15 +415,10 @@ static void print_verdict(FILE *out, const struct imaddr_run_totals *totals)
 {
 	uint64_t blockers = totals->by_severity[IMADDR_SEVERITY_ERROR];
 	if (!blockers) {
-		/* A waiver accepts a problem in imaddr's reports, not in IM and Presence. */
 		struct imaddr_buf waived;
 		imaddr_buf_init(&waived, 0);
-		uint64_t errors = imaddr_codes_describe_errors(totals->waived_by_code, &waived);
-		if (errors)
-			fprintf(out, "\nGO: no blockers, but %llu waived error%s (%s): IM and "
-				"Presence knows no waivers; make sure the change can live with %s\n",
-				(unsigned long long)errors, errors == 1 ? "" : "s", waived.data,
-				errors == 1 ? "it" : "each");
+		if (imaddr_codes_describe_waived_errors(totals->waived_by_code, &waived))
+			fprintf(out, "\nGO: no blockers, but %s\n", waived.data);
 		else
 			fputs("\nGO: no blockers\n", out);
 		imaddr_buf_release(&waived);

@@ -153,8 +153,7 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	    (status = imaddr_sink_report_open(config->db, config->wait_ms, &sink, err)) == IMADDR_OK)
 		imaddr_audit_add_sink(audit, sink);
 	/* A BAT job runs on one cluster: several clusters' rows go to files apart. */
-	uint64_t bat_chunk = config->bat_chunk ? config->bat_chunk
-			     : tool_audit_several_clusters(config) ? UINT64_MAX : 0;
+	uint64_t bat_chunk = tool_audit_bat_chunk(config);
 	if (status == IMADDR_OK && config->bat &&
 	    (status = imaddr_sink_bat_open(config->bat, bat_chunk, config->wait_ms, &sink,
 					   err)) == IMADDR_OK)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "sink_bat.h"
 
 static const char usage[] =
 	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
@@ -664,31 +665,15 @@ static int resolve_input(struct audit_config *config)
 	return TOOL_EXIT_CLEAN;
 }
 
-bool tool_audit_several_clusters(const struct audit_config *config)
+uint64_t tool_audit_bat_chunk(const struct audit_config *config)
 {
+	if (config->bat_chunk)
+		return config->bat_chunk;
 	for (size_t i = 1; i < config->input_count; i++) {
 		if (!imaddr_same_text(config->inputs[0].cluster, config->inputs[i].cluster))
-			return true;
+			return UINT64_MAX;
 	}
-	return false;
-}
-
-/*
- * What --bat writes: FILE, or with chunks or clusters the directory named
- * after FILE without its extension (docs/bat.md); NULL when not a file.
- */
-static char *bat_target(const struct audit_config *config)
-{
-	if (!config->bat || !strcmp(config->bat, "-"))
-		return NULL;
-	if (!config->bat_chunk && !tool_audit_several_clusters(config))
-		return strdup(config->bat);
-	const char *slash = strrchr(config->bat, '/');
-	const char *base = slash ? slash + 1 : config->bat;
-	const char *dot = strrchr(base, '.');
-	if (!dot || dot == base)
-		dot = base + strlen(base);
-	return strndup(config->bat, (size_t)(dot - config->bat));
+	return 0;
 }
 
 /* No output may land on a file the run reads, nor two outputs on one. */
@@ -696,7 +681,10 @@ static bool paths_apart(const struct audit_config *config)
 {
 	struct tool_path paths[MAX_INPUTS + 10];
 	size_t count = 0;
-	char *bat = bat_target(config);
+	/* With chunks or clusters, --bat writes a directory: that must stand apart. */
+	char *bat = config->bat && strcmp(config->bat, "-")
+			    ? imaddr_bat_target(config->bat, tool_audit_bat_chunk(config) != 0)
+			    : NULL;
 	for (size_t i = 0; i < config->input_count; i++) {
 		if (config->inputs[i].kind != OPT_LDAP)
 			paths[count++] = (struct tool_path){

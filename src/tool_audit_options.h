@@ -98,8 +98,11 @@ struct audit_config {
 	char *user_cache;                /* the label's, which audit.user_cache borrows */
 };
 
-/** Whether the inputs hold more than one cluster: the BAT file is then a directory. */
-bool tool_audit_several_clusters(const struct audit_config *config);
+/**
+ * The rows of a BAT chunk: --bat-chunk's, or with several clusters, whose
+ * rows go to files apart, as many as they have (UINT64_MAX); 0: one file.
+ */
+uint64_t tool_audit_bat_chunk(const struct audit_config *config);
 
 /**
  * Fills `config` from the command line and the configuration file and

@@ -1,5 +1,6 @@
 #include "worklist_writer.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -108,8 +109,7 @@ static bool sheet_escape_at(const char *text)
 	if (text[0] != '_' || (text[1] != 'x' && text[1] != 'X'))
 		return false;
 	for (int i = 2; i < 6; i++) {
-		char c = text[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+		if (!isxdigit((unsigned char)text[i]))
 			return false;
 	}
 	return text[6] == '_';
