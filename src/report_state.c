@@ -361,12 +361,35 @@ static int by_position(const void *a, const void *b)
 	return compare_positions(a, b);
 }
 
+/* The stretches the label's runs before ?2 still hold. */
+#define HELD_POSITIONS_SQL \
+	"FROM user_positions INDEXED BY user_positions_held\n" \
+	"WHERE end_run IS NULL AND first_run IN (SELECT id FROM runs WHERE label IS ?1 AND id < ?2)\n"
+
 /* The previous run's positions, in the order by_position sorts. */
 static const char held_positions_sql[] =
 	"SELECT id, version_lo, version_hi, ordinal_shift, line_shift\n"
-	"FROM user_positions INDEXED BY user_positions_held\n"
-	"WHERE end_run IS NULL AND first_run IN (SELECT id FROM runs WHERE label IS ?1 AND id < ?2)\n"
+	HELD_POSITIONS_SQL
 	"ORDER BY version_lo, version_hi, ordinal_shift, line_shift";
+
+int imaddr_report_positions_count(sqlite3 *db, const char *label, sqlite3_int64 run_id,
+				  uint64_t *count)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT count(*)\n" HELD_POSITIONS_SQL, -1, &stmt, NULL);
+
+	*count = 0;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(stmt, 2, run_id);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*count = (uint64_t)sqlite3_column_int64(stmt, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
 
 int imaddr_report_positions_save(sqlite3 *db, const char *label, sqlite3_int64 run_id,
 				 struct imaddr_report_positions *positions)

@@ -142,6 +142,14 @@ void imaddr_report_positions_add(struct imaddr_report_positions *positions,
 				 const struct imaddr_report_position *position);
 
 /**
+ * Sets `count` to the number of stretches the runs of label `label` before
+ * run `run_id` still hold: those the next run compares with its own.
+ * Returns SQLite's code.
+ */
+int imaddr_report_positions_count(sqlite3 *db, const char *label, sqlite3_int64 run_id,
+				  uint64_t *count);
+
+/**
  * Records `positions` as run `run_id`'s, of label `label`: one the label's
  * previous run held alike is held again, the others are written, and those
  * of the previous run not held again are ended. Sorts `positions`. Returns

@@ -37,6 +37,21 @@ _Static_assert(FINDING_NUMBERS <= IMADDR_REPORT_ROWS_MAX_NUMBERS &&
 /* users.id is run_id * 2^32 + ordinal: see report_schema.h. */
 #define ORDINALS_PER_RUN IMADDR_REPORT_SCHEMA_ORDINALS_PER_RUN
 
+/*
+ * When the stretches the previous run held pass one for every
+ * MOVED_REWRITE_SHARE of its users (and MOVED_REWRITE_MIN), the run writes
+ * the held users that moved again instead of holding them elsewhere. A
+ * stretch splits at every user who joined or left above it since its users
+ * were written, and a night rewrites every stretch that moved: without this
+ * the stretches, and what each night writes, would grow with every joiner
+ * and leaver up to one per user. One in 16 keeps a night's stretches under
+ * 2% of what a first run writes; the night that writes the moved users
+ * again costs about a first run, once every few weeks at 0.1% of users
+ * joining and as many leaving a night (report-schema.md, "user_positions").
+ */
+#define MOVED_REWRITE_SHARE 16
+#define MOVED_REWRITE_MIN 1024
+
 
 enum report_state {
 	REPORT_OPENED,   /* checked, nothing written */
@@ -81,6 +96,7 @@ struct report {
 	struct imaddr_report_versions findings_now;
 	size_t next_previous;       /* the previous user after the last one held */
 	bool users_moved;           /* a user held stands elsewhere than last night */
+	bool rewrite_moved;         /* users that moved are written, not held: see above */
 	/* The stretches of held users that stand elsewhere than written. */
 	struct imaddr_report_position stretch;   /* the one growing; lo 0 when none */
 	struct imaddr_report_positions positions_now;
@@ -238,6 +254,12 @@ static int load_state(struct report *report)
 		imaddr_report_versions_release(&report->previous_users);
 		imaddr_report_versions_release(&report->previous_findings);
 	}
+	uint64_t stretches = 0;
+	if (rc == SQLITE_OK && report->has_state)
+		rc = imaddr_report_positions_count(report->db, report->label, report->run_id,
+						   &stretches);
+	report->rewrite_moved = stretches > MOVED_REWRITE_MIN &&
+				stretches > report->previous_users.count / MOVED_REWRITE_SHARE;
 	return rc;
 }
 
@@ -385,6 +407,12 @@ static void end_stretch(struct report *report)
 	stretch->version_lo = 0;
 }
 
+/* Whether `user` stands elsewhere than `version` was written. */
+static bool moved(const struct imaddr_report_version *version, const struct imaddr_user *user)
+{
+	return version->ordinal != user->ordinal || version->line != user->line;
+}
+
 /*
  * Holds the previous run's user `held` as this run's user `index`: no row
  * is written, and where it stands now differs from where it was written,
@@ -450,10 +478,14 @@ static enum imaddr_status report_user(struct imaddr_sink *sink, const struct ima
 	size_t index = (size_t)user->ordinal - 1;
 	if (report->has_state && user->line < IMADDR_REPORT_VERSION_FAR) {
 		size_t held = find_previous_user(report, hash);
-		if (held != SIZE_MAX) {
+		if (held != SIZE_MAX && !(report->rewrite_moved &&
+					  moved(&report->previous_users.items[held], user))) {
 			hold_user(report, index, held, user);
 			return IMADDR_OK;
 		}
+		/* Written again where it stands: the next user is likely the next held. */
+		if (held != SIZE_MAX)
+			report->next_previous = held + 1;
 	}
 	end_stretch(report);
 	set_user_now(report, index, hash, (sqlite3_int64)numbers[0], user);

@@ -917,6 +917,88 @@ Test(sink_report, drawn_nights_read_back_as_fed)
 }
 
 /*
+ * An export that comes in another order moves every user to a stretch of
+ * its own. The next night writes the users that moved again, where they
+ * stand, instead of holding them by a stretch each: nothing changes for
+ * the views, and the night after holds them all as written.
+ */
+#define TURNED 1100
+
+struct turned_night {
+	struct report_fixture fixture;
+	struct report_fixture_user users[TURNED];
+	struct report_fixture_finding findings[TURNED];
+};
+
+static void turn_night(struct turned_night *night, bool reversed, char ids[TURNED][16],
+		       char dns[TURNED][40])
+{
+	memset(night, 0, sizeof(*night));
+	night->fixture = (struct report_fixture){ "turned.csv", night->users, TURNED,
+						  night->findings, 0, NULL, 0 };
+	for (size_t n = 0; n < TURNED; n++) {
+		size_t i = reversed ? TURNED - 1 - n : n;
+		night->users[n] = (struct report_fixture_user){
+			n + 2, dns[i], ids[i], i % 7 == 3 ? NULL : "Doe", ids[i], "example.com",
+		};
+		if (i % 7 == 3)
+			night->findings[night->fixture.finding_count++] =
+				(struct report_fixture_finding){
+					IMADDR_CODE_LASTNAME_MISSING, n + 1, 0, "sn", NULL, 0, NULL,
+				};
+	}
+}
+
+Test(sink_report, users_that_moved_are_written_again_when_stretches_pile_up)
+{
+	const char *path = path_in_dir("report.sqlite");
+	static struct turned_night in_order, reversed;
+	static char ids[TURNED][16], dns[TURNED][40];
+
+	for (size_t i = 0; i < TURNED; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "u%04zu", i);
+		snprintf(dns[i], sizeof(dns[i]), "CN=u%04zu,DC=example,DC=com", i);
+	}
+	turn_night(&in_order, false, ids, dns);
+	turn_night(&reversed, true, ids, dns);
+	const struct report_fixture *runs[] = {
+		&in_order.fixture, &reversed.fixture, &reversed.fixture, &reversed.fixture,
+	};
+	const size_t count = sizeof(runs) / sizeof(runs[0]);
+	for (size_t i = 0; i < count; i++)
+		sink_write_allowing_shrink(path, runs[i]);
+	expect_runs_read_as_fed(path, runs, count, 1);
+	/*
+	 * Run 2 holds every user but none where it was written: a stretch each.
+	 * Run 3 writes them again where they stand, with their findings, and
+	 * ends the stretches; run 4 holds them all as written.
+	 */
+	report_expect_rows(path,
+		"SELECT r.id, (SELECT count(*) FROM user_versions WHERE first_run = r.id),"
+		" (SELECT count(*) FROM finding_versions WHERE first_run = r.id),"
+		" (SELECT count(*) FROM user_positions WHERE first_run = r.id),"
+		" (SELECT count(*) FROM user_positions WHERE first_run <= r.id"
+		"  AND (end_run IS NULL OR end_run > r.id))"
+		" FROM runs AS r ORDER BY r.id",
+		"1|1100|157|0|0\n2|0|0|1100|1100\n3|1100|157|0|0\n4|0|0|0|0\n");
+	report_expect_rows(path, "SELECT count(*) FROM im_address_changes", "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM new_findings", "0\n");
+	report_expect_rows(path, "SELECT count(*) FROM resolved_findings", "0\n");
+	report_expect_rows(path,
+		"SELECT run_id, json_extract(summary, '$.changes.users_added'),"
+		" json_extract(summary, '$.changes.users_removed') FROM run_summaries"
+		" WHERE run_id > 1 ORDER BY run_id", "2|0|0\n3|0|0\n4|0|0\n");
+
+	struct imaddr_prune_result pruned;
+	struct imaddr_error err = { "" };
+	cr_assert_eq(imaddr_report_prune(path, NULL, 2, -1, &pruned, &err), IMADDR_OK, "%s",
+		     err.message);
+	expect_runs_read_as_fed(path, runs, count, 3);
+	report_expect_rows(path, "SELECT count(*) FROM user_versions", "1100\n");
+	report_expect_rows(path, "SELECT count(*) FROM user_positions", "0\n");
+}
+
+/*
  * Every hash of the label's state changed, as a version of imaddr_hash other
  * than the one that wrote it sees them: the hashes of the state's items,
  * each item 24 bytes after a 16-byte header (report-schema.md).
