@@ -223,6 +223,12 @@ static const char *scope_name(enum imaddr_ldap_scope scope)
  * users-2026-12-01.csv follows users-2026-11-30.csv; a directory's search as
  * an LDAP URL, so that another base or filter is another profile.
  */
+static bool reads_standard_input(const char *path)
+{
+	return !strcmp(path, "-") || !strcmp(path, "/dev/stdin") || !strcmp(path, "/dev/fd/0") ||
+	       !strcmp(path, "/proc/self/fd/0");
+}
+
 static char *derived_label(const struct audit_config *config)
 {
 	struct imaddr_buf label;
@@ -234,8 +240,15 @@ static char *derived_label(const struct audit_config *config)
 			one = imaddr_run_label_for_ldap(input->name, config->ldap.base,
 							scope_name(config->ldap.scope),
 							config->audit.source_filter);
+		else if (reads_standard_input(input->name))
+			/* A pipe has no name: its kind tells a CSV's history from an LDIF's. */
+			one = strdup(input->kind == OPT_LDIF ? "stdin.ldif" : "stdin.csv");
 		else
 			one = imaddr_run_label_for_file(input->name);
+		if (!one) {
+			imaddr_buf_release(&label);
+			return NULL;
+		}
 		imaddr_buf_appendf(&label, "%s%s%s%s", i ? ", " : "",
 				   input->cluster ? input->cluster : "", input->cluster ? ": " : "",
 				   one);
