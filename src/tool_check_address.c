@@ -55,22 +55,35 @@ static void put_str(struct run *run, const char *text)
 /*
  * The address as given, its control characters written \xNN: a tab would
  * add a column and a NUL or line break end one, and every line must stay
- * one address's.
+ * one address's. A backslash is doubled, so that a\x09b given as such
+ * reads apart from a tab.
  */
 static void put_address(struct run *run, const char *address, size_t length)
 {
 	size_t plain = 0;   /* the start of the bytes not put yet */
 	for (size_t i = 0; i < length; i++) {
 		unsigned char byte = (unsigned char)address[i];
-		if (byte >= 0x20 && byte != 0x7f)
+		if (byte >= 0x20 && byte != 0x7f && byte != '\\')
 			continue;
 		char escaped[5];
-		snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
+		if (byte == '\\')
+			memcpy(escaped, "\\\\", 3);
+		else
+			snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
 		put(run, address + plain, i - plain);
-		put(run, escaped, 4);
+		put(run, escaped, strlen(escaped));
 		plain = i + 1;
 	}
 	put(run, address + plain, length - plain);
+}
+
+/* A valid address's form has no control character, but may have a backslash. */
+static void put_form(struct run *run, const char *form)
+{
+	if (form)
+		put_address(run, form, strlen(form));
+	else
+		put(run, "-", 1);
 }
 
 /* One fwrite per address: stdout's lock is taken once, not once a field. */
@@ -94,9 +107,9 @@ static void check_one(const char *address, size_t length, struct run *run)
 	run->line_len = 0;
 	put_address(run, address, length);
 	put(run, "\t", 1);
-	put_str(run, result->canonical ? result->canonical : "-");
+	put_form(run, result->canonical);
 	put(run, "\t", 1);
-	put_str(run, result->unicode ? result->unicode : "-");
+	put_form(run, result->unicode);
 	for (size_t i = 0; i < result->finding_count; i++) {
 		const struct imaddr_address_result_finding *finding = &result->findings[i];
 		put(run, "\t", 1);
