@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,49 @@
  */
 #define PAGE_SIZE 16384
 
+/*
+ * How often a statement that finds the report locked tries again. SQLite's
+ * own busy timeout sleeps on through a ^C until the whole wait (30 s by
+ * default) is over; this one gives up at the next try once a stop is asked.
+ */
+#define LOCK_RETRY_MS 20
+
+static int wait_for_lock(void *timeout_ms, int tries)
+{
+	if (imaddr_stop_requested() || (intptr_t)tries * LOCK_RETRY_MS >= (intptr_t)timeout_ms)
+		return 0;
+	sqlite3_sleep(LOCK_RETRY_MS);
+	return 1;
+}
+
+int imaddr_report_file_wait(sqlite3 *db, int timeout_ms)
+{
+	if (timeout_ms <= 0)
+		return sqlite3_busy_handler(db, NULL, NULL);
+	return sqlite3_busy_handler(db, wait_for_lock, (void *)(intptr_t)timeout_ms);
+}
+
+bool imaddr_report_file_wait_cut_short(sqlite3 *db)
+{
+	int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_OK;
+
+	return (code == SQLITE_BUSY || code == SQLITE_LOCKED) && imaddr_stop_requested();
+}
+
+enum imaddr_status imaddr_report_file_interrupted(const char *path, struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED,
+				"interrupted while waiting for report '%s', which another process holds",
+				path);
+}
+
 enum imaddr_status imaddr_report_file_fail(sqlite3 *db, const char *path, const char *doing,
 					   struct imaddr_error *err)
 {
 	int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_OK;
 
+	if (imaddr_report_file_wait_cut_short(db))
+		return imaddr_report_file_interrupted(path, err);
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
 		return imaddr_error_set(err, IMADDR_ERR_DB,
 					"cannot %s report '%s': %s (another process holds it: "
@@ -125,7 +164,7 @@ enum imaddr_status imaddr_report_file_connect(const char *path, int busy_timeout
 	 * for a run that is committing rather than fail at once.
 	 */
 	if (rc == SQLITE_OK)
-		rc = sqlite3_busy_timeout(*db, busy_timeout_ms);
+		rc = imaddr_report_file_wait(*db, busy_timeout_ms);
 	if (rc != SQLITE_OK)
 		return imaddr_report_file_fail(*db, path, "open", err);
 	/* SQLite falls back to read-only quietly; the run would fail at BEGIN. */
@@ -214,7 +253,7 @@ enum imaddr_status imaddr_report_file_open_read(const char *path, sqlite3 **db,
 	if (rc != SQLITE_OK)
 		return imaddr_error_set(err, IMADDR_ERR_DB, "cannot open the report '%s': %s", path,
 					*db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
-	sqlite3_busy_timeout(*db, 30000);
+	imaddr_report_file_wait(*db, 30000);
 	enum imaddr_status status = imaddr_report_file_check(*db, path, &kind, err);
 	if (status == IMADDR_OK && kind == IMADDR_REPORT_KIND_EMPTY)
 		status = imaddr_error_set(err, IMADDR_ERR_DB, "'%s' is empty: no run to show", path);

@@ -75,9 +75,23 @@ void imaddr_report_file_remove(const char *path);
 int imaddr_report_file_configure(sqlite3 *db);
 
 /**
+ * Makes every statement of `db` that finds the file locked by another
+ * connection retry for up to `timeout_ms` (none when 0 or less), and stop
+ * retrying as soon as imaddr_stop_requested(); returns SQLite's result code.
+ */
+int imaddr_report_file_wait(sqlite3 *db, int timeout_ms);
+
+/** Whether the last statement on `db` failed because a stop cut its wait for a lock short. */
+bool imaddr_report_file_wait_cut_short(sqlite3 *db);
+
+/** Fills `err` with the interruption of a wait for `path`'s lock: IMADDR_ERR_INTERRUPTED. */
+enum imaddr_status imaddr_report_file_interrupted(const char *path, struct imaddr_error *err);
+
+/**
  * Fills `err` with "cannot <doing> report '<path>': <SQLite's message>"
  * and returns IMADDR_ERR_DB, so that a failing call reads `return
- * imaddr_report_file_fail(db, path, "write", err)`.
+ * imaddr_report_file_fail(db, path, "write", err)`; IMADDR_ERR_INTERRUPTED
+ * when a stop cut the statement's wait for a lock short.
  */
 enum imaddr_status imaddr_report_file_fail(sqlite3 *db, const char *path, const char *doing,
 					   struct imaddr_error *err);

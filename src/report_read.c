@@ -26,6 +26,8 @@ static const char *column_text(sqlite3_stmt *stmt, int column)
 enum imaddr_status imaddr_stored_run_error(struct imaddr_stored_run *run,
 					   struct imaddr_error *err)
 {
+	if (imaddr_report_file_wait_cut_short(run->db))
+		return imaddr_report_file_interrupted(run->path, err);
 	return imaddr_error_set(err, IMADDR_ERR_DB, "cannot read the report '%s': %s", run->path,
 				sqlite3_errmsg(run->db));
 }

@@ -196,6 +196,8 @@ int imaddr_report_summary_save(sqlite3 *db, sqlite3_int64 run_id,
 
 static enum imaddr_status read_error(sqlite3 *db, const char *path, struct imaddr_error *err)
 {
+	if (imaddr_report_file_wait_cut_short(db))
+		return imaddr_report_file_interrupted(path, err);
 	return imaddr_error_set(err, IMADDR_ERR_DB, "cannot read the report '%s': %s", path,
 				sqlite3_errmsg(db));
 }

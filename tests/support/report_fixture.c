@@ -62,11 +62,11 @@ void report_expect_rows(const char *path, const char *sql, const char *expected)
 	free(actual);
 }
 
-void report_begin_run(struct imaddr_sink *sink, const char *input)
+enum imaddr_status report_try_begin_run(struct imaddr_sink *sink, const char *input,
+				       struct imaddr_error *err)
 {
 	static struct imaddr_audit_options options;
 	struct imaddr_run_info info = { 0 };
-	struct imaddr_error err = { "" };
 
 	memset(&options, 0, sizeof(options));
 	options.scheme = IMADDR_SCHEME_USERID;
@@ -76,7 +76,14 @@ void report_begin_run(struct imaddr_sink *sink, const char *input)
 	info.options = &options;
 	info.version = "0.1.0";
 	info.started = 1700000000;
-	cr_assert_eq(sink->ops->begin(sink, &info, &err), IMADDR_OK, "%s", err.message);
+	return sink->ops->begin(sink, &info, err);
+}
+
+void report_begin_run(struct imaddr_sink *sink, const char *input)
+{
+	struct imaddr_error err = { "" };
+
+	cr_assert_eq(report_try_begin_run(sink, input, &err), IMADDR_OK, "%s", err.message);
 }
 
 /*

@@ -73,6 +73,9 @@ struct imaddr_sink *report_open_or_null(const char *path, struct imaddr_error *e
 struct imaddr_sink *report_open(const char *path);
 /** Begins a run of `input` (version 0.1.0, started 2023-11-14T22:13:20Z). */
 void report_begin_run(struct imaddr_sink *sink, const char *input);
+/** The same, returning the sink's status instead of asserting it. */
+enum imaddr_status report_try_begin_run(struct imaddr_sink *sink, const char *input,
+				       struct imaddr_error *err);
 /*
  * The fixture's users and findings, from buffers the next one overwrites:
  * the sink must be done with a callback's strings when it returns.

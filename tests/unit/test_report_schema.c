@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "error.h"
 #include "imaddr.h"
 #include "report_fixture.h"
 #include "report_schema.h"
@@ -530,6 +531,31 @@ Test(report_schema, open_waits_for_another_process_to_release_the_report)
 	report_free(sink);
 	expect_released(child);
 	report_count_rows(path, "2|7|6|4\n");
+}
+
+/* A ^C while the run waits for the lock ends the wait, not the whole --wait later. */
+Test(report_schema, a_stop_cuts_the_wait_for_the_report_short)
+{
+	const char *path = path_in_dir("report.sqlite");
+	struct imaddr_error err = { "" };
+	struct imaddr_sink *sink;
+	struct timespec start;
+	pid_t child;
+
+	report_write_run(path, &report_first_run);
+	sink = report_open(path);
+	child = hold_lock(path, 2000);
+	imaddr_stop_request();
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	enum imaddr_status status = report_try_begin_run(sink, report_second_run.input, &err);
+	double waited = seconds_since(&start);
+	cr_expect_eq(status, IMADDR_ERR_INTERRUPTED, "%s", err.message);
+	cr_expect_lt(waited, 1.0, "the stop was seen after %.2f s", waited);
+	cr_expect(strstr(err.message, "interrupted while waiting for report"), "%s", err.message);
+	cr_expect(strstr(err.message, path), "'%s' does not name the report", err.message);
+	report_free(sink);
+	expect_released(child);
+	report_count_rows(path, "1|3|3|2\n");
 }
 
 Test(report_schema, begin_waits_for_another_process_to_release_the_report)
