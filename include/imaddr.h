@@ -639,6 +639,9 @@ enum imaddr_ldap_scope {
 	IMADDR_LDAP_SCOPE_BASE,
 	IMADDR_LDAP_SCOPE_CHILDREN
 };
+/** The scope's name as ldapsearch's -s takes it and an LDAP URL writes it: "sub" for any other value. */
+const char *imaddr_ldap_scope_name(enum imaddr_ldap_scope scope);
+
 enum imaddr_directory_type {
 	IMADDR_DIRECTORY_AD = 0,
 	IMADDR_DIRECTORY_AD_LDS,

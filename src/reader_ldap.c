@@ -239,7 +239,7 @@ static enum imaddr_status read_reference(struct ldap_reader *reader, LDAPMessage
 	return IMADDR_OK;
 }
 
-static const char *scope_name(enum imaddr_ldap_scope scope)
+const char *imaddr_ldap_scope_name(enum imaddr_ldap_scope scope)
 {
 	switch (scope) {
 	case IMADDR_LDAP_SCOPE_ONE: return "one";
@@ -311,7 +311,7 @@ static enum imaddr_status read_result(struct ldap_reader *reader, LDAPMessage *m
 	if (code != LDAP_SUCCESS) {
 		status = imaddr_ldap_session_failure(&reader->session, err, code, diagnostic,
 				      "search of '%s' (scope %s, filter '%s') failed",
-				      reader->search_base, scope_name(reader->options.scope),
+				      reader->search_base, imaddr_ldap_scope_name(reader->options.scope),
 				      reader->filter);
 		goto out;
 	}
@@ -543,7 +543,7 @@ static enum imaddr_status ldap_no_users(struct imaddr_reader *base, struct imadd
 	return imaddr_error_set(err, IMADDR_ERR_INPUT,
 		"%s: no users: the search of '%s' (scope %s, filter '%s') found no entries%s",
 		reader->options.uri, reader->search_base ? reader->search_base : "",
-		scope_name(reader->options.scope), reader->filter,
+		imaddr_ldap_scope_name(reader->options.scope), reader->filter,
 		reader->references ? ", only references to other servers" : "");
 }
 

@@ -207,16 +207,6 @@ static char *input_name(const struct audit_config *config)
 	return name;
 }
 
-static const char *scope_name(enum imaddr_ldap_scope scope)
-{
-	switch (scope) {
-	case IMADDR_LDAP_SCOPE_ONE: return "one";
-	case IMADDR_LDAP_SCOPE_BASE: return "base";
-	case IMADDR_LDAP_SCOPE_CHILDREN: return "children";
-	default: return "sub";
-	}
-}
-
 /*
  * The run's identity, unless --label names it: what tells this source from
  * another (docs/nightly.md). A file's name without its date stamp, so that
@@ -238,7 +228,7 @@ static char *derived_label(const struct audit_config *config)
 		char *one;
 		if (input->kind == OPT_LDAP)
 			one = imaddr_run_label_for_ldap(input->name, config->ldap.base,
-							scope_name(config->ldap.scope),
+							imaddr_ldap_scope_name(config->ldap.scope),
 							config->audit.source_filter);
 		else if (reads_standard_input(input->name))
 			/* A pipe has no name: its kind tells a CSV's history from an LDIF's. */
@@ -265,7 +255,7 @@ static void set_source(struct audit_config *config)
 {
 	if (config->ldap.uri) {
 		config->audit.source_base = config->ldap.base;
-		config->audit.source_scope = scope_name(config->ldap.scope);
+		config->audit.source_scope = imaddr_ldap_scope_name(config->ldap.scope);
 		config->audit.source_filter =
 			config->ldap.filter ? config->ldap.filter
 					    : imaddr_directory_default_filter(config->ldap.directory_type);

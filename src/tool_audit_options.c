@@ -184,6 +184,18 @@ static bool parse_scheme(const char *option, const char *text, enum imaddr_schem
 	return true;
 }
 
+static bool parse_scope(const char *option, const char *text, enum imaddr_ldap_scope *out)
+{
+	for (int scope = IMADDR_LDAP_SCOPE_SUB; scope <= IMADDR_LDAP_SCOPE_CHILDREN; scope++) {
+		if (!strcmp(text, imaddr_ldap_scope_name((enum imaddr_ldap_scope)scope))) {
+			*out = (enum imaddr_ldap_scope)scope;
+			return true;
+		}
+	}
+	tool_error("%s takes base, one, sub or children, not '%s'", option, text);
+	return false;
+}
+
 static bool has_input(const struct audit_config *config, int kind)
 {
 	for (size_t i = 0; i < config->input_count; i++) {
@@ -331,18 +343,8 @@ static int set_option(struct audit_config *config, int id, const char *value, co
 			return TOOL_EXIT_USAGE;
 		break;
 	case OPT_SCOPE:
-		if (!strcmp(value, "sub"))
-			config->ldap.scope = IMADDR_LDAP_SCOPE_SUB;
-		else if (!strcmp(value, "one"))
-			config->ldap.scope = IMADDR_LDAP_SCOPE_ONE;
-		else if (!strcmp(value, "base"))
-			config->ldap.scope = IMADDR_LDAP_SCOPE_BASE;
-		else if (!strcmp(value, "children"))
-			config->ldap.scope = IMADDR_LDAP_SCOPE_CHILDREN;
-		else {
-			tool_error("%s takes base, one, sub or children, not '%s'", what, value);
+		if (!parse_scope(what, value, &config->ldap.scope))
 			return TOOL_EXIT_USAGE;
-		}
 		break;
 	case OPT_SIMPLE: break;   /* ldapsearch's -x: a simple bind is what -D does */
 	case OPT_STARTTLS: config->ldap.starttls = true; break;

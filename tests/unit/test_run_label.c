@@ -48,6 +48,16 @@ Test(run_label, a_directory_search_is_its_ldap_url)
 	free(label);
 }
 
+/* The names ldapsearch's -s takes, which the URL in a label writes. */
+Test(run_label, a_scope_is_named_as_ldapsearch_names_it)
+{
+	cr_expect_str_eq(imaddr_ldap_scope_name(IMADDR_LDAP_SCOPE_SUB), "sub");
+	cr_expect_str_eq(imaddr_ldap_scope_name(IMADDR_LDAP_SCOPE_ONE), "one");
+	cr_expect_str_eq(imaddr_ldap_scope_name(IMADDR_LDAP_SCOPE_BASE), "base");
+	cr_expect_str_eq(imaddr_ldap_scope_name(IMADDR_LDAP_SCOPE_CHILDREN), "children");
+	cr_expect_str_eq(imaddr_ldap_scope_name((enum imaddr_ldap_scope)42), "sub");
+}
+
 Test(run_label, no_changes_without_a_previous_run)
 {
 	struct imaddr_run_changes changes = { .run_id = 1, .users_added = 3 };
