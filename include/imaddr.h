@@ -732,11 +732,17 @@ char *imaddr_ldap_configured_uri(void);
  * docs/ldap.md); *out is then NULL. The options' strings are borrowed,
  * except the password: the reader keeps a copy of its own, which it clears
  * (explicit_bzero) as soon as the bind is done or has failed, so the caller
- * may clear its own as soon as this returns. A reader runs once.
+ * may clear its own as soon as this returns.
  */
 enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
 					   struct imaddr_reader **out, struct imaddr_error *err);
 
+/**
+ * A reader of any kind runs once: it reads its input in the audit it is
+ * given to, and an audit given it again (or twice in one run) fails with
+ * IMADDR_ERR_USAGE, as it would otherwise read nothing. Open the input
+ * again for another run. NULL is fine here.
+ */
 void imaddr_reader_free(struct imaddr_reader *reader);
 
 /* ------------------------------------------------------------------------ */
@@ -762,7 +768,9 @@ void imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink)
  * and feeds the outputs; then finds duplicates and ends the outputs. On
  * failure every output is thrown away, so none is left half-written.
  * `totals` may be NULL. An audit runs once: a second call fails with
- * IMADDR_ERR_USAGE (make a new audit, with its outputs, for each run).
+ * IMADDR_ERR_USAGE (make a new audit, with its outputs, for each run). So
+ * does a NULL `reader` or one that has run (see imaddr_reader_free),
+ * before anything is read: the audit can then still run.
  */
 enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit,
 				    struct imaddr_reader *reader,
@@ -780,7 +788,7 @@ struct imaddr_input {
  * run: the users of every input are checked against each other (a user ID
  * in two clusters is a duplicate, as IM and Presence sees them all), and
  * each user and finding carries its input's cluster. `count` is at least
- * one (else IMADDR_ERR_USAGE).
+ * one and every input has a reader of its own (else IMADDR_ERR_USAGE).
  */
 enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 					   const struct imaddr_input *inputs, size_t count,

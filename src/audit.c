@@ -671,10 +671,22 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 	if (audit->ran)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"an audit runs once: make a new one for another run");
-	if (!count)
+	if (!count || !inputs)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "an audit needs an input");
 	for (size_t i = 0; i < count; i++) {
+		if (!inputs[i].reader)
+			return imaddr_error_set(err, IMADDR_ERR_USAGE, "the reader of input %zu is NULL",
+						i + 1);
+		/* Read again, it would give no one: a wrong "no users" at best. */
+		if (inputs[i].reader->ran)
+			return imaddr_error_set(err, IMADDR_ERR_USAGE, "the reader of input %zu has "
+						"run: a reader runs once, open the input again for "
+						"another run", i + 1);
 		for (size_t j = 0; j < i; j++) {
+			if (inputs[j].reader == inputs[i].reader)
+				return imaddr_error_set(err, IMADDR_ERR_USAGE, "inputs %zu and %zu have "
+							"the same reader: a reader runs once",
+							j + 1, i + 1);
 			if (imaddr_bat_clusters_clash(inputs[j].cluster, inputs[i].cluster))
 				return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"clusters '%s' and '%s' differ only in case or in characters "

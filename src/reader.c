@@ -34,6 +34,10 @@ enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 				     const struct imaddr_reader_request *request,
 				     struct imaddr_error *err)
 {
+	if (reader->ran)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "the %s reader has run: a reader "
+					"runs once", reader->ops->name);
+	reader->ran = true;
 	return reader->ops->run(reader, request, err);
 }
 

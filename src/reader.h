@@ -88,6 +88,8 @@ struct imaddr_reader {
 	/* Set by a reader of a regular file: the audit may then parse it on a
 	 * worker thread (see reader_thread.h). */
 	bool regular_file;
+	/* Set by imaddr_reader_run: a reader reads its input once. */
+	bool ran;
 	/* How the input was read, filled by the reader as it runs (the audit
 	 * adds the roles) and read by the audit once the run is over. */
 	struct imaddr_input_description input;
@@ -101,6 +103,7 @@ struct imaddr_reader {
  */
 FILE *imaddr_reader_open_file(const char *path, bool *regular, struct imaddr_error *err);
 
+/** Runs the reader; IMADDR_ERR_USAGE when it has run before. */
 enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 				     const struct imaddr_reader_request *request,
 				     struct imaddr_error *err);

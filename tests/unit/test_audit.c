@@ -1084,6 +1084,48 @@ Test(audit, runs_once_and_needs_an_input)
 	cr_expect_null(audit);
 }
 
+/*
+ * A reader holds one read of its input: run again, in another audit or
+ * twice in one, it is refused rather than read as an input of no one; a
+ * NULL reader is refused too. The audit stays ready for a proper input.
+ */
+Test(audit, a_reader_runs_once_and_must_be_given)
+{
+	struct imaddr_audit_options options;
+	struct imaddr_audit *first = NULL, *second = NULL;
+	struct imaddr_error err = { "" };
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	char *dir = tempdir_create();
+	char *path = tempdir_write_str(dir, "users.csv", "sAMAccountName\nab\n");
+	struct imaddr_reader *reader, *again;
+	cr_assert_eq(imaddr_csv_reader_open(path, &reader, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_audit_new(&options, &first, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_run(first, reader, NULL, &err), IMADDR_OK, "%s", err.message);
+
+	cr_assert_eq(imaddr_audit_new(&options, &second, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_run(second, reader, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "the reader of input 1 has run: a reader runs once, "
+				      "open the input again for another run");
+	cr_expect_eq(imaddr_audit_run(second, NULL, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "the reader of input 1 is NULL");
+	cr_assert_eq(imaddr_csv_reader_open(path, &again, &err), IMADDR_OK, "%s", err.message);
+	struct imaddr_input twice[] = { { again, "east" }, { again, "west" } };
+	cr_expect_eq(imaddr_audit_run_inputs(second, twice, 2, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "inputs 1 and 2 have the same reader: a reader runs once");
+	cr_expect_eq(imaddr_audit_run_inputs(second, NULL, 1, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "an audit needs an input");
+	/* None of those used up the audit or the reader. */
+	cr_expect_eq(imaddr_audit_run(second, again, NULL, &err), IMADDR_OK, "%s", err.message);
+	imaddr_reader_free(again);
+	imaddr_reader_free(reader);
+	imaddr_audit_free(second);
+	imaddr_audit_free(first);
+	free(path);
+	tempdir_remove(dir);
+	free(dir);
+}
+
 /* The caller gets what the outputs wrote, as the summary prints it. */
 Test(audit, the_caller_is_told_what_the_outputs_wrote)
 {
