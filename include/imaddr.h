@@ -752,8 +752,9 @@ struct imaddr_audit;
 
 /**
  * Creates an audit. Fails with IMADDR_ERR_USAGE when the options are
- * inconsistent (no default domain for the userid scheme, an invalid default
- * domain or IM domain), and with IMADDR_ERR_INPUT, naming the file, line and
+ * inconsistent (a scheme, or today's scheme in a pre-migration run, that is
+ * none of enum imaddr_scheme's values, no default domain for the userid
+ * scheme, an invalid default domain or IM domain), and with IMADDR_ERR_INPUT, naming the file, line and
  * field, when the waivers file cannot be read or has a line that is not a
  * waiver. *out is NULL on failure.
  */

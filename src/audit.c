@@ -38,10 +38,24 @@ void imaddr_audit_options_init(struct imaddr_audit_options *options)
 	imaddr_mapping_init(&options->mapping);
 }
 
+static bool is_scheme(enum imaddr_scheme scheme)
+{
+	return (unsigned)scheme <= IMADDR_SCHEME_DIRECTORY_URI;
+}
+
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err)
 {
 	*out = NULL;
+	/* Anything else would be checked as neither scheme and stored as the URI one. */
+	if (!is_scheme(options->scheme))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the scheme %d is none of enum imaddr_scheme's",
+					(int)options->scheme);
+	if (options->premigration && !is_scheme(options->current_scheme))
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"today's scheme %d is none of enum imaddr_scheme's",
+					(int)options->current_scheme);
 	enum imaddr_status status = imaddr_icu_init(err);
 	if (status != IMADDR_OK)
 		return status;

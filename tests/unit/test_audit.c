@@ -948,6 +948,34 @@ Test(audit, usage_errors)
 	cr_expect(strstr(err.message, "-bad.example"), "%s", err.message);
 }
 
+/*
+ * A scheme is one of the enum's: any other value (a cast, a struct not set
+ * up with imaddr_audit_options_init) would be written to the report as
+ * "directory-uri" while the audit checked it as neither.
+ */
+Test(audit, a_scheme_outside_the_enum_is_refused)
+{
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit = (struct imaddr_audit *)&options;
+	struct imaddr_error err = { "" };
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	options.scheme = (enum imaddr_scheme)2;
+	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "the scheme 2 is none of enum imaddr_scheme's");
+	cr_expect_null(audit);
+	options.scheme = (enum imaddr_scheme)-1;
+	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
+	/* Today's scheme counts in a pre-migration run only. */
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	options.current_scheme = (enum imaddr_scheme)7;
+	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
+	imaddr_audit_free(audit);
+	options.premigration = true;
+	cr_expect_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "today's scheme 7 is none of enum imaddr_scheme's");
+}
+
 static const char shared_mailbox[] =
 	"sAMAccountName,sn,mail\n"
 	"helpdesk,Desk,help@example.com\n"
