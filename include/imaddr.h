@@ -850,15 +850,22 @@ struct imaddr_address_result {
 struct imaddr_address_checker;
 enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **out,
 					      struct imaddr_error *err);
-/** Checks one address as a directory URI and an IM address ("sip:" accepted). */
+/**
+ * Checks one address as a directory URI and an IM address ("sip:" accepted):
+ * the `length` bytes at `address`, which need no NUL. (NULL, 0) is the empty
+ * address, checked as "" is; NULL with another length is a mistake of the
+ * caller's, answered with NULL and nothing read.
+ */
 const struct imaddr_address_result *imaddr_address_checker_check(
 	struct imaddr_address_checker *checker, const char *address, size_t length);
 void imaddr_address_checker_free(struct imaddr_address_checker *checker);
 
 /**
  * Checks one address as a directory URI and as an IM address. A "sip:"
- * prefix is accepted. Fails only when ICU cannot be initialised. The report
- * owns copies of everything; release it with imaddr_address_report_release.
+ * prefix is accepted. (NULL, 0) is the empty address, as for the checker.
+ * Fails with IMADDR_ERR_USAGE for NULL with another length (the report is
+ * then empty), else only when ICU cannot be initialised. The report owns
+ * copies of everything; release it with imaddr_address_report_release.
  */
 enum imaddr_status imaddr_check_address(const char *address, size_t length,
 					struct imaddr_address_report *report,
@@ -869,7 +876,9 @@ void imaddr_address_report_release(struct imaddr_address_report *report);
  * Writes one checked address as a line of JSON (JSON Lines) to `out` (a
  * FILE *): address, canonical, unicode, valid (no error) and findings
  * (code, severity, message, suggestion); see docs/json.md. Bytes that are
- * not UTF-8 become U+FFFD. Fails with IMADDR_ERR_IO when the write fails.
+ * not UTF-8 become U+FFFD. `address` and `length` as for the checker: NULL
+ * with a length other than 0 fails with IMADDR_ERR_USAGE, nothing written.
+ * Fails with IMADDR_ERR_IO when the write fails.
  */
 enum imaddr_status imaddr_address_result_write_json(const char *address, size_t length,
 						    const struct imaddr_address_result *result,

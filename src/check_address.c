@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "error.h"
 #include "icu.h"
 #include "strmap.h"
 
@@ -35,6 +36,11 @@ const struct imaddr_address_result *imaddr_address_checker_check(
 	struct imaddr_address *address = &checker->address;
 	struct imaddr_address_result *result = &checker->result;
 
+	if (!text && length)
+		return NULL;
+	/* (NULL, 0): the empty address, with no NULL for the rules' memcpy. */
+	if (!text)
+		text = "";
 	imaddr_rules_findings_reset(checks);
 	result->canonical = result->unicode = NULL;
 	/* "sip:" is how SIP URIs are written: accepted here without a remark. */
@@ -80,6 +86,12 @@ void imaddr_address_checker_free(struct imaddr_address_checker *checker)
 	free(checker);
 }
 
+static enum imaddr_status null_address(size_t length, struct imaddr_error *err)
+{
+	return imaddr_error_set(err, IMADDR_ERR_USAGE, "no address (NULL) but a length of %zu "
+				"bytes", length);
+}
+
 enum imaddr_status imaddr_check_address(const char *text, size_t length,
 					struct imaddr_address_report *report,
 					struct imaddr_error *err)
@@ -87,6 +99,8 @@ enum imaddr_status imaddr_check_address(const char *text, size_t length,
 	struct imaddr_address_checker *checker;
 
 	memset(report, 0, sizeof(*report));
+	if (!text && length)
+		return null_address(length, err);
 	enum imaddr_status status = imaddr_address_checker_new(&checker, err);
 	if (status != IMADDR_OK)
 		return status;

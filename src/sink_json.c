@@ -159,10 +159,16 @@ enum imaddr_status imaddr_address_result_write_json(const char *address, size_t 
 						    void *out, struct imaddr_error *err)
 {
 	struct imaddr_buf scratch;
+	bool valid = true;
+
+	if (!address && length)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "no address (NULL) but a length "
+					"of %zu bytes", length);
+	if (!address)
+		address = "";
 	json_t *object = imaddr_json_checked(json_object());
 	json_t *findings = imaddr_json_checked(json_array());
 	imaddr_buf_init(&scratch, 0);
-	bool valid = true;
 
 	/* All of it: a NUL inside is U+FFFD, not the end. */
 	imaddr_json_set(object, "address", imaddr_json_bytes(&scratch, address, length));

@@ -2,6 +2,7 @@
  * common case must answer exactly as the general path does. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "imaddr.h"
@@ -186,4 +187,48 @@ Test(check_address, invisible_char_anywhere_in_the_address)
 	cr_expect(reports("j\xe2\x80\x8bsmith@@example.com", "invisible-char"));
 	/* Cached or not, the host's invisible character is found. */
 	cr_expect(reports("y@exa\xc2\xadmple.com", "invisible-char"));
+}
+
+/*
+ * A caller with no address passes (NULL, 0): the empty address, checked as
+ * "" is. NULL with a length is the caller's mistake, refused, not read.
+ */
+Test(check_address, null_is_empty_without_a_length_and_refused_with_one)
+{
+	struct imaddr_address_checker *checker;
+	struct imaddr_address_report report;
+	struct imaddr_error err = { "" };
+	char empty[4096], none[4096];
+	cr_assert_eq(imaddr_address_checker_new(&checker, &err), IMADDR_OK, "%s", err.message);
+	describe(imaddr_address_checker_check(checker, "", 0), empty, sizeof(empty));
+	const struct imaddr_address_result *result = imaddr_address_checker_check(checker, NULL, 0);
+	cr_assert_not_null(result);
+	describe(result, none, sizeof(none));
+	cr_expect_str_eq(none, empty);
+	cr_expect_null(imaddr_address_checker_check(checker, NULL, 5));
+	/* The checker goes on as before. */
+	result = imaddr_address_checker_check(checker, "a@example.com", 13);
+	cr_assert_not_null(result);
+	cr_expect_str_eq(result->canonical, "a@example.com");
+	char *json = NULL;
+	size_t json_size = 0;
+	FILE *out = open_memstream(&json, &json_size);
+	cr_expect_eq(imaddr_address_result_write_json(NULL, 5, result, out, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "no address (NULL) but a length of 5 bytes");
+	fclose(out);
+	cr_expect_eq(json_size, 0);
+	free(json);
+	imaddr_address_checker_free(checker);
+
+	cr_assert_eq(imaddr_check_address(NULL, 0, &report, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_null(report.canonical);
+	cr_assert_eq(report.finding_count, 1);
+	cr_expect_eq(report.findings[0].code, IMADDR_CODE_URI_INVALID);
+	imaddr_address_report_release(&report);
+	cr_expect_eq(imaddr_check_address(NULL, 5, &report, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "no address (NULL) but a length of 5 bytes");
+	cr_expect_eq(report.finding_count, 0);
+	cr_expect_null(report.findings);
+	imaddr_address_report_release(&report);
 }
