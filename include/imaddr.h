@@ -600,7 +600,8 @@ struct imaddr_prune_result {
  * summary still says what it was compared with. Then, when the pages free
  * are a tenth of the report or more, they are given back to the file system
  * (VACUUM); fewer stay for the next runs to fill (docs/report-schema.md,
- * "Pruning old runs"). Fills `result`. Fails with
+ * "Pruning old runs"). Fills `result`, which may be NULL when the caller
+ * does not ask (zeroes on failure). Fails with
  * IMADDR_ERR_USAGE when `label` has no run, IMADDR_ERR_DB when the file is
  * not an imaddr report of this schema or SQLite fails; a failure of the
  * VACUUM leaves the runs removed and says so.

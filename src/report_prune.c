@@ -357,11 +357,14 @@ enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, u
 				       int wait_ms, struct imaddr_prune_result *result,
 				       struct imaddr_error *err)
 {
-	struct prune prune = { NULL, db_path, result, err };
+	struct imaddr_prune_result unasked;
 	enum imaddr_report_kind kind = IMADDR_REPORT_KIND_EMPTY;
 	enum imaddr_status status;
 	uint64_t free_before = 0, free_after = 0;
 
+	if (!result)
+		result = &unasked;
+	struct prune prune = { NULL, db_path, result, err };
 	memset(result, 0, sizeof(*result));
 	if (keep < 1)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,

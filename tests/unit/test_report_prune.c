@@ -263,6 +263,26 @@ Test(report_prune, one_label_alone)
 	free(pruned);
 }
 
+/* A caller that does not ask what was removed passes no result: the prune is the same. */
+Test(report_prune, without_a_result)
+{
+	char *twin = tempdir_path(dir, "twin.sqlite");
+	char *pruned = tempdir_path(dir, "pruned.sqlite");
+	struct imaddr_error err = { "" };
+
+	for (unsigned night = 1; night <= 3; night++)
+		both_nights(twin, pruned, night);
+	cr_assert_eq(imaddr_report_prune(pruned, "west", 1, -1, NULL, &err), IMADDR_OK, "%s",
+		     err.message);
+	report_expect_rows(pruned, "SELECT id, label FROM runs WHERE pruned IS NULL ORDER BY id",
+			   "1|east\n3|east\n5|east\n6|west\n");
+	/* A failure alike. */
+	cr_expect_eq(imaddr_report_prune(pruned, NULL, 0, -1, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_eq(imaddr_report_prune(pruned, "users", 1, -1, NULL, &err), IMADDR_ERR_USAGE);
+	free(twin);
+	free(pruned);
+}
+
 /* The oldest kept run's summary still says what it was compared with. */
 Test(report_prune, the_oldest_kept_run_keeps_its_changes_in_its_summary)
 {
