@@ -472,6 +472,7 @@ enum imaddr_status imaddr_sink_ldif_fixes_open(const char *path, struct imaddr_s
  * changes), and only when something changed: what a nightly run under cron
  * mails. Prints nothing without a report; on a label's first run, which has
  * nothing to compare with, that it is the first and the run's counts.
+ * Fails as imaddr_sink_summary_open does.
  */
 enum imaddr_status imaddr_sink_summary_open_changes(void *out, struct imaddr_sink **sink,
 						    struct imaddr_error *err);
@@ -568,8 +569,8 @@ enum imaddr_status imaddr_report_find_run(const char *db_path, const char *label
  * newest) of the SQLite report at `db_path`, which is only read: what the
  * audit printed for that run, its section "since the previous run"
  * included, without the lines naming the files the other outputs wrote,
- * which the report does not keep. Fails with IMADDR_ERR_USAGE when the
- * report has no such run or no summary of it (a run recorded by an imaddr
+ * which the report does not keep. Fails with IMADDR_ERR_USAGE when `out`
+ * is NULL (before the report is opened), when the report has no such run or no summary of it (a run recorded by an imaddr
  * that kept none), IMADDR_ERR_DB when the file is not an imaddr report of
  * this schema, IMADDR_ERR_IO when `out` cannot be written.
  */
@@ -610,7 +611,10 @@ enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, u
 				       int wait_ms, struct imaddr_prune_result *result,
 				       struct imaddr_error *err);
 
-/** The text summary, printed to `out` (a FILE *) when the run ends. */
+/**
+ * The text summary, printed to `out` (a FILE *) when the run ends. Fails
+ * with IMADDR_ERR_USAGE, *sink NULL, when `out` is NULL.
+ */
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err);
 
@@ -878,8 +882,8 @@ void imaddr_address_report_release(struct imaddr_address_report *report);
  * FILE *): address, canonical, unicode, valid (no error) and findings
  * (code, severity, message, suggestion); see docs/json.md. Bytes that are
  * not UTF-8 become U+FFFD. `address` and `length` as for the checker: NULL
- * with a length other than 0 fails with IMADDR_ERR_USAGE, nothing written.
- * Fails with IMADDR_ERR_IO when the write fails.
+ * with a length other than 0 fails with IMADDR_ERR_USAGE, nothing written,
+ * and so does a NULL `out`. Fails with IMADDR_ERR_IO when the write fails.
  */
 enum imaddr_status imaddr_address_result_write_json(const char *address, size_t length,
 						    const struct imaddr_address_result *result,

@@ -617,6 +617,9 @@ enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_
 	struct stored_run run;
 	sqlite3 *db = NULL;
 
+	if (!out)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the summary needs a stream to print to, not NULL");
 	memset(&run, 0, sizeof(run));
 	imaddr_summary_notes_init(&run.notes);
 	enum imaddr_status status = imaddr_report_file_open_read(db_path, &db, err);

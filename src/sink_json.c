@@ -166,6 +166,9 @@ enum imaddr_status imaddr_address_result_write_json(const char *address, size_t 
 					"of %zu bytes", length);
 	if (!address)
 		address = "";
+	if (!out)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the JSON line needs a stream to write to, not NULL");
 	json_t *object = imaddr_json_checked(json_object());
 	json_t *findings = imaddr_json_checked(json_array());
 	imaddr_buf_init(&scratch, 0);

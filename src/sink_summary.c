@@ -628,6 +628,11 @@ static const struct imaddr_sink_ops summary_ops = {
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err)
 {
+	*sink = NULL;
+	/* Refused now rather than found when the run ends, its work done. */
+	if (!out)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the summary needs a stream to print to, not NULL");
 	struct summary *summary = imaddr_xcalloc(1, sizeof(*summary));
 	summary->base.ops = &summary_ops;
 	summary->out = out;

@@ -232,3 +232,16 @@ Test(check_address, null_is_empty_without_a_length_and_refused_with_one)
 	cr_expect_null(report.findings);
 	imaddr_address_report_release(&report);
 }
+
+Test(check_address, writing_json_needs_a_stream)
+{
+	struct imaddr_address_checker *checker;
+	struct imaddr_error err = { "" };
+	cr_assert_eq(imaddr_address_checker_new(&checker, &err), IMADDR_OK, "%s", err.message);
+	const struct imaddr_address_result *result =
+		imaddr_address_checker_check(checker, "a@example.com", 13);
+	cr_expect_eq(imaddr_address_result_write_json("a@example.com", 13, result, NULL, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "the JSON line needs a stream to write to, not NULL");
+	imaddr_address_checker_free(checker);
+}

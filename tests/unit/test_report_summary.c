@@ -243,3 +243,15 @@ Test(report_summary, bytes_that_are_not_utf8_read_back_as_replacement_characters
 	free(stored);
 	free(report);
 }
+
+/* A NULL stream is refused before the report is opened. */
+Test(report_summary, a_null_stream_is_refused)
+{
+	char *report = tempdir_path(dir, "r.sqlite");
+	struct imaddr_error err = { "" };
+
+	report_write_run(report, &report_first_run);
+	cr_expect_eq(imaddr_report_write_summary(report, 1, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "the summary needs a stream to print to, not NULL");
+	free(report);
+}

@@ -379,3 +379,16 @@ Test(sink_summary, says_waived_0_only_with_a_waivers_file)
 	expect_no_line(text, "waived");
 	free(text);
 }
+
+/* The summary is printed when the run ends: a NULL stream is refused at once, not then. */
+Test(sink_summary, a_null_stream_is_refused)
+{
+	struct imaddr_sink *sink = (struct imaddr_sink *)&sink;
+	struct imaddr_error err = { "" };
+	cr_expect_eq(imaddr_sink_summary_open(NULL, &sink, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "the summary needs a stream to print to, not NULL");
+	cr_expect_null(sink);
+	sink = (struct imaddr_sink *)&sink;
+	cr_expect_eq(imaddr_sink_summary_open_changes(NULL, &sink, &err), IMADDR_ERR_USAGE);
+	cr_expect_null(sink);
+}
