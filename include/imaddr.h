@@ -766,8 +766,14 @@ struct imaddr_audit;
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err);
 
-/** Adds an output; the audit takes it over, also when the run fails. */
-void imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink);
+/**
+ * Adds an output; the audit takes it over, also when the run fails, and
+ * frees it with itself. An output is given once: given again (to this audit
+ * or another, while the first holds it) or NULL, it is refused with
+ * IMADDR_ERR_USAGE, left as it was, and the run fails with IMADDR_ERR_USAGE
+ * saying so. An output whose audit was freed is gone: never give it again.
+ */
+enum imaddr_status imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink);
 
 /**
  * Reads every record from `reader` (which stays the caller's), checks it,

@@ -89,9 +89,23 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 	return IMADDR_OK;
 }
 
-void imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink)
+enum imaddr_status imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink)
 {
+	const char *refused = NULL;
+	/* A NULL is most likely an open that failed unseen: its run would lack an output. */
+	if (!sink)
+		refused = "an output given to the audit was NULL";
+	/* Taken twice, it would be freed twice. */
+	else if (sink->taken)
+		refused = "an output was given to an audit twice";
+	if (refused) {
+		if (!audit->refused_sink)
+			audit->refused_sink = refused;
+		return IMADDR_ERR_USAGE;
+	}
+	sink->taken = true;
 	imaddr_sink_driver_add(&audit->sinks, sink);
+	return IMADDR_OK;
 }
 
 void imaddr_audit_free(struct imaddr_audit *audit)
@@ -681,6 +695,8 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 		.notice = on_notice,
 		.context = audit,
 	};
+	if (audit->refused_sink)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "%s", audit->refused_sink);
 	/* Its spool, indexes and outputs hold one run: a second would mix two. */
 	if (audit->ran)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,

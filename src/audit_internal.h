@@ -55,6 +55,8 @@ struct imaddr_audit {
 	char *role_attribute[IMADDR_ROLE_COUNT];
 	const char *cluster;                      /* the input being read */
 	bool ran;                                 /* imaddr_audit_run_inputs was called */
+	/* Why imaddr_audit_add_sink refused an output, which fails the run; NULL: none. */
+	const char *refused_sink;
 	/* The rules' side of the read: where a file is read, on its thread. */
 	struct imaddr_reader_stage check_stage;
 	uint64_t users_numbered;

@@ -105,6 +105,8 @@ struct imaddr_sink {
 	 * the next run can ask it whether a killed run committed.
 	 */
 	const char *transaction_path;
+	/* Handed to an audit, which frees it: refused by any audit after. */
+	bool taken;
 };
 
 /** The outputs of one run. */

@@ -1154,6 +1154,55 @@ Test(audit, a_reader_runs_once_and_must_be_given)
 	free(dir);
 }
 
+/*
+ * An audit takes an output over once: given again, to it or to another
+ * audit, or given NULL (an open whose failure went unseen), it refuses, and
+ * the run then fails saying why. Each output is freed once (the ASan half).
+ */
+Test(audit, an_output_is_handed_over_once)
+{
+	struct imaddr_audit_options options;
+	struct imaddr_audit *audit = NULL, *other = NULL;
+	struct imaddr_sink *summary = NULL;
+	struct imaddr_error err = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_audit_new(&options, &other, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(imaddr_sink_summary_open(out, &summary, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_add_sink(audit, summary), IMADDR_OK);
+	cr_expect_eq(imaddr_audit_add_sink(audit, summary), IMADDR_ERR_USAGE);
+	cr_expect_eq(imaddr_audit_add_sink(other, summary), IMADDR_ERR_USAGE);
+	imaddr_audit_free(other);
+	cr_expect_eq(imaddr_audit_add_sink(audit, NULL), IMADDR_ERR_USAGE);
+
+	char *dir = tempdir_create();
+	char *path = tempdir_write_str(dir, "users.csv", "sAMAccountName\nab\n");
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(path, &reader, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_run(audit, reader, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "an output was given to an audit twice");
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	fclose(out);
+	cr_expect_eq(len, 0);
+	free(text);
+
+	cr_assert_eq(imaddr_audit_new(&options, &audit, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_add_sink(audit, NULL), IMADDR_ERR_USAGE);
+	cr_assert_eq(imaddr_csv_reader_open(path, &reader, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(imaddr_audit_run(audit, reader, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "an output given to the audit was NULL");
+	imaddr_reader_free(reader);
+	imaddr_audit_free(audit);
+	free(path);
+	tempdir_remove(dir);
+	free(dir);
+}
+
 /* The caller gets what the outputs wrote, as the summary prints it. */
 Test(audit, the_caller_is_told_what_the_outputs_wrote)
 {
