@@ -153,9 +153,13 @@ struct imaddr_mapping {
  * DistinguishedName.
  */
 void imaddr_mapping_init(struct imaddr_mapping *mapping);
-/** Makes `name` the only source of `role`. `name` must outlive the mapping. */
-void imaddr_mapping_set(struct imaddr_mapping *mapping, enum imaddr_role role,
-			const char *name);
+/**
+ * Makes `name` the only source of `role`. `name` must outlive the mapping.
+ * Fails with IMADDR_ERR_USAGE, the mapping untouched, when `role` is none of
+ * enum imaddr_role's values (IMADDR_ROLE_COUNT included).
+ */
+enum imaddr_status imaddr_mapping_set(struct imaddr_mapping *mapping, enum imaddr_role role,
+				      const char *name);
 /** Makes `name` the only CSV column read as the DN. `name` must outlive the mapping. */
 void imaddr_mapping_set_dn(struct imaddr_mapping *mapping, const char *name);
 /** True when `attribute` is the attribute whose values carry a "sip:" prefix. */

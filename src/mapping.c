@@ -29,10 +29,15 @@ void imaddr_mapping_set_dn(struct imaddr_mapping *mapping, const char *name)
 	mapping->dn_names[0] = name;
 }
 
-void imaddr_mapping_set(struct imaddr_mapping *mapping, enum imaddr_role role, const char *name)
+enum imaddr_status imaddr_mapping_set(struct imaddr_mapping *mapping, enum imaddr_role role,
+				      const char *name)
 {
+	/* names[] has a row per role and nothing past: anything else is written elsewhere. */
+	if ((unsigned)role >= IMADDR_ROLE_COUNT)
+		return IMADDR_ERR_USAGE;
 	memset(mapping->names[role], 0, sizeof(mapping->names[role]));
 	mapping->names[role][0] = name;
+	return IMADDR_OK;
 }
 
 bool imaddr_attribute_is_sip_uri(const char *attribute)

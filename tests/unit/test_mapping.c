@@ -45,3 +45,27 @@ Test(mapping, names_roles_and_the_sip_attribute)
 	cr_assert_not(imaddr_attribute_is_sip_uri("mail"));
 	cr_assert_not(imaddr_attribute_is_sip_uri(NULL));
 }
+
+/* A role that is none of the enum's is refused, the mapping (and what lies past it) untouched. */
+Test(mapping, a_role_out_of_range_is_refused)
+{
+	struct {
+		struct imaddr_mapping mapping;
+		const char *after[IMADDR_MAPPING_MAX_NAMES + 1];
+	} guarded;
+	struct imaddr_mapping before;
+	imaddr_mapping_init(&guarded.mapping);
+	for (size_t i = 0; i <= IMADDR_MAPPING_MAX_NAMES; i++)
+		guarded.after[i] = "guard";
+	before = guarded.mapping;
+	cr_expect_eq(imaddr_mapping_set(&guarded.mapping, IMADDR_ROLE_COUNT, "uid"),
+		     IMADDR_ERR_USAGE);
+	cr_expect_eq(imaddr_mapping_set(&guarded.mapping, IMADDR_ROLE_COUNT + 1, "uid"),
+		     IMADDR_ERR_USAGE);
+	cr_expect_eq(imaddr_mapping_set(&guarded.mapping, (enum imaddr_role)-1, "uid"),
+		     IMADDR_ERR_USAGE);
+	cr_expect_eq(memcmp(&guarded.mapping, &before, sizeof(before)), 0);
+	for (size_t i = 0; i <= IMADDR_MAPPING_MAX_NAMES; i++)
+		cr_expect_str_eq(guarded.after[i], "guard");
+	cr_expect_eq(imaddr_mapping_set(&guarded.mapping, IMADDR_ROLE_LAST_NAME, "sn"), IMADDR_OK);
+}
