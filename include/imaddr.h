@@ -18,6 +18,28 @@
  * caller passes one, fill a caller-owned struct imaddr_error with a message
  * naming the file, line or DN and field. A bad record is not an error of the
  * library: it becomes a finding.
+ *
+ * Threads: the library keeps a run's state in the objects the caller holds
+ * (audit, reader, output, address checker), and sets itself up (ICU, the
+ * Unicode tables, SQLite) once, on whichever thread comes first. So:
+ *  - Objects of one run on one thread and those of another on another run
+ *    at once: two audits on two threads, each with its own options, readers
+ *    and outputs, give what each gives alone. Options and the strings they
+ *    borrow are only read, and may be shared by audits that run at once.
+ *    Likewise an address checker per thread, imaddr_check_address, the
+ *    imaddr_report_* functions and the functions on names and codes.
+ *  - One object is never used from two threads at once: not an audit, a
+ *    reader, an output or a checker, nor a mapping or options being set.
+ *    An object may pass from one thread to another between calls.
+ *  - Two runs at once share the files they name, not the memory: a BAT
+ *    file's and a report's runs take turns (wait_ms); a user cache in use
+ *    is left to its run (the other runs without); any other output file,
+ *    and standard input, are for one run at a time.
+ *  - Process-wide: imaddr_audit_request_stop stops every audit in the
+ *    process, and imaddr_set_step_hook is set before any run.
+ * An audit runs threads of its own (a file parsed on one, some outputs on
+ * others) and joins them before imaddr_audit_run returns; an LDAP reader's
+ * progress callback is called on the thread that runs the audit.
  */
 #ifndef IMADDR_H
 #define IMADDR_H

@@ -1,5 +1,6 @@
 /* The audit end to end through the library: one test per finding code. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -881,6 +882,30 @@ static void expect_same_text(const char *a, const char *b, const char *what, siz
 		cr_expect_str_eq(a, b, "%s of %zu", what, i);
 }
 
+/* The same users and findings, in the same order. */
+static void expect_same_capture(const struct capture *x, const struct capture *y)
+{
+	cr_assert_eq(x->user_count, y->user_count);
+	for (size_t i = 0; i < y->user_count; i++) {
+		cr_expect_eq(x->users[i].ordinal, y->users[i].ordinal);
+		expect_same_text(x->users[i].user_id, y->users[i].user_id, "user ID", i);
+		expect_same_text(x->users[i].directory_uri, y->users[i].directory_uri,
+				 "directory URI", i);
+		expect_same_text(x->users[i].im_address, y->users[i].im_address, "IM address", i);
+	}
+	cr_assert_eq(x->finding_count, y->finding_count);
+	for (size_t i = 0; i < y->finding_count; i++) {
+		const struct captured_finding *a = &x->findings[i], *b = &y->findings[i];
+		cr_expect_eq(a->code, b->code, "code of %zu", i);
+		cr_expect_eq(a->ordinal, b->ordinal, "ordinal of %zu", i);
+		cr_expect_eq(a->related_ordinal, b->related_ordinal, "related of %zu", i);
+		expect_same_text(a->field, b->field, "field", i);
+		expect_same_text(a->value, b->value, "value", i);
+		expect_same_text(a->message, b->message, "message", i);
+		expect_same_text(a->suggestion, b->suggestion, "suggestion", i);
+	}
+}
+
 /*
  * A file large enough for many batches: the reader's thread checks some
  * users and hands others to the audit's thread unchecked, as each keeps up.
@@ -907,29 +932,80 @@ Test(audit, a_file_read_on_its_own_thread_gives_what_a_pipe_gives, .timeout = 12
 	cr_assert_eq(threaded->status, IMADDR_OK, "%s", threaded->err.message);
 	cr_assert_eq(alone->status, IMADDR_OK, "%s", alone->err.message);
 	cr_assert_eq(threaded->user_count, 40000);
-	cr_assert_eq(threaded->user_count, alone->user_count);
-	for (size_t i = 0; i < alone->user_count; i++) {
-		cr_expect_eq(threaded->users[i].ordinal, alone->users[i].ordinal);
-		expect_same_text(threaded->users[i].user_id, alone->users[i].user_id, "user ID", i);
-		expect_same_text(threaded->users[i].im_address, alone->users[i].im_address,
-				 "IM address", i);
-	}
 	cr_assert_gt(capture_count(alone, IMADDR_CODE_MAIL_DUPLICATE), 0);
 	cr_assert_gt(capture_count(alone, IMADDR_CODE_DOMAIN_INVALID), 0);
-	cr_assert_eq(threaded->finding_count, alone->finding_count);
-	for (size_t i = 0; i < alone->finding_count; i++) {
-		const struct captured_finding *x = &threaded->findings[i], *y = &alone->findings[i];
-		cr_expect_eq(x->code, y->code, "code of %zu", i);
-		cr_expect_eq(x->ordinal, y->ordinal, "ordinal of %zu", i);
-		cr_expect_eq(x->related_ordinal, y->related_ordinal, "related of %zu", i);
-		expect_same_text(x->field, y->field, "field", i);
-		expect_same_text(x->value, y->value, "value", i);
-		expect_same_text(x->message, y->message, "message", i);
-		expect_same_text(x->suggestion, y->suggestion, "suggestion", i);
-	}
+	expect_same_capture(threaded, alone);
 	capture_free(threaded);
 	capture_free(alone);
 	imaddr_buf_release(&csv);
+}
+
+/* A directory of `users` users with duplicates, look-alikes and bad domains. */
+static char *many_users(int users, const char *domain)
+{
+	struct imaddr_buf csv;
+	imaddr_buf_init(&csv, 0);
+	imaddr_buf_append_str(&csv, "sAMAccountName,mail,givenName,sn\n");
+	for (int i = 0; i < users; i++) {
+		int n = i % 331 == 0 ? i - 1 : i;
+		imaddr_buf_appendf(&csv, "%s%d,%s%d@%s,J\xc3\xbcrgen,Smith\n",
+				   i % 211 == 0 ? "j\xd1\x95mith" : "jsmith", i % 1500 == 0 ? 3 : i,
+				   i % 13 == 0 ? "Ann.Lee" : "ann.lee", n,
+				   i % 5 == 0 ? "m\xc3\xbcnchen.example" : i % 7 == 0 ? "bad..example"
+										: domain);
+	}
+	return imaddr_buf_detach(&csv);
+}
+
+struct threaded_audit {
+	const char *csv;
+	struct imaddr_audit_options options;
+	struct capture *capture;
+};
+
+static void *audit_on_a_thread(void *arg)
+{
+	struct threaded_audit *run = arg;
+	run->capture = capture_audit_csv(run->csv, &run->options);
+	return NULL;
+}
+
+/*
+ * imaddr.h, "Threads": two audits, each with its own options, reader and
+ * outputs, run at once on two threads (each reading its file on a third),
+ * and each gives what it gives alone. They run first in this process, so
+ * that they also race to set up ICU and the shared tables.
+ */
+Test(audit, two_audits_on_two_threads_give_what_each_gives_alone, .timeout = 120)
+{
+	struct threaded_audit runs[2];
+	pthread_t threads[2];
+	char *csv[2] = { many_users(30000, "example.com"), many_users(20000, "example.org") };
+	for (int i = 0; i < 2; i++) {
+		runs[i].csv = csv[i];
+		imaddr_audit_options_init(&runs[i].options);
+		runs[i].capture = NULL;
+	}
+	runs[0].options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	runs[0].options.im_domains = "example.com,m\xc3\xbcnchen.example";
+	runs[1].options.default_domain = "example.org";
+	runs[1].options.premigration = true;
+	runs[1].options.current_scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&threads[i], NULL, audit_on_a_thread, &runs[i]), 0);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_join(threads[i], NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		struct capture *alone = capture_audit_csv(csv[i], &runs[i].options);
+		cr_assert_eq(runs[i].capture->status, IMADDR_OK, "%s", runs[i].capture->err.message);
+		cr_assert_eq(alone->status, IMADDR_OK, "%s", alone->err.message);
+		cr_assert_eq(alone->user_count, i == 0 ? 30000 : 20000);
+		cr_assert_gt(alone->finding_count, 1000);
+		expect_same_capture(runs[i].capture, alone);
+		capture_free(alone);
+		capture_free(runs[i].capture);
+		free(csv[i]);
+	}
 }
 
 Test(audit, usage_errors)
