@@ -48,6 +48,7 @@ static void on_field(void *data, size_t len, void *context)
 	if (reader->status != IMADDR_OK)
 		return;
 	reader->row_started = true;
+	reader->row_has_text |= len > 0 || dropped;
 	/* A row past its cap is only parsed to its end, to find where the next begins. */
 	if (reader->row_too_long_at)
 		return;
@@ -158,6 +159,7 @@ static void reset_row(struct csv_reader *reader)
 	reader->row_bytes = 0;
 	reader->row_too_long_at = 0;
 	reader->row_started = false;
+	reader->row_has_text = false;
 	reader->between_rows = true;
 	imaddr_buf_reset(&reader->row_data);
 }
@@ -173,6 +175,14 @@ static void on_row_end(int terminator, void *context)
 		goto reset;
 	}
 	const char *joined;
+	/*
+	 * Excel saves the rows that once held something, or that a format
+	 * reached, as delimiters alone (";;;;"): no user, and nothing wrong.
+	 */
+	if (!reader->row_has_text) {
+		reader->rows_empty++;
+		goto reset;
+	}
 	if (reader->row_too_long_at) {
 		skip_long_row(reader);
 	} else if ((joined = imaddr_csv_joined_export_line(reader))) {
@@ -496,6 +506,12 @@ static enum imaddr_status csv_no_users(struct imaddr_reader *base, struct imaddr
 			(unsigned long long)(reader->rows_skipped + reader->rows_too_long),
 			(unsigned long long)reader->rows_skipped,
 			(unsigned long long)reader->rows_too_long, IMADDR_CSV_RECORD_MAX);
+	if (reader->rows_empty)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: the header row (line %llu) is followed by delimiters "
+			"alone (%llu empty row%s, as Excel saves them)", reader->path,
+			(unsigned long long)reader->header_line,
+			(unsigned long long)reader->rows_empty, reader->rows_empty == 1 ? "" : "s");
 	return imaddr_error_set(err, IMADDR_ERR_INPUT,
 		"%s: no users: the header row (line %llu) is followed by no rows", reader->path,
 		(unsigned long long)reader->header_line);

@@ -59,10 +59,12 @@ struct csv_reader {
 	char line_end;          /* '\n', or '\r' in a file with classic Mac line ends */
 	uint64_t row_line;
 	bool row_started;       /* a field of the row has ended */
+	bool row_has_text;      /* a field of the row is not empty */
 	bool between_rows;      /* the next non-blank line starts a row */
 	bool header_done;
 	uint64_t rows_skipped;      /* not valid CSV */
 	uint64_t rows_too_long;
+	uint64_t rows_empty;        /* delimiters alone (Excel's ";;;;"): no row at all */
 	uint64_t header_line;  /* not valid CSV: reported and skipped */
 
 	const struct imaddr_reader_request *request;

@@ -1220,6 +1220,64 @@ Test(reader_csv, disabled_accounts_are_left_out)
 	}
 }
 
+/*
+ * Excel saves the rows a format or a deleted value once reached as
+ * delimiters alone: no user, no finding, not an entry skipped.
+ */
+Test(reader_csv, excel_rows_of_delimiters_alone_are_no_rows)
+{
+	static const char *const exports[] = {
+		"sAMAccountName;sn;mail;userAccountControl\r\njs;Smith;js@example.com;512\r\n"
+		";;;\r\nab;Bee;ab@example.com;512\r\n;;;\r\n;;;\r\n",
+		"sAMAccountName,sn,mail,userAccountControl\r\njs,Smith,js@example.com,512\r\n"
+		",,,\r\nab,Bee,ab@example.com,512\r\n\"\",,,\r\n,,,,,,\r\n",
+	};
+	for (size_t i = 0; i < sizeof(exports) / sizeof(*exports); i++) {
+		struct imaddr_mapping mapping;
+		struct imaddr_error err = { "" };
+		struct imaddr_reader *reader;
+		imaddr_mapping_init(&mapping);
+		free(tempdir_write_str(dir, "users.csv", exports[i]));
+		cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK, "%s",
+			     err.message);
+		struct imaddr_reader_request request = {
+			.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
+			.record = on_record, .notice = on_notice, .context = &seen,
+		};
+		forget_seen();
+		cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s",
+			     err.message);
+		expect_lines((uint64_t[]){ 2, 4 }, 2);
+		cr_expect_eq(seen.notice_count, 0, "export %zu", i);
+		cr_expect_eq(reader->input.entries, 2, "export %zu", i);
+		cr_expect_eq(reader->input.entries_skipped, 0, "export %zu", i);
+		imaddr_reader_free(reader);
+	}
+}
+
+/* A file of nothing but Excel's empty rows says so. */
+Test(reader_csv, only_rows_of_delimiters_alone_are_no_users)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_mapping mapping;
+	imaddr_mapping_init(&mapping);
+	free(tempdir_write_str(dir, "users.csv", "sAMAccountName;sn\r\n;\r\n;\r\n"));
+	struct imaddr_reader *reader;
+	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping, .record = on_record, .notice = on_notice, .context = &seen,
+	};
+	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s", err.message);
+	cr_assert_eq(seen.record_count, 0);
+	cr_assert_eq(seen.notice_count, 0);
+	cr_assert_eq(imaddr_reader_no_users(reader, &err), IMADDR_ERR_INPUT);
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected), "%s: no users: the header row (line 1) is followed "
+		 "by delimiters alone (2 empty rows, as Excel saves them)", csv_path);
+	cr_assert_str_eq(err.message, expected);
+	imaddr_reader_free(reader);
+}
+
 /* userAccountControl as scripts write it: decimal with a leading 0, hexadecimal, spaces. */
 Test(reader_csv, user_account_control_in_any_writing)
 {
