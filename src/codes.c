@@ -59,7 +59,7 @@ static const struct code_entry {
 	[IMADDR_CODE_MAIL_NOT_DOT_ATOM] = { "mail-not-dot-atom", IMADDR_SEVERITY_WARNING,
 		"the mail local part is not an RFC 5321 dot-atom; mail and Webex reject it" },
 	[IMADDR_CODE_EXPORT_LOSSY] = { "export-lossy", IMADDR_SEVERITY_WARNING,
-		"a value the export damaged ('?' for letters, a type name for a list); kept out of BAT" },
+		"a value the export damaged ('?' for letters, a type name for a list, Excel's 1.2E+11); kept out of BAT" },
 	[IMADDR_CODE_IM_ADDRESS_CHANGES] = { "im-address-changes", IMADDR_SEVERITY_INFO,
 		"the user's IM address changes with the new scheme or default domain" },
 	[IMADDR_CODE_WAIVER_EXPIRED] = { "waiver-expired", IMADDR_SEVERITY_WARNING,

@@ -403,6 +403,30 @@ static bool is_type_name(const char *value)
 	return !value[length] || !strcmp(value + length, "[]");
 }
 
+/*
+ * A number as Excel writes the cell it took for one, when the cell is not
+ * formatted as text: a long user ID (employeeNumber, a telephone number)
+ * rounded to six digits in scientific notation, '123456789012' as
+ * '1.23457E+11' ('1,23457E+11' where the decimal separator is a comma).
+ */
+static bool is_scientific_notation(const char *value)
+{
+	const char *p = value;
+	if (!p || *p < '0' || *p > '9')
+		return false;
+	p++;
+	if ((*p == '.' || *p == ',') && p[1] >= '0' && p[1] <= '9') {
+		p++;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if ((*p != 'E' && *p != 'e') || p[1] != '+')
+		return false;
+	p += 2;
+	size_t digits = strspn(p, "0123456789");
+	return digits >= 2 && !p[digits];
+}
+
 static void check_lossy_export(struct imaddr_rules_user *rules, const struct imaddr_record *record,
 			       const struct imaddr_user *user)
 {
@@ -420,6 +444,16 @@ static void check_lossy_export(struct imaddr_rules_user *rules, const struct ima
 				"it joined (Select-Object @{n='%s';e={$_.%s -join ';'}}); the user "
 				"is left out of the BAT file", field ? field : imaddr_role_name(roles[i]),
 				values[i], field ? field : "name", field ? field : "name");
+			return;
+		}
+		if (roles[i] == IMADDR_ROLE_USER_ID && is_scientific_notation(values[i])) {
+			imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_EXPORT_LOSSY, field,
+				values[i],
+				"user ID '%.80s' is a number Excel rounded and wrote in scientific "
+				"notation: its digits are lost; export again and open the file in "
+				"Excel with Data > From Text/CSV, the column's type set to Text, "
+				"or format the column as Text before pasting into it; the user is "
+				"left out of the BAT file", values[i]);
 			return;
 		}
 		if (!looks_lossy(values[i]))

@@ -591,6 +591,39 @@ static const struct captured_finding *finding_of(const struct capture *c, enum i
 	return NULL;
 }
 
+/*
+ * Excel writes a long number it was not told is text as it shows it:
+ * 123456789012 becomes 1.23457E+11, the digits gone. A user ID read from
+ * employeeNumber or a telephone number arrives so.
+ */
+Test(audit, export_lossy_for_a_user_id_excel_wrote_in_scientific_notation)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.default_domain = "example.com";
+	imaddr_mapping_set(&options.mapping, IMADDR_ROLE_USER_ID, "employeeNumber");
+	struct capture *c = capture_audit_csv(
+		"employeeNumber;sn;mail\n"
+		"1.23457E+11;Smith;js@example.com\n"
+		"4,93012E+09;Bee;ab@example.com\n"
+		"1E+12;Sea;cs@example.com\n"
+		"123456789012;Dee;dd@example.com\n"
+		"1.5;Eff;ef@example.com\n"
+		"2e5;Gee;gg@example.com\n"
+		"E+12;Aitch;hh@example.com\n", &options);
+	cr_assert_eq(c->status, IMADDR_OK, "%s", c->err.message);
+	expect_code(c, IMADDR_CODE_EXPORT_LOSSY, 3);
+	cr_expect(finding_of(c, IMADDR_CODE_EXPORT_LOSSY, 1));
+	cr_expect(finding_of(c, IMADDR_CODE_EXPORT_LOSSY, 2));
+	cr_expect(finding_of(c, IMADDR_CODE_EXPORT_LOSSY, 3));
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_EXPORT_LOSSY);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->field, "employeeNumber");
+	cr_expect(strstr(f->message, "Excel rounded"), "%s", f->message);
+	cr_expect(strstr(f->message, "Data > From Text/CSV"), "%s", f->message);
+	capture_free(c);
+}
+
 /* Names with no Latin letter left: 'Иван' becomes '????', '王' becomes '?'. */
 Test(audit, export_lossy_for_names_made_of_question_marks)
 {
