@@ -11,6 +11,7 @@
 
 #include "buffer.h"
 #include "decode.h"
+#include "entry_select.h"
 #include "ldap_entry.h"
 #include "ldif_filter.h"
 #include "error.h"
@@ -51,29 +52,13 @@ struct ldif_reader {
 	char problem[200];          /* why the record is skipped */
 	uint64_t records_skipped;   /* records reported as malformed */
 
-	/*
-	 * Which entries are users: the filter given, else the directory type's
-	 * default, the type given or inferred from the first entry that is a
-	 * user under one of the defaults (objectClass user or inetOrgPerson).
-	 */
-	struct imaddr_ldif_filter filter;
-	bool filter_ready;
-	bool filter_given;
-	enum imaddr_directory_type directory_type;
+	/* Which entries are users (entry_select.h). */
+	struct imaddr_entry_select select;
 	struct imaddr_ldif_value *values;   /* the entry's, for the filter */
 	size_t value_cap;
-	uint64_t entries;
-	uint64_t entries_without_class;     /* taken as users: nothing to filter on */
-	uint64_t entries_classless;         /* without objectClass, filtered or not */
 	/* The request's mapping with uid added to the user ID's names, for
 	 * OpenLDAP entries (whose user ID LDAP sync reads from uid). */
 	struct imaddr_mapping openldap_mapping;
-};
-
-static const char *const directory_type_names[] = {
-	[IMADDR_DIRECTORY_AD] = "ad",
-	[IMADDR_DIRECTORY_AD_LDS] = "ad-lds",
-	[IMADDR_DIRECTORY_OPENLDAP] = "openldap",
 };
 
 /* One "type: value" line of a record, folded lines joined. */
@@ -275,39 +260,7 @@ static size_t find_attributes(struct ldif_reader *reader, size_t *dn_index)
 	return i;
 }
 
-static bool has_value(const struct imaddr_ldif_value *values, size_t count, const char *type,
-		      const char *value)
-{
-	for (size_t i = 0; i < count; i++) {
-		if (values[i].type.bv_len == strlen(type) &&
-		    !strncasecmp(values[i].type.bv_val, type, values[i].type.bv_len) &&
-		    (!value || (values[i].value.bv_len == strlen(value) &&
-				!strncasecmp(values[i].value.bv_val, value, strlen(value)))))
-			return true;
-	}
-	return false;
-}
-
-static enum imaddr_status use_directory_type(struct ldif_reader *reader,
-					     enum imaddr_directory_type type, const char *how,
-					     struct imaddr_error *err)
-{
-	reader->directory_type = type;
-	reader->base.input.directory_type = directory_type_names[type];
-	reader->base.input.directory_type_how = how;
-	enum imaddr_status status = imaddr_ldif_filter_init(&reader->filter,
-		imaddr_directory_default_filter(type), err);
-	reader->filter_ready = status == IMADDR_OK;
-	reader->base.input.filter = reader->filter.text;
-	return status;
-}
-
-/*
- * Whether the entry is a user, as LDAP sync would select it. An entry with
- * no objectClass at all (ldapsearch asked for some attributes only: the
- * export's own filter selected it) is taken when no --filter was given,
- * since no default filter can say anything about it.
- */
+/* Whether the entry is a user, as LDAP sync would select it (entry_select.h). */
 static enum imaddr_status select_entry(struct ldif_reader *reader, size_t first_attribute,
 				       bool *selected, struct imaddr_error *err)
 {
@@ -321,41 +274,18 @@ static enum imaddr_status select_entry(struct ldif_reader *reader, size_t first_
 		reader->values[count].type = reader->lines[i].type;
 		reader->values[count].value = reader->lines[i].value;
 	}
-	reader->entries++;
-	reader->base.input.entries = reader->entries;
-	bool has_class = has_value(reader->values, count, "objectClass", NULL);
-	reader->entries_classless += !has_class;
-	*selected = false;
-	if (!has_class && !reader->filter_given) {
-		reader->entries_without_class++;
-		*selected = true;
-		return IMADDR_OK;
-	}
-	if (!reader->filter_ready) {
-		enum imaddr_status status = IMADDR_OK;
-		if (has_value(reader->values, count, "objectClass", "user"))
-			status = use_directory_type(reader,
-				has_value(reader->values, count, "msDS-UserAccountDisabled", NULL)
-					? IMADDR_DIRECTORY_AD_LDS : IMADDR_DIRECTORY_AD,
-				"inferred from the entries", err);
-		else if (has_value(reader->values, count, "objectClass", "inetOrgPerson"))
-			status = use_directory_type(reader, IMADDR_DIRECTORY_OPENLDAP,
-						    "inferred from the entries", err);
-		if (status != IMADDR_OK)
-			return status;
-	}
-	*selected = reader->filter_ready &&
-		    imaddr_ldif_filter_match(&reader->filter, reader->values, count);
-	if (!*selected)
-		reader->base.input.entries_skipped++;
-	return IMADDR_OK;
+	enum imaddr_status status = imaddr_entry_select_entry(&reader->select, reader->values,
+							      count, selected, err);
+	imaddr_entry_select_describe(&reader->select, &reader->base.input);
+	return status;
 }
 
 static const struct imaddr_mapping *entry_mapping(struct ldif_reader *reader,
 						  const struct imaddr_mapping *mapping)
 {
-	if (!reader->filter_ready || reader->filter_given ||
-	    reader->directory_type != IMADDR_DIRECTORY_OPENLDAP)
+	const struct imaddr_entry_select *select = &reader->select;
+	if (!select->filter_ready || select->filter_given ||
+	    select->directory_type != IMADDR_DIRECTORY_OPENLDAP)
 		return mapping;
 	struct imaddr_mapping *copy = &reader->openldap_mapping;
 	*copy = *mapping;
@@ -651,26 +581,27 @@ static enum imaddr_status run(struct imaddr_reader *base,
 static enum imaddr_status ldif_no_users(struct imaddr_reader *base, struct imaddr_error *err)
 {
 	struct ldif_reader *reader = (struct ldif_reader *)base;
-	if (reader->entries && !reader->filter_ready)
+	const struct imaddr_entry_select *select = &reader->select;
+	if (select->entries && !select->filter_ready)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: none of its %llu entries has objectClass user or "
 			"inetOrgPerson, so the directory type cannot be inferred: give "
 			"--directory-type ad|ad-lds|openldap or --filter", reader->path,
-			(unsigned long long)reader->entries);
+			(unsigned long long)select->entries);
 	/* ldapsearch asked for some attributes only writes no objectClass. */
-	if (reader->entries && reader->entries_classless == reader->entries)
+	if (select->entries && select->entries_classless == select->entries)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: none of its %llu entries matches the filter '%s', as none "
 			"has an objectClass (an export of some attributes only): leave out "
 			"--filter, or export objectClass too", reader->path,
-			(unsigned long long)reader->entries, reader->filter.text);
-	if (reader->entries)
+			(unsigned long long)select->entries, select->filter.text);
+	if (select->entries)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: none of its %llu entries matches the filter '%s'%s%s%s",
-			reader->path, (unsigned long long)reader->entries, reader->filter.text,
-			reader->filter_given ? "" : " (directory type ",
-			reader->filter_given ? "" : base->input.directory_type,
-			reader->filter_given ? "" : ", or give --filter)");
+			reader->path, (unsigned long long)select->entries, select->filter.text,
+			select->filter_given ? "" : " (directory type ",
+			select->filter_given ? "" : base->input.directory_type,
+			select->filter_given ? "" : ", or give --filter)");
 	if (reader->records_skipped)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: its %llu lines hold no entry that could be read (%llu "
@@ -686,7 +617,7 @@ static void ldif_reader_free(struct imaddr_reader *base)
 	if (reader->file && reader->file != stdin)
 		fclose(reader->file);
 	imaddr_decoder_release(&reader->decoder);
-	imaddr_ldif_filter_release(&reader->filter);
+	imaddr_entry_select_release(&reader->select);
 	free(reader->values);
 	free(reader->chunk);
 	imaddr_buf_release(&reader->raw);
@@ -728,17 +659,22 @@ enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 		return status;
 	if ((unsigned)options->directory_type > IMADDR_DIRECTORY_OPENLDAP)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "unknown directory type");
-	struct imaddr_ldif_filter filter = { NULL, { 0, NULL } };
-	if (options->filter) {
-		status = imaddr_ldif_filter_init(&filter, *options->filter ? options->filter
+	struct imaddr_entry_select select;
+	imaddr_entry_select_init(&select);
+	if (options->filter)
+		status = imaddr_entry_select_set_filter(&select, *options->filter ? options->filter
 							: "(objectclass=*)", err);
-		if (status != IMADDR_OK)
-			return status;
+	else if (options->directory_type_given)
+		status = imaddr_entry_select_set_type(&select, options->directory_type,
+						      "--directory-type", err);
+	if (status != IMADDR_OK) {
+		imaddr_entry_select_release(&select);
+		return status;
 	}
 	bool regular;
 	FILE *file = imaddr_reader_open_file(path, &regular, err);
 	if (!file) {
-		imaddr_ldif_filter_release(&filter);
+		imaddr_entry_select_release(&select);
 		return IMADDR_ERR_INPUT;
 	}
 	struct ldif_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
@@ -750,18 +686,8 @@ enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 	reader->decoder.file = file;
 	reader->decoder.path = reader->path;
 	reader->base.input.format = "LDIF";
-	if (options->filter) {
-		reader->filter = filter;
-		reader->filter_ready = reader->filter_given = true;
-		reader->base.input.filter = reader->filter.text;
-	} else if (options->directory_type_given) {
-		status = use_directory_type(reader, options->directory_type, "--directory-type",
-					    err);
-		if (status != IMADDR_OK) {
-			imaddr_reader_free(&reader->base);
-			return status;
-		}
-	}
+	reader->select = select;
+	imaddr_entry_select_describe(&reader->select, &reader->base.input);
 	reader->chunk = imaddr_xmalloc(READ_CHUNK);
 	imaddr_buf_init(&reader->raw, IMADDR_LDIF_RECORD_MAX);
 	imaddr_buf_init(&reader->text, 0);
