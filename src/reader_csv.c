@@ -188,10 +188,7 @@ static void on_row_end(int terminator, void *context)
 	} else if ((joined = imaddr_csv_joined_export_line(reader))) {
 		skip_joined_export_line(reader, joined);
 	} else {
-		reader->base.input.entries += reader->base.input.filter != NULL;
-		if (imaddr_csv_account_disabled(reader))
-			reader->base.input.entries_skipped++;
-		else
+		if (imaddr_csv_row_selected(reader))
 			emit_row(reader);
 	}
 reset:
@@ -414,6 +411,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 		reader->role_column[role] = -1;
 	reader->dn_column = -1;
 	reader->enabled_column = reader->control_column = reader->lds_disabled_column = -1;
+	reader->class_column = -1;
 
 	enum imaddr_status status = parser_init(reader, &parser);
 	if (status != IMADDR_OK)
@@ -491,6 +489,19 @@ static enum imaddr_status csv_no_users(struct imaddr_reader *base, struct imaddr
 {
 	struct csv_reader *reader = (struct csv_reader *)base;
 	const struct imaddr_input_description *input = &reader->base.input;
+	const struct imaddr_entry_select *select = &reader->select;
+	if (reader->class_column >= 0 && select->entries && !select->filter_ready)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: none of its %llu rows has objectClass user or "
+			"inetOrgPerson in column '%s' (an export of groups or computers?)",
+			reader->path, (unsigned long long)select->entries,
+			reader->columns[reader->class_column]);
+	if (reader->class_column >= 0 && select->entries &&
+	    select->entries_skipped == select->entries)
+		return imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no users: none of its %llu rows matches the filter '%s' (directory "
+			"type %s)", reader->path, (unsigned long long)select->entries,
+			input->filter, input->directory_type);
 	if (input->entries && input->entries_skipped == input->entries)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: all %llu rows are disabled accounts (%s)", reader->path,
@@ -523,6 +534,9 @@ static void csv_reader_free(struct imaddr_reader *base)
 	if (reader->file && reader->file != stdin)
 		fclose(reader->file);
 	imaddr_decoder_release(&reader->decoder);
+	imaddr_entry_select_release(&reader->select);
+	free(reader->entry_values);
+	free(reader->filter_text);
 	for (size_t i = 0; i < reader->column_count; i++)
 		free(reader->columns[i]);
 	free(reader->columns);
@@ -574,6 +588,7 @@ enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 	reader->decoder.file = file;
 	reader->decoder.path = reader->path;
 	reader->base.input.format = "CSV";
+	imaddr_entry_select_init(&reader->select);
 	imaddr_buf_init(&reader->row_data, 0);
 	*out = &reader->base;
 	return IMADDR_OK;

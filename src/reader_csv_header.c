@@ -20,7 +20,7 @@
 static void mark_kept_columns(struct csv_reader *reader)
 {
 	const int read[] = { reader->dn_column, reader->enabled_column, reader->control_column,
-			     reader->lds_disabled_column };
+			     reader->lds_disabled_column, reader->class_column };
 	reader->kept = imaddr_xcalloc(reader->column_count ? reader->column_count : 1,
 				      sizeof(*reader->kept));
 	for (size_t i = 0; i < sizeof(read) / sizeof(*read); i++) {
@@ -180,12 +180,14 @@ void imaddr_csv_read_header(struct csv_reader *reader)
 	reader->enabled_column = column_of(reader, "Enabled");
 	reader->control_column = column_of(reader, "userAccountControl");
 	reader->lds_disabled_column = column_of(reader, "msDS-UserAccountDisabled");
+	reader->class_column = column_of(reader, "objectClass");
 	if (reader->enabled_column >= 0)
-		reader->base.input.filter = "Enabled is not False";
+		reader->disabled_rule = "Enabled is not False";
 	else if (reader->control_column >= 0)
-		reader->base.input.filter = "userAccountControl without bit 2 (account disabled)";
+		reader->disabled_rule = "userAccountControl without bit 2 (account disabled)";
 	else if (reader->lds_disabled_column >= 0)
-		reader->base.input.filter = "msDS-UserAccountDisabled is not TRUE";
+		reader->disabled_rule = "msDS-UserAccountDisabled is not TRUE";
+	reader->base.input.filter = reader->disabled_rule;
 	mark_kept_columns(reader);
 	reader->base.input.dn_attribute = dn_name;
 	/* BAT lets a Unified CM export list more devices than the header names. */
@@ -267,11 +269,119 @@ static bool control_disables(const struct csv_reader *reader)
 }
 
 /* A disabled account, which Unified CM's LDAP sync leaves out (docs/ldap.md). */
-bool imaddr_csv_account_disabled(const struct csv_reader *reader)
+static bool account_disabled(const struct csv_reader *reader)
 {
 	if (reader->enabled_column >= 0)
 		return cell_is(reader, reader->enabled_column, "False");
 	if (reader->control_column >= 0)
 		return control_disables(reader);
 	return cell_is(reader, reader->lds_disabled_column, "TRUE");
+}
+
+static void add_entry_value(struct csv_reader *reader, size_t *count, const char *type,
+			    const char *value, size_t len)
+{
+	if (*count == reader->entry_value_cap) {
+		reader->entry_value_cap = reader->entry_value_cap ? reader->entry_value_cap * 2 : 16;
+		reader->entry_values = imaddr_xrealloc(reader->entry_values,
+			reader->entry_value_cap * sizeof(*reader->entry_values));
+	}
+	struct imaddr_ldif_value *entry_value = &reader->entry_values[(*count)++];
+	entry_value->type.bv_val = (char *)type;
+	entry_value->type.bv_len = strlen(type);
+	entry_value->value.bv_val = (char *)value;
+	entry_value->value.bv_len = len;
+}
+
+/*
+ * The row as an entry for the filter: its read cells that are not empty
+ * (LDAP has no empty values), under their columns' names; csvde's
+ * "top;person;organizationalPerson;user" as one value per class.
+ */
+static size_t row_as_entry(struct csv_reader *reader)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < reader->cell_count; i++) {
+		const struct cell *cell = &reader->cells[i];
+		if (!imaddr_csv_column_kept(reader, i) || cell->too_long || !cell->len)
+			continue;
+		const char *text = reader->row_data.data + cell->offset;
+		if ((int)i != reader->class_column) {
+			add_entry_value(reader, &count, reader->columns[i], text, cell->len);
+			continue;
+		}
+		for (const char *end = text + cell->len; text < end;) {
+			const char *semicolon = memchr(text, ';', (size_t)(end - text));
+			size_t len = semicolon ? (size_t)(semicolon - text) : (size_t)(end - text);
+			if (len)
+				add_entry_value(reader, &count, reader->columns[i], text, len);
+			text += len + 1;
+		}
+	}
+	return count;
+}
+
+/* Whether `text` names `name`, in any case. */
+static bool names(const char *text, const char *name)
+{
+	size_t len = strlen(name);
+	for (; *text; text++) {
+		if (!strncasecmp(text, name, len))
+			return true;
+	}
+	return false;
+}
+
+static const char *disabled_column_name(const struct csv_reader *reader)
+{
+	int column = reader->enabled_column >= 0 ? reader->enabled_column
+		   : reader->control_column >= 0 ? reader->control_column
+		   : reader->lds_disabled_column;
+	return reader->columns[column];
+}
+
+/*
+ * The selection for the summary: the filter, and the disabled rule beside
+ * it unless the filter already tests its column (AD's userAccountControl).
+ */
+static void describe_selection(struct csv_reader *reader)
+{
+	struct imaddr_input_description *input = &reader->base.input;
+	imaddr_entry_select_describe(&reader->select, input);
+	if (!reader->disabled_rule)
+		return;
+	if (!input->filter) {
+		input->filter = reader->disabled_rule;
+		return;
+	}
+	if (names(input->filter, disabled_column_name(reader)))
+		return;
+	if (!reader->filter_text) {
+		struct imaddr_buf text;
+		imaddr_buf_init(&text, 0);
+		imaddr_buf_appendf(&text, "%s and %s", input->filter, reader->disabled_rule);
+		reader->filter_text = imaddr_buf_detach(&text);
+	}
+	input->filter = reader->filter_text;
+}
+
+bool imaddr_csv_row_selected(struct csv_reader *reader)
+{
+	struct imaddr_input_description *input = &reader->base.input;
+	if (reader->class_column < 0) {
+		input->entries += input->filter != NULL;
+		bool disabled = account_disabled(reader);
+		input->entries_skipped += disabled;
+		return !disabled;
+	}
+	bool selected;
+	size_t count = row_as_entry(reader);
+	reader->status = imaddr_entry_select_entry(&reader->select, reader->entry_values, count,
+						   &selected, reader->err);
+	if (selected && account_disabled(reader)) {
+		imaddr_entry_select_skip(&reader->select);
+		selected = false;
+	}
+	describe_selection(reader);
+	return selected && reader->status == IMADDR_OK;
 }

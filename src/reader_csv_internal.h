@@ -14,6 +14,7 @@
 
 #include "buffer.h"
 #include "decode.h"
+#include "entry_select.h"
 #include "reader.h"
 
 /* The start of the header kept for the message when a column is missing. */
@@ -44,6 +45,17 @@ struct csv_reader {
 	int enabled_column;          /* PowerShell's Enabled: False */
 	int control_column;          /* userAccountControl: bit 2 */
 	int lds_disabled_column;     /* AD LDS's msDS-UserAccountDisabled: TRUE */
+	const char *disabled_rule;   /* what the first of them leaves out, or NULL */
+	/*
+	 * An objectClass column (csvde over a whole domain: groups, computers,
+	 * contacts too): rows are selected as an LDIF's entries are; -1: none,
+	 * every row is a user. csvde joins the classes with ';'.
+	 */
+	int class_column;
+	struct imaddr_entry_select select;
+	struct imaddr_ldif_value *entry_values;   /* the row's, for the filter */
+	size_t entry_value_cap;
+	char *filter_text;           /* the filter and the disabled rule, once both apply */
 	bool *kept;                  /* [column]: its cells are read */
 
 	/* The row being read: cells point into row_data. */
@@ -100,7 +112,13 @@ char imaddr_csv_detect_delimiter(const char *line, size_t len);
 
 const char *imaddr_csv_joined_export_line(const struct csv_reader *reader);
 
-/* Whether the row is a disabled account, which Unified CM's LDAP sync leaves out. */
-bool imaddr_csv_account_disabled(const struct csv_reader *reader);
+/*
+ * Whether the row is a user Unified CM's LDAP sync would read: with an
+ * objectClass column, one the directory type's filter selects
+ * (entry_select.h); and no disabled account. Counts the row in the input
+ * description when there is a filter or a disabled rule. A failure sets
+ * reader->status.
+ */
+bool imaddr_csv_row_selected(struct csv_reader *reader);
 
 #endif /* IMADDR_READER_CSV_INTERNAL_H */

@@ -1278,6 +1278,95 @@ Test(reader_csv, only_rows_of_delimiters_alone_are_no_users)
 	imaddr_reader_free(reader);
 }
 
+/* Opens the CSV text as users.csv and reads it whole, requiring the user ID. */
+static struct imaddr_reader *run_csv_text(const char *text)
+{
+	struct imaddr_mapping mapping;
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	imaddr_mapping_init(&mapping);
+	free(tempdir_write_str(dir, "users.csv", text));
+	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
+		.record = on_record, .notice = on_notice, .context = &seen,
+	};
+	forget_seen();
+	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s", err.message);
+	return reader;
+}
+
+/*
+ * csvde over a whole domain writes every object with its classes joined by
+ * ';': the rows are selected as an LDIF's entries are, the type inferred
+ * from the first user; the domain before it, the group, the computer, the
+ * contact and the disabled account are counted as skipped.
+ */
+Test(reader_csv, csvde_rows_are_selected_by_their_object_classes)
+{
+	struct imaddr_reader *reader = run_csv_text(
+		"DN,objectClass,sAMAccountName,sn,userAccountControl\r\n"
+		"\"DC=example,DC=com\",top;domain;domainDNS,,,\r\n"
+		"\"CN=J,DC=example,DC=com\",top;person;organizationalPerson;user,js,Smith,512\r\n"
+		"\"CN=G,DC=example,DC=com\",top;group,Sales,,\r\n"
+		"\"CN=PC,DC=example,DC=com\",top;person;organizationalPerson;user;computer,PC$,,4096\r\n"
+		"\"CN=D,DC=example,DC=com\",top;person;organizationalPerson;user,dguy,Guy,514\r\n"
+		"\"CN=C,DC=example,DC=com\",top;person;organizationalPerson;contact,,Sea,\r\n"
+		"\"CN=I,DC=example,DC=com\",top;person;organizationalPerson;user;inetOrgPerson,ip,Eye,"
+		"0x200\r\n");
+	expect_lines((uint64_t[]){ 3, 8 }, 2);
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(1, IMADDR_ROLE_USER_ID, "ip");
+	cr_expect_eq(seen.notice_count, 0);
+	cr_expect_eq(reader->input.entries, 7);
+	cr_expect_eq(reader->input.entries_skipped, 5);
+	cr_expect_str_eq(reader->input.directory_type, "ad");
+	cr_expect_str_eq(reader->input.filter,
+			 imaddr_directory_default_filter(IMADDR_DIRECTORY_AD));
+	imaddr_reader_free(reader);
+}
+
+/*
+ * PowerShell's Get-ADObject writes the most specific class alone, and
+ * Enabled, which no default filter tests: both leave rows out, and the
+ * summary names both.
+ */
+Test(reader_csv, powershell_object_class_and_enabled_both_select)
+{
+	struct imaddr_reader *reader = run_csv_text(
+		"SamAccountName,Surname,ObjectClass,Enabled\r\n"
+		"js,Smith,user,True\r\nSales,,group,\r\nPC$,,computer,True\r\n"
+		"dguy,Guy,user,False\r\nab,Bee,user,True\r\n");
+	cr_expect_eq(seen.record_count, 2);
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	expect_value(1, IMADDR_ROLE_USER_ID, "ab");
+	cr_expect_eq(reader->input.entries, 5);
+	cr_expect_eq(reader->input.entries_skipped, 3);
+	char expected[300];
+	snprintf(expected, sizeof(expected), "%s and Enabled is not False",
+		 imaddr_directory_default_filter(IMADDR_DIRECTORY_AD));
+	cr_expect_str_eq(reader->input.filter, expected);
+	imaddr_reader_free(reader);
+}
+
+/* An export of groups and computers alone says why it has no users. */
+Test(reader_csv, object_classes_without_a_user_are_no_users)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader = run_csv_text(
+		"DN,objectClass,sAMAccountName\r\n\"CN=G,DC=x\",top;group,Sales\r\n"
+		"\"CN=PC,DC=x\",top;computer,PC$\r\n");
+	cr_assert_eq(seen.record_count, 0);
+	cr_assert_eq(imaddr_reader_no_users(reader, &err), IMADDR_ERR_INPUT);
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected), "%s: no users: none of its 2 rows has objectClass "
+		 "user or inetOrgPerson in column 'objectClass' (an export of groups or "
+		 "computers?)", csv_path);
+	cr_assert_str_eq(err.message, expected);
+	imaddr_reader_free(reader);
+}
+
 /* userAccountControl as scripts write it: decimal with a leading 0, hexadecimal, spaces. */
 Test(reader_csv, user_account_control_in_any_writing)
 {
