@@ -429,9 +429,11 @@ static enum imaddr_status undefined_byte(struct imaddr_decoder *decoder, const c
 	unsigned char byte = c1 == out && decoder->after_c2 ? (unsigned char)c1[0]
 							    : (unsigned char)c1[1];
 	uint64_t line = decoder->lines + count_newlines(out, (size_t)(c1 - out)) + 1;
+	/* csvde and scripts run in a console write its DOS code page, where 0x81 is 'ü'. */
 	const char *advice = !strcmp(decoder->how, "--encoding")
 		? "is --encoding right? (a DOS code page such as 850 or 437?)"
-		: "give the file's encoding with --encoding";
+		: "give the file's encoding with --encoding (written by a console tool? its "
+		  "DOS code page: --encoding ibm-850, or ibm-437)";
 	return imaddr_error_set(err, IMADDR_ERR_INPUT,
 		"%s:%llu: byte 0x%02X is not a character in %s (%s): %s", decoder->path,
 		(unsigned long long)line, byte, decoder->encoding, decoder->how, advice);

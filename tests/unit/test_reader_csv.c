@@ -1460,6 +1460,24 @@ Test(reader_csv, a_byte_the_encoding_lacks_is_refused_on_its_line)
 	imaddr_buf_release(&csv);
 }
 
+/*
+ * A csvde export run in a console comes in its DOS code page: 850's 'ü' is
+ * 0x81, which Windows-1252, the detector's guess, leaves undefined. The
+ * message names the line and the code pages to give.
+ */
+Test(reader_csv, a_dos_code_page_detected_as_windows_1252_names_it)
+{
+	static const char dos[] = "sAMAccountName,givenName,sn,mail\r\n"
+		"user0,Anna,Smith,anna0@example.com\r\nuser1,Anna,Smith,anna1@example.com\r\n"
+		"jmueller,J\x81rgen,M\x81ller,juergen@example.com\r\n"
+		"fg,Fran\x87ois,Garc\xa1" "a,f@example.com\r\n";
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_csv_encoded(dos, strlen(dos), NULL, &err), IMADDR_ERR_INPUT);
+	cr_expect(strstr(err.message, "users.csv:4: byte 0x81 is not a character in "
+			 "windows-1252"), "%s", err.message);
+	cr_expect(strstr(err.message, "--encoding ibm-850, or ibm-437"), "%s", err.message);
+}
+
 Test(reader_csv, a_byte_windows_1252_leaves_undefined_is_refused)
 {
 	/* 0x81 is 'ü' in the DOS code page 850; ICU would make it U+0081. */
