@@ -549,7 +549,10 @@ enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **
  * The same page for run `run_id` (0: the newest) of the SQLite report at
  * `db_path`, which is only read. Fails with IMADDR_ERR_DB when the file is
  * not an imaddr report of this schema, IMADDR_ERR_USAGE when it has no such
- * run, IMADDR_ERR_IO when the page cannot be written.
+ * run, IMADDR_ERR_IO when the page cannot be written ("cannot write 'path':
+ * why"), IMADDR_ERR_INTERRUPTED when a stop was requested
+ * (imaddr_audit_request_stop) before the page was in place. On failure the
+ * file is as it was.
  */
 enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 					    const char *html_path, struct imaddr_error *err);
@@ -598,7 +601,8 @@ enum imaddr_status imaddr_report_find_run(const char *db_path, const char *label
  * which the report does not keep. Fails with IMADDR_ERR_USAGE when `out`
  * is NULL (before the report is opened), when the report has no such run or no summary of it (a run recorded by an imaddr
  * that kept none), IMADDR_ERR_DB when the file is not an imaddr report of
- * this schema, IMADDR_ERR_IO when `out` cannot be written.
+ * this schema, IMADDR_ERR_IO when `out` cannot be written,
+ * IMADDR_ERR_INTERRUPTED when a stop was requested before it was begun.
  */
 enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_id, void *out,
 					       struct imaddr_error *err);

@@ -57,6 +57,7 @@ enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, cons
 	file->stream_buffer = imaddr_stream_buffer(file->stream, 1 << 16);
 	file->path = imaddr_xstrdup(path);
 	file->temp_path = imaddr_buf_detach(&temp);
+	imaddr_step("output-opened");
 	return IMADDR_OK;
 }
 
@@ -93,6 +94,11 @@ enum imaddr_status imaddr_atomic_file_commit(struct imaddr_atomic_file *file,
 	enum imaddr_status status = imaddr_atomic_file_sync(file, err);
 	if (status != IMADDR_OK)
 		return status;
+	/* The last moment a SIGINT or SIGTERM can still leave the previous file. */
+	if (imaddr_stop_requested()) {
+		imaddr_atomic_file_abort(file);
+		return imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
+	}
 	if (rename(file->temp_path, file->path) != 0) {
 		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s",
 					  file->path, strerror(errno));

@@ -24,7 +24,8 @@ struct imaddr_atomic_file {
  */
 mode_t imaddr_output_mode(mode_t mode);
 
-/** Creates path's temporary sibling (mode 0644 less the umask). */
+/** Creates path's temporary sibling (mode 0644 less the umask); then the step
+ *  "output-opened" (imaddr_step). */
 enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, const char *path,
 					   struct imaddr_error *err);
 /**
@@ -34,8 +35,10 @@ enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, cons
  */
 enum imaddr_status imaddr_atomic_file_sync(struct imaddr_atomic_file *file,
 					   struct imaddr_error *err);
-/** Syncs (when not done yet) and renames the file into place; aborts it on
- *  failure. */
+/**
+ * Syncs (when not done yet) and renames the file into place; aborts it on
+ * failure, and on a stop requested by then (IMADDR_ERR_INTERRUPTED).
+ */
 enum imaddr_status imaddr_atomic_file_commit(struct imaddr_atomic_file *file,
 					     struct imaddr_error *err);
 /** Removes the temporary file; harmless after commit or on a closed file. */

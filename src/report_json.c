@@ -74,6 +74,9 @@ enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
 	if (status == IMADDR_OK)
 		document = stored_document(&run, findings_per_code, &scratch, err, &status);
 	imaddr_stored_run_close(&run);
+	/* Standard output cannot be taken back: a stop is the last word before it. */
+	if (status == IMADDR_OK && to_stdout && imaddr_stop_requested())
+		status = imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
 
 	if (status == IMADDR_OK && to_stdout) {
 		if (!dump(document, stdout) || fflush(stdout) != 0)

@@ -338,6 +338,10 @@ enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		enum imaddr_code code;
 		rc = SQLITE_OK;
+		if (imaddr_stop_requested()) {
+			status = imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
+			break;
+		}
 		if (!imaddr_code_parse(column_text(stmt, 0), &code))
 			continue;
 		struct imaddr_stored_finding stored = { .finding = {

@@ -96,7 +96,8 @@ typedef enum imaddr_status imaddr_stored_finding_fn(void *context,
 /**
  * The run's findings, `wanted` of them in its order, duplicate groups
  * numbered as the audit numbered them. Stops at, and returns, the first
- * status of `fn` other than IMADDR_OK.
+ * status of `fn` other than IMADDR_OK, or IMADDR_ERR_INTERRUPTED at a stop
+ * requested (imaddr_stop_requested).
  */
 enum imaddr_status imaddr_stored_run_findings(struct imaddr_stored_run *run,
 					      const struct imaddr_stored_findings_wanted *wanted,

@@ -632,6 +632,8 @@ enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_
 		status = read_run(db, db_path, &run, err);
 	if (status == IMADDR_OK)
 		status = read_domains(db, db_path, &run, err);
+	if (status == IMADDR_OK && imaddr_stop_requested())
+		status = imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
 	if (status == IMADDR_OK) {
 		read_document(&run);
 		imaddr_summary_print(out, &run.options, &run.totals, &run.notes);

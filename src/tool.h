@@ -22,6 +22,18 @@ void tool_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /** The first message tool_error printed (without "imaddr: "), or NULL. */
 const char *tool_first_error(void);
 /**
+ * SIGINT and SIGTERM ask the library to stop (imaddr_audit_request_stop):
+ * the command then throws its outputs away and exits TOOL_EXIT_INTERRUPTED.
+ */
+void tool_catch_signals(void);
+/**
+ * The tests' hooks on the library's steps (imaddr_set_step_hook):
+ * IMADDR_TEST_KILL_AT=STEP raises SIGKILL at that step (the tests of what a
+ * killed run leaves, tests/cases/kill-*); STEP:TERM and STEP:INT raise that
+ * signal instead.
+ */
+void tool_set_test_hooks(void);
+/**
  * What a prune removed (imaddr prune, audit --keep-runs), `keep` runs kept
  * of each label or of `label`: a line or two to `out`.
  */

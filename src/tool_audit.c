@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,49 +44,6 @@ static int read_password(struct audit_config *config)
 	}
 	config->ldap.password = password->text;
 	return TOOL_EXIT_CLEAN;
-}
-
-/*
- * IMADDR_TEST_KILL_AT=STEP: SIGKILL at that step of the output protocol, for
- * the tests that check what a killed run leaves (tests/cases/kill-*);
- * STEP:TERM and STEP:INT raise that signal instead.
- */
-static const char *kill_step;
-
-static void kill_at_step(const char *step)
-{
-	size_t len = strcspn(kill_step, ":");
-	if (strncmp(step, kill_step, len) || step[len])
-		return;
-	if (!strcmp(kill_step + len, ":TERM"))
-		raise(SIGTERM);
-	else if (!strcmp(kill_step + len, ":INT"))
-		raise(SIGINT);
-	else
-		raise(SIGKILL);
-}
-
-static void set_test_hooks(void)
-{
-	kill_step = getenv("IMADDR_TEST_KILL_AT");
-	if (kill_step && *kill_step)
-		imaddr_set_step_hook(kill_at_step);
-}
-
-static void on_signal(int signal_number)
-{
-	(void)signal_number;
-	imaddr_audit_request_stop();
-}
-
-static void catch_signals(void)
-{
-	struct sigaction action;
-	memset(&action, 0, sizeof(action));
-	action.sa_handler = on_signal;
-	sigemptyset(&action.sa_mask);
-	sigaction(SIGINT, &action, NULL);
-	sigaction(SIGTERM, &action, NULL);
 }
 
 /* The library reports; the program draws, only on a terminal (see open_reader). */
@@ -399,8 +355,8 @@ int tool_audit(int argc, char **argv, struct tool_password *password)
 	if (status == IMADDR_OK)
 		status = add_outputs(&config, audit, &err);
 	if (status == IMADDR_OK) {
-		set_test_hooks();
-		catch_signals();
+		tool_set_test_hooks();
+		tool_catch_signals();
 		status = imaddr_audit_run_inputs(audit, inputs, config.input_count, &totals, &err);
 	}
 	if (status != IMADDR_OK) {

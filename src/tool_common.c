@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,6 +48,44 @@ void tool_error(const char *format, ...)
 const char *tool_first_error(void)
 {
 	return first_error[0] ? first_error : NULL;
+}
+
+static void on_signal(int signal_number)
+{
+	(void)signal_number;
+	imaddr_audit_request_stop();
+}
+
+void tool_catch_signals(void)
+{
+	struct sigaction action;
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_signal;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+}
+
+static const char *kill_step;
+
+static void kill_at_step(const char *step)
+{
+	size_t len = strcspn(kill_step, ":");
+	if (strncmp(step, kill_step, len) || step[len])
+		return;
+	if (!strcmp(kill_step + len, ":TERM"))
+		raise(SIGTERM);
+	else if (!strcmp(kill_step + len, ":INT"))
+		raise(SIGINT);
+	else
+		raise(SIGKILL);
+}
+
+void tool_set_test_hooks(void)
+{
+	kill_step = getenv("IMADDR_TEST_KILL_AT");
+	if (kill_step && *kill_step)
+		imaddr_set_step_hook(kill_at_step);
 }
 
 bool tool_parse_number(const char *option, const char *text, long min, long max, long *out)

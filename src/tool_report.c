@@ -18,7 +18,8 @@ static const char usage[] =
 	"run: the newest, the newest of the label NAME, or run N (runs.id). The\n"
 	"report is only read.\n"
 	"  -h, --help  -V, --version\n"
-	"Exit: 0 done, 2 usage error or no such run, 3 not an imaddr report or I/O failure.\n";
+	"Exit: 0 done, 2 usage error or no such run, 3 not an imaddr report or I/O failure,\n"
+	"130 stopped by SIGINT or SIGTERM (no output left half-written).\n";
 
 int tool_report(int argc, char **argv)
 {
@@ -107,6 +108,9 @@ int tool_report(int argc, char **argv)
 		tool_error("--json-findings needs --json");
 		return TOOL_EXIT_USAGE;
 	}
+	/* As the audit: a stop removes what is not in place yet, and exits 130. */
+	tool_set_test_hooks();
+	tool_catch_signals();
 	enum imaddr_status status = imaddr_report_find_run(db, label, run, &found, &err);
 	if (status == IMADDR_OK && html)
 		status = imaddr_report_write_html(db, found, html, &err);

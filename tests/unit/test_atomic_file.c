@@ -117,6 +117,23 @@ Test(atomic_file, abort_leaves_an_existing_target_untouched_and_removes_the_temp
 	free(path);
 }
 
+/* A SIGINT or SIGTERM before the rename: the previous file stays (imaddr report). */
+Test(atomic_file, a_stop_before_commit_leaves_the_previous_file)
+{
+	struct imaddr_atomic_file file;
+	struct imaddr_error err = { "" };
+	char *path = tempdir_write_str(dir, "page.html", "previous\n");
+	cr_assert_eq(imaddr_atomic_file_open(&file, path, &err), IMADDR_OK, "%s", err.message);
+	fputs("<!DOCTYPE html>\n", file.stream);
+	imaddr_audit_request_stop();
+	cr_assert_eq(imaddr_atomic_file_commit(&file, &err), IMADDR_ERR_INTERRUPTED);
+	cr_expect_str_eq(err.message, "interrupted");
+	expect_file(path, "previous\n");
+	tempdir_expect_listing(dir, "page.html");
+	cr_assert_null(file.temp_path);
+	free(path);
+}
+
 Test(atomic_file, abort_without_a_target_leaves_an_empty_directory)
 {
 	struct imaddr_atomic_file file;
