@@ -61,27 +61,42 @@ enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, cons
 	return IMADDR_OK;
 }
 
+void imaddr_atomic_file_note_errors(struct imaddr_atomic_file *file)
+{
+	if (file->stream && ferror(file->stream) && !file->write_errno)
+		file->write_errno = errno;
+}
+
 enum imaddr_status imaddr_atomic_file_sync(struct imaddr_atomic_file *file,
 					   struct imaddr_error *err)
 {
 	struct stat st;
 	if (!file->stream)
 		return IMADDR_OK;
-	int failed = fflush(file->stream) != 0 || ferror(file->stream) ||
-		     fsync(fileno(file->stream)) != 0;
-	int saved = errno;
-	failed |= fclose(file->stream) != 0;
+	/*
+	 * Each cause as its call leaves it: errno from before would be some
+	 * earlier call's. A write that failed earlier is the cause noted, else
+	 * the flush's of what is pending (a full disk stays full); when stdio
+	 * dropped it all, EIO is all there is to say.
+	 */
+	int error = 0;
+	if (fflush(file->stream) != 0)
+		error = file->write_errno ? file->write_errno : errno ? errno : EIO;
+	else if (ferror(file->stream))
+		error = file->write_errno ? file->write_errno : EIO;
+	else if (fsync(fileno(file->stream)) != 0)
+		error = errno;
+	if (fclose(file->stream) != 0 && !error)
+		error = errno ? errno : EIO;
 	file->stream = NULL;
 	free(file->stream_buffer);
 	file->stream_buffer = NULL;
 	/* A directory in the way would fail the rename after others succeeded. */
-	if (!failed && stat(file->path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		failed = 1;
-		saved = EISDIR;
-	}
-	if (failed) {
+	if (!error && stat(file->path, &st) == 0 && S_ISDIR(st.st_mode))
+		error = EISDIR;
+	if (error) {
 		enum imaddr_status status = imaddr_error_set(err, IMADDR_ERR_IO,
-			"cannot write '%s': %s", file->path, strerror(saved ? saved : errno));
+			"cannot write '%s': %s", file->path, strerror(error));
 		imaddr_atomic_file_abort(file);
 		return status;
 	}

@@ -15,6 +15,7 @@ struct imaddr_atomic_file {
 	char *stream_buffer; /* its stdio buffer */
 	char *path;          /* the final name */
 	char *temp_path;     /* NULL once committed or aborted */
+	int write_errno;     /* the first failed write's (note_errors), 0 while none */
 };
 
 /**
@@ -29,8 +30,16 @@ mode_t imaddr_output_mode(mode_t mode);
 enum imaddr_status imaddr_atomic_file_open(struct imaddr_atomic_file *file, const char *path,
 					   struct imaddr_error *err);
 /**
+ * After a burst of writes that began with errno set to 0: when one of them
+ * failed (the stream's error flag), keeps the errno it left, which a later
+ * call would overwrite, for the commit's message.
+ */
+void imaddr_atomic_file_note_errors(struct imaddr_atomic_file *file);
+/**
  * Flushes, syncs and closes the temporary file, and checks that nothing (a
- * directory) stands in the way of the rename; aborts it on failure. Several
+ * directory) stands in the way of the rename; aborts it on failure, with
+ * "cannot write 'path': why", the why the first failed write's (note_errors)
+ * or the call's that failed, EIO when neither is known. Several
  * files that must appear together are all synced before any is committed.
  */
 enum imaddr_status imaddr_atomic_file_sync(struct imaddr_atomic_file *file,

@@ -31,9 +31,10 @@ static enum imaddr_status finding_row(void *context, const struct imaddr_stored_
  * audit's page lists them. The note above the table counts them, so the
  * rows wait in memory: at most 400 of each code.
  */
-static enum imaddr_status write_findings(struct imaddr_stored_run *run, FILE *out,
-					 struct imaddr_error *err)
+static enum imaddr_status write_findings(struct imaddr_stored_run *run,
+					 struct imaddr_atomic_file *file, struct imaddr_error *err)
 {
+	FILE *out = file->stream;
 	uint64_t total = 0;
 	for (int code = 0; code < IMADDR_CODE_COUNT; code++) {
 		if (code != IMADDR_CODE_IM_ADDRESS_CHANGES)
@@ -55,21 +56,27 @@ static enum imaddr_status write_findings(struct imaddr_stored_run *run, FILE *ou
 		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot hold the page's rows: %s",
 					  strerror(errno));
 	if (status == IMADDR_OK) {
+		errno = 0;
 		imaddr_html_findings_begin(out, &run->totals, listed.count, total);
 		fwrite(rows, 1, size, out);
 		imaddr_html_findings_end(out);
+		imaddr_atomic_file_note_errors(file);
 	}
 	free(rows);
 	return status;
 }
 
-static enum imaddr_status write_plan(struct imaddr_stored_run *run, FILE *out,
-				     struct imaddr_error *err)
+/* The page's writes between SQLite's calls: errno is the page's only within each. */
+static enum imaddr_status write_plan(struct imaddr_stored_run *run,
+				     struct imaddr_atomic_file *file, struct imaddr_error *err)
 {
+	FILE *out = file->stream;
 	sqlite3_stmt *stmt = NULL;
 	uint64_t total = run->totals.by_code[IMADDR_CODE_IM_ADDRESS_CHANGES];
+	errno = 0;
 	imaddr_html_plan_begin(out, total < IMADDR_HTML_PLAN_ROWS ? total : IMADDR_HTML_PLAN_ROWS,
 			       total);
+	imaddr_atomic_file_note_errors(file);
 	int rc = sqlite3_prepare_v2(run->db,
 		"SELECT cluster, line, dn, user_id, im_address_before, im_address, "
 		"im_address_change FROM users AS u WHERE u.run_id = ?1"
@@ -89,10 +96,14 @@ static enum imaddr_status write_plan(struct imaddr_stored_run *run, FILE *out,
 			.after = (const char *)sqlite3_column_text(stmt, 5),
 			.change = (const char *)sqlite3_column_text(stmt, 6),
 		};
+		errno = 0;
 		imaddr_html_plan_row(out, &row);
+		imaddr_atomic_file_note_errors(file);
 	}
 	sqlite3_finalize(stmt);
+	errno = 0;
 	imaddr_html_plan_end(out);
+	imaddr_atomic_file_note_errors(file);
 	return rc == SQLITE_DONE ? IMADDR_OK : imaddr_stored_run_error(run, err);
 }
 
@@ -114,12 +125,16 @@ enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 	if (status == IMADDR_OK) {
 		struct imaddr_run_description page;
 		imaddr_stored_run_describe(&run, &page);
+		errno = 0;
 		imaddr_html_begin(file.stream, &page);
 		imaddr_html_overview(file.stream, &page, &run.totals, NULL);
-		status = write_findings(&run, file.stream, err);
+		imaddr_atomic_file_note_errors(&file);
+		status = write_findings(&run, &file, err);
 		if (status == IMADDR_OK && page.premigration)
-			status = write_plan(&run, file.stream, err);
+			status = write_plan(&run, &file, err);
+		errno = 0;
 		imaddr_html_end(file.stream);
+		imaddr_atomic_file_note_errors(&file);
 	}
 	if (status == IMADDR_OK) {
 		opened = false;

@@ -1,5 +1,7 @@
 #include "report_json.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,10 +51,14 @@ static json_t *stored_document(struct imaddr_stored_run *run, size_t per_code,
 				    listing.findings, scratch);
 }
 
-static bool dump(json_t *document, FILE *out)
+/* 0, or the errno of the write that failed (EIO when none was left). */
+static int dump(json_t *document, FILE *out, bool flush)
 {
-	return json_dumpf(document, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
-	       fputc('\n', out) != EOF;
+	errno = 0;
+	if (json_dumpf(document, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
+	    fputc('\n', out) != EOF && (!flush || fflush(out) == 0))
+		return 0;
+	return errno ? errno : EIO;
 }
 
 enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
@@ -78,16 +84,18 @@ enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
 	if (status == IMADDR_OK && to_stdout && imaddr_stop_requested())
 		status = imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
 
+	int error = 0;
 	if (status == IMADDR_OK && to_stdout) {
-		if (!dump(document, stdout) || fflush(stdout) != 0)
-			status = imaddr_error_set(err, IMADDR_ERR_IO,
-						  "cannot write the JSON to standard output");
+		if ((error = dump(document, stdout, true)))
+			status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the JSON to "
+						  "standard output: %s", strerror(error));
 	} else if (status == IMADDR_OK) {
 		struct imaddr_atomic_file file;
 		status = imaddr_atomic_file_open(&file, json_path, err);
-		if (status == IMADDR_OK && !dump(document, file.stream)) {
+		if (status == IMADDR_OK && (error = dump(document, file.stream, false))) {
 			imaddr_atomic_file_abort(&file);
-			status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s'", json_path);
+			status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s",
+						  json_path, strerror(error));
 		} else if (status == IMADDR_OK) {
 			status = imaddr_atomic_file_commit(&file, err);
 		}

@@ -1,5 +1,6 @@
 #include "report_summary.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -636,10 +637,14 @@ enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_
 		status = imaddr_error_set(err, IMADDR_ERR_INTERRUPTED, "interrupted");
 	if (status == IMADDR_OK) {
 		read_document(&run);
+		/* The first failed write's errno stays for the message (no call sets it to 0). */
+		errno = 0;
 		imaddr_summary_print(out, &run.options, &run.totals, &run.notes);
 		if (fflush(out) != 0 || ferror(out))
 			status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the summary of run "
-						  "%lld", (long long)run.id);
+						  "%lld to %s: %s", (long long)run.id,
+						  imaddr_summary_stream_name(out),
+						  strerror(errno ? errno : EIO));
 	}
 	stored_run_release(&run);
 	sqlite3_close(db);

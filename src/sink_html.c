@@ -92,6 +92,11 @@ static enum imaddr_status finding(struct imaddr_sink *sink, const struct imaddr_
 	return IMADDR_OK;
 }
 
+/*
+ * The rows held in a temporary file, copied to the page: false with errno
+ * when the temporary file fails. A failed write to the page stops the copy
+ * and is the page's (its error flag, staged_file_note_errors).
+ */
 static bool copy_rows(FILE *from, FILE *to)
 {
 	char chunk[1 << 16];
@@ -100,7 +105,7 @@ static bool copy_rows(FILE *from, FILE *to)
 		return false;
 	while ((length = fread(chunk, 1, sizeof(chunk), from)) > 0) {
 		if (fwrite(chunk, 1, length, to) != length)
-			return false;
+			return true;
 	}
 	return !ferror(from);
 }
@@ -114,22 +119,28 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 	struct imaddr_run_description run;
 	char started[IMADDR_RUN_TIME_SIZE];
 	imaddr_run_description_of_run(&run, options, writer->started, started, totals);
+	/* The first failed write's errno stays for the message (no call sets it to 0). */
+	errno = 0;
 	imaddr_html_begin(out, &run);
 	imaddr_html_overview(out, &run, totals, totals->outputs);
 	imaddr_html_findings_begin(out, totals, writer->findings_listed, writer->findings_total);
 	bool copied = copy_rows(writer->findings, out);
+	int temp_errno = copied ? 0 : errno;
 	imaddr_html_findings_end(out);
-	if (options->premigration) {
+	if (copied && options->premigration) {
 		imaddr_html_plan_begin(out, writer->plan_listed, writer->plan_total);
-		copied &= copy_rows(writer->plan, out);
+		copied = copy_rows(writer->plan, out);
+		temp_errno = copied ? 0 : errno;
 		imaddr_html_plan_end(out);
 	}
 	imaddr_html_end(out);
 	if (!copied) {
 		imaddr_staged_file_abort(&writer->file);
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': its temporary files "
-					"in '%s' (TMPDIR) failed", writer->path, imaddr_temp_dir());
+					"in '%s' (TMPDIR) failed: %s", writer->path,
+					imaddr_temp_dir(), strerror(temp_errno ? temp_errno : EIO));
 	}
+	imaddr_staged_file_note_errors(&writer->file);
 	return imaddr_staged_file_prepare(&writer->file, err);
 }
 

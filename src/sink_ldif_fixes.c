@@ -1,5 +1,6 @@
 #include "sink_ldif_fixes.h"
 
+#include <errno.h>
 #include <stdio.h>   /* before ldif.h, which uses FILE without it */
 #include <lber.h>
 #include <ldif.h>
@@ -194,6 +195,8 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 	 * value changed since the audit makes the record fail, not overwrite it.
 	 */
 	FILE *out = fixes->file.stream;
+	/* A failed write's errno, kept for prepare's message. */
+	errno = 0;
 	/* Clusters may sync from different directories: each record says whose it is. */
 	if (user->cluster && !strpbrk(user->cluster, "\r\n"))
 		fprintf(out, "# cluster %s\n", user->cluster);
@@ -205,6 +208,7 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 	put_line(out, "add", user->uri_attribute);
 	put_line(out, user->uri_attribute, value);
 	fputs("-\n\n", out);
+	imaddr_staged_file_note_errors(&fixes->file);
 	fixes->records++;
 	return IMADDR_OK;
 }

@@ -1,5 +1,6 @@
 #include "sink_runbook.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,7 +303,10 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 			      struct imaddr_error *err)
 {
 	struct runbook *runbook = (struct runbook *)sink;
+	/* A failed write's errno, kept for prepare's message. */
+	errno = 0;
 	write_runbook(runbook, totals);
+	imaddr_staged_file_note_errors(&runbook->file);
 	/* Synced under its temporary name; put in place once the report has committed. */
 	return imaddr_staged_file_prepare(&runbook->file, err);
 }

@@ -602,9 +602,15 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 	}
 	/* The run is in place by now; a summary lost (a full disk under cron) still fails it. */
 	if (fflush(summary->out) != 0 || ferror(summary->out))
-		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the summary: %s",
+		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the summary to %s: %s",
+					imaddr_summary_stream_name(summary->out),
 					strerror(errno ? errno : EIO));
 	return IMADDR_OK;
+}
+
+const char *imaddr_summary_stream_name(FILE *out)
+{
+	return out == stdout ? "standard output" : out == stderr ? "standard error" : "its stream";
 }
 
 static void summary_free(struct imaddr_sink *sink)

@@ -84,4 +84,7 @@ void imaddr_summary_print(FILE *out, const struct imaddr_audit_options *options,
 void imaddr_summary_print_changes(FILE *out, const char *input_name,
 				  const struct imaddr_run_changes *changes);
 
+/** "standard output", "standard error", or "its stream" for another: where a summary went. */
+const char *imaddr_summary_stream_name(FILE *out);
+
 #endif /* IMADDR_SINK_SUMMARY_H */

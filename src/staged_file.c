@@ -42,6 +42,7 @@ enum imaddr_status imaddr_staged_file_begin(struct imaddr_staged_file *file,
 							 &fd, err);
 	if (status != IMADDR_OK)
 		return status;
+	file->write_errno = 0;
 	file->stream = fdopen(fd, "w");
 	if (!file->stream) {
 		int saved = errno;
@@ -53,21 +54,39 @@ enum imaddr_status imaddr_staged_file_begin(struct imaddr_staged_file *file,
 	return IMADDR_OK;
 }
 
+void imaddr_staged_file_note_errors(struct imaddr_staged_file *file)
+{
+	if (file->stream && ferror(file->stream) && !file->write_errno)
+		file->write_errno = errno;
+}
+
 enum imaddr_status imaddr_staged_file_prepare(struct imaddr_staged_file *file,
 					      struct imaddr_error *err)
 {
 	FILE *stream = file->stream;
+	int error = 0;
 	file->stream = NULL;
-	errno = 0;
-	bool failed = !stream || fflush(stream) != 0 || ferror(stream) ||
-		      fsync(fileno(stream)) != 0;
-	int saved = errno;
-	if (stream && fclose(stream) != 0 && !saved)
-		saved = errno;
+	/*
+	 * Not errno = 0 first: that would lose the errno of the writes just
+	 * made, and an earlier failure whose buffer stdio dropped flushes
+	 * nothing now, leaving only EIO to say.
+	 */
+	if (!stream) {
+		error = EIO;
+	} else if (fflush(stream) != 0) {
+		error = file->write_errno ? file->write_errno : errno ? errno : EIO;
+	} else if (ferror(stream)) {
+		error = file->write_errno ? file->write_errno : EIO;
+	} else if (fsync(fileno(stream)) != 0) {
+		error = errno;
+	}
+	if (stream && fclose(stream) != 0 && !error)
+		error = errno ? errno : EIO;
+	file->write_errno = 0;
 	enum imaddr_status status = IMADDR_OK;
-	if (failed)
+	if (error)
 		status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s",
-					  file->staging.target, strerror(saved ? saved : EIO));
+					  file->staging.target, strerror(error));
 	if (status == IMADDR_OK)
 		status = imaddr_staging_prepare(&file->staging, file->token, file->report_path,
 						err);

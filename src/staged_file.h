@@ -19,6 +19,7 @@ struct imaddr_staged_file {
 	FILE *stream;          /* write here between begin and prepare */
 	char *token;           /* the run's, for the journal */
 	char *report_path;     /* the report that decides the run, or NULL */
+	int write_errno;       /* the first failed write's (note_errors), 0 while none */
 };
 
 /** Sets up for `target` (borrowed until release); nothing is touched yet. */
@@ -29,7 +30,17 @@ enum imaddr_status imaddr_staged_file_check(const char *target, struct imaddr_er
 enum imaddr_status imaddr_staged_file_begin(struct imaddr_staged_file *file,
 					    const struct imaddr_run_info *info,
 					    struct imaddr_error *err);
-/** Flushes, syncs and closes the stream and writes the journal. */
+/**
+ * After a burst of writes that began with errno set to 0: when one of them
+ * failed (the stream's error flag), keeps the errno it left, which a later
+ * call would overwrite, for prepare's message.
+ */
+void imaddr_staged_file_note_errors(struct imaddr_staged_file *file);
+/**
+ * Flushes, syncs and closes the stream and writes the journal. A write that
+ * failed fails it with "cannot write 'target': why", the why the first
+ * failure's (note_errors, else the flush's), EIO when neither is known.
+ */
 enum imaddr_status imaddr_staged_file_prepare(struct imaddr_staged_file *file,
 					      struct imaddr_error *err);
 /** Puts the file in place, after the report committed. */

@@ -30,7 +30,9 @@ void tool_catch_signals(void);
  * The tests' hooks on the library's steps (imaddr_set_step_hook):
  * IMADDR_TEST_KILL_AT=STEP raises SIGKILL at that step (the tests of what a
  * killed run leaves, tests/cases/kill-*); STEP:TERM and STEP:INT raise that
- * signal instead.
+ * signal instead. IMADDR_TEST_FULL_DISK=PATH: from the first step on (begun
+ * in the audit, output-opened in report), the output PATH's temporary file
+ * writes to /dev/full, as if its disk had filled up (ENOSPC).
  */
 void tool_set_test_hooks(void);
 /**

@@ -1,6 +1,8 @@
 /* What every command of the program shares: exit statuses, messages, option checks. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -81,11 +84,57 @@ static void kill_at_step(const char *step)
 		raise(SIGKILL);
 }
 
+static char *where_file_goes(const char *path);
+
+/* PATH.tmp-: the temporary siblings of IMADDR_TEST_FULL_DISK's file. */
+static char *full_disk_prefix;
+
+/* Every descriptor open on one of them writes to /dev/full from now on. */
+static void fill_disk(void)
+{
+	DIR *fds = opendir("/proc/self/fd");
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	struct dirent *entry;
+	while (fds && full >= 0 && (entry = readdir(fds))) {
+		char link[4096];
+		ssize_t length = readlinkat(dirfd(fds), entry->d_name, link, sizeof(link) - 1);
+		if (length <= 0)
+			continue;
+		link[length] = '\0';
+		if (!strncmp(link, full_disk_prefix, strlen(full_disk_prefix)))
+			dup2(full, atoi(entry->d_name));
+	}
+	if (full >= 0)
+		close(full);
+	if (fds)
+		closedir(fds);
+}
+
+static void at_step(const char *step)
+{
+	if (full_disk_prefix)
+		fill_disk();
+	if (kill_step)
+		kill_at_step(step);
+}
+
 void tool_set_test_hooks(void)
 {
+	const char *full_disk = getenv("IMADDR_TEST_FULL_DISK");
 	kill_step = getenv("IMADDR_TEST_KILL_AT");
-	if (kill_step && *kill_step)
-		imaddr_set_step_hook(kill_at_step);
+	if (kill_step && !*kill_step)
+		kill_step = NULL;
+	if (full_disk && *full_disk) {
+		char *where = where_file_goes(full_disk);
+		size_t size = where ? strlen(where) + sizeof(".tmp-") : 0;
+		free(full_disk_prefix);
+		full_disk_prefix = where ? malloc(size) : NULL;
+		if (full_disk_prefix)
+			snprintf(full_disk_prefix, size, "%s.tmp-", where);
+		free(where);
+	}
+	if (kill_step || full_disk_prefix)
+		imaddr_set_step_hook(at_step);
 }
 
 bool tool_parse_number(const char *option, const char *text, long min, long max, long *out)

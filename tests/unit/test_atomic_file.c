@@ -1,5 +1,7 @@
 /* Output files that appear whole or not at all (src/atomic_file.h). */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +133,56 @@ Test(atomic_file, a_stop_before_commit_leaves_the_previous_file)
 	expect_file(path, "previous\n");
 	tempdir_expect_listing(dir, "page.html");
 	cr_assert_null(file.temp_path);
+	free(path);
+}
+
+/*
+ * The disk fills up under a write larger than the stream's buffer: stdio
+ * drops what failed, so the commit has nothing left to flush, and errno is
+ * some later call's by then.
+ */
+static void fail_a_large_write(struct imaddr_atomic_file *file)
+{
+	static char chunk[200000];
+	int full = open("/dev/full", O_WRONLY);
+	cr_assert_geq(full, 0, "no /dev/full");
+	cr_assert_geq(dup2(full, fileno(file->stream)), 0);
+	close(full);
+	memset(chunk, 'x', sizeof(chunk));
+	errno = 0;
+	cr_assert_neq(fwrite(chunk, 1, sizeof(chunk), file->stream), sizeof(chunk));
+}
+
+Test(atomic_file, a_full_disk_is_named_with_the_write_s_cause)
+{
+	struct imaddr_atomic_file file;
+	struct imaddr_error err = { "" };
+	char *path = tempdir_write_str(dir, "page.html", "previous\n");
+	cr_assert_eq(imaddr_atomic_file_open(&file, path, &err), IMADDR_OK, "%s", err.message);
+	fail_a_large_write(&file);
+	imaddr_atomic_file_note_errors(&file);
+	errno = ENOENT;
+	cr_assert_eq(imaddr_atomic_file_commit(&file, &err), IMADDR_ERR_IO);
+	char expected[4096];
+	snprintf(expected, sizeof(expected), "cannot write '%s': %s", path, strerror(ENOSPC));
+	cr_expect_str_eq(err.message, expected);
+	expect_file(path, "previous\n");
+	tempdir_expect_listing(dir, "page.html");
+	free(path);
+}
+
+/* Unnoted, the cause is unknown: EIO, never the errno another call left. */
+Test(atomic_file, an_unnoted_failed_write_is_no_stale_errno)
+{
+	struct imaddr_atomic_file file;
+	struct imaddr_error err = { "" };
+	char *path = tempdir_path(dir, "page.html");
+	cr_assert_eq(imaddr_atomic_file_open(&file, path, &err), IMADDR_OK, "%s", err.message);
+	fail_a_large_write(&file);
+	errno = ENOENT;
+	cr_assert_eq(imaddr_atomic_file_commit(&file, &err), IMADDR_ERR_IO);
+	cr_expect(!strstr(err.message, strerror(ENOENT)), "%s", err.message);
+	tempdir_expect_listing(dir, "");
 	free(path);
 }
 
