@@ -758,10 +758,23 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 	}
 	else
 		imaddr_sink_driver_abort(&audit->sinks);
-	/* After the outputs: a run that failed leaves the last good run's index. */
-	if (status == IMADDR_OK && imaddr_user_cache_is_open(&audit->cache))
-		status = imaddr_user_cache_commit(&audit->cache, err);
-	if (status != IMADDR_OK)
+	/*
+	 * After the outputs: a run that failed leaves the last good run's index.
+	 * One the report recorded keeps its own, though an output after the
+	 * commit point failed (--json - or the summary on a full disk): the
+	 * label's next run follows this one.
+	 */
+	bool cache_kept = false;
+	if ((status == IMADDR_OK || audit->sinks.decided) &&
+	    imaddr_user_cache_is_open(&audit->cache)) {
+		struct imaddr_error cache_err = { "" };
+		enum imaddr_status cache_status = imaddr_user_cache_commit(
+			&audit->cache, status == IMADDR_OK ? err : &cache_err);
+		cache_kept = cache_status == IMADDR_OK;
+		if (status == IMADDR_OK)
+			status = cache_status;
+	}
+	if (status != IMADDR_OK && !cache_kept)
 		discard_cache(audit);
 	if (status == IMADDR_OK && totals) {
 		*totals = audit->totals;

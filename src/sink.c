@@ -51,6 +51,7 @@ void imaddr_sink_driver_init(struct imaddr_sink_driver *driver)
 	driver->begun = 0;
 	driver->final_pass = false;
 	driver->decider = 0;
+	driver->decided = false;
 	driver->replay_all = false;
 	driver->selective = false;
 	driver->replay_outputs = 0;
@@ -393,6 +394,7 @@ enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 		imaddr_sink_driver_abort(driver);
 		return status;
 	}
+	driver->decided = true;
 	imaddr_step("decided");
 	/* Past the commit point: every output is committed, whatever fails; last the last. */
 	for (size_t i = 0; i < 2 * driver->count; i++) {

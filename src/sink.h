@@ -134,6 +134,7 @@ struct imaddr_sink_driver {
 	uint8_t *replay;
 	uint64_t replay_size;
 	size_t decider;                   /* the slot whose commit decides; count if none */
+	bool decided;                     /* past the commit point: the run is recorded */
 	struct imaddr_run_totals told;    /* the totals the last outputs end with */
 	char *notes;                      /* told.outputs, owned */
 	char *run_notes;                  /* lines the run adds after the outputs' own */
@@ -195,8 +196,8 @@ bool imaddr_sink_driver_replays(const struct imaddr_sink_driver *driver, uint64_
  * IMADDR_SINK_LAST, with what the others wrote. Nothing is in place yet: a
  * failure (or a stop requested) so far aborts every output. Then the
  * deciding output commits, and after it the others. A failure after the
- * commit point is returned, and the journals left finish the switch on the
- * next run.
+ * commit point is returned, with driver->decided set (the run is recorded),
+ * and the journals left finish the switch on the next run.
  */
 enum imaddr_status imaddr_sink_driver_end(struct imaddr_sink_driver *driver,
 					  imaddr_sink_replay_fn *replay, void *replay_context,
