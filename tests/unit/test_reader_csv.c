@@ -1176,6 +1176,25 @@ Test(reader_csv, a_second_export_joined_on_is_no_users)
 	imaddr_buf_release(&csv);
 }
 
+/* Opens the CSV text as users.csv and reads it whole, requiring the user ID. */
+static struct imaddr_reader *run_csv_text(const char *text)
+{
+	struct imaddr_mapping mapping;
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	imaddr_mapping_init(&mapping);
+	free(tempdir_write_str(dir, "users.csv", text));
+	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	struct imaddr_reader_request request = {
+		.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
+		.record = on_record, .notice = on_notice, .context = &seen,
+	};
+	forget_seen();
+	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s", err.message);
+	return reader;
+}
+
 /*
  * Disabled accounts, which Unified CM's LDAP sync leaves out, are left out
  * of a CSV as of an LDIF: PowerShell's Enabled, csvde's userAccountControl
@@ -1196,20 +1215,7 @@ Test(reader_csv, disabled_accounts_are_left_out)
 		  "A,Bee,,ab\r\n", "msDS-UserAccountDisabled is not TRUE" },
 	};
 	for (size_t i = 0; i < sizeof(exports) / sizeof(*exports); i++) {
-		struct imaddr_mapping mapping;
-		struct imaddr_error err = { "" };
-		struct imaddr_reader *reader;
-		imaddr_mapping_init(&mapping);
-		free(tempdir_write_str(dir, "users.csv", exports[i].csv));
-		cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK, "%s",
-			     err.message);
-		struct imaddr_reader_request request = {
-			.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
-			.record = on_record, .notice = on_notice, .context = &seen,
-		};
-		forget_seen();
-		cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s",
-			     err.message);
+		struct imaddr_reader *reader = run_csv_text(exports[i].csv);
 		cr_expect_eq(seen.record_count, 2, "export %zu", i);
 		expect_value(0, IMADDR_ROLE_USER_ID, "js");
 		expect_value(1, IMADDR_ROLE_USER_ID, "ab");
@@ -1233,20 +1239,7 @@ Test(reader_csv, excel_rows_of_delimiters_alone_are_no_rows)
 		",,,\r\nab,Bee,ab@example.com,512\r\n\"\",,,\r\n,,,,,,\r\n",
 	};
 	for (size_t i = 0; i < sizeof(exports) / sizeof(*exports); i++) {
-		struct imaddr_mapping mapping;
-		struct imaddr_error err = { "" };
-		struct imaddr_reader *reader;
-		imaddr_mapping_init(&mapping);
-		free(tempdir_write_str(dir, "users.csv", exports[i]));
-		cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK, "%s",
-			     err.message);
-		struct imaddr_reader_request request = {
-			.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
-			.record = on_record, .notice = on_notice, .context = &seen,
-		};
-		forget_seen();
-		cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s",
-			     err.message);
+		struct imaddr_reader *reader = run_csv_text(exports[i]);
 		expect_lines((uint64_t[]){ 2, 4 }, 2);
 		cr_expect_eq(seen.notice_count, 0, "export %zu", i);
 		cr_expect_eq(reader->input.entries, 2, "export %zu", i);
@@ -1276,25 +1269,6 @@ Test(reader_csv, only_rows_of_delimiters_alone_are_no_users)
 		 "by delimiters alone (2 empty rows, as Excel saves them)", csv_path);
 	cr_assert_str_eq(err.message, expected);
 	imaddr_reader_free(reader);
-}
-
-/* Opens the CSV text as users.csv and reads it whole, requiring the user ID. */
-static struct imaddr_reader *run_csv_text(const char *text)
-{
-	struct imaddr_mapping mapping;
-	struct imaddr_error err = { "" };
-	struct imaddr_reader *reader;
-	imaddr_mapping_init(&mapping);
-	free(tempdir_write_str(dir, "users.csv", text));
-	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK, "%s",
-		     err.message);
-	struct imaddr_reader_request request = {
-		.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
-		.record = on_record, .notice = on_notice, .context = &seen,
-	};
-	forget_seen();
-	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s", err.message);
-	return reader;
 }
 
 /*
