@@ -3,6 +3,7 @@
  * the delimiter; and what the columns make of a row (a disabled account, a
  * second export's header).
  */
+#define _GNU_SOURCE   /* strcasestr */
 #include "reader_csv_internal.h"
 
 #include <csv.h>
@@ -321,17 +322,6 @@ static size_t row_as_entry(struct csv_reader *reader)
 	return count;
 }
 
-/* Whether `text` names `name`, in any case. */
-static bool names(const char *text, const char *name)
-{
-	size_t len = strlen(name);
-	for (; *text; text++) {
-		if (!strncasecmp(text, name, len))
-			return true;
-	}
-	return false;
-}
-
 static const char *disabled_column_name(const struct csv_reader *reader)
 {
 	int column = reader->enabled_column >= 0 ? reader->enabled_column
@@ -354,12 +344,14 @@ static void describe_selection(struct csv_reader *reader)
 		input->filter = reader->disabled_rule;
 		return;
 	}
-	if (names(input->filter, disabled_column_name(reader)))
-		return;
+	/* The filter is final once ready: its text is made on the first row it decides. */
 	if (!reader->filter_text) {
 		struct imaddr_buf text;
 		imaddr_buf_init(&text, 0);
-		imaddr_buf_appendf(&text, "%s and %s", input->filter, reader->disabled_rule);
+		if (strcasestr(input->filter, disabled_column_name(reader)))
+			imaddr_buf_append_str(&text, input->filter);
+		else
+			imaddr_buf_appendf(&text, "%s and %s", input->filter, reader->disabled_rule);
 		reader->filter_text = imaddr_buf_detach(&text);
 	}
 	input->filter = reader->filter_text;
