@@ -1,5 +1,7 @@
 #include "json_document.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,4 +248,13 @@ json_t *imaddr_json_document(const struct imaddr_run_description *run,
 	imaddr_json_set(document, "findings_per_code", imaddr_json_count(per_code));
 	imaddr_json_set(document, "findings", findings);
 	return document;
+}
+
+int imaddr_json_document_write(json_t *document, FILE *out, bool flush)
+{
+	errno = 0;
+	if (json_dumpf(document, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
+	    fputc('\n', out) != EOF && (!flush || fflush(out) == 0))
+		return 0;
+	return errno ? errno : EIO;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -32,5 +33,11 @@ json_t *imaddr_json_document(const struct imaddr_run_description *run,
 			     const struct imaddr_run_totals *totals,
 			     const uint64_t listed[IMADDR_CODE_COUNT], size_t per_code,
 			     json_t *findings, struct imaddr_buf *scratch);
+
+/**
+ * Writes the document, indented, and a newline to `out`, flushed when
+ * `flush`: 0, or the errno of the write that failed (EIO when none is left).
+ */
+int imaddr_json_document_write(json_t *document, FILE *out, bool flush);
 
 #endif /* IMADDR_JSON_DOCUMENT_H */

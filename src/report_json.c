@@ -1,7 +1,5 @@
 #include "report_json.h"
 
-#include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,16 +49,6 @@ static json_t *stored_document(struct imaddr_stored_run *run, size_t per_code,
 				    listing.findings, scratch);
 }
 
-/* 0, or the errno of the write that failed (EIO when none was left). */
-static int dump(json_t *document, FILE *out, bool flush)
-{
-	errno = 0;
-	if (json_dumpf(document, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
-	    fputc('\n', out) != EOF && (!flush || fflush(out) == 0))
-		return 0;
-	return errno ? errno : EIO;
-}
-
 enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
 					    const char *json_path, size_t findings_per_code,
 					    struct imaddr_error *err)
@@ -86,13 +74,13 @@ enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
 
 	int error = 0;
 	if (status == IMADDR_OK && to_stdout) {
-		if ((error = dump(document, stdout, true)))
+		if ((error = imaddr_json_document_write(document, stdout, true)))
 			status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the JSON to "
 						  "standard output: %s", strerror(error));
 	} else if (status == IMADDR_OK) {
 		struct imaddr_atomic_file file;
 		status = imaddr_atomic_file_open(&file, json_path, err);
-		if (status == IMADDR_OK && (error = dump(document, file.stream, false))) {
+		if (status == IMADDR_OK && (error = imaddr_json_document_write(document, file.stream, false))) {
 			imaddr_atomic_file_abort(&file);
 			status = imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s",
 						  json_path, strerror(error));

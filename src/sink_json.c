@@ -69,15 +69,12 @@ static enum imaddr_status end(struct imaddr_sink *sink, const struct imaddr_run_
 		return IMADDR_OK;
 	}
 	FILE *out = writer->file.stream;
-	errno = 0;
-	int failed = json_dumpf(document, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0;
-	failed |= fputc('\n', out) == EOF;
-	int error = errno;
+	int error = imaddr_json_document_write(document, out, false);
 	json_decref(document);
-	if (failed) {
+	if (error) {
 		imaddr_staged_file_abort(&writer->file);
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write '%s': %s", writer->path,
-					strerror(error ? error : EIO));
+					strerror(error));
 	}
 	return imaddr_staged_file_prepare(&writer->file, err);
 }
@@ -87,16 +84,12 @@ static enum imaddr_status commit(struct imaddr_sink *sink, struct imaddr_error *
 	struct json_writer *writer = (struct json_writer *)sink;
 	if (!writer->document)
 		return imaddr_staged_file_commit(&writer->file, err);
-	errno = 0;
-	int failed = json_dumpf(writer->document, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0;
-	failed |= fputc('\n', stdout) == EOF;
-	failed |= fflush(stdout) != 0;
-	int error = errno;
+	int error = imaddr_json_document_write(writer->document, stdout, true);
 	json_decref(writer->document);
 	writer->document = NULL;
-	if (failed)
+	if (error)
 		return imaddr_error_set(err, IMADDR_ERR_IO, "cannot write the JSON to standard "
-					"output: %s", strerror(error ? error : EIO));
+					"output: %s", strerror(error));
 	return IMADDR_OK;
 }
 
