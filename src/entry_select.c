@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "error.h"
+
 static const char *const directory_type_names[] = {
 	[IMADDR_DIRECTORY_AD] = "ad",
 	[IMADDR_DIRECTORY_AD_LDS] = "ad-lds",
@@ -34,6 +36,25 @@ enum imaddr_status imaddr_entry_select_set_type(struct imaddr_entry_select *sele
 	enum imaddr_status status = imaddr_ldif_filter_init(&select->filter,
 		imaddr_directory_default_filter(type), err);
 	select->filter_ready = status == IMADDR_OK;
+	return status;
+}
+
+enum imaddr_status imaddr_entry_select_configure(struct imaddr_entry_select *select,
+						 const struct imaddr_file_options *options,
+						 struct imaddr_error *err)
+{
+	imaddr_entry_select_init(select);
+	if ((unsigned)options->directory_type > IMADDR_DIRECTORY_OPENLDAP)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE, "unknown directory type");
+	enum imaddr_status status = IMADDR_OK;
+	if (options->filter)
+		status = imaddr_entry_select_set_filter(select, *options->filter ? options->filter
+							: "(objectclass=*)", err);
+	else if (options->directory_type_given)
+		status = imaddr_entry_select_set_type(select, options->directory_type,
+						      "--directory-type", err);
+	if (status != IMADDR_OK)
+		imaddr_entry_select_release(select);
 	return status;
 }
 

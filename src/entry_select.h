@@ -33,6 +33,17 @@ struct imaddr_entry_select {
 void imaddr_entry_select_init(struct imaddr_entry_select *select);
 
 /**
+ * Sets up the selection `options` ask for: their filter (empty: every
+ * entry with an objectClass), else their directory type's default filter
+ * when the type is given, else none yet. IMADDR_ERR_USAGE for a filter
+ * libldap cannot parse or a directory type out of range; nothing is held
+ * then.
+ */
+enum imaddr_status imaddr_entry_select_configure(struct imaddr_entry_select *select,
+						 const struct imaddr_file_options *options,
+						 struct imaddr_error *err);
+
+/**
  * Selects with `text` (--filter; RFC 4515) whatever the entries are.
  * IMADDR_ERR_USAGE, naming it, when libldap cannot parse it.
  */

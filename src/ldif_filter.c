@@ -48,10 +48,12 @@ void imaddr_ldif_filter_release(struct imaddr_ldif_filter *filter)
 struct entry {
 	const struct imaddr_ldif_value *values;
 	size_t count;
+	/* imaddr_ldif_filter_each_type: every item is visited, none decided. */
+	void (*each_type)(const struct berval *type, void *context);
+	void *context;
 };
 
-/* "sn" matches "sn" and "SN;lang-de": options are not the type's. */
-static bool type_matches(const struct berval *entry_type, const struct berval *filter_type)
+bool imaddr_ldif_type_matches(const struct berval *entry_type, const struct berval *filter_type)
 {
 	size_t len = entry_type->bv_len;
 	const char *semicolon = memchr(entry_type->bv_val, ';', len);
@@ -91,8 +93,12 @@ static enum truth any_value(const struct entry *entry, const struct berval *type
 			    bool (*test)(const struct berval *value, const void *context),
 			    const void *context)
 {
+	if (entry->each_type) {
+		entry->each_type(type, entry->context);
+		return UNDEFINED;
+	}
 	for (size_t i = 0; i < entry->count; i++) {
-		if (type_matches(&entry->values[i].type, type) && test(&entry->values[i].value,
+		if (imaddr_ldif_type_matches(&entry->values[i].type, type) && test(&entry->values[i].value,
 									context))
 			return TRUE_;
 	}
@@ -184,7 +190,7 @@ static enum truth evaluate_set(struct berval *items, const struct entry *entry, 
 		imaddr_fatal("out of memory");
 	while (ber_peek_tag(ber, &len) != LBER_DEFAULT) {
 		enum truth item = evaluate(ber, entry);
-		if (item == (and ? FALSE_ : TRUE_)) {
+		if (item == (and ? FALSE_ : TRUE_) && !entry->each_type) {
 			result = item;
 			break;
 		}
@@ -213,6 +219,8 @@ static enum truth evaluate_extensible(BerElement *ber, const struct entry *entry
 		else if (tag == LDAP_FILTER_EXT_VALUE)
 			value = item;
 	}
+	if (type.bv_val && entry->each_type)
+		return any_value(entry, &type, NULL, NULL);
 	struct bitwise bitwise;
 	if (!type.bv_val || !rule.bv_val || !parse_integer(&value, &bitwise.mask))
 		return UNDEFINED;
@@ -287,14 +295,28 @@ static enum truth evaluate(BerElement *ber, const struct entry *entry)
 	}
 }
 
-bool imaddr_ldif_filter_match(const struct imaddr_ldif_filter *filter,
-			      const struct imaddr_ldif_value *values, size_t count)
+static enum truth evaluate_filter(const struct imaddr_ldif_filter *filter,
+				  const struct entry *entry)
 {
-	struct entry entry = { values, count };
 	BerElement *ber = ber_init((struct berval *)&filter->encoded);
 	if (!ber)
 		imaddr_fatal("out of memory");
-	enum truth result = evaluate(ber, &entry);
+	enum truth result = evaluate(ber, entry);
 	ber_free(ber, 1);
-	return result == TRUE_;
+	return result;
+}
+
+bool imaddr_ldif_filter_match(const struct imaddr_ldif_filter *filter,
+			      const struct imaddr_ldif_value *values, size_t count)
+{
+	struct entry entry = { .values = values, .count = count };
+	return evaluate_filter(filter, &entry) == TRUE_;
+}
+
+void imaddr_ldif_filter_each_type(const struct imaddr_ldif_filter *filter,
+				  void (*each)(const struct berval *type, void *context),
+				  void *context)
+{
+	struct entry entry = { .each_type = each, .context = context };
+	evaluate_filter(filter, &entry);
 }

@@ -49,8 +49,26 @@ enum imaddr_status imaddr_ldif_filter_init(struct imaddr_ldif_filter *filter, co
 					   struct imaddr_error *err);
 void imaddr_ldif_filter_release(struct imaddr_ldif_filter *filter);
 
+/**
+ * Whether a filter item's attribute description tests an entry's type:
+ * "sn" tests "sn" and "SN;lang-de", as options are not the type's;
+ * "sn;lang-de" tests only "sn;lang-de".
+ */
+bool imaddr_ldif_type_matches(const struct berval *entry_type,
+			      const struct berval *filter_type);
+
 /** True when the entry's `count` values make the filter True. */
 bool imaddr_ldif_filter_match(const struct imaddr_ldif_filter *filter,
 			      const struct imaddr_ldif_value *values, size_t count);
+
+/**
+ * Calls `each` with every attribute description the filter tests, as
+ * written (options included), once per item, in the filter's order; the
+ * berval is borrowed for the call. A CSV reader keeps those columns and
+ * names any its header lacks.
+ */
+void imaddr_ldif_filter_each_type(const struct imaddr_ldif_filter *filter,
+				  void (*each)(const struct berval *type, void *context),
+				  void *context);
 
 #endif /* IMADDR_LDIF_FILTER_H */

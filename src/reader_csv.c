@@ -496,12 +496,14 @@ static enum imaddr_status csv_no_users(struct imaddr_reader *base, struct imaddr
 			"inetOrgPerson in column '%s' (an export of groups or computers?)",
 			reader->path, (unsigned long long)select->entries,
 			reader->columns[reader->class_column]);
-	if (reader->class_column >= 0 && select->entries &&
+	if ((reader->class_column >= 0 || select->filter_given) && select->entries &&
 	    select->entries_skipped == select->entries)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
-			"%s: no users: none of its %llu rows matches the filter '%s' (directory "
-			"type %s)", reader->path, (unsigned long long)select->entries,
-			input->filter, input->directory_type);
+			"%s: no users: none of its %llu rows matches the filter '%s'%s%s%s",
+			reader->path, (unsigned long long)select->entries, input->filter,
+			select->filter_given ? "" : " (directory type ",
+			select->filter_given ? "" : input->directory_type,
+			select->filter_given ? "" : ")");
 	if (input->entries && input->entries_skipped == input->entries)
 		return imaddr_error_set(err, IMADDR_ERR_INPUT,
 			"%s: no users: all %llu rows are disabled accounts (%s)", reader->path,
@@ -565,19 +567,30 @@ enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 					       struct imaddr_reader **out, struct imaddr_error *err)
 {
 	struct imaddr_decoder decoder;
+	struct imaddr_file_options defaults;
 	*out = NULL;
-	char delimiter = options ? options->delimiter : 0;
+	if (!options) {
+		imaddr_file_options_init(&defaults);
+		options = &defaults;
+	}
+	char delimiter = options->delimiter;
 	if (delimiter && delimiter != ',' && delimiter != ';' && delimiter != '\t')
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 			"--delimiter: '%c' is not one of ',', ';' and tab", delimiter);
-	enum imaddr_status status = imaddr_decoder_init(&decoder, NULL, NULL,
-		options ? options->encoding : NULL, err);
+	enum imaddr_status status = imaddr_decoder_init(&decoder, NULL, NULL, options->encoding,
+							err);
+	if (status != IMADDR_OK)
+		return status;
+	struct imaddr_entry_select select;
+	status = imaddr_entry_select_configure(&select, options, err);
 	if (status != IMADDR_OK)
 		return status;
 	bool regular;
 	FILE *file = imaddr_reader_open_file(path, &regular, err);
-	if (!file)
+	if (!file) {
+		imaddr_entry_select_release(&select);
 		return IMADDR_ERR_INPUT;
+	}
 	struct csv_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &csv_reader_ops;
 	reader->base.regular_file = regular;
@@ -588,7 +601,7 @@ enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 	reader->decoder.file = file;
 	reader->decoder.path = reader->path;
 	reader->base.input.format = "CSV";
-	imaddr_entry_select_init(&reader->select);
+	reader->select = select;
 	imaddr_buf_init(&reader->row_data, 0);
 	*out = &reader->base;
 	return IMADDR_OK;

@@ -34,6 +34,56 @@ static void mark_kept_columns(struct csv_reader *reader)
 	}
 }
 
+struct filter_columns {
+	struct csv_reader *reader;
+	char missing[128];        /* the first type no column holds, or "" */
+};
+
+/* Keeps the columns a filter item tests, as it would test an entry's types. */
+static void keep_filter_column(const struct berval *type, void *context)
+{
+	struct filter_columns *columns = context;
+	struct csv_reader *reader = columns->reader;
+	bool found = false;
+	for (size_t i = 0; i < reader->column_count; i++) {
+		struct berval name = { strlen(reader->columns[i]), reader->columns[i] };
+		if (imaddr_ldif_type_matches(&name, type))
+			found = reader->kept[i] = true;
+	}
+	/* The walk's berval lives no longer than the call. */
+	if (!found && !columns->missing[0])
+		snprintf(columns->missing, sizeof(columns->missing), "%.*s", (int)type->bv_len,
+			 type->bv_val);
+}
+
+/*
+ * A filter or a directory type given for a CSV selects rows by its columns:
+ * one that tests a column the header lacks would quietly select nothing
+ * (or everything, under a "!"), so it is refused at the header.
+ */
+static void check_selection_columns(struct csv_reader *reader)
+{
+	const struct imaddr_entry_select *select = &reader->select;
+	if (select->filter_given) {
+		struct filter_columns columns = { .reader = reader };
+		imaddr_ldif_filter_each_type(&select->filter, keep_filter_column, &columns);
+		if (columns.missing[0])
+			reader->status = imaddr_error_set(reader->err, IMADDR_ERR_USAGE,
+				"%s:%llu: --filter '%s' tests '%s', which is not a column of the "
+				"header ('%s'%s)", reader->path,
+				(unsigned long long)reader->row_line, select->filter.text,
+				columns.missing, reader->header_text,
+				strlen(reader->header_text) == HEADER_SHOWN ? "..." : "");
+	} else if (select->filter_ready && reader->class_column < 0) {
+		reader->status = imaddr_error_set(reader->err, IMADDR_ERR_USAGE,
+			"%s:%llu: --directory-type selects rows by their objectClass, and the "
+			"header has no objectClass column: export objectClass too (csvde does "
+			"without -l), or leave --directory-type out, as an export of chosen "
+			"attributes was filtered when it was made", reader->path,
+			(unsigned long long)reader->row_line);
+	}
+}
+
 static bool header_has(void *context, const char *name)
 {
 	struct csv_reader *reader = context;
@@ -190,6 +240,9 @@ void imaddr_csv_read_header(struct csv_reader *reader)
 		reader->disabled_rule = "msDS-UserAccountDisabled is not TRUE";
 	reader->base.input.filter = reader->disabled_rule;
 	mark_kept_columns(reader);
+	check_selection_columns(reader);
+	if (reader->status != IMADDR_OK)
+		return;
 	reader->base.input.dn_attribute = dn_name;
 	/* BAT lets a Unified CM export list more devices than the header names. */
 	reader->cucm_export = column_of(reader, "USER ID") >= 0;
@@ -360,7 +413,7 @@ static void describe_selection(struct csv_reader *reader)
 bool imaddr_csv_row_selected(struct csv_reader *reader)
 {
 	struct imaddr_input_description *input = &reader->base.input;
-	if (reader->class_column < 0) {
+	if (reader->class_column < 0 && !reader->select.filter_given) {
 		input->entries += input->filter != NULL;
 		bool disabled = account_disabled(reader);
 		input->entries_skipped += disabled;

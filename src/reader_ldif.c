@@ -657,20 +657,10 @@ enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 							err);
 	if (status != IMADDR_OK)
 		return status;
-	if ((unsigned)options->directory_type > IMADDR_DIRECTORY_OPENLDAP)
-		return imaddr_error_set(err, IMADDR_ERR_USAGE, "unknown directory type");
 	struct imaddr_entry_select select;
-	imaddr_entry_select_init(&select);
-	if (options->filter)
-		status = imaddr_entry_select_set_filter(&select, *options->filter ? options->filter
-							: "(objectclass=*)", err);
-	else if (options->directory_type_given)
-		status = imaddr_entry_select_set_type(&select, options->directory_type,
-						      "--directory-type", err);
-	if (status != IMADDR_OK) {
-		imaddr_entry_select_release(&select);
+	status = imaddr_entry_select_configure(&select, options, err);
+	if (status != IMADDR_OK)
 		return status;
-	}
 	bool regular;
 	FILE *file = imaddr_reader_open_file(path, &regular, err);
 	if (!file) {

@@ -198,8 +198,8 @@ static char *derived_label(const struct audit_config *config)
 		imaddr_buf_appendf(&label, "%s%s%s%s", i ? ", " : "",
 				   input->cluster ? input->cluster : "", input->cluster ? ": " : "",
 				   one);
-		/* An LDIF's users are the filter's, given or the directory type's. */
-		if (input->kind == OPT_LDIF && config->audit.source_filter)
+		/* A file's users are the filter's, given or the directory type's. */
+		if (input->kind != OPT_LDAP && config->audit.source_filter)
 			imaddr_buf_appendf(&label, "?%s", config->audit.source_filter);
 		free(one);
 	}
@@ -216,7 +216,7 @@ static void set_source(struct audit_config *config)
 			config->ldap.filter ? config->ldap.filter
 					    : imaddr_directory_default_filter(config->ldap.directory_type);
 	} else {
-		/* An LDIF's entries are selected by it; without either, by the type they show. */
+		/* A file's entries are selected by it; without either, by the type they show. */
 		config->audit.source_filter =
 			config->ldap.filter ? config->ldap.filter
 			: config->directory_type_given

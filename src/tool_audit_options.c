@@ -646,6 +646,11 @@ static bool applies(const struct audit_config *config, int id)
 		return csv || ldif;
 	if (id == OPT_DELIMITER || id == OPT_DN_ATTR)
 		return csv;
+	/*
+	 * The file's selection is the directory's: a CSV export was most often
+	 * filtered when it was made, and is selected only when the command
+	 * line asks.
+	 */
 	if (id == OPT_FILTER || id == OPT_DIRECTORY_TYPE)
 		return ldif || config->ldap.uri;
 	return true;
@@ -733,12 +738,7 @@ static int check_options(struct audit_config *config)
 		tool_error("--delimiter and --dn-attr go with --csv");
 		return TOOL_EXIT_USAGE;
 	}
-	if (!ldif && !config->ldap.uri && (config->ldap.filter || config->directory_type_given)) {
-		tool_error("--filter and --directory-type go with --ldif or --ldap: a CSV export "
-			   "was filtered when it was made");
-		return TOOL_EXIT_USAGE;
-	}
-	/* An LDIF's entries are selected as the server's would be. */
+	/* A file's entries or rows are selected as the server's would be. */
 	config->file.filter = config->ldap.filter;
 	config->file.directory_type = config->ldap.directory_type;
 	config->file.directory_type_given = config->directory_type_given;

@@ -102,3 +102,28 @@ Test(ldif_filter, invalid_filter_is_a_usage_error)
 	cr_expect_str_eq(err.message, "invalid filter '(&(objectClass=user)': not an LDAP search "
 			 "filter (RFC 4515)");
 }
+
+static void collect_type(const struct berval *type, void *context)
+{
+	char *seen = context;
+	strncat(seen, type->bv_val, type->bv_len);
+	strcat(seen, " ");
+}
+
+/*
+ * Every attribute a filter tests is visited, past an and's False or an
+ * or's True, under a not, in an extensible match and a substring, so that
+ * a CSV reader can keep or refuse each column.
+ */
+Test(ldif_filter, each_type_visits_every_item)
+{
+	struct imaddr_ldif_filter filter;
+	struct imaddr_error err;
+	cr_assert_eq(imaddr_ldif_filter_init(&filter, "(&(objectClass=user)(|(sn=*)(cn=a*b))"
+		"(!(title;lang-de=x))(userAccountControl:1.2.840.113556.1.4.803:=2)(uid>=5)"
+		"(mail~=y))", &err), IMADDR_OK, "%s", err.message);
+	char seen[256] = "";
+	imaddr_ldif_filter_each_type(&filter, collect_type, seen);
+	cr_expect_str_eq(seen, "objectClass sn cn title;lang-de userAccountControl uid mail ");
+	imaddr_ldif_filter_release(&filter);
+}

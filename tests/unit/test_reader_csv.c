@@ -1176,22 +1176,33 @@ Test(reader_csv, a_second_export_joined_on_is_no_users)
 	imaddr_buf_release(&csv);
 }
 
-/* Opens the CSV text as users.csv and reads it whole, requiring the user ID. */
-static struct imaddr_reader *run_csv_text(const char *text)
+/*
+ * Opens the CSV text as users.csv with `options` and reads it whole,
+ * requiring the user ID; returns the run's status, the reader in `out`.
+ */
+static enum imaddr_status run_csv_text_with(const char *text,
+					    const struct imaddr_file_options *options,
+					    struct imaddr_reader **out, struct imaddr_error *err)
 {
 	struct imaddr_mapping mapping;
-	struct imaddr_error err = { "" };
-	struct imaddr_reader *reader;
 	imaddr_mapping_init(&mapping);
 	free(tempdir_write_str(dir, "users.csv", text));
-	cr_assert_eq(imaddr_csv_reader_open(csv_path, &reader, &err), IMADDR_OK, "%s",
-		     err.message);
+	cr_assert_eq(imaddr_csv_reader_open_with(csv_path, options, out, err), IMADDR_OK, "%s",
+		     err->message);
 	struct imaddr_reader_request request = {
 		.mapping = &mapping, .required_roles = 1u << IMADDR_ROLE_USER_ID,
 		.record = on_record, .notice = on_notice, .context = &seen,
 	};
 	forget_seen();
-	cr_assert_eq(imaddr_reader_run(reader, &request, &err), IMADDR_OK, "%s", err.message);
+	return imaddr_reader_run(*out, &request, err);
+}
+
+/* Opens the CSV text as users.csv and reads it whole, requiring the user ID. */
+static struct imaddr_reader *run_csv_text(const char *text)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	cr_assert_eq(run_csv_text_with(text, NULL, &reader, &err), IMADDR_OK, "%s", err.message);
 	return reader;
 }
 
@@ -1338,6 +1349,102 @@ Test(reader_csv, object_classes_without_a_user_are_no_users)
 		 "user or inetOrgPerson in column 'objectClass' (an export of groups or "
 		 "computers?)", csv_path);
 	cr_assert_str_eq(err.message, expected);
+	imaddr_reader_free(reader);
+}
+
+static const char powershell_export[] =
+	"SamAccountName,Surname,Department,Title,Enabled\r\n"
+	"js,Smith,Sales,Account manager,True\r\nct,Cee,Sales,Contractor,True\r\n"
+	"ab,Bee,IT,Engineer,True\r\nold,Oh,sales,Account manager,False\r\n";
+
+/*
+ * --filter selects a CSV's rows by its columns, named as attributes,
+ * beside the disabled accounts' rule; the columns it tests are read even
+ * when no role needs them.
+ */
+Test(reader_csv, a_filter_given_selects_rows_by_their_columns)
+{
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	options.filter = "(&(department=sales)(!(title=Contractor)))";
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err), IMADDR_OK,
+		     "%s", err.message);
+	cr_expect_eq(seen.record_count, 1);
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	cr_expect_eq(reader->input.entries, 4);
+	cr_expect_eq(reader->input.entries_skipped, 3);
+	cr_expect_str_eq(reader->input.filter,
+			 "(&(department=sales)(!(title=Contractor))) and Enabled is not False");
+	imaddr_reader_free(reader);
+}
+
+/* A filter of a column the header lacks would select no one, or under '!' everyone. */
+Test(reader_csv, a_filter_of_a_column_the_header_lacks_is_refused)
+{
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	options.filter = "(|(department=IT)(!(company=Acme))(title;lang-de=x))";
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect_eq(seen.record_count, 0);
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected), "%s:1: --filter '%s' tests 'company', which is not "
+		 "a column of the header ('SamAccountName,Surname,Department,Title,Enabled')",
+		 csv_path, options.filter);
+	cr_expect_str_eq(err.message, expected);
+	imaddr_reader_free(reader);
+}
+
+/*
+ * --directory-type selects by objectClass: with the column, csvde's rows by
+ * that type's filter rather than the one inferred; without it, refused.
+ */
+Test(reader_csv, a_directory_type_given_selects_by_object_class)
+{
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	options.directory_type = IMADDR_DIRECTORY_OPENLDAP;
+	options.directory_type_given = true;
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	cr_assert_eq(run_csv_text_with(
+		"DN,objectClass,sAMAccountName\r\n"
+		"\"CN=J,DC=example,DC=com\",top;person;organizationalPerson;user,js\r\n"
+		"\"CN=I,DC=example,DC=com\",top;person;organizationalPerson;user;inetOrgPerson,ip\r\n",
+		&options, &reader, &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(seen.record_count, 1);
+	expect_value(0, IMADDR_ROLE_USER_ID, "ip");
+	cr_expect_str_eq(reader->input.directory_type, "openldap");
+	cr_expect_str_eq(reader->input.directory_type_how, "--directory-type");
+	imaddr_reader_free(reader);
+
+	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect(strstr(err.message, ":1: --directory-type selects rows by their objectClass, "
+			 "and the header has no objectClass column"), "%s", err.message);
+	imaddr_reader_free(reader);
+}
+
+/* A filter that selects no row names itself, not the disabled accounts. */
+Test(reader_csv, a_filter_that_selects_no_row_is_no_users)
+{
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	options.filter = "(department=HR)";
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err), IMADDR_OK,
+		     "%s", err.message);
+	cr_assert_eq(seen.record_count, 0);
+	cr_assert_eq(imaddr_reader_no_users(reader, &err), IMADDR_ERR_INPUT);
+	char expected[IMADDR_ERROR_MAX];
+	snprintf(expected, sizeof(expected), "%s: no users: none of its 4 rows matches the "
+		 "filter '(department=HR) and Enabled is not False'", csv_path);
+	cr_expect_str_eq(err.message, expected);
 	imaddr_reader_free(reader);
 }
 
