@@ -46,8 +46,14 @@ static void fuzz_audit_blob(const uint8_t *data, size_t size, bool csv)
 	options.im_domains = "example.com,münchen.example";
 	if (imaddr_audit_new(&options, &audit, &err) != IMADDR_OK)
 		abort();
-	enum imaddr_status status = csv ? imaddr_csv_reader_open(path, &reader, &err)
-					: imaddr_ldif_reader_open(path, &reader, &err);
+	/* Its second bit selects with a filter of the samples' columns (or of none). */
+	struct imaddr_file_options file;
+	imaddr_file_options_init(&file);
+	if (size && (data[0] & 2))
+		file.filter = "(|(sn=S*)(!(mail=*@example.com))"
+			      "(userAccountControl:1.2.840.113556.1.4.803:=2))";
+	enum imaddr_status status = csv ? imaddr_csv_reader_open_with(path, &file, &reader, &err)
+					: imaddr_ldif_reader_open_with(path, &file, &reader, &err);
 	if (status != IMADDR_OK)
 		abort();
 	FILE *devnull = fopen("/dev/null", "w");
