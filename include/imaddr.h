@@ -16,7 +16,11 @@
  *
  * Errors: functions that can fail return an enum imaddr_status and, where the
  * caller passes one, fill a caller-owned struct imaddr_error with a message
- * naming the file, line or DN and field. A bad record is not an error of the
+ * naming the file, line or DN and field. `err` may be NULL: the call works
+ * the same, without the message. A NULL where an audit's function needs an
+ * object is refused with IMADDR_ERR_USAGE and a message naming the function
+ * and the argument ("imaddr_audit_new: 'options' is NULL"), not a crash;
+ * an _init given NULL does nothing. A bad record is not an error of the
  * library: it becomes a finding.
  *
  * Threads: the library keeps a run's state in the objects the caller holds
@@ -802,6 +806,7 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
  * or another, while the first holds it) or NULL, it is refused with
  * IMADDR_ERR_USAGE, left as it was, and the run fails with IMADDR_ERR_USAGE
  * saying so. An output whose audit was freed is gone: never give it again.
+ * A NULL `audit` is IMADDR_ERR_USAGE too, the output left the caller's.
  */
 enum imaddr_status imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink);
 

@@ -32,6 +32,9 @@ void imaddr_audit_request_stop(void)
 
 void imaddr_audit_options_init(struct imaddr_audit_options *options)
 {
+	/* Nothing to set up: imaddr_audit_new refuses the NULL that follows. */
+	if (!options)
+		return;
 	memset(options, 0, sizeof(*options));
 	options->scheme = IMADDR_SCHEME_USERID;
 	options->max_shrink_percent = 10;
@@ -46,7 +49,11 @@ static bool is_scheme(enum imaddr_scheme scheme)
 enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 				    struct imaddr_audit **out, struct imaddr_error *err)
 {
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
 	*out = NULL;
+	if (!options)
+		return imaddr_error_null(err, __func__, "options");
 	/* Anything else would be checked as neither scheme and stored as the URI one. */
 	if (!is_scheme(options->scheme))
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
@@ -92,6 +99,9 @@ enum imaddr_status imaddr_audit_new(const struct imaddr_audit_options *options,
 enum imaddr_status imaddr_audit_add_sink(struct imaddr_audit *audit, struct imaddr_sink *sink)
 {
 	const char *refused = NULL;
+	/* No audit to take it over: the output stays the caller's to free. */
+	if (!audit)
+		return IMADDR_ERR_USAGE;
 	/* A NULL is most likely an open that failed unseen: its run would lack an output. */
 	if (!sink)
 		refused = "an output given to the audit was NULL";
@@ -683,6 +693,8 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 					   const struct imaddr_input *inputs, size_t count,
 					   struct imaddr_run_totals *totals, struct imaddr_error *err)
 {
+	if (!audit)
+		return imaddr_error_null(err, __func__, "audit");
 	struct imaddr_run_info info = {
 		.options = &audit->options,
 		.version = IMADDR_VERSION,
@@ -789,6 +801,9 @@ enum imaddr_status imaddr_audit_run_inputs(struct imaddr_audit *audit,
 enum imaddr_status imaddr_audit_run(struct imaddr_audit *audit, struct imaddr_reader *reader,
 				    struct imaddr_run_totals *totals, struct imaddr_error *err)
 {
+	/* Named here: imaddr_audit_run_inputs is not what the caller called. */
+	if (!audit)
+		return imaddr_error_null(err, __func__, "audit");
 	struct imaddr_input input = { .reader = reader };
 	return imaddr_audit_run_inputs(audit, &input, 1, totals, err);
 }

@@ -62,3 +62,9 @@ enum imaddr_status imaddr_error_set(struct imaddr_error *err, enum imaddr_status
 	}
 	return status;
 }
+
+enum imaddr_status imaddr_error_null(struct imaddr_error *err, const char *function,
+				     const char *argument)
+{
+	return imaddr_error_set(err, IMADDR_ERR_USAGE, "%s: '%s' is NULL", function, argument);
+}

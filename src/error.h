@@ -14,6 +14,14 @@ enum imaddr_status imaddr_error_set(struct imaddr_error *err, enum imaddr_status
 				    const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/**
+ * A public function's required argument given as NULL, a mistake of the
+ * caller's: IMADDR_ERR_USAGE, with a message naming `function` (pass
+ * __func__) and `argument`, e.g. "imaddr_audit_new: 'options' is NULL".
+ */
+enum imaddr_status imaddr_error_null(struct imaddr_error *err, const char *function,
+				     const char *argument);
+
 /*
  * A stop asked for by imaddr_audit_request_stop() (a SIGINT or SIGTERM
  * handler): the audit, the output driver and the waits for locks poll it.
