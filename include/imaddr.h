@@ -17,11 +17,12 @@
  * Errors: functions that can fail return an enum imaddr_status and, where the
  * caller passes one, fill a caller-owned struct imaddr_error with a message
  * naming the file, line or DN and field. `err` may be NULL: the call works
- * the same, without the message. A NULL where an audit's function needs an
- * object is refused with IMADDR_ERR_USAGE and a message naming the function
- * and the argument ("imaddr_audit_new: 'options' is NULL"), not a crash;
- * an _init given NULL does nothing. A bad record is not an error of the
- * library: it becomes a finding.
+ * the same, without the message. A NULL where an audit's function, or the
+ * LDIF or LDAP reader's opener, needs an object is refused with
+ * IMADDR_ERR_USAGE and a message naming the function and the argument
+ * ("imaddr_audit_new: 'options' is NULL"), not a crash; an _init given
+ * NULL does nothing. A bad record is not an error of the library: it
+ * becomes a finding.
  *
  * Threads: the library keeps a run's state in the objects the caller holds
  * (audit, reader, output, address checker), and sets itself up (ICU, the
@@ -665,7 +666,10 @@ struct imaddr_reader;
 enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader **out,
 					  struct imaddr_error *err);
 
-/** Opens an LDIF file ("-" is standard input): as imaddr_csv_reader_open. */
+/**
+ * Opens an LDIF file ("-" is standard input): as imaddr_csv_reader_open.
+ * A NULL `path` or `out` is IMADDR_ERR_USAGE, as for imaddr_ldif_reader_open_with.
+ */
 enum imaddr_status imaddr_ldif_reader_open(const char *path, struct imaddr_reader **out,
 					   struct imaddr_error *err);
 
@@ -747,7 +751,8 @@ void imaddr_file_options_init(struct imaddr_file_options *options);
 /**
  * imaddr_csv_reader_open and imaddr_ldif_reader_open with options (NULL:
  * the defaults). IMADDR_ERR_USAGE for an encoding ICU does not know, a
- * delimiter other than those three, or an invalid filter.
+ * delimiter other than those three, or an invalid filter; for the LDIF
+ * reader, also for a NULL `path` or `out`.
  */
 enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 					       const struct imaddr_file_options *options,
@@ -768,7 +773,7 @@ char *imaddr_ldap_configured_uri(void);
 /**
  * Prepares an LDAP reader and sets *out to it; nothing is contacted before
  * the audit runs it. IMADDR_ERR_USAGE when the options are wrong (see
- * docs/ldap.md); *out is then NULL. The options' strings are borrowed,
+ * docs/ldap.md) or NULL, or `out` is NULL; *out is then NULL. The options' strings are borrowed,
  * except the password: the reader keeps a copy of its own, which it clears
  * (explicit_bzero) as soon as the bind is done or has failed, so the caller
  * may clear its own as soon as this returns.

@@ -43,6 +43,9 @@ enum imaddr_status imaddr_reader_run(struct imaddr_reader *reader,
 
 void imaddr_file_options_init(struct imaddr_file_options *options)
 {
+	/* Nothing to set up: the opens take NULL options as the defaults. */
+	if (!options)
+		return;
 	memset(options, 0, sizeof(*options));
 	options->directory_type = IMADDR_DIRECTORY_AD;
 }

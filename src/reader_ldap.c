@@ -55,6 +55,9 @@ struct ldap_reader {
 
 void imaddr_ldap_options_init(struct imaddr_ldap_options *options)
 {
+	/* Nothing to set up: imaddr_ldap_reader_open refuses the NULL that follows. */
+	if (!options)
+		return;
 	memset(options, 0, sizeof(*options));
 	/* As ldapsearch: the configured base unless one is given, named in the label. */
 	options->base = imaddr_ldap_configured_base();
@@ -571,7 +574,11 @@ static const struct imaddr_reader_ops ldap_reader_ops = {
 enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *options,
 					   struct imaddr_reader **out, struct imaddr_error *err)
 {
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
 	*out = NULL;
+	if (!options)
+		return imaddr_error_null(err, __func__, "options");
 	const char *filter = !options->filter ? imaddr_directory_default_filter(options->directory_type)
 			     : *options->filter ? options->filter : "(objectclass=*)";
 	enum imaddr_status status = imaddr_ldap_session_check_options(options, filter, err);

@@ -181,6 +181,26 @@ Test(reader_ldap, base_and_children_scopes_are_options)
 	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
 }
 
+/* A caller's mistake, refused as one before anything is set up. */
+Test(reader_ldap, null_options_or_out_are_a_usage_error)
+{
+	struct imaddr_ldap_options options;
+	struct imaddr_reader *reader = (struct imaddr_reader *)&options;
+	struct imaddr_error err = { "" };
+	imaddr_ldap_options_init(NULL);
+	imaddr_ldap_options_init(&options);
+	options.uri = "ldap://127.0.0.1:1";
+	cr_expect_eq(imaddr_ldap_reader_open(NULL, &reader, &err), IMADDR_ERR_USAGE);
+	cr_expect_null(reader);
+	cr_expect_str_eq(err.message, "imaddr_ldap_reader_open: 'options' is NULL");
+	cr_expect_eq(imaddr_ldap_reader_open(&options, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_ldap_reader_open: 'out' is NULL");
+	cr_expect_eq(imaddr_ldap_reader_open(NULL, NULL, NULL), IMADDR_ERR_USAGE);
+	/* Without `err`, the open works the same. */
+	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, NULL), IMADDR_OK);
+	imaddr_reader_free(reader);
+}
+
 Test(reader_ldap, the_configured_uri_is_libldaps_not_its_builtin_default)
 {
 	/* Each test runs in a process of its own: libldap reads the variable once. */

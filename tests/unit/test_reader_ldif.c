@@ -790,3 +790,26 @@ Test(reader_ldif, a_directory_is_refused_at_open)
 	cr_assert_null(reader);
 	cr_assert_str_eq(err.message, "cannot read '/': it is a directory");
 }
+
+/* A caller's mistake, refused as one: no file is looked for, nothing crashes. */
+Test(reader_ldif, a_null_path_or_out_is_a_usage_error)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader = (struct imaddr_reader *)&err;
+	struct imaddr_file_options options;
+	imaddr_file_options_init(NULL);
+	imaddr_file_options_init(&options);
+	cr_expect_eq(imaddr_ldif_reader_open(NULL, &reader, &err), IMADDR_ERR_USAGE);
+	cr_expect_null(reader);
+	cr_expect_str_eq(err.message, "imaddr_ldif_reader_open: 'path' is NULL");
+	cr_expect_eq(imaddr_ldif_reader_open("-", NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_ldif_reader_open: 'out' is NULL");
+	reader = (struct imaddr_reader *)&err;
+	cr_expect_eq(imaddr_ldif_reader_open_with(NULL, &options, &reader, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect_null(reader);
+	cr_expect_str_eq(err.message, "imaddr_ldif_reader_open_with: 'path' is NULL");
+	cr_expect_eq(imaddr_ldif_reader_open_with("-", &options, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_ldif_reader_open_with: 'out' is NULL");
+	cr_expect_eq(imaddr_ldif_reader_open_with(NULL, NULL, NULL, NULL), IMADDR_ERR_USAGE);
+}
