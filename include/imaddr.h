@@ -752,7 +752,8 @@ void imaddr_file_options_init(struct imaddr_file_options *options);
  * imaddr_csv_reader_open and imaddr_ldif_reader_open with options (NULL:
  * the defaults). IMADDR_ERR_USAGE for an encoding ICU does not know, a
  * delimiter other than those three, or an invalid filter; for the LDIF
- * reader, also for a NULL `path` or `out`.
+ * reader, also for a directory type that is none of enum
+ * imaddr_directory_type's values, or a NULL `path` or `out`.
  */
 enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 					       const struct imaddr_file_options *options,
@@ -773,7 +774,8 @@ char *imaddr_ldap_configured_uri(void);
 /**
  * Prepares an LDAP reader and sets *out to it; nothing is contacted before
  * the audit runs it. IMADDR_ERR_USAGE when the options are wrong (see
- * docs/ldap.md) or NULL, or `out` is NULL; *out is then NULL. The options' strings are borrowed,
+ * docs/ldap.md; a scope or directory type that is none of its enum's
+ * values comes first) or NULL, or `out` is NULL; *out is then NULL. The options' strings are borrowed,
  * except the password: the reader keeps a copy of its own, which it clears
  * (explicit_bzero) as soon as the bind is done or has failed, so the caller
  * may clear its own as soon as this returns.

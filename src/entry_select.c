@@ -45,7 +45,9 @@ enum imaddr_status imaddr_entry_select_configure(struct imaddr_entry_select *sel
 {
 	imaddr_entry_select_init(select);
 	if ((unsigned)options->directory_type > IMADDR_DIRECTORY_OPENLDAP)
-		return imaddr_error_set(err, IMADDR_ERR_USAGE, "unknown directory type");
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the directory type %d is none of enum imaddr_directory_type's",
+					(int)options->directory_type);
 	enum imaddr_status status = IMADDR_OK;
 	if (options->filter)
 		status = imaddr_entry_select_set_filter(select, *options->filter ? options->filter

@@ -361,6 +361,19 @@ void imaddr_ldap_session_close(struct imaddr_ldap_session *session)
 enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_options *options,
 						     const char *filter, struct imaddr_error *err)
 {
+	/*
+	 * First, and saying which: a value from a cast or a struct never
+	 * initialised would otherwise search with a scope and a filter no one
+	 * chose, or be lost behind a complaint about the URI.
+	 */
+	if ((unsigned)options->scope > IMADDR_LDAP_SCOPE_CHILDREN)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the LDAP scope %d is none of enum imaddr_ldap_scope's",
+					(int)options->scope);
+	if ((unsigned)options->directory_type > IMADDR_DIRECTORY_OPENLDAP)
+		return imaddr_error_set(err, IMADDR_ERR_USAGE,
+					"the directory type %d is none of enum imaddr_directory_type's",
+					(int)options->directory_type);
 	if (!options->uri || !*options->uri)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE, "no LDAP server URI");
 	if (!uri_supported(options->uri))
@@ -422,9 +435,6 @@ enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_op
 	if (options->page_size < 0 || options->timeout_seconds < 0)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"the page size and the timeout cannot be negative");
-	if ((unsigned)options->scope > IMADDR_LDAP_SCOPE_CHILDREN ||
-	    (unsigned)options->directory_type > IMADDR_DIRECTORY_OPENLDAP)
-		return imaddr_error_set(err, IMADDR_ERR_USAGE, "unknown LDAP scope or directory type");
 	return IMADDR_OK;
 }
 

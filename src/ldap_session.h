@@ -28,9 +28,9 @@ struct imaddr_ldap_session {
 
 /**
  * Mistakes in `options` and the search `filter` that need no server to see
- * (the URI, a filter that is not RFC 4515, StartTLS with ldaps://, the SASL
- * mechanism, a bind DN without a password, the CA file): IMADDR_ERR_USAGE
- * before anything runs.
+ * (a scope or directory type outside its enum, the URI, a filter that is
+ * not RFC 4515, StartTLS with ldaps://, the SASL mechanism, a bind DN
+ * without a password, the CA file): IMADDR_ERR_USAGE before anything runs.
  */
 enum imaddr_status imaddr_ldap_session_check_options(const struct imaddr_ldap_options *options,
 						     const char *filter,

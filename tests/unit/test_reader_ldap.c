@@ -181,6 +181,39 @@ Test(reader_ldap, base_and_children_scopes_are_options)
 	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
 }
 
+/*
+ * A scope or directory type is one of its enum's: any other (a cast, options
+ * never initialised) is refused first, saying which, not searched with a
+ * scope or filter no one chose.
+ */
+Test(reader_ldap, a_scope_or_directory_type_outside_its_enum_is_refused)
+{
+	struct imaddr_ldap_options options;
+	struct imaddr_reader *reader = (struct imaddr_reader *)&options;
+	struct imaddr_error err = { "" };
+	imaddr_ldap_options_init(&options);
+	/* No URI: the enum is what the message must be about. */
+	options.scope = (enum imaddr_ldap_scope)4;
+	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_expect_null(reader);
+	cr_expect_str_eq(err.message, "the LDAP scope 4 is none of enum imaddr_ldap_scope's");
+	options.scope = (enum imaddr_ldap_scope)-1;
+	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "the LDAP scope -1 is none of enum imaddr_ldap_scope's");
+	options.scope = IMADDR_LDAP_SCOPE_ONE;
+	options.directory_type = (enum imaddr_directory_type)3;
+	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message,
+			 "the directory type 3 is none of enum imaddr_directory_type's");
+	options.uri = "ldap://127.0.0.1:1";
+	options.directory_type = (enum imaddr_directory_type)-2;
+	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, NULL), IMADDR_ERR_USAGE);
+	options.directory_type = IMADDR_DIRECTORY_OPENLDAP;
+	cr_expect_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	imaddr_reader_free(reader);
+}
+
 /* A caller's mistake, refused as one before anything is set up. */
 Test(reader_ldap, null_options_or_out_are_a_usage_error)
 {

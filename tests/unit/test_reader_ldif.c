@@ -813,3 +813,24 @@ Test(reader_ldif, a_null_path_or_out_is_a_usage_error)
 	cr_expect_str_eq(err.message, "imaddr_ldif_reader_open_with: 'out' is NULL");
 	cr_expect_eq(imaddr_ldif_reader_open_with(NULL, NULL, NULL, NULL), IMADDR_ERR_USAGE);
 }
+
+/* As the LDAP reader: any other value (a cast, options never initialised) says which. */
+Test(reader_ldif, a_directory_type_outside_its_enum_is_refused)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader = (struct imaddr_reader *)&err;
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	options.directory_type = (enum imaddr_directory_type)3;
+	cr_expect_eq(imaddr_ldif_reader_open_with("-", &options, &reader, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect_null(reader);
+	cr_expect_str_eq(err.message,
+			 "the directory type 3 is none of enum imaddr_directory_type's");
+	options.directory_type = (enum imaddr_directory_type)-1;
+	options.directory_type_given = true;
+	cr_expect_eq(imaddr_ldif_reader_open_with("-", &options, &reader, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message,
+			 "the directory type -1 is none of enum imaddr_directory_type's");
+}
