@@ -17,8 +17,8 @@
  * Errors: functions that can fail return an enum imaddr_status and, where the
  * caller passes one, fill a caller-owned struct imaddr_error with a message
  * naming the file, line or DN and field. `err` may be NULL: the call works
- * the same, without the message. A NULL where an audit's function, or the
- * LDIF or LDAP reader's opener, needs an object is refused with
+ * the same, without the message. A NULL where an audit's function, the
+ * LDIF or LDAP reader's opener or an output's needs an object is refused with
  * IMADDR_ERR_USAGE and a message naming the function and the argument
  * ("imaddr_audit_new: 'options' is NULL"), not a crash; an _init given
  * NULL does nothing. A bad record is not an error of the library: it
@@ -447,7 +447,8 @@ struct imaddr_run_info {
  * takes it over; the audit decides which run on a thread of their own. An
  * output writes nothing durable before the run succeeds: files appear whole
  * at the end (written to a temporary file, renamed into place) and a failed
- * or interrupted run leaves earlier outputs as they were. */
+ * or interrupted run leaves earlier outputs as they were. Every opener
+ * refuses a NULL path, stream or `out` with IMADDR_ERR_USAGE, *out NULL. */
 
 struct imaddr_sink;
 

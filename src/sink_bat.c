@@ -512,11 +512,15 @@ static const struct imaddr_sink_ops bat_writer_ops = {
 enum imaddr_status imaddr_sink_bat_open(const char *path, uint64_t chunk_rows, int wait_ms,
 					struct imaddr_sink **out, struct imaddr_error *err)
 {
-	bool to_stdout = !strcmp(path, "-");
 	char *target = NULL, *stem = NULL, *extension = NULL;
 	enum imaddr_status status = IMADDR_OK;
 
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
 	*out = NULL;
+	if (!path)
+		return imaddr_error_null(err, __func__, "path");
+	bool to_stdout = !strcmp(path, "-");
 	if (to_stdout && chunk_rows)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"--bat - (standard output) cannot be chunked: chunks are "

@@ -196,6 +196,11 @@ static const struct imaddr_sink_ops html_ops = {
 enum imaddr_status imaddr_sink_html_open(const char *path, struct imaddr_sink **out,
 					 struct imaddr_error *err)
 {
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
+	*out = NULL;
+	if (!path)
+		return imaddr_error_null(err, __func__, "path");
 	enum imaddr_status status = imaddr_staged_file_check(path, err);
 	if (status != IMADDR_OK)
 		return status;

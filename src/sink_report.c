@@ -812,11 +812,15 @@ static char *absolute(const char *path)
 enum imaddr_status imaddr_sink_report_open(const char *path, int wait_ms,
 					   struct imaddr_sink **out, struct imaddr_error *err)
 {
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
 	*out = NULL;
+	if (!path)
+		return imaddr_error_null(err, __func__, "path");
 	struct report *report = imaddr_xcalloc(1, sizeof(*report));
 
 	report->base.ops = &report_ops;
-	report->path = imaddr_xstrdup(path ? path : "");
+	report->path = imaddr_xstrdup(path);
 	report->absolute_path = absolute(report->path);
 	report->base.transaction_path = report->absolute_path;
 	report->state = REPORT_OPENED;

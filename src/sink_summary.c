@@ -634,6 +634,8 @@ static const struct imaddr_sink_ops summary_ops = {
 enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink,
 					    struct imaddr_error *err)
 {
+	if (!sink)
+		return imaddr_error_null(err, __func__, "sink");
 	*sink = NULL;
 	/* Refused now rather than found when the run ends, its work done. */
 	if (!out)
@@ -650,6 +652,9 @@ enum imaddr_status imaddr_sink_summary_open(void *out, struct imaddr_sink **sink
 enum imaddr_status imaddr_sink_summary_open_changes(void *out, struct imaddr_sink **sink,
 						    struct imaddr_error *err)
 {
+	/* Named here: imaddr_sink_summary_open is not what the caller called. */
+	if (!sink)
+		return imaddr_error_null(err, __func__, "sink");
 	enum imaddr_status status = imaddr_sink_summary_open(out, sink, err);
 	if (status == IMADDR_OK)
 		((struct summary *)*sink)->changes_only = true;

@@ -363,6 +363,11 @@ enum imaddr_status imaddr_sink_worklist_open(const char *path, struct imaddr_sin
 					     struct imaddr_error *err)
 {
 	bool xlsx;
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
+	*out = NULL;
+	if (!path)
+		return imaddr_error_null(err, __func__, "path");
 	enum imaddr_status status = imaddr_worklist_form(path, "--worklist", &xlsx, err);
 	if (status == IMADDR_OK)
 		status = imaddr_staged_file_check(path, err);

@@ -329,3 +329,64 @@ Test(sink, final_pass_of_the_users_selected_or_grown)
 	cr_expect(strstr(r.log, "U2:") == NULL);
 	cr_expect(r.ended);
 }
+
+/* Each opener as one signature, so that one loop tries them all. */
+static enum imaddr_status open_bat(const char *path, struct imaddr_sink **out,
+				   struct imaddr_error *err)
+{
+	return imaddr_sink_bat_open(path, 0, 0, out, err);
+}
+
+static enum imaddr_status open_report(const char *path, struct imaddr_sink **out,
+				      struct imaddr_error *err)
+{
+	return imaddr_sink_report_open(path, 0, out, err);
+}
+
+static enum imaddr_status open_json(const char *path, struct imaddr_sink **out,
+				    struct imaddr_error *err)
+{
+	return imaddr_sink_json_open(path, 1, out, err);
+}
+
+/*
+ * A NULL path or out is a caller's mistake, refused as one and naming the
+ * opener, before any file is looked at; with or without `err`.
+ */
+Test(sink, every_opener_refuses_a_null_path_or_out)
+{
+	static const struct {
+		const char *name;
+		enum imaddr_status (*open)(const char *path, struct imaddr_sink **out,
+					   struct imaddr_error *err);
+	} openers[] = {
+		{ "imaddr_sink_bat_open", open_bat },
+		{ "imaddr_sink_html_open", imaddr_sink_html_open },
+		{ "imaddr_sink_json_open", open_json },
+		{ "imaddr_sink_ldif_fixes_open", imaddr_sink_ldif_fixes_open },
+		{ "imaddr_sink_report_open", open_report },
+		{ "imaddr_sink_runbook_open", imaddr_sink_runbook_open },
+		{ "imaddr_sink_worklist_open", imaddr_sink_worklist_open },
+	};
+	char expected[IMADDR_ERROR_MAX];
+	for (size_t i = 0; i < sizeof(openers) / sizeof(openers[0]); i++) {
+		struct imaddr_sink *sink = (struct imaddr_sink *)&sink;
+		struct imaddr_error err = { "" };
+		cr_expect_eq(openers[i].open(NULL, &sink, &err), IMADDR_ERR_USAGE, "%s",
+			     openers[i].name);
+		cr_expect_null(sink, "%s", openers[i].name);
+		snprintf(expected, sizeof(expected), "%s: 'path' is NULL", openers[i].name);
+		cr_expect_str_eq(err.message, expected);
+		cr_expect_eq(openers[i].open("out.csv", NULL, &err), IMADDR_ERR_USAGE, "%s",
+			     openers[i].name);
+		snprintf(expected, sizeof(expected), "%s: 'out' is NULL", openers[i].name);
+		cr_expect_str_eq(err.message, expected);
+		cr_expect_eq(openers[i].open(NULL, NULL, NULL), IMADDR_ERR_USAGE, "%s",
+			     openers[i].name);
+	}
+	struct imaddr_error err = { "" };
+	cr_expect_eq(imaddr_sink_summary_open(stdout, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_sink_summary_open: 'sink' is NULL");
+	cr_expect_eq(imaddr_sink_summary_open_changes(stdout, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_sink_summary_open_changes: 'sink' is NULL");
+}
