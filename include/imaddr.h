@@ -18,11 +18,11 @@
  * caller passes one, fill a caller-owned struct imaddr_error with a message
  * naming the file, line or DN and field. `err` may be NULL: the call works
  * the same, without the message. A NULL where an audit's function, the
- * LDIF or LDAP reader's opener or an output's needs an object is refused with
- * IMADDR_ERR_USAGE and a message naming the function and the argument
- * ("imaddr_audit_new: 'options' is NULL"), not a crash; an _init given
- * NULL does nothing. A bad record is not an error of the library: it
- * becomes a finding.
+ * LDIF or LDAP reader's opener, an output's opener or an address check
+ * needs an object is refused with IMADDR_ERR_USAGE and a message naming
+ * the function and the argument ("imaddr_audit_new: 'options' is NULL"),
+ * not a crash; an _init given NULL does nothing. A bad record is not an
+ * error of the library: it becomes a finding.
  *
  * Threads: the library keeps a run's state in the objects the caller holds
  * (audit, reader, output, address checker), and sets itself up (ICU, the
@@ -899,7 +899,7 @@ struct imaddr_address_result {
 /**
  * Checks addresses one after another, reusing its buffers and remembering
  * the domains it has seen: for lists of millions of addresses. Fails only
- * when ICU cannot be initialised.
+ * when ICU cannot be initialised, or with IMADDR_ERR_USAGE for a NULL `out`.
  */
 struct imaddr_address_checker;
 enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **out,
@@ -908,7 +908,7 @@ enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **ou
  * Checks one address as a directory URI and an IM address ("sip:" accepted):
  * the `length` bytes at `address`, which need no NUL. (NULL, 0) is the empty
  * address, checked as "" is; NULL with another length is a mistake of the
- * caller's, answered with NULL and nothing read.
+ * caller's, answered with NULL and nothing read, and so is a NULL `checker`.
  */
 const struct imaddr_address_result *imaddr_address_checker_check(
 	struct imaddr_address_checker *checker, const char *address, size_t length);
@@ -918,8 +918,9 @@ void imaddr_address_checker_free(struct imaddr_address_checker *checker);
  * Checks one address as a directory URI and as an IM address. A "sip:"
  * prefix is accepted. (NULL, 0) is the empty address, as for the checker.
  * Fails with IMADDR_ERR_USAGE for NULL with another length (the report is
- * then empty), else only when ICU cannot be initialised. The report owns
- * copies of everything; release it with imaddr_address_report_release.
+ * then empty) or a NULL `report`, else only when ICU cannot be initialised.
+ * The report owns copies of everything; release it with
+ * imaddr_address_report_release (NULL is fine there).
  */
 enum imaddr_status imaddr_check_address(const char *address, size_t length,
 					struct imaddr_address_report *report,
@@ -932,7 +933,7 @@ void imaddr_address_report_release(struct imaddr_address_report *report);
  * (code, severity, message, suggestion); see docs/json.md. Bytes that are
  * not UTF-8 become U+FFFD. `address` and `length` as for the checker: NULL
  * with a length other than 0 fails with IMADDR_ERR_USAGE, nothing written,
- * and so does a NULL `out`. Fails with IMADDR_ERR_IO when the write fails.
+ * and so does a NULL `out` or `result`. Fails with IMADDR_ERR_IO when the write fails.
  */
 enum imaddr_status imaddr_address_result_write_json(const char *address, size_t length,
 						    const struct imaddr_address_result *result,

@@ -17,6 +17,9 @@ struct imaddr_address_checker {
 enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **out,
 					      struct imaddr_error *err)
 {
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
+	*out = NULL;
 	enum imaddr_status status = imaddr_icu_init(err);
 	if (status != IMADDR_OK)
 		return status;
@@ -32,12 +35,13 @@ enum imaddr_status imaddr_address_checker_new(struct imaddr_address_checker **ou
 const struct imaddr_address_result *imaddr_address_checker_check(
 	struct imaddr_address_checker *checker, const char *text, size_t length)
 {
+	/* No status to say it with: the answer to a mistake, as for the address. */
+	if (!checker || (!text && length))
+		return NULL;
 	struct imaddr_rules_findings *checks = &checker->checks;
 	struct imaddr_address *address = &checker->address;
 	struct imaddr_address_result *result = &checker->result;
 
-	if (!text && length)
-		return NULL;
 	/* (NULL, 0): the empty address, with no NULL for the rules' memcpy. */
 	if (!text)
 		text = "";
@@ -98,6 +102,8 @@ enum imaddr_status imaddr_check_address(const char *text, size_t length,
 {
 	struct imaddr_address_checker *checker;
 
+	if (!report)
+		return imaddr_error_null(err, __func__, "report");
 	memset(report, 0, sizeof(*report));
 	if (!text && length)
 		return null_address(length, err);
@@ -125,6 +131,8 @@ enum imaddr_status imaddr_check_address(const char *text, size_t length,
 
 void imaddr_address_report_release(struct imaddr_address_report *report)
 {
+	if (!report)
+		return;
 	for (size_t i = 0; i < report->finding_count; i++)
 		free(report->findings[i].message);
 	free(report->findings);

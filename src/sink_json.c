@@ -174,6 +174,9 @@ enum imaddr_status imaddr_address_result_write_json(const char *address, size_t 
 	if (!out)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"the JSON line needs a stream to write to, not NULL");
+	/* Most likely a check the checker refused, its NULL passed on unseen. */
+	if (!result)
+		return imaddr_error_null(err, __func__, "result");
 	json_t *object = imaddr_json_checked(json_object());
 	json_t *findings = imaddr_json_checked(json_array());
 	imaddr_buf_init(&scratch, 0);

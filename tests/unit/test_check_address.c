@@ -245,3 +245,29 @@ Test(check_address, writing_json_needs_a_stream)
 	cr_expect_str_eq(err.message, "the JSON line needs a stream to write to, not NULL");
 	imaddr_address_checker_free(checker);
 }
+
+/*
+ * A NULL where an object is needed is the caller's mistake: a usage error
+ * naming the function and the argument, or, from the checker's check, which
+ * has no status, NULL as for a NULL address with a length.
+ */
+Test(check_address, a_null_checker_out_or_report_is_refused)
+{
+	struct imaddr_address_checker *checker = (struct imaddr_address_checker *)&checker;
+	struct imaddr_error err = { "" };
+	cr_expect_eq(imaddr_address_checker_new(NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_address_checker_new: 'out' is NULL");
+	cr_expect_null(imaddr_address_checker_check(NULL, "a@example.com", 13));
+	cr_expect_eq(imaddr_check_address("a@example.com", 13, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_check_address: 'report' is NULL");
+	imaddr_address_report_release(NULL);
+	cr_expect_eq(imaddr_address_result_write_json("a@example.com", 13, NULL, stdout, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_address_result_write_json: 'result' is NULL");
+	/* Without `err`: the same answers, and a check that works. */
+	cr_expect_eq(imaddr_check_address("a@example.com", 13, NULL, NULL), IMADDR_ERR_USAGE);
+	cr_assert_eq(imaddr_address_checker_new(&checker, NULL), IMADDR_OK);
+	cr_expect_str_eq(imaddr_address_checker_check(checker, "a@example.com", 13)->canonical,
+			 "a@example.com");
+	imaddr_address_checker_free(checker);
+}
