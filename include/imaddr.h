@@ -17,12 +17,13 @@
  * Errors: functions that can fail return an enum imaddr_status and, where the
  * caller passes one, fill a caller-owned struct imaddr_error with a message
  * naming the file, line or DN and field. `err` may be NULL: the call works
- * the same, without the message. A NULL where an audit's function, the
- * LDIF or LDAP reader's opener, an output's opener or an address check
- * needs an object is refused with IMADDR_ERR_USAGE and a message naming
- * the function and the argument ("imaddr_audit_new: 'options' is NULL"),
- * not a crash; an _init given NULL does nothing. A bad record is not an
- * error of the library: it becomes a finding.
+ * the same, without the message. A NULL where a function needs an object
+ * or a path (the audit's functions, the LDIF and LDAP readers' openers,
+ * the outputs' openers, the address checks and the imaddr_report_*
+ * functions) is refused with IMADDR_ERR_USAGE and a message naming the
+ * function and the argument ("imaddr_audit_new: 'options' is NULL"), not a
+ * crash; an _init given NULL does nothing. A bad record is not an error of
+ * the library: it becomes a finding.
  *
  * Threads: the library keeps a run's state in the objects the caller holds
  * (audit, reader, output, address checker), and sets itself up (ICU, the

@@ -114,6 +114,10 @@ enum imaddr_status imaddr_report_write_html(const char *db_path, int64_t run_id,
 	struct imaddr_atomic_file file;
 	bool opened = false;
 
+	if (!db_path)
+		return imaddr_error_null(err, __func__, "db_path");
+	if (!html_path)
+		return imaddr_error_null(err, __func__, "html_path");
 	memset(&run, 0, sizeof(run));
 	enum imaddr_status status = imaddr_atomic_file_check_directory(html_path, IMADDR_ERR_IO,
 								       "write", err);

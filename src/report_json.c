@@ -56,8 +56,12 @@ enum imaddr_status imaddr_report_write_json(const char *db_path, int64_t run_id,
 	struct imaddr_stored_run run;
 	struct imaddr_buf scratch;
 	json_t *document = NULL;
-	bool to_stdout = !strcmp(json_path, "-");
 
+	if (!db_path)
+		return imaddr_error_null(err, __func__, "db_path");
+	if (!json_path)
+		return imaddr_error_null(err, __func__, "json_path");
+	bool to_stdout = !strcmp(json_path, "-");
 	memset(&run, 0, sizeof(run));
 	imaddr_buf_init(&scratch, 0);
 	enum imaddr_status status = IMADDR_OK;

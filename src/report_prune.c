@@ -366,6 +366,8 @@ enum imaddr_status imaddr_report_prune(const char *db_path, const char *label, u
 		result = &unasked;
 	struct prune prune = { NULL, db_path, result, err };
 	memset(result, 0, sizeof(*result));
+	if (!db_path)
+		return imaddr_error_null(err, __func__, "db_path");
 	if (keep < 1)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"pruning keeps at least the newest run of a label");

@@ -285,8 +285,12 @@ enum imaddr_status imaddr_report_find_run(const char *db_path, const char *label
 {
 	sqlite3 *db = NULL;
 	sqlite3_int64 id = 0;
-	enum imaddr_status status = imaddr_report_file_open_read(db_path, &db, err);
 
+	if (!db_path)
+		return imaddr_error_null(err, __func__, "db_path");
+	if (!found)
+		return imaddr_error_null(err, __func__, "found");
+	enum imaddr_status status = imaddr_report_file_open_read(db_path, &db, err);
 	if (status == IMADDR_OK)
 		status = select_run(db, db_path, label, run_id, &id, err);
 	if (status == IMADDR_OK)
@@ -621,6 +625,8 @@ enum imaddr_status imaddr_report_write_summary(const char *db_path, int64_t run_
 	if (!out)
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 					"the summary needs a stream to print to, not NULL");
+	if (!db_path)
+		return imaddr_error_null(err, __func__, "db_path");
 	memset(&run, 0, sizeof(run));
 	imaddr_summary_notes_init(&run.notes);
 	enum imaddr_status status = imaddr_report_file_open_read(db_path, &db, err);

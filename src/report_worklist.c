@@ -40,6 +40,10 @@ enum imaddr_status imaddr_report_write_worklist(const char *db_path, int64_t run
 	struct imaddr_worklist_writer writer;
 	bool xlsx = false, opened = false;
 
+	if (!db_path)
+		return imaddr_error_null(err, __func__, "db_path");
+	if (!path)
+		return imaddr_error_null(err, __func__, "path");
 	memset(&run, 0, sizeof(run));
 	memset(&writer, 0, sizeof(writer));
 	enum imaddr_status status = imaddr_worklist_form(path, "--worklist", &xlsx, err);

@@ -255,3 +255,37 @@ Test(report_summary, a_null_stream_is_refused)
 	cr_expect_str_eq(err.message, "the summary needs a stream to print to, not NULL");
 	free(report);
 }
+
+/*
+ * The functions that read a stored report refuse a NULL where they need a
+ * path or somewhere to put the answer, naming it, before any file is
+ * opened: not "cannot open the report '(null)'", nor a crash.
+ */
+Test(report_summary, every_report_function_refuses_a_null_argument)
+{
+	struct imaddr_error err = { "" };
+	int64_t found = 0;
+	struct imaddr_prune_result result;
+	cr_expect_eq(imaddr_report_find_run(NULL, NULL, 0, &found, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_find_run: 'db_path' is NULL");
+	cr_expect_eq(imaddr_report_find_run("report.db", NULL, 0, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_find_run: 'found' is NULL");
+	cr_expect_eq(imaddr_report_write_summary(NULL, 0, stdout, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_write_summary: 'db_path' is NULL");
+	cr_expect_eq(imaddr_report_write_html(NULL, 0, "run.html", &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_write_html: 'db_path' is NULL");
+	cr_expect_eq(imaddr_report_write_html("report.db", 0, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_write_html: 'html_path' is NULL");
+	cr_expect_eq(imaddr_report_write_json(NULL, 0, "-", 1, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_write_json: 'db_path' is NULL");
+	cr_expect_eq(imaddr_report_write_json("report.db", 0, NULL, 1, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_write_json: 'json_path' is NULL");
+	cr_expect_eq(imaddr_report_write_worklist(NULL, 0, "w.csv", &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_write_worklist: 'db_path' is NULL");
+	cr_expect_eq(imaddr_report_write_worklist("report.db", 0, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_write_worklist: 'path' is NULL");
+	cr_expect_eq(imaddr_report_prune(NULL, NULL, 1, 0, &result, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_report_prune: 'db_path' is NULL");
+	cr_expect_eq(result.runs, 0);
+	cr_expect_eq(imaddr_report_prune(NULL, NULL, 1, 0, NULL, NULL), IMADDR_ERR_USAGE);
+}
