@@ -18,7 +18,7 @@
  * caller passes one, fill a caller-owned struct imaddr_error with a message
  * naming the file, line or DN and field. `err` may be NULL: the call works
  * the same, without the message. A NULL where a function needs an object
- * or a path (the audit's functions, the LDIF and LDAP readers' openers,
+ * or a path (the audit's functions, the readers' openers,
  * the outputs' openers, the address checks and the imaddr_report_*
  * functions) is refused with IMADDR_ERR_USAGE and a message naming the
  * function and the argument ("imaddr_audit_new: 'options' is NULL"), not a
@@ -325,11 +325,13 @@ struct imaddr_input_description {
 	const char *encoding_how;        /* "byte order mark", "detected", "--encoding"... */
 	char delimiter;                  /* CSV's; 0 otherwise */
 	bool type_line_skipped;          /* CSV: PowerShell 5.1's "#TYPE ..." first line */
-	const char *filter;              /* LDIF: the filter that selected the users */
-	const char *directory_type;      /* LDIF: "ad", "ad-lds" or "openldap" */
-	const char *directory_type_how;  /* LDIF: "--directory-type", "inferred"... */
-	uint64_t entries;                /* LDIF: entries read */
-	uint64_t entries_skipped;        /* LDIF: entries the filter did not select */
+	/* A file's selection (an LDIF's entries, a CSV's rows; a CSV's
+	 * disabled-account rule stands in the filter too) */
+	const char *filter;              /* what selected the users */
+	const char *directory_type;      /* "ad", "ad-lds" or "openldap" */
+	const char *directory_type_how;  /* "--directory-type", "inferred"... */
+	uint64_t entries;                /* entries (rows) read */
+	uint64_t entries_skipped;        /* those the selection left out */
 	/* Per role, the column or attribute the first user's value came from
 	 * (NULL: the input has none); `varies` when later users differ. */
 	const char *role_attribute[IMADDR_ROLE_COUNT];
@@ -663,7 +665,8 @@ struct imaddr_reader;
 /**
  * Opens a CSV file ("-" is standard input) and sets *out to its reader.
  * IMADDR_ERR_INPUT, naming the file, when it cannot be opened; *out is then
- * NULL. Release the reader with imaddr_reader_free.
+ * NULL. A NULL `path` or `out` is IMADDR_ERR_USAGE. Release the reader with
+ * imaddr_reader_free.
  */
 enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader **out,
 					  struct imaddr_error *err);
@@ -740,9 +743,10 @@ struct imaddr_file_options {
 	const char *encoding;
 	/* CSV: ',', ';' or '\t'; 0: whichever splits the header into most columns. */
 	char delimiter;
-	/* LDIF: which entries are users, as Unified CM's LDAP sync selects them:
-	 * `filter` (RFC 4515), else the directory type's default filter. The
-	 * type is inferred from the entries when not given. */
+	/* Which entries (LDIF) or rows (CSV) are users, as Unified CM's LDAP
+	 * sync selects them: `filter` (RFC 4515), else the directory type's
+	 * default filter. The type is inferred from the entries (a CSV's
+	 * objectClass column) when not given. */
 	const char *filter;
 	enum imaddr_directory_type directory_type;
 	bool directory_type_given;
@@ -753,9 +757,12 @@ void imaddr_file_options_init(struct imaddr_file_options *options);
 /**
  * imaddr_csv_reader_open and imaddr_ldif_reader_open with options (NULL:
  * the defaults). IMADDR_ERR_USAGE for an encoding ICU does not know, a
- * delimiter other than those three, or an invalid filter; for the LDIF
- * reader, also for a directory type that is none of enum
- * imaddr_directory_type's values, or a NULL `path` or `out`.
+ * delimiter other than those three, an invalid filter, a directory type
+ * that is none of enum imaddr_directory_type's values, or a NULL `path` or
+ * `out`. A CSV's rows are selected by the filter as entries, each column an
+ * attribute; the CSV reader refuses, at the header, a filter that tests a
+ * column the header lacks, and a directory type without an objectClass
+ * column.
  */
 enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 					       const struct imaddr_file_options *options,

@@ -559,6 +559,13 @@ static const struct imaddr_reader_ops csv_reader_ops = {
 enum imaddr_status imaddr_csv_reader_open(const char *path, struct imaddr_reader **out,
 					  struct imaddr_error *err)
 {
+	/* Named here: imaddr_csv_reader_open_with is not what the caller called. */
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
+	if (!path) {
+		*out = NULL;
+		return imaddr_error_null(err, __func__, "path");
+	}
 	return imaddr_csv_reader_open_with(path, NULL, out, err);
 }
 
@@ -568,7 +575,11 @@ enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 {
 	struct imaddr_decoder decoder;
 	struct imaddr_file_options defaults;
+	if (!out)
+		return imaddr_error_null(err, __func__, "out");
 	*out = NULL;
+	if (!path)
+		return imaddr_error_null(err, __func__, "path");
 	if (!options) {
 		imaddr_file_options_init(&defaults);
 		options = &defaults;

@@ -1598,3 +1598,25 @@ Test(reader_csv, powershell_names_feed_every_role)
 	cr_expect_str_eq(r->values[IMADDR_ROLE_MAIL].data, "a@example.com");
 	cr_expect_str_eq(r->values[IMADDR_ROLE_DIRECTORY_URI].data, "a@example.com");
 }
+
+/* As the LDIF reader's: a caller's NULL is a usage error naming it, not a crash. */
+Test(reader_csv, a_null_path_or_out_is_a_usage_error)
+{
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader = (struct imaddr_reader *)&err;
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	cr_expect_eq(imaddr_csv_reader_open(NULL, &reader, &err), IMADDR_ERR_USAGE);
+	cr_expect_null(reader);
+	cr_expect_str_eq(err.message, "imaddr_csv_reader_open: 'path' is NULL");
+	cr_expect_eq(imaddr_csv_reader_open("-", NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_csv_reader_open: 'out' is NULL");
+	reader = (struct imaddr_reader *)&err;
+	cr_expect_eq(imaddr_csv_reader_open_with(NULL, &options, &reader, &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect_null(reader);
+	cr_expect_str_eq(err.message, "imaddr_csv_reader_open_with: 'path' is NULL");
+	cr_expect_eq(imaddr_csv_reader_open_with("-", &options, NULL, &err), IMADDR_ERR_USAGE);
+	cr_expect_str_eq(err.message, "imaddr_csv_reader_open_with: 'out' is NULL");
+	cr_expect_eq(imaddr_csv_reader_open_with(NULL, NULL, NULL, NULL), IMADDR_ERR_USAGE);
+}
