@@ -12,7 +12,7 @@
 #include "sink_bat.h"
 
 static const char usage[] =
-	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
+	"usage: imaddr audit [--csv FILE | --ldif FILE | -H URI] [options]\n"
 	"\n"
 	"Input (without one: the URI of ldap.conf or .ldaprc, as ldapsearch;\n"
 	"several with --cluster NAME before each cluster's):\n"

@@ -4,7 +4,7 @@
 #include "tool.h"
 
 static const char usage[] =
-	"usage: imaddr audit (--csv FILE | --ldif FILE | -H URI) [options]\n"
+	"usage: imaddr audit [--csv FILE | --ldif FILE | -H URI] [options]\n"
 	"       imaddr check-address [-q] [--json] [--fail-on LEVEL] [ADDRESS...]\n"
 	"       imaddr report --db FILE [--label NAME] [--run N] [--html OUT.html]\n"
 	"                     [--json OUT.json [--json-findings N]]\n"

@@ -9,7 +9,8 @@
 
 static const char usage[] =
 	"usage: imaddr report --db FILE [--label NAME] [--run N] [--html OUT.html]\n"
-	"                     [--json OUT.json [--json-findings N]] [--worklist OUT.xlsx|.csv]\n"
+	"                     [--json OUT.json [--json-findings N]]\n"
+	"                     [--worklist OUT.xlsx|OUT.csv]\n"
 	"Prints the summary of a run stored in the SQLite report FILE (imaddr audit\n"
 	"--db) as the audit printed it, with what changed since the previous run; or\n"
 	"writes its HTML report to OUT.html, its JSON document to OUT.json ('-':\n"

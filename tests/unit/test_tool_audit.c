@@ -41,7 +41,7 @@ Test(tool_audit, help_and_version_return_instead_of_exiting, .init = cr_redirect
 	char printed[8192];
 	size_t length = fread(printed, 1, sizeof(printed) - 1, cr_get_redirected_stdout());
 	printed[length] = '\0';
-	static const char first[] = "usage: imaddr audit (--csv FILE | --ldif FILE | -H URI)";
+	static const char first[] = "usage: imaddr audit [--csv FILE | --ldif FILE | -H URI]";
 	static const char last[] = "\nimaddr " IMADDR_VERSION "\n";
 	cr_assert(!strncmp(printed, first, strlen(first)), "%s", printed);
 	cr_assert(length > strlen(last) && !strcmp(printed + length - strlen(last), last), "%s",
