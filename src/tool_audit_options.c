@@ -656,6 +656,30 @@ static bool applies(const struct audit_config *config, int id)
 	return true;
 }
 
+/*
+ * With clusters, every input follows the --cluster it belongs to. An input
+ * before the first one, or a --cluster no input follows (a forgotten --csv),
+ * would otherwise be audited without its cluster, or not at all, unsaid.
+ */
+static bool clusters_complete(const struct audit_config *config)
+{
+	const struct tool_input *last = &config->inputs[config->input_count - 1];
+	if (config->cluster && last->cluster != config->cluster) {
+		tool_error("--cluster '%s' is followed by no input: give its --csv, --ldif or "
+			   "--ldap after it", config->cluster);
+		return false;
+	}
+	for (size_t i = 0; config->cluster && i < config->input_count; i++) {
+		if (!config->inputs[i].cluster) {
+			tool_error("'%s' comes before the first --cluster: with clusters, give "
+				   "each input after the --cluster it belongs to",
+				   config->inputs[i].name);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int resolve_input(struct audit_config *config)
 {
 	if (!config->input_count) {
@@ -669,7 +693,7 @@ static int resolve_input(struct audit_config *config)
 		if (!add_input(config, OPT_LDAP, config->configured_uri))
 			return TOOL_EXIT_USAGE;
 	}
-	return TOOL_EXIT_CLEAN;
+	return clusters_complete(config) ? TOOL_EXIT_CLEAN : TOOL_EXIT_USAGE;
 }
 
 uint64_t tool_audit_bat_chunk(const struct audit_config *config)

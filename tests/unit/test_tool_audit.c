@@ -61,6 +61,31 @@ Test(tool_audit, options_are_checked_without_opening_anything)
 		     TOOL_EXIT_USAGE);
 }
 
+Test(tool_audit, with_clusters_every_input_follows_its_cluster)
+{
+	cr_assert_eq(configure((char *[]){ "audit", "--cluster", "east", "--csv", "e.csv",
+					   "--cluster", "west", "--csv", "w.csv",
+					   "--default-domain", "example.com", NULL }),
+		     TOOL_EXIT_CLEAN);
+	/* A --cluster after its input, or one whose --csv was forgotten. */
+	cr_assert_eq(configure((char *[]){ "audit", "--csv", "e.csv", "--cluster", "east",
+					   "--default-domain", "example.com", NULL }),
+		     TOOL_EXIT_USAGE);
+	cr_assert_eq(configure((char *[]){ "audit", "--cluster", "east", "--csv", "e.csv",
+					   "--cluster", "west", "--default-domain", "example.com",
+					   NULL }),
+		     TOOL_EXIT_USAGE);
+	/* An input before the first --cluster would be of no cluster. */
+	cr_assert_eq(configure((char *[]){ "audit", "--csv", "e.csv", "--cluster", "west",
+					   "--csv", "w.csv", "--default-domain", "example.com",
+					   NULL }),
+		     TOOL_EXIT_USAGE);
+	static const char profile[] = "--profile\0p\0\0[p]\ncluster = east\ncsv = e.csv\n"
+				      "cluster = west\ndefault-domain = example.com\n";
+	cr_assert_eq(fuzz_options_blob((const uint8_t *)profile, sizeof(profile) - 1),
+		     TOOL_EXIT_USAGE);
+}
+
 Test(tool_audit, each_command_line_is_read_from_its_start)
 {
 	/* -k is refused inside the group: getopt would go on at V on its next call. */
