@@ -380,9 +380,10 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 				   (unsigned long long)writer->left_out[LEFT_OUT_FORMULA]);
 	imaddr_buf_append_char(out, '\n');
 	if (writer->from_directory)
-		imaddr_buf_appendf(out, "  warning: %llu of these users come from a directory (they "
+		imaddr_buf_appendf(out, "  warning: %llu of these users %s from a directory (they "
 				   "have a DN): LDAP sync overwrites what BAT imports; fix the "
-				   "directory instead\n", (unsigned long long)writer->from_directory);
+				   "directory instead\n", (unsigned long long)writer->from_directory,
+				   writer->from_directory == 1 ? "comes" : "come");
 	/*
 	 * Left as it is, not removed: it is not what this run was asked to
 	 * write, but it may be imported in place of what it wrote.

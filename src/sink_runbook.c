@@ -132,7 +132,8 @@ static void write_uri_source(FILE *out, const struct imaddr_audit_options *optio
 	fputs(" with Bulk Administration > Users > Update Users >\n"
 	      "     Custom File, each cluster's files on that cluster (about 65 users a\n"
 	      "     minute).\n", out);
-	if (strstr(outputs, "come from a directory"))
+	/* The BAT sink's warning, "1 of these users comes" or "N ... come". */
+	if (strstr(outputs, "from a directory (they have a DN)"))
 		fputs("     The BAT file also lists users that have a DN: LDAP sync overwrites what\n"
 		      "     BAT imports for them, so fix those in the directory instead.\n", out);
 	fprintf(out, "   Wait for the sync and the BAT job to finish before %s.\n", before);

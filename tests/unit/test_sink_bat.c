@@ -346,7 +346,7 @@ Test(sink_bat, only_changes_are_written_and_counted)
 	char *text = audit_with_summary(csv, NULL, &path);
 	expect_file("bat.csv", HEADER "b,B@example.com\r\n");
 	expect_one_row_two_errors_one_unchanged(text, path);
-	cr_expect_not_null(strstr(text, "warning: 1 of these users come from a directory"),
+	cr_expect_not_null(strstr(text, "warning: 1 of these users comes from a directory"),
 			   "%s", text);
 	free(text);
 	free(path);
