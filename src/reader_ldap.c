@@ -586,6 +586,8 @@ enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *opt
 		return status;
 	struct ldap_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldap_reader_ops;
+	/* As the CSV and LDIF readers name theirs: the summary's "input: LDAP". */
+	reader->base.input.format = "LDAP";
 	reader->options = *options;
 	reader->filter = filter;
 	reader->search_base = options->base;

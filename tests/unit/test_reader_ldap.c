@@ -234,6 +234,20 @@ Test(reader_ldap, null_options_or_out_are_a_usage_error)
 	imaddr_reader_free(reader);
 }
 
+Test(reader_ldap, its_input_is_named_ldap_as_the_report_schema_says)
+{
+	/* The summary's "input: LDAP", run_summaries' input.format, as CSV and LDIF. */
+	struct imaddr_ldap_options options;
+	struct imaddr_reader *reader = NULL;
+	struct imaddr_error err = { "" };
+	imaddr_ldap_options_init(&options);
+	options.uri = "ldap://127.0.0.1:1";
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_expect_str_eq(reader->input.format, "LDAP");
+	imaddr_reader_free(reader);
+}
+
 Test(reader_ldap, the_configured_uri_is_libldaps_not_its_builtin_default)
 {
 	/* Each test runs in a process of its own: libldap reads the variable once. */
