@@ -415,6 +415,9 @@ struct imaddr_run_changes {
 	 * the problem is still there (the report's waived_findings). */
 	uint64_t waived_by_code[IMADDR_CODE_COUNT];
 	uint64_t waived_by_severity[3];
+	/* The report's file, as the run named it: where `imaddr report` reads
+	 * this run again. */
+	const char *report_path;
 };
 
 /** True when anything at all changed (a first run: false). */

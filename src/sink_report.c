@@ -191,6 +191,7 @@ static int begin_run(struct report *report, const struct imaddr_run_info *info)
 	memset(&report->changes, 0, sizeof(report->changes));
 	report->changes.run_id = report->run_id;
 	report->changes.label = report->label;
+	report->changes.report_path = report->path;
 	if (rc == SQLITE_OK)
 		rc = imaddr_report_runs_previous(report->db, report->run_id,
 						 &report->previous_run_id,

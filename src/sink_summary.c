@@ -563,6 +563,27 @@ void imaddr_summary_print(FILE *out, const struct imaddr_audit_options *options,
 }
 
 /*
+ * A path as a shell word, so that the command can be pasted from a cron
+ * mail: bare when it holds nothing a shell reads, else single-quoted.
+ */
+static void print_shell_word(FILE *out, const char *word)
+{
+	if (*word && strspn(word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789_./+,:@%=-") == strlen(word)) {
+		fputs(word, out);
+		return;
+	}
+	fputc('\'', out);
+	for (; *word; word++) {
+		if (*word == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*word, out);
+	}
+	fputc('\'', out);
+}
+
+/*
  * --quiet on a label's first run: nothing to compare with, so all of it is
  * news, and --fail-on new exits 1 for it. A silent cron mail would leave
  * that unexplained; the counts and where the rest is say enough.
@@ -574,9 +595,11 @@ static void print_first_of_label(FILE *out, const char *input_name,
 	imaddr_summary_print_changes(out, input_name, changes);
 	fprintf(out, "  users: %llu; findings: ", (unsigned long long)totals->users);
 	print_severity_counts(out, totals->by_severity);
-	if (sum3(totals->by_severity))
-		fprintf(out, " ('imaddr report --db FILE --run %lld' prints them)",
-			(long long)changes->run_id);
+	if (sum3(totals->by_severity)) {
+		fputs(" (printed by: imaddr report --db ", out);
+		print_shell_word(out, changes->report_path ? changes->report_path : "FILE");
+		fprintf(out, " --run %lld)", (long long)changes->run_id);
+	}
 	fputc('\n', out);
 }
 
