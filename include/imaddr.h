@@ -325,8 +325,8 @@ struct imaddr_input_description {
 	const char *encoding_how;        /* "byte order mark", "detected", "--encoding"... */
 	char delimiter;                  /* CSV's; 0 otherwise */
 	bool type_line_skipped;          /* CSV: PowerShell 5.1's "#TYPE ..." first line */
-	/* A file's selection (an LDIF's entries, a CSV's rows; a CSV's
-	 * disabled-account rule stands in the filter too) */
+	/* The selection: an LDIF's entries, a CSV's rows (its disabled-account
+	 * rule stands in the filter too), an LDAP search's entries */
 	const char *filter;              /* what selected the users */
 	const char *directory_type;      /* "ad", "ad-lds" or "openldap" */
 	const char *directory_type_how;  /* "--directory-type", "inferred"... */
@@ -337,6 +337,9 @@ struct imaddr_input_description {
 	const char *role_attribute[IMADDR_ROLE_COUNT];
 	bool role_attribute_varies[IMADDR_ROLE_COUNT];
 	const char *dn_attribute;        /* CSV: the DN's column, or NULL */
+	/* LDAP: the search (its filter is `filter`); NULL for a file */
+	const char *search_base;
+	const char *search_scope;        /* "sub", "one", "base" or "children" */
 };
 
 /** What a run amounted to, given to the outputs when it ends. */
@@ -775,6 +778,9 @@ enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 						struct imaddr_reader **out, struct imaddr_error *err);
 /** The filter CUCM uses for a directory type. */
 const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
+
+/** "ad", "ad-lds" or "openldap", as --directory-type takes it; NULL for another value. */
+const char *imaddr_directory_type_name(enum imaddr_directory_type type);
 
 /**
  * The URI libldap's configuration names (ldap.conf's or .ldaprc's URI, or

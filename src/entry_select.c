@@ -5,12 +5,6 @@
 
 #include "error.h"
 
-static const char *const directory_type_names[] = {
-	[IMADDR_DIRECTORY_AD] = "ad",
-	[IMADDR_DIRECTORY_AD_LDS] = "ad-lds",
-	[IMADDR_DIRECTORY_OPENLDAP] = "openldap",
-};
-
 void imaddr_entry_select_init(struct imaddr_entry_select *select)
 {
 	memset(select, 0, sizeof(*select));
@@ -114,7 +108,7 @@ void imaddr_entry_select_describe(const struct imaddr_entry_select *select,
 {
 	input->filter = select->filter_ready ? select->filter.text : NULL;
 	input->directory_type = select->directory_type_how
-		? directory_type_names[select->directory_type] : NULL;
+		? imaddr_directory_type_name(select->directory_type) : NULL;
 	input->directory_type_how = select->directory_type_how;
 	input->entries = select->entries;
 	input->entries_skipped = select->entries_skipped;

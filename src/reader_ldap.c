@@ -80,6 +80,16 @@ const char *imaddr_directory_default_filter(enum imaddr_directory_type type)
 	return "(objectclass=*)";
 }
 
+const char *imaddr_directory_type_name(enum imaddr_directory_type type)
+{
+	switch (type) {
+	case IMADDR_DIRECTORY_AD: return "ad";
+	case IMADDR_DIRECTORY_AD_LDS: return "ad-lds";
+	case IMADDR_DIRECTORY_OPENLDAP: return "openldap";
+	}
+	return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Progress, for the caller to show.                                         */
 
@@ -508,6 +518,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 							       ? reader->session.default_base : "");
 		reader->search_base = reader->default_base;
 	}
+	reader->base.input.search_base = reader->search_base;
 	reader->mapping = *request->mapping;
 	imaddr_ldap_names_release(&reader->names);
 	if (status == IMADDR_OK)
@@ -527,6 +538,7 @@ static enum imaddr_status run(struct imaddr_reader *base,
 			break;
 	}
 	report_progress(reader, true);
+	reader->base.input.entries = reader->entries;
 	ber_memfree(cookie.bv_val);
 	imaddr_ldap_session_close(&reader->session);
 	unblock_sigpipe(&guard);
@@ -591,6 +603,14 @@ enum imaddr_status imaddr_ldap_reader_open(const struct imaddr_ldap_options *opt
 	reader->options = *options;
 	reader->filter = filter;
 	reader->search_base = options->base;
+	/* The summary's search and entries lines, as a file's selection has them. */
+	struct imaddr_input_description *input = &reader->base.input;
+	input->filter = filter;
+	if (!options->filter) {
+		input->directory_type = imaddr_directory_type_name(options->directory_type);
+		input->directory_type_how = "Unified CM's default filter";
+	}
+	input->search_scope = imaddr_ldap_scope_name(options->scope);
 	if (options->sasl_mech) {
 		/* Checked: EXTERNAL or GSSAPI in some case. */
 		for (size_t i = 0; options->sasl_mech[i] && i + 1 < sizeof(reader->sasl_mech); i++)

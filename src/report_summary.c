@@ -59,6 +59,8 @@ static json_t *input_object(struct imaddr_buf *scratch,
 			imaddr_json_text(scratch, input->directory_type_how));
 	imaddr_json_set(object, "entries", imaddr_json_count(input->entries));
 	imaddr_json_set(object, "entries_skipped", imaddr_json_count(input->entries_skipped));
+	imaddr_json_set(object, "search_base", imaddr_json_text(scratch, input->search_base));
+	imaddr_json_set(object, "search_scope", imaddr_json_text(scratch, input->search_scope));
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		json_t *item = imaddr_json_checked(json_object());
 		imaddr_json_set(item, "role", json_string(imaddr_role_name((enum imaddr_role)role)));
@@ -486,6 +488,8 @@ static void read_input(struct stored_run *run, const json_t *input)
 	description->directory_type_how = member_text(input, "directory_type_how");
 	description->entries = member_count(input, "entries");
 	description->entries_skipped = member_count(input, "entries_skipped");
+	description->search_base = member_text(input, "search_base");
+	description->search_scope = member_text(input, "search_scope");
 	json_array_foreach(json_object_get(input, "roles"), i, item) {
 		const char *name = member_text(item, "role");
 		for (int role = 0; name && role < IMADDR_ROLE_COUNT; role++) {

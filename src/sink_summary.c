@@ -353,6 +353,9 @@ static void print_input(FILE *out, const struct imaddr_input_description *input)
 	if (input->type_line_skipped)
 		fputs(", PowerShell's #TYPE line skipped", out);
 	fputc('\n', out);
+	if (input->search_base)
+		fprintf(out, "search: base '%s', scope %s\n", input->search_base,
+			input->search_scope ? input->search_scope : "sub");
 	if (input->filter) {
 		fprintf(out, "entries: %llu, users: %llu selected by filter '%s'",
 			(unsigned long long)input->entries,

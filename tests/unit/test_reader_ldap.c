@@ -18,6 +18,40 @@ Test(reader_ldap, default_filters_are_cucms)
 			 "(objectclass=inetOrgPerson)");
 }
 
+/* The names --directory-type takes, which the summary and the report print. */
+Test(reader_ldap, directory_types_are_named_as_the_option_takes_them)
+{
+	cr_expect_str_eq(imaddr_directory_type_name(IMADDR_DIRECTORY_AD), "ad");
+	cr_expect_str_eq(imaddr_directory_type_name(IMADDR_DIRECTORY_AD_LDS), "ad-lds");
+	cr_expect_str_eq(imaddr_directory_type_name(IMADDR_DIRECTORY_OPENLDAP), "openldap");
+	cr_expect_null(imaddr_directory_type_name((enum imaddr_directory_type)3));
+}
+
+/* The summary's search line and its selection, known before the search. */
+Test(reader_ldap, the_input_describes_the_search)
+{
+	struct imaddr_ldap_options options;
+	struct imaddr_reader *reader = NULL;
+	struct imaddr_error err = { "" };
+	imaddr_ldap_options_init(&options);
+	options.uri = "ldap://127.0.0.1:1";
+	options.base = "ou=people,dc=example,dc=com";
+	options.scope = IMADDR_LDAP_SCOPE_ONE;
+	options.directory_type = IMADDR_DIRECTORY_OPENLDAP;
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_expect_str_eq(reader->input.filter, "(objectclass=inetOrgPerson)");
+	cr_expect_str_eq(reader->input.directory_type, "openldap");
+	cr_expect_str_eq(reader->input.search_scope, "one");
+	imaddr_reader_free(reader);
+	options.filter = "(uid=*)";
+	cr_assert_eq(imaddr_ldap_reader_open(&options, &reader, &err), IMADDR_OK, "%s",
+		     err.message);
+	cr_expect_str_eq(reader->input.filter, "(uid=*)");
+	cr_expect_null(reader->input.directory_type);
+	imaddr_reader_free(reader);
+}
+
 Test(reader_ldap, options_are_checked_before_any_connection)
 {
 	struct imaddr_ldap_options options;
