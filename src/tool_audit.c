@@ -142,13 +142,20 @@ static enum imaddr_status add_outputs(struct audit_config *config, struct imaddr
 	return status;
 }
 
+/* A pipe's "-" would read as a stray dash at the head of the summary. */
+static const char *shown_name(const struct tool_input *input)
+{
+	return strcmp(input->name, "-") ? input->name : "standard input";
+}
+
 /* "users.csv", or "east: ldap://dc1, west: users.csv" when clusters are named. */
 static char *input_name(const struct audit_config *config)
 {
 	size_t size = 1;
 	for (size_t i = 0; i < config->input_count; i++) {
 		const struct tool_input *input = &config->inputs[i];
-		size += strlen(input->name) + 4 + (input->cluster ? strlen(input->cluster) : 0);
+		size += strlen(shown_name(input)) + 4 +
+			(input->cluster ? strlen(input->cluster) : 0);
 	}
 	char *name = calloc(1, size);
 	size_t used = 0;
@@ -158,7 +165,7 @@ static char *input_name(const struct audit_config *config)
 		const struct tool_input *input = &config->inputs[i];
 		used += (size_t)snprintf(name + used, size - used, "%s%s%s%s", i ? ", " : "",
 					 input->cluster ? input->cluster : "",
-					 input->cluster ? ": " : "", input->name);
+					 input->cluster ? ": " : "", shown_name(input));
 	}
 	return name;
 }
