@@ -75,10 +75,11 @@ enum imaddr_status imaddr_report_file_fail(sqlite3 *db, const char *path, const 
 
 	if (imaddr_report_file_wait_cut_short(db))
 		return imaddr_report_file_interrupted(path, err);
+	/* Whatever this process was doing, what stopped it is the other one. */
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
 		return imaddr_error_set(err, IMADDR_ERR_DB,
-					"cannot %s report '%s': %s (another process holds it: "
-					"see --wait)", doing, path, sqlite3_errmsg(db));
+					"report '%s' is held by another process (%s): see --wait",
+					path, sqlite3_errmsg(db));
 	return imaddr_error_set(err, IMADDR_ERR_DB, "cannot %s report '%s': %s", doing, path,
 				sqlite3_errmsg(db));
 }
