@@ -10,6 +10,7 @@
 #include "buffer.h"
 #include "decode.h"
 #include "error.h"
+#include "reader_file.h"
 
 #define READ_CHUNK (256 * 1024)
 /* libcsv grows its field buffer a block at a time. */
@@ -573,46 +574,26 @@ enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 					       const struct imaddr_file_options *options,
 					       struct imaddr_reader **out, struct imaddr_error *err)
 {
-	struct imaddr_decoder decoder;
-	struct imaddr_file_options defaults;
-	if (!out)
-		return imaddr_error_null(err, __func__, "out");
-	*out = NULL;
-	if (!path)
-		return imaddr_error_null(err, __func__, "path");
-	if (!options) {
-		imaddr_file_options_init(&defaults);
-		options = &defaults;
-	}
-	char delimiter = options->delimiter;
-	if (delimiter && delimiter != ',' && delimiter != ';' && delimiter != '\t')
+	struct imaddr_file_opened opened;
+	enum imaddr_status status = imaddr_file_reader_open(__func__, path, options, &opened,
+							   out, err);
+	if (status != IMADDR_OK)
+		return status;
+	char delimiter = options ? options->delimiter : 0;
+	if (delimiter && delimiter != ',' && delimiter != ';' && delimiter != '\t') {
+		imaddr_file_opened_release(&opened);
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
 			"--delimiter: '%c' is not one of ',', ';' and tab", delimiter);
-	enum imaddr_status status = imaddr_decoder_init(&decoder, NULL, NULL, options->encoding,
-							err);
-	if (status != IMADDR_OK)
-		return status;
-	struct imaddr_entry_select select;
-	status = imaddr_entry_select_configure(&select, options, err);
-	if (status != IMADDR_OK)
-		return status;
-	bool regular;
-	FILE *file = imaddr_reader_open_file(path, &regular, err);
-	if (!file) {
-		imaddr_entry_select_release(&select);
-		return IMADDR_ERR_INPUT;
 	}
 	struct csv_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &csv_reader_ops;
-	reader->base.regular_file = regular;
-	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
-	reader->file = file;
+	reader->base.regular_file = opened.regular;
+	reader->path = opened.path;
+	reader->file = opened.file;
+	reader->decoder = opened.decoder;
+	reader->select = opened.select;
 	reader->delimiter = delimiter;
-	reader->decoder = decoder;
-	reader->decoder.file = file;
-	reader->decoder.path = reader->path;
 	reader->base.input.format = "CSV";
-	reader->select = select;
 	imaddr_buf_init(&reader->row_data, 0);
 	*out = &reader->base;
 	return IMADDR_OK;

@@ -14,6 +14,7 @@
 #include "entry_select.h"
 #include "ldap_entry.h"
 #include "ldif_filter.h"
+#include "reader_file.h"
 #include "error.h"
 
 /* Bytes read from the file at a time. */
@@ -653,41 +654,19 @@ enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 						const struct imaddr_file_options *options,
 						struct imaddr_reader **out, struct imaddr_error *err)
 {
-	struct imaddr_decoder decoder;
-	struct imaddr_file_options defaults;
-	if (!out)
-		return imaddr_error_null(err, __func__, "out");
-	*out = NULL;
-	if (!path)
-		return imaddr_error_null(err, __func__, "path");
-	if (!options) {
-		imaddr_file_options_init(&defaults);
-		options = &defaults;
-	}
-	enum imaddr_status status = imaddr_decoder_init(&decoder, NULL, NULL, options->encoding,
-							err);
+	struct imaddr_file_opened opened;
+	enum imaddr_status status = imaddr_file_reader_open(__func__, path, options, &opened,
+							   out, err);
 	if (status != IMADDR_OK)
 		return status;
-	struct imaddr_entry_select select;
-	status = imaddr_entry_select_configure(&select, options, err);
-	if (status != IMADDR_OK)
-		return status;
-	bool regular;
-	FILE *file = imaddr_reader_open_file(path, &regular, err);
-	if (!file) {
-		imaddr_entry_select_release(&select);
-		return IMADDR_ERR_INPUT;
-	}
 	struct ldif_reader *reader = imaddr_xcalloc(1, sizeof(*reader));
 	reader->base.ops = &ldif_reader_ops;
-	reader->base.regular_file = regular;
-	reader->path = imaddr_xstrdup(strcmp(path, "-") ? path : "<stdin>");
-	reader->file = file;
-	reader->decoder = decoder;
-	reader->decoder.file = file;
-	reader->decoder.path = reader->path;
+	reader->base.regular_file = opened.regular;
+	reader->path = opened.path;
+	reader->file = opened.file;
+	reader->decoder = opened.decoder;
+	reader->select = opened.select;
 	reader->base.input.format = "LDIF";
-	reader->select = select;
 	imaddr_entry_select_describe(&reader->select, &reader->base.input);
 	reader->chunk = imaddr_xmalloc(READ_CHUNK);
 	imaddr_buf_init(&reader->raw, IMADDR_LDIF_RECORD_MAX);
