@@ -776,7 +776,7 @@ enum imaddr_status imaddr_csv_reader_open_with(const char *path,
 enum imaddr_status imaddr_ldif_reader_open_with(const char *path,
 						const struct imaddr_file_options *options,
 						struct imaddr_reader **out, struct imaddr_error *err);
-/** The filter CUCM uses for a directory type. */
+/** The filter CUCM uses for a directory type; NULL for a value outside the enum. */
 const char *imaddr_directory_default_filter(enum imaddr_directory_type type);
 
 /** "ad", "ad-lds" or "openldap", as --directory-type takes it; NULL for another value. */

@@ -77,7 +77,8 @@ const char *imaddr_directory_default_filter(enum imaddr_directory_type type)
 	case IMADDR_DIRECTORY_OPENLDAP:
 		return "(objectclass=inetOrgPerson)";
 	}
-	return "(objectclass=*)";
+	/* Not "(objectclass=*)": a caller's stray value must not select every entry. */
+	return NULL;
 }
 
 const char *imaddr_directory_type_name(enum imaddr_directory_type type)

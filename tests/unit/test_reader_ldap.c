@@ -16,6 +16,7 @@ Test(reader_ldap, default_filters_are_cucms)
 			 "(!(msDS-UserAccountDisabled=TRUE)))");
 	cr_assert_str_eq(imaddr_directory_default_filter(IMADDR_DIRECTORY_OPENLDAP),
 			 "(objectclass=inetOrgPerson)");
+	cr_assert_null(imaddr_directory_default_filter((enum imaddr_directory_type)3));
 }
 
 /* The names --directory-type takes, which the summary and the report print. */
