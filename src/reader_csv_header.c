@@ -151,10 +151,51 @@ static const char *delimiter_name(char delimiter)
 	return delimiter == '\t' ? "tab" : delimiter == ';' ? "';'" : "','";
 }
 
-/* Why the header may lack a column that is there: the usual three causes. */
+/*
+ * Text laid out for a screen, which some export what a console shows: dsquery
+ * | dsget and PowerShell's Format-Table (also what Out-File or '>' make of
+ * an object) align columns with spaces, Format-List writes "Name : value"
+ * lines, dsquery alone one quoted DN a line. Their first line is no header,
+ * and naming a column would not help: what to do is to export again.
+ */
+static const char *screen_layout(const struct csv_reader *reader)
+{
+	const char *header = reader->header_text;
+	size_t name = strspn(header, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				     "0123456789-_");
+	size_t spaces = strspn(header + name, " ");
+	if (name && spaces && !strncmp(header + name + spaces, ": ", 2))
+		return "the file is a list laid out for the screen (PowerShell's Format-List, "
+		       "or Get-ADUser's output sent to Out-File or '>'), not CSV: export with "
+		       "Export-Csv instead (docs/exporting.md)";
+	const char *first = reader->column_count ? reader->columns[0] : "";
+	if (!strncasecmp(first, "CN=", 3) || !strncasecmp(first, "OU=", 3) ||
+	    !strncasecmp(first, "UID=", 4))
+		return "the first line is a DN, not a header row (dsquery writes DNs alone): "
+		       "export with csvde or Export-Csv instead (docs/exporting.md)";
+	if (reader->column_count != 1)
+		return NULL;
+	size_t words = 0;
+	bool wide_gap = false;
+	for (const char *p = header + strspn(header, " "); *p;) {
+		words++;
+		p += strcspn(p, " ");
+		size_t gap = strspn(p, " ");
+		wide_gap |= gap > 1 && p[gap];
+		p += gap;
+	}
+	if (words >= 3 || (words == 2 && (wide_gap || header[0] == ' ')))
+		return "the file is a table laid out for the screen (dsquery | dsget, or "
+		       "PowerShell's Format-Table, Out-File or '>'), not CSV: export with csvde "
+		       "or Export-Csv instead (docs/exporting.md)";
+	return NULL;
+}
+
+/* Why the header may lack a column that is there: the usual causes. */
 static const char *likely_cause(const struct csv_reader *reader, char *out, size_t size)
 {
 	const char *header = reader->header_text;
+	const char *layout;
 	size_t bad;
 	if (strstr(header, "\xEF\xBF\xBD") || !imaddr_normalize_utf8_valid(header,
 									strlen(header), &bad))
@@ -163,6 +204,8 @@ static const char *likely_cause(const struct csv_reader *reader, char *out, size
 	else if (header[0] == '#')
 		snprintf(out, size, "the first line looks like a comment or a type line, "
 			 "not a header");
+	else if ((layout = screen_layout(reader)))
+		snprintf(out, size, "%s", layout);
 	else if (imaddr_csv_detect_delimiter(header, strlen(header)) != reader->delimiter)
 		snprintf(out, size, "the header splits on %s, not on %s: give --delimiter %s",
 			 delimiter_name(imaddr_csv_detect_delimiter(header, strlen(header))),
@@ -176,7 +219,7 @@ static const char *likely_cause(const struct csv_reader *reader, char *out, size
 
 static void missing_column(struct csv_reader *reader, enum imaddr_role role)
 {
-	char names[256], cause[200];
+	char names[256], cause[256];
 	imaddr_mapping_describe(reader->request->mapping, role, names, sizeof(names));
 	reader->status = imaddr_error_set(reader->err, IMADDR_ERR_INPUT,
 		"%s:%llu: no column for the %s: looked for %s in the header, which reads "

@@ -798,6 +798,65 @@ Test(reader_csv, missing_required_column_names_the_header_line)
 	cr_assert_str_eq(err.message, expected);
 }
 
+/* The likely cause a missing column names, without the rest of the message. */
+static void expect_likely_cause(const char *bytes, const char *cause)
+{
+	struct imaddr_error err = { "" };
+	cr_assert_eq(read_csv_mapped(bytes, strlen(bytes), NULL, 1u << IMADDR_ROLE_USER_ID, &err),
+		     IMADDR_ERR_INPUT);
+	const char *found = strstr(err.message, "; likely cause: ");
+	cr_assert(found, "%s", err.message);
+	cr_assert_str_eq(found + strlen("; likely cause: "), cause);
+}
+
+Test(reader_csv, dsget_table_is_refused_as_laid_out_for_the_screen)
+{
+	expect_likely_cause(
+		"  samid      email                  fn      ln\r\n"
+		"  jsmith     john.smith@example.com John    Smith\r\n"
+		"dsget succeeded\r\n",
+		"the file is a table laid out for the screen (dsquery | dsget, or PowerShell's "
+		"Format-Table, Out-File or '>'), not CSV: export with csvde or Export-Csv "
+		"instead (docs/exporting.md)");
+}
+
+Test(reader_csv, format_table_is_refused_as_laid_out_for_the_screen)
+{
+	expect_likely_cause(
+		"\r\nSamAccountName GivenName Surname EmailAddress\r\n"
+		"-------------- --------- ------- ------------\r\n"
+		"jsmith         John      Smith   john.smith@example.com\r\n",
+		"the file is a table laid out for the screen (dsquery | dsget, or PowerShell's "
+		"Format-Table, Out-File or '>'), not CSV: export with csvde or Export-Csv "
+		"instead (docs/exporting.md)");
+}
+
+Test(reader_csv, format_list_is_refused_as_laid_out_for_the_screen)
+{
+	expect_likely_cause(
+		"\r\nDistinguishedName : CN=John Smith,OU=Users,DC=example,DC=com\r\n"
+		"Enabled           : True\r\n"
+		"SamAccountName    : jsmith\r\n",
+		"the file is a list laid out for the screen (PowerShell's Format-List, or "
+		"Get-ADUser's output sent to Out-File or '>'), not CSV: export with Export-Csv "
+		"instead (docs/exporting.md)");
+}
+
+Test(reader_csv, dsquery_dns_are_refused_as_no_header)
+{
+	expect_likely_cause(
+		"\"CN=John Smith,OU=Users,DC=example,DC=com\"\r\n"
+		"\"CN=Anna Smith,OU=Users,DC=example,DC=com\"\r\n",
+		"the first line is a DN, not a header row (dsquery writes DNs alone): export "
+		"with csvde or Export-Csv instead (docs/exporting.md)");
+}
+
+Test(reader_csv, a_header_of_two_words_is_no_screen_table)
+{
+	expect_likely_cause("Login Name\r\njsmith\r\n",
+			    "the column has another name: give it with --userid-attr");
+}
+
 Test(reader_csv, missing_optional_column_is_fine)
 {
 	read_ok("sAMAccountName\njs\n");
