@@ -226,7 +226,14 @@ static bool __attribute__((noinline)) check_uri(const char *value, size_t len, c
 	}
 	const char *at = memchr(uri, '@', len);
 	if (!at || memchr(at + 1, '@', len - (size_t)(at + 1 - uri))) {
-		snprintf(why, sizeof(why), "%s", at ? "more than one '@'" : "no '@'");
+		/* An export joins a multi-valued attribute's values (csvde, -join ';'). */
+		if (at && memchr(uri, ';', len))
+			snprintf(why, sizeof(why), "more than one '@': several addresses joined "
+				 "with ';', as an export writes a multi-valued attribute such as "
+				 "proxyAddresses; a directory URI is one address (Unified CM maps "
+				 "it from mail or msRTCSIP-PrimaryUserAddress)");
+		else
+			snprintf(why, sizeof(why), "%s", at ? "more than one '@'" : "no '@'");
 		goto invalid;
 	}
 	const char *user = uri, *host = at + 1;

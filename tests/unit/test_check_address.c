@@ -116,6 +116,23 @@ Test(check_address, invalid_address_has_no_forms)
 	imaddr_address_report_release(&report);
 }
 
+Test(check_address, addresses_joined_with_semicolons_are_named_a_list)
+{
+	struct imaddr_address_report report;
+	struct imaddr_error err;
+	const char *joined = "SMTP:anna@example.com;smtp:anna@example.mail.onmicrosoft.com";
+	cr_assert_eq(imaddr_check_address(joined, strlen(joined), &report, &err), IMADDR_OK);
+	cr_assert_eq(report.finding_count, 1);
+	cr_expect_eq(report.findings[0].code, IMADDR_CODE_URI_INVALID);
+	cr_expect(strstr(report.findings[0].message, "more than one '@': several addresses "
+			 "joined with ';'"), "%s", report.findings[0].message);
+	imaddr_address_report_release(&report);
+	cr_assert_eq(imaddr_check_address("a@b@example.com", 15, &report, &err), IMADDR_OK);
+	cr_assert_eq(report.finding_count, 1);
+	cr_expect_str_eq(report.findings[0].message, "directory URI is invalid: more than one '@'");
+	imaddr_address_report_release(&report);
+}
+
 /* The codes of a report's findings, in order: "idna-deviation,uri-not-canonical". */
 static void codes_of(const char *address, char *out, size_t size)
 {
