@@ -201,6 +201,14 @@ static const char *likely_cause(const struct csv_reader *reader, char *out, size
 									strlen(header), &bad))
 		snprintf(out, size, "the file was read as %s (%s), which may be wrong: give "
 			 "--encoding", reader->decoder.encoding, reader->decoder.how);
+	/*
+	 * .NET's UTF-7 writes '#' and '"' in base64 too: a PowerShell 5.1
+	 * export with -Encoding UTF7 is ASCII, and reads as UTF-8 without error.
+	 */
+	else if (strstr(header, "+ACM-") || strstr(header, "+ACI"))
+		snprintf(out, size, "the file is UTF-7, as PowerShell 5.1's Export-Csv "
+			 "-Encoding UTF7 writes it ('+ACI' is '\"'): give --encoding utf-7, or "
+			 "export again with -Encoding UTF8");
 	else if (header[0] == '#')
 		snprintf(out, size, "the first line looks like a comment or a type line, "
 			 "not a header");

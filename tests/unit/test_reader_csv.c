@@ -851,6 +851,22 @@ Test(reader_csv, dsquery_dns_are_refused_as_no_header)
 		"with csvde or Export-Csv instead (docs/exporting.md)");
 }
 
+/* .NET's UTF-7 encodes '#' and '"': "+ACM-TYPE ...", "+ACI-SamAccountName+ACI,..." */
+Test(reader_csv, powershell_utf7_is_named_with_its_encoding)
+{
+	static const char *const headers[] = {
+		"+ACM-TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser\r\n"
+		"+ACI-SamAccountName+ACI,+ACI-GivenName+ACI\r\n",
+		"+ACI-SamAccountName+ACI,+ACI-GivenName+ACI\r\n"
+		"+ACI-jmueller+ACI,+ACI-J+APw-rgen+ACI\r\n",
+		"+ACI-SamAccountName+ACIAOwAi-GivenName+ACI\r\n",
+	};
+	for (size_t i = 0; i < sizeof(headers) / sizeof(*headers); i++)
+		expect_likely_cause(headers[i], "the file is UTF-7, as PowerShell 5.1's Export-Csv "
+				    "-Encoding UTF7 writes it ('+ACI' is '\"'): give --encoding "
+				    "utf-7, or export again with -Encoding UTF8");
+}
+
 Test(reader_csv, a_header_of_two_words_is_no_screen_table)
 {
 	expect_likely_cause("Login Name\r\njsmith\r\n",
