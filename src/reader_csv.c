@@ -171,15 +171,17 @@ static void on_row_end(int terminator, void *context)
 	(void)terminator;
 	if (reader->status != IMADDR_OK || !reader->row_started)
 		goto reset;
-	if (!reader->header_done) {
+	/*
+	 * Excel saves the rows that once held something, or that a format
+	 * reached, as delimiters alone (";;;;"): no user, and nothing wrong;
+	 * above a table that starts lower on its sheet, no header either.
+	 */
+	if (!reader->header_done && reader->row_has_text) {
 		imaddr_csv_read_header(reader);
+		reader->rows_empty = 0;   /* those after the header are told of */
 		goto reset;
 	}
 	const char *joined;
-	/*
-	 * Excel saves the rows that once held something, or that a format
-	 * reached, as delimiters alone (";;;;"): no user, and nothing wrong.
-	 */
 	if (!reader->row_has_text) {
 		reader->rows_empty++;
 		goto reset;
@@ -475,6 +477,11 @@ static enum imaddr_status run(struct imaddr_reader *base,
 		goto out;
 	}
 	status = reader->status;
+	if (status == IMADDR_OK && !reader->header_done && reader->rows_empty)
+		status = imaddr_error_set(err, IMADDR_ERR_INPUT,
+			"%s: no header row: the file holds delimiters alone (%llu row%s, as "
+			"Excel saves empty rows)", reader->path,
+			(unsigned long long)reader->rows_empty, reader->rows_empty == 1 ? "" : "s");
 	if (status == IMADDR_OK && (!saw_bytes || !reader->header_done))
 		status = imaddr_error_set(err, IMADDR_ERR_INPUT,
 					  "%s: empty file: no header row", reader->path);

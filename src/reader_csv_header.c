@@ -191,6 +191,20 @@ static const char *screen_layout(const struct csv_reader *reader)
 	return NULL;
 }
 
+/* The one cell of a row that has others, all empty: a title, not a header. */
+static const char *title_row(const struct csv_reader *reader)
+{
+	const char *title = NULL;
+	for (size_t i = 0; i < reader->column_count; i++) {
+		if (!reader->columns[i][0])
+			continue;
+		if (title)
+			return NULL;
+		title = reader->columns[i];
+	}
+	return reader->column_count > 1 ? title : NULL;
+}
+
 /* Why the header may lack a column that is there: the usual causes. */
 static const char *likely_cause(const struct csv_reader *reader, char *out, size_t size)
 {
@@ -209,6 +223,10 @@ static const char *likely_cause(const struct csv_reader *reader, char *out, size
 		snprintf(out, size, "the file is UTF-7, as PowerShell 5.1's Export-Csv "
 			 "-Encoding UTF7 writes it ('+ACI' is '\"'): give --encoding utf-7, or "
 			 "export again with -Encoding UTF8");
+	else if (title_row(reader))
+		snprintf(out, size, "the first row holds one cell ('%.60s') and empty ones, as "
+			 "a title above a table in Excel: delete the rows above the header row "
+			 "and save again", title_row(reader));
 	else if (header[0] == '#')
 		snprintf(out, size, "the first line looks like a comment or a type line, "
 			 "not a header");

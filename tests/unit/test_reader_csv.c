@@ -1334,6 +1334,31 @@ Test(reader_csv, excel_rows_of_delimiters_alone_are_no_rows)
 	}
 }
 
+/* A table that starts lower on its sheet: Excel saves the rows above it as delimiters. */
+Test(reader_csv, excel_rows_of_delimiters_above_the_header_are_no_header)
+{
+	struct imaddr_reader *reader = run_csv_text(
+		";;;\r\n\"\";;;\r\nsAMAccountName;sn;mail;\r\njs;Smith;js@example.com;\r\n");
+	expect_lines((uint64_t[]){ 4 }, 1);
+	cr_expect_eq(seen.notice_count, 0);
+	cr_expect_eq(reader->input.delimiter, ';');
+	imaddr_reader_free(reader);
+}
+
+Test(reader_csv, a_file_of_delimiters_alone_has_no_header)
+{
+	read_fails(";;;\r\n;;;\r\n", 10, ": no header row: the file holds delimiters alone "
+		   "(2 rows, as Excel saves empty rows)");
+}
+
+Test(reader_csv, a_title_row_above_the_header_is_named)
+{
+	expect_likely_cause("Users of 2026-12-04;;;\r\nsAMAccountName;sn;mail;\r\n",
+			    "the first row holds one cell ('Users of 2026-12-04') and empty "
+			    "ones, as a title above a table in Excel: delete the rows above the "
+			    "header row and save again");
+}
+
 /* A file of nothing but Excel's empty rows says so. */
 Test(reader_csv, only_rows_of_delimiters_alone_are_no_users)
 {
