@@ -85,16 +85,26 @@ static void on_field(void *data, size_t len, void *context)
 	cell->len = len;
 }
 
+static const char *delimiter_text(char delimiter)
+{
+	return delimiter == '\t' ? "\\t" : delimiter == ';' ? ";" : ",";
+}
+
 static void emit_row(struct csv_reader *reader)
 {
 	struct imaddr_record *record = &reader->record;
 	imaddr_record_reset(record, reader->row_line);
 	size_t fields = reader->cell_count + reader->fields_beyond;
+	/* More fields than columns: most often a DN or a name with the delimiter, unquoted. */
 	if (fields != reader->column_count &&
 	    !(reader->cucm_export && fields > reader->column_count))
 		imaddr_record_add_problem(record, IMADDR_CODE_RECORD_MALFORMED, NULL,
-			"%zu field%s where the header has %zu columns",
-			fields, fields == 1 ? "" : "s", reader->column_count);
+			"%zu field%s where the header has %zu columns%s%s%s",
+			fields, fields == 1 ? "" : "s", reader->column_count,
+			fields > reader->column_count ? ": a value holding '" : "",
+			fields > reader->column_count ? delimiter_text(reader->delimiter) : "",
+			fields > reader->column_count ? "' without quotes around it? (as Export-Csv "
+			"-UseQuotes Never writes a DN)" : "");
 	for (int role = 0; role < IMADDR_ROLE_COUNT; role++) {
 		int column = reader->role_column[role];
 		if (column < 0)

@@ -237,6 +237,12 @@ static const char *likely_cause(const struct csv_reader *reader, char *out, size
 			 delimiter_name(imaddr_csv_detect_delimiter(header, strlen(header))),
 			 delimiter_name(reader->delimiter),
 			 delimiter_name(imaddr_csv_detect_delimiter(header, strlen(header))));
+	/* Get-ADUser's default properties: mail is not one of them. */
+	else if (reader->role_column[IMADDR_ROLE_USER_ID] >= 0 &&
+		 column_of(reader, "UserPrincipalName") >= 0 && column_of(reader, "SID") >= 0 &&
+		 column_of(reader, "ObjectGUID") >= 0)
+		snprintf(out, size, "Get-ADUser returns mail only when asked: export again "
+			 "with -Properties mail (docs/exporting.md)");
 	else
 		snprintf(out, size, "the column has another name: give it with --%s-attr",
 			 reader->role_column[IMADDR_ROLE_USER_ID] < 0 ? "userid" : "uri");

@@ -451,7 +451,9 @@ Test(reader_csv, too_few_or_too_many_fields_is_record_malformed)
 	const struct seen_record *many = record_at(1);
 	cr_assert_eq(many->problem_count, 1);
 	cr_assert_eq(many->problems[0].code, IMADDR_CODE_RECORD_MALFORMED);
-	cr_assert_str_eq(many->problems[0].message, "4 fields where the header has 3 columns");
+	cr_assert_str_eq(many->problems[0].message, "4 fields where the header has 3 columns: "
+			 "a value holding ',' without quotes around it? (as Export-Csv -UseQuotes "
+			 "Never writes a DN)");
 	expect_value(1, IMADDR_ROLE_MAIL, "mr@example.com");
 
 	cr_assert_eq(record_at(2)->problem_count, 0);
@@ -865,6 +867,25 @@ Test(reader_csv, powershell_utf7_is_named_with_its_encoding)
 		expect_likely_cause(headers[i], "the file is UTF-7, as PowerShell 5.1's Export-Csv "
 				    "-Encoding UTF7 writes it ('+ACI' is '\"'): give --encoding "
 				    "utf-7, or export again with -Encoding UTF8");
+}
+
+/* Get-ADUser without -Properties: its default set, and no mail in it. */
+Test(reader_csv, get_aduser_default_properties_lack_mail)
+{
+	struct imaddr_error err = { "" };
+	static const char csv[] =
+		"#TYPE Microsoft.ActiveDirectory.Management.ADUser\r\n"
+		"\"DistinguishedName\",\"Enabled\",\"GivenName\",\"Name\",\"ObjectClass\","
+		"\"ObjectGUID\",\"SamAccountName\",\"SID\",\"Surname\",\"UserPrincipalName\"\r\n"
+		"\"CN=John Smith,DC=example,DC=com\",\"True\",\"John\",\"John Smith\",\"user\","
+		"\"0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9\",\"jsmith\",\"S-1-5-21-1-2-3-1104\","
+		"\"Smith\",\"jsmith@example.com\"\r\n";
+	unsigned required = 1u << IMADDR_ROLE_USER_ID | 1u << IMADDR_ROLE_DIRECTORY_URI;
+	cr_assert_eq(read_csv_mapped(csv, strlen(csv), NULL, required, &err), IMADDR_ERR_INPUT);
+	cr_expect(strstr(err.message, ":2: no column for the directory URI: "), "%s", err.message);
+	cr_expect(strstr(err.message, "; likely cause: Get-ADUser returns mail only when asked: "
+			 "export again with -Properties mail (docs/exporting.md)"), "%s",
+		  err.message);
 }
 
 Test(reader_csv, a_header_of_two_words_is_no_screen_table)
