@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mapping.h"
 #include "normalize.h"
 #include "strmap.h"
 
@@ -218,7 +219,8 @@ static bool __attribute__((noinline)) check_uri(const char *value, size_t len, c
 		NOTE("surrounding white space");
 	const char *uri = value + start;
 	len = trimmed;
-	if (has_sip_prefix(uri, len)) {
+	bool sip_prefix = has_sip_prefix(uri, len);
+	if (sip_prefix) {
 		if (!sip_attribute)
 			NOTE("a 'sip:' prefix");
 		uri += 4;
@@ -295,6 +297,13 @@ static bool __attribute__((noinline)) check_uri(const char *value, size_t len, c
 		struct imaddr_rules_finding *item = imaddr_rules_findings_add(list,
 			IMADDR_CODE_URI_NOT_CANONICAL, field, NULL,
 			"directory URI is valid but written with %s", notes);
+		/*
+		 * A value for the field the finding names: msRTCSIP-PrimaryUserAddress
+		 * without its "sip:" would break the user's Skype or Lync address,
+		 * and --ldif-fixes writes it with one.
+		 */
+		if (imaddr_attribute_is_sip_uri(field) || (sip_attribute && sip_prefix))
+			imaddr_buf_append_str(&item->suggestion, "sip:");
 		imaddr_buf_append(&item->suggestion, address->canonical.data,
 				  address->canonical.len);
 	}

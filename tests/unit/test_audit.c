@@ -76,6 +76,43 @@ Test(audit, cisco_worked_example_directory_uri_from_sip_attribute)
 	capture_free(c);
 }
 
+/*
+ * The suggestion is a value for the field the finding names: the worklist
+ * showed 'J.Doe@example.com' for msRTCSIP-PrimaryUserAddress, which without
+ * its "sip:" is no Skype address. The directory URI itself has no prefix.
+ */
+Test(audit, sip_attribute_suggestion_keeps_the_sip_prefix)
+{
+	struct imaddr_audit_options options;
+	imaddr_audit_options_init(&options);
+	options.scheme = IMADDR_SCHEME_DIRECTORY_URI;
+	imaddr_mapping_set(&options.mapping, IMADDR_ROLE_DIRECTORY_URI,
+			   "msRTCSIP-PrimaryUserAddress");
+	struct capture *c = capture_audit_csv("sAMAccountName,sn,msRTCSIP-PrimaryUserAddress\n"
+					      "jdoe,Doe,SIP:J.Doe@Example.COM\n"
+					      "ann,Lee,Ann@Example.COM\n", &options);
+	expect_code(c, IMADDR_CODE_URI_NOT_CANONICAL, 2);
+	cr_expect_str_eq(capture_im_address(c, 1), "J.Doe@example.com");
+	const char *expected[] = { NULL, "sip:J.Doe@example.com", "sip:Ann@example.com" };
+	for (size_t i = 0; i < c->finding_count; i++) {
+		const struct captured_finding *f = &c->findings[i];
+		if (f->code == IMADDR_CODE_URI_NOT_CANONICAL)
+			cr_expect_str_eq(f->suggestion, expected[f->ordinal]);
+	}
+	capture_free(c);
+}
+
+/* Read from mail, the prefix is part of what is wrong. */
+Test(audit, mail_suggestion_drops_the_sip_prefix)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\njdoe,Doe,sip:J.Doe@example.com\n",
+				    NULL);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_URI_NOT_CANONICAL);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->suggestion, "J.Doe@example.com");
+	capture_free(c);
+}
+
 Test(audit, userid_missing)
 {
 	struct capture *c = run_userid("sAMAccountName,sn\n,Smith\n  ,Jones\nok,Fine\n");
