@@ -28,6 +28,7 @@ struct ldif_fixes {
 	struct imaddr_staged_file file;
 	uint64_t records;
 	uint64_t without_dn;          /* non-canonical, but not from a directory */
+	uint64_t with_error;          /* non-canonical, but with an error to fix first */
 	uint64_t mail_host_kept;      /* a mail address whose host would change spelling */
 	uint64_t several_kept;        /* the attribute has other values, whose order counts */
 	struct several_values *several;
@@ -50,7 +51,8 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
 	forget_several(fixes);
-	fixes->records = fixes->without_dn = fixes->mail_host_kept = fixes->several_kept = 0;
+	fixes->records = fixes->without_dn = fixes->with_error = fixes->mail_host_kept = 0;
+	fixes->several_kept = 0;
 	enum imaddr_status status = imaddr_staged_file_begin(&fixes->file, info, err);
 	if (status == IMADDR_OK)
 		fprintf(fixes->file.stream,
@@ -167,10 +169,19 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 {
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
 	/* A record for every finding that asks for one, and for nothing else. */
-	if (user->has_error || !user->uri_valid || !user->uri_attribute ||
-	    !user->directory_uri_as_read ||
+	if (!user->uri_valid || !user->uri_attribute || !user->directory_uri_as_read ||
 	    !(user->finding_codes & ((uint64_t)1 << IMADDR_CODE_URI_NOT_CANONICAL)))
 		return IMADDR_OK;
+	/*
+	 * Which of two users keeps a shared address is a person's decision, and
+	 * Unified CM takes no user with an error: the error is fixed first, and
+	 * the next audit writes the record. Counted, so that the summary says
+	 * why the file has fewer records than there are uri-not-canonical.
+	 */
+	if (user->has_error) {
+		fixes->with_error++;
+		return IMADDR_OK;
+	}
 	const char *value = fixed_value(fixes, user);
 	if (!strcmp(value, user->directory_uri_as_read))
 		return IMADDR_OK;
@@ -233,8 +244,8 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 	const struct ldif_fixes *fixes = (const struct ldif_fixes *)sink;
 	imaddr_buf_appendf(out, "LDIF fixes '%s': %llu modify record%s%s\n", fixes->path,
 			   (unsigned long long)fixes->records, fixes->records == 1 ? "" : "s",
-			   !fixes->records && !fixes->without_dn && !fixes->mail_host_kept &&
-						   !fixes->several_kept
+			   !fixes->records && !fixes->without_dn && !fixes->with_error &&
+						   !fixes->mail_host_kept && !fixes->several_kept
 				   ? " (no directory URI is written otherwise than canonical)" : "");
 	if (fixes->without_dn)
 		imaddr_buf_appendf(out, "  %llu user%s with a non-canonical directory URI %s no "
@@ -243,6 +254,14 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 				   fixes->without_dn == 1 ? "" : "s",
 				   fixes->without_dn == 1 ? "has" : "have",
 				   fixes->without_dn == 1 ? "it" : "them");
+	if (fixes->with_error)
+		imaddr_buf_appendf(out, "  %llu user%s with a non-canonical directory URI %s an "
+				   "error as well (a duplicate, say): not rewritten until the error "
+				   "is fixed; the worklist has %s\n",
+				   (unsigned long long)fixes->with_error,
+				   fixes->with_error == 1 ? "" : "s",
+				   fixes->with_error == 1 ? "has" : "have",
+				   fixes->with_error == 1 ? "it" : "them");
 	if (fixes->mail_host_kept)
 		imaddr_buf_appendf(out, "  %llu %s mail has a host the directory URI spells "
 				   "otherwise (a Unicode host as its A-label): not rewritten, as it "
@@ -278,11 +297,10 @@ static void fixes_free(struct imaddr_sink *sink)
 	free(fixes);
 }
 
-/* Only a user whose checks asked for a record may get one. */
+/* Only a user whose checks asked for a record may get one, or be counted without. */
 static bool select_user(struct imaddr_sink *sink, const struct imaddr_user *user)
 {
-	return !user->has_error &&
-	       (user->finding_codes & ((uint64_t)1 << IMADDR_CODE_URI_NOT_CANONICAL));
+	return user->finding_codes & ((uint64_t)1 << IMADDR_CODE_URI_NOT_CANONICAL);
 }
 
 /* The users come in a final pass: only then is it known who has a duplicate. */
