@@ -57,7 +57,8 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	if (status == IMADDR_OK)
 		fprintf(fixes->file.stream,
 			"# Directory URI fixes written by imaddr %s: review, then apply with\n"
-			"# ldapmodify -f FILE (or ldifde -i -f FILE on Windows).\n"
+			"# ldapmodify -c -f FILE (or ldifde -i -f FILE on Windows). Each record\n"
+			"# stands alone: -c goes on past one whose value changed since the audit.\n"
 			"version: 1\n\n", IMADDR_VERSION);
 	return status;
 }

@@ -119,7 +119,7 @@ static void write_uri_source(FILE *out, const struct imaddr_audit_options *optio
 			  : "the attribute that holds it (mail or msRTCSIP-PrimaryUserAddress)");
 	/* The directory's values are fixed in the directory: a sync would undo a BAT import. */
 	if (strstr(outputs, "LDIF fixes "))
-		fputs("     apply the LDIF fixes this audit wrote to the directory (ldapmodify -f,\n"
+		fputs("     apply the LDIF fixes this audit wrote to the directory (ldapmodify -c -f,\n"
 		      "     see the files below),\n", out);
 	fputs("     then run a full sync;\n", out);
 	fputs("   - users that are not synchronized: import ", out);
