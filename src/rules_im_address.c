@@ -100,21 +100,26 @@ bool imaddr_rules_im_address(const char *local, size_t local_len, const char *do
 		run_start = i + 1;
 	}
 	if (needs_escaping) {
+		/*
+		 * The escaped form is how the address travels, not a value for the
+		 * directory: written there, its backslash would be escaped in turn.
+		 * So it is said in the message, and there is no suggestion.
+		 */
 		struct imaddr_rules_finding *item = imaddr_rules_findings_add(list,
 			IMADDR_CODE_IM_ADDRESS_NEEDS_ESCAPING, field, value,
 			"IM address local part has characters XMPP carries only "
-			"XEP-0106-escaped");
+			"XEP-0106-escaped: it travels as '");
 		for (size_t i = 0; i < local_len; i++) {
 			unsigned char c = (unsigned char)local[i];
 			const char *escape = jid_escape(c);
 			if (c == '\\' && backslash_needs_escape(local, local_len, i))
 				escape = "\\5c";
 			if (escape)
-				imaddr_buf_append_str(&item->suggestion, escape);
+				imaddr_buf_append_str(&item->message, escape);
 			else
-				imaddr_buf_append_char(&item->suggestion, (char)c);
+				imaddr_buf_append_char(&item->message, (char)c);
 		}
-		imaddr_buf_appendf(&item->suggestion, "@%s", domain);
+		imaddr_buf_appendf(&item->message, "@%s'", domain);
 	}
 	for (size_t i = 0; i < local_len; i++) {
 		unsigned char c = (unsigned char)local[i];
