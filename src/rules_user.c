@@ -436,6 +436,17 @@ static void check_lossy_export(struct imaddr_rules_user *rules, const struct ima
 				 user->directory_uri_as_read };
 	for (size_t i = 0; i < sizeof(roles) / sizeof(*roles); i++) {
 		const char *field = field_name(rules, record, roles[i]);
+		/* One address is wanted, not a list joined: say where Unified CM takes it from. */
+		if (is_type_name(values[i]) && roles[i] == IMADDR_ROLE_DIRECTORY_URI) {
+			imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_EXPORT_LOSSY, field,
+				values[i],
+				"%s holds '%.80s', PowerShell's name for a list of values, not "
+				"the values: a directory URI is one address, which Unified CM "
+				"takes from mail or msRTCSIP-PrimaryUserAddress: export one of "
+				"those and give it with --uri-attr; the user is left out of the "
+				"BAT file", field ? field : imaddr_role_name(roles[i]), values[i]);
+			return;
+		}
 		if (is_type_name(values[i])) {
 			imaddr_rules_findings_add(&rules->checks, IMADDR_CODE_EXPORT_LOSSY, field,
 				values[i],
