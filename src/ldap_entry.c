@@ -4,6 +4,10 @@
 #include <strings.h>
 
 #include "mapping.h"
+#include "normalize.h"
+
+/* Of a value quoted in a message, in bytes. */
+#define SHOWN_VALUE_MAX 80
 
 bool imaddr_ldap_entry_attribute_name_valid(const char *name)
 {
@@ -92,6 +96,34 @@ static bool problem_reported(const struct imaddr_record *record, const char *att
 	return false;
 }
 
+/*
+ * Names the value used, so that whoever fixes the entry sees which one
+ * Unified CM takes; bytes that are not UTF-8 (an LDIF's base64) are not
+ * quoted in a message.
+ */
+static void report_multiple(struct imaddr_record *record, const char *name,
+			    const struct imaddr_ldap_attribute *attribute)
+{
+	size_t shown = attribute->value_len;
+	if (shown > SHOWN_VALUE_MAX) {
+		shown = SHOWN_VALUE_MAX;
+		/* Cut at a character, not inside one. */
+		while (shown && ((unsigned char)attribute->value[shown] & 0xC0) == 0x80)
+			shown--;
+	}
+	size_t bad;
+	if (imaddr_normalize_utf8_valid(attribute->value, shown, &bad) &&
+	    !memchr(attribute->value, '\0', shown))
+		imaddr_record_add_problem(record, IMADDR_CODE_VALUE_MULTIPLE, name,
+			"'%s' has %zu values: only the first, '%.*s%s', is used", name,
+			attribute->value_count, (int)shown, attribute->value,
+			shown < attribute->value_len ? "..." : "");
+	else
+		imaddr_record_add_problem(record, IMADDR_CODE_VALUE_MULTIPLE, name,
+			"'%s' has %zu values: only the first is used", name,
+			attribute->value_count);
+}
+
 void imaddr_ldap_entry_fill(struct imaddr_record *record, const struct imaddr_mapping *mapping,
 			    const struct imaddr_ldap_attribute *attributes, size_t count)
 {
@@ -112,8 +144,6 @@ void imaddr_ldap_entry_fill(struct imaddr_record *record, const struct imaddr_ma
 		value->present = attribute->value_len > 0;
 		/* Two roles may read one attribute (mail): one problem is enough. */
 		if (attribute->value_count > 1 && !problem_reported(record, name))
-			imaddr_record_add_problem(record, IMADDR_CODE_VALUE_MULTIPLE, name,
-				"'%s' has %zu values: only the first is used", name,
-				attribute->value_count);
+			report_multiple(record, name, attribute);
 	}
 }

@@ -80,7 +80,7 @@ Test(ldap_entry, fills_a_record_from_the_mapping)
 	cr_assert_eq(record.problem_count, 1);
 	cr_assert_eq(record.problems[0].code, IMADDR_CODE_VALUE_MULTIPLE);
 	cr_assert_str_eq(record.problems[0].message,
-			 "'mail' has 2 values: only the first is used");
+			 "'mail' has 2 values: only the first, 'john@example.com', is used");
 	/* An attribute without values is named, not present. */
 	cr_assert_not(record.values[IMADDR_ROLE_LAST_NAME].present);
 	cr_assert_str_eq(record.values[IMADDR_ROLE_LAST_NAME].attribute, "sn");
@@ -89,4 +89,33 @@ Test(ldap_entry, fills_a_record_from_the_mapping)
 	cr_assert_str_eq(record.values[IMADDR_ROLE_FIRST_NAME].attribute, "givenName");
 	cr_assert_null(record.values[IMADDR_ROLE_CURRENT_URI].attribute);
 	cr_assert_eq(record.line, 7);
+}
+
+/*
+ * The value used is quoted, cut at a character past 80 bytes; bytes that
+ * are not UTF-8 (an LDIF's base64 can hold any) are not.
+ */
+Test(ldap_entry, a_second_value_names_the_first_when_it_is_text)
+{
+	struct imaddr_mapping mapping;
+	struct imaddr_record record;
+	char long_mail[128];
+	/* 79 ASCII bytes, then 'ü' (2 bytes) across the 80-byte cut. */
+	memset(long_mail, 'a', 79);
+	strcpy(long_mail + 79, "\xc3\xbc@example.com");
+	struct imaddr_ldap_attribute attributes[] = {
+		attribute("sAMAccountName", "jsmith", 1),
+		attribute("mail", long_mail, 2),
+		attribute("givenName", "J\xffrgen", 2),
+	};
+	imaddr_mapping_init(&mapping);
+	imaddr_record_reset(&record, 1);
+	imaddr_ldap_entry_fill(&record, &mapping, attributes, 3);
+	cr_assert_eq(record.problem_count, 2);
+	char expected[200];
+	snprintf(expected, sizeof(expected), "'mail' has 2 values: only the first, '%.79s...', "
+		 "is used", long_mail);
+	cr_expect_str_eq(record.problems[0].message, expected);
+	cr_expect_str_eq(record.problems[1].message,
+			 "'givenName' has 2 values: only the first is used");
 }

@@ -301,7 +301,8 @@ Test(reader_ldif, reports_multiple_values_and_uses_the_first)
 	cr_assert_str_eq(record->problems[0].field, "mail");
 	/* The problem's field is the value's attribute, pointer and all. */
 	cr_assert_eq(record->problems[0].field, record->values[IMADDR_ROLE_MAIL].attribute);
-	cr_assert_str_eq(record->problems[0].message, "'mail' has 3 values: only the first is used");
+	cr_assert_str_eq(record->problems[0].message,
+			 "'mail' has 3 values: only the first, 'first@example.com', is used");
 }
 
 Test(reader_ldif, counts_line_numbers_across_folds_comments_and_blank_lines)
