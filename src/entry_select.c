@@ -43,6 +43,7 @@ enum imaddr_status imaddr_entry_select_configure(struct imaddr_entry_select *sel
 					"the directory type %d is none of enum imaddr_directory_type's",
 					(int)options->directory_type);
 	enum imaddr_status status = IMADDR_OK;
+	select->every_entry = options->filter && !*options->filter;
 	if (options->filter)
 		status = imaddr_entry_select_set_filter(select, *options->filter ? options->filter
 							: "(objectclass=*)", err);

@@ -22,6 +22,7 @@ struct imaddr_entry_select {
 	struct imaddr_ldif_filter filter;
 	bool filter_ready;          /* given, or the directory type is known */
 	bool filter_given;          /* --filter */
+	bool every_entry;           /* --filter '': (objectclass=*) */
 	enum imaddr_directory_type directory_type;
 	const char *directory_type_how;   /* NULL: no type (a filter given, or none yet) */
 	uint64_t entries;

@@ -63,7 +63,13 @@ static void keep_filter_column(const struct berval *type, void *context)
  */
 static void check_selection_columns(struct csv_reader *reader)
 {
-	const struct imaddr_entry_select *select = &reader->select;
+	struct imaddr_entry_select *select = &reader->select;
+	/* '' is every entry, which a CSV without objectClass says by having no filter. */
+	if (select->every_entry && reader->class_column < 0) {
+		imaddr_entry_select_release(select);
+		imaddr_entry_select_init(select);
+		return;
+	}
 	if (select->filter_given) {
 		struct filter_columns columns = { .reader = reader };
 		imaddr_ldif_filter_each_type(&select->filter, keep_filter_column, &columns);

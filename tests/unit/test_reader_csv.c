@@ -1550,6 +1550,22 @@ Test(reader_csv, a_directory_type_given_selects_by_object_class)
 	imaddr_reader_free(reader);
 }
 
+/* An empty filter is every entry, as for LDAP: every row, objectClass or not. */
+Test(reader_csv, an_empty_filter_takes_every_row)
+{
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	options.filter = "";
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err), IMADDR_OK,
+		     "%s", err.message);
+	/* The disabled account stays out, as without a filter. */
+	cr_expect_eq(seen.record_count, 3);
+	cr_expect_str_eq(reader->input.filter, "Enabled is not False");
+	imaddr_reader_free(reader);
+}
+
 /* A filter that selects no row names itself, not the disabled accounts. */
 Test(reader_csv, a_filter_that_selects_no_row_is_no_users)
 {
