@@ -215,43 +215,57 @@ static const char *title_row(const struct csv_reader *reader)
 static const char *likely_cause(const struct csv_reader *reader, char *out, size_t size)
 {
 	const char *header = reader->header_text;
-	const char *layout;
 	size_t bad;
 	if (strstr(header, "\xEF\xBF\xBD") || !imaddr_normalize_utf8_valid(header,
-									strlen(header), &bad))
+									strlen(header), &bad)) {
 		snprintf(out, size, "the file was read as %s (%s), which may be wrong: give "
 			 "--encoding", reader->decoder.encoding, reader->decoder.how);
+		return out;
+	}
 	/*
 	 * .NET's UTF-7 writes '#' and '"' in base64 too: a PowerShell 5.1
 	 * export with -Encoding UTF7 is ASCII, and reads as UTF-8 without error.
 	 */
-	else if (strstr(header, "+ACM-") || strstr(header, "+ACI"))
+	if (strstr(header, "+ACM-") || strstr(header, "+ACI")) {
 		snprintf(out, size, "the file is UTF-7, as PowerShell 5.1's Export-Csv "
 			 "-Encoding UTF7 writes it ('+ACI' is '\"'): give --encoding utf-7, or "
 			 "export again with -Encoding UTF8");
-	else if (title_row(reader))
+		return out;
+	}
+	const char *title = title_row(reader);
+	if (title) {
 		snprintf(out, size, "the first row holds one cell ('%.60s') and empty ones, as "
 			 "a title above a table in Excel: delete the rows above the header row "
-			 "and save again", title_row(reader));
-	else if (header[0] == '#')
+			 "and save again", title);
+		return out;
+	}
+	if (header[0] == '#') {
 		snprintf(out, size, "the first line looks like a comment or a type line, "
 			 "not a header");
-	else if ((layout = screen_layout(reader)))
+		return out;
+	}
+	const char *layout = screen_layout(reader);
+	if (layout) {
 		snprintf(out, size, "%s", layout);
-	else if (imaddr_csv_detect_delimiter(header, strlen(header)) != reader->delimiter)
+		return out;
+	}
+	char detected = imaddr_csv_detect_delimiter(header, strlen(header));
+	if (detected != reader->delimiter) {
 		snprintf(out, size, "the header splits on %s, not on %s: give --delimiter %s",
-			 delimiter_name(imaddr_csv_detect_delimiter(header, strlen(header))),
-			 delimiter_name(reader->delimiter),
-			 delimiter_name(imaddr_csv_detect_delimiter(header, strlen(header))));
+			 delimiter_name(detected), delimiter_name(reader->delimiter),
+			 delimiter_name(detected));
+		return out;
+	}
 	/* Get-ADUser's default properties: mail is not one of them. */
-	else if (reader->role_column[IMADDR_ROLE_USER_ID] >= 0 &&
-		 column_of(reader, "UserPrincipalName") >= 0 && column_of(reader, "SID") >= 0 &&
-		 column_of(reader, "ObjectGUID") >= 0)
+	if (reader->role_column[IMADDR_ROLE_USER_ID] >= 0 &&
+	    column_of(reader, "UserPrincipalName") >= 0 && column_of(reader, "SID") >= 0 &&
+	    column_of(reader, "ObjectGUID") >= 0) {
 		snprintf(out, size, "Get-ADUser returns mail only when asked: export again "
 			 "with -Properties mail (docs/exporting.md)");
-	else
-		snprintf(out, size, "the column has another name: give it with --%s-attr",
-			 reader->role_column[IMADDR_ROLE_USER_ID] < 0 ? "userid" : "uri");
+		return out;
+	}
+	snprintf(out, size, "the column has another name: give it with --%s-attr",
+		 reader->role_column[IMADDR_ROLE_USER_ID] < 0 ? "userid" : "uri");
 	return out;
 }
 
