@@ -1478,6 +1478,16 @@ static const char powershell_export[] =
 	"js,Smith,Sales,Account manager,True\r\nct,Cee,Sales,Contractor,True\r\n"
 	"ab,Bee,IT,Engineer,True\r\nold,Oh,sales,Account manager,False\r\n";
 
+/* Reads powershell_export selected by `filter`; returns the run's status. */
+static enum imaddr_status run_filtered(const char *filter, struct imaddr_reader **reader,
+				       struct imaddr_error *err)
+{
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	options.filter = filter;
+	return run_csv_text_with(powershell_export, &options, reader, err);
+}
+
 /*
  * --filter selects a CSV's rows by its columns, named as attributes,
  * beside the disabled accounts' rule; the columns it tests are read even
@@ -1485,13 +1495,10 @@ static const char powershell_export[] =
  */
 Test(reader_csv, a_filter_given_selects_rows_by_their_columns)
 {
-	struct imaddr_file_options options;
-	imaddr_file_options_init(&options);
-	options.filter = "(&(department=sales)(!(title=Contractor)))";
+	const char *filter = "(&(department=sales)(!(title=Contractor)))";
 	struct imaddr_error err = { "" };
 	struct imaddr_reader *reader;
-	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err), IMADDR_OK,
-		     "%s", err.message);
+	cr_assert_eq(run_filtered(filter, &reader, &err), IMADDR_OK, "%s", err.message);
 	cr_expect_eq(seen.record_count, 1);
 	expect_value(0, IMADDR_ROLE_USER_ID, "js");
 	cr_expect_eq(reader->input.entries, 4);
@@ -1504,18 +1511,15 @@ Test(reader_csv, a_filter_given_selects_rows_by_their_columns)
 /* A filter of a column the header lacks would select no one, or under '!' everyone. */
 Test(reader_csv, a_filter_of_a_column_the_header_lacks_is_refused)
 {
-	struct imaddr_file_options options;
-	imaddr_file_options_init(&options);
-	options.filter = "(|(department=IT)(!(company=Acme))(title;lang-de=x))";
+	const char *filter = "(|(department=IT)(!(company=Acme))(title;lang-de=x))";
 	struct imaddr_error err = { "" };
 	struct imaddr_reader *reader;
-	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err),
-		     IMADDR_ERR_USAGE);
+	cr_assert_eq(run_filtered(filter, &reader, &err), IMADDR_ERR_USAGE);
 	cr_expect_eq(seen.record_count, 0);
 	char expected[IMADDR_ERROR_MAX];
 	snprintf(expected, sizeof(expected), "%s:1: --filter '%s' tests 'company', which is not "
 		 "a column of the header ('SamAccountName,Surname,Department,Title,Enabled')",
-		 csv_path, options.filter);
+		 csv_path, filter);
 	cr_expect_str_eq(err.message, expected);
 	imaddr_reader_free(reader);
 }
@@ -1553,13 +1557,10 @@ Test(reader_csv, a_directory_type_given_selects_by_object_class)
 /* An empty filter is every entry, as for LDAP: every row, objectClass or not. */
 Test(reader_csv, an_empty_filter_takes_every_row)
 {
-	struct imaddr_file_options options;
-	imaddr_file_options_init(&options);
-	options.filter = "";
+	const char *filter = "";
 	struct imaddr_error err = { "" };
 	struct imaddr_reader *reader;
-	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err), IMADDR_OK,
-		     "%s", err.message);
+	cr_assert_eq(run_filtered(filter, &reader, &err), IMADDR_OK, "%s", err.message);
 	/* The disabled account stays out, as without a filter. */
 	cr_expect_eq(seen.record_count, 3);
 	cr_expect_str_eq(reader->input.filter, "Enabled is not False");
@@ -1569,13 +1570,10 @@ Test(reader_csv, an_empty_filter_takes_every_row)
 /* A filter that selects no row names itself, not the disabled accounts. */
 Test(reader_csv, a_filter_that_selects_no_row_is_no_users)
 {
-	struct imaddr_file_options options;
-	imaddr_file_options_init(&options);
-	options.filter = "(department=HR)";
+	const char *filter = "(department=HR)";
 	struct imaddr_error err = { "" };
 	struct imaddr_reader *reader;
-	cr_assert_eq(run_csv_text_with(powershell_export, &options, &reader, &err), IMADDR_OK,
-		     "%s", err.message);
+	cr_assert_eq(run_filtered(filter, &reader, &err), IMADDR_OK, "%s", err.message);
 	cr_assert_eq(seen.record_count, 0);
 	cr_assert_eq(imaddr_reader_no_users(reader, &err), IMADDR_ERR_INPUT);
 	char expected[IMADDR_ERROR_MAX];
