@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,35 @@ static void put_str(struct run *run, const char *text)
 }
 
 /*
+ * How many bytes from the start need no escape. Eight bytes at a time: the
+ * address column is most of what check-address writes, and a byte at a time
+ * this test was a third of its instructions for a million addresses. A byte
+ * needs escaping when it is below 0x20, 0x7f or a backslash; each test is the
+ * classic "has a zero byte" on the word (exact as to whether one exists).
+ */
+static size_t plain_prefix(const char *text, size_t length)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	size_t i = 0;
+	for (; i + 8 <= length; i += 8) {
+		uint64_t word;
+		memcpy(&word, text + i, 8);
+		uint64_t below_space = (word - 0x20 * ones) & ~word & highs;
+		uint64_t delete = word ^ (0x7f * ones);
+		uint64_t backslash = word ^ ('\\' * ones);
+		if (below_space | ((delete - ones) & ~delete & highs) |
+		    ((backslash - ones) & ~backslash & highs))
+			break;
+	}
+	for (; i < length; i++) {
+		unsigned char byte = (unsigned char)text[i];
+		if (byte < 0x20 || byte == 0x7f || byte == '\\')
+			break;
+	}
+	return i;
+}
+
+/*
  * The address as given, its control characters written \xNN: a tab would
  * add a column and a NUL or line break end one, and every line must stay
  * one address's. A backslash is doubled, so that a\x09b given as such
@@ -60,21 +90,21 @@ static void put_str(struct run *run, const char *text)
  */
 static void put_address(struct run *run, const char *address, size_t length)
 {
-	size_t plain = 0;   /* the start of the bytes not put yet */
-	for (size_t i = 0; i < length; i++) {
-		unsigned char byte = (unsigned char)address[i];
-		if (byte >= 0x20 && byte != 0x7f && byte != '\\')
-			continue;
+	size_t done = 0;
+	for (;;) {
+		size_t plain = plain_prefix(address + done, length - done);
+		put(run, address + done, plain);
+		done += plain;
+		if (done == length)
+			return;
+		unsigned char byte = (unsigned char)address[done++];
 		char escaped[5];
 		if (byte == '\\')
 			memcpy(escaped, "\\\\", 3);
 		else
 			snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
-		put(run, address + plain, i - plain);
 		put(run, escaped, strlen(escaped));
-		plain = i + 1;
 	}
-	put(run, address + plain, length - plain);
 }
 
 /* A valid address's form has no control character, but may have a backslash. */
