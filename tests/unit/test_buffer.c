@@ -277,3 +277,22 @@ Test(buffer, xstrndup_copies_and_terminates)
 	cr_assert_str_eq(copy, "");
 	free(copy);
 }
+
+/* Big blocks grow into memory advised for huge pages, by a copy of our own. */
+Test(buffer, xrealloc_keeps_contents_across_the_big_sizes)
+{
+	size_t size = 1 << 20;
+	unsigned char *block = imaddr_xmalloc(size);
+	for (size_t i = 0; i < size; i++)
+		block[i] = (unsigned char)(i * 7);
+	for (size_t grown = size * 2; grown <= (size_t)32 << 20; grown *= 2) {
+		block = imaddr_xrealloc(block, grown);
+		for (size_t i = 0; i < size; i += 4093)
+			cr_assert_eq(block[i], (unsigned char)(i * 7), "byte %zu after growing to %zu", i, grown);
+		cr_assert_eq(block[size - 1], (unsigned char)((size - 1) * 7));
+		memset(block + grown / 2, 0xa5, grown / 2);   /* the new half is writable */
+	}
+	block = imaddr_xrealloc(block, 8 << 20);   /* shrinking keeps the start */
+	cr_assert_eq(block[12345], (unsigned char)(12345 * 7));
+	free(block);
+}
