@@ -26,10 +26,16 @@ struct run {
 	bool failed;
 	bool quiet;
 	bool json;
-	char *line;          /* the output line being built */
+	char *line;          /* the output lines being built */
 	size_t line_len;
 	size_t line_cap;
 };
+
+/*
+ * Lines are handed to stdout this many bytes at a time: an fwrite a line,
+ * stdout's lock and copy included, was a tenth of check-address's work.
+ */
+#define LINES_PER_WRITE (32 * 1024)
 
 static void put(struct run *run, const char *text, size_t len)
 {
@@ -60,19 +66,26 @@ static void put_str(struct run *run, const char *text)
  * needs escaping when it is below 0x20, 0x7f or a backslash; each test is the
  * classic "has a zero byte" on the word (exact as to whether one exists).
  */
-static size_t plain_prefix(const char *text, size_t length)
+static bool word_needs_escape(const char *text)
 {
 	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t word;
+	memcpy(&word, text, 8);
+	uint64_t delete = word ^ (0x7f * ones);
+	uint64_t backslash = word ^ ('\\' * ones);
+	return ((word - 0x20 * ones) & ~word & highs) | ((delete - ones) & ~delete & highs) |
+	       ((backslash - ones) & ~backslash & highs);
+}
+
+static size_t plain_prefix(const char *text, size_t length)
+{
 	size_t i = 0;
-	for (; i + 8 <= length; i += 8) {
-		uint64_t word;
-		memcpy(&word, text + i, 8);
-		uint64_t below_space = (word - 0x20 * ones) & ~word & highs;
-		uint64_t delete = word ^ (0x7f * ones);
-		uint64_t backslash = word ^ ('\\' * ones);
-		if (below_space | ((delete - ones) & ~delete & highs) |
-		    ((backslash - ones) & ~backslash & highs))
-			break;
+	if (length >= 8) {
+		while (i + 8 <= length && !word_needs_escape(text + i))
+			i += 8;
+		/* The last word may overlap the one before: no byte at a time. */
+		if (i + 8 > length && (i == length || !word_needs_escape(text + length - 8)))
+			return length;
 	}
 	for (; i < length; i++) {
 		unsigned char byte = (unsigned char)text[i];
@@ -110,13 +123,18 @@ static void put_address(struct run *run, const char *address, size_t length)
 /* A valid address's form has no control character, but may have a backslash. */
 static void put_form(struct run *run, const char *form)
 {
-	if (form)
-		put_address(run, form, strlen(form));
-	else
+	if (!form) {
 		put(run, "-", 1);
+		return;
+	}
+	size_t length = strlen(form);
+	/* memchr looks for the backslash many bytes a step. */
+	if (memchr(form, '\\', length))
+		put_address(run, form, length);
+	else
+		put(run, form, length);
 }
 
-/* One fwrite per address: stdout's lock is taken once, not once a field. */
 static void check_one(const char *address, size_t length, struct run *run)
 {
 	const struct imaddr_address_result *result =
@@ -134,7 +152,6 @@ static void check_one(const char *address, size_t length, struct run *run)
 		imaddr_address_result_write_json(address, length, result, stdout, &err);
 		return;
 	}
-	run->line_len = 0;
 	put_address(run, address, length);
 	put(run, "\t", 1);
 	put_form(run, result->canonical);
@@ -153,7 +170,10 @@ static void check_one(const char *address, size_t length, struct run *run)
 		}
 	}
 	put(run, "\n", 1);
-	fwrite(run->line, 1, run->line_len, stdout);
+	if (run->line_len >= LINES_PER_WRITE) {
+		fwrite(run->line, 1, run->line_len, stdout);
+		run->line_len = 0;
+	}
 }
 
 int tool_check_address(int argc, char **argv)
@@ -236,6 +256,9 @@ int tool_check_address(int argc, char **argv)
 		free(line);
 	}
 	imaddr_address_checker_free(run.checker);
+	/* With --json or -q nothing was put, and fwrite must not see a NULL line. */
+	if (run.line_len)
+		fwrite(run.line, 1, run.line_len, stdout);
 	free(run.line);
 	if (fflush(stdout) != 0) {
 		tool_error("cannot write the results");
