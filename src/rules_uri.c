@@ -107,6 +107,16 @@ static bool has_sip_prefix(const char *s, size_t len)
 }
 
 /*
+ * AD's proxyAddresses holds each address after its type, "SMTP:" for the
+ * primary mail and "smtp:" for the others: a directory URI that starts so
+ * was read from that attribute, or copied from it, and is meant without it.
+ */
+static bool has_smtp_prefix(const char *s, size_t len)
+{
+	return len >= 5 && !strncasecmp(s, "smtp:", 5);
+}
+
+/*
  * For check_plain_uri, per byte: PLAIN_USER for letters, digits and . _ ~ -
  * (plain for Unified CM, safe for Jabber and XMPP); PLAIN_HOST for what a
  * canonical A-label host is made of (a-z 0-9 . -). Bytes from 128 up are 0.
@@ -225,6 +235,10 @@ static bool __attribute__((noinline)) check_uri(const char *value, size_t len, c
 			NOTE("a 'sip:' prefix");
 		uri += 4;
 		len -= 4;
+	} else if (has_smtp_prefix(uri, len)) {
+		NOTE("the address type 'SMTP:' of AD's proxyAddresses");
+		uri += 5;
+		len -= 5;
 	}
 	const char *at = memchr(uri, '@', len);
 	if (!at || memchr(at + 1, '@', len - (size_t)(at + 1 - uri))) {

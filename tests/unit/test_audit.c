@@ -113,6 +113,21 @@ Test(audit, mail_suggestion_drops_the_sip_prefix)
 	capture_free(c);
 }
 
+/* proxyAddresses' primary value: the type is not part of the address. */
+Test(audit, smtp_address_type_is_not_part_of_the_uri)
+{
+	struct capture *c = run_uri("sAMAccountName,sn,mail\njdoe,Doe,SMTP:J.Doe@example.com\n"
+				    "asmith,Smith,smtp:a.smith@example.com\n", NULL);
+	const struct captured_finding *f = capture_first(c, IMADDR_CODE_URI_NOT_CANONICAL);
+	cr_assert_not_null(f);
+	cr_expect_str_eq(f->suggestion, "J.Doe@example.com");
+	cr_expect(strstr(f->message, "'SMTP:'") != NULL, "message: %s", f->message);
+	cr_expect_str_eq(capture_im_address(c, 1), "J.Doe@example.com");
+	cr_expect_str_eq(capture_im_address(c, 2), "a.smith@example.com");
+	expect_code(c, IMADDR_CODE_IM_ADDRESS_NEEDS_ESCAPING, 0);
+	capture_free(c);
+}
+
 Test(audit, userid_missing)
 {
 	struct capture *c = run_userid("sAMAccountName,sn\n,Smith\n  ,Jones\nok,Fine\n");
