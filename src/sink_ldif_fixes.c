@@ -31,6 +31,7 @@ struct ldif_fixes {
 	uint64_t with_error;          /* non-canonical, but with an error to fix first */
 	uint64_t mail_host_kept;      /* a mail address whose host would change spelling */
 	uint64_t several_kept;        /* the attribute has other values, whose order counts */
+	uint64_t typed_kept;          /* an address after its type, as proxyAddresses holds it */
 	struct several_values *several;
 	size_t several_count, several_cap;
 	bool several_unsorted;
@@ -52,7 +53,7 @@ static enum imaddr_status begin(struct imaddr_sink *sink, const struct imaddr_ru
 	struct ldif_fixes *fixes = (struct ldif_fixes *)sink;
 	forget_several(fixes);
 	fixes->records = fixes->without_dn = fixes->with_error = fixes->mail_host_kept = 0;
-	fixes->several_kept = 0;
+	fixes->several_kept = fixes->typed_kept = 0;
 	enum imaddr_status status = imaddr_staged_file_begin(&fixes->file, info, err);
 	if (status == IMADDR_OK)
 		fprintf(fixes->file.stream,
@@ -190,6 +191,14 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 		fixes->without_dn++;
 		return IMADDR_OK;
 	}
+	/*
+	 * proxyAddresses needs each value's type (Exchange routes by it): the
+	 * fix is the mapping, mail for the directory URI, not the attribute.
+	 */
+	if (!strncasecmp(user->directory_uri_as_read, "smtp:", 5)) {
+		fixes->typed_kept++;
+		return IMADDR_OK;
+	}
 	if (!imaddr_attribute_is_sip_uri(user->uri_attribute)) {
 		value = mail_value(fixes, user);
 		if (!strcmp(value, user->directory_uri_as_read)) {
@@ -246,7 +255,8 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 	imaddr_buf_appendf(out, "LDIF fixes '%s': %llu modify record%s%s\n", fixes->path,
 			   (unsigned long long)fixes->records, fixes->records == 1 ? "" : "s",
 			   !fixes->records && !fixes->without_dn && !fixes->with_error &&
-						   !fixes->mail_host_kept && !fixes->several_kept
+						   !fixes->mail_host_kept && !fixes->several_kept &&
+						   !fixes->typed_kept
 				   ? " (no directory URI is written otherwise than canonical)" : "");
 	if (fixes->without_dn)
 		imaddr_buf_appendf(out, "  %llu user%s with a non-canonical directory URI %s no "
@@ -277,6 +287,12 @@ static void describe(struct imaddr_sink *sink, struct imaddr_buf *out,
 				   (unsigned long long)fixes->several_kept,
 				   fixes->several_kept == 1 ? "" : "s",
 				   fixes->several_kept == 1 ? "it" : "them");
+	if (fixes->typed_kept)
+		imaddr_buf_appendf(out, "  %llu user%s whose URI attribute holds the address "
+				   "after its type ('SMTP:'), as proxyAddresses does: not rewritten, "
+				   "as Exchange needs the type; map the directory URI from mail\n",
+				   (unsigned long long)fixes->typed_kept,
+				   fixes->typed_kept == 1 ? "" : "s");
 }
 
 static void fixes_abort(struct imaddr_sink *sink)
