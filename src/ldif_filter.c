@@ -16,6 +16,22 @@ enum truth { FALSE_ = 0, TRUE_, UNDEFINED };
 #define RULE_BIT_AND "1.2.840.113556.1.4.803"
 #define RULE_BIT_OR "1.2.840.113556.1.4.804"
 
+/* Whether an item's attribute has a space in it, as "(USER ID=x)" does. */
+static bool spaced_attribute(const char *text)
+{
+	for (const char *open = strchr(text, '('); open; open = strchr(open + 1, '(')) {
+		size_t name = strcspn(open + 1, "()=<>~");
+		if (open[1 + name] != '=' && open[1 + name] != '<' && open[1 + name] != '>' &&
+		    open[1 + name] != '~')
+			continue;
+		const char *space = memchr(open + 1, ' ', name);
+		/* Spaces around the whole name are no name's: "( cn=x)" is another mistake. */
+		if (space && space > open + 1 && open[name] != ' ')
+			return true;
+	}
+	return false;
+}
+
 enum imaddr_status imaddr_ldif_filter_init(struct imaddr_ldif_filter *filter, const char *text,
 					   struct imaddr_error *err)
 {
@@ -31,8 +47,11 @@ enum imaddr_status imaddr_ldif_filter_init(struct imaddr_ldif_filter *filter, co
 		ber_memfree(filter->encoded.bv_val);
 		filter->encoded.bv_val = NULL;
 		return imaddr_error_set(err, IMADDR_ERR_USAGE,
-					"invalid filter '%s': not an LDAP search filter (RFC 4515)",
-					text);
+					"invalid filter '%s': not an LDAP search filter (RFC 4515)%s",
+					text, spaced_attribute(text)
+					? "; an attribute has no spaces: a CSV column named with "
+					  "them is written with '-' for each (USER-ID for 'USER ID')"
+					: "");
 	}
 	filter->text = imaddr_xstrdup(text);
 	return IMADDR_OK;

@@ -557,9 +557,13 @@ static void csv_reader_free(struct imaddr_reader *base)
 	imaddr_entry_select_release(&reader->select);
 	free(reader->entry_values);
 	free(reader->filter_text);
-	for (size_t i = 0; i < reader->column_count; i++)
+	for (size_t i = 0; i < reader->column_count; i++) {
 		free(reader->columns[i]);
+		if (reader->filter_names)
+			free(reader->filter_names[i]);
+	}
 	free(reader->columns);
+	free(reader->filter_names);
 	free(reader->kept);
 	free(reader->cells);
 	imaddr_buf_release(&reader->row_data);

@@ -46,7 +46,7 @@ static void keep_filter_column(const struct berval *type, void *context)
 	struct csv_reader *reader = columns->reader;
 	bool found = false;
 	for (size_t i = 0; i < reader->column_count; i++) {
-		struct berval name = { strlen(reader->columns[i]), reader->columns[i] };
+		struct berval name = { strlen(reader->filter_names[i]), reader->filter_names[i] };
 		if (imaddr_ldif_type_matches(&name, type))
 			found = reader->kept[i] = true;
 	}
@@ -287,6 +287,7 @@ void imaddr_csv_read_header(struct csv_reader *reader)
 {
 	reader->column_count = reader->cell_count;
 	reader->columns = imaddr_xcalloc(reader->column_count, sizeof(*reader->columns));
+	reader->filter_names = imaddr_xcalloc(reader->column_count, sizeof(*reader->filter_names));
 	for (size_t i = 0; i < reader->column_count; i++) {
 		const struct cell *cell = &reader->cells[i];
 		if (cell->too_long) {
@@ -299,6 +300,10 @@ void imaddr_csv_read_header(struct csv_reader *reader)
 		reader->columns[i] = imaddr_xstrndup(reader->row_data.data + cell->offset,
 						     cell->len);
 		trim_ascii(reader->columns[i]);
+		/* Unified CM's exports name columns "USER ID": filtered as (USER-ID=...). */
+		reader->filter_names[i] = imaddr_xstrdup(reader->columns[i]);
+		for (char *space = reader->filter_names[i]; (space = strchr(space, ' ')); )
+			*space = '-';
 	}
 	for (size_t i = 0; i < reader->column_count; i++) {
 		if (!reader->columns[i][0])
@@ -456,14 +461,14 @@ static size_t row_as_entry(struct csv_reader *reader)
 			continue;
 		const char *text = reader->row_data.data + cell->offset;
 		if ((int)i != reader->class_column) {
-			add_entry_value(reader, &count, reader->columns[i], text, cell->len);
+			add_entry_value(reader, &count, reader->filter_names[i], text, cell->len);
 			continue;
 		}
 		for (const char *end = text + cell->len; text < end;) {
 			const char *semicolon = memchr(text, ';', (size_t)(end - text));
 			size_t len = semicolon ? (size_t)(semicolon - text) : (size_t)(end - text);
 			if (len)
-				add_entry_value(reader, &count, reader->columns[i], text, len);
+				add_entry_value(reader, &count, reader->filter_names[i], text, len);
 			text += len + 1;
 		}
 	}

@@ -38,6 +38,8 @@ struct csv_reader {
 
 	/* Header: column names, the column of each role, -1 when absent. */
 	char **columns;
+	/* Each column's name as a filter writes it: a space is '-' (RFC 4515 has none). */
+	char **filter_names;
 	size_t column_count;
 	int role_column[IMADDR_ROLE_COUNT];
 	int dn_column;

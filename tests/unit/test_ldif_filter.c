@@ -103,6 +103,19 @@ Test(ldif_filter, invalid_filter_is_a_usage_error)
 			 "filter (RFC 4515)");
 }
 
+/* Unified CM's export names a column "USER ID": the message says how to write it. */
+Test(ldif_filter, a_spaced_attribute_is_explained)
+{
+	struct imaddr_ldif_filter filter;
+	struct imaddr_error err;
+	cr_assert_eq(imaddr_ldif_filter_init(&filter, "(!(USER ID=svc*))", &err),
+		     IMADDR_ERR_USAGE);
+	cr_expect(strstr(err.message, "(USER-ID for 'USER ID')") != NULL, "%s", err.message);
+	cr_assert_eq(imaddr_ldif_filter_init(&filter, "(cn=a b", &err), IMADDR_ERR_USAGE);
+	cr_expect(strstr(err.message, "USER-ID") == NULL, "a value's space is no name's: %s",
+		  err.message);
+}
+
 static void collect_type(const struct berval *type, void *context)
 {
 	char *seen = context;

@@ -1508,6 +1508,24 @@ Test(reader_csv, a_filter_given_selects_rows_by_their_columns)
 	imaddr_reader_free(reader);
 }
 
+/* A column named with spaces, as Unified CM's exports name theirs, is filtered with '-'. */
+Test(reader_csv, a_filter_writes_a_spaced_column_with_hyphens)
+{
+	struct imaddr_file_options options;
+	imaddr_file_options_init(&options);
+	options.filter = "(!(USER-ID=svc*))";
+	struct imaddr_error err = { "" };
+	struct imaddr_reader *reader;
+	cr_assert_eq(run_csv_text_with("FIRST NAME,LAST NAME,USER ID,MAIL ID\n"
+				       "John,Smith,js,js@example.com\n"
+				       "Scan,Service,svc-scan,scan@example.com\n", &options, &reader,
+				       &err), IMADDR_OK, "%s", err.message);
+	cr_expect_eq(seen.record_count, 1);
+	expect_value(0, IMADDR_ROLE_USER_ID, "js");
+	cr_expect_eq(reader->input.entries_skipped, 1);
+	imaddr_reader_free(reader);
+}
+
 /* A filter of a column the header lacks would select no one, or under '!' everyone. */
 Test(reader_csv, a_filter_of_a_column_the_header_lacks_is_refused)
 {
