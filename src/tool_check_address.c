@@ -60,11 +60,9 @@ static void put_str(struct run *run, const char *text)
 }
 
 /*
- * How many bytes from the start need no escape. Eight bytes at a time: the
- * address column is most of what check-address writes, and a byte at a time
- * this test was a third of its instructions for a million addresses. A byte
- * needs escaping when it is below 0x20, 0x7f or a backslash; each test is the
- * classic "has a zero byte" on the word (exact as to whether one exists).
+ * Whether one of the eight bytes at `text` needs escaping: below 0x20, 0x7f
+ * or a backslash. Each test is the classic "has a zero byte" on the word,
+ * exact as to whether one exists.
  */
 static bool word_needs_escape(const char *text)
 {
@@ -77,6 +75,11 @@ static bool word_needs_escape(const char *text)
 	       ((backslash - ones) & ~backslash & highs);
 }
 
+/*
+ * How many bytes from the start need no escape, eight at a time: the address
+ * column is most of what check-address writes, and a byte at a time this
+ * test was a third of its instructions for a million addresses.
+ */
 static size_t plain_prefix(const char *text, size_t length)
 {
 	size_t i = 0;
