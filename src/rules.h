@@ -124,6 +124,13 @@ bool imaddr_rules_uri(const char *value, size_t len, const char *field, bool sip
 		      struct imaddr_address *address, struct imaddr_rules_findings *list);
 
 /**
+ * Whether a directory URI as read starts (past surrounding white space)
+ * with the address type "SMTP:" of AD's proxyAddresses, which
+ * imaddr_rules_uri takes off and reports.
+ */
+bool imaddr_rules_uri_has_smtp_type(const char *value, size_t len);
+
+/**
  * Checks a user ID: missing, invalid, not canonical, invisible-char and
  * mixed-script (a user ID with an '@' by its parts, as an address). Writes
  * the trimmed NFC user ID to `canonical` and its comparison key to `key`,

@@ -116,6 +116,13 @@ static bool has_smtp_prefix(const char *s, size_t len)
 	return len >= 5 && !strncasecmp(s, "smtp:", 5);
 }
 
+bool imaddr_rules_uri_has_smtp_type(const char *value, size_t len)
+{
+	size_t start;
+	size_t trimmed = imaddr_normalize_trim(value, len, &start);
+	return has_smtp_prefix(value + start, trimmed);
+}
+
 /*
  * For check_plain_uri, per byte: PLAIN_USER for letters, digits and . _ ~ -
  * (plain for Unified CM, safe for Jabber and XMPP); PLAIN_HOST for what a

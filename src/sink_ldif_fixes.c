@@ -195,7 +195,8 @@ static enum imaddr_status write_user(struct imaddr_sink *sink, const struct imad
 	 * proxyAddresses needs each value's type (Exchange routes by it): the
 	 * fix is the mapping, mail for the directory URI, not the attribute.
 	 */
-	if (!strncasecmp(user->directory_uri_as_read, "smtp:", 5)) {
+	if (imaddr_rules_uri_has_smtp_type(user->directory_uri_as_read,
+					   strlen(user->directory_uri_as_read))) {
 		fixes->typed_kept++;
 		return IMADDR_OK;
 	}
